@@ -1,0 +1,44 @@
+"""Process settings, read from the environment (and a `.env` file) with pydantic-settings."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; names are `INTERMISSION_<FIELD>` except `REDIS_URL`."""
+
+    model_config = SettingsConfigDict(env_prefix="INTERMISSION_", env_file=".env", extra="ignore")
+
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "INTERMISSION_REDIS_URL"))
+    data_dir: Path = Path(".intermission")
+    secret_keys: str | None = None  # comma-separated Fernet keys, newest first; generated under data_dir if unset
+    public_base_url: str = "http://127.0.0.1:8000"
+    max_webhook_bytes: int = 1_048_576
+    default_timezone: str = "Europe/Paris"
+    default_language: str = "fr"
+    dedupe_ttl_seconds: int = 7 * 24 * 3600
+    pending_ttl_seconds: int = 600
+    job_timeout_seconds: int = 300
+    retry_intervals: str = "5,30,120,600"  # seconds between attempts of a failed job
+    http_timeout_seconds: float = 10.0
+    http_max_attempts: int = 4
+    max_retry_after_seconds: float = 60.0
+    boond_base_url: str = "https://ui.boondmanager.com/api"
+    boond_rate_per_second: float = 10.0
+    boond_burst: int = 20
+    allow_clock_override: bool = False  # demo/tests only: lets `today` be pinned in Redis
+    crash_after_host_write: str | None = None  # fault injection for tests: "<n>" kills the worker after the n-th create
+
+    def retry_schedule(self) -> list[int]:
+        """Intervals between retries, as rq's Retry expects them."""
+        return [int(x) for x in self.retry_intervals.split(",") if x.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests call `get_settings.cache_clear()`)."""
+    return Settings()
