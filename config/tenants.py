@@ -1,0 +1,131 @@
+"""Tenants: their host credentials, mappings and playbook overrides, stored encrypted in Redis."""
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from config import crypto
+from config.redis_conn import get_redis
+from config.settings import get_settings
+
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+INDEX_KEY = "im:tenants"
+
+
+class TenantError(ValueError):
+    """A tenant definition an admin must fix."""
+
+
+class BoondConfig(BaseModel):
+    """How to reach one Boond instance and how to read its dictionary."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_url: str = "https://ui.boondmanager.com/api"
+    auth_mode: Literal["app", "client"] = "app"
+    app_token: str | None = None
+    app_key: str | None = None
+    client_token: str | None = None
+    client_key: str | None = None
+    user_token: str = Field(description="token of the technical user whose rights background writes use")
+    # action typeOf per kind and entity; empty = detected from /application/dictionary
+    action_types: dict[str, int] = Field(default_factory=dict)
+    contact_action_types: dict[str, int] = Field(default_factory=dict)
+    # delivery state id (as text) → "client" | "consultant" | "cancelled" (ASSUMPTION: tenant-specific states)
+    delivery_states: dict[str, Literal["client", "consultant", "cancelled"]] = Field(
+        default_factory=lambda: {"2": "client", "3": "consultant", "4": "cancelled"}
+    )
+    rate_per_second: float | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
+class Tenant(BaseModel):
+    """One customer installation on one host."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    host: Literal["boond"] = "boond"
+    name: str = ""
+    language: Literal["fr", "en"] = "fr"
+    timezone: str = "Europe/Paris"
+    country: str = "FR"
+    enabled: bool = True
+    webhook_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
+    boond: BoondConfig | None = None
+    playbook_overrides: dict = Field(default_factory=dict)
+
+    @field_validator("id")
+    @classmethod
+    def _valid_id(cls, value: str) -> str:
+        if not TENANT_ID.match(value):
+            raise ValueError("tenant id must be 2-63 lower-case letters, digits or dashes")
+        return value
+
+    def webhook_url(self, base_url: str | None = None) -> str:
+        """The URL an admin pastes into the host's webhook settings."""
+        base = (base_url or get_settings().public_base_url).rstrip("/")
+        return f"{base}/webhooks/{self.host}/{self.id}/{self.webhook_secret}"
+
+    def redacted(self) -> dict:
+        """The tenant as JSON with every secret masked (for `tenant show`)."""
+        data = self.model_dump(mode="json")
+        data["webhook_secret"] = _mask(self.webhook_secret)
+        if self.boond:
+            for field in ("app_key", "client_key", "user_token"):
+                data["boond"][field] = _mask(data["boond"][field])
+        return data
+
+
+def _mask(value: str | None) -> str | None:
+    return None if value is None else (value[:3] + "…" if len(value) > 6 else "…")
+
+
+def _key(tenant_id: str) -> str:
+    return f"im:t:{tenant_id}:config"
+
+
+def save(tenant: Tenant) -> None:
+    """Store (encrypted) and index a tenant."""
+    blob = crypto.encrypt(tenant.model_dump_json().encode())
+    pipe = get_redis().pipeline()
+    pipe.set(_key(tenant.id), blob)
+    pipe.sadd(INDEX_KEY, tenant.id)
+    pipe.execute()
+
+
+def get(tenant_id: str) -> Tenant | None:
+    """The tenant, or None when unknown (or the id is not even well-formed)."""
+    if not TENANT_ID.match(tenant_id or ""):
+        return None
+    blob = get_redis().get(_key(tenant_id))
+    if blob is None:
+        return None
+    return Tenant.model_validate_json(crypto.decrypt(blob))
+
+
+def require(tenant_id: str) -> Tenant:
+    """The tenant, or a TenantError naming it."""
+    tenant = get(tenant_id)
+    if tenant is None:
+        raise TenantError(f"unknown tenant '{tenant_id}'")
+    return tenant
+
+
+def list_ids() -> list[str]:
+    """Every tenant id, sorted."""
+    return sorted(x.decode() for x in get_redis().smembers(INDEX_KEY))
+
+
+def remove(tenant_id: str) -> bool:
+    """Delete a tenant's configuration and every key under its namespace."""
+    r = get_redis()
+    existed = bool(r.srem(INDEX_KEY, tenant_id))
+    for key in r.scan_iter(match=f"im:t:{tenant_id}:*", count=500):
+        r.delete(key)
+    return existed

@@ -1,0 +1,81 @@
+"""The HTTP base every connector uses: timeouts, retries honouring Retry-After, errors by meaning."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+import requests
+
+from connectors.errors import HostError, HostRateLimited, HostUnavailable
+
+log = logging.getLogger(__name__)
+IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
+
+
+def retry_after_seconds(response: requests.Response, default: float = 1.0) -> float:
+    """Read a Retry-After header given in seconds (dates are treated as the default)."""
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", default)))
+    except ValueError:
+        return default
+
+
+class HttpClient:
+    """A requests session with bounded retries; subclasses turn error bodies into HostError."""
+
+    host = "http"
+
+    def __init__(self, base_url: str, *, timeout: float = 10.0, max_attempts: int = 4,
+                 max_retry_after: float = 60.0, before_call: Callable[[], object] | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_attempts = max_attempts
+        self.max_retry_after = max_retry_after
+        self.before_call = before_call
+        self.session = requests.Session()
+        self.calls = 0
+
+    def auth_headers(self) -> dict[str, str]:
+        """Headers added to every call (built per request)."""
+        return {}
+
+    def error_for(self, response: requests.Response) -> HostError:
+        """Map an error answer to the hierarchy (override per host)."""
+        return HostError(response.text[:200], host=self.host, status=response.status_code)
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Send one logical request, retrying what is safe to retry."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._send_once(method, path, **kwargs)
+            except HostRateLimited as exc:
+                if attempt >= self.max_attempts or exc.retry_after > self.max_retry_after:
+                    raise
+                log.info("%s rate limited, waiting %.1fs", self.host, exc.retry_after)
+                time.sleep(exc.retry_after)
+            except HostUnavailable:
+                if attempt >= self.max_attempts or method.upper() not in IDEMPOTENT:
+                    raise
+                time.sleep(min(0.2 * 2 ** attempt, 5.0))
+
+    def _send_once(self, method: str, path: str, **kwargs) -> requests.Response:
+        if self.before_call:
+            self.before_call()
+        headers = {"Accept": "application/json", **self.auth_headers(), **kwargs.pop("headers", {})}
+        self.calls += 1
+        try:
+            response = self.session.request(method, self.base_url + path, headers=headers,
+                                            timeout=self.timeout, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise HostUnavailable(f"{type(exc).__name__} on {method} {path}", host=self.host) from None
+        if response.status_code < 400:
+            return response
+        if response.status_code == 429:
+            raise HostRateLimited("rate limited", host=self.host, status=429,
+                                  retry_after=retry_after_seconds(response))
+        if response.status_code >= 500:
+            raise HostUnavailable(f"server error on {method} {path}", host=self.host, status=response.status_code)
+        raise self.error_for(response)

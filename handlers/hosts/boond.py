@@ -1,0 +1,189 @@
+"""Boond adapter: delivery JSON → mission snapshot, and desired actions → Boond actions."""
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import redis
+
+from config.settings import get_settings
+from config.tenants import Tenant
+from connectors.boond.auth import BoondCredentials
+from connectors.boond.client import BoondClient
+from connectors.errors import HostNotFound
+from connectors.ratelimit import RateLimiter
+from handlers.model import DesiredAction, MissionSnapshot, Person
+from handlers.reconcile import MARKER, marker
+
+REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
+DICTIONARY_TTL = 24 * 3600
+
+
+def make_client(tenant: Tenant, conn: redis.Redis) -> BoondClient:
+    """A client signed with the tenant's credentials and throttled by its shared bucket."""
+    cfg, settings = tenant.boond, get_settings()
+    token, key = (cfg.app_token, cfg.app_key) if cfg.auth_mode == "app" else (cfg.client_token, cfg.client_key)
+    limiter = RateLimiter(conn, f"im:t:{tenant.id}:ratelimit:boond",
+                          rate=cfg.rate_per_second or settings.boond_rate_per_second, burst=settings.boond_burst)
+    return BoondClient(cfg.base_url, BoondCredentials(cfg.auth_mode, token or "", key or "", cfg.user_token),
+                       timeout=settings.http_timeout_seconds, max_attempts=settings.http_max_attempts,
+                       max_retry_after=settings.max_retry_after_seconds, before_call=limiter.acquire)
+
+
+class BoondAdapter:
+    """Reads missions from and writes actions to one tenant's Boond."""
+
+    def __init__(self, tenant: Tenant, conn: redis.Redis, client: BoondClient | None = None):
+        self.tenant, self.conn = tenant, conn
+        self.client = client or make_client(tenant, conn)
+
+    # --- reading ---------------------------------------------------------------------------
+    def read_mission(self, mission_id: str) -> tuple[MissionSnapshot | None, list[dict]]:
+        """The delivery as a snapshot plus the consultant's timeline; (None, []) when it was deleted."""
+        try:
+            doc = self.client.delivery(mission_id)
+        except HostNotFound:
+            return None, []
+        snap = snapshot_from_delivery(self.tenant, doc)
+        timeline = self.client.resource_timeline(snap.consultant.id) if snap.consultant else []
+        return snap.model_copy(update={"next_start": next_start(snap, timeline, self.tenant)}), timeline
+
+    # --- writing (ActionWriter) ------------------------------------------------------------
+    def create(self, mission_id: str, action: DesiredAction) -> str:
+        """POST /actions; returns the new action id."""
+        return str(self.client.create_action(self.document(mission_id, action))["id"])
+
+    def update(self, host_id: str, mission_id: str, action: DesiredAction) -> None:
+        """PUT /actions/{id} with the new due date and texts."""
+        self.client.update_action(host_id, self.document(mission_id, action))
+
+    def delete(self, host_id: str) -> None:
+        """DELETE /actions/{id}."""
+        self.client.delete_action(host_id)
+
+    def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]:
+        """Read the target's actions back and return ours by step key."""
+        found: dict[str, list[str]] = {}
+        for row in self.client.actions_of(target_type, target_id):
+            for m_id, key in MARKER.findall((row.get("attributes") or {}).get("text") or ""):
+                if m_id == mission_id:
+                    found.setdefault(key, []).append(str(row["id"]))
+        return found
+
+    def document(self, mission_id: str, action: DesiredAction) -> dict:
+        """The JSON:API body of a Boond action."""
+        attributes = {"typeOf": self.type_of(action), "title": action.title[:8192],
+                      "text": render_text(action.text, marker(mission_id, action.key)),
+                      "startDate": boond_datetime(action.due, self.tenant.timezone)}
+        relationships = {"dependsOn": {"data": {"id": action.target.id, "type": action.target.type}}}
+        if action.assignee:
+            relationships["mainManager"] = {"data": {"id": action.assignee.id, "type": "resource"}}
+        return {"data": {"type": "action", "attributes": attributes, "relationships": relationships}}
+
+    def type_of(self, action: DesiredAction) -> int:
+        """The tenant's action type for this kind on this entity: configured, else its "Rappel / To do"."""
+        cfg = self.tenant.boond
+        mapping = cfg.contact_action_types if action.target.type == "contact" else cfg.action_types
+        if action.kind in mapping:
+            return mapping[action.kind]
+        if "default" in mapping:
+            return mapping["default"]
+        return self._detected_type(action.target.type)
+
+    def _detected_type(self, entity: str) -> int:
+        key = f"im:t:{self.tenant.id}:boond:dictionary"
+        raw = self.conn.get(key)
+        if raw is None:
+            raw = json.dumps(self.client.dictionary())
+            self.conn.set(key, raw, ex=DICTIONARY_TTL)
+        types = (((json.loads(raw).get("data") or {}).get("setting") or {}).get("action") or {}).get(entity) or []
+        usable = [t for t in types if not t.get("isNotification")]
+        for item in usable:
+            if REMINDER_LABEL.search(str(item.get("value", ""))):
+                return int(item["id"])
+        if usable:
+            return int(usable[0]["id"])
+        raise HostNotFound(f"no action type for {entity} in the tenant's dictionary; set one in the tenant mapping",
+                           host="boond")
+
+
+def snapshot_from_delivery(tenant: Tenant, doc: dict) -> MissionSnapshot:
+    """Map GET /deliveries/{id} (with `included`) to a snapshot."""
+    data = doc.get("data") or {}
+    attrs, rels = data.get("attributes") or {}, data.get("relationships") or {}
+    inc = {(i.get("type"), str(i.get("id"))): i for i in doc.get("included") or []}
+    project = _follow(inc, rels, "project")
+    p_rels = (project or {}).get("relationships") or {}
+    consultant = _person(inc, _ref(rels, "dependsOn"))
+    resource = inc.get(("resource", consultant.id)) if consultant else None
+    opportunity = _follow(inc, p_rels, "opportunity")
+    company = _follow(inc, p_rels, "company")
+    raw_state = None if attrs.get("state") is None else str(attrs.get("state"))
+    return MissionSnapshot(
+        tenant=tenant.id, host="boond", mission_id=str(data.get("id")), title=attrs.get("title") or "",
+        start_date=_date(attrs.get("startDate")), end_date=_date(attrs.get("endDate")),
+        status=tenant.boond.delivery_states.get(raw_state or "", "active"), raw_state=raw_state,
+        consultant=consultant if consultant and consultant.type == "resource" else None,
+        manager=_person(inc, _ref(p_rels, "mainManager")),
+        business_engineer=_person(inc, _ref((opportunity or {}).get("relationships") or {}, "mainManager")),
+        hr=_person(inc, _ref((resource or {}).get("relationships") or {}, "hrManager")),
+        client_contact=_person(inc, _ref(p_rels, "contact")),
+        client_name=((company or {}).get("attributes") or {}).get("name", ""))
+
+
+def next_start(snap: MissionSnapshot, timeline: list[dict], tenant: Tenant) -> date | None:
+    """Start of the consultant's work that continues past this mission's end (another delivery)."""
+    if snap.end_date is None:
+        return None
+    starts = []
+    for item in timeline:
+        attrs = item.get("attributes") or {}
+        if item.get("type") != "delivery" or str(item.get("id")) == snap.mission_id:
+            continue
+        if tenant.boond.delivery_states.get(str(attrs.get("state")), "active") != "active":
+            continue
+        start, end = _date(attrs.get("startDate")), _date(attrs.get("endDate"))
+        if start and (end is None or end > snap.end_date):
+            starts.append(start)
+    return min(starts) if starts else None
+
+
+def render_text(text: str, tag: str) -> str:
+    """Plain playbook text as Boond HTML, with the recovery marker as its last line."""
+    paragraphs = "".join(f"<p>{html.escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
+    return f"{paragraphs}<p><small>{html.escape(tag)}</small></p>"
+
+
+def boond_datetime(day: date, timezone: str, hour: int = 9) -> str:
+    """`2026-05-31T09:00:00+0200`: Boond's format, offset without a colon."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _ref(rels: dict, name: str) -> dict | None:
+    data = (rels.get(name) or {}).get("data")
+    return data if isinstance(data, dict) and data.get("id") is not None else None
+
+
+def _follow(inc: dict, rels: dict, name: str) -> dict | None:
+    ref = _ref(rels, name)
+    return inc.get((ref.get("type"), str(ref.get("id")))) if ref else None
+
+
+def _person(inc: dict, ref: dict | None) -> Person | None:
+    if not ref:
+        return None
+    attrs = (inc.get((ref.get("type"), str(ref.get("id")))) or {}).get("attributes") or {}
+    name = " ".join(x for x in (attrs.get("firstName"), attrs.get("lastName")) if x) or attrs.get("name", "")
+    return Person(id=str(ref["id"]), type=str(ref.get("type") or "resource"), name=name)
+
+
+def _date(value) -> date | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None

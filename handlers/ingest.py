@@ -1,0 +1,49 @@
+"""The web side's only job: deduplicate, coalesce and enqueue a hint that a mission changed."""
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+import redis
+
+from config.settings import get_settings
+from handlers.queues import get_queue, retry_policy
+
+Outcome = Literal["queued", "duplicate", "coalesced"]
+
+
+def pending_key(tenant: str, mission: str) -> str:
+    """Set while a sync of this mission is queued and not yet started."""
+    return f"im:t:{tenant}:pending:{mission}"
+
+
+def enqueue_sync(conn: redis.Redis, tenant: str, mission: str, trigger: dict, *,
+                 event_id: str | None = None) -> Outcome:
+    """Queue one re-read of `mission`, unless this event was seen or a re-read is already waiting."""
+    settings = get_settings()
+    seen = f"im:t:{tenant}:seen:{event_id}" if event_id else None
+    if seen and not conn.set(seen, 1, nx=True, ex=settings.dedupe_ttl_seconds):
+        return "duplicate"
+    if not conn.set(pending_key(tenant, mission), 1, nx=True, ex=settings.pending_ttl_seconds):
+        return "coalesced"
+    try:
+        get_queue(conn).enqueue("handlers.jobs.sync_mission", tenant, mission, trigger,
+                                job_id=f"sync-{tenant}-{mission}-{uuid.uuid4().hex[:12]}",
+                                retry=retry_policy(), result_ttl=3600, failure_ttl=30 * 24 * 3600,
+                                description=f"sync {tenant}/{mission}")
+    except Exception:
+        conn.delete(pending_key(tenant, mission), *([seen] if seen else []))
+        raise
+    return "queued"
+
+
+def enqueue_resource_sync(conn: redis.Redis, tenant: str, resource: str, trigger: dict, *,
+                          event_id: str | None = None) -> Outcome:
+    """Queue a re-read of every mission of one consultant (resource, positioning, inactivity events)."""
+    settings = get_settings()
+    if event_id and not conn.set(f"im:t:{tenant}:seen:{event_id}", 1, nx=True, ex=settings.dedupe_ttl_seconds):
+        return "duplicate"
+    get_queue(conn).enqueue("handlers.jobs.sync_resource", tenant, resource, trigger,
+                            job_id=f"resource-{tenant}-{resource}-{uuid.uuid4().hex[:12]}",
+                            retry=retry_policy(), result_ttl=3600, failure_ttl=30 * 24 * 3600)
+    return "queued"

@@ -1,0 +1,126 @@
+"""rq jobs: re-read a mission, classify, plan and reconcile; the periodic tick for time-based steps."""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+
+from rq.exceptions import DuplicateJobError
+
+from config import tenants
+from config.playbook import Playbook, load_playbook
+from config.redis_conn import get_redis
+from config.settings import get_settings
+from handlers import clock
+from handlers.classify import classify
+from handlers.hosts.boond import BoondAdapter, next_start
+from handlers.ingest import enqueue_sync, pending_key
+from handlers.ledger import ActivityLog, Ledger
+from handlers.model import Classification, MissionSnapshot
+from handlers.plan import plan
+from handlers.queues import get_queue
+from handlers.reconcile import Reconciler
+from handlers.store import SnapshotStore, due_missions, schedule_wakeup
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 900
+ADAPTERS = {"boond": BoondAdapter}
+
+
+@lru_cache(maxsize=256)
+def _playbook(overrides_json: str) -> Playbook:
+    return load_playbook(overrides=json.loads(overrides_json) or None)
+
+
+def playbook_for(tenant: tenants.Tenant) -> Playbook:
+    """The default playbook with the tenant's overrides applied (validated, cached)."""
+    return _playbook(json.dumps(tenant.playbook_overrides, sort_keys=True))
+
+
+def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
+    """Re-read one mission from its host and bring its actions (and its siblings' bench) up to date."""
+    conn = get_redis()
+    conn.delete(pending_key(tenant_id, mission_id))
+    tenant = tenants.get(tenant_id)
+    if tenant is None or not tenant.enabled:
+        return {"skipped": "tenant unknown or disabled"}
+    adapter = ADAPTERS[tenant.host](tenant, conn)
+    store = SnapshotStore(conn, tenant_id)
+    current, timeline = adapter.read_mission(mission_id)
+    prev = store.get(mission_id)
+    if current is None:
+        if prev is None:
+            return {"skipped": "unknown mission"}
+        current = prev.model_copy(update={"status": "deleted"})
+    person = current.consultant.id if current.consultant else mission_id
+    with conn.lock(f"im:t:{tenant_id}:lock:consultant:{person}", timeout=get_settings().job_timeout_seconds,
+                   blocking_timeout=60):
+        result = {mission_id: reconcile_mission(tenant, adapter, store, prev, current, trigger)}
+        for other_id in sorted(store.missions_of(person) - {mission_id}) if current.consultant else []:
+            other = store.get(other_id)
+            if other and other.status != "deleted":
+                moved = other.model_copy(update={"next_start": next_start(other, timeline, tenant)})
+                result[other_id] = reconcile_mission(tenant, adapter, store, other, moved, trigger)
+    return result
+
+
+def reconcile_mission(tenant: tenants.Tenant, adapter, store: SnapshotStore, prev: MissionSnapshot | None,
+                      current: MissionSnapshot, trigger: dict) -> dict:
+    """Classify, plan and reconcile one mission; save its snapshot and its next wake-up."""
+    today = clock.today(tenant.timezone)
+    current = _carry_notice(prev, current, today)
+    found = classify(prev, current, today, tenant.country)
+    desired = plan(current, found, playbook_for(tenant), today, language=tenant.language, country=tenant.country)
+    provenance = {"trigger": trigger, "case": found.case, "reason": found.reason, "unsure": found.unsure,
+                  "change": f"{prev.end_date if prev else None} → {current.end_date}"}
+    conn = store.conn
+    counts = Reconciler(Ledger(conn, tenant.id, current.mission_id), adapter,
+                        ActivityLog(conn, tenant.id), current.mission_id, provenance).run(desired)
+    store.save(current)
+    schedule_wakeup(conn, tenant.id, current.mission_id, _wakeup(current, found, today))
+    return {"case": found.case, **counts}
+
+
+def _carry_notice(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date) -> MissionSnapshot:
+    """Keep the day an early end was first seen, so 'right away' steps do not drift."""
+    if cur.status not in ("client", "consultant"):
+        return cur.model_copy(update={"notice_date": None})
+    kept = prev.notice_date if prev and prev.status == cur.status and prev.notice_date else today
+    return cur.model_copy(update={"notice_date": kept})
+
+
+def _wakeup(cur: MissionSnapshot, found: Classification, today: date) -> date | None:
+    """When time alone will change this mission's plan: the bench start, then each check-in week."""
+    if found.end_case is None or cur.end_date is None or cur.next_start is not None:
+        return None
+    if found.bench:
+        return today + timedelta(days=7)
+    return cur.end_date + timedelta(days=1)
+
+
+def sync_resource(tenant_id: str, resource_id: str, trigger: dict) -> dict:
+    """Queue a re-read of every mission we know for a consultant."""
+    conn = get_redis()
+    missions = SnapshotStore(conn, tenant_id).missions_of(resource_id)
+    return {m: enqueue_sync(conn, tenant_id, m, trigger) for m in sorted(missions)}
+
+
+def tick() -> dict:
+    """Queue a re-read of each mission whose wake-up day has come, then schedule the next tick."""
+    conn = get_redis()
+    queued = {}
+    for tenant_id, mission_id in due_missions(conn, clock.today(get_settings().default_timezone)):
+        queued[f"{tenant_id}/{mission_id}"] = enqueue_sync(conn, tenant_id, mission_id, {"kind": "scheduler"})
+    schedule_next_tick()
+    return queued
+
+
+def schedule_next_tick() -> None:
+    """Make sure exactly one tick is scheduled for the next slot (safe from any number of workers)."""
+    slot = int(datetime.now(timezone.utc).timestamp()) // TICK_SECONDS + 1
+    when = datetime.fromtimestamp(slot * TICK_SECONDS, tz=timezone.utc)
+    try:
+        get_queue().enqueue_at(when, "handlers.jobs.tick", job_id=f"tick-{slot}", unique=True, result_ttl=600)
+    except DuplicateJobError:
+        pass

@@ -1,0 +1,80 @@
+"""The event model: a mission snapshot as the worker read it, and the actions a plan asks for."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Status = Literal["active", "client", "consultant", "cancelled", "deleted"]
+CaseName = Literal["natural", "client", "consultant", "extension", "cancellation", "restaffed"]
+
+
+class Person(BaseModel):
+    """Someone a step is assigned to or attached to, by host id."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    type: str = "resource"  # host entity type: resource, contact, User, Contact…
+    name: str = ""
+
+
+class MissionSnapshot(BaseModel):
+    """What Intermission knows of one mission after re-reading it from the host."""
+
+    tenant: str
+    host: str
+    mission_id: str
+    title: str = ""
+    start_date: date | None = None
+    end_date: date | None = None
+    status: Status = "active"
+    raw_state: str | None = None
+    consultant: Person | None = None
+    manager: Person | None = None
+    business_engineer: Person | None = None
+    hr: Person | None = None
+    client_contact: Person | None = None
+    client_name: str = ""
+    next_start: date | None = None  # the consultant's next mission, if one starts after this one ends
+    notice_date: date | None = None  # first day an early end was seen (kept across re-reads)
+
+    def people(self) -> dict[str, Person | None]:
+        """Assignee role → person."""
+        return {"manager": self.manager, "consultant": self.consultant,
+                "business_engineer": self.business_engineer, "hr": self.hr,
+                "client_contact": self.client_contact}
+
+
+class Classification(BaseModel):
+    """Which case a change is, which step list applies, and how sure we are."""
+
+    case: CaseName
+    end_case: Literal["natural", "client", "consultant"] | None
+    reason: str
+    unsure: bool = False
+    bench: bool = False
+
+
+class DesiredAction(BaseModel):
+    """One action a plan wants in the host, keyed by (tenant, mission, key)."""
+
+    model_config = ConfigDict(frozen=True)
+    key: str
+    step_id: str
+    kind: str
+    assignee_role: str
+    assignee: Person | None
+    target: Person  # the host record the action hangs on (consultant resource, client contact…)
+    nominal_due: date
+    due: date
+    late: bool = False
+    priority: str = "normal"
+    title: str
+    text: str
+    case: str = "natural"
+
+    def content(self) -> tuple:
+        """What makes two versions of the action different in the host."""
+        return (self.title, self.text, self.assignee.id if self.assignee else None, self.target.id,
+                self.target.type, self.kind)

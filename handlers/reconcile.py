@@ -1,0 +1,158 @@
+"""Reconciliation: compare the plan with the ledger and write only the difference, crash-safely."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import signal
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from connectors.errors import HostNotFound
+from handlers.ledger import ActivityLog, Ledger, LedgerEntry
+from handlers.model import DesiredAction
+
+log = logging.getLogger(__name__)
+MARKER = re.compile(r"intermission:([A-Za-z0-9_.-]+)/([A-Za-z0-9_.#-]+)")
+
+
+def marker(mission_id: str, key: str) -> str:
+    """The tag embedded in an action's text so a lost ledger write can be recovered by reading back."""
+    return f"intermission:{mission_id}/{key}"
+
+
+class ActionWriter(Protocol):
+    """What a host adapter offers the reconciler."""
+
+    def create(self, mission_id: str, action: DesiredAction) -> str: ...
+    def update(self, host_id: str, mission_id: str, action: DesiredAction) -> None: ...
+    def delete(self, host_id: str) -> None: ...
+    def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]: ...
+
+
+@dataclass(frozen=True)
+class Op:
+    """One difference between plan and ledger."""
+
+    kind: Literal["create", "update", "cancel", "recover"]
+    key: str
+    action: DesiredAction | None = None
+    entry: LedgerEntry | None = None
+
+
+def diff(desired: list[DesiredAction], entries: dict[str, LedgerEntry]) -> list[Op]:
+    """The operations that bring the ledger (and so the host) to the plan; pure."""
+    ops: list[Op] = []
+    wanted = {a.key: a for a in desired}
+    for key, action in wanted.items():
+        entry = entries.get(key)
+        if entry is None:
+            ops.append(Op("create", key, action))
+        elif entry.status == "intent":
+            ops.append(Op("recover", key, action, entry))
+        elif entry.status == "written" and _changed(entry, action):
+            ops.append(Op("update", key, action, entry))
+    for key, entry in entries.items():
+        if key not in wanted:
+            ops.append(Op("cancel", key, None, entry))
+    return ops
+
+
+def _changed(entry: LedgerEntry, action: DesiredAction) -> bool:
+    """A late step keeps the due date it was given; only a real change of plan or wording moves it."""
+    if list(action.content()) != entry.content:
+        return True
+    if entry.nominal_due != action.nominal_due:
+        return True
+    return not entry.late and entry.due != action.due
+
+
+class Reconciler:
+    """Applies ops for one tenant's mission through a host writer, recording intent first."""
+
+    def __init__(self, ledger: Ledger, writer: ActionWriter, activity: ActivityLog, mission_id: str,
+                 provenance: dict):
+        self.ledger, self.writer, self.activity = ledger, writer, activity
+        self.mission_id, self.provenance = mission_id, provenance
+        self.counts = {"created": 0, "rescheduled": 0, "cancelled": 0, "recovered": 0}
+
+    def run(self, desired: list[DesiredAction]) -> dict[str, int]:
+        """Reconcile and return how many actions were created, rescheduled, cancelled, recovered."""
+        for op in diff(desired, self.ledger.entries()):
+            getattr(self, f"_{op.kind}")(op)
+        return self.counts
+
+    def _create(self, op: Op) -> None:
+        action = op.action
+        self.ledger.put(LedgerEntry.of(action, "intent"))
+        host_id = self.writer.create(self.mission_id, action)
+        _maybe_crash()
+        self.ledger.put(LedgerEntry.of(action, "written", host_id))
+        self.counts["created"] += 1
+        self._log("created", action, None)
+
+    def _update(self, op: Op) -> None:
+        action, entry = op.action, op.entry
+        try:
+            self.writer.update(entry.host_id, self.mission_id, action)
+        except HostNotFound:
+            # someone deleted it in the host: respect that, never re-create it
+            self.ledger.put(entry.model_copy(update={"status": "dismissed"}))
+            self._log("dismissed", action, entry)
+            return
+        self.ledger.put(LedgerEntry.of(action, "written", entry.host_id))
+        self.counts["rescheduled"] += 1
+        self._log("rescheduled", action, entry)
+
+    def _recover(self, op: Op) -> None:
+        """A create was attempted but not recorded: read back before creating again."""
+        found = self._read_back(op.entry).get(op.key, [])
+        if not found:
+            self._create(op)
+            return
+        host_id, extras = found[0], found[1:]
+        for extra in extras:
+            self._delete_quietly(extra)
+        self.writer.update(host_id, self.mission_id, op.action)
+        self.ledger.put(LedgerEntry.of(op.action, "written", host_id))
+        self.counts["recovered"] += 1
+        self._log("recovered", op.action, op.entry)
+
+    def _cancel(self, op: Op) -> None:
+        entry = op.entry
+        host_ids = [entry.host_id] if entry.host_id else self._read_back(entry).get(op.key, [])
+        if entry.status != "dismissed":
+            for host_id in host_ids:
+                self._delete_quietly(host_id)
+            self.counts["cancelled"] += 1
+            self._log("cancelled", None, entry)
+        self.ledger.drop(op.key)
+
+    def _read_back(self, entry: LedgerEntry) -> dict[str, list[str]]:
+        return self.writer.find_marked(self.mission_id, entry.target_type, entry.target_id)
+
+    def _delete_quietly(self, host_id: str) -> None:
+        try:
+            self.writer.delete(host_id)
+        except HostNotFound:
+            pass
+
+    def _log(self, op: str, action: DesiredAction | None, entry: LedgerEntry | None) -> None:
+        record = {"mission": self.mission_id, "op": op, "key": (action or entry).key,
+                  "step": (action.step_id if action else entry.step_id),
+                  "title": action.title if action else entry.title,
+                  "due": str(action.due) if action else None,
+                  "previous_due": str(entry.due) if entry else None,
+                  "late": bool(action and action.late), **self.provenance}
+        self.activity.add(record)
+        log.info("%s %s/%s due %s", op, self.mission_id, record["key"], record["due"])
+
+
+def _maybe_crash() -> None:
+    """Fault injection for tests: SIGKILL this process after the N-th host create (never in production)."""
+    from config.redis_conn import get_redis
+    from config.settings import get_settings
+
+    limit = get_settings().crash_after_host_write
+    if limit and get_redis().incr("im:test:crash-counter") == int(limit):
+        os.kill(os.getpid(), signal.SIGKILL)

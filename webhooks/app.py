@@ -1,0 +1,46 @@
+"""The web process: receive host webhooks, answer in milliseconds, never call a host."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from config.logs import RedactingFilter
+from config.redis_conn import get_redis
+from config.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app() -> Flask:
+    """The app factory used by gunicorn, `intermission serve`, the demo and the tests."""
+    logging.getLogger("werkzeug").addFilter(RedactingFilter())
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = get_settings().max_webhook_bytes
+    from webhooks.boond import bp as boond_bp
+
+    app.register_blueprint(boond_bp)
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz():
+        try:
+            get_redis().ping()
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            return jsonify(status="unavailable", redis=type(exc).__name__), 503
+        return jsonify(status="ready")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return jsonify(error=exc.name, message=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unexpected error")
+        return jsonify(error="Service Unavailable", message="temporary failure, please retry"), 503
+
+    return app

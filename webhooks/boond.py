@@ -1,0 +1,103 @@
+"""POST /webhooks/boond/<tenant>/<secret>: Boond webhook events (references only) → queued re-reads."""
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from flask import Blueprint, Response, jsonify, request
+
+from config import tenants
+from config.redis_conn import get_redis
+from config.settings import get_settings
+from handlers.ingest import enqueue_resource_sync, enqueue_sync
+
+bp = Blueprint("boond", __name__)
+log = logging.getLogger(__name__)
+
+MISSION_ENTITIES = {"delivery"}
+CONSULTANT_ENTITIES = {"resource"}
+_DUMMY_SECRET = "x" * 43
+
+
+class BadPayload(ValueError):
+    """The body is not a Boond webhook event we can read."""
+
+
+@bp.post("/webhooks/boond/<tenant_id>/<secret>")
+def receive(tenant_id: str, secret: str):
+    """Verify, parse, deduplicate, enqueue; 202 queued, 204 ignored."""
+    if (request.content_length or 0) > get_settings().max_webhook_bytes:
+        return _error(413, "body too large", f"the limit is {get_settings().max_webhook_bytes} bytes")
+    tenant = tenants.get(tenant_id)
+    expected = tenant.webhook_secret if tenant and tenant.host == "boond" else _DUMMY_SECRET
+    if not hmac.compare_digest(secret.encode(), expected.encode()) or tenant is None or tenant.host != "boond":
+        return _error(404, "not found", "unknown tenant or wrong secret: copy the URL from `intermission tenant show`")
+    if not _json_content_type():
+        return _error(415, "unsupported media type", "send the event as application/json")
+    try:
+        event = parse_event(request.get_data(cache=False))
+    except BadPayload as exc:
+        return _error(400, "unreadable event", str(exc))
+    if not tenant.enabled:
+        return _ignored("tenant paused")
+    return _dispatch(tenant_id, event)
+
+
+def _dispatch(tenant_id: str, event: dict):
+    conn = get_redis()
+    trigger = {"kind": "webhook", "host": "boond", "event": event["id"], "type": event["type"],
+               "entity": event["entity"]}
+    if event["entity"] in MISSION_ENTITIES:
+        outcome = enqueue_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"])
+    elif event["entity"] in CONSULTANT_ENTITIES:
+        outcome = enqueue_resource_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"])
+    else:
+        return _ignored(f"{event['entity']} events need no action")
+    if outcome == "duplicate":
+        return _ignored("duplicate event")
+    return jsonify(status=outcome), 202
+
+
+def parse_event(body: bytes) -> dict:
+    """Read `{data:{id, attributes:{type}, relationships:{dependsOn:{data:{id,type}}}}}` (or the flat variant)."""
+    if not body or not body.strip():
+        raise BadPayload("empty body: expected a Boond webhook event (JSON)")
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadPayload("body is not valid JSON") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
+        raise BadPayload("expected a JSON object with a 'data' object")
+    data = doc["data"]
+    attrs = _obj(data.get("attributes")) or _obj(doc.get("attributes"))
+    rels = _obj(data.get("relationships")) or _obj(doc.get("relationships"))
+    depends = _obj(rels.get("dependsOn"))
+    depends = _obj(depends.get("data")) or depends
+    ref, entity = depends.get("id"), depends.get("type")
+    if not isinstance(ref, (str, int)) or not isinstance(entity, str) or not str(ref).strip():
+        raise BadPayload("missing relationships.dependsOn {id, type}: which record changed?")
+    event_id = data.get("id")
+    if not isinstance(event_id, (str, int)) or len(str(event_id)) > 128:
+        raise BadPayload("missing or invalid data.id (the event id)")
+    kind = attrs.get("type") if isinstance(attrs.get("type"), str) else "update"
+    return {"id": str(event_id), "type": kind[:32], "entity": entity.lower()[:64], "ref": str(ref)[:64]}
+
+
+def _obj(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _json_content_type() -> bool:
+    mime = (request.mimetype or "").lower()
+    return mime in ("", "application/json", "text/json") or mime.endswith("+json")
+
+
+def _ignored(reason: str) -> Response:
+    response = Response(status=204)
+    response.headers["X-Intermission-Ignored"] = reason
+    return response
+
+
+def _error(status: int, error: str, message: str):
+    return jsonify(error=error, message=message), status
