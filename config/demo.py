@@ -18,9 +18,13 @@ def _prepare_settings() -> None:
 def run_demo() -> int:
     """Tell the story case by case and print what landed in the host."""
     _prepare_settings()
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from config.redis_conn import get_redis, get_settings
     from config.stack import Stack
     from handlers import clock
+    from handlers.calendar import add_business_days, next_business_day_after
     from handlers.jobs import tick
     from handlers.queues import run_burst
 
@@ -40,16 +44,18 @@ def run_demo() -> int:
         chapter(f"1. Mission {mission} for Jean Dupont ends in 45 days ({today + timedelta(days=45)}): natural end")
         stack.move_end(mission, today + timedelta(days=66))
         chapter("2. The client extends it by 3 weeks: the same actions, rescheduled")
-        early_end = today + timedelta(days=10)
+        early_end = add_business_days(today, 8)
         stack.end_early(mission, early_end, "client")
         chapter(f"3. The client ends it early on {early_end}: natural steps cancelled, client steps created")
-        clock.pin(early_end + timedelta(days=3))
+        bench_day = next_business_day_after(early_end)
+        clock.pin(bench_day)
         tick()
-        chapter(f"4. {early_end + timedelta(days=3)}: the end has passed, no next mission: bench steps and check-in")
-        clock.pin(early_end + timedelta(days=10))
+        chapter(f"4. {bench_day}: the end has passed, no next mission: bench steps and the first check-in")
+        clock.pin(bench_day + timedelta(days=7))
         tick()
-        chapter(f"5. {early_end + timedelta(days=10)}: one week on the bench: the next check-in")
-        stack.create_delivery(early_end + timedelta(days=14), early_end + timedelta(days=200))
+        chapter(f"5. {bench_day + timedelta(days=7)}: one week on the bench: the next check-in")
+        stack.create_delivery(bench_day + timedelta(days=14), bench_day + timedelta(days=200),
+                              title="Migration cloud")
         chapter("6. A new mission is signed: the bench steps are closed")
     print("Done. Every action above was written through the Boond API of the sandbox.")
     return 0

@@ -71,9 +71,9 @@ class Stack:
 
     # --- the story's moves -------------------------------------------------------------------
     def create_delivery(self, start: date, end: date | None, *, resource: str = "7", project: str = "45",
-                        deliver: bool = True) -> dict:
+                        title: str = "Refonte du SI logistique", deliver: bool = True) -> dict:
         body = {"resource": resource, "project": project, "startDate": start.isoformat(),
-                "endDate": end.isoformat() if end else None, "state": 0, "title": "Mission", "deliver": deliver}
+                "endDate": end.isoformat() if end else None, "state": 0, "title": title, "deliver": deliver}
         return self.control("POST", "/_control/deliveries", json=body)
 
     def move_end(self, delivery_id: str, end: date, *, deliver: bool = True) -> dict:

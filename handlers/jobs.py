@@ -12,7 +12,7 @@ from config import tenants
 from config.playbook import Playbook, load_playbook
 from config.redis_conn import get_redis
 from config.settings import get_settings
-from handlers import clock
+from handlers import clock, locks
 from handlers.classify import classify
 from handlers.hosts.boond import BoondAdapter, next_start
 from handlers.ingest import enqueue_sync, pending_key
@@ -54,8 +54,7 @@ def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
             return {"skipped": "unknown mission"}
         current = prev.model_copy(update={"status": "deleted"})
     person = current.consultant.id if current.consultant else mission_id
-    with conn.lock(f"im:t:{tenant_id}:lock:consultant:{person}", timeout=get_settings().job_timeout_seconds,
-                   blocking_timeout=60):
+    with locks.held(conn, f"im:t:{tenant_id}:lock:consultant:{person}", ttl=get_settings().job_timeout_seconds):
         result = {mission_id: reconcile_mission(tenant, adapter, store, prev, current, trigger)}
         for other_id in sorted(store.missions_of(person) - {mission_id}) if current.consultant else []:
             other = store.get(other_id)

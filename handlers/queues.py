@@ -58,7 +58,7 @@ def recover_orphans(queue: Queue | None = None) -> list[str]:
         job = Job.fetch(job_id, connection=queue.connection, serializer=JSONSerializer)
         if job.get_status() != JobStatus.STARTED or not _owner_is_dead(job, live):
             continue
-        registry.remove(job)
+        registry.remove_executions(job)
         queue.enqueue_job(job, at_front=True)
         recovered.append(job_id)
     if recovered:

@@ -59,12 +59,8 @@ def diff(desired: list[DesiredAction], entries: dict[str, LedgerEntry]) -> list[
 
 
 def _changed(entry: LedgerEntry, action: DesiredAction) -> bool:
-    """A late step keeps the due date it was given; only a real change of plan or wording moves it."""
-    if list(action.content()) != entry.content:
-        return True
-    if entry.nominal_due != action.nominal_due:
-        return True
-    return not entry.late and entry.due != action.due
+    """Only a change of plan or wording moves an action; time passing never does (a past step stays put)."""
+    return list(action.content()) != entry.content or entry.nominal_due != action.nominal_due
 
 
 class Reconciler:

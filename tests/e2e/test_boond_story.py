@@ -71,6 +71,7 @@ def test_full_story_extension_client_end_bench_and_restaffing(stack):
     assert "bench.checkin#1" in bench_keys and "bench.checkin#2" not in bench_keys
     assert {"bench.internal_project", "bench.training", "bench.skills_volunteering", "bench.cv_update"} <= set(bench_keys)
     assert due(bench["bench.checkin#1"]) == "2026-03-13"
+    assert due(bench["client.understand_reason"]) == "2026-03-02"  # time passing moves nothing already written
 
     clock.pin(date(2026, 3, 20))  # a week later: the next check-in appears
     tick()

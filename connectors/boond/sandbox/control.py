@@ -1,0 +1,280 @@
+"""The /_control blueprint: drive the story, register webhooks, inspect calls, inject faults."""
+from __future__ import annotations
+
+from collections import Counter
+
+from flask import Blueprint, current_app, jsonify, request
+
+from . import webhooks
+from .deliveries import create_delivery, delete_delivery, parse_date, update_delivery
+from .envelope import resource_object
+from .faults import parse_fault
+from .state import ADMIN_USER_TOKEN, APP_KEY, APP_TOKEN, CLIENT_KEY, CLIENT_TOKEN, USERS
+from .state import SandboxState, sorted_items
+from .views import profile
+
+bp = Blueprint("boond_control", __name__, url_prefix="/_control")
+
+END_STATES = {"client": 2, "consultant": 3}
+CONFIG_TYPES = {"rate_limit_per_10s": (int,), "jwt_max_age_seconds": (int, type(None)),
+                "actions_max_page": (int,), "deliver_webhooks": (bool,), "webhook_timeout": (int, float)}
+
+
+class ControlError(Exception):
+    """A bad control request (400, or 404 for an unknown delivery)."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@bp.errorhandler(ControlError)
+def control_error(error: ControlError):
+    """Plain JSON error for control calls."""
+    return jsonify({"error": str(error)}), error.status
+
+
+def sandbox() -> SandboxState:
+    """The sandbox state of the running app."""
+    return current_app.extensions["boond_sandbox"]
+
+
+def body() -> dict:
+    """The JSON body ({} when empty), or a 400."""
+    data = request.get_json(silent=True)
+    if data is None and request.get_data():
+        raise ControlError("body must be JSON")
+    if data is not None and not isinstance(data, dict):
+        raise ControlError("body must be a JSON object")
+    return data or {}
+
+
+# Setup ---------------------------------------------------------------------------------------
+
+@bp.post("/reset")
+def reset():
+    """Back to the seed (data, actions, events, webhooks, faults, counters, config)."""
+    sandbox().reset()
+    return jsonify({"reset": True})
+
+
+@bp.get("/credentials")
+def credentials():
+    """The seeded tenant's credentials."""
+    return jsonify({"appToken": APP_TOKEN, "appKey": APP_KEY, "clientToken": CLIENT_TOKEN,
+                    "clientKey": CLIENT_KEY, "userToken": ADMIN_USER_TOKEN})
+
+
+@bp.route("/config", methods=["GET", "POST"])
+def config():
+    """Read or change SandboxConfig fields at run time."""
+    changes = body() if request.method == "POST" else {}
+    for name, value in changes.items():
+        allowed = CONFIG_TYPES.get(name)
+        if allowed is None or (isinstance(value, bool) and bool not in allowed) \
+                or not isinstance(value, allowed):
+            raise ControlError(f"bad config field {name!r}: expected one of {list(CONFIG_TYPES)}")
+    with sandbox().lock:
+        sandbox().config.update(changes)
+        return jsonify(sandbox().config.as_dict())
+
+
+@bp.route("/webhooks", methods=["GET", "POST"])
+def webhook_targets():
+    """Register a webhook target (POST {"url", "events"?}) or list them."""
+    if request.method == "GET":
+        with sandbox().lock:
+            return jsonify({"webhooks": [dict(h) for h in sandbox().webhooks]})
+    data = body()
+    if not str(data.get("url", "")).startswith(("http://", "https://")):
+        raise ControlError("url must be an http(s) URL")
+    events = data.get("events")
+    if events is not None and not (isinstance(events, list) and all(isinstance(e, str) for e in events)):
+        raise ControlError("events must be a list of entity names")
+    return jsonify(webhooks.register(sandbox(), data["url"], events)), 201
+
+
+# Story: deliveries ---------------------------------------------------------------------------
+
+def _user_token(data: dict) -> str:
+    """Who made the change (default: the seeded admin userToken)."""
+    token = data.get("userToken", ADMIN_USER_TOKEN)
+    if token not in USERS:
+        raise ControlError(f"unknown userToken {token!r}")
+    return token
+
+
+def _answer(delivery: dict, change: str, delivery_id: str, data: dict):
+    """Record the change's webhook events, deliver them now unless told not to, and answer."""
+    state = sandbox()
+    events = webhooks.record_change(state, "delivery", delivery_id, change, _user_token(data))
+    sent = webhooks.publish(state, events, send=data.get("deliver", True) is not False)
+    return jsonify({"data": delivery, "events": [e["payload"] for e in events], "deliveries": sent})
+
+
+def _existing(delivery_id: str) -> None:
+    """404 unless the delivery exists."""
+    if sandbox().get("delivery", delivery_id) is None:
+        raise ControlError(f"unknown delivery {delivery_id}", 404)
+
+
+def _change(delivery_id: str, data: dict, changes: dict):
+    """Apply attribute changes to a delivery and fire its update event."""
+    state = sandbox()
+    _user_token(data)
+    with state.lock:
+        _existing(delivery_id)
+        try:
+            update_delivery(state, delivery_id, changes)
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+        delivery = profile(state, "delivery", delivery_id)
+    return _answer(delivery, "update", delivery_id, data)
+
+
+def _date(data: dict, name: str) -> str:
+    """A required YYYY-MM-DD field of the body."""
+    try:
+        return parse_date(data.get(name), name)
+    except ValueError as exc:
+        raise ControlError(str(exc)) from None
+
+
+@bp.get("/deliveries")
+def list_deliveries():
+    """Every delivery, by id."""
+    with sandbox().lock:
+        items = [resource_object("delivery", did, rec)
+                 for did, rec in sorted_items(sandbox().db["delivery"])]
+    return jsonify({"data": items})
+
+
+@bp.post("/deliveries")
+def new_delivery():
+    """Create a delivery (mission) for a resource on a project: webhook `create`."""
+    data, state = body(), sandbox()
+    _user_token(data)
+    try:
+        delivery_id = create_delivery(state, data)
+    except LookupError as exc:
+        raise ControlError(str(exc), 404) from None
+    except ValueError as exc:
+        raise ControlError(str(exc)) from None
+    with state.lock:
+        delivery = profile(state, "delivery", delivery_id)
+    return _answer(delivery, "create", delivery_id, data)
+
+
+@bp.post("/deliveries/<id>/move")
+def move_delivery(id):
+    """Move the end date (and optionally the start date)."""
+    data = body()
+    changes = {"endDate": _date(data, "endDate")}
+    if data.get("startDate"):
+        changes["startDate"] = _date(data, "startDate")
+    return _change(id, data, changes)
+
+
+@bp.post("/deliveries/<id>/end")
+def end_delivery(id):
+    """End early: new end date, state 2 (by the client) or 3 (by the consultant)."""
+    data = body()
+    if data.get("by") not in END_STATES:
+        raise ControlError("by must be 'client' or 'consultant'")
+    return _change(id, data, {"endDate": _date(data, "endDate"), "state": END_STATES[data["by"]]})
+
+
+@bp.post("/deliveries/<id>/cancel")
+def cancel_delivery(id):
+    """Cancel: state 4."""
+    data = body()
+    return _change(id, data, {"state": 4})
+
+
+@bp.post("/deliveries/<id>/clear-end")
+def clear_end(id):
+    """Clear the end date ("" by default, null with {"as_null": true})."""
+    data = body()
+    return _change(id, data, {"endDate": None if data.get("as_null") else ""})
+
+
+@bp.delete("/deliveries/<id>")
+def drop_delivery(id):
+    """Delete a delivery: webhook `delete`."""
+    data, state = body(), sandbox()
+    _user_token(data)
+    with state.lock:
+        _existing(id)
+        delivery = profile(state, "delivery", id)
+        delete_delivery(state, id)
+    return _answer(delivery, "delete", id, data)
+
+
+# Inspection ----------------------------------------------------------------------------------
+
+@bp.get("/events")
+def events():
+    """Every webhook event so far, in order (?entity=delivery filters), with delivery results."""
+    entity = request.args.get("entity")
+    with sandbox().lock:
+        chosen = [e for e in sandbox().events if not entity or e["entity"] == entity]
+        return jsonify({"events": [e["payload"] for e in chosen],
+                        "deliveries": [d for e in chosen for d in e["deliveries"]]})
+
+
+@bp.post("/events/<id>/deliver")
+def redeliver(id):
+    """Send one recorded event (again) to its webhook URL: replays and out-of-order tests."""
+    event = webhooks.find_event(sandbox(), id)
+    if event is None:
+        raise ControlError(f"unknown event {id}", 404)
+    if not event["url"]:
+        raise ControlError("event has no webhook target (none was registered)")
+    return jsonify({"deliveries": webhooks.deliver(sandbox(), [event])})
+
+
+@bp.get("/actions")
+def all_actions():
+    """Every action on any entity, by id, as a JSON:API list."""
+    with sandbox().lock:
+        items = [resource_object("action", aid, rec)
+                 for aid, rec in sorted_items(sandbox().db["action"])]
+    return jsonify({"meta": {"totals": {"rows": len(items)}}, "data": items})
+
+
+@bp.get("/calls")
+def calls():
+    """Counts of /api calls by route template and by status."""
+    with sandbox().lock:
+        logged = list(sandbox().calls)
+    return jsonify({"total": len(logged),
+                    "by_route": dict(Counter(f"{m} {rule}" for m, rule, _ in logged)),
+                    "by_status": dict(Counter(status for _, _, status in logged))})
+
+
+@bp.post("/calls/reset")
+def reset_calls():
+    """Forget the call log."""
+    with sandbox().lock:
+        sandbox().calls.clear()
+    return jsonify({"total": 0})
+
+
+# Faults --------------------------------------------------------------------------------------
+
+@bp.route("/faults", methods=["GET", "POST", "DELETE"])
+def faults():
+    """Queue a fault (POST), list queued faults (GET) or clear them (DELETE)."""
+    state = sandbox()
+    if request.method == "POST":
+        try:
+            fault = parse_fault(body())
+        except (TypeError, ValueError) as exc:
+            raise ControlError(str(exc)) from None
+        with state.lock:
+            state.faults.append(fault)
+    elif request.method == "DELETE":
+        with state.lock:
+            state.faults.clear()
+    with state.lock:
+        return jsonify({"faults": [f.as_dict() for f in state.faults]})

@@ -1,0 +1,67 @@
+"""Delivery (mission) mutations shared by the /api routes and the control API."""
+from __future__ import annotations
+
+from datetime import date
+
+from .dictionary import DELIVERY_STATE_IDS
+from .state import SandboxState, now_text
+
+
+def parse_date(value, name: str) -> str:
+    """A YYYY-MM-DD string, or ValueError naming the field."""
+    try:
+        if isinstance(value, str) and len(value) == 10:
+            return date.fromisoformat(value).isoformat()
+    except ValueError:
+        pass
+    raise ValueError(f"{name} must be a YYYY-MM-DD date")
+
+
+def parse_state(value) -> int:
+    """A delivery state id from the dictionary, or ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value not in DELIVERY_STATE_IDS:
+        raise ValueError(f"state must be one of {sorted(DELIVERY_STATE_IDS)}")
+    return value
+
+
+def check_order(attrs: dict) -> None:
+    """ValueError when the end date is before the start date."""
+    if attrs.get("startDate") and attrs.get("endDate") and attrs["endDate"] < attrs["startDate"]:
+        raise ValueError("endDate must not be before startDate")
+
+
+def create_delivery(state: SandboxState, body: dict) -> str:
+    """Create a delivery from a control body; its new id."""
+    resource, project = str(body.get("resource", "")), str(body.get("project", ""))
+    if state.get("resource", resource) is None or state.get("project", project) is None:
+        raise LookupError("resource and project must name seeded records")
+    stamp = now_text()
+    attrs = {
+        "title": str(body.get("title") or f"Mission {project}"),
+        "startDate": parse_date(body.get("startDate"), "startDate"),
+        "endDate": parse_date(body["endDate"], "endDate") if body.get("endDate") else "",
+        "state": parse_state(body.get("state", 0)), "typeOf": 0,
+        "creationDate": stamp, "updateDate": stamp,
+    }
+    check_order(attrs)
+    with state.lock:
+        delivery_id = state.next_id("delivery")
+        state.db["delivery"][delivery_id] = {"attributes": attrs, "rels": {
+            "project": ("project", project), "dependsOn": ("resource", resource)}}
+    return delivery_id
+
+
+def update_delivery(state: SandboxState, delivery_id: str, changes: dict) -> dict:
+    """Apply already-validated attribute changes, bump updateDate; the stored record."""
+    with state.lock:
+        rec = state.db["delivery"][delivery_id]
+        merged = {**rec["attributes"], **changes}
+        check_order(merged)
+        rec["attributes"] = {**merged, "updateDate": now_text()}
+        return rec
+
+
+def delete_delivery(state: SandboxState, delivery_id: str) -> dict:
+    """Remove a delivery; the removed record."""
+    with state.lock:
+        return state.db["delivery"].pop(delivery_id)

@@ -1,0 +1,55 @@
+"""The tenant dictionary served at GET /api/application/dictionary (shape of the real one)."""
+from __future__ import annotations
+
+ACTION_TYPES = {
+    "resource": [
+        {"id": 4, "value": "Note", "isNotification": False},
+        {"id": 5, "value": "Rappel / To do", "isNotification": False},
+        {"id": 9, "value": "Suivi de Mission", "isNotification": False},
+        {"id": 102, "value": "Notification", "isNotification": True},
+    ],
+    "contact": [
+        {"id": 2, "value": "Note", "isNotification": False},
+        {"id": 3, "value": "Rappel / To do", "isNotification": False},
+        {"id": 11, "value": "Suivi de Mission", "isNotification": False},
+    ],
+    "project": [
+        {"id": 30, "value": "Note", "isNotification": False},
+        {"id": 31, "value": "Rappel / To do", "isNotification": False},
+        {"id": 32, "value": "Suivi de Mission", "isNotification": False},
+    ],
+    # Sandbox values (no public capture): lets an action hang on the seeded opportunity.
+    "opportunity": [
+        {"id": 50, "value": "Note", "isNotification": False},
+        {"id": 51, "value": "Rappel / To do", "isNotification": False},
+    ],
+}
+
+STATES = {
+    # 0/1 come from a real tenant; 2/3/4 are an ASSUMPTION (a tenant would add such states).
+    "delivery": [
+        {"id": 0, "value": "Signée"},
+        {"id": 1, "value": "Prévisionnelle"},
+        {"id": 2, "value": "Arrêtée par le client"},
+        {"id": 3, "value": "Arrêtée par le consultant"},
+        {"id": 4, "value": "Annulée"},
+    ],
+    "resource": [{"id": 1, "value": "En cours"}, {"id": 2, "value": "Intercontrat"},
+                 {"id": 0, "value": "Sortie"}],
+    "project": [{"id": 1, "value": "En cours"}, {"id": 0, "value": "Archivé"}],
+    "positioning": [{"id": 0, "value": "Positionné"}, {"id": 3, "value": "CV Envoyé"},
+                    {"id": 4, "value": "Présenté Client"}, {"id": 1, "value": "Rejeté"},
+                    {"id": 2, "value": "Gagné"}],
+}
+
+DELIVERY_STATE_IDS = frozenset(item["id"] for item in STATES["delivery"])
+
+
+def dictionary_data() -> dict:
+    """The `data` member of the dictionary answer."""
+    return {"setting": {"action": ACTION_TYPES, "state": STATES}}
+
+
+def action_type_ids(entity: str) -> set[int]:
+    """Action typeOf ids allowed on an entity type (empty when the tenant defines none)."""
+    return {item["id"] for item in ACTION_TYPES.get(entity, [])}

@@ -1,0 +1,56 @@
+"""Bad input at the Boond webhook: the documented status, a message an admin can act on, nothing queued."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from handlers.queues import get_queue
+
+GOOD_EVENT = {"data": {"id": "evt-1", "type": "webhookevent", "attributes": {"type": "update"},
+                       "relationships": {"dependsOn": {"data": {"id": "100", "type": "delivery"}}}}}
+
+
+def _nothing_queued(redis_conn) -> bool:
+    return get_queue(redis_conn).count == 0 and not list(redis_conn.scan_iter("im:t:acme:pending:*"))
+
+
+@pytest.mark.parametrize("case, url_tail, body, headers, status", [
+    ("wrong secret", "acme/not-the-secret", GOOD_EVENT, {}, 404),
+    ("unknown tenant", "nobody/whatever", GOOD_EVENT, {}, 404),
+    ("non-JSON", None, b"<xml>nope</xml>", {"Content-Type": "application/json"}, 400),
+    ("2 MB body", None, b"{" + b" " * 2_000_000 + b"}", {"Content-Type": "application/json"}, 413),
+    ("empty body", None, b"", {"Content-Type": "application/json"}, 400),
+    ("wrong content type", None, b"a=b", {"Content-Type": "application/x-www-form-urlencoded"}, 415),
+    ("no dependsOn", None, {"data": {"id": "e2"}}, {}, 400),
+    ("not UTF-8", None, b"\xff\xfe{\x00", {"Content-Type": "application/json"}, 400),
+])
+def test_bad_input_gets_its_status_and_queues_nothing(stack, redis_conn, case, url_tail, body, headers, status):
+    url = stack.webhook_url if url_tail is None else f"{stack.web.url}/webhooks/boond/{url_tail}"
+    kwargs = {"json": body} if isinstance(body, dict) else {"data": body}
+    response = requests.post(url, headers=headers, timeout=30, **kwargs)
+    assert response.status_code == status, case
+    assert response.json()["message"]  # something an admin can act on
+    assert _nothing_queued(redis_conn)
+
+
+def test_wrong_secret_and_unknown_tenant_answer_the_same(stack):
+    a = requests.post(f"{stack.web.url}/webhooks/boond/acme/wrong", json=GOOD_EVENT, timeout=30)
+    b = requests.post(f"{stack.web.url}/webhooks/boond/ghost/wrong", json=GOOD_EVENT, timeout=30)
+    assert (a.status_code, a.json()) == (b.status_code, b.json())
+
+
+def test_action_events_are_ignored_so_our_writes_never_loop(stack, redis_conn):
+    event = {"data": {"id": "evt-a", "attributes": {"type": "create"},
+                      "relationships": {"dependsOn": {"data": {"id": "5", "type": "action"}}}}}
+    response = requests.post(stack.webhook_url, json=event, timeout=30)
+    assert response.status_code == 204
+    assert _nothing_queued(redis_conn)
+
+
+def test_good_event_is_queued_with_202(stack, redis_conn):
+    response = requests.post(stack.webhook_url, json=GOOD_EVENT, timeout=30)
+    assert response.status_code == 202 and response.json() == {"status": "queued"}
+    assert get_queue(redis_conn).count == 1
+    again = dict(GOOD_EVENT, data={**GOOD_EVENT["data"], "id": "evt-2"})
+    assert requests.post(stack.webhook_url, json=again, timeout=30).json() == {"status": "coalesced"}
+    assert get_queue(redis_conn).count == 1  # one re-read covers both hints
