@@ -124,6 +124,8 @@ def list_ids() -> list[str]:
 
 def remove(tenant_id: str) -> bool:
     """Delete a tenant's configuration and every key under its namespace."""
+    if not TENANT_ID.match(tenant_id or ""):
+        return False  # never let an id act as a SCAN pattern
     r = get_redis()
     existed = bool(r.srem(INDEX_KEY, tenant_id))
     for key in r.scan_iter(match=f"im:t:{tenant_id}:*", count=500):

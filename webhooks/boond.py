@@ -64,8 +64,12 @@ def parse_event(body: bytes) -> dict:
     if not body or not body.strip():
         raise BadPayload("empty body: expected a Boond webhook event (JSON)")
     try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadPayload("body is not UTF-8 text: send the event as UTF-8 JSON") from None
+    try:
+        doc = json.loads(text)
+    except ValueError:
         raise BadPayload("body is not valid JSON") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
         raise BadPayload("expected a JSON object with a 'data' object")
@@ -75,13 +79,21 @@ def parse_event(body: bytes) -> dict:
     depends = _obj(rels.get("dependsOn"))
     depends = _obj(depends.get("data")) or depends
     ref, entity = depends.get("id"), depends.get("type")
-    if not isinstance(ref, (str, int)) or not isinstance(entity, str) or not str(ref).strip():
-        raise BadPayload("missing relationships.dependsOn {id, type}: which record changed?")
+    if not _is_id(ref, 64) or not isinstance(entity, str) or not entity.strip() or len(entity) > 64:
+        raise BadPayload("missing or invalid relationships.dependsOn {id, type}: which record changed?")
     event_id = data.get("id")
-    if not isinstance(event_id, (str, int)) or len(str(event_id)) > 128:
+    if not _is_id(event_id, 128):
         raise BadPayload("missing or invalid data.id (the event id)")
     kind = attrs.get("type") if isinstance(attrs.get("type"), str) else "update"
-    return {"id": str(event_id), "type": kind[:32], "entity": entity.lower()[:64], "ref": str(ref)[:64]}
+    return {"id": str(event_id), "type": kind[:32], "entity": entity.lower(), "ref": str(ref)}
+
+
+def _is_id(value, max_len: int) -> bool:
+    """A non-empty string or integer (never a boolean) of reasonable length."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return False
+    text = str(value).strip()
+    return 0 < len(text) <= max_len
 
 
 def _obj(value) -> dict:

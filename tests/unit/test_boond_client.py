@@ -159,15 +159,13 @@ def test_a_missing_record_is_not_found():
     assert info.value.status == 404 and len(responses.calls) == 1
 
 
+@pytest.mark.parametrize("total,pages", [(150, [100, 50]), (200, [100, 100]), (30, [30])])
 @responses.activate
-def test_actions_are_read_page_by_page_of_100_until_the_total():
-    def page(number: int, count: int):
-        rows = [{"id": str(number * 1000 + i)} for i in range(count)]
-        responses.get(f"{BASE}/resources/7/actions", json={"data": rows, "meta": {"totals": {"rows": 150}}},
+def test_actions_are_read_page_by_page_of_100_until_the_total(total, pages):
+    for number, count in enumerate(pages, start=1):
+        rows = [{"id": f"{number}-{i}"} for i in range(count)]
+        responses.get(f"{BASE}/resources/7/actions", json={"data": rows, "meta": {"totals": {"rows": total}}},
                       match=[matchers.query_param_matcher({"page": str(number), "maxResults": "100"})])
-
-    page(1, 100)
-    page(2, 50)
     rows = list(client().actions_of("resource", "7"))
-    assert len(rows) == 150 and len({r["id"] for r in rows}) == 150
-    assert len(responses.calls) == 2
+    assert len(rows) == total and len({r["id"] for r in rows}) == total
+    assert len(responses.calls) == len(pages)  # no request past the last page
