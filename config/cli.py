@@ -72,6 +72,9 @@ def _tenant_parser(sub) -> None:
     add.add_argument("--client-key", default=os.environ.get("BOOND_CLIENT_KEY"), help="or BOOND_CLIENT_KEY")
     add.add_argument("--user-token", default=os.environ.get("BOOND_USER_TOKEN"),
                      help="the technical user's token (or BOOND_USER_TOKEN)")
+    add.add_argument("--action-type", action="append", default=[], metavar="KIND=ID",
+                     help="Boond action typeOf per kind (task, reminder, survey, bench or default); "
+                          "without it the tenant's 'Rappel / To do' type is read from its dictionary")
     add.add_argument("--language", choices=["fr", "en"], default="fr")
     add.add_argument("--timezone", default="Europe/Paris")
     add.add_argument("--json", action="store_true")
@@ -129,12 +132,24 @@ def _tenant_add(args) -> int:
         raise tenants.TenantError(f"tenant '{args.id}' already exists: remove it first or pick another id")
     boond = tenants.BoondConfig(base_url=args.base_url or get_settings().boond_base_url, auth_mode=args.auth_mode,
                                 app_token=args.app_token, app_key=args.app_key, client_token=args.client_token,
-                                client_key=args.client_key, user_token=args.user_token or "")
+                                client_key=args.client_key, user_token=args.user_token or "",
+                                action_types=_action_types(args.action_type))
     _check_boond_credentials(boond)
     tenant = tenants.Tenant(id=args.id, host=args.host, name=args.name, language=args.language,
                             timezone=args.timezone, boond=boond)
     tenants.save(tenant)
     return _print_tenant(tenant, args.json, created=True)
+
+
+def _action_types(pairs: list[str]) -> dict[str, int]:
+    kinds = {"task", "reminder", "survey", "bench", "default"}
+    out = {}
+    for pair in pairs:
+        kind, _, value = pair.partition("=")
+        if kind not in kinds or not value.isdigit():
+            raise ValueError(f"--action-type {pair!r}: expected KIND=ID with KIND in {sorted(kinds)} and a numeric id")
+        out[kind] = int(value)
+    return out
 
 
 def _check_boond_credentials(cfg) -> None:

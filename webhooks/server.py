@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gunicorn.app.base import BaseApplication
+from gunicorn.app.base import Application
 
 from webhooks.app import create_app
 
 
-class _Gunicorn(BaseApplication):
+class _Gunicorn(Application):
     def __init__(self, options: dict):
         self.options = options
         super().__init__()
@@ -19,6 +19,9 @@ class _Gunicorn(BaseApplication):
             self.load_config_from_file(str(conf))
         for key, value in self.options.items():
             self.cfg.set(key, value)
+
+    def init(self, parser, opts, args):
+        return None
 
     def load(self):
         return create_app()

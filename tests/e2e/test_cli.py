@@ -36,6 +36,17 @@ def test_tenant_add_prints_webhook_url_and_json_hides_secrets(redis_conn, child_
     assert missing.returncode == 2 and "unknown tenant 'esn-one'" in missing.stderr
 
 
+def test_tenant_add_takes_action_types_per_kind_and_rejects_bad_ones(redis_conn, child_env):
+    env = {**child_env, "BOOND_APP_KEY": "k" * 20, "BOOND_USER_TOKEN": "u"}
+    base = ["tenant", "add", "boond", "--id", "esn-three", "--app-token", "t"]
+    bad = run(env, *base, "--action-type", "survey=nine", check=False)
+    assert bad.returncode == 2 and "KIND=ID" in bad.stderr
+    run(env, *base, "--action-type", "default=5", "--action-type", "survey=9")
+    from config import tenants
+
+    assert tenants.get("esn-three").boond.action_types == {"default": 5, "survey": 9}
+
+
 def test_tenant_add_without_credentials_explains_what_is_missing(redis_conn, child_env):
     env = {k: v for k, v in child_env.items() if not k.startswith("BOOND_")}
     done = run(env, "tenant", "add", "boond", "--id", "esn-two", check=False)
