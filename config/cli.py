@@ -105,9 +105,11 @@ def _serve(args) -> int:
 
 
 def _worker(args) -> int:
+    from config.playbook import default_playbook
     from handlers.jobs import schedule_next_tick
     from handlers.queues import make_worker, recover_orphans
 
+    default_playbook()  # fail at start-up, naming file, step and field, rather than in every job
     recover_orphans()
     if not args.burst:
         schedule_next_tick()

@@ -15,6 +15,9 @@ log = logging.getLogger(__name__)
 
 def create_app() -> Flask:
     """The app factory used by gunicorn, `intermission serve`, the demo and the tests."""
+    from config.playbook import default_playbook
+
+    default_playbook()  # a broken playbook stops the start-up with a message naming file, step and field
     logging.getLogger("werkzeug").addFilter(RedactingFilter())
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = get_settings().max_webhook_bytes
