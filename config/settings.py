@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     boond_base_url: str = "https://ui.boondmanager.com/api"
     boond_rate_per_second: float = 10.0
     boond_burst: int = 20
+    sf_limit_pause_seconds: float = 3600.0  # how long a tenant's writes pause after REQUEST_LIMIT_EXCEEDED
     allow_clock_override: bool = False  # demo/tests only: lets `today` be pinned in Redis
     crash_after_host_write: str | None = None  # fault injection for tests: "<n>" kills the worker after the n-th create
 

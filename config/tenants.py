@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from config import crypto
+from config.sf_mapping import SalesforceMapping
 from config.redis_conn import get_redis
 from config.settings import get_settings
 
@@ -45,12 +46,35 @@ class BoondConfig(BaseModel):
         return value.rstrip("/")
 
 
+class SalesforceConfig(BaseModel):
+    """How to reach one Salesforce org: the connected app, the org, the mapping; tokens live apart."""
+
+    model_config = ConfigDict(extra="forbid")
+    login_url: str = "https://login.salesforce.com"
+    client_id: str
+    client_secret: str
+    org_id: str | None = None  # 18-char; learnt from the token's identity URL at connect time if unset
+    instance_url: str | None = None
+    api_version: str = "v67.0"
+    external_id_field: str | None = None  # e.g. Intermission_Key__c on Task, when the org has one
+    has_surveys: bool = False
+    survey_id: str | None = None
+    flow_secret: str | None = None  # whsec_… to verify Standard Webhooks signatures on Flow callouts
+    budget_fraction: float = Field(default=0.9, gt=0, le=1)  # stop writing past this share of the daily limit
+    mapping: SalesforceMapping = Field(default_factory=SalesforceMapping)
+
+    @field_validator("login_url")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.rstrip("/")
+
+
 class Tenant(BaseModel):
     """One customer installation on one host."""
 
     model_config = ConfigDict(extra="forbid")
     id: str
-    host: Literal["boond"] = "boond"
+    host: Literal["boond", "salesforce"] = "boond"
     name: str = ""
     language: Literal["fr", "en"] = "fr"
     timezone: str = "Europe/Paris"
@@ -58,6 +82,7 @@ class Tenant(BaseModel):
     enabled: bool = True
     webhook_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
     boond: BoondConfig | None = None
+    salesforce: SalesforceConfig | None = None
     playbook_overrides: dict = Field(default_factory=dict)
 
     @field_validator("id")
@@ -79,6 +104,9 @@ class Tenant(BaseModel):
         if self.boond:
             for field in ("app_key", "client_key", "user_token"):
                 data["boond"][field] = _mask(data["boond"][field])
+        if self.salesforce:
+            for field in ("client_secret", "flow_secret"):
+                data["salesforce"][field] = _mask(data["salesforce"][field])
         return data
 
 

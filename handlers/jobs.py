@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
@@ -14,7 +15,12 @@ from config.redis_conn import get_redis
 from config.settings import get_settings
 from handlers import clock, locks
 from handlers.classify import classify
-from handlers.hosts.boond import BoondAdapter, next_start
+from connectors.salesforce.client import ApiLimitExceeded
+from connectors.salesforce.oauth import ConsentRequired
+from handlers import holds
+from handlers.hosts.boond import BoondAdapter
+from handlers.hosts.salesforce import SalesforceAdapter, budget_left
+from handlers.reconcile_batch import BatchReconciler
 from handlers.ingest import enqueue_sync, pending_key
 from handlers.ledger import ActivityLog, Ledger
 from handlers.model import Classification, MissionSnapshot
@@ -25,7 +31,7 @@ from handlers.store import SnapshotStore, due_missions, schedule_wakeup
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 900
-ADAPTERS = {"boond": BoondAdapter}
+ADAPTERS = {"boond": BoondAdapter, "salesforce": SalesforceAdapter}
 
 
 @lru_cache(maxsize=256)
@@ -39,12 +45,28 @@ def playbook_for(tenant: tenants.Tenant) -> Playbook:
 
 
 def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
-    """Re-read one mission from its host and bring its actions (and its siblings' bench) up to date."""
+    """Re-read one mission from its host and bring its actions up to date; held, not lost, when the host says wait."""
     conn = get_redis()
     conn.delete(pending_key(tenant_id, mission_id))
     tenant = tenants.get(tenant_id)
     if tenant is None or not tenant.enabled:
         return {"skipped": "tenant unknown or disabled"}
+    if tenant.host == "salesforce" and not budget_left(tenant, conn):
+        holds.hold(conn, tenant_id, mission_id, "API budget spent",
+                   resume_at=time.time() + get_settings().sf_limit_pause_seconds)
+        return {"held": "API budget spent"}
+    try:
+        return _sync(conn, tenant, mission_id, trigger)
+    except ConsentRequired as exc:
+        holds.hold(conn, tenant_id, mission_id, f"needs re-consent: {exc}")
+        return {"held": "needs re-consent"}
+    except ApiLimitExceeded as exc:
+        holds.hold(conn, tenant_id, mission_id, "REQUEST_LIMIT_EXCEEDED", resume_at=time.time() + exc.retry_after)
+        return {"held": "API limit exceeded"}
+
+
+def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
+    tenant_id = tenant.id
     adapter = ADAPTERS[tenant.host](tenant, conn)
     store = SnapshotStore(conn, tenant_id)
     current, timeline = adapter.read_mission(mission_id)
@@ -59,7 +81,7 @@ def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
         for other_id in sorted(store.missions_of(person) - {mission_id}) if current.consultant else []:
             other = store.get(other_id)
             if other and other.status != "deleted":
-                moved = other.model_copy(update={"next_start": next_start(other, timeline, tenant)})
+                moved = other.model_copy(update={"next_start": adapter.next_start(other, timeline)})
                 result[other_id] = reconcile_mission(tenant, adapter, store, other, moved, trigger)
     return result
 
@@ -74,7 +96,8 @@ def reconcile_mission(tenant: tenants.Tenant, adapter, store: SnapshotStore, pre
     provenance = {"trigger": trigger, "case": found.case, "reason": found.reason, "unsure": found.unsure,
                   "change": f"{prev.end_date if prev else None} → {current.end_date}"}
     conn = store.conn
-    counts = Reconciler(Ledger(conn, tenant.id, current.mission_id), adapter,
+    reconciler = BatchReconciler if hasattr(adapter, "create_many") else Reconciler
+    counts = reconciler(Ledger(conn, tenant.id, current.mission_id), adapter,
                         ActivityLog(conn, tenant.id), current.mission_id, provenance).run(desired)
     store.save(current)
     schedule_wakeup(conn, tenant.id, current.mission_id, _wakeup(current, found, today))

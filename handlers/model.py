@@ -31,6 +31,7 @@ class MissionSnapshot(BaseModel):
     status: Status = "active"
     raw_state: str | None = None
     consultant: Person | None = None
+    consultant_user: Person | None = None  # when the consultant record is not itself a user (Salesforce Contact)
     manager: Person | None = None
     business_engineer: Person | None = None
     hr: Person | None = None
@@ -41,7 +42,7 @@ class MissionSnapshot(BaseModel):
 
     def people(self) -> dict[str, Person | None]:
         """Assignee role → person."""
-        return {"manager": self.manager, "consultant": self.consultant,
+        return {"manager": self.manager, "consultant": self.consultant_user or self.consultant,
                 "business_engineer": self.business_engineer, "hr": self.hr,
                 "client_contact": self.client_contact}
 

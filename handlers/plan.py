@@ -69,10 +69,10 @@ class _Context:
         late = nominal < self.today
         due = next_business_day_after(self.today, self.country) if late else nominal
         people = self.s.people()
-        assignee = people.get(step.assignee) or self.s.manager
+        assignee = people.get(step.assignee)
+        if assignee is None or assignee.type.lower() == "contact":
+            assignee = self.s.manager  # contacts cannot own a task: their manager does
         target = self.s.client_contact if step.assignee == "client_contact" and self.s.client_contact else self.s.consultant
-        if step.assignee == "client_contact":
-            assignee = self.s.manager
         return DesiredAction(
             key=key, step_id=step.id, kind=step.kind, assignee_role=step.assignee, assignee=assignee,
             target=target or Person(id=self.s.mission_id), nominal_due=nominal, due=due, late=late,

@@ -22,8 +22,12 @@ def create_app() -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = get_settings().max_webhook_bytes
     from webhooks.boond import bp as boond_bp
+    from webhooks.salesforce import bp as salesforce_bp
+    from webhooks.salesforce_connect import bp as connect_bp
 
     app.register_blueprint(boond_bp)
+    app.register_blueprint(salesforce_bp)
+    app.register_blueprint(connect_bp)
 
     @app.get("/healthz")
     def healthz():

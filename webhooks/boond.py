@@ -1,23 +1,21 @@
 """POST /webhooks/boond/<tenant>/<secret>: Boond webhook events (references only) → queued re-reads."""
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, jsonify, request
 
-from config import tenants
 from config.redis_conn import get_redis
 from config.settings import get_settings
 from handlers.ingest import enqueue_resource_sync, enqueue_sync
+from webhooks.common import authenticate, error as _error, ignored as _ignored, not_found, too_large
 
 bp = Blueprint("boond", __name__)
 log = logging.getLogger(__name__)
 
 MISSION_ENTITIES = {"delivery"}
 CONSULTANT_ENTITIES = {"resource"}
-_DUMMY_SECRET = "x" * 43
 
 
 class BadPayload(ValueError):
@@ -27,12 +25,11 @@ class BadPayload(ValueError):
 @bp.post("/webhooks/boond/<tenant_id>/<secret>")
 def receive(tenant_id: str, secret: str):
     """Verify, parse, deduplicate, enqueue; 202 queued, 204 ignored."""
-    if (request.content_length or 0) > get_settings().max_webhook_bytes:
+    if too_large():
         return _error(413, "body too large", f"the limit is {get_settings().max_webhook_bytes} bytes")
-    tenant = tenants.get(tenant_id)
-    expected = tenant.webhook_secret if tenant and tenant.host == "boond" else _DUMMY_SECRET
-    if not hmac.compare_digest(secret.encode(), expected.encode()) or tenant is None or tenant.host != "boond":
-        return _error(404, "not found", "unknown tenant or wrong secret: copy the URL from `intermission tenant show`")
+    tenant = authenticate(tenant_id, secret, "boond")
+    if tenant is None:
+        return not_found()
     if not _json_content_type():
         return _error(415, "unsupported media type", "send the event as application/json")
     try:
@@ -105,11 +102,3 @@ def _json_content_type() -> bool:
     return mime in ("", "application/json", "text/json") or mime.endswith("+json")
 
 
-def _ignored(reason: str) -> Response:
-    response = Response(status=204)
-    response.headers["X-Intermission-Ignored"] = reason
-    return response
-
-
-def _error(status: int, error: str, message: str):
-    return jsonify(error=error, message=message), status

@@ -17,6 +17,7 @@ from connectors.errors import HostNotFound
 from connectors.ratelimit import RateLimiter
 from handlers.model import DesiredAction, MissionSnapshot, Person
 from handlers.reconcile import MARKER, marker
+from handlers.timeline import next_start
 
 REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
 DICTIONARY_TTL = 24 * 3600
@@ -49,7 +50,11 @@ class BoondAdapter:
             return None, []
         snap = snapshot_from_delivery(self.tenant, doc)
         timeline = self.client.resource_timeline(snap.consultant.id) if snap.consultant else []
-        return snap.model_copy(update={"next_start": next_start(snap, timeline, self.tenant)}), timeline
+        return snap.model_copy(update={"next_start": self.next_start(snap, timeline)}), timeline
+
+    def next_start(self, snap: MissionSnapshot, timeline: list[dict]) -> date | None:
+        """The consultant's next mission start, from the timeline read with the mission."""
+        return next_start(snap, timeline_items(timeline, self.tenant))
 
     # --- writing (ActionWriter) ------------------------------------------------------------
     def create(self, mission_id: str, action: DesiredAction) -> str:
@@ -134,21 +139,17 @@ def snapshot_from_delivery(tenant: Tenant, doc: dict) -> MissionSnapshot:
         client_name=((company or {}).get("attributes") or {}).get("name", ""))
 
 
-def next_start(snap: MissionSnapshot, timeline: list[dict], tenant: Tenant) -> date | None:
-    """Start of the consultant's work that continues past this mission's end (another delivery)."""
-    if snap.end_date is None:
-        return None
-    starts = []
+def timeline_items(timeline: list[dict], tenant: Tenant) -> list[tuple[str, date | None, date | None]]:
+    """The consultant's active deliveries as (id, start, end)."""
+    items = []
     for item in timeline:
         attrs = item.get("attributes") or {}
-        if item.get("type") != "delivery" or str(item.get("id")) == snap.mission_id:
+        if item.get("type") != "delivery":
             continue
         if tenant.boond.delivery_states.get(str(attrs.get("state")), "active") != "active":
             continue
-        start, end = _date(attrs.get("startDate")), _date(attrs.get("endDate"))
-        if start and (end is None or end > snap.end_date):
-            starts.append(start)
-    return min(starts) if starts else None
+        items.append((str(item.get("id")), _date(attrs.get("startDate")), _date(attrs.get("endDate"))))
+    return items
 
 
 def render_text(text: str, tag: str) -> str:

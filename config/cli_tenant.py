@@ -1,0 +1,227 @@
+"""`intermission tenant …`: add (Boond or Salesforce), list, show, remove, connect-url, disconnect, resume."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+
+ACTION_KINDS = {"task", "reminder", "survey", "bench", "default"}
+
+
+def tenant_parser(sub) -> None:
+    """Register `tenant` and its subcommands."""
+    t = sub.add_parser("tenant", help="add, list, show, remove, connect or resume tenants")
+    tsub = t.add_subparsers(dest="tenant_command", required=True)
+    add = tsub.add_parser("add", help="add a tenant on one host").add_subparsers(dest="host", required=True)
+    _boond_parser(add.add_parser("boond", help="a BoondManager instance"))
+    _salesforce_parser(add.add_parser("salesforce", help="a Salesforce org"))
+    for name, func, helptext in (("list", _list, "every tenant"), ("show", _show, "one tenant, secrets masked"),
+                                 ("remove", _remove, "delete a tenant's configuration and data"),
+                                 ("connect-url", _connect_url, "a fresh signed link to connect Salesforce"),
+                                 ("disconnect", _disconnect, "revoke and forget a tenant's Salesforce tokens"),
+                                 ("resume", _resume, "requeue the missions held for a tenant")):
+        cmd = tsub.add_parser(name, help=helptext)
+        if name != "list":
+            cmd.add_argument("id")
+        cmd.add_argument("--json", action="store_true")
+        cmd.set_defaults(func=func)
+
+
+def _common(p) -> None:
+    p.add_argument("--id", required=True)
+    p.add_argument("--name", default="")
+    p.add_argument("--language", choices=["fr", "en"], default="fr")
+    p.add_argument("--timezone", default="Europe/Paris")
+    p.add_argument("--json", action="store_true")
+
+
+def _boond_parser(p) -> None:
+    _common(p)
+    p.add_argument("--base-url", default=None)
+    p.add_argument("--auth-mode", choices=["app", "client"], default="app")
+    p.add_argument("--app-token", default=os.environ.get("BOOND_APP_TOKEN"))
+    p.add_argument("--app-key", default=os.environ.get("BOOND_APP_KEY"), help="or BOOND_APP_KEY")
+    p.add_argument("--client-token", default=os.environ.get("BOOND_CLIENT_TOKEN"))
+    p.add_argument("--client-key", default=os.environ.get("BOOND_CLIENT_KEY"), help="or BOOND_CLIENT_KEY")
+    p.add_argument("--user-token", default=os.environ.get("BOOND_USER_TOKEN"),
+                   help="the technical user's token (or BOOND_USER_TOKEN)")
+    p.add_argument("--action-type", action="append", default=[], metavar="KIND=ID",
+                   help="Boond action typeOf per kind (task, reminder, survey, bench or default); "
+                        "without it the tenant's 'Rappel / To do' type is read from its dictionary")
+    p.set_defaults(func=_add_boond)
+
+
+def _salesforce_parser(p) -> None:
+    _common(p)
+    p.add_argument("--login", choices=["production", "sandbox", "mydomain"], default="production")
+    p.add_argument("--my-domain", default=None, help="with --login mydomain: acme, acme--uat or the full host")
+    p.add_argument("--login-url", default=None, help="a loopback login URL (the sandbox) instead of --login")
+    p.add_argument("--client-id", default=os.environ.get("SF_CLIENT_ID"), help="or SF_CLIENT_ID")
+    p.add_argument("--client-secret", default=os.environ.get("SF_CLIENT_SECRET"), help="or SF_CLIENT_SECRET")
+    p.add_argument("--org-id", default=None, help="bind the tenant to this org (else learnt at connect time)")
+    p.add_argument("--preset", choices=["custom", "certinia"], default="custom", help="mission object mapping")
+    p.add_argument("--external-id-field", default=None, help="a unique external-ID field on Task, e.g. Intermission_Key__c")
+    p.add_argument("--flow-signing", action="store_true", help="require Standard Webhooks signatures on Flow callouts")
+    p.set_defaults(func=_add_salesforce)
+
+
+def _add_boond(args) -> int:
+    from config import tenants
+    from config.settings import get_settings
+
+    _refuse_existing(args.id)
+    boond = tenants.BoondConfig(base_url=args.base_url or get_settings().boond_base_url, auth_mode=args.auth_mode,
+                                app_token=args.app_token, app_key=args.app_key, client_token=args.client_token,
+                                client_key=args.client_key, user_token=args.user_token or "",
+                                action_types=_action_types(args.action_type))
+    pair = (boond.app_token, boond.app_key) if boond.auth_mode == "app" else (boond.client_token, boond.client_key)
+    missing = [n for n, v in zip((f"--{boond.auth_mode}-token", f"--{boond.auth_mode}-key"), pair) if not v]
+    missing += [] if boond.user_token else ["--user-token"]
+    if missing:
+        raise ValueError("missing " + ", ".join(missing) + " (Boond needs them to sign every call)")
+    tenant = tenants.Tenant(id=args.id, host="boond", name=args.name, language=args.language,
+                            timezone=args.timezone, boond=boond)
+    tenants.save(tenant)
+    return _print(tenant, args.json, created=True)
+
+
+def _add_salesforce(args) -> int:
+    from config import tenants
+    from config.sf_mapping import preset
+    from connectors.salesforce.oauth import login_host, org_id_18
+
+    _refuse_existing(args.id)
+    missing = [n for n, v in (("--client-id", args.client_id), ("--client-secret", args.client_secret)) if not v]
+    if missing:
+        raise ValueError("missing " + ", ".join(missing) + " (from your External Client App's OAuth settings)")
+    login_url = login_host(args.login, args.my_domain, login_url=args.login_url)
+    flow_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() if args.flow_signing else None
+    cfg = tenants.SalesforceConfig(login_url=login_url, client_id=args.client_id, client_secret=args.client_secret,
+                                   org_id=org_id_18(args.org_id) if args.org_id else None,
+                                   external_id_field=args.external_id_field, flow_secret=flow_secret,
+                                   mapping=preset(args.preset))
+    tenant = tenants.Tenant(id=args.id, host="salesforce", name=args.name, language=args.language,
+                            timezone=args.timezone, salesforce=cfg)
+    tenants.save(tenant)
+    return _print(tenant, args.json, created=True)
+
+
+def _refuse_existing(tenant_id: str) -> None:
+    from config import tenants
+
+    if tenants.get(tenant_id):
+        raise tenants.TenantError(f"tenant '{tenant_id}' already exists: remove it first or pick another id")
+
+
+def _action_types(pairs: list[str]) -> dict[str, int]:
+    out = {}
+    for pair in pairs:
+        kind, _, value = pair.partition("=")
+        if kind not in ACTION_KINDS or not value.isdigit():
+            raise ValueError(f"--action-type {pair!r}: expected KIND=ID with KIND in {sorted(ACTION_KINDS)} "
+                             "and a numeric id")
+        out[kind] = int(value)
+    return out
+
+
+def _links(tenant) -> dict:
+    from config.settings import get_settings
+
+    base = get_settings().public_base_url
+    links = {"webhook_url": tenant.webhook_url(base)}
+    if tenant.host == "salesforce":
+        from webhooks.salesforce_connect import connect_link
+
+        links["connect_url"] = connect_link(tenant.id, base)
+    return links
+
+
+def _print(tenant, as_json: bool, created: bool = False) -> int:
+    links = _links(tenant)
+    if as_json:
+        extra = {"flow_secret": tenant.salesforce.flow_secret} if created and tenant.salesforce else {}
+        print(json.dumps({**tenant.redacted(), **links, **extra}, indent=2))
+        return 0
+    print(f"{'Created' if created else 'Tenant'} {tenant.id} ({tenant.host}, {tenant.language}, "
+          f"{'enabled' if tenant.enabled else 'paused'})")
+    print(f"Webhook URL: {links['webhook_url']}")
+    if tenant.host == "boond" and created:
+        print("In Boond: Administration > Webhooks > +, paste that URL and tick create/update/delete on "
+              "delivery and resource (never on action: our own writes would come back).")
+    if tenant.host == "salesforce":
+        _print_salesforce_setup(tenant, links, created)
+    return 0
+
+
+def _print_salesforce_setup(tenant, links: dict, created: bool) -> None:
+    cfg = tenant.salesforce
+    print(f"Connect URL (open it as a Salesforce admin): {links['connect_url']}")
+    print(f"Org: {cfg.org_id or 'learnt when you connect'}; mission object: {cfg.mapping.object}")
+    print("Trigger, either:")
+    print(f"  - Outbound Message on {cfg.mapping.object} (Setup > Outbound Messages > New): endpoint = the "
+          f"webhook URL, fields Id, {cfg.mapping.end_date}, LastModifiedDate; fire it from a record-triggered "
+          f"Flow when {cfg.mapping.end_date}, {cfg.mapping.status or 'the status'} or the record changes;")
+    print("  - or a Flow HTTP Callout (POST, JSON) to the webhook URL with "
+          '{"organizationId": $Organization.Id, "object": "' + cfg.mapping.object + '", '
+          '"recordId": $Record.Id, "eventId": <a unique id>}.')
+    if created and cfg.flow_secret:
+        print(f"Standard Webhooks secret for the Flow's Named Credential (shown once): {cfg.flow_secret}")
+
+
+def _list(args) -> int:
+    from config import tenants
+
+    rows = [t for t in (tenants.get(i) for i in tenants.list_ids()) if t]
+    if args.json:
+        print(json.dumps([{"id": t.id, "host": t.host, "enabled": t.enabled, "name": t.name} for t in rows], indent=2))
+        return 0
+    for t in rows:
+        print(f"{t.id}\t{t.host}\t{'enabled' if t.enabled else 'paused'}\t{t.name}")
+    return 0
+
+
+def _show(args) -> int:
+    from config import tenants
+
+    return _print(tenants.require(args.id), args.json)
+
+
+def _remove(args) -> int:
+    from config import tenants
+
+    if not tenants.remove(args.id):
+        raise tenants.TenantError(f"unknown tenant '{args.id}'")
+    print(f"Removed {args.id} (what was written in the host is left as it is)")
+    return 0
+
+
+def _salesforce_tenant(tenant_id: str):
+    from config import tenants
+
+    tenant = tenants.require(tenant_id)
+    if tenant.host != "salesforce":
+        raise tenants.TenantError(f"tenant '{tenant_id}' is on {tenant.host}, not Salesforce")
+    return tenant
+
+
+def _connect_url(args) -> int:
+    print(_links(_salesforce_tenant(args.id))["connect_url"])
+    return 0
+
+
+def _disconnect(args) -> int:
+    from webhooks.salesforce_connect import disconnect_tenant
+
+    disconnect_tenant(_salesforce_tenant(args.id))
+    print(f"Disconnected {args.id}: tokens revoked and forgotten")
+    return 0
+
+
+def _resume(args) -> int:
+    from config import tenants
+    from handlers.holds import resume
+
+    tenants.require(args.id)
+    print(f"requeued {len(resume(args.id))} held mission(s) of {args.id}")
+    return 0

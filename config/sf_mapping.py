@@ -1,0 +1,87 @@
+"""Per-tenant mapping of the Salesforce mission object and its fields, with presets."""
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}(\.[A-Za-z][A-Za-z0-9_]{0,79})?$")
+OBJECT = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
+Case = Literal["client", "consultant", "cancelled"]
+
+
+class SalesforceMapping(BaseModel):
+    """Where the mission's facts live in the org (a field may be one relationship hop: `X__r.Field`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    object: str = "Mission__c"
+    start_date: str = "Start_Date__c"
+    end_date: str = "End_Date__c"
+    consultant_contact: str = "Consultant__c"
+    consultant_user: str | None = "Consultant_User__c"
+    manager_user: str = "Manager__c"
+    business_engineer_user: str | None = "Business_Engineer__c"
+    hr_user: str | None = "HR_Manager__c"
+    account: str | None = "Account__c"
+    client_contact: str | None = "Client_Contact__c"
+    status: str | None = "Status__c"
+    end_reason: str | None = "End_Reason__c"
+    status_values: dict[str, Case] = Field(default_factory=lambda: {"Cancelled": "cancelled"})
+    reason_values: dict[str, Case] = Field(default_factory=lambda: {"Client": "client", "Consultant": "consultant"})
+
+    @field_validator("object")
+    @classmethod
+    def _object_name(cls, value: str) -> str:
+        if not OBJECT.match(value):
+            raise ValueError(f"{value!r} is not a Salesforce object API name (e.g. Mission__c)")
+        return value
+
+    @field_validator("start_date", "end_date", "consultant_contact", "consultant_user", "manager_user",
+                     "business_engineer_user", "hr_user", "account", "client_contact", "status", "end_reason")
+    @classmethod
+    def _field_name(cls, value: str | None) -> str | None:
+        if value is not None and not FIELD.match(value):
+            raise ValueError(f"{value!r} is not a field API name (Field__c, or one hop like Project__r.OwnerId)")
+        return value
+
+    def fields(self) -> list[str]:
+        """Every field the connector selects, names included."""
+        base = [self.start_date, self.end_date, self.consultant_contact, self.consultant_user, self.manager_user,
+                self.business_engineer_user, self.hr_user, self.account, self.client_contact, self.status,
+                self.end_reason]
+        names = [name_path(f) for f in (self.consultant_contact, self.manager_user, self.account, self.client_contact)]
+        return ["Id"] + sorted({f for f in base + names if f})
+
+
+def name_path(field: str | None) -> str | None:
+    """The path to the Name of the record a plain lookup points to (`Consultant__c` → `Consultant__r.Name`).
+
+    A field that is already a relationship hop has no name path: one hop is all the connector reads.
+    """
+    if not field or "." in field:
+        return None
+    if field.endswith("__c"):
+        return field[:-3] + "__r.Name"
+    if field.endswith("Id"):
+        return field[:-2] + ".Name"
+    return None
+
+
+PRESETS: dict[str, SalesforceMapping] = {
+    "custom": SalesforceMapping(),
+    "certinia": SalesforceMapping(
+        object="pse__Assignment__c", start_date="pse__Start_Date__c", end_date="pse__End_Date__c",
+        consultant_contact="pse__Resource__c", consultant_user="pse__Resource__r.pse__Salesforce_User__c",
+        manager_user="pse__Project__r.OwnerId", business_engineer_user=None, hr_user=None,
+        account="pse__Project__r.pse__Account__c", client_contact=None, status="pse__Status__c",
+        end_reason="pse__Closed_Reason__c", status_values={"Cancelled": "cancelled"},
+        reason_values={"Client": "client", "Consultant": "consultant"}),
+}
+
+
+def preset(name: str) -> SalesforceMapping:
+    """A copy of a named preset, or a ValueError listing the known ones."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown mapping preset {name!r}; choose one of {', '.join(sorted(PRESETS))}")
+    return PRESETS[name].model_copy(deep=True)

@@ -1,0 +1,286 @@
+"""Salesforce REST client: one method per endpoint, Salesforce's error arrays mapped to HostError.
+
+REST API guide: https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/intro_rest.htm
+The client does not own tokens: a `TokenProvider` hands out access tokens and refreshes one after a 401.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Protocol
+from urllib.parse import urlsplit
+
+import requests
+
+from connectors.errors import (HostAuthError, HostError, HostForbidden, HostNotFound, HostRateLimited,
+                               HostUnavailable, HostValidationError)
+from connectors.http import IDEMPOTENT, HttpClient
+from connectors.salesforce.soql import api_name, escape_soql  # noqa: F401  (escape_soql re-exported)
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "v67.0"
+COLLECTION_LIMIT = 200  # sObject Collections take at most 200 records per call
+API_LIMIT_PAUSE = 3600.0  # the daily limit is a rolling 24 h window with no Retry-After: come back much later
+_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
+_RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?\Z")
+
+
+class ApiLimitExceeded(HostRateLimited):
+    """403 REQUEST_LIMIT_EXCEEDED: the org spent its rolling 24 h API allocation; never retried in place."""
+
+
+class TokenProvider(Protocol):
+    """Where the client gets its bearer token (the tenant's token store owns refresh and rotation)."""
+
+    def access_token(self) -> str: ...
+
+    def refresh(self, stale: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """One record's outcome in an sObject Collections call."""
+
+    id: str | None
+    success: bool
+    errors: list[dict] = field(default_factory=list)
+    created: bool | None = None
+
+    @classmethod
+    def from_json(cls, item: dict) -> SaveResult:
+        """Build from `{"id","success","errors","created"?}`."""
+        return cls(id=item.get("id"), success=bool(item.get("success")), errors=list(item.get("errors") or []),
+                   created=item.get("created"))
+
+    def error_text(self) -> str:
+        """Errors as one line: "INVALID_CROSS_REFERENCE_KEY: invalid id (OwnerId)"."""
+        parts = []
+        for error in self.errors:
+            code = error.get("statusCode") or error.get("errorCode") or "ERROR"
+            fields = ",".join(error.get("fields") or [])
+            parts.append(f"{code}: {error.get('message') or ''}" + (f" ({fields})" if fields else ""))
+        return "; ".join(parts)
+
+
+class SalesforceClient(HttpClient):
+    """Calls one org's REST API at its instance URL with a tenant's bearer token."""
+
+    host = "salesforce"
+
+    def __init__(self, instance_url: str, token_provider: TokenProvider, *, api_version: str = API_VERSION,
+                 on_usage: Callable[[int, int], object] | None = None, limit_pause: float = API_LIMIT_PAUSE,
+                 **kwargs):
+        if not re.fullmatch(r"v\d+\.\d", api_version):
+            raise ValueError(f"API version looks like v67.0, not {api_version!r}")
+        super().__init__(f"{instance_url.rstrip('/')}/services/data/{api_version}", **kwargs)
+        self.token_provider = token_provider
+        self.on_usage = on_usage
+        self.limit_pause = limit_pause
+        self.api_usage: tuple[int, int] | None = None
+        self._sent_token: str | None = None
+        self._next_token: str | None = None
+        self.session.hooks["response"].append(self._read_usage)
+
+    # --- plumbing --------------------------------------------------------------------------
+    def auth_headers(self) -> dict[str, str]:
+        token = self._next_token or self.token_provider.access_token()
+        self._next_token = None
+        self._sent_token = token
+        return {"Authorization": f"Bearer {token}"}
+
+    def error_for(self, response: requests.Response) -> HostError:
+        """Salesforce answers `[{"message","errorCode","fields"}]`."""
+        # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm
+        first = _first_error(response)
+        message = first.get("message") or first.get("error_description") or response.reason or "error"
+        code = first.get("errorCode") or first.get("error") or None
+        kwargs = dict(host=self.host, status=response.status_code, code=code,
+                      parameter=",".join(first.get("fields") or []) or None)
+        status = response.status_code
+        if status == 401:
+            return HostAuthError(message, **kwargs)
+        if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
+            return ApiLimitExceeded(message, retry_after=self.limit_pause, **kwargs)
+        if status == 403:
+            return HostForbidden(message, **kwargs)
+        if status == 404:
+            return HostNotFound(message, **kwargs)
+        if status in (300, 400, 405, 409):
+            return HostValidationError(message, **kwargs)
+        return HostError(message, **kwargs)
+
+    def request(self, method: str, path: str, *, idempotent: bool | None = None, **kwargs) -> requests.Response:
+        """Send one logical request; a 5xx is retried only when `idempotent` (default: by HTTP method)."""
+        # Mirrors HttpClient.request, plus: PATCH may be declared idempotent, the API limit is never waited for.
+        safe = method.upper() in IDEMPOTENT if idempotent is None else idempotent
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._send_once(method, path, **kwargs)
+            except ApiLimitExceeded:
+                raise
+            except HostRateLimited as exc:
+                if attempt >= self.max_attempts or exc.retry_after > self.max_retry_after:
+                    raise
+                log.info("%s rate limited, waiting %.1fs", self.host, exc.retry_after)
+                time.sleep(exc.retry_after)
+            except HostUnavailable:
+                if attempt >= self.max_attempts or not safe:
+                    raise
+                time.sleep(min(0.2 * 2 ** attempt, 5.0))
+
+    def _send_once(self, method: str, path: str, **kwargs) -> requests.Response:
+        try:
+            response = super()._send_once(method, path, **kwargs)
+        except HostAuthError as exc:
+            if exc.status != 401:
+                raise
+            log.info("%s answered 401 %s, refreshing the access token once", self.host, exc.code)
+            self._next_token = self.token_provider.refresh(self._sent_token or "")
+            response = super()._send_once(method, path, **kwargs)
+        if response.status_code == 300:  # upsert matched several records; the base lets 3xx through
+            raise self.error_for(response)
+        return response
+
+    def _read_usage(self, response: requests.Response, *args, **kwargs) -> None:
+        # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_api_usage.htm
+        found = _USAGE.search(response.headers.get("Sforce-Limit-Info", ""))
+        if found:
+            self.api_usage = (int(found.group(1)), int(found.group(2)))
+            if self.on_usage:
+                self.on_usage(*self.api_usage)
+
+    # --- reads -----------------------------------------------------------------------------
+    def query(self, soql: str) -> Iterator[dict]:
+        """GET /query?q=…, then each nextRecordsUrl until done: every record, lazily."""
+        # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm
+        body = self.request("GET", "/query", params={"q": soql}).json()
+        while True:
+            yield from body.get("records") or []
+            next_url = body.get("nextRecordsUrl")
+            if body.get("done", True) or not next_url:
+                return
+            # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query_more_results.htm
+            body = self.request("GET", self._relative(next_url)).json()
+
+    def query_all(self, soql: str) -> list[dict]:
+        """Every record of `query` in one list (all pages; not the /queryAll endpoint)."""
+        return list(self.query(soql))
+
+    def get_record(self, sobject: str, record_id: str, fields: list[str] | None = None) -> dict:
+        """GET /sobjects/{object}/{id}[?fields=…]: one record."""
+        # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_retrieve.htm
+        params = {"fields": ",".join(api_name(f, dotted=True) for f in fields)} if fields else None
+        return self.request("GET", f"/sobjects/{api_name(sobject)}/{_record_id(record_id)}", params=params).json()
+
+    # --- writes (sObject Collections, ≤ 200 records a call, per-record results in order) -----
+    def create_records(self, records: list[dict], *, sobject: str | None = None) -> list[SaveResult]:
+        """POST /composite/sobjects by 200, allOrNone false; never retried (a 5xx leaves the outcome unknown)."""
+        # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_create.htm
+        typed = [_typed(r, sobject) for r in records]
+        return self._collections("POST", "/composite/sobjects", typed, idempotent=False)
+
+    def update_records(self, records: list[dict], *, sobject: str | None = None) -> list[SaveResult]:
+        """PATCH /composite/sobjects by 200, each record with its Id; retried on 5xx (same fields, same result)."""
+        # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_update.htm
+        typed = [_typed(r, sobject) for r in records]
+        for record in typed:
+            _record_id(record.get("Id") or "")
+        return self._collections("PATCH", "/composite/sobjects", typed, idempotent=True)
+
+    def upsert_records(self, sobject: str, ext_field: str, records: list[dict]) -> list[SaveResult]:
+        """PATCH /composite/sobjects/{object}/{ext_field} by 200: create or update by external id (idempotent)."""
+        # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_upsert.htm
+        typed = [_typed(r, sobject) for r in records]
+        if any(not record.get(ext_field) for record in typed):
+            raise ValueError(f"every upserted record needs its {ext_field} value")
+        path = f"/composite/sobjects/{api_name(sobject)}/{api_name(ext_field)}"
+        return self._collections("PATCH", path, typed, idempotent=True)
+
+    def delete_records(self, ids: list[str]) -> list[SaveResult]:
+        """DELETE /composite/sobjects?ids=…&allOrNone=false by 200 ids."""
+        # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_delete.htm
+        checked = [_record_id(i) for i in ids]
+        results: list[SaveResult] = []
+        for start in range(0, len(checked), COLLECTION_LIMIT):
+            chunk = checked[start:start + COLLECTION_LIMIT]
+            params = {"ids": ",".join(chunk), "allOrNone": "false"}
+            answer = self.request("DELETE", "/composite/sobjects", params=params)
+            results += _save_results(answer, len(chunk))
+        return results
+
+    def _collections(self, method: str, path: str, records: list[dict], *, idempotent: bool) -> list[SaveResult]:
+        """Send `records` by 200; an error raised mid-way carries `saved_results` of the earlier chunks."""
+        results: list[SaveResult] = []
+        for start in range(0, len(records), COLLECTION_LIMIT):
+            chunk = records[start:start + COLLECTION_LIMIT]
+            try:
+                answer = self.request(method, path, json={"allOrNone": False, "records": chunk}, idempotent=idempotent)
+            except HostError as exc:
+                exc.saved_results = results  # the chunks already written, in order: the caller must not redo them
+                raise
+            results += _save_results(answer, len(chunk))
+        return results
+
+    # --- surveys ---------------------------------------------------------------------------
+    def create_survey_invitation(self, fields: dict) -> str:
+        """POST /sobjects/SurveyInvitation: the new invitation's id."""
+        # https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_surveyinvitation.htm
+        result = SaveResult.from_json(self.request("POST", "/sobjects/SurveyInvitation", json=fields).json())
+        if not result.success or not result.id:
+            raise HostValidationError(result.error_text() or "SurveyInvitation not created", host=self.host,
+                                      status=201, code="NOT_CREATED")
+        return result.id
+
+    def survey_invitation_link(self, invitation_id: str) -> str:
+        """GET /sobjects/SurveyInvitation/{id}?fields=InvitationLink: the URL to send the respondent."""
+        # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_retrieve.htm
+        link = self.get_record("SurveyInvitation", invitation_id, ["InvitationLink"]).get("InvitationLink")
+        if not link:
+            raise HostForbidden("InvitationLink is empty (the integration user cannot see the Survey)",
+                                host=self.host, status=200, code="NO_INVITATION_LINK")
+        return link
+
+    def _relative(self, url: str) -> str:
+        """A nextRecordsUrl (`/services/data/v67.0/query/…`) as a path under base_url."""
+        prefix = urlsplit(self.base_url).path
+        path = urlsplit(url).path if url.startswith("http") else url
+        if not path.startswith(prefix + "/"):
+            raise HostError(f"unexpected nextRecordsUrl {url!r}", host=self.host)
+        return path[len(prefix):]
+
+
+def _typed(record: dict, sobject: str | None) -> dict:
+    """A copy of `record` carrying `attributes.type` (taken from `sobject` when missing)."""
+    if (record.get("attributes") or {}).get("type"):
+        return dict(record)
+    if not sobject:
+        raise ValueError("record has no attributes.type and no sobject was given")
+    return {"attributes": {"type": api_name(sobject)}, **{k: v for k, v in record.items() if k != "attributes"}}
+
+
+def _record_id(value: str) -> str:
+    if not isinstance(value, str) or not _RECORD_ID.match(value):
+        raise ValueError(f"not a Salesforce record id: {value!r}")
+    return value
+
+
+def _save_results(response: requests.Response, expected: int) -> list[SaveResult]:
+    items = response.json()
+    if not isinstance(items, list) or len(items) != expected:
+        raise HostError(f"expected {expected} results, got {items!r:.200}", host="salesforce",
+                        status=response.status_code)
+    return [SaveResult.from_json(item) for item in items]
+
+
+def _first_error(response: requests.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    first = body[0] if isinstance(body, list) and body else body
+    return first if isinstance(first, dict) else {}

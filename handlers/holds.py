@@ -1,0 +1,45 @@
+"""Work held for a tenant (needs re-consent, API budget spent): kept in Redis, requeued on resume, never dropped."""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+
+import redis
+from rq.exceptions import DuplicateJobError
+
+from handlers.ingest import enqueue_sync
+from handlers.queues import get_queue
+
+
+def _key(tenant: str) -> str:
+    return f"im:t:{tenant}:held"
+
+
+def hold(conn: redis.Redis, tenant: str, mission: str, reason: str, *, resume_at: float | None = None) -> None:
+    """Park one mission's sync; with `resume_at`, schedule the tenant's resume then."""
+    conn.hset(_key(tenant), mission, json.dumps({"reason": reason, "at": time.time(), "resume_at": resume_at}))
+    if resume_at:
+        when = datetime.fromtimestamp(resume_at, tz=timezone.utc)
+        try:
+            get_queue(conn).enqueue_at(when, "handlers.holds.resume", tenant, job_id=f"resume-{tenant}-{int(resume_at)}",
+                                       unique=True)
+        except DuplicateJobError:
+            pass
+
+
+def held(conn: redis.Redis, tenant: str) -> dict[str, dict]:
+    """Missions held for a tenant, with why."""
+    return {k.decode(): json.loads(v) for k, v in conn.hgetall(_key(tenant)).items()}
+
+
+def resume(tenant: str, conn: redis.Redis | None = None) -> list[str]:
+    """Requeue every held mission of a tenant (after re-consent, or once the API budget allows)."""
+    from config.redis_conn import get_redis
+
+    conn = conn or get_redis()
+    missions = sorted(held(conn, tenant))
+    for mission in missions:
+        conn.hdel(_key(tenant), mission)
+        enqueue_sync(conn, tenant, mission, {"kind": "resume"})
+    return missions

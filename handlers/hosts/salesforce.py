@@ -1,0 +1,196 @@
+"""Salesforce adapter: mission record → snapshot, desired actions → Tasks in sObject Collections batches."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+import redis
+
+from config.settings import get_settings
+from config.tenants import Tenant
+from connectors.errors import HostNotFound, HostValidationError
+from connectors.salesforce.client import SalesforceClient, SaveResult
+from connectors.salesforce.soql import escape_soql
+from connectors.salesforce.tokens import TenantTokens
+from handlers.model import DesiredAction, MissionSnapshot, Person
+from handlers.reconcile import MARKER, marker
+from handlers.reconcile_batch import WriteResult
+from handlers.timeline import next_start
+
+CHUNK = 200
+GONE = {"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND", "INVALID_ID_FIELD"}
+
+
+def tokens_for(tenant: Tenant, conn: redis.Redis) -> TenantTokens:
+    """The tenant's token store."""
+    cfg = tenant.salesforce
+    return TenantTokens(conn, tenant.id, login_url=cfg.login_url, client_id=cfg.client_id,
+                        client_secret=cfg.client_secret, timeout=get_settings().http_timeout_seconds)
+
+
+def make_client(tenant: Tenant, conn: redis.Redis) -> SalesforceClient:
+    """A client at the org's instance URL that records the API usage it sees."""
+    tokens, settings = tokens_for(tenant, conn), get_settings()
+    usage_key = f"im:t:{tenant.id}:sf:usage"
+    return SalesforceClient(tokens.instance_url(), tokens, api_version=tenant.salesforce.api_version,
+                            on_usage=lambda used, limit: conn.set(usage_key, f"{used}/{limit}", ex=86400),
+                            limit_pause=settings.sf_limit_pause_seconds, timeout=settings.http_timeout_seconds,
+                            max_attempts=settings.http_max_attempts, max_retry_after=settings.max_retry_after_seconds)
+
+
+def budget_left(tenant: Tenant, conn: redis.Redis) -> bool:
+    """False once the org's rolling usage passed the share of the daily limit this tenant allows us."""
+    raw = conn.get(f"im:t:{tenant.id}:sf:usage")
+    if not raw:
+        return True
+    used, _, limit = raw.decode().partition("/")
+    return int(used) < int(limit) * tenant.salesforce.budget_fraction
+
+
+class SalesforceAdapter:
+    """Reads missions from and writes Tasks to one tenant's org (a BatchWriter)."""
+
+    def __init__(self, tenant: Tenant, conn: redis.Redis, client: SalesforceClient | None = None):
+        self.tenant, self.conn = tenant, conn
+        self.cfg, self.mapping = tenant.salesforce, tenant.salesforce.mapping
+        self.client = client or make_client(tenant, conn)
+
+    # --- reading ---------------------------------------------------------------------------
+    def read_mission(self, mission_id: str) -> tuple[MissionSnapshot | None, list[tuple]]:
+        """The mission as a snapshot plus the consultant's other missions; (None, []) once deleted."""
+        m = self.mapping
+        rows = self.client.query_all(f"SELECT {', '.join(m.fields())} FROM {m.object} "
+                                     f"WHERE Id = '{escape_soql(mission_id)}'")
+        if not rows:
+            return None, []
+        snap = snapshot_from_record(self.tenant, rows[0])
+        timeline = self._timeline(snap.consultant.id) if snap.consultant and "." not in m.consultant_contact else []
+        return snap.model_copy(update={"next_start": self.next_start(snap, timeline)}), timeline
+
+    def _timeline(self, contact_id: str) -> list[tuple]:
+        m = self.mapping
+        fields = ["Id", m.start_date, m.end_date] + ([m.status] if m.status else [])
+        rows = self.client.query_all(f"SELECT {', '.join(fields)} FROM {m.object} "
+                                     f"WHERE {m.consultant_contact} = '{escape_soql(contact_id)}'")
+        return [(r["Id"], _date(_get(r, m.start_date)), _date(_get(r, m.end_date)),
+                 m.status_values.get(str(_get(r, m.status)) if m.status else "", "active")) for r in rows]
+
+    def next_start(self, snap: MissionSnapshot, timeline: list[tuple]) -> date | None:
+        """The consultant's next mission start among the active ones."""
+        return next_start(snap, [(i, s, e) for i, s, e, state in timeline if state != "cancelled"])
+
+    # --- writing (BatchWriter) -------------------------------------------------------------
+    def create_many(self, mission_id: str, actions: list[DesiredAction]) -> Iterator[tuple[DesiredAction, WriteResult]]:
+        """Create (or upsert by external id) the Tasks, 200 per call."""
+        for chunk in _chunks(actions):
+            records = [self.task(mission_id, a) for a in chunk]
+            if self.cfg.external_id_field:
+                results = self.client.upsert_records("Task", self.cfg.external_id_field, records)
+            else:
+                results = self.client.create_records(records, sobject="Task")
+            yield from zip(chunk, map(_result, results))
+
+    def update_many(self, mission_id: str, pairs: list[tuple[str, DesiredAction]]) -> Iterator[tuple[str, WriteResult]]:
+        """Update Tasks by id, 200 per call."""
+        for chunk in _chunks(pairs):
+            records = [{"Id": host_id, **self.task(mission_id, a, with_key=False)} for host_id, a in chunk]
+            yield from zip((h for h, _ in chunk), map(_result, self.client.update_records(records, sobject="Task")))
+
+    def delete_many(self, host_ids: list[str]) -> Iterator[tuple[str, WriteResult]]:
+        """Delete Tasks, 200 per call."""
+        for chunk in _chunks(host_ids):
+            yield from zip(chunk, map(_result, self.client.delete_records(chunk)))
+
+    def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]:
+        """Read the mission's Tasks back and return ours by step key (Description cannot be filtered in SOQL)."""
+        found: dict[str, list[str]] = {}
+        rows = self.client.query_all(f"SELECT Id, Description FROM Task WHERE WhatId = '{escape_soql(mission_id)}'")
+        for row in rows:
+            for m_id, key in MARKER.findall(row.get("Description") or ""):
+                if m_id == mission_id:
+                    found.setdefault(key, []).append(row["Id"])
+        return found
+
+    def task(self, mission_id: str, action: DesiredAction, *, with_key: bool = True) -> dict:
+        """The Task fields for one action (ActivityDate a date, ReminderDateTime UTC)."""
+        record = {"Subject": action.title[:255], "ActivityDate": action.due.isoformat(), "Status": "Not Started",
+                  "Priority": "High" if action.priority == "high" else "Normal",
+                  "OwnerId": action.assignee.id if action.assignee else None,
+                  "WhoId": action.target.id if action.target.type == "Contact" else None, "WhatId": mission_id,
+                  "Description": f"{action.text}\n\n{marker(mission_id, action.key)}"[:32000],
+                  "IsReminderSet": True, "ReminderDateTime": reminder_utc(action.due, self.tenant.timezone)}
+        if with_key and self.cfg.external_id_field:
+            record[self.cfg.external_id_field] = f"{mission_id}/{action.key}"[:255]
+        return {k: v for k, v in record.items() if v is not None}
+
+
+def snapshot_from_record(tenant: Tenant, row: dict) -> MissionSnapshot:
+    """Map one queried mission record to a snapshot, following the tenant's mapping."""
+    m = tenant.salesforce.mapping
+    status = m.status_values.get(str(_get(row, m.status)) if m.status else "", None)
+    reason = m.reason_values.get(str(_get(row, m.end_reason)) if m.end_reason else "", None)
+    return MissionSnapshot(
+        tenant=tenant.id, host="salesforce", mission_id=row["Id"], title=str(row.get("Name") or ""),
+        start_date=_date(_get(row, m.start_date)), end_date=_date(_get(row, m.end_date)),
+        status="cancelled" if status == "cancelled" else (reason or status or "active"),
+        raw_state=str(_get(row, m.status)) if m.status else None,
+        consultant=_person(row, m.consultant_contact, "Contact"),
+        consultant_user=_person(row, m.consultant_user, "User"),
+        manager=_person(row, m.manager_user, "User"),
+        business_engineer=_person(row, m.business_engineer_user, "User"),
+        hr=_person(row, m.hr_user, "User"),
+        client_contact=_person(row, m.client_contact, "Contact"),
+        client_name=str(_get(row, _name(m.account)) or "") if m.account else "")
+
+
+def reminder_utc(day: date, tz: str, hour: int = 9) -> str:
+    """09:00 on the due day in the tenant's zone, as Salesforce's UTC datetime."""
+    local = datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo(tz))
+    return local.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _result(result: SaveResult) -> WriteResult:
+    codes = {e.get("statusCode") or e.get("errorCode") for e in result.errors}
+    return WriteResult(host_id=result.id, ok=result.success, not_found=bool(codes & GONE),
+                       error=None if result.success else result.error_text())
+
+
+def _chunks(items: list) -> Iterator[list]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
+
+
+def _get(row: dict, path: str | None):
+    value = row
+    for part in (path or "").split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _name(field: str | None) -> str | None:
+    from config.sf_mapping import name_path
+
+    return name_path(field)
+
+
+def _person(row: dict, field: str | None, kind: str) -> Person | None:
+    ident = _get(row, field) if field else None
+    if not ident:
+        return None
+    name_field = _name(field)
+    return Person(id=str(ident), type=kind, name=str(_get(row, name_field) or "") if name_field else "")
+
+
+def _date(value) -> date | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+__all__ = ["SalesforceAdapter", "budget_left", "make_client", "tokens_for", "HostNotFound", "HostValidationError"]

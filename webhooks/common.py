@@ -1,0 +1,42 @@
+"""What every host's webhook endpoint shares: the tenant/secret check and the answers."""
+from __future__ import annotations
+
+import hmac
+
+from flask import Response, jsonify, request
+
+from config import tenants
+from config.settings import get_settings
+
+_DUMMY_SECRET = "x" * 43
+
+
+def too_large() -> bool:
+    """True when the declared body is over the limit (checked before reading it)."""
+    return (request.content_length or 0) > get_settings().max_webhook_bytes
+
+
+def authenticate(tenant_id: str, secret: str, host: str) -> tenants.Tenant | None:
+    """The tenant when the secret matches (constant time, same work for unknown tenants), else None."""
+    tenant = tenants.get(tenant_id)
+    ok_host = tenant is not None and tenant.host == host
+    expected = tenant.webhook_secret if ok_host else _DUMMY_SECRET
+    matches = hmac.compare_digest(secret.encode(), expected.encode())
+    return tenant if matches and ok_host else None
+
+
+def error(status: int, name: str, message: str):
+    """A JSON error an admin can act on."""
+    return jsonify(error=name, message=message), status
+
+
+def not_found():
+    """The one answer for an unknown tenant and a wrong secret."""
+    return error(404, "not found", "unknown tenant or wrong secret: copy the URL from `intermission tenant show`")
+
+
+def ignored(reason: str) -> Response:
+    """204 with the reason in a header."""
+    response = Response(status=204)
+    response.headers["X-Intermission-Ignored"] = reason
+    return response
