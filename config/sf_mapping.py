@@ -16,6 +16,7 @@ class SalesforceMapping(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     object: str = "Mission__c"
+    name: str | None = "Name"
     start_date: str = "Start_Date__c"
     end_date: str = "End_Date__c"
     consultant_contact: str = "Consultant__c"
@@ -37,7 +38,7 @@ class SalesforceMapping(BaseModel):
             raise ValueError(f"{value!r} is not a Salesforce object API name (e.g. Mission__c)")
         return value
 
-    @field_validator("start_date", "end_date", "consultant_contact", "consultant_user", "manager_user",
+    @field_validator("name", "start_date", "end_date", "consultant_contact", "consultant_user", "manager_user",
                      "business_engineer_user", "hr_user", "account", "client_contact", "status", "end_reason")
     @classmethod
     def _field_name(cls, value: str | None) -> str | None:
@@ -47,7 +48,7 @@ class SalesforceMapping(BaseModel):
 
     def fields(self) -> list[str]:
         """Every field the connector selects, names included."""
-        base = [self.start_date, self.end_date, self.consultant_contact, self.consultant_user, self.manager_user,
+        base = [self.name, self.start_date, self.end_date, self.consultant_contact, self.consultant_user, self.manager_user,
                 self.business_engineer_user, self.hr_user, self.account, self.client_contact, self.status,
                 self.end_reason]
         names = [name_path(f) for f in (self.consultant_contact, self.manager_user, self.account, self.client_contact)]

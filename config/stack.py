@@ -76,6 +76,10 @@ class Stack:
                 "endDate": end.isoformat() if end else None, "state": 0, "title": title, "deliver": deliver}
         return self.control("POST", "/_control/deliveries", json=body)
 
+    def new_mission(self, start: date, end: date | None, *, title: str = "Refonte du SI logistique") -> str:
+        """Create a delivery and return its id."""
+        return self.create_delivery(start, end, title=title)["data"]["id"]
+
     def move_end(self, delivery_id: str, end: date, *, deliver: bool = True) -> dict:
         return self.control("POST", f"/_control/deliveries/{delivery_id}/move",
                             json={"endDate": end.isoformat(), "deliver": deliver})

@@ -60,3 +60,12 @@ def child_env():
     from config.redis_conn import redis_url_for_children
 
     return {**os.environ, "REDIS_URL": redis_url_for_children()}
+
+
+@pytest.fixture
+def sf_stack(redis_conn):
+    """The Salesforce org sandbox and the web app, with one tenant connected through OAuth (Outbound Messages)."""
+    from config.stack_salesforce import SalesforceStack
+
+    with SalesforceStack("acme-sf") as running:
+        yield running

@@ -131,7 +131,7 @@ def snapshot_from_record(tenant: Tenant, row: dict) -> MissionSnapshot:
     status = m.status_values.get(str(_get(row, m.status)) if m.status else "", None)
     reason = m.reason_values.get(str(_get(row, m.end_reason)) if m.end_reason else "", None)
     return MissionSnapshot(
-        tenant=tenant.id, host="salesforce", mission_id=row["Id"], title=str(row.get("Name") or ""),
+        tenant=tenant.id, host="salesforce", mission_id=row["Id"], title=str(_get(row, m.name) or "") if m.name else "",
         start_date=_date(_get(row, m.start_date)), end_date=_date(_get(row, m.end_date)),
         status="cancelled" if status == "cancelled" else (reason or status or "active"),
         raw_state=str(_get(row, m.status)) if m.status else None,

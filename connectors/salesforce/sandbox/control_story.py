@@ -1,0 +1,145 @@
+"""The /_control story routes: trigger targets, missions and their notifications, the outbox."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from . import delivery, missions
+from .control import ControlError, base_url, body, sandbox
+from .outbound import secret_key
+from .rest import render
+from .schema import MISSION_OBJECTS, objects
+
+bp = Blueprint("salesforce_story", __name__, url_prefix="/_control")
+
+DEFAULT_FIELDS = {"Mission__c": ["Id", "End_Date__c", "LastModifiedDate"],
+                  "pse__Assignment__c": ["Id", "pse__End_Date__c", "LastModifiedDate"]}
+
+
+# Trigger targets -----------------------------------------------------------------------------
+
+def _target_body(data: dict) -> dict:
+    """Validated target registration: url, object, fields, mode, flow_secret."""
+    url, sobject, mode = str(data.get("url", "")), data.get("object", "Mission__c"), data.get("mode", "soap")
+    if not url.startswith(("http://", "https://")):
+        raise ControlError("url must be an http(s) URL")
+    if sobject not in MISSION_OBJECTS:
+        raise ControlError(f"object must be one of {list(MISSION_OBJECTS)}")
+    if mode not in ("soap", "flow"):
+        raise ControlError("mode must be 'soap' or 'flow'")
+    fields = data.get("fields", DEFAULT_FIELDS[sobject])
+    known = objects(sandbox().config)[sobject]
+    if not isinstance(fields, list) or not all(isinstance(f, str) and f in known for f in fields):
+        raise ControlError(f"fields must be a list of {sobject} fields: {list(known)}")
+    secret = data.get("flow_secret")
+    if secret is not None:
+        if mode != "flow":
+            raise ControlError("flow_secret only applies to mode 'flow'")
+        try:
+            secret_key(secret)
+        except ValueError as exc:
+            raise ControlError(str(exc)) from None
+    return {"url": url, "sobject": sobject, "fields": fields, "mode": mode, "flow_secret": secret}
+
+
+@bp.route("/outbound", methods=["GET", "POST", "DELETE"])
+def targets():
+    """Register a target (POST), list targets (GET) or remove them all (DELETE)."""
+    state = sandbox()
+    if request.method == "POST":
+        return jsonify(delivery.add_target(state, **_target_body(body()))), 201
+    with state.lock:
+        if request.method == "DELETE":
+            state.targets.clear()
+        return jsonify({"targets": [dict(t) for t in state.targets]})
+
+
+def _notes(states: tuple[str, ...]) -> list[dict]:
+    """Outbox notifications in the given states."""
+    with sandbox().lock:
+        return [dict(n) for n in sandbox().notifications if n["state"] in states]
+
+
+@bp.get("/notifications")
+def notifications():
+    """Every notification so far (held, pending, acked)."""
+    return jsonify({"notifications": _notes(("held", "pending", "acked"))})
+
+
+@bp.get("/outbound/pending")
+def pending():
+    """Notifications whose delivery never got the expected answer."""
+    return jsonify({"notifications": _notes(("pending",))})
+
+
+@bp.post("/outbound/flush")
+def flush():
+    """One more attempt for each pending notification."""
+    return jsonify({"deliveries": delivery.flush(sandbox(), base_url())})
+
+
+@bp.post("/outbound/batch")
+def batch():
+    """Send every held notification, up to 100 per message."""
+    return jsonify({"deliveries": delivery.batch(sandbox(), base_url())})
+
+
+@bp.get("/outbound/log")
+def outbound_log():
+    """Every delivery attempt: url, notification ids, status, acked, body excerpt."""
+    with sandbox().lock:
+        return jsonify({"attempts": [dict(entry) for entry in sandbox().outbound_log]})
+
+
+# Missions ------------------------------------------------------------------------------------
+
+def _answer(sobject: str, rec: dict, event: str, data: dict, status: int = 200):
+    """Record the change's notifications, deliver them unless told not to, and answer."""
+    state = sandbox()
+    notes = delivery.record_change(state, sobject, rec["Id"], event)
+    payloads = [delivery.preview(state, n, base_url()) for n in notes]
+    sent = delivery.deliver_each(state, notes, base_url()) if data.get("deliver", True) is not False else []
+    return jsonify({"record": render(sobject, rec), "notifications": payloads, "deliveries": sent}), status
+
+
+@bp.get("/missions")
+def list_missions():
+    """Every Mission__c and pse__Assignment__c (deleted ones included)."""
+    state = sandbox()
+    with state.lock:
+        items = [render(s, rec) for s in MISSION_OBJECTS for rec in state.table(s).values()]
+    return jsonify({"totalSize": len(items), "records": items})
+
+
+@bp.post("/missions")
+def new_mission():
+    """Create a mission record (`object` defaults to Mission__c): event `created`."""
+    data = body()
+    try:
+        sobject, rec = missions.create(sandbox(), data)
+    except ValueError as exc:
+        raise ControlError(str(exc)) from None
+    return _answer(sobject, rec, "created", data, 201)
+
+
+@bp.post("/missions/<record_id>/update")
+def update_mission(record_id):
+    """Change any fields of a mission: event `updated`."""
+    data = body()
+    try:
+        sobject, rec = missions.update(sandbox(), record_id, data)
+    except LookupError as exc:
+        raise ControlError(str(exc).strip("'\""), 404) from None
+    except ValueError as exc:
+        raise ControlError(str(exc)) from None
+    return _answer(sobject, rec, "updated", data)
+
+
+@bp.delete("/missions/<record_id>")
+def delete_mission(record_id):
+    """Delete a mission: event `deleted` (the SOAP sObject carries only its Id)."""
+    data = body()
+    try:
+        sobject, rec = missions.delete(sandbox(), record_id)
+    except LookupError as exc:
+        raise ControlError(str(exc).strip("'\""), 404) from None
+    return _answer(sobject, rec, "deleted", data)

@@ -1,0 +1,84 @@
+"""The story on Salesforce, through Outbound Messages and through Flow callouts: the right Tasks, once."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from config.stack_salesforce import SalesforceStack
+from handlers import clock
+from handlers.jobs import tick
+from tests.e2e.helpers import settle
+from tests.e2e.sf_helpers import by_step, duplicates
+
+T0 = date(2026, 3, 2)
+CLAIRE, HUGO, JEAN_USER, JEAN_CONTACT = "005000000000002AAA", "005000000000003AAA", "005000000000007AAA", "003000000000007AAA"
+
+
+@pytest.mark.parametrize("mode", ["soap", "flow"])
+def test_story_lands_as_tasks_with_right_dates_owners_and_ids(redis_conn, mode):
+    with SalesforceStack("acme-sf", mode=mode, signed_flow=(mode == "flow")) as org:
+        clock.pin(T0)
+        mission = org.create_mission(date(2025, 11, 3), date(2026, 4, 16))["record"]["Id"]
+        settle()
+        steps = by_step(org.tasks(), mission)
+        assert len(steps) == 8
+        assert steps["natural.satisfaction"]["ActivityDate"] == "2026-04-09"
+        assert steps["natural.handover"]["ActivityDate"] == "2026-03-25"
+        assert steps["natural.satisfaction"]["OwnerId"] == CLAIRE
+        assert steps["natural.handover"]["OwnerId"] == JEAN_USER
+        assert steps["natural.prospect"]["OwnerId"] == HUGO
+        assert steps["natural.satisfaction"]["ReminderDateTime"].startswith("2026-04-09T07:00:00")  # 09:00 Paris, UTC
+        for task in steps.values():
+            assert task["WhoId"] == JEAN_CONTACT and task["WhatId"] == mission
+            assert task["Status"] == "Not Started"
+        first_ids = {k: v["Id"] for k, v in steps.items()}
+
+        org.move_end(mission, date(2026, 5, 7))
+        settle()
+        moved = by_step(org.tasks(), mission)
+        assert {k: v["Id"] for k, v in moved.items()} == first_ids
+        assert moved["natural.review"]["ActivityDate"] == "2026-05-05"
+
+        org.end_early(mission, date(2026, 3, 12), "client")
+        settle()
+        client = by_step(org.tasks(), mission)
+        assert sorted(k.split(".")[0] for k in client) == ["client"] * 8
+        assert client["client.restaff"]["OwnerId"] == HUGO and client["client.restaff"]["Priority"] == "High"
+
+        clock.pin(date(2026, 3, 13))
+        tick()
+        settle()
+        assert "bench.checkin#1" in by_step(org.tasks(), mission)
+
+        org.create_mission(date(2026, 3, 30), date(2026, 12, 18))
+        settle()
+        after = by_step(org.tasks(), mission)
+        assert not any(k.startswith("bench.") for k in after) and len(after) == 8
+        assert duplicates(org.tasks()) == []
+
+
+def test_three_hundred_tasks_for_one_change_take_two_composite_calls(redis_conn):
+    from config import tenants
+
+    with SalesforceStack("acme-sf") as org:
+        tenant = tenants.get("acme-sf")
+        extra = [{"id": f"custom.step-{i}", "cases": ["natural"], "kind": "task", "assignee": "manager",
+                  "offset": {"days": -(i % 40) - 1}, "title": {"fr": f"Étape {i}", "en": f"Step {i}"},
+                  "text": {"fr": "À faire.", "en": "To do."}} for i in range(292)]
+        tenant.playbook_overrides = {"add": extra}
+        tenants.save(tenant)
+        clock.pin(T0)
+        org.control("POST", "/_control/calls/reset")
+        mission = org.create_mission(date(2025, 11, 3), date(2026, 9, 30))["record"]["Id"]
+        settle()
+        assert len(by_step(org.tasks(), mission)) == 300
+        calls = org.control("GET", "/_control/calls")["by_route"]
+        writes = {route: n for route, n in calls.items() if "composite" in route or "sobjects/Task" in route}
+        assert writes == {"POST /composite/sobjects": 2}
+
+
+def test_outbound_message_is_acknowledged_on_the_first_try(sf_stack):
+    clock.pin(T0)
+    made = sf_stack.create_mission(date(2025, 11, 3), date(2026, 4, 16))
+    assert made["deliveries"] and all(d["acked"] and d["attempts"] == 1 for d in made["deliveries"])
