@@ -41,8 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--simple", action="store_true", help="run jobs in-process instead of forking")
     w.set_defaults(func=_worker)
     sb = sub.add_parser("sandbox", help="run a host sandbox")
-    sb.add_argument("host", choices=["boond"])
-    sb.add_argument("--port", type=int, default=8100)
+    sb.add_argument("host", choices=["boond", "salesforce"])
+    sb.add_argument("--port", type=int, default=None, help="default 8100 (Boond) or 8200 (Salesforce)")
     sb.set_defaults(func=_sandbox)
     from config.cli_tenant import tenant_parser
 
@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--list", action="store_true", help="only list the dead letters")
     r.set_defaults(func=_replay)
     sub.add_parser("tick", help="queue the missions whose time-based steps are due").set_defaults(func=_tick)
+    k = sub.add_parser("keys", help="encryption keys at rest")
+    k.add_argument("action", choices=["rotate", "generate"],
+                   help="rotate: re-encrypt every stored secret under the newest key; generate: print a new key")
+    k.set_defaults(func=_keys)
     return p
 
 
@@ -87,10 +91,13 @@ def _worker(args) -> int:
 
 
 def _sandbox(args) -> int:
-    from connectors.boond.sandbox.app import create_app
-
-    print(f"Boond sandbox on http://127.0.0.1:{args.port}/api (control API under /_control)")
-    create_app().run(host="127.0.0.1", port=args.port, threaded=True)
+    if args.host == "boond":
+        from connectors.boond.sandbox import create_app
+    else:
+        from connectors.salesforce.sandbox import create_app
+    port = args.port or (8100 if args.host == "boond" else 8200)
+    print(f"{args.host} sandbox on http://127.0.0.1:{port} (control API under /_control; see docs/SANDBOXES.md)")
+    create_app().run(host="127.0.0.1", port=port, threaded=True)
     return 0
 
 
@@ -117,6 +124,16 @@ def _replay(args) -> int:
         return 0
     ids = replay()
     print(f"requeued {len(ids)} dead letter(s); run `intermission worker` to process them")
+    return 0
+
+
+def _keys(args) -> int:
+    from config import crypto
+
+    if args.action == "generate":
+        print(crypto.generate_key())
+        return 0
+    print(f"re-encrypted {crypto.rotate_all()} value(s) under the newest key")
     return 0
 
 

@@ -47,3 +47,25 @@ def rotate(token: bytes) -> bytes:
 def reset_keys() -> None:
     """Forget cached keys (after settings change)."""
     _fernet.cache_clear()
+
+
+def generate_key() -> str:
+    """A new Fernet key to put first in INTERMISSION_SECRET_KEYS."""
+    return Fernet.generate_key().decode()
+
+
+ENCRYPTED_KEYS = ("im:t:*:config", "im:t:*:sf:tokens")
+
+
+def rotate_all() -> int:
+    """Re-encrypt every stored secret under the newest key (run after adding a key, before dropping the old)."""
+    from config.redis_conn import get_redis
+
+    conn, count = get_redis(), 0
+    for pattern in ENCRYPTED_KEYS:
+        for key in conn.scan_iter(match=pattern, count=500):
+            blob = conn.get(key)
+            if blob:
+                conn.set(key, rotate(blob), keepttl=True)
+                count += 1
+    return count

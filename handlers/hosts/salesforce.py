@@ -84,6 +84,8 @@ class SalesforceAdapter:
     def create_many(self, mission_id: str, actions: list[DesiredAction]) -> Iterator[tuple[DesiredAction, WriteResult]]:
         """Create (or upsert by external id) the Tasks, 200 per call."""
         for chunk in _chunks(actions):
+            for action in chunk:
+                self._survey_link(mission_id, action, create=True)
             records = [self.task(mission_id, a) for a in chunk]
             if self.cfg.external_id_field:
                 results = self.client.upsert_records("Task", self.cfg.external_id_field, records)
@@ -112,13 +114,29 @@ class SalesforceAdapter:
                     found.setdefault(key, []).append(row["Id"])
         return found
 
+    def _survey_link(self, mission_id: str, action: DesiredAction, *, create: bool = False) -> str | None:
+        """A Salesforce Surveys invitation for a survey step's respondent (made once, then reused)."""
+        if action.kind != "survey" or not (self.cfg.has_surveys and self.cfg.survey_id):
+            return None
+        key = f"im:t:{self.tenant.id}:sf:invitation:{mission_id}/{action.key}"
+        link = self.conn.get(key)
+        if link is None and create and action.target.type == "Contact":
+            invitation = self.client.create_survey_invitation({
+                "Name": f"{action.title}"[:80], "SurveyId": self.cfg.survey_id, "ParticipantId": action.target.id,
+                "OptionsAllowGuestUserResponse": True})
+            link = self.client.survey_invitation_link(invitation).encode()
+            self.conn.set(key, link)
+        return link.decode() if link else None
+
     def task(self, mission_id: str, action: DesiredAction, *, with_key: bool = True) -> dict:
         """The Task fields for one action (ActivityDate a date, ReminderDateTime UTC)."""
+        link = self._survey_link(mission_id, action)
+        text = f"{action.text}\n\n{'Questionnaire' if self.tenant.language == 'fr' else 'Survey'} : {link}" if link else action.text
         record = {"Subject": action.title[:255], "ActivityDate": action.due.isoformat(), "Status": "Not Started",
                   "Priority": "High" if action.priority == "high" else "Normal",
                   "OwnerId": action.assignee.id if action.assignee else None,
                   "WhoId": action.target.id if action.target.type == "Contact" else None, "WhatId": mission_id,
-                  "Description": f"{action.text}\n\n{marker(mission_id, action.key)}"[:32000],
+                  "Description": f"{text}\n\n{marker(mission_id, action.key)}"[:32000],
                   "IsReminderSet": True, "ReminderDateTime": reminder_utc(action.due, self.tenant.timezone)}
         if with_key and self.cfg.external_id_field:
             record[self.cfg.external_id_field] = f"{mission_id}/{action.key}"[:255]

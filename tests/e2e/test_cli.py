@@ -75,3 +75,16 @@ def test_demo_runs_on_embedded_redis_with_no_redis_url(tmp_path):
     for chapter in ("1. Mission", "2. The client extends", "3. The client ends it early", "4.", "5.", "6. A new mission"):
         assert chapter in out
     assert "Préparer la passation" in out and "0 action(s)" not in out.split("── 1.")[1].split("──")[0]
+    salesforce = out.split("═══ Salesforce")[1]
+    assert "connected with OAuth + PKCE" in salesforce and "8 Task(s) in Salesforce" in salesforce
+
+
+def test_tenant_add_salesforce_prints_endpoint_connect_link_and_setup(redis_conn, child_env):
+    env = {**child_env, "SF_CLIENT_ID": "cid", "SF_CLIENT_SECRET": "csecret-value"}
+    out = run(env, "tenant", "add", "salesforce", "--id", "esn-sf", "--preset", "certinia", "--flow-signing").stdout
+    assert "/webhooks/salesforce/esn-sf/" in out and "/salesforce/connect?t=" in out
+    assert "Outbound Message on pse__Assignment__c" in out and "whsec_" in out
+    assert "csecret-value" not in out
+    shown = json.loads(run(env, "tenant", "show", "esn-sf", "--json").stdout)
+    assert shown["salesforce"]["client_secret"] != "csecret-value" and "flow_secret" not in shown
+    assert run(env, "tenant", "connect-url", "esn-sf").stdout.startswith("http://127.0.0.1:8000/salesforce/connect?t=")

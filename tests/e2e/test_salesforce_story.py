@@ -82,3 +82,41 @@ def test_outbound_message_is_acknowledged_on_the_first_try(sf_stack):
     clock.pin(T0)
     made = sf_stack.create_mission(date(2025, 11, 3), date(2026, 4, 16))
     assert made["deliveries"] and all(d["acked"] and d["attempts"] == 1 for d in made["deliveries"])
+
+
+def test_survey_steps_get_a_salesforce_surveys_invitation_when_the_org_has_surveys(redis_conn):
+    from config import tenants
+
+    with SalesforceStack("acme-sf") as org:
+        tenant = tenants.get("acme-sf")
+        tenant.salesforce = tenant.salesforce.model_copy(update={"has_surveys": True, "survey_id": "0Kd000000000001AAA"})
+        tenants.save(tenant)
+        clock.pin(T0)
+        mission = org.create_mission(date(2025, 11, 3), date(2026, 4, 16))["record"]["Id"]
+        settle()
+        invitations = org.control("GET", "/_control/survey-invitations")["records"]
+        assert [i["ParticipantId"] for i in invitations] == [JEAN_CONTACT]
+        survey_task = by_step(org.tasks(), mission)["natural.satisfaction"]
+        assert invitations[0]["InvitationLink"] in survey_task["Description"]
+        org.move_end(mission, date(2026, 5, 7))
+        settle()
+        assert len(org.control("GET", "/_control/survey-invitations")["records"]) == 1  # not invited twice
+        assert invitations[0]["InvitationLink"] in by_step(org.tasks(), mission)["natural.satisfaction"]["Description"]
+
+
+def test_disconnect_revokes_the_token_in_the_org(sf_stack, redis_conn, child_env):
+    import subprocess
+    import sys
+
+    from handlers.hosts.salesforce import tokens_for
+
+    refresh_token = tokens_for(sf_stack.tenant, redis_conn).load()["refresh_token"]
+    done = subprocess.run([sys.executable, "-m", "config.cli", "tenant", "disconnect", "acme-sf"], env=child_env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert tokens_for(sf_stack.tenant, redis_conn).load() is None
+    creds = sf_stack.control("GET", "/_control/credentials")
+    reuse = sf_stack.http.post(sf_stack.sandbox.url + "/services/oauth2/token", timeout=10, data={
+        "grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": creds["client_id"],
+        "client_secret": creds["client_secret"]})
+    assert reuse.status_code == 400 and reuse.json()["error"] == "invalid_grant"
