@@ -20,7 +20,10 @@ def tenant_parser(sub) -> None:
                                  ("remove", _remove, "delete a tenant's configuration and data"),
                                  ("connect-url", _connect_url, "a fresh signed link to connect Salesforce"),
                                  ("disconnect", _disconnect, "revoke and forget a tenant's Salesforce tokens"),
-                                 ("resume", _resume, "requeue the missions held for a tenant")):
+                                 ("resume", _resume, "requeue the missions held for a tenant"),
+                                 ("admin-url", _admin_url, "a signed link to the tenant's admin pages (12 h)"),
+                                 ("admin-password", _admin_password,
+                                  "set the standalone admin password (read from standard input)")):
         cmd = tsub.add_parser(name, help=helptext)
         if name != "list":
             cmd.add_argument("id")
@@ -224,4 +227,30 @@ def _resume(args) -> int:
 
     tenants.require(args.id)
     print(f"requeued {len(resume(args.id))} held mission(s) of {args.id}")
+    return 0
+
+
+def _admin_url(args) -> int:
+    from config import tenants
+    from config.settings import get_settings
+    from webhooks.admin.auth import admin_token
+
+    tenants.require(args.id)
+    print(f"{get_settings().public_base_url.rstrip('/')}/admin/?a={admin_token(args.id, 'cli')}")
+    return 0
+
+
+def _admin_password(args) -> int:
+    import sys
+
+    from werkzeug.security import generate_password_hash
+
+    from config import tenants
+
+    tenant = tenants.require(args.id)
+    password = sys.stdin.readline().rstrip("\n")
+    if len(password) < 12:
+        raise ValueError("the admin password needs at least 12 characters")
+    tenants.save(tenant.model_copy(update={"admin_password_hash": generate_password_hash(password)}))
+    print(f"admin password set for {args.id}; sign in at /admin/login")
     return 0

@@ -1,6 +1,7 @@
 """Tenants: their host credentials, mappings and playbook overrides, stored encrypted in Redis."""
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from typing import Literal
@@ -30,7 +31,9 @@ class BoondConfig(BaseModel):
     app_key: str | None = None
     client_token: str | None = None
     client_key: str | None = None
-    user_token: str = Field(description="token of the technical user whose rights background writes use")
+    user_token: str | None = Field(default=None, description="the technical user whose rights background writes "
+                                                            "use; None until a marketplace install is configured")
+    webhook_id: str | None = None  # the webhook Intermission registered through POST /api/webhooks
     # action typeOf per kind and entity; empty = detected from /application/dictionary
     action_types: dict[str, int] = Field(default_factory=dict)
     contact_action_types: dict[str, int] = Field(default_factory=dict)
@@ -69,6 +72,16 @@ class SalesforceConfig(BaseModel):
         return value.rstrip("/")
 
 
+class SurveySettings(BaseModel):
+    """End-of-mission surveys: link lifetime, reminder delay and what counts as a low answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    link_max_age_days: int = Field(default=30, ge=0, le=365)  # counted from the day the survey is sent
+    reminder_days: int = Field(default=5, ge=1, le=60)  # business days without an answer before the reminder
+    low_satisfaction: int = Field(default=2, ge=0, le=5)  # a satisfaction at or below this is low
+    low_nps: int = Field(default=6, ge=-1, le=10)  # a recommendation score at or below this is low
+
+
 class Tenant(BaseModel):
     """One customer installation on one host."""
 
@@ -80,10 +93,14 @@ class Tenant(BaseModel):
     timezone: str = "Europe/Paris"
     country: str = "FR"
     enabled: bool = True
+    # marketplace lifecycle: installed without a technical user yet, or uninstalled (secrets gone, data kept)
+    status: Literal["active", "needs_configuration", "uninstalled"] = "active"
     webhook_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
     boond: BoondConfig | None = None
     salesforce: SalesforceConfig | None = None
     playbook_overrides: dict = Field(default_factory=dict)
+    surveys: SurveySettings = Field(default_factory=SurveySettings)
+    admin_password_hash: str | None = None  # standalone admin login (werkzeug.security hash)
 
     @field_validator("id")
     @classmethod
@@ -101,6 +118,7 @@ class Tenant(BaseModel):
         """The tenant as JSON with every secret masked (for `tenant show`)."""
         data = self.model_dump(mode="json")
         data["webhook_secret"] = _mask(self.webhook_secret)
+        data["admin_password_hash"] = "set" if self.admin_password_hash else None
         if self.boond:
             for field in ("app_key", "client_key", "user_token"):
                 data["boond"][field] = _mask(data["boond"][field])
@@ -143,6 +161,19 @@ def require(tenant_id: str) -> Tenant:
     if tenant is None:
         raise TenantError(f"unknown tenant '{tenant_id}'")
     return tenant
+
+
+def boond_tenant_id(client_token: str) -> str:
+    """The tenant id of a Boond marketplace install: stable across reinstalls of the same customer."""
+    return "boond-" + hashlib.sha256(client_token.encode()).hexdigest()[:16]
+
+
+def tenant_for_client_token(client_token: str) -> Tenant | None:
+    """The Boond tenant installed for this clientToken (any status), or None."""
+    if not isinstance(client_token, str) or not client_token:
+        return None
+    tenant = get(boond_tenant_id(client_token))
+    return tenant if tenant is not None and tenant.boond and tenant.boond.client_token == client_token else None
 
 
 def list_ids() -> list[str]:

@@ -36,3 +36,34 @@ def preview(tenant_id: str, mission_id: str) -> dict:
     return {"tenant": tenant_id, "mission": mission_id, "today": today, "case": found.case,
             "reason": found.reason, "unsure": found.unsure, "end_date": current.end_date,
             "actions": actions + cancels}
+
+
+def preview_stored(tenant: tenants.Tenant, mission_id: str) -> dict | None:
+    """The same dry run from the last snapshot (no host call): for the admin page's preview."""
+    conn = get_redis()
+    snap = SnapshotStore(conn, tenant.id).get(mission_id)
+    if snap is None:
+        return None
+    today = clock.today(tenant.timezone)
+    found = classify(None, snap, today, tenant.country)
+    desired = plan(snap, found, playbook_for(tenant), today, language=tenant.language, country=tenant.country)
+    ops = {op.key: op.kind for op in diff(desired, Ledger(conn, tenant.id, mission_id).entries())}
+    actions = [{"op": ops.get(a.key, "unchanged"), "key": a.key, "due": a.due, "late": a.late, "title": a.title,
+                "assignee_role": a.assignee_role, "assignee": a.assignee.name if a.assignee else None}
+               for a in desired]
+    actions += [{"op": "cancel", "key": k, "due": None, "late": False, "title": "", "assignee_role": "",
+                 "assignee": None} for k, kind in ops.items() if kind == "cancel"]
+    return {"case": found.case, "reason": found.reason, "end_date": snap.end_date, "actions": actions}
+
+
+def known_missions(tenant_id: str, limit: int = 300) -> list:
+    """The tenant's missions seen so far (id, title, end date), for pickers."""
+    conn, out = get_redis(), []
+    store = SnapshotStore(conn, tenant_id)
+    for key in conn.scan_iter(match=f"im:t:{tenant_id}:mission:*", count=500):
+        snap = store.get(key.decode().rsplit(":", 1)[1])
+        if snap:
+            out.append(snap)
+        if len(out) >= limit:
+            break
+    return sorted(out, key=lambda s: (s.end_date is None, s.end_date, s.mission_id))

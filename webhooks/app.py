@@ -22,12 +22,19 @@ def create_app() -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = get_settings().max_webhook_bytes
     from webhooks.boond import bp as boond_bp
+    from webhooks.boond_marketplace import bp as boond_marketplace_bp
     from webhooks.salesforce import bp as salesforce_bp
     from webhooks.salesforce_connect import bp as connect_bp
 
     app.register_blueprint(boond_bp)
+    app.register_blueprint(boond_marketplace_bp)
     app.register_blueprint(salesforce_bp)
     app.register_blueprint(connect_bp)
+    from webhooks.admin import bp as admin_bp
+    from webhooks.admin.views_main import entry as admin_entry_bp
+
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(admin_entry_bp)
 
     @app.get("/healthz")
     def healthz():

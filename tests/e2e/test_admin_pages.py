@@ -1,0 +1,146 @@
+"""The admin pages over real HTTP: access, CSRF, kill switch, playbook edits with errors next to fields, preview."""
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import requests
+
+from config import tenants
+from handlers import clock
+from tests.e2e.helpers import settle
+from webhooks.admin.auth import admin_token, csrf_token
+
+T0 = date(2026, 3, 2)
+
+
+def _admin(stack):
+    token = admin_token(stack.tenant_id, "test")
+    return token, csrf_token(token)
+
+
+def _form(token, csrf, **fields):
+    return {"a": token, "csrf": csrf, "lang": "en", **fields}
+
+
+def test_overview_opens_with_a_valid_link_and_refuses_an_altered_one(stack):
+    token, _ = _admin(stack)
+    ok = requests.get(f"{stack.web.url}/admin/", params={"a": token}, timeout=10)
+    assert ok.status_code == 200 and "Connected" in ok.text
+    assert "frame-ancestors" in ok.headers["Content-Security-Policy"]
+    bad = requests.get(f"{stack.web.url}/admin/", params={"a": token[:-2] + "xx"}, timeout=10)
+    assert bad.status_code == 401 and "expired" in bad.text
+
+
+def test_cross_site_post_is_refused_and_changes_nothing(stack):
+    token, _ = _admin(stack)
+    forged = requests.post(f"{stack.web.url}/admin/toggle", data={"a": token}, timeout=10)  # no CSRF token
+    assert forged.status_code == 403 and "nothing was changed" in forged.text
+    wrong = requests.post(f"{stack.web.url}/admin/toggle", data={"a": token, "csrf": csrf_token("other")}, timeout=10)
+    assert wrong.status_code == 403
+    assert tenants.get(stack.tenant_id).enabled is True
+
+
+def test_kill_switch_pauses_the_tenant_and_its_webhooks(stack):
+    token, csrf = _admin(stack)
+    done = requests.post(f"{stack.web.url}/admin/toggle", data=_form(token, csrf), timeout=10)
+    assert done.status_code == 200 and tenants.get(stack.tenant_id).enabled is False
+    clock.pin(T0)
+    stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))
+    settle()
+    assert stack.actions() == []
+
+
+def test_rewording_and_retiming_a_step_changes_the_preview_and_the_host(stack):
+    clock.pin(T0)
+    stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))
+    settle()
+    token, csrf = _admin(stack)
+    page = requests.get(f"{stack.web.url}/admin/playbook/natural.review", params={"a": token}, timeout=10)
+    assert page.status_code == 200
+    fields = dict(re.findall(r'name="(title_en|text_fr|text_en|title_fr)" type="text" value="([^"]*)"', page.text))
+    form = _form(token, csrf, enabled="on", title_fr="Bilan à trois, version maison", title_en="Our review",
+                 text_fr="Texte.", text_en="Text.", offset_days="-4", offset_unit="business", offset_anchor="end",
+                 assignee="manager", priority="high")
+    saved = requests.post(f"{stack.web.url}/admin/playbook/natural.review", data=form, timeout=10)
+    assert saved.status_code == 200 and "natural.review: saved" in saved.text and fields
+    preview = requests.get(f"{stack.web.url}/admin/preview", params={"a": token}, timeout=10).text
+    row = re.search(r'data-step="natural.review">(.*?)</tr>', preview, re.S).group(1)
+    assert "Bilan à trois, version maison" in row and "2026-04-10" in row and "update" in row
+    settle()
+    stack.post_webhook(stack.events()[0] | {"data": {**stack.events()[0]["data"], "id": "again"}})
+    settle()
+    titles = {a["attributes"]["title"]: a["attributes"]["startDate"][:10] for a in stack.actions()}
+    assert titles["Bilan à trois, version maison"] == "2026-04-10"
+
+
+def test_invalid_step_shows_the_error_next_to_its_field_and_saves_nothing(stack):
+    token, csrf = _admin(stack)
+    form = _form(token, csrf, enabled="on", title_fr="", title_en="Review", text_fr="x", text_en="y",
+                 offset_days="soon", offset_unit="business", offset_anchor="end", assignee="manager", priority="normal")
+    answer = requests.post(f"{stack.web.url}/admin/playbook/natural.review", data=form, timeout=10)
+    assert answer.status_code == 400
+    assert re.search(r'id="offset_days-error">[^<]*integer', answer.text)
+    assert 'id="title_fr-error"' in answer.text
+    assert tenants.get(stack.tenant_id).playbook_overrides == {}
+
+
+def test_adding_a_step_of_ones_own(stack):
+    token, csrf = _admin(stack)
+    form = _form(token, csrf, id="custom.badge", cases="natural, client", kind="task", enabled="on",
+                 title_fr="Rendre le badge", title_en="Return the badge", text_fr="Au client.", text_en="To the client.",
+                 offset_days="-1", offset_unit="business", offset_anchor="end", assignee="consultant", priority="normal")
+    assert requests.post(f"{stack.web.url}/admin/playbook-new", data=form, timeout=10).status_code == 200
+    clock.pin(T0)
+    stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))
+    settle()
+    assert any(a["attributes"]["title"] == "Rendre le badge" for a in stack.actions())
+
+
+def test_mapping_error_is_shown_next_to_the_field(stack):
+    token, csrf = _admin(stack)
+    answer = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, delivery_states="2=boss",
+                                                                       type_task="five"), timeout=10)
+    assert answer.status_code == 400
+    assert 'id="delivery_states-error"' in answer.text and 'id="type_task-error"' in answer.text
+    ok = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, delivery_states="2=client, 9=cancelled",
+                                                                   type_task="9"), timeout=10)
+    assert ok.status_code == 200
+    assert tenants.get(stack.tenant_id).boond.delivery_states == {"2": "client", "9": "cancelled"}
+
+
+def test_activity_shows_provenance_and_failures_can_be_retried(stack):
+    clock.pin(T0)
+    stack.control("POST", "/_control/faults", json={"kind": "500", "times": 50, "method": "GET", "path": "/api/deliveries"})
+    mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
+    settle()
+    token, csrf = _admin(stack)
+    page = requests.get(f"{stack.web.url}/admin/activity", params={"a": token}, timeout=10).text
+    job_id = re.search(r'/admin/retry/([^"]+)"', page).group(1)
+    stack.control("DELETE", "/_control/faults")
+    assert requests.post(f"{stack.web.url}/admin/retry/{job_id}", data=_form(token, csrf), timeout=10).status_code == 200
+    settle()
+    assert len(stack.actions()) == 8
+    page = requests.get(f"{stack.web.url}/admin/activity", params={"a": token, "mission": mission}, timeout=10).text
+    assert "created" in page and "natural" in page and "webhook" in page
+
+
+def test_standalone_login_needs_the_password_and_limits_attempts(stack, child_env):
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "config.cli", "tenant", "admin-password", stack.tenant_id], env=child_env,
+                   input="a long enough password\n", text=True, check=True, capture_output=True, timeout=60)
+    session = requests.Session()
+    form = session.get(f"{stack.web.url}/admin/login", timeout=10).text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+    bad = session.post(f"{stack.web.url}/admin/login", data={"tenant": stack.tenant_id, "password": "nope",
+                                                            "csrf": csrf}, timeout=10)
+    assert bad.status_code == 401
+    good = session.post(f"{stack.web.url}/admin/login", data={"tenant": stack.tenant_id, "csrf": csrf,
+                                                             "password": "a long enough password"}, timeout=10)
+    assert good.status_code == 200 and "Intermission" in good.text and "/admin/playbook?a=" in good.text
+    for _ in range(5):
+        last = session.post(f"{stack.web.url}/admin/login", data={"tenant": stack.tenant_id, "password": "x",
+                                                                 "csrf": csrf}, timeout=10)
+    assert last.status_code == 429

@@ -1,0 +1,6 @@
+"""The admin pages: set up a tenant from inside the host's iframe (or standalone, behind a login)."""
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
+
+from webhooks.admin import views_main, views_playbook, views_mapping, views_preview  # noqa: E402,F401  (routes)

@@ -1,0 +1,213 @@
+"""Overview (connection, test, kill switch), Boond configuration, activity, failures, surveys, login."""
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime, timezone
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from rq.job import Job
+from rq.registry import FailedJobRegistry
+from rq.serializers import JSONSerializer
+from werkzeug.security import check_password_hash
+
+from config import crypto, tenants
+from config.redis_conn import get_redis
+from config.signing import BadSignature, sign, unsign
+from connectors.errors import HostError
+from handlers.holds import held
+from handlers.ledger import ActivityLog
+from handlers.queues import get_queue
+from webhooks.admin import bp
+from webhooks.admin.auth import admin_token, current_admin
+from webhooks.admin.render import error_page, page
+
+entry = Blueprint("admin_entry", __name__)
+LOGIN_LIMIT = 5
+
+
+@bp.get("/")
+def overview():
+    """Connection status, test, kill switch, and configuration when the tenant still needs it."""
+    admin = current_admin()
+    return page("overview.html", status=_status(admin.tenant), held=len(held(get_redis(), admin.tenant.id)),
+                configure=_configure_card(admin.tenant), flash=request.args.get("flash"), test_result=None)
+
+
+@bp.post("/test")
+def test_connection():
+    """Call the host once with the tenant's credentials."""
+    admin = current_admin()
+    result = _test(admin.tenant)
+    return page("overview.html", status=_status(admin.tenant), held=len(held(get_redis(), admin.tenant.id)),
+                configure=_configure_card(admin.tenant), flash=None, test_result=result)
+
+
+@bp.post("/toggle")
+def toggle():
+    """The kill switch: pause or resume all of the tenant's work."""
+    admin = current_admin()
+    tenant = admin.tenant.model_copy(update={"enabled": not admin.tenant.enabled})
+    tenants.save(tenant)
+    return redirect(url_for(".overview", a=admin.token, lang=request.form.get("lang"),
+                            flash="Paused" if not tenant.enabled else "Enabled"))
+
+
+@bp.post("/configure")
+def configure():
+    """Use the admin who opened the iframe as the technical user, and register the webhook."""
+    admin = current_admin()
+    raw = get_redis().getdel(f"im:t:{admin.tenant.id}:pending-user:{request.form.get('user_token', '')}")
+    if raw is None:
+        return error_page(400, "Configuration expirée / Configuration expired",
+                          "Rouvrez Intermission depuis Boond. — Open Intermission again from Boond.")
+    from handlers.marketplace import configure_boond_tenant
+
+    result = configure_boond_tenant(admin.tenant.id, crypto.decrypt(raw).decode())
+    message = "Webhook registered in Boond" if result.get("registered") else \
+        f"Paste this webhook URL in Boond: {result.get('url')} ({result.get('reason', '')})"
+    return redirect(url_for(".overview", a=admin.token, lang=request.form.get("lang"), flash=message))
+
+
+@bp.get("/activity")
+def activity():
+    """What was done for each mission and why, and the failures with a retry button."""
+    admin = current_admin()
+    mission = request.args.get("mission") or None
+    rows = [_row(r) for r in ActivityLog(get_redis(), admin.tenant.id).recent(300, mission)]
+    return page("activity.html", rows=rows, mission=mission, failures=_failures(admin.tenant.id))
+
+
+@bp.post("/retry/<job_id>")
+def retry(job_id: str):
+    """Requeue one of this tenant's dead letters."""
+    admin = current_admin()
+    if job_id not in {f["id"] for f in _failures(admin.tenant.id)}:
+        return error_page(404, "Introuvable / Not found", "This failure is not one of this tenant's.")
+    FailedJobRegistry(queue=get_queue()).requeue(job_id)
+    return redirect(url_for(".activity", a=admin.token, lang=request.form.get("lang")))
+
+
+@bp.get("/surveys")
+def surveys():
+    """Survey answers and the tenant's averages."""
+    admin = current_admin()
+    from handlers import surveys as survey_store
+
+    conn = get_redis()
+    return page("surveys.html", answers=survey_store.answers(conn, admin.tenant.id),
+                averages=survey_store.averages(conn, admin.tenant.id))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Standalone access: workspace id and the password set with `intermission tenant admin-password`."""
+    lang = request.values.get("lang", "fr")
+    if request.method == "GET":
+        return render_template("admin/login.html", lang=lang, csrf=sign("login", {}), error=None, tenant_id="")
+    tenant_id = request.form.get("tenant", "").strip()
+    try:
+        unsign("login", request.form.get("csrf", ""), max_age=3600)
+    except BadSignature:
+        return error_page(403, "Formulaire refusé / Form refused", "Reload the sign-in page and try again.")
+    if _too_many_attempts(tenant_id):
+        return error_page(429, "Trop d'essais / Too many attempts", "Wait 15 minutes before trying again.")
+    tenant = tenants.get(tenant_id)
+    if tenant is None or not tenant.admin_password_hash or not check_password_hash(
+            tenant.admin_password_hash, request.form.get("password", "")):
+        return render_template("admin/login.html", lang=lang, csrf=sign("login", {}), tenant_id=tenant_id,
+                               error="Identifiants incorrects." if lang == "fr" else "Wrong workspace or password."), 401
+    return redirect(url_for(".overview", a=admin_token(tenant.id, "login"), lang=lang))
+
+
+@entry.get("/boond/configure")
+def boond_configure():
+    """The Boond iframe: verify the signedRequest, open the tenant's admin pages (and offer configuration)."""
+    from config.settings import get_settings
+    from connectors.boond.marketplace import BadSignedRequest, decode_signed_request
+
+    key = get_settings().boond_app_key
+    if not key:
+        return error_page(503, "Marketplace not configured", "INTERMISSION_BOOND_APP_KEY is not set on this server.")
+    try:
+        payload = decode_signed_request(request.values.get("signedRequest", ""), key)
+    except BadSignedRequest as exc:
+        return error_page(401, "Requête refusée / Request refused", f"signedRequest: {exc}")
+    tenant = tenants.tenant_for_client_token(str(payload.get("clientToken", "")))
+    if tenant is None:
+        return error_page(404, "Application non installée / App not installed",
+                          "Install Intermission from the Boond marketplace first.")
+    if payload.get("userToken"):
+        nonce = secrets.token_urlsafe(16)
+        get_redis().set(f"im:t:{tenant.id}:pending-user:{nonce}", crypto.encrypt(str(payload["userToken"]).encode()), ex=3600)
+        return redirect(url_for("admin.overview", a=admin_token(tenant.id, "boond-iframe"), u=nonce))
+    return redirect(url_for("admin.overview", a=admin_token(tenant.id, "boond-iframe")))
+
+
+def _status(tenant) -> dict:
+    if tenant.host == "boond":
+        ok = bool(tenant.boond and tenant.boond.user_token and (tenant.boond.app_token or tenant.boond.client_token))
+        return {"connected": ok, "label": "Connected" if ok else "Not configured",
+                "detail": tenant.boond.base_url if tenant.boond else ""}
+    from handlers.hosts.salesforce import tokens_for
+
+    store = tokens_for(tenant, get_redis())
+    reason = store.needs_reconsent()
+    ok = store.load() is not None and not reason
+    usage = get_redis().get(f"im:t:{tenant.id}:sf:usage")
+    detail = f"org {tenant.salesforce.org_id or '?'}" + (f", API usage {usage.decode()}" if usage else "")
+    return {"connected": ok, "label": "Connected" if ok else f"Needs connecting{': ' + reason if reason else ''}",
+            "detail": detail}
+
+
+def _test(tenant) -> dict:
+    try:
+        from handlers.jobs import ADAPTERS
+
+        adapter = ADAPTERS[tenant.host](tenant, get_redis())
+        if tenant.host == "boond":
+            who = adapter.client.current_user().get("data", {}).get("attributes", {})
+            return {"ok": True, "message": f"OK — {who.get('firstName', '')} {who.get('lastName', '')}".strip()}
+        adapter.client.query_all("SELECT Id FROM User LIMIT 1")
+        return {"ok": True, "message": f"OK — {adapter.client.api_usage or ''}"}
+    except (HostError, ValueError) as exc:
+        return {"ok": False, "message": str(exc)}
+
+
+def _configure_card(tenant) -> dict | None:
+    if tenant.host != "boond" or (tenant.boond and tenant.boond.user_token):
+        return None
+    nonce = request.args.get("u")
+    if nonce and get_redis().exists(f"im:t:{tenant.id}:pending-user:{nonce}"):
+        return {"message": "Choose the Boond user whose rights Intermission's reminders will use.", "form": True,
+                "user_token": nonce, "user_label": "you (the admin who opened this page)",
+                "button": "Use my account and register the webhook"}
+    return {"message": "Open Intermission from Boond (Administration > Apps) to finish the set-up.", "form": False}
+
+
+def _failures(tenant_id: str) -> list[dict]:
+    queue = get_queue()
+    registry = FailedJobRegistry(queue=queue)
+    jobs = Job.fetch_many(registry.get_job_ids(), connection=queue.connection, serializer=JSONSerializer)
+    out = []
+    for job in (j for j in jobs if j is not None):
+        if job.args and job.args[0] == tenant_id:
+            last = (job.exc_info or "").strip().splitlines()[-1:] or [""]
+            out.append({"id": job.id, "mission": job.args[1] if len(job.args) > 1 else "", "error": last[0][:300]})
+    return out
+
+
+def _row(record: dict) -> dict:
+    trigger = record.get("trigger") or {}
+    label = " ".join(str(trigger.get(k)) for k in ("kind", "via", "type", "event") if trigger.get(k))
+    when = datetime.fromtimestamp(record.get("at", 0), tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return {**record, "when": when, "trigger": label or json.dumps(trigger)[:80]}
+
+
+def _too_many_attempts(tenant_id: str) -> bool:
+    key = f"im:login:{tenant_id[:64]}:{request.remote_addr}"
+    conn = get_redis()
+    count = conn.incr(key)
+    if count == 1:
+        conn.expire(key, 900)
+    return count > LOGIN_LIMIT

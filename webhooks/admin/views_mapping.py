@@ -1,0 +1,120 @@
+"""The mapping page: Boond action types and delivery states, or Salesforce object, fields and values → cases."""
+from __future__ import annotations
+
+import json
+
+from flask import redirect, request, url_for
+from pydantic import ValidationError
+
+from config import tenants
+from config.redis_conn import get_redis
+from config.sf_mapping import SalesforceMapping
+from webhooks.admin import bp
+from webhooks.admin.auth import current_admin
+from webhooks.admin.render import page
+
+KINDS = ("task", "reminder", "survey", "bench", "note")
+SF_FIELDS = ("object", "name", "start_date", "end_date", "consultant_contact", "consultant_user", "manager_user",
+             "business_engineer_user", "hr_user", "account", "client_contact", "status", "end_reason")
+
+
+@bp.route("/mapping", methods=["GET", "POST"])
+def mapping():
+    """Show and save the tenant's mapping, with errors next to their field."""
+    admin = current_admin()
+    tenant, errors = admin.tenant, {}
+    if request.method == "POST":
+        updated, errors = (_boond_update if tenant.host == "boond" else _salesforce_update)(tenant, request.form)
+        if not errors:
+            tenants.save(updated)
+            return redirect(url_for(".mapping", a=admin.token, lang=request.form.get("lang"), flash="saved"))
+    fields = _boond_fields(tenant) if tenant.host == "boond" else _salesforce_fields(tenant)
+    if errors:
+        fields = [{**f, "value": request.form.get(f["name"], f["value"])} for f in fields]
+    return page("mapping.html", fields=fields, errors=errors, flash=request.args.get("flash"),
+                problem="Corrigez les champs signalés. — Please fix the fields marked below." if errors else None), \
+        400 if errors else 200
+
+
+def _pairs(text: str) -> dict[str, str]:
+    """'2=client, 3=consultant' → {'2': 'client', '3': 'consultant'}."""
+    out = {}
+    for part in (p.strip() for p in text.replace("\n", ",").split(",")):
+        if part:
+            key, sep, value = part.partition("=")
+            if not sep:
+                raise ValueError(f"'{part}': write value=case")
+            out[key.strip()] = value.strip()
+    return out
+
+
+def _format(pairs: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in pairs.items())
+
+
+def _boond_fields(tenant) -> list[dict]:
+    cfg = tenant.boond
+    help_types = _dictionary_help(tenant.id)
+    fields = [{"name": f"type_{k}", "label": f"typeOf — {k}", "value": cfg.action_types.get(k, ""),
+               "help": help_types if k == "task" else ""} for k in KINDS]
+    fields.append({"name": "delivery_states", "label": "États de prestation → cas / delivery states → case",
+                   "value": _format(cfg.delivery_states), "help": "client, consultant or cancelled"})
+    return fields
+
+
+def _boond_update(tenant, form) -> tuple:
+    errors, types = {}, {}
+    for kind in KINDS:
+        raw = (form.get(f"type_{kind}") or "").strip()
+        if raw and not raw.isdigit():
+            errors[f"type_{kind}"] = "a numeric action type id from your Boond dictionary"
+        elif raw:
+            types[kind] = int(raw)
+    try:
+        states = _pairs(form.get("delivery_states", ""))
+        boond = tenant.boond.model_copy(update={"action_types": types})
+        boond = tenants.BoondConfig.model_validate({**boond.model_dump(), "delivery_states": states})
+    except (ValueError, ValidationError) as exc:
+        errors["delivery_states"] = _message(exc)
+        return tenant, errors
+    return tenant.model_copy(update={"boond": boond}), errors
+
+
+def _salesforce_fields(tenant) -> list[dict]:
+    m = tenant.salesforce.mapping
+    fields = [{"name": f, "label": f, "value": getattr(m, f) or "", "help": ""} for f in SF_FIELDS]
+    fields.append({"name": "status_values", "label": "status values → case", "value": _format(m.status_values),
+                   "help": "e.g. Cancelled=cancelled"})
+    fields.append({"name": "reason_values", "label": "end reasons → case", "value": _format(m.reason_values),
+                   "help": "e.g. Client=client, Consultant=consultant"})
+    return fields
+
+
+def _salesforce_update(tenant, form) -> tuple:
+    data = {f: (form.get(f) or "").strip() or None for f in SF_FIELDS}
+    errors = {}
+    try:
+        data["status_values"] = _pairs(form.get("status_values", ""))
+        data["reason_values"] = _pairs(form.get("reason_values", ""))
+        mapping = SalesforceMapping.model_validate({k: v for k, v in data.items() if v is not None or k != "object"})
+    except ValidationError as exc:
+        for error in exc.errors():
+            errors.setdefault(str(error["loc"][0]) if error["loc"] else "_", error["msg"])
+        return tenant, errors
+    except ValueError as exc:
+        return tenant, {"status_values": str(exc)}
+    return tenant.model_copy(update={"salesforce": tenant.salesforce.model_copy(update={"mapping": mapping})}), errors
+
+
+def _dictionary_help(tenant_id: str) -> str:
+    raw = get_redis().get(f"im:t:{tenant_id}:boond:dictionary")
+    if not raw:
+        return "The tenant's types appear here once Intermission has read its dictionary."
+    types = ((json.loads(raw).get("data") or {}).get("setting") or {}).get("action", {}).get("resource") or []
+    return "resource: " + ", ".join(f"{t.get('id')}={t.get('value')}" for t in types)
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(e["msg"] for e in exc.errors())
+    return str(exc)

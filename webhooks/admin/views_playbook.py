@@ -1,0 +1,103 @@
+"""The playbook page: see every step, reword, re-time, enable/disable, add a step; errors next to their field."""
+from __future__ import annotations
+
+import copy
+
+from flask import redirect, request, url_for
+
+from config import tenants
+from config.playbook import PlaybookError, default_playbook, load_playbook
+from handlers.jobs import playbook_for
+from webhooks.admin import bp
+from webhooks.admin.auth import current_admin
+from webhooks.admin.forms import check_step, new_step as build_step, read_step_form, step_form, step_patch
+from webhooks.admin.render import error_page, page
+
+
+@bp.get("/playbook")
+def playbook():
+    """Every step of the tenant's effective playbook."""
+    admin = current_admin()
+    overrides = admin.tenant.playbook_overrides
+    edited = set((overrides.get("steps") or {})) | {s.get("id") for s in overrides.get("add") or []}
+    return page("playbook.html", steps=playbook_for(admin.tenant).steps, overridden=edited,
+                flash=request.args.get("flash"))
+
+
+@bp.route("/playbook/<step_id>", methods=["GET", "POST"])
+def edit_step(step_id: str):
+    """Edit one step; the change is validated as a whole playbook before it is saved."""
+    admin = current_admin()
+    current = next((s for s in playbook_for(admin.tenant).steps if s.id == step_id), None)
+    if current is None:
+        return error_page(404, "Étape inconnue / Unknown step", f"No step '{step_id}' in this playbook.")
+    if request.method == "GET":
+        return _step_page(step_id, step_form(current), {}, new=False)
+    values = read_step_form(request.form)
+    patch = step_patch(values)
+    candidate = {**current.model_dump(mode="json"), **patch}
+    errors = check_step(candidate)
+    overrides = _with_step(admin.tenant.playbook_overrides, step_id, patch)
+    return _save_or_show(admin, overrides, errors, step_id, values, new=False)
+
+
+@bp.post("/playbook/<step_id>/reset")
+def reset_step(step_id: str):
+    """Drop the tenant's changes to a default step."""
+    admin = current_admin()
+    overrides = copy.deepcopy(admin.tenant.playbook_overrides)
+    (overrides.get("steps") or {}).pop(step_id, None)
+    _save(admin.tenant, overrides)
+    return redirect(url_for(".playbook", a=admin.token, lang=request.form.get("lang"), flash=f"{step_id}: reset"))
+
+
+@bp.route("/playbook-new", methods=["GET", "POST"])
+def new_step():
+    """Add a step of the tenant's own."""
+    admin = current_admin()
+    if request.method == "GET":
+        return _step_page(None, step_form(None), {}, new=True)
+    values = read_step_form(request.form)
+    step = build_step(values)
+    errors = check_step(step)
+    overrides = copy.deepcopy(admin.tenant.playbook_overrides)
+    overrides["add"] = [s for s in overrides.get("add") or [] if s.get("id") != step["id"]] + [step]
+    return _save_or_show(admin, overrides, errors, None, values, new=True)
+
+
+
+def _with_step(overrides: dict, step_id: str, patch: dict) -> dict:
+    """The tenant's overrides with this step's new values (added steps are replaced whole)."""
+    out = copy.deepcopy(overrides)
+    added = out.get("add") or []
+    for i, step in enumerate(added):
+        if step.get("id") == step_id:
+            added[i] = {**step, **patch}
+            return out
+    if step_id in {s.id for s in default_playbook().steps}:
+        out.setdefault("steps", {})[step_id] = patch
+    return out
+
+
+def _save_or_show(admin, overrides: dict, errors: dict, step_id: str | None, values: dict, *, new: bool):
+    if not errors:
+        try:
+            load_playbook(overrides=overrides)
+        except PlaybookError as exc:
+            errors = {"_": "; ".join(exc.problems)}
+    if errors:
+        return _step_page(step_id, values, errors, new=new, status=400)
+    _save(admin.tenant, overrides)
+    target = values.get("id") if new else step_id
+    return redirect(url_for(".playbook", a=admin.token, lang=request.form.get("lang"), flash=f"{target}: saved"))
+
+
+def _save(tenant, overrides: dict) -> None:
+    tenants.save(tenant.model_copy(update={"playbook_overrides": overrides}))
+
+
+def _step_page(step_id, form: dict, errors: dict, *, new: bool, status: int = 200):
+    heading = step_id or "Nouvelle étape / New step"
+    body = page("step.html", step_id=step_id, form=form, errors=errors, new=new, heading=heading,
+                problem="Corrigez les champs signalés. — Please fix the fields marked below." if errors else None)
+    return body, status

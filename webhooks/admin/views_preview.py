@@ -1,0 +1,20 @@
+"""The preview page: pick a mission, see the actions it would get today with the tenant's playbook, and why."""
+from __future__ import annotations
+
+from flask import request
+
+from handlers.preview import known_missions, preview_stored
+from webhooks.admin import bp
+from webhooks.admin.auth import current_admin
+from webhooks.admin.render import page
+
+
+@bp.get("/preview")
+def preview():
+    """From the last snapshot (no host call): case, reason, and each action with the operation it needs."""
+    admin = current_admin()
+    missions = [{"id": s.mission_id, "label": f"{s.mission_id} — {s.title or ''} ({s.end_date or '—'})"}
+                for s in known_missions(admin.tenant.id)]
+    mission = request.args.get("mission") or (missions[0]["id"] if missions else None)
+    result = preview_stored(admin.tenant, mission) if mission else None
+    return page("preview.html", missions=missions, mission=mission, result=result)
