@@ -13,7 +13,7 @@ from config import tenants
 from config.playbook import Playbook, load_playbook
 from config.redis_conn import get_redis
 from config.settings import get_settings
-from handlers import clock, locks
+from handlers import clock, locks, surveys
 from handlers.classify import classify
 from connectors.salesforce.client import ApiLimitExceeded
 from connectors.salesforce.oauth import ConsentRequired
@@ -25,6 +25,7 @@ from handlers.ingest import enqueue_sync, pending_key
 from handlers.ledger import ActivityLog, Ledger
 from handlers.model import Classification, MissionSnapshot
 from handlers.plan import plan
+from handlers.plan_surveys import SurveyInputs, next_reminder_day
 from handlers.queues import get_queue
 from handlers.reconcile import Reconciler
 from handlers.store import SnapshotStore, due_missions, schedule_wakeup
@@ -92,16 +93,29 @@ def reconcile_mission(tenant: tenants.Tenant, adapter, store: SnapshotStore, pre
     today = clock.today(tenant.timezone)
     current = _carry_notice(prev, current, today)
     found = classify(prev, current, today, tenant.country)
-    desired = plan(current, found, playbook_for(tenant), today, language=tenant.language, country=tenant.country)
+    conn = store.conn
+    base = plan(current, found, playbook_for(tenant), today, language=tenant.language, country=tenant.country)
+    asked = survey_inputs(conn, tenant, current, base, today)
+    desired = plan(current, found, playbook_for(tenant), today, language=tenant.language, country=tenant.country,
+                   surveys=asked)
     provenance = {"trigger": trigger, "case": found.case, "reason": found.reason, "unsure": found.unsure,
                   "change": f"{prev.end_date if prev else None} → {current.end_date}"}
-    conn = store.conn
     reconciler = BatchReconciler if hasattr(adapter, "create_many") else Reconciler
     counts = reconciler(Ledger(conn, tenant.id, current.mission_id), adapter,
                         ActivityLog(conn, tenant.id), current.mission_id, provenance).run(desired)
     store.save(current)
-    schedule_wakeup(conn, tenant.id, current.mission_id, _wakeup(current, found, today))
+    wakeups = [_wakeup(current, found, today), next_reminder_day(base, asked, today, tenant.country)]
+    schedule_wakeup(conn, tenant.id, current.mission_id, min((d for d in wakeups if d), default=None))
     return {"case": found.case, **counts}
+
+
+def survey_inputs(conn, tenant: tenants.Tenant, current: MissionSnapshot, base: list, today: date, *,
+                  create: bool = True) -> SurveyInputs:
+    """The mission's surveys for the planner: made for the plan's survey steps when missing (read-only: previews)."""
+    survey_steps = [a for a in base if a.kind == "survey"]
+    found = (surveys.ensure(conn, tenant, current, survey_steps, today) if create
+             else surveys.states(conn, tenant.id, current.mission_id))
+    return SurveyInputs.of(tenant, found, get_settings().public_base_url)
 
 
 def _carry_notice(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date) -> MissionSnapshot:

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from config.playbook import Playbook, Step
 from handlers.calendar import next_business_day_after, next_business_day_on_or_after, shift
 from handlers.model import Classification, DesiredAction, MissionSnapshot, Person
+from handlers.plan_surveys import SurveyInputs, with_surveys
 
 
 class _Blank(dict):
@@ -14,8 +15,17 @@ class _Blank(dict):
 
 
 def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, today: date, *,
-         language: str = "fr", country: str = "FR") -> list[DesiredAction]:
-    """Every action the mission should have today, sorted by due date then key."""
+         language: str = "fr", country: str = "FR", surveys: SurveyInputs | None = None) -> list[DesiredAction]:
+    """Every action the mission should have today, sorted by due date then key (surveys: see plan_surveys)."""
+    actions = _steps(snapshot, classification, playbook, today, language, country)
+    if surveys is not None:
+        actions = with_surveys(actions, snapshot, surveys, today, language=language, country=country,
+                               case=classification.end_case or "natural")
+    return sorted(actions, key=lambda a: (a.due, a.key))
+
+
+def _steps(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, today: date,
+           language: str, country: str) -> list[DesiredAction]:
     if classification.end_case is None or snapshot.end_date is None or snapshot.consultant is None:
         return []
     ctx = _Context(snapshot, classification, today, language, country)
@@ -23,7 +33,7 @@ def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Pl
     if classification.bench:
         for step in playbook.bench_steps(classification.end_case):
             actions.extend(ctx.occurrences(step))
-    return sorted(actions, key=lambda a: (a.due, a.key))
+    return actions
 
 
 class _Context:

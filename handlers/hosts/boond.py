@@ -20,6 +20,7 @@ from handlers.reconcile import MARKER, marker
 from handlers.timeline import next_start
 
 REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
+NOTE_LABEL = re.compile(r"^\s*note\b", re.I)
 DICTIONARY_TTL = 24 * 3600
 
 
@@ -89,26 +90,38 @@ class BoondAdapter:
         return {"data": {"type": "action", "attributes": attributes, "relationships": relationships}}
 
     def type_of(self, action: DesiredAction) -> int:
-        """The tenant's action type for this kind on this entity: configured, else its "Rappel / To do"."""
+        """The tenant's action type for this kind on this entity: configured, else its "Note" for a written-back
+        survey answer, else its "Rappel / To do"."""
         cfg = self.tenant.boond
         mapping = cfg.contact_action_types if action.target.type == "contact" else cfg.action_types
         if action.kind in mapping:
             return mapping[action.kind]
+        if action.kind == "note":
+            note = self._labelled(self._usable_types(action.target.type), NOTE_LABEL)
+            if note is not None:
+                return note
         if "default" in mapping:
             return mapping["default"]
         return self._detected_type(action.target.type)
 
-    def _detected_type(self, entity: str) -> int:
+    def _usable_types(self, entity: str) -> list[dict]:
         key = f"im:t:{self.tenant.id}:boond:dictionary"
         raw = self.conn.get(key)
         if raw is None:
             raw = json.dumps(self.client.dictionary())
             self.conn.set(key, raw, ex=DICTIONARY_TTL)
         types = (((json.loads(raw).get("data") or {}).get("setting") or {}).get("action") or {}).get(entity) or []
-        usable = [t for t in types if not t.get("isNotification")]
-        for item in usable:
-            if REMINDER_LABEL.search(str(item.get("value", ""))):
-                return int(item["id"])
+        return [t for t in types if not t.get("isNotification")]
+
+    @staticmethod
+    def _labelled(types: list[dict], label: re.Pattern) -> int | None:
+        return next((int(t["id"]) for t in types if label.search(str(t.get("value", "")))), None)
+
+    def _detected_type(self, entity: str) -> int:
+        usable = self._usable_types(entity)
+        reminder = self._labelled(usable, REMINDER_LABEL)
+        if reminder is not None:
+            return reminder
         if usable:
             return int(usable[0]["id"])
         raise HostNotFound(f"no action type for {entity} in the tenant's dictionary; set one in the tenant mapping",

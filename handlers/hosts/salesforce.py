@@ -132,12 +132,15 @@ class SalesforceAdapter:
         """The Task fields for one action (ActivityDate a date, ReminderDateTime UTC)."""
         link = self._survey_link(mission_id, action)
         text = f"{action.text}\n\n{'Questionnaire' if self.tenant.language == 'fr' else 'Survey'} : {link}" if link else action.text
-        record = {"Subject": action.title[:255], "ActivityDate": action.due.isoformat(), "Status": "Not Started",
+        note = action.kind == "note"  # a written-back survey answer: a completed Task, no reminder
+        record = {"Subject": action.title[:255], "ActivityDate": action.due.isoformat(),
+                  "Status": "Completed" if note else "Not Started",
                   "Priority": "High" if action.priority == "high" else "Normal",
                   "OwnerId": action.assignee.id if action.assignee else None,
                   "WhoId": action.target.id if action.target.type == "Contact" else None, "WhatId": mission_id,
                   "Description": f"{text}\n\n{marker(mission_id, action.key)}"[:32000],
-                  "IsReminderSet": True, "ReminderDateTime": reminder_utc(action.due, self.tenant.timezone)}
+                  "IsReminderSet": not note,
+                  "ReminderDateTime": None if note else reminder_utc(action.due, self.tenant.timezone)}
         if with_key and self.cfg.external_id_field:
             record[self.cfg.external_id_field] = f"{mission_id}/{action.key}"[:255]
         return {k: v for k, v in record.items() if v is not None}

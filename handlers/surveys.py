@@ -1,0 +1,185 @@
+"""End-of-mission surveys: one per respondent and mission, a signed link, answered once; stored per tenant in Redis."""
+from __future__ import annotations
+
+import hmac
+import secrets
+from datetime import date, datetime, timezone
+from typing import Callable, Literal
+
+import redis
+from pydantic import BaseModel, Field
+
+from config import signing
+from config.tenants import Tenant
+from handlers.model import DesiredAction, MissionSnapshot
+
+Role = Literal["consultant", "client_contact"]
+ROLES: tuple[Role, ...] = ("consultant", "client_contact")
+Outcome = Literal["answered", "already", "unknown"]
+PURPOSE = "survey"
+TOKEN_CEILING = 3 * 365 * 24 * 3600  # the signature's own bound; the real expiry counts from `sent_on`
+COMMENT_MAX = 2000
+
+
+class SurveyState(BaseModel):
+    """One respondent's survey for one mission: who, which link, when sent, and the answer once given."""
+
+    tenant: str
+    mission: str
+    step_id: str  # the survey step that first asked for it
+    role: Role
+    person_id: str
+    person_type: str
+    person_name: str = ""
+    language: str = "fr"
+    token: str  # minted once: an itsdangerous token embeds its timestamp, so a new one would change the texts
+    sent_on: date  # the survey action's due day (follows it until that day comes)
+    status: Literal["sent", "answered"] = "sent"
+    satisfaction: int | None = Field(default=None, ge=1, le=5)
+    nps: int | None = Field(default=None, ge=0, le=10)
+    comment: str = Field(default="", max_length=COMMENT_MAX)
+    answered_at: datetime | None = None
+    answered_on: date | None = None  # the tenant's day of the answer
+
+    def expired(self, today: date, max_age_days: int) -> bool:
+        """True once the link is older than the tenant allows, counted from the day it was sent."""
+        return (today - self.sent_on).days > max_age_days
+
+    def is_low(self, low_satisfaction: int, low_nps: int) -> bool:
+        """True for an answer that calls for the manager's follow-up."""
+        return self.status == "answered" and (self.satisfaction <= low_satisfaction or self.nps <= low_nps)
+
+
+def _key(tenant: str, mission: str) -> str:
+    return f"im:t:{tenant}:surveys:{mission}"
+
+
+def states(conn: redis.Redis, tenant: str, mission: str) -> dict[str, SurveyState]:
+    """The mission's surveys by respondent role."""
+    raw = conn.hgetall(_key(tenant, mission))
+    return {k.decode(): SurveyState.model_validate_json(v) for k, v in raw.items()}
+
+
+def respondents(snapshot: MissionSnapshot) -> dict[Role, object]:
+    """The people asked for their view: the consultant and the client contact, when known."""
+    found = {"consultant": snapshot.consultant, "client_contact": snapshot.client_contact}
+    return {role: person for role, person in found.items() if person is not None}
+
+
+def ensure(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, survey_actions: list[DesiredAction],
+           today: date) -> dict[str, SurveyState]:
+    """Create the missing surveys for the plan's survey actions; an unsent survey follows its action's day."""
+    current = states(conn, tenant.id, snapshot.mission_id)
+    if not survey_actions:
+        return current
+    first = min(survey_actions, key=lambda a: (a.due, a.key))
+
+    def follow(s: SurveyState) -> SurveyState | None:
+        unsent = s.status == "sent" and today < s.sent_on and s.sent_on != first.due
+        return s.model_copy(update={"sent_on": first.due}) if unsent else None
+
+    for role, person in respondents(snapshot).items():
+        if role not in current:
+            current[role] = _create(conn, tenant, snapshot, first, role, person)
+        elif follow(current[role]):
+            current[role] = _update(conn, tenant.id, snapshot.mission_id, role, follow) or current[role]
+    return current
+
+
+def _create(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, action: DesiredAction, role: Role,
+            person) -> SurveyState:
+    token = signing.sign(PURPOSE, {"t": tenant.id, "m": snapshot.mission_id, "r": role, "n": secrets.token_hex(4)})
+    state = SurveyState(tenant=tenant.id, mission=snapshot.mission_id, step_id=action.step_id, role=role,
+                        person_id=person.id, person_type=person.type, person_name=person.name,
+                        language=tenant.language, token=token, sent_on=action.due)
+    key = _key(tenant.id, snapshot.mission_id)
+    if conn.hsetnx(key, role, state.model_dump_json()):
+        return state
+    return SurveyState.model_validate_json(conn.hget(key, role))  # another worker made it first
+
+
+def _update(conn: redis.Redis, tenant: str, mission: str, role: str,
+            change: Callable[[SurveyState], SurveyState | None]) -> SurveyState | None:
+    """Apply `change` to one survey atomically (WATCH/MULTI); None when it declined or the survey is gone."""
+    key = _key(tenant, mission)
+    with conn.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                raw = pipe.hget(key, role)
+                new = change(SurveyState.model_validate_json(raw)) if raw else None
+                if new is None:
+                    pipe.unwatch()
+                    return None
+                pipe.multi()
+                pipe.hset(key, role, new.model_dump_json())
+                pipe.execute()
+                return new
+            except redis.WatchError:
+                continue
+
+
+def find(conn: redis.Redis, token: str) -> SurveyState | None:
+    """The survey a link's token opens: a genuine signature and the very token stored, else None."""
+    try:
+        payload = signing.unsign(PURPOSE, token, max_age=TOKEN_CEILING)
+    except signing.BadSignature:
+        return None
+    if not isinstance(payload, dict) or payload.get("r") not in ROLES:
+        return None
+    try:
+        raw = conn.hget(_key(str(payload.get("t")), str(payload.get("m"))), payload["r"])
+    except redis.ResponseError:
+        return None
+    state = SurveyState.model_validate_json(raw) if raw else None
+    return state if state and hmac.compare_digest(state.token.encode(), token.encode()) else None
+
+
+def validate(satisfaction, nps, comment) -> dict[str, str]:
+    """Field → problem code ("required", "range", "too_long"); empty when the answer is acceptable."""
+    problems = {}
+    for field, value, low, high in (("satisfaction", satisfaction, 1, 5), ("nps", nps, 0, 10)):
+        if value is None or value == "":
+            problems[field] = "required"
+        elif not (isinstance(value, int) and not isinstance(value, bool)) or not low <= value <= high:
+            problems[field] = "range"
+    if not isinstance(comment, str) or len(comment) > COMMENT_MAX:
+        problems["comment"] = "too_long"
+    return problems
+
+
+def answer(conn: redis.Redis, tenant: Tenant, token: str, satisfaction: int, nps: int, comment: str,
+           today: date) -> Outcome:
+    """Store the answer once (atomically): a second answer is refused and changes nothing."""
+    if validate(satisfaction, nps, comment):
+        raise ValueError("satisfaction 1-5, nps 0-10 and a comment of at most 2000 characters")
+    state = find(conn, token)
+    if state is None or state.tenant != tenant.id:
+        return "unknown"
+    answered = {"status": "answered", "satisfaction": satisfaction, "nps": nps, "comment": comment.strip(),
+                "answered_at": datetime.now(timezone.utc), "answered_on": today}
+    done = _update(conn, tenant.id, state.mission, state.role,
+                   lambda s: s.model_copy(update=answered) if s.status == "sent" and s.token == token else None)
+    return "answered" if done else "already"
+
+
+def answers(conn: redis.Redis, tenant: str) -> list[SurveyState]:
+    """Every answered survey of a tenant, newest first (for the admin page)."""
+    out = []
+    for key in conn.scan_iter(match=f"im:t:{tenant}:surveys:*", count=500):
+        out.extend(SurveyState.model_validate_json(v) for v in conn.hvals(key))
+    done = [s for s in out if s.status == "answered"]
+    return sorted(done, key=lambda s: (s.answered_at, s.mission, s.role), reverse=True)
+
+
+def averages(conn: redis.Redis, tenant: str) -> dict:
+    """count, mean satisfaction (1–5), mean recommendation (0–10) and the NPS (% promoters − % detractors)."""
+    done = answers(conn, tenant)
+    if not done:
+        return {"count": 0, "satisfaction": None, "nps": None, "nps_score": None}
+    n = len(done)
+    promoters = sum(1 for s in done if s.nps >= 9)
+    detractors = sum(1 for s in done if s.nps <= 6)
+    return {"count": n, "satisfaction": round(sum(s.satisfaction for s in done) / n, 2),
+            "nps": round(sum(s.nps for s in done) / n, 2),
+            "nps_score": round(100 * (promoters - detractors) / n)}
