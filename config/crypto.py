@@ -54,7 +54,7 @@ def generate_key() -> str:
     return Fernet.generate_key().decode()
 
 
-ENCRYPTED_KEYS = ("im:t:*:config", "im:t:*:sf:tokens")
+ENCRYPTED_KEYS = ("im:t:*:config", "im:t:*:sf:tokens", "im:t:*:boond:tokens")
 
 
 def rotate_all() -> int:

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     boond_base_url: str = "https://ui.boondmanager.com/api"
     boond_rate_per_second: float = 10.0
     boond_burst: int = 20
+    boond_app_key: str | None = None  # our marketplace app's Key (Boond app page); None: /boond/* answer 503
+    boond_installation_code: str | None = None  # when set, the first /boond/install call must carry this code
+    boond_signed_request_max_age: int | None = 3600  # seconds, checked when a signedRequest carries `issued_at`
+    boond_app_token_ttl_margin: int = 120  # refresh a temporary app token this many seconds before it expires
     sf_limit_pause_seconds: float = 3600.0  # how long a tenant's writes pause after REQUEST_LIMIT_EXCEEDED
     allow_clock_override: bool = False  # demo/tests only: lets `today` be pinned in Redis
     crash_after_host_write: str | None = None  # fault injection for tests: "<n>" kills the worker after the n-th create

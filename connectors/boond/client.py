@@ -4,7 +4,7 @@ API reference: https://doc.boondmanager.com/api-externe/raml-build/api-externe.r
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 import requests
 
@@ -22,12 +22,26 @@ class BoondClient(HttpClient):
 
     host = "boond"
 
-    def __init__(self, base_url: str, credentials: BoondCredentials, **kwargs):
+    def __init__(self, base_url: str, credentials: BoondCredentials,
+                 renew: Callable[[BoondCredentials], BoondCredentials | None] | None = None, **kwargs):
         super().__init__(base_url, **kwargs)
         self.credentials = credentials
+        self.renew = renew  # temporary app tokens: called once, after the first auth error
 
     def auth_headers(self) -> dict[str, str]:
         return self.credentials.headers()
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        """One logical request; after an auth error, renew the credentials once per client and send it again."""
+        try:
+            return super().request(method, path, **kwargs)
+        except HostAuthError:
+            renew, self.renew = self.renew, None
+            fresh = renew(self.credentials) if renew else None
+            if fresh is None:
+                raise
+            self.credentials = fresh
+            return super().request(method, path, **kwargs)
 
     def error_for(self, response: requests.Response) -> HostError:
         """Boond answers `{"errors":[{"status","code","detail","source":{"parameter"}}]}`."""
@@ -98,6 +112,19 @@ class BoondClient(HttpClient):
     def delete_action(self, action_id: str) -> None:
         """DELETE /actions/{id}."""
         self.request("DELETE", f"/actions/{action_id}")
+
+    # --- webhooks (the tenant's own registration) -------------------------------------------
+    def webhooks(self) -> list[dict]:
+        """GET /webhooks: every webhook of the tenant (Boond ignores paging here)."""
+        return self.request("GET", "/webhooks").json().get("data") or []
+
+    def create_webhook(self, document: dict) -> dict:
+        """POST /webhooks; returns the created webhook."""
+        return self.request("POST", "/webhooks", json=document).json().get("data") or {}
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        """DELETE /webhooks/{id}."""
+        self.request("DELETE", f"/webhooks/{webhook_id}")
 
 
 def _first_error(response: requests.Response) -> dict:

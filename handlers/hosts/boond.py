@@ -13,7 +13,8 @@ from config.settings import get_settings
 from config.tenants import Tenant
 from connectors.boond.auth import BoondCredentials
 from connectors.boond.client import BoondClient
-from connectors.errors import HostNotFound
+from connectors.boond.tokens import AppTokens
+from connectors.errors import HostAuthError, HostNotFound
 from connectors.ratelimit import RateLimiter
 from handlers.model import DesiredAction, MissionSnapshot, Person
 from handlers.reconcile import MARKER, marker
@@ -27,12 +28,26 @@ DICTIONARY_TTL = 24 * 3600
 def make_client(tenant: Tenant, conn: redis.Redis) -> BoondClient:
     """A client signed with the tenant's credentials and throttled by its shared bucket."""
     cfg, settings = tenant.boond, get_settings()
+    if not cfg.user_token:
+        raise HostAuthError("no technical user yet: open Intermission from Boond (Administration > Apps) to "
+                            "finish the set-up", host="boond")
     token, key = (cfg.app_token, cfg.app_key) if cfg.auth_mode == "app" else (cfg.client_token, cfg.client_key)
+    tokens = app_tokens_for(tenant, conn) if cfg.auth_mode == "app" and not cfg.app_token else None
+    if tokens is not None:  # a marketplace install: its (maybe temporary) token lives in the token store
+        token, key = tokens.current(settings.boond_app_token_ttl_margin), tokens.app_key
     limiter = RateLimiter(conn, f"im:t:{tenant.id}:ratelimit:boond",
                           rate=cfg.rate_per_second or settings.boond_rate_per_second, burst=settings.boond_burst)
     return BoondClient(cfg.base_url, BoondCredentials(cfg.auth_mode, token or "", key or "", cfg.user_token),
+                       renew=tokens.renewed if tokens else None,
                        timeout=settings.http_timeout_seconds, max_attempts=settings.http_max_attempts,
                        max_retry_after=settings.max_retry_after_seconds, before_call=limiter.acquire)
+
+
+def app_tokens_for(tenant: Tenant, conn: redis.Redis) -> AppTokens:
+    """The token store of a marketplace tenant (its app key, else the server's)."""
+    cfg, settings = tenant.boond, get_settings()
+    return AppTokens(conn, tenant.id, base_url=cfg.base_url, app_key=cfg.app_key or settings.boond_app_key or "",
+                     timeout=settings.http_timeout_seconds)
 
 
 class BoondAdapter:

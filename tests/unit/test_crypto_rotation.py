@@ -31,3 +31,20 @@ def test_rotation_reencrypts_tenants_and_tokens_so_the_old_key_can_go(redis_conn
             "refresh_token": "r-secret"}
     finally:
         _use_keys(saved)
+
+
+def test_rotation_covers_boond_marketplace_app_tokens(redis_conn):
+    from connectors.boond.tokens import AppTokens
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    saved = os.environ["INTERMISSION_SECRET_KEYS"]
+    try:
+        _use_keys(old)
+        AppTokens(redis_conn, "boond-abc").store("app-secret", "refresh-secret", 1234.0)
+        _use_keys(f"{new},{old}")
+        assert crypto.rotate_all() == 1
+        _use_keys(new)
+        record = AppTokens(redis_conn, "boond-abc").load()
+        assert (record["app_token"], record["refresh_token"], record["expires_at"]) == ("app-secret", "refresh-secret", 1234.0)
+    finally:
+        _use_keys(saved)
