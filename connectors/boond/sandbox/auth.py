@@ -9,6 +9,7 @@ import json
 import time
 from dataclasses import dataclass
 
+from . import app_tokens
 from .envelope import BoondError
 from .state import APPS, CLIENTS, USERS, SandboxState
 
@@ -88,8 +89,13 @@ def verify(token: str, mode: str, state: SandboxState) -> Identity:
     failed = BoondError(422, SIGNATURE_FAILED, code="0", parameter=parameter)
     claims = unverified_claims(token)
     tenant = _tenant_of(claims, mode) if claims else None
+    issued = app_tokens.lookup(state, str(claims.get("appToken"))) if claims and mode == "app" else None
+    if tenant is None and issued is not None:  # a token issued by a marketplace install
+        tenant = (state.config.marketplace_app_key, issued["client_token"])
     if tenant is None or not signature_ok(token, tenant[0]):
         raise failed
+    if issued is not None:
+        app_tokens.check_live(issued)
     resource_id = USERS.get(str(claims.get("userToken")))
     if resource_id is None or not _fresh(claims, state.config.jwt_max_age_seconds):
         raise failed

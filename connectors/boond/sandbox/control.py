@@ -17,7 +17,9 @@ bp = Blueprint("boond_control", __name__, url_prefix="/_control")
 
 END_STATES = {"client": 2, "consultant": 3}
 CONFIG_TYPES = {"rate_limit_per_10s": (int,), "jwt_max_age_seconds": (int, type(None)),
-                "actions_max_page": (int,), "deliver_webhooks": (bool,), "webhook_timeout": (int, float)}
+                "actions_max_page": (int,), "deliver_webhooks": (bool,), "webhook_timeout": (int, float),
+                "marketplace_app_key": (str,), "app_token_ttl_seconds": (int, type(None)),
+                "webhooks_api_allowed": (bool,)}
 
 
 class ControlError(Exception):

@@ -28,6 +28,9 @@ class SandboxConfig:
     actions_max_page: int = 100
     deliver_webhooks: bool = True
     webhook_timeout: float = 5.0
+    marketplace_app_key: str = APP_KEY  # signs the marketplace calls and the app tokens issued at install
+    app_token_ttl_seconds: int | None = None  # None: install tokens are permanent; else temporary, with refresh
+    webhooks_api_allowed: bool = True  # False: POST /api/webhooks answers 403 (the admin must paste the URL)
 
     def update(self, changes: dict) -> None:
         """Apply known fields from a dict; unknown keys raise KeyError."""
@@ -119,6 +122,8 @@ class SandboxState:
             self.faults: list = []
             self.calls: list[tuple[str, str, str]] = []
             self.rate_windows: dict[str, list[float]] = {}
+            self.app_tokens: dict[str, dict] = {}  # marketplace appToken -> {client_token, expires_at, ...}
+            self.refresh_tokens: dict[str, str] = {}  # refreshToken -> the appToken it renews
             self._next = dict(FIRST_IDS)
 
     def next_id(self, kind: str) -> str:

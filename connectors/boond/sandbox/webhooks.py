@@ -15,8 +15,10 @@ def register(state: SandboxState, url: str, events: list[str] | None) -> dict:
         return dict(hook)
 
 
-def _wants(hook: dict, entity: str) -> bool:
-    """True when a webhook is subscribed to an entity."""
+def _wants(hook: dict, entity: str, change: str | None = None) -> bool:
+    """True when a webhook is subscribed to an entity (and, for API-registered ones, to that change)."""
+    if hook.get("changes") is not None and change is not None:
+        return [change, entity] in hook["changes"]
     return hook["events"] is None or entity in hook["events"]
 
 
@@ -40,7 +42,7 @@ def record_change(state: SandboxState, entity: str, entity_id: str, change: str,
     """Append one event per subscribed webhook (one unaddressed event if none) to the outbox."""
     with state.lock:
         log_id = state.next_id("log")
-        hooks = [h for h in state.webhooks if _wants(h, entity)] or [None]
+        hooks = [h for h in state.webhooks if _wants(h, entity, change)] or [None]
         created = []
         for hook in hooks:
             payload = _payload(state.next_id("event"), hook and hook["id"], entity, entity_id,
