@@ -1,0 +1,104 @@
+"""A stack with no tenant: the Boond sandbox plays the marketplace and the install creates the tenant."""
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlparse
+
+import requests
+
+from config import crypto, tenants
+from config.stack import Stack
+from connectors.boond.marketplace import decode_signed_request
+
+APP_KEY = "sbx-app-key-0123456789"  # the sandbox's marketplace_app_key, also INTERMISSION_BOOND_APP_KEY here
+CLIENT_TOKEN = "sbx-client"
+
+
+class MarketStack(Stack):
+    """Sandbox + web app over real HTTP; Intermission is installed from the sandbox's marketplace."""
+
+    def __init__(self):
+        super().__init__(tenant_id="unused")
+        self.tenant = None
+
+    def start(self) -> "MarketStack":
+        """Start both servers and reset the sandbox; no tenant exists yet."""
+        from connectors.boond.sandbox.app import create_app as sandbox_app
+        from connectors.serving import ThreadedServer
+        from webhooks.app import create_app as web_app
+
+        self.sandbox = ThreadedServer(sandbox_app()).start()
+        self.web = ThreadedServer(web_app()).start()
+        self.servers = [self.sandbox, self.web]
+        self.http = requests.Session()
+        self.control("POST", "/_control/reset")
+        return self
+
+    @property
+    def app_url(self) -> str:
+        """The app URL declared in Boond."""
+        return self.web.url + "/boond"
+
+    def market(self, call: str, **body) -> dict:
+        """Play one marketplace call (install, uninstall, validate, iframe, …) towards the app."""
+        return self.control("POST", f"/_control/marketplace/{call}", json={"app_url": self.app_url, **body})
+
+    def installed(self) -> tenants.Tenant | None:
+        """The tenant of the sandbox's customer, as stored now."""
+        self.tenant = tenants.tenant_for_client_token(CLIENT_TOKEN)
+        return self.tenant
+
+    def configure(self, user_token: str = "sbx-user-admin") -> dict:
+        """What the admin page does: read the iframe's signedRequest, then configure with its user."""
+        url = self.market("iframe", user_token=user_token)["url"]
+        payload = decode_signed_request(parse_qs(urlparse(url).query)["signedRequest"][0], APP_KEY)
+        from handlers.marketplace import configure_boond_tenant
+
+        tenant = tenants.tenant_for_client_token(payload["clientToken"])
+        result = configure_boond_tenant(tenant.id, payload["userToken"], base_url=self.web.url)
+        self.installed()
+        return result
+
+    def api_webhooks(self) -> list[dict]:
+        """GET /api/webhooks as the sandbox's own admin sees it (seeded app credentials)."""
+        return self.control("GET", "/_control/webhooks")["webhooks"]
+
+    def calls(self) -> dict:
+        """The sandbox's /api call counts."""
+        return self.control("GET", "/_control/calls")
+
+    def post_to(self, path: str, signed: str | None, *, as_json: bool = False) -> requests.Response:
+        """POST a lifecycle call to the app the way Boond does (form field), or as JSON."""
+        body = {} if signed is None else {"signedRequest": signed}
+        if as_json:
+            return self.http.post(f"{self.app_url}/{path}", json=body, timeout=30)
+        return self.http.post(f"{self.app_url}/{path}", data=body, timeout=30)
+
+
+def redis_dump(conn) -> dict:
+    """Every key with its serialized value (operational counters aside), for 'nothing changed' checks."""
+    return {key: conn.dump(key) for key in sorted(conn.keys("*")) if key != b"im:metrics"}
+
+
+def stored_text(conn) -> str:
+    """Every key and value in Redis as text, Fernet blobs decrypted: what a secret scan must search."""
+    readers = {"string": lambda k: [conn.get(k)], "set": conn.smembers, "list": lambda k: conn.lrange(k, 0, -1),
+               "hash": lambda k: [x for kv in conn.hgetall(k).items() for x in kv],
+               "zset": lambda k: conn.zrange(k, 0, -1)}
+    chunks = []
+    for key in conn.keys("*"):
+        read = readers.get(conn.type(key).decode(), lambda k: [conn.dump(k)])
+        chunks += [key.decode(errors="replace"), *(_readable(item) for item in read(key))]
+    return "\n".join(chunks)
+
+
+def _readable(raw: bytes) -> str:
+    try:
+        return crypto.decrypt(raw).decode(errors="replace")
+    except Exception:  # noqa: BLE001 - not an encrypted blob
+        return raw.decode(errors="replace")
+
+
+def dumps(value) -> str:
+    """Compact JSON for assertion messages."""
+    return json.dumps(value, default=str)[:500]

@@ -1,0 +1,51 @@
+"""POST /boond/install, /boond/uninstall, /boond/validate: Boond marketplace calls, each carrying a signedRequest.
+
+The app URL declared in Boond is `<public base URL>/boond`; `/boond/configure` (the iframe) is the admin pages'.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify, request
+
+from config.settings import get_settings
+from connectors.boond.marketplace import BadSignedRequest, decode_signed_request
+from handlers.marketplace import MarketplaceError, handle_install, handle_uninstall, handle_validate
+
+bp = Blueprint("boond_marketplace", __name__)
+log = logging.getLogger(__name__)
+HANDLERS = {"install": handle_install, "uninstall": handle_uninstall, "validate": handle_validate}
+
+
+@bp.post("/boond/<any(install, uninstall, validate):call>")
+def lifecycle(call: str):
+    """Verify the signedRequest with the app key (constant time), then apply the call; {"result": true}."""
+    key = get_settings().boond_app_key
+    if not key:
+        return _refused(503, "the Boond marketplace is not set up on this server: set INTERMISSION_BOOND_APP_KEY "
+                             "to the Key shown on the app's page in Boond")
+    try:
+        payload = decode_signed_request(signed_request(), key, max_age=get_settings().boond_signed_request_max_age)
+    except BadSignedRequest as exc:
+        log.warning("boond %s refused: %s", call, exc)
+        return _refused(401, f"signedRequest refused: {exc}")
+    try:
+        outcome = HANDLERS[call](payload)
+    except MarketplaceError as exc:
+        log.warning("boond %s refused: %s", call, exc)
+        return _refused(exc.status, str(exc))
+    log.info("boond %s: %s", call, outcome)
+    return jsonify(result=True)
+
+
+def signed_request() -> str | None:
+    """The `signedRequest` form field (Boond's way), or the same member of a JSON body."""
+    value = request.form.get("signedRequest")
+    if value is None and request.is_json:
+        body = request.get_json(silent=True)
+        value = body.get("signedRequest") if isinstance(body, dict) else None
+    return value
+
+
+def _refused(status: int, message: str):
+    return jsonify(result=False, error=message), status
