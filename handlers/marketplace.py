@@ -37,7 +37,7 @@ class MarketplaceError(ValueError):
 # --- calls from Boond (no Boond call back) ---------------------------------------------------------
 
 def handle_install(payload: dict) -> dict:
-    """Call 1 (`installationCode`) checks the code; call 2 (`appToken`, `clientToken`…) creates or re-enables the tenant."""
+    """Call 1 (`installationCode`) checks the code; call 2 (`appToken`, `clientToken`…) creates or re-enables."""
     if "appToken" in payload:
         return _install_tokens(payload)
     if "installationCode" in payload:
@@ -137,11 +137,9 @@ def _log(conn, tenant_id: str, op: str, title: str) -> None:
 # --- the admin's configure action (calls Boond) -----------------------------------------------------
 
 def configure_boond_tenant(tenant_id: str, user_token: str, *, base_url: str | None = None) -> dict:
-    """Check the technical user's token, register our webhook (or give the URL to paste), enable the tenant.
-
-    Returns {"configured", "registered", "url", "webhook_id", "reason", "user", "resynced"}; raises
-    TenantError for an unknown, non-Boond or uninstalled tenant.
-    """
+    """Check the technical user's token, register our webhook (or give the URL to paste), enable the tenant."""
+    # -> {"configured", "registered", "url", "webhook_id", "reason", "user", "resynced"}; TenantError when the
+    # tenant is unknown, not Boond, or uninstalled. Calls Boond: only on an admin's explicit action.
     tenant = tenants.require(tenant_id)
     if tenant.host != "boond" or not tenant.boond or tenant.status == "uninstalled":
         raise tenants.TenantError(f"tenant '{tenant_id}' is not an installed Boond tenant: install the app first")
@@ -168,7 +166,8 @@ def configure_boond_tenant(tenant_id: str, user_token: str, *, base_url: str | N
 def _save_configuration(tenant_id: str, user_token: str, webhook_id: str | None) -> None:
     """Apply the configuration to the tenant as stored now (an admin may have saved it meanwhile)."""
     fresh = tenants.require(tenant_id)
-    boond = fresh.boond.model_copy(update={"user_token": user_token, "webhook_id": webhook_id or fresh.boond.webhook_id})
+    webhook_id = webhook_id or fresh.boond.webhook_id
+    boond = fresh.boond.model_copy(update={"user_token": user_token, "webhook_id": webhook_id})
     enabled = fresh.enabled if fresh.status == "active" else True
     tenants.save(fresh.model_copy(update={"boond": boond, "status": "active", "enabled": enabled}))
 

@@ -1,7 +1,6 @@
 """A stack with no tenant: the Boond sandbox plays the marketplace and the install creates the tenant."""
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qs, urlparse
 
 import requests
@@ -97,8 +96,3 @@ def _readable(raw: bytes) -> str:
         return crypto.decrypt(raw).decode(errors="replace")
     except Exception:  # noqa: BLE001 - not an encrypted blob
         return raw.decode(errors="replace")
-
-
-def dumps(value) -> str:
-    """Compact JSON for assertion messages."""
-    return json.dumps(value, default=str)[:500]

@@ -15,10 +15,8 @@ from .state import CLIENT_TOKEN, SandboxState, now_text
 
 
 def sign_request(payload: dict, key: str) -> str:
-    """A signedRequest as wishgroupe/app_hello `tools.php::signedRequest_encode` builds it (padding kept).
-
-    base64url(hex HMAC-SHA256 of the base64url payload text) + "." + base64url(json), with `issued_at` added.
-    """
+    """A signedRequest as wishgroupe/app_hello `tools.php::signedRequest_encode` builds it (padding kept)."""
+    # base64url(hex HMAC-SHA256 of the base64url payload text) + "." + base64url(json), with `issued_at` added
     text = json.dumps({**payload, "issued_at": int(time.time())}, ensure_ascii=False)
     part = base64.urlsafe_b64encode(text.encode()).decode("ascii")
     signature = hmac.new(key.encode(), part.encode("ascii"), hashlib.sha256).hexdigest()

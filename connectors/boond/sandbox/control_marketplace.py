@@ -81,7 +81,7 @@ def validate():
 
 @bp.post("/iframe")
 def iframe():
-    """The URL Boond opens in its iframe: <app_url>/<page>?signedRequest=… carrying userToken, clientToken, urlCallback."""
+    """Boond's iframe URL: <app_url>/<page>?signedRequest=… carrying userToken, clientToken, urlCallback."""
     data = body()
     user_token = data.get("user_token", ADMIN_USER_TOKEN)
     if user_token not in USERS:
