@@ -6,11 +6,13 @@ import re
 
 _WEBHOOK_PATH = re.compile(r"(/webhooks/[a-z]+/[a-z0-9-]+/)[^/\s?\"']+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+_SURVEY_PATH = re.compile(r"(/survey/)[^/\s?\"'\\]+")  # a survey link is its respondent's credential
 
 
 def redact(text: str) -> str:
-    """Mask webhook secrets and JWTs in a log line."""
-    return _JWT.sub("[jwt]", _WEBHOOK_PATH.sub(r"\1[secret]", text))
+    """Mask webhook secrets, survey link tokens and JWTs in a log line."""
+    text = _SURVEY_PATH.sub(r"\1[token]", _WEBHOOK_PATH.sub(r"\1[secret]", text))
+    return _JWT.sub("[jwt]", text)
 
 
 class RedactingFilter(logging.Filter):

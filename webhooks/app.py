@@ -30,6 +30,8 @@ def create_app() -> Flask:
     app.register_blueprint(boond_marketplace_bp)
     app.register_blueprint(salesforce_bp)
     app.register_blueprint(connect_bp)
+    from webhooks.surveys import bp as surveys_bp
+    app.register_blueprint(surveys_bp)
     from webhooks.admin import bp as admin_bp
     from webhooks.admin.views_main import entry as admin_entry_bp
 
