@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 
 import pytest
 
@@ -69,3 +70,20 @@ def sf_stack(redis_conn):
 
     with SalesforceStack("acme-sf") as running:
         yield running
+
+
+@pytest.fixture
+def market(redis_conn, monkeypatch):
+    """Boond sandbox + web app, INTERMISSION_BOOND_APP_KEY set to the sandbox's marketplace key, no tenant yet."""
+    from config.settings import get_settings
+    from handlers import clock
+    from tests.e2e.market_helpers import APP_KEY, MarketStack
+
+    monkeypatch.setenv("INTERMISSION_BOOND_APP_KEY", APP_KEY)
+    with MarketStack() as running:
+        monkeypatch.setenv("INTERMISSION_BOOND_BASE_URL", running.sandbox.url + "/api")
+        get_settings.cache_clear()
+        clock.pin(date(2026, 3, 2))
+        yield running
+    monkeypatch.undo()
+    get_settings.cache_clear()

@@ -12,25 +12,11 @@ from config.settings import get_settings
 from connectors.boond.marketplace import REFRESH_HEADER, encode_signed_request, refresh_app_token
 from connectors.boond.tokens import AppTokens
 from connectors.errors import HostAuthError
-from handlers import clock
 from tests.e2e.helpers import markers, settle
-from tests.e2e.market_helpers import APP_KEY, CLIENT_TOKEN, MarketStack, redis_dump, stored_text
+from tests.e2e.market_helpers import APP_KEY, CLIENT_TOKEN, redis_dump, stored_text
 
 T0 = date(2026, 3, 2)
 REFRESH_ROUTE = "POST /api/marketplace/refresh-token"
-
-
-@pytest.fixture
-def market(redis_conn, monkeypatch):
-    """Sandbox + web app, INTERMISSION_BOOND_APP_KEY set to the sandbox's marketplace key, no tenant yet."""
-    monkeypatch.setenv("INTERMISSION_BOOND_APP_KEY", APP_KEY)
-    with MarketStack() as running:
-        monkeypatch.setenv("INTERMISSION_BOOND_BASE_URL", running.sandbox.url + "/api")
-        get_settings.cache_clear()
-        clock.pin(T0)
-        yield running
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 def _planned(market) -> tuple[str, list[dict]]:

@@ -27,7 +27,14 @@ WORDS = {
     "satisfaction": ("Satisfaction", "Satisfaction"), "recommendation": ("Recommandation", "Recommendation"),
     "errors": ("Corrigez les champs signalés.", "Please fix the fields marked below."),
     "late": ("en retard", "late"), "held": ("missions en attente", "missions on hold"),
-    "configure": ("Configurer", "Configure"), "technical_user": ("Utilisateur technique", "Technical user"),
+    "configure": ("Configurer", "Configure"), "not_configured": ("À configurer", "Not configured"),
+    "needs_connecting": ("À reconnecter", "Needs connecting"),
+    "choose_user": ("Choisissez l'utilisateur Boond dont les droits serviront aux rappels d'Intermission.",
+                    "Choose the Boond user whose rights Intermission's reminders will use."),
+    "you": ("vous (l'administrateur qui a ouvert cette page)", "you (the admin who opened this page)"),
+    "use_me": ("Utiliser mon compte et enregistrer le webhook", "Use my account and register the webhook"),
+    "open_from_boond": ("Ouvrez Intermission depuis Boond (Administration > Apps) pour terminer l'installation.",
+                        "Open Intermission from Boond (Administration > Apps) to finish the set-up."), "technical_user": ("Utilisateur technique", "Technical user"),
 }
 
 

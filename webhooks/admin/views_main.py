@@ -63,9 +63,13 @@ def configure():
                           "Rouvrez Intermission depuis Boond. — Open Intermission again from Boond.")
     from handlers.marketplace import configure_boond_tenant
 
-    result = configure_boond_tenant(admin.tenant.id, crypto.decrypt(raw).decode())
-    message = "Webhook registered in Boond" if result.get("registered") else \
-        f"Paste this webhook URL in Boond: {result.get('url')} ({result.get('reason', '')})"
+    result = configure_boond_tenant(admin.tenant.id, crypto.decrypt(raw).decode(), base_url=request.host_url.rstrip("/"))
+    if not result.get("configured"):
+        message = f"Not configured: {result.get('reason', '')}"
+    elif result.get("registered"):
+        message = f"Configured with {result.get('user') or 'your account'}; webhook registered in Boond"
+    else:
+        message = f"Configured; paste this webhook URL in Boond: {result.get('url')} ({result.get('reason', '')})"
     return redirect(url_for(".overview", a=admin.token, lang=request.form.get("lang"), flash=message))
 
 
@@ -147,7 +151,7 @@ def boond_configure():
 def _status(tenant) -> dict:
     if tenant.host == "boond":
         ok = bool(tenant.boond and tenant.boond.user_token and (tenant.boond.app_token or tenant.boond.client_token))
-        return {"connected": ok, "label": "Connected" if ok else "Not configured",
+        return {"connected": ok, "label": "connected" if ok else "not_configured",
                 "detail": tenant.boond.base_url if tenant.boond else ""}
     from handlers.hosts.salesforce import tokens_for
 
@@ -156,8 +160,8 @@ def _status(tenant) -> dict:
     ok = store.load() is not None and not reason
     usage = get_redis().get(f"im:t:{tenant.id}:sf:usage")
     detail = f"org {tenant.salesforce.org_id or '?'}" + (f", API usage {usage.decode()}" if usage else "")
-    return {"connected": ok, "label": "Connected" if ok else f"Needs connecting{': ' + reason if reason else ''}",
-            "detail": detail}
+    return {"connected": ok, "label": "connected" if ok else "needs_connecting",
+            "detail": detail + (f" — {reason}" if reason else "")}
 
 
 def _test(tenant) -> dict:
@@ -179,10 +183,8 @@ def _configure_card(tenant) -> dict | None:
         return None
     nonce = request.args.get("u")
     if nonce and get_redis().exists(f"im:t:{tenant.id}:pending-user:{nonce}"):
-        return {"message": "Choose the Boond user whose rights Intermission's reminders will use.", "form": True,
-                "user_token": nonce, "user_label": "you (the admin who opened this page)",
-                "button": "Use my account and register the webhook"}
-    return {"message": "Open Intermission from Boond (Administration > Apps) to finish the set-up.", "form": False}
+        return {"message": "choose_user", "form": True, "user_token": nonce, "user_label": "you", "button": "use_me"}
+    return {"message": "open_from_boond", "form": False}
 
 
 def _failures(tenant_id: str) -> list[dict]:

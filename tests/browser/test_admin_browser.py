@@ -1,0 +1,72 @@
+"""The admin pages in headless Chromium: install from the Boond marketplace, edit a step, see the preview."""
+from __future__ import annotations
+
+from datetime import date
+
+from selenium.webdriver.common.by import By
+
+from config import tenants
+from handlers import clock
+from tests.browser.conftest import screenshot, wait_for
+from tests.e2e.helpers import settle
+from tests.e2e.market_helpers import CLIENT_TOKEN
+from webhooks.admin.auth import admin_token
+
+
+def test_boond_install_from_the_marketplace_to_a_configured_tenant(market, browser):
+    market.market("install")
+    tenant = tenants.tenant_for_client_token(CLIENT_TOKEN)
+    assert tenant is not None and not tenant.boond.user_token  # installed, waiting for its technical user
+    browser.get(market.market("iframe", user_token="sbx-user-admin")["url"])
+    wait_for(browser, "configure")
+    screenshot(browser, "admin-boond-configure")
+    browser.find_element(By.ID, "use-me").click()
+    flash = wait_for(browser, "connection-status")
+    screenshot(browser, "admin-boond-configured")
+    assert "webhook registered" in browser.page_source
+    assert flash.text == "Connecté" and "ok" in flash.get_attribute("class")  # the tenant speaks French
+    assert any("/webhooks/boond/" in w.get("url", "") for w in market.api_webhooks())
+    clock.pin(date(2026, 3, 2))
+    market.create_delivery(date(2025, 11, 3), date(2026, 4, 16))
+    settle()
+    assert len(market.actions()) == 8  # the registered webhook brought the change in
+
+
+def test_rewording_and_retiming_a_step_changes_the_preview(stack, browser):
+    clock.pin(date(2026, 3, 2))
+    stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))
+    settle()
+    base = f"{stack.web.url}/admin"
+    token = admin_token(stack.tenant_id, "test")
+    browser.get(f"{base}/preview?a={token}&lang=en")
+    before = wait_for(browser, "preview").find_element(By.CSS_SELECTOR, 'tr[data-step="natural.review"]').text
+    assert "2026-04-14" in before
+    browser.get(f"{base}/playbook/natural.review?a={token}&lang=en")
+    title = wait_for(browser, "title_fr")
+    title.clear()
+    title.send_keys("Bilan de fin de mission à trois (maison)")
+    days = browser.find_element(By.ID, "offset_days")
+    days.clear()
+    days.send_keys("-6")
+    screenshot(browser, "admin-step-edit")
+    browser.find_element(By.ID, "save").click()
+    wait_for(browser, "steps")
+    browser.get(f"{base}/preview?a={token}&lang=en")
+    after = wait_for(browser, "preview").find_element(By.CSS_SELECTOR, 'tr[data-step="natural.review"]').text
+    screenshot(browser, "admin-preview")
+    assert "Bilan de fin de mission à trois (maison)" in after and "2026-04-08" in after and "update" in after
+
+
+def test_a_validation_error_is_shown_next_to_its_field(stack, browser):
+    token = admin_token(stack.tenant_id, "test")
+    browser.get(f"{stack.web.url}/admin/playbook/natural.handover?a={token}&lang=en")
+    days = wait_for(browser, "offset_days")
+    days.clear()
+    days.send_keys("next week")
+    browser.find_element(By.ID, "save").click()
+    error = wait_for(browser, "offset_days-error")
+    screenshot(browser, "admin-validation-error")
+    field = browser.find_element(By.ID, "offset_days")
+    assert "integer" in error.text
+    assert error.location["y"] - field.location["y"] < 80  # right under the field it is about
+    assert tenants.get(stack.tenant_id).playbook_overrides == {}
