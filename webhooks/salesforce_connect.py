@@ -24,7 +24,9 @@ PAGE = """<!doctype html><html lang="{{ lang }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Intermission</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.4rem}.ok{color:#176a2f}.ko{color:#a11}</style></head>
-<body><h1 class="{{ 'ok' if ok else 'ko' }}">{{ title }}</h1><p>{{ message }}</p></body></html>"""
+<body><h1 class="{{ 'ok' if ok else 'ko' }}">{{ title }}</h1><p>{{ message }}</p>
+{% if admin_url %}<p><a id="admin-link" href="{{ admin_url }}">Open the Intermission admin page / Ouvrir l'administration</a></p>{% endif %}
+</body></html>"""
 
 
 def connect_link(tenant_id: str, base_url: str) -> str:
@@ -32,8 +34,8 @@ def connect_link(tenant_id: str, base_url: str) -> str:
     return f"{base_url.rstrip('/')}/salesforce/connect?t={sign('sf-connect', {'tenant': tenant_id})}"
 
 
-def _page(status: int, title: str, message: str, ok: bool = False):
-    return render_template_string(PAGE, title=title, message=message, ok=ok, lang="en"), status
+def _page(status: int, title: str, message: str, ok: bool = False, admin_url: str | None = None):
+    return render_template_string(PAGE, title=title, message=message, ok=ok, lang="en", admin_url=admin_url), status
 
 
 def _tenant_from_link(token: str | None) -> tenants.Tenant | None:
@@ -88,8 +90,11 @@ def callback():
     tenants.save(tenant)
     tokens_for(tenant, get_redis()).store(token_set)
     resumed = holds.resume(tenant.id)
+    from webhooks.admin.auth import admin_token
+
+    admin_url = url_for("admin.overview", a=admin_token(tenant.id, "salesforce-connect"))
     return _page(200, "Salesforce connected", f"Org {token_set.org_id} is connected to Intermission. "
-                                              f"{len(resumed)} waiting mission(s) resumed.", ok=True)
+                                              f"{len(resumed)} waiting mission(s) resumed.", ok=True, admin_url=admin_url)
 
 
 @bp.post("/salesforce/disconnect")
