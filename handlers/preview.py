@@ -5,11 +5,19 @@ from config import tenants
 from config.redis_conn import get_redis
 from handlers import clock
 from handlers.classify import classify
-from handlers.jobs import ADAPTERS, _carry_notice, playbook_for
+from handlers.jobs import ADAPTERS, _carry_notice, playbook_for, survey_inputs
 from handlers.ledger import Ledger
 from handlers.plan import plan
 from handlers.reconcile import diff
 from handlers.store import SnapshotStore
+
+
+def _planned(conn, tenant: tenants.Tenant, snap, found, today) -> list:
+    """The plan as the worker would make it, surveys included (read-only: no survey is created)."""
+    options = {"language": tenant.language, "country": tenant.country}
+    base = plan(snap, found, playbook_for(tenant), today, **options)
+    asked = survey_inputs(conn, tenant, snap, base, today, create=False)
+    return plan(snap, found, playbook_for(tenant), today, surveys=asked, **options)
 
 
 def preview(tenant_id: str, mission_id: str) -> dict:
@@ -26,7 +34,7 @@ def preview(tenant_id: str, mission_id: str) -> dict:
     today = clock.today(tenant.timezone)
     current = _carry_notice(prev, current, today)
     found = classify(prev, current, today, tenant.country)
-    desired = plan(current, found, playbook_for(tenant), today, language=tenant.language, country=tenant.country)
+    desired = _planned(conn, tenant, current, found, today)
     ops = {op.key: op.kind for op in diff(desired, Ledger(conn, tenant_id, mission_id).entries())}
     actions = [{"op": ops.get(a.key, "unchanged"), "key": a.key, "step_id": a.step_id, "due": a.due,
                 "nominal_due": a.nominal_due, "late": a.late, "assignee_role": a.assignee_role,
@@ -46,7 +54,7 @@ def preview_stored(tenant: tenants.Tenant, mission_id: str) -> dict | None:
         return None
     today = clock.today(tenant.timezone)
     found = classify(None, snap, today, tenant.country)
-    desired = plan(snap, found, playbook_for(tenant), today, language=tenant.language, country=tenant.country)
+    desired = _planned(conn, tenant, snap, found, today)
     ops = {op.key: op.kind for op in diff(desired, Ledger(conn, tenant.id, mission_id).entries())}
     actions = [{"op": ops.get(a.key, "unchanged"), "key": a.key, "due": a.due, "late": a.late, "title": a.title,
                 "assignee_role": a.assignee_role, "assignee": a.assignee.name if a.assignee else None}

@@ -171,3 +171,15 @@ def test_a_survey_answer_lands_in_the_activity_log_with_its_trigger(survey):
     assert {k: trigger[k] for k in ("kind", "step", "role")} == {"kind": "survey", "step": "natural.satisfaction",
                                                                  "role": "consultant"}
     assert surveys.averages(get_redis(), stack.tenant_id)["count"] == 1
+
+
+def test_the_preview_knows_the_surveys_and_shows_nothing_to_do_after_an_answer(survey):
+    from handlers.preview import preview, preview_stored
+
+    stack, mission = survey
+    post_answer(link(stack, mission, "client_contact"), 1, 2, "Déçu.")
+    settle()
+    for shown in (preview(stack.tenant_id, mission), preview_stored(tenants.get(stack.tenant_id), mission)):
+        ops = {a["key"]: a["op"] for a in shown["actions"]}
+        assert ops["natural.satisfaction.followup.client_contact"] == "unchanged"
+        assert set(ops.values()) == {"unchanged"}
