@@ -14,6 +14,7 @@ install: $(BIN)/python
 
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
+	scripts/ensure-chromium
 
 demo: install
 	$(BIN)/intermission demo
