@@ -63,7 +63,7 @@ def configure():
                           "Rouvrez Intermission depuis Boond. — Open Intermission again from Boond.")
     from handlers.marketplace import configure_boond_tenant
 
-    result = configure_boond_tenant(admin.tenant.id, crypto.decrypt(raw).decode(), base_url=request.host_url.rstrip("/"))
+    result = configure_boond_tenant(admin.tenant.id, crypto.decrypt(raw).decode(), base_url=_public_base())
     if not result.get("configured"):
         message = f"Not configured: {result.get('reason', '')}"
     elif result.get("registered"):
@@ -134,7 +134,8 @@ def boond_configure():
     if not key:
         return error_page(503, "Marketplace not configured", "INTERMISSION_BOOND_APP_KEY is not set on this server.")
     try:
-        payload = decode_signed_request(request.values.get("signedRequest", ""), key)
+        payload = decode_signed_request(request.values.get("signedRequest", ""), key,
+                                        max_age=get_settings().boond_signed_request_max_age)
     except BadSignedRequest as exc:
         return error_page(401, "Requête refusée / Request refused", f"signedRequest: {exc}")
     tenant = tenants.tenant_for_client_token(str(payload.get("clientToken", "")))
@@ -146,6 +147,14 @@ def boond_configure():
         get_redis().set(f"im:t:{tenant.id}:pending-user:{nonce}", crypto.encrypt(str(payload["userToken"]).encode()), ex=3600)
         return redirect(url_for("admin.overview", a=admin_token(tenant.id, "boond-iframe"), u=nonce))
     return redirect(url_for("admin.overview", a=admin_token(tenant.id, "boond-iframe")))
+
+
+def _public_base() -> str:
+    """Where hosts reach us: INTERMISSION_PUBLIC_BASE_URL when set, else the address this page was opened at."""
+    from config.settings import get_settings
+
+    settings = get_settings()
+    return settings.public_base_url if "public_base_url" in settings.model_fields_set else request.host_url.rstrip("/")
 
 
 def _status(tenant) -> dict:
