@@ -1,6 +1,7 @@
 """What Intermission wrote in each host, per (tenant, mission, step key): the reconciler's memory."""
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from datetime import date
@@ -15,7 +16,11 @@ Status = Literal["intent", "written", "dismissed"]
 
 
 class LedgerEntry(BaseModel):
-    """One action as last written (or about to be written)."""
+    """One action as last written (or about to be written).
+
+    Stored compactly (one short `|`-separated string per step, so small hashes stay listpacks): `content` is a
+    digest of what the host shows (title, text, assignee, target, kind), enough to know whether to update.
+    """
 
     key: str
     step_id: str
@@ -24,20 +29,47 @@ class LedgerEntry(BaseModel):
     nominal_due: date
     due: date
     late: bool = False
-    content: list
+    content: str
     target_type: str
     target_id: str
-    title: str = ""
-    case: str = ""
-    updated_at: float = 0.0
+    title: str = ""  # in memory only (activity log), not stored
 
     @classmethod
     def of(cls, action: DesiredAction, status: Status, host_id: str | None = None) -> "LedgerEntry":
         """The entry that records `action`."""
         return cls(key=action.key, step_id=action.step_id, status=status, host_id=host_id,
                    nominal_due=action.nominal_due, due=action.due, late=action.late,
-                   content=list(action.content()), target_type=action.target.type, target_id=action.target.id,
-                   title=action.title, case=action.case, updated_at=time.time())
+                   content=action.digest(), target_type=action.target.type, target_id=action.target.id,
+                   title=action.title)
+
+    def pack(self) -> str:
+        """`w|host id|nominal|due if different|late|digest|target type|target id|step id if not the key's`."""
+        step = "" if self.step_id == self.key.split("#")[0] else self.step_id
+        due = "" if self.due == self.nominal_due else self.due.isoformat()
+        return "|".join((_CODES[self.status], self.host_id or "", self.nominal_due.isoformat(), due,
+                         "1" if self.late else "", self.content, self.target_type, self.target_id, step))
+
+    @classmethod
+    def unpack(cls, key: str, raw: bytes) -> "LedgerEntry":
+        """Read a stored entry (the packed form, or the JSON of earlier versions)."""
+        text = raw.decode()
+        if text.startswith("{"):
+            data = json.loads(text)
+            content = data.get("content")
+            data["content"] = content if isinstance(content, str) else _digest(content)
+            return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
+        code, host_id, nominal, due, late, digest, target_type, target_id, step = text.split("|", 8)
+        return cls(key=key, step_id=step or key.split("#")[0], status=_STATUSES[code], host_id=host_id or None,
+                   nominal_due=date.fromisoformat(nominal), due=date.fromisoformat(due or nominal), late=late == "1",
+                   content=digest, target_type=target_type, target_id=target_id)
+
+
+_CODES = {"intent": "i", "written": "w", "dismissed": "d"}
+_STATUSES = {v: k for k, v in _CODES.items()}
+
+
+def _digest(content) -> str:
+    return hashlib.blake2b(repr(tuple(content or ())).encode(), digest_size=8).hexdigest()
 
 
 class Ledger:
@@ -50,11 +82,11 @@ class Ledger:
     def entries(self) -> dict[str, LedgerEntry]:
         """Every entry by step key."""
         raw = self.conn.hgetall(self.key)
-        return {k.decode(): LedgerEntry.model_validate_json(v) for k, v in raw.items()}
+        return {k.decode(): LedgerEntry.unpack(k.decode(), v) for k, v in raw.items()}
 
     def put(self, entry: LedgerEntry) -> None:
         """Record an entry (intent before a host call, written after it)."""
-        self.conn.hset(self.key, entry.key, entry.model_dump_json())
+        self.conn.hset(self.key, entry.key, entry.pack())
 
     def drop(self, key: str) -> None:
         """Forget an entry once its action is gone from the host."""

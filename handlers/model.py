@@ -1,6 +1,7 @@
 """The event model: a mission snapshot as the worker read it, and the actions a plan asks for."""
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Literal
 
@@ -79,3 +80,7 @@ class DesiredAction(BaseModel):
         """What makes two versions of the action different in the host."""
         return (self.title, self.text, self.assignee.id if self.assignee else None, self.target.id,
                 self.target.type, self.kind)
+
+    def digest(self) -> str:
+        """A short fingerprint of `content()` (what the ledger keeps)."""
+        return hashlib.blake2b(repr(self.content()).encode(), digest_size=8).hexdigest()

@@ -60,7 +60,7 @@ def diff(desired: list[DesiredAction], entries: dict[str, LedgerEntry]) -> list[
 
 def _changed(entry: LedgerEntry, action: DesiredAction) -> bool:
     """Only a change of plan or wording moves an action; time passing never does (a past step stays put)."""
-    return list(action.content()) != entry.content or entry.nominal_due != action.nominal_due
+    return action.digest() != entry.content or entry.nominal_due != action.nominal_due
 
 
 class Reconciler:
