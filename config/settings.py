@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +15,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INTERMISSION_", env_file=".env", extra="ignore")
 
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "INTERMISSION_REDIS_URL"))
+    redis_sentinels: str | None = None  # "host:port,host:port": find the master through Redis Sentinel instead
+    redis_sentinel_master: str = "mymaster"
+    redis_password: str | None = None  # the master's password when found through Sentinel (REDIS_URL carries its own)
+    log_format: Literal["json", "text"] = "json"  # one JSON object per line, or plain lines for a terminal
+    ready_max_queue_age_seconds: float = 300.0  # /readyz answers 503 when the oldest queued job waited longer
     data_dir: Path = Path(".intermission")
     secret_keys: str | None = None  # comma-separated Fernet keys, newest first; generated under data_dir if unset
     public_base_url: str = "http://127.0.0.1:8000"

@@ -11,6 +11,22 @@ from connectors.errors import HostError, HostRateLimited, HostUnavailable
 
 log = logging.getLogger(__name__)
 IDEMPOTENT = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
+CallObserver = Callable[[str, str, str], object]
+_observers: list[CallObserver] = []
+
+
+def observe_calls(observer: CallObserver) -> None:
+    """Have `observer(host, status, code)` told of every host call (the worker wires its metrics here)."""
+    if observer not in _observers:
+        _observers.append(observer)
+
+
+def _report(host: str, status: str, code: str | None) -> None:
+    for observer in list(_observers):
+        try:
+            observer(host, status, (code or "")[:64])
+        except Exception:  # noqa: BLE001 - an observer must never break a host call
+            log.debug("call observer failed", exc_info=True)
 
 
 def retry_after_seconds(response: requests.Response, default: float = 1.0) -> float:
@@ -70,12 +86,21 @@ class HttpClient:
             response = self.session.request(method, self.base_url + path, headers=headers,
                                             timeout=self.timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
+            _report(self.host, "none", type(exc).__name__)
             raise HostUnavailable(f"{type(exc).__name__} on {method} {path}", host=self.host) from None
+        error = self._error_of(method, path, response)
+        _report(self.host, str(response.status_code), error.code if error else None)
+        if error is not None:
+            raise error
+        return response
+
+    def _error_of(self, method: str, path: str, response: requests.Response) -> HostError | None:
+        """None for a success, else the exception this answer means."""
         if response.status_code < 400:
-            return response
+            return None
         if response.status_code == 429:
-            raise HostRateLimited("rate limited", host=self.host, status=429,
-                                  retry_after=retry_after_seconds(response))
+            return HostRateLimited("rate limited", host=self.host, status=429,
+                                   retry_after=retry_after_seconds(response))
         if response.status_code >= 500:
-            raise HostUnavailable(f"server error on {method} {path}", host=self.host, status=response.status_code)
-        raise self.error_for(response)
+            return HostUnavailable(f"server error on {method} {path}", host=self.host, status=response.status_code)
+        return self.error_for(response)

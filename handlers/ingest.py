@@ -8,6 +8,7 @@ import redis
 
 from config.settings import get_settings
 from handlers.queues import get_queue, retry_policy
+from handlers.telemetry import request_id_for
 
 Outcome = Literal["queued", "duplicate", "coalesced"]
 
@@ -21,6 +22,7 @@ def enqueue_sync(conn: redis.Redis, tenant: str, mission: str, trigger: dict, *,
                  event_id: str | None = None) -> Outcome:
     """Queue one re-read of `mission`, unless this event was seen or a re-read is already waiting."""
     settings = get_settings()
+    trigger = {**trigger, "request_id": request_id_for(trigger)}
     seen = f"im:t:{tenant}:seen:{event_id}" if event_id else None
     if seen and not conn.set(seen, 1, nx=True, ex=settings.dedupe_ttl_seconds):
         return "duplicate"
@@ -30,7 +32,7 @@ def enqueue_sync(conn: redis.Redis, tenant: str, mission: str, trigger: dict, *,
         get_queue(conn).enqueue("handlers.jobs.sync_mission", tenant, mission, trigger,
                                 job_id=f"sync-{tenant}-{mission}-{uuid.uuid4().hex[:12]}",
                                 retry=retry_policy(), result_ttl=3600, failure_ttl=30 * 24 * 3600,
-                                description=f"sync {tenant}/{mission}")
+                                description=f"sync {tenant}/{mission}", meta={"request_id": trigger["request_id"]})
     except Exception:
         conn.delete(pending_key(tenant, mission), *([seen] if seen else []))
         raise
@@ -41,9 +43,11 @@ def enqueue_resource_sync(conn: redis.Redis, tenant: str, resource: str, trigger
                           event_id: str | None = None) -> Outcome:
     """Queue a re-read of every mission of one consultant (resource, positioning, inactivity events)."""
     settings = get_settings()
+    trigger = {**trigger, "request_id": request_id_for(trigger)}
     if event_id and not conn.set(f"im:t:{tenant}:seen:{event_id}", 1, nx=True, ex=settings.dedupe_ttl_seconds):
         return "duplicate"
     get_queue(conn).enqueue("handlers.jobs.sync_resource", tenant, resource, trigger,
                             job_id=f"resource-{tenant}-{resource}-{uuid.uuid4().hex[:12]}",
-                            retry=retry_policy(), result_ttl=3600, failure_ttl=30 * 24 * 3600)
+                            retry=retry_policy(), result_ttl=3600, failure_ttl=30 * 24 * 3600,
+                            meta={"request_id": trigger["request_id"]})
     return "queued"

@@ -28,6 +28,7 @@ from handlers.plan import plan
 from handlers.plan_surveys import SurveyInputs, next_reminder_day
 from handlers.queues import get_queue
 from handlers.reconcile import Reconciler
+from handlers.telemetry import count_actions
 from handlers.store import SnapshotStore, due_missions, schedule_wakeup
 
 log = logging.getLogger(__name__)
@@ -101,8 +102,12 @@ def reconcile_mission(tenant: tenants.Tenant, adapter, store: SnapshotStore, pre
     provenance = {"trigger": trigger, "case": found.case, "reason": found.reason, "unsure": found.unsure,
                   "change": f"{prev.end_date if prev else None} → {current.end_date}"}
     reconciler = BatchReconciler if hasattr(adapter, "create_many") else Reconciler
-    counts = reconciler(Ledger(conn, tenant.id, current.mission_id), adapter,
-                        ActivityLog(conn, tenant.id), current.mission_id, provenance).run(desired)
+    run = reconciler(Ledger(conn, tenant.id, current.mission_id), adapter,
+                     ActivityLog(conn, tenant.id), current.mission_id, provenance, host=tenant.host)
+    try:
+        counts = run.run(desired)
+    finally:
+        count_actions(tenant.host, run.counts)  # what reached the host, even when the rest failed
     store.save(current)
     wakeups = [_wakeup(current, found, today), next_reminder_day(base, asked, today, tenant.country)]
     schedule_wakeup(conn, tenant.id, current.mission_id, min((d for d in wakeups if d), default=None))

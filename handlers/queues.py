@@ -6,7 +6,7 @@ import os
 import socket
 
 import redis
-from rq import Queue, Retry, SimpleWorker, Worker
+from rq import Queue, Retry, Worker
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
@@ -84,8 +84,11 @@ def _owner_is_dead(job: Job, live: dict) -> bool:
 
 def make_worker(*, simple: bool = False, conn: redis.Redis | None = None) -> Worker:
     """A worker on our queue; `simple` runs jobs in-process (tests, demo), otherwise one fork per job."""
+    from handlers import telemetry
+
+    telemetry.install()
     queue = get_queue(conn)
-    cls = SimpleWorker if simple else Worker
+    cls = telemetry.ObservedSimpleWorker if simple else telemetry.ObservedWorker
     return cls([queue], connection=queue.connection, serializer=JSONSerializer)
 
 

@@ -67,9 +67,9 @@ class Reconciler:
     """Applies ops for one tenant's mission through a host writer, recording intent first."""
 
     def __init__(self, ledger: Ledger, writer: ActionWriter, activity: ActivityLog, mission_id: str,
-                 provenance: dict):
+                 provenance: dict, *, host: str = ""):
         self.ledger, self.writer, self.activity = ledger, writer, activity
-        self.mission_id, self.provenance = mission_id, provenance
+        self.mission_id, self.provenance, self.host = mission_id, provenance, host
         self.counts = {"created": 0, "rescheduled": 0, "cancelled": 0, "recovered": 0}
 
     def run(self, desired: list[DesiredAction]) -> dict[str, int]:
@@ -141,7 +141,14 @@ class Reconciler:
                   "previous_due": str(entry.due) if entry else None,
                   "late": bool(action and action.late), **self.provenance}
         self.activity.add(record)
-        log.info("%s %s/%s due %s", op, self.mission_id, record["key"], record["due"])
+        log.info("host write %s %s/%s due %s", op, self.mission_id, record["key"], record["due"],
+                 extra={"op": op, "host": self.host, "mission": self.mission_id, "step": record["step"],
+                        "status": "not_found" if op == "dismissed" else "ok"})
+
+    def _log_failure(self, op: str, key: str, step: str, error: str) -> None:
+        """A host write the host refused (the job retries it)."""
+        log.warning("host write %s %s/%s refused: %s", op, self.mission_id, key, error,
+                    extra={"op": op, "host": self.host, "mission": self.mission_id, "step": step, "status": "error"})
 
 
 def _maybe_crash() -> None:

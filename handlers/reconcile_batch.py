@@ -58,6 +58,7 @@ class BatchReconciler(Reconciler):
                 self._log("created", action, None)
             else:
                 self.errors.append(f"{action.key}: {result.error}")
+                self._log_failure("create", action.key, action.step_id, result.error or "")
         _maybe_crash()
 
     def _update_all(self, ops: list[Op]) -> None:
@@ -75,6 +76,7 @@ class BatchReconciler(Reconciler):
                 self._log("dismissed", op.action, op.entry)
             else:
                 self.errors.append(f"{op.key}: {result.error}")
+                self._log_failure("reschedule", op.key, op.action.step_id, result.error or "")
 
     def _cancel_all(self, ops: list[Op]) -> None:
         targets: dict[str, Op] = {}
@@ -95,6 +97,7 @@ class BatchReconciler(Reconciler):
                     done.add(op.key)
             else:
                 self.errors.append(f"{op.key}: {result.error}")
+                self._log_failure("cancel", op.key, op.entry.step_id, result.error or "")
 
     def _adopted(self, op: Op) -> bool:
         """An unrecorded create: adopt what the host holds for this key (False: create it with the others)."""

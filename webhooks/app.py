@@ -7,7 +7,6 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from config.logs import RedactingFilter
-from config.redis_conn import get_redis
 from config.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -38,17 +37,9 @@ def create_app() -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(admin_entry_bp)
 
-    @app.get("/healthz")
-    def healthz():
-        return jsonify(status="ok")
+    from webhooks.ops import install as install_ops
 
-    @app.get("/readyz")
-    def readyz():
-        try:
-            get_redis().ping()
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            return jsonify(status="unavailable", redis=type(exc).__name__), 503
-        return jsonify(status="ready")
+    install_ops(app)  # /healthz, /readyz, /metrics; request ids, one JSON log line per request, webhook counts
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

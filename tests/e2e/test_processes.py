@@ -48,7 +48,9 @@ def test_serve_runs_gunicorn_and_accepts_a_webhook(stack, child_env):
     port = _free_port()
     with running(["serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"], child_env):
         assert _wait_for(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
-        assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+        assert requests.get(f"http://127.0.0.1:{port}/readyz?scope=web", timeout=5).status_code == 200
+        not_ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5)  # no worker runs the scheduler
+        assert not_ready.status_code == 503 and "scheduler not running" in not_ready.json()["reasons"][0]
         url = stack.tenant.webhook_url(f"http://127.0.0.1:{port}")
         event = {"data": {"id": "e-1", "relationships": {"dependsOn": {"data": {"id": "100", "type": "delivery"}}}}}
         assert requests.post(url, json=event, timeout=5).status_code == 202

@@ -1,0 +1,74 @@
+"""Counters and histograms kept in Redis, so every web and worker process adds to the same totals.
+
+gunicorn runs several processes and rq forks one work horse per job: in-process counters would be
+split or lost. Each event is one HINCRBY (a pipeline for a histogram) on one hash; the web process
+turns the hash into Prometheus metrics at scrape time (`handlers/metrics.py`).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+
+import redis
+
+KEY = "im:metrics"
+DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, math.inf)
+log = logging.getLogger(__name__)
+
+
+def field(name: str, labels: dict[str, str]) -> str:
+    """The hash field of one series: JSON [name, [[label, value], …]] with sorted labels."""
+    return json.dumps([name, sorted((k, str(v)) for k, v in labels.items())], separators=(",", ":"))
+
+
+def parse_field(raw: bytes | str) -> tuple[str, dict[str, str]]:
+    """(name, labels) back from a hash field."""
+    name, labels = json.loads(raw)
+    return name, dict(labels)
+
+
+def _conn(conn: redis.Redis | None) -> redis.Redis:
+    if conn is not None:
+        return conn
+    from config.redis_conn import get_redis
+
+    return get_redis()
+
+
+def incr(name: str, labels: dict[str, str], amount: int = 1, *, conn: redis.Redis | None = None) -> None:
+    """Add to a counter; a Redis failure is logged, never raised (metrics must not break the work)."""
+    if amount <= 0:
+        return
+    try:
+        _conn(conn).hincrby(KEY, field(name, labels), amount)
+    except redis.RedisError as exc:
+        log.warning("metric %s not recorded: %s", name, exc)
+
+
+def observe(name: str, labels: dict[str, str], value: float, *, conn: redis.Redis | None = None) -> None:
+    """Record one observation in a histogram: cumulative bucket counts, sum and count."""
+    try:
+        pipe = _conn(conn).pipeline(transaction=False)
+        for bound in DURATION_BUCKETS:
+            if value <= bound:
+                pipe.hincrby(KEY, field(f"{name}_bucket", {**labels, "le": le_label(bound)}), 1)
+        pipe.hincrbyfloat(KEY, field(f"{name}_sum", labels), value)
+        pipe.hincrby(KEY, field(f"{name}_count", labels), 1)
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.warning("metric %s not recorded: %s", name, exc)
+
+
+def le_label(bound: float) -> str:
+    """The `le` label of a histogram bucket."""
+    return "+Inf" if math.isinf(bound) else repr(bound)
+
+
+def read_all(conn: redis.Redis | None = None) -> list[tuple[str, dict[str, str], float]]:
+    """Every stored series as (name, labels, value)."""
+    rows = []
+    for raw, value in _conn(conn).hgetall(KEY).items():
+        name, labels = parse_field(raw)
+        rows.append((name, labels, float(value)))
+    return rows

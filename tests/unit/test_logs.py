@@ -1,0 +1,76 @@
+"""Log lines: one JSON object each, context fields bound per request or job, secrets masked whatever wrote them."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from config.logs import bound, current, make_handler, redact
+
+SECRET = "Zq3-wX9_kLmN0pQrStUvWxYz0123456789abcdefGhI"
+
+
+@pytest.mark.parametrize("line, leaked", [
+    (f"POST /webhooks/boond/acme/{SECRET} HTTP/1.1 202", SECRET),
+    (f"http://127.0.0.1:8000/webhooks/salesforce/acme-sf/{SECRET}?x=1", SECRET),
+    ("Authorization: Bearer 00Dxx0000001gPL!AQ4AQFakeToken.value_123", "AQ4AQFakeToken"),
+    ('{"access_token": "tok-abc.123", "refresh_token": "5Aep861secret", "instance_url": "https://x"}', "tok-abc"),
+    ('{"access_token": "tok-abc.123", "refresh_token": "5Aep861secret"}', "5Aep861secret"),
+    ("grant_type=refresh_token&refresh_token=5AepFORM&client_secret=csecret-value", "5AepFORM"),
+    ("grant_type=refresh_token&refresh_token=5AepFORM&client_secret=csecret-value", "csecret-value"),
+    ("GET /boond/install?signedRequest=eyJhbGciOi.payload-part.sig&x=1", "payload-part"),
+    ('{"signedRequest": "abc.def"}', "abc.def"),
+    ("session 00D000000000001!AQkAQSessionTokenValue123 expired", "AQkAQSessionTokenValue123"),
+    ("flow secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+    ("X-Jwt-App-Boondmanager: eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyVG9rZW4iOiJ4In0.c2lnbmF0dXJlLXZhbHVl", "eyJ1c2VyVG9rZW4iOiJ4In0"),
+])
+def test_redact_masks_every_kind_of_secret(line, leaked):
+    assert leaked not in redact(line)
+
+
+def test_redact_keeps_what_an_operator_needs():
+    line = "host write created 100/natural.handover due 2026-03-25 (tenant acme, refresh_token rotation on)"
+    assert redact(line) == line
+
+
+def _json_lines(emit) -> list[dict]:
+    buffer = io.StringIO()
+    logger = logging.getLogger("tests.logs")
+    handler = make_handler(buffer)
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        emit(logger)
+    finally:
+        logger.removeHandler(handler)
+    return [json.loads(line) for line in buffer.getvalue().splitlines()]
+
+
+def test_each_record_is_one_json_line_with_bound_fields_and_extras():
+    def emit(log):
+        with bound(request_id="r-1"):
+            with bound(job_id="j-1"):
+                log.info("two\nlines %s", "here", extra={"op": "created", "mission": "100"})
+            log.warning("after the job")
+        log.info("outside")
+
+    first, second, third = _json_lines(emit)
+    assert first["msg"] == "two\nlines here" and first["level"] == "INFO" and first["logger"] == "tests.logs"
+    assert (first["request_id"], first["job_id"], first["op"], first["mission"]) == ("r-1", "j-1", "created", "100")
+    assert second["request_id"] == "r-1" and "job_id" not in second
+    assert "request_id" not in third and current("request_id") is None
+
+
+def test_exceptions_and_extra_fields_are_redacted_too():
+    def emit(log):
+        try:
+            raise ValueError(f"bad answer {{\"access_token\": \"tok-in-exception\"}} /webhooks/boond/t1/{SECRET}")
+        except ValueError:
+            log.exception("failed", extra={"url": f"/webhooks/boond/t1/{SECRET}", "headers": {"x": "Bearer abc.def"}})
+
+    (line,) = _json_lines(emit)
+    text = json.dumps(line)
+    assert SECRET not in text and "tok-in-exception" not in text and "abc.def" not in text
+    assert "ValueError" in line["exc"] and line["url"] == "/webhooks/boond/t1/[secret]"

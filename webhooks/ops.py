@@ -1,0 +1,74 @@
+"""Operations surface of the web process: /healthz, /readyz, /metrics, request ids and one log line per request."""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Blueprint, Flask, Response, g, jsonify, request
+
+from config import metrics
+from config.logs import bound
+from handlers import health
+from handlers.metrics import exposition, make_registry
+
+bp = Blueprint("ops", __name__)
+log = logging.getLogger("webhooks.access")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}\Z")
+QUIET = {"/healthz", "/readyz", "/metrics"}  # probes and scrapes log at DEBUG
+_registry = make_registry()
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is up (liveness): no dependency is checked."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    """Redis reachable, queue not stuck, scheduler alive; `?scope=web` checks only what the web process needs."""
+    ready, details = health.readiness(scope="web" if request.args.get("scope") == "web" else "all")
+    return jsonify(details), 200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics_endpoint():
+    """Prometheus text format; totals come from Redis, so every web process answers the same."""
+    return Response(exposition(_registry), mimetype="text/plain; version=0.0.4; charset=utf-8")
+
+
+def _start() -> None:
+    given = request.headers.get("X-Request-Id", "")
+    g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+    g.started = time.monotonic()
+    g.log_scope = bound(request_id=g.request_id)
+    g.log_scope.__enter__()
+
+
+def _finish(response: Response) -> Response:
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    rule = request.url_rule.rule if request.url_rule else None
+    if rule and rule.startswith("/webhooks/"):
+        metrics.incr("intermission_webhooks", {"host": rule.split("/")[2], "status": str(response.status_code)})
+    level = logging.DEBUG if rule in QUIET else logging.INFO
+    log.log(level, "%s %s %s", request.method, rule or "(no route)", response.status_code,
+            extra={"method": request.method, "route": rule, "status": response.status_code,
+                   "tenant": (request.view_args or {}).get("tenant_id"),
+                   "duration_ms": round((time.monotonic() - g.get("started", time.monotonic())) * 1000, 1)})
+    return response
+
+
+def _teardown(_exc) -> None:
+    scope = g.pop("log_scope", None)
+    if scope is not None:
+        scope.__exit__(None, None, None)
+
+
+def install(app: Flask) -> None:
+    """Register the ops routes and the per-request hooks (request id in, header out, one log line, counts)."""
+    app.register_blueprint(bp)
+    app.before_request(_start)
+    app.after_request(_finish)
+    app.teardown_request(_teardown)
