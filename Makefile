@@ -15,6 +15,7 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	scripts/ensure-chromium
+	scripts/ensure-redis-server
 
 demo: install
 	$(BIN)/intermission demo

@@ -1,7 +1,9 @@
 """gunicorn settings for the web process (webhooks answer in milliseconds; no host call happens here)."""
 import os
 
-bind = os.environ.get("INTERMISSION_BIND", "0.0.0.0:8000")
+from config.logs import gunicorn_logconfig
+
+bind = os.environ.get("INTERMISSION_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("INTERMISSION_WEB_THREADS", "4"))
@@ -9,6 +11,14 @@ timeout = 30
 graceful_timeout = 20
 keepalive = 5
 limit_request_line = 4094
-accesslog = "-"
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeat files off a read-only root
+control_socket_disable = True  # no gunicornc socket under $HOME: read-only root, several servers per machine
+# The app writes one JSON line per request (method, route template, status, duration, request id): the URL
+# path is never logged, it carries the tenant's webhook secret. gunicorn's own access log is therefore muted
+# in `logconfig_dict`; should it be turned back on, this format still leaves the path out.
+accesslog = None
+access_log_format = '%(h)s "%(m)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'  # no path: it carries the secret
 errorlog = "-"
-access_log_format = '%(h)s "%(m)s" %(s)s %(B)s %(M)sms'  # no path: it carries the tenant's secret
+loglevel = os.environ.get("INTERMISSION_LOG_LEVEL", "INFO").lower()
+logconfig_dict = gunicorn_logconfig(os.environ.get("INTERMISSION_LOG_LEVEL", "INFO").upper(),
+                                    os.environ.get("INTERMISSION_LOG_FORMAT", "json"))
