@@ -23,6 +23,8 @@ def enqueue_sync(conn: redis.Redis, tenant: str, mission: str, trigger: dict, *,
     """Queue one re-read of `mission`, unless this event was seen or a re-read is already waiting."""
     settings = get_settings()
     trigger = {**trigger, "request_id": request_id_for(trigger)}
+    if _batched(conn, tenant):
+        return enqueue_batch(conn, tenant, {mission: trigger}, {mission: event_id} if event_id else {})
     seen = f"im:t:{tenant}:seen:{event_id}" if event_id else None
     if seen and not conn.set(seen, 1, nx=True, ex=settings.dedupe_ttl_seconds):
         return "duplicate"
@@ -37,6 +39,34 @@ def enqueue_sync(conn: redis.Redis, tenant: str, mission: str, trigger: dict, *,
         conn.delete(pending_key(tenant, mission), *([seen] if seen else []))
         raise
     return "queued"
+
+
+def enqueue_batch(conn: redis.Redis, tenant: str, missions: dict[str, dict], event_ids: dict[str, str]) -> Outcome:
+    """Per-tenant batch path: drop seen events, mark the rest dirty, queue the tenant's batch if none waits."""
+    settings = get_settings()
+    fresh = {m: {**t, "request_id": request_id_for(t)} for m, t in missions.items()
+             if m not in event_ids or conn.set(f"im:t:{tenant}:seen:{event_ids[m]}", 1, nx=True,
+                                               ex=settings.dedupe_ttl_seconds)}
+    if not fresh:
+        return "duplicate"
+    from handlers.batch import mark_dirty
+
+    return mark_dirty(conn, tenant, fresh)
+
+
+_HOSTS: dict[str, str] = {}
+
+
+def _batched(conn: redis.Redis, tenant: str) -> bool:
+    """Salesforce tenants write in per-tenant batches (the host never changes for a tenant id: cached)."""
+    if tenant not in _HOSTS:
+        from config import tenants
+
+        found = tenants.get(tenant)
+        if found is None:
+            return False
+        _HOSTS[tenant] = found.host
+    return _HOSTS[tenant] == "salesforce"
 
 
 def enqueue_resource_sync(conn: redis.Redis, tenant: str, resource: str, trigger: dict, *,

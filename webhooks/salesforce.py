@@ -13,7 +13,7 @@ from xml.etree.ElementTree import ParseError
 from config.redis_conn import get_redis
 from config.settings import get_settings
 from connectors.salesforce.oauth import same_org
-from handlers.ingest import enqueue_sync
+from handlers.ingest import enqueue_batch
 from webhooks.common import authenticate, error, ignored, not_found, too_large
 
 bp = Blueprint("salesforce", __name__)
@@ -60,9 +60,8 @@ def _outbound_message(tenant, body: bytes):
         log.warning("outbound message for another org refused (tenant %s)", tenant.id)
         return not_found()
     if tenant.enabled:
-        conn = get_redis()
-        for notification_id, record_id in notifications:
-            enqueue_sync(conn, tenant.id, record_id, _trigger("outbound", notification_id), event_id=notification_id)
+        missions = {record_id: _trigger("outbound", nid) for nid, record_id in notifications}
+        enqueue_batch(get_redis(), tenant.id, missions, {record_id: nid for nid, record_id in notifications})
     return Response(ACK, status=200, content_type="text/xml; charset=utf-8")
 
 
@@ -109,13 +108,12 @@ def _flow_callout(tenant, body: bytes):
         return not_found()
     if not tenant.enabled:
         return ignored("tenant paused")
-    conn = get_redis()
-    outcomes = [enqueue_sync(conn, tenant.id, record_id, _trigger("flow", event["id"]),
-                             event_id=f"{event['id']}:{record_id}" if event["id"] else None)
-                for record_id in event["record_ids"]]
-    if all(o == "duplicate" for o in outcomes):
+    ids = event["record_ids"]
+    event_ids = {r: f"{event['id']}:{r}" for r in ids} if event["id"] else {}
+    outcome = enqueue_batch(get_redis(), tenant.id, {r: _trigger("flow", event["id"]) for r in ids}, event_ids)
+    if outcome == "duplicate":
         return ignored("duplicate event")
-    return jsonify(status="queued", records=len(outcomes)), 202
+    return jsonify(status=outcome, records=len(ids)), 202
 
 
 def parse_flow(body: bytes) -> dict:

@@ -68,6 +68,34 @@ class SalesforceAdapter:
         timeline = self._timeline(snap.consultant.id) if snap.consultant and "." not in m.consultant_contact else []
         return snap.model_copy(update={"next_start": self.next_start(snap, timeline)}), timeline
 
+    def read_missions(self, mission_ids: list[str]) -> tuple[dict[str, MissionSnapshot], dict[str, list[tuple]]]:
+        """Many missions in one query per 100 ids, and their consultants' timelines in one query per 100 consultants."""
+        m = self.mapping
+        snaps: dict[str, MissionSnapshot] = {}
+        for chunk in _chunks_of(mission_ids, 100):
+            ids = ", ".join(f"'{escape_soql(i)}'" for i in chunk)
+            for row in self.client.query_all(f"SELECT {', '.join(m.fields())} FROM {m.object} WHERE Id IN ({ids})"):
+                snaps[row["Id"]] = snapshot_from_record(self.tenant, row)
+        consultants = sorted({s.consultant.id for s in snaps.values() if s.consultant})
+        timelines: dict[str, list[tuple]] = {c: [] for c in consultants}
+        if "." not in m.consultant_contact:
+            fields = ["Id", m.consultant_contact, m.start_date, m.end_date] + ([m.status] if m.status else [])
+            for chunk in _chunks_of(consultants, 100):
+                ids = ", ".join(f"'{escape_soql(i)}'" for i in chunk)
+                rows = self.client.query_all(f"SELECT {', '.join(fields)} FROM {m.object} "
+                                             f"WHERE {m.consultant_contact} IN ({ids})")
+                for r in rows:
+                    timelines.setdefault(str(_get(r, m.consultant_contact)), []).append(self._timeline_item(r))
+        for mission_id, snap in snaps.items():
+            line = timelines.get(snap.consultant.id, []) if snap.consultant else []
+            snaps[mission_id] = snap.model_copy(update={"next_start": self.next_start(snap, line)})
+        return snaps, timelines
+
+    def _timeline_item(self, r: dict) -> tuple:
+        m = self.mapping
+        return (r["Id"], _date(_get(r, m.start_date)), _date(_get(r, m.end_date)),
+                m.status_values.get(str(_get(r, m.status)) if m.status else "", "active"))
+
     def _timeline(self, contact_id: str) -> list[tuple]:
         m = self.mapping
         fields = ["Id", m.start_date, m.end_date] + ([m.status] if m.status else [])
@@ -82,11 +110,16 @@ class SalesforceAdapter:
 
     # --- writing (BatchWriter) -------------------------------------------------------------
     def create_many(self, mission_id: str, actions: list[DesiredAction]) -> Iterator[tuple[DesiredAction, WriteResult]]:
-        """Create (or upsert by external id) the Tasks, 200 per call."""
-        for chunk in _chunks(actions):
-            for action in chunk:
+        """Create (or upsert by external id) one mission's Tasks, 200 per call."""
+        for (_, action), result in self.create_pairs([(mission_id, a) for a in actions]):
+            yield action, result
+
+    def create_pairs(self, pairs: list[tuple[str, DesiredAction]]) -> Iterator[tuple[tuple, WriteResult]]:
+        """Create the Tasks of any number of missions together, 200 per call, results in order."""
+        for chunk in _chunks(pairs):
+            for mission_id, action in chunk:
                 self._survey_link(mission_id, action, create=True)
-            records = [self.task(mission_id, a) for a in chunk]
+            records = [self.task(mission_id, a) for mission_id, a in chunk]
             if self.cfg.external_id_field:
                 results = self.client.upsert_records("Task", self.cfg.external_id_field, records)
             else:
@@ -94,10 +127,14 @@ class SalesforceAdapter:
             yield from zip(chunk, map(_result, results))
 
     def update_many(self, mission_id: str, pairs: list[tuple[str, DesiredAction]]) -> Iterator[tuple[str, WriteResult]]:
-        """Update Tasks by id, 200 per call."""
-        for chunk in _chunks(pairs):
-            records = [{"Id": host_id, **self.task(mission_id, a, with_key=False)} for host_id, a in chunk]
-            yield from zip((h for h, _ in chunk), map(_result, self.client.update_records(records, sobject="Task")))
+        """Update one mission's Tasks by id, 200 per call."""
+        yield from self.update_triples([(host_id, mission_id, a) for host_id, a in pairs])
+
+    def update_triples(self, triples: list[tuple[str, str, DesiredAction]]) -> Iterator[tuple[str, WriteResult]]:
+        """Update Tasks of any number of missions by id, 200 per call."""
+        for chunk in _chunks(triples):
+            records = [{"Id": host_id, **self.task(mission_id, a, with_key=False)} for host_id, mission_id, a in chunk]
+            yield from zip((h for h, _, _ in chunk), map(_result, self.client.update_records(records, sobject="Task")))
 
     def delete_many(self, host_ids: list[str]) -> Iterator[tuple[str, WriteResult]]:
         """Delete Tasks, 200 per call."""
@@ -180,6 +217,11 @@ def _result(result: SaveResult) -> WriteResult:
 def _chunks(items: list) -> Iterator[list]:
     for start in range(0, len(items), CHUNK):
         yield items[start:start + CHUNK]
+
+
+def _chunks_of(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _get(row: dict, path: str | None):

@@ -1,0 +1,161 @@
+"""Per-tenant batches (Salesforce): changes arriving together are read, planned and written together.
+
+The web side marks missions dirty (`im:t:<tenant>:dirty`, field = mission, value = its latest trigger) and
+queues one `sync_tenant` job per tenant while none is waiting. The job reads every dirty mission in one SOQL
+query per 100 ids, plans each, and sends all their creates, updates and deletes as shared sObject Collections
+batches (≤ 200 records a call) — a burst of a thousand changes costs a few dozen write calls, not thousands.
+A dirty entry is removed only once its mission is done, and only if no newer change replaced it meanwhile, so
+a crash or a failure loses nothing (the retried job finds the same missions still dirty).
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import redis
+
+from config import tenants
+from config.redis_conn import get_redis
+from config.settings import get_settings
+from connectors.salesforce.client import ApiLimitExceeded
+from connectors.salesforce.oauth import ConsentRequired
+from handlers import clock, holds, locks
+from handlers.classify import classify
+from handlers.hosts.salesforce import SalesforceAdapter, budget_left
+from handlers.ledger import ActivityLog, Ledger
+from handlers.model import MissionSnapshot
+from handlers.plan import plan
+from handlers.plan_surveys import next_reminder_day
+from handlers.queues import get_queue, retry_policy
+from handlers.reconcile_batch import BatchReconciler
+from handlers.reconcile_multi import MissionWork, MultiReconciler
+from handlers.store import SnapshotStore, schedule_wakeup
+
+_DONE_IF_SAME = ("if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
+                 "return redis.call('HDEL', KEYS[1], ARGV[1]) else return 0 end")
+
+
+def dirty_key(tenant: str) -> str:
+    """Missions of a tenant waiting for the next batch."""
+    return f"im:t:{tenant}:dirty"
+
+
+def batch_pending_key(tenant: str) -> str:
+    """Set while a batch job of this tenant is queued and not yet started."""
+    return f"im:t:{tenant}:batch-pending"
+
+
+def mark_dirty(conn: redis.Redis, tenant: str, missions: dict[str, dict]) -> str:
+    """Record changed missions (mission → trigger) and queue the tenant's batch unless one is waiting."""
+    if not missions:
+        return "coalesced"
+    conn.hset(dirty_key(tenant), mapping={m: json.dumps({**t, "n": uuid.uuid4().hex[:8]}) for m, t in missions.items()})
+    if not conn.set(batch_pending_key(tenant), 1, nx=True, ex=get_settings().pending_ttl_seconds):
+        return "coalesced"
+    try:
+        get_queue(conn).enqueue("handlers.batch.sync_tenant", tenant, job_id=f"batch-{tenant}-{uuid.uuid4().hex[:12]}",
+                                retry=retry_policy(), result_ttl=3600, failure_ttl=30 * 24 * 3600,
+                                description=f"batch {tenant}")
+    except Exception:
+        conn.delete(batch_pending_key(tenant))
+        raise
+    return "queued"
+
+
+def sync_tenant(tenant_id: str) -> dict:
+    """Bring every dirty mission of a tenant up to date in shared batches; hold them when the host says wait."""
+    conn = get_redis()
+    conn.delete(batch_pending_key(tenant_id))
+    dirty = {k.decode(): v.decode() for k, v in conn.hgetall(dirty_key(tenant_id)).items()}
+    tenant = tenants.get(tenant_id)
+    if not dirty or tenant is None or not tenant.enabled:
+        return {"skipped": len(dirty)}
+    if not budget_left(tenant, conn):
+        return _hold_all(conn, tenant_id, dirty, "API budget spent", time.time() + get_settings().sf_limit_pause_seconds)
+    try:
+        with locks.held(conn, f"im:t:{tenant_id}:lock:batch", ttl=get_settings().job_timeout_seconds):
+            return _sync(conn, tenant, dirty)
+    except ConsentRequired as exc:
+        return _hold_all(conn, tenant_id, dirty, f"needs re-consent: {exc}", None)
+    except ApiLimitExceeded as exc:
+        return _hold_all(conn, tenant_id, dirty, "REQUEST_LIMIT_EXCEEDED", time.time() + exc.retry_after)
+
+
+def _sync(conn: redis.Redis, tenant: tenants.Tenant, dirty: dict[str, str]) -> dict:
+    from handlers.jobs import _carry_notice, _wakeup, playbook_for, survey_inputs
+
+    adapter = SalesforceAdapter(tenant, conn)
+    store = SnapshotStore(conn, tenant.id)
+    snaps, timelines = adapter.read_missions(sorted(dirty))
+    pairs = [(m, store.get(m), snaps.get(m), json.loads(dirty[m])) for m in sorted(dirty)]
+    pairs += _siblings(store, adapter, snaps, timelines, set(dirty))
+    today, finals, works = clock.today(tenant.timezone), [], []
+    for mission_id, prev, current, trigger in pairs:
+        if current is None:
+            if prev is None:
+                continue
+            current = prev.model_copy(update={"status": "deleted"})
+        current = _carry_notice(prev, current, today)
+        found = classify(prev, current, today, tenant.country)
+        base = plan(current, found, playbook_for(tenant), today, language=tenant.language, country=tenant.country)
+        asked = survey_inputs(conn, tenant, current, base, today)
+        desired = plan(current, found, playbook_for(tenant), today, language=tenant.language,
+                       country=tenant.country, surveys=asked)
+        provenance = {"trigger": {k: v for k, v in trigger.items() if k != "n"}, "case": found.case,
+                      "reason": found.reason, "unsure": found.unsure,
+                      "change": f"{prev.end_date if prev else None} → {current.end_date}"}
+        run = BatchReconciler(Ledger(conn, tenant.id, mission_id), adapter, ActivityLog(conn, tenant.id),
+                              mission_id, provenance, host=tenant.host)
+        works.append(MissionWork(run=run, desired=desired))
+        wake = min((d for d in (_wakeup(current, found, today), next_reminder_day(base, asked, today, tenant.country))
+                    if d), default=None)
+        finals.append((current, wake))
+    try:
+        MultiReconciler(works, adapter).run()
+    finally:
+        _count(tenant.host, works)
+    for current, wake in finals:
+        store.save(current)
+        schedule_wakeup(conn, tenant.id, current.mission_id, wake)
+    for mission_id, value in dirty.items():
+        conn.eval(_DONE_IF_SAME, 1, dirty_key(tenant.id), mission_id, value)
+    return {"missions": len(works), **{k: sum(w.run.counts[k] for w in works) for k in works[0].run.counts}} \
+        if works else {"missions": 0}
+
+
+def _siblings(store, adapter, snaps: dict, timelines: dict, batch: set[str]) -> list[tuple]:
+    """Known missions of the same consultants, outside the batch, whose next mission moved (bench on or off)."""
+    out = []
+    for consultant_id, line in timelines.items():
+        for other_id in sorted(store.missions_of(consultant_id) - batch):
+            other = store.get(other_id)
+            if other and other.status != "deleted":
+                moved = other.model_copy(update={"next_start": adapter.next_start(other, line)})
+                if moved.next_start != other.next_start:
+                    out.append((other_id, other, moved, {"kind": "sibling"}))
+    return out
+
+
+def _hold_all(conn: redis.Redis, tenant_id: str, dirty: dict[str, str], reason: str, resume_at: float | None) -> dict:
+    for mission_id, value in dirty.items():
+        holds.hold(conn, tenant_id, mission_id, reason, resume_at=resume_at)
+        conn.eval(_DONE_IF_SAME, 1, dirty_key(tenant_id), mission_id, value)
+    return {"held": len(dirty), "reason": reason}
+
+
+def _count(host: str, works: list[MissionWork]) -> None:
+    try:
+        from handlers.telemetry import count_actions
+    except ImportError:  # metrics not installed in this build
+        return
+    for work in works:
+        count_actions(host, work.run.counts)
+
+
+def is_batched(tenant: tenants.Tenant | None) -> bool:
+    """Salesforce tenants go through per-tenant batches; Boond (no batch API) keeps one job per mission."""
+    return tenant is not None and tenant.host == "salesforce"
+
+
+__all__ = ["mark_dirty", "sync_tenant", "is_batched", "MissionSnapshot"]
