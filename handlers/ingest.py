@@ -21,32 +21,19 @@ def pending_key(tenant: str, mission: str) -> str:
 def enqueue_sync(conn: redis.Redis, tenant: str, mission: str, trigger: dict, *,
                  event_id: str | None = None) -> Outcome:
     """Queue one re-read of `mission`, unless this event was seen or a re-read is already waiting."""
-    settings = get_settings()
     trigger = {**trigger, "request_id": request_id_for(trigger)}
     if _batched(conn, tenant):
         return enqueue_batch(conn, tenant, {mission: trigger}, {mission: event_id} if event_id else {})
-    seen = f"im:t:{tenant}:seen:{event_id}" if event_id else None
-    if seen and not conn.set(seen, 1, nx=True, ex=settings.dedupe_ttl_seconds):
-        return "duplicate"
-    if not conn.set(pending_key(tenant, mission), 1, nx=True, ex=settings.pending_ttl_seconds):
-        return "coalesced"
-    try:
-        get_queue(conn).enqueue("handlers.jobs.sync_mission", tenant, mission, trigger,
-                                job_id=f"sync-{tenant}-{mission}-{uuid.uuid4().hex[:12]}",
-                                retry=retry_policy(), result_ttl=3600, failure_ttl=30 * 24 * 3600,
-                                description=f"sync {tenant}/{mission}", meta={"request_id": trigger["request_id"]})
-    except Exception:
-        conn.delete(pending_key(tenant, mission), *([seen] if seen else []))
-        raise
-    return "queued"
+    job = {"func": "handlers.jobs.sync_mission", "args": (tenant, mission, trigger),
+           "job_id": f"sync-{tenant}-{mission}-{uuid.uuid4().hex[:12]}", "description": f"sync {tenant}/{mission}"}
+    return _admit(conn, _seen_key(tenant, event_id), pending_key(tenant, mission), job)
 
 
 def enqueue_batch(conn: redis.Redis, tenant: str, missions: dict[str, dict], event_ids: dict[str, str]) -> Outcome:
     """Per-tenant batch path: drop seen events, mark the rest dirty, queue the tenant's batch if none waits."""
     settings = get_settings()
     fresh = {m: {**t, "request_id": request_id_for(t)} for m, t in missions.items()
-             if m not in event_ids or conn.set(f"im:t:{tenant}:seen:{event_ids[m]}", 1, nx=True,
-                                               ex=settings.dedupe_ttl_seconds)}
+             if m not in event_ids or conn.set(_seen_key(tenant, event_ids[m]), 1, nx=True, ex=settings.dedupe_ttl_seconds)}
     if not fresh:
         return "duplicate"
     from handlers.batch import mark_dirty
@@ -72,12 +59,39 @@ def _batched(conn: redis.Redis, tenant: str) -> bool:
 def enqueue_resource_sync(conn: redis.Redis, tenant: str, resource: str, trigger: dict, *,
                           event_id: str | None = None) -> Outcome:
     """Queue a re-read of every mission of one consultant (resource, positioning, inactivity events)."""
-    settings = get_settings()
     trigger = {**trigger, "request_id": request_id_for(trigger)}
-    if event_id and not conn.set(f"im:t:{tenant}:seen:{event_id}", 1, nx=True, ex=settings.dedupe_ttl_seconds):
-        return "duplicate"
-    get_queue(conn).enqueue("handlers.jobs.sync_resource", tenant, resource, trigger,
-                            job_id=f"resource-{tenant}-{resource}-{uuid.uuid4().hex[:12]}",
-                            retry=retry_policy(), result_ttl=3600, failure_ttl=30 * 24 * 3600,
-                            meta={"request_id": trigger["request_id"]})
-    return "queued"
+    job = {"func": "handlers.jobs.sync_resource", "args": (tenant, resource, trigger),
+           "job_id": f"resource-{tenant}-{resource}-{uuid.uuid4().hex[:12]}"}
+    return _admit(conn, _seen_key(tenant, event_id), None, job)
+
+
+def _seen_key(tenant: str, event_id: str | None) -> str | None:
+    return f"im:t:{tenant}:seen:{event_id}" if event_id else None
+
+
+def _admit(conn: redis.Redis, seen: str | None, pending: str | None, job: dict) -> Outcome:
+    """Dedupe key, pending flag and job in one MULTI/EXEC: a Redis dying mid-request keeps all of them or none.
+
+    Were the dedupe key kept without the job, the host's redelivery of the refused event would be answered
+    "duplicate" and the change lost (tests/reliability/test_durability.py).
+    """
+    settings, queue = get_settings(), get_queue(conn)
+    watched = [key for key in (seen, pending) if key]
+
+    def attempt(pipe) -> Outcome:
+        if seen and pipe.exists(seen):
+            return "duplicate"
+        coalesced = bool(pending and pipe.exists(pending))
+        pipe.multi()
+        if seen:
+            pipe.set(seen, 1, ex=settings.dedupe_ttl_seconds)
+        if coalesced:
+            return "coalesced"
+        if pending:
+            pipe.set(pending, 1, ex=settings.pending_ttl_seconds)
+        queue.enqueue_call(job["func"], args=job["args"], job_id=job["job_id"], description=job.get("description"),
+                           retry=retry_policy(), result_ttl=3600, failure_ttl=30 * 24 * 3600,
+                           meta={"request_id": job["args"][2]["request_id"]}, pipeline=pipe)
+        return "queued"
+
+    return conn.transaction(attempt, *watched, value_from_callable=True)
