@@ -10,7 +10,7 @@ import logging
 import re
 import sys
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from datetime import datetime, timezone
 
 _WEBHOOK_PATH = re.compile(r"(/webhooks/[a-z]+/[a-z0-9-]+/)[^/\s?\"'\\]+")
@@ -49,14 +49,24 @@ def _scrub(value):
     return redact(str(value))
 
 
+def push_fields(**fields) -> Token:
+    """Add fields (request_id, job_id…) to every log line of this context until `pop_fields(token)`."""
+    return _FIELDS.set({**_FIELDS.get(), **{k: v for k, v in fields.items() if v is not None}})
+
+
+def pop_fields(token: Token) -> None:
+    """Forget the fields pushed with `token` (and any pushed after it)."""
+    _FIELDS.reset(token)
+
+
 @contextmanager
 def bound(**fields):
-    """Add fields (request_id, job_id…) to every log line written inside the block, in this context only."""
-    token = _FIELDS.set({**_FIELDS.get(), **{k: v for k, v in fields.items() if v is not None}})
+    """Add fields to every log line written inside the block, in this context only."""
+    token = push_fields(**fields)
     try:
         yield
     finally:
-        _FIELDS.reset(token)
+        pop_fields(token)
 
 
 def current(name: str):

@@ -49,9 +49,9 @@ def _histogram_families(rows) -> list:
             elif row_name == f"{name}_sum":
                 series[key]["sum"] = value
         family = HistogramMetricFamily(name, doc, labels=label_names)
+        les = [metrics.le_label(bound) for bound in metrics.DURATION_BUCKETS]
         for key, data in sorted(series.items()):
-            buckets = [(metrics.le_label(b), data["buckets"].get(metrics.le_label(b), 0.0)) for b in metrics.DURATION_BUCKETS]
-            family.add_metric(list(key), buckets, sum_value=data["sum"])
+            family.add_metric(list(key), [(le, data["buckets"].get(le, 0.0)) for le in les], sum_value=data["sum"])
         found.append(family)
     return found
 

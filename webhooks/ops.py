@@ -9,7 +9,7 @@ import uuid
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from config import metrics
-from config.logs import bound
+from config.logs import pop_fields, push_fields
 from handlers import health
 from handlers.metrics import exposition, make_registry
 
@@ -43,8 +43,7 @@ def _start() -> None:
     given = request.headers.get("X-Request-Id", "")
     g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
     g.started = time.monotonic()
-    g.log_scope = bound(request_id=g.request_id)
-    g.log_scope.__enter__()
+    g.log_token = push_fields(request_id=g.request_id)
 
 
 def _finish(response: Response) -> Response:
@@ -61,9 +60,9 @@ def _finish(response: Response) -> Response:
 
 
 def _teardown(_exc) -> None:
-    scope = g.pop("log_scope", None)
-    if scope is not None:
-        scope.__exit__(None, None, None)
+    token = g.pop("log_token", None)
+    if token is not None:
+        pop_fields(token)
 
 
 def install(app: Flask) -> None:

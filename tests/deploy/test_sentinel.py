@@ -1,4 +1,4 @@
-"""Redis Sentinel through settings: the app and the rq workers find the master, and find the new one after a failover."""
+"""Redis Sentinel through settings: the app and the rq workers find the master, and the new one after a failover."""
 from __future__ import annotations
 
 import os
@@ -56,12 +56,13 @@ def sentinel_setup(tmp_path):
     sentinel_conf = tmp_path / "sentinel.conf"
     sentinel_conf.write_text(f"port {ports['sentinel']}\nbind 127.0.0.1\ndir {tmp_path}\n"
                              f"sentinel monitor mymaster 127.0.0.1 {ports['master']} 1\n"
-                             "sentinel down-after-milliseconds mymaster 2000\nsentinel failover-timeout mymaster 10000\n")
+                             "sentinel down-after-milliseconds mymaster 2000\n"
+                             "sentinel failover-timeout mymaster 10000\n")
+    at = {name: ["--port", str(port), "--dir", str(tmp_path / name)] for name, port in ports.items()}
     with ExitStack() as stack:
-        master = stack.enter_context(server([*base, "--port", str(ports["master"]), "--dir", str(tmp_path / "master")],
-                                            ports["master"]))
-        replica = stack.enter_context(server([*base, "--port", str(ports["replica"]), "--dir", str(tmp_path / "replica"),
-                                              "--replicaof", "127.0.0.1", str(ports["master"])], ports["replica"]))
+        master = stack.enter_context(server([*base, *at["master"]], ports["master"]))
+        replica = stack.enter_context(server([*base, *at["replica"], "--replicaof", "127.0.0.1", str(ports["master"])],
+                                             ports["replica"]))
         sentinel = stack.enter_context(server(["redis-server", str(sentinel_conf), "--sentinel"], ports["sentinel"]))
         wait_until(lambda: replica.info("replication").get("master_link_status") == "up", timeout=20,
                    what="the replica to sync")
