@@ -46,21 +46,35 @@ def batch_pending_key(tenant: str) -> str:
     return f"im:t:{tenant}:batch-pending"
 
 
-def mark_dirty(conn: redis.Redis, tenant: str, missions: dict[str, dict]) -> str:
-    """Record changed missions (mission → trigger) and queue the tenant's batch unless one is waiting."""
-    if not missions:
-        return "coalesced"
-    conn.hset(dirty_key(tenant), mapping={m: json.dumps({**t, "n": uuid.uuid4().hex[:8]}) for m, t in missions.items()})
-    if not conn.set(batch_pending_key(tenant), 1, nx=True, ex=get_settings().pending_ttl_seconds):
-        return "coalesced"
-    try:
-        get_queue(conn).enqueue("handlers.batch.sync_tenant", tenant, job_id=f"batch-{tenant}-{uuid.uuid4().hex[:12]}",
-                                retry=retry_policy(), result_ttl=3600, failure_ttl=30 * 24 * 3600,
-                                description=f"batch {tenant}")
-    except Exception:
-        conn.delete(batch_pending_key(tenant))
-        raise
-    return "queued"
+def mark_dirty(conn: redis.Redis, tenant: str, missions: dict[str, dict], *,
+               seen: dict[str, str] | None = None) -> str:
+    """Record changed missions (mission → trigger) and queue the tenant's batch unless one is waiting.
+
+    `seen` maps a mission to its event's dedupe key: a mission whose key exists is dropped ("duplicate" when all
+    are). Dedupe keys, dirty entries, the pending flag and the job go in one MULTI/EXEC, like `ingest._admit`:
+    a Redis dying mid-request keeps all of them or none, so the host's redelivery is never taken for a duplicate.
+    """
+    seen, settings, queue = seen or {}, get_settings(), get_queue(conn)
+    pending = batch_pending_key(tenant)
+
+    def attempt(pipe) -> str:
+        fresh = {m: t for m, t in missions.items() if m not in seen or not pipe.exists(seen[m])}
+        if not fresh:
+            return "duplicate" if missions else "coalesced"
+        waiting = pipe.exists(pending)
+        pipe.multi()
+        for mission in (m for m in fresh if m in seen):
+            pipe.set(seen[mission], 1, ex=settings.dedupe_ttl_seconds)
+        pipe.hset(dirty_key(tenant), mapping={m: json.dumps({**t, "n": uuid.uuid4().hex[:8]}) for m, t in fresh.items()})
+        if waiting:
+            return "coalesced"
+        pipe.set(pending, 1, ex=settings.pending_ttl_seconds)
+        queue.enqueue_call("handlers.batch.sync_tenant", args=(tenant,), job_id=f"batch-{tenant}-{uuid.uuid4().hex[:12]}",
+                           retry=retry_policy(), result_ttl=3600, failure_ttl=30 * 24 * 3600,
+                           description=f"batch {tenant}", pipeline=pipe)
+        return "queued"
+
+    return conn.transaction(attempt, pending, *seen.values(), value_from_callable=True)
 
 
 def sync_tenant(tenant_id: str) -> dict:

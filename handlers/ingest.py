@@ -31,14 +31,10 @@ def enqueue_sync(conn: redis.Redis, tenant: str, mission: str, trigger: dict, *,
 
 def enqueue_batch(conn: redis.Redis, tenant: str, missions: dict[str, dict], event_ids: dict[str, str]) -> Outcome:
     """Per-tenant batch path: drop seen events, mark the rest dirty, queue the tenant's batch if none waits."""
-    settings = get_settings()
-    fresh = {m: {**t, "request_id": request_id_for(t)} for m, t in missions.items()
-             if m not in event_ids or conn.set(_seen_key(tenant, event_ids[m]), 1, nx=True, ex=settings.dedupe_ttl_seconds)}
-    if not fresh:
-        return "duplicate"
     from handlers.batch import mark_dirty
 
-    return mark_dirty(conn, tenant, fresh)
+    fresh = {m: {**t, "request_id": request_id_for(t)} for m, t in missions.items()}
+    return mark_dirty(conn, tenant, fresh, seen={m: _seen_key(tenant, e) for m, e in event_ids.items() if e})
 
 
 _HOSTS: dict[str, str] = {}

@@ -1,8 +1,10 @@
 """Durability: 1,000 webhooks while Redis (deploy/redis.conf, AOF) is SIGKILLed mid-stream and restarted.
 
-Every webhook names a distinct mission, so "lost" is exact: an event acknowledged (2xx, first try or the host's
-redelivery) whose mission has no job in the queue once Redis is back. Requests made while Redis is down must be
-refused with a 5xx, which makes the host deliver again.
+Three in four are Boond events (one queued job per mission), one in four Salesforce Flow callouts (the mission is
+marked dirty in its tenant's hash and one batch job is queued per tenant). Every webhook names a distinct mission,
+so "lost" is exact: an event acknowledged (2xx, first try or the host's redelivery) whose mission, once Redis is
+back, has no queued job (Boond) or is not dirty with a batch job queued (Salesforce). Requests made while Redis
+is down must be refused with a 5xx, which makes the host deliver again.
 """
 from __future__ import annotations
 
@@ -16,9 +18,10 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from tests.reliability.redis_servers import RedisServer, app_on_redis, running, wait_until
-from tests.reliability.webhook_load import Answer, Load
+from tests.reliability.webhook_load import Answer, Load, boond_event, flow_event, sf_record_id
 
 N, KILL_AFTER, SENDERS = 1000, 400, 8
+ORG = "00D000000000001AAA"
 
 
 class Outage:
@@ -55,13 +58,32 @@ class Outage:
         self._restarter.join()
 
 
-def _tenant():
+def _tenants():
+    """A Boond tenant and a Salesforce tenant (Flow callouts, batch path); no host is ever called."""
     from config import tenants
 
-    tenant = tenants.Tenant(id="durable", host="boond", boond=tenants.BoondConfig(
+    boond = tenants.Tenant(id="durable", host="boond", boond=tenants.BoondConfig(
         base_url="http://127.0.0.1:9/api", app_token="a" * 16, app_key="k" * 16, user_token="u" * 16))
-    tenants.save(tenant)
-    return tenant
+    sf = tenants.Tenant(id="durable-sf", host="salesforce", salesforce=tenants.SalesforceConfig(
+        login_url="http://127.0.0.1:9", client_id="c" * 16, client_secret="s" * 16, org_id=ORG))
+    for tenant in (boond, sf):
+        tenants.save(tenant)
+    return boond, sf
+
+
+def _targets(base: str):
+    """event i → (URL, body): a Boond event for delivery 100000+i, or (one in four) a Flow callout."""
+    boond, sf = _tenants()
+
+    def target(i: int) -> tuple[str, dict]:
+        if i % 4 == 3:
+            return sf.webhook_url(base), flow_event(f"ev-{i}", ORG, sf_record_id(i))
+        return boond.webhook_url(base), boond_event(f"ev-{i}", str(100000 + i))
+    return target
+
+
+def _mission(i: int) -> str:
+    return sf_record_id(i) if i % 4 == 3 else str(100000 + i)
 
 
 def _redeliver(load: Load) -> set[int]:
@@ -74,12 +96,16 @@ def _redeliver(load: Load) -> set[int]:
 
 
 def _jobs_per_mission(conn) -> tuple[Counter, int]:
-    """How many queued jobs each mission has, and how many queued ids have no job hash."""
+    """How many queued jobs cover each mission (a batch job covers its tenant's dirty missions), and ids without job."""
+    from handlers.batch import dirty_key
     from handlers.queues import get_queue
 
     ids = get_queue(conn).get_job_ids()
-    jobs = Job.fetch_many(ids, connection=conn, serializer=JSONSerializer)
-    return Counter(job.args[1] for job in jobs if job is not None), sum(job is None for job in jobs)
+    jobs = [job for job in Job.fetch_many(ids, connection=conn, serializer=JSONSerializer) if job is not None]
+    covered = Counter(job.args[1] for job in jobs if job.func_name == "handlers.jobs.sync_mission")
+    if any(job.func_name == "handlers.batch.sync_tenant" and job.args[0] == "durable-sf" for job in jobs):
+        covered.update(key.decode() for key in conn.hkeys(dirty_key("durable-sf")))
+    return covered, len(ids) - len(jobs)
 
 
 def _figures(load: Load, outage: Outage, redelivered: set[int], fsync: str) -> dict:
@@ -87,7 +113,7 @@ def _figures(load: Load, outage: Outage, redelivered: set[int], fsync: str) -> d
 
     jobs, orphan_ids = _jobs_per_mission(get_redis())
     acked = load.acknowledged()
-    lost = sorted(i for i in acked if load.mission(i) not in jobs)
+    lost = sorted(i for i in acked if _mission(i) not in jobs)
     first = [load.answers[i][0] for i in range(N)]
     down = [a for a in first if a.sent > outage.killed_at and a.answered < outage.restart_at]
     before_kill = [a for a in first if a.answered <= outage.killed_at and a.status == 202]
@@ -115,9 +141,8 @@ def test_no_acknowledged_webhook_is_lost_when_redis_is_killed(tmp_path, fsync):
 
     server = RedisServer(tmp_path / fsync, "--appendfsync", fsync)
     with running(server), app_on_redis(server.url), ThreadedServer(create_app()) as web:
-        web_url = _tenant().webhook_url(web.url)
         outage = Outage(server, kill_after=KILL_AFTER, refusals=SENDERS)
-        load = Load(web_url, N, senders=SENDERS, on_answer=outage.observe)
+        load = Load(_targets(web.url), N, senders=SENDERS, on_answer=outage.observe)
         load.run()
         outage.join()
         figures = _figures(load, outage, _redeliver(load), fsync)

@@ -1,4 +1,4 @@
-"""Send many Boond webhooks from several threads and keep, for each, its answer and when it was sent and answered."""
+"""Send many webhooks from several threads and keep, for each, its answer and when it was sent and answered."""
 from __future__ import annotations
 
 import threading
@@ -15,6 +15,16 @@ def boond_event(event_id: str, delivery: str) -> dict:
                      "relationships": {"dependsOn": {"data": {"id": delivery, "type": "delivery"}}}}}
 
 
+def flow_event(event_id: str, org_id: str, record: str) -> dict:
+    """A Salesforce Flow HTTP callout (unsigned) for one record."""
+    return {"organizationId": org_id, "recordId": record, "eventId": event_id}
+
+
+def sf_record_id(i: int) -> str:
+    """An 18-character Mission__c id, distinct for each i."""
+    return f"a0X{i:012d}AAA"
+
+
 @dataclass
 class Answer:
     """One delivery attempt: the HTTP status (0 when no answer) and its send/answer times (monotonic)."""
@@ -26,25 +36,24 @@ class Answer:
 
 @dataclass
 class Load:
-    """Webhooks for distinct missions, sent concurrently; `on_answer` sees each answer as it arrives."""
+    """Webhooks for distinct missions, sent concurrently; `on_answer` sees each answer as it arrives.
 
-    url: str
+    `target(i)` gives event i's (URL, JSON body); a redelivery sends the same body again, as hosts do.
+    """
+
+    target: object
     count: int
     senders: int = 8
-    prefix: str = "ev"
-    first_mission: int = 100000
     answers: dict[int, list[Answer]] = field(default_factory=dict)
     on_answer: object = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def mission(self, i: int) -> str:
-        return str(self.first_mission + i)
 
     def post(self, session: requests.Session, i: int) -> Answer:
         """Deliver event i once (a redelivery reuses its event id, as hosts do)."""
         sent = time.monotonic()
         try:
-            status = session.post(self.url, json=boond_event(f"{self.prefix}-{i}", self.mission(i)), timeout=60).status_code
+            url, body = self.target(i)
+            status = session.post(url, json=body, timeout=60).status_code
         except requests.RequestException:
             status = 0
         answer = Answer(status, sent, time.monotonic())
