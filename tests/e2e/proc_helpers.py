@@ -164,7 +164,7 @@ def queue_idle(conn: redis.Redis) -> bool:
             and StartedJobRegistry(queue=queue).count == 0 and all(j.startswith("tick-") for j in scheduled))
 
 
-def settle_live(conn: redis.Redis, *, timeout: float = 60) -> None:
+def settle_live(conn: redis.Redis, *, timeout: float = 90) -> None:
     """Wait until the running workers have drained the queue (idle on three polls in a row)."""
     streak = {"n": 0}
 

@@ -82,7 +82,7 @@ class Deployment:
 
     def restart_web(self) -> None:
         self.web = self.start("web", "web.log")
-        wait_until(lambda: _get_json(self.url + "/healthz"), timeout=30, what="gunicorn to answer /healthz")
+        wait_until(lambda: _get_json(self.url + "/healthz"), timeout=60, what="gunicorn to answer /healthz")
 
     def restart_worker(self, killed: Process) -> None:
         self.workers[self.workers.index(killed)] = self.start("worker", "worker-restarted.log")
@@ -113,7 +113,7 @@ def _worker_running_a_job(conn, deployment: Deployment) -> Process:
             job = Job.fetch(job_id, connection=conn, serializer=JSONSerializer)
             pids = {w.pid for w in Worker.all(connection=conn) if w.name == job.worker_name}
             return next((p for p in deployment.workers if p.pid in pids), None)
-    return wait_until(owner, timeout=20, what="the worker running the early-end job")
+    return wait_until(owner, timeout=60, what="the worker running the early-end job")
 
 
 def _action_totals(conn) -> Counter:
@@ -144,16 +144,16 @@ def test_procfile_processes_survive_killed_worker_and_web_and_end_like_a_clean_r
     (tmp_path / "logs").mkdir()
     deployment = Deployment(url, tmp_path / "logs")
     try:
-        wait_until(lambda: _get_json(deployment.url + "/healthz"), timeout=30, what="gunicorn to answer")
-        ready = wait_until(lambda: _get_json(deployment.url + "/readyz"), timeout=30, what="/readyz to say ready")
+        wait_until(lambda: _get_json(deployment.url + "/healthz"), timeout=60, what="gunicorn to answer")
+        ready = wait_until(lambda: _get_json(deployment.url + "/readyz"), timeout=60, what="/readyz to say ready")
         assert ready["status"] == "ready" and ready["workers"] == 2
         with SandboxOnly("acme", deployment.url) as stack:
 
             def end_early_while_crashing(mission: str) -> None:
                 stack.control("POST", "/_control/faults", json={"kind": "slow", "times": 1, "method": "POST",
-                                                                "path": "/api/actions", "delay": 2})
+                                                                "path": "/api/actions", "delay": 3})
                 stack.end_early(mission, date(2026, 3, 12), "client")  # 202 from gunicorn: the job is queued
-                intent = wait_until(lambda: _intent(conn, mission), timeout=30, what="a create in flight")
+                intent = wait_until(lambda: _intent(conn, mission), timeout=60, what="a create in flight")
                 victim = _worker_running_a_job(conn, deployment)
                 victim.kill_tree()
                 deployment.web.kill_tree()
