@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--list", action="store_true", help="only list the dead letters")
     r.set_defaults(func=_replay)
     sub.add_parser("tick", help="queue the missions whose time-based steps are due").set_defaults(func=_tick)
+    sw = sub.add_parser("sweep", help="catch-up: re-read the missions each host says changed recently")
+    sw.add_argument("--tenant", help="one tenant (default: every enabled tenant)")
+    sw.add_argument("--since-minutes", type=float, default=None, help="window (default: twice the sweep interval)")
+    sw.set_defaults(func=_sweep)
     k = sub.add_parser("keys", help="encryption keys at rest")
     k.add_argument("action", choices=["rotate", "generate"],
                    help="rotate: re-encrypt every stored secret under the newest key; generate: print a new key")
@@ -82,10 +86,11 @@ def _serve(args) -> int:
 def _worker(args) -> int:
     from config.playbook import default_playbook
     from handlers.jobs import schedule_next_tick
-    from handlers.queues import make_worker, recover_orphans
+    from handlers.queues import make_worker, recover_orphans, watch_orphans
 
     default_playbook()  # fail at start-up, naming file, step and field, rather than in every job
     recover_orphans()
+    watch_orphans()  # and every few seconds: another worker's orphans do not wait for rq's cleanup
     if not args.burst:
         schedule_next_tick()
     worker = make_worker(simple=args.simple)
@@ -144,6 +149,22 @@ def _tick(args) -> int:
     from handlers.jobs import tick
 
     print(json.dumps(tick(), indent=2))
+    return 0
+
+
+def _sweep(args) -> int:
+    from datetime import datetime, timedelta, timezone
+
+    from config import tenants
+    from config.settings import get_settings
+    from handlers.sweep import sweep
+
+    minutes = args.since_minutes if args.since_minutes is not None else 2 * get_settings().sweep_interval_seconds / 60
+    since = datetime.now(timezone.utc) - timedelta(minutes=minutes)
+    chosen = [tenants.require(args.tenant)] if args.tenant else [t for t in map(tenants.get, tenants.list_ids())
+                                                                  if t is not None and t.enabled]
+    for tenant in chosen:
+        print(json.dumps(sweep(tenant, since)))
     return 0
 
 

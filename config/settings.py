@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     retry_intervals: str = "5,30,120,600"  # seconds between attempts of a failed job
     http_timeout_seconds: float = 10.0
     http_max_attempts: int = 4
+    http_backoff_seconds: float = 0.2  # first pause before retrying a 5xx or timeout in place (then doubled, ≤ 5 s)
     max_retry_after_seconds: float = 60.0
     boond_base_url: str = "https://ui.boondmanager.com/api"
     boond_rate_per_second: float = 10.0
@@ -41,6 +42,8 @@ class Settings(BaseSettings):
     boond_signed_request_max_age: int | None = 3600  # seconds, checked when a signedRequest carries `issued_at`
     boond_app_token_ttl_margin: int = 120  # refresh a temporary app token this many seconds before it expires
     sf_limit_pause_seconds: float = 3600.0  # how long a tenant's writes pause after REQUEST_LIMIT_EXCEEDED
+    sweep_interval_seconds: int = 900  # the scheduler re-reads what each host says changed in twice this window
+    orphan_check_seconds: float = 5.0  # how often a running worker requeues the jobs of dead workers
     allow_clock_override: bool = False  # demo/tests only: lets `today` be pinned in Redis
     crash_after_host_write: str | None = None  # fault injection for tests: "<n>" kills the worker after the n-th create
 

@@ -76,6 +76,10 @@ class Stack:
                 "endDate": end.isoformat() if end else None, "state": 0, "title": title, "deliver": deliver}
         return self.control("POST", "/_control/deliveries", json=body)
 
+    def new_consultant(self, last_name: str = "") -> str:
+        """Add a consultant (managed by Claire, HR Inès) and return its resource id."""
+        return self.control("POST", "/_control/resources", json={"lastName": last_name})["id"]
+
     def new_mission(self, start: date, end: date | None, *, title: str = "Refonte du SI logistique") -> str:
         """Create a delivery and return its id."""
         return self.create_delivery(start, end, title=title)["data"]["id"]

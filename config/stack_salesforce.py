@@ -67,6 +67,10 @@ class SalesforceStack(Stack):
         self.control("POST", "/_control/outbound", json=body)
 
     # --- the story's moves -------------------------------------------------------------------
+    def new_consultant(self, last_name: str = "") -> str:
+        """Add a consultant Contact and return its id."""
+        return self.control("POST", "/_control/contacts", json={"LastName": last_name})["Id"]
+
     def new_mission(self, start: date, end: date | None, *, title: str = "Refonte du SI logistique") -> str:
         """Create a mission and return its id."""
         return self.create_mission(start, end, Name=title)["record"]["Id"]

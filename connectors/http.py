@@ -43,12 +43,15 @@ class HttpClient:
     host = "http"
 
     def __init__(self, base_url: str, *, timeout: float = 10.0, max_attempts: int = 4,
-                 max_retry_after: float = 60.0, before_call: Callable[[], object] | None = None):
+                 max_retry_after: float = 60.0, before_call: Callable[[], object] | None = None,
+                 on_rate_limited: Callable[[float], object] | None = None, backoff: float = 0.2):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.max_retry_after = max_retry_after
         self.before_call = before_call
+        self.on_rate_limited = on_rate_limited  # told each 429's Retry-After (a shared limiter pauses every worker)
+        self.backoff = backoff  # seconds before the first in-place retry of a 5xx or timeout; doubles each time
         self.session = requests.Session()
         self.calls = 0
 
@@ -68,6 +71,8 @@ class HttpClient:
             try:
                 return self._send_once(method, path, **kwargs)
             except HostRateLimited as exc:
+                if self.on_rate_limited:
+                    self.on_rate_limited(exc.retry_after)
                 if attempt >= self.max_attempts or exc.retry_after > self.max_retry_after:
                     raise
                 log.info("%s rate limited, waiting %.1fs", self.host, exc.retry_after)
@@ -75,7 +80,7 @@ class HttpClient:
             except HostUnavailable:
                 if attempt >= self.max_attempts or method.upper() not in IDEMPOTENT:
                     raise
-                time.sleep(min(0.2 * 2 ** attempt, 5.0))
+                time.sleep(min(self.backoff * 2 ** attempt, 5.0))
 
     def _send_once(self, method: str, path: str, **kwargs) -> requests.Response:
         if self.before_call:

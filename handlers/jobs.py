@@ -30,6 +30,7 @@ from handlers.queues import get_queue
 from handlers.reconcile import Reconciler
 from handlers.telemetry import count_actions
 from handlers.store import SnapshotStore, due_missions, schedule_wakeup
+from handlers.sweep import schedule_due_sweeps
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 900
@@ -153,6 +154,8 @@ def tick() -> dict:
     queued = {}
     for tenant_id, mission_id in due_missions(conn, clock.today(get_settings().default_timezone)):
         queued[f"{tenant_id}/{mission_id}"] = enqueue_sync(conn, tenant_id, mission_id, {"kind": "scheduler"})
+    for tenant_id in schedule_due_sweeps(conn):
+        queued[f"{tenant_id}/sweep"] = "queued"
     schedule_next_tick()
     return queued
 

@@ -131,7 +131,7 @@ class SalesforceClient(HttpClient):
             except HostUnavailable:
                 if attempt >= self.max_attempts or not safe:
                     raise
-                time.sleep(min(0.2 * 2 ** attempt, 5.0))
+                time.sleep(min(self.backoff * 2 ** attempt, 5.0))
 
     def _send_once(self, method: str, path: str, **kwargs) -> requests.Response:
         try:
@@ -155,10 +155,10 @@ class SalesforceClient(HttpClient):
                 self.on_usage(*self.api_usage)
 
     # --- reads -----------------------------------------------------------------------------
-    def query(self, soql: str) -> Iterator[dict]:
-        """GET /query?q=…, then each nextRecordsUrl until done: every record, lazily."""
+    def query(self, soql: str, *, include_deleted: bool = False) -> Iterator[dict]:
+        """GET /query?q=… (/queryAll: deleted records too), then each nextRecordsUrl until done, lazily."""
         # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm
-        body = self.request("GET", "/query", params={"q": soql}).json()
+        body = self.request("GET", "/queryAll" if include_deleted else "/query", params={"q": soql}).json()
         while True:
             yield from body.get("records") or []
             next_url = body.get("nextRecordsUrl")
@@ -167,9 +167,9 @@ class SalesforceClient(HttpClient):
             # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query_more_results.htm
             body = self.request("GET", self._relative(next_url)).json()
 
-    def query_all(self, soql: str) -> list[dict]:
-        """Every record of `query` in one list (all pages; not the /queryAll endpoint)."""
-        return list(self.query(soql))
+    def query_all(self, soql: str, *, include_deleted: bool = False) -> list[dict]:
+        """Every record of `query` in one list (all pages)."""
+        return list(self.query(soql, include_deleted=include_deleted))
 
     def get_record(self, sobject: str, record_id: str, fields: list[str] | None = None) -> dict:
         """GET /sobjects/{object}/{id}[?fields=…]: one record."""

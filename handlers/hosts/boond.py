@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import redis
@@ -36,11 +36,13 @@ def make_client(tenant: Tenant, conn: redis.Redis) -> BoondClient:
     if tokens is not None:  # a marketplace install: its (maybe temporary) token lives in the token store
         token, key = tokens.current(settings.boond_app_token_ttl_margin), tokens.app_key
     limiter = RateLimiter(conn, f"im:t:{tenant.id}:ratelimit:boond",
-                          rate=cfg.rate_per_second or settings.boond_rate_per_second, burst=settings.boond_burst)
+                          rate=cfg.rate_per_second or settings.boond_rate_per_second, burst=settings.boond_burst,
+                          max_wait=settings.max_retry_after_seconds)
     return BoondClient(cfg.base_url, BoondCredentials(cfg.auth_mode, token or "", key or "", cfg.user_token),
                        renew=tokens.renewed if tokens else None,
                        timeout=settings.http_timeout_seconds, max_attempts=settings.http_max_attempts,
-                       max_retry_after=settings.max_retry_after_seconds, before_call=limiter.acquire)
+                       max_retry_after=settings.max_retry_after_seconds, before_call=limiter.acquire,
+                       on_rate_limited=limiter.pause, backoff=settings.http_backoff_seconds)
 
 
 def app_tokens_for(tenant: Tenant, conn: redis.Redis) -> AppTokens:
@@ -71,6 +73,14 @@ class BoondAdapter:
     def next_start(self, snap: MissionSnapshot, timeline: list[dict]) -> date | None:
         """The consultant's next mission start, from the timeline read with the mission."""
         return next_start(snap, timeline_items(timeline, self.tenant))
+
+    def changed_since(self, since: datetime) -> list[str]:
+        """Deliveries updated since `since` (Boond searches by day: a day early, then exact on `updateDate`)."""
+        zone = ZoneInfo(self.tenant.timezone)
+        start = (since.astimezone(zone) - timedelta(days=1)).date().isoformat()
+        end = (datetime.now(zone) + timedelta(days=1)).date().isoformat()
+        rows = self.client.deliveries_updated(start, end)
+        return sorted({str(r["id"]) for r in rows if _updated_since(r, since)}, key=lambda i: (len(i), i))
 
     # --- writing (ActionWriter) ------------------------------------------------------------
     def create(self, mission_id: str, action: DesiredAction) -> str:
@@ -207,6 +217,15 @@ def _person(inc: dict, ref: dict | None) -> Person | None:
     attrs = (inc.get((ref.get("type"), str(ref.get("id")))) or {}).get("attributes") or {}
     name = " ".join(x for x in (attrs.get("firstName"), attrs.get("lastName")) if x) or attrs.get("name", "")
     return Person(id=str(ref["id"]), type=str(ref.get("type") or "resource"), name=name)
+
+
+def _updated_since(row: dict, since: datetime) -> bool:
+    """True when a search row's `updateDate` is at or after `since`, or cannot be read (then re-read it anyway)."""
+    stamp = (row.get("attributes") or {}).get("updateDate") or ""
+    try:
+        return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z") >= since.replace(microsecond=0)
+    except ValueError:
+        return True
 
 
 def _date(value) -> date | None:

@@ -11,7 +11,7 @@ from config.settings import get_settings
 from config.tenants import Tenant
 from connectors.errors import HostNotFound, HostValidationError
 from connectors.salesforce.client import SalesforceClient, SaveResult
-from connectors.salesforce.soql import escape_soql
+from connectors.salesforce.soql import escape_soql, soql_literal
 from connectors.salesforce.tokens import TenantTokens
 from handlers.model import DesiredAction, MissionSnapshot, Person
 from handlers.reconcile import MARKER, marker
@@ -36,7 +36,8 @@ def make_client(tenant: Tenant, conn: redis.Redis) -> SalesforceClient:
     return SalesforceClient(tokens.instance_url(), tokens, api_version=tenant.salesforce.api_version,
                             on_usage=lambda used, limit: conn.set(usage_key, f"{used}/{limit}", ex=86400),
                             limit_pause=settings.sf_limit_pause_seconds, timeout=settings.http_timeout_seconds,
-                            max_attempts=settings.http_max_attempts, max_retry_after=settings.max_retry_after_seconds)
+                            max_attempts=settings.http_max_attempts, max_retry_after=settings.max_retry_after_seconds,
+                            backoff=settings.http_backoff_seconds)
 
 
 def budget_left(tenant: Tenant, conn: redis.Redis) -> bool:
@@ -107,6 +108,11 @@ class SalesforceAdapter:
     def next_start(self, snap: MissionSnapshot, timeline: list[tuple]) -> date | None:
         """The consultant's next mission start among the active ones."""
         return next_start(snap, [(i, s, e) for i, s, e, state in timeline if state != "cancelled"])
+
+    def changed_since(self, since: datetime) -> list[str]:
+        """Missions modified or deleted since `since` (SOQL on LastModifiedDate, through /queryAll)."""
+        soql = f"SELECT Id FROM {self.mapping.object} WHERE LastModifiedDate >= {soql_literal(since)}"
+        return sorted({row["Id"] for row in self.client.query_all(soql, include_deleted=True)})
 
     # --- writing (BatchWriter) -------------------------------------------------------------
     def create_many(self, mission_id: str, actions: list[DesiredAction]) -> Iterator[tuple[DesiredAction, WriteResult]]:
@@ -214,14 +220,14 @@ def _result(result: SaveResult) -> WriteResult:
                        error=None if result.success else result.error_text())
 
 
-def _chunks(items: list) -> Iterator[list]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start:start + CHUNK]
-
-
 def _chunks_of(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def _chunks(items: list) -> Iterator[list]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
 
 
 def _get(row: dict, path: str | None):

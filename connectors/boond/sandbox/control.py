@@ -1,9 +1,10 @@
 """The /_control blueprint: drive the story, register webhooks, inspect calls, inject faults."""
 from __future__ import annotations
 
+import time
 from collections import Counter
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
 from . import webhooks
 from .deliveries import create_delivery, delete_delivery, parse_date, update_delivery
@@ -11,6 +12,7 @@ from .envelope import resource_object
 from .faults import parse_fault
 from .state import ADMIN_USER_TOKEN, APP_KEY, APP_TOKEN, CLIENT_KEY, CLIENT_TOKEN, USERS
 from .state import SandboxState, sorted_items
+from .state import _person
 from .views import profile
 
 bp = Blueprint("boond_control", __name__, url_prefix="/_control")
@@ -57,6 +59,7 @@ def body() -> dict:
 def reset():
     """Back to the seed (data, actions, events, webhooks, faults, counters, config)."""
     sandbox().reset()
+    sandbox().timeline = []
     return jsonify({"reset": True})
 
 
@@ -200,6 +203,22 @@ def clear_end(id):
     return _change(id, data, {"endDate": None if data.get("as_null") else ""})
 
 
+@bp.post("/resources")
+def new_resource():
+    """Add a consultant {"firstName","lastName","mainManager"?: "2","hrManager"?: "4"}: many-mission stories."""
+    data, state = body(), sandbox()
+    managers = {name: str(data.get(name, default)) for name, default in (("mainManager", "2"), ("hrManager", "4"))}
+    with state.lock:
+        if any(state.get("resource", rid) is None for rid in managers.values()):
+            raise ControlError("mainManager and hrManager must name seeded resources", 404)
+        resource_id = str(max(int(rid) for rid in state.db["resource"]) + 1)
+        state.db["resource"][resource_id] = _person(
+            str(data.get("firstName") or "Consultant"), str(data.get("lastName") or resource_id),
+            f"consultant{resource_id}@esn-sandbox.example", "Consultant",
+            **{name: ("resource", rid) for name, rid in managers.items()})
+        return jsonify(resource_object("resource", resource_id, state.db["resource"][resource_id])), 201
+
+
 @bp.delete("/deliveries/<id>")
 def drop_delivery(id):
     """Delete a delivery: webhook `delete`."""
@@ -259,7 +278,33 @@ def reset_calls():
     """Forget the call log."""
     with sandbox().lock:
         sandbox().calls.clear()
+        sandbox().timeline = []
     return jsonify({"total": 0})
+
+
+@bp.before_app_request
+def note_arrival():
+    """When the request arrived, before any fault or rate limit delays it."""
+    g.arrived = time.monotonic()
+
+
+@bp.after_app_request
+def time_call(response):
+    """Keep when each /api call arrived, its status and Retry-After (checks of how clients back off)."""
+    if request.path.startswith("/api/"):
+        state = sandbox()
+        with state.lock:
+            state.__dict__.setdefault("timeline", []).append({
+                "t": getattr(g, "arrived", time.monotonic()), "method": request.method, "path": request.path,
+                "status": response.status_code, "retry_after": response.headers.get("Retry-After")})
+    return response
+
+
+@bp.get("/calls/timeline")
+def call_timeline():
+    """Every /api call since the last reset: monotonic time, method, path, status, Retry-After."""
+    with sandbox().lock:
+        return jsonify({"calls": list(getattr(sandbox(), "timeline", []))})
 
 
 # Faults --------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from . import delivery, missions
 from .control import ControlError, base_url, body, sandbox
 from .outbound import secret_key
 from .rest import render
-from .schema import MISSION_OBJECTS, objects
+from .schema import KEY_PREFIX, MISSION_OBJECTS, objects
+from .seed import _contact as contact
 
 bp = Blueprint("salesforce_story", __name__, url_prefix="/_control")
 
@@ -99,6 +100,20 @@ def _answer(sobject: str, rec: dict, event: str, data: dict, status: int = 200):
     payloads = [delivery.preview(state, n, base_url()) for n in notes]
     sent = delivery.deliver_each(state, notes, base_url()) if data.get("deliver", True) is not False else []
     return jsonify({"record": render(sobject, rec), "notifications": payloads, "deliveries": sent}), status
+
+
+@bp.post("/contacts")
+def new_contact():
+    """Add a Contact {"FirstName","LastName"} (a consultant for many-mission stories): its record."""
+    data, state = body(), sandbox()
+    with state.lock:
+        record_id = state.new_id(KEY_PREFIX["Contact"])
+        while record_id in state.table("Contact"):
+            record_id = state.new_id(KEY_PREFIX["Contact"])
+        last = str(data.get("LastName") or record_id[-6:])
+        state.table("Contact")[record_id] = contact(record_id, str(data.get("FirstName") or "Consultant"), last,
+                                                    f"{last.lower()}@esn-sandbox.example", Title="Consultant")
+        return jsonify(render("Contact", state.table("Contact")[record_id])), 201
 
 
 @bp.get("/missions")

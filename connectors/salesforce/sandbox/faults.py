@@ -1,6 +1,7 @@
 """Fault injection on /services calls: 500, 503, slow, drop, 401 and limit (403 REQUEST_LIMIT_EXCEEDED)."""
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import asdict, dataclass
 
@@ -20,6 +21,18 @@ class Fault:
     path: str | None = None
     delay: float = 2.0
     when: str = "before"  # drop only: "before" the request runs, or "after" (the answer is lost)
+    rate: float | None = None  # when set: hits each matching request with this probability, until cleared
+    seed: int | None = None  # the random draws of a `rate` fault are repeatable from this seed
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def fires(self) -> bool:
+        """Whether this fault applies to one more matching request (and uses one of its `times`)."""
+        if self.rate is not None:
+            return self._rng.random() < self.rate
+        self.times -= 1
+        return True
 
     def matches(self, method: str, path: str) -> bool:
         """True when this fault applies to the request (path absolute, or relative to the API base)."""
@@ -42,18 +55,28 @@ def parse_fault(body: dict) -> Fault:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     fault = Fault(kind=kind, times=int(body.get("times", 1)), method=body.get("method"),
                   path=body.get("path"), delay=float(body.get("delay", 2.0)),
-                  when=str(body.get("when", "before")))
+                  when=str(body.get("when", "before")),
+                  rate=_rate(body.get("rate")),
+                  seed=None if body.get("seed") is None else int(body["seed"]))
     if fault.times < 1 or fault.when not in ("before", "after") or fault.delay < 0:
         raise ValueError("times must be >= 1, delay >= 0 and when 'before' or 'after'")
     return fault
+
+
+def _rate(value) -> float | None:
+    """A probability in (0, 1], or None; ValueError otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise ValueError("rate must be a number in (0, 1]")
+    return float(value)
 
 
 def take_fault(state: SandboxState, method: str, path: str) -> Fault | None:
     """Consume one use of the first queued fault matching the request."""
     with state.lock:
         for fault in state.faults:
-            if fault.matches(method, path):
-                fault.times -= 1
+            if fault.matches(method, path) and fault.fires():
                 if fault.times <= 0:
                     state.faults.remove(fault)
                 return fault

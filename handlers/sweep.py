@@ -1,0 +1,69 @@
+"""Catch-up sweep: re-read the missions a host says changed recently, so a lost webhook is caught in one interval."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta, timezone
+
+import redis
+
+from config import tenants
+from config.redis_conn import get_redis
+from config.settings import get_settings
+from handlers.ingest import enqueue_sync
+from handlers.queues import get_queue, retry_policy
+
+log = logging.getLogger(__name__)
+
+# Sets the tenant's last sweep time to now when it is older than the interval; 1 when the caller should sweep.
+_CLAIM = """
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) - last < tonumber(ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1
+"""
+
+
+def last_sweep_key(tenant_id: str) -> str:
+    """When the scheduler last swept this tenant (epoch seconds)."""
+    return f"im:t:{tenant_id}:sweep:last"
+
+
+def sweep(tenant: tenants.Tenant, since: datetime, *, conn: redis.Redis | None = None) -> dict:
+    """Queue a re-sync of every mission the host reports changed since `since`; what was found and queued."""
+    from handlers.jobs import ADAPTERS
+
+    conn = conn or get_redis()
+    changed = ADAPTERS[tenant.host](tenant, conn).changed_since(since)
+    outcomes = [enqueue_sync(conn, tenant.id, mission, {"kind": "sweep"}) for mission in changed]
+    result = {"tenant": tenant.id, "since": since.astimezone(timezone.utc).isoformat(), "changed": len(changed),
+              "queued": outcomes.count("queued"), "coalesced": outcomes.count("coalesced")}
+    log.info("sweep %s", result)
+    return result
+
+
+def sweep_job(tenant_id: str, since_iso: str) -> dict:
+    """rq job: sweep one tenant (skipped when it is gone or disabled)."""
+    tenant = tenants.get(tenant_id)
+    if tenant is None or not tenant.enabled:
+        return {"skipped": "tenant unknown or disabled"}
+    return sweep(tenant, datetime.fromisoformat(since_iso))
+
+
+def schedule_due_sweeps(conn: redis.Redis | None = None, *, now: float | None = None) -> list[str]:
+    """Queue a sweep of each enabled tenant not swept for an interval, over twice the interval; their ids."""
+    conn = conn or get_redis()
+    interval = get_settings().sweep_interval_seconds
+    now = time.time() if now is None else now
+    claim = conn.register_script(_CLAIM)
+    since = datetime.fromtimestamp(now, tz=timezone.utc) - timedelta(seconds=2 * interval)
+    due = []
+    for tenant_id in tenants.list_ids():
+        tenant = tenants.get(tenant_id)
+        if tenant is None or not tenant.enabled or not int(claim(keys=[last_sweep_key(tenant_id)], args=[now, interval])):
+            continue
+        get_queue(conn).enqueue("handlers.sweep.sweep_job", tenant_id, since.isoformat(), retry=retry_policy(),
+                                job_id=f"sweep-{tenant_id}-{int(now)}", result_ttl=3600, failure_ttl=30 * 24 * 3600,
+                                description=f"sweep {tenant_id}")
+        due.append(tenant_id)
+    return due
