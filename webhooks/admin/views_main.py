@@ -1,6 +1,7 @@
 """Overview (connection, test, kill switch), Boond configuration, activity, failures, surveys, login."""
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from datetime import datetime, timezone
@@ -216,7 +217,10 @@ def _row(record: dict) -> dict:
 
 
 def _too_many_attempts(tenant_id: str) -> bool:
-    key = f"im:login:{tenant_id[:64]}:{request.remote_addr}"
+    """Count one sign-in attempt per workspace and address for 15 minutes (in the workspace's namespace)."""
+    known = tenants.get(tenant_id) is not None
+    where = f"im:t:{tenant_id}" if known else "im:login-unknown:" + hashlib.sha256(tenant_id.encode()).hexdigest()[:16]
+    key = f"{where}:login:{request.remote_addr}"
     conn = get_redis()
     count = conn.incr(key)
     if count == 1:
