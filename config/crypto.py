@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -55,6 +56,10 @@ def generate_key() -> str:
 
 
 ENCRYPTED_KEYS = ("im:t:*:config", "im:t:*:sf:tokens", "im:t:*:boond:tokens")
+SEALED_IN_HASHES = ("im:t:*:surveys:*",)  # JSON hash values holding "fernet:…" strings (survey link tokens)
+_SEALED = re.compile(rb'"fernet:([A-Za-z0-9_=-]+)"')
+_SET_IF_SAME = ("if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
+                "return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end return -1")
 
 
 def rotate_all() -> int:
@@ -68,4 +73,16 @@ def rotate_all() -> int:
             if blob:
                 conn.set(key, rotate(blob), keepttl=True)
                 count += 1
+    return count + _rotate_sealed(conn)
+
+
+def _rotate_sealed(conn) -> int:
+    """Re-encrypt the sealed strings inside JSON hash values; a value changed meanwhile is left to the next run."""
+    count = 0
+    for pattern in SEALED_IN_HASHES:
+        for key in conn.scan_iter(match=pattern, count=500):
+            for field, value in conn.hgetall(key).items():
+                fresh = _SEALED.sub(lambda m: b'"fernet:' + rotate(m.group(1)) + b'"', value)
+                if fresh != value and conn.eval(_SET_IF_SAME, 1, key, field, value, fresh) != -1:
+                    count += 1
     return count

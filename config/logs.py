@@ -14,7 +14,8 @@ from contextvars import ContextVar, Token
 from datetime import datetime, timezone
 
 _WEBHOOK_PATH = re.compile(r"(/webhooks/[a-z]+/[a-z0-9-]+/)[^/\s?\"'\\]+")
-_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}")  # JWTs and itsdangerous tokens
+_QUERY = re.compile(r"([?&](?:a|t|u|code|state|csrf|form_token)=)[^&\s\"'#\\]+")  # admin, connect and OAuth links
 _SURVEY_PATH = re.compile(r"(/survey/)[^/\s?\"'\\]+")  # a survey link is its respondent's credential
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=!-]+")
 _NAMED = re.compile(r"(?i)(\b(?:access_token|refresh_token|id_token|client_secret|signed_?request|code_verifier)"
@@ -26,9 +27,10 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 
 
 def redact(text: str) -> str:
-    """Mask webhook secrets, JWTs, bearer tokens, OAuth token/secret values and signedRequest values."""
+    """Mask webhook secrets, JWTs, bearer tokens, OAuth token/secret values, signedRequest values and link tokens."""
     text = _WEBHOOK_PATH.sub(r"\1[secret]", text)
     text = _SURVEY_PATH.sub(r"\1[token]", text)
+    text = _QUERY.sub(r"\1[redacted]", text)
     text = _JWT.sub("[jwt]", text)
     text = _BEARER.sub(r"\1[token]", text)
     text = _NAMED.sub(r"\1[redacted]", text)

@@ -7,9 +7,9 @@ from datetime import date, datetime, timezone
 from typing import Callable, Literal
 
 import redis
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer, field_validator
 
-from config import signing
+from config import crypto, signing
 from config.tenants import Tenant
 from handlers.model import DesiredAction, MissionSnapshot
 
@@ -19,6 +19,7 @@ Outcome = Literal["answered", "already", "unknown"]
 PURPOSE = "survey"
 TOKEN_CEILING = 3 * 365 * 24 * 3600  # the signature's own bound; the real expiry counts from `sent_on`
 COMMENT_MAX = 2000
+SEALED = "fernet:"  # a stored link token is encrypted (config.crypto rotates it with the other secrets)
 
 
 class SurveyState(BaseModel):
@@ -40,6 +41,19 @@ class SurveyState(BaseModel):
     comment: str = Field(default="", max_length=COMMENT_MAX)
     answered_at: datetime | None = None
     answered_on: date | None = None  # the tenant's day of the answer
+
+    @field_serializer("token", when_used="json")
+    def _seal(self, token: str) -> str:
+        """Stored encrypted: the link is its respondent's credential."""
+        return SEALED + crypto.encrypt(token.encode()).decode()
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _unseal(cls, value):
+        """Decrypt a stored token (a token stored in clear by an earlier version is read as it is)."""
+        if isinstance(value, str) and value.startswith(SEALED):
+            return crypto.decrypt(value[len(SEALED):].encode()).decode()
+        return value
 
     def expired(self, today: date, max_age_days: int) -> bool:
         """True once the link is older than the tenant allows, counted from the day it was sent."""

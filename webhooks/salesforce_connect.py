@@ -1,13 +1,14 @@
 """Connecting a tenant's Salesforce org: OAuth web-server flow with PKCE, callback, disconnect."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
 
 from flask import Blueprint, redirect, render_template_string, request, url_for
 
-from config import tenants
+from config import crypto, tenants
 from config.redis_conn import get_redis
 from config.signing import BadSignature, sign, unsign
 from connectors.errors import HostError
@@ -47,6 +48,11 @@ def _tenant_from_link(token: str | None) -> tenants.Tenant | None:
     return tenant if tenant and tenant.host == "salesforce" else None
 
 
+def _state_key(state: str) -> str:
+    """Where a flow under way waits for its callback: keyed by a digest, so Redis holds no usable state."""
+    return "im:oauth:state:" + hashlib.sha256(state.encode()).hexdigest()
+
+
 @bp.get("/salesforce/connect")
 def connect():
     """Start the flow: remember state and PKCE verifier, send the admin to Salesforce's consent page."""
@@ -56,8 +62,8 @@ def connect():
                                             "Ask for a new one (`intermission tenant connect-url ID`).")
     state, verifier = secrets.token_urlsafe(24), oauth.new_code_verifier()
     redirect_uri = url_for(".callback", _external=True)
-    get_redis().set(f"im:oauth:state:{state}", json.dumps({"tenant": tenant.id, "verifier": verifier,
-                                                         "redirect_uri": redirect_uri}), ex=STATE_TTL)
+    flow = json.dumps({"tenant": tenant.id, "verifier": verifier, "redirect_uri": redirect_uri}).encode()
+    get_redis().set(_state_key(state), crypto.encrypt(flow), ex=STATE_TTL)  # the PKCE verifier is a secret
     cfg = tenant.salesforce
     return redirect(oauth.authorization_url(cfg.login_url, cfg.client_id, redirect_uri, state=state,
                                             code_verifier=verifier))
@@ -66,12 +72,12 @@ def connect():
 @bp.get("/salesforce/callback")
 def callback():
     """Finish the flow: exchange the code, check the org, store tokens, resume held work."""
-    raw = get_redis().getdel(f"im:oauth:state:{request.args.get('state', '')}")
+    raw = get_redis().getdel(_state_key(request.args.get("state", "")))
     if raw is None:
         return _page(400, "Connection expired", "This sign-in took too long or was already used. Start again from the connect link.")
     if request.args.get("error"):
         return _page(400, "Salesforce refused the connection", request.args.get("error_description") or request.args["error"])
-    flow = json.loads(raw)
+    flow = json.loads(crypto.decrypt(raw))
     tenant = tenants.get(flow["tenant"])
     if tenant is None:
         return _page(404, "Tenant removed", "This tenant no longer exists.")

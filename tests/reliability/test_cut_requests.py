@@ -96,7 +96,8 @@ def test_a_webhook_cut_at_any_redis_command_is_refused_or_kept_whole(redis_conn,
         first = client.post(url, json=_body(host, k)).status_code
         Cut.budget = None
         again = client.post(url, json=_body(host, k)).status_code if first >= 500 else None
-        outcomes.append({"cut_at": k, "first": first, "redelivery": again, "kept": _kept(redis_conn, host, tenant.id, k)})
+        kept = _kept(redis_conn, host, tenant.id, k)
+        outcomes.append({"cut_at": k, "first": first, "redelivery": again, "kept": kept})
     print(json.dumps({"test": "cut_requests", "host": host, "outcomes": outcomes}))
     assert all(o["first"] in (202, 503) and o["kept"] for o in outcomes), outcomes
     assert outcomes[-1]["first"] == 202  # the budget outlasted the whole request at least once

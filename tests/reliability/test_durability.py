@@ -118,7 +118,8 @@ def _figures(load: Load, outage: Outage, redelivered: set[int], fsync: str) -> d
     down = [a for a in first if a.sent > outage.killed_at and a.answered < outage.restart_at]
     before_kill = [a for a in first if a.answered <= outage.killed_at and a.status == 202]
     started = min(a.sent for a in first)
-    after = [a.answered for tries in load.answers.values() for a in tries if a.sent >= outage.back_at and a.status == 202]
+    after = [a.answered for tries in load.answers.values() for a in tries
+             if a.sent >= outage.back_at and a.status == 202]
     return {"test": "durability", "appendfsync": fsync, "webhooks": N, "acknowledged": len(acked),
             "acknowledged_before_kill": len(before_kill), "lost": len(lost),
             "lost_acknowledged_before_kill": sum(1 for i in lost if load.answers[i][0].status == 202),

@@ -40,6 +40,7 @@ class World:
         from tests.e2e.market_helpers import APP_KEY
 
         self.exits.enter_context(_env(INTERMISSION_BOOND_APP_KEY=APP_KEY))
+        self.exits.enter_context(self._record_jwts())
         clock.pin(T0)
         try:
             self._boond_a()
@@ -54,6 +55,20 @@ class World:
     def __exit__(self, *exc) -> None:
         self.exits.close()
 
+    def _record_jwts(self):
+        """Keep every Boond JWT the connector builds (a spy: the real function still makes them)."""
+        from unittest import mock
+
+        from connectors.boond import auth
+
+        made = auth.encode_jwt
+
+        def spy(claims: dict, key: str) -> str:
+            token = made(claims, key)
+            self.keep(f"boond jwt {len(self.handed_out)}", token)
+            return token
+        return mock.patch.object(auth, "encode_jwt", spy)
+
     def keep(self, name: str, value) -> None:
         """Remember a secret the story handed out (to look for it later)."""
         if isinstance(value, str) and value:
@@ -64,6 +79,9 @@ class World:
         from config.stack import Stack
 
         self.a = self.exits.enter_context(Stack("acme-a"))
+        creds = self.a.control("GET", "/_control/credentials")
+        for name in ("appKey", "appToken", "clientKey", "userToken"):  # clientToken names the customer: not secret
+            self.keep(f"boond sandbox {name}", creds[name])
         self.missions["acme-a"] = [self.a.new_mission(date(2025, 11, 3), END, title=A_TITLE)]
         settle()
         self._answer_survey()
@@ -167,6 +185,8 @@ class World:
         from handlers.hosts.salesforce import tokens_for
 
         found = dict(self.handed_out)
+        for tenant_id, tokens in survey_tokens().items():
+            found.update({f"survey token {tenant_id} {i}": token for i, token in enumerate(tokens)})
         for tenant in (tenants.get(t) for t in tenants.list_ids()):
             found[f"webhook secret {tenant.id}"] = tenant.webhook_secret
             for name, value in _host_secrets(tenant).items():
@@ -181,6 +201,18 @@ class World:
     def keep_in(found: dict, name: str, value) -> None:
         if isinstance(value, str) and value:
             found[name] = value
+
+
+def survey_tokens() -> dict[str, list[str]]:
+    """Every survey link token Redis holds, by tenant."""
+    from config.redis_conn import get_redis
+    from handlers import surveys
+
+    conn, found = get_redis(), {}
+    for key in sorted(conn.scan_iter(match="im:t:*:surveys:*", count=1000)):
+        _, _, tenant, _, mission = key.decode().split(":", 4)
+        found.setdefault(tenant, []).extend(s.token for s in surveys.states(conn, tenant, mission).values())
+    return found
 
 
 def _host_secrets(tenant) -> dict:
