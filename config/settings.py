@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     retry_intervals: str = "5,30,120,600"  # seconds between attempts of a failed job
     http_timeout_seconds: float = 10.0
     http_max_attempts: int = 4
+    in_flight_margin_seconds: float = 2.0  # how long past the HTTP timeout a dead worker's create may still land
     http_backoff_seconds: float = 0.2  # first pause before retrying a 5xx or timeout in place (then doubled, ≤ 5 s)
     max_retry_after_seconds: float = 60.0
     boond_base_url: str = "https://ui.boondmanager.com/api"

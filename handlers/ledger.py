@@ -33,6 +33,7 @@ class LedgerEntry(BaseModel):
     target_type: str
     target_id: str
     title: str = ""  # in memory only (activity log), not stored
+    at: float = 0.0  # when an intent was recorded (stored for intents only)
 
     @classmethod
     def of(cls, action: DesiredAction, status: Status, host_id: str | None = None) -> "LedgerEntry":
@@ -40,14 +41,17 @@ class LedgerEntry(BaseModel):
         return cls(key=action.key, step_id=action.step_id, status=status, host_id=host_id,
                    nominal_due=action.nominal_due, due=action.due, late=action.late,
                    content=action.digest(), target_type=action.target.type, target_id=action.target.id,
-                   title=action.title)
+                   title=action.title, at=time.time())
 
     def pack(self) -> str:
         """`w|host id|nominal|due if different|late|digest|target type|target id|step id if not the key's`."""
         step = "" if self.step_id == self.key.split("#")[0] else self.step_id
         due = "" if self.due == self.nominal_due else self.due.isoformat()
-        return "|".join((_CODES[self.status], self.host_id or "", self.nominal_due.isoformat(), due,
-                         "1" if self.late else "", self.content, self.target_type, self.target_id, step))
+        fields = [_CODES[self.status], self.host_id or "", self.nominal_due.isoformat(), due,
+                  "1" if self.late else "", self.content, self.target_type, self.target_id, step]
+        if self.status == "intent":
+            fields.append(str(int(self.at)))
+        return "|".join(fields)
 
     @classmethod
     def unpack(cls, key: str, raw: bytes) -> "LedgerEntry":
@@ -58,10 +62,10 @@ class LedgerEntry(BaseModel):
             content = data.get("content")
             data["content"] = content if isinstance(content, str) else _digest(content)
             return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
-        code, host_id, nominal, due, late, digest, target_type, target_id, step = text.split("|", 8)
+        code, host_id, nominal, due, late, digest, target_type, target_id, step, *at = text.split("|", 9)
         return cls(key=key, step_id=step or key.split("#")[0], status=_STATUSES[code], host_id=host_id or None,
                    nominal_due=date.fromisoformat(nominal), due=date.fromisoformat(due or nominal), late=late == "1",
-                   content=digest, target_type=target_type, target_id=target_id)
+                   content=digest, target_type=target_type, target_id=target_id, at=float(at[0]) if at else 0.0)
 
 
 _CODES = {"intent": "i", "written": "w", "dismissed": "d"}

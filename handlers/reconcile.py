@@ -5,6 +5,7 @@ import logging
 import os
 import re
 import signal
+import time
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -102,6 +103,7 @@ class Reconciler:
 
     def _recover(self, op: Op) -> None:
         """A create was attempted but not recorded: read back before creating again."""
+        await_in_flight(op.entry)
         found = self._read_back(op.entry).get(op.key, [])
         if not found:
             self._create(op)
@@ -149,6 +151,21 @@ class Reconciler:
         """A host write the host refused (the job retries it)."""
         log.warning("host write %s %s/%s refused: %s", op, self.mission_id, key, error,
                     extra={"op": op, "host": self.host, "mission": self.mission_id, "step": step, "status": "error"})
+
+
+def await_in_flight(entry: LedgerEntry) -> None:
+    """Let a create sent by a worker that died reach the host before reading back (else it would be made twice).
+
+    A single create call lasts at most the HTTP timeout; the host may finish it a little after our client gave
+    up, hence the margin. Only the rare crash-recovery path ever waits here.
+    """
+    from config.settings import get_settings
+
+    settings = get_settings()
+    wait = entry.at + settings.http_timeout_seconds + settings.in_flight_margin_seconds - time.time()
+    if entry.at and wait > 0:
+        log.info("waiting %.1fs for a create in flight to land before reading back", wait)
+        time.sleep(wait)
 
 
 def _maybe_crash() -> None:

@@ -6,7 +6,7 @@ from typing import Iterator, Protocol
 
 from handlers.ledger import LedgerEntry
 from handlers.model import DesiredAction
-from handlers.reconcile import Op, Reconciler, _maybe_crash, diff
+from handlers.reconcile import Op, Reconciler, _maybe_crash, await_in_flight, diff
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,7 @@ class BatchReconciler(Reconciler):
 
     def _adopted(self, op: Op) -> bool:
         """An unrecorded create: adopt what the host holds for this key (False: create it with the others)."""
+        await_in_flight(op.entry)
         found = self._read_back(op.entry).get(op.key, [])
         if not found:
             return False

@@ -93,3 +93,21 @@ def test_an_unrecorded_create_is_adopted_from_the_org_not_made_twice(redis_conn)
     ledger.put(LedgerEntry.of(action("a"), "intent"))  # the worker died after the host wrote it
     counts = _run(redis_conn, org, [action("a")])
     assert counts["recovered"] == 1 and list(org.tasks) == ["00T999"]
+
+
+def test_a_fresh_intent_waits_for_the_dead_workers_create_to_land_before_reading_back(redis_conn, monkeypatch):
+    """The host may still be finishing a create its (now dead) caller sent: reading back too soon would miss it."""
+    import time as clock_module
+
+    from handlers import reconcile
+    from handlers.ledger import LedgerEntry
+
+    waits = []
+    monkeypatch.setattr(reconcile.time, "sleep", lambda s: waits.append(s))
+    org = FakeOrg()
+    ledger = Ledger(redis_conn, "acme", "m1")
+    ledger.put(LedgerEntry.of(action("a"), "intent"))  # just now
+    assert ledger.entries()["a"].at > clock_module.time() - 5  # the intent's time survives storage
+    org.tasks["00T999"] = {"key": "a", "due": action("a").due, "marker": "intermission:m1/a"}  # it landed meanwhile
+    counts = _run(redis_conn, org, [action("a")])
+    assert waits and waits[0] > 1 and counts["recovered"] == 1 and list(org.tasks) == ["00T999"]
