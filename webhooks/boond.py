@@ -66,8 +66,8 @@ def parse_event(body: bytes) -> dict:
         raise BadPayload("body is not UTF-8 text: send the event as UTF-8 JSON") from None
     try:
         doc = json.loads(text)
-    except ValueError:
-        raise BadPayload("body is not valid JSON") from None
+    except (ValueError, RecursionError):  # nested past the parser's depth is as unreadable as bad syntax
+        raise BadPayload("body is not valid JSON (or is nested too deeply)") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
         raise BadPayload("expected a JSON object with a 'data' object")
     data = doc["data"]

@@ -42,7 +42,10 @@ def signed_request() -> str | None:
     """The `signedRequest` form field (Boond's way), or the same member of a JSON body."""
     value = request.form.get("signedRequest")
     if value is None and request.is_json:
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # nested past the parser's depth: no signedRequest to read
+            body = None
         value = body.get("signedRequest") if isinstance(body, dict) else None
     return value
 

@@ -122,8 +122,8 @@ def parse_flow(body: bytes) -> dict:
         raise BadMessage("empty body: expected a JSON Flow callout")
     try:
         doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise BadMessage("body is not valid UTF-8 JSON") from None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadMessage("body is not valid UTF-8 JSON (or is nested too deeply)") from None
     if not isinstance(doc, dict):
         raise BadMessage("expected a JSON object")
     ids = doc.get("recordIds") if doc.get("recordIds") is not None else [doc.get("recordId")]

@@ -90,7 +90,7 @@ def _split(value) -> tuple[str, str]:
 def _json_object(raw: bytes) -> dict:
     try:
         payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise BadSignedRequest("the signedRequest payload is not JSON") from None
     if not isinstance(payload, dict):
         raise BadSignedRequest("the signedRequest payload is not a JSON object")
