@@ -1,0 +1,132 @@
+"""WSGI apps the benchmarks serve with gunicorn: both sandboxes with a bench-only recorder, and a bare 202 endpoint.
+
+The recorder keeps every host API call (method, path with query, headers, body, status, wall-clock arrival and
+answer times) and can snapshot and restore the whole sandbox state, so a benchmark can replay the exact calls the
+pipeline made against the same starting state. It lives here, not in the sandboxes: the product never sees it.
+`gunicorn ... tests.bench.hosts:boond` (one worker process: the sandboxes keep their state in memory).
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import io
+import threading
+import time
+
+from flask import Flask, jsonify, request
+
+API_PREFIXES = ("/api/", "/services/")
+HEADERS_KEPT = ("Content-Type", "Authorization", "X-Jwt-App-Boondmanager", "X-Jwt-Client-Boondmanager", "Accept")
+
+
+class Recorder:
+    """WSGI middleware: log each host API call with its body and times; snapshot/restore the sandbox state."""
+
+    def __init__(self, app: Flask, state_name: str):
+        self.app, self.inner = app, app.wsgi_app
+        self.state = app.extensions[state_name]
+        self.calls: list[dict] = []
+        self.lock = threading.Lock()
+        self.saved: dict[str, dict] = {}
+
+    def __call__(self, environ, start_response):
+        """Record /api and /services calls; pass everything else through."""
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(API_PREFIXES):
+            return self.inner(environ, start_response)
+        arrived = time.time()
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(size) if size else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        call = {"t0": arrived, "method": environ["REQUEST_METHOD"], "path": path,
+                "query": environ.get("QUERY_STRING", ""), "body": base64.b64encode(body).decode(),
+                "headers": {h: environ.get("HTTP_" + h.upper().replace("-", "_")) or environ.get(h.upper().replace("-", "_"))
+                            for h in HEADERS_KEPT}}
+
+        def recording_start(status, headers, exc_info=None):
+            call["status"], call["t1"] = int(status.split()[0]), time.time()
+            return start_response(status, headers, exc_info)
+
+        result = self.inner(environ, recording_start)
+        with self.lock:
+            self.calls.append(call)
+        return result
+
+    def snapshot(self, name: str) -> None:
+        """Keep a deep copy of the sandbox state (everything but its lock) under `name`."""
+        with self.state.lock:
+            self.saved[name] = copy.deepcopy({k: v for k, v in vars(self.state).items() if k != "lock"})
+
+    def restore(self, name: str) -> None:
+        """Put the state saved as `name` back (a deep copy, so it can be restored again)."""
+        with self.state.lock:
+            vars(self.state).update(copy.deepcopy(self.saved[name]))
+
+
+def with_recorder(app: Flask, state_name: str) -> Flask:
+    """Wrap a sandbox app with the recorder and its /_bench routes."""
+    recorder = Recorder(app, state_name)
+    app.wsgi_app = recorder
+
+    @app.get("/_bench/calls")
+    def bench_calls():
+        """Every recorded call since the last reset, in answer order."""
+        since = int(request.args.get("since", 0))
+        with recorder.lock:
+            return jsonify(recorder.calls[since:])
+
+    @app.post("/_bench/calls/reset")
+    def bench_reset():
+        with recorder.lock:
+            recorder.calls.clear()
+        return jsonify(ok=True)
+
+    @app.post("/_bench/snapshot/<name>")
+    def bench_snapshot(name: str):
+        recorder.snapshot(name)
+        return jsonify(ok=True)
+
+    @app.post("/_bench/restore/<name>")
+    def bench_restore(name: str):
+        recorder.restore(name)
+        return jsonify(ok=True)
+
+    return app
+
+
+def _boond() -> Flask:
+    from connectors.boond.sandbox import SandboxConfig, create_app
+
+    return with_recorder(create_app(SandboxConfig(rate_limit_per_10s=0)), "boond_sandbox")
+
+
+def _salesforce() -> Flask:
+    from connectors.salesforce.sandbox import SandboxConfig, create_app
+
+    config = SandboxConfig(daily_api_limit=10**9, outbound_retry_delays=[0.0, 0.0, 0.0, 0.0])
+    return with_recorder(create_app(config), "salesforce_sandbox")
+
+
+def _bare() -> Flask:
+    """The floor of the receive path: a Flask endpoint on the same route that answers 202 and does nothing."""
+    app = Flask("bare")
+
+    @app.post("/webhooks/boond/<tenant_id>/<secret>")
+    def receive(tenant_id: str, secret: str):
+        return jsonify(status="queued"), 202
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    return app
+
+
+def __getattr__(name: str):
+    """gunicorn loads `tests.bench.hosts:boond|salesforce|bare`; each app is built on first access."""
+    makers = {"boond": _boond, "salesforce": _salesforce, "bare": _bare}
+    if name not in makers:
+        raise AttributeError(name)
+    app = makers[name]()
+    globals()[name] = app
+    return app

@@ -1,0 +1,86 @@
+"""`ingest`: the webhook receive path under wrk, against a bare Flask 202 endpoint on the same gunicorn config."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+
+from tests.bench.procs import ROOT, Processes, redis_for_bench
+from tests.bench.report import note
+
+ROUNDS, SECONDS, WARMUP_SECONDS = 3, 10, 2
+THREADS, CONNECTIONS = 2, 16
+SCRIPT = ROOT / "tests" / "bench" / "webhook.lua"
+
+
+def ensure_wrk() -> str:
+    """The wrk binary; installed from Debian's package when missing and running as root."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        raise RuntimeError("wrk is missing: run `sudo apt-get install -y wrk` (Debian package)")
+    note("installing wrk (apt-get install -y wrk)")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+    return shutil.which("wrk") or "wrk"
+
+
+def wrk(binary: str, url: str, seconds: int, prefix: str) -> dict:
+    """One wrk run; its JSON summary (requests, duration, errors, p50/p99 in µs)."""
+    argv = [binary, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s", "-s", str(SCRIPT),
+            url, "--", prefix]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True, timeout=seconds + 30).stdout
+    summary = json.loads(next(line for line in reversed(out.splitlines()) if line.startswith("{")))
+    summary["rps"] = summary["requests"] / (summary["duration_us"] / 1e6)
+    return summary
+
+
+def fresh_tenant(conn):
+    """Empty Redis (queue, dedupe keys) and store the tenant again, so every round starts alike."""
+    from config import tenants
+
+    conn.flushdb()
+    tenant = tenants.Tenant(id="bench-ingest", host="boond", webhook_secret="s" * 43,
+                            boond=tenants.BoondConfig(base_url="http://127.0.0.1:9/api", app_token="t", app_key="k",
+                                                      client_token="c", user_token="u"))
+    tenants.save(tenant)
+    return tenant
+
+
+def measure(binary: str, url: str, prefix: str) -> dict:
+    """Warm up, then one measured run."""
+    wrk(binary, url, WARMUP_SECONDS, prefix + "w")
+    return wrk(binary, url, SECONDS, prefix)
+
+
+def run(work) -> dict:
+    """Alternate bare and product rounds; medians of each."""
+    from handlers.queues import get_queue
+
+    binary = ensure_wrk()
+    conn, redis_url = redis_for_bench()
+    with Processes(work, redis_url) as procs:
+        web, bare = procs.web(), procs.gunicorn("bare", "tests.bench.hosts:bare")
+        app_runs, bare_runs = [], []
+        for i in range(ROUNDS):
+            tenant = fresh_tenant(conn)
+            path = f"/webhooks/boond/{tenant.id}/{tenant.webhook_secret}"
+            bare_runs.append(measure(binary, bare + path, f"b{i}"))
+            app_runs.append(measure(binary, web + path, f"a{i}"))
+            queued = get_queue(conn).count
+            note(f"round {i}: bare {bare_runs[-1]['rps']:.0f}/s, app {app_runs[-1]['rps']:.0f}/s "
+                 f"(p50 {app_runs[-1]['p50_us'] / 1000:.1f} ms), jobs queued {queued}, "
+                 f"non-2xx {app_runs[-1]['status_errors']}")
+    return summarize(app_runs, bare_runs)
+
+
+def summarize(app_runs: list[dict], bare_runs: list[dict]) -> dict:
+    """The issue's keys from the medians of the rounds."""
+    rps = statistics.median(r["rps"] for r in app_runs)
+    bare_rps = statistics.median(r["rps"] for r in bare_runs)
+    return {"rps": round(rps, 1), "bare_rps": round(bare_rps, 1), "ratio_to_bare": round(rps / bare_rps, 3),
+            "p50_ms": round(statistics.median(r["p50_us"] for r in app_runs) / 1000, 2),
+            "p99_ms": round(statistics.median(r["p99_us"] for r in app_runs) / 1000, 2)}

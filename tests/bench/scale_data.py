@@ -1,0 +1,204 @@
+"""Many missions in Redis, fast: a few templates reconciled for real, then copied with each mission's own ids.
+
+A template is one mission of a given shape (natural end ahead, early end by the client or the consultant, on the
+bench, restaffed) on one host, reconciled by the real `handlers.jobs.reconcile_mission` against a fake host. Its
+snapshot, packed ledger entries (`LedgerEntry.pack()`), surveys and wake-up day are then written for each mission
+with pipelined commands, the mission, consultant and host ids changed.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from handlers.model import MissionSnapshot, Person
+from handlers.reconcile_batch import WriteResult
+
+SHAPES = [("natural", 50), ("client", 15), ("consultant", 10), ("bench", 15), ("restaffed", 10)]  # % of missions
+_ids = itertools.count(10_000_000)
+
+
+class FakeBoond:
+    """A host that accepts every write (template building) — one call per action, like Boond."""
+
+    def create(self, mission_id, action) -> str:
+        return str(next(_ids))
+
+    def update(self, host_id, mission_id, action) -> None:
+        return None
+
+    def delete(self, host_id) -> None:
+        return None
+
+    def find_marked(self, mission_id, target_type, target_id) -> dict:
+        return {}
+
+
+class FakeSalesforce(FakeBoond):
+    """A batching host that accepts every write (template building), like Salesforce collections."""
+
+    def create_many(self, mission_id, actions):
+        return [(a, WriteResult(host_id=f"00T{next(_ids):012d}AAA")) for a in actions]
+
+    def update_many(self, mission_id, pairs):
+        return [(h, WriteResult(host_id=h)) for h, _ in pairs]
+
+    def delete_many(self, host_ids):
+        return [(h, WriteResult(host_id=h)) for h in host_ids]
+
+
+class NoHost:
+    """A host no call may reach: reconciling an unchanged mission must not need one."""
+
+    def __init__(self, batching: bool):
+        if batching:
+            self.create_many = self.update_many = self.delete_many = self._refuse
+
+    def _refuse(self, *args):
+        raise AssertionError("an unchanged mission called its host")
+
+    create = update = delete = find_marked = _refuse
+
+
+def make_tenant(tenant_id: str, host: str):
+    """An in-memory tenant of that host (never stored: only its id, language and country matter here)."""
+    from config import tenants
+
+    if host == "boond":
+        return tenants.Tenant(id=tenant_id, host="boond", boond=tenants.BoondConfig(user_token="u"))
+    return tenants.Tenant(id=tenant_id, host="salesforce",
+                          salesforce=tenants.SalesforceConfig(client_id="c", client_secret="s"))
+
+
+def tenant_ids(count: int) -> list[tuple[str, str]]:
+    """(tenant id, host): half Boond marketplace installs (`boond-<16 hex>`), half Salesforce orgs."""
+    from config.tenants import boond_tenant_id
+
+    return [(boond_tenant_id(f"client-{i}"), "boond") if i % 2 == 0 else (f"sf-esn-{i:05d}", "salesforce")
+            for i in range(count)]
+
+
+def mission_id(host: str, n: int) -> str:
+    return str(100 + n) if host == "boond" else f"a0X{n:012d}AAA"
+
+
+def person_id(host: str, n: int) -> str:
+    return str(10_000 + n) if host == "boond" else f"003{n:012d}AAA"
+
+
+def _people(host: str, n: int) -> dict[str, Person]:
+    """The consultant (its own id) and the seeded manager, business engineer, HR and client contact."""
+    if host == "boond":
+        user = lambda rid, name: Person(id=rid, type="resource", name=name)  # noqa: E731
+        return {"consultant": user(person_id(host, n), "Jean Dupont"), "manager": user("2", "Claire Martin"),
+                "business_engineer": user("3", "Hugo Bernard"), "hr": user("4", "Inès Moreau"),
+                "client_contact": Person(id="11", type="contact", name="Sophie Leroy")}
+    user = lambda rid, name: Person(id=f"005{rid:012d}AAA", type="User", name=name)  # noqa: E731
+    return {"consultant": Person(id=person_id(host, n), type="Contact", name="Jean Dupont"),
+            "manager": user(2, "Claire Martin"), "business_engineer": user(3, "Hugo Bernard"),
+            "hr": user(4, "Inès Moreau"), "client_contact": Person(id="003000000000011AAA", type="Contact",
+                                                                    name="Sophie Leroy")}
+
+
+def shape_snapshot(tenant: str, host: str, shape: str, n: int, today: date) -> MissionSnapshot:
+    """A mission of one shape with its people, as the host adapters build them."""
+    end = {"natural": 45, "client": 12, "consultant": 20, "bench": -20, "restaffed": -3}[shape]
+    return MissionSnapshot(
+        tenant=tenant, host=host, mission_id=mission_id(host, n), title="Refonte du SI logistique",
+        start_date=today - timedelta(days=200), end_date=today + timedelta(days=end),
+        status=shape if shape in ("client", "consultant") else "active",
+        raw_state={"client": "2", "consultant": "3"}.get(shape, "0"), client_name="Acme Industrie",
+        next_start=today + timedelta(days=1) if shape == "restaffed" else None, **_people(host, n))
+
+
+@dataclass
+class Template:
+    """One reconciled mission's Redis values, to be copied with other ids."""
+
+    host: str
+    shape: str
+    snapshot: MissionSnapshot
+    ledger: dict[bytes, bytes]
+    surveys: dict[bytes, bytes]
+    due: float | None
+    steps: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.steps = len(self.ledger)
+
+
+def build_templates(conn, today: date) -> list[Template]:
+    """Reconcile one mission per (host, shape) for real in `conn` (a scratch database), keep what it wrote."""
+    from handlers.jobs import reconcile_mission
+    from handlers.store import DUE_KEY, SnapshotStore
+
+    found = []
+    for host, (shape, _) in itertools.product(("boond", "salesforce"), SHAPES):
+        tenant = make_tenant("template-" + host, host)
+        snap = shape_snapshot(tenant.id, host, shape, 1, today)
+        store = SnapshotStore(conn, tenant.id)
+        adapter = FakeSalesforce() if host == "salesforce" else FakeBoond()
+        conn.delete(f"im:t:{tenant.id}:ledger:{snap.mission_id}", f"im:t:{tenant.id}:surveys:{snap.mission_id}")
+        reconcile_mission(tenant, adapter, store, None, snap, {"kind": "bench"})
+        saved = store.get(snap.mission_id)
+        ledger = conn.hgetall(f"im:t:{tenant.id}:ledger:{snap.mission_id}")
+        surveys = conn.hgetall(f"im:t:{tenant.id}:surveys:{snap.mission_id}")
+        found.append(Template(host, shape, saved, ledger, surveys, conn.zscore(DUE_KEY, f"{tenant.id}|{snap.mission_id}")))
+    conn.flushdb()
+    return found
+
+
+def pick(templates: list[Template], host: str, n: int) -> Template:
+    """The template of mission `n` on `host`, following the shares of SHAPES."""
+    slot, mine = n % 100, [t for t in templates if t.host == host]
+    for template, (_, share) in zip(mine, SHAPES):
+        if slot < share:
+            return template
+        slot -= share
+    return mine[0]
+
+
+def copy_snapshot(template: Template, tenant: str, n: int) -> tuple[str, bytes]:
+    """(key, value) of mission n's snapshot.
+
+    The consultant keeps the template's id (of the same length as any other): the ledger's content digests cover
+    the actions' target and assignee ids, so the copied ledger stays exactly what a reconciliation would write.
+    """
+    snap = template.snapshot.model_copy(update={"tenant": tenant, "mission_id": mission_id(template.host, n)})
+    return f"im:t:{tenant}:mission:{snap.mission_id}", snap.model_dump_json(exclude_defaults=True).encode()
+
+
+def copy_ledger(template: Template) -> dict[bytes, bytes]:
+    """A mission's packed ledger: the template's entries with host ids of their own."""
+    entries = {}
+    for key, raw in template.ledger.items():
+        parts = raw.decode().split("|")
+        parts[1] = str(next(_ids)) if template.host == "boond" else f"00T{next(_ids):012d}AAA"
+        entries[key] = "|".join(parts).encode()
+    return entries
+
+
+def write_missions(conn, templates: list[Template], tenants: list[tuple[str, str]], per_tenant: int, *,
+                   parts: set[str]) -> int:
+    """Write `per_tenant` missions for each tenant: the given parts (snapshot, ledger, index, due, surveys)."""
+    from handlers.store import DUE_KEY
+
+    count, pipe = 0, conn.pipeline(transaction=False)
+    for tenant, host in tenants:
+        for n in range(per_tenant):
+            template, mid = pick(templates, host, n), mission_id(host, n)
+            if "snapshot" in parts:
+                pipe.set(*copy_snapshot(template, tenant, n))
+            if "ledger" in parts and template.ledger:
+                pipe.hset(f"im:t:{tenant}:ledger:{mid}", mapping=copy_ledger(template))
+            if "index" in parts:
+                pipe.sadd(f"im:t:{tenant}:consultant:{person_id(host, n)}", mid)
+            if "due" in parts and template.due is not None:
+                pipe.zadd(DUE_KEY, {f"{tenant}|{mid}": template.due})
+            if "surveys" in parts and template.surveys:
+                pipe.hset(f"im:t:{tenant}:surveys:{mid}", mapping=template.surveys)
+            count += 1
+            if count % 2000 == 0:
+                pipe.execute()
+    pipe.execute()
+    return count
