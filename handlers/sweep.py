@@ -10,7 +10,8 @@ import redis
 from config import tenants
 from config.redis_conn import get_redis
 from config.settings import get_settings
-from handlers.ingest import enqueue_sync
+from handlers.batch import is_batched
+from handlers.ingest import enqueue_batch, enqueue_sync
 from handlers.queues import get_queue, retry_policy
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,11 @@ def sweep(tenant: tenants.Tenant, since: datetime, *, conn: redis.Redis | None =
 
     conn = conn or get_redis()
     changed = ADAPTERS[tenant.host](tenant, conn).changed_since(since)
-    outcomes = [enqueue_sync(conn, tenant.id, mission, {"kind": "sweep"}) for mission in changed]
+    if is_batched(tenant) and changed:  # one dirty mark for all: the tenant's next batch re-reads them together
+        enqueue_batch(conn, tenant.id, {mission: {"kind": "sweep"} for mission in changed}, {})
+        outcomes = ["queued"] * len(changed)
+    else:
+        outcomes = [enqueue_sync(conn, tenant.id, mission, {"kind": "sweep"}) for mission in changed]
     result = {"tenant": tenant.id, "since": since.astimezone(timezone.utc).isoformat(), "changed": len(changed),
               "queued": outcomes.count("queued"), "coalesced": outcomes.count("coalesced")}
     log.info("sweep %s", result)
