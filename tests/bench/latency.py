@@ -14,13 +14,16 @@ from tests.bench.procs import Processes, redis_for_bench
 from tests.bench.report import note
 from tests.bench.stack import UNTHROTTLED, Hosts, many
 
-RATE, SECONDS = 50, 20  # changes per second (half Boond, half Salesforce), for SECONDS
-FLOOR_SAMPLE = 15  # changes per host delivered alone, their calls replayed alone
+RATE, SECONDS = 50, 10  # changes per second (half Boond, half Salesforce), for SECONDS
+DRAIN_SECONDS = 60  # a run the workers cannot keep up with reports its backlog as latency, bounded here
+FLOOR_SAMPLE = 10  # changes per host delivered alone, their calls replayed alone
 WORKERS = 2
 
 
 def run(work) -> dict:
     """Both worker classes, one after the other on the same hosts; the keys are the forking worker's."""
+    from handlers.queues import get_queue
+
     conn, redis_url = redis_for_bench()
     with Processes(work, redis_url, **UNTHROTTLED) as procs:
         hosts = Hosts(procs)
@@ -30,6 +33,7 @@ def run(work) -> dict:
             floor = floor_ms(hosts, conn)
             latencies = under_load(hosts, conn)
             procs.stop_some(workers)
+            get_queue(conn).empty()  # a saturated run leaves a backlog: the next class starts from none
             figures[simple] = {"p50_ms": _pct(latencies, 50), "p99_ms": _pct(latencies, 99),
                                "floor_p50_ms": round(statistics.median(floor), 1)}
             note(f"{'simple' if simple else 'forking'} workers ×{WORKERS}: {figures[simple]}")
@@ -105,12 +109,14 @@ def under_load(hosts: Hosts, conn) -> list[float]:
         for i in range(2 * count):
             time.sleep(max(0.0, started + i / RATE - time.time()))
             pool.submit(send, i)
-    wait_drained(conn, timeout=170)
+    drained = wait_drained(conn, timeout=DRAIN_SECONDS, must=False)
+    gave_up = time.time()
     last = last_write_by_mission(hosts.recorded(), accepted)
-    lost = [m for m in accepted if m not in last]
-    note(f"load: {len(accepted)} changes in {time.time() - started:.1f}s, {len(lost)} without a host write"
+    missing = [m for m in accepted if m not in last]
+    note(f"load: {len(accepted)} changes sent in {SECONDS}s; {len(missing)} without a host write"
+         + ("" if drained else f" when the bench stopped waiting ({DRAIN_SECONDS}s): counted as that long")
          + (f", FAILED JOBS {len(failed_jobs(conn))}" if failed_jobs(conn) else ""))
-    return [(last[m] - accepted[m]) * 1000 for m in accepted if m in last]
+    return [((last.get(m) or gave_up) - accepted[m]) * 1000 for m in accepted]
 
 
 def last_write_by_mission(calls: list[dict], missions) -> dict[str, float]:
