@@ -15,7 +15,7 @@ from tests.e2e.scale_story import T0, Driver, Timer, duplicates, quiet_servers, 
 from tests.e2e.scale_story import wrong_missions
 from tests.e2e.workers import Pool, started_by, wait_drained, wait_recovered
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures(quiet_servers.__name__)]
+pytestmark = pytest.mark.usefixtures(quiet_servers.__name__)
 WORKERS, MIN_KILLS, CHECK_SECONDS = 2, 12, 1
 
 
@@ -73,9 +73,45 @@ def _check_kills(stack, redis_conn, child_env, tmp_path, host: str) -> None:
     assert driver.state() == expected
 
 
+def test_a_running_worker_requeues_a_killed_workers_job_within_seconds(redis_conn, child_env, tmp_path):
+    pool = Pool({**child_env, "INTERMISSION_ORPHAN_CHECK_SECONDS": str(CHECK_SECONDS)}, 2, tmp_path)
+    pool.start_all()
+    try:
+        job = get_queue().enqueue("time.sleep", 30)
+        deadline = time.monotonic() + 60
+        while job.get_status(refresh=True) != "started" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        job.refresh()
+        owner = next(slot for slot, proc in enumerate(pool.procs) if proc.pid in _pids(job.worker_name))
+        names = pool.kill(owner)
+        took = wait_recovered([job.id], names, deadline=time.monotonic() + 10)
+        print(json.dumps({"test": "orphan_pickup", "orphan_check_seconds": CHECK_SECONDS, "recovered_in": took}))
+        assert took is not None and took < CHECK_SECONDS + 3  # not rq's cleanup, minutes later
+        assert _started_by_another(job, names, deadline=time.monotonic() + 10)  # and the survivor runs it
+    finally:
+        pool.stop(now=True)  # the survivor is 30 s into nothing
+
+
+def _started_by_another(job, names: set[str], deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        job.refresh()
+        if job.get_status() == "started" and job.worker_name not in names:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _pids(worker_name: str) -> set[int]:
+    from rq import Worker
+
+    return {w.pid for w in Worker.all(connection=get_queue().connection) if w.name == worker_name}
+
+
+@pytest.mark.slow
 def test_boond_story_survives_workers_killed_at_random(stack, redis_conn, child_env, tmp_path):
     _check_kills(stack, redis_conn, child_env, tmp_path, "boond")
 
 
+@pytest.mark.slow
 def test_salesforce_story_survives_workers_killed_at_random(sf_stack, redis_conn, child_env, tmp_path):
     _check_kills(sf_stack, redis_conn, child_env, tmp_path, "salesforce")

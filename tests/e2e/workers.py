@@ -40,11 +40,11 @@ class Pool:
         proc.wait(timeout=30)  # reaped: a zombie would still answer kill(pid, 0)
         return names
 
-    def stop(self) -> None:
-        """Ask every worker to finish (SIGTERM), then make sure they are gone."""
+    def stop(self, *, now: bool = False) -> None:
+        """Ask every worker to finish (SIGTERM; SIGKILL when `now`), then make sure they are gone."""
         for proc in self.procs:
             if proc and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
+                os.killpg(proc.pid, signal.SIGKILL if now else signal.SIGTERM)
         for proc in self.procs:
             if proc:
                 try:
