@@ -179,14 +179,3 @@ class Timer:
     def __call__(self) -> float:
         return round(time.monotonic() - self.start, 2)
 
-
-def drain_with_workers(env: dict, count: int = 2) -> None:
-    """Drain the queue with `count` burst worker processes side by side (the test process serves the hosts)."""
-    import subprocess
-    import sys
-
-    procs = [subprocess.Popen([sys.executable, "-m", "config.cli", "worker", "--burst", "--simple"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(count)]
-    for proc in procs:
-        _, err = proc.communicate(timeout=600)
-        assert proc.returncode == 0, err.decode()[-2000:]
