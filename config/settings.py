@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     redis_sentinel_master: str = "mymaster"
     redis_password: str | None = None  # the master's password when found through Sentinel (REDIS_URL carries its own)
     redis_retry_seconds: float = 15.0  # a failed Redis call is retried this long: rides out a failover or a restart
+    redis_wait_replicas: int = 0  # >0: a webhook is acknowledged only once this many replicas hold it (WAIT)
+    redis_wait_timeout_ms: int = 1000  # how long to wait for them; past it the webhook answers 503 (the host resends)
     log_format: Literal["json", "text"] = "json"  # one JSON object per line, or plain lines for a terminal
     ready_max_queue_age_seconds: float = 300.0  # /readyz answers 503 when the oldest queued job waited longer
     data_dir: Path = Path(".intermission")

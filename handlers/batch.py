@@ -16,7 +16,7 @@ import uuid
 import redis
 
 from config import tenants
-from config.redis_conn import get_redis
+from config.redis_conn import ensure_replicated, get_redis
 from config.settings import get_settings
 from connectors.salesforce.client import ApiLimitExceeded
 from connectors.salesforce.oauth import ConsentRequired
@@ -74,7 +74,9 @@ def mark_dirty(conn: redis.Redis, tenant: str, missions: dict[str, dict], *,
                            description=f"batch {tenant}", pipeline=pipe)
         return "queued"
 
-    return conn.transaction(attempt, pending, *seen.values(), value_from_callable=True)
+    outcome = conn.transaction(attempt, pending, *seen.values(), value_from_callable=True)
+    ensure_replicated(conn)  # with INTERMISSION_REDIS_WAIT_REPLICAS, a 2xx means the replicas have it too
+    return outcome
 
 
 def sync_tenant(tenant_id: str) -> dict:

@@ -6,6 +6,7 @@ from typing import Literal
 
 import redis
 
+from config.redis_conn import ensure_replicated
 from config.settings import get_settings
 from handlers.queues import get_queue, retry_policy
 from handlers.telemetry import request_id_for
@@ -90,4 +91,6 @@ def _admit(conn: redis.Redis, seen: str | None, pending: str | None, job: dict) 
                            meta={"request_id": job["args"][2]["request_id"]}, pipeline=pipe)
         return "queued"
 
-    return conn.transaction(attempt, *watched, value_from_callable=True)
+    outcome = conn.transaction(attempt, *watched, value_from_callable=True)
+    ensure_replicated(conn)  # with INTERMISSION_REDIS_WAIT_REPLICAS, a 2xx means the replicas have it too
+    return outcome
