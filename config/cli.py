@@ -85,10 +85,12 @@ def _serve(args) -> int:
 
 def _worker(args) -> int:
     from config.playbook import default_playbook
+    from handlers.calendar import warm as warm_calendar
     from handlers.jobs import schedule_next_tick
     from handlers.queues import make_worker, recover_orphans, watch_orphans
 
     default_playbook()  # fail at start-up, naming file, step and field, rather than in every job
+    warm_calendar()  # importing the holiday tables takes ~0.4 s: once here, not in every forked work horse
     recover_orphans()
     watch_orphans()  # and every few seconds: another worker's orphans do not wait for rq's cleanup
     if not args.burst:

@@ -12,6 +12,13 @@ def _holidays(country: str, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays(country, years=year).keys())
 
 
+def warm(country: str = "FR", today: date | None = None) -> None:
+    """Load the holiday calendars around this year (a forking worker does it once, before its work horses)."""
+    year = (today or date.today()).year
+    for around in (year - 1, year, year + 1):
+        _holidays(country, around)
+
+
 def is_business_day(day: date, country: str = "FR") -> bool:
     """True for Monday–Friday that is not a public holiday."""
     return day.weekday() < 5 and day not in _holidays(country, day.year)

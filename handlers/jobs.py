@@ -10,7 +10,7 @@ from functools import lru_cache
 from rq.exceptions import DuplicateJobError
 
 from config import tenants
-from config.playbook import Playbook, load_playbook
+from config.playbook import Playbook, default_playbook, load_playbook
 from config.redis_conn import get_redis
 from config.settings import get_settings
 from handlers import clock, locks, surveys
@@ -39,7 +39,8 @@ ADAPTERS = {"boond": BoondAdapter, "salesforce": SalesforceAdapter}
 
 @lru_cache(maxsize=256)
 def _playbook(overrides_json: str) -> Playbook:
-    return load_playbook(overrides=json.loads(overrides_json) or None)
+    overrides = json.loads(overrides_json) or None
+    return load_playbook(overrides=overrides) if overrides else default_playbook()  # parsed before any fork
 
 
 def playbook_for(tenant: tenants.Tenant) -> Playbook:
