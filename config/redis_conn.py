@@ -67,11 +67,9 @@ def embedded_socket() -> str | None:
 
 
 def connection_retry(budget: float | None = None) -> Retry:
-    """Retry a call that lost its connection, with backoff (50 ms doubling to 1 s), for about `budget` seconds.
-
-    Long enough to ride out a Sentinel failover (down-after + election) or a Redis restart, so a worker keeps its
-    job instead of dying and a webhook is answered once the new master is there; a longer outage still fails.
-    """
+    """Retry a call that lost its connection, with backoff (50 ms doubling to 1 s), for about `budget` seconds."""
+    # long enough to ride out a Sentinel failover (down-after + election) or a Redis restart: a worker keeps its
+    # job instead of quitting, a webhook is answered once the new master is there; a longer outage still fails
     budget = get_settings().redis_retry_seconds if budget is None else budget
     waits, attempts = 0.0, 0
     while waits < budget:
@@ -92,11 +90,10 @@ def parse_sentinels(spec: str) -> list[tuple[str, int]]:
 
 
 class FailoverConnection(SentinelManagedConnection):
-    """A Sentinel-managed connection that asks the Sentinels again when a dropped connection reconnects.
+    """A Sentinel-managed connection that asks the Sentinels again when a dropped connection reconnects."""
 
-    redis-py reconnects a connection that failed mid-command to the address it had (the dead master) until its
-    retries run out; only brand-new connections ask the Sentinels (tests/reliability/test_sentinel_failover.py).
-    """
+    # redis-py reconnects a connection that failed mid-command to the address it had (the dead master) until its
+    # retries run out; only brand-new connections ask the Sentinels (tests/reliability/test_sentinel_failover.py)
 
     _resolving = False
 
@@ -125,11 +122,9 @@ class NotReplicated(redis.RedisError):
 
 
 def ensure_replicated(conn: redis.Redis) -> None:
-    """With INTERMISSION_REDIS_WAIT_REPLICAS, return only once that many replicas hold every write made so far.
-
-    WAIT covers the writes of its own connection; a probe write on the connection WAIT runs on comes after ours in
-    the replication stream, so replicas that have it have ours (a failover then cannot lose an acknowledged change).
-    """
+    """With INTERMISSION_REDIS_WAIT_REPLICAS, return only once that many replicas hold every write made so far."""
+    # WAIT covers the writes of its own connection; a probe written on the connection WAIT runs on comes after ours
+    # in the replication stream, so replicas that have it have ours (a failover cannot lose an acknowledged change)
     settings = get_settings()
     if settings.redis_wait_replicas <= 0:
         return

@@ -48,12 +48,10 @@ def batch_pending_key(tenant: str) -> str:
 
 def mark_dirty(conn: redis.Redis, tenant: str, missions: dict[str, dict], *,
                seen: dict[str, str] | None = None) -> str:
-    """Record changed missions (mission → trigger) and queue the tenant's batch unless one is waiting.
-
-    `seen` maps a mission to its event's dedupe key: a mission whose key exists is dropped ("duplicate" when all
-    are). Dedupe keys, dirty entries, the pending flag and the job go in one MULTI/EXEC, like `ingest._admit`:
-    a Redis dying mid-request keeps all of them or none, so the host's redelivery is never taken for a duplicate.
-    """
+    """Record changed missions (mission → trigger) and queue the tenant's batch unless one is waiting."""
+    # `seen` maps a mission to its event's dedupe key: a mission whose key exists is dropped ("duplicate" when all
+    # are). Dedupe keys, dirty entries, the pending flag and the job go in one MULTI/EXEC, like `ingest._admit`:
+    # a Redis dying mid-request keeps all of them or none, so the host's redelivery is never taken for a duplicate.
     seen, settings, queue = seen or {}, get_settings(), get_queue(conn)
     pending = batch_pending_key(tenant)
 

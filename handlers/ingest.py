@@ -67,11 +67,9 @@ def _seen_key(tenant: str, event_id: str | None) -> str | None:
 
 
 def _admit(conn: redis.Redis, seen: str | None, pending: str | None, job: dict) -> Outcome:
-    """Dedupe key, pending flag and job in one MULTI/EXEC: a Redis dying mid-request keeps all of them or none.
-
-    Were the dedupe key kept without the job, the host's redelivery of the refused event would be answered
-    "duplicate" and the change lost (tests/reliability/test_durability.py).
-    """
+    """Dedupe key, pending flag and job in one MULTI/EXEC: a Redis dying mid-request keeps all of them or none."""
+    # were the dedupe key kept without the job, the host's redelivery of the refused event would be answered
+    # "duplicate" and the change lost (tests/reliability/test_cut_requests.py)
     settings, queue = get_settings(), get_queue(conn)
     watched = [key for key in (seen, pending) if key]
 

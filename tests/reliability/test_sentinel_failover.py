@@ -119,8 +119,7 @@ def _complete(stack, missions: set[str]) -> bool:
 
 
 def _during(host: Host, master: RedisServer, sentinel: RedisServer, replica_port: int) -> tuple[float, dict]:
-    """SENDERS threads create missions; the master is killed once some are acknowledged; each thread stops once
-    one of its missions is acknowledged after the promotion. Returns the kill time and the promotion delay."""
+    """Senders create missions, the master dies under them; each stops once acknowledged after the promotion."""
     promoted = {}
 
     def sender() -> None:

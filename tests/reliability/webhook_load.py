@@ -36,10 +36,9 @@ class Answer:
 
 @dataclass
 class Load:
-    """Webhooks for distinct missions, sent concurrently; `on_answer` sees each answer as it arrives.
+    """Webhooks for distinct missions, sent concurrently; `on_answer` sees each answer as it arrives."""
 
-    `target(i)` gives event i's (URL, JSON body); a redelivery sends the same body again, as hosts do.
-    """
+    # `target(i)` gives event i's (URL, JSON body); a redelivery sends the same body again, as hosts do
 
     target: object
     count: int
