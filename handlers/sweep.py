@@ -10,7 +10,10 @@ import redis
 from config import tenants
 from config.redis_conn import get_redis
 from config.settings import get_settings
+from connectors.errors import HostAuthError
+from connectors.salesforce.client import ApiLimitExceeded
 from handlers.batch import is_batched
+from handlers.hosts.salesforce import budget_left
 from handlers.ingest import enqueue_batch, enqueue_sync
 from handlers.queues import get_queue, retry_policy
 
@@ -48,11 +51,17 @@ def sweep(tenant: tenants.Tenant, since: datetime, *, conn: redis.Redis | None =
 
 
 def sweep_job(tenant_id: str, since_iso: str) -> dict:
-    """rq job: sweep one tenant (skipped when it is gone or disabled)."""
+    """rq job: sweep one tenant; skipped (not failed) when it is gone, disabled, unreachable or out of budget."""
     tenant = tenants.get(tenant_id)
     if tenant is None or not tenant.enabled:
         return {"skipped": "tenant unknown or disabled"}
-    return sweep(tenant, datetime.fromisoformat(since_iso))
+    if tenant.host == "salesforce" and not budget_left(tenant, get_redis()):
+        return {"skipped": "API budget spent"}
+    try:
+        return sweep(tenant, datetime.fromisoformat(since_iso))
+    except (HostAuthError, ApiLimitExceeded) as exc:  # re-consent or set-up pending: the next sweep tries again
+        log.warning("sweep of %s skipped: %s", tenant_id, exc)
+        return {"skipped": str(exc)}
 
 
 def schedule_due_sweeps(conn: redis.Redis | None = None, *, now: float | None = None) -> list[str]:

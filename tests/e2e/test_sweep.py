@@ -87,3 +87,12 @@ def test_tick_sweeps_each_tenant_once_per_interval_over_twice_the_interval(sf_st
     assert len([t for t in sf_stack.tasks() if mission in t["Description"]]) == 8
     redis_conn.set(last_sweep_key("acme-sf"), 0)  # an interval later
     assert "acme-sf/sweep" in tick()
+
+
+def test_a_sweep_of_a_tenant_that_cannot_be_reached_is_skipped_not_dead_lettered(sf_stack, redis_conn):
+    from handlers.queues import dead_letters
+
+    sf_stack.control("POST", "/_control/oauth/revoke-all")
+    assert "acme-sf/sweep" in tick()
+    settle()
+    assert dead_letters() == []
