@@ -41,11 +41,13 @@ def sf_writes(hosts: Hosts) -> int:
 
 
 def reset_counts(hosts: Hosts) -> None:
+    """Zero both sandboxes' call counters."""
     for sandbox in hosts.sandboxes:
         sandbox.control("POST", "/calls/reset")
 
 
 def story_ends(count: int) -> list[date]:
+    """End dates 40 days ahead and later, 3 days apart."""
     return [date.today() + timedelta(days=40 + 3 * i) for i in range(count)]
 
 
@@ -69,11 +71,13 @@ def boond_story(hosts: Hosts, conn) -> tuple[list[dict], float]:
 
 
 def _created(answer: tuple[str, list[dict]], ids: list[str]) -> list[dict]:
+    """Keep a new delivery's id; its events."""
     ids.append(answer[0])
     return answer[1]
 
 
 def end_early(hosts: Hosts, delivery: str, end: date) -> list[dict]:
+    """End a delivery early on the client's side (event held): its events."""
     body = {"endDate": end.isoformat(), "by": "client", "deliver": False}
     return hosts.boond.control("POST", f"/deliveries/{delivery}/end", json=body).get("events") or []
 

@@ -40,8 +40,7 @@ class Recorder:
         environ["wsgi.input"] = io.BytesIO(body)
         call = {"t0": arrived, "method": environ["REQUEST_METHOD"], "path": path,
                 "query": environ.get("QUERY_STRING", ""), "body": base64.b64encode(body).decode(),
-                "headers": {h: environ.get("HTTP_" + h.upper().replace("-", "_")) or environ.get(h.upper().replace("-", "_"))
-                            for h in HEADERS_KEPT}}
+                "headers": {h: _header(environ, h) for h in HEADERS_KEPT}}
 
         def recording_start(status, headers, exc_info=None):
             call["status"], call["t1"] = int(status.split()[0]), time.time()
@@ -63,6 +62,12 @@ class Recorder:
             vars(self.state).update(copy.deepcopy(self.saved[name]))
 
 
+def _header(environ: dict, name: str) -> str | None:
+    """A request header from the WSGI environ (Content-Type has no HTTP_ prefix there)."""
+    key = name.upper().replace("-", "_")
+    return environ.get("HTTP_" + key) or environ.get(key)
+
+
 def with_recorder(app: Flask, state_name: str) -> Flask:
     """Wrap a sandbox app with the recorder and its /_bench routes."""
     recorder = Recorder(app, state_name)
@@ -77,17 +82,20 @@ def with_recorder(app: Flask, state_name: str) -> Flask:
 
     @app.post("/_bench/calls/reset")
     def bench_reset():
+        """Forget the recorded calls."""
         with recorder.lock:
             recorder.calls.clear()
         return jsonify(ok=True)
 
     @app.post("/_bench/snapshot/<name>")
     def bench_snapshot(name: str):
+        """Save the sandbox state as `name`."""
         recorder.snapshot(name)
         return jsonify(ok=True)
 
     @app.post("/_bench/restore/<name>")
     def bench_restore(name: str):
+        """Put the state saved as `name` back."""
         recorder.restore(name)
         return jsonify(ok=True)
 
@@ -95,12 +103,14 @@ def with_recorder(app: Flask, state_name: str) -> Flask:
 
 
 def _boond() -> Flask:
+    """The Boond sandbox, its rate limit lifted, recorded."""
     from connectors.boond.sandbox import SandboxConfig, create_app
 
     return with_recorder(create_app(SandboxConfig(rate_limit_per_10s=0)), "boond_sandbox")
 
 
 def _salesforce() -> Flask:
+    """The Salesforce sandbox, its daily limit lifted and its Outbound Messages retried without delay, recorded."""
     from connectors.salesforce.sandbox import SandboxConfig, create_app
 
     config = SandboxConfig(daily_api_limit=10**9, outbound_retry_delays=[0.0, 0.0, 0.0, 0.0])

@@ -41,6 +41,7 @@ def run(work) -> dict:
 
 
 def _pct(values: list[float], pct: int) -> float:
+    """The `pct` percentile (nearest rank)."""
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))], 1)
 
@@ -131,6 +132,7 @@ def last_write_by_mission(calls: list[dict], missions) -> dict[str, float]:
 
 
 def _markers(body: str) -> set[str]:
+    """Mission ids named by the `intermission:<mission>/<step>` markers in a request body."""
     from handlers.reconcile import MARKER
 
     return {m for m, _ in MARKER.findall(body.replace("\\/", "/"))}

@@ -50,7 +50,9 @@ def failed_jobs(conn) -> list[str]:
 
 
 def replay(calls: list[dict]) -> tuple[float, Counter]:
-    """Send `calls` (recorded: host, method, path, query, headers, body) in order from one Session; (seconds, statuses)."""
+    """Send recorded calls (host, method, path, query, headers, body) in order from one Session.
+
+    Returns the seconds it took and how many answers had (True) or had not (False) the recorded status."""
     session, statuses = requests.Session(), Counter()
     started = time.perf_counter()
     for call in calls:

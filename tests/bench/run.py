@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _one(name: str, work: Path) -> dict:
+    """Run one benchmark module and return its figures."""
     from tests.bench.report import note
 
     started = time.monotonic()

@@ -45,6 +45,7 @@ def sibling_db(conn: redis.Redis) -> redis.Redis:
 
 
 def used(conn: redis.Redis) -> int:
+    """The server's `used_memory`."""
     return int(conn.info("memory")["used_memory"])
 
 

@@ -79,10 +79,12 @@ def tenant_ids(count: int) -> list[tuple[str, str]]:
 
 
 def mission_id(host: str, n: int) -> str:
+    """Mission n's id as its host writes it (Boond numeric, Salesforce 18 characters)."""
     return str(100 + n) if host == "boond" else f"a0X{n:012d}AAA"
 
 
 def person_id(host: str, n: int) -> str:
+    """Consultant n's id as its host writes it."""
     return str(10_000 + n) if host == "boond" else f"003{n:012d}AAA"
 
 
@@ -143,7 +145,8 @@ def build_templates(conn, today: date) -> list[Template]:
         saved = store.get(snap.mission_id)
         ledger = conn.hgetall(f"im:t:{tenant.id}:ledger:{snap.mission_id}")
         surveys = conn.hgetall(f"im:t:{tenant.id}:surveys:{snap.mission_id}")
-        found.append(Template(host, shape, saved, ledger, surveys, conn.zscore(DUE_KEY, f"{tenant.id}|{snap.mission_id}")))
+        due = conn.zscore(DUE_KEY, f"{tenant.id}|{snap.mission_id}")
+        found.append(Template(host, shape, saved, ledger, surveys, due))
     conn.flushdb()
     return found
 
