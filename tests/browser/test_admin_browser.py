@@ -20,7 +20,12 @@ def test_boond_install_from_the_marketplace_to_a_configured_tenant(market, brows
     browser.get(market.market("iframe", user_token="sbx-user-admin")["url"])
     wait_for(browser, "configure")
     screenshot(browser, "admin-boond-configure")
-    browser.find_element(By.ID, "use-me").click()
+    button = browser.find_element(By.ID, "use-me")
+    button.click()
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 15).until(ec.staleness_of(button))  # the old page is gone
     flash = wait_for(browser, "connection-status")
     screenshot(browser, "admin-boond-configured")
     assert "webhook registered" in browser.page_source
