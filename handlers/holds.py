@@ -1,4 +1,4 @@
-"""Work held for a tenant (needs re-consent, API budget spent): kept in Redis, requeued on resume, never dropped."""
+"""Work held for a tenant (needs re-consent, API budget spent, host rate limit): kept, requeued on resume, never dropped."""
 from __future__ import annotations
 
 import json
@@ -22,8 +22,9 @@ def hold(conn: redis.Redis, tenant: str, mission: str, reason: str, *, resume_at
     if resume_at:
         when = datetime.fromtimestamp(resume_at, tz=timezone.utc)
         try:
+            # result_ttl=0: a finished resume leaves no job behind, so a later hold for the same second schedules anew
             get_queue(conn).enqueue_at(when, "handlers.holds.resume", tenant, job_id=f"resume-{tenant}-{int(resume_at)}",
-                                       unique=True)
+                                       unique=True, result_ttl=0)
         except DuplicateJobError:
             pass
 
@@ -43,3 +44,23 @@ def resume(tenant: str, conn: redis.Redis | None = None) -> list[str]:
         conn.hdel(_key(tenant), mission)
         enqueue_sync(conn, tenant, mission, {"kind": "resume"})
     return missions
+
+
+def rate_limit_reason(exc) -> str:
+    """What the admin page shows for a mission held because the host asked to wait (a 429's Retry-After)."""
+    return f"host rate limit: asked to wait {exc.retry_after:.0f}s"
+
+
+def resume_overdue(conn: redis.Redis, *, grace: float = 60.0) -> dict[str, list[str]]:
+    """Requeue missions whose `resume_at` passed more than `grace` seconds ago (the tick's safety net)."""
+    from config import tenants
+
+    now, out = time.time(), {}
+    for tenant in tenants.list_ids():
+        key = _key(tenant)
+        for mission, raw in conn.hgetall(key).items():
+            resume_at = json.loads(raw).get("resume_at")
+            if resume_at and resume_at + grace < now and conn.hdel(key, mission):
+                enqueue_sync(conn, tenant, mission.decode(), {"kind": "resume"})
+                out.setdefault(tenant, []).append(mission.decode())
+    return out

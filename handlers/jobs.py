@@ -15,6 +15,7 @@ from config.redis_conn import get_redis
 from config.settings import get_settings
 from handlers import clock, locks, surveys
 from handlers.classify import classify
+from connectors.errors import HostRateLimited
 from connectors.salesforce.client import ApiLimitExceeded
 from connectors.salesforce.oauth import ConsentRequired
 from handlers import holds
@@ -67,6 +68,9 @@ def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
     except ApiLimitExceeded as exc:
         holds.hold(conn, tenant_id, mission_id, "REQUEST_LIMIT_EXCEEDED", resume_at=time.time() + exc.retry_after)
         return {"held": "API limit exceeded"}
+    except HostRateLimited as exc:  # a pause longer than a job should sleep: held, not retried (no retry spent)
+        holds.hold(conn, tenant_id, mission_id, holds.rate_limit_reason(exc), resume_at=time.time() + exc.retry_after)
+        return {"held": "host rate limit"}
 
 
 def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
@@ -157,6 +161,8 @@ def tick() -> dict:
         queued[f"{tenant_id}/{mission_id}"] = enqueue_sync(conn, tenant_id, mission_id, {"kind": "scheduler"})
     for tenant_id in schedule_due_sweeps(conn):
         queued[f"{tenant_id}/sweep"] = "queued"
+    for tenant_id, missions in holds.resume_overdue(conn).items():
+        queued[f"{tenant_id}/resumed"] = len(missions)
     schedule_next_tick()
     return queued
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from datetime import date
 
 from handlers import clock
@@ -73,3 +74,47 @@ def test_exhausted_retries_become_dead_letters_and_replay_completes_them(stack, 
     settle()
     assert len(stack.actions()) == 8 and dead_letters() == []
     assert get_queue().count == 0
+
+
+def test_a_long_retry_after_holds_the_mission_instead_of_spending_its_retries(stack, redis_conn):
+    """Boond asks to wait longer than a job should sleep: the mission is held and resumed then, never dead-lettered."""
+    from datetime import datetime, timezone
+
+    from rq.registry import ScheduledJobRegistry
+
+    from handlers import holds
+
+    clock.pin(T0)
+    stack.control("POST", "/_control/faults", json={"kind": "429", "times": 4, "method": "POST",
+                                                    "path": "/api/actions", "retry_after": 30})
+    mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
+    settle()
+    assert stack.actions() == [] and dead_letters() == []
+    held = holds.held(redis_conn, "acme")
+    assert held[mission]["reason"] == "host rate limit: asked to wait 30s"
+    scheduled = ScheduledJobRegistry(queue=get_queue())
+    resume = [j for j in scheduled.get_job_ids() if j.startswith("resume-acme-")]
+    assert len(resume) == 1
+
+    stack.control("DELETE", "/_control/faults")
+    assert float(redis_conn.get("im:t:acme:ratelimit:boond:paused-until")) > time.time() + 25  # every worker waits
+    # the 30 s pass: the pause every worker honours ends, and the resume job comes due
+    redis_conn.delete("im:t:acme:ratelimit:boond:paused-until")
+    scheduled.schedule(get_queue().fetch_job(resume[0]), datetime.now(timezone.utc))
+    settle()
+    actions = stack.actions()
+    assert len(by_step(actions)) == 8 and max(markers(actions).values()) == 1
+    assert holds.held(redis_conn, "acme") == {} and dead_letters() == []
+
+
+def test_the_tick_resumes_a_hold_whose_resume_job_went_missing(stack, redis_conn):
+    from handlers import holds
+    from handlers.jobs import tick
+
+    clock.pin(T0)
+    mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16), deliver=False)["data"]["id"]
+    # held with a resume time long past, and no resume job scheduled (lost, or raced with a finished one)
+    redis_conn.hset("im:t:acme:held", mission, '{"reason": "host rate limit", "at": 0, "resume_at": 1}')
+    assert tick()["acme/resumed"] == 1
+    settle()
+    assert len(by_step(stack.actions())) == 8 and holds.held(redis_conn, "acme") == {}
