@@ -38,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_serve)
     w = sub.add_parser("worker", help="an rq worker with the scheduler")
     w.add_argument("--burst", action="store_true", help="process what is queued, then exit")
-    w.add_argument("--simple", action="store_true", help="run jobs in-process instead of forking")
+    kind = w.add_mutually_exclusive_group()
+    kind.add_argument("--fork", action="store_true", help="fork a work horse per job (rq's default worker class)")
+    kind.add_argument("--simple", action="store_true", help="run jobs in the worker process (the default)")
     w.set_defaults(func=_worker)
     sb = sub.add_parser("sandbox", help="run a host sandbox")
     sb.add_argument("host", choices=["boond", "salesforce"])
@@ -90,12 +92,13 @@ def _worker(args) -> int:
     from handlers.queues import make_worker, recover_orphans, watch_orphans
 
     default_playbook()  # fail at start-up, naming file, step and field, rather than in every job
-    warm_calendar()  # importing the holiday tables takes ~0.4 s: once here, not in every forked work horse
+    warm_calendar()  # importing the holiday tables takes ~0.4 s: once at start, not in a job nor in each --fork horse
     recover_orphans()
     watch_orphans()  # and every few seconds: another worker's orphans do not wait for rq's cleanup
     if not args.burst:
         schedule_next_tick()
-    worker = make_worker(simple=args.simple)
+    # in-process by default: 1.3-2x the forking worker's throughput (docs/PERFORMANCE.md, pipeline and latency)
+    worker = make_worker(simple=not args.fork)
     worker.work(burst=args.burst, with_scheduler=True)
     return 0
 

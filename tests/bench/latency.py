@@ -21,22 +21,22 @@ WORKERS = 2
 
 
 def run(work) -> dict:
-    """Both worker classes, one after the other on the same hosts; the keys are the forking worker's."""
+    """Both worker classes, one after the other on the same hosts; the keys are the in-process worker's."""
     from handlers.queues import get_queue
 
     conn, redis_url = redis_for_bench()
     with Processes(work, redis_url, **UNTHROTTLED) as procs:
         hosts = Hosts(procs)
         figures = {}
-        for simple in (False, True):
-            workers = procs.workers(WORKERS, simple=simple)
+        for fork in (False, True):
+            workers = procs.workers(WORKERS, fork=fork)
             floor = floor_ms(hosts, conn)
             latencies = under_load(hosts, conn)
             procs.stop_some(workers)
             get_queue(conn).empty()  # a saturated run leaves a backlog: the next class starts from none
-            figures[simple] = {"p50_ms": _pct(latencies, 50), "p99_ms": _pct(latencies, 99),
-                               "floor_p50_ms": round(statistics.median(floor), 1)}
-            note(f"{'simple' if simple else 'forking'} workers ×{WORKERS}: {figures[simple]}")
+            figures[fork] = {"p50_ms": _pct(latencies, 50), "p99_ms": _pct(latencies, 99),
+                             "floor_p50_ms": round(statistics.median(floor), 1)}
+            note(f"{'forking' if fork else 'in-process'} workers ×{WORKERS}: {figures[fork]}")
     return figures[False]
 
 

@@ -17,16 +17,16 @@ WORKERS = 2
 
 
 def run(work) -> dict:
-    """Forking workers (what `intermission worker` runs) give the keys; simple workers are measured beside them."""
+    """In-process workers (what `intermission worker` runs) give the keys; forking ones are measured beside them."""
     conn, redis_url = redis_for_bench()
     with Processes(work, redis_url, **UNTHROTTLED) as procs:
         hosts = Hosts(procs)
         figures = {}
-        for simple, missions in ((False, MISSIONS), (True, SIDE_MISSIONS)):
-            workers = procs.workers(WORKERS, simple=simple)
-            figures[simple] = play(hosts, conn, missions)
+        for fork, missions in ((False, MISSIONS), (True, SIDE_MISSIONS)):
+            workers = procs.workers(WORKERS, fork=fork)
+            figures[fork] = play(hosts, conn, missions)
             procs.stop_some(workers)
-            note(f"{'simple' if simple else 'forking'} workers ×{WORKERS}, {4 * missions} changes: {figures[simple]}")
+            note(f"{'forking' if fork else 'in-process'} workers ×{WORKERS}, {4 * missions} changes: {figures[fork]}")
     return figures[False]
 
 

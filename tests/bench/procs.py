@@ -89,9 +89,9 @@ class Processes:
         wait_until_up(url + "/healthz", proc, self.work / "web.log")
         return url
 
-    def workers(self, count: int = 2, *, simple: bool = False, burst: bool = False, **env) -> list[subprocess.Popen]:
-        """`count` rq workers (`python -m config.cli worker`), forking per job unless `simple`."""
-        flags = (["--simple"] if simple else []) + (["--burst"] if burst else [])
+    def workers(self, count: int = 2, *, fork: bool = False, burst: bool = False, **env) -> list[subprocess.Popen]:
+        """`count` rq workers (`python -m config.cli worker`), running jobs in-process unless `fork`."""
+        flags = (["--fork"] if fork else []) + (["--burst"] if burst else [])
         return [self.spawn(f"worker{i}", [sys.executable, "-m", "config.cli", "worker", *flags], **env)
                 for i in range(count)]
 
