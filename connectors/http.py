@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from typing import Callable
 
@@ -29,6 +30,19 @@ def _report(host: str, status: str, code: str | None) -> None:
             log.debug("call observer failed", exc_info=True)
 
 
+def _session(base_url: str) -> requests.Session:
+    """A session whose proxy and CA settings are read from the environment once, not at every request."""
+    # requests re-reads them per call when trust_env is on (~0.6 ms a call, docs/PERFORMANCE.md); netrc, the other
+    # thing trust_env brings, never applies: every connector sends its own credentials
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    return session
+
+
 def retry_after_seconds(response: requests.Response, default: float = 1.0) -> float:
     """Read a Retry-After header given in seconds (dates are treated as the default)."""
     try:
@@ -52,7 +66,7 @@ class HttpClient:
         self.before_call = before_call
         self.on_rate_limited = on_rate_limited  # told each 429's Retry-After (a shared limiter pauses every worker)
         self.backoff = backoff  # seconds before the first in-place retry of a 5xx or timeout; doubles each time
-        self.session = requests.Session()
+        self.session = _session(self.base_url)
         self.calls = 0
 
     def auth_headers(self) -> dict[str, str]:
