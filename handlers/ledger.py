@@ -88,9 +88,9 @@ class Ledger:
         raw = self.conn.hgetall(self.key)
         return {k.decode(): LedgerEntry.unpack(k.decode(), v) for k, v in raw.items()}
 
-    def put(self, entry: LedgerEntry) -> None:
-        """Record an entry (intent before a host call, written after it)."""
-        self.conn.hset(self.key, entry.key, entry.pack())
+    def put(self, entry: LedgerEntry, *, pipe=None) -> None:
+        """Record an entry (intent before a host call, written after it); on `pipe` when given."""
+        (pipe if pipe is not None else self.conn).hset(self.key, entry.key, entry.pack())
 
     def drop(self, key: str) -> None:
         """Forget an entry once its action is gone from the host."""
@@ -105,12 +105,14 @@ class ActivityLog:
         self.key = f"im:t:{tenant}:activity"
         self.cap = cap
 
-    def add(self, record: dict) -> None:
-        """Append one record."""
-        pipe = self.conn.pipeline()
+    def add(self, record: dict, *, pipe=None) -> None:
+        """Append one record (on `pipe` when given: the caller executes it)."""
+        own = pipe is None
+        pipe = self.conn.pipeline() if own else pipe
         pipe.lpush(self.key, json.dumps({"at": time.time(), **record}, default=str))
         pipe.ltrim(self.key, 0, self.cap - 1)
-        pipe.execute()
+        if own:
+            pipe.execute()
 
     def recent(self, limit: int = 100, mission: str | None = None) -> list[dict]:
         """The latest records, optionally for one mission."""

@@ -84,9 +84,8 @@ class Reconciler:
         self.ledger.put(LedgerEntry.of(action, "intent"))
         host_id = self.writer.create(self.mission_id, action)
         _maybe_crash()
-        self.ledger.put(LedgerEntry.of(action, "written", host_id))
         self.counts["created"] += 1
-        self._log("created", action, None)
+        self._written("created", action, None, host_id)
 
     def _update(self, op: Op) -> None:
         action, entry = op.action, op.entry
@@ -97,9 +96,8 @@ class Reconciler:
             self.ledger.put(entry.model_copy(update={"status": "dismissed"}))
             self._log("dismissed", action, entry)
             return
-        self.ledger.put(LedgerEntry.of(action, "written", entry.host_id))
         self.counts["rescheduled"] += 1
-        self._log("rescheduled", action, entry)
+        self._written("rescheduled", action, entry, entry.host_id)
 
     def _recover(self, op: Op) -> None:
         """A create was attempted but not recorded: read back before creating again."""
@@ -135,14 +133,21 @@ class Reconciler:
         except HostNotFound:
             pass
 
-    def _log(self, op: str, action: DesiredAction | None, entry: LedgerEntry | None) -> None:
+    def _written(self, op: str, action: DesiredAction, entry: LedgerEntry | None, host_id: str) -> None:
+        """The written ledger entry and its activity record, in one round trip to Redis."""
+        pipe = self.ledger.conn.pipeline(transaction=False)
+        self.ledger.put(LedgerEntry.of(action, "written", host_id), pipe=pipe)
+        self._log(op, action, entry, pipe=pipe)
+        pipe.execute()
+
+    def _log(self, op: str, action: DesiredAction | None, entry: LedgerEntry | None, *, pipe=None) -> None:
         record = {"mission": self.mission_id, "op": op, "key": (action or entry).key,
                   "step": (action.step_id if action else entry.step_id),
                   "title": action.title if action else entry.title,
                   "due": str(action.due) if action else None,
                   "previous_due": str(entry.due) if entry else None,
                   "late": bool(action and action.late), **self.provenance}
-        self.activity.add(record)
+        self.activity.add(record, pipe=pipe)
         log.info("host write %s %s/%s due %s", op, self.mission_id, record["key"], record["due"],
                  extra={"op": op, "host": self.host, "mission": self.mission_id, "step": record["step"],
                         "status": "not_found" if op == "dismissed" else "ok"})

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from rq import SimpleWorker, Worker
 from rq.job import Job
@@ -29,9 +31,25 @@ def request_id_for(trigger: dict) -> str:
     return trigger.get("request_id") or current("request_id") or new_request_id()
 
 
+_job_calls: ContextVar[Counter | None] = ContextVar("job_host_calls", default=None)
+
+
 def count_host_call(host: str, status: str, code: str) -> None:
-    """One host API call, by host, HTTP status ("none" when no answer) and error code."""
-    metrics.incr("intermission_host_calls", {"host": host, "status": status, "code": code})
+    """One host API call, by host, HTTP status ("none" when no answer) and error code.
+
+    Inside a job the calls are tallied in memory and written once when the job ends (one round trip to Redis
+    per job instead of one per call); a worker killed mid-job loses that job's tally, nothing else.
+    """
+    tally = _job_calls.get()
+    if tally is not None:
+        tally[(host, status, code)] += 1
+    else:
+        metrics.incr("intermission_host_calls", {"host": host, "status": status, "code": code})
+
+
+def _flush_calls(tally: Counter) -> None:
+    for (host, status, code), amount in tally.items():
+        metrics.incr("intermission_host_calls", {"host": host, "status": status, "code": code}, amount)
 
 
 def count_actions(host: str, counts: dict[str, int]) -> None:
@@ -67,10 +85,14 @@ def job_scope(job: Job):
     """Bind the job's ids to the log context and time it; yields a dict where the caller puts `ok`."""
     state = {"ok": False}
     started = time.monotonic()
+    tally = _job_calls.set(Counter())
     with bound(job_id=job.id, request_id=_job_request_id(job)):
         try:
             yield state
         finally:
+            calls = _job_calls.get()
+            _job_calls.reset(tally)
+            _flush_calls(calls)
             outcome = _outcome(state["ok"], getattr(job, "_result", None))
             metrics.observe("intermission_job_duration_seconds", {"function": job.func_name, "outcome": outcome},
                             time.monotonic() - started)

@@ -65,3 +65,18 @@ def test_action_counts_are_recorded_per_host_and_op(redis_conn):
     assert found[("intermission_actions_total", (("host", "salesforce"), ("op", "created")))] == 3
     assert found[("intermission_actions_total", (("host", "salesforce"), ("op", "recovered")))] == 1
     assert ("intermission_actions_total", (("host", "salesforce"), ("op", "rescheduled"))) not in found
+
+
+def test_a_jobs_host_calls_are_written_once_when_the_job_ends(redis_conn):
+    from types import SimpleNamespace
+
+    job = SimpleNamespace(id="j1", meta={}, args=(), func_name="handlers.jobs.sync_mission")
+    series = ("intermission_host_calls_total", (("code", ""), ("host", "boond"), ("status", "200")))
+    with telemetry.job_scope(job) as state:
+        for _ in range(3):
+            telemetry.count_host_call("boond", "200", "")
+        assert series not in _samples()  # tallied in memory while the job runs
+        state["ok"] = True
+    assert _samples()[series] == 3
+    telemetry.count_host_call("boond", "200", "")  # outside a job: written at once
+    assert _samples()[series] == 4
