@@ -581,6 +581,127 @@ def test_composite_upsert_by_external_id(base, token):
     assert plain[0]["success"] is True
 
 
+
+# Composite ---------------------------------------------------------------------------------
+
+def sub(method: str, url: str, ref: str, body=None) -> dict:
+    """One compositeRequest entry (url relative to the API base)."""
+    entry = {"method": method, "url": f"{API}{url}", "referenceId": ref}
+    return entry if body is None else {**entry, "body": body}
+
+
+def composite(base: str, token: str, subs: list[dict], all_or_none: bool = False) -> requests.Response:
+    """POST /composite."""
+    return api(base, token, "POST", "/composite",
+               json={"allOrNone": all_or_none, "collateSubrequests": False, "compositeRequest": subs})
+
+
+def test_composite_runs_collections_in_order_as_one_api_call(base, token):
+    first = api(base, token, "POST", "/composite/sobjects", json={"records": [task(), task()]}).json()
+    keep, gone = first[0]["id"], first[1]["id"]
+    control(base, "POST", "/calls/reset")
+    used = control(base, "GET", "/limits")["used"]
+    resp = composite(base, token, [
+        sub("POST", "/composite/sobjects", "create",
+            {"allOrNone": False, "records": [task(Subject="new"), task(OwnerId="005000000000099AAA")]}),
+        sub("PATCH", "/composite/sobjects", "update", {"allOrNone": False, "records": [
+            {"attributes": {"type": "Task"}, "Id": keep, "Subject": "moved"}]}),
+        sub("DELETE", f"/composite/sobjects?ids={gone}&allOrNone=false", "delete"),
+        sub("GET", "/query?q=SELECT+Subject+FROM+Task+ORDER+BY+Subject", "read")])
+    assert resp.status_code == 200 and "Sforce-Limit-Info" in resp.headers
+    answers = resp.json()["compositeResponse"]
+    assert [(a["referenceId"], a["httpStatusCode"], a["httpHeaders"]) for a in answers] == [
+        ("create", 200, {}), ("update", 200, {}), ("delete", 200, {}), ("read", 200, {})]
+    created = answers[0]["body"]
+    assert created[0]["success"] is True and created[1] == {"success": False, "errors": [
+        {"statusCode": "INVALID_CROSS_REFERENCE_KEY", "message": "invalid cross reference id", "fields": ["OwnerId"]}]}
+    assert answers[1]["body"] == [{"id": keep, "success": True, "errors": []}]
+    assert answers[2]["body"] == [{"id": gone, "success": True, "errors": []}]
+    assert [r["Subject"] for r in answers[3]["body"]["records"]] == ["moved", "new"]  # later ones see earlier writes
+    assert control(base, "GET", "/calls")["by_route"] == {"POST /composite": 1}
+    assert control(base, "GET", "/limits")["used"] == used + 1
+
+
+def test_composite_subrequests_answer_like_the_direct_calls(base, token):
+    too_many = {"records": [task() for _ in range(201)]}
+    answers = composite(base, token, [
+        sub("POST", "/composite/sobjects", "bad_date", {"records": [task(ActivityDate="2026-05-31T07:00:00.000Z")]}),
+        sub("POST", "/composite/sobjects", "too_many", too_many),
+        sub("GET", "/nope", "unknown"),
+        {"method": "GET", "url": "/services/data/v66.0/limits", "referenceId": "old_version"},
+        {"method": "POST", "url": "/_control/reset", "referenceId": "control"},
+        sub("POST", "/composite", "nested", {"compositeRequest": []}),
+        sub("PUT", "/composite/sobjects", "wrong_verb", {}),
+        sub("PATCH", "/sobjects/Task/00T000000000999AAA", "missing", {"Subject": "x"}),
+        sub("POST", "/sobjects/Task", "single", task())]).json()["compositeResponse"]
+    status = {a["referenceId"]: (a["httpStatusCode"], (a["body"] or [{}])[0].get("errorCode")
+                                 if isinstance(a["body"], list) else a["body"]["success"]) for a in answers}
+    assert status == {"bad_date": (400, "JSON_PARSER_ERROR"), "too_many": (400, "EXCEEDED_ID_LIMIT"),
+                      "unknown": (404, "NOT_FOUND"), "old_version": (404, "NOT_FOUND"), "control": (404, "NOT_FOUND"),
+                      "nested": (404, "NOT_FOUND"), "wrong_verb": (405, "METHOD_NOT_ALLOWED"),
+                      "missing": (404, "NOT_FOUND"), "single": (201, True)}
+    assert answers[0]["body"][0]["fields"] == ["ActivityDate"]
+    assert control(base, "GET", "/tasks")["totalSize"] == 1  # only the single create
+
+
+def test_composite_limits_and_malformed_bodies_refuse_the_whole_call(base, token):
+    used = control(base, "GET", "/limits")["used"]
+    reads = [sub("GET", "/limits", f"r{n}") for n in range(26)]
+    over = composite(base, token, reads)
+    assert over.status_code == 400 and error_of(over)["errorCode"] == "LIMIT_EXCEEDED"
+    six = [sub("POST", "/composite/sobjects", f"c{n}", {"records": [task()]}) for n in range(5)]
+    six.append(sub("GET", "/queryAll?q=SELECT+Id+FROM+Task", "q"))
+    refused = composite(base, token, six)
+    assert refused.status_code == 400 and error_of(refused)["errorCode"] == "LIMIT_EXCEEDED"
+    assert "5 sObject Collections or query" in error_of(refused)["message"]
+    assert composite(base, token, six[:5] + reads[:20]).status_code == 200  # 25, of which 5 collections
+    for bad in ({"compositeRequest": []}, {"compositeRequest": [{"method": "GET", "url": f"{API}/limits"}]},
+                {"compositeRequest": [sub("FETCH", "/limits", "a")]},
+                {"allOrNone": "yes", "compositeRequest": reads[:1]},
+                {"compositeRequest": [sub("GET", "/limits", "a"), sub("GET", "/limits", "a")]}):
+        resp = api(base, token, "POST", "/composite", json=bad)
+        assert resp.status_code == 400 and error_of(resp)["errorCode"] == "JSON_PARSER_ERROR", bad
+    assert api(base, token, "POST", "/composite", data="{").status_code == 400
+    assert api(base, None, "POST", "/composite", json={"compositeRequest": reads[:1]}).status_code == 401
+    assert control(base, "GET", "/tasks")["totalSize"] == 5
+    assert control(base, "GET", "/limits")["used"] == used + 9  # a refused call counts once, like any other
+
+
+def test_composite_all_or_none_rolls_every_subrequest_back(base, token):
+    before = api(base, token, "POST", "/composite/sobjects", json={"records": [task()]}).json()[0]["id"]
+    subs = [sub("POST", "/composite/sobjects", "ok", {"allOrNone": False, "records": [task()]}),
+            sub("DELETE", f"/composite/sobjects?ids={before}", "delete"),
+            sub("POST", "/composite/sobjects", "refused", {"allOrNone": False, "records": [task(), task(Status="x")]}),
+            sub("GET", "/limits", "after")]
+    answers = composite(base, token, subs, all_or_none=True).json()["compositeResponse"]
+    assert [a["httpStatusCode"] for a in answers] == [400, 400, 200, 400]
+    assert answers[0]["body"] == answers[1]["body"] == answers[3]["body"] == [
+        {"errorCode": "PROCESSING_HALTED",
+         "message": "The transaction was rolled back since another operation in the same transaction failed."}]
+    assert [e["errors"][0]["statusCode"] for e in answers[2]["body"]] == [
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK", "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"]
+    tasks = control(base, "GET", "/tasks")["records"]
+    assert [(t["Id"], t["IsDeleted"]) for t in tasks] == [(before, False)]
+    fine = composite(base, token, subs[:2], all_or_none=True).json()["compositeResponse"]
+    assert [a["httpStatusCode"] for a in fine] == [200, 200] and fine[0]["body"][0]["id"] == "00T000000001001AAA"
+
+
+def test_composite_faults_hit_the_whole_call_or_one_subrequest(base, token):
+    control(base, "POST", "/faults", {"kind": "500", "path": "/composite/sobjects", "method": "POST"})
+    answers = composite(base, token, [sub("POST", "/composite/sobjects", "a", {"records": [task()]}),
+                                      sub("POST", "/composite/sobjects", "b", {"records": [task()]})]).json()
+    codes = [(a["httpStatusCode"], a["body"][0].get("errorCode")) for a in answers["compositeResponse"]]
+    assert codes == [(500, "UNKNOWN_EXCEPTION"), (200, None)]
+    control(base, "POST", "/faults", {"kind": "drop", "when": "after", "path": "/composite"})
+    with pytest.raises(requests.ConnectionError):
+        composite(base, token, [sub("POST", "/composite/sobjects", "c", {"records": [task()]})])
+    control(base, "POST", "/faults", {"kind": "503"})
+    busy = composite(base, token, [sub("POST", "/composite/sobjects", "d", {"records": [task()]})])
+    assert busy.status_code == 503 and error_of(busy)["errorCode"] == "SERVER_UNAVAILABLE"
+    assert control(base, "GET", "/tasks")["totalSize"] == 2
+    assert control(base, "GET", "/faults") == {"faults": []}
+    assert control(base, "GET", "/calls")["by_status"] == {"200": 1, "dropped": 1, "503": 1}
+
 # Surveys -----------------------------------------------------------------------------------
 
 def test_survey_invitation_and_its_link(base, token):

@@ -1,10 +1,17 @@
-"""sObject Collections: create, update, upsert (≤ 200 records) and delete (≤ 200 ids), one API call each."""
+"""sObject Collections (create, update, upsert ≤ 200 records, delete ≤ 200 ids) and Composite (≤ 25 subrequests,
+≤ 5 of them collections or queries), one API call each."""
 from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, current_app, jsonify, request
 
 from . import records
 from .errors import RecordError, SfError, json_parser_error, not_found
+from .faults import apply_slow, fault_error, take_fault
 from .rest import json_body
 from .schema import object_named
 from .state import API_PREFIX, SandboxState
@@ -149,3 +156,128 @@ def upsert_many(sobject, field):
         seen[values.get(ext.name)] = seen.get(values.get(ext.name), 0) + 1
     operations = [lambda v=v: _upsert_one(canonical, ext.name, v, seen) for _, v in typed]
     return jsonify(_run(operations, all_or_none))
+
+
+# Composite: up to 25 subrequests in one API call ---------------------------------------------
+
+MAX_SUBREQUESTS = 25
+MAX_COLLECTION_SUBREQUESTS = 5  # sObject Collections, query and queryAll subrequests
+SUBREQUEST_METHODS = {"GET", "POST", "PATCH", "PUT", "DELETE", "HEAD"}
+SUBREQUEST_FAULTS = {"500", "503", "slow"}  # drop, 401 and limit concern the whole HTTP call
+_COLLECTION_URL = re.compile(r"/services/data/v\d+\.\d+/(composite/sobjects|query|queryAll)(?=[/?]|\Z)")
+_REFERENCE_ID = re.compile(r"[A-Za-z0-9_]+\Z")
+HALTED = [{"errorCode": "PROCESSING_HALTED",
+           "message": "The transaction was rolled back since another operation in the same transaction failed."}]
+
+
+@dataclass(frozen=True)
+class Subrequest:
+    """One entry of `compositeRequest`."""
+
+    method: str
+    url: str
+    reference_id: str
+    body: object = None
+    has_body: bool = False
+
+
+def _subrequests() -> tuple[list[Subrequest], bool]:
+    """(subrequests, allOrNone) of a composite body; a malformed body or a limit exceeded raises SfError (400)."""
+    body, _ = json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("compositeRequest"), list) \
+            or not body["compositeRequest"]:
+        raise json_parser_error("Cannot deserialize instance of composite request: 'compositeRequest' must be a "
+                                "non-empty list at [line:1, column:1]")
+    for flag in ("allOrNone", "collateSubrequests"):
+        if not isinstance(body.get(flag, False), bool):
+            raise json_parser_error(f"Cannot deserialize instance of boolean for {flag} at [line:1, column:1]")
+    items, seen, subs = body["compositeRequest"], set(), []
+    if len(items) > MAX_SUBREQUESTS:
+        raise SfError(400, "LIMIT_EXCEEDED", f"Limit Exceeded: a composite request can have at most "
+                      f"{MAX_SUBREQUESTS} subrequests, not {len(items)}.")
+    for n, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("url"), str) \
+                or str(item.get("method", "")).upper() not in SUBREQUEST_METHODS:
+            raise json_parser_error(f"Subrequest {n}: 'method' must be one of "
+                                    f"{', '.join(sorted(SUBREQUEST_METHODS))} and 'url' a string")
+        ref = item.get("referenceId")
+        if not isinstance(ref, str) or not _REFERENCE_ID.match(ref) or ref in seen:
+            raise json_parser_error(f"Subrequest {n}: 'referenceId' must be a unique name of letters, digits "
+                                    f"and underscores, not {ref!r}")
+        seen.add(ref)
+        subs.append(Subrequest(item["method"].upper(), item["url"], ref, item.get("body"), "body" in item))
+    collections = sum(1 for s in subs if _COLLECTION_URL.match(s.url))
+    if collections > MAX_COLLECTION_SUBREQUESTS:
+        raise SfError(400, "LIMIT_EXCEEDED", f"Limit Exceeded: a composite request can have at most "
+                      f"{MAX_COLLECTION_SUBREQUESTS} sObject Collections or query subrequests, not {collections}.")
+    return subs, body.get("allOrNone", False)
+
+
+def _forced_all_or_none(sub: Subrequest) -> Subrequest:
+    """The subrequest with its own allOrNone set (a composite allOrNone overrides the collections' flag)."""
+    found = _COLLECTION_URL.match(sub.url)
+    if found is None or found.group(1) != "composite/sobjects":
+        return sub
+    if sub.method == "DELETE":
+        parts = urlsplit(sub.url)
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k != "allOrNone"] + [("allOrNone", "true")]
+        return replace(sub, url=urlunsplit(parts._replace(query=urlencode(query, safe=","))))
+    if isinstance(sub.body, dict):
+        return replace(sub, body={**sub.body, "allOrNone": True})
+    return sub
+
+
+def _dispatch(sub: Subrequest) -> tuple[int, object]:
+    """Run one subrequest through the sandbox's own routes: (status, JSON body or None)."""
+    path = urlsplit(sub.url).path
+    if not path.startswith(API_PREFIX + "/") or path.rstrip("/") == API_PREFIX + "/composite":
+        return 404, not_found().body()  # outside this API version (or a composite in a composite)
+    outer = (request.method, request.path)
+    fault = take_fault(sandbox(), sub.method, path,
+                       only=lambda f: f.kind in SUBREQUEST_FAULTS and not f.matches(*outer))
+    if fault is not None:
+        apply_slow(fault)
+        error = fault_error(fault)
+        if error is not None:
+            return error.status, error.body()
+    app = current_app._get_current_object()
+    extra = {"data": json.dumps(sub.body), "content_type": "application/json"} if sub.has_body else {}
+    with app.test_request_context(sub.url, method=sub.method, base_url=request.host_url,
+                                  headers={"Authorization": request.headers.get("Authorization", "")}, **extra):
+        try:
+            response = app.make_response(app.dispatch_request())
+        except Exception as exc:  # noqa: BLE001 - every error becomes this subrequest's answer, as in Salesforce
+            response = app.make_response(app.handle_user_exception(exc))
+        data = response.get_data()
+        return response.status_code, (json.loads(data) if data else None)
+
+
+def _failed(status: int, body) -> bool:
+    """True when a subrequest failed: an error status, or a record refused in a collection."""
+    return status >= 400 or (isinstance(body, list) and any(
+        isinstance(item, dict) and item.get("success") is False for item in body))
+
+
+@bp.post("/composite")
+def composite():
+    """Run up to 25 subrequests in order as ONE API call; top-level 200 with each subrequest's status and body."""
+    subs, all_or_none = _subrequests()
+    state = sandbox()
+    answers: list[tuple[int, object] | None] = []
+    if not all_or_none:
+        answers = [_dispatch(sub) for sub in subs]
+    else:
+        with state.lock:  # reentrant: the subrequests' own handlers take it too
+            saved = records.snapshot(state)
+            for sub in subs:
+                answers.append(_dispatch(_forced_all_or_none(sub)))
+                if _failed(*answers[-1]):
+                    records.rollback(state, saved)
+                    break
+            failed = len(answers) - 1 if _failed(*answers[-1]) else None
+            if failed is not None:
+                answers = [a if n == failed else (400, HALTED) for n, a in enumerate(answers)]
+                answers += [(400, HALTED)] * (len(subs) - len(answers))
+    return jsonify({"compositeResponse": [
+        {"body": body, "httpHeaders": {}, "httpStatusCode": status, "referenceId": sub.reference_id}
+        for sub, (status, body) in zip(subs, answers)]})

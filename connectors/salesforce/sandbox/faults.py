@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import asdict, dataclass
+from typing import Callable
 
 from .errors import SfError, invalid_session
 from .state import API_PREFIX, SandboxState
@@ -72,11 +73,12 @@ def _rate(value) -> float | None:
     return float(value)
 
 
-def take_fault(state: SandboxState, method: str, path: str) -> Fault | None:
-    """Consume one use of the first queued fault matching the request."""
+def take_fault(state: SandboxState, method: str, path: str,
+               only: Callable[[Fault], bool] | None = None) -> Fault | None:
+    """Consume one use of the first queued fault matching the request (and `only`, when given)."""
     with state.lock:
         for fault in state.faults:
-            if fault.matches(method, path) and fault.fires():
+            if fault.matches(method, path) and (only is None or only(fault)) and fault.fires():
                 if fault.times <= 0:
                     state.faults.remove(fault)
                 return fault
