@@ -10,7 +10,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import requests
 
@@ -23,9 +23,12 @@ log = logging.getLogger(__name__)
 
 API_VERSION = "v67.0"
 COLLECTION_LIMIT = 200  # sObject Collections take at most 200 records per call
+COMPOSITE_LIMIT = 25  # subrequests in one POST /composite
+COMPOSITE_COLLECTIONS = 5  # of which sObject Collections or queries
 API_LIMIT_PAUSE = 3600.0  # the daily limit is a rolling 24 h window with no Retry-After: come back much later
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 _RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?\Z")
+_COLLECTION_PATH = re.compile(r"/(composite/sobjects|query|queryAll)(?=[/?]|\Z)")
 
 
 class ApiLimitExceeded(HostRateLimited):
@@ -65,6 +68,58 @@ class SaveResult:
         return "; ".join(parts)
 
 
+@dataclass(frozen=True)
+class SubResult:
+    """One subrequest's answer in a POST /composite: its status and body."""
+
+    reference_id: str
+    status: int
+    body: object = None
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One sObject Collections call (≤ 200 records or ids), to be sent as a composite subrequest."""
+
+    method: str
+    path: str
+    records: list[dict] | None = None
+    size: int = 0
+
+    @classmethod
+    def create(cls, records: list[dict], *, sobject: str | None = None) -> Collection:
+        """POST /composite/sobjects (a create: not idempotent)."""
+        return cls("POST", "/composite/sobjects", _within_limit([_typed(r, sobject) for r in records]), len(records))
+
+    @classmethod
+    def update(cls, records: list[dict], *, sobject: str | None = None) -> Collection:
+        """PATCH /composite/sobjects, each record with its Id."""
+        typed = _within_limit([_typed(r, sobject) for r in records])
+        for record in typed:
+            _record_id(record.get("Id") or "")
+        return cls("PATCH", "/composite/sobjects", typed, len(typed))
+
+    @classmethod
+    def upsert(cls, sobject: str, ext_field: str, records: list[dict]) -> Collection:
+        """PATCH /composite/sobjects/{object}/{ext_field}: create or update by external id."""
+        typed = _within_limit([_typed(r, sobject) for r in records])
+        if any(not record.get(ext_field) for record in typed):
+            raise ValueError(f"every upserted record needs its {ext_field} value")
+        return cls("PATCH", f"/composite/sobjects/{api_name(sobject)}/{api_name(ext_field)}", typed, len(typed))
+
+    @classmethod
+    def delete(cls, ids: list[str]) -> Collection:
+        """DELETE /composite/sobjects?ids=…&allOrNone=false."""
+        checked = _within_limit([_record_id(i) for i in ids])
+        query = urlencode({"ids": ",".join(checked), "allOrNone": "false"}, safe=",")
+        return cls("DELETE", f"/composite/sobjects?{query}", None, len(checked))
+
+    def subrequest(self, reference_id: str) -> dict:
+        """The compositeRequest entry (url relative to the API base)."""
+        entry = {"method": self.method, "url": self.path, "referenceId": reference_id}
+        return entry if self.records is None else {**entry, "body": {"allOrNone": False, "records": self.records}}
+
+
 class SalesforceClient(HttpClient):
     """Calls one org's REST API at its instance URL with a tenant's bearer token."""
 
@@ -93,13 +148,21 @@ class SalesforceClient(HttpClient):
 
     def error_for(self, response: requests.Response) -> HostError:
         """Salesforce answers `[{"message","errorCode","fields"}]`."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        return self._error(response.status_code, body, response.reason)
+
+    def _error(self, status: int, body: object, reason: str | None = None) -> HostError:
+        """The exception an error status and body mean (a response, or a composite subrequest's answer)."""
         # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm
-        first = _first_error(response)
-        message = first.get("message") or first.get("error_description") or response.reason or "error"
+        first = _first_error(body)
+        message = first.get("message") or first.get("error_description") or reason or "error"
         code = first.get("errorCode") or first.get("error") or None
-        kwargs = dict(host=self.host, status=response.status_code, code=code,
-                      parameter=",".join(first.get("fields") or []) or None)
-        status = response.status_code
+        kwargs = dict(host=self.host, status=status, code=code, parameter=",".join(first.get("fields") or []) or None)
+        if status >= 500:
+            return HostUnavailable(message, **kwargs)
         if status == 401:
             return HostAuthError(message, **kwargs)
         if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
@@ -226,6 +289,44 @@ class SalesforceClient(HttpClient):
             results += _save_results(answer, len(chunk))
         return results
 
+    # --- composite (≤ 25 subrequests, ≤ 5 of them collections or queries, ONE API call) -----
+    def composite(self, subrequests: list[dict], *, all_or_none: bool = False) -> list[SubResult]:
+        """POST /composite of `{"method","url","referenceId","body"?}` (urls under the API base): answers in order."""
+        # ONE API call, top-level 200 even when subrequests fail; not retried on a 5xx when a subrequest is a POST
+        # (a create's outcome would be unknown).
+        # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_composite_post.htm
+        if not 0 < len(subrequests) <= COMPOSITE_LIMIT:
+            raise ValueError(f"a composite call takes 1 to {COMPOSITE_LIMIT} subrequests, not {len(subrequests)}")
+        if sum(1 for sub in subrequests if _COLLECTION_PATH.match(sub["url"])) > COMPOSITE_COLLECTIONS:
+            raise ValueError(f"a composite call takes at most {COMPOSITE_COLLECTIONS} collections or queries")
+        refs = [sub["referenceId"] for sub in subrequests]
+        if len(set(refs)) != len(refs):
+            raise ValueError("referenceId values must be unique")
+        prefix = urlsplit(self.base_url).path
+        body = {"allOrNone": all_or_none, "collateSubrequests": False,
+                "compositeRequest": [{**sub, "url": prefix + sub["url"]} for sub in subrequests]}
+        idempotent = not any(sub["method"].upper() == "POST" for sub in subrequests)
+        answer = self.request("POST", "/composite", json=body, idempotent=idempotent).json()
+        items = answer.get("compositeResponse") if isinstance(answer, dict) else None
+        by_ref = {item.get("referenceId"): item for item in items or [] if isinstance(item, dict)}
+        if any(ref not in by_ref for ref in refs):
+            raise HostError(f"composite answer lacks subrequests: {answer!r:.200}", host=self.host, status=200)
+        return [SubResult(ref, int(by_ref[ref].get("httpStatusCode") or 0), by_ref[ref].get("body")) for ref in refs]
+
+    def collections(self, calls: list[Collection]) -> list[list[SaveResult] | HostError]:
+        """Up to 5 collections calls in ONE POST /composite: per call its records' results or its subrequest's error."""
+        answers = self.composite([call.subrequest(f"c{n}") for n, call in enumerate(calls)])
+        out: list[list[SaveResult] | HostError] = []
+        for call, answer in zip(calls, answers):
+            if not 200 <= answer.status < 300:
+                out.append(self._error(answer.status, answer.body))
+            elif not isinstance(answer.body, list) or len(answer.body) != call.size:
+                out.append(HostError(f"expected {call.size} results, got {answer.body!r:.200}", host=self.host,
+                                     status=answer.status))
+            else:
+                out.append([SaveResult.from_json(item) for item in answer.body])
+        return out
+
     # --- surveys ---------------------------------------------------------------------------
     def create_survey_invitation(self, fields: dict) -> str:
         """POST /sobjects/SurveyInvitation: the new invitation's id."""
@@ -263,6 +364,12 @@ def _typed(record: dict, sobject: str | None) -> dict:
     return {"attributes": {"type": api_name(sobject)}, **{k: v for k, v in record.items() if k != "attributes"}}
 
 
+def _within_limit(items: list) -> list:
+    if not 0 < len(items) <= COLLECTION_LIMIT:
+        raise ValueError(f"a collections call takes 1 to {COLLECTION_LIMIT} records, not {len(items)}")
+    return items
+
+
 def _record_id(value: str) -> str:
     if not isinstance(value, str) or not _RECORD_ID.match(value):
         raise ValueError(f"not a Salesforce record id: {value!r}")
@@ -277,10 +384,6 @@ def _save_results(response: requests.Response, expected: int) -> list[SaveResult
     return [SaveResult.from_json(item) for item in items]
 
 
-def _first_error(response: requests.Response) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
+def _first_error(body: object) -> dict:
     first = body[0] if isinstance(body, list) and body else body
     return first if isinstance(first, dict) else {}

@@ -238,6 +238,113 @@ def test_survey_invitation_is_created_then_its_link_read_back():
     assert sf.survey_invitation_link(invitation).endswith("invitationId=0Ki")
 
 
+
+# --- composite -----------------------------------------------------------------------------------
+def composite_echo(request):
+    """A POST /composite that answers each sObject Collections subrequest; records with Subject "bad" are refused."""
+    answers = []
+    for sub in json.loads(request.body)["compositeRequest"]:
+        if sub["method"] == "DELETE":
+            ids = sub["url"].split("ids=")[1].split("&")[0].split(",")
+            body = [{"id": i, "success": True, "errors": []} for i in ids]
+        else:
+            body = [{"success": False, "errors": [{"statusCode": "INVALID_CROSS_REFERENCE_KEY", "message": "invalid",
+                                                   "fields": ["OwnerId"]}]} if r.get("Subject") == "bad" else
+                    {"id": r.get("Id") or f"00T{r['Subject']:0>12}", "success": True, "errors": []}
+                    for r in sub["body"]["records"]]
+        answers.append({"body": body, "httpHeaders": {}, "httpStatusCode": 200, "referenceId": sub["referenceId"]})
+    return 200, {"Sforce-Limit-Info": "api-usage=7/1000"}, json.dumps({"compositeResponse": answers})
+
+
+@responses.activate
+def test_five_collections_calls_go_in_one_composite_call_with_their_results_in_order():
+    responses.add_callback(responses.POST, f"{BASE}/composite", callback=composite_echo)
+    seen: list[tuple[int, int]] = []
+    sf = client(on_usage=lambda used, limit: seen.append((used, limit)))
+    ids = ["00T000000000001", "00T000000000002"]
+    calls = [sf_client.Collection.create([{"Subject": "1"}, {"Subject": "bad"}], sobject="Task"),
+             sf_client.Collection.update([{"Id": ids[0], "Subject": "moved"}], sobject="Task"),
+             sf_client.Collection.upsert("Task", "Intermission_Key__c",
+                                         [{"Intermission_Key__c": "m/k", "Subject": "2"}]),
+             sf_client.Collection.delete(ids), sf_client.Collection.create([{"Subject": "3"}], sobject="Task")]
+    created, updated, upserted, deleted, more = sf.collections(calls)
+    assert [r.success for r in created] == [True, False] and created[1].error_text().startswith("INVALID_CROSS")
+    assert [r.id for r in updated] == [ids[0]] and [r.id for r in deleted] == ids and more[0].id == "00T000000000003"
+    assert upserted[0].success and len(responses.calls) == 1 and seen == [(7, 1000)]
+    sent = json.loads(responses.calls[0].request.body)
+    assert sent["allOrNone"] is False and sent["collateSubrequests"] is False
+    assert [(s["method"], s["url"], s["referenceId"]) for s in sent["compositeRequest"]] == [
+        ("POST", "/services/data/v67.0/composite/sobjects", "c0"),
+        ("PATCH", "/services/data/v67.0/composite/sobjects", "c1"),
+        ("PATCH", "/services/data/v67.0/composite/sobjects/Task/Intermission_Key__c", "c2"),
+        ("DELETE", f"/services/data/v67.0/composite/sobjects?ids={ids[0]},{ids[1]}&allOrNone=false", "c3"),
+        ("POST", "/services/data/v67.0/composite/sobjects", "c4")]
+    assert sent["compositeRequest"][0]["body"] == {"allOrNone": False, "records": [
+        {"attributes": {"type": "Task"}, "Subject": "1"}, {"attributes": {"type": "Task"}, "Subject": "bad"}]}
+    assert "body" not in sent["compositeRequest"][3]
+
+
+@responses.activate
+def test_a_subrequest_that_fails_is_reported_as_its_error_and_the_others_stand():
+    responses.post(f"{BASE}/composite", json={"compositeResponse": [
+        {"body": [{"id": "00T000000000001", "success": True, "errors": []}], "httpHeaders": {},
+         "httpStatusCode": 200, "referenceId": "c0"},
+        {"body": [{"message": "Server is temporarily unavailable.", "errorCode": "SERVER_UNAVAILABLE"}],
+         "httpHeaders": {}, "httpStatusCode": 503, "referenceId": "c1"},
+        {"body": [{"message": "No such column 'X'", "errorCode": "INVALID_FIELD", "fields": ["X"]}],
+         "httpHeaders": {}, "httpStatusCode": 400, "referenceId": "c2"},
+        {"body": [], "httpHeaders": {}, "httpStatusCode": 200, "referenceId": "c3"}]})
+    calls = [sf_client.Collection.create([{"Subject": str(i)}], sobject="Task") for i in range(4)]
+    ok, busy, invalid, short = client().collections(calls)
+    assert ok[0].id == "00T000000000001"
+    assert isinstance(busy, HostUnavailable) and busy.code == "SERVER_UNAVAILABLE" and busy.status == 503
+    assert isinstance(invalid, HostValidationError) and (invalid.code, invalid.parameter) == ("INVALID_FIELD", "X")
+    assert type(short) is sf_client.HostError and "expected 1 results" in str(short)
+
+
+@responses.activate
+def test_a_composite_with_a_create_is_not_retried_but_one_of_updates_and_deletes_is(waits):
+    responses.post(f"{BASE}/composite", status=500)
+    with pytest.raises(HostUnavailable):
+        client().collections([sf_client.Collection.delete(["00T000000000001"]),
+                              sf_client.Collection.create([{"Subject": "1"}], sobject="Task")])
+    assert len(responses.calls) == 1 and waits == []
+    responses.replace(responses.POST, f"{BASE}/composite", status=503)
+    responses.add_callback(responses.POST, f"{BASE}/composite", callback=composite_echo)
+    done = client().collections([sf_client.Collection.delete(["00T000000000001"]), sf_client.Collection.update(
+        [{"Id": "00T000000000002", "Subject": "x"}], sobject="Task")])
+    assert [r.success for results in done for r in results] == [True, True]
+    assert len(responses.calls) == 3 and len(waits) == 1
+
+
+@responses.activate
+def test_a_composite_refreshes_an_expired_session_and_raises_the_daily_limit(waits):
+    responses.post(f"{BASE}/composite", status=401, json=EXPIRED)
+    responses.add_callback(responses.POST, f"{BASE}/composite", callback=composite_echo)
+    tokens = Tokens()
+    assert client(tokens).collections([sf_client.Collection.delete(["00T000000000001"])])[0][0].success
+    assert [bearer(c) for c in responses.calls] == ["Bearer token-1", "Bearer token-2"]
+    responses.replace(responses.POST, f"{BASE}/composite", status=403, json=LIMIT)
+    with pytest.raises(ApiLimitExceeded):
+        client().composite([{"method": "GET", "url": "/limits", "referenceId": "limits"}])
+    assert waits == []
+
+
+def test_composite_and_collections_limits_are_checked_before_any_call():
+    sf = client()
+    reads = [{"method": "GET", "url": "/limits", "referenceId": f"r{n}"} for n in range(26)]
+    queries = [{"method": "GET", "url": f"/query?q=SELECT+Id+FROM+Task+LIMIT+{n}", "referenceId": f"q{n}"}
+               for n in range(6)]
+    for subrequests in (reads, [], queries, reads[:1] * 2):
+        with pytest.raises(ValueError):
+            sf.composite(subrequests)
+    with pytest.raises(ValueError):
+        sf_client.Collection.create([{"Subject": str(i)} for i in range(201)], sobject="Task")
+    with pytest.raises(ValueError):
+        sf_client.Collection.delete(["00T0000/../x"])
+    with pytest.raises(ValueError):
+        sf_client.Collection.update([{"Subject": "no id"}], sobject="Task")
+
 # --- errors and retries --------------------------------------------------------------------------
 @pytest.mark.parametrize("status,code,error", [
     (400, "MALFORMED_QUERY", HostValidationError), (404, "NOT_FOUND", HostNotFound),
