@@ -1,4 +1,4 @@
-"""Salesforce adapter: mission record → snapshot, desired actions → Tasks in sObject Collections batches."""
+"""Salesforce adapter: mission record → snapshot, desired actions → Tasks (sObject Collections inside Composite)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -9,8 +9,8 @@ import redis
 
 from config.settings import get_settings
 from config.tenants import Tenant
-from connectors.errors import HostNotFound, HostValidationError
-from connectors.salesforce.client import SalesforceClient, SaveResult
+from connectors.errors import HostError, HostNotFound, HostValidationError
+from connectors.salesforce.client import COMPOSITE_COLLECTIONS, Collection, SalesforceClient, SaveResult
 from connectors.salesforce.soql import escape_soql, soql_literal
 from connectors.salesforce.tokens import TenantTokens
 from handlers.model import DesiredAction, MissionSnapshot, Person
@@ -147,6 +147,36 @@ class SalesforceAdapter:
         for chunk in _chunks(host_ids):
             yield from zip(chunk, map(_result, self.client.delete_records(chunk)))
 
+    def write_all(self, creates: list[tuple[str, DesiredAction]], updates: list[tuple[str, str, DesiredAction]],
+                  deletes: list[str]) -> Iterator[tuple[str, int, WriteResult]]:
+        """One round's writes in as few composite calls as allowed: (kind, index in its list, result), call by call."""
+        # Each subrequest is one sObject Collections call of ≤ 200 records, five to a POST /composite (one API call).
+        parts = [("create", start, chunk) for start, chunk in _indexed_chunks(creates)]
+        parts += [("update", start, chunk) for start, chunk in _indexed_chunks(updates)]
+        parts += [("delete", start, chunk) for start, chunk in _indexed_chunks(deletes)]
+        for group in _chunks_of(parts, COMPOSITE_COLLECTIONS):
+            calls = [self._collection(kind, chunk) for kind, _, chunk in group]
+            for (kind, start, chunk), outcome in zip(group, self.client.collections(calls)):
+                if isinstance(outcome, HostError):  # the whole subrequest failed: each of its records did
+                    failed = WriteResult(ok=False, error=f"{kind} subrequest: {outcome}")
+                    yield from ((kind, start + n, failed) for n in range(len(chunk)))
+                else:
+                    yield from ((kind, start + n, _result(r)) for n, r in enumerate(outcome))
+
+    def _collection(self, kind: str, chunk: list) -> Collection:
+        """The sObject Collections call for one chunk (survey invitations of created steps made first)."""
+        if kind == "delete":
+            return Collection.delete(chunk)
+        if kind == "update":
+            return Collection.update([{"Id": host_id, **self.task(mission_id, a, with_key=False)}
+                                      for host_id, mission_id, a in chunk], sobject="Task")
+        for mission_id, action in chunk:
+            self._survey_link(mission_id, action, create=True)
+        records = [self.task(mission_id, a) for mission_id, a in chunk]
+        if self.cfg.external_id_field:
+            return Collection.upsert("Task", self.cfg.external_id_field, records)
+        return Collection.create(records, sobject="Task")
+
     def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]:
         """Read the mission's Tasks back and return ours by step key (Description cannot be filtered in SOQL)."""
         found: dict[str, list[str]] = {}
@@ -223,6 +253,11 @@ def _result(result: SaveResult) -> WriteResult:
 def _chunks_of(items: list, size: int) -> Iterator[list]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+def _indexed_chunks(items: list) -> Iterator[tuple[int, list]]:
+    for start in range(0, len(items), CHUNK):
+        yield start, items[start:start + CHUNK]
 
 
 def _chunks(items: list) -> Iterator[list]:

@@ -1,0 +1,52 @@
+"""The Salesforce adapter's round of writes: 200 records a subrequest, five subrequests a composite call."""
+from __future__ import annotations
+
+import json
+
+import responses
+
+from config.tenants import SalesforceConfig, Tenant
+from handlers.hosts.salesforce import SalesforceAdapter
+from tests.unit.test_reconcile import action
+from tests.unit.test_salesforce_client import BASE, client
+
+REFUSED_SUBREQUEST = "c1"  # in the second composite call: the second chunk of updates
+
+
+def answer(request):
+    """Each sObject Collections subrequest succeeds record by record, except REFUSED_SUBREQUEST of the 2nd call."""
+    second = len(responses.calls) > 0
+    out = []
+    for sub in json.loads(request.body)["compositeRequest"]:
+        if second and sub["referenceId"] == REFUSED_SUBREQUEST:
+            out.append({"body": [{"message": "Server is temporarily unavailable.", "errorCode": "SERVER_UNAVAILABLE"}],
+                        "httpHeaders": {}, "httpStatusCode": 503, "referenceId": sub["referenceId"]})
+            continue
+        if sub["method"] == "DELETE":
+            ids = sub["url"].split("ids=")[1].split("&")[0].split(",")
+        else:
+            ids = [r.get("Id") or "00T{:0>12}".format(r["Description"].split("/s")[-1]) for r in sub["body"]["records"]]
+        out.append({"body": [{"id": i, "success": True, "errors": []} for i in ids], "httpHeaders": {},
+                    "httpStatusCode": 200, "referenceId": sub["referenceId"]})
+    return 200, {}, json.dumps({"compositeResponse": out})
+
+
+@responses.activate
+def test_a_big_round_takes_two_composite_calls_and_a_failed_subrequest_fails_only_its_records(redis_conn):
+    responses.add_callback(responses.POST, f"{BASE}/composite", callback=answer)
+    tenant = Tenant(id="acme-sf", host="salesforce", salesforce=SalesforceConfig(client_id="c", client_secret="s"))
+    adapter = SalesforceAdapter(tenant, redis_conn, client=client())
+    creates = [("a0X000000000001AAA", action(f"s{i}")) for i in range(1100)]
+    updates = [(f"00T{i:0>12}", "a0X000000000001AAA", action(f"u{i}")) for i in range(250)]
+    deletes = [f"00T{9000 + i:0>12}" for i in range(10)]
+    results = list(adapter.write_all(creates, updates, deletes))
+    bodies = [json.loads(c.request.body)["compositeRequest"] for c in responses.calls]
+    assert [[(s["method"], len((s.get("body") or {}).get("records") or s["url"].split(","))) for s in body]
+            for body in bodies] == [[("POST", 200)] * 5, [("POST", 100), ("PATCH", 200), ("PATCH", 50), ("DELETE", 10)]]
+    assert [(k, n) for k, n, _ in results] == (
+        [("create", n) for n in range(1100)] + [("update", n) for n in range(250)] + [("delete", n) for n in range(10)])
+    assert all(r.ok and r.host_id == f"00T{n:0>12}" for k, n, r in results if k == "create")
+    failed = [(k, n) for k, n, r in results if not r.ok]
+    assert failed == [("update", n) for n in range(200)]  # the refused subrequest held the first 200 updates
+    first = next(r for k, n, r in results if not r.ok)
+    assert not first.not_found and first.error.startswith("update subrequest: salesforce HTTP 503 code SERVER_UNAV")
