@@ -28,14 +28,23 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 
 def redact(text: str) -> str:
     """Mask webhook secrets, JWTs, bearer tokens, OAuth token/secret values, signedRequest values and link tokens."""
-    text = _WEBHOOK_PATH.sub(r"\1[secret]", text)
-    text = _SURVEY_PATH.sub(r"\1[token]", text)
-    text = _QUERY.sub(r"\1[redacted]", text)
-    text = _JWT.sub("[jwt]", text)
-    text = _BEARER.sub(r"\1[token]", text)
-    text = _NAMED.sub(r"\1[redacted]", text)
-    text = _SF_SESSION.sub("[token]", text)
-    return _WHSEC.sub("[secret]", text)
+    # each pattern runs only when the text holds what every match of it contains (a literal part of the pattern):
+    # the same result as running them all, at a fraction of the cost for the usual line (one per request)
+    if "/webhooks/" in text:
+        text = _WEBHOOK_PATH.sub(r"\1[secret]", text)
+    if "/survey/" in text:
+        text = _SURVEY_PATH.sub(r"\1[token]", text)
+    if "=" in text:
+        text = _QUERY.sub(r"\1[redacted]", text)
+    if "eyJ" in text:
+        text = _JWT.sub("[jwt]", text)
+    if "bearer" in text.lower():
+        text = _BEARER.sub(r"\1[token]", text)
+    if ":" in text or "=" in text:
+        text = _NAMED.sub(r"\1[redacted]", text)
+    if "!" in text:
+        text = _SF_SESSION.sub("[token]", text)
+    return _WHSEC.sub("[secret]", text) if "whsec_" in text else text
 
 
 def _scrub(value):

@@ -6,7 +6,10 @@ import json
 import logging
 
 import pytest
+from hypothesis import given, settings as hsettings
+from hypothesis import strategies as st
 
+from config import logs
 from config.logs import bound, current, make_handler, redact
 
 SECRET = "Zq3-wX9_kLmN0pQrStUvWxYz0123456789abcdefGhI"
@@ -33,6 +36,41 @@ def test_redact_masks_every_kind_of_secret(line, leaked):
 def test_redact_keeps_what_an_operator_needs():
     line = "host write created 100/natural.handover due 2026-03-25 (tenant acme, refresh_token rotation on)"
     assert redact(line) == line
+
+
+def _every_pattern(text: str) -> str:
+    """`redact` without its shortcuts: every pattern, always."""
+    for pattern, replacement in [(logs._WEBHOOK_PATH, r"\1[secret]"), (logs._SURVEY_PATH, r"\1[token]"),
+                                 (logs._QUERY, r"\1[redacted]"), (logs._JWT, "[jwt]"), (logs._BEARER, r"\1[token]"),
+                                 (logs._NAMED, r"\1[redacted]"), (logs._SF_SESSION, "[token]"),
+                                 (logs._WHSEC, "[secret]")]:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_PIECES = ["/webhooks/boond/acme/", "/webhooks/salesforce/a-1/", "/survey/", "?a=", "&t=", "?code=", "eyJ", "abc.",
+           "Bearer ", "BEARER\t", "access_token", "client_secret", "signedRequest", '"', "'", "\\", ": ", "=",
+           "00D000000000001!", "whsec_", "Zq3-wX9_kLmN0pQrStUvWxYz0123456789", " ", "/", "x", "ſ", "K", "İ",
+           "/survey/tok3n-value", "?t=link.token&x=1", "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyVG9rZW4iOiJ4In0.c2lnbmF0dXJl",
+           "bearer abc.def", "refresh_token: 5Aep861", "00D000000000001!AQkAQSessionTokenValue123",
+           "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
+_LINES = [f"POST /webhooks/boond/acme/{SECRET} HTTP/1.1 202", "GET /survey/abc?t=x HTTP/1.1",
+          "X-Jwt-App: eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyVG9rZW4iOiJ4In0.c2lnbmF0dXJlLXZhbHVl",
+          "link token eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXZhbHVl",
+          "Authorization: BeArEr 00Dxx0000001gPL!AQ4AQFakeToken.value_123", '{"client_secret"= "x"}',
+          "session 00D000000000001!AQkAQSessionTokenValue123 expired", "flow whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2La",
+          "POST /webhooks/boond/<tenant_id>/<secret> 202", "plain line, nothing to hide"]
+
+
+@pytest.mark.parametrize("line", _LINES)
+def test_redact_shortcuts_give_what_every_pattern_gives_on_known_lines(line):
+    assert redact(line) == _every_pattern(line)
+
+
+@hsettings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=6)), max_size=12).map("".join))
+def test_redact_shortcuts_give_what_every_pattern_gives(text):
+    assert redact(text) == _every_pattern(text)
 
 
 def _json_lines(emit) -> list[dict]:
