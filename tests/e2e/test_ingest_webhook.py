@@ -1,0 +1,88 @@
+"""The webhook receive path: a Boond event queued in one script, run by a worker, counted once, answered as before."""
+from __future__ import annotations
+
+from datetime import date
+
+from config import metrics
+from handlers import clock
+from handlers.queues import get_queue
+from tests.e2e.helpers import by_step, settle
+from tests.reliability.webhook_load import boond_event
+from tests.unit.test_ingest_admit import conversation
+
+T0 = date(2026, 3, 2)
+NATURAL = ["natural.availability", "natural.handover", "natural.new_needs", "natural.prospect",
+           "natural.rapport_etonnement", "natural.recommendations", "natural.review", "natural.satisfaction"]
+
+
+def _webhook_counts(conn) -> dict[str, float]:
+    return {labels["status"]: value for name, labels, value in metrics.read_all(conn)
+            if name == "intermission_webhooks" and labels.get("host") == "boond"}
+
+
+def test_a_webhook_is_queued_once_and_a_burst_worker_writes_its_actions(stack, redis_conn):
+    clock.pin(T0)
+    mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16), deliver=False)["data"]["id"]
+    first = stack.post_webhook(boond_event("evt-1", mission))
+    assert (first.status_code, first.json()) == (202, {"status": "queued"})
+    again = stack.post_webhook(boond_event("evt-1", mission))
+    assert (again.status_code, again.headers["X-Intermission-Ignored"]) == (204, "duplicate event")
+    other = stack.post_webhook(boond_event("evt-2", mission))
+    assert (other.status_code, other.json()) == (202, {"status": "coalesced"})
+    assert get_queue(redis_conn).count == 1  # the duplicate and the coalesced hint queued nothing more
+    assert _webhook_counts(redis_conn) == {"202": 2, "204": 1}
+    settle()
+    assert get_queue(redis_conn).count == 0
+    steps = sorted(k.split("/", 1)[1] for k in by_step(stack.actions()) if k.startswith(mission + "/"))
+    assert steps == NATURAL
+    assert stack.post_webhook(boond_event("evt-1", mission)).status_code == 204  # still a duplicate afterwards
+
+
+def _app_and_url(stack):
+    from webhooks.app import create_app
+
+    return create_app().test_client(), "/" + stack.webhook_url.split("/", 3)[3]
+
+
+def test_a_webhook_costs_the_tenant_read_and_one_script_nothing_after(stack, redis_conn):
+    client, url = _app_and_url(stack)
+    assert client.post(url, json=boond_event("warm", "900")).status_code == 202  # script loaded, host cached
+    with conversation() as trips:
+        answers = [client.post(url, json=boond_event(e, d)).status_code
+                   for e, d in (("e1", "901"), ("e1", "901"), ("e2", "901"))]
+    assert answers == [202, 204, 202]
+    assert trips == [["GET"], ["EVALSHA"]] * 3  # no WATCH/MULTI/EXEC, no HINCRBY after the view
+    assert _webhook_counts(redis_conn) == {"202": 3, "204": 1}
+
+
+def test_other_answers_are_still_counted_after_the_view(stack, redis_conn):
+    client, url = _app_and_url(stack)
+    assert client.post(url.rsplit("/", 1)[0] + "/wrong-secret", json=boond_event("e1", "1")).status_code == 404
+    assert client.post(url, data=b"{", content_type="application/json").status_code == 400
+    assert _webhook_counts(redis_conn) == {"404": 1, "400": 1}
+
+
+def test_an_answer_other_than_the_one_counted_moves_the_count(stack, redis_conn, monkeypatch):
+    import webhooks.boond
+
+    client, url = _app_and_url(stack)
+
+    def broken(**_):
+        raise RuntimeError("the answer could not be built")
+
+    monkeypatch.setattr(webhooks.boond, "jsonify", broken)
+    assert client.post(url, json=boond_event("e1", "77")).status_code == 503
+    assert _webhook_counts(redis_conn) == {"202": 0, "503": 1}
+    assert get_queue(redis_conn).count == 1  # the change itself was admitted whole
+    monkeypatch.undo()
+    assert client.post(url, json=boond_event("e1", "77")).status_code == 204  # its redelivery: a duplicate
+
+
+def test_with_wait_replicas_the_answer_is_counted_after_the_view(stack, redis_conn, monkeypatch):
+    from config.settings import get_settings
+
+    client, url = _app_and_url(stack)
+    monkeypatch.setattr(get_settings(), "redis_wait_replicas", 1)  # no replica here: WAIT times out, 503
+    monkeypatch.setattr(get_settings(), "redis_wait_timeout_ms", 10)
+    assert client.post(url, json=boond_event("e1", "78")).status_code == 503
+    assert _webhook_counts(redis_conn) == {"503": 1}  # not also the 202 the script would have counted
