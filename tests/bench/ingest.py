@@ -31,7 +31,7 @@ def ensure_wrk() -> str:
 def wrk(binary: str, url: str, seconds: int, prefix: str) -> dict:
     """One wrk run; its JSON summary (requests, duration, errors, p50/p99 in µs)."""
     argv = [binary, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s", "-s", str(SCRIPT),
-            url, "--", prefix]
+            url, "--", prefix, os.environ.get("BENCH_INGEST_MODE", "keepalive")]
     out = subprocess.run(argv, check=True, capture_output=True, text=True, timeout=seconds + 30).stdout
     summary = json.loads(next(line for line in reversed(out.splitlines()) if line.startswith("{")))
     summary["rps"] = summary["requests"] / (summary["duration_us"] / 1e6)

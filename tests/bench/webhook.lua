@@ -3,7 +3,7 @@
 -- unique delivery id, so every request takes the whole receive path: secret check, parse, dedupe key,
 -- pending flag and an rq enqueue. (A pooled delivery id would be answered "coalesced" after its first
 -- use, since no worker drains the queue during the run: a cheaper path than a real burst of changes.)
--- Usage: wrk -s webhook.lua <url> -- <run prefix>; prints one JSON line at the end.
+-- Usage: wrk -s webhook.lua <url> -- <run prefix> [close]; prints one JSON line at the end.
 
 local threads = {}
 
@@ -17,6 +17,9 @@ function init(args)
   counter = 0
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+  if args[2] == "close" then
+    wrk.headers["Connection"] = "close"  -- a new connection per request, as a host delivering one webhook
+  end
 end
 
 function request()
