@@ -20,7 +20,13 @@ class Sandbox:
 
     def control(self, method: str, path: str, **kwargs) -> dict:
         """Call `/_control<path>` and return the JSON answer."""
-        response = self.http.request(method, f"{self.url}/_control{path}", timeout=120, **kwargs)
+        for attempt in range(3):
+            try:
+                response = self.http.request(method, f"{self.url}/_control{path}", timeout=120, **kwargs)
+                break
+            except requests.ConnectionError:  # a kept-alive connection gunicorn closed as we reused it
+                if attempt == 2:
+                    raise
         response.raise_for_status()
         return response.json() if response.content else {}
 
