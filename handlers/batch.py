@@ -15,7 +15,7 @@ import uuid
 
 import redis
 
-from config import metrics, tenants
+from config import tenants
 from config.redis_conn import ensure_replicated, get_redis
 from config.settings import get_settings
 from connectors.salesforce.client import ApiLimitExceeded
@@ -32,17 +32,13 @@ from handlers.reconcile_batch import BatchReconciler
 from handlers.reconcile_multi import MissionWork, MultiReconciler
 from handlers.store import SnapshotStore, schedule_wakeup
 
-# One EVALSHA (see `ingest._ADMIT`): ARGV 8… holds (mission, dirty value, KEYS index of its dedupe key or 0) per
+# One EVALSHA (see `ingest._ADMIT`): ARGV 5… holds (mission, dirty value, KEYS index of its dedupe key or 0) per
 # mission, then the rq job hash's field/value pairs; the dedupe keys are written last.
 _MARK_DIRTY = """
-local function answer(outcome, field)
-  if field ~= '' then redis.pcall('HINCRBY', KEYS[6], field, 1) end
-  return outcome
-end
-local n = tonumber(ARGV[7])
+local n = tonumber(ARGV[4])
 local fresh, dirty = {}, {}
 for i = 0, n - 1 do
-  local at = 8 + 3 * i
+  local at = 5 + 3 * i
   local seen = tonumber(ARGV[at + 2])
   if seen == 0 or redis.call('EXISTS', KEYS[seen]) == 0 then
     fresh[#fresh + 1] = seen
@@ -51,22 +47,22 @@ for i = 0, n - 1 do
   end
 end
 if #fresh == 0 then
-  if n > 0 then return answer('duplicate', ARGV[4]) end
-  return answer('coalesced', ARGV[5])
+  if n > 0 then return 'duplicate' end
+  return 'coalesced'
 end
 local waiting = redis.call('EXISTS', KEYS[2]) == 1
 redis.call('HSET', KEYS[1], unpack(dirty))
 if not waiting then
   redis.call('SADD', KEYS[5], KEYS[4])
-  redis.call('HSET', KEYS[3], unpack(ARGV, 8 + 3 * n))
+  redis.call('HSET', KEYS[3], unpack(ARGV, 5 + 3 * n))
   redis.call('RPUSH', KEYS[4], ARGV[3])
   redis.call('SET', KEYS[2], '1', 'EX', ARGV[2])
 end
 for _, seen in ipairs(fresh) do
   if seen > 0 then redis.call('SET', KEYS[seen], '1', 'EX', ARGV[1]) end
 end
-if waiting then return answer('coalesced', ARGV[5]) end
-return answer('queued', ARGV[6])
+if waiting then return 'coalesced' end
+return 'queued'
 """
 _DONE_IF_SAME = ("if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
                  "return redis.call('HDEL', KEYS[1], ARGV[1]) else return 0 end")
@@ -83,23 +79,21 @@ def batch_pending_key(tenant: str) -> str:
 
 
 def mark_dirty(conn: redis.Redis, tenant: str, missions: dict[str, dict], *,
-               seen: dict[str, str] | None = None, counted: dict[str, str] | None = None) -> str:
+               seen: dict[str, str] | None = None) -> str:
     """Record changed missions (mission → trigger) and queue the tenant's batch unless one is waiting."""
     # `seen` maps a mission to its event's dedupe key: a mission whose key exists is dropped ("duplicate" when all
     # are). Dedupe keys, dirty entries, the pending flag and the job go in one Lua script, like `ingest._admit`:
     # a Redis dying mid-request keeps all of them or none, so the host's redelivery is never taken for a duplicate.
-    # `counted` (webhooks): the metrics field to add 1 to for each outcome, in the same round trip.
-    seen, settings, counted = seen or {}, get_settings(), counted or {}
+    seen, settings = seen or {}, get_settings()
     job_id = f"batch-{tenant}-{uuid.uuid4().hex[:12]}"
     keys, mapping = rq_job(conn, "handlers.batch.sync_tenant", (tenant,), job_id, description=f"batch {tenant}")
     seen_keys = list(dict.fromkeys(seen[m] for m in missions if m in seen))
-    at = {key: 7 + i for i, key in enumerate(seen_keys)}  # KEYS index of each dedupe key
+    at = {key: 6 + i for i, key in enumerate(seen_keys)}  # KEYS index of each dedupe key
     entries = [item for m, t in missions.items()
                for item in (m, json.dumps({**t, "n": uuid.uuid4().hex[:8]}), at.get(seen.get(m), 0))]
-    args = [settings.dedupe_ttl_seconds, settings.pending_ttl_seconds, job_id, counted.get("duplicate", ""),
-            counted.get("coalesced", ""), counted.get("queued", ""), len(missions), *entries, *mapping]
-    outcome = script(conn, _MARK_DIRTY)([dirty_key(tenant), batch_pending_key(tenant), *keys, metrics.KEY,
-                                         *seen_keys], args, client=conn)
+    args = [settings.dedupe_ttl_seconds, settings.pending_ttl_seconds, job_id, len(missions), *entries, *mapping]
+    outcome = script(conn, _MARK_DIRTY)([dirty_key(tenant), batch_pending_key(tenant), *keys, *seen_keys], args,
+                                        client=conn)
     ensure_replicated(conn)  # with INTERMISSION_REDIS_WAIT_REPLICAS, a 2xx means the replicas have it too
     return outcome.decode() if isinstance(outcome, bytes) else outcome
 

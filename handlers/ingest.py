@@ -8,36 +8,30 @@ import redis
 from rq.job import JobStatus
 from rq.utils import now
 
-from config import metrics
 from config.redis_conn import ensure_replicated
 from config.settings import get_settings
 from handlers.queues import get_queue, retry_policy
 from handlers.telemetry import request_id_for
 
 Outcome = Literal["queued", "duplicate", "coalesced"]
-Counted = dict[str, str]  # outcome → the metrics field the admit script adds 1 to (the webhook's own counter)
 
 # One EVALSHA: a script runs whole or not at all, so a Redis dying mid-request keeps the dedupe key, the pending
 # flag and the job together or none of them. The job is rq's: built by rq in Python (`rq_job`), stored here the
 # way `Queue.enqueue_job` stores it (SADD rq:queues, HSET of `Job.to_dict()` with status queued, RPUSH its id).
 # The dedupe key is written last: should a command fail half-way, the host's redelivery is not a "duplicate".
 _ADMIT = """
-local function answer(outcome, field)
-  if field ~= '' then redis.pcall('HINCRBY', KEYS[6], field, 1) end
-  return outcome
-end
 local seen, pending = ARGV[1] == '1', ARGV[2] == '1'
-if seen and redis.call('EXISTS', KEYS[1]) == 1 then return answer('duplicate', ARGV[6]) end
+if seen and redis.call('EXISTS', KEYS[1]) == 1 then return 'duplicate' end
 local coalesced = pending and redis.call('EXISTS', KEYS[2]) == 1
 if not coalesced then
   redis.call('SADD', KEYS[5], KEYS[4])
-  redis.call('HSET', KEYS[3], unpack(ARGV, 9))
+  redis.call('HSET', KEYS[3], unpack(ARGV, 6))
   redis.call('RPUSH', KEYS[4], ARGV[5])
   if pending then redis.call('SET', KEYS[2], '1', 'EX', ARGV[4]) end
 end
 if seen then redis.call('SET', KEYS[1], '1', 'EX', ARGV[3]) end
-if coalesced then return answer('coalesced', ARGV[7]) end
-return answer('queued', ARGV[8])
+if coalesced then return 'coalesced' end
+return 'queued'
 """
 _SCRIPTS: dict[str, redis.commands.core.Script] = {}
 
@@ -48,26 +42,22 @@ def pending_key(tenant: str, mission: str) -> str:
 
 
 def enqueue_sync(conn: redis.Redis, tenant: str, mission: str, trigger: dict, *,
-                 event_id: str | None = None, counted: Counted | None = None) -> Outcome:
+                 event_id: str | None = None) -> Outcome:
     """Queue one re-read of `mission`, unless this event was seen or a re-read is already waiting."""
-    # `counted` (webhooks): the metrics field to add 1 to for each outcome, in the same round trip as the admit
     trigger = {**trigger, "request_id": request_id_for(trigger)}
     if _batched(conn, tenant):
-        return enqueue_batch(conn, tenant, {mission: trigger}, {mission: event_id} if event_id else {},
-                             counted=counted)
+        return enqueue_batch(conn, tenant, {mission: trigger}, {mission: event_id} if event_id else {})
     job = {"func": "handlers.jobs.sync_mission", "args": (tenant, mission, trigger),
            "job_id": f"sync-{tenant}-{mission}-{uuid.uuid4().hex[:12]}", "description": f"sync {tenant}/{mission}"}
-    return _admit(conn, _seen_key(tenant, event_id), pending_key(tenant, mission), job, counted)
+    return _admit(conn, _seen_key(tenant, event_id), pending_key(tenant, mission), job)
 
 
-def enqueue_batch(conn: redis.Redis, tenant: str, missions: dict[str, dict], event_ids: dict[str, str], *,
-                  counted: Counted | None = None) -> Outcome:
+def enqueue_batch(conn: redis.Redis, tenant: str, missions: dict[str, dict], event_ids: dict[str, str]) -> Outcome:
     """Per-tenant batch path: drop seen events, mark the rest dirty, queue the tenant's batch if none waits."""
     from handlers.batch import mark_dirty
 
     fresh = {m: {**t, "request_id": request_id_for(t)} for m, t in missions.items()}
-    return mark_dirty(conn, tenant, fresh, seen={m: _seen_key(tenant, e) for m, e in event_ids.items() if e},
-                      counted=counted)
+    return mark_dirty(conn, tenant, fresh, seen={m: _seen_key(tenant, e) for m, e in event_ids.items() if e})
 
 
 _HOSTS: dict[str, str] = {}
@@ -86,12 +76,12 @@ def _batched(conn: redis.Redis, tenant: str) -> bool:
 
 
 def enqueue_resource_sync(conn: redis.Redis, tenant: str, resource: str, trigger: dict, *,
-                          event_id: str | None = None, counted: Counted | None = None) -> Outcome:
+                          event_id: str | None = None) -> Outcome:
     """Queue a re-read of every mission of one consultant (resource, positioning, inactivity events)."""
     trigger = {**trigger, "request_id": request_id_for(trigger)}
     job = {"func": "handlers.jobs.sync_resource", "args": (tenant, resource, trigger),
            "job_id": f"resource-{tenant}-{resource}-{uuid.uuid4().hex[:12]}"}
-    return _admit(conn, _seen_key(tenant, event_id), None, job, counted)
+    return _admit(conn, _seen_key(tenant, event_id), None, job)
 
 
 def _seen_key(tenant: str, event_id: str | None) -> str | None:
@@ -128,16 +118,15 @@ def script(conn: redis.Redis, source: str) -> redis.commands.core.Script:
     return found
 
 
-def _admit(conn: redis.Redis, seen: str | None, pending: str | None, job: dict, counted: Counted | None) -> Outcome:
+def _admit(conn: redis.Redis, seen: str | None, pending: str | None, job: dict) -> Outcome:
     """Dedupe key, pending flag and job in one Lua script: a Redis dying mid-request keeps all of them or none."""
     # were the dedupe key kept without the job, the host's redelivery of the refused event would be answered
     # "duplicate" and the change lost (tests/reliability/test_cut_requests.py)
-    settings, counted = get_settings(), counted or {}
+    settings = get_settings()
     keys, mapping = rq_job(conn, job["func"], job["args"], job["job_id"], description=job.get("description"),
                            meta={"request_id": job["args"][2]["request_id"]})
     args = [int(bool(seen)), int(bool(pending)), settings.dedupe_ttl_seconds, settings.pending_ttl_seconds,
-            job["job_id"], counted.get("duplicate", ""), counted.get("coalesced", ""), counted.get("queued", ""),
-            *mapping]
-    outcome = script(conn, _ADMIT)([seen or "", pending or "", *keys, metrics.KEY], args, client=conn)
+            job["job_id"], *mapping]
+    outcome = script(conn, _ADMIT)([seen or "", pending or "", *keys], args, client=conn)
     ensure_replicated(conn)  # with INTERMISSION_REDIS_WAIT_REPLICAS, a 2xx means the replicas have it too
     return outcome.decode() if isinstance(outcome, bytes) else outcome

@@ -110,9 +110,8 @@ class Reconciler:
         for extra in extras:
             self._delete_quietly(extra)
         self.writer.update(host_id, self.mission_id, op.action)
-        self.ledger.put(LedgerEntry.of(op.action, "written", host_id))
         self.counts["recovered"] += 1
-        self._log("recovered", op.action, op.entry)
+        self._written("recovered", op.action, op.entry, host_id)
 
     def _cancel(self, op: Op) -> None:
         entry = op.entry

@@ -53,9 +53,8 @@ class BatchReconciler(Reconciler):
             self.ledger.put(LedgerEntry.of(action, "intent"))
         for action, result in self.writer.create_many(self.mission_id, actions):
             if result.ok:
-                self.ledger.put(LedgerEntry.of(action, "written", result.host_id))
                 self.counts["created"] += 1
-                self._log("created", action, None)
+                self._written("created", action, None, result.host_id)
             else:
                 self.errors.append(f"{action.key}: {result.error}")
                 self._log_failure("create", action.key, action.step_id, result.error or "")
@@ -68,9 +67,8 @@ class BatchReconciler(Reconciler):
         for host_id, result in self.writer.update_many(self.mission_id, [(h, o.action) for h, o in by_host.items()]):
             op = by_host[host_id]
             if result.ok:
-                self.ledger.put(LedgerEntry.of(op.action, "written", host_id))
                 self.counts["rescheduled"] += 1
-                self._log("rescheduled", op.action, op.entry)
+                self._written("rescheduled", op.action, op.entry, host_id)
             elif result.not_found:
                 self.ledger.put(op.entry.model_copy(update={"status": "dismissed"}))
                 self._log("dismissed", op.action, op.entry)
@@ -109,7 +107,6 @@ class BatchReconciler(Reconciler):
         if extras:
             list(self.writer.delete_many(extras))
         list(self.writer.update_many(self.mission_id, [(found[0], op.action)]))
-        self.ledger.put(LedgerEntry.of(op.action, "written", found[0]))
         self.counts["recovered"] += 1
-        self._log("recovered", op.action, op.entry)
+        self._written("recovered", op.action, op.entry, found[0])
         return True

@@ -72,9 +72,8 @@ class MultiReconciler:
     def _created(work: MissionWork, action: DesiredAction, result: WriteResult) -> None:
         run = work.run
         if result.ok:
-            run.ledger.put(LedgerEntry.of(action, "written", result.host_id))
             run.counts["created"] += 1
-            run._log("created", action, None)
+            run._written("created", action, None, result.host_id)
         else:
             run.errors.append(f"{run.mission_id}/{action.key}: {result.error}")
             run._log_failure("create", action.key, action.step_id, result.error or "")
@@ -83,9 +82,8 @@ class MultiReconciler:
     def _updated(host_id: str, work: MissionWork, op: Op, result: WriteResult) -> None:
         run = work.run
         if result.ok:
-            run.ledger.put(LedgerEntry.of(op.action, "written", host_id))
             run.counts["rescheduled"] += 1
-            run._log("rescheduled", op.action, op.entry)
+            run._written("rescheduled", op.action, op.entry, host_id)
         elif result.not_found:
             run.ledger.put(op.entry.model_copy(update={"status": "dismissed"}))
             run._log("dismissed", op.action, op.entry)

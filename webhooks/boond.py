@@ -9,14 +9,13 @@ from flask import Blueprint, jsonify, request
 from config.redis_conn import get_redis
 from config.settings import get_settings
 from handlers.ingest import enqueue_resource_sync, enqueue_sync
-from webhooks.common import Count, authenticate, error as _error, ignored as _ignored, not_found, too_large
+from webhooks.common import authenticate, error as _error, ignored as _ignored, not_found, too_large
 
 bp = Blueprint("boond", __name__)
 log = logging.getLogger(__name__)
 
 MISSION_ENTITIES = {"delivery"}
 CONSULTANT_ENTITIES = {"resource"}
-ANSWERS = {"duplicate": 204, "coalesced": 202, "queued": 202}  # the HTTP status of each admit outcome
 
 
 class BadPayload(ValueError):
@@ -47,13 +46,11 @@ def _dispatch(tenant_id: str, event: dict):
     trigger = {"kind": "webhook", "host": "boond", "event": event["id"], "type": event["type"],
                "entity": event["entity"]}
     if event["entity"] in MISSION_ENTITIES:
-        enqueue = enqueue_sync
+        outcome = enqueue_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"])
     elif event["entity"] in CONSULTANT_ENTITIES:
-        enqueue = enqueue_resource_sync
+        outcome = enqueue_resource_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"])
     else:
         return _ignored(f"{event['entity']} events need no action")
-    count = Count("boond", ANSWERS)
-    outcome = count.record(enqueue(conn, tenant_id, event["ref"], trigger, event_id=event["id"], counted=count.fields))
     if outcome == "duplicate":
         return _ignored("duplicate event")
     return jsonify(status=outcome), 202

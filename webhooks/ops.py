@@ -8,10 +8,10 @@ import uuid
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
+from config import metrics
 from config.logs import pop_fields, push_fields
 from handlers import health
 from handlers.metrics import exposition, make_registry
-from webhooks.common import count_answer
 
 bp = Blueprint("ops", __name__)
 log = logging.getLogger("webhooks.access")
@@ -50,7 +50,7 @@ def _finish(response: Response) -> Response:
     response.headers["X-Request-Id"] = g.get("request_id", "")
     rule = request.url_rule.rule if request.url_rule else None
     if rule and rule.startswith("/webhooks/"):
-        count_answer(rule.split("/")[2], response.status_code)  # unless the admit script counted it already
+        metrics.incr("intermission_webhooks", {"host": rule.split("/")[2], "status": str(response.status_code)})
     level = logging.DEBUG if rule in QUIET else logging.INFO
     log.log(level, "%s %s %s", request.method, rule or "(no route)", response.status_code,
             extra={"method": request.method, "route": rule, "status": response.status_code,

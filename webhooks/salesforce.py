@@ -14,7 +14,7 @@ from config.redis_conn import get_redis
 from config.settings import get_settings
 from connectors.salesforce.oauth import same_org
 from handlers.ingest import enqueue_batch
-from webhooks.common import Count, authenticate, error, ignored, not_found, too_large
+from webhooks.common import authenticate, error, ignored, not_found, too_large
 
 bp = Blueprint("salesforce", __name__)
 log = logging.getLogger(__name__)
@@ -28,8 +28,6 @@ ACK = ('<?xml version="1.0" encoding="UTF-8"?>'
        '</notificationsResponse></soapenv:Body></soapenv:Envelope>')
 MAX_NOTIFICATIONS = 100
 SOAP_TYPES = {"text/xml", "application/soap+xml", "application/xml"}
-ACK_ANSWERS = {"duplicate": 200, "coalesced": 200, "queued": 200}  # the HTTP status of each admit outcome
-FLOW_ANSWERS = {"duplicate": 204, "coalesced": 202, "queued": 202}
 
 
 class BadMessage(ValueError):
@@ -63,8 +61,7 @@ def _outbound_message(tenant, body: bytes):
         return not_found()
     if tenant.enabled:
         missions = {record_id: _trigger("outbound", nid) for nid, record_id in notifications}
-        event_ids, count = {record_id: nid for nid, record_id in notifications}, Count("salesforce", ACK_ANSWERS)
-        count.record(enqueue_batch(get_redis(), tenant.id, missions, event_ids, counted=count.fields))
+        enqueue_batch(get_redis(), tenant.id, missions, {record_id: nid for nid, record_id in notifications})
     return Response(ACK, status=200, content_type="text/xml; charset=utf-8")
 
 
@@ -113,9 +110,7 @@ def _flow_callout(tenant, body: bytes):
         return ignored("tenant paused")
     ids = event["record_ids"]
     event_ids = {r: f"{event['id']}:{r}" for r in ids} if event["id"] else {}
-    count = Count("salesforce", FLOW_ANSWERS)
-    outcome = count.record(enqueue_batch(get_redis(), tenant.id, {r: _trigger("flow", event["id"]) for r in ids},
-                                         event_ids, counted=count.fields))
+    outcome = enqueue_batch(get_redis(), tenant.id, {r: _trigger("flow", event["id"]) for r in ids}, event_ids)
     if outcome == "duplicate":
         return ignored("duplicate event")
     return jsonify(status=outcome, records=len(ids)), 202
