@@ -107,7 +107,7 @@ def reconcile_mission(tenant: tenants.Tenant, adapter, store: SnapshotStore, pre
                    surveys=asked)
     provenance = {"trigger": trigger, "case": found.case, "reason": found.reason, "unsure": found.unsure,
                   "change": f"{prev.end_date if prev else None} → {current.end_date}"}
-    reconciler = BatchReconciler if hasattr(adapter, "create_many") else Reconciler
+    reconciler = BatchReconciler if hasattr(adapter, "write_all") else Reconciler
     run = reconciler(Ledger(conn, tenant.id, current.mission_id), adapter,
                      ActivityLog(conn, tenant.id), current.mission_id, provenance, host=tenant.host)
     try:

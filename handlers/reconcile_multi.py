@@ -2,19 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
 
 from handlers.ledger import LedgerEntry
 from handlers.model import DesiredAction
 from handlers.reconcile import Op, _maybe_crash, diff
 from handlers.reconcile_batch import BatchReconciler, BatchWriter, PartialFailure, WriteResult
-
-
-class RoundWriter(BatchWriter, Protocol):
-    """A batching writer that also takes a whole round: creates, updates and deletes sent together."""
-
-    def write_all(self, creates: list[tuple[str, DesiredAction]], updates: list[tuple[str, str, DesiredAction]],
-                  deletes: list[str]) -> Iterator[tuple[str, int, WriteResult]]: ...
 
 
 @dataclass
@@ -29,7 +21,7 @@ class MissionWork:
 class MultiReconciler:
     """Diffs every mission, then sends all creates, updates and deletes together (composite calls of the writer)."""
 
-    def __init__(self, works: list[MissionWork], writer: RoundWriter):
+    def __init__(self, works: list[MissionWork], writer: BatchWriter):
         self.works, self.writer = works, writer
 
     def run(self) -> None:

@@ -115,32 +115,11 @@ class SalesforceAdapter:
         return sorted({row["Id"] for row in self.client.query_all(soql, include_deleted=True)})
 
     # --- writing (BatchWriter) -------------------------------------------------------------
-    def create_many(self, mission_id: str, actions: list[DesiredAction]) -> Iterator[tuple[DesiredAction, WriteResult]]:
-        """Create (or upsert by external id) one mission's Tasks, 200 per call."""
-        for (_, action), result in self.create_pairs([(mission_id, a) for a in actions]):
-            yield action, result
-
-    def create_pairs(self, pairs: list[tuple[str, DesiredAction]]) -> Iterator[tuple[tuple, WriteResult]]:
-        """Create the Tasks of any number of missions together, 200 per call, results in order."""
-        for chunk in _chunks(pairs):
-            for mission_id, action in chunk:
-                self._survey_link(mission_id, action, create=True)
-            records = [self.task(mission_id, a) for mission_id, a in chunk]
-            if self.cfg.external_id_field:
-                results = self.client.upsert_records("Task", self.cfg.external_id_field, records)
-            else:
-                results = self.client.create_records(records, sobject="Task")
-            yield from zip(chunk, map(_result, results))
-
     def update_many(self, mission_id: str, pairs: list[tuple[str, DesiredAction]]) -> Iterator[tuple[str, WriteResult]]:
-        """Update one mission's Tasks by id, 200 per call."""
-        yield from self.update_triples([(host_id, mission_id, a) for host_id, a in pairs])
-
-    def update_triples(self, triples: list[tuple[str, str, DesiredAction]]) -> Iterator[tuple[str, WriteResult]]:
-        """Update Tasks of any number of missions by id, 200 per call."""
-        for chunk in _chunks(triples):
-            records = [{"Id": host_id, **self.task(mission_id, a, with_key=False)} for host_id, mission_id, a in chunk]
-            yield from zip((h for h, _, _ in chunk), map(_result, self.client.update_records(records, sobject="Task")))
+        """Update one mission's Tasks by id, 200 per call (an adopted Task outside a round)."""
+        for chunk in _chunks(pairs):
+            records = [{"Id": host_id, **self.task(mission_id, a, with_key=False)} for host_id, a in chunk]
+            yield from zip((h for h, _ in chunk), map(_result, self.client.update_records(records, sobject="Task")))
 
     def delete_many(self, host_ids: list[str]) -> Iterator[tuple[str, WriteResult]]:
         """Delete Tasks, 200 per call."""

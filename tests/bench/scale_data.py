@@ -37,8 +37,10 @@ class FakeBoond:
 class FakeSalesforce(FakeBoond):
     """A batching host that accepts every write (template building), like Salesforce collections."""
 
-    def create_many(self, mission_id, actions):
-        return [(a, WriteResult(host_id=f"00T{next(_ids):012d}AAA")) for a in actions]
+    def write_all(self, creates, updates, deletes):
+        return ([("create", n, WriteResult(host_id=f"00T{next(_ids):012d}AAA")) for n in range(len(creates))]
+                + [("update", n, WriteResult(host_id=h)) for n, (h, _, _) in enumerate(updates)]
+                + [("delete", n, WriteResult(host_id=h)) for n, h in enumerate(deletes)])
 
     def update_many(self, mission_id, pairs):
         return [(h, WriteResult(host_id=h)) for h, _ in pairs]
@@ -52,7 +54,7 @@ class NoHost:
 
     def __init__(self, batching: bool):
         if batching:
-            self.create_many = self.update_many = self.delete_many = self._refuse
+            self.write_all = self.update_many = self.delete_many = self._refuse
 
     def _refuse(self, *args):
         raise AssertionError("an unchanged mission called its host")

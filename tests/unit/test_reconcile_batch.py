@@ -41,6 +41,19 @@ class FakeOrg:
             found = self.tasks.pop(host_id, None)
             yield host_id, WriteResult(ok=found is not None, not_found=found is None)
 
+    def write_all(self, creates, updates, deletes):
+        """One round: each kind in one call, as the adapter packs them; (kind, index, result) in order."""
+        if creates:
+            missions = {m for m, _ in creates}
+            assert len(missions) == 1  # the batching reconciler writes one mission's round
+            results = self.create_many(missions.pop(), [a for _, a in creates])
+            yield from (("create", n, r) for n, (_, r) in enumerate(results))
+        if updates:
+            results = self.update_many(updates[0][1], [(h, a) for h, _, a in updates])
+            yield from (("update", n, r) for n, (_, r) in enumerate(results))
+        if deletes:
+            yield from (("delete", n, r) for n, (_, r) in enumerate(self.delete_many(deletes)))
+
     def find_marked(self, mission_id, target_type, target_id):
         found = {}
         for host_id, task in self.tasks.items():
