@@ -20,6 +20,17 @@ class Person(BaseModel):
     name: str = ""
 
 
+class OtherMission(BaseModel):
+    """Another mission of the same consultant, as the timeline shows it (the bench and part-time rules read it)."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    title: str = ""
+    start: date | None = None
+    end: date | None = None
+    occupation: int | None = None  # percent of the consultant's time (Boond occupationRate); None: unknown
+
+
 class MissionSnapshot(BaseModel):
     """What Intermission knows of one mission after re-reading it from the host."""
 
@@ -39,6 +50,11 @@ class MissionSnapshot(BaseModel):
     client_contact: Person | None = None
     client_name: str = ""
     next_start: date | None = None  # the consultant's next mission, if one starts after this one ends
+    others: list[OtherMission] = []  # the consultant's other active missions still running after this one's end
+    occupation: int | None = None  # this mission's share of the consultant's time (percent), when the host says
+    consultant_manager: Person | None = None  # the consultant's own manager (Boond resource mainManager, SF field)
+    consultant_left: bool = False  # the consultant left the firm (resource state mapped to "left")
+    contract_end: date | None = None  # the consultant's HR contract end, when the host has one
     notice_date: date | None = None  # first day an early end was seen (kept across re-reads)
 
     def people(self) -> dict[str, Person | None]:
