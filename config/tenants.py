@@ -42,6 +42,9 @@ class BoondConfig(BaseModel):
         default_factory=lambda: {"2": "client", "3": "consultant", "4": "cancelled"}
     )
     rate_per_second: float | None = None
+    # action types that mean "done" in this tenant (Boond actions have no done flag): an action a person moved to
+    # one of them is kept as it is; the first one closes an edited action its plan no longer wants
+    done_action_types: list[int] = Field(default_factory=list)
 
     @field_validator("base_url")
     @classmethod
@@ -101,6 +104,8 @@ class Tenant(BaseModel):
     playbook_overrides: dict = Field(default_factory=dict)
     surveys: SurveySettings = Field(default_factory=SurveySettings)
     admin_password_hash: str | None = None  # standalone admin login (werkzeug.security hash)
+    # an action someone edited whose plan went away (end cleared, restaffed…): closed with a note, or left open
+    edited_on_cancel: Literal["close", "leave"] = "close"
 
     @field_validator("id")
     @classmethod

@@ -20,17 +20,11 @@ from config.redis_conn import ensure_replicated, get_redis
 from config.settings import get_settings
 from connectors.salesforce.client import ApiLimitExceeded
 from connectors.salesforce.oauth import ConsentRequired
-from handlers import clock, holds, locks
-from handlers.classify import classify
+from handlers import clock, holds, locks, pipeline
 from handlers.hosts.salesforce import SalesforceAdapter, budget_left
-from handlers.ledger import ActivityLog, Ledger
 from handlers.model import MissionSnapshot
-from handlers.plan import plan
-from handlers.plan_surveys import next_reminder_day
 from handlers.ingest import rq_job, script
-from handlers.reconcile_batch import BatchReconciler
-from handlers.reconcile_multi import MissionWork, MultiReconciler
-from handlers.store import SnapshotStore, schedule_wakeup
+from handlers.store import SnapshotStore
 
 # One EVALSHA (see `ingest._ADMIT`): ARGV 5… holds (mission, dirty value, KEYS index of its dedupe key or 0) per
 # mission, then the rq job hash's field/value pairs; the dedupe keys are written last.
@@ -118,58 +112,21 @@ def sync_tenant(tenant_id: str) -> dict:
 
 
 def _sync(conn: redis.Redis, tenant: tenants.Tenant, dirty: dict[str, str]) -> dict:
-    from handlers.jobs import _carry_notice, _wakeup, playbook_for, survey_inputs
+    from handlers.jobs import siblings
 
     adapter = SalesforceAdapter(tenant, conn)
     store = SnapshotStore(conn, tenant.id)
     snaps, timelines = adapter.read_missions(sorted(dirty))
-    pairs = [(m, store.get(m), snaps.get(m), json.loads(dirty[m])) for m in sorted(dirty)]
-    pairs += _siblings(store, adapter, snaps, timelines, set(dirty))
-    today, finals, works = clock.today(tenant.timezone), [], []
-    for mission_id, prev, current, trigger in pairs:
-        if current is None:
-            if prev is None:
-                continue
-            current = prev.model_copy(update={"status": "deleted"})
-        current = _carry_notice(prev, current, today)
-        found = classify(prev, current, today, tenant.country)
-        base = plan(current, found, playbook_for(tenant), today, language=tenant.language, country=tenant.country)
-        asked = survey_inputs(conn, tenant, current, base, today)
-        desired = plan(current, found, playbook_for(tenant), today, language=tenant.language,
-                       country=tenant.country, surveys=asked)
-        provenance = {"trigger": {k: v for k, v in trigger.items() if k != "n"}, "case": found.case,
-                      "reason": found.reason, "unsure": found.unsure,
-                      "change": f"{prev.end_date if prev else None} → {current.end_date}"}
-        run = BatchReconciler(Ledger(conn, tenant.id, mission_id), adapter, ActivityLog(conn, tenant.id),
-                              mission_id, provenance, host=tenant.host)
-        works.append(MissionWork(run=run, desired=desired))
-        wake = min((d for d in (_wakeup(current, found, today), next_reminder_day(base, asked, today, tenant.country))
-                    if d), default=None)
-        finals.append((current, wake))
-    try:
-        MultiReconciler(works, adapter).run()
-    finally:
-        _count(tenant.host, works)
-    for current, wake in finals:
-        store.save(current)
-        schedule_wakeup(conn, tenant.id, current.mission_id, wake)
+    today = clock.today(tenant.timezone)
+    plans = [pipeline.prepare(conn, tenant, store.get(m), snaps.get(m), json.loads(dirty[m]), today)
+             for m in sorted(dirty)]
+    plans = [p for p in plans if p] + siblings(conn, tenant, adapter, timelines, set(dirty), today)
+    results = pipeline.reconcile(conn, tenant, adapter, plans) if plans else {}
     for mission_id, value in dirty.items():
         conn.eval(_DONE_IF_SAME, 1, dirty_key(tenant.id), mission_id, value)
-    return {"missions": len(works), **{k: sum(w.run.counts[k] for w in works) for k in works[0].run.counts}} \
-        if works else {"missions": 0}
-
-
-def _siblings(store, adapter, snaps: dict, timelines: dict, batch: set[str]) -> list[tuple]:
-    """Known missions of the same consultants, outside the batch, whose next mission moved (bench on or off)."""
-    out = []
-    for consultant_id, line in timelines.items():
-        for other_id in sorted(store.missions_of(consultant_id) - batch):
-            other = store.get(other_id)
-            if other and other.status != "deleted":
-                moved = other.model_copy(update={"next_start": adapter.next_start(other, line)})
-                if moved.next_start != other.next_start:
-                    out.append((other_id, other, moved, {"kind": "sibling"}))
-    return out
+    counts = [c for c in results.values()]
+    return {"missions": len(counts), **{k: sum(c[k] for c in counts) for k in counts[0] if k != "case"}} \
+        if counts else {"missions": 0}
 
 
 def _hold_all(conn: redis.Redis, tenant_id: str, dirty: dict[str, str], reason: str, resume_at: float | None) -> dict:
@@ -177,15 +134,6 @@ def _hold_all(conn: redis.Redis, tenant_id: str, dirty: dict[str, str], reason: 
         holds.hold(conn, tenant_id, mission_id, reason, resume_at=resume_at)
         conn.eval(_DONE_IF_SAME, 1, dirty_key(tenant_id), mission_id, value)
     return {"held": len(dirty), "reason": reason}
-
-
-def _count(host: str, works: list[MissionWork]) -> None:
-    try:
-        from handlers.telemetry import count_actions
-    except ImportError:  # metrics not installed in this build
-        return
-    for work in works:
-        count_actions(host, work.run.counts)
 
 
 def is_batched(tenant: tenants.Tenant | None) -> bool:

@@ -1,52 +1,30 @@
-"""rq jobs: re-read a mission, classify, plan and reconcile; the periodic tick for time-based steps."""
+"""rq jobs: re-read a mission and run it through the pipeline; the periodic tick for time-based steps."""
 from __future__ import annotations
 
-import json
 import logging
 import time
-from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import date, datetime, timezone
 
 from rq.exceptions import DuplicateJobError
 
 from config import tenants
-from config.playbook import Playbook, default_playbook, load_playbook
 from config.redis_conn import get_redis
 from config.settings import get_settings
-from handlers import clock, locks, surveys
-from handlers.classify import classify
 from connectors.errors import HostRateLimited
 from connectors.salesforce.client import ApiLimitExceeded
 from connectors.salesforce.oauth import ConsentRequired
-from handlers import holds
+from handlers import clock, holds, locks, pipeline
 from handlers.hosts.boond import BoondAdapter
 from handlers.hosts.salesforce import SalesforceAdapter, budget_left
-from handlers.reconcile_batch import BatchReconciler
 from handlers.ingest import enqueue_sync, pending_key
-from handlers.ledger import ActivityLog, Ledger
-from handlers.model import Classification, MissionSnapshot
-from handlers.plan import plan
-from handlers.plan_surveys import SurveyInputs, next_reminder_day
 from handlers.queues import get_queue
-from handlers.reconcile import Reconciler
-from handlers.telemetry import count_actions
-from handlers.store import SnapshotStore, due_missions, schedule_wakeup
+from handlers.store import SnapshotStore, due_missions
 from handlers.sweep import schedule_due_sweeps
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 900
 ADAPTERS = {"boond": BoondAdapter, "salesforce": SalesforceAdapter}
-
-
-@lru_cache(maxsize=256)
-def _playbook(overrides_json: str) -> Playbook:
-    overrides = json.loads(overrides_json) or None
-    return load_playbook(overrides=overrides) if overrides else default_playbook()  # parsed before any fork
-
-
-def playbook_for(tenant: tenants.Tenant) -> Playbook:
-    """The default playbook with the tenant's overrides applied (validated, cached)."""
-    return _playbook(json.dumps(tenant.playbook_overrides, sort_keys=True))
+playbook_for = pipeline.playbook_for  # the name the admin pages import
 
 
 def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
@@ -74,76 +52,32 @@ def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
 
 
 def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
-    tenant_id = tenant.id
     adapter = ADAPTERS[tenant.host](tenant, conn)
-    store = SnapshotStore(conn, tenant_id)
+    store = SnapshotStore(conn, tenant.id)
     current, timeline = adapter.read_mission(mission_id)
-    prev = store.get(mission_id)
-    if current is None:
-        if prev is None:
-            return {"skipped": "unknown mission"}
-        current = prev.model_copy(update={"status": "deleted"})
-    person = current.consultant.id if current.consultant else mission_id
-    with locks.held(conn, f"im:t:{tenant_id}:lock:consultant:{person}", ttl=get_settings().job_timeout_seconds):
-        result = {mission_id: reconcile_mission(tenant, adapter, store, prev, current, trigger)}
-        for other_id in sorted(store.missions_of(person) - {mission_id}) if current.consultant else []:
+    today = clock.today(tenant.timezone)
+    first = pipeline.prepare(conn, tenant, store.get(mission_id), current, trigger, today)
+    if first is None:
+        return {"skipped": "unknown mission"}
+    consultant = first.current.consultant
+    person = consultant.id if consultant else mission_id
+    with locks.held(conn, f"im:t:{tenant.id}:lock:consultant:{person}", ttl=get_settings().job_timeout_seconds):
+        plans = [first] + (siblings(conn, tenant, adapter, {consultant.id: timeline}, {mission_id}, today)
+                           if consultant else [])
+        return pipeline.reconcile(conn, tenant, adapter, plans)
+
+
+def siblings(conn, tenant: tenants.Tenant, adapter, timelines: dict, batch: set[str], today: date) -> list:
+    """Known missions of the same consultants, outside the batch, whose next mission moved (bench on or off)."""
+    store, out = SnapshotStore(conn, tenant.id), []
+    for consultant_id, line in timelines.items():
+        for other_id in sorted(store.missions_of(consultant_id) - batch):
             other = store.get(other_id)
             if other and other.status != "deleted":
-                moved = other.model_copy(update={"next_start": adapter.next_start(other, timeline)})
-                result[other_id] = reconcile_mission(tenant, adapter, store, other, moved, trigger)
-    return result
-
-
-def reconcile_mission(tenant: tenants.Tenant, adapter, store: SnapshotStore, prev: MissionSnapshot | None,
-                      current: MissionSnapshot, trigger: dict) -> dict:
-    """Classify, plan and reconcile one mission; save its snapshot and its next wake-up."""
-    today = clock.today(tenant.timezone)
-    current = _carry_notice(prev, current, today)
-    found = classify(prev, current, today, tenant.country)
-    conn = store.conn
-    base = plan(current, found, playbook_for(tenant), today, language=tenant.language, country=tenant.country)
-    asked = survey_inputs(conn, tenant, current, base, today)
-    desired = plan(current, found, playbook_for(tenant), today, language=tenant.language, country=tenant.country,
-                   surveys=asked)
-    provenance = {"trigger": trigger, "case": found.case, "reason": found.reason, "unsure": found.unsure,
-                  "change": f"{prev.end_date if prev else None} → {current.end_date}"}
-    reconciler = BatchReconciler if hasattr(adapter, "write_all") else Reconciler
-    run = reconciler(Ledger(conn, tenant.id, current.mission_id), adapter,
-                     ActivityLog(conn, tenant.id), current.mission_id, provenance, host=tenant.host)
-    try:
-        counts = run.run(desired)
-    finally:
-        count_actions(tenant.host, run.counts)  # what reached the host, even when the rest failed
-    store.save(current)
-    wakeups = [_wakeup(current, found, today), next_reminder_day(base, asked, today, tenant.country)]
-    schedule_wakeup(conn, tenant.id, current.mission_id, min((d for d in wakeups if d), default=None))
-    return {"case": found.case, **counts}
-
-
-def survey_inputs(conn, tenant: tenants.Tenant, current: MissionSnapshot, base: list, today: date, *,
-                  create: bool = True) -> SurveyInputs:
-    """The mission's surveys for the planner: made for the plan's survey steps when missing (read-only: previews)."""
-    survey_steps = [a for a in base if a.kind == "survey"]
-    found = (surveys.ensure(conn, tenant, current, survey_steps, today) if create
-             else surveys.states(conn, tenant.id, current.mission_id))
-    return SurveyInputs.of(tenant, found, get_settings().public_base_url)
-
-
-def _carry_notice(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date) -> MissionSnapshot:
-    """Keep the day an early end was first seen, so 'right away' steps do not drift."""
-    if cur.status not in ("client", "consultant"):
-        return cur.model_copy(update={"notice_date": None})
-    kept = prev.notice_date if prev and prev.status == cur.status and prev.notice_date else today
-    return cur.model_copy(update={"notice_date": kept})
-
-
-def _wakeup(cur: MissionSnapshot, found: Classification, today: date) -> date | None:
-    """When time alone will change this mission's plan: the bench start, then each check-in week."""
-    if found.end_case is None or cur.end_date is None or cur.next_start is not None:
-        return None
-    if found.bench:
-        return today + timedelta(days=7)
-    return cur.end_date + timedelta(days=1)
+                moved = other.model_copy(update={"next_start": adapter.next_start(other, line)})
+                if moved.next_start != other.next_start:
+                    out.append(pipeline.prepare(conn, tenant, other, moved, {"kind": "sibling"}, today))
+    return out
 
 
 def sync_resource(tenant_id: str, resource_id: str, trigger: dict) -> dict:

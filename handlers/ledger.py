@@ -12,7 +12,10 @@ from pydantic import BaseModel
 
 from handlers.model import DesiredAction
 
-Status = Literal["intent", "written", "dismissed"]
+Status = Literal["intent", "written", "dismissed", "done", "kept"]
+# dismissed: deleted in the host by someone; done: closed there by someone; kept: edited there by someone (or closed
+# by us with a note when its plan went away). None of the three is ever rewritten, deleted or created again.
+SETTLED = frozenset({"dismissed", "done", "kept"})
 
 
 class LedgerEntry(BaseModel):
@@ -34,23 +37,26 @@ class LedgerEntry(BaseModel):
     target_id: str
     title: str = ""  # in memory only (activity log), not stored
     at: float = 0.0  # when an intent was recorded (stored for intents only)
+    fingerprint: str = ""  # host-visible fields as we last wrote them (see handlers.people_work)
 
     @classmethod
-    def of(cls, action: DesiredAction, status: Status, host_id: str | None = None) -> "LedgerEntry":
+    def of(cls, action: DesiredAction, status: Status, host_id: str | None = None, *,
+           fingerprint: str = "") -> "LedgerEntry":
         """The entry that records `action`."""
         return cls(key=action.key, step_id=action.step_id, status=status, host_id=host_id,
                    nominal_due=action.nominal_due, due=action.due, late=action.late,
                    content=action.digest(), target_type=action.target.type, target_id=action.target.id,
-                   title=action.title, at=time.time())
+                   title=action.title, at=time.time(), fingerprint=fingerprint)
 
     def pack(self) -> str:
-        """`w|host id|nominal|due if different|late|digest|target type|target id|step id if not the key's`."""
+        """`w|host id|nominal|due if different|late|digest|target type|target id|step id if not the key's|at|fp`."""
         step = "" if self.step_id == self.key.split("#")[0] else self.step_id
         due = "" if self.due == self.nominal_due else self.due.isoformat()
         fields = [_CODES[self.status], self.host_id or "", self.nominal_due.isoformat(), due,
                   "1" if self.late else "", self.content, self.target_type, self.target_id, step]
-        if self.status == "intent":
-            fields.append(str(int(self.at)))
+        at = str(int(self.at)) if self.status == "intent" else ""
+        if at or self.fingerprint:
+            fields += [at, self.fingerprint]
         return "|".join(fields)
 
     @classmethod
@@ -62,13 +68,15 @@ class LedgerEntry(BaseModel):
             content = data.get("content")
             data["content"] = content if isinstance(content, str) else _digest(content)
             return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
-        code, host_id, nominal, due, late, digest, target_type, target_id, step, *at = text.split("|", 9)
+        code, host_id, nominal, due, late, digest, target_type, target_id, step, *rest = text.split("|", 10)
+        at, fp = (rest + ["", ""])[:2]
         return cls(key=key, step_id=step or key.split("#")[0], status=_STATUSES[code], host_id=host_id or None,
                    nominal_due=date.fromisoformat(nominal), due=date.fromisoformat(due or nominal), late=late == "1",
-                   content=digest, target_type=target_type, target_id=target_id, at=float(at[0]) if at else 0.0)
+                   content=digest, target_type=target_type, target_id=target_id, at=float(at) if at else 0.0,
+                   fingerprint=fp)
 
 
-_CODES = {"intent": "i", "written": "w", "dismissed": "d"}
+_CODES = {"intent": "i", "written": "w", "dismissed": "d", "done": "x", "kept": "k"}
 _STATUSES = {v: k for k, v in _CODES.items()}
 
 

@@ -3,21 +3,9 @@ from __future__ import annotations
 
 from config import tenants
 from config.redis_conn import get_redis
-from handlers import clock
-from handlers.classify import classify
-from handlers.jobs import ADAPTERS, _carry_notice, playbook_for, survey_inputs
-from handlers.ledger import Ledger
-from handlers.plan import plan
-from handlers.reconcile import diff
+from handlers import clock, pipeline
+from handlers.jobs import ADAPTERS
 from handlers.store import SnapshotStore
-
-
-def _planned(conn, tenant: tenants.Tenant, snap, found, today) -> list:
-    """The plan as the worker would make it, surveys included (read-only: no survey is created)."""
-    options = {"language": tenant.language, "country": tenant.country}
-    base = plan(snap, found, playbook_for(tenant), today, **options)
-    asked = survey_inputs(conn, tenant, snap, base, today, create=False)
-    return plan(snap, found, playbook_for(tenant), today, surveys=asked, **options)
 
 
 def preview(tenant_id: str, mission_id: str) -> dict:
@@ -25,25 +13,13 @@ def preview(tenant_id: str, mission_id: str) -> dict:
     tenant = tenants.require(tenant_id)
     conn = get_redis()
     adapter = ADAPTERS[tenant.host](tenant, conn)
-    prev = SnapshotStore(conn, tenant_id).get(mission_id)
     current, _ = adapter.read_mission(mission_id)
-    if current is None:
-        if prev is None:
-            raise tenants.TenantError(f"mission {mission_id} is not in {tenant.host} and was never seen")
-        current = prev.model_copy(update={"status": "deleted"})
-    today = clock.today(tenant.timezone)
-    current = _carry_notice(prev, current, today)
-    found = classify(prev, current, today, tenant.country)
-    desired = _planned(conn, tenant, current, found, today)
-    ops = {op.key: op.kind for op in diff(desired, Ledger(conn, tenant_id, mission_id).entries())}
-    actions = [{"op": ops.get(a.key, "unchanged"), "key": a.key, "step_id": a.step_id, "due": a.due,
-                "nominal_due": a.nominal_due, "late": a.late, "assignee_role": a.assignee_role,
-                "assignee": a.assignee.name if a.assignee else None, "title": a.title} for a in desired]
-    cancels = [{"op": "cancel", "key": k, "step_id": k, "due": None, "nominal_due": None, "late": False,
-                "assignee_role": "", "assignee": None, "title": ""} for k, kind in ops.items() if kind == "cancel"]
-    return {"tenant": tenant_id, "mission": mission_id, "today": today, "case": found.case,
-            "reason": found.reason, "unsure": found.unsure, "end_date": current.end_date,
-            "actions": actions + cancels}
+    prev = SnapshotStore(conn, tenant_id).get(mission_id)
+    found = pipeline.prepare(conn, tenant, prev, current, {"kind": "preview"}, clock.today(tenant.timezone),
+                             write=False)
+    if found is None:
+        raise tenants.TenantError(f"mission {mission_id} is not in {tenant.host} and was never seen")
+    return _answer(conn, found)
 
 
 def preview_stored(tenant: tenants.Tenant, mission_id: str) -> dict | None:
@@ -52,16 +28,17 @@ def preview_stored(tenant: tenants.Tenant, mission_id: str) -> dict | None:
     snap = SnapshotStore(conn, tenant.id).get(mission_id)
     if snap is None:
         return None
-    today = clock.today(tenant.timezone)
-    found = classify(None, snap, today, tenant.country)
-    desired = _planned(conn, tenant, snap, found, today)
-    ops = {op.key: op.kind for op in diff(desired, Ledger(conn, tenant.id, mission_id).entries())}
-    actions = [{"op": ops.get(a.key, "unchanged"), "key": a.key, "due": a.due, "late": a.late, "title": a.title,
-                "assignee_role": a.assignee_role, "assignee": a.assignee.name if a.assignee else None}
-               for a in desired]
-    actions += [{"op": "cancel", "key": k, "due": None, "late": False, "title": "", "assignee_role": "",
-                 "assignee": None} for k, kind in ops.items() if kind == "cancel"]
-    return {"case": found.case, "reason": found.reason, "end_date": snap.end_date, "actions": actions}
+    # the snapshot was saved after the worker's read, so it is both the previous and the current state: the
+    # case and reason are the ones the worker decided (the snapshot carries what the classification needs)
+    found = pipeline.prepare(conn, tenant, snap, snap, {"kind": "preview"}, clock.today(tenant.timezone),
+                             write=False)
+    return _answer(conn, found)
+
+
+def _answer(conn, found: pipeline.MissionPlan) -> dict:
+    return {"tenant": found.tenant.id, "mission": found.mission_id, "today": found.today, "case": found.found.case,
+            "reason": found.found.reason, "unsure": found.found.unsure, "end_date": found.current.end_date,
+            "actions": pipeline.dry_run(conn, found)}
 
 
 def known_missions(tenant_id: str, limit: int = 300) -> list:

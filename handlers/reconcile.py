@@ -1,20 +1,37 @@
-"""Reconciliation: compare the plan with the ledger and write only the difference, crash-safely."""
+"""Reconciliation: compare each mission's plan with its ledger and write only the difference, crash-safely.
+
+One reconciler for every host. A round takes one or more missions, diffs each plan against its ledger, reads back
+what the host holds before changing anything a person may have touched (handlers.people_work), and hands every
+create, update, delete and close to the host writer at once. The writer answers record by record: Boond call by
+call (`CallByCall`), Salesforce in composite batches. What succeeded is recorded even when the rest failed.
+"""
 from __future__ import annotations
 
 import logging
-import os
 import re
-import signal
 import time
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Literal, Protocol
 
 from connectors.errors import HostNotFound
-from handlers.ledger import ActivityLog, Ledger, LedgerEntry
+from handlers.ledger import SETTLED, ActivityLog, Ledger, LedgerEntry
 from handlers.model import DesiredAction
+from handlers.people_work import REASONS, HostState, closing_note, judge
+from handlers.test_seams import maybe_crash
 
 log = logging.getLogger(__name__)
 MARKER = re.compile(r"intermission:([A-Za-z0-9_.-]+)/([A-Za-z0-9_.#-]+)")
+__all__ = ["MARKER", "marker", "WriteResult", "diff", "Op", "Reconciler", "Round", "MissionWork", "CallByCall",
+           "PartialFailure", "await_in_flight"]
+
+
+class ActionWriter(Protocol):
+    """The per-record write protocol every host adapter serves (see CallByCall for hosts without batches)."""
+
+    def write_all(self, creates: list[tuple[str, DesiredAction]], updates: list[tuple[str, str, DesiredAction]],
+                  deletes: list[str], *, closes: list[tuple[str, str, HostState]] = (),
+                  before_create: Callable[[int], None] | None = None) -> Iterator[tuple[str, int, WriteResult]]: ...
+    def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]: ...
 
 
 def marker(mission_id: str, key: str) -> str:
@@ -22,13 +39,18 @@ def marker(mission_id: str, key: str) -> str:
     return f"intermission:{mission_id}/{key}"
 
 
-class ActionWriter(Protocol):
-    """What a host adapter offers the reconciler."""
+@dataclass(frozen=True)
+class WriteResult:
+    """The host's answer for one record of a round."""
 
-    def create(self, mission_id: str, action: DesiredAction) -> str: ...
-    def update(self, host_id: str, mission_id: str, action: DesiredAction) -> None: ...
-    def delete(self, host_id: str) -> None: ...
-    def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]: ...
+    host_id: str | None = None
+    ok: bool = True
+    not_found: bool = False
+    error: str | None = None
+
+
+class PartialFailure(RuntimeError):
+    """Some records were refused; what succeeded is recorded, the job retries the rest."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +64,11 @@ class Op:
 
 
 def diff(desired: list[DesiredAction], entries: dict[str, LedgerEntry]) -> list[Op]:
-    """The operations that bring the ledger (and so the host) to the plan; pure."""
+    """The operations that bring the ledger (and so the host) to the plan; pure.
+
+    A settled entry (deleted, closed or edited by someone) never gives an operation: it is neither rewritten nor
+    created again, whether the plan still wants it, no longer does, or wants it back.
+    """
     ops: list[Op] = []
     wanted = {a.key: a for a in desired}
     for key, action in wanted.items():
@@ -54,7 +80,7 @@ def diff(desired: list[DesiredAction], entries: dict[str, LedgerEntry]) -> list[
         elif entry.status == "written" and _changed(entry, action):
             ops.append(Op("update", key, action, entry))
     for key, entry in entries.items():
-        if key not in wanted:
+        if key not in wanted and entry.status not in SETTLED:
             ops.append(Op("cancel", key, None, entry))
     return ops
 
@@ -65,96 +91,260 @@ def _changed(entry: LedgerEntry, action: DesiredAction) -> bool:
 
 
 class Reconciler:
-    """Applies ops for one tenant's mission through a host writer, recording intent first."""
+    """One mission's share of a round: its ledger, activity log, provenance and counts."""
 
-    def __init__(self, ledger: Ledger, writer: ActionWriter, activity: ActivityLog, mission_id: str,
-                 provenance: dict, *, host: str = ""):
-        self.ledger, self.writer, self.activity = ledger, writer, activity
+    def __init__(self, ledger: Ledger, writer, activity: ActivityLog, mission_id: str, provenance: dict, *,
+                 host: str = "", language: str = "fr", edited_on_cancel: str = "close"):
+        self.ledger, self.writer, self.activity = ledger, as_writer(writer), activity
         self.mission_id, self.provenance, self.host = mission_id, provenance, host
-        self.counts = {"created": 0, "rescheduled": 0, "cancelled": 0, "recovered": 0}
+        self.language, self.edited_on_cancel = language, edited_on_cancel
+        self.counts = {"created": 0, "rescheduled": 0, "cancelled": 0, "recovered": 0, "kept": 0}
+        self.errors: list[str] = []
 
     def run(self, desired: list[DesiredAction]) -> dict[str, int]:
-        """Reconcile and return how many actions were created, rescheduled, cancelled, recovered."""
-        for op in diff(desired, self.ledger.entries()):
-            getattr(self, f"_{op.kind}")(op)
+        """Reconcile this mission as a round of its own; the counts of what reached the host."""
+        Round([MissionWork(self, desired)], self.writer).run()
         return self.counts
 
-    def _create(self, op: Op) -> None:
-        action = op.action
-        self.ledger.put(LedgerEntry.of(action, "intent"))
-        host_id = self.writer.create(self.mission_id, action)
-        _maybe_crash()
-        self.counts["created"] += 1
-        self._written("created", action, None, host_id)
-
-    def _update(self, op: Op) -> None:
-        action, entry = op.action, op.entry
-        try:
-            self.writer.update(entry.host_id, self.mission_id, action)
-        except HostNotFound:
-            # someone deleted it in the host: respect that, never re-create it
-            self.ledger.put(entry.model_copy(update={"status": "dismissed"}))
-            self._log("dismissed", action, entry)
-            return
-        self.counts["rescheduled"] += 1
-        self._written("rescheduled", action, entry, entry.host_id)
-
-    def _recover(self, op: Op) -> None:
-        """A create was attempted but not recorded: read back before creating again."""
-        await_in_flight(op.entry)
-        found = self._read_back(op.entry).get(op.key, [])
-        if not found:
-            self._create(op)
-            return
-        host_id, extras = found[0], found[1:]
-        for extra in extras:
-            self._delete_quietly(extra)
-        self.writer.update(host_id, self.mission_id, op.action)
-        self.counts["recovered"] += 1
-        self._written("recovered", op.action, op.entry, host_id)
-
-    def _cancel(self, op: Op) -> None:
-        entry = op.entry
-        host_ids = [entry.host_id] if entry.host_id else self._read_back(entry).get(op.key, [])
-        if entry.status != "dismissed":
-            for host_id in host_ids:
-                self._delete_quietly(host_id)
-            self.counts["cancelled"] += 1
-            self._log("cancelled", None, entry)
-        self.ledger.drop(op.key)
-
-    def _read_back(self, entry: LedgerEntry) -> dict[str, list[str]]:
-        return self.writer.find_marked(self.mission_id, entry.target_type, entry.target_id)
-
-    def _delete_quietly(self, host_id: str) -> None:
-        try:
-            self.writer.delete(host_id)
-        except HostNotFound:
-            pass
-
-    def _written(self, op: str, action: DesiredAction, entry: LedgerEntry | None, host_id: str) -> None:
+    def written(self, op: str, action: DesiredAction, entry: LedgerEntry | None, host_id: str) -> None:
         """The written ledger entry and its activity record, in one round trip to Redis."""
+        print_ = _fingerprint(self.writer, self.mission_id, action)
         pipe = self.ledger.conn.pipeline(transaction=False)
-        self.ledger.put(LedgerEntry.of(action, "written", host_id), pipe=pipe)
-        self._log(op, action, entry, pipe=pipe)
+        self.ledger.put(LedgerEntry.of(action, "written", host_id, fingerprint=print_), pipe=pipe)
+        self.log(op, action, entry, pipe=pipe)
         pipe.execute()
 
-    def _log(self, op: str, action: DesiredAction | None, entry: LedgerEntry | None, *, pipe=None) -> None:
+    def settle(self, entry: LedgerEntry, status: str, why: str, action: DesiredAction | None = None) -> None:
+        """Keep a person's work: the entry is settled for good and the activity log says why."""
+        pipe = self.ledger.conn.pipeline(transaction=False)
+        self.ledger.put(entry.model_copy(update={"status": status}), pipe=pipe)
+        self.counts["kept"] += status != "dismissed"
+        self.log("dismissed" if status == "dismissed" else "kept", action, entry, why=why, pipe=pipe)
+        pipe.execute()
+
+    def log(self, op: str, action: DesiredAction | None, entry: LedgerEntry | None, *, why: str = "",
+            pipe=None) -> None:
+        """One activity record (and log line) for a host write or a decision not to write."""
         record = {"mission": self.mission_id, "op": op, "key": (action or entry).key,
                   "step": (action.step_id if action else entry.step_id),
                   "title": action.title if action else entry.title,
                   "due": str(action.due) if action else None,
                   "previous_due": str(entry.due) if entry else None,
                   "late": bool(action and action.late), **self.provenance}
+        if why:
+            record["why"] = why
         self.activity.add(record, pipe=pipe)
         log.info("host write %s %s/%s due %s", op, self.mission_id, record["key"], record["due"],
                  extra={"op": op, "host": self.host, "mission": self.mission_id, "step": record["step"],
                         "status": "not_found" if op == "dismissed" else "ok"})
 
-    def _log_failure(self, op: str, key: str, step: str, error: str) -> None:
+    def refused(self, op: str, key: str, step: str, error: str | None) -> None:
         """A host write the host refused (the job retries it)."""
+        self.errors.append(f"{self.mission_id}/{key}: {error}")
         log.warning("host write %s %s/%s refused: %s", op, self.mission_id, key, error,
                     extra={"op": op, "host": self.host, "mission": self.mission_id, "step": step, "status": "error"})
+
+    def read_back(self, entry: LedgerEntry) -> dict[str, list[str]]:
+        """Our actions on the entry's target, found by their marker."""
+        return self.writer.find_marked(self.mission_id, entry.target_type, entry.target_id)
+
+
+@dataclass
+class MissionWork:
+    """One mission in a round: its reconciler and what it should hold."""
+
+    run: Reconciler
+    desired: list[DesiredAction]
+    ops: list[Op] = field(default_factory=list)
+
+
+class Round:
+    """Diffs every mission, keeps what people did, then sends all writes together; results one by one."""
+
+    def __init__(self, works: list[MissionWork], writer):
+        self.works, self.writer = works, as_writer(writer)
+
+    def run(self) -> None:
+        """Reconcile them all; raise PartialFailure (after recording every success) if the host refused some."""
+        creates: list[tuple[MissionWork, DesiredAction]] = []
+        for work in self.works:
+            work.run.errors = []
+            work.ops = diff(work.desired, work.run.ledger.entries())
+            lost = [op.action for op in work.ops if op.kind == "recover" and not _adopted(work.run, op)]
+            creates += [(work, a) for a in [o.action for o in work.ops if o.kind == "create"] + lost]
+        updates, cancels, closes = self._guarded()
+        self._write(creates, updates, cancels, closes)
+        errors = [e for w in self.works for e in w.run.errors]
+        if errors:
+            raise PartialFailure("; ".join(errors[:5]) + (f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""))
+
+    def _guarded(self) -> tuple[list, list, list]:
+        """The updates and cancels that touch nothing a person did; the rest settled (or closed with a note)."""
+        changing = [(w, op) for w in self.works for op in w.ops
+                    if op.kind in ("update", "cancel") and op.entry.host_id and op.entry.status == "written"]
+        states = self._states(changing)
+        updates, cancels, closes = [], [], []
+        for work, op in [(w, o) for w in self.works for o in w.ops if o.kind in ("update", "cancel")]:
+            if not (op.entry.host_id and op.entry.status == "written" and work.run.mission_id in states):
+                (updates if op.kind == "update" else cancels).append((work, op))
+                continue
+            state = states[work.run.mission_id].get(op.entry.host_id)
+            verdict = judge(op.entry, state)
+            if verdict == "untouched":
+                (updates if op.kind == "update" else cancels).append((work, op))
+            elif op.kind == "cancel" and verdict == "edited" and work.run.edited_on_cancel == "close":
+                closes.append((work, op, state))
+            else:
+                status = {"gone": "dismissed", "done": "done", "edited": "kept"}[verdict]
+                work.run.settle(op.entry, status, REASONS[verdict], op.action)
+        return updates, cancels, closes
+
+    def _states(self, changing: list[tuple[MissionWork, Op]]) -> dict[str, dict[str, HostState]]:
+        """mission → host id → state, for the missions whose written actions are about to change."""
+        reader = getattr(self.writer, "host_states", None)
+        if reader is None or not changing:
+            return {}
+        entries: dict[str, list[LedgerEntry]] = {}
+        for work, op in changing:
+            entries.setdefault(work.run.mission_id, []).append(op.entry)
+        return reader(entries)
+
+    def _write(self, creates: list[tuple[MissionWork, DesiredAction]], updates: list[tuple[MissionWork, Op]],
+               cancels: list[tuple[MissionWork, Op]], closes: list[tuple[MissionWork, Op, HostState]]) -> None:
+        """Intent before each create; then one round of host writes, each record's result on its own."""
+        by_host = {op.entry.host_id: (work, op) for work, op in updates}
+        targets = self._targets(cancels)
+        if not (creates or by_host or targets or closes):
+            return
+        pairs = [(w.run.mission_id, a) for w, a in creates]
+        triples = [(h, w.run.mission_id, o.action) for h, (w, o) in by_host.items()]
+        notes = [(o.entry.host_id, closing_note(w.run.language, w.run.provenance.get("reason") or ""), s)
+                 for w, o, s in closes]
+        doomed, done = list(targets), set()
+
+        def intent(index: int) -> None:
+            work, action = creates[index]
+            work.run.ledger.put(LedgerEntry.of(action, "intent"))
+
+        for kind, index, result in self.writer.write_all(pairs, triples, doomed, closes=notes, before_create=intent):
+            if kind == "create":
+                maybe_crash()  # tests: a worker killed between the host's answer and the ledger write
+                _created(*creates[index], result)
+            elif kind == "update":
+                _updated(triples[index][0], *by_host[triples[index][0]], result)
+            elif kind == "close":
+                _closed(*closes[index], result)
+            else:
+                _cancelled(*targets[doomed[index]], result, done)
+
+    @staticmethod
+    def _targets(items: list[tuple[MissionWork, Op]]) -> dict[str, tuple[MissionWork, Op]]:
+        """The actions to delete (an entry without a host id is read back by its marker); the rest dropped at once."""
+        targets: dict[str, tuple[MissionWork, Op]] = {}
+        for work, op in items:
+            ids = [op.entry.host_id] if op.entry.host_id else work.run.read_back(op.entry).get(op.key, [])
+            if not ids:
+                work.run.ledger.drop(op.key)
+                continue
+            targets.update({host_id: (work, op) for host_id in ids})
+        return targets
+
+
+def _adopted(run: Reconciler, op: Op) -> bool:
+    """An unrecorded create: adopt what the host holds for this key (False: create it with the others)."""
+    await_in_flight(op.entry)
+    found = run.read_back(op.entry).get(op.key, [])
+    if not found:
+        return False
+    for _kind, _index, _result in run.writer.write_all([], [(found[0], run.mission_id, op.action)], found[1:]):
+        pass
+    run.counts["recovered"] += 1
+    run.written("recovered", op.action, op.entry, found[0])
+    return True
+
+
+def _created(work: MissionWork, action: DesiredAction, result: WriteResult) -> None:
+    run = work.run
+    if result.ok:
+        run.counts["created"] += 1
+        run.written("created", action, None, result.host_id)
+    else:
+        run.refused("create", action.key, action.step_id, result.error)
+
+
+def _updated(host_id: str, work: MissionWork, op: Op, result: WriteResult) -> None:
+    run = work.run
+    if result.ok:
+        run.counts["rescheduled"] += 1
+        run.written("rescheduled", op.action, op.entry, host_id)
+    elif result.not_found:
+        run.settle(op.entry, "dismissed", REASONS["gone"], op.action)
+    else:
+        run.refused("reschedule", op.key, op.action.step_id, result.error)
+
+
+def _closed(work: MissionWork, op: Op, state: HostState, result: WriteResult) -> None:
+    run = work.run
+    if result.ok or result.not_found:
+        why = "edited in the host by someone, then no longer planned: closed with a note, not deleted"
+        run.settle(op.entry, "kept" if result.ok else "dismissed", why if result.ok else REASONS["gone"])
+    else:
+        run.refused("close", op.key, op.entry.step_id, result.error)
+
+
+def _cancelled(work: MissionWork, op: Op, result: WriteResult, done: set[tuple[str, str]]) -> None:
+    run = work.run
+    if result.ok or result.not_found:
+        if (run.mission_id, op.key) not in done:
+            run.ledger.drop(op.key)
+            run.counts["cancelled"] += 1
+            run.log("cancelled", None, op.entry)
+            done.add((run.mission_id, op.key))
+    else:
+        run.refused("cancel", op.key, op.entry.step_id, result.error)
+
+
+class CallByCall:
+    """The write protocol served one host call per record, for hosts without batch writes (Boond)."""
+
+    def __init__(self, host):
+        self.host = host
+
+    def __getattr__(self, name: str):
+        return getattr(self.host, name)
+
+    def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
+        """Each record in turn; a host error other than "not found" stops the round (the job retries)."""
+        for n, (mission_id, action) in enumerate(creates):
+            if before_create:
+                before_create(n)
+            yield "create", n, WriteResult(host_id=self.host.create(mission_id, action))
+        for n, (host_id, mission_id, action) in enumerate(updates):
+            yield "update", n, _call(self.host.update, host_id, mission_id, action)
+        for n, (host_id, note, state) in enumerate(closes):
+            yield "close", n, _call(self.host.close, host_id, note, state)
+        for n, host_id in enumerate(deletes):
+            yield "delete", n, _call(self.host.delete, host_id)
+
+
+def _call(method, *args) -> WriteResult:
+    try:
+        method(*args)
+    except HostNotFound as exc:
+        return WriteResult(ok=False, not_found=True, error=str(exc))
+    return WriteResult(host_id=str(args[0]))
+
+
+def as_writer(writer):
+    """The writer itself when it speaks the write protocol, else its calls wrapped one by one."""
+    if writer is None or hasattr(writer, "write_all"):
+        return writer
+    return CallByCall(writer)
+
+
+def _fingerprint(writer, mission_id: str, action: DesiredAction) -> str:
+    make = getattr(writer, "fingerprint", None)
+    return make(mission_id, action) if make else ""
 
 
 def await_in_flight(entry: LedgerEntry) -> None:
@@ -170,13 +360,3 @@ def await_in_flight(entry: LedgerEntry) -> None:
     if entry.at and wait > 0:
         log.info("waiting %.1fs for a create in flight to land before reading back", wait)
         time.sleep(wait)
-
-
-def _maybe_crash() -> None:
-    """Fault injection for tests: SIGKILL this process after the N-th host create (never in production)."""
-    from config.redis_conn import get_redis
-    from config.settings import get_settings
-
-    limit = get_settings().crash_after_host_write
-    if limit and get_redis().incr("im:test:crash-counter") == int(limit):
-        os.kill(os.getpid(), signal.SIGKILL)

@@ -16,7 +16,9 @@ from connectors.boond.client import BoondClient
 from connectors.boond.tokens import AppTokens
 from connectors.errors import HostAuthError, HostNotFound
 from connectors.ratelimit import RateLimiter
+from handlers.ledger import LedgerEntry
 from handlers.model import DesiredAction, MissionSnapshot, Person
+from handlers.people_work import HostState, fingerprint
 from handlers.reconcile import MARKER, marker
 from handlers.timeline import next_start
 
@@ -94,6 +96,31 @@ class BoondAdapter:
     def delete(self, host_id: str) -> None:
         """DELETE /actions/{id}."""
         self.client.delete_action(host_id)
+
+    def close(self, host_id: str, note: str, state: HostState) -> None:
+        """Close an edited action its plan no longer wants: the tenant's "done" type when it has one, and a note."""
+        attributes = {"text": f"{state.raw.get('text') or ''}<p>{html.escape(note)}</p>"}
+        if self.tenant.boond.done_action_types:
+            attributes["typeOf"] = self.tenant.boond.done_action_types[0]
+        self.client.update_action(host_id, {"data": {"id": host_id, "type": "action", "attributes": attributes}})
+
+    def host_states(self, entries: dict[str, list[LedgerEntry]]) -> dict[str, dict[str, HostState]]:
+        """Our actions as Boond holds them now, read from each target's actions (one paged read per target)."""
+        done = set(self.tenant.boond.done_action_types)
+        wanted = {(e.target_type, e.target_id) for rows in entries.values() for e in rows}
+        rows = {str(row.get("id")): row.get("attributes") or {}
+                for target_type, target_id in sorted(wanted)
+                for row in self.client.actions_of(target_type, target_id)}
+        states: dict[str, dict[str, HostState]] = {}
+        for mission_id, mine in entries.items():
+            states[mission_id] = {e.host_id: HostState(e.host_id, _action_print(rows[e.host_id]),
+                                                       _type(rows[e.host_id]) in done, raw=rows[e.host_id])
+                                  for e in mine if e.host_id in rows}
+        return states
+
+    def fingerprint(self, mission_id: str, action: DesiredAction) -> str:
+        """What Boond will show of this action once written (compared with the action read back later)."""
+        return _action_print(self.document(mission_id, action)["data"]["attributes"])
 
     def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]:
         """Read the target's actions back and return ours by step key."""
@@ -188,6 +215,19 @@ def timeline_items(timeline: list[dict], tenant: Tenant) -> list[tuple[str, date
             continue
         items.append((str(item.get("id")), _date(attrs.get("startDate")), _date(attrs.get("endDate"))))
     return items
+
+
+def _action_print(attributes: dict) -> str:
+    """The fingerprint of an action's person-visible fields: type, title, text and day (as sent or read back)."""
+    return fingerprint(_type(attributes), attributes.get("title"), attributes.get("text"),
+                       str(attributes.get("startDate") or "")[:10])
+
+
+def _type(attributes: dict) -> int | None:
+    try:
+        return int(attributes.get("typeOf"))
+    except (TypeError, ValueError):
+        return None
 
 
 def render_text(text: str, tag: str) -> str:

@@ -14,8 +14,9 @@ from connectors.salesforce.client import COMPOSITE_COLLECTIONS, Collection, Sale
 from connectors.salesforce.soql import escape_soql, soql_literal
 from connectors.salesforce.tokens import TenantTokens
 from handlers.model import DesiredAction, MissionSnapshot, Person
-from handlers.reconcile import MARKER, marker
-from handlers.reconcile_batch import WriteResult
+from handlers.ledger import LedgerEntry
+from handlers.people_work import HostState, fingerprint
+from handlers.reconcile import MARKER, WriteResult, marker
 from handlers.timeline import next_start
 
 CHUNK = 200
@@ -115,25 +116,20 @@ class SalesforceAdapter:
         return sorted({row["Id"] for row in self.client.query_all(soql, include_deleted=True)})
 
     # --- writing (BatchWriter) -------------------------------------------------------------
-    def update_many(self, mission_id: str, pairs: list[tuple[str, DesiredAction]]) -> Iterator[tuple[str, WriteResult]]:
-        """Update one mission's Tasks by id, 200 per call (an adopted Task outside a round)."""
-        for chunk in _chunks(pairs):
-            records = [{"Id": host_id, **self.task(mission_id, a, with_key=False)} for host_id, a in chunk]
-            yield from zip((h for h, _ in chunk), map(_result, self.client.update_records(records, sobject="Task")))
-
-    def delete_many(self, host_ids: list[str]) -> Iterator[tuple[str, WriteResult]]:
-        """Delete Tasks, 200 per call."""
-        for chunk in _chunks(host_ids):
-            yield from zip(chunk, map(_result, self.client.delete_records(chunk)))
-
     def write_all(self, creates: list[tuple[str, DesiredAction]], updates: list[tuple[str, str, DesiredAction]],
-                  deletes: list[str]) -> Iterator[tuple[str, int, WriteResult]]:
+                  deletes: list[str], *, closes: list[tuple[str, str, HostState]] = (),
+                  before_create=None) -> Iterator[tuple[str, int, WriteResult]]:
         """One round's writes in as few composite calls as allowed: (kind, index in its list, result), call by call."""
         # Each subrequest is one sObject Collections call of ≤ 200 records, five to a POST /composite (one API call).
         parts = [("create", start, chunk) for start, chunk in _indexed_chunks(creates)]
         parts += [("update", start, chunk) for start, chunk in _indexed_chunks(updates)]
+        parts += [("close", start, chunk) for start, chunk in _indexed_chunks(list(closes))]
         parts += [("delete", start, chunk) for start, chunk in _indexed_chunks(deletes)]
         for group in _chunks_of(parts, COMPOSITE_COLLECTIONS):
+            for kind, start, chunk in group:  # intents recorded before the call that carries the creates
+                if kind == "create" and before_create:
+                    for n in range(len(chunk)):
+                        before_create(start + n)
             calls = [self._collection(kind, chunk) for kind, _, chunk in group]
             for (kind, start, chunk), outcome in zip(group, self.client.collections(calls)):
                 if isinstance(outcome, HostError):  # the whole subrequest failed: each of its records did
@@ -142,10 +138,33 @@ class SalesforceAdapter:
                 else:
                     yield from ((kind, start + n, _result(r)) for n, r in enumerate(outcome))
 
+    def host_states(self, entries: dict[str, list[LedgerEntry]]) -> dict[str, dict[str, HostState]]:
+        """Our Tasks as the org holds them now (status, subject, date, description), by mission and Task id."""
+        owner = {e.host_id: mission_id for mission_id, rows in entries.items() for e in rows if e.host_id}
+        states: dict[str, dict[str, HostState]] = {mission_id: {} for mission_id in entries}
+        for chunk in _chunks_of(sorted(owner), 100):
+            ids = ", ".join(f"'{escape_soql(i)}'" for i in chunk)
+            rows = self.client.query_all(f"SELECT Id, Subject, ActivityDate, Description, Status, IsClosed "
+                                         f"FROM Task WHERE Id IN ({ids})")
+            for row in rows:
+                host_id = row["Id"] if row["Id"] in owner else row["Id"][:15]
+                if host_id in owner:
+                    states[owner[host_id]][host_id] = HostState(host_id, _task_print(row),
+                                                                bool(row.get("IsClosed")), raw=row)
+        return states
+
+    def fingerprint(self, mission_id: str, action: DesiredAction) -> str:
+        """What the org will show of this Task once written (compared with the Task read back later)."""
+        return _task_print(self.task(mission_id, action, with_key=False))
+
     def _collection(self, kind: str, chunk: list) -> Collection:
         """The sObject Collections call for one chunk (survey invitations of created steps made first)."""
         if kind == "delete":
             return Collection.delete(chunk)
+        if kind == "close":
+            return Collection.update([{"Id": host_id, "Status": "Completed",
+                                       "Description": _with_note(state.raw.get("Description"), note)}
+                                      for host_id, note, state in chunk], sobject="Task")
         if kind == "update":
             return Collection.update([{"Id": host_id, **self.task(mission_id, a, with_key=False)}
                                       for host_id, mission_id, a in chunk], sobject="Task")
@@ -215,6 +234,15 @@ def snapshot_from_record(tenant: Tenant, row: dict) -> MissionSnapshot:
         hr=_person(row, m.hr_user, "User"),
         client_contact=_person(row, m.client_contact, "Contact"),
         client_name=str(_get(row, _name(m.account)) or "") if m.account else "")
+
+
+def _task_print(task: dict) -> str:
+    """The fingerprint of a Task's person-visible fields (as written or as read back)."""
+    return fingerprint(task.get("Subject"), task.get("ActivityDate"), task.get("Description"), task.get("Status"))
+
+
+def _with_note(description: str | None, note: str) -> str:
+    return f"{description or ''}\n\n{note}".strip()[:32000]
 
 
 def reminder_utc(day: date, tz: str, hour: int = 9) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from handlers.model import MissionSnapshot, Person
-from handlers.reconcile_batch import WriteResult
+from handlers.reconcile import WriteResult
 
 SHAPES = [("natural", 50), ("client", 15), ("consultant", 10), ("bench", 15), ("restaffed", 10)]  # % of missions
 _ids = itertools.count(10_000_000)

@@ -8,7 +8,7 @@ import pytest
 
 from handlers import clock
 from handlers.batch import sync_tenant
-from handlers.reconcile_batch import PartialFailure
+from handlers.reconcile import PartialFailure
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates
 

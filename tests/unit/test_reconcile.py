@@ -166,9 +166,12 @@ def test_a_step_no_longer_planned_is_deleted_from_the_host_and_forgotten(redis_c
     assert list(ledger.entries()) == ["natural.handover"]
 
 
-def test_a_dismissed_step_that_leaves_the_plan_is_forgotten_without_a_host_call(redis_conn, ledger):
+def test_a_dismissed_step_that_leaves_the_plan_stays_dismissed_without_a_host_call(redis_conn, ledger):
     ledger.put(LedgerEntry.of(action(), "dismissed", "h9"))
     host = FakeHost()
     host.actions["h9"] = ("100", action())  # would be deleted if the reconciler ignored "dismissed"
     counts = reconcile(redis_conn, ledger, host, [])
-    assert counts["cancelled"] == 0 and "h9" in host.actions and ledger.entries() == {}
+    assert counts["cancelled"] == 0 and "h9" in host.actions
+    assert ledger.entries()["natural.review"].status == "dismissed"  # the plan coming back will not recreate it
+    reconcile(redis_conn, ledger, host, [action()])
+    assert host.creates == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.ledger import ActivityLog, Ledger
-from handlers.reconcile_batch import BatchReconciler, PartialFailure, WriteResult
+from handlers.reconcile import PartialFailure, Reconciler, WriteResult
 from tests.unit.test_reconcile import action
 
 
@@ -41,8 +41,10 @@ class FakeOrg:
             found = self.tasks.pop(host_id, None)
             yield host_id, WriteResult(ok=found is not None, not_found=found is None)
 
-    def write_all(self, creates, updates, deletes):
+    def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
         """One round: each kind in one call, as the adapter packs them; (kind, index, result) in order."""
+        for n in range(len(creates)):
+            before_create(n)
         if creates:
             missions = {m for m, _ in creates}
             assert len(missions) == 1  # the batching reconciler writes one mission's round
@@ -62,7 +64,7 @@ class FakeOrg:
 
 
 def _run(redis_conn, org, desired):
-    rec = BatchReconciler(Ledger(redis_conn, "acme", "m1"), org, ActivityLog(redis_conn, "acme"), "m1", {})
+    rec = Reconciler(Ledger(redis_conn, "acme", "m1"), org, ActivityLog(redis_conn, "acme"), "m1", {})
     return rec.run(desired)
 
 

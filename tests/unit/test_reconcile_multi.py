@@ -5,8 +5,7 @@ import pytest
 
 from connectors.errors import HostUnavailable
 from handlers.ledger import ActivityLog, Ledger
-from handlers.reconcile_batch import BatchReconciler, PartialFailure, WriteResult
-from handlers.reconcile_multi import MissionWork, MultiReconciler
+from handlers.reconcile import MissionWork, PartialFailure, Reconciler, Round, WriteResult
 from tests.unit.test_reconcile import action
 from tests.unit.test_reconcile_batch import FakeOrg
 
@@ -38,7 +37,9 @@ class FakeRoundOrg(FakeOrg):
             self.tasks[host_id] = {"key": a.key, "due": a.due, "marker": f"intermission:{mission_id}/{a.key}"}
             yield a, WriteResult(host_id=host_id)
 
-    def write_all(self, creates, updates, deletes):
+    def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
+        for n in range(len(creates)):
+            before_create(n)
         self.rounds.append({"creates": len(creates), "updates": len(updates), "deletes": len(deletes),
                             "ledgers": {m: dict(Ledger(self.conn, "acme", m).entries()) for m in ("m1", "m2")}})
         results = [("create", n, r) for n, (mission_id, a) in enumerate(creates)
@@ -57,9 +58,9 @@ class FakeRoundOrg(FakeOrg):
 
 
 def _round(conn, org, desired: dict[str, list]):
-    works = [MissionWork(BatchReconciler(Ledger(conn, "acme", m), org, ActivityLog(conn, "acme"), m, {}), d)
+    works = [MissionWork(Reconciler(Ledger(conn, "acme", m), org, ActivityLog(conn, "acme"), m, {}), d)
              for m, d in desired.items()]
-    MultiReconciler(works, org).run()
+    Round(works, org).run()
     return {w.run.mission_id: w.run.counts for w in works}
 
 
@@ -78,8 +79,8 @@ def test_one_round_of_two_missions_is_one_writer_call_with_intents_recorded_firs
     counts = _round(redis_conn, org, {"m1": [action("a", due="2026-06-03"), action("d")], "m2": []})
     assert len(org.rounds) == 2 and {k: org.rounds[1][k] for k in ("creates", "updates", "deletes")} == {
         "creates": 1, "updates": 1, "deletes": 2}
-    assert counts == {"m1": {"created": 1, "rescheduled": 1, "cancelled": 1, "recovered": 0},
-                      "m2": {"created": 0, "rescheduled": 0, "cancelled": 1, "recovered": 0}}
+    assert counts == {"m1": {"created": 1, "rescheduled": 1, "cancelled": 1, "recovered": 0, "kept": 0},
+                      "m2": {"created": 0, "rescheduled": 0, "cancelled": 1, "recovered": 0, "kept": 0}}
     assert _keys(org) == ["a", "d"] and Ledger(redis_conn, "acme", "m2").entries() == {}
 
 

@@ -6,6 +6,7 @@ ACTION_TYPES = {
         {"id": 4, "value": "Note", "isNotification": False},
         {"id": 5, "value": "Rappel / To do", "isNotification": False},
         {"id": 9, "value": "Suivi de Mission", "isNotification": False},
+        {"id": 6, "value": "Fait / Done", "isNotification": False},
         {"id": 102, "value": "Notification", "isNotification": True},
     ],
     "contact": [

@@ -25,6 +25,7 @@ DEFAULTS = {
                          "OwnerId": INTEGRATION_USER},
 }
 REQUIRED = {"SurveyInvitation": ("Name", "SurveyId")}
+CLOSED_TASK_STATUSES = ("Completed",)  # the org's TaskStatus picklist values marked "Closed"
 
 
 # Whole-request checks (the request is refused before any record is written) ---------------
@@ -105,7 +106,10 @@ def validate(state: SandboxState, sobject: str, values: dict, own_id: str | None
 # Writes -----------------------------------------------------------------------------------
 
 def _derived(state: SandboxState, sobject: str, rec: dict) -> None:
-    """Read-only fields Salesforce computes (SurveyInvitation link, status, participant ids)."""
+    """Read-only fields Salesforce computes (Task IsClosed; SurveyInvitation link, status, participant ids)."""
+    if sobject == "Task":
+        rec["IsClosed"] = rec.get("Status") in CLOSED_TASK_STATUSES
+        return
     if sobject != "SurveyInvitation":
         return
     base = request.url_root.rstrip("/") if has_request_context() else ""

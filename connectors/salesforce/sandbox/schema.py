@@ -89,6 +89,7 @@ BASE_OBJECTS: dict[str, dict[str, Field]] = {
         _ref("OwnerId", "User"), _ref("WhoId", "Contact"),
         _ref("WhatId", "Mission__c", "pse__Assignment__c", "pse__Proj__c", "Account"),
         Field("Description", "textarea", length=32000), Field("IsReminderSet", "boolean"),
+        Field("IsClosed", "boolean", writable=False),
         Field("ReminderDateTime", "datetime"),
         _text(EXT_ID_FIELD, 255, external_id=True, unique=True)),
     "Survey": _object(_text("Name", 80, writable=False), _text("DeveloperName", 80, writable=False)),

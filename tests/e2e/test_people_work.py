@@ -1,0 +1,172 @@
+"""People's work is kept: what a person ticked done or edited in the host is never deleted, rewritten or recreated.
+
+Each story writes the plan, lets a person act in the host through its API (over real HTTP), then changes the
+mission (extension, end date cleared, restaffing, revert) and reads what the host holds.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from config import tenants
+from config.redis_conn import get_redis
+from config.stack_salesforce import SalesforceStack
+from handlers import clock
+from handlers.hosts.boond import make_client as boond_client
+from handlers.hosts.salesforce import make_client as sf_client
+from handlers.jobs import tick
+from handlers.ledger import ActivityLog, Ledger
+from tests.e2e.helpers import by_step, due, markers, settle
+from tests.e2e.sf_helpers import by_step as sf_steps, duplicates
+
+T0 = date(2026, 3, 2)
+DONE_TYPE = 6  # "Fait / Done" in the sandbox tenant's dictionary, mapped by the admin as a done type
+
+
+def _steps(stack, mission: str) -> dict[str, dict]:
+    return {k.split("/", 1)[1]: v for k, v in by_step(stack.actions()).items() if k.startswith(mission + "/")}
+
+
+def _boond_person_edits(stack, action_id: str, **attributes) -> None:
+    """A manager changes an action in Boond (PUT /actions/{id}, as Boond's UI does)."""
+    client = boond_client(tenants.get(stack.tenant_id), get_redis())
+    client.update_action(action_id, {"data": {"id": action_id, "type": "action", "attributes": attributes}})
+
+
+def _map_done_type(stack) -> None:
+    tenant = tenants.get(stack.tenant_id)
+    tenant.boond.done_action_types = [DONE_TYPE]
+    tenants.save(tenant)
+
+
+def _activity(stack, mission: str) -> list[dict]:
+    return ActivityLog(get_redis(), stack.tenant_id).recent(mission=mission)
+
+
+def test_boond_done_and_edited_actions_survive_extension_clearing_and_revert(stack):
+    clock.pin(T0)
+    _map_done_type(stack)
+    mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
+    settle()
+    first = _steps(stack, mission)
+    handover, review = first["natural.handover"], first["natural.review"]
+    _boond_person_edits(stack, handover["id"], typeOf=DONE_TYPE)  # ticked done
+    _boond_person_edits(stack, review["id"], title="Bilan à trois — date vue avec le client")  # reworded
+
+    stack.move_end(mission, date(2026, 5, 7))  # extension: everything else is rescheduled
+    settle()
+    moved = _steps(stack, mission)
+    assert due(moved["natural.handover"]) == due(handover) and moved["natural.handover"]["attributes"]["typeOf"] == 6
+    assert due(moved["natural.review"]) == due(review)  # not moved: someone edited it
+    assert moved["natural.review"]["attributes"]["title"] == "Bilan à trois — date vue avec le client"
+    assert due(moved["natural.recommendations"]) == "2026-05-07"
+
+    stack.control("POST", f"/_control/deliveries/{mission}/clear-end", json={})
+    settle()
+    cleared = _steps(stack, mission)
+    assert sorted(cleared) == ["natural.handover", "natural.review"]  # the untouched ones are gone
+    assert cleared["natural.handover"]["attributes"]["typeOf"] == DONE_TYPE
+    note = cleared["natural.review"]["attributes"]
+    assert "n'est plus prévue" in note["text"] and note["typeOf"] == DONE_TYPE  # closed with a note, not deleted
+    assert note["title"] == "Bilan à trois — date vue avec le client"
+
+    stack.move_end(mission, date(2026, 5, 7))  # the plan comes back
+    settle()
+    back = _steps(stack, mission)
+    assert len(back) == 8 and max(markers(stack.actions()).values()) == 1  # nothing the person kept is made twice
+    assert back["natural.handover"]["id"] == handover["id"] and back["natural.review"]["id"] == review["id"]
+    kept = [r for r in _activity(stack, mission) if r["op"] == "kept"]
+    assert {r["key"] for r in kept} == {"natural.handover", "natural.review"}
+    assert all(r["why"] for r in kept)
+    statuses = {k: e.status for k, e in Ledger(get_redis(), stack.tenant_id, mission).entries().items()}
+    assert statuses["natural.handover"] == "done" and statuses["natural.review"] == "kept"
+
+
+def test_boond_a_done_bench_step_survives_restaffing(stack):
+    clock.pin(T0)
+    _map_done_type(stack)
+    mission = stack.create_delivery(date(2025, 11, 3), date(2026, 3, 12))["data"]["id"]
+    settle()
+    clock.pin(date(2026, 3, 13))  # the first bench day
+    tick()
+    settle()
+    bench = _steps(stack, mission)
+    _boond_person_edits(stack, bench["bench.training"]["id"], typeOf=DONE_TYPE)
+
+    stack.create_delivery(date(2026, 3, 16), date(2026, 12, 18))  # restaffed from Monday
+    clock.pin(date(2026, 3, 16))
+    tick()
+    settle()
+    after = _steps(stack, mission)
+    assert [k for k in after if k.startswith("bench.")] == ["bench.training"]  # the rest of the bench is closed
+    assert after["bench.training"]["attributes"]["typeOf"] == DONE_TYPE
+
+
+def test_boond_an_untouched_cancelled_step_is_removed_as_before(stack):
+    clock.pin(T0)
+    mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
+    settle()
+    stack.control("POST", f"/_control/deliveries/{mission}/clear-end", json={})
+    settle()
+    assert _steps(stack, mission) == {}
+
+
+@pytest.fixture
+def org(redis_conn):
+    with SalesforceStack("acme-sf") as running:
+        yield running
+
+
+def _sf_person_edits(org, task_id: str, **fields) -> None:
+    """A user changes a Task in Salesforce (PATCH through the REST API)."""
+    client = sf_client(tenants.get(org.tenant_id), get_redis())
+    results = client.update_records([{"Id": task_id, **fields}], sobject="Task")
+    assert all(r.success for r in results)
+
+
+def test_salesforce_completed_and_edited_tasks_survive_extension_clearing_and_revert(org):
+    clock.pin(T0)
+    mission = org.create_mission(date(2025, 11, 3), date(2026, 4, 16))["record"]["Id"]
+    settle()
+    first = sf_steps(org.tasks(), mission)
+    handover, review = first["natural.handover"], first["natural.review"]
+    _sf_person_edits(org, handover["Id"], Status="Completed")
+    _sf_person_edits(org, review["Id"], ActivityDate="2026-04-20")  # moved by the manager
+
+    org.move_end(mission, date(2026, 5, 7))
+    settle()
+    moved = sf_steps(org.tasks(), mission)
+    assert moved["natural.handover"]["Status"] == "Completed"
+    assert moved["natural.handover"]["ActivityDate"] == handover["ActivityDate"]
+    assert moved["natural.review"]["ActivityDate"] == "2026-04-20"  # the manager's date wins
+    assert moved["natural.recommendations"]["ActivityDate"] == "2026-05-07"
+
+    org.update_mission(mission, End_Date__c=None)
+    settle()
+    cleared = sf_steps(org.tasks(), mission)
+    assert sorted(cleared) == ["natural.handover", "natural.review"]
+    assert cleared["natural.review"]["Status"] == "Completed" and "n'est plus prévue" in cleared["natural.review"]["Description"]
+    assert cleared["natural.review"]["ActivityDate"] == "2026-04-20"
+
+    org.move_end(mission, date(2026, 5, 7))
+    settle()
+    back = sf_steps(org.tasks(), mission)
+    assert len(back) == 8 and duplicates(org.tasks()) == []
+    assert back["natural.handover"]["Id"] == handover["Id"] and back["natural.review"]["Id"] == review["Id"]
+
+
+def test_salesforce_edited_tasks_are_left_open_when_the_tenant_says_leave(org):
+    clock.pin(T0)
+    tenant = tenants.get(org.tenant_id)
+    tenant.edited_on_cancel = "leave"
+    tenants.save(tenant)
+    mission = org.create_mission(date(2025, 11, 3), date(2026, 4, 16))["record"]["Id"]
+    settle()
+    review = sf_steps(org.tasks(), mission)["natural.review"]
+    _sf_person_edits(org, review["Id"], Subject="Bilan à trois (avec la DSI)")
+    org.update_mission(mission, End_Date__c=None)
+    settle()
+    left = sf_steps(org.tasks(), mission)
+    assert list(left) == ["natural.review"]
+    assert left["natural.review"]["Status"] == "Not Started" and "n'est plus prévue" not in left["natural.review"]["Description"]

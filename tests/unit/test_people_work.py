@@ -1,0 +1,134 @@
+"""People's work: the judge of a host record against what we wrote, and the reconciler keeping what people did."""
+from __future__ import annotations
+
+import pytest
+
+from handlers.ledger import ActivityLog, Ledger, LedgerEntry
+from handlers.people_work import HostState, fingerprint, judge
+from handlers.reconcile import Reconciler, WriteResult, diff
+from tests.unit.test_reconcile import action
+
+
+def _entry(fp: str = "abc") -> LedgerEntry:
+    return LedgerEntry.of(action(), "written", "h1", fingerprint=fp)
+
+
+@pytest.mark.parametrize("state, verdict", [
+    (None, "gone"),
+    (HostState("h1", "abc"), "untouched"),
+    (HostState("h1", "xyz"), "edited"),
+    (HostState("h1", "xyz", closed=True), "done"),
+])
+def test_the_judge_tells_what_a_person_did(state, verdict):
+    assert judge(_entry(), state) == verdict
+
+
+def test_an_entry_written_before_fingerprints_is_only_judged_on_closing():
+    assert judge(_entry(""), HostState("h1", "anything")) == "untouched"
+    assert judge(_entry(""), HostState("h1", "anything", closed=True)) == "done"
+
+
+def test_fingerprints_ignore_markup_and_white_space_but_not_words():
+    assert fingerprint("<p>Faire le point</p>\n<p>avec  Alice</p>") == fingerprint("Faire le point avec Alice")
+    assert fingerprint("Faire le point") != fingerprint("Faire le bilan")
+
+
+def test_settled_entries_give_no_operation_whatever_the_plan():
+    for status in ("done", "kept", "dismissed"):
+        entries = {"natural.review": LedgerEntry.of(action(), status, "h1")}
+        assert diff([action(title="Reworded")], entries) == []
+        assert diff([], entries) == []
+
+
+class PersonHost:
+    """A host whose records a person can tick or edit; serves the write protocol with per-record results."""
+
+    def __init__(self):
+        self.records: dict[str, dict] = {}
+        self.deleted: list[str] = []
+        self.closed: list[tuple[str, str]] = []
+
+    def fingerprint(self, mission_id, a):
+        return fingerprint(a.title, a.due, False)  # written open
+
+    def host_states(self, entries):
+        return {m: {e.host_id: HostState(e.host_id, fingerprint(r["title"], r["due"], r["closed"]),
+                                    r["closed"], raw=r)
+                    for e in rows if (r := self.records.get(e.host_id))} for m, rows in entries.items()}
+
+    def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
+        for n, (_, a) in enumerate(creates):
+            before_create(n)
+            host_id = f"h{len(self.records) + len(self.deleted) + 1}"
+            self.records[host_id] = {"title": a.title, "due": a.due, "closed": False}
+            yield "create", n, WriteResult(host_id=host_id)
+        for n, (host_id, _, a) in enumerate(updates):
+            self.records[host_id].update(title=a.title, due=a.due)
+            yield "update", n, WriteResult(host_id=host_id)
+        for n, (host_id, note, _) in enumerate(closes):
+            self.closed.append((host_id, note))
+            self.records[host_id]["closed"] = True
+            yield "close", n, WriteResult(host_id=host_id)
+        for n, host_id in enumerate(deletes):
+            self.deleted.append(host_id)
+            self.records.pop(host_id, None)
+            yield "delete", n, WriteResult(host_id=host_id)
+
+    def find_marked(self, mission_id, target_type, target_id):
+        return {}
+
+
+def _run(conn, host, desired, **options):
+    rec = Reconciler(Ledger(conn, "acme", "100"), host, ActivityLog(conn, "acme"), "100",
+                     {"reason": "end date cleared"}, **options)
+    return rec.run(desired)
+
+
+def test_a_ticked_step_is_not_rescheduled_and_an_untouched_one_is(redis_conn):
+    host = PersonHost()
+    _run(redis_conn, host, [action("a"), action("b")])
+    ticked = next(h for h, r in host.records.items() if r["title"] == "Do a")
+    host.records[ticked]["closed"] = True
+    counts = _run(redis_conn, host, [action("a", due="2026-06-03"), action("b", due="2026-06-03")])
+    assert counts["rescheduled"] == 1 and counts["kept"] == 1
+    assert str(host.records[ticked]["due"]) == "2026-05-27"
+    why = [r["why"] for r in ActivityLog(redis_conn, "acme").recent(mission="100") if r["op"] == "kept"]
+    assert why == ["closed in the host by someone: kept as it is, never rewritten or recreated"]
+
+
+def test_an_edited_step_that_leaves_the_plan_is_closed_with_a_note_in_the_tenants_language(redis_conn):
+    host = PersonHost()
+    _run(redis_conn, host, [action("a")])
+    (host_id,) = host.records
+    host.records[host_id]["title"] = "Changed by the manager"
+    _run(redis_conn, host, [], language="en")
+    assert host.deleted == [] and host.closed[0][0] == host_id and "no longer planned" in host.closed[0][1]
+    assert "end date cleared" in host.closed[0][1]
+    assert _run(redis_conn, host, [action("a")])["created"] == 0  # the plan coming back does not recreate it
+
+
+def test_an_edited_step_is_left_open_when_the_tenant_says_leave(redis_conn):
+    host = PersonHost()
+    _run(redis_conn, host, [action("a")])
+    (host_id,) = host.records
+    host.records[host_id]["title"] = "Changed"
+    _run(redis_conn, host, [], edited_on_cancel="leave")
+    assert host.closed == [] and host.deleted == [] and not host.records[host_id]["closed"]
+    assert Ledger(redis_conn, "acme", "100").entries()["a"].status == "kept"
+
+
+def test_an_untouched_step_that_leaves_the_plan_is_deleted_and_may_come_back(redis_conn):
+    host = PersonHost()
+    _run(redis_conn, host, [action("a")])
+    _run(redis_conn, host, [])
+    assert len(host.deleted) == 1 and Ledger(redis_conn, "acme", "100").entries() == {}
+    assert _run(redis_conn, host, [action("a")])["created"] == 1
+
+
+def test_a_step_deleted_by_a_person_is_never_recreated(redis_conn):
+    host = PersonHost()
+    _run(redis_conn, host, [action("a")])
+    host.records.clear()
+    _run(redis_conn, host, [])
+    assert Ledger(redis_conn, "acme", "100").entries()["a"].status == "dismissed"
+    assert _run(redis_conn, host, [action("a")])["created"] == 0
