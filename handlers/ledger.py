@@ -12,10 +12,11 @@ from pydantic import BaseModel
 
 from handlers.model import DesiredAction
 
-Status = Literal["intent", "written", "dismissed", "done", "kept"]
-# dismissed: deleted in the host by someone; done: closed there by someone; kept: edited there by someone (or closed
-# by us with a note when its plan went away). None of the three is ever rewritten, deleted or created again.
-SETTLED = frozenset({"dismissed", "done", "kept"})
+Status = Literal["intent", "written", "dismissed", "done", "kept", "closed"]
+# dismissed: deleted in the host by someone; done: closed there by someone; kept: edited there by someone; closed:
+# edited by someone, then closed by us with a note when its plan went away. None is ever rewritten, deleted or
+# created again (a kept one is only closed with a note once its plan goes away).
+SETTLED = frozenset({"dismissed", "done", "kept", "closed"})
 
 
 class LedgerEntry(BaseModel):
@@ -76,7 +77,7 @@ class LedgerEntry(BaseModel):
                    fingerprint=fp)
 
 
-_CODES = {"intent": "i", "written": "w", "dismissed": "d", "done": "x", "kept": "k"}
+_CODES = {"intent": "i", "written": "w", "dismissed": "d", "done": "x", "kept": "k", "closed": "c"}
 _STATUSES = {v: k for k, v in _CODES.items()}
 
 

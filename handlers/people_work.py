@@ -57,6 +57,7 @@ REASONS = {
     "gone": "deleted in the host by someone: left deleted, never recreated",
     "done": "closed in the host by someone: kept as it is, never rewritten or recreated",
     "edited": "edited in the host by someone: kept as it is, never rewritten or recreated",
+    "closed": "edited in the host by someone, then no longer planned: closed with a note, not deleted",
 }
 
 CLOSING_NOTE = {

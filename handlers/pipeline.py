@@ -18,7 +18,7 @@ from config.playbook import Playbook, default_playbook, load_playbook
 from config.settings import get_settings
 from handlers import surveys
 from handlers.classify import classify
-from handlers.ledger import ActivityLog, Ledger
+from handlers.ledger import SETTLED, ActivityLog, Ledger
 from handlers.model import Classification, DesiredAction, MissionSnapshot
 from handlers.plan import plan
 from handlers.plan_surveys import SurveyInputs, next_reminder_day
@@ -115,7 +115,7 @@ def reconciler_for(conn: redis.Redis, tenant: tenants.Tenant, writer, mission_id
 def dry_run(conn: redis.Redis, p: MissionPlan) -> list[dict]:
     """Each desired action with the operation reconciling it would need, and the cancels (nothing written)."""
     ledger = Ledger(conn, p.tenant.id, p.mission_id).entries()
-    ops = {op.key: op.kind for op in diff(p.desired, ledger)}
+    ops = {op.key: op.kind for op in diff(p.desired, ledger, close_kept=p.tenant.edited_on_cancel == "close")}
     rows = [{"op": ops.get(a.key, _settled(ledger, a.key)), "key": a.key, "step_id": a.step_id, "due": a.due,
              "nominal_due": a.nominal_due, "late": a.late, "assignee_role": a.assignee_role,
              "assignee": a.assignee.name if a.assignee else None, "title": a.title} for a in p.desired]
@@ -127,7 +127,7 @@ def dry_run(conn: redis.Redis, p: MissionPlan) -> list[dict]:
 
 def _settled(ledger: dict, key: str) -> str:
     entry = ledger.get(key)
-    return "kept" if entry is not None and entry.status in ("done", "kept", "dismissed") else "unchanged"
+    return "kept" if entry is not None and entry.status in SETTLED else "unchanged"
 
 
 def survey_inputs(conn: redis.Redis, tenant: tenants.Tenant, current: MissionSnapshot, base: list, today: date, *,

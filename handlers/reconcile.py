@@ -20,6 +20,7 @@ from handlers.people_work import REASONS, HostState, closing_note, judge
 from handlers.test_seams import maybe_crash
 
 log = logging.getLogger(__name__)
+_READ = ("written", "kept")  # entries whose host record is read back before an update or cancel
 MARKER = re.compile(r"intermission:([A-Za-z0-9_.-]+)/([A-Za-z0-9_.#-]+)")
 __all__ = ["MARKER", "marker", "WriteResult", "diff", "Op", "Reconciler", "Round", "MissionWork", "CallByCall",
            "PartialFailure", "await_in_flight"]
@@ -63,11 +64,12 @@ class Op:
     entry: LedgerEntry | None = None
 
 
-def diff(desired: list[DesiredAction], entries: dict[str, LedgerEntry]) -> list[Op]:
+def diff(desired: list[DesiredAction], entries: dict[str, LedgerEntry], *, close_kept: bool = False) -> list[Op]:
     """The operations that bring the ledger (and so the host) to the plan; pure.
 
-    A settled entry (deleted, closed or edited by someone) never gives an operation: it is neither rewritten nor
-    created again, whether the plan still wants it, no longer does, or wants it back.
+    A settled entry (deleted, closed or edited by someone) is neither rewritten nor created again, whether the plan
+    still wants it or wants it back; only an edited one (`kept`) whose plan went away gets a cancel when
+    `close_kept`, which the round turns into closing it with a note.
     """
     ops: list[Op] = []
     wanted = {a.key: a for a in desired}
@@ -80,7 +82,7 @@ def diff(desired: list[DesiredAction], entries: dict[str, LedgerEntry]) -> list[
         elif entry.status == "written" and _changed(entry, action):
             ops.append(Op("update", key, action, entry))
     for key, entry in entries.items():
-        if key not in wanted and entry.status not in SETTLED:
+        if key not in wanted and (entry.status not in SETTLED or (close_kept and entry.status == "kept")):
             ops.append(Op("cancel", key, None, entry))
     return ops
 
@@ -114,17 +116,17 @@ class Reconciler:
         self.log(op, action, entry, pipe=pipe)
         pipe.execute()
 
-    def settle(self, entry: LedgerEntry, status: str, why: str, action: DesiredAction | None = None) -> None:
-        """Keep a person's work: the entry is settled for good and the activity log says why."""
+    def settle(self, entry: LedgerEntry, status: str, verdict: str, action: DesiredAction | None = None) -> None:
+        """Keep a person's work: the entry is settled for good and the activity log says why (REASONS[verdict])."""
         pipe = self.ledger.conn.pipeline(transaction=False)
         self.ledger.put(entry.model_copy(update={"status": status}), pipe=pipe)
         self.counts["kept"] += status != "dismissed"
-        self.log("dismissed" if status == "dismissed" else "kept", action, entry, why=why, pipe=pipe)
+        self.log("dismissed" if status == "dismissed" else "kept", action, entry, why=verdict, pipe=pipe)
         pipe.execute()
 
     def log(self, op: str, action: DesiredAction | None, entry: LedgerEntry | None, *, why: str = "",
             pipe=None) -> None:
-        """One activity record (and log line) for a host write or a decision not to write."""
+        """One activity record (and log line) for a host write or a decision not to write (`why`: a verdict)."""
         record = {"mission": self.mission_id, "op": op, "key": (action or entry).key,
                   "step": (action.step_id if action else entry.step_id),
                   "title": action.title if action else entry.title,
@@ -132,7 +134,7 @@ class Reconciler:
                   "previous_due": str(entry.due) if entry else None,
                   "late": bool(action and action.late), **self.provenance}
         if why:
-            record["why"] = why
+            record["why"], record["why_code"] = REASONS[why], why
         self.activity.add(record, pipe=pipe)
         log.info("host write %s %s/%s due %s", op, self.mission_id, record["key"], record["due"],
                  extra={"op": op, "host": self.host, "mission": self.mission_id, "step": record["step"],
@@ -169,7 +171,7 @@ class Round:
         creates: list[tuple[MissionWork, DesiredAction]] = []
         for work in self.works:
             work.run.errors = []
-            work.ops = diff(work.desired, work.run.ledger.entries())
+            work.ops = diff(work.desired, work.run.ledger.entries(), close_kept=work.run.edited_on_cancel == "close")
             lost = [op.action for op in work.ops if op.kind == "recover" and not _adopted(work.run, op)]
             creates += [(work, a) for a in [o.action for o in work.ops if o.kind == "create"] + lost]
         updates, cancels, closes = self._guarded()
@@ -181,11 +183,11 @@ class Round:
     def _guarded(self) -> tuple[list, list, list]:
         """The updates and cancels that touch nothing a person did; the rest settled (or closed with a note)."""
         changing = [(w, op) for w in self.works for op in w.ops
-                    if op.kind in ("update", "cancel") and op.entry.host_id and op.entry.status == "written"]
+                    if op.kind in ("update", "cancel") and op.entry.host_id and op.entry.status in _READ]
         states = self._states(changing)
         updates, cancels, closes = [], [], []
         for work, op in [(w, o) for w in self.works for o in w.ops if o.kind in ("update", "cancel")]:
-            if not (op.entry.host_id and op.entry.status == "written" and work.run.mission_id in states):
+            if not (op.entry.host_id and op.entry.status in _READ and work.run.mission_id in states):
                 (updates if op.kind == "update" else cancels).append((work, op))
                 continue
             state = states[work.run.mission_id].get(op.entry.host_id)
@@ -196,7 +198,7 @@ class Round:
                 closes.append((work, op, state))
             else:
                 status = {"gone": "dismissed", "done": "done", "edited": "kept"}[verdict]
-                work.run.settle(op.entry, status, REASONS[verdict], op.action)
+                work.run.settle(op.entry, status, verdict, op.action)
         return updates, cancels, closes
 
     def _states(self, changing: list[tuple[MissionWork, Op]]) -> dict[str, dict[str, HostState]]:
@@ -278,7 +280,7 @@ def _updated(host_id: str, work: MissionWork, op: Op, result: WriteResult) -> No
         run.counts["rescheduled"] += 1
         run.written("rescheduled", op.action, op.entry, host_id)
     elif result.not_found:
-        run.settle(op.entry, "dismissed", REASONS["gone"], op.action)
+        run.settle(op.entry, "dismissed", "gone", op.action)
     else:
         run.refused("reschedule", op.key, op.action.step_id, result.error)
 
@@ -286,8 +288,7 @@ def _updated(host_id: str, work: MissionWork, op: Op, result: WriteResult) -> No
 def _closed(work: MissionWork, op: Op, state: HostState, result: WriteResult) -> None:
     run = work.run
     if result.ok or result.not_found:
-        why = "edited in the host by someone, then no longer planned: closed with a note, not deleted"
-        run.settle(op.entry, "kept" if result.ok else "dismissed", why if result.ok else REASONS["gone"])
+        run.settle(op.entry, "closed" if result.ok else "dismissed", "closed" if result.ok else "gone")
     else:
         run.refused("close", op.key, op.entry.step_id, result.error)
 

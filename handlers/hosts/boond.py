@@ -99,7 +99,7 @@ class BoondAdapter:
 
     def close(self, host_id: str, note: str, state: HostState) -> None:
         """Close an edited action its plan no longer wants: the tenant's "done" type when it has one, and a note."""
-        attributes = {"text": f"{state.raw.get('text') or ''}<p>{html.escape(note)}</p>"}
+        attributes = {"text": f"{state.raw.get('text') or ''}<p>{html.escape(note, quote=False)}</p>"}
         if self.tenant.boond.done_action_types:
             attributes["typeOf"] = self.tenant.boond.done_action_types[0]
         self.client.update_action(host_id, {"data": {"id": host_id, "type": "action", "attributes": attributes}})

@@ -80,7 +80,7 @@ def test_boond_done_and_edited_actions_survive_extension_clearing_and_revert(sta
     assert {r["key"] for r in kept} == {"natural.handover", "natural.review"}
     assert all(r["why"] for r in kept)
     statuses = {k: e.status for k, e in Ledger(get_redis(), stack.tenant_id, mission).entries().items()}
-    assert statuses["natural.handover"] == "done" and statuses["natural.review"] == "kept"
+    assert statuses["natural.handover"] == "done" and statuses["natural.review"] == "closed"
 
 
 def test_boond_a_done_bench_step_survives_restaffing(stack):
