@@ -74,9 +74,10 @@ def timeline(items: list[dict], *, end: date, today: date, words: dict, width: i
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
              f'aria-label="{escape(words["timeline"])}"><title>{escape(words["timeline"])}</title>']
     for mark, day, colour in ((words["end"], end, "#1d2733"), (words["today"], today, "#cf222e")):
+        side, tx = ("end", x(day) - 3) if x(day) > width * 0.7 else ("start", x(day) + 3)
         parts.append(f'<line class="mark" x1="{x(day):.1f}" x2="{x(day):.1f}" y1="14" y2="{height}" stroke="{colour}" '
-                     f'stroke-dasharray="4 3"/><text x="{x(day) + 3:.1f}" y="11" font-size="11" fill="{colour}">'
-                     f'{escape(mark)} {day.isoformat()}</text>')
+                     f'stroke-dasharray="4 3"/><text x="{tx:.1f}" y="11" font-size="11" fill="{colour}" '
+                     f'text-anchor="{side}">{escape(mark)} {day.isoformat()}</text>')
     for n, item in enumerate(items):
         if not item.get("due"):
             continue

@@ -20,7 +20,7 @@ from handlers.ledger import ActivityLog
 from handlers.queues import get_queue
 from webhooks.admin import bp
 from webhooks.admin.auth import admin_token, current_admin
-from webhooks.admin.i18n import say, word
+from webhooks.admin.i18n import label, say, word
 from webhooks.admin.render import error_page, error_words, lang_for, page
 
 entry = Blueprint("admin_entry", __name__)
@@ -85,8 +85,24 @@ def activity():
     """What was done for each mission and why, and the failures with a retry button."""
     admin = current_admin()
     mission = request.args.get("mission") or None
-    rows = [_row(r) for r in ActivityLog(get_redis(), admin.tenant.id).recent(300, mission)]
-    return page("activity.html", rows=rows, mission=mission, failures=_failures(admin.tenant.id))
+    rows = [_row(r) for r in ActivityLog(get_redis(), admin.tenant.id).recent(2000, mission)]
+    op = request.args.get("op") or None
+    rows = [r for r in rows if op is None or r.get("op") == op]
+    number, pages = _page_number(len(rows))
+    lang = lang_for(admin.tenant)
+    return page("activity.html", rows=rows[(number - 1) * ACTIVITY_PAGE:number * ACTIVITY_PAGE], mission=mission,
+                failures=_failures(admin.tenant.id), op=op, number=number, pages=pages, total=len(rows),
+                label=lambda prefix, code: label(prefix, code, lang))
+
+
+ACTIVITY_PAGE = 50
+
+
+def _page_number(total: int) -> tuple[int, int]:
+    """The page asked for (?p=), within range, and the page count."""
+    pages = max(1, (total + ACTIVITY_PAGE - 1) // ACTIVITY_PAGE)
+    asked = request.args.get("p", "1")
+    return min(max(1, int(asked) if asked.isdigit() else 1), pages), pages
 
 
 @bp.post("/retry/<job_id>")

@@ -44,13 +44,27 @@ def picture_of(tenant, result: dict, lang: str) -> dict:
                            row.get("assignee_role"), row.get("assignee"), entry.host_id if entry else None, row["op"]))
     for key, entry in ledger.items():  # what people settled that the plan no longer holds (a done bench step…)
         if key not in seen and entry.status in SETTLED_STATES:
-            items.append(_item(tenant, lang, key, entry.title or entry.step_id, entry.due, entry.status, "", None,
-                               entry.host_id, "kept"))
+            items.append(_item(tenant, lang, key, _title(tenant, entry.step_id, lang, result), entry.due, entry.status, "",
+                               None, entry.host_id, "kept"))
     items.sort(key=lambda i: (i["due"] or date.max, i["key"]))
     words = {k: word(k, lang) for k in ("timeline", "end", "today")}
     end = result.get("end_date") or today
     svg = timeline_svg(items, end=end, today=today, words=words) if items else None
     return {"items": items, "svg": svg}
+
+
+def _title(tenant, step_id: str, lang: str, result: dict) -> str:
+    """The step's title in the playbook (the ledger keeps no text), or its id when the step is gone."""
+    from handlers.pipeline import playbook_for
+    from handlers.store import SnapshotStore
+
+    step = next((s for s in playbook_for(tenant).steps if s.id == step_id), None)
+    if step is None:
+        return step_id
+    snap = SnapshotStore(get_redis(), tenant.id).get(result["mission"])
+    values = {"consultant": snap.consultant.name if snap and snap.consultant else "",
+              "client": snap.client_name if snap else "", "mission": (snap.title if snap else "") or result["mission"]}
+    return step.title.render(lang, values)
 
 
 def _state(row: dict, entry, today: date) -> str:
