@@ -30,6 +30,7 @@ class SalesforceMapping(BaseModel):
     end_reason: str | None = "End_Reason__c"
     status_values: dict[str, Case] = Field(default_factory=lambda: {"Cancelled": "cancelled"})
     reason_values: dict[str, Case] = Field(default_factory=lambda: {"Client": "client", "Consultant": "consultant"})
+    daily_cost: str | None = None  # optional: a currency field holding the consultant's daily cost (bench dashboard)
 
     @field_validator("object")
     @classmethod
@@ -39,7 +40,8 @@ class SalesforceMapping(BaseModel):
         return value
 
     @field_validator("name", "start_date", "end_date", "consultant_contact", "consultant_user", "manager_user",
-                     "business_engineer_user", "hr_user", "account", "client_contact", "status", "end_reason")
+                     "business_engineer_user", "hr_user", "account", "client_contact", "status", "end_reason",
+                     "daily_cost")
     @classmethod
     def _field_name(cls, value: str | None) -> str | None:
         if value is not None and not FIELD.match(value):
@@ -50,7 +52,7 @@ class SalesforceMapping(BaseModel):
         """Every field the connector selects, names included."""
         base = [self.name, self.start_date, self.end_date, self.consultant_contact, self.consultant_user, self.manager_user,
                 self.business_engineer_user, self.hr_user, self.account, self.client_contact, self.status,
-                self.end_reason]
+                self.end_reason, self.daily_cost]
         names = [name_path(f) for f in (self.consultant_contact, self.manager_user, self.account, self.client_contact)]
         return ["Id"] + sorted({f for f in base + names if f})
 

@@ -71,9 +71,11 @@ class Stack:
 
     # --- the story's moves -------------------------------------------------------------------
     def create_delivery(self, start: date, end: date | None, *, resource: str = "7", project: str = "45",
-                        title: str = "Refonte du SI logistique", deliver: bool = True) -> dict:
+                        title: str = "Refonte du SI logistique", deliver: bool = True,
+                        daily_cost: float | None = None) -> dict:
         body = {"resource": resource, "project": project, "startDate": start.isoformat(),
-                "endDate": end.isoformat() if end else None, "state": 0, "title": title, "deliver": deliver}
+                "endDate": end.isoformat() if end else None, "state": 0, "title": title, "deliver": deliver,
+                "averageDailyCost": daily_cost}
         return self.control("POST", "/_control/deliveries", json=body)
 
     def new_consultant(self, last_name: str = "") -> str:

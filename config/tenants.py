@@ -85,6 +85,15 @@ class SurveySettings(BaseModel):
     low_nps: int = Field(default=6, ge=-1, le=10)  # a recommendation score at or below this is low
 
 
+class BenchSettings(BaseModel):
+    """The bench dashboard's money: a default daily cost, the margin on mission, the gross salary for mécénat."""
+
+    model_config = ConfigDict(extra="forbid")
+    default_daily_cost: float | None = Field(default=None, gt=0, le=100000)  # € per working day, when the host has none
+    daily_margin: float | None = Field(default=None, gt=0, le=100000)  # € a consultant on mission earns per day
+    gross_daily_salary: float | None = Field(default=None, gt=0, le=100000)  # € per day; else daily cost / 1.5
+
+
 class Tenant(BaseModel):
     """One customer installation on one host."""
 
@@ -106,6 +115,7 @@ class Tenant(BaseModel):
     admin_password_hash: str | None = None  # standalone admin login (werkzeug.security hash)
     # an action someone edited whose plan went away (end cleared, restaffed…): closed with a note, or left open
     edited_on_cancel: Literal["close", "leave"] = "close"
+    bench: BenchSettings = Field(default_factory=BenchSettings)  # the bench dashboard's cost figures
 
     @field_validator("id")
     @classmethod

@@ -56,6 +56,7 @@ class MissionSnapshot(BaseModel):
     consultant_left: bool = False  # the consultant left the firm (resource state mapped to "left")
     contract_end: date | None = None  # the consultant's HR contract end, when the host has one
     notice_date: date | None = None  # first day an early end was seen (kept across re-reads)
+    daily_cost: float | None = None  # the consultant's daily cost on this mission (Boond averageDailyCost), if known
 
     def people(self) -> dict[str, Person | None]:
         """Assignee role → person."""

@@ -201,7 +201,8 @@ def snapshot_from_delivery(tenant: Tenant, doc: dict) -> MissionSnapshot:
         business_engineer=_person(inc, _ref((opportunity or {}).get("relationships") or {}, "mainManager")),
         hr=_person(inc, _ref((resource or {}).get("relationships") or {}, "hrManager")),
         client_contact=_person(inc, _ref(p_rels, "contact")),
-        client_name=((company or {}).get("attributes") or {}).get("name", ""))
+        client_name=((company or {}).get("attributes") or {}).get("name", ""),
+        daily_cost=_cost(attrs.get("averageDailyCost")))
 
 
 def timeline_items(timeline: list[dict], tenant: Tenant) -> list[tuple[str, date | None, date | None]]:
@@ -266,6 +267,15 @@ def _updated_since(row: dict, since: datetime) -> bool:
         return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z") >= since.replace(microsecond=0)
     except ValueError:
         return True
+
+
+def _cost(value) -> float | None:
+    """A positive daily cost, or None when the delivery has none (or an unreadable one)."""
+    try:
+        cost = float(value)
+    except (TypeError, ValueError):
+        return None
+    return cost if cost > 0 else None
 
 
 def _date(value) -> date | None:

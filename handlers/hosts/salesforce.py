@@ -233,7 +233,17 @@ def snapshot_from_record(tenant: Tenant, row: dict) -> MissionSnapshot:
         business_engineer=_person(row, m.business_engineer_user, "User"),
         hr=_person(row, m.hr_user, "User"),
         client_contact=_person(row, m.client_contact, "Contact"),
-        client_name=str(_get(row, _name(m.account)) or "") if m.account else "")
+        client_name=str(_get(row, _name(m.account)) or "") if m.account else "",
+        daily_cost=_cost(_get(row, m.daily_cost)) if m.daily_cost else None)
+
+
+def _cost(value) -> float | None:
+    """A positive daily cost from a currency field, or None."""
+    try:
+        cost = float(value)
+    except (TypeError, ValueError):
+        return None
+    return cost if cost > 0 else None
 
 
 def _task_print(task: dict) -> str:

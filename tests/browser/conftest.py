@@ -71,3 +71,30 @@ def wait_for(driver, element_id: str, timeout: float = 10):
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(driver, timeout).until(ec.presence_of_element_located((By.ID, element_id)))
+
+
+IFRAME = (1000, 700)  # the host's iframe the admin pages must fit
+
+
+def in_iframe(driver, origin: str, url: str) -> None:
+    """Open `url` inside a 1,000 × 700 iframe of a page from the same origin (frame-ancestors allows 'self'), and
+    switch into the frame once its document has loaded."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.switch_to.default_content()
+    driver.get(f"{origin}/admin/host-frame-page")  # an unknown admin URL: a small HTML page of our own origin
+    width, height = IFRAME
+    driver.execute_script(
+        "document.open();document.write('<!doctype html><body style=\"margin:0\"><iframe id=\"host\" '"
+        f"+ 'width=\"{width}\" height=\"{height}\" style=\"border:0\"></iframe></body>');document.close();"
+        "document.getElementById('host').src = arguments[0];", url)
+    WebDriverWait(driver, 15).until(ec.frame_to_be_available_and_switch_to_it((By.ID, "host")))
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete"
+                                    and d.execute_script("return location.href") != "about:blank")
+
+
+def overflow_x(driver) -> int:
+    """How many pixels the framed page is wider than its iframe (0: it fits)."""
+    return driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")

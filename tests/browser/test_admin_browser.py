@@ -28,7 +28,7 @@ def test_boond_install_from_the_marketplace_to_a_configured_tenant(market, brows
     WebDriverWait(browser, 15).until(ec.staleness_of(button))  # the old page is gone
     flash = wait_for(browser, "connection-status")
     screenshot(browser, "admin-boond-configured")
-    assert "webhook registered" in browser.page_source
+    assert "webhook enregistré dans Boond" in browser.page_source  # the flash in the tenant's language (French)
     assert flash.text == "Connecté" and "ok" in flash.get_attribute("class")  # the tenant speaks French
     assert any("/webhooks/boond/" in w.get("url", "") for w in market.api_webhooks())
     clock.pin(date(2026, 3, 2))

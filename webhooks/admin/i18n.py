@@ -45,6 +45,142 @@ WORDS = {
                         "Open Intermission from Boond (Administration > Apps) to finish the set-up."), "technical_user": ("Utilisateur technique", "Technical user"),
 }
 
+# Issue #16: the bench dashboard, the timeline, labels for codes, messages (additive: new keys only)
+WORDS.update({
+    "bench": ("Intercontrat", "Bench"), "timeline": ("Frise", "Timeline"),
+    "case_natural": ("Fin naturelle", "Natural end"), "case_client": ("Fin anticipée par le client", "Ended early by the client"),
+    "case_consultant": ("Départ anticipé du consultant", "Ended early by the consultant"),
+    "case_extension": ("Prolongation", "Extension"), "case_cancellation": ("Annulation", "Cancellation"),
+    "case_restaffed": ("Nouvelle mission", "Restaffed"),
+    "role_manager": ("Manager", "Manager"), "role_consultant": ("Consultant", "Consultant"),
+    "role_business_engineer": ("Ingénieur d'affaires", "Business engineer"), "role_hr": ("RH", "HR"),
+    "role_client_contact": ("Contact client", "Client contact"),
+    "kind_task": ("Tâche", "Task"), "kind_reminder": ("Rappel", "Reminder"), "kind_survey": ("Questionnaire", "Survey"),
+    "kind_bench": ("Intercontrat", "Bench"),
+    "op_create": ("à créer", "to create"), "op_update": ("à mettre à jour", "to update"),
+    "op_unchanged": ("inchangée", "unchanged"), "op_cancel": ("à annuler", "to cancel"),
+    "op_kept": ("conservée (travail d'une personne)", "kept (someone's work)"),
+    "state_done": ("faite", "done"), "state_late": ("en retard", "late"), "state_planned": ("prévue", "planned"),
+    "state_written": ("écrite dans l'outil", "in the host"), "state_dismissed": ("supprimée par quelqu'un", "deleted by someone"),
+    "state_kept": ("modifiée par quelqu'un", "edited by someone"), "state_closed": ("close avec une note", "closed with a note"),
+    "state_intent": ("en cours d'écriture", "being written"),
+    "activity_training": ("Formation", "Training"), "activity_internal_project": ("Projet interne", "Internal project"),
+    "activity_mission_search": ("Recherche de mission", "Mission search"),
+    "activity_mecenat": ("Mécénat de compétences", "Skills volunteering"),
+    "activity_unrecorded": ("Sans étape faite", "No step done"),
+    "on_bench_now": ("En intercontrat aujourd'hui", "On the bench today"), "since": ("Depuis", "Since"),
+    "until": ("Jusqu'au", "Until"), "unknown_yet": ("pas de mission prévue", "no next mission yet"),
+    "consultant": ("Consultant", "Consultant"), "bench_days": ("Jours d'intercontrat", "Bench days"),
+    "this_month": ("Ce mois-ci", "This month"), "this_quarter": ("Ce trimestre", "This quarter"),
+    "cost": ("Coût", "Cost"), "daily_cost": ("Coût journalier", "Daily cost"), "rate": ("Taux d'intercontrat", "Bench rate"),
+    "rate_now": ("Taux aujourd'hui", "Rate today"), "benchmark": ("Repère du secteur : 10 à 15 %", "Industry benchmark: 10–15 %"),
+    "bench_below": ("sous le repère", "below the benchmark"), "bench_within": ("dans le repère", "within the benchmark"),
+    "bench_above": ("au-dessus du repère", "above the benchmark"),
+    "source_host": ("outil", "host"), "source_default": ("défaut", "default"), "source_unknown": ("inconnu", "unknown"),
+    "shares": ("À quoi a servi l'intercontrat (ce trimestre)", "What the bench went to (this quarter)"),
+    "mecenat_saving": ("Économie du mécénat de compétences", "Skills-volunteering (mécénat) tax saving"),
+    "margin_of": ("L'intercontrat de ce mois coûte la marge de {n} consultants en mission",
+                  "This month's bench costs the margin of {n} consultants on mission"),
+    "margin_source_tenant": ("marge journalière du paramétrage : {m}", "daily margin from the settings: {m}"),
+    "margin_source_one_in_five": ("repère : 5 consultants en mission financent 1 intercontrat (marge = coût / 5 = {m})",
+                                  "benchmark: 5 consultants on mission pay for 1 on the bench (margin = cost / 5 = {m})"),
+    "cost_unknown": ("{n} jours sans coût connu : renseignez un coût journalier par défaut ci-dessous.",
+                     "{n} days without a known cost: set a default daily cost below."),
+    "months_chart": ("Jours d'intercontrat par mois (12 mois)", "Bench days per month (12 months)"),
+    "filter": ("Filtrer", "Filter"), "only_now": ("Seulement aujourd'hui", "Only today"),
+    "page": ("Page", "Page"), "previous": ("Précédente", "Previous"), "next": ("Suivante", "Next"),
+    "csv": ("Exporter en CSV", "Export as CSV"), "settings": ("Paramètres", "Settings"),
+    "default_daily_cost": ("Coût journalier par défaut (€)", "Default daily cost (€)"),
+    "daily_margin": ("Marge journalière d'un consultant en mission (€)", "Daily margin of a consultant on mission (€)"),
+    "gross_daily_salary": ("Salaire brut journalier (€, sinon coût / 1,5)", "Gross daily salary (€, else cost / 1.5)"),
+    "bad_amount": ("Saisissez un montant positif en euros (par exemple 450), ou laissez vide.",
+                   "Enter a positive amount in euros (for example 450), or leave it empty."),
+    "no_bench": ("Personne n'est en intercontrat.", "Nobody is on the bench."),
+    "today": ("Aujourd'hui", "Today"), "end": ("Fin", "End"), "start": ("Début", "Start"),
+    "owner": ("Responsable", "Owner"), "open_in_host": ("Ouvrir", "Open"), "state": ("État", "State"),
+    "no_actions": ("Aucune action pour cette mission.", "No action for this mission."),
+    "not_found": ("Page introuvable", "Page not found"),
+    "not_found_text": ("Cette page d'administration n'existe pas. Revenez à la vue d'ensemble.",
+                       "This admin page does not exist. Go back to the overview."),
+    "access_denied": ("Accès refusé", "Access denied"),
+    "access_denied_text": ("Ce lien d'administration est invalide ou a expiré. Rouvrez Intermission depuis votre "
+                           "outil, ou connectez-vous sur /admin/login.",
+                           "This admin link is invalid or expired: open Intermission again from your tool, or sign "
+                           "in at /admin/login."),
+    "form_refused": ("Formulaire refusé", "Form refused"),
+    "form_refused_text": ("Ce formulaire ne vient pas de la page d'administration (jeton manquant ou invalide) : rien "
+                          "n'a été modifié.", "This form did not come from the admin page (missing or invalid "
+                          "token): nothing was changed."),
+    "flash_paused": ("En pause : les webhooks sont ignorés et le travail en attente est sauté.",
+                     "Paused: webhooks are ignored and queued work is skipped."),
+    "flash_enabled": ("Réactivé.", "Resumed."),
+    "resume_refused": ("Impossible de réactiver {tenant} : la configuration n'est pas terminée (utilisateur "
+                       "technique manquant). Ouvrez Intermission depuis Boond pour la terminer.",
+                       "{tenant} cannot be resumed: its set-up is not finished (no technical user yet). Open "
+                       "Intermission from Boond to finish it."),
+    "flash_configured": ("Configuré avec {user} ; webhook enregistré dans Boond.",
+                         "Configured with {user}; webhook registered in Boond."),
+    "flash_configured_paste": ("Configuré ; collez cette adresse de webhook dans Boond : {url}",
+                               "Configured; paste this webhook URL in Boond: {url}"),
+    "flash_not_configured": ("Configuration impossible : {reason}", "Not configured: {reason}"),
+    "config_expired": ("Configuration expirée", "Configuration expired"),
+    "config_expired_text": ("Rouvrez Intermission depuis Boond.", "Open Intermission again from Boond."),
+    "failure_not_found": ("Échec introuvable", "Failure not found"),
+    "failure_not_found_text": ("Cet échec n'appartient pas à cet espace.", "This failure is not one of this workspace's."),
+    "test_ok_boond": ("La connexion fonctionne : Boond répond, au nom de {who}.",
+                      "The connection works: Boond answers, on behalf of {who}."),
+    "test_ok_salesforce": ("La connexion fonctionne : Salesforce répond ({usage}).",
+                           "The connection works: Salesforce answers ({usage})."),
+    "test_auth": ("{host} refuse les identifiants {of_tenant} : reconnectez l'application ou vérifiez ses jetons.",
+                  "{host} refuses {tenant}'s credentials: reconnect the app or check its tokens."),
+    "test_unreachable": ("{host} ne répond pas pour le moment ({detail}) : réessayez dans quelques minutes.",
+                         "{host} does not answer right now ({detail}): try again in a few minutes."),
+    "test_refused": ("{host} a refusé l'appel de test : {detail}", "{host} refused the test call: {detail}"),
+    "test_config": ("La configuration {of_tenant} est incomplète : {detail}", "{tenant}'s set-up is incomplete: {detail}"),
+    "test_mapping_ok": ("La correspondance est valide : {detail}.", "The mapping is valid: {detail}."),
+    "test_mapping_ko": ("La correspondance ne correspond pas à l'outil : {detail}.",
+                        "The mapping does not match the host: {detail}."),
+})
+
+UNITS = {("business", "fr"): ("jour ouvré", "jours ouvrés"), ("business", "en"): ("working day", "working days"),
+         ("calendar", "fr"): ("jour", "jours"), ("calendar", "en"): ("day", "days")}
+ANCHORS = {"end": ("la fin", "the end"), "notice": ("l'annonce de la fin", "the early-end notice"),
+           "bench": ("le premier jour d'intercontrat", "the first bench day")}
+
+ZERO = {"end": ("le jour de la fin", "on the end day"), "notice": ("le jour de l'annonce", "on the day of the notice"),
+        "bench": ("le premier jour d'intercontrat", "on the first bench day")}
+
+
+def label(prefix: str, code: str | None, lang: str) -> str:
+    """The admin's word for a code (`label('case', 'natural', 'fr')` → 'Fin naturelle'); the code if unknown."""
+    key = f"{prefix}_{code}"
+    return word(key, lang) if key in WORDS else (code or "")
+
+
+def offset_label(days: int, unit: str, anchor: str, lang: str) -> str:
+    """'30 jours ouvrés avant la fin', 'on the first bench day', '2 days after the early-end notice'."""
+    fr_anchor, en_anchor = ANCHORS.get(anchor, (anchor, anchor))
+    if days == 0:
+        fr, en = ZERO.get(anchor, (anchor, anchor))
+        return en if lang == "en" else fr
+    one, many = UNITS.get((unit, "en" if lang == "en" else "fr"), (unit, unit))
+    count = f"{abs(days)} {one if abs(days) == 1 else many}"
+    if lang == "en":
+        return f"{count} {'before' if days < 0 else 'after'} {en_anchor}"
+    return f"{count} {'avant' if days < 0 else 'après'} {fr_anchor}"
+
+
+def of(name: str, lang: str) -> str:
+    """'de Boond' / "d'Acme" in French (elision before a vowel or a mute h), 'of Acme' in English."""
+    if lang == "en":
+        return f"of {name}"
+    return f"d'{name}" if name[:1].lower() in "aeiouyhàâéèêëîïôûü" else f"de {name}"
+
+
+def say(key: str, lang: str, **values) -> str:
+    """A message with its values filled in (`say('resume_refused', 'fr', tenant=of('Acme', 'fr'))`)."""
+    return word(key, lang).format(**values)
+
 
 def word(key: str, lang: str) -> str:
     """One UI word in `lang` (French by default)."""

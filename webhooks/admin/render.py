@@ -5,7 +5,7 @@ from flask import g, render_template, request
 
 from webhooks.admin import bp
 from webhooks.admin.auth import csrf_token
-from webhooks.admin.i18n import word
+from webhooks.admin.i18n import WORDS, say, word
 
 FRAME_ANCESTORS = ("'self' https://ui.boondmanager.com https://*.boondmanager.com https://*.lightning.force.com "
                    "https://*.my.salesforce.com https://*.visualforce.com")
@@ -31,6 +31,38 @@ def error_page(status: int, title: str, message: str):
                            lang=request.values.get("lang", "fr")), status
 
 
+def error_lang() -> str | None:
+    """The language of an error page: ?lang=, else the admin's tenant's, else the browser's; None: say both."""
+    wanted = request.values.get("lang")
+    if wanted in ("fr", "en"):
+        return wanted
+    admin = g.get("admin")
+    if admin is not None:
+        return admin.tenant.language
+    return request.accept_languages.best_match(["fr", "en"]) if request.accept_languages else None
+
+
+def error_words(status: int, key: str, **values):
+    """An error page from the words `key` (title) and `key_text` (message), in the admin's language."""
+    lang = error_lang()
+    if lang is None:
+        title = " / ".join(dict.fromkeys(word(key, x) for x in ("fr", "en")))
+        message = " — ".join(say(f"{key}_text", x, **values) for x in ("fr", "en"))
+        return render_template("admin/error.html", title=title, message=message, lang="fr"), status
+    text = say(f"{key}_text", lang, **values) if f"{key}_text" in WORDS else ""
+    return render_template("admin/error.html", title=word(key, lang), message=text, lang=lang,
+                           back=_back_link(lang)), status
+
+
+def _back_link(lang: str) -> str | None:
+    admin = g.get("admin")
+    if admin is None:
+        return None
+    from flask import url_for
+
+    return url_for("admin.overview", a=admin.token, lang=lang)
+
+
 @bp.after_request
 def _headers(response):
     response.headers["Content-Security-Policy"] = f"frame-ancestors {FRAME_ANCESTORS}"
@@ -42,15 +74,28 @@ def _headers(response):
 
 @bp.errorhandler(401)
 def _unauthorized(_exc):
-    return error_page(401, "Accès refusé / Access denied",
-                      "Ce lien d'administration est invalide ou a expiré. Rouvrez Intermission depuis votre outil, "
-                      "ou connectez-vous sur /admin/login. — This admin link is invalid or expired: open Intermission "
-                      "again from your tool, or sign in at /admin/login.")
+    return error_words(401, "access_denied")
 
 
 @bp.errorhandler(403)
 def _forbidden(_exc):
-    return error_page(403, "Formulaire refusé / Form refused",
-                      "Ce formulaire ne vient pas de la page d'administration (jeton manquant ou invalide) : rien n'a "
-                      "été modifié. — This form did not come from the admin page (missing or invalid token): nothing "
-                      "was changed.")
+    return error_words(403, "form_refused")
+
+
+@bp.errorhandler(404)
+def _not_found(_exc):
+    return error_words(404, "not_found")
+
+
+@bp.route("/<path:_unknown>", methods=["GET", "POST"])
+def unknown_page(_unknown: str):
+    """An unknown admin URL: a page in the admin's language (not the API's JSON)."""
+    from werkzeug.exceptions import HTTPException
+
+    from webhooks.admin.auth import current_admin
+
+    try:
+        current_admin()  # the tenant's language (and a way back) when the link is valid
+    except HTTPException:
+        pass
+    return error_words(404, "not_found")

@@ -15,13 +15,13 @@ from werkzeug.security import check_password_hash
 from config import crypto, tenants
 from config.redis_conn import get_redis
 from config.signing import BadSignature, sign, unsign
-from connectors.errors import HostError
 from handlers.holds import held
 from handlers.ledger import ActivityLog
 from handlers.queues import get_queue
 from webhooks.admin import bp
 from webhooks.admin.auth import admin_token, current_admin
-from webhooks.admin.render import error_page, page
+from webhooks.admin.i18n import label, say, word
+from webhooks.admin.render import error_page, error_words, lang_for, page
 
 entry = Blueprint("admin_entry", __name__)
 LOGIN_LIMIT = 5
@@ -39,7 +39,9 @@ def overview():
 def test_connection():
     """Call the host once with the tenant's credentials."""
     admin = current_admin()
-    result = _test(admin.tenant)
+    from webhooks.admin.connection_check import check
+
+    result = check(admin.tenant, lang_for(admin.tenant))
     return page("overview.html", status=_status(admin.tenant), held=len(held(get_redis(), admin.tenant.id)),
                 configure=_configure_card(admin.tenant), flash=None, test_result=result)
 
@@ -48,10 +50,14 @@ def test_connection():
 def toggle():
     """The kill switch: pause or resume all of the tenant's work."""
     admin = current_admin()
+    lang = lang_for(admin.tenant)
+    if not admin.tenant.enabled and not _configured(admin.tenant):
+        return redirect(url_for(".overview", a=admin.token, lang=lang, u=request.form.get("u") or None,
+                                flash=say("resume_refused", lang, tenant=admin.tenant.name or admin.tenant.id)))
     tenant = admin.tenant.model_copy(update={"enabled": not admin.tenant.enabled})
     tenants.save(tenant)
-    return redirect(url_for(".overview", a=admin.token, lang=request.form.get("lang"),
-                            flash="Paused" if not tenant.enabled else "Enabled"))
+    return redirect(url_for(".overview", a=admin.token, lang=lang, u=request.form.get("u") or None,
+                            flash=word("flash_paused" if not tenant.enabled else "flash_enabled", lang)))
 
 
 @bp.post("/configure")
@@ -60,18 +66,18 @@ def configure():
     admin = current_admin()
     raw = get_redis().getdel(f"im:t:{admin.tenant.id}:pending-user:{request.form.get('user_token', '')}")
     if raw is None:
-        return error_page(400, "Configuration expirée / Configuration expired",
-                          "Rouvrez Intermission depuis Boond. — Open Intermission again from Boond.")
+        return error_words(400, "config_expired")
     from handlers.marketplace import configure_boond_tenant
 
     result = configure_boond_tenant(admin.tenant.id, crypto.decrypt(raw).decode(), base_url=_public_base())
+    lang = lang_for(admin.tenant)
     if not result.get("configured"):
-        message = f"Not configured: {result.get('reason', '')}"
+        message = say("flash_not_configured", lang, reason=result.get("reason", ""))
     elif result.get("registered"):
-        message = f"Configured with {result.get('user') or 'your account'}; webhook registered in Boond"
+        message = say("flash_configured", lang, user=result.get("user") or word("you", lang))
     else:
-        message = f"Configured; paste this webhook URL in Boond: {result.get('url')} ({result.get('reason', '')})"
-    return redirect(url_for(".overview", a=admin.token, lang=request.form.get("lang"), flash=message))
+        message = say("flash_configured_paste", lang, url=result.get("url")) + f" ({result.get('reason', '')})"
+    return redirect(url_for(".overview", a=admin.token, lang=lang, flash=message))
 
 
 @bp.get("/activity")
@@ -79,8 +85,24 @@ def activity():
     """What was done for each mission and why, and the failures with a retry button."""
     admin = current_admin()
     mission = request.args.get("mission") or None
-    rows = [_row(r) for r in ActivityLog(get_redis(), admin.tenant.id).recent(300, mission)]
-    return page("activity.html", rows=rows, mission=mission, failures=_failures(admin.tenant.id))
+    rows = [_row(r) for r in ActivityLog(get_redis(), admin.tenant.id).recent(2000, mission)]
+    op = request.args.get("op") or None
+    rows = [r for r in rows if op is None or r.get("op") == op]
+    number, pages = _page_number(len(rows))
+    lang = lang_for(admin.tenant)
+    return page("activity.html", rows=rows[(number - 1) * ACTIVITY_PAGE:number * ACTIVITY_PAGE], mission=mission,
+                failures=_failures(admin.tenant.id), op=op, number=number, pages=pages, total=len(rows),
+                label=lambda prefix, code: label(prefix, code, lang))
+
+
+ACTIVITY_PAGE = 50
+
+
+def _page_number(total: int) -> tuple[int, int]:
+    """The page asked for (?p=), within range, and the page count."""
+    pages = max(1, (total + ACTIVITY_PAGE - 1) // ACTIVITY_PAGE)
+    asked = request.args.get("p", "1")
+    return min(max(1, int(asked) if asked.isdigit() else 1), pages), pages
 
 
 @bp.post("/retry/<job_id>")
@@ -88,7 +110,7 @@ def retry(job_id: str):
     """Requeue one of this tenant's dead letters."""
     admin = current_admin()
     if job_id not in {f["id"] for f in _failures(admin.tenant.id)}:
-        return error_page(404, "Introuvable / Not found", "This failure is not one of this tenant's.")
+        return error_words(404, "failure_not_found")
     FailedJobRegistry(queue=get_queue()).requeue(job_id)
     return redirect(url_for(".activity", a=admin.token, lang=request.form.get("lang")))
 
@@ -158,6 +180,13 @@ def _public_base() -> str:
     return settings.public_base_url if "public_base_url" in settings.model_fields_set else request.host_url.rstrip("/")
 
 
+def _configured(tenant) -> bool:
+    """Whether the tenant may run: installed, and (Boond) with the technical user its writes need."""
+    if tenant.status != "active":
+        return False
+    return tenant.host != "boond" or bool(tenant.boond and tenant.boond.user_token)
+
+
 def _status(tenant) -> dict:
     if tenant.host == "boond":
         ok = bool(tenant.boond and tenant.boond.user_token and (tenant.boond.app_token or tenant.boond.client_token))
@@ -174,24 +203,10 @@ def _status(tenant) -> dict:
             "detail": detail + (f" — {reason}" if reason else "")}
 
 
-def _test(tenant) -> dict:
-    try:
-        from handlers.jobs import ADAPTERS
-
-        adapter = ADAPTERS[tenant.host](tenant, get_redis())
-        if tenant.host == "boond":
-            who = adapter.client.current_user().get("data", {}).get("attributes", {})
-            return {"ok": True, "message": f"OK — {who.get('firstName', '')} {who.get('lastName', '')}".strip()}
-        adapter.client.query_all("SELECT Id FROM User LIMIT 1")
-        return {"ok": True, "message": f"OK — {adapter.client.api_usage or ''}"}
-    except (HostError, ValueError) as exc:
-        return {"ok": False, "message": str(exc)}
-
-
 def _configure_card(tenant) -> dict | None:
     if tenant.host != "boond" or (tenant.boond and tenant.boond.user_token):
         return None
-    nonce = request.args.get("u")
+    nonce = request.values.get("u")  # kept across the language switch, the connection test and the kill switch
     if nonce and get_redis().exists(f"im:t:{tenant.id}:pending-user:{nonce}"):
         return {"message": "choose_user", "form": True, "user_token": nonce, "user_label": "you", "button": "use_me"}
     return {"message": "open_from_boond", "form": False}

@@ -6,7 +6,9 @@ from flask import request
 from handlers.preview import known_missions, preview_stored
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
-from webhooks.admin.render import page
+from webhooks.admin.i18n import label
+from webhooks.admin.render import lang_for, page
+from webhooks.admin.views_timeline import picture_of
 
 
 @bp.get("/preview")
@@ -17,4 +19,7 @@ def preview():
                 for s in known_missions(admin.tenant.id)]
     mission = request.args.get("mission") or (missions[0]["id"] if missions else None)
     result = preview_stored(admin.tenant, mission) if mission else None
-    return page("preview.html", missions=missions, mission=mission, result=result)
+    lang = lang_for(admin.tenant)
+    return page("preview.html", missions=missions, mission=mission, result=result,
+                picture=picture_of(admin.tenant, result, lang) if result else None,
+                label=lambda prefix, code: label(prefix, code, lang))

@@ -43,6 +43,8 @@ def create_delivery(state: SandboxState, body: dict) -> str:
         "state": parse_state(body.get("state", 0)), "typeOf": 0,
         "creationDate": stamp, "updateDate": stamp,
     }
+    if body.get("averageDailyCost") is not None:
+        attrs["averageDailyCost"] = float(body["averageDailyCost"])  # boond-api.md §10: a delivery attribute
     check_order(attrs)
     with state.lock:
         delivery_id = state.next_id("delivery")
