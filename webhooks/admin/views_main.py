@@ -21,7 +21,8 @@ from handlers.ledger import ActivityLog
 from handlers.queues import get_queue
 from webhooks.admin import bp
 from webhooks.admin.auth import admin_token, current_admin
-from webhooks.admin.render import error_page, page
+from webhooks import intake_failures
+from webhooks.admin.render import error_page, lang_for, page
 
 entry = Blueprint("admin_entry", __name__)
 LOGIN_LIMIT = 5
@@ -80,7 +81,8 @@ def activity():
     admin = current_admin()
     mission = request.args.get("mission") or None
     rows = [_row(r) for r in ActivityLog(get_redis(), admin.tenant.id).recent(300, mission)]
-    return page("activity.html", rows=rows, mission=mission, failures=_failures(admin.tenant.id))
+    refused = intake_failures.recent(get_redis(), admin.tenant.id, lang_for(admin.tenant))
+    return page("activity.html", rows=rows, mission=mission, failures=_failures(admin.tenant.id), refused=refused)
 
 
 @bp.post("/retry/<job_id>")
