@@ -77,6 +77,15 @@ def _relationship(field: str) -> str:
     return field[:-3] + "__r" if field.endswith("__c") else field[:-2]
 
 
+def canonical_path(path: str) -> str | None:
+    """A /services/data/vNN.0/… path of a served version as the routes know it (v67.0, no trailing slash), else None."""
+    found = _VERSIONED.match(path)
+    if not found or not OLDEST_VERSION <= int(found.group(1)) <= NEWEST_VERSION:
+        return None
+    rest = found.group(2) or ""
+    return API_PREFIX + (rest.rstrip("/") if len(rest) > 1 else rest)
+
+
 class ApiVersions:
     """WSGI middleware: /services/data/vNN.0/… for every served version reaches the routes; trailing slashes too.
 
