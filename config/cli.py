@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     sb = sub.add_parser("sandbox", help="run a host sandbox")
     sb.add_argument("host", choices=["boond", "salesforce"])
     sb.add_argument("--port", type=int, default=None, help="default 8100 (Boond) or 8200 (Salesforce)")
+    sb.add_argument("--tls-cert", default=None, help="serve HTTPS with this PEM certificate (clients such as "
+                                                     "simple-salesforce only speak https)")
+    sb.add_argument("--tls-key", default=None, help="the certificate's PEM private key (with --tls-cert)")
     sb.set_defaults(func=_sandbox)
     from config.cli_tenant import tenant_parser
 
@@ -109,8 +112,13 @@ def _sandbox(args) -> int:
     else:
         from connectors.salesforce.sandbox import create_app
     port = args.port or (8100 if args.host == "boond" else 8200)
-    print(f"{args.host} sandbox on http://127.0.0.1:{port} (control API under /_control; see docs/SANDBOXES.md)")
-    create_app().run(host="127.0.0.1", port=port, threaded=True)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise ValueError("--tls-cert and --tls-key go together")
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
+    scheme = "https" if tls else "http"
+    print(f"{args.host} sandbox on {scheme}://127.0.0.1:{port} (control API under /_control; see docs/SANDBOXES.md)",
+          flush=True)
+    create_app().run(host="127.0.0.1", port=port, threaded=True, ssl_context=tls)
     return 0
 
 

@@ -62,10 +62,14 @@ def _salesforce_parser(p) -> None:
     p.add_argument("--login-url", default=None, help="a loopback login URL (the sandbox) instead of --login")
     p.add_argument("--client-id", default=os.environ.get("SF_CLIENT_ID"), help="or SF_CLIENT_ID")
     p.add_argument("--client-secret", default=os.environ.get("SF_CLIENT_SECRET"), help="or SF_CLIENT_SECRET")
-    p.add_argument("--org-id", default=None, help="bind the tenant to this org (else learnt at connect time)")
+    p.add_argument("--org-id", default=None, help="bind the tenant to this org (00D…, 15 or 18 characters; else "
+                                                  "learnt at connect time)")
     p.add_argument("--preset", choices=["custom", "certinia"], default="custom", help="mission object mapping")
     p.add_argument("--external-id-field", default=None, help="a unique external-ID field on Task, e.g. Intermission_Key__c")
-    p.add_argument("--flow-signing", action="store_true", help="require Standard Webhooks signatures on Flow callouts")
+    p.add_argument("--flow-signing", nargs="?", const="standard-webhooks", choices=["header", "standard-webhooks"],
+                   default=None, help="authenticate Flow callouts: 'header' (a secret the External Credential sends "
+                                      "as a custom header, no code) or 'standard-webhooks' (HMAC signed by the Apex "
+                                      "class of docs/SALESFORCE.md; the default when no value is given)")
     p.set_defaults(func=_add_salesforce)
 
 
@@ -92,22 +96,35 @@ def _add_boond(args) -> int:
 def _add_salesforce(args) -> int:
     from config import tenants
     from config.sf_mapping import preset
-    from connectors.salesforce.oauth import login_host, org_id_18
+    from connectors.salesforce.ids import BadId, org_id
+    from connectors.salesforce.oauth import login_host
 
     _refuse_existing(args.id)
     missing = [n for n, v in (("--client-id", args.client_id), ("--client-secret", args.client_secret)) if not v]
     if missing:
         raise ValueError("missing " + ", ".join(missing) + " (from your External Client App's OAuth settings)")
     login_url = login_host(args.login, args.my_domain, login_url=args.login_url)
-    flow_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() if args.flow_signing else None
+    try:
+        org = org_id(args.org_id) if args.org_id else None
+    except BadId as exc:
+        raise ValueError(f"--org-id: {exc}") from None
     cfg = tenants.SalesforceConfig(login_url=login_url, client_id=args.client_id, client_secret=args.client_secret,
-                                   org_id=org_id_18(args.org_id) if args.org_id else None,
-                                   external_id_field=args.external_id_field, flow_secret=flow_secret,
+                                   org_id=org,
+                                   external_id_field=args.external_id_field, flow_secret=_flow_secret(args.flow_signing),
                                    mapping=preset(args.preset))
     tenant = tenants.Tenant(id=args.id, host="salesforce", name=args.name, language=args.language,
                             timezone=args.timezone, salesforce=cfg)
     tenants.save(tenant)
     return _print(tenant, args.json, created=True)
+
+
+def _flow_secret(mode: str | None) -> str | None:
+    """A fresh Flow callout secret: `imsec_…` sent as a custom header, `whsec_…` a Standard Webhooks key."""
+    if mode == "header":
+        return "imsec_" + secrets.token_urlsafe(32)
+    if mode == "standard-webhooks":
+        return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    return None
 
 
 def _refuse_existing(tenant_id: str) -> None:
@@ -168,8 +185,11 @@ def _print_salesforce_setup(tenant, links: dict, created: bool) -> None:
     print("  - or a Flow HTTP Callout (POST, JSON) to the webhook URL with "
           '{"organizationId": $Organization.Id, "object": "' + cfg.mapping.object + '", '
           '"recordId": $Record.Id, "eventId": <a unique id>}.')
-    if created and cfg.flow_secret:
-        print(f"Standard Webhooks secret for the Flow's Named Credential (shown once): {cfg.flow_secret}")
+    if created and cfg.flow_secret and cfg.flow_secret.startswith("imsec_"):
+        print("Flow callout secret (shown once): put it in the External Credential's authentication parameter "
+              f"Secret; its custom header X-Intermission-Secret = {{!$Credential.Intermission.Secret}}: {cfg.flow_secret}")
+    elif created and cfg.flow_secret:
+        print(f"Standard Webhooks secret for the Apex callout (shown once; docs/SALESFORCE.md): {cfg.flow_secret}")
 
 
 def _list(args) -> int:

@@ -23,6 +23,8 @@ COUNTERS = {
                                 ("host", "status", "code")),
     "intermission_actions": ("Host actions written by reconciliations, by host and op "
                              "(created, rescheduled, cancelled, recovered).", ("host", "op")),
+    "intermission_salesforce_limit_refusals": ("Salesforce 403 REQUEST_LIMIT_EXCEEDED answers, by kind: daily "
+                                               "(missions held) or concurrency (retried within seconds).", ("kind",)),
 }
 HISTOGRAMS = {
     "intermission_job_duration_seconds": ("Job run time, by job function and outcome "

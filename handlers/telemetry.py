@@ -17,6 +17,7 @@ from rq.job import Job
 from config import metrics
 from config.logs import bound, current
 from connectors import http
+from connectors.salesforce import client as salesforce_client
 
 ACTION_OPS = ("created", "rescheduled", "cancelled", "recovered")
 
@@ -58,9 +59,15 @@ def count_actions(host: str, counts: dict[str, int]) -> None:
         metrics.incr("intermission_actions", {"host": host, "op": op}, counts.get(op, 0))
 
 
+def count_limit_refusal(kind: str) -> None:
+    """One Salesforce REQUEST_LIMIT_EXCEEDED, by kind: "daily" (held for hours) or "concurrency" (retried in seconds)."""
+    metrics.incr("intermission_salesforce_limit_refusals", {"kind": kind})
+
+
 def install() -> None:
-    """Wire host-call counting into the HTTP base (once per process; forked work horses inherit it)."""
+    """Wire host-call and limit counting into the connectors (once per process; forked work horses inherit it)."""
     http.observe_calls(count_host_call)
+    salesforce_client.observe_limits(count_limit_refusal)
 
 
 def _outcome(ok: bool, result) -> str:

@@ -12,7 +12,7 @@ from config import crypto, tenants
 from config.redis_conn import get_redis
 from config.signing import BadSignature, sign, unsign
 from connectors.errors import HostError
-from connectors.salesforce import oauth
+from connectors.salesforce import ids, oauth, prefixes
 from handlers import holds
 from handlers.hosts.salesforce import tokens_for
 
@@ -89,18 +89,31 @@ def callback():
     except HostError as exc:
         log.warning("salesforce code exchange failed for %s: %s", tenant.id, exc)
         return _page(400, "Salesforce refused the connection", str(exc))
+    try:
+        ids.org_id(token_set.org_id)
+    except ids.BadId as exc:
+        log.warning("salesforce connect of %s answered a bad org id: %s", tenant.id, exc)
+        return _page(400, "Not a Salesforce org", f"Salesforce's answer names no valid org: {exc}")
     if cfg.org_id and not oauth.same_org(cfg.org_id, token_set.org_id):
         return _page(400, "Wrong Salesforce org", f"This tenant is bound to org {cfg.org_id}; you signed in to "
                                                   f"{token_set.org_id}. Sign in to the right org.")
     tenant.salesforce = cfg.model_copy(update={"org_id": token_set.org_id, "instance_url": token_set.instance_url})
     tenants.save(tenant)
     tokens_for(tenant, get_redis()).store(token_set)
+    _learn_key_prefix(tenant)
     resumed = holds.resume(tenant.id)
     from webhooks.admin.auth import admin_token
 
     admin_url = url_for("admin.overview", a=admin_token(tenant.id, "salesforce-connect"))
     return _page(200, "Salesforce connected", f"Org {token_set.org_id} is connected to Intermission. "
                                               f"{len(resumed)} waiting mission(s) resumed.", ok=True, admin_url=admin_url)
+
+
+def _learn_key_prefix(tenant: tenants.Tenant) -> None:
+    """Read the mission object's key prefix once (describe), so Flow callouts' record ids can be checked."""
+    from handlers.hosts.salesforce import make_client
+
+    prefixes.learn(make_client(tenant, get_redis()), get_redis(), tenant.id, tenant.salesforce.mapping.object)
 
 
 @bp.post("/salesforce/disconnect")

@@ -8,31 +8,61 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass, field
 from typing import Callable, Iterator, Protocol
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 
 from connectors.errors import (HostAuthError, HostError, HostForbidden, HostNotFound, HostRateLimited,
                                HostUnavailable, HostValidationError)
 from connectors.http import IDEMPOTENT, HttpClient
+from connectors.salesforce.records import (COLLECTION_LIMIT, Collection, SaveResult, SubResult,  # noqa: F401
+                                           _record_id, _typed)
 from connectors.salesforce.soql import api_name, escape_soql  # noqa: F401  (escape_soql re-exported)
 
 log = logging.getLogger(__name__)
 
 API_VERSION = "v67.0"
-COLLECTION_LIMIT = 200  # sObject Collections take at most 200 records per call
 COMPOSITE_LIMIT = 25  # subrequests in one POST /composite
 COMPOSITE_COLLECTIONS = 5  # of which sObject Collections or queries
 API_LIMIT_PAUSE = 3600.0  # the daily limit is a rolling 24 h window with no Retry-After: come back much later
+CONCURRENCY_ATTEMPTS = 6  # a concurrency refusal clears in seconds: this many tries within the job
+CONCURRENCY_BACKOFF = 0.5  # seconds before the first retry; doubles, capped at CONCURRENCY_MAX_WAIT
+CONCURRENCY_MAX_WAIT = 8.0
 _USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
-_RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?\Z")
 _COLLECTION_PATH = re.compile(r"/(composite/sobjects|query|queryAll)(?=[/?]|\Z)")
+# REQUEST_LIMIT_EXCEEDED carries both the daily total ("TotalRequests Limit exceeded.") and concurrency limits
+# ("ConcurrentPerOrgLongTxn Limit exceeded.", "ConcurrentRequests ..."): told apart by the message (Addendum [S])
+_CONCURRENCY = re.compile(r"Concurrent", re.IGNORECASE)
+LimitObserver = Callable[[str], object]
+_limit_observers: list[LimitObserver] = []
 
 
 class ApiLimitExceeded(HostRateLimited):
     """403 REQUEST_LIMIT_EXCEEDED: the org spent its rolling 24 h API allocation; never retried in place."""
+
+
+class ConcurrencyLimited(HostRateLimited):
+    """403 REQUEST_LIMIT_EXCEEDED for too many concurrent requests: refused before running, clears in seconds."""
+
+
+def observe_limits(observer: LimitObserver) -> None:
+    """Have `observer(kind)` told of each REQUEST_LIMIT_EXCEEDED ("daily" or "concurrency"): the worker's metrics."""
+    if observer not in _limit_observers:
+        _limit_observers.append(observer)
+
+
+def _report_limit(kind: str) -> None:
+    for observer in list(_limit_observers):
+        try:
+            observer(kind)
+        except Exception:  # noqa: BLE001 - an observer must never break a host call
+            log.debug("limit observer failed", exc_info=True)
+
+
+def limit_kind(message: str) -> str:
+    """'concurrency' for a concurrency refusal, else 'daily' (an unknown message is held like the daily limit)."""
+    return "concurrency" if _CONCURRENCY.search(message or "") else "daily"
 
 
 class TokenProvider(Protocol):
@@ -43,83 +73,6 @@ class TokenProvider(Protocol):
     def refresh(self, stale: str) -> str: ...
 
 
-@dataclass(frozen=True)
-class SaveResult:
-    """One record's outcome in an sObject Collections call."""
-
-    id: str | None
-    success: bool
-    errors: list[dict] = field(default_factory=list)
-    created: bool | None = None
-
-    @classmethod
-    def from_json(cls, item: dict) -> SaveResult:
-        """Build from `{"id","success","errors","created"?}`."""
-        return cls(id=item.get("id"), success=bool(item.get("success")), errors=list(item.get("errors") or []),
-                   created=item.get("created"))
-
-    def error_text(self) -> str:
-        """Errors as one line: "INVALID_CROSS_REFERENCE_KEY: invalid id (OwnerId)"."""
-        parts = []
-        for error in self.errors:
-            code = error.get("statusCode") or error.get("errorCode") or "ERROR"
-            fields = ",".join(error.get("fields") or [])
-            parts.append(f"{code}: {error.get('message') or ''}" + (f" ({fields})" if fields else ""))
-        return "; ".join(parts)
-
-
-@dataclass(frozen=True)
-class SubResult:
-    """One subrequest's answer in a POST /composite: its status and body."""
-
-    reference_id: str
-    status: int
-    body: object = None
-
-
-@dataclass(frozen=True)
-class Collection:
-    """One sObject Collections call (≤ 200 records or ids), to be sent as a composite subrequest."""
-
-    method: str
-    path: str
-    records: list[dict] | None = None
-    size: int = 0
-
-    @classmethod
-    def create(cls, records: list[dict], *, sobject: str | None = None) -> Collection:
-        """POST /composite/sobjects (a create: not idempotent)."""
-        return cls("POST", "/composite/sobjects", _within_limit([_typed(r, sobject) for r in records]), len(records))
-
-    @classmethod
-    def update(cls, records: list[dict], *, sobject: str | None = None) -> Collection:
-        """PATCH /composite/sobjects, each record with its Id."""
-        typed = _within_limit([_typed(r, sobject) for r in records])
-        for record in typed:
-            _record_id(record.get("Id") or "")
-        return cls("PATCH", "/composite/sobjects", typed, len(typed))
-
-    @classmethod
-    def upsert(cls, sobject: str, ext_field: str, records: list[dict]) -> Collection:
-        """PATCH /composite/sobjects/{object}/{ext_field}: create or update by external id."""
-        typed = _within_limit([_typed(r, sobject) for r in records])
-        if any(not record.get(ext_field) for record in typed):
-            raise ValueError(f"every upserted record needs its {ext_field} value")
-        return cls("PATCH", f"/composite/sobjects/{api_name(sobject)}/{api_name(ext_field)}", typed, len(typed))
-
-    @classmethod
-    def delete(cls, ids: list[str]) -> Collection:
-        """DELETE /composite/sobjects?ids=…&allOrNone=false."""
-        checked = _within_limit([_record_id(i) for i in ids])
-        query = urlencode({"ids": ",".join(checked), "allOrNone": "false"}, safe=",")
-        return cls("DELETE", f"/composite/sobjects?{query}", None, len(checked))
-
-    def subrequest(self, reference_id: str) -> dict:
-        """The compositeRequest entry (url relative to the API base)."""
-        entry = {"method": self.method, "url": self.path, "referenceId": reference_id}
-        return entry if self.records is None else {**entry, "body": {"allOrNone": False, "records": self.records}}
-
-
 class SalesforceClient(HttpClient):
     """Calls one org's REST API at its instance URL with a tenant's bearer token."""
 
@@ -127,6 +80,7 @@ class SalesforceClient(HttpClient):
 
     def __init__(self, instance_url: str, token_provider: TokenProvider, *, api_version: str = API_VERSION,
                  on_usage: Callable[[int, int], object] | None = None, limit_pause: float = API_LIMIT_PAUSE,
+                 concurrency_attempts: int = CONCURRENCY_ATTEMPTS, concurrency_backoff: float = CONCURRENCY_BACKOFF,
                  **kwargs):
         if not re.fullmatch(r"v\d+\.\d", api_version):
             raise ValueError(f"API version looks like v67.0, not {api_version!r}")
@@ -134,6 +88,7 @@ class SalesforceClient(HttpClient):
         self.token_provider = token_provider
         self.on_usage = on_usage
         self.limit_pause = limit_pause
+        self.concurrency_attempts, self.concurrency_backoff = max(1, concurrency_attempts), concurrency_backoff
         self.api_usage: tuple[int, int] | None = None
         self._sent_token: str | None = None
         self._next_token: str | None = None
@@ -166,6 +121,8 @@ class SalesforceClient(HttpClient):
         if status == 401:
             return HostAuthError(message, **kwargs)
         if status == 403 and code == "REQUEST_LIMIT_EXCEEDED":
+            if limit_kind(message) == "concurrency":
+                return ConcurrencyLimited(message, retry_after=CONCURRENCY_BACKOFF, **kwargs)
             return ApiLimitExceeded(message, retry_after=self.limit_pause, **kwargs)
         if status == 403:
             return HostForbidden(message, **kwargs)
@@ -177,15 +134,26 @@ class SalesforceClient(HttpClient):
 
     def request(self, method: str, path: str, *, idempotent: bool | None = None, **kwargs) -> requests.Response:
         """Send one logical request; a 5xx is retried only when `idempotent` (default: by HTTP method)."""
-        # Mirrors HttpClient.request, plus: PATCH may be declared idempotent, the API limit is never waited for.
+        # Mirrors HttpClient.request, plus: PATCH may be declared idempotent, the daily API limit is never waited
+        # for, a concurrency refusal (the request never ran, whatever its method) is retried after a short backoff.
         safe = method.upper() in IDEMPOTENT if idempotent is None else idempotent
-        attempt = 0
+        attempt = busy = 0
         while True:
             attempt += 1
             try:
                 return self._send_once(method, path, **kwargs)
             except ApiLimitExceeded:
+                _report_limit("daily")
                 raise
+            except ConcurrencyLimited:
+                _report_limit("concurrency")
+                busy += 1
+                if busy >= self.concurrency_attempts:
+                    raise
+                wait = min(self.concurrency_backoff * 2 ** (busy - 1), CONCURRENCY_MAX_WAIT)
+                log.info("%s concurrency limit, retrying in %.1fs", self.host, wait)
+                time.sleep(wait)
+                attempt -= 1  # not counted against the 5xx / 429 attempts
             except HostRateLimited as exc:
                 if attempt >= self.max_attempts or exc.retry_after > self.max_retry_after:
                     raise
@@ -239,6 +207,11 @@ class SalesforceClient(HttpClient):
         # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_retrieve.htm
         params = {"fields": ",".join(api_name(f, dotted=True) for f in fields)} if fields else None
         return self.request("GET", f"/sobjects/{api_name(sobject)}/{_record_id(record_id)}", params=params).json()
+
+    def describe(self, sobject: str) -> dict:
+        """GET /sobjects/{object}/describe: the object's fields, `keyPrefix` (first 3 characters of its ids), …"""
+        # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_describe.htm
+        return self.request("GET", f"/sobjects/{api_name(sobject)}/describe").json()
 
     # --- writes (sObject Collections, ≤ 200 records a call, per-record results in order) -----
     def create_records(self, records: list[dict], *, sobject: str | None = None) -> list[SaveResult]:
@@ -353,27 +326,6 @@ class SalesforceClient(HttpClient):
         if not path.startswith(prefix + "/"):
             raise HostError(f"unexpected nextRecordsUrl {url!r}", host=self.host)
         return path[len(prefix):]
-
-
-def _typed(record: dict, sobject: str | None) -> dict:
-    """A copy of `record` carrying `attributes.type` (taken from `sobject` when missing)."""
-    if (record.get("attributes") or {}).get("type"):
-        return dict(record)
-    if not sobject:
-        raise ValueError("record has no attributes.type and no sobject was given")
-    return {"attributes": {"type": api_name(sobject)}, **{k: v for k, v in record.items() if k != "attributes"}}
-
-
-def _within_limit(items: list) -> list:
-    if not 0 < len(items) <= COLLECTION_LIMIT:
-        raise ValueError(f"a collections call takes 1 to {COLLECTION_LIMIT} records, not {len(items)}")
-    return items
-
-
-def _record_id(value: str) -> str:
-    if not isinstance(value, str) or not _RECORD_ID.match(value):
-        raise ValueError(f"not a Salesforce record id: {value!r}")
-    return value
 
 
 def _save_results(response: requests.Response, expected: int) -> list[SaveResult]:

@@ -150,4 +150,4 @@ def test_salesforce_connect_page_links_to_the_admin_pages(sf_stack):
     page = sf_stack.connect()
     link = re.search(r'id="admin-link" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
     overview = requests.get(sf_stack.web.url + link, timeout=10)
-    assert overview.status_code == 200 and "Salesforce" in overview.text and "org 00D000000000001AAA" in overview.text
+    assert overview.status_code == 200 and "Salesforce" in overview.text and "org 00D000000000001EAA" in overview.text

@@ -19,7 +19,7 @@ from connectors.salesforce.sandbox import SandboxConfig, create_app
 from connectors.serving import ThreadedServer
 
 CLIENT_ID, CLIENT_SECRET = "sbx-client-id", "sbx-client-secret"
-ORG_ID, ADMIN = "00D000000000001AAA", "005000000000001AAA"
+ORG_ID, ADMIN = "00D000000000001EAA", "005000000000001AAA"
 CLAIRE, HUGO, JEAN_USER = "005000000000002AAA", "005000000000003AAA", "005000000000007AAA"
 JEAN, SOPHIE, ACME, PROJECT = "003000000000007AAA", "003000000000011AAA", "001000000000010AAA", "a1P000000000001AAA"
 API = "/services/data/v67.0"
@@ -628,7 +628,7 @@ def test_composite_subrequests_answer_like_the_direct_calls(base, token):
         sub("POST", "/composite/sobjects", "bad_date", {"records": [task(ActivityDate="2026-05-31T07:00:00.000Z")]}),
         sub("POST", "/composite/sobjects", "too_many", too_many),
         sub("GET", "/nope", "unknown"),
-        {"method": "GET", "url": "/services/data/v66.0/limits", "referenceId": "old_version"},
+        {"method": "GET", "url": "/services/data/v51.0/limits", "referenceId": "old_version"},  # not served
         {"method": "POST", "url": "/_control/reset", "referenceId": "control"},
         sub("POST", "/composite", "nested", {"compositeRequest": []}),
         sub("PUT", "/composite/sobjects", "wrong_verb", {}),
@@ -941,7 +941,7 @@ def test_unknown_routes_and_methods_use_salesforce_errors(base, token):
     key = next(f for f in describe["fields"] if f["name"] == "Intermission_Key__c")
     assert key["externalId"] is True and key["unique"] is True
     versions = requests.get(f"{base}/services/data", timeout=5).json()
-    assert versions[0]["version"] == "67.0"
+    assert versions[-1]["version"] == "67.0" and versions[0]["version"] == "52.0"  # oldest first, as Salesforce
 
 
 def test_credentials_and_config(base):

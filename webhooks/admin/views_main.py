@@ -20,6 +20,7 @@ from handlers.ledger import ActivityLog
 from handlers.queues import get_queue
 from webhooks.admin import bp
 from webhooks.admin.auth import admin_token, current_admin
+from webhooks import intake_failures
 from webhooks.admin.i18n import label, say, word
 from webhooks.admin.render import error_page, error_words, lang_for, page
 
@@ -92,6 +93,7 @@ def activity():
     lang = lang_for(admin.tenant)
     return page("activity.html", rows=rows[(number - 1) * ACTIVITY_PAGE:number * ACTIVITY_PAGE], mission=mission,
                 failures=_failures(admin.tenant.id), op=op, number=number, pages=pages, total=len(rows),
+                refused=intake_failures.recent(get_redis(), admin.tenant.id, lang),
                 label=lambda prefix, code: label(prefix, code, lang))
 
 

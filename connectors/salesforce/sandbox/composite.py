@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from flask import Blueprint, current_app, jsonify, request
 
 from . import records
+from .describe import canonical_path
 from .errors import RecordError, SfError, json_parser_error, not_found
 from .faults import apply_slow, fault_error, take_fault
 from .rest import json_body
@@ -229,9 +230,11 @@ def _forced_all_or_none(sub: Subrequest) -> Subrequest:
 
 def _dispatch(sub: Subrequest) -> tuple[int, object]:
     """Run one subrequest through the sandbox's own routes: (status, JSON body or None)."""
-    path = urlsplit(sub.url).path
-    if not path.startswith(API_PREFIX + "/") or path.rstrip("/") == API_PREFIX + "/composite":
-        return 404, not_found().body()  # outside this API version (or a composite in a composite)
+    parts = urlsplit(sub.url)
+    path = canonical_path(parts.path) or ""
+    if not path.startswith(API_PREFIX + "/") or path == API_PREFIX + "/composite":
+        return 404, not_found().body()  # outside the served versions (or a composite in a composite)
+    sub = replace(sub, url=urlunsplit(parts._replace(path=path)))
     outer = (request.method, request.path)
     fault = take_fault(sandbox(), sub.method, path,
                        only=lambda f: f.kind in SUBREQUEST_FAULTS and not f.matches(*outer))
@@ -258,19 +261,43 @@ def _failed(status: int, body) -> bool:
         isinstance(item, dict) and item.get("success") is False for item in body))
 
 
+_REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)\.([A-Za-z0-9_.\[\]]+)\}")
+
+
+def _resolved(sub: Subrequest, refs: dict[str, object]) -> Subrequest:
+    """`@{refId.field}` in the url and body replaced by an earlier subrequest's answer (unknown ones kept as is)."""
+    def value(match: re.Match) -> str:
+        found = refs.get(match.group(1))
+        for part in re.findall(r"[^.\[\]]+", match.group(2)):
+            if isinstance(found, list) and part.isdigit() and int(part) < len(found):
+                found = found[int(part)]
+            elif isinstance(found, dict):
+                found = found.get(part)
+            else:
+                return match.group(0)
+        return match.group(0) if found is None or isinstance(found, (dict, list)) else str(found)
+
+    body = json.loads(_REFERENCE.sub(value, json.dumps(sub.body))) if sub.has_body else sub.body
+    return replace(sub, url=_REFERENCE.sub(value, sub.url), body=body)
+
+
 @bp.post("/composite")
 def composite():
     """Run up to 25 subrequests in order as ONE API call; top-level 200 with each subrequest's status and body."""
     subs, all_or_none = _subrequests()
     state = sandbox()
     answers: list[tuple[int, object] | None] = []
+    refs: dict[str, object] = {}
     if not all_or_none:
-        answers = [_dispatch(sub) for sub in subs]
+        for sub in subs:
+            answers.append(_dispatch(_resolved(sub, refs)))
+            refs[sub.reference_id] = answers[-1][1]
     else:
         with state.lock:  # reentrant: the subrequests' own handlers take it too
             saved = records.snapshot(state)
             for sub in subs:
-                answers.append(_dispatch(_forced_all_or_none(sub)))
+                answers.append(_dispatch(_forced_all_or_none(_resolved(sub, refs))))
+                refs[sub.reference_id] = answers[-1][1]
                 if _failed(*answers[-1]):
                     records.rollback(state, saved)
                     break

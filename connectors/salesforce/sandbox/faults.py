@@ -1,4 +1,4 @@
-"""Fault injection on /services calls: 500, 503, slow, drop, 401 and limit (403 REQUEST_LIMIT_EXCEEDED)."""
+"""Fault injection on /services calls: 500, 503, slow, drop, 401 and the 403 REQUEST_LIMIT_EXCEEDED variants."""
 from __future__ import annotations
 
 import random
@@ -9,7 +9,11 @@ from typing import Callable
 from .errors import SfError, invalid_session
 from .state import API_PREFIX, SandboxState
 
-KINDS = ("500", "503", "slow", "drop", "401", "limit")
+KINDS = ("500", "503", "slow", "drop", "401", "limit", "concurrent-long-txn", "concurrent-requests")
+# REQUEST_LIMIT_EXCEEDED messages: the daily total, and the concurrency limits that clear in seconds (Addendum [S])
+LIMIT_MESSAGES = {"limit": "TotalRequests Limit exceeded.",
+                  "concurrent-long-txn": "ConcurrentPerOrgLongTxn Limit exceeded.",
+                  "concurrent-requests": "ConcurrentRequests Limit exceeded."}
 
 
 @dataclass
@@ -94,8 +98,8 @@ def fault_error(fault: Fault) -> SfError | None:
         return SfError(503, "SERVER_UNAVAILABLE", "Server is temporarily unavailable. Please try again later.")
     if fault.kind == "401":
         return invalid_session()
-    if fault.kind == "limit":
-        return SfError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+    if fault.kind in LIMIT_MESSAGES:
+        return SfError(403, "REQUEST_LIMIT_EXCEEDED", LIMIT_MESSAGES[fault.kind])
     return None
 
 

@@ -81,10 +81,17 @@ def flow_bytes(payload: dict) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+SECRET_HEADER = "X-Intermission-Secret"  # the External Credential's custom header (no code in the org)
+HEADER_SECRET_PREFIX = "imsec_"
+
+
 def secret_key(secret: str) -> bytes:
-    """The HMAC key of a `whsec_…` secret; ValueError when it is not one."""
+    """The HMAC key of a `whsec_…` secret (or the bytes of an `imsec_…` header secret); ValueError otherwise."""
+    if isinstance(secret, str) and secret.startswith(HEADER_SECRET_PREFIX) and len(secret) > 20:
+        return secret.encode()
     if not isinstance(secret, str) or not secret.startswith("whsec_"):
-        raise ValueError("flow_secret must look like whsec_<base64>")
+        raise ValueError("flow_secret must look like whsec_<base64> (Apex, Standard Webhooks) or imsec_<token> "
+                         "(External Credential custom header)")
     try:
         key = base64.b64decode(secret[len("whsec_"):], validate=True)
     except (binascii.Error, ValueError):
@@ -95,10 +102,18 @@ def secret_key(secret: str) -> bytes:
 
 
 def webhook_headers(secret: str | None, event_id: str, body: bytes) -> dict:
-    """Content-Type plus Standard Webhooks headers when a secret is set."""
+    """What the org sends with a Flow callout: Content-Type, plus the tenant's authentication, set up as documented.
+
+    `imsec_…`: the Named Credential's External Credential (Custom protocol) adds the custom header
+    `X-Intermission-Secret: {!$Credential.Intermission.Secret}`; `whsec_…`: the Apex callout of docs/SALESFORCE.md
+    signs `{webhook-id}.{webhook-timestamp}.{body}` with Crypto.generateMac('hmacSHA256', …) (Standard Webhooks),
+    the webhook-id being the body's eventId.
+    """
     headers = {"Content-Type": "application/json", "User-Agent": "SFDC-Callout/67.0"}
     if not secret:
         return headers
+    if secret.startswith(HEADER_SECRET_PREFIX):
+        return {**headers, SECRET_HEADER: secret}
     stamp = str(int(time.time()))
     signed = f"{event_id}.{stamp}.".encode() + body
     digest = hmac.new(secret_key(secret), signed, hashlib.sha256).digest()

@@ -7,9 +7,10 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from . import records
 from .errors import RecordError, SfError, json_parser_error, no_such_column, not_found
+from .describe import full, versions_list
 from .query import more, page, run
 from .schema import field_named, object_named, objects, record_url
-from .state import API_PREFIX, API_VERSION, SandboxState
+from .state import API_PREFIX, SandboxState
 from .values import rest_value
 
 bp = Blueprint("salesforce_rest", __name__, url_prefix=API_PREFIX)
@@ -77,16 +78,19 @@ def live_or_404(sobject: str, record_id: str) -> dict:
 @root.get("/services/data", strict_slashes=False)
 def versions():
     """Available API versions (no session needed)."""
-    return jsonify([{"label": "Summer '26", "url": API_PREFIX, "version": API_VERSION[1:]}])
+    return jsonify(versions_list())
 
 
 @bp.get("/limits")
 def limits():
-    """Org limits (only DailyApiRequests is modelled)."""
+    """Org limits: the daily API allocation as the pipeline counts it, and a few fixed others."""
     state = sandbox()
     with state.lock:
         used, limit = state.api_used, state.config.daily_api_limit
-    return jsonify({"DailyApiRequests": {"Max": limit, "Remaining": max(0, limit - used)}})
+    return jsonify({"ConcurrentAsyncGetReportInstances": {"Max": 200, "Remaining": 200},
+                    "DailyApiRequests": {"Max": limit, "Remaining": max(0, limit - used)},
+                    "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": 10000},
+                    "DataStorageMB": {"Max": 5, "Remaining": 5}})
 
 
 @bp.get("/query")
@@ -104,21 +108,16 @@ def query_all():
 
 
 @bp.get("/query/<locator>")
+@bp.get("/queryAll/<locator>")
 def query_more(locator):
-    """The next batch of a query (nextRecordsUrl)."""
+    """The next batch of a query or queryAll (nextRecordsUrl)."""
     return jsonify(more(sandbox(), locator))
 
 
 @bp.get("/sobjects/<sobject>/describe")
 def describe(sobject):
-    """A short describe: fields with type, length, external id, unique, picklist values, lookups."""
-    sobject = sobject_or_404(sobject)
-    fields = [{"name": f.name, "type": f.type, "length": f.length or 0, "externalId": f.external_id,
-               "unique": f.unique, "createable": f.writable, "updateable": f.writable,
-               "nillable": f.type not in ("id", "boolean", "picklist"), "referenceTo": list(f.refs),
-               "picklistValues": [{"value": v, "label": v, "active": True} for v in f.values]}
-              for f in objects(sandbox().config)[sobject].values()]
-    return jsonify({"name": sobject, "custom": sobject.endswith("__c"), "fields": fields})
+    """The object's summary (keyPrefix, CRUD flags, urls) and its fields: type, length, external id, picklists."""
+    return jsonify(full(sobject_or_404(sobject)))
 
 
 @bp.get("/sobjects/<sobject>/<record_id>")

@@ -13,7 +13,9 @@ from .seed import seed_db
 
 API_VERSION = "v67.0"
 API_PREFIX = f"/services/data/{API_VERSION}"
-ORG_ID = "00D000000000001AAA"
+OLDEST_VERSION, NEWEST_VERSION = 52, 67  # every vNN.0 in this range is served (the same resources)
+RETIRED_BELOW = 31  # REST versions 21.0-30.0 are retired: 410 GONE
+ORG_ID = "00D000000000001EAA"  # a valid checksum: "00D00" has one capital (D, 3rd) -> E
 ORG_ID_15 = ORG_ID[:15]
 CLIENT_ID, CLIENT_SECRET = "sbx-client-id", "sbx-client-secret"
 INTEGRATION_USER = "005000000000001AAA"
