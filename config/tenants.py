@@ -106,6 +106,10 @@ class Tenant(BaseModel):
     admin_password_hash: str | None = None  # standalone admin login (werkzeug.security hash)
     # an action someone edited whose plan went away (end cleared, restaffed…): closed with a note, or left open
     edited_on_cancel: Literal["close", "leave"] = "close"
+    # install backfill (issue #17): missions ending in the next `backfill_days` are planned right after set-up, and
+    # those ended in the last `bench_lookback_days` (their consultants may be on the bench)
+    backfill_days: int = Field(default=90, ge=1, le=730)
+    bench_lookback_days: int = Field(default=30, ge=0, le=365)
 
     @field_validator("id")
     @classmethod
