@@ -75,6 +75,21 @@ class SalesforceConfig(BaseModel):
         return value.rstrip("/")
 
 
+class SurveyEmail(BaseModel):
+    """The tenant's own SMTP server for survey e-mails (stored with the tenant, encrypted at rest)."""
+
+    model_config = ConfigDict(extra="forbid")
+    host: str = Field(min_length=1, max_length=255)
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"  # STARTTLS on 587, implicit TLS on 465
+    username: str | None = None
+    password: str | None = None
+    sender: str = Field(pattern=r"^[^@\s<>]+@[^@\s<>]+$")  # the From address
+    sender_name: str = ""
+    reply_to: str | None = None
+    timeout_seconds: float = Field(default=20.0, gt=0, le=120)
+
+
 class SurveySettings(BaseModel):
     """End-of-mission surveys: link lifetime, reminder delay and what counts as a low answer."""
 
@@ -83,6 +98,9 @@ class SurveySettings(BaseModel):
     reminder_days: int = Field(default=5, ge=1, le=60)  # business days without an answer before the reminder
     low_satisfaction: int = Field(default=2, ge=0, le=5)  # a satisfaction at or below this is low
     low_nps: int = Field(default=6, ge=-1, le=10)  # a recommendation score at or below this is low
+    # issue #17: sent by e-mail when the host has no survey tool for the tenant and an SMTP server is set
+    email: SurveyEmail | None = None
+    cap_days: int = Field(default=90, ge=0, le=730)  # at most one survey e-mail per person in this many days
 
 
 class Tenant(BaseModel):
@@ -131,6 +149,8 @@ class Tenant(BaseModel):
         if self.boond:
             for field in ("app_key", "client_key", "user_token"):
                 data["boond"][field] = _mask(data["boond"][field])
+        if self.surveys.email:
+            data["surveys"]["email"]["password"] = _mask(data["surveys"]["email"]["password"])
         if self.salesforce:
             for field in ("client_secret", "flow_secret"):
                 data["salesforce"][field] = _mask(data["salesforce"][field])
