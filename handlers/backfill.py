@@ -20,6 +20,8 @@ import redis
 
 from config import tenants
 from config.redis_conn import get_redis
+from connectors.errors import HostAuthError, HostRateLimited
+from connectors.salesforce.client import ApiLimitExceeded
 from handlers import clock
 from handlers.queues import get_queue, retry_policy
 from handlers.store import SnapshotStore
@@ -116,7 +118,11 @@ def carry_on(conn: redis.Redis, tenant_id: str, *, on_progress: Callable[[dict],
     if tenant is None or not tenant.enabled:
         return _finish(conn, tenant_id, "stopped", "tenant unknown or disabled")
     if run["status"] == "listing":
-        _list(conn, tenant, run)
+        try:
+            _list(conn, tenant, run)
+        except (HostAuthError, HostRateLimited, ApiLimitExceeded) as exc:  # set-up or consent pending: said, not retried
+            log.warning("backfill of %s stopped: %s", tenant_id, exc)
+            return _finish(conn, tenant_id, "stopped", f"{exc}: reconnect, then run `intermission backfill`")
     done = {m.decode() for m in conn.smembers(_done_key(tenant_id))}
     todo = [m.decode() for m in conn.lrange(_todo_key(tenant_id), 0, -1) if m.decode() not in done]
     for page in _pages(todo, PAGE):
