@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     from config.cli_status import status_parser
 
     status_parser(sub)
+    from config.cli_backfill import backfill_parser; backfill_parser(sub)  # noqa: E702 (issue #17)
     pl = sub.add_parser("plan", help="dry-run: the actions a mission would get, with provenance")
     pl.add_argument("--tenant", required=True)
     pl.add_argument("--mission", required=True)

@@ -75,6 +75,21 @@ class SalesforceConfig(BaseModel):
         return value.rstrip("/")
 
 
+class SurveyEmail(BaseModel):
+    """The tenant's own SMTP server for survey e-mails (stored with the tenant, encrypted at rest)."""
+
+    model_config = ConfigDict(extra="forbid")
+    host: str = Field(min_length=1, max_length=255)
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"  # STARTTLS on 587, implicit TLS on 465
+    username: str | None = None
+    password: str | None = None
+    sender: str = Field(pattern=r"^[^@\s<>]+@[^@\s<>]+$")  # the From address
+    sender_name: str = ""
+    reply_to: str | None = None
+    timeout_seconds: float = Field(default=20.0, gt=0, le=120)
+
+
 class SurveySettings(BaseModel):
     """End-of-mission surveys: link lifetime, reminder delay and what counts as a low answer."""
 
@@ -83,6 +98,9 @@ class SurveySettings(BaseModel):
     reminder_days: int = Field(default=5, ge=1, le=60)  # business days without an answer before the reminder
     low_satisfaction: int = Field(default=2, ge=0, le=5)  # a satisfaction at or below this is low
     low_nps: int = Field(default=6, ge=-1, le=10)  # a recommendation score at or below this is low
+    # issue #17: sent by e-mail when the host has no survey tool for the tenant and an SMTP server is set
+    email: SurveyEmail | None = None
+    cap_days: int = Field(default=90, ge=0, le=730)  # at most one survey e-mail per person in this many days
 
 
 class BenchSettings(BaseModel):
@@ -116,6 +134,10 @@ class Tenant(BaseModel):
     # an action someone edited whose plan went away (end cleared, restaffed…): closed with a note, or left open
     edited_on_cancel: Literal["close", "leave"] = "close"
     bench: BenchSettings = Field(default_factory=BenchSettings)  # the bench dashboard's cost figures
+    # install backfill (issue #17): missions ending in the next `backfill_days` are planned right after set-up, and
+    # those ended in the last `bench_lookback_days` (their consultants may be on the bench)
+    backfill_days: int = Field(default=90, ge=1, le=730)
+    bench_lookback_days: int = Field(default=30, ge=0, le=365)
 
     @field_validator("id")
     @classmethod
@@ -137,6 +159,8 @@ class Tenant(BaseModel):
         if self.boond:
             for field in ("app_key", "client_key", "user_token"):
                 data["boond"][field] = _mask(data["boond"][field])
+        if self.surveys.email:
+            data["surveys"]["email"]["password"] = _mask(data["surveys"]["email"]["password"])
         if self.salesforce:
             for field in ("client_secret", "flow_secret"):
                 data["salesforce"][field] = _mask(data["salesforce"][field])

@@ -17,6 +17,7 @@ from connectors.boond.client import BoondClient
 from connectors.boond.marketplace import expires_at_from
 from connectors.errors import HostError, HostForbidden
 from handlers.hosts.boond import app_tokens_for, make_client
+from handlers.backfill import start_quietly as start_backfill
 from handlers.ingest import enqueue_sync
 from handlers.ledger import ActivityLog
 
@@ -157,6 +158,7 @@ def configure_boond_tenant(tenant_id: str, user_token: str, *, base_url: str | N
     outcome = register_webhook(client, url)
     _save_configuration(tenant_id, user_token, outcome["webhook_id"])
     resynced = resync_known_missions(conn, tenant_id)
+    start_backfill(conn, tenant_id, "install")  # issue #17: the missions that exist already (handlers/backfill.py)
     user = " ".join(x for x in (who.get("firstName"), who.get("lastName")) if x)
     _log(conn, tenant_id, "configured", f"technical user {user or '?'}; webhook "
                                          f"{'registered' if outcome['registered'] else 'to paste: ' + url}")

@@ -16,7 +16,7 @@ import redis
 from config import tenants
 from config.playbook import Playbook, default_playbook, load_playbook
 from config.settings import get_settings
-from handlers import surveys
+from handlers import survey_mail, surveys
 from handlers.classify import classify
 from handlers.ledger import SETTLED, ActivityLog, Ledger
 from handlers.model import Classification, DesiredAction, MissionSnapshot
@@ -101,6 +101,7 @@ def reconcile(conn: redis.Redis, tenant: tenants.Tenant, writer, plans: list[Mis
     for p in plans:
         store.save(p.current)
         schedule_wakeup(conn, tenant.id, p.mission_id, p.wake())
+    survey_mail.after_reconcile(conn, tenant, plans)  # issue #17: queue the survey e-mails now due
     return {w.run.mission_id: {"case": p.found.case, **w.run.counts} for w, p in zip(works, plans)}
 
 

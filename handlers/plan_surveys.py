@@ -109,11 +109,13 @@ class _Surveys:
         self.mission = snapshot.title or snapshot.mission_id
 
     def links(self) -> str:
-        """The respondents' links, one a line, after a short heading."""
+        """The respondents' links, one a line, after a short heading (and what became of their e-mail)."""
         rows = [f"- {s.person_name or s.person_id} ({ROLE_NAMES[self.lang][s.role]}) : {self.inputs.link(s)}"
                 if self.lang == "fr" else
                 f"- {s.person_name or s.person_id} ({ROLE_NAMES[self.lang][s.role]}): {self.inputs.link(s)}"
                 for s in sorted(self.inputs.states.values(), key=lambda s: s.role, reverse=True)]
+        rows = [row + mail_note(s, self.lang) for row, s in
+                zip(rows, sorted(self.inputs.states.values(), key=lambda s: s.role, reverse=True))]
         return "\n".join([self.t["links"], *rows])
 
     def reminders(self, survey: DesiredAction) -> list[DesiredAction]:
@@ -165,3 +167,27 @@ class _Surveys:
 
 def _day(day: date, language: str) -> str:
     return day.strftime("%d/%m/%Y") if language == "fr" else day.isoformat()
+
+
+MAIL_NOTES = {  # issue #17: a survey sent by e-mail says so in the manager's action, to whom and when
+    "fr": {"sent": " (envoyé par e-mail à {to} le {day}{reminder})", "reminder": ", relancé le {day}",
+           "capped": " (pas d'e-mail : déjà sollicité récemment ; transmettez le lien vous-même)",
+           "opted_out": " (pas d'e-mail : désinscrit des questionnaires)",
+           "no_address": " (pas d'e-mail : aucune adresse connue ; transmettez le lien vous-même)",
+           "failed": " (e-mail non remis : {error} ; transmettez le lien vous-même)"},
+    "en": {"sent": " (e-mailed to {to} on {day}{reminder})", "reminder": ", reminded on {day}",
+           "capped": " (no e-mail: asked recently already; forward the link yourself)",
+           "opted_out": " (no e-mail: opted out of surveys)",
+           "no_address": " (no e-mail: no address known; forward the link yourself)",
+           "failed": " (e-mail not delivered: {error}; forward the link yourself)"},
+}
+
+
+def mail_note(s: SurveyState, lang: str) -> str:
+    """What became of a survey's e-mail, for the line of its link ('' when it does not go by e-mail)."""
+    notes = MAIL_NOTES[lang]
+    if not getattr(s, "mail_status", ""):
+        return ""
+    reminder = notes["reminder"].format(day=_day(s.reminded_on, lang)) if s.reminded_on else ""
+    day = _day(s.emailed_on, lang) if s.emailed_on else ""
+    return notes[s.mail_status].format(to=s.email_to, day=day, reminder=reminder, error=s.mail_error[:80])

@@ -41,6 +41,13 @@ class SurveyState(BaseModel):
     comment: str = Field(default="", max_length=COMMENT_MAX)
     answered_at: datetime | None = None
     answered_on: date | None = None  # the tenant's day of the answer
+    # sent by e-mail (issue #17, handlers/survey_mail.py): to whom, when, and what became of it
+    email_to: str = ""
+    mail_status: Literal["", "sent", "capped", "opted_out", "no_address", "failed"] = ""
+    emailed_on: date | None = None
+    reminder_status: Literal["", "sent", "capped", "opted_out", "no_address", "failed"] = ""
+    reminded_on: date | None = None
+    mail_error: str = ""
 
     @field_serializer("token", when_used="json")
     def _seal(self, token: str) -> str:

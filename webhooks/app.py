@@ -31,6 +31,7 @@ def create_app() -> Flask:
     app.register_blueprint(connect_bp)
     from webhooks.surveys import bp as surveys_bp
     app.register_blueprint(surveys_bp)
+    from webhooks.survey_optout import bp as survey_optout_bp; app.register_blueprint(survey_optout_bp)  # noqa: E702
     from webhooks.admin import bp as admin_bp
     from webhooks.admin.views_main import entry as admin_entry_bp
 

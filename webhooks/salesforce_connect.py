@@ -13,7 +13,7 @@ from config.redis_conn import get_redis
 from config.signing import BadSignature, sign, unsign
 from connectors.errors import HostError
 from connectors.salesforce import ids, oauth, prefixes
-from handlers import holds
+from handlers import backfill, holds
 from handlers.hosts.salesforce import tokens_for
 
 bp = Blueprint("salesforce_connect", __name__)
@@ -102,6 +102,7 @@ def callback():
     tokens_for(tenant, get_redis()).store(token_set)
     _learn_key_prefix(tenant)
     resumed = holds.resume(tenant.id)
+    backfill.start_quietly(get_redis(), tenant.id, "install")  # issue #17: plan the missions the org already has
     from webhooks.admin.auth import admin_token
 
     admin_url = url_for("admin.overview", a=admin_token(tenant.id, "salesforce-connect"))

@@ -126,6 +126,20 @@ class BoondClient(HttpClient):
         """DELETE /webhooks/{id}."""
         self.request("DELETE", f"/webhooks/{webhook_id}")
 
+    # --- backfill and survey e-mail reads (issue #17) -----------------------------------------
+    def deliveries_ending(self, start: str, end: str) -> Iterator[dict]:
+        """GET /deliveries-groupments?period=stopped: deliveries whose end date falls between two days."""
+        params = {"period": "stopped", "startDate": start, "endDate": end, "sort": "endDate"}
+        yield from self._paged("/deliveries-groupments", params, SEARCH_PAGE)
+
+    def contact(self, contact_id: str) -> dict:
+        """GET /contacts/{id}: a client contact (its `email1`)."""
+        return self.request("GET", f"/contacts/{contact_id}").json()
+
+    def resources_matching(self, keywords: str) -> list[dict]:
+        """GET /resources?keywords=: the list rows (they carry `email1`, which the detail lacks)."""
+        return self.request("GET", "/resources", params={"keywords": keywords, "maxResults": 30}).json().get("data") or []
+
 
 def _first_error(response: requests.Response) -> dict:
     try:

@@ -55,6 +55,8 @@ def test_rewording_and_retiming_a_step_changes_the_preview(stack, browser):
     days.send_keys("-6")
     screenshot(browser, "admin-step-edit")
     browser.find_element(By.ID, "save").click()
+    assert "1" in wait_for(browser, "replan-count").text  # how many missions will change, before confirming
+    browser.find_element(By.ID, "confirm").click()
     wait_for(browser, "steps")
     browser.get(f"{base}/preview?a={token}&lang=en")
     after = wait_for(browser, "preview").find_element(By.CSS_SELECTOR, 'tr[data-step="natural.review"]').text

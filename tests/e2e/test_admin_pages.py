@@ -62,14 +62,16 @@ def test_rewording_and_retiming_a_step_changes_the_preview_and_the_host(stack):
     form = _form(token, csrf, enabled="on", title_fr="Bilan à trois, version maison", title_en="Our review",
                  text_fr="Texte.", text_en="Text.", offset_days="-4", offset_unit="business", offset_anchor="end",
                  assignee="manager", priority="high")
-    saved = requests.post(f"{stack.web.url}/admin/playbook/natural.review", data=form, timeout=10)
+    asked = requests.post(f"{stack.web.url}/admin/playbook/natural.review", data=form, timeout=10)
+    assert asked.status_code == 200 and 'data-changing="1" data-open="1"' in asked.text  # before confirming
+    assert tenants.get(stack.tenant_id).playbook_overrides == {}
+    saved = requests.post(f"{stack.web.url}/admin/playbook/natural.review", data={**form, "confirm": "1"},
+                          timeout=10)
     assert saved.status_code == 200 and "natural.review: saved" in saved.text and fields
     preview = requests.get(f"{stack.web.url}/admin/preview", params={"a": token}, timeout=10).text
     row = re.search(r'data-step="natural.review">(.*?)</tr>', preview, re.S).group(1)
     assert "Bilan à trois, version maison" in row and "2026-04-10" in row and "update" in row
-    settle()
-    stack.post_webhook(stack.events()[0] | {"data": {**stack.events()[0]["data"], "id": "again"}})
-    settle()
+    settle()  # the re-plan queued by the save: no webhook, no sweep needed
     titles = {a["attributes"]["title"]: a["attributes"]["startDate"][:10] for a in stack.actions()}
     assert titles["Bilan à trois, version maison"] == "2026-04-10"
 
@@ -90,7 +92,8 @@ def test_adding_a_step_of_ones_own(stack):
     form = _form(token, csrf, id="custom.badge", cases="natural, client", kind="task", enabled="on",
                  title_fr="Rendre le badge", title_en="Return the badge", text_fr="Au client.", text_en="To the client.",
                  offset_days="-1", offset_unit="business", offset_anchor="end", assignee="consultant", priority="normal")
-    assert requests.post(f"{stack.web.url}/admin/playbook-new", data=form, timeout=10).status_code == 200
+    assert requests.post(f"{stack.web.url}/admin/playbook-new", data={**form, "confirm": "1"},
+                         timeout=10).status_code == 200
     clock.pin(T0)
     stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))
     settle()

@@ -188,3 +188,28 @@ def word(key: str, lang: str) -> str:
     """One UI word in `lang` (French by default)."""
     fr, en = WORDS.get(key, (key, key))
     return en if lang == "en" else fr
+
+WORDS.update({  # issue #17: playbook changes applied, backfill progress, survey e-mails
+    "progress": ("Avancement", "Progress"),
+    "confirm_change": ("Confirmer la modification", "Confirm the change"),
+    "cancel": ("Annuler", "Cancel"),
+    "replan_count": ("{changing} mission(s) ouverte(s) sur {open} vont changer dans l'outil : {create} action(s) "
+                     "créée(s), {update} modifiée(s), {cancel} annulée(s). Ce que quelqu'un a modifié ou clos est "
+                     "conservé.",
+                     "{changing} of {open} open mission(s) will change in the host: {create} action(s) created, "
+                     "{update} updated, {cancel} cancelled. What someone edited or closed is kept."),
+    "replan_none": ("Aucune mission ouverte ne change avec cette modification.",
+                    "No open mission changes with this edit."),
+    "replan_queued": ("missions ouvertes en cours de re-planification (voir Avancement)",
+                      "open missions being re-planned (see Progress)"),
+    "run_kind_install": ("Reprise à l'installation", "Backfill at install"),
+    "run_kind_cli": ("Reprise (ligne de commande)", "Backfill (command line)"),
+    "run_kind_playbook": ("Application du playbook", "Playbook applied"),
+    "run_listing": ("liste des missions en cours", "listing the missions"), "run_running": ("en cours", "running"),
+    "run_done": ("terminé", "done"), "run_stopped": ("arrêté", "stopped"),
+    "no_run": ("Aucune reprise lancée pour l'instant.", "No backfill has run yet."),
+    "missions_read": ("missions lues", "missions read"), "missions_planned": ("planifiées", "planned"),
+    "missions_failed": ("en échec", "failed"), "missions_held": ("en attente", "on hold"),
+    "mail_failures": ("E-mails de questionnaire non remis", "Survey e-mails not delivered"),
+    "recipient": ("Destinataire", "Recipient"), "error": ("Erreur", "Error"),
+})

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import copy
 
-from flask import redirect, request, url_for
+from flask import request
 
-from config import tenants
 from config.playbook import PlaybookError, default_playbook, load_playbook
 from handlers.jobs import playbook_for
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
 from webhooks.admin.forms import check_step, new_step as build_step, read_step_form, step_form, step_patch
 from webhooks.admin.render import error_page, page
+from webhooks.admin.views_replan import confirm_or_apply
 
 
 @bp.get("/playbook")
@@ -47,8 +47,7 @@ def reset_step(step_id: str):
     admin = current_admin()
     overrides = copy.deepcopy(admin.tenant.playbook_overrides)
     (overrides.get("steps") or {}).pop(step_id, None)
-    _save(admin.tenant, overrides)
-    return redirect(url_for(".playbook", a=admin.token, lang=request.form.get("lang"), flash=f"{step_id}: reset"))
+    return confirm_or_apply(admin, overrides, step_id, f"{step_id}: reset")
 
 
 @bp.route("/playbook-new", methods=["GET", "POST"])
@@ -87,13 +86,8 @@ def _save_or_show(admin, overrides: dict, errors: dict, step_id: str | None, val
             errors = {"_": "; ".join(exc.problems)}
     if errors:
         return _step_page(step_id, values, errors, new=new, status=400)
-    _save(admin.tenant, overrides)
     target = values.get("id") if new else step_id
-    return redirect(url_for(".playbook", a=admin.token, lang=request.form.get("lang"), flash=f"{target}: saved"))
-
-
-def _save(tenant, overrides: dict) -> None:
-    tenants.save(tenant.model_copy(update={"playbook_overrides": overrides}))
+    return confirm_or_apply(admin, overrides, target, f"{target}: saved")
 
 
 def _step_page(step_id, form: dict, errors: dict, *, new: bool, status: int = 200):

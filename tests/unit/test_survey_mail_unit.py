@@ -1,0 +1,53 @@
+"""Survey e-mail pieces that need no server: the texts, the settings' secrets, the opt-out token, the progress bar."""
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from config import tenants
+from handlers import backfill, survey_mail
+from handlers.survey_mail_texts import render
+
+
+def test_the_texts_are_in_the_respondents_language_with_the_link_and_the_opt_out():
+    subject, plain, html = render("en", "reminder", name="Sophie", company="ESN", link="https://x/survey/t",
+                                  optout="https://x/survey/opt-out/o")
+    assert subject == "Reminder: your view on the mission that is ending — ESN"
+    assert "Hello Sophie," in plain and "https://x/survey/t" in plain and "https://x/survey/opt-out/o" in plain
+    assert 'href="https://x/survey/t"' in html and 'lang="en"' in html
+    subject, plain, _ = render("fr", "invite", name="Jean <b>", company="", link="l", optout="o")
+    assert subject == "Votre avis sur la mission qui se termine" and "Bonjour Jean <b>," in plain
+    assert "Jean &lt;b&gt;" in render("fr", "invite", name="Jean <b>", company="", link="l", optout="o")[2]
+
+
+def test_the_smtp_password_is_masked_and_a_bad_sender_refused():
+    email = tenants.SurveyEmail(host="smtp.example", password="hunter2-long", sender="s@esn.example")
+    tenant = tenants.Tenant(id="acme", surveys=tenants.SurveySettings(email=email))
+    assert tenant.redacted()["surveys"]["email"]["password"] == "hun…"
+    with pytest.raises(ValidationError):
+        tenants.SurveyEmail(host="smtp.example", sender="not an address")
+
+
+def test_surveys_go_by_email_only_without_a_survey_tool():
+    email = tenants.SurveyEmail(host="smtp.example", sender="s@esn.example")
+    boond = tenants.Tenant(id="acme", surveys=tenants.SurveySettings(email=email))
+    assert survey_mail.uses_email(boond) and not survey_mail.uses_email(tenants.Tenant(id="acme"))
+    sf = tenants.Tenant(id="acme-sf", host="salesforce", surveys=tenants.SurveySettings(email=email),
+                        salesforce=tenants.SalesforceConfig(client_id="c", client_secret="s", has_surveys=True))
+    assert not survey_mail.uses_email(sf)
+
+
+def test_an_opt_out_token_names_the_person_by_hash_only(redis_conn):
+    tenants.save(tenants.Tenant(id="acme"))
+    token = survey_mail.optout_token("acme", "Jean@Example.com", "en")
+    assert "jean" not in token.lower() and survey_mail.optout_language(token) == "en"
+    assert survey_mail.opt_out(redis_conn, token + "x") is None
+    assert survey_mail.opt_out(redis_conn, token) == "acme"
+    assert survey_mail.opted_out(redis_conn, "acme", "jean@example.com")
+    assert not survey_mail.opted_out(redis_conn, "acme", "other@example.com")
+
+
+def test_the_progress_bar():
+    assert backfill.bar({"total": 40, "read": 10, "planned": 9, "failed": 1, "held": 0}, width=8) == \
+        "[##------] 10/40 read, 9 planned, 1 failed, 0 held"
+    assert backfill.bar({"total": 0, "read": 0}, width=4).startswith("[####] 0/0")

@@ -1,0 +1,55 @@
+"""Playbook changes applied: how many open missions a change would touch, the confirmation, the re-plan's progress."""
+from __future__ import annotations
+
+from flask import redirect, request, url_for
+
+from config import tenants
+from config.redis_conn import get_redis
+from handlers import backfill, clock, pipeline
+from handlers.store import SnapshotStore
+from webhooks.admin import bp
+from webhooks.admin.auth import current_admin
+from webhooks.admin.i18n import word
+from webhooks.admin.render import lang_for, page
+
+CHANGING = ("create", "update", "cancel")
+SKIPPED_FIELDS = ("a", "csrf", "lang", "confirm")
+
+
+def impact(tenant: tenants.Tenant, overrides: dict) -> dict:
+    """The dry run of a playbook change on every open mission we know: how many would change, and how."""
+    conn, candidate = get_redis(), tenant.model_copy(update={"playbook_overrides": overrides})
+    today = clock.today(tenant.timezone)
+    store, ops, changing = SnapshotStore(conn, tenant.id), dict.fromkeys(CHANGING, 0), 0
+    missions = backfill.open_missions(conn, tenant, today)
+    for mission_id in missions:
+        snap = store.get(mission_id)
+        plan = pipeline.prepare(conn, candidate, snap, snap, {"kind": "playbook-preview"}, today, write=False)
+        rows = [r for r in pipeline.dry_run(conn, plan) if r["op"] in CHANGING] if plan else []
+        changing += bool(rows)
+        for row in rows:
+            ops[row["op"]] += 1
+    return {"open": len(missions), "changing": changing, "ops": ops}
+
+
+def confirm_or_apply(admin, overrides: dict, step: str, flash: str):
+    """Without `confirm`: the page saying how many missions will change; with it: save and queue the re-plan."""
+    if request.form.get("confirm") != "1":
+        fields = [(k, v) for k, v in request.form.items(multi=True) if k not in SKIPPED_FIELDS]
+        return page("playbook_confirm.html", step=step, impact=impact(admin.tenant, overrides), fields=fields,
+                    action=request.path)
+    tenants.save(admin.tenant.model_copy(update={"playbook_overrides": overrides}))
+    run = backfill.start_quietly(get_redis(), admin.tenant.id, "playbook")
+    flash += " — " + word("replan_queued", lang_for(admin.tenant)) if run else ""
+    return redirect(url_for(".playbook", a=admin.token, lang=request.form.get("lang"), flash=flash))
+
+
+@bp.get("/progress")
+def progress():
+    """The tenant's backfill or re-plan run (missions read / planned / failed) and the survey e-mails that failed."""
+    admin = current_admin()
+    from handlers import survey_mail
+
+    conn = get_redis()
+    return page("progress.html", run=backfill.progress(conn, admin.tenant.id),
+                mail_failures=survey_mail.failures(conn, admin.tenant.id))
