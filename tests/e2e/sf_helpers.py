@@ -28,3 +28,10 @@ def org_state(tasks: list[dict]) -> list[tuple]:
     """What users see in Salesforce, independent of ids."""
     return sorted((MARK.search(t["Description"]).group(0), t.get("Subject"), t.get("ActivityDate"),
                    t.get("OwnerId"), t.get("WhoId"), t.get("Priority")) for t in tasks)
+
+
+def queued_syncs() -> int:
+    """Jobs queued by webhooks (the install backfill that connecting queues is left out)."""
+    from handlers.queues import get_queue
+
+    return len([j for j in get_queue().job_ids if not j.startswith("backfill-")])

@@ -14,7 +14,7 @@ from standardwebhooks import Webhook
 
 from config import tenants
 from config.stack_salesforce import SalesforceStack
-from handlers.queues import get_queue
+from tests.e2e.sf_helpers import queued_syncs
 from webhooks.admin.auth import admin_token
 
 CAPTURES = Path(__file__).parent.parent / "fixtures" / "salesforce"
@@ -53,7 +53,7 @@ def test_outbound_message_on_another_object_is_a_soap_fault_naming_both_and_noth
         assert "<Ack>" not in answer.text
         reason = fault_string(answer)
         assert f"about {sent}" in reason and "mission object is Mission__c" in reason
-    assert get_queue().count == 0 and dirty(redis_conn) == {}
+    assert queued_syncs() == 0 and dirty(redis_conn) == {}
     page = activity_page(sf_stack)
     assert 'id="refused-deliveries"' in page and f"about {sent}, but the tenant's mission object is Mission__c" in page
     row = page[page.index('id="refused-deliveries"'):]

@@ -9,7 +9,7 @@ import requests
 from standardwebhooks import Webhook
 
 from config.stack_salesforce import SalesforceStack
-from handlers.queues import get_queue
+from tests.e2e.sf_helpers import queued_syncs
 
 OM = """<?xml version="1.0" encoding="UTF-8"?>{doctype}
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>
@@ -35,16 +35,16 @@ def test_external_entity_and_entity_bomb_are_refused_and_no_file_is_read(sf_stac
         answer = requests.post(sf_stack.webhook_url, data=_om(doctype=doctype, value=value), headers=XML, timeout=10)
         assert answer.status_code == 400 and "TOP-SECRET" not in answer.text
         assert "DTD" in answer.json()["message"]
-    assert get_queue().count == 0
+    assert queued_syncs() == 0
 
 
 def test_message_from_another_org_gets_404_and_ours_gets_the_exact_ack(sf_stack):
     other = requests.post(sf_stack.webhook_url, data=_om(org="00D000000000999AAA"), headers=XML, timeout=10)
-    assert other.status_code == 404 and get_queue().count == 0
+    assert other.status_code == 404 and queued_syncs() == 0
     ours = requests.post(sf_stack.webhook_url, data=_om(org="00D000000000001"), headers=XML, timeout=10)  # 15-char form
     assert ours.status_code == 200 and ours.headers["Content-Type"].startswith("text/xml")
     assert "<Ack>true</Ack>" in ours.text and "notificationsResponse" in ours.text
-    assert get_queue().count == 1
+    assert queued_syncs() == 1
 
 
 @pytest.mark.parametrize("how", ["stale", "wrong", "missing"])
@@ -61,7 +61,7 @@ def test_flow_callout_with_a_bad_signature_gets_401(redis_conn, how):
         if how == "missing":
             headers = {"Content-Type": "application/json"}
         answer = requests.post(org.webhook_url, data=body, headers=headers, timeout=10)
-        assert answer.status_code == 401 and get_queue().count == 0
+        assert answer.status_code == 401 and queued_syncs() == 0
         good_sig = Webhook(org.tenant.salesforce.flow_secret).sign(msg_id, datetime.now(tz=timezone.utc), body.decode())
         good = {"Content-Type": "application/json", "webhook-id": msg_id,
                 "webhook-timestamp": str(int(time.time())), "webhook-signature": good_sig}
