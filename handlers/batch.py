@@ -30,6 +30,7 @@ from handlers.plan_surveys import next_reminder_day
 from handlers.ingest import rq_job, script
 from handlers.reconcile_batch import BatchReconciler
 from handlers.reconcile_multi import MissionWork, MultiReconciler
+from handlers.rules import Rules
 from handlers.store import SnapshotStore, schedule_wakeup
 
 # One EVALSHA (see `ingest._ADMIT`): ARGV 5… holds (mission, dirty value, KEYS index of its dedupe key or 0) per
@@ -125,25 +126,26 @@ def _sync(conn: redis.Redis, tenant: tenants.Tenant, dirty: dict[str, str]) -> d
     snaps, timelines = adapter.read_missions(sorted(dirty))
     pairs = [(m, store.get(m), snaps.get(m), json.loads(dirty[m])) for m in sorted(dirty)]
     pairs += _siblings(store, adapter, snaps, timelines, set(dirty))
-    today, finals, works = clock.today(tenant.timezone), [], []
+    today, finals, works, rules = clock.today(tenant.timezone), [], [], Rules.of(tenant)
     for mission_id, prev, current, trigger in pairs:
         if current is None:
             if prev is None:
                 continue
             current = prev.model_copy(update={"status": "deleted"})
         current = _carry_notice(prev, current, today)
-        found = classify(prev, current, today, tenant.country)
-        base = plan(current, found, playbook_for(tenant), today, language=tenant.language, country=tenant.country)
+        found = classify(prev, current, today, rules=rules)
+        base = plan(current, found, playbook_for(tenant), today, language=tenant.language, rules=rules)
         asked = survey_inputs(conn, tenant, current, base, today)
-        desired = plan(current, found, playbook_for(tenant), today, language=tenant.language,
-                       country=tenant.country, surveys=asked)
+        desired = plan(current, found, playbook_for(tenant), today, language=tenant.language, rules=rules,
+                       surveys=asked)
         provenance = {"trigger": {k: v for k, v in trigger.items() if k != "n"}, "case": found.case,
                       "reason": found.reason, "unsure": found.unsure,
                       "change": f"{prev.end_date if prev else None} → {current.end_date}"}
         run = BatchReconciler(Ledger(conn, tenant.id, mission_id), adapter, ActivityLog(conn, tenant.id),
                               mission_id, provenance, host=tenant.host)
         works.append(MissionWork(run=run, desired=desired))
-        wake = min((d for d in (_wakeup(current, found, today), next_reminder_day(base, asked, today, tenant.country))
+        wake = min((d for d in (_wakeup(current, found, today),
+                                next_reminder_day(base, asked, today, tenant.country, tenant.subdivision))
                     if d), default=None)
         finals.append((current, wake))
     try:
@@ -166,8 +168,8 @@ def _siblings(store, adapter, snaps: dict, timelines: dict, batch: set[str]) -> 
         for other_id in sorted(store.missions_of(consultant_id) - batch):
             other = store.get(other_id)
             if other and other.status != "deleted":
-                moved = other.model_copy(update={"next_start": adapter.next_start(other, line)})
-                if moved.next_start != other.next_start:
+                moved = adapter.placed(other, line)
+                if (moved.next_start, moved.others) != (other.next_start, other.others):
                     out.append((other_id, other, moved, {"kind": "sibling"}))
     return out
 

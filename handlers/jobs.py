@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from functools import lru_cache
 
 from rq.exceptions import DuplicateJobError
@@ -14,7 +14,7 @@ from config.playbook import Playbook, default_playbook, load_playbook
 from config.redis_conn import get_redis
 from config.settings import get_settings
 from handlers import clock, locks, surveys
-from handlers.classify import classify
+from handlers.classify import carry, classify, wakeup
 from connectors.errors import HostRateLimited
 from connectors.salesforce.client import ApiLimitExceeded
 from connectors.salesforce.oauth import ConsentRequired
@@ -29,6 +29,7 @@ from handlers.plan import plan
 from handlers.plan_surveys import SurveyInputs, next_reminder_day
 from handlers.queues import get_queue
 from handlers.reconcile import Reconciler
+from handlers.rules import Rules
 from handlers.telemetry import count_actions
 from handlers.store import SnapshotStore, due_missions, schedule_wakeup
 from handlers.sweep import schedule_due_sweeps
@@ -89,7 +90,7 @@ def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
         for other_id in sorted(store.missions_of(person) - {mission_id}) if current.consultant else []:
             other = store.get(other_id)
             if other and other.status != "deleted":
-                moved = other.model_copy(update={"next_start": adapter.next_start(other, timeline)})
+                moved = adapter.placed(other, timeline)
                 result[other_id] = reconcile_mission(tenant, adapter, store, other, moved, trigger)
     return result
 
@@ -99,11 +100,12 @@ def reconcile_mission(tenant: tenants.Tenant, adapter, store: SnapshotStore, pre
     """Classify, plan and reconcile one mission; save its snapshot and its next wake-up."""
     today = clock.today(tenant.timezone)
     current = _carry_notice(prev, current, today)
-    found = classify(prev, current, today, tenant.country)
+    rules = Rules.of(tenant)
+    found = classify(prev, current, today, rules=rules)
     conn = store.conn
-    base = plan(current, found, playbook_for(tenant), today, language=tenant.language, country=tenant.country)
+    base = plan(current, found, playbook_for(tenant), today, language=tenant.language, rules=rules)
     asked = survey_inputs(conn, tenant, current, base, today)
-    desired = plan(current, found, playbook_for(tenant), today, language=tenant.language, country=tenant.country,
+    desired = plan(current, found, playbook_for(tenant), today, language=tenant.language, rules=rules,
                    surveys=asked)
     provenance = {"trigger": trigger, "case": found.case, "reason": found.reason, "unsure": found.unsure,
                   "change": f"{prev.end_date if prev else None} → {current.end_date}"}
@@ -115,7 +117,8 @@ def reconcile_mission(tenant: tenants.Tenant, adapter, store: SnapshotStore, pre
     finally:
         count_actions(tenant.host, run.counts)  # what reached the host, even when the rest failed
     store.save(current)
-    wakeups = [_wakeup(current, found, today), next_reminder_day(base, asked, today, tenant.country)]
+    wakeups = [_wakeup(current, found, today), next_reminder_day(base, asked, today, tenant.country,
+                                                                 tenant.subdivision)]
     schedule_wakeup(conn, tenant.id, current.mission_id, min((d for d in wakeups if d), default=None))
     return {"case": found.case, **counts}
 
@@ -130,20 +133,13 @@ def survey_inputs(conn, tenant: tenants.Tenant, current: MissionSnapshot, base: 
 
 
 def _carry_notice(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date) -> MissionSnapshot:
-    """Keep the day an early end was first seen, so 'right away' steps do not drift."""
-    if cur.status not in ("client", "consultant"):
-        return cur.model_copy(update={"notice_date": None})
-    kept = prev.notice_date if prev and prev.status == cur.status and prev.notice_date else today
-    return cur.model_copy(update={"notice_date": kept})
+    """Keep the day an early end was first seen, the first-seen day and the end's last move (handlers.classify.carry)."""
+    return carry(prev, cur, today)
 
 
 def _wakeup(cur: MissionSnapshot, found: Classification, today: date) -> date | None:
-    """When time alone will change this mission's plan: the bench start, then each check-in week."""
-    if found.end_case is None or cur.end_date is None or cur.next_start is not None:
-        return None
-    if found.bench:
-        return today + timedelta(days=7)
-    return cur.end_date + timedelta(days=1)
+    """When time alone will change this mission's plan (handlers.classify.wakeup)."""
+    return wakeup(cur, found, today)
 
 
 def sync_resource(tenant_id: str, resource_id: str, trigger: dict) -> dict:

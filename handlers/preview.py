@@ -9,12 +9,13 @@ from handlers.jobs import ADAPTERS, _carry_notice, playbook_for, survey_inputs
 from handlers.ledger import Ledger
 from handlers.plan import plan
 from handlers.reconcile import diff
+from handlers.rules import Rules
 from handlers.store import SnapshotStore
 
 
 def _planned(conn, tenant: tenants.Tenant, snap, found, today) -> list:
     """The plan as the worker would make it, surveys included (read-only: no survey is created)."""
-    options = {"language": tenant.language, "country": tenant.country}
+    options = {"language": tenant.language, "rules": Rules.of(tenant)}
     base = plan(snap, found, playbook_for(tenant), today, **options)
     asked = survey_inputs(conn, tenant, snap, base, today, create=False)
     return plan(snap, found, playbook_for(tenant), today, surveys=asked, **options)
@@ -33,7 +34,7 @@ def preview(tenant_id: str, mission_id: str) -> dict:
         current = prev.model_copy(update={"status": "deleted"})
     today = clock.today(tenant.timezone)
     current = _carry_notice(prev, current, today)
-    found = classify(prev, current, today, tenant.country)
+    found = classify(prev, current, today, rules=Rules.of(tenant))
     desired = _planned(conn, tenant, current, found, today)
     ops = {op.key: op.kind for op in diff(desired, Ledger(conn, tenant_id, mission_id).entries())}
     actions = [{"op": ops.get(a.key, "unchanged"), "key": a.key, "step_id": a.step_id, "due": a.due,
@@ -53,7 +54,7 @@ def preview_stored(tenant: tenants.Tenant, mission_id: str) -> dict | None:
     if snap is None:
         return None
     today = clock.today(tenant.timezone)
-    found = classify(None, snap, today, tenant.country)
+    found = classify(None, snap, today, rules=Rules.of(tenant))
     desired = _planned(conn, tenant, snap, found, today)
     ops = {op.key: op.kind for op in diff(desired, Ledger(conn, tenant.id, mission_id).entries())}
     actions = [{"op": ops.get(a.key, "unchanged"), "key": a.key, "due": a.due, "late": a.late, "title": a.title,
