@@ -10,6 +10,8 @@ from datetime import date, timedelta
 from handlers.model import Classification, MissionSnapshot, OtherMission
 from handlers.rules import Rules
 
+LONG_AGO = date(2000, 1, 1)  # `end_seen` of a mission stored before Intermission kept that day
+
 
 def carry(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date) -> MissionSnapshot:
     """The re-read snapshot with what only earlier reads know: notice day, first-seen day, the end's last move."""
@@ -20,8 +22,8 @@ def carry(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date) -> Mi
         keep.update(first_seen=cur.first_seen or today, end_seen=today, previous_end=None)
     elif cur.end_date != prev.end_date:
         keep.update(first_seen=prev.first_seen, end_seen=today, previous_end=prev.end_date)
-    else:
-        keep.update(first_seen=prev.first_seen, end_seen=prev.end_seen, previous_end=prev.previous_end)
+    else:  # a snapshot stored before these fields: its end was learnt on a day unknown, so nothing counts as late
+        keep.update(first_seen=prev.first_seen, end_seen=prev.end_seen or LONG_AGO, previous_end=prev.previous_end)
     return cur.model_copy(update=keep)
 
 
@@ -49,7 +51,7 @@ def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, co
     restaff_on, busy = staffing(cur, rules)
     bench_start = rules.after(cur.end_date)
     if restaff_on and restaff_on <= bench_start:
-        concurrent = [label(o) for o in _running(cur, rules, restaff_on) if o.start and o.start <= cur.end_date]
+        concurrent = [label(o) for o in _running(cur, restaff_on) if o.start and o.start <= cur.end_date]
         when = (f"still staffed elsewhere: {', '.join(concurrent)} keeps the consultant busy" if concurrent
                 else "next mission starts right after the end")
         return Classification(case="restaffed", reason=f"{reason}; {when}", busy=busy, **base)
@@ -81,10 +83,10 @@ def staffing(cur: MissionSnapshot, rules: Rules) -> tuple[date | None, list[str]
     others = _others(cur)
     days = sorted({bench_start} | {o.start for o in others if o.start and o.start > bench_start})
     for day in days:
-        running = _running(cur, rules, day)
+        running = _running(cur, day)
         if sum(occupation(o) for o in running) >= rules.bench_threshold:
             return day, [label(o) for o in running]
-    return None, [label(o) for o in _running(cur, rules, bench_start)]
+    return None, [label(o) for o in _running(cur, bench_start)]
 
 
 def occupation(other: OtherMission) -> int:
@@ -113,7 +115,7 @@ def _others(cur: MissionSnapshot) -> list[OtherMission]:
     return [OtherMission(id="next", start=cur.next_start)] if cur.next_start else []
 
 
-def _running(cur: MissionSnapshot, rules: Rules, day: date) -> list[OtherMission]:
+def _running(cur: MissionSnapshot, day: date) -> list[OtherMission]:
     return [o for o in _others(cur) if o.start and o.start <= day and (o.end is None or o.end >= day)]
 
 

@@ -221,3 +221,10 @@ def test_carry_keeps_first_seen_and_the_last_end_move():
     c = carry(b, mission("2026-06-30"), D("2026-03-09"))
     assert (a.first_seen, a.end_seen, a.previous_end) == (D("2026-03-02"), D("2026-03-02"), None)
     assert (c.first_seen, c.end_seen, c.previous_end) == (D("2026-03-02"), D("2026-03-05"), D("2026-05-29"))
+
+
+def test_a_snapshot_stored_before_these_fields_never_turns_its_past_steps_late():
+    legacy = mission("2026-05-29")  # no first_seen / end_seen: stored by an earlier version
+    actions, found = planned(mission("2026-05-29"), "2026-05-20", legacy)
+    assert not found.stale and not any(a.late for a in actions.values())
+    assert all("retard" not in a.text for a in actions.values())
