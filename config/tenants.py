@@ -6,7 +6,6 @@ import re
 import secrets
 from typing import Literal
 
-import holidays
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config import crypto
@@ -106,6 +105,8 @@ class PlanningSettings(BaseModel):
 
 def check_region(country: str, subdivision: str | None = None) -> None:
     """Raise TenantError (naming the known codes) unless the `holidays` package knows this country and region."""
+    import holidays  # ~1 s the first time in a process: only paid when a tenant leaves the FR default
+
     supported = holidays.list_supported_countries()
     if country not in supported:
         raise TenantError(f"unknown country code {country!r}: use an ISO code the holidays package knows "
@@ -148,7 +149,8 @@ class Tenant(BaseModel):
     @model_validator(mode="after")
     def _known_region(self) -> "Tenant":
         self.subdivision = (self.subdivision or "").strip() or None
-        check_region(self.country, self.subdivision)
+        if (self.country, self.subdivision) != ("FR", None):
+            check_region(self.country, self.subdivision)
         return self
 
     def webhook_url(self, base_url: str | None = None) -> str:
