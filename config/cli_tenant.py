@@ -36,6 +36,11 @@ def _common(p) -> None:
     p.add_argument("--name", default="")
     p.add_argument("--language", choices=["fr", "en"], default="fr")
     p.add_argument("--timezone", default="Europe/Paris")
+    p.add_argument("--country", default="FR", help="public holidays: a country code of the holidays package")
+    p.add_argument("--subdivision", default=None, help="a region with its own holidays (FR: 57 Moselle, 6AE Alsace)")
+    p.add_argument("--default-owner", action="append", default=[], metavar="ROLE=ID",
+                   help="who gets a manager, business_engineer or hr step when neither the mission nor the "
+                        "consultant's record names one (a host user id)")
     p.add_argument("--json", action="store_true")
 
 
@@ -88,7 +93,7 @@ def _add_boond(args) -> int:
     if missing:
         raise ValueError("missing " + ", ".join(missing) + " (Boond needs them to sign every call)")
     tenant = tenants.Tenant(id=args.id, host="boond", name=args.name, language=args.language,
-                            timezone=args.timezone, boond=boond)
+                            timezone=args.timezone, boond=boond, **_place(args))
     tenants.save(tenant)
     return _print(tenant, args.json, created=True)
 
@@ -113,7 +118,7 @@ def _add_salesforce(args) -> int:
                                    external_id_field=args.external_id_field, flow_secret=_flow_secret(args.flow_signing),
                                    mapping=preset(args.preset))
     tenant = tenants.Tenant(id=args.id, host="salesforce", name=args.name, language=args.language,
-                            timezone=args.timezone, salesforce=cfg)
+                            timezone=args.timezone, salesforce=cfg, **_place(args))
     tenants.save(tenant)
     return _print(tenant, args.json, created=True)
 
@@ -125,6 +130,21 @@ def _flow_secret(mode: str | None) -> str | None:
     if mode == "standard-webhooks":
         return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     return None
+def _place(args) -> dict:
+    """Country, region and default owners from the command line, checked before anything is saved."""
+    from config import tenants
+
+    country, subdivision = args.country.strip().upper(), (args.subdivision or "").strip() or None
+    tenants.check_region(country, subdivision)
+    owners = {}
+    for pair in args.default_owner:
+        role, sep, ident = pair.partition("=")
+        if not sep or role not in ("manager", "business_engineer", "hr") or not ident.strip():
+            raise tenants.TenantError(f"--default-owner {pair!r}: write ROLE=ID with ROLE manager, "
+                                      "business_engineer or hr")
+        owners[role] = ident.strip()
+    return {"country": country, "subdivision": subdivision,
+            "planning": tenants.PlanningSettings(default_owners=owners)}
 
 
 def _refuse_existing(tenant_id: str) -> None:

@@ -28,6 +28,12 @@ class SalesforceMapping(BaseModel):
     client_contact: str | None = "Client_Contact__c"
     status: str | None = "Status__c"
     end_reason: str | None = "End_Reason__c"
+    # the consultant's own record (one hop from the mission, e.g. Consultant__r.Manager__c); None: not read
+    consultant_manager_user: str | None = None  # the consultant's own manager (a User lookup)
+    consultant_left: str | None = None  # a checkbox, or a text/picklist whose value is one of left_values
+    left_values: list[str] = Field(default_factory=lambda: ["Left", "Sortie", "Inactive"])
+    contract_end: str | None = None  # the consultant's HR contract end date
+    occupation: str | None = None  # the mission's share of the consultant's time, in percent (a number field)
     status_values: dict[str, Case] = Field(default_factory=lambda: {"Cancelled": "cancelled"})
     reason_values: dict[str, Case] = Field(default_factory=lambda: {"Client": "client", "Consultant": "consultant"})
     daily_cost: str | None = None  # optional: a currency field holding the consultant's daily cost (bench dashboard)
@@ -41,7 +47,8 @@ class SalesforceMapping(BaseModel):
 
     @field_validator("name", "start_date", "end_date", "consultant_contact", "consultant_user", "manager_user",
                      "business_engineer_user", "hr_user", "account", "client_contact", "status", "end_reason",
-                     "daily_cost")
+                     "daily_cost", 
+"consultant_manager_user", "consultant_left", "contract_end", "occupation")
     @classmethod
     def _field_name(cls, value: str | None) -> str | None:
         if value is not None and not FIELD.match(value):
@@ -52,7 +59,9 @@ class SalesforceMapping(BaseModel):
         """Every field the connector selects, names included."""
         base = [self.name, self.start_date, self.end_date, self.consultant_contact, self.consultant_user, self.manager_user,
                 self.business_engineer_user, self.hr_user, self.account, self.client_contact, self.status,
-                self.end_reason, self.daily_cost]
+                self.end_reason, self.daily_cost, 
+self.end_reason, self.consultant_manager_user, self.consultant_left, self.contract_end,
+                self.occupation]
         names = [name_path(f) for f in (self.consultant_contact, self.manager_user, self.account, self.client_contact)]
         return ["Id"] + sorted({f for f in base + names if f})
 

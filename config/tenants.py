@@ -6,7 +6,7 @@ import re
 import secrets
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config import crypto
 from config.sf_mapping import SalesforceMapping
@@ -112,6 +112,41 @@ class BenchSettings(BaseModel):
     gross_daily_salary: float | None = Field(default=None, gt=0, le=100000)  # € per day; else daily cost / 1.5
 
 
+OwnerRole = Literal["manager", "business_engineer", "hr"]
+
+
+class PlanningSettings(BaseModel):
+    """The planner's tenant knobs: late discovery, the bench's occupation threshold, default owners per role."""
+
+    model_config = ConfigDict(extra="forbid")
+    stale_after_days: int = Field(default=30, ge=0, le=3650)  # first seen later than this after its end: no end steps
+    bench_threshold: int = Field(default=50, ge=1, le=100)  # below this summed occupation elsewhere: on the bench
+    default_owners: dict[OwnerRole, str] = Field(default_factory=dict)  # role → host user id when the chain is empty
+
+    @field_validator("default_owners")
+    @classmethod
+    def _ids(cls, value: dict[str, str]) -> dict[str, str]:
+        cleaned = {role: str(ident).strip() for role, ident in value.items() if str(ident or "").strip()}
+        for role, ident in cleaned.items():
+            if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", ident):
+                raise ValueError(f"default owner for {role}: {ident!r} is not a host user id")
+        return cleaned
+
+
+def check_region(country: str, subdivision: str | None = None) -> None:
+    """Raise TenantError (naming the known codes) unless the `holidays` package knows this country and region."""
+    import holidays  # ~1 s the first time in a process: only paid when a tenant leaves the FR default
+
+    supported = holidays.list_supported_countries()
+    if country not in supported:
+        raise TenantError(f"unknown country code {country!r}: use an ISO code the holidays package knows "
+                          "(FR, BE, CH, LU, DE, ES…)")
+    if subdivision and subdivision not in supported[country]:
+        known = ", ".join(supported[country]) or "none"
+        raise TenantError(f"unknown subdivision {subdivision!r} for {country} (known: {known}; "
+                          "Moselle is 57, Alsace 6AE)")
+
+
 class Tenant(BaseModel):
     """One customer installation on one host."""
 
@@ -122,6 +157,7 @@ class Tenant(BaseModel):
     language: Literal["fr", "en"] = "fr"
     timezone: str = "Europe/Paris"
     country: str = "FR"
+    subdivision: str | None = None  # a region of `country` with its own public holidays (FR: 57 Moselle, 6AE Alsace)
     enabled: bool = True
     # marketplace lifecycle: installed without a technical user yet, or uninstalled (secrets gone, data kept)
     status: Literal["active", "needs_configuration", "uninstalled"] = "active"
@@ -130,6 +166,7 @@ class Tenant(BaseModel):
     salesforce: SalesforceConfig | None = None
     playbook_overrides: dict = Field(default_factory=dict)
     surveys: SurveySettings = Field(default_factory=SurveySettings)
+    planning: PlanningSettings = Field(default_factory=PlanningSettings)
     admin_password_hash: str | None = None  # standalone admin login (werkzeug.security hash)
     # an action someone edited whose plan went away (end cleared, restaffed…): closed with a note, or left open
     edited_on_cancel: Literal["close", "leave"] = "close"
@@ -145,6 +182,13 @@ class Tenant(BaseModel):
         if not TENANT_ID.match(value):
             raise ValueError("tenant id must be 2-63 lower-case letters, digits or dashes")
         return value
+
+    @model_validator(mode="after")
+    def _known_region(self) -> "Tenant":
+        self.subdivision = (self.subdivision or "").strip() or None
+        if (self.country, self.subdivision) != ("FR", None):
+            check_region(self.country, self.subdivision)
+        return self
 
     def webhook_url(self, base_url: str | None = None) -> str:
         """The URL an admin pastes into the host's webhook settings."""

@@ -74,8 +74,8 @@ def siblings(conn, tenant: tenants.Tenant, adapter, timelines: dict, batch: set[
         for other_id in sorted(store.missions_of(consultant_id) - batch):
             other = store.get(other_id)
             if other and other.status != "deleted":
-                moved = other.model_copy(update={"next_start": adapter.next_start(other, line)})
-                if moved.next_start != other.next_start:
+                moved = adapter.placed(other, line)
+                if (moved.next_start, moved.others) != (other.next_start, other.others):
                     out.append(pipeline.prepare(conn, tenant, other, moved, {"kind": "sibling"}, today))
     return out
 

@@ -57,6 +57,9 @@ class MissionSnapshot(BaseModel):
     contract_end: date | None = None  # the consultant's HR contract end, when the host has one
     notice_date: date | None = None  # first day an early end was seen (kept across re-reads)
     daily_cost: float | None = None  # the consultant's daily cost on this mission (Boond averageDailyCost), if known
+    first_seen: date | None = None  # the day Intermission first read this mission (kept; None: before this field)
+    end_seen: date | None = None  # the day the current end date was first read (kept until the end moves)
+    previous_end: date | None = None  # the end date before the last move (kept until the end moves again)
 
     def people(self) -> dict[str, Person | None]:
         """Assignee role → person."""
@@ -73,6 +76,10 @@ class Classification(BaseModel):
     reason: str
     unsure: bool = False
     bench: bool = False
+    stale: bool = False  # first seen long after its end: no end-of-mission steps
+    leaver: bool = False  # the consultant leaves the firm: never on the bench
+    bench_until: date | None = None  # the next mission starts later than the day after the end: bench until then
+    busy: list[str] = []  # the other missions that keep the consultant staffed ("title (60 %)")
 
 
 class DesiredAction(BaseModel):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 
 import redis
@@ -17,12 +17,13 @@ from config import tenants
 from config.playbook import Playbook, default_playbook, load_playbook
 from config.settings import get_settings
 from handlers import survey_mail, surveys
-from handlers.classify import classify
+from handlers.classify import carry, classify, wakeup
 from handlers.ledger import SETTLED, ActivityLog, Ledger
 from handlers.model import Classification, DesiredAction, MissionSnapshot
 from handlers.plan import plan
 from handlers.plan_surveys import SurveyInputs, next_reminder_day
 from handlers.reconcile import MissionWork, Reconciler, Round, diff
+from handlers.rules import Rules
 from handlers.store import SnapshotStore, schedule_wakeup
 from handlers.telemetry import count_actions
 
@@ -65,9 +66,9 @@ class MissionPlan:
                 "change": f"{previous} → {self.current.end_date}"}
 
     def wake(self) -> date | None:
-        """When time alone will change this plan (bench start, a check-in week, a survey reminder)."""
-        days = (_wakeup(self.current, self.found, self.today),
-                next_reminder_day(self.base, self.surveys, self.today, self.tenant.country))
+        """When time alone will change this plan (bench start, a check-in week, the next start, a survey reminder)."""
+        days = (wakeup(self.current, self.found, self.today),
+                next_reminder_day(self.base, self.surveys, self.today, self.tenant.country, self.tenant.subdivision))
         return min((d for d in days if d), default=None)
 
 
@@ -79,8 +80,9 @@ def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | N
             return None
         current = prev.model_copy(update={"status": "deleted"})
     current = carry(prev, current, today)
-    found = classify(prev, current, today, tenant.country)
-    options = {"language": tenant.language, "country": tenant.country}
+    rules = Rules.of(tenant)
+    found = classify(prev, current, today, rules=rules)
+    options = {"language": tenant.language, "rules": rules}
     book = playbook_for(tenant)
     base = plan(current, found, book, today, **options)
     asked = survey_inputs(conn, tenant, current, base, today, create=write)
@@ -138,20 +140,3 @@ def survey_inputs(conn: redis.Redis, tenant: tenants.Tenant, current: MissionSna
     found = (surveys.ensure(conn, tenant, current, survey_steps, today) if create
              else surveys.states(conn, tenant.id, current.mission_id))
     return SurveyInputs.of(tenant, found, get_settings().public_base_url)
-
-
-def carry(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date) -> MissionSnapshot:
-    """What earlier reads knew and the host does not say again: the day an early end was first seen."""
-    if cur.status not in ("client", "consultant"):
-        return cur.model_copy(update={"notice_date": None})
-    kept = prev.notice_date if prev and prev.status == cur.status and prev.notice_date else today
-    return cur.model_copy(update={"notice_date": kept})
-
-
-def _wakeup(cur: MissionSnapshot, found: Classification, today: date) -> date | None:
-    """When time alone will change this mission's plan: the bench start, then each check-in week."""
-    if found.end_case is None or cur.end_date is None or cur.next_start is not None:
-        return None
-    if found.bench:
-        return today + timedelta(days=7)
-    return cur.end_date + timedelta(days=1)

@@ -4,8 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from handlers.calendar import add_business_days, next_business_day_after
+from handlers.calendar import add_business_days
 from handlers.model import DesiredAction, MissionSnapshot, Person
+from handlers.owners import owner
+from handlers.rules import Rules
 from handlers.surveys import SurveyState
 
 ROLE_NAMES = {"fr": {"consultant": "consultant", "client_contact": "contact client"},
@@ -64,15 +66,15 @@ class SurveyInputs:
         """The respondent's page."""
         return f"{self.base_url.rstrip('/')}/survey/{state.token}"
 
-    def reminder_day(self, state: SurveyState, country: str) -> date:
+    def reminder_day(self, state: SurveyState, country: str, subdivision: str | None = None) -> date:
         """When an unanswered survey gets its one reminder."""
-        return add_business_days(state.sent_on, self.reminder_days, country)
+        return add_business_days(state.sent_on, self.reminder_days, country, subdivision)
 
 
 def with_surveys(actions: list[DesiredAction], snapshot: MissionSnapshot, inputs: SurveyInputs, today: date, *,
-                 language: str, country: str, case: str) -> list[DesiredAction]:
+                 language: str, country: str, case: str, rules: Rules | None = None) -> list[DesiredAction]:
     """The plan's actions with survey links added, plus reminders, written-back answers and follow-ups."""
-    out = _Surveys(snapshot, inputs, today, language, country, case)
+    out = _Surveys(snapshot, inputs, today, language, Rules.coerce(rules, country), case)
     first = _first_survey(actions)
     result = []
     for action in actions:
@@ -85,11 +87,12 @@ def with_surveys(actions: list[DesiredAction], snapshot: MissionSnapshot, inputs
     return result + out.answered()
 
 
-def next_reminder_day(actions: list[DesiredAction], inputs: SurveyInputs, today: date, country: str) -> date | None:
+def next_reminder_day(actions: list[DesiredAction], inputs: SurveyInputs, today: date, country: str,
+                      subdivision: str | None = None) -> date | None:
     """The next day an unanswered survey's reminder falls due (None: no reminder ahead)."""
     if _first_survey(actions) is None:
         return None
-    days = [inputs.reminder_day(s, country) for s in inputs.states.values() if s.status == "sent"]
+    days = [inputs.reminder_day(s, country, subdivision) for s in inputs.states.values() if s.status == "sent"]
     return min((d for d in days if d > today), default=None)
 
 
@@ -101,9 +104,9 @@ def _first_survey(actions: list[DesiredAction]) -> DesiredAction | None:
 class _Surveys:
     """The generated actions of one plan."""
 
-    def __init__(self, snapshot: MissionSnapshot, inputs: SurveyInputs, today: date, language: str, country: str,
+    def __init__(self, snapshot: MissionSnapshot, inputs: SurveyInputs, today: date, language: str, rules: Rules,
                  case: str):
-        self.s, self.inputs, self.today, self.country, self.case = snapshot, inputs, today, country, case
+        self.s, self.inputs, self.today, self.rules, self.case = snapshot, inputs, today, rules, case
         self.lang = "en" if language.lower().startswith("en") else "fr"
         self.t = TEXTS[self.lang]
         self.mission = snapshot.title or snapshot.mission_id
@@ -122,7 +125,7 @@ class _Surveys:
         """One reminder per respondent still silent once the delay has passed."""
         out = []
         for s in sorted(self.inputs.states.values(), key=lambda s: s.role):
-            nominal = self.inputs.reminder_day(s, self.country)
+            nominal = self.inputs.reminder_day(s, self.rules.country, self.rules.subdivision)
             if s.status == "answered" or nominal > self.today:
                 continue
             values = self._values(s, sent=_day(s.sent_on, self.lang), link=self.inputs.link(s))
@@ -132,7 +135,8 @@ class _Surveys:
         return out
 
     def answered(self) -> list[DesiredAction]:
-        """Each answer as a note on the respondent's record, and a follow-up for the manager when it is low."""
+        """Each answer as a note on the respondent's record, and a follow-up when it is low: for the manager, or for
+        HR when the consultant answered (a consultant's low mark may be about that very manager)."""
         out = []
         for s in sorted(self.inputs.states.values(), key=lambda s: s.role):
             if s.status != "answered":
@@ -143,9 +147,10 @@ class _Surveys:
                                     as_written=True))
             if s.is_low(self.inputs.low_satisfaction, self.inputs.low_nps):
                 out.append(self._action(f"{s.step_id}.followup.{s.role}", s.step_id, "task", s,
-                                        next_business_day_after(s.answered_on, self.country),
+                                        self.rules.after(s.answered_on),
                                         self.t["followup_title"].format(**values),
-                                        self.t["followup_text"].format(**values), priority="high"))
+                                        self.t["followup_text"].format(**values), priority="high",
+                                        role="hr" if s.role == "consultant" else "manager"))
         return out
 
     def _values(self, s: SurveyState, **extra) -> dict:
@@ -155,11 +160,13 @@ class _Surveys:
                 "day": _day(s.answered_on, self.lang) if s.answered_on else "", **extra}
 
     def _action(self, key: str, step_id: str, kind: str, s: SurveyState, nominal: date, title: str, text: str, *,
-                priority: str = "normal", as_written: bool = False) -> DesiredAction:
-        """A generated action for the manager on the respondent's record; past days move to the next business day."""
+                priority: str = "normal", as_written: bool = False, role: str = "manager") -> DesiredAction:
+        """A generated action for `role` (through its owner chain) on the respondent's record; past days move to the
+        next business day."""
         late = nominal < self.today and not as_written
-        due = next_business_day_after(self.today, self.country) if late else nominal
-        return DesiredAction(key=key, step_id=step_id, kind=kind, assignee_role="manager", assignee=self.s.manager,
+        due = self.rules.after(self.today) if late else nominal
+        found = owner(self.s, role, self.rules)
+        return DesiredAction(key=key, step_id=step_id, kind=kind, assignee_role=role, assignee=found.person,
                              target=Person(id=s.person_id, type=s.person_type, name=s.person_name),
                              nominal_due=nominal, due=due, late=late, priority=priority, case=self.case,
                              title=title.strip(), text=text.strip())

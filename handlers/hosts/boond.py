@@ -17,10 +17,10 @@ from connectors.boond.tokens import AppTokens
 from connectors.errors import HostAuthError, HostNotFound
 from connectors.ratelimit import RateLimiter
 from handlers.ledger import LedgerEntry
-from handlers.model import DesiredAction, MissionSnapshot, Person
+from handlers.model import DesiredAction, MissionSnapshot, OtherMission, Person
 from handlers.people_work import HostState, fingerprint
 from handlers.reconcile import MARKER, marker
-from handlers.timeline import next_start
+from handlers.timeline import placed
 
 REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
 NOTE_LABEL = re.compile(r"^\s*note\b", re.I)
@@ -70,11 +70,15 @@ class BoondAdapter:
             return None, []
         snap = snapshot_from_delivery(self.tenant, doc)
         timeline = self.client.resource_timeline(snap.consultant.id) if snap.consultant else []
-        return snap.model_copy(update={"next_start": self.next_start(snap, timeline)}), timeline
+        return self.placed(snap, timeline), timeline
+
+    def placed(self, snap: MissionSnapshot, timeline: list[dict]) -> MissionSnapshot:
+        """The snapshot with the consultant's other missions after its end (`others`) and their first `next_start`."""
+        return placed(snap, timeline_items(timeline, self.tenant))
 
     def next_start(self, snap: MissionSnapshot, timeline: list[dict]) -> date | None:
-        """The consultant's next mission start, from the timeline read with the mission."""
-        return next_start(snap, timeline_items(timeline, self.tenant))
+        """The consultant's next mission start, from the timeline read with the mission (see `placed`)."""
+        return self.placed(snap, timeline).next_start
 
     def changed_since(self, since: datetime) -> list[str]:
         """Deliveries updated since `since` (Boond searches by day: a day early, then exact on `updateDate`)."""
@@ -200,13 +204,15 @@ def snapshot_from_delivery(tenant: Tenant, doc: dict) -> MissionSnapshot:
         manager=_person(inc, _ref(p_rels, "mainManager")),
         business_engineer=_person(inc, _ref((opportunity or {}).get("relationships") or {}, "mainManager")),
         hr=_person(inc, _ref((resource or {}).get("relationships") or {}, "hrManager")),
+        consultant_manager=_person(inc, _ref((resource or {}).get("relationships") or {}, "mainManager")),
+        occupation=_percent(attrs.get("occupationRate")),
         client_contact=_person(inc, _ref(p_rels, "contact")),
         client_name=((company or {}).get("attributes") or {}).get("name", ""),
         daily_cost=_cost(attrs.get("averageDailyCost")))
 
 
-def timeline_items(timeline: list[dict], tenant: Tenant) -> list[tuple[str, date | None, date | None]]:
-    """The consultant's active deliveries as (id, start, end)."""
+def timeline_items(timeline: list[dict], tenant: Tenant) -> list[OtherMission]:
+    """The consultant's active deliveries (id, title, start, end, occupation when the list carries it)."""
     items = []
     for item in timeline:
         attrs = item.get("attributes") or {}
@@ -214,7 +220,9 @@ def timeline_items(timeline: list[dict], tenant: Tenant) -> list[tuple[str, date
             continue
         if tenant.boond.delivery_states.get(str(attrs.get("state")), "active") != "active":
             continue
-        items.append((str(item.get("id")), _date(attrs.get("startDate")), _date(attrs.get("endDate"))))
+        items.append(OtherMission(id=str(item.get("id")), title=str(attrs.get("title") or ""),
+                                  start=_date(attrs.get("startDate")), end=_date(attrs.get("endDate")),
+                                  occupation=_percent(attrs.get("occupationRate"))))
     return items
 
 
@@ -227,6 +235,14 @@ def _action_print(attributes: dict) -> str:
 def _type(attributes: dict) -> int | None:
     try:
         return int(attributes.get("typeOf"))
+
+
+def _percent(value) -> int | None:
+    """Boond's occupationRate (100, 100.0, "50") as a whole percent; None when missing or unreadable."""
+    if isinstance(value, bool) or value in (None, ""):
+        return None
+    try:
+        return max(0, min(100, round(float(value))))
     except (TypeError, ValueError):
         return None
 

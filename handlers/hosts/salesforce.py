@@ -13,11 +13,11 @@ from connectors.errors import HostError, HostNotFound, HostValidationError
 from connectors.salesforce.client import COMPOSITE_COLLECTIONS, Collection, SalesforceClient, SaveResult
 from connectors.salesforce.soql import escape_soql, soql_literal
 from connectors.salesforce.tokens import TenantTokens
-from handlers.model import DesiredAction, MissionSnapshot, Person
 from handlers.ledger import LedgerEntry
+from handlers.model import DesiredAction, MissionSnapshot, OtherMission, Person
 from handlers.people_work import HostState, fingerprint
 from handlers.reconcile import MARKER, WriteResult, marker
-from handlers.timeline import next_start
+from handlers.timeline import next_start, placed
 
 CHUNK = 200
 GONE = {"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND", "INVALID_ID_FIELD"}
@@ -68,7 +68,7 @@ class SalesforceAdapter:
             return None, []
         snap = snapshot_from_record(self.tenant, rows[0])
         timeline = self._timeline(snap.consultant.id) if snap.consultant and "." not in m.consultant_contact else []
-        return snap.model_copy(update={"next_start": self.next_start(snap, timeline)}), timeline
+        return self.placed(snap, timeline), timeline
 
     def read_missions(self, mission_ids: list[str]) -> tuple[dict[str, MissionSnapshot], dict[str, list[tuple]]]:
         """Many missions in one query per 100 ids, and their consultants' timelines in one query per 100 consultants."""
@@ -81,7 +81,7 @@ class SalesforceAdapter:
         consultants = sorted({s.consultant.id for s in snaps.values() if s.consultant})
         timelines: dict[str, list[tuple]] = {c: [] for c in consultants}
         if "." not in m.consultant_contact:
-            fields = ["Id", m.consultant_contact, m.start_date, m.end_date] + ([m.status] if m.status else [])
+            fields = ["Id", m.consultant_contact, *self._timeline_fields()]
             for chunk in _chunks_of(consultants, 100):
                 ids = ", ".join(f"'{escape_soql(i)}'" for i in chunk)
                 rows = self.client.query_all(f"SELECT {', '.join(fields)} FROM {m.object} "
@@ -90,25 +90,36 @@ class SalesforceAdapter:
                     timelines.setdefault(str(_get(r, m.consultant_contact)), []).append(self._timeline_item(r))
         for mission_id, snap in snaps.items():
             line = timelines.get(snap.consultant.id, []) if snap.consultant else []
-            snaps[mission_id] = snap.model_copy(update={"next_start": self.next_start(snap, line)})
+            snaps[mission_id] = self.placed(snap, line)
         return snaps, timelines
 
+    def _timeline_fields(self) -> list[str]:
+        m = self.mapping
+        return sorted({f for f in (m.start_date, m.end_date, m.status, m.name, m.occupation) if f})
+
     def _timeline_item(self, r: dict) -> tuple:
+        """(id, start, end, state, title, occupation) of one of the consultant's missions."""
         m = self.mapping
         return (r["Id"], _date(_get(r, m.start_date)), _date(_get(r, m.end_date)),
-                m.status_values.get(str(_get(r, m.status)) if m.status else "", "active"))
+                m.status_values.get(str(_get(r, m.status)) if m.status else "", "active"),
+                str(_get(r, m.name) or "") if m.name else "", _percent(_get(r, m.occupation)) if m.occupation else None)
 
     def _timeline(self, contact_id: str) -> list[tuple]:
         m = self.mapping
-        fields = ["Id", m.start_date, m.end_date] + ([m.status] if m.status else [])
-        rows = self.client.query_all(f"SELECT {', '.join(fields)} FROM {m.object} "
+        rows = self.client.query_all(f"SELECT {', '.join(['Id', *self._timeline_fields()])} FROM {m.object} "
                                      f"WHERE {m.consultant_contact} = '{escape_soql(contact_id)}'")
-        return [(r["Id"], _date(_get(r, m.start_date)), _date(_get(r, m.end_date)),
-                 m.status_values.get(str(_get(r, m.status)) if m.status else "", "active")) for r in rows]
+        return [self._timeline_item(r) for r in rows]
+
+    def placed(self, snap: MissionSnapshot, timeline: list[tuple]) -> MissionSnapshot:
+        """The snapshot with the consultant's other active missions after its end (`others`) and `next_start`."""
+        items = [OtherMission(id=row[0], start=row[1], end=row[2], title=row[4] if len(row) > 4 else "",
+                              occupation=row[5] if len(row) > 5 else None)
+                 for row in timeline if row[3] != "cancelled"]
+        return placed(snap, items)
 
     def next_start(self, snap: MissionSnapshot, timeline: list[tuple]) -> date | None:
-        """The consultant's next mission start among the active ones."""
-        return next_start(snap, [(i, s, e) for i, s, e, state in timeline if state != "cancelled"])
+        """The consultant's next mission start among the active ones (see `placed`)."""
+        return self.placed(snap, timeline).next_start
 
     def changed_since(self, since: datetime) -> list[str]:
         """Missions modified or deleted since `since` (SOQL on LastModifiedDate, through /queryAll)."""
@@ -234,6 +245,10 @@ def snapshot_from_record(tenant: Tenant, row: dict) -> MissionSnapshot:
         hr=_person(row, m.hr_user, "User"),
         client_contact=_person(row, m.client_contact, "Contact"),
         client_name=str(_get(row, _name(m.account)) or "") if m.account else "",
+        consultant_manager=_person(row, m.consultant_manager_user, "User"),
+        consultant_left=_left(_get(row, m.consultant_left), m.left_values) if m.consultant_left else False,
+        contract_end=_date(_get(row, m.contract_end)) if m.contract_end else None,
+        occupation=_percent(_get(row, m.occupation)) if m.occupation else None,
         daily_cost=_cost(_get(row, m.daily_cost)) if m.daily_cost else None)
 
 
@@ -253,6 +268,23 @@ def _task_print(task: dict) -> str:
 
 def _with_note(description: str | None, note: str) -> str:
     return f"{description or ''}\n\n{note}".strip()[:32000]
+
+
+def _left(value, left_values: list[str]) -> bool:
+    """A checkbox that is ticked, or a text/picklist value the mapping says means "left the firm"."""
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.strip().casefold() in {v.casefold() for v in left_values}
+
+
+def _percent(value) -> int | None:
+    """A number field (50, 50.0, "50") as a whole percent; None when empty or unreadable."""
+    if isinstance(value, bool) or value in (None, ""):
+        return None
+    try:
+        return max(0, min(100, round(float(value))))
+    except (TypeError, ValueError):
+        return None
 
 
 def reminder_utc(day: date, tz: str, hour: int = 9) -> str:

@@ -82,8 +82,14 @@ def test_full_story_extension_client_end_bench_and_restaffing(stack):
 
     new = stack.create_delivery(date(2026, 3, 30), date(2026, 12, 18))["data"]["id"]
     settle()
+    signed = _steps(stack, mission)
+    assert "bench.checkin#2" in signed and "bench.checkin#1" not in signed  # signed, not started: still on the bench
+
+    clock.pin(date(2026, 3, 30))  # the next mission starts
+    tick()
+    settle()
     after = _steps(stack, mission)
-    assert not any(k.startswith("bench.") for k in after)  # bench closed
+    assert not any(k.startswith("bench.") for k in after)  # bench closed on the start date
     assert len([k for k in after if k.startswith("client.") and ".reminder." not in k]) == 8
     # the survey sent on 9 March is still unanswered on the 20th: one reminder per respondent
     assert {k for k in after if ".reminder." in k} == {"client.satisfaction.reminder.consultant",

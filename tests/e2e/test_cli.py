@@ -47,6 +47,19 @@ def test_tenant_add_takes_action_types_per_kind_and_rejects_bad_ones(redis_conn,
     assert tenants.get("esn-three").boond.action_types == {"default": 5, "survey": 9}
 
 
+def test_tenant_add_takes_a_holiday_region_and_rejects_unknown_codes(redis_conn, child_env):
+    env = {**child_env, "BOOND_APP_KEY": "k" * 20, "BOOND_USER_TOKEN": "u"}
+    base = ["tenant", "add", "boond", "--app-token", "t"]
+    bad = run(env, *base, "--id", "esn-four", "--subdivision", "99", check=False)
+    assert bad.returncode == 2 and "unknown subdivision '99' for FR" in bad.stderr and "57" in bad.stderr
+    assert run(env, *base, "--id", "esn-four", "--country", "ZZ", check=False).returncode == 2
+    run(env, *base, "--id", "esn-four", "--subdivision", "57", "--default-owner", "manager=1")
+    from config import tenants
+
+    saved = tenants.get("esn-four")
+    assert (saved.country, saved.subdivision, saved.planning.default_owners) == ("FR", "57", {"manager": "1"})
+
+
 def test_tenant_add_without_credentials_explains_what_is_missing(redis_conn, child_env):
     env = {k: v for k, v in child_env.items() if not k.startswith("BOOND_")}
     done = run(env, "tenant", "add", "boond", "--id", "esn-two", check=False)

@@ -53,8 +53,13 @@ def test_story_lands_as_tasks_with_right_dates_owners_and_ids(redis_conn, mode):
 
         org.create_mission(date(2026, 3, 30), date(2026, 12, 18))
         settle()
+        assert "bench.checkin#1" in by_step(org.tasks(), mission)  # signed, not started yet: still on the bench
+        clock.pin(date(2026, 3, 30))  # the next mission starts: the bench closes
+        tick()
+        settle()
         after = by_step(org.tasks(), mission)
-        assert not any(k.startswith("bench.") for k in after) and len(after) == 8
+        assert not any(k.startswith("bench.") for k in after)
+        assert len([k for k in after if ".reminder." not in k]) == 8  # plus the unanswered survey's reminders
         assert duplicates(org.tasks()) == []
 
 

@@ -66,10 +66,12 @@ def test_next_mission_right_after_the_end_means_restaffed_not_bench():
     assert "right after the end" in found.reason
 
 
-def test_next_mission_starting_later_is_restaffed_and_names_the_start():
+def test_next_mission_starting_later_leaves_a_bench_gap_named_in_the_reason():
     found = classify(None, mission("2026-06-30", next_start=D("2026-09-01")), TODAY)
-    assert (found.case, found.bench) == ("restaffed", False)
-    assert "on 2026-09-01" in found.reason
+    assert (found.case, found.bench, found.bench_until) == ("natural", False, D("2026-09-01"))  # not ended yet
+    assert "starts on 2026-09-01" in found.reason
+    during = classify(None, mission("2026-06-30", next_start=D("2026-09-01")), D("2026-07-01"))
+    assert (during.case, during.bench) == ("natural", True)
 
 
 def test_end_passed_with_no_next_mission_puts_the_consultant_on_the_bench():

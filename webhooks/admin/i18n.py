@@ -45,6 +45,20 @@ WORDS = {
     "use_me": ("Utiliser mon compte et enregistrer le webhook", "Use my account and register the webhook"),
     "open_from_boond": ("Ouvrez Intermission depuis Boond (Administration > Apps) pour terminer l'installation.",
                         "Open Intermission from Boond (Administration > Apps) to finish the set-up."), "technical_user": ("Utilisateur technique", "Technical user"),
+    "planning": ("Règles de planification", "Planning rules"),
+    "no_manager": ("Ces missions ne nomment pas de manager : leurs étapes de manager vont au manager du consultant, "
+                   "sinon au responsable par défaut.", "These missions name no manager: their manager steps go to "
+                   "the consultant's own manager, else to the default owner."),
+    "goes_to": ("étapes pour", "steps go to"),
+    "default_or_technical": ("le manager par défaut (ou l'utilisateur technique)",
+                             "the default manager (or the technical user)"),
+    "country": ("Pays des jours fériés (code)", "Public holidays: country (code)"),
+    "subdivision": ("Région (ex. 57 Moselle, 6AE Alsace)", "Region (e.g. 57 Moselle, 6AE Alsace)"),
+    "stale_after_days": ("Mission découverte plus de N jours après sa fin : pas d'étapes de fin",
+                         "Mission first seen over N days after its end: no end-of-mission steps"),
+    "bench_threshold": ("Intercontrat sous ce taux d'occupation ailleurs (%)",
+                        "On the bench below this occupation elsewhere (%)"),
+    "default_owner": ("Responsable par défaut (id)", "Default owner (id)"),
 }
 
 # Issue #16: the bench dashboard, the timeline, labels for codes, messages (additive: new keys only)

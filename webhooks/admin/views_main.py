@@ -32,8 +32,15 @@ LOGIN_LIMIT = 5
 def overview():
     """Connection status, test, kill switch, and configuration when the tenant still needs it."""
     admin = current_admin()
-    return page("overview.html", status=_status(admin.tenant), held=len(held(get_redis(), admin.tenant.id)),
-                configure=_configure_card(admin.tenant), flash=request.args.get("flash"), test_result=None)
+    return page("overview.html", **overview_context(admin.tenant), flash=request.args.get("flash"))
+
+
+def overview_context(tenant) -> dict:
+    """What the overview shows besides the flash message (the planning card included)."""
+    from webhooks.admin.views_planning import planning_card
+
+    return {"status": _status(tenant), "held": len(held(get_redis(), tenant.id)),
+            "configure": _configure_card(tenant), "test_result": None, "planning": planning_card(tenant)}
 
 
 @bp.post("/test")
@@ -43,8 +50,7 @@ def test_connection():
     from webhooks.admin.connection_check import check
 
     result = check(admin.tenant, lang_for(admin.tenant))
-    return page("overview.html", status=_status(admin.tenant), held=len(held(get_redis(), admin.tenant.id)),
-                configure=_configure_card(admin.tenant), flash=None, test_result=result)
+    return page("overview.html", **{**overview_context(admin.tenant), "test_result": result}, flash=None)
 
 
 @bp.post("/toggle")

@@ -15,7 +15,8 @@ from webhooks.admin.render import page
 
 KINDS = ("task", "reminder", "survey", "bench", "note")
 SF_FIELDS = ("object", "name", "start_date", "end_date", "consultant_contact", "consultant_user", "manager_user",
-             "business_engineer_user", "hr_user", "account", "client_contact", "status", "end_reason")
+             "business_engineer_user", "hr_user", "account", "client_contact", "status", "end_reason",
+             "consultant_manager_user", "consultant_left", "contract_end", "occupation")
 
 
 @bp.route("/mapping", methods=["GET", "POST"])

@@ -205,18 +205,36 @@ def clear_end(id):
 
 @bp.post("/resources")
 def new_resource():
-    """Add a consultant {"firstName","lastName","mainManager"?: "2","hrManager"?: "4"}: many-mission stories."""
+    """Add a consultant {"firstName","lastName","mainManager"?: "2","hrManager"?: "4"} (null: none): many-mission
+    stories."""
     data, state = body(), sandbox()
-    managers = {name: str(data.get(name, default)) for name, default in (("mainManager", "2"), ("hrManager", "4"))}
+    managers = {name: None if data.get(name, default) is None else str(data.get(name, default))
+                for name, default in (("mainManager", "2"), ("hrManager", "4"))}
     with state.lock:
-        if any(state.get("resource", rid) is None for rid in managers.values()):
+        if any(rid is not None and state.get("resource", rid) is None for rid in managers.values()):
             raise ControlError("mainManager and hrManager must name seeded resources", 404)
         resource_id = str(max(int(rid) for rid in state.db["resource"]) + 1)
         state.db["resource"][resource_id] = _person(
             str(data.get("firstName") or "Consultant"), str(data.get("lastName") or resource_id),
             f"consultant{resource_id}@esn-sandbox.example", "Consultant",
-            **{name: ("resource", rid) for name, rid in managers.items()})
+            **{name: ("resource", rid) if rid else None for name, rid in managers.items()})
         return jsonify(resource_object("resource", resource_id, state.db["resource"][resource_id])), 201
+
+
+@bp.post("/projects")
+def new_project():
+    """Add a project like PRJ45 (same client, contact, opportunity) with {"mainManager": "2" | null}: its id."""
+    data, state = body(), sandbox()
+    manager = data.get("mainManager", "2")
+    with state.lock:
+        if manager is not None and state.get("resource", str(manager)) is None:
+            raise ControlError("mainManager must name a seeded resource or be null", 404)
+        project_id = str(max(int(pid) for pid in state.db["project"]) + 1)
+        seed = state.db["project"]["45"]
+        rels = {**seed["rels"], "mainManager": ("resource", str(manager)) if manager is not None else None}
+        state.db["project"][project_id] = {"attributes": {**seed["attributes"], "reference": f"PRJ{project_id}"},
+                                           "rels": rels}
+        return jsonify(resource_object("project", project_id, state.db["project"][project_id])), 201
 
 
 @bp.delete("/deliveries/<id>")

@@ -24,6 +24,13 @@ def parse_state(value) -> int:
     return value
 
 
+def parse_rate(value) -> float:
+    """An occupationRate in percent (0-100), or ValueError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        raise ValueError("occupationRate must be a number from 0 to 100")
+    return float(value)
+
+
 def check_order(attrs: dict) -> None:
     """ValueError when the end date is before the start date."""
     if attrs.get("startDate") and attrs.get("endDate") and attrs["endDate"] < attrs["startDate"]:
@@ -41,6 +48,7 @@ def create_delivery(state: SandboxState, body: dict) -> str:
         "startDate": parse_date(body.get("startDate"), "startDate"),
         "endDate": parse_date(body["endDate"], "endDate") if body.get("endDate") else "",
         "state": parse_state(body.get("state", 0)), "typeOf": 0,
+        "occupationRate": parse_rate(body.get("occupationRate", 100)),
         "creationDate": stamp, "updateDate": stamp,
     }
     if body.get("averageDailyCost") is not None:

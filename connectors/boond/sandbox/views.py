@@ -10,7 +10,7 @@ NOT_FOUND_TEXT = {"delivery": "Delivery not found", "resource": "Resource not fo
                   "company": "Company not found", "opportunity": "Opportunity not found",
                   "action": "Action not found"}
 
-DELIVERY_ITEM = ("startDate", "endDate", "state", "title")
+DELIVERY_ITEM = ("startDate", "endDate", "state", "title", "occupationRate")  # occupationRate in the list: [INF]
 
 
 def require(state: SandboxState, kind: str, entity_id: str) -> dict:

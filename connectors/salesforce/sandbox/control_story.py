@@ -5,6 +5,7 @@ from flask import Blueprint, jsonify, request
 
 from . import delivery, missions
 from .control import ControlError, base_url, body, sandbox
+from .values import parse_date
 from .outbound import secret_key
 from .rest import render
 from .schema import KEY_PREFIX, MISSION_OBJECTS, objects
@@ -104,15 +105,20 @@ def _answer(sobject: str, rec: dict, event: str, data: dict, status: int = 200):
 
 @bp.post("/contacts")
 def new_contact():
-    """Add a Contact {"FirstName","LastName"} (a consultant for many-mission stories): its record."""
+    """Add a Contact {"FirstName","LastName", optional "Manager__c","Left__c","Contract_End__c"}: its record."""
     data, state = body(), sandbox()
+    extra = {k: data[k] for k in ("Manager__c", "Left__c", "Contract_End__c") if k in data}
+    if extra.get("Left__c") not in (None, True, False) or not isinstance(extra.get("Manager__c") or "", str):
+        raise ControlError("Left__c must be true/false and Manager__c a User id")
+    if extra.get("Contract_End__c") is not None and not parse_date(extra["Contract_End__c"]):
+        raise ControlError("Contract_End__c must be a YYYY-MM-DD date")
     with state.lock:
         record_id = state.new_id(KEY_PREFIX["Contact"])
         while record_id in state.table("Contact"):
             record_id = state.new_id(KEY_PREFIX["Contact"])
         last = str(data.get("LastName") or record_id[-6:])
         state.table("Contact")[record_id] = contact(record_id, str(data.get("FirstName") or "Consultant"), last,
-                                                    f"{last.lower()}@esn-sandbox.example", Title="Consultant")
+                                                    f"{last.lower()}@esn-sandbox.example", Title="Consultant", **extra)
         return jsonify(render("Contact", state.table("Contact")[record_id])), 201
 
 

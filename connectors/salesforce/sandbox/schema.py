@@ -19,7 +19,7 @@ KEY_PREFIX = {name: prefix for prefix, name in PREFIXES.items()}
 
 @dataclass(frozen=True)
 class Field:
-    """One field: type is id|string|textarea|date|datetime|boolean|reference|picklist|url."""
+    """One field: type is id|string|textarea|date|datetime|boolean|reference|picklist|url|double."""
 
     name: str
     type: str
@@ -71,13 +71,15 @@ BASE_OBJECTS: dict[str, dict[str, Field]] = {
     "Account": _object(_text("Name"), _ref("OwnerId", "User")),
     "Contact": _object(_text("Name", writable=False), _text("FirstName", 40), _text("LastName", 80),
                        _text("Email", 80), _text("Title", 128), _ref("AccountId", "Account"),
-                       _ref("OwnerId", "User"), _ref("pse__Salesforce_User__c", "User")),
+                       _ref("OwnerId", "User"), _ref("pse__Salesforce_User__c", "User"),
+                       # an ESN's custom consultant fields: own manager, left the firm, HR contract end
+                       _ref("Manager__c", "User"), Field("Left__c", "boolean"), _date("Contract_End__c")),
     "Mission__c": _object(
         _text("Name", 80), _date("Start_Date__c"), _date("End_Date__c"),
         _ref("Consultant__c", "Contact"), _ref("Consultant_User__c", "User"), _ref("Manager__c", "User"),
         _ref("Business_Engineer__c", "User"), _ref("HR_Manager__c", "User"), _ref("Account__c", "Account"),
         _ref("Client_Contact__c", "Contact"), _pick("Status__c", "Active", "Ended", "Cancelled"),
-        _pick("End_Reason__c", "Client", "Consultant"), _ref("OwnerId", "User")),
+        _pick("End_Reason__c", "Client", "Consultant"), _ref("OwnerId", "User"), Field("Occupation__c", "double")),
     "pse__Proj__c": _object(_text("Name", 80), _ref("OwnerId", "User"), _ref("pse__Account__c", "Account")),
     "pse__Assignment__c": _object(
         _text("Name", 80), _date("pse__Start_Date__c"), _date("pse__End_Date__c"),

@@ -25,7 +25,8 @@ def _user(record_id: str, first: str, last: str, title: str) -> dict:
 
 def _contact(record_id: str, first: str, last: str, email: str, **values) -> dict:
     """A seeded contact."""
-    base = {"Title": None, "AccountId": None, "OwnerId": ADMIN, "pse__Salesforce_User__c": None}
+    base = {"Title": None, "AccountId": None, "OwnerId": ADMIN, "pse__Salesforce_User__c": None, "Manager__c": None,
+            "Left__c": False, "Contract_End__c": None}
     return _system(record_id, Name=f"{first} {last}", FirstName=first, LastName=last, Email=email,
                    **{**base, **values})
 
@@ -65,4 +66,4 @@ def mission_defaults(sobject: str, number: int) -> dict:
             "Consultant__c": JEAN_CONTACT, "Consultant_User__c": JEAN_USER, "Manager__c": CLAIRE,
             "Business_Engineer__c": HUGO, "HR_Manager__c": INES, "Account__c": ACCOUNT,
             "Client_Contact__c": SOPHIE_CONTACT, "Status__c": "Active", "End_Reason__c": None,
-            "OwnerId": CLAIRE}
+            "OwnerId": CLAIRE, "Occupation__c": None}

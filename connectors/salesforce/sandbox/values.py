@@ -11,7 +11,8 @@ DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,3})?(Z|[+-]\d{2}:?\d{2})\Z")
 RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?\Z")
 JSON_TYPES = {"string": "string", "textarea": "string", "url": "string", "picklist": "string",
-              "reference": "reference", "id": "id", "boolean": "boolean", "date": "date", "datetime": "datetime"}
+              "reference": "reference", "id": "id", "boolean": "boolean", "date": "date", "datetime": "datetime",
+              "double": "double"}
 
 
 class ValueTypeError(ValueError):
@@ -77,6 +78,9 @@ def coerce(field: Field, value):
     elif kind == "datetime":
         if parse_datetime(value):
             return stamp(parse_datetime(value))
+    elif kind == "double":
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
     elif isinstance(value, str):
         return value
     elif isinstance(value, (int, float)) and not isinstance(value, bool) and kind == "string":
