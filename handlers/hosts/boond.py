@@ -235,6 +235,8 @@ def _action_print(attributes: dict) -> str:
 def _type(attributes: dict) -> int | None:
     try:
         return int(attributes.get("typeOf"))
+    except (TypeError, ValueError):
+        return None
 
 
 def _percent(value) -> int | None:
