@@ -39,8 +39,11 @@ def picture_of(tenant, result: dict, lang: str) -> dict:
     for row in result["actions"]:
         entry = ledger.get(row["key"])
         seen.add(row["key"])
-        due = row["due"] or (entry.due if entry else None)
-        items.append(_item(tenant, lang, row["key"], row.get("title") or row["step_id"], due, _state(row, entry, today),
+        # what the host holds when nothing is to be written; the plan's date when it would be (re)written
+        written = entry is not None and row["op"] in ("unchanged", "kept")
+        due = (entry.due if written else row["due"]) or (entry.due if entry else None)
+        items.append(_item(tenant, lang, row["key"], row.get("title") or row["step_id"], due,
+                           _state(row, entry, today, due),
                            row.get("assignee_role"), row.get("assignee"), entry.host_id if entry else None, row["op"]))
     for key, entry in ledger.items():  # what people settled that the plan no longer holds (a done bench step…)
         if key not in seen and entry.status in SETTLED_STATES:
@@ -67,12 +70,12 @@ def _title(tenant, step_id: str, lang: str, result: dict) -> str:
     return step.title.render(lang, values)
 
 
-def _state(row: dict, entry, today: date) -> str:
+def _state(row: dict, entry, today: date, due: date | None) -> str:
     if row["op"] == "cancel":
         return "cancel"
     if entry is not None and entry.status in SETTLED_STATES:
         return entry.status
-    if row.get("late") or (row.get("due") and row["due"] < today):
+    if row.get("late") or (due and due < today):
         return "late"
     return "planned"
 
