@@ -22,7 +22,12 @@ def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, co
         restaffed_on = next_business_day_after(cur.end_date, country)
         when = "right after the end" if cur.next_start <= restaffed_on else f"on {cur.next_start}"
         case, reason = "restaffed", f"{reason}; next mission starts {when}"
-    return Classification(case=case, end_case=end_case, reason=reason, unsure=unsure, bench=bench)
+    return Classification(case=case, end_case=end_case, reason=_noted(reason, cur), unsure=unsure, bench=bench)
+
+
+def _noted(reason: str, cur: MissionSnapshot) -> str:
+    """The reason with what the read could not decide or learn (unmapped state, refused tabs), for the provenance."""
+    return "; ".join([reason, *([cur.state_note] if cur.state_note else []), *cur.degraded])
 
 
 def _end_case(prev: MissionSnapshot | None, cur: MissionSnapshot) -> tuple[str, str, bool]:

@@ -56,6 +56,8 @@ class MissionSnapshot(BaseModel):
     consultant_left: bool = False  # the consultant left the firm (resource state mapped to "left")
     contract_end: date | None = None  # the consultant's HR contract end, when the host has one
     notice_date: date | None = None  # first day an early end was seen (kept across re-reads)
+    state_note: str | None = None  # why the host state decided nothing, e.g. "state 2 (Completed) not mapped"
+    degraded: list[str] = []  # what the read could not learn, e.g. "next mission unknown: … answered 404"
 
     def people(self) -> dict[str, Person | None]:
         """Assignee role → person."""
