@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     sb = sub.add_parser("sandbox", help="run a host sandbox")
     sb.add_argument("host", choices=["boond", "salesforce"])
     sb.add_argument("--port", type=int, default=None, help="default 8100 (Boond) or 8200 (Salesforce)")
+    sb.add_argument("--dialect", choices=["documented", "observed"], default="documented",
+                    help="Boond: the RAML's shapes, or the variants a real instance answered (docs/SANDBOXES.md)")
     sb.set_defaults(func=_sandbox)
     from config.cli_tenant import tenant_parser
 
@@ -104,13 +106,17 @@ def _worker(args) -> int:
 
 
 def _sandbox(args) -> int:
+    port = args.port or (8100 if args.host == "boond" else 8200)
     if args.host == "boond":
-        from connectors.boond.sandbox import create_app
+        from connectors.boond.sandbox import SandboxConfig, create_app
+
+        app = create_app(SandboxConfig(dialect=args.dialect))
     else:
         from connectors.salesforce.sandbox import create_app
-    port = args.port or (8100 if args.host == "boond" else 8200)
+
+        app = create_app()
     print(f"{args.host} sandbox on http://127.0.0.1:{port} (control API under /_control; see docs/SANDBOXES.md)")
-    create_app().run(host="127.0.0.1", port=port, threaded=True)
+    app.run(host="127.0.0.1", port=port, threaded=True)
     return 0
 
 

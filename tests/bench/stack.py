@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import requests
 
-SUBSCRIBED = ["delivery", "project", "positioning", "inactivity", "resource"]
+from config.stack import RESOURCE_STATES, STATE_MAPPINGS, SUBSCRIBED  # noqa: E402  (the test tenants' mapping)
 SF_FIELDS = ["Id", "End_Date__c", "Status__c", "LastModifiedDate"]
 
 
@@ -58,7 +58,9 @@ def boond_tenant(sandbox: Sandbox, tenant_id: str, *, web_url: str | None = None
                             boond=tenants.BoondConfig(base_url=sandbox.url + "/api", auth_mode="app",
                                                       app_token=creds["appToken"], app_key=creds["appKey"],
                                                       client_token=creds["clientToken"],
-                                                      user_token=creds["userToken"]))
+                                                      user_token=creds["userToken"],
+                                                      delivery_states=STATE_MAPPINGS["documented"],
+                                                      resource_states=RESOURCE_STATES, states_confirmed=True))
     tenants.save(tenant)
     if web_url:
         sandbox.control("POST", "/webhooks", json={"url": tenant.webhook_url(web_url), "events": SUBSCRIBED})

@@ -7,6 +7,7 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from .auth import authenticate, rate_key
+from .dialect import REFUSED_ROUTES
 from .envelope import BoondError
 from .faults import apply_slow, check_rate_limit, fault_error, take_fault
 from .state import SandboxState
@@ -56,6 +57,9 @@ def guard():
         return limited.response()
     if request.routing_exception is not None:
         return None  # Flask raises the 404/405 next; the error handlers shape it.
+    if _state().config.dialect == "observed" and request.url_rule.rule in REFUSED_ROUTES:
+        g.boond_identity = authenticate(request.headers, _state())
+        raise BoondError(404, "Not found", logged=True)  # §10: optional tabs and searches a tenant lacks
     if request.path in SELF_AUTHENTICATED:
         return None  # checks its own header (x-JWT-App-Refresh)
     g.boond_identity = authenticate(request.headers, _state())
