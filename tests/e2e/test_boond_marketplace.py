@@ -19,6 +19,22 @@ T0 = date(2026, 3, 2)
 REFRESH_ROUTE = "POST /api/marketplace/refresh-token"
 
 
+@pytest.fixture(params=["documented", "observed"])
+def market(redis_conn, monkeypatch, request):
+    """The marketplace stack (as in conftest) on each sandbox dialect: the flow must hold on both."""
+    from handlers import clock
+    from tests.e2e.market_helpers import MarketStack
+
+    monkeypatch.setenv("INTERMISSION_BOOND_APP_KEY", APP_KEY)
+    with MarketStack(dialect=request.param) as running:
+        monkeypatch.setenv("INTERMISSION_BOOND_BASE_URL", running.sandbox.url + "/api")
+        get_settings.cache_clear()
+        clock.pin(date(2026, 3, 2))
+        yield running
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
 def _planned(market) -> tuple[str, list[dict]]:
     """Install, configure, create a mission and let the worker plan it."""
     market.market("install")

@@ -205,10 +205,14 @@ def resource_deliveries(id):
 
 @bp.get("/projects/<id>")
 def get_project(id):
-    """A project with its company, contact, manager and opportunity."""
+    """A project with its company, contact, manager and opportunity (observed: the opportunity only as a reference,
+    its manager and contact need GET /opportunities/{id})."""
     state = sandbox()
     with state.lock:
-        return document(profile(state, "project", id), included=included_closure(state, "project", id))
+        included = included_closure(state, "project", id)
+        if state.config.dialect == "observed":
+            included = [i for i in included if i["type"] != "opportunity"]
+        return document(profile(state, "project", id), included=included)
 
 
 @bp.get("/contacts/<id>")
