@@ -15,6 +15,7 @@ from connectors.http import HttpClient
 
 ACTIONS_PAGE = 100  # above 100 Boond silently falls back to 30 (field report, see docs)
 SEARCH_PAGE = 500  # Boond's cap on maxResults
+PUT_RELATIONSHIPS = ("mainManager",)  # what Boond's actionsBody-put allows
 MAX_PAGES = 1000  # a guard against a server whose totals never add up
 # keyword prefixes of Boond's searches (reference §5): the fallback of a refused per-entity actions tab
 KEYWORD_PREFIX = {"resource": "COMP", "contact": "CCON", "project": "PRJ", "opportunity": "AO",
@@ -140,8 +141,13 @@ class BoondClient(HttpClient):
         return self.request("POST", "/actions", json=document).json().get("data") or {}
 
     def update_action(self, action_id: str, document: dict) -> dict:
-        """PUT /actions/{id} (Boond answers 405 to PATCH)."""
-        return self.request("PUT", f"/actions/{action_id}", json=document).json().get("data") or {}
+        """PUT /actions/{id} (Boond answers 405 to PATCH). Boond's `actionsBody-put` requires data.id and allows only
+        `mainManager` among the relationships: an action's parent cannot move, so `dependsOn` is not sent."""
+        data = {"id": str(action_id), **(document.get("data") or {})}
+        relationships = {k: v for k, v in (data.get("relationships") or {}).items() if k in PUT_RELATIONSHIPS}
+        body = {**document, "data": {**{k: v for k, v in data.items() if k != "relationships"},
+                                     **({"relationships": relationships} if relationships else {})}}
+        return self.request("PUT", f"/actions/{action_id}", json=body).json().get("data") or {}
 
     def delete_action(self, action_id: str) -> None:
         """DELETE /actions/{id}."""
