@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import base64
+import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import requests
 
-from config.stack import RESOURCE_STATES, STATE_MAPPINGS, SUBSCRIBED  # noqa: E402  (the test tenants' mapping)
+from config.stack import RESOURCE_STATES, STATE_MAPPINGS, SUBSCRIBED  # the test tenants' mapping
+
+BENCH_DIALECT = os.environ.get("INTERMISSION_BENCH_BOOND_DIALECT", "documented")  # as tests/bench/hosts.py serves
 SF_FIELDS = ["Id", "End_Date__c", "Status__c", "LastModifiedDate"]
 
 
@@ -59,7 +62,7 @@ def boond_tenant(sandbox: Sandbox, tenant_id: str, *, web_url: str | None = None
                                                       app_token=creds["appToken"], app_key=creds["appKey"],
                                                       client_token=creds["clientToken"],
                                                       user_token=creds["userToken"],
-                                                      delivery_states=STATE_MAPPINGS["documented"],
+                                                      delivery_states=STATE_MAPPINGS[BENCH_DIALECT],
                                                       resource_states=RESOURCE_STATES, states_confirmed=True))
     tenants.save(tenant)
     if web_url:
