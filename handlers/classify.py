@@ -40,5 +40,5 @@ def _end_case(prev: MissionSnapshot | None, cur: MissionSnapshot) -> tuple[str, 
 
 
 def _on_bench(cur: MissionSnapshot, today: date) -> bool:
-    """The consultant is on the bench once the end date has passed and no next mission is known."""
-    return cur.end_date is not None and today > cur.end_date and cur.next_start is None
+    """The consultant is on the bench once the end date has passed and no next mission is known (never one who left)."""
+    return cur.end_date is not None and today > cur.end_date and cur.next_start is None and not cur.consultant_left

@@ -133,3 +133,27 @@ def test_a_consultant_whose_state_maps_to_left_is_marked_left(observed):
     observed.control("POST", "/_control/resources/7/state", json={"state": 0, "deliver": False})  # 0 "Sortie"
     snap, _ = BoondAdapter(tenants.get("acme"), get_redis()).read_mission(mission)
     assert snap.consultant_left is True
+
+
+def test_intermission_plan_names_the_people_read_for_a_thin_delivery(observed):
+    from handlers.preview import preview
+
+    clock.pin(T0)
+    mission = observed.create_delivery(date(2025, 11, 3), date(2026, 4, 16), deliver=False)["data"]["id"]
+    planned = {a["step_id"]: a["assignee"] for a in preview("acme", mission)["actions"]}
+    assert planned["natural.satisfaction"] == "Claire Martin"  # the project's manager (GET /projects/45)
+    assert planned["natural.prospect"] == "Hugo Bernard"  # the business engineer (GET /opportunities/50)
+    assert planned["natural.handover"] == "Jean Dupont"
+
+
+def test_a_consultant_who_left_the_firm_is_never_on_the_bench(observed):
+    clock.pin(T0)
+    mission = observed.create_delivery(date(2025, 11, 3), date(2026, 3, 12))["data"]["id"]
+    settle()
+    observed.control("POST", "/_control/resources/7/state", json={"state": 0})  # 0 "Sortie", webhook on the resource
+    settle()
+    clock.pin(date(2026, 3, 16))
+    observed.move_end(mission, date(2026, 3, 13))  # a re-read after the end: no bench for someone gone
+    settle()
+    keys = set(_steps(observed, mission))
+    assert keys and not any(k.startswith("bench.") for k in keys)
