@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     sb.add_argument("--tls-cert", default=None, help="serve HTTPS with this PEM certificate (clients such as "
                                                      "simple-salesforce only speak https)")
     sb.add_argument("--tls-key", default=None, help="the certificate's PEM private key (with --tls-cert)")
+    sb.add_argument("--dialect", choices=["documented", "observed"], default="documented",
+                    help="Boond: the RAML's shapes, or the variants a real instance answered (docs/SANDBOXES.md)")
     sb.set_defaults(func=_sandbox)
     from config.cli_tenant import tenant_parser
 
@@ -108,18 +110,22 @@ def _worker(args) -> int:
 
 
 def _sandbox(args) -> int:
+    port = args.port or (8100 if args.host == "boond" else 8200)
     if args.host == "boond":
-        from connectors.boond.sandbox import create_app
+        from connectors.boond.sandbox import SandboxConfig, create_app
+
+        app = create_app(SandboxConfig(dialect=args.dialect))
     else:
         from connectors.salesforce.sandbox import create_app
-    port = args.port or (8100 if args.host == "boond" else 8200)
+
+        app = create_app()
     if bool(args.tls_cert) != bool(args.tls_key):
         raise ValueError("--tls-cert and --tls-key go together")
     tls = (args.tls_cert, args.tls_key) if args.tls_cert else None
     scheme = "https" if tls else "http"
     print(f"{args.host} sandbox on {scheme}://127.0.0.1:{port} (control API under /_control; see docs/SANDBOXES.md)",
           flush=True)
-    create_app().run(host="127.0.0.1", port=port, threaded=True, ssl_context=tls)
+    app.run(host="127.0.0.1", port=port, threaded=True, ssl_context=tls)
     return 0
 
 

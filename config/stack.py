@@ -10,23 +10,31 @@ import requests
 
 
 SUBSCRIBED = ["delivery", "project", "positioning", "inactivity", "resource"]  # never "action": our own writes
+# each dialect's tenant has its own state numbers (reference §10): the test tenants map them explicitly, as an admin
+# confirming the mapping page would
+STATE_MAPPINGS = {
+    "documented": {"0": "active", "1": "active", "2": "client", "3": "consultant", "4": "cancelled"},
+    "observed": {"1": "active", "2": "natural", "5": "client", "6": "consultant", "9": "cancelled"},
+}
+RESOURCE_STATES = {"1": "active", "2": "bench", "0": "left"}
 
 
 class Stack:
     """Sandbox + web app in threads, and one Boond tenant whose webhook points at the web app."""
 
-    def __init__(self, tenant_id: str = "demo-boond", *, language: str = "fr"):
+    def __init__(self, tenant_id: str = "demo-boond", *, language: str = "fr", dialect: str = "documented"):
         self.tenant_id = tenant_id
         self.language = language
+        self.dialect = dialect
         self.servers = []
 
     def start(self) -> "Stack":
         """Start both servers, reset the sandbox and (re)create the tenant."""
-        from connectors.boond.sandbox.app import create_app as sandbox_app
+        from connectors.boond.sandbox.app import SandboxConfig, create_app as sandbox_app
         from connectors.serving import ThreadedServer
         from webhooks.app import create_app as web_app
 
-        self.sandbox = ThreadedServer(sandbox_app()).start()
+        self.sandbox = ThreadedServer(sandbox_app(SandboxConfig(dialect=self.dialect))).start()
         self.web = ThreadedServer(web_app()).start()
         self.servers = [self.sandbox, self.web]
         self.http = requests.Session()
@@ -59,7 +67,9 @@ class Stack:
                                 boond=tenants.BoondConfig(base_url=self.sandbox.url + "/api", auth_mode="app",
                                                           app_token=creds["appToken"], app_key=creds["appKey"],
                                                           client_token=creds["clientToken"],
-                                                          user_token=creds["userToken"]))
+                                                          user_token=creds["userToken"],
+                                                          delivery_states=STATE_MAPPINGS[self.dialect],
+                                                          resource_states=RESOURCE_STATES, states_confirmed=True))
         tenants.save(tenant)
         return tenant
 
@@ -73,9 +83,10 @@ class Stack:
     def create_delivery(self, start: date, end: date | None, *, resource: str = "7", project: str = "45",
                         title: str = "Refonte du SI logistique", deliver: bool = True,
                         daily_cost: float | None = None) -> dict:
-        body = {"resource": resource, "project": project, "startDate": start.isoformat(),
-                "endDate": end.isoformat() if end else None, "state": 0, "title": title, "deliver": deliver,
-                "averageDailyCost": daily_cost}
+        body = {"resource": resource, "project": project, "startDate": start.isoformat(),  # state: the dialect's start
+                "endDate": end.isoformat() if end else None, "title": title, "deliver": deliver}
+        if daily_cost is not None:
+            body["averageDailyCost"] = daily_cost
         return self.control("POST", "/_control/deliveries", json=body)
 
     def new_consultant(self, last_name: str = "") -> str:

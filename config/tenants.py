@@ -37,10 +37,16 @@ class BoondConfig(BaseModel):
     # action typeOf per kind and entity; empty = detected from /application/dictionary
     action_types: dict[str, int] = Field(default_factory=dict)
     contact_action_types: dict[str, int] = Field(default_factory=dict)
-    # delivery state id (as text) → "client" | "consultant" | "cancelled" (ASSUMPTION: tenant-specific states)
-    delivery_states: dict[str, Literal["client", "consultant", "cancelled"]] = Field(
-        default_factory=lambda: {"2": "client", "3": "consultant", "4": "cancelled"}
-    )
+    # the tenant's own states (reference §10: no built-in meaning for a state number). In use: what an admin
+    # confirmed (mapping page) or set (CLI); a state not in them is natural, "state N (label) not mapped".
+    delivery_states: dict[str, Literal["active", "natural", "client", "consultant", "cancelled"]] = Field(
+        default_factory=dict)
+    resource_states: dict[str, Literal["active", "bench", "left"]] = Field(default_factory=dict)
+    # read from the dictionary on configure: {"delivery"|"resource": {state id: label}} and the proposal made from
+    # those labels, shown on the mapping page until an admin confirms it (never used before)
+    state_labels: dict[str, dict[str, str]] = Field(default_factory=dict)
+    proposed_states: dict[str, dict[str, str]] = Field(default_factory=dict)
+    states_confirmed: bool = False
     rate_per_second: float | None = None
     # action types that mean "done" in this tenant (Boond actions have no done flag): an action a person moved to
     # one of them is kept as it is; the first one closes an edited action its plan no longer wants

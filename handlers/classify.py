@@ -47,24 +47,29 @@ def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, co
     base = dict(end_case=end_case, unsure=unsure, stale=stale)
     if is_leaver(cur):
         why = "left the firm" if cur.consultant_left else f"contract ends on {cur.contract_end}"
-        return Classification(case=case, reason=f"{reason}; the consultant {why}: no bench", leaver=True, **base)
+        return Classification(case=case, reason=_noted(f"{reason}; the consultant {why}: no bench", cur), leaver=True, **base)
     restaff_on, busy = staffing(cur, rules)
     bench_start = rules.after(cur.end_date)
     if restaff_on and restaff_on <= bench_start:
         concurrent = [label(o) for o in _running(cur, restaff_on) if o.start and o.start <= cur.end_date]
         when = (f"still staffed elsewhere: {', '.join(concurrent)} keeps the consultant busy" if concurrent
                 else "next mission starts right after the end")
-        return Classification(case="restaffed", reason=f"{reason}; {when}", busy=busy, **base)
+        return Classification(case="restaffed", reason=_noted(f"{reason}; {when}", cur), busy=busy, **base)
     if restaff_on and today >= restaff_on:
-        return Classification(case="restaffed", reason=f"{reason}; next mission started on {restaff_on}: bench closed",
+        return Classification(case="restaffed", reason=_noted(f"{reason}; next mission started on {restaff_on}: bench closed", cur),
                               busy=busy, **base)
     if restaff_on:
         reason += f"; next mission starts on {restaff_on}: on the bench until then"
     elif busy:
         reason += (f"; still staffed elsewhere ({', '.join(busy)}) below the {rules.bench_threshold} % "
                    "threshold: on the bench")
-    return Classification(case=case, reason=reason, bench=today > cur.end_date, bench_until=restaff_on, busy=busy,
+    return Classification(case=case, reason=_noted(reason, cur), bench=today > cur.end_date, bench_until=restaff_on, busy=busy,
                           **base)
+
+
+def _noted(reason: str, cur: MissionSnapshot) -> str:
+    """The reason with what the read could not decide or learn (unmapped state, refused tabs), for the provenance."""
+    return "; ".join([reason, *([cur.state_note] if cur.state_note else []), *cur.degraded])
 
 
 def is_stale(cur: MissionSnapshot, rules: Rules) -> bool:

@@ -7,6 +7,7 @@ calls it on the admin's explicit action.
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 import time
 
@@ -18,8 +19,11 @@ from connectors.boond.marketplace import expires_at_from
 from connectors.errors import HostError, HostForbidden
 from handlers.hosts.boond import app_tokens_for, make_client
 from handlers.backfill import start_quietly as start_backfill
+from handlers.hosts.boond_dictionary import Dictionary, labels_and_proposals
 from handlers.ingest import enqueue_sync
 from handlers.ledger import ActivityLog
+
+log = logging.getLogger(__name__)
 
 WEBHOOK_ENTITIES = ("delivery", "resource")  # never "action": our own writes would come back
 WEBHOOK_CHANGES = ("create", "update", "delete")
@@ -156,7 +160,7 @@ def configure_boond_tenant(tenant_id: str, user_token: str, *, base_url: str | N
         return {"configured": False, "registered": False, "url": url, "webhook_id": None, "user": None,
                 "resynced": 0, "reason": f"Boond refused this user's token ({exc}); nothing was changed"}
     outcome = register_webhook(client, url)
-    _save_configuration(tenant_id, user_token, outcome["webhook_id"])
+    _save_configuration(tenant_id, user_token, outcome["webhook_id"], states=proposed_states(client, tenant_id))
     resynced = resync_known_missions(conn, tenant_id)
     start_backfill(conn, tenant_id, "install")  # issue #17: the missions that exist already (handlers/backfill.py)
     user = " ".join(x for x in (who.get("firstName"), who.get("lastName")) if x)
@@ -165,11 +169,21 @@ def configure_boond_tenant(tenant_id: str, user_token: str, *, base_url: str | N
     return {"configured": True, "user": user, "resynced": resynced, **outcome}
 
 
-def _save_configuration(tenant_id: str, user_token: str, webhook_id: str | None) -> None:
+def proposed_states(client: BoondClient, tenant_id: str) -> dict:
+    """The tenant's state labels and the mapping proposed from them, for the mapping page ({} if unreadable)."""
+    try:
+        labels, proposals = labels_and_proposals(Dictionary(tenant_id, client.dictionary()))
+    except HostError as exc:
+        log.warning("dictionary of %s unreadable at configure: %s", tenant_id, exc)
+        return {}
+    return {"state_labels": labels, "proposed_states": proposals}
+
+
+def _save_configuration(tenant_id: str, user_token: str, webhook_id: str | None, *, states: dict) -> None:
     """Apply the configuration to the tenant as stored now (an admin may have saved it meanwhile)."""
     fresh = tenants.require(tenant_id)
     webhook_id = webhook_id or fresh.boond.webhook_id
-    boond = fresh.boond.model_copy(update={"user_token": user_token, "webhook_id": webhook_id})
+    boond = fresh.boond.model_copy(update={"user_token": user_token, "webhook_id": webhook_id, **states})
     enabled = fresh.enabled if fresh.status == "active" else True
     tenants.save(fresh.model_copy(update={"boond": boond, "status": "active", "enabled": enabled}))
 

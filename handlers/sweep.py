@@ -10,14 +10,16 @@ import redis
 from config import tenants
 from config.redis_conn import get_redis
 from config.settings import get_settings
-from connectors.errors import HostAuthError
+from connectors.errors import HostAuthError, HostError
 from connectors.salesforce.client import ApiLimitExceeded
 from handlers.batch import is_batched
 from handlers.hosts.salesforce import budget_left
 from handlers.ingest import enqueue_batch, enqueue_sync
+from handlers.ledger import ActivityLog
 from handlers.queues import get_queue, retry_policy
 
 log = logging.getLogger(__name__)
+REFUSED = (403, 404, 405, 501)  # a listing the host does not offer this tenant: retrying will not help
 
 # Sets the tenant's last sweep time to now when it is older than the interval; 1 when the caller should sweep.
 _CLAIM = """
@@ -62,6 +64,23 @@ def sweep_job(tenant_id: str, since_iso: str) -> dict:
     except (HostAuthError, ApiLimitExceeded) as exc:  # re-consent or set-up pending: the next sweep tries again
         log.warning("sweep of %s skipped: %s", tenant_id, exc)
         return {"skipped": str(exc)}
+    except HostError as exc:
+        if exc.status not in REFUSED:
+            raise
+        return _refused(tenant, exc)
+
+
+def _refused(tenant: tenants.Tenant, exc: HostError) -> dict:
+    """The host refuses its change listing (Boond's /deliveries-groupments answered 404 on some tenants, §10):
+    skip, say why in the job result, the log and (once a day) the tenant's activity."""
+    reason = (f"sweep skipped: the host refused its change listing ({exc}); changes arrive by webhook only until "
+              "the tenant's subscription or the app's rights allow it")
+    log.warning("sweep of %s: %s", tenant.id, reason)
+    conn = get_redis()
+    if conn.set(f"im:t:{tenant.id}:sweep:refused", "1", nx=True, ex=24 * 3600):
+        ActivityLog(conn, tenant.id).add({"mission": "", "op": "sweep_skipped", "key": "", "title": reason,
+                                          "trigger": {"kind": "sweep"}})
+    return {"skipped": reason}
 
 
 def schedule_due_sweeps(conn: redis.Redis | None = None, *, now: float | None = None) -> list[str]:

@@ -15,6 +15,11 @@ from connectors.http import HttpClient
 
 ACTIONS_PAGE = 100  # above 100 Boond silently falls back to 30 (field report, see docs)
 SEARCH_PAGE = 500  # Boond's cap on maxResults
+PUT_RELATIONSHIPS = ("mainManager",)  # what Boond's actionsBody-put allows
+MAX_PAGES = 1000  # a guard against a server whose totals never add up
+# keyword prefixes of Boond's searches (reference §5): the fallback of a refused per-entity actions tab
+KEYWORD_PREFIX = {"resource": "COMP", "contact": "CCON", "project": "PRJ", "opportunity": "AO",
+                  "candidate": "CAND", "company": "CSOC"}
 
 
 class BoondClient(HttpClient):
@@ -73,16 +78,42 @@ class BoondClient(HttpClient):
         return self.request("GET", f"/deliveries/{delivery_id}").json()
 
     def resource(self, resource_id: str) -> dict:
-        """GET /resources/{id}."""
+        """GET /resources/{id}: state, mainManager, hrManager (no email1 nor reference on the detail, §10)."""
         return self.request("GET", f"/resources/{resource_id}").json()
 
+    def project(self, project_id: str) -> dict:
+        """GET /projects/{id}: mainManager, contact, opportunity, company."""
+        return self.request("GET", f"/projects/{project_id}").json()
+
+    def opportunity(self, opportunity_id: str) -> dict:
+        """GET /opportunities/{id}: contact and mainManager (the business engineer)."""
+        return self.request("GET", f"/opportunities/{opportunity_id}").json()
+
+    def company(self, company_id: str) -> dict:
+        """GET /companies/{id}: the client's name."""
+        return self.request("GET", f"/companies/{company_id}").json()
+
     def resource_timeline(self, resource_id: str) -> list[dict]:
-        """GET /resources/{id}/deliveries-inactivities: every delivery and inactivity of a consultant."""
-        return self.request("GET", f"/resources/{resource_id}/deliveries-inactivities").json().get("data") or []
+        """GET /resources/{id}/deliveries-inactivities: every delivery and inactivity of a consultant, all pages."""
+        return list(self._paged(f"/resources/{resource_id}/deliveries-inactivities", {}, SEARCH_PAGE))
 
     def actions_of(self, entity: str, entity_id: str) -> Iterator[dict]:
-        """GET /{entity}s/{id}/actions, paged by 100."""
-        yield from self._paged(f"/{entity}s/{entity_id}/actions", {}, ACTIONS_PAGE)
+        """GET /{entity}s/{id}/actions, every page; when the tab is refused (404/405), the /actions search."""
+        try:
+            rows = list(self._paged(f"/{entity}s/{entity_id}/actions", {}, ACTIONS_PAGE))
+        except (HostNotFound, HostValidationError) as exc:
+            if exc.status not in (404, 405) or entity not in KEYWORD_PREFIX:
+                raise
+            rows = list(self.searched_actions(entity, entity_id))
+        yield from rows
+
+    def searched_actions(self, entity: str, entity_id: str) -> Iterator[dict]:
+        """GET /actions?keywords=COMP<id>, filtered here on dependsOn (Boond may ignore the keyword, §5)."""
+        params = {"keywords": f"{KEYWORD_PREFIX[entity]}{entity_id}", "sort": "id"}
+        for row in self._paged("/actions", params, ACTIONS_PAGE):
+            parent = (((row.get("relationships") or {}).get("dependsOn") or {}).get("data") or {})
+            if parent.get("type") == entity and str(parent.get("id")) == str(entity_id):
+                yield row
 
     def deliveries_updated(self, start: str, end: str) -> Iterator[dict]:
         """GET /deliveries-groupments?period=updated: deliveries changed between two days."""
@@ -90,15 +121,19 @@ class BoondClient(HttpClient):
         yield from self._paged("/deliveries-groupments", params, SEARCH_PAGE)
 
     def _paged(self, path: str, params: dict, page_size: int) -> Iterator[dict]:
-        page = 1
-        while True:
+        """Every row of a list: pages until the rows read reach meta.totals.rows or a page is empty, whatever
+        page size the server chose (Boond's /actions answers 30 rows whatever maxResults asks, §10)."""
+        seen = 0
+        for page in range(1, MAX_PAGES + 1):
             body = self.request("GET", path, params={**params, "page": page, "maxResults": page_size}).json()
-            rows = body.get("data") or []
+            rows = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(rows, list):
+                raise HostError(f"GET {path} answered no list of rows (expected JSON:API `data: [...]`)",
+                                host=self.host)
             yield from rows
-            total = ((body.get("meta") or {}).get("totals") or {}).get("rows", 0)
-            if not rows or page * page_size >= int(total or 0):
+            seen += len(rows)
+            if not rows or seen >= _total(body, seen):
                 return
-            page += 1
 
     # --- writes ----------------------------------------------------------------------------
     def create_action(self, document: dict) -> dict:
@@ -106,8 +141,13 @@ class BoondClient(HttpClient):
         return self.request("POST", "/actions", json=document).json().get("data") or {}
 
     def update_action(self, action_id: str, document: dict) -> dict:
-        """PUT /actions/{id} (Boond answers 405 to PATCH)."""
-        return self.request("PUT", f"/actions/{action_id}", json=document).json().get("data") or {}
+        """PUT /actions/{id} (Boond answers 405 to PATCH). Boond's `actionsBody-put` requires data.id and allows only
+        `mainManager` among the relationships: an action's parent cannot move, so `dependsOn` is not sent."""
+        data = {"id": str(action_id), **(document.get("data") or {})}
+        relationships = {k: v for k, v in (data.get("relationships") or {}).items() if k in PUT_RELATIONSHIPS}
+        body = {**document, "data": {**{k: v for k, v in data.items() if k != "relationships"},
+                                     **({"relationships": relationships} if relationships else {})}}
+        return self.request("PUT", f"/actions/{action_id}", json=body).json().get("data") or {}
 
     def delete_action(self, action_id: str) -> None:
         """DELETE /actions/{id}."""
@@ -139,6 +179,14 @@ class BoondClient(HttpClient):
     def resources_matching(self, keywords: str) -> list[dict]:
         """GET /resources?keywords=: the list rows (they carry `email1`, which the detail lacks)."""
         return self.request("GET", "/resources", params={"keywords": keywords, "maxResults": 30}).json().get("data") or []
+
+
+def _total(body: dict, seen: int) -> int:
+    """meta.totals.rows; when absent or unreadable, what was read so far (a single page)."""
+    try:
+        return int(((body.get("meta") or {}).get("totals") or {}).get("rows"))
+    except (TypeError, ValueError, AttributeError):
+        return seen
 
 
 def _first_error(response: requests.Response) -> dict:

@@ -14,12 +14,15 @@ from config.tenants import Tenant
 from connectors.boond.auth import BoondCredentials
 from connectors.boond.client import BoondClient
 from connectors.boond.tokens import AppTokens
-from connectors.errors import HostAuthError, HostNotFound
+from connectors.errors import HostAuthError, HostError, HostNotFound
 from connectors.ratelimit import RateLimiter
+from handlers.hosts.boond_dictionary import Dictionary
+from handlers.hosts.boond_read import RecordCache, completed
 from handlers.ledger import LedgerEntry
 from handlers.model import DesiredAction, MissionSnapshot, OtherMission, Person
 from handlers.people_work import HostState, fingerprint
 from handlers.reconcile import MARKER, marker
+from handlers.store import SnapshotStore
 from handlers.timeline import placed
 
 REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
@@ -60,21 +63,61 @@ class BoondAdapter:
     def __init__(self, tenant: Tenant, conn: redis.Redis, client: BoondClient | None = None):
         self.tenant, self.conn = tenant, conn
         self.client = client or make_client(tenant, conn)
+        self.records = RecordCache(self.client)  # one read per project/resource/opportunity per job
 
     # --- reading ---------------------------------------------------------------------------
     def read_mission(self, mission_id: str) -> tuple[MissionSnapshot | None, list[dict]]:
-        """The delivery as a snapshot plus the consultant's timeline; (None, []) when it was deleted."""
+        """The delivery as a snapshot plus the consultant's timeline; (None, []) when it was deleted.
+
+        A thin `included` is completed from the project, resource and opportunity (§10); a refused timeline tab
+        leaves the next mission to the missions already known, and says so in `degraded`."""
         try:
             doc = self.client.delivery(mission_id)
         except HostNotFound:
             return None, []
-        snap = snapshot_from_delivery(self.tenant, doc)
-        timeline = self.client.resource_timeline(snap.consultant.id) if snap.consultant else []
+        refused = len(self.records.refused)
+        doc = completed(doc, self.records.get)
+        snap = snapshot_from_delivery(self.tenant, doc, labels=self._labels_if_unmapped(doc))
+        notes = [f"{name} unreadable (404): the people it names are unknown" for name in self.records.refused[refused:]]
+        timeline, note = self.timeline(snap)
+        snap = snap.model_copy(update={"degraded": notes + ([note] if note else [])})
         return self.placed(snap, timeline), timeline
 
     def placed(self, snap: MissionSnapshot, timeline: list[dict]) -> MissionSnapshot:
         """The snapshot with the consultant's other missions after its end (`others`) and their first `next_start`."""
         return placed(snap, timeline_items(timeline, self.tenant))
+
+    def timeline(self, snap: MissionSnapshot) -> tuple[list[dict], str | None]:
+        """The consultant's deliveries; when Boond refuses the tab, the missions Intermission knows, and why."""
+        if not snap.consultant:
+            return [], None
+        try:
+            return self.client.resource_timeline(snap.consultant.id), None
+        except HostError as exc:
+            if exc.status not in (403, 404, 405, 501):
+                raise
+            note = (f"next mission unknown: GET /resources/{snap.consultant.id}/deliveries-inactivities answered "
+                    f"{exc.status}; only the missions Intermission already knows are counted")
+            return known_timeline(SnapshotStore(self.conn, self.tenant.id), snap), note
+
+    def dictionary(self) -> Dictionary:
+        """The tenant's dictionary, read at most once a day (cached in Redis)."""
+        key = f"im:t:{self.tenant.id}:boond:dictionary"
+        raw = self.conn.get(key)
+        if raw is None:
+            raw = json.dumps(self.client.dictionary())
+            self.conn.set(key, raw, ex=DICTIONARY_TTL)
+        return Dictionary(self.tenant.id, json.loads(raw))
+
+    def _labels_if_unmapped(self, doc: dict) -> dict[str, str] | None:
+        """The delivery state labels, read only when the state is not mapped (for the provenance)."""
+        state = ((doc.get("data") or {}).get("attributes") or {}).get("state")
+        if state is None or str(state) in self.tenant.boond.delivery_states:
+            return None
+        try:
+            return self.dictionary().states("delivery")
+        except HostError:
+            return None  # the labels kept at configure time do
 
     def next_start(self, snap: MissionSnapshot, timeline: list[dict]) -> date | None:
         """The consultant's next mission start, from the timeline read with the mission (see `placed`)."""
@@ -161,13 +204,8 @@ class BoondAdapter:
         return self._detected_type(action.target.type)
 
     def _usable_types(self, entity: str) -> list[dict]:
-        key = f"im:t:{self.tenant.id}:boond:dictionary"
-        raw = self.conn.get(key)
-        if raw is None:
-            raw = json.dumps(self.client.dictionary())
-            self.conn.set(key, raw, ex=DICTIONARY_TTL)
-        types = (((json.loads(raw).get("data") or {}).get("setting") or {}).get("action") or {}).get(entity) or []
-        return [t for t in types if not t.get("isNotification")]
+        """The entity's action types (either dictionary shape), notifications left out."""
+        return [t for t in self.dictionary().action_types(entity) if not t.get("isNotification")]
 
     @staticmethod
     def _labelled(types: list[dict], label: re.Pattern) -> int | None:
@@ -184,8 +222,8 @@ class BoondAdapter:
                            host="boond")
 
 
-def snapshot_from_delivery(tenant: Tenant, doc: dict) -> MissionSnapshot:
-    """Map GET /deliveries/{id} (with `included`) to a snapshot."""
+def snapshot_from_delivery(tenant: Tenant, doc: dict, *, labels: dict[str, str] | None = None) -> MissionSnapshot:
+    """Map GET /deliveries/{id} (with `included`, completed when thin) to a snapshot; `labels`: delivery states."""
     data = doc.get("data") or {}
     attrs, rels = data.get("attributes") or {}, data.get("relationships") or {}
     inc = {(i.get("type"), str(i.get("id"))): i for i in doc.get("included") or []}
@@ -195,20 +233,51 @@ def snapshot_from_delivery(tenant: Tenant, doc: dict) -> MissionSnapshot:
     resource = inc.get(("resource", consultant.id)) if consultant else None
     opportunity = _follow(inc, p_rels, "opportunity")
     company = _follow(inc, p_rels, "company")
+    o_rels, r_rels = (opportunity or {}).get("relationships") or {}, (resource or {}).get("relationships") or {}
     raw_state = None if attrs.get("state") is None else str(attrs.get("state"))
+    status, note = delivery_status(tenant, raw_state, labels)
+    manager = _person(inc, _ref(p_rels, "mainManager"))
     return MissionSnapshot(
         tenant=tenant.id, host="boond", mission_id=str(data.get("id")), title=attrs.get("title") or "",
         start_date=_date(attrs.get("startDate")), end_date=_date(attrs.get("endDate")),
-        status=tenant.boond.delivery_states.get(raw_state or "", "active"), raw_state=raw_state,
+        status="deleted" if attrs.get("isDeleted") is True else status, raw_state=raw_state, state_note=note,
         consultant=consultant if consultant and consultant.type == "resource" else None,
-        manager=_person(inc, _ref(p_rels, "mainManager")),
-        business_engineer=_person(inc, _ref((opportunity or {}).get("relationships") or {}, "mainManager")),
-        hr=_person(inc, _ref((resource or {}).get("relationships") or {}, "hrManager")),
-        consultant_manager=_person(inc, _ref((resource or {}).get("relationships") or {}, "mainManager")),
-        occupation=_percent(attrs.get("occupationRate")),
-        client_contact=_person(inc, _ref(p_rels, "contact")),
+        manager=manager,
+        business_engineer=_person(inc, _ref(o_rels, "mainManager")) or manager,  # else the project's owner
+        hr=_person(inc, _ref(r_rels, "hrManager")),
+        consultant_manager=_person(inc, _ref(r_rels, "mainManager")),
+        consultant_left=resource_left(tenant, resource),
+        client_contact=_person(inc, _ref(p_rels, "contact")) or _person(inc, _ref(o_rels, "contact")),
         client_name=((company or {}).get("attributes") or {}).get("name", ""),
+        occupation=_percent(attrs.get("occupationRate")),
         daily_cost=_cost(attrs.get("averageDailyCost")))
+
+
+def delivery_status(tenant: Tenant, raw_state: str | None, labels: dict[str, str] | None = None) -> tuple[str, str | None]:
+    """(snapshot status, note): the tenant's confirmed mapping; an unmapped state is natural, and says so."""
+    case = tenant.boond.delivery_states.get(raw_state or "")
+    if case in ("client", "consultant", "cancelled"):
+        return case, None
+    if case is not None or raw_state is None:
+        return "active", None
+    label = (labels or {}).get(raw_state) or tenant.boond.state_labels.get("delivery", {}).get(raw_state)
+    return "active", f"state {raw_state} ({label or 'no label known'}) not mapped"
+
+
+def resource_left(tenant: Tenant, resource: dict | None) -> bool:
+    """True when the consultant's resource state is one the tenant maps to "left" (Sortie)."""
+    state = ((resource or {}).get("attributes") or {}).get("state")
+    return state is not None and tenant.boond.resource_states.get(str(state)) == "left"
+
+
+def known_timeline(store: SnapshotStore, snap: MissionSnapshot) -> list[dict]:
+    """The consultant's missions Intermission already knows, shaped like timeline items (the refused-tab fallback)."""
+    known = [store.get(m) for m in sorted(store.missions_of(snap.consultant.id) - {snap.mission_id})]
+    return [{"id": s.mission_id, "type": "delivery",
+             "attributes": {"startDate": s.start_date.isoformat() if s.start_date else "",
+                            "endDate": s.end_date.isoformat() if s.end_date else "", "state": s.raw_state,
+                            "title": s.title, "isDeleted": s.status == "deleted"}}
+            for s in [*known, snap] if s is not None]
 
 
 def timeline_items(timeline: list[dict], tenant: Tenant) -> list[OtherMission]:
@@ -216,9 +285,9 @@ def timeline_items(timeline: list[dict], tenant: Tenant) -> list[OtherMission]:
     items = []
     for item in timeline:
         attrs = item.get("attributes") or {}
-        if item.get("type") != "delivery":
+        if item.get("type") != "delivery" or attrs.get("isDeleted") is True:
             continue
-        if tenant.boond.delivery_states.get(str(attrs.get("state")), "active") != "active":
+        if tenant.boond.delivery_states.get(str(attrs.get("state")), "active") not in ("active", "natural"):
             continue
         items.append(OtherMission(id=str(item.get("id")), title=str(attrs.get("title") or ""),
                                   start=_date(attrs.get("startDate")), end=_date(attrs.get("endDate")),

@@ -12,7 +12,9 @@ from tests.bench.stack import UNTHROTTLED, Hosts, many, post_events
 
 STORY_MISSIONS = 10  # per host: created, extended, ended early by the client: 3 changes each
 BURST = 1000  # Salesforce changes for one tenant, delivered as Outbound Messages of 100 notifications
-WINDOW_DELIVERIES, WINDOW_HINTS = 20, 5  # hints per delivery queued before any worker runs
+WINDOW_DELIVERIES, WINDOW_HINTS = 20, 5
+COMPLETING_READS = ("GET /api/projects/<id>", "GET /api/resources/<id>", "GET /api/opportunities/<id>",
+                    "GET /api/companies/<id>")  # hints per delivery queued before any worker runs
 
 
 def run(work) -> dict:
@@ -67,6 +69,9 @@ def boond_story(hosts: Hosts, conn) -> tuple[list[dict], float]:
         all_events += events
     calls = hosts.boond.control("GET", "/calls")
     note(f"Boond story: {3 * STORY_MISSIONS} changes, {calls['total']} calls {calls['by_route']}")
+    completing = {r: n for r, n in calls["by_route"].items() if r in COMPLETING_READS}
+    note(f"Boond reads completing thin deliveries (project/resource/opportunity/company, one per record per job): "
+         f"{sum(completing.values())} {completing}")
     return all_events, round(calls["total"] / (3 * STORY_MISSIONS), 2)
 
 

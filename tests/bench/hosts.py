@@ -8,6 +8,7 @@ pipeline made against the same starting state. It lives here, not in the sandbox
 from __future__ import annotations
 
 import base64
+import os
 import copy
 import io
 import threading
@@ -106,7 +107,8 @@ def _boond() -> Flask:
     """The Boond sandbox, its rate limit lifted, recorded."""
     from connectors.boond.sandbox import SandboxConfig, create_app
 
-    return with_recorder(create_app(SandboxConfig(rate_limit_per_10s=0)), "boond_sandbox")
+    dialect = os.environ.get("INTERMISSION_BENCH_BOOND_DIALECT", "documented")  # observed: thin deliveries (§10)
+    return with_recorder(create_app(SandboxConfig(rate_limit_per_10s=0, dialect=dialect)), "boond_sandbox")
 
 
 def _salesforce() -> Flask:

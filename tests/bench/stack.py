@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import base64
+import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import requests
 
-SUBSCRIBED = ["delivery", "project", "positioning", "inactivity", "resource"]
+from config.stack import RESOURCE_STATES, STATE_MAPPINGS, SUBSCRIBED  # the test tenants' mapping
+
+BENCH_DIALECT = os.environ.get("INTERMISSION_BENCH_BOOND_DIALECT", "documented")  # as tests/bench/hosts.py serves
 SF_FIELDS = ["Id", "End_Date__c", "Status__c", "LastModifiedDate"]
 
 
@@ -58,7 +61,9 @@ def boond_tenant(sandbox: Sandbox, tenant_id: str, *, web_url: str | None = None
                             boond=tenants.BoondConfig(base_url=sandbox.url + "/api", auth_mode="app",
                                                       app_token=creds["appToken"], app_key=creds["appKey"],
                                                       client_token=creds["clientToken"],
-                                                      user_token=creds["userToken"]))
+                                                      user_token=creds["userToken"],
+                                                      delivery_states=STATE_MAPPINGS[BENCH_DIALECT],
+                                                      resource_states=RESOURCE_STATES, states_confirmed=True))
     tenants.save(tenant)
     if web_url:
         sandbox.control("POST", "/webhooks", json={"url": tenant.webhook_url(web_url), "events": SUBSCRIBED})

@@ -16,17 +16,17 @@ CLIENT_TOKEN = "sbx-client"
 class MarketStack(Stack):
     """Sandbox + web app over real HTTP; Intermission is installed from the sandbox's marketplace."""
 
-    def __init__(self):
-        super().__init__(tenant_id="unused")
+    def __init__(self, dialect: str = "documented"):
+        super().__init__(tenant_id="unused", dialect=dialect)
         self.tenant = None
 
     def start(self) -> "MarketStack":
         """Start both servers and reset the sandbox; no tenant exists yet."""
-        from connectors.boond.sandbox.app import create_app as sandbox_app
+        from connectors.boond.sandbox.app import SandboxConfig, create_app as sandbox_app
         from connectors.serving import ThreadedServer
         from webhooks.app import create_app as web_app
 
-        self.sandbox = ThreadedServer(sandbox_app()).start()
+        self.sandbox = ThreadedServer(sandbox_app(SandboxConfig(dialect=self.dialect))).start()
         self.web = ThreadedServer(web_app()).start()
         self.servers = [self.sandbox, self.web]
         self.http = requests.Session()

@@ -4,11 +4,22 @@ from __future__ import annotations
 import random
 from datetime import date
 
+import pytest
+
 from handlers import clock
 from handlers.jobs import tick
 from tests.e2e.helpers import host_state, markers, settle
 
 T0 = date(2026, 3, 2)
+
+
+@pytest.fixture(params=["documented", "observed"])
+def stack(redis_conn, request):
+    """The stack on each sandbox dialect (docs/SANDBOXES.md): the story must hold on both."""
+    from config.stack import Stack
+
+    with Stack("acme", dialect=request.param) as running:
+        yield running
 
 
 def _story(stack, deliver):

@@ -19,6 +19,22 @@ T0 = date(2026, 3, 2)
 REFRESH_ROUTE = "POST /api/marketplace/refresh-token"
 
 
+@pytest.fixture(params=["documented", "observed"])
+def market(redis_conn, monkeypatch, request):
+    """The marketplace stack (as in conftest) on each sandbox dialect: the flow must hold on both."""
+    from handlers import clock
+    from tests.e2e.market_helpers import MarketStack
+
+    monkeypatch.setenv("INTERMISSION_BOOND_APP_KEY", APP_KEY)
+    with MarketStack(dialect=request.param) as running:
+        monkeypatch.setenv("INTERMISSION_BOOND_BASE_URL", running.sandbox.url + "/api")
+        get_settings.cache_clear()
+        clock.pin(date(2026, 3, 2))
+        yield running
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
 def _planned(market) -> tuple[str, list[dict]]:
     """Install, configure, create a mission and let the worker plan it."""
     market.market("install")
@@ -241,3 +257,33 @@ def test_the_refresh_assumption_is_written_down():
     sandboxes = (Path(__file__).parents[2] / "docs" / "SANDBOXES.md").read_text(encoding="utf-8")
     assert REFRESH_HEADER in sandboxes and "refresh-token" in sandboxes
     assert "ASSUMPTION" in refresh_app_token.__doc__
+
+
+def test_configure_proposes_a_state_mapping_from_the_tenants_labels_for_the_admin_to_confirm(market):
+    import requests
+
+    from webhooks.admin.auth import admin_token, csrf_token
+
+    market.market("install")
+    market.configure()
+    boond = market.tenant.boond
+    completed = "Completed" if market.dialect == "observed" else "Arrêtée par le client"
+    assert completed in boond.state_labels["delivery"].values() and boond.state_labels["resource"]["0"] == "Sortie"
+    assert boond.delivery_states == {} and boond.states_confirmed is False  # proposed, never used before confirmed
+    expected = {"1": "active", "2": "natural"} if market.dialect == "observed" else {"2": "client"}
+    assert expected.items() <= boond.proposed_states["delivery"].items()
+    assert boond.proposed_states["resource"]["0"] == "left"
+    token = admin_token(market.tenant.id, "test")
+    page = requests.get(f"{market.web.url}/admin/mapping", params={"a": token}, timeout=10)
+    assert page.status_code == 200 and 'id="states-proposed"' in page.text
+    assert f'<td class="label">{completed}</td>' in page.text and '<td class="label">Sortie</td>' in page.text
+    saved = requests.post(f"{market.web.url}/admin/mapping", timeout=10, data={
+        "a": token, "csrf": csrf_token(token), "lang": "en",
+        "delivery_states": ", ".join(f"{k}={v}" for k, v in boond.proposed_states["delivery"].items()),
+        "resource_states": "0=left"})
+    assert saved.status_code == 200
+    confirmed = tenants.get(market.tenant.id).boond
+    assert confirmed.states_confirmed and confirmed.delivery_states == boond.proposed_states["delivery"]
+    assert confirmed.resource_states == {"0": "left"}
+    assert 'id="states-proposed"' not in requests.get(f"{market.web.url}/admin/mapping", params={"a": token},
+                                                      timeout=10).text

@@ -3,11 +3,22 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from handlers import clock
 from handlers.jobs import tick
 from tests.e2e.helpers import by_step, due, markers, owner, settle
 
 T0 = date(2026, 3, 2)  # a Monday; Easter Monday (6 April 2026) falls inside the story
+
+
+@pytest.fixture(params=["documented", "observed"])
+def stack(redis_conn, request):
+    """The stack on each sandbox dialect (docs/SANDBOXES.md): the story must hold on both."""
+    from config.stack import Stack
+
+    with Stack("acme", dialect=request.param) as running:
+        yield running
 
 
 def _steps(stack, mission: str) -> dict[str, dict]:

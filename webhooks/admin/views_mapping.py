@@ -9,11 +9,16 @@ from pydantic import ValidationError
 from config import tenants
 from config.redis_conn import get_redis
 from config.sf_mapping import SalesforceMapping
+from connectors.errors import HostError
+from handlers.hosts.boond_dictionary import Dictionary
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
 from webhooks.admin.render import page
 
 KINDS = ("task", "reminder", "survey", "bench", "note")
+STATE_CASES = {"delivery": "active, natural, client, consultant, cancelled", "resource": "active, bench, left"}
+STATE_LABELS = {"delivery": "États de prestation → cas / delivery states → case",
+                "resource": "États de ressource → situation / resource states → situation"}
 SF_FIELDS = ("object", "name", "start_date", "end_date", "consultant_contact", "consultant_user", "manager_user",
              "business_engineer_user", "hr_user", "account", "client_contact", "status", "end_reason",
              "consultant_manager_user", "consultant_left", "contract_end", "occupation")
@@ -32,7 +37,9 @@ def mapping():
     fields = _boond_fields(tenant) if tenant.host == "boond" else _salesforce_fields(tenant)
     if errors:
         fields = [{**f, "value": request.form.get(f["name"], f["value"])} for f in fields]
-    return page("mapping.html", fields=fields, errors=errors, flash=request.args.get("flash"),
+    states, proposed = _state_rows(tenant) if tenant.host == "boond" else ([], False)
+    return page("mapping.html", fields=fields, errors=errors, flash=request.args.get("flash"), states=states,
+                proposed=proposed,
                 problem="Corrigez les champs signalés. — Please fix the fields marked below." if errors else None), \
         400 if errors else 200
 
@@ -58,9 +65,34 @@ def _boond_fields(tenant) -> list[dict]:
     help_types = _dictionary_help(tenant.id)
     fields = [{"name": f"type_{k}", "label": f"typeOf — {k}", "value": cfg.action_types.get(k, ""),
                "help": help_types if k == "task" else ""} for k in KINDS]
-    fields.append({"name": "delivery_states", "label": "États de prestation → cas / delivery states → case",
-                   "value": _format(cfg.delivery_states), "help": "client, consultant or cancelled"})
+    for kind, cases in STATE_CASES.items():
+        fields.append({"name": f"{kind}_states", "label": STATE_LABELS[kind], "value": _format(_in_form(cfg, kind)),
+                       "help": f"{cases} — " + _labels_text(cfg.state_labels.get(kind) or {})})
     return fields
+
+
+def _in_form(cfg, kind: str) -> dict:
+    """What the form shows: the mapping in use once confirmed or set, else the proposal from the labels."""
+    in_use = cfg.delivery_states if kind == "delivery" else cfg.resource_states
+    return in_use if cfg.states_confirmed or in_use else cfg.proposed_states.get(kind, {})
+
+
+def _labels_text(labels: dict) -> str:
+    if not labels:
+        return "vos libellés apparaissent ici après la configuration — your labels appear here once configured"
+    return ", ".join(f"{k} = {v}" for k, v in labels.items())
+
+
+def _state_rows(tenant) -> tuple[list[dict], bool]:
+    """One row per state of the tenant's dictionary: its own label, the proposal, the case in use."""
+    cfg, rows = tenant.boond, []
+    for kind in STATE_CASES:
+        in_use = cfg.delivery_states if kind == "delivery" else cfg.resource_states
+        for state_id, label in (cfg.state_labels.get(kind) or {}).items():
+            rows.append({"kind": kind, "id": state_id, "label": label,
+                         "proposed": cfg.proposed_states.get(kind, {}).get(state_id, "—"),
+                         "in_use": in_use.get(state_id) or "non associé / not mapped"})
+    return rows, bool(rows) and not cfg.states_confirmed
 
 
 def _boond_update(tenant, form) -> tuple:
@@ -71,14 +103,16 @@ def _boond_update(tenant, form) -> tuple:
             errors[f"type_{kind}"] = "a numeric action type id from your Boond dictionary"
         elif raw:
             types[kind] = int(raw)
-    try:
-        states = _pairs(form.get("delivery_states", ""))
-        boond = tenant.boond.model_copy(update={"action_types": types})
-        boond = tenants.BoondConfig.model_validate({**boond.model_dump(), "delivery_states": states})
-    except (ValueError, ValidationError) as exc:
-        errors["delivery_states"] = _message(exc)
+    boond = tenant.boond.model_copy(update={"action_types": types})
+    for kind in STATE_CASES:
+        try:
+            states = _pairs(form.get(f"{kind}_states", _format(_in_form(tenant.boond, kind))))
+            boond = tenants.BoondConfig.model_validate({**boond.model_dump(), f"{kind}_states": states})
+        except (ValueError, ValidationError) as exc:
+            errors[f"{kind}_states"] = _message(exc)
+    if errors:
         return tenant, errors
-    return tenant.model_copy(update={"boond": boond}), errors
+    return tenant.model_copy(update={"boond": boond.model_copy(update={"states_confirmed": True})}), errors
 
 
 def _salesforce_fields(tenant) -> list[dict]:
@@ -111,7 +145,10 @@ def _dictionary_help(tenant_id: str) -> str:
     raw = get_redis().get(f"im:t:{tenant_id}:boond:dictionary")
     if not raw:
         return "The tenant's types appear here once Intermission has read its dictionary."
-    types = ((json.loads(raw).get("data") or {}).get("setting") or {}).get("action", {}).get("resource") or []
+    try:
+        types = Dictionary(tenant_id, json.loads(raw)).action_types("resource")
+    except HostError as exc:
+        return str(exc)
     return "resource: " + ", ".join(f"{t.get('id')}={t.get('value')}" for t in types)
 
 

@@ -5,7 +5,8 @@ import argparse
 
 from werkzeug.serving import run_simple
 
-from .app import create_app
+from .app import SandboxConfig, create_app
+from .dialect import DIALECTS
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -13,8 +14,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="BoondManager API sandbox")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument("--dialect", choices=DIALECTS, default="documented")
     args = parser.parse_args(argv)
-    run_simple(args.host, args.port, create_app(), threaded=True)
+    run_simple(args.host, args.port, create_app(SandboxConfig(dialect=args.dialect)), threaded=True)
 
 
 if __name__ == "__main__":

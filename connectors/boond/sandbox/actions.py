@@ -52,12 +52,12 @@ def _parent(state: SandboxState, relationships: dict, existing: dict | None) -> 
     return ref
 
 
-def _type_of(value, parent_type: str) -> int:
+def _type_of(value, parent_type: str, dialect: str) -> int:
     """The typeOf as an int, allowed by the dictionary for the parent's entity type."""
     if isinstance(value, bool) or not str(value).strip().lstrip("-").isdigit():
         raise invalid("typeOf")
     type_of = int(value)
-    if type_of not in action_type_ids(parent_type):
+    if type_of not in action_type_ids(parent_type, dialect):
         raise invalid("typeOf")
     return type_of
 
@@ -109,7 +109,7 @@ def parse_action(state: SandboxState, body, *, debug: bool,
         raise invalid("typeOf", code="1017")
     parent = _parent(state, relationships, existing)
     type_of = attributes.get("typeOf", existing and existing["attributes"]["typeOf"])
-    type_of = _type_of(type_of, parent[0])
+    type_of = _type_of(type_of, parent[0], state.config.dialect)
     clean = {**_clean_attributes(attributes, debug), "typeOf": type_of}
     if debug and set(relationships) - KNOWN_RELATIONSHIPS:
         raise invalid(f"/data/relationships/{sorted(set(relationships) - KNOWN_RELATIONSHIPS)[0]}")

@@ -5,6 +5,7 @@ from flask import Blueprint, g, jsonify, request
 
 from .api_common import debug_mode, json_body, paged_document, publish, sandbox
 from .deliveries import create_delivery, delete_delivery, parse_date, parse_state, update_delivery
+from .dialect import RESOURCE_DETAIL_HIDDEN, thin_included
 from .dictionary import dictionary_data
 from .envelope import document, invalid, meta, resource_object
 from .state import sorted_items, today_text
@@ -19,8 +20,11 @@ DELIVERY_WRITABLE = ("title", "startDate", "endDate", "state")
 
 @bp.get("/application/dictionary")
 def dictionary():
-    """The tenant dictionary (action types per entity, states)."""
-    return document(dictionary_data())
+    """The tenant dictionary (action types per entity, states); observed: flat action list and no `meta`."""
+    dialect = sandbox().config.dialect
+    if dialect == "observed":
+        return jsonify({"data": dictionary_data(dialect)})
+    return document(dictionary_data(dialect))
 
 
 @bp.get("/application/current-user")
@@ -36,7 +40,12 @@ def delivery_document(delivery_id: str):
     state = sandbox()
     with state.lock:
         data = profile(state, "delivery", delivery_id)
-        return document(data, included=included_closure(state, "delivery", delivery_id))
+        included = included_closure(state, "delivery", delivery_id)
+        if state.config.dialect == "observed":
+            consultant = (data["relationships"]["dependsOn"]["data"] or {}).get("id")
+            included = thin_included([{**i, "_consultant": i["type"] == "resource" and i["id"] == consultant}
+                                      for i in included])
+        return document(data, included=included)
 
 
 @bp.get("/deliveries/<id>")
@@ -55,7 +64,7 @@ def _delivery_changes(attributes: dict) -> dict:
             continue
         try:
             if name == "state":
-                changes[name] = parse_state(value)
+                changes[name] = parse_state(value, sandbox().config.dialect)
             elif name == "title":
                 changes[name] = str(value)
             else:
@@ -175,10 +184,13 @@ def search_deliveries():
 
 @bp.get("/resources/<id>")
 def get_resource(id):
-    """A resource with its managers."""
+    """A resource with its managers (observed: without email1 nor reference, which only the list has)."""
     state = sandbox()
     with state.lock:
-        return document(profile(state, "resource", id), included=included_closure(state, "resource", id))
+        data = profile(state, "resource", id)
+        if state.config.dialect == "observed":
+            data["attributes"] = {k: v for k, v in data["attributes"].items() if k not in RESOURCE_DETAIL_HIDDEN}
+        return document(data, included=included_closure(state, "resource", id))
 
 
 @bp.get("/resources/<id>/deliveries-inactivities")
@@ -193,10 +205,14 @@ def resource_deliveries(id):
 
 @bp.get("/projects/<id>")
 def get_project(id):
-    """A project with its company, contact, manager and opportunity."""
+    """A project with its company, contact, manager and opportunity (observed: the opportunity only as a reference,
+    its manager and contact need GET /opportunities/{id})."""
     state = sandbox()
     with state.lock:
-        return document(profile(state, "project", id), included=included_closure(state, "project", id))
+        included = included_closure(state, "project", id)
+        if state.config.dialect == "observed":
+            included = [i for i in included if i["type"] != "opportunity"]
+        return document(profile(state, "project", id), included=included)
 
 
 @bp.get("/contacts/<id>")

@@ -1,9 +1,10 @@
 """The /api action routes: create, read, update, delete and list actions (notes, reminders)."""
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request
 
 from .actions import parse_action
+from .dialect import OBSERVED_ACTIONS_PAGE
 from .api_common import debug_mode, json_body, paged_document, publish, sandbox
 from .envelope import document, meta, resource_object
 from .state import now_text, sorted_items
@@ -18,7 +19,21 @@ def entity_actions(kind: str, entity_id: str):
     with state.lock:
         require(state, kind, entity_id)
         items = [resource_object("action", aid, rec) for aid, rec in state.actions_of(kind, entity_id)]
-    return paged_document(items, fallback_over=state.config.actions_max_page)
+    return paged_document(items, fallback_over=state.config.actions_max_page, fixed=_fixed_page(state))
+
+
+def _fixed_page(state) -> int | None:
+    """observed: 30 rows a page on every actions listing, whatever maxResults asks (§10)."""
+    return OBSERVED_ACTIONS_PAGE if state.config.dialect == "observed" else None
+
+
+def _keyword_parent(keywords: str) -> tuple[str, str] | None:
+    """keywords=COMP7 → ("resource", "7"): Boond's prefixed references (§5); None for anything else."""
+    for kind, prefix in (("resource", "COMP"), ("contact", "CCON"), ("project", "PRJ"), ("opportunity", "AO")):
+        rest = keywords[len(prefix):]
+        if keywords.startswith(prefix) and rest.isdigit():
+            return kind, rest
+    return None
 
 
 @bp.get("/resources/<id>/actions")
@@ -47,11 +62,13 @@ def opportunity_actions(id):
 
 @bp.get("/actions")
 def search_actions():
-    """Every action, by id, paged like the per-entity listings."""
+    """Every action (keywords=COMP<id>|CCON<id>|PRJ<id>|AO<id>: those of that record), by id, paged."""
     state = sandbox()
+    parent = _keyword_parent(request.args.get("keywords", "").strip().upper())
     with state.lock:
-        items = [resource_object("action", aid, rec) for aid, rec in sorted_items(state.db["action"])]
-    return paged_document(items, fallback_over=state.config.actions_max_page)
+        items = [resource_object("action", aid, rec) for aid, rec in sorted_items(state.db["action"])
+                 if parent is None or rec["rels"]["dependsOn"] == parent]
+    return paged_document(items, fallback_over=state.config.actions_max_page, fixed=_fixed_page(state))
 
 
 def action_document(action_id: str):

@@ -28,17 +28,18 @@ def _int_arg(name: str, default: int) -> int:
         return default
 
 
-def paging(*, fallback_over: int | None = None) -> tuple[int, int]:
-    """(page, maxResults): 1-based page, default 30, cap 500, optional silent fallback to 30."""
+def paging(*, fallback_over: int | None = None, fixed: int | None = None) -> tuple[int, int]:
+    """(page, maxResults): 1-based page, default 30, cap 500, optional silent fallback to 30; `fixed`: the page
+    size whatever maxResults asks (observed /actions, §10)."""
     page, size = max(1, _int_arg("page", 1)), _int_arg("maxResults", DEFAULT_PAGE)
     if size < 1 or (fallback_over is not None and size > fallback_over):
         size = DEFAULT_PAGE
-    return page, min(size, MAX_PAGE)
+    return page, fixed or min(size, MAX_PAGE)
 
 
-def paged_document(items: list, *, fallback_over: int | None = None):
+def paged_document(items: list, *, fallback_over: int | None = None, fixed: int | None = None):
     """One page of items with meta.totals.rows."""
-    page, size = paging(fallback_over=fallback_over)
+    page, size = paging(fallback_over=fallback_over, fixed=fixed)
     return document(items[(page - 1) * size: page * size], rows=len(items))
 
 

@@ -8,20 +8,21 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from . import webhooks
 from .deliveries import create_delivery, delete_delivery, parse_date, update_delivery
+from .dialect import DIALECTS, story_state
 from .envelope import resource_object
 from .faults import parse_fault
 from .state import ADMIN_USER_TOKEN, APP_KEY, APP_TOKEN, CLIENT_KEY, CLIENT_TOKEN, USERS
-from .state import SandboxState, sorted_items
+from .state import SandboxState, now_text, sorted_items
 from .state import _person
 from .views import profile
 
 bp = Blueprint("boond_control", __name__, url_prefix="/_control")
 
-END_STATES = {"client": 2, "consultant": 3}
+END_MOVES = ("client", "consultant")
 CONFIG_TYPES = {"rate_limit_per_10s": (int,), "jwt_max_age_seconds": (int, type(None)),
                 "actions_max_page": (int,), "deliver_webhooks": (bool,), "webhook_timeout": (int, float),
                 "marketplace_app_key": (str,), "app_token_ttl_seconds": (int, type(None)),
-                "webhooks_api_allowed": (bool,)}
+                "webhooks_api_allowed": (bool,), "dialect": (str,), "schema_path": (str, type(None))}
 
 
 class ControlError(Exception):
@@ -79,6 +80,8 @@ def config():
         if allowed is None or (isinstance(value, bool) and bool not in allowed) \
                 or not isinstance(value, allowed):
             raise ControlError(f"bad config field {name!r}: expected one of {list(CONFIG_TYPES)}")
+        if name == "dialect" and value not in DIALECTS:
+            raise ControlError(f"dialect must be one of {list(DIALECTS)}")
     with sandbox().lock:
         sandbox().config.update(changes)
         return jsonify(sandbox().config.as_dict())
@@ -182,18 +185,51 @@ def move_delivery(id):
 
 @bp.post("/deliveries/<id>/end")
 def end_delivery(id):
-    """End early: new end date, state 2 (by the client) or 3 (by the consultant)."""
+    """End early: new end date, the dialect's "stopped by the client" (documented 2) or "by the consultant" (3)."""
     data = body()
-    if data.get("by") not in END_STATES:
+    if data.get("by") not in END_MOVES:
         raise ControlError("by must be 'client' or 'consultant'")
-    return _change(id, data, {"endDate": _date(data, "endDate"), "state": END_STATES[data["by"]]})
+    return _change(id, data, {"endDate": _date(data, "endDate"), "state": _story_state(data["by"])})
 
 
 @bp.post("/deliveries/<id>/cancel")
 def cancel_delivery(id):
-    """Cancel: state 4."""
+    """Cancel: the dialect's cancelled state (documented 4)."""
     data = body()
-    return _change(id, data, {"state": 4})
+    return _change(id, data, {"state": _story_state("cancelled")})
+
+
+@bp.post("/deliveries/<id>/complete")
+def complete_delivery(id):
+    """observed: mark a delivery "Completed" (state 2 there), its end date unchanged or given."""
+    data = body()
+    changes = {"state": _story_state("completed")}
+    if data.get("endDate"):
+        changes["endDate"] = _date(data, "endDate")
+    return _change(id, data, changes)
+
+
+def _story_state(move: str) -> int:
+    value = story_state(sandbox().config.dialect, move)
+    if value is None:
+        raise ControlError(f"the {sandbox().config.dialect} dialect has no {move!r} delivery state")
+    return value
+
+
+@bp.post("/resources/<id>/state")
+def resource_state(id):
+    """Set a resource's state (e.g. 0 "Sortie": the consultant left the firm); webhook `update` on the resource."""
+    data, state = body(), sandbox()
+    if not isinstance(data.get("state"), int) or isinstance(data.get("state"), bool):
+        raise ControlError("state must be an integer from state.resource")
+    with state.lock:
+        rec = state.get("resource", id)
+        if rec is None:
+            raise ControlError(f"unknown resource {id}", 404)
+        rec["attributes"].update({"state": data["state"], "updateDate": now_text()})
+        events = webhooks.record_change(state, "resource", id, "update", _user_token(data))
+    return jsonify({"events": [e["payload"] for e in events],
+                    "deliveries": webhooks.publish(state, events, send=data.get("deliver", True) is not False)})
 
 
 @bp.post("/deliveries/<id>/clear-end")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from .dictionary import DELIVERY_STATE_IDS
+from .dialect import story_state
+from .dictionary import delivery_state_ids
 from .state import SandboxState, now_text
 
 
@@ -17,10 +18,11 @@ def parse_date(value, name: str) -> str:
     raise ValueError(f"{name} must be a YYYY-MM-DD date")
 
 
-def parse_state(value) -> int:
-    """A delivery state id from the dictionary, or ValueError."""
-    if isinstance(value, bool) or not isinstance(value, int) or value not in DELIVERY_STATE_IDS:
-        raise ValueError(f"state must be one of {sorted(DELIVERY_STATE_IDS)}")
+def parse_state(value, dialect: str = "documented") -> int:
+    """A delivery state id from the dialect's dictionary, or ValueError."""
+    ids = delivery_state_ids(dialect)
+    if isinstance(value, bool) or not isinstance(value, int) or value not in ids:
+        raise ValueError(f"state must be one of {sorted(ids)}")
     return value
 
 
@@ -47,8 +49,11 @@ def create_delivery(state: SandboxState, body: dict) -> str:
         "title": str(body.get("title") or f"Mission {project}"),
         "startDate": parse_date(body.get("startDate"), "startDate"),
         "endDate": parse_date(body["endDate"], "endDate") if body.get("endDate") else "",
-        "state": parse_state(body.get("state", 0)), "typeOf": 0,
-        "occupationRate": parse_rate(body.get("occupationRate", 100)),
+        "state": parse_state(body.get("state", story_state(state.config.dialect, "start")), state.config.dialect),
+        "typeOf": "Standard" if state.config.dialect == "observed" else 0,
+        "averageDailyPriceExcludingTax": 850.0, "averageDailyCost": 493.0, "averageDailyContractCost": 493.0,
+        "occupationRate": parse_rate(body.get("occupationRate", 100)), "numberOfWorkingDays": 218,
+        **({"isDeleted": False} if state.config.dialect == "observed" else {}),
         "creationDate": stamp, "updateDate": stamp,
     }
     if body.get("averageDailyCost") is not None:
@@ -72,6 +77,8 @@ def update_delivery(state: SandboxState, delivery_id: str, changes: dict) -> dic
 
 
 def delete_delivery(state: SandboxState, delivery_id: str) -> dict:
-    """Remove a delivery; the removed record."""
+    """Remove a delivery (observed: a soft delete, `isDeleted: true` and a newer updateDate); the record."""
     with state.lock:
+        if state.config.dialect == "observed":
+            return update_delivery(state, delivery_id, {"isDeleted": True})
         return state.db["delivery"].pop(delivery_id)

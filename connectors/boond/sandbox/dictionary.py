@@ -1,6 +1,8 @@
 """The tenant dictionary served at GET /api/application/dictionary (shape of the real one)."""
 from __future__ import annotations
 
+from .dialect import FLAT_ACTION_TYPES, OBSERVED_DELIVERY_STATES
+
 ACTION_TYPES = {
     "resource": [
         {"id": 4, "value": "Note", "isNotification": False},
@@ -46,11 +48,23 @@ STATES = {
 DELIVERY_STATE_IDS = frozenset(item["id"] for item in STATES["delivery"])
 
 
-def dictionary_data() -> dict:
-    """The `data` member of the dictionary answer."""
+def delivery_state_ids(dialect: str = "documented") -> frozenset[int]:
+    """The delivery states the tenant's dictionary defines in this dialect."""
+    if dialect == "observed":
+        return frozenset(item["id"] for item in OBSERVED_DELIVERY_STATES)
+    return DELIVERY_STATE_IDS
+
+
+def dictionary_data(dialect: str = "documented") -> dict:
+    """The `data` member of the dictionary answer (observed: flat action list, "In progress/Completed" states)."""
+    if dialect == "observed":
+        return {"setting": {"action": FLAT_ACTION_TYPES,
+                            "state": {**STATES, "delivery": OBSERVED_DELIVERY_STATES}}}
     return {"setting": {"action": ACTION_TYPES, "state": STATES}}
 
 
-def action_type_ids(entity: str) -> set[int]:
+def action_type_ids(entity: str, dialect: str = "documented") -> set[int]:
     """Action typeOf ids allowed on an entity type (empty when the tenant defines none)."""
+    if dialect == "observed":
+        return {item["id"] for item in FLAT_ACTION_TYPES}
     return {item["id"] for item in ACTION_TYPES.get(entity, [])}

@@ -1,13 +1,17 @@
 """What happens around every /api call: faults, rate limit, auth, call log, and dropped connections."""
 from __future__ import annotations
 
+import re
 import socket
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from .auth import authenticate, rate_key
-from .envelope import BoondError
+from .dialect import REFUSED_ROUTES
+from .actions import MISSING_PARENT
+from .envelope import BoondError, invalid
+from .schemas import body_schema_name, load_spec, refusals
 from .faults import apply_slow, check_rate_limit, fault_error, take_fault
 from .state import SandboxState
 
@@ -56,10 +60,37 @@ def guard():
         return limited.response()
     if request.routing_exception is not None:
         return None  # Flask raises the 404/405 next; the error handlers shape it.
+    if _state().config.dialect == "observed" and request.url_rule.rule in REFUSED_ROUTES:
+        g.boond_identity = authenticate(request.headers, _state())
+        raise BoondError(404, "Not found", logged=True)  # §10: optional tabs and searches a tenant lacks
     if request.path in SELF_AUTHENTICATED:
         return None  # checks its own header (x-JWT-App-Refresh)
     g.boond_identity = authenticate(request.headers, _state())
+    if _state().config.schema_path and request.method in ("POST", "PUT"):
+        _check_schema(_state().config.schema_path)
     return None
+
+
+def _check_schema(path: str) -> None:
+    """Boond's 422 for a body its published schema refuses (unknown attributes, lengths, id patterns, required)."""
+    spec = load_spec(path)
+    route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", request.url_rule.rule.removeprefix("/api"))
+    name = body_schema_name(spec, request.method, route)
+    if name is None:
+        return
+    found = refusals(spec, name, request.get_json(silent=True))
+    if not found:
+        return
+    pointer, keyword, message = found[0]
+    if keyword == "required":
+        missing = message.split("'")[1] if "'" in message else ""
+        where = f"{pointer.rstrip('/')}/{missing}"
+        if where.endswith("/relationships/dependsOn") or where == "/data/relationships":
+            raise BoondError(422, MISSING_PARENT, code="2303", logged=True)
+        raise invalid(where, code="1017")
+    if keyword == "additionalProperties" and "'" in message:
+        pointer = f"{pointer.rstrip('/')}/{message.split(chr(39))[1]}"
+    raise invalid(pointer)
 
 
 def record_call(response: Response) -> Response:

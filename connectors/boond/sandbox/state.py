@@ -31,6 +31,8 @@ class SandboxConfig:
     marketplace_app_key: str = APP_KEY  # signs the marketplace calls and the app tokens issued at install
     app_token_ttl_seconds: int | None = None  # None: install tokens are permanent; else temporary, with refresh
     webhooks_api_allowed: bool = True  # False: POST /api/webhooks answers 403 (the admin must paste the URL)
+    dialect: str = "documented"  # or "observed": the variants of reference §10 (see dialect.py)
+    schema_path: str | None = None  # Boond's RAML build (spec.json.gz): request bodies it refuses get a 422
 
     def update(self, changes: dict) -> None:
         """Apply known fields from a dict; unknown keys raise KeyError."""

@@ -1,0 +1,92 @@
+"""Completing a delivery whose `included` is thin (reference §10): the project, the consultant, the opportunity
+and the client company read once each per job, merged into the delivery's `included`."""
+from __future__ import annotations
+
+from typing import Callable
+
+from connectors.boond.client import BoondClient
+from connectors.errors import HostNotFound
+
+# what each record must carry for the snapshot; a record in `included` without them is read in full
+NEEDED = {
+    "project": {"relationships": ("mainManager", "contact", "opportunity", "company")},
+    "resource": {"relationships": ("mainManager", "hrManager"), "attributes": ("state",)},
+    "opportunity": {"relationships": ("mainManager", "contact")},
+    "company": {"attributes": ("name",)},
+}
+Fetch = Callable[[str, str], "dict | None"]
+
+
+class RecordCache:
+    """GET /projects|resources|opportunities|companies/{id}, at most once per record for the adapter's life (a job)."""
+
+    def __init__(self, client: BoondClient):
+        self.client = client
+        self.docs: dict[tuple[str, str], dict | None] = {}
+        self.refused: list[str] = []  # the reads that answered 404, for the provenance
+
+    def get(self, kind: str, record_id: str) -> dict | None:
+        """The record's document, or None when Boond answers 404 (remembered too)."""
+        key = (kind, str(record_id))
+        if key not in self.docs:
+            read = {"project": self.client.project, "resource": self.client.resource,
+                    "opportunity": self.client.opportunity, "company": self.client.company}[kind]
+            try:
+                self.docs[key] = read(str(record_id))
+            except HostNotFound:
+                self.docs[key] = None
+                self.refused.append(f"{kind} {record_id}")
+        return self.docs[key]
+
+
+def completed(doc: dict, fetch: Fetch) -> dict:
+    """The delivery document with the people-bearing records of `included` read in full where they were thin."""
+    data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
+    index = {(str(i.get("type")), str(i.get("id"))): i for i in doc.get("included") or [] if isinstance(i, dict)}
+    rels = data.get("relationships") or {}
+    project = _complete(index, _ref(rels, "project"), fetch)
+    consultant = _ref(rels, "dependsOn")
+    if consultant and consultant[0] == "resource":
+        _complete(index, consultant, fetch)
+    p_rels = (project or {}).get("relationships") or {}
+    _complete(index, _ref(p_rels, "opportunity"), fetch)
+    _complete(index, _ref(p_rels, "company"), fetch)
+    return {**doc, "included": list(index.values())}
+
+
+def _complete(index: dict, ref: tuple[str, str] | None, fetch: Fetch) -> dict | None:
+    """The record as `included` has it, read in full and merged when it lacks what the snapshot needs."""
+    if ref is None:
+        return None
+    have = index.get(ref)
+    if have is not None and not _thin(have):
+        return have
+    full = fetch(*ref)
+    if not isinstance(full, dict) or not isinstance(full.get("data"), dict):
+        return have
+    for item in full.get("included") or []:
+        if isinstance(item, dict):
+            key = (str(item.get("type")), str(item.get("id")))
+            index[key] = _merged(index.get(key), item)
+    index[ref] = _merged(have, full["data"])
+    return index[ref]
+
+
+def _thin(item: dict) -> bool:
+    needed = NEEDED.get(str(item.get("type")), {})
+    return any(name not in (item.get(member) or {}) for member, names in needed.items() for name in names)
+
+
+def _merged(old: dict | None, new: dict) -> dict:
+    """Two views of one record: the fuller one's members win, nothing known is lost."""
+    if old is None:
+        return new
+    return {**old, **new, "attributes": {**(old.get("attributes") or {}), **(new.get("attributes") or {})},
+            "relationships": {**(old.get("relationships") or {}), **(new.get("relationships") or {})}}
+
+
+def _ref(rels: dict, name: str) -> tuple[str, str] | None:
+    data = (rels.get(name) or {}).get("data") if isinstance(rels.get(name), dict) else None
+    if isinstance(data, dict) and data.get("id") is not None:
+        return str(data.get("type") or name), str(data["id"])
+    return None
