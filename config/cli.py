@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # an admin-readable message, not a traceback
+        import redis
+
         from config.playbook import PlaybookError
         from config.tenants import TenantError
         from connectors.errors import HostError
@@ -25,7 +27,22 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, (PlaybookError, TenantError, HostError, ValueError)):
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        if isinstance(exc, redis.RedisError):
+            print(redis_message(exc), file=sys.stderr)
+            return 2
         raise
+
+
+def redis_message(exc: Exception) -> str:
+    """One line for an operator: where Redis is and what happened (never a traceback, never a password)."""
+    import redis
+
+    from config.redis_conn import describe
+
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+        return f"error: Redis at {describe()} does not answer ({detail}); is it running, and is REDIS_URL right?"
+    return f"error: Redis at {describe()} refused the command: {detail}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,20 +103,30 @@ def _serve(args) -> int:
 
 
 def _worker(args) -> int:
+    from config.redis_conn import use_worker_profile
+
+    use_worker_profile()  # patient Redis calls (ride out a failover); request paths give up within a second
     from config.playbook import default_playbook
     from handlers.calendar import warm as warm_calendar
     from handlers.jobs import schedule_next_tick
     from handlers.queues import make_worker, recover_orphans, watch_orphans
+    from handlers.supervise import apply_tick_interval, supervise, worker_options
 
     default_playbook()  # fail at start-up, naming file, step and field, rather than in every job
     warm_calendar()  # importing the holiday tables takes ~0.4 s: once at start, not in a job nor in each --fork horse
+    apply_tick_interval()
     recover_orphans()
     watch_orphans()  # and every few seconds: another worker's orphans do not wait for rq's cleanup
     if not args.burst:
         schedule_next_tick()
     # in-process by default: 1.3-2x the forking worker's throughput (docs/PERFORMANCE.md, pipeline and latency)
-    worker = make_worker(simple=not args.fork)
-    worker.work(burst=args.burst, with_scheduler=True)
+    worker = make_worker(simple=not args.fork, **worker_options())
+    watch = None if args.burst else supervise(worker)  # the scheduler comes back after a Redis restart
+    try:
+        worker.work(burst=args.burst, with_scheduler=True)
+    finally:
+        if watch is not None:
+            watch.set()
     return 0
 
 
@@ -152,7 +179,9 @@ def _keys(args) -> int:
 
 def _tick(args) -> int:
     from handlers.jobs import tick
+    from handlers.supervise import apply_tick_interval
 
+    apply_tick_interval()
     print(json.dumps(tick(), indent=2))
     return 0
 

@@ -13,7 +13,7 @@ from rq.serializers import JSONSerializer
 from rq.utils import utcparse
 
 from config import tenants
-from config.redis_conn import get_redis
+from config.redis_conn import describe, get_redis
 from config.settings import get_settings
 from handlers import holds
 from handlers.queues import QUEUE_NAME, get_queue
@@ -97,7 +97,8 @@ def readiness(conn: redis.Redis | None = None, *, scope: str = "all") -> tuple[b
         conn = conn or get_redis()
         conn.ping()
     except (redis.RedisError, OSError) as exc:
-        return False, {"status": "unavailable", "reasons": [f"redis unreachable: {type(exc).__name__}"]}
+        return False, {"status": "unavailable", "redis": "down",
+                       "reasons": [f"Redis at {describe()} does not answer ({type(exc).__name__})"]}
     if scope == "web":
         return True, {"status": "ready", "scope": "web"}
     reasons, age = [], oldest_queued_age(conn)

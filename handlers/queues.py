@@ -131,14 +131,14 @@ def _owner_is_dead(job: Job, live: dict, conn: redis.Redis) -> bool:
     return False
 
 
-def make_worker(*, simple: bool = False, conn: redis.Redis | None = None) -> Worker:
+def make_worker(*, simple: bool = False, conn: redis.Redis | None = None, **options) -> Worker:
     """A worker on our queue; `simple` runs jobs in-process (tests, demo), otherwise one fork per job."""
     from handlers import telemetry
 
     telemetry.install()
     queue = get_queue(conn)
     cls = telemetry.ObservedSimpleWorker if simple else telemetry.ObservedWorker
-    return cls([queue], connection=queue.connection, serializer=JSONSerializer)
+    return cls([queue], connection=queue.connection, serializer=JSONSerializer, **options)
 
 
 def run_burst(*, conn: redis.Redis | None = None) -> bool:
