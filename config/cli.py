@@ -74,8 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--mission", required=True)
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(func=_plan)
-    r = sub.add_parser("replay", help="re-run dead-lettered work")
+    r = sub.add_parser("replay", help="re-run dead-lettered work (one job per mission)")
+    r.add_argument("job_ids", nargs="*", metavar="JOB_ID", help="only these dead letters (default: all)")
+    r.add_argument("--tenant", help="only this tenant's dead letters")
     r.add_argument("--list", action="store_true", help="only list the dead letters")
+    r.add_argument("--json", action="store_true", help="JSON, for scripts")
     r.set_defaults(func=_replay)
     sub.add_parser("tick", help="queue the missions whose time-based steps are due").set_defaults(func=_tick)
     sw = sub.add_parser("sweep", help="catch-up: re-read the missions each host says changed recently")
@@ -156,15 +159,29 @@ def _plan(args) -> int:
 
 
 def _replay(args) -> int:
-    from handlers.queues import dead_letters, replay
+    from handlers.queues import dead_letters, replay, tenant_of
 
     if args.list:
-        for job in dead_letters():
-            print(f"{job.id}\t{job.description}\t{(job.exc_info or '').strip().splitlines()[-1:]}")
+        found = [{"id": j.id, "tenant": tenant_of(j), "description": j.description, "error": _last_error(j)}
+                 for j in dead_letters(tenant=args.tenant)]
+        if args.json:
+            print(json.dumps(found, indent=2))
+        for row in [] if args.json else found:
+            print(f"{row['id']}\t{row['description']}\t{row['error']}")
         return 0
-    ids = replay()
+    ids = replay(job_ids=args.job_ids or None, tenant=args.tenant)
+    if args.json:
+        print(json.dumps({"requeued": ids}))
+        return 0
     print(f"requeued {len(ids)} dead letter(s); run `intermission worker` to process them")
     return 0
+
+
+def _last_error(job) -> str:
+    """The last line of the job's latest failure (the exception), or ''."""
+    result = job.latest_result()
+    text = (getattr(result, "exc_string", None) or "").strip()
+    return text.splitlines()[-1] if text else ""
 
 
 def _keys(args) -> int:

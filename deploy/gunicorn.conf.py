@@ -22,3 +22,10 @@ errorlog = "-"
 loglevel = os.environ.get("INTERMISSION_LOG_LEVEL", "INFO").lower()
 logconfig_dict = gunicorn_logconfig(os.environ.get("INTERMISSION_LOG_LEVEL", "INFO").upper(),
                                     os.environ.get("INTERMISSION_LOG_FORMAT", "json"))
+
+
+def on_starting(server):
+    """A new web server is not draining, whatever an earlier run of this container left (`intermission drain`)."""
+    from handlers.health import clear_drain_marker
+
+    clear_drain_marker()
