@@ -16,6 +16,7 @@ import pytest
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
+from handlers.supervise import RECONNECT_WAIT_CAP
 from tests.e2e.proc_helpers import ROOT, Process, child_env, procfile
 from tests.reliability.redis_servers import RedisServer, app_on_redis, wait_until
 
@@ -51,6 +52,17 @@ def _next_slot(after: float) -> int:
     return int(after) // TICK + 1
 
 
+def _scheduled_tick() -> int | None:
+    """The slot of the tick the worker scheduled (it does at start-up), once it has."""
+    from rq.registry import ScheduledJobRegistry
+
+    from config.redis_conn import get_redis
+    from handlers.queues import get_queue
+
+    ticks = [j for j in ScheduledJobRegistry(queue=get_queue(get_redis())).get_job_ids() if j.startswith("tick-")]
+    return min(int(j.split("-")[1]) for j in ticks) if ticks else None
+
+
 def _scheduler_children(worker: Process) -> list[int]:
     """Live children of the worker, whichever of its threads forked them (the scheduler, a --fork horse)."""
     found = []
@@ -79,7 +91,8 @@ def test_after_a_redis_restart_the_scheduler_runs_the_next_tick_on_time_and_hear
     try:
         with app_on_redis(server.url):
             worker = _worker(server, tmp_path)
-            assert _on_time(_next_slot(time.time())) < LATE  # the tick runs on time before the outage
+            first = wait_until(_scheduled_tick, timeout=60, what="the worker to schedule its first tick")
+            assert _on_time(first) < LATE  # the tick runs on time before the outage
             time.sleep(HEARTBEAT * 2)  # idle for two heartbeats
             assert all(age <= HEARTBEAT + 2 for age in _heartbeat_ages()), _heartbeat_ages()
             server.kill()
@@ -87,7 +100,8 @@ def test_after_a_redis_restart_the_scheduler_runs_the_next_tick_on_time_and_hear
             time.sleep(2 * TICK)  # down long enough that a tick slot passes without Redis
             server.start()
             back = time.time()
-            slot = _next_slot(back + 2)  # the first slot at least 2 s after Redis is back
+            # the first slot once the worker can have noticed: its reconnection back-off is at most 5 s apart
+            slot = _next_slot(back + RECONNECT_WAIT_CAP + 2)
             lateness = _on_time(slot)
             assert lateness < LATE, f"tick-{slot} started {lateness:.1f}s after its slot\n" + _log(tmp_path)
             assert worker.proc.poll() is None, _log(tmp_path)
