@@ -45,19 +45,31 @@ def _counter_families(rows) -> list:
 def _histogram_families(rows) -> list:
     found = []
     for name, (doc, label_names, buckets) in HISTOGRAMS.items():
-        series: dict[tuple, dict] = defaultdict(lambda: {"buckets": {}, "sum": 0.0})
+        les = [metrics.le_label(bound) for bound in buckets]
+        series: dict[tuple, dict] = defaultdict(lambda: {"buckets": {}, "hits": defaultdict(float), "sum": 0.0})
         for row_name, labels, value in rows:
             key = tuple(labels.get(k, "") for k in label_names)
-            if row_name == f"{name}_bucket":
+            if row_name == f"{name}_bucket":  # stored cumulative (one HINCRBY per bucket)
                 series[key]["buckets"][labels["le"]] = value
+            elif row_name == f"{name}_hit":  # stored in its one bucket: cumulated here
+                series[key]["hits"][labels["le"]] += value
             elif row_name == f"{name}_sum":
                 series[key]["sum"] = value
         family = HistogramMetricFamily(name, doc, labels=label_names)
-        les = [metrics.le_label(bound) for bound in buckets]
         for key, data in sorted(series.items()):
-            family.add_metric(list(key), [(le, data["buckets"].get(le, 0.0)) for le in les], sum_value=data["sum"])
+            family.add_metric(list(key), _cumulative(les, data), sum_value=data["sum"])
         found.append(family)
     return found
+
+
+def _cumulative(les: list[str], data: dict) -> list[tuple[str, float]]:
+    if not data["hits"]:
+        return [(le, data["buckets"].get(le, 0.0)) for le in les]
+    total, out = 0.0, []
+    for le in les:
+        total += data["hits"].get(le, 0.0)
+        out.append((le, total))
+    return out
 
 
 def _gauge(name: str, doc: str, value: float | None, **labels) -> GaugeMetricFamily:

@@ -50,10 +50,11 @@ def redis_unavailable(exc: redis.RedisError):
     """503 naming the cause when Redis does not answer (or refuses): the host retries where it can."""
     from config.redis_conn import NotReplicated, describe
 
-    g.redis_down = True  # the per-request metrics would wait on the same Redis: skipped for this answer
+    down = isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
+    g.redis_down = down  # the per-request metrics would wait on the same Redis: skipped for this answer
     if isinstance(exc, NotReplicated):
         reason = f"not acknowledged by enough Redis replicas: {exc}"
-    elif isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+    elif down:
         reason = f"Redis at {describe()} does not answer"
     else:
         reason = f"Redis at {describe()} refused the command ({type(exc).__name__})"

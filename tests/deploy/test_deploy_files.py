@@ -198,7 +198,8 @@ def test_disruption_budgets_network_policies_and_the_ingress_select_the_deployme
         assert 6379 in {p["port"] for rule in policy["egress"] for p in rule["ports"]}
     assert _k8s("PodDisruptionBudget", "intermission-web")["spec"]["minAvailable"] >= 1
     assert _k8s("NetworkPolicy", "intermission-worker")["spec"]["ingress"] == []
-    web_ports = {p["port"] for rule in _k8s("NetworkPolicy", "intermission-web")["spec"]["ingress"] for p in rule["ports"]}
+    web_rules = _k8s("NetworkPolicy", "intermission-web")["spec"]["ingress"]
+    web_ports = {p["port"] for rule in web_rules for p in rule["ports"]}
     assert web_ports == {8000}
     ingress = _k8s("Ingress", "intermission")["spec"]
     paths = {p["path"] for rule in ingress["rules"] for p in rule["http"]["paths"]}

@@ -28,7 +28,8 @@ def _dead(conn, tenant: str, mission: str, trigger: str, job_id: str) -> Job:
     """A sync job of `mission` whose retries are exhausted (as the worker leaves it)."""
     queue = get_queue(conn)
     job = Job.create("handlers.jobs.sync_mission", args=(tenant, mission, {"kind": trigger}), id=job_id,
-                     connection=conn, serializer=JSONSerializer, origin=queue.name, description=f"sync {tenant}/{mission}")
+                     connection=conn, serializer=JSONSerializer, origin=queue.name,
+                     description=f"sync {tenant}/{mission}")
     job.set_status(JobStatus.FAILED)
     error = f"Traceback\nHostError: {trigger} failed"
     FailedJobRegistry(queue=queue).add(job, ttl=3600, exc_string=error)
@@ -49,7 +50,8 @@ def test_the_same_mission_shows_once_among_dead_letters_and_replays_once(redis_c
     assert [j.id for j in dead_letters()] == ["sync-acme-100-b", "sync-acme-200-a"]
     listed = json.loads(cli(child_env, "replay", "--list", "--json").stdout)
     assert [(d["id"], d["tenant"], d["error"]) for d in listed] == [
-        ("sync-acme-100-b", "acme", "HostError: sweep failed"), ("sync-acme-200-a", "acme", "HostError: webhook failed")]
+        ("sync-acme-100-b", "acme", "HostError: sweep failed"),
+        ("sync-acme-200-a", "acme", "HostError: webhook failed")]
     assert json.loads(cli(child_env, "status", "--json").stdout)["queue"]["dead_letters"] == 2
     replayed = json.loads(cli(child_env, "replay", "sync-acme-100-a", "--json").stdout)  # an older id of mission 100
     assert replayed == {"requeued": ["sync-acme-100-b"]}
