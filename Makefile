@@ -1,21 +1,35 @@
-# Two commands matter: `make demo` and `make test`. Both build .venv on first use.
+# Two commands matter: `make demo` and `make test`. Both build .venv on first use, from the lock files
+# (every package of the dependency tree pinned with its hashes); `make lock` refreshes them from pyproject.toml.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+UV_VERSION := 0.13.9
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
 
-.PHONY: demo test install install-test clean
+.PHONY: demo test install install-test lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	scripts/unshadow-redis $(BIN)
 
 install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	scripts/unshadow-redis $(BIN)
 	scripts/ensure-chromium
 	scripts/ensure-redis-server
+
+# The one command that refreshes the lock files (uv, pinned, in a throwaway virtualenv); commit both.
+lock:
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet uv==$(UV_VERSION)
+	.lock-venv/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) --quiet -o requirements.lock
+	.lock-venv/bin/uv pip compile pyproject.toml --extra test $(LOCK_FLAGS) --quiet -o requirements-test.lock
 
 demo: install
 	$(BIN)/intermission demo
@@ -24,4 +38,4 @@ test: install-test
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .intermission build *.egg-info
+	rm -rf $(VENV) .lock-venv .intermission build *.egg-info

@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # an admin-readable message, not a traceback
+        import redis
+
         from config.playbook import PlaybookError
         from config.tenants import TenantError
         from connectors.errors import HostError
@@ -25,7 +27,22 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(exc, (PlaybookError, TenantError, HostError, ValueError)):
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        if isinstance(exc, redis.RedisError):
+            print(redis_message(exc), file=sys.stderr)
+            return 2
         raise
+
+
+def redis_message(exc: Exception) -> str:
+    """One line for an operator: where Redis is and what happened (never a traceback, never a password)."""
+    import redis
+
+    from config.redis_conn import describe
+
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+        return f"error: Redis at {describe()} does not answer ({detail}); is it running, and is REDIS_URL right?"
+    return f"error: Redis at {describe()} refused the command: {detail}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,8 +80,11 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--mission", required=True)
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(func=_plan)
-    r = sub.add_parser("replay", help="re-run dead-lettered work")
+    r = sub.add_parser("replay", help="re-run dead-lettered work (one job per mission)")
+    r.add_argument("job_ids", nargs="*", metavar="JOB_ID", help="only these dead letters (default: all)")
+    r.add_argument("--tenant", help="only this tenant's dead letters")
     r.add_argument("--list", action="store_true", help="only list the dead letters")
+    r.add_argument("--json", action="store_true", help="JSON, for scripts")
     r.set_defaults(func=_replay)
     sub.add_parser("tick", help="queue the missions whose time-based steps are due").set_defaults(func=_tick)
     sw = sub.add_parser("sweep", help="catch-up: re-read the missions each host says changed recently")
@@ -92,20 +112,30 @@ def _serve(args) -> int:
 
 
 def _worker(args) -> int:
+    from config.redis_conn import use_worker_profile
+
+    use_worker_profile()  # patient Redis calls (ride out a failover); request paths give up within a second
     from config.playbook import default_playbook
     from handlers.calendar import warm as warm_calendar
     from handlers.jobs import schedule_next_tick
     from handlers.queues import make_worker, recover_orphans, watch_orphans
+    from handlers.supervise import apply_tick_interval, supervise, worker_options
 
     default_playbook()  # fail at start-up, naming file, step and field, rather than in every job
     warm_calendar()  # importing the holiday tables takes ~0.4 s: once at start, not in a job nor in each --fork horse
+    apply_tick_interval()
     recover_orphans()
     watch_orphans()  # and every few seconds: another worker's orphans do not wait for rq's cleanup
     if not args.burst:
         schedule_next_tick()
     # in-process by default: 1.3-2x the forking worker's throughput (docs/PERFORMANCE.md, pipeline and latency)
-    worker = make_worker(simple=not args.fork)
-    worker.work(burst=args.burst, with_scheduler=True)
+    worker = make_worker(simple=not args.fork, **worker_options())
+    watch = None if args.burst else supervise(worker)  # the scheduler comes back after a Redis restart
+    try:
+        worker.work(burst=args.burst, with_scheduler=True)
+    finally:
+        if watch is not None:
+            watch.set()
     return 0
 
 
@@ -144,15 +174,29 @@ def _plan(args) -> int:
 
 
 def _replay(args) -> int:
-    from handlers.queues import dead_letters, replay
+    from handlers.queues import dead_letters, replay, tenant_of
 
     if args.list:
-        for job in dead_letters():
-            print(f"{job.id}\t{job.description}\t{(job.exc_info or '').strip().splitlines()[-1:]}")
+        found = [{"id": j.id, "tenant": tenant_of(j), "description": j.description, "error": _last_error(j)}
+                 for j in dead_letters(tenant=args.tenant)]
+        if args.json:
+            print(json.dumps(found, indent=2))
+        for row in [] if args.json else found:
+            print(f"{row['id']}\t{row['description']}\t{row['error']}")
         return 0
-    ids = replay()
+    ids = replay(job_ids=args.job_ids or None, tenant=args.tenant)
+    if args.json:
+        print(json.dumps({"requeued": ids}))
+        return 0
     print(f"requeued {len(ids)} dead letter(s); run `intermission worker` to process them")
     return 0
+
+
+def _last_error(job) -> str:
+    """The last line of the job's latest failure (the exception), or ''."""
+    result = job.latest_result()
+    text = (getattr(result, "exc_string", None) or "").strip()
+    return text.splitlines()[-1] if text else ""
 
 
 def _keys(args) -> int:
@@ -167,7 +211,9 @@ def _keys(args) -> int:
 
 def _tick(args) -> int:
     from handlers.jobs import tick
+    from handlers.supervise import apply_tick_interval
 
+    apply_tick_interval()
     print(json.dumps(tick(), indent=2))
     return 0
 

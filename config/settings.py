@@ -18,7 +18,12 @@ class Settings(BaseSettings):
     redis_sentinels: str | None = None  # "host:port,host:port": find the master through Redis Sentinel instead
     redis_sentinel_master: str = "mymaster"
     redis_password: str | None = None  # the master's password when found through Sentinel (REDIS_URL carries its own)
-    redis_retry_seconds: float = 15.0  # a failed Redis call is retried this long: rides out a failover or a restart
+    redis_retry_seconds: float = 15.0  # workers only: a failed Redis call is retried this long (failover, restart)
+    redis_connect_timeout_seconds: float = 0.5  # web, probes, CLI: give up connecting to Redis after this long
+    redis_socket_timeout_seconds: float = 1.0  # web, probes, CLI: give up waiting for an answer after this long
+    worker_heartbeat_seconds: int = 30  # an idle worker refreshes its registration at least this often
+    scheduler_check_seconds: float = 10.0  # how often a worker restarts a dead rq scheduler (after a Redis outage)
+    tick_interval_seconds: int = 900  # the scheduler's tick (time-based steps, sweeps, resumes) runs every this long
     redis_wait_replicas: int = 0  # >0: a webhook is acknowledged only once this many replicas hold it (WAIT)
     redis_wait_timeout_ms: int = 1000  # how long to wait for them; past it the webhook answers 503 (the host resends)
     log_format: Literal["json", "text"] = "json"  # one JSON object per line, or plain lines for a terminal

@@ -7,8 +7,8 @@ bind = os.environ.get("INTERMISSION_BIND") or f"0.0.0.0:{os.environ.get('PORT', 
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("INTERMISSION_WEB_THREADS", "4"))
-timeout = 30
-graceful_timeout = 20
+timeout = 30  # the longest a request may take
+graceful_timeout = 30  # on SIGTERM, requests in flight get that long (less than compose's and the pod's grace)
 keepalive = 5
 limit_request_line = 4094
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # heartbeat files off a read-only root
@@ -22,3 +22,10 @@ errorlog = "-"
 loglevel = os.environ.get("INTERMISSION_LOG_LEVEL", "INFO").lower()
 logconfig_dict = gunicorn_logconfig(os.environ.get("INTERMISSION_LOG_LEVEL", "INFO").upper(),
                                     os.environ.get("INTERMISSION_LOG_FORMAT", "json"))
+
+
+def on_starting(server):
+    """A new web server is not draining, whatever an earlier run of this container left (`intermission drain`)."""
+    from handlers.health import clear_drain_marker
+
+    clear_drain_marker()

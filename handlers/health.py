@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import redis
 from rq import Worker
@@ -13,10 +14,10 @@ from rq.serializers import JSONSerializer
 from rq.utils import utcparse
 
 from config import tenants
-from config.redis_conn import get_redis
+from config.redis_conn import describe, get_redis
 from config.settings import get_settings
 from handlers import holds
-from handlers.queues import QUEUE_NAME, get_queue
+from handlers.queues import QUEUE_NAME, dead_letters, get_queue
 
 
 def _age(when: datetime | None) -> float | None:
@@ -40,11 +41,11 @@ def oldest_queued_age(conn: redis.Redis) -> float | None:
 
 
 def queue_info(conn: redis.Redis) -> dict:
-    """Depth, oldest age, running, scheduled and dead-lettered jobs of the work queue."""
+    """Depth, oldest age, running, scheduled and dead-lettered jobs (one per mission) of the work queue."""
     queue = get_queue(conn)
     return {"name": QUEUE_NAME, "depth": queue.count, "oldest_age_seconds": oldest_queued_age(conn),
             "running": StartedJobRegistry(queue=queue).count, "scheduled": ScheduledJobRegistry(queue=queue).count,
-            "dead_letters": FailedJobRegistry(queue=queue).count}
+            "dead_letters": len(dead_letters(queue)) if FailedJobRegistry(queue=queue).count else 0}
 
 
 def workers_info(conn: redis.Redis) -> list[dict]:
@@ -91,13 +92,26 @@ def status(conn: redis.Redis | None = None) -> dict:
             "tenants": tenants_waiting(conn)}
 
 
+def drain_marker() -> Path:
+    """The file `intermission drain` writes (preStop): this container's web processes then report not ready."""
+    return get_settings().data_dir / "draining"
+
+
+def clear_drain_marker() -> None:
+    """Forget a drain of an earlier run of this container (the web server's start-up)."""
+    drain_marker().unlink(missing_ok=True)
+
+
 def readiness(conn: redis.Redis | None = None, *, scope: str = "all") -> tuple[bool, dict]:
-    """(ready, details): Redis answers; with scope "all", the queue is not stuck and the scheduler is alive."""
+    """(ready, details): not draining and Redis answers; with scope "all", the queue moves and the scheduler lives."""
+    if drain_marker().exists():
+        return False, {"status": "draining", "reasons": ["shutting down: `intermission drain` ran (preStop)"]}
     try:
         conn = conn or get_redis()
         conn.ping()
     except (redis.RedisError, OSError) as exc:
-        return False, {"status": "unavailable", "reasons": [f"redis unreachable: {type(exc).__name__}"]}
+        return False, {"status": "unavailable", "redis": "down",
+                       "reasons": [f"Redis at {describe()} does not answer ({type(exc).__name__})"]}
     if scope == "web":
         return True, {"status": "ready", "scope": "web"}
     reasons, age = [], oldest_queued_age(conn)

@@ -106,24 +106,62 @@ class Ledger:
         self.conn.hdel(self.key, key)
 
 
-class ActivityLog:
-    """The per-tenant log of what was done and why, newest first, capped."""
+_ACTIVITY_ADD = """
+-- KEYS: feed, mission list, missions zset (mission -> last write), sizes hash, total; ARGV: record, mission, now,
+-- per-mission cap, tenant cap, feed cap, mission list prefix. Atomic, so concurrent workers keep the counts true.
+redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[6]) - 1)
+if ARGV[2] == '' then return 0 end
+local per, cap = tonumber(ARGV[4]), tonumber(ARGV[5])
+redis.call('LPUSH', KEYS[2], ARGV[1])
+redis.call('LTRIM', KEYS[2], 0, per - 1)
+local size = redis.call('LLEN', KEYS[2])
+local before = tonumber(redis.call('HGET', KEYS[4], ARGV[2]) or '0')
+redis.call('HSET', KEYS[4], ARGV[2], size)
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+local total = redis.call('INCRBY', KEYS[5], size - before)
+while total > cap do
+  local oldest = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+  if oldest == nil or oldest == ARGV[2] then break end
+  total = redis.call('INCRBY', KEYS[5], -tonumber(redis.call('HGET', KEYS[4], oldest) or '0'))
+  redis.call('DEL', ARGV[7] .. oldest)
+  redis.call('ZREM', KEYS[3], oldest)
+  redis.call('HDEL', KEYS[4], oldest)
+end
+return total
+"""
 
-    def __init__(self, conn: redis.Redis, tenant: str, cap: int = 2000):
+
+class ActivityLog:
+    """What was done and why, newest first: the last `per_mission` records of each mission (its provenance), at
+    most `tenant_cap` records per tenant (the missions written longest ago go first, whole), and a tenant feed."""
+
+    def __init__(self, conn: redis.Redis, tenant: str, cap: int = 2000, *, per_mission: int = 100,
+                 tenant_cap: int = 50_000):
         self.conn = conn
-        self.key = f"im:t:{tenant}:activity"
-        self.cap = cap
+        self.key = f"im:t:{tenant}:activity"  # the tenant-wide feed (the latest `cap` records, all missions)
+        self.cap, self.per_mission, self.tenant_cap = cap, per_mission, tenant_cap
+        self._prefix = f"{self.key}:m:"
+
+    def _keys(self, mission: str) -> list[str]:
+        return [self.key, self._prefix + mission, f"{self.key}:missions", f"{self.key}:sizes", f"{self.key}:total"]
 
     def add(self, record: dict, *, pipe=None) -> None:
         """Append one record (on `pipe` when given: the caller executes it)."""
-        own = pipe is None
-        pipe = self.conn.pipeline() if own else pipe
-        pipe.lpush(self.key, json.dumps({"at": time.time(), **record}, default=str))
-        pipe.ltrim(self.key, 0, self.cap - 1)
-        if own:
-            pipe.execute()
+        now = time.time()
+        mission = str(record.get("mission") or "")
+        keys = self._keys(mission)
+        args = [json.dumps({"at": now, **record}, default=str), mission, now, self.per_mission, self.tenant_cap,
+                self.cap, self._prefix]
+        # EVAL, not a registered script: on a pipeline redis-py would add a SCRIPT EXISTS round trip per execute
+        (pipe if pipe is not None else self.conn).eval(_ACTIVITY_ADD, len(keys), *keys, *args)
 
     def recent(self, limit: int = 100, mission: str | None = None) -> list[dict]:
-        """The latest records, optionally for one mission."""
-        rows = [json.loads(x) for x in self.conn.lrange(self.key, 0, self.cap - 1)]
-        return [r for r in rows if mission is None or r.get("mission") == mission][:limit]
+        """The latest records, optionally for one mission (its own history, however busy the tenant)."""
+        if mission is None:
+            return [json.loads(x) for x in self.conn.lrange(self.key, 0, max(0, min(limit, self.cap) - 1))]
+        rows = [json.loads(x) for x in self.conn.lrange(self._prefix + mission, 0, self.per_mission - 1)]
+        if not rows and not self.conn.exists(f"{self.key}:total"):  # a tenant logged before per-mission histories
+            feed = map(json.loads, self.conn.lrange(self.key, 0, self.cap - 1))
+            rows = [r for r in feed if r.get("mission") == mission]
+        return rows[:limit]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import redis
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import PLATFORM_COLLECTOR, CollectorRegistry, ProcessCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
@@ -28,7 +28,11 @@ COUNTERS = {
 }
 HISTOGRAMS = {
     "intermission_job_duration_seconds": ("Job run time, by job function and outcome "
-                                          "(success, failure, held, skipped).", ("function", "outcome")),
+                                          "(success, failure, held, skipped).", ("function", "outcome"),
+                                          metrics.DURATION_BUCKETS),
+    "intermission_http_request_duration_seconds": ("Web request latency, by route template and method "
+                                                   "(every web process).", ("route", "method"),
+                                                   metrics.REQUEST_BUCKETS),
 }
 
 
@@ -42,20 +46,32 @@ def _counter_families(rows) -> list:
 
 def _histogram_families(rows) -> list:
     found = []
-    for name, (doc, label_names) in HISTOGRAMS.items():
-        series: dict[tuple, dict] = defaultdict(lambda: {"buckets": {}, "sum": 0.0})
+    for name, (doc, label_names, buckets) in HISTOGRAMS.items():
+        les = [metrics.le_label(bound) for bound in buckets]
+        series: dict[tuple, dict] = defaultdict(lambda: {"buckets": {}, "hits": defaultdict(float), "sum": 0.0})
         for row_name, labels, value in rows:
             key = tuple(labels.get(k, "") for k in label_names)
-            if row_name == f"{name}_bucket":
+            if row_name == f"{name}_bucket":  # stored cumulative (one HINCRBY per bucket)
                 series[key]["buckets"][labels["le"]] = value
+            elif row_name == f"{name}_hit":  # stored in its one bucket: cumulated here
+                series[key]["hits"][labels["le"]] += value
             elif row_name == f"{name}_sum":
                 series[key]["sum"] = value
         family = HistogramMetricFamily(name, doc, labels=label_names)
-        les = [metrics.le_label(bound) for bound in metrics.DURATION_BUCKETS]
         for key, data in sorted(series.items()):
-            family.add_metric(list(key), [(le, data["buckets"].get(le, 0.0)) for le in les], sum_value=data["sum"])
+            family.add_metric(list(key), _cumulative(les, data), sum_value=data["sum"])
         found.append(family)
     return found
+
+
+def _cumulative(les: list[str], data: dict) -> list[tuple[str, float]]:
+    if not data["hits"]:
+        return [(le, data["buckets"].get(le, 0.0)) for le in les]
+    total, out = 0.0, []
+    for le in les:
+        total += data["hits"].get(le, 0.0)
+        out.append((le, total))
+    return out
 
 
 def _gauge(name: str, doc: str, value: float | None, **labels) -> GaugeMetricFamily:
@@ -122,9 +138,13 @@ class IntermissionCollector(Collector):
 
 
 def make_registry() -> CollectorRegistry:
-    """A registry holding only our collector (per-process default metrics would mislead behind gunicorn)."""
+    """Our collector (totals from Redis), plus the `process_*` and `python_info` of the process answering."""
+    # behind gunicorn each scrape is answered by one of the web processes: these describe that process (CPU,
+    # memory, file descriptors; a restart shows in process_start_time_seconds), the totals above are global
     registry = CollectorRegistry(auto_describe=False)
     registry.register(IntermissionCollector())
+    registry.register(ProcessCollector(registry=None))
+    registry.register(PLATFORM_COLLECTOR)
     return registry
 
 

@@ -33,22 +33,53 @@ def retry_policy() -> Retry:
     return Retry(max=len(intervals), interval=intervals)
 
 
-def dead_letters(queue: Queue | None = None) -> list[Job]:
-    """Jobs whose retries are exhausted, oldest first."""
-    queue = queue or get_queue()
+def dead_letters(queue: Queue | None = None, *, tenant: str | None = None) -> list[Job]:
+    """Jobs whose retries are exhausted, oldest first, one per mission (its latest failure); optionally one tenant's."""
+    latest = {}
+    for job in _failed_jobs(queue or get_queue()):
+        if tenant is None or tenant_of(job) == tenant:
+            latest.pop(_work_of(job), None)
+            latest[_work_of(job)] = job  # re-inserted: the order is that of each mission's latest failure
+    return list(latest.values())
+
+
+def _failed_jobs(queue: Queue) -> list[Job]:
     registry = FailedJobRegistry(queue=queue)
     jobs = Job.fetch_many(registry.get_job_ids(), connection=queue.connection, serializer=JSONSerializer)
     return [j for j in jobs if j is not None]
 
 
-def replay(queue: Queue | None = None) -> list[str]:
-    """Put every dead letter back on the queue; returns their ids."""
+def tenant_of(job: Job) -> str | None:
+    """The tenant a job works for (its first argument), None for the tick."""
+    args = job.args or ()
+    return args[0] if args and isinstance(args[0], str) else None
+
+
+def _work_of(job: Job) -> tuple:
+    """What a job does: a mission's re-read is the same work whichever trigger (webhook, sweep, tick) queued it."""
+    if job.func_name == "handlers.jobs.sync_mission" and len(job.args or ()) >= 2:
+        return ("sync", job.args[0], job.args[1])
+    return ("job", job.id)
+
+
+def replay(queue: Queue | None = None, *, job_ids: list[str] | None = None, tenant: str | None = None) -> list[str]:
+    """Requeue dead letters (all, those ids, or one tenant's), once per mission; returns the requeued ids."""
     queue = queue or get_queue()
     registry = FailedJobRegistry(queue=queue)
-    ids = registry.get_job_ids()
-    for job_id in ids:
-        registry.requeue(job_id)
-    return ids
+    chosen = dead_letters(queue, tenant=tenant)
+    if job_ids is not None:
+        unknown = set(job_ids) - {j.id for j in _failed_jobs(queue)}
+        if unknown:
+            raise ValueError(f"not a dead letter: {', '.join(sorted(unknown))} (see `intermission replay --list`)")
+        wanted = {_work_of(j) for j in _failed_jobs(queue) if j.id in job_ids}
+        chosen = [j for j in chosen if _work_of(j) in wanted]
+    works = {_work_of(j) for j in chosen}
+    for job in _failed_jobs(queue):  # older failures of the same mission: the requeued one does their work
+        if _work_of(job) in works and job.id not in {c.id for c in chosen}:
+            registry.remove(job, delete_job=True)
+    for job in chosen:
+        registry.requeue(job.id)
+    return [j.id for j in chosen]
 
 
 def recover_orphans(queue: Queue | None = None) -> list[str]:
@@ -131,14 +162,14 @@ def _owner_is_dead(job: Job, live: dict, conn: redis.Redis) -> bool:
     return False
 
 
-def make_worker(*, simple: bool = False, conn: redis.Redis | None = None) -> Worker:
+def make_worker(*, simple: bool = False, conn: redis.Redis | None = None, **options) -> Worker:
     """A worker on our queue; `simple` runs jobs in-process (tests, demo), otherwise one fork per job."""
     from handlers import telemetry
 
     telemetry.install()
     queue = get_queue(conn)
     cls = telemetry.ObservedSimpleWorker if simple else telemetry.ObservedWorker
-    return cls([queue], connection=queue.connection, serializer=JSONSerializer)
+    return cls([queue], connection=queue.connection, serializer=JSONSerializer, **options)
 
 
 def run_burst(*, conn: redis.Redis | None = None) -> bool:

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import hmac
+import logging
 
-from flask import Response, jsonify, request
+import redis
+from flask import Response, g, jsonify, request
 
 from config import tenants
 from config.settings import get_settings
 
 _DUMMY_SECRET = "x" * 43
+RETRY_AFTER_SECONDS = 10
+log = logging.getLogger(__name__)
 
 
 def too_large() -> bool:
@@ -39,4 +43,23 @@ def ignored(reason: str) -> Response:
     """204 with the reason in a header."""
     response = Response(status=204)
     response.headers["X-Intermission-Ignored"] = reason
+    return response
+
+
+def redis_unavailable(exc: redis.RedisError):
+    """503 naming the cause when Redis does not answer (or refuses): the host retries where it can."""
+    from config.redis_conn import NotReplicated, describe
+
+    down = isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
+    g.redis_down = down  # the per-request metrics would wait on the same Redis: skipped for this answer
+    if isinstance(exc, NotReplicated):
+        reason = f"not acknowledged by enough Redis replicas: {exc}"
+    elif down:
+        reason = f"Redis at {describe()} does not answer"
+    else:
+        reason = f"Redis at {describe()} refused the command ({type(exc).__name__})"
+    log.warning("answered 503: %s (%s)", reason, " ".join(str(exc).split())[:200])
+    response = jsonify(error="Service Unavailable", message=f"{reason}; retry later", reason=reason)
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -6,17 +6,20 @@ import re
 import time
 import uuid
 
+import redis
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from config import metrics
 from config.logs import pop_fields, push_fields
 from handlers import health
 from handlers.metrics import exposition, make_registry
+from webhooks.common import redis_unavailable
 
 bp = Blueprint("ops", __name__)
 log = logging.getLogger("webhooks.access")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}\Z")
 QUIET = {"/healthz", "/readyz", "/metrics"}  # probes and scrapes log at DEBUG
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # as is: Flask adds a charset to a bare `mimetype`
 _registry = make_registry()
 
 
@@ -30,13 +33,14 @@ def healthz():
 def readyz():
     """Redis reachable, queue not stuck, scheduler alive; `?scope=web` checks only what the web process needs."""
     ready, details = health.readiness(scope="web" if request.args.get("scope") == "web" else "all")
+    g.redis_down = details.get("redis") == "down"
     return jsonify(details), 200 if ready else 503
 
 
 @bp.get("/metrics")
 def metrics_endpoint():
     """Prometheus text format; totals come from Redis, so every web process answers the same."""
-    return Response(exposition(_registry), mimetype="text/plain; version=0.0.4; charset=utf-8")
+    return Response(exposition(_registry), content_type=CONTENT_TYPE)
 
 
 def _start() -> None:
@@ -49,13 +53,13 @@ def _start() -> None:
 def _finish(response: Response) -> Response:
     response.headers["X-Request-Id"] = g.get("request_id", "")
     rule = request.url_rule.rule if request.url_rule else None
-    if rule and rule.startswith("/webhooks/"):
-        metrics.incr("intermission_webhooks", {"host": rule.split("/")[2], "status": str(response.status_code)})
+    seconds = time.monotonic() - g.get("started", time.monotonic())
+    if not g.get("redis_down"):  # when Redis does not answer, the 503 must not wait for it a second time
+        metrics.record_request(rule or "(no route)", request.method, response.status_code, seconds)
     level = logging.DEBUG if rule in QUIET else logging.INFO
     log.log(level, "%s %s %s", request.method, rule or "(no route)", response.status_code,
             extra={"method": request.method, "route": rule, "status": response.status_code,
-                   "tenant": (request.view_args or {}).get("tenant_id"),
-                   "duration_ms": round((time.monotonic() - g.get("started", time.monotonic())) * 1000, 1)})
+                   "tenant": (request.view_args or {}).get("tenant_id"), "duration_ms": round(seconds * 1000, 1)})
     return response
 
 
@@ -68,6 +72,7 @@ def _teardown(_exc) -> None:
 def install(app: Flask) -> None:
     """Register the ops routes and the per-request hooks (request id in, header out, one log line, counts)."""
     app.register_blueprint(bp)
+    app.register_error_handler(redis.RedisError, redis_unavailable)  # 503 with the reason, within a second
     app.before_request(_start)
     app.after_request(_finish)
     app.teardown_request(_teardown)

@@ -31,7 +31,7 @@ def test_tenant_add_prints_webhook_url_and_json_hides_secrets(redis_conn, child_
     human = run(env, "tenant", "show", "esn-one").stdout
     assert data["webhook_url"] in human
     assert "esn-one" in run(env, "tenant", "list").stdout
-    assert run(env, "tenant", "remove", "esn-one").returncode == 0
+    assert run(env, "tenant", "remove", "esn-one", "--yes").returncode == 0
     missing = run(env, "tenant", "show", "esn-one", check=False)
     assert missing.returncode == 2 and "unknown tenant 'esn-one'" in missing.stderr
 
