@@ -119,11 +119,10 @@ def _worker(args) -> int:
     from handlers.calendar import warm as warm_calendar
     from handlers.jobs import schedule_next_tick
     from handlers.queues import make_worker, recover_orphans, watch_orphans
-    from handlers.supervise import apply_tick_interval, supervise, worker_options
+    from handlers.supervise import supervise, worker_options
 
     default_playbook()  # fail at start-up, naming file, step and field, rather than in every job
     warm_calendar()  # importing the holiday tables takes ~0.4 s: once at start, not in a job nor in each --fork horse
-    apply_tick_interval()
     recover_orphans()
     watch_orphans()  # and every few seconds: another worker's orphans do not wait for rq's cleanup
     if not args.burst:
@@ -211,9 +210,7 @@ def _keys(args) -> int:
 
 def _tick(args) -> int:
     from handlers.jobs import tick
-    from handlers.supervise import apply_tick_interval
 
-    apply_tick_interval()
     print(json.dumps(tick(), indent=2))
     return 0
 

@@ -22,7 +22,6 @@ from handlers.store import SnapshotStore, due_missions
 from handlers.sweep import schedule_due_sweeps
 
 log = logging.getLogger(__name__)
-TICK_SECONDS = 900
 ADAPTERS = {"boond": BoondAdapter, "salesforce": SalesforceAdapter}
 playbook_for = pipeline.playbook_for  # the name the admin pages import
 
@@ -103,8 +102,9 @@ def tick() -> dict:
 
 def schedule_next_tick() -> None:
     """Make sure exactly one tick is scheduled for the next slot (safe from any number of workers)."""
-    slot = int(datetime.now(timezone.utc).timestamp()) // TICK_SECONDS + 1
-    when = datetime.fromtimestamp(slot * TICK_SECONDS, tz=timezone.utc)
+    every = get_settings().tick_interval_seconds
+    slot = int(datetime.now(timezone.utc).timestamp()) // every + 1
+    when = datetime.fromtimestamp(slot * every, tz=timezone.utc)
     try:
         get_queue().enqueue_at(when, "handlers.jobs.tick", job_id=f"tick-{slot}", unique=True, result_ttl=600)
     except DuplicateJobError:

@@ -26,13 +26,6 @@ def worker_options() -> dict:
     return {"worker_ttl": get_settings().worker_heartbeat_seconds + 15}
 
 
-def apply_tick_interval() -> None:
-    """Use `INTERMISSION_TICK_INTERVAL_SECONDS` for the tick's slots in this process (and its work horses)."""
-    from handlers import jobs
-
-    jobs.TICK_SECONDS = get_settings().tick_interval_seconds  # lead: read the setting in handlers/jobs.py
-
-
 def scheduler_alive(worker: Worker) -> bool:
     """True when this worker runs a scheduler process that has not exited."""
     process = worker.scheduler._process if worker.scheduler else None
