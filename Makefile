@@ -16,6 +16,7 @@ install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	scripts/ensure-chromium
 	scripts/ensure-redis-server
+	scripts/ensure-nginx
 
 demo: install
 	$(BIN)/intermission demo
