@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     sweep_interval_seconds: int = 900  # the scheduler re-reads what each host says changed in twice this window
     orphan_check_seconds: float = 5.0  # how often a running worker requeues the jobs of dead workers
     allow_clock_override: bool = False  # demo/tests only: lets `today` be pinned in Redis
+    # security (docs/OPERATIONS.md, "Exposure"): who may send X-Forwarded-*, who may scrape, which hosts are real
+    trusted_proxies: str = ""  # comma-separated addresses/networks whose X-Forwarded-For/-Proto are believed
+    metrics_token: str | None = None  # bearer token for /metrics and the detailed /readyz; None: both answer 404
+    allow_sandbox_hosts: bool = False  # demo/tests only: accept a loopback http instance_url (the local sandbox)
     crash_after_host_write: str | None = None  # fault injection for tests: "<n>" kills the worker after the n-th create
 
     def retry_schedule(self) -> list[int]:

@@ -31,7 +31,7 @@ from webhooks.salesforce_connect import connect_link
 pytestmark = pytest.mark.slow
 SHARED_KEYS = [  # keys outside a tenant's namespace, each documented in docs/RELIABILITY.md
     r"im:tenants", r"im:due", r"im:metrics", r"im:clock:today", r"im:oauth:state:[0-9a-f]{64}",
-    r"im:orphan:.+", r"im:login-unknown:[0-9a-f]{16}:login:.+", r"im:ack", r"im:test:crash-counter", r"rq:.+"]
+    r"im:orphan:.+", r"im:login-unknown:[0-9a-f]{16}", r"im:sf-org:.+", r"im:boond:seen:[0-9a-f]{64}", r"im:ack", r"im:test:crash-counter", r"rq:.+"]
 
 
 def _ids(world) -> dict[str, str]:
