@@ -29,7 +29,8 @@ def lifecycle(call: str):
     try:
         value = signed_request()
         payload = decode_signed_request(value, key, max_age=max_age)
-        claim_once(value, max_age)  # a captured signedRequest cannot be played again
+        if call != "install" or "appToken" in payload:  # the installation-code check changes nothing: not claimed
+            claim_once(value, max_age)  # a captured signedRequest cannot be played again
     except BadSignedRequest as exc:
         log.warning("boond %s refused: %s", call, exc)
         return _refused(401, f"signedRequest refused: {exc}")
