@@ -109,7 +109,7 @@ def test_compose_and_kubernetes_give_each_process_the_same_setting_names_all_kno
         assert not [name for name in _compose_env(kind) if f"`{name}`" not in operations]
     # the web process alone: its threads, and gunicorn on loopback behind nginx trusting nginx's headers
     assert _compose_env("web") - _compose_env("worker") == {"WEB_CONCURRENCY", "INTERMISSION_BIND",
-                                                            "INTERMISSION_TRUSTED_PROXIES"}
+                                                            "INTERMISSION_TRUSTED_PROXIES", "INTERMISSION_METRICS_TOKEN"}
 
 
 def test_kubernetes_probes_autoscaler_and_secrets_are_wired():
