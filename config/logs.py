@@ -17,7 +17,8 @@ from datetime import datetime, timezone
 _SEP = r"(?:/|%2f)"
 _SEGMENT = r"(?:(?!%2f)[^/\s?#\"'\\])+"
 _WEBHOOKS = "".join(f"[{c}{chr(ord(c) + 0xFEE0)}]" for c in "webhooks")  # ASCII or full-width letters
-_WEBHOOK_PATH = re.compile(rf"(?i)(/{_WEBHOOKS}{_SEP}{_SEGMENT}{_SEP}{_SEGMENT}{_SEP})[^\s?#\"'\\]+")
+_WEBHOOK_PATH = re.compile(  # (a route template's literal `<secret>` is left as it is)
+    rf"(?i)(/{_WEBHOOKS}{_SEP}{_SEGMENT}{_SEP}{_SEGMENT}{_SEP})(?!<secret>(?![^\s?#\"'\\]))[^\s?#\"'\\]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}")  # JWTs and itsdangerous tokens
 _QUERY = re.compile(r"([?&](?:a|t|u|code|state|csrf|form_token)=)[^&\s\"'#\\]+")  # admin, connect and OAuth links
 _SURVEY_PATH = re.compile(r"(/survey/)[^/\s?\"'\\]+")  # a survey link is its respondent's credential
