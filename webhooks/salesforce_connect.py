@@ -127,8 +127,10 @@ def _finish():
     flow = json.loads(crypto.decrypt(raw))
     if not _same_browser(flow):
         log.warning("salesforce callback refused for %s: not the browser that opened the connect link", flow["tenant"])
-        return _response(400, "Connection refused", "This sign-in was not started in this browser. Open the "
-                                                    "connect link yourself, in this browser, and sign in again.")
+        return _response(400, "Connexion refusée / Connection refused",
+                         "Cette connexion n'a pas été commencée dans ce navigateur : ouvrez vous-même le lien de "
+                         "connexion, dans ce navigateur. — This sign-in was not started in this browser. Open the "
+                         "connect link yourself, in this browser, and sign in again.")
     if request.args.get("error"):
         return _response(400, "Salesforce refused the connection",
                          request.args.get("error_description") or request.args["error"])
@@ -153,8 +155,10 @@ def _connect(tenant: tenants.Tenant, flow: dict):
     owner = org_binding.bind(org_binding.org_key(token_set.org_id, token_set.instance_url), tenant.id)
     if owner != tenant.id:
         log.warning("salesforce org %s refused for %s: bound to another tenant", token_set.org_id, tenant.id)
-        return _response(409, "Org already connected", f"Org {token_set.org_id} is connected to another "
-                                                        "Intermission workspace. Disconnect it there first.")
+        return _response(409, "Org déjà connectée / Org already connected",
+                         f"L'org {token_set.org_id} est connectée à un autre espace Intermission : déconnectez-la "
+                         f"d'abord là-bas. — Org {token_set.org_id} is connected to another Intermission workspace. "
+                         "Disconnect it there first.")
     tenant.salesforce = cfg.model_copy(update={"org_id": token_set.org_id, "instance_url": token_set.instance_url})
     tenants.save(tenant)
     tokens_for(tenant, get_redis()).store(token_set)
@@ -180,12 +184,15 @@ def disconnect():
     token = request.form.get("d", "")
     tenant = _tenant_from_link(token, "sf-disconnect", DISCONNECT_MAX_AGE)
     if tenant is None:
-        return _page(404, "Link not valid", "This link is unknown, altered or expired. "
-                                            "Disconnect from the Intermission admin page.")
+        return _page(404, "Lien non valide / Link not valid",
+                     "Ce lien est inconnu, modifié ou expiré : déconnectez depuis la page d'administration. — "
+                     "This link is unknown, altered or expired. Disconnect from the Intermission admin page.")
     from webhooks.admin.auth import csrf_ok
 
     if not csrf_ok(token, request.form.get("csrf", "")):
-        return _page(403, "Form refused", "Reload the Intermission admin page and try again.")
+        return _page(403, "Formulaire refusé / Form refused",
+                     "Rechargez la page d'administration et réessayez. — Reload the Intermission admin page and "
+                     "try again.")
     disconnect_tenant(tenant)
     return _page(200, "Salesforce disconnected", "Intermission no longer has access to this org.", ok=True)
 
