@@ -23,6 +23,7 @@ install-test: $(BIN)/python
 	scripts/unshadow-redis $(BIN)
 	scripts/ensure-chromium
 	scripts/ensure-redis-server
+	scripts/ensure-nginx
 
 # The one command that refreshes the lock files (uv, pinned, in a throwaway virtualenv); commit both.
 lock:

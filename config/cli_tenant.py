@@ -29,6 +29,8 @@ def tenant_parser(sub) -> None:
             cmd.add_argument("id")
         if name == "remove":
             cmd.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
+        if name == "show":
+            cmd.add_argument("--reveal", action="store_true", help="print credentials and secret URLs in clear")
         cmd.add_argument("--json", action="store_true", help="JSON, for scripts")
         cmd.set_defaults(func=func)
 
@@ -179,11 +181,22 @@ def _links(tenant) -> dict:
     return links
 
 
-def _print(tenant, as_json: bool, created: bool = False) -> int:
-    links = _links(tenant)
+def _masked_links(links: dict) -> dict:
+    """The links with the part that is a credential masked (webhook secret, signed connect token)."""
+    out = dict(links)
+    base, _, _secret = out["webhook_url"].rpartition("/")
+    out["webhook_url"] = f"{base}/…"
+    if "connect_url" in out:
+        out["connect_url"] = out["connect_url"].partition("?t=")[0] + "?t=…"
+    return out
+
+
+def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True) -> int:
+    links = _links(tenant) if reveal else _masked_links(_links(tenant))
     if as_json:
         extra = {"flow_secret": tenant.salesforce.flow_secret} if created and tenant.salesforce else {}
-        print(json.dumps({**tenant.redacted(), **links, **extra}, indent=2))
+        data = tenant.model_dump(mode="json") if reveal and not created else tenant.redacted()
+        print(json.dumps({**data, **links, **extra}, indent=2))
         return 0
     print(f"{'Created' if created else 'Tenant'} {tenant.id} ({tenant.host}, {tenant.language}, "
           f"{'enabled' if tenant.enabled else 'paused'})")
@@ -229,7 +242,7 @@ def _list(args) -> int:
 def _show(args) -> int:
     from config import tenants
 
-    return _print(tenants.require(args.id), args.json)
+    return _print(tenants.require(args.id), args.json, reveal=args.reveal)
 
 
 def _done(as_json: bool, text: str, **fields) -> int:

@@ -13,6 +13,7 @@ SF_PEOPLE = {"005000000000002AAA": "Claire Martin (manager)", "005000000000003AA
 def _prepare_settings() -> None:
     """The demo pins its own clock and retries fast; it never touches a real host."""
     os.environ.setdefault("INTERMISSION_ALLOW_CLOCK_OVERRIDE", "true")
+    os.environ.setdefault("INTERMISSION_ALLOW_SANDBOX_HOSTS", "true")  # the sandboxes answer on loopback http
     os.environ.setdefault("INTERMISSION_RETRY_INTERVALS", "0,1,2")
     os.environ.setdefault("INTERMISSION_DATA_DIR", ".intermission/demo")
     from config.settings import get_settings

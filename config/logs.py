@@ -13,7 +13,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import datetime, timezone
 
-_WEBHOOK_PATH = re.compile(r"(/webhooks/[a-z]+/[a-z0-9-]+/)[^/\s?\"'\\]+")
+# whatever follows /webhooks/<x>/<y>/, whatever the case, the characters or an encoded slash (%2F) between them
+_SEP = r"(?:/|%2f)"
+_SEGMENT = r"(?:(?!%2f)[^/\s?#\"'\\])+"
+_WEBHOOKS = "".join(f"[{c}{chr(ord(c) + 0xFEE0)}]" for c in "webhooks")  # ASCII or full-width letters
+_WEBHOOK_PATH = re.compile(  # (a route template's literal `<secret>` is left as it is)
+    rf"(?i)(/{_WEBHOOKS}{_SEP}{_SEGMENT}{_SEP}{_SEGMENT}{_SEP})(?!<secret>(?![^\s?#\"'\\]))[^\s?#\"'\\]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}")  # JWTs and itsdangerous tokens
 _QUERY = re.compile(r"([?&](?:a|t|u|code|state|csrf|form_token)=)[^&\s\"'#\\]+")  # admin, connect and OAuth links
 _SURVEY_PATH = re.compile(r"(/survey/)[^/\s?\"'\\]+")  # a survey link is its respondent's credential
@@ -30,7 +35,7 @@ def redact(text: str) -> str:
     """Mask webhook secrets, JWTs, bearer tokens, OAuth token/secret values, signedRequest values and link tokens."""
     # each pattern runs only when the text holds what every match of it contains (a literal part of the pattern):
     # the same result as running them all, at a fraction of the cost for the usual line (one per request)
-    if "/webhooks/" in text:
+    if "/webhook" in text.lower() or not text.isascii():
         text = _WEBHOOK_PATH.sub(r"\1[secret]", text)
     if "/survey/" in text:
         text = _SURVEY_PATH.sub(r"\1[token]", text)

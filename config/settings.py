@@ -48,12 +48,16 @@ class Settings(BaseSettings):
     boond_burst: int = 20
     boond_app_key: str | None = None  # our marketplace app's Key (Boond app page); None: /boond/* answer 503
     boond_installation_code: str | None = None  # when set, the first /boond/install call must carry this code
-    boond_signed_request_max_age: int | None = 3600  # seconds, checked when a signedRequest carries `issued_at`
+    boond_signed_request_max_age: int | None = 3600  # seconds after its (required) `issued_at`; used once within
     boond_app_token_ttl_margin: int = 120  # refresh a temporary app token this many seconds before it expires
     sf_limit_pause_seconds: float = 3600.0  # how long a tenant's writes pause after REQUEST_LIMIT_EXCEEDED
     sweep_interval_seconds: int = 900  # the scheduler re-reads what each host says changed in twice this window
     orphan_check_seconds: float = 5.0  # how often a running worker requeues the jobs of dead workers
     allow_clock_override: bool = False  # demo/tests only: lets `today` be pinned in Redis
+    # security (docs/OPERATIONS.md, "Exposure"): who may send X-Forwarded-*, who may scrape, which hosts are real
+    trusted_proxies: str = ""  # comma-separated addresses/networks whose X-Forwarded-For/-Proto are believed
+    metrics_token: str | None = None  # bearer token for /metrics and the detailed /readyz; None: both answer 404
+    allow_sandbox_hosts: bool = False  # demo/tests only: accept a loopback http instance_url (the local sandbox)
     crash_after_host_write: str | None = None  # fault injection for tests: "<n>" kills the worker after the n-th create
 
     def retry_schedule(self) -> list[int]:

@@ -32,6 +32,7 @@ class SalesforceStack(Stack):
         self.http = requests.Session()
         self.control("POST", "/_control/reset")
         self.tenant = self._create_tenant()
+        self._point_public_base()
         self.connect()
         self.point_trigger(self.mode)
         return self
@@ -58,6 +59,25 @@ class SalesforceStack(Stack):
         answer = self.http.get(connect_link(self.tenant_id, self.web.url), timeout=30)
         self.tenant = tenants.get(self.tenant_id)
         return answer
+
+    def _point_public_base(self) -> None:
+        """Salesforce sends the admin back to INTERMISSION_PUBLIC_BASE_URL only: this web app's while the stack runs.
+
+        (Every web app of the process shares one Redis, so any of them finishes a flow another one started.)"""
+        from config.settings import get_settings
+
+        settings = get_settings()
+        self._public_base = settings.public_base_url
+        object.__setattr__(settings, "public_base_url", self.web.url)  # not an operator's setting: fields_set kept
+
+    def stop(self) -> None:
+        """Stop the servers and give PUBLIC_BASE_URL back."""
+        from config.settings import get_settings
+
+        if getattr(self, "_public_base", None) is not None:
+            object.__setattr__(get_settings(), "public_base_url", self._public_base)
+            self._public_base = None
+        super().stop()
 
     def point_trigger(self, mode: str) -> None:
         """Make the org notify our webhook URL by Outbound Message (soap) or Flow callout (flow)."""

@@ -181,6 +181,7 @@ class Tenant(BaseModel):
     # those ended in the last `bench_lookback_days` (their consultants may be on the bench)
     backfill_days: int = Field(default=90, ge=1, le=730)
     bench_lookback_days: int = Field(default=30, ge=0, le=365)
+    auth_epoch: int = 0  # carried by admin tokens and connect links; uninstall bumps it, which revokes them all
 
     @field_validator("id")
     @classmethod
@@ -207,7 +208,7 @@ class Tenant(BaseModel):
         data["webhook_secret"] = _mask(self.webhook_secret)
         data["admin_password_hash"] = "set" if self.admin_password_hash else None
         if self.boond:
-            for field in ("app_key", "client_key", "user_token"):
+            for field in ("app_token", "app_key", "client_token", "client_key", "user_token"):
                 data["boond"][field] = _mask(data["boond"][field])
         if self.surveys.email:
             data["surveys"]["email"]["password"] = _mask(data["surveys"]["email"]["password"])
@@ -215,6 +216,13 @@ class Tenant(BaseModel):
             for field in ("client_secret", "flow_secret"):
                 data["salesforce"][field] = _mask(data["salesforce"][field])
         return data
+
+
+def may_run_jobs(tenant: Tenant | None) -> bool:
+    """Whether a job may work for this tenant: it exists, is enabled and is not uninstalled (whatever `enabled` says).
+
+    The worker's pipeline calls it before any host call; an uninstalled tenant never runs a job."""
+    return tenant is not None and tenant.enabled and tenant.status != "uninstalled"
 
 
 def _mask(value: str | None) -> str | None:

@@ -114,8 +114,10 @@ def handle_uninstall(payload: dict) -> dict:
     app_tokens_for(tenant, conn).forget()
     boond = tenant.boond.model_copy(update={"user_token": None, "app_token": None, "app_key": None,
                                             "client_key": None})
+    # a new epoch revokes every admin token and link made so far; an uninstalled tenant never runs a job
     tenants.save(tenant.model_copy(update={"boond": boond, "enabled": False, "status": "uninstalled",
-                                           "webhook_secret": secrets.token_urlsafe(32)}))
+                                           "webhook_secret": secrets.token_urlsafe(32),
+                                           "auth_epoch": tenant.auth_epoch + 1}))
     for key in conn.scan_iter(match=f"im:t:{tenant.id}:pending-user:*", count=500):
         conn.delete(key)  # userTokens the admin page kept for a pending configuration
     _log(conn, tenant.id, "uninstalled", "uninstalled in Boond: secrets removed, work stopped, history kept")

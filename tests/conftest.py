@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 TEST_KEY = "zV7nC3x0cQy0kq8hUj1C2nJ3r4d5s6t7u8v9w0x1y2E="
+METRICS_TOKEN = "test-metrics-token-0123456789"  # what Prometheus sends as its bearer token
 
 
 def _configure(data_dir: str) -> None:
@@ -14,6 +15,8 @@ def _configure(data_dir: str) -> None:
         "INTERMISSION_DATA_DIR": data_dir,
         "INTERMISSION_SECRET_KEYS": TEST_KEY,
         "INTERMISSION_ALLOW_CLOCK_OVERRIDE": "true",
+        "INTERMISSION_ALLOW_SANDBOX_HOSTS": "true",  # the Salesforce sandbox's instance_url is loopback http
+        "INTERMISSION_METRICS_TOKEN": METRICS_TOKEN,
         "INTERMISSION_RETRY_INTERVALS": "0,0,0",
         "INTERMISSION_HTTP_MAX_ATTEMPTS": "3",
         "INTERMISSION_HTTP_TIMEOUT_SECONDS": "2",

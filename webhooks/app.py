@@ -20,6 +20,9 @@ def create_app() -> Flask:
     logging.getLogger("werkzeug").addFilter(RedactingFilter())
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = get_settings().max_webhook_bytes
+    from webhooks.proxies import TrustedProxies
+
+    app.wsgi_app = TrustedProxies(app.wsgi_app, get_settings().trusted_proxies)  # X-Forwarded-* from named proxies
     from webhooks.boond import bp as boond_bp
     from webhooks.boond_marketplace import bp as boond_marketplace_bp
     from webhooks.salesforce import bp as salesforce_bp

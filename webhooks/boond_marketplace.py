@@ -9,11 +9,12 @@ import logging
 from flask import Blueprint, jsonify, request
 
 from config.settings import get_settings
-from connectors.boond.marketplace import BadSignedRequest, decode_signed_request
+from connectors.boond.marketplace import BadSignedRequest, claim_once, decode_signed_request
 from handlers.marketplace import MarketplaceError, handle_install, handle_uninstall, handle_validate
 
 bp = Blueprint("boond_marketplace", __name__)
 log = logging.getLogger(__name__)
+DEFAULT_MAX_AGE = 3600  # seconds, when INTERMISSION_BOOND_SIGNED_REQUEST_MAX_AGE is unset
 HANDLERS = {"install": handle_install, "uninstall": handle_uninstall, "validate": handle_validate}
 
 
@@ -24,8 +25,12 @@ def lifecycle(call: str):
     if not key:
         return _refused(503, "the Boond marketplace is not set up on this server: set INTERMISSION_BOOND_APP_KEY "
                              "to the Key shown on the app's page in Boond")
+    max_age = get_settings().boond_signed_request_max_age or DEFAULT_MAX_AGE
     try:
-        payload = decode_signed_request(signed_request(), key, max_age=get_settings().boond_signed_request_max_age)
+        value = signed_request()
+        payload = decode_signed_request(value, key, max_age=max_age)
+        if call != "install" or "appToken" in payload:  # the installation-code check changes nothing: not claimed
+            claim_once(value, max_age)  # a captured signedRequest cannot be played again
     except BadSignedRequest as exc:
         log.warning("boond %s refused: %s", call, exc)
         return _refused(401, f"signedRequest refused: {exc}")

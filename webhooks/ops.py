@@ -1,6 +1,7 @@
 """Operations surface of the web process: /healthz, /readyz, /metrics, request ids and one log line per request."""
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 import time
@@ -11,6 +12,7 @@ from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from config import metrics
 from config.logs import pop_fields, push_fields
+from config.settings import get_settings
 from handlers import health
 from handlers.metrics import exposition, make_registry
 from webhooks.common import redis_unavailable
@@ -31,16 +33,32 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Redis reachable, queue not stuck, scheduler alive; `?scope=web` checks only what the web process needs."""
+    """Redis reachable, queue not stuck, scheduler alive; `?scope=web` checks only what the web process needs.
+
+    The details (queue ages, worker names) need the metrics bearer token; probes get the status alone."""
     ready, details = health.readiness(scope="web" if request.args.get("scope") == "web" else "all")
     g.redis_down = details.get("redis") == "down"
-    return jsonify(details), 200 if ready else 503
+    body = details if _scraper() else {"status": "ready" if ready else "not ready"}
+    return jsonify(body), 200 if ready else 503
 
 
 @bp.get("/metrics")
 def metrics_endpoint():
-    """Prometheus text format; totals come from Redis, so every web process answers the same."""
+    """Prometheus text format; totals come from Redis, so every web process answers the same. Bearer token only."""
+    if not get_settings().metrics_token:
+        return jsonify(error="Not Found", message="set INTERMISSION_METRICS_TOKEN to expose /metrics"), 404
+    if not _scraper():
+        return (jsonify(error="Unauthorized", message="send Authorization: Bearer <INTERMISSION_METRICS_TOKEN>"),
+                401, {"WWW-Authenticate": 'Bearer realm="metrics"'})
     return Response(exposition(_registry), content_type=CONTENT_TYPE)
+
+
+def _scraper() -> bool:
+    """True when the request carries the configured metrics bearer token (constant-time compare)."""
+    expected = get_settings().metrics_token
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
+                                                                                   expected.encode())
 
 
 def _start() -> None:

@@ -9,7 +9,8 @@ Format (Boond's sample app, wishgroupe/app_hello `boondmanager.php::signedReques
 
 The HMAC covers the base64url payload *string* (not the decoded JSON), and the signature is the base64url
 of the lower-case *hex* digest. Boond's PHP keeps or strips base64 padding depending on the helper, so both
-are accepted. `tools.php` adds an `issued_at` (Unix seconds) to what it signs: when present it bounds the age.
+are accepted. `tools.php` adds an `issued_at` (Unix seconds) to what it signs (`issuedAt` in pyboondmanager): one of
+them is required, it bounds the age, and within that age each signedRequest is accepted once (`claim_once`).
 """
 from __future__ import annotations
 
@@ -52,10 +53,12 @@ def _hex_signature(payload_part: str, app_key: str) -> str:
     return hmac.new(app_key.encode(), payload_part.encode("ascii"), hashlib.sha256).hexdigest()
 
 
-def encode_signed_request(payload: dict, app_key: str) -> str:
-    """Sign `payload` the way Boond does (used by tests and to build iframe links)."""
+def encode_signed_request(payload: dict, app_key: str, *, stamp: bool = True) -> str:
+    """Sign `payload` the way Boond does, adding `issued_at` (now) unless it has one (tests, iframe links)."""
     if not app_key:
         raise ValueError("an app key is needed to sign a signedRequest")
+    if stamp and "issued_at" not in payload and "issuedAt" not in payload:
+        payload = {**payload, "issued_at": int(time.time())}
     payload_part = _b64url(json.dumps(payload, separators=(",", ":")).encode())
     return f"{_b64url(_hex_signature(payload_part, app_key).encode())}.{payload_part}"
 
@@ -97,10 +100,22 @@ def _json_object(raw: bytes) -> dict:
     return payload
 
 
+def claim_once(value: str, max_age: int) -> None:
+    """Accept a (verified) signedRequest once: a second use within its max age is a replay (BadSignedRequest)."""
+    from config.redis_conn import get_redis
+
+    signature_part = value.strip().partition(".")[0].rstrip("=")
+    key = "im:boond:seen:" + hashlib.sha256(signature_part.encode()).hexdigest()
+    if not get_redis().set(key, 1, nx=True, ex=max_age + FUTURE_SKEW):
+        raise BadSignedRequest("this signedRequest was already used: open Intermission from Boond again")
+
+
 def _check_age(payload: dict, max_age: int | None, now: float) -> None:
-    issued = payload.get("issued_at")
-    if max_age is None or issued is None:
+    issued = payload.get("issued_at", payload.get("issuedAt"))
+    if max_age is None:
         return
+    if issued is None:
+        raise BadSignedRequest("the signedRequest carries no issued_at: it cannot be told from a replay")
     if isinstance(issued, bool) or not isinstance(issued, (int, float)):
         raise BadSignedRequest("the signedRequest's issued_at is not a Unix time")
     if issued > now + FUTURE_SKEW:

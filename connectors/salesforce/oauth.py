@@ -34,6 +34,9 @@ _MY_DOMAIN_HOST = re.compile(
     rf"{_LABEL}(?:--{_LABEL})?(?:\.(?:sandbox|develop|scratch|demo|patch|trailblaze))?\.my\.salesforce\.com\Z")
 _MY_DOMAIN_NAME = re.compile(rf"({_LABEL})(--{_LABEL})?\Z")
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# where an org's API may live [INF]: My Domains, instances, Government Cloud, Hyperforce and the China partner
+INSTANCE_DOMAINS = ("salesforce.com", "force.com", "cloudforce.com", "salesforce.mil", "crmforce.mil",
+                    "sfcrmproducts.cn")
 _ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?\Z")
 _CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _AUTH_ERRORS = {"invalid_client", "unauthorized_client", "access_denied", "inactive_user", "inactive_org"}
@@ -66,7 +69,7 @@ class TokenSet:
             raise HostError(f"token answer lacks {missing}", host=HOST) from None
         org_id, user_id = _identity_ids(identity)
         return cls(access_token=access_token, refresh_token=body.get("refresh_token") or None,
-                   instance_url=instance_url.rstrip("/"), org_id=org_id, user_id=user_id,
+                   instance_url=checked_instance_url(instance_url), org_id=org_id, user_id=user_id,
                    issued_at=_issued_at(body.get("issued_at")), scope=body.get("scope") or "")
 
 
@@ -102,6 +105,27 @@ def loopback_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or parts.hostname not in _LOOPBACK or parts.path.strip("/"):
         raise ValueError(f"a login_url override must be a loopback base like http://127.0.0.1:8001: {url!r}")
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def checked_instance_url(value) -> str:
+    """The token answer's `instance_url`, accepted only as https on Salesforce's own domains: the access token goes there.
+
+    A loopback http URL (the local sandbox) only with INTERMISSION_ALLOW_SANDBOX_HOSTS=true."""
+    from config.settings import get_settings
+
+    try:
+        parts = urlsplit(value.strip()) if isinstance(value, str) else None
+        host = (parts.hostname or "") if parts else ""
+    except ValueError:
+        parts, host = None, ""
+    if parts and not parts.path.strip("/") and not parts.query and not parts.username and not parts.password:
+        if parts.scheme == "https" and any(host.endswith("." + d) for d in INSTANCE_DOMAINS):
+            return f"https://{parts.netloc.lower()}"
+        if get_settings().allow_sandbox_hosts and parts.scheme in ("http", "https") and host in _LOOPBACK:
+            return f"{parts.scheme}://{parts.netloc}"
+    raise HostError(f"the token answer's instance_url {str(value)[:120]!r} is not an https URL on a Salesforce "
+                    f"domain ({', '.join(INSTANCE_DOMAINS)}); nothing was stored. For the local sandbox, set "
+                    "INTERMISSION_ALLOW_SANDBOX_HOSTS=true", host=HOST)
 
 
 # --- the flow ----------------------------------------------------------------------------------

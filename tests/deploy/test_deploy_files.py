@@ -119,7 +119,9 @@ def test_compose_and_kubernetes_give_each_process_the_same_setting_names_all_kno
         assert _compose_env(kind) == _k8s_env(kind)
         assert _compose_env(kind) <= _known_settings(), _compose_env(kind) - _known_settings()
         assert not [name for name in _compose_env(kind) if f"`{name}`" not in operations]
-    assert _compose_env("web") - _compose_env("worker") == {"WEB_CONCURRENCY"}
+    # the web process alone: its threads, and gunicorn on loopback behind nginx trusting nginx's headers
+    assert _compose_env("web") - _compose_env("worker") == {"WEB_CONCURRENCY", "INTERMISSION_BIND",
+                                                            "INTERMISSION_TRUSTED_PROXIES", "INTERMISSION_METRICS_TOKEN"}
 
 
 def test_every_process_gets_every_setting_of_the_one_recipe_boond_app_key_included():

@@ -29,7 +29,8 @@ def test_tenant_add_prints_webhook_url_and_json_hides_secrets(redis_conn, child_
     secret = data["webhook_url"].rsplit("/", 1)[1]
     assert secret not in json.dumps({k: v for k, v in data.items() if k != "webhook_url"})
     human = run(env, "tenant", "show", "esn-one").stdout
-    assert data["webhook_url"] in human
+    assert secret not in human and "/webhooks/boond/esn-one/…" in human  # masked unless --reveal
+    assert data["webhook_url"] in run(env, "tenant", "show", "esn-one", "--reveal").stdout
     assert "esn-one" in run(env, "tenant", "list").stdout
     assert run(env, "tenant", "remove", "esn-one", "--yes").returncode == 0
     missing = run(env, "tenant", "show", "esn-one", check=False)

@@ -21,11 +21,13 @@ from handlers import clock
 from handlers.ingest import enqueue_sync
 from handlers.ledger import ActivityLog
 from handlers.queues import get_queue
+from tests.conftest import METRICS_TOKEN
 from tests.e2e.helpers import settle
 from tests.e2e.proc_helpers import wait_until
 
 T0 = date(2026, 3, 2)
 WEBHOOK_ROUTE = "/webhooks/boond/<tenant_id>/<secret>"
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}  # /metrics and the /readyz details want it
 
 
 def _three_moves(stack) -> str:
@@ -40,7 +42,7 @@ def _three_moves(stack) -> str:
 
 
 def _scrape(base_url: str) -> dict:
-    text = requests.get(base_url + "/metrics", timeout=5).text
+    text = requests.get(base_url + "/metrics", headers=SCRAPER, timeout=5).text
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for family in text_string_to_metric_families(text) for s in family.samples}
 
@@ -109,7 +111,7 @@ def test_readyz_names_a_stuck_queue_and_a_missing_scheduler_then_a_worker_makes_
     job = Job.fetch(get_queue().get_job_ids()[0], connection=redis_conn, serializer=JSONSerializer)
     job.enqueued_at = datetime.now(timezone.utc) - timedelta(hours=1)
     job.save()
-    stuck = requests.get(stack.web.url + "/readyz", timeout=5)
+    stuck = requests.get(stack.web.url + "/readyz", headers=SCRAPER, timeout=5)
     assert stuck.status_code == 503
     reasons = " | ".join(stuck.json()["reasons"])
     assert "queue stuck: the oldest job has waited 3600s" in reasons and "scheduler not running" in reasons
@@ -126,7 +128,7 @@ def test_readyz_names_a_stuck_queue_and_a_missing_scheduler_then_a_worker_makes_
 
 
 def _ready(base_url: str) -> dict | None:
-    answer = requests.get(base_url + "/readyz", timeout=5)
+    answer = requests.get(base_url + "/readyz", headers=SCRAPER, timeout=5)
     return answer.json() if answer.status_code == 200 else None
 
 

@@ -12,6 +12,7 @@ from rq.registry import ScheduledJobRegistry
 
 from handlers.jobs import schedule_next_tick
 from handlers.queues import get_queue
+from tests.conftest import METRICS_TOKEN
 
 CLI = [sys.executable, "-m", "config.cli"]
 
@@ -49,7 +50,8 @@ def test_serve_runs_gunicorn_and_accepts_a_webhook(stack, child_env):
     with running(["serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"], child_env):
         assert _wait_for(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
         assert requests.get(f"http://127.0.0.1:{port}/readyz?scope=web", timeout=5).status_code == 200
-        not_ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5)  # no worker runs the scheduler
+        not_ready = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5,  # no worker runs the scheduler
+                                 headers={"Authorization": f"Bearer {METRICS_TOKEN}"})  # the details want the token
         assert not_ready.status_code == 503 and "scheduler not running" in not_ready.json()["reasons"][0]
         url = stack.tenant.webhook_url(f"http://127.0.0.1:{port}")
         event = {"data": {"id": "e-1", "relationships": {"dependsOn": {"data": {"id": "100", "type": "delivery"}}}}}

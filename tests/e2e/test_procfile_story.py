@@ -21,12 +21,14 @@ from handlers import clock
 from handlers.jobs import tick
 from handlers.ledger import Ledger
 from handlers.queues import get_queue, run_burst
+from tests.conftest import METRICS_TOKEN
 from tests.e2e.helpers import host_state, markers
 from tests.e2e.proc_helpers import (Process, child_env, free_port, procfile, redis_from_deploy_conf,
                                     settle_live, using_redis, wait_until)
 
 T0 = date(2026, 3, 2)
 WEBHOOK_ROUTE = "/webhooks/boond/<tenant_id>/<secret>"
+SCRAPER = {"Authorization": f"Bearer {METRICS_TOKEN}"}  # /metrics and the /readyz details want it
 
 
 class SandboxOnly(Stack):
@@ -95,7 +97,7 @@ class Deployment:
 def _get_json(url: str) -> dict | None:
     """The JSON of a 200 answer, else None (not up yet, or not ready)."""
     try:
-        answer = requests.get(url, timeout=5)
+        answer = requests.get(url, headers=SCRAPER, timeout=5)
     except (requests.ConnectionError, requests.Timeout):  # not listening yet, or its workers still booting
         return None
     return answer.json() if answer.status_code == 200 else None
@@ -177,7 +179,7 @@ def test_procfile_processes_survive_killed_worker_and_web_and_end_like_a_clean_r
 
 def _check_metrics(url: str, stack) -> None:
     """Totals from every process: one webhook count per delivery the sandbox saw answered."""
-    text = requests.get(url + "/metrics", timeout=5).text
+    text = requests.get(url + "/metrics", headers=SCRAPER, timeout=5).text
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for family in text_string_to_metric_families(text) for s in family.samples}
     answered = Counter(str(d["status"]) for d in stack.control("GET", "/_control/events")["deliveries"])

@@ -26,12 +26,12 @@ from tests.reliability.test_durability import ORG
 from tests.reliability.webhook_load import boond_event, flow_event, sf_record_id
 from tests.reliability.world import A_TITLE, B_TITLE, fields
 from webhooks.admin.auth import admin_token, csrf_token
-from webhooks.salesforce_connect import connect_link
+from webhooks.salesforce_connect import connect_link, disconnect_token
 
 pytestmark = pytest.mark.slow
 SHARED_KEYS = [  # keys outside a tenant's namespace, each documented in docs/RELIABILITY.md
     r"im:tenants", r"im:due", r"im:metrics", r"im:clock:today", r"im:oauth:state:[0-9a-f]{64}",
-    r"im:orphan:.+", r"im:login-unknown:[0-9a-f]{16}:login:.+", r"im:ack", r"im:test:crash-counter", r"rq:.+"]
+    r"im:orphan:.+", r"im:login-unknown:[0-9a-f]{16}", r"im:sf-org:.+", r"im:boond:seen:[0-9a-f]{64}", r"im:ack", r"im:test:crash-counter", r"rq:.+"]
 
 
 def _ids(world) -> dict[str, str]:
@@ -170,7 +170,9 @@ def test_a_signed_request_opens_and_uninstalls_only_its_own_tenant(world):
     before = _states(world)
     for forged in (swapped, _signed({"clientToken": "sbx-client"}, "other")):
         assert requests.post(f"{market}/uninstall", data={"signedRequest": forged}, timeout=10).status_code == 401
-    assert requests.post(f"{market}/uninstall", data={"signedRequest": b2_request}, timeout=10).status_code == 200
+    assert requests.post(f"{market}/uninstall", data={"signedRequest": b2_request}, timeout=10).status_code == 401  # used
+    b2_uninstall = _signed({"clientToken": "sbx-client-2", "clientName": "Other ESN"})
+    assert requests.post(f"{market}/uninstall", data={"signedRequest": b2_uninstall}, timeout=10).status_code == 200
     assert tenants.get(b2).status == "uninstalled" and _states(world) == before
     assert tenants.get(ids["B"]).status == "active" and tenants.get(ids["B"]).enabled
 
@@ -194,7 +196,10 @@ def test_a_connect_link_connects_and_disconnects_only_its_own_tenant(world):
     assert _tokens(ids["C"])["access_token"] != c_before["access_token"] and _tokens(ids["D"]) == d_before
     stale = requests.get(f"{world.c.web.url}/salesforce/callback", params={"state": "nope", "code": "x"}, timeout=10)
     assert stale.status_code == 400
-    gone = requests.post(f"{world.c.web.url}/salesforce/disconnect", params={"t": token}, timeout=30)
+    assert requests.post(f"{world.c.web.url}/salesforce/disconnect", params={"t": token}, timeout=30).status_code == 404
+    d_token = disconnect_token(tenants.get(ids["C"]))  # the admin page's button: its own token and the CSRF check
+    gone = requests.post(f"{world.c.web.url}/salesforce/disconnect", data={"d": d_token, "csrf": csrf_token(d_token)},
+                         timeout=30)
     assert gone.status_code == 200 and _tokens(ids["C"]) is None and _tokens(ids["D"]) == d_before
     assert {t: _state(t) for t in others} == others
     assert world.c.http.get(link, timeout=30).status_code == 200  # connected again for the next tests

@@ -31,7 +31,7 @@ def test_boonds_own_format_is_read(padded):
 
 
 def test_what_we_encode_boond_would_read():
-    signed = encode_signed_request(PAYLOAD, KEY)
+    signed = encode_signed_request(PAYLOAD, KEY, stamp=False)
     signature, part = signed.split(".")
     hex_digest = hmac.new(KEY.encode(), part.encode(), hashlib.sha256).hexdigest()
     assert base64.urlsafe_b64decode(signature + "==").decode() == hex_digest
@@ -81,7 +81,11 @@ def test_issued_at_bounds_the_age_only_when_asked():
         decode_signed_request(old, KEY, max_age=3600, now=now)
     fresh = encode_signed_request({**PAYLOAD, "issued_at": int(now) - 60}, KEY)
     assert decode_signed_request(fresh, KEY, max_age=3600, now=now)["clientToken"] == "c1"
-    assert decode_signed_request(encode_signed_request(PAYLOAD, KEY), KEY, max_age=1)  # no time carried
+    assert decode_signed_request(encode_signed_request(PAYLOAD, KEY), KEY, max_age=1)["appToken"] == "a1"  # stamped
+    with pytest.raises(BadSignedRequest, match="no issued_at"):  # no time carried: a replay could not be told
+        decode_signed_request(encode_signed_request(PAYLOAD, KEY, stamp=False), KEY, max_age=3600)
+    pyboond = encode_signed_request({**PAYLOAD, "issuedAt": int(now) - 60}, KEY)  # pyboondmanager's spelling
+    assert decode_signed_request(pyboond, KEY, max_age=3600, now=now)["clientToken"] == "c1"
     with pytest.raises(BadSignedRequest, match="future"):
         decode_signed_request(encode_signed_request({"issued_at": now + 3600}, KEY), KEY, max_age=60, now=now)
     with pytest.raises(BadSignedRequest, match="Unix time"):

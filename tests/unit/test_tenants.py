@@ -60,7 +60,7 @@ def test_redacted_masks_every_secret_but_keeps_the_rest_readable():
         assert secret not in text
     assert shown["boond"]["app_key"] == "app…" and shown["boond"]["user_token"] == "use…"
     assert shown["boond"]["client_key"] == "cli…" and shown["webhook_secret"].endswith("…")
-    assert shown["boond"]["app_token"] == "app-token-1" and shown["name"] == "Acme Conseil"
+    assert shown["boond"]["app_token"] == "app…" and shown["name"] == "Acme Conseil"  # the app token is a credential
 
 
 def test_a_short_secret_is_masked_entirely():

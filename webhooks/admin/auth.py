@@ -26,8 +26,11 @@ class Admin:
 
 
 def admin_token(tenant_id: str, via: str) -> str:
-    """A fresh admin token for one tenant (`via`: boond-iframe, salesforce-connect, login, cli)."""
-    return sign("admin", {"tenant": tenant_id, "via": via})
+    """A fresh admin token for one tenant (`via`: boond-iframe, salesforce-connect, login, cli).
+
+    It carries the tenant's auth epoch: an uninstall bumps it, and every token made before stops working."""
+    tenant = tenants.get(tenant_id)
+    return sign("admin", {"tenant": tenant_id, "via": via, "e": tenant.auth_epoch if tenant else 0})
 
 
 def csrf_token(token: str) -> str:
@@ -39,19 +42,22 @@ def current_admin() -> Admin:
     """The admin for this request, or a 401 page; POSTs also need the matching CSRF token (else 403)."""
     token = request.values.get("a", "")
     try:
-        tenant_id = unsign("admin", token, max_age=ADMIN_MAX_AGE)["tenant"]
+        payload = unsign("admin", token, max_age=ADMIN_MAX_AGE)
+        tenant_id = payload["tenant"]
     except (BadSignature, KeyError, TypeError):
         abort(401)
-    tenant = tenants.get(tenant_id)
-    if tenant is None:
+    tenant = tenants.get(tenant_id) if isinstance(tenant_id, str) else None
+    # an uninstalled tenant has no admin: its old tokens are revoked by the epoch, and no new one opens it
+    if tenant is None or tenant.status == "uninstalled" or payload.get("e", 0) != tenant.auth_epoch:
         abort(401)
-    if request.method == "POST" and not _csrf_ok(token, request.form.get("csrf", "")):
+    if request.method == "POST" and not csrf_ok(token, request.form.get("csrf", "")):
         abort(403)
     g.admin = Admin(tenant=tenant, token=token)
     return g.admin
 
 
-def _csrf_ok(token: str, given: str) -> bool:
+def csrf_ok(token: str, given: str) -> bool:
+    """Whether `given` is the CSRF token made for this (admin or disconnect) token."""
     try:
         expected = unsign("admin-csrf", given, max_age=ADMIN_MAX_AGE)["a"]
     except (BadSignature, KeyError, TypeError):

@@ -24,9 +24,14 @@ def step_form(step: Step | None) -> dict:
             "offset_anchor": step.offset.anchor, "assignee": step.assignee, "priority": step.priority}
 
 
+MAX_TEXT, MAX_SHORT = 4000, 200  # characters kept of a text field and of any other field, before any parsing
+_LONG = {"title_fr", "title_en", "text_fr", "text_en"}
+
+
 def read_step_form(form) -> dict:
-    """The submitted values, as typed (checkbox → bool)."""
-    values = {name: (form.get(name) or "").strip() for name in STEP_FIELDS + ("id", "cases", "kind")}
+    """The submitted values, as typed (checkbox → bool), each cut to its bound first."""
+    values = {name: (form.get(name) or "")[:MAX_TEXT if name in _LONG else MAX_SHORT].strip()
+              for name in STEP_FIELDS + ("id", "cases", "kind")}
     values["enabled"] = form.get("enabled") in ("on", "true", "1")
     return values
 
@@ -36,7 +41,7 @@ def step_patch(values: dict) -> dict:
     days = values["offset_days"]
     return {"enabled": values["enabled"], "title": {"fr": values["title_fr"], "en": values["title_en"]},
             "text": {"fr": values["text_fr"], "en": values["text_en"]},
-            "offset": {"days": int(days) if re.fullmatch(r"-?\d+", days) else days,
+            "offset": {"days": int(days) if re.fullmatch(r"-?[0-9]{1,6}", days) else days,
                        "unit": values["offset_unit"], "anchor": values["offset_anchor"]},
             "assignee": values["assignee"], "priority": values["priority"]}
 

@@ -7,6 +7,7 @@ WORDS = {
     "mapping": ("Correspondances", "Mapping"), "preview": ("Aperçu", "Preview"),
     "activity": ("Journal", "Activity"), "surveys": ("Questionnaires", "Surveys"),
     "connection": ("Connexion", "Connection"), "test_connection": ("Tester la connexion", "Test connection"),
+    "disconnect": ("Déconnecter Salesforce", "Disconnect Salesforce"),
     "connected": ("Connecté", "Connected"), "not_connected": ("Non connecté", "Not connected"),
     "enabled": ("Actif", "Enabled"), "paused": ("En pause", "Paused"),
     "pause": ("Mettre en pause (coupe-circuit)", "Pause (kill switch)"), "resume": ("Réactiver", "Resume"),

@@ -5,12 +5,13 @@ import hashlib
 import json
 import secrets
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from config import crypto, tenants
 from config.redis_conn import get_redis
@@ -40,7 +41,8 @@ def overview_context(tenant) -> dict:
     from webhooks.admin.views_planning import planning_card
 
     return {"status": _status(tenant), "held": len(held(get_redis(), tenant.id)),
-            "configure": _configure_card(tenant), "test_result": None, "planning": planning_card(tenant)}
+            "configure": _configure_card(tenant), "test_result": None, "planning": planning_card(tenant),
+            "disconnect": _disconnect_form(tenant)}
 
 
 @bp.post("/test")
@@ -51,6 +53,17 @@ def test_connection():
 
     result = check(admin.tenant, lang_for(admin.tenant))
     return page("overview.html", **{**overview_context(admin.tenant), "test_result": result}, flash=None)
+
+
+def _disconnect_form(tenant) -> dict | None:
+    """A connected Salesforce tenant's disconnect button: its own 15-minute token and the CSRF token bound to it."""
+    if tenant.host != "salesforce" or not tenant.salesforce or not tenant.salesforce.org_id:
+        return None
+    from webhooks.admin.auth import csrf_token
+    from webhooks.salesforce_connect import disconnect_token
+
+    token = disconnect_token(tenant)
+    return {"token": token, "csrf": csrf_token(token)}
 
 
 @bp.post("/toggle")
@@ -140,16 +153,15 @@ def login():
     lang = request.values.get("lang", "fr")
     if request.method == "GET":
         return render_template("admin/login.html", lang=lang, csrf=sign("login", {}), error=None, tenant_id="")
-    tenant_id = request.form.get("tenant", "").strip()
+    tenant_id = request.form.get("tenant", "").strip()[:64]
     try:
         unsign("login", request.form.get("csrf", ""), max_age=3600)
     except BadSignature:
         return error_page(403, "Formulaire refusé / Form refused", "Reload the sign-in page and try again.")
-    if _too_many_attempts(tenant_id):
-        return error_page(429, "Trop d'essais / Too many attempts", "Wait 15 minutes before trying again.")
     tenant = tenants.get(tenant_id)
-    if tenant is None or not tenant.admin_password_hash or not check_password_hash(
-            tenant.admin_password_hash, request.form.get("password", "")):
+    if _too_many_attempts(tenant):
+        return error_page(429, "Trop d'essais / Too many attempts", "Wait 15 minutes before trying again.")
+    if not _password_ok(tenant, request.form.get("password", "")[:1024]):
         return render_template("admin/login.html", lang=lang, csrf=sign("login", {}), tenant_id=tenant_id,
                                error="Identifiants incorrects." if lang == "fr" else "Wrong workspace or password."), 401
     return redirect(url_for(".overview", a=admin_token(tenant.id, "login"), lang=lang))
@@ -159,18 +171,21 @@ def login():
 def boond_configure():
     """The Boond iframe: verify the signedRequest, open the tenant's admin pages (and offer configuration)."""
     from config.settings import get_settings
-    from connectors.boond.marketplace import BadSignedRequest, decode_signed_request
+    from connectors.boond.marketplace import BadSignedRequest, claim_once, decode_signed_request
+    from webhooks.boond_marketplace import DEFAULT_MAX_AGE
 
     key = get_settings().boond_app_key
     if not key:
         return error_page(503, "Marketplace not configured", "INTERMISSION_BOOND_APP_KEY is not set on this server.")
+    max_age = get_settings().boond_signed_request_max_age or DEFAULT_MAX_AGE
     try:
-        payload = decode_signed_request(request.values.get("signedRequest", ""), key,
-                                        max_age=get_settings().boond_signed_request_max_age)
+        value = request.values.get("signedRequest", "")
+        payload = decode_signed_request(value, key, max_age=max_age)
+        claim_once(value, max_age)
     except BadSignedRequest as exc:
         return error_page(401, "Requête refusée / Request refused", f"signedRequest: {exc}")
     tenant = tenants.tenant_for_client_token(str(payload.get("clientToken", "")))
-    if tenant is None:
+    if tenant is None or tenant.status == "uninstalled":
         return error_page(404, "Application non installée / App not installed",
                           "Install Intermission from the Boond marketplace first.")
     if payload.get("userToken"):
@@ -239,13 +254,35 @@ def _row(record: dict) -> dict:
     return {**record, "when": when, "trigger": label or json.dumps(trigger)[:80]}
 
 
-def _too_many_attempts(tenant_id: str) -> bool:
-    """Count one sign-in attempt per workspace and address for 15 minutes (in the workspace's namespace)."""
-    known = tenants.get(tenant_id) is not None
-    where = f"im:t:{tenant_id}" if known else "im:login-unknown:" + hashlib.sha256(tenant_id.encode()).hexdigest()[:16]
-    key = f"{where}:login:{request.remote_addr}"
+def _too_many_attempts(tenant) -> bool:
+    """Count one sign-in attempt per workspace and address for 15 minutes (in the workspace's namespace).
+
+    Attempts at unknown workspaces share one counter per address: no Redis key per name an attacker makes up."""
+    addr = request.remote_addr or ""
+    if tenant is not None:
+        key = f"im:t:{tenant.id}:login:{addr}"
+    else:
+        key = "im:login-unknown:" + hashlib.sha256(addr.encode()).hexdigest()[:16]
     conn = get_redis()
     count = conn.incr(key)
     if count == 1:
         conn.expire(key, 900)
     return count > LOGIN_LIMIT
+
+
+def _password_ok(tenant, password: str) -> bool:
+    """Check the password; without a tenant or a password set, the same work against a dummy (no timing tell)."""
+    if tenant is not None and tenant.admin_password_hash:
+        return check_password_hash(tenant.admin_password_hash, password)
+    crypto.decrypt(crypto.encrypt(_DUMMY_TENANT))  # about what reading a stored tenant costs
+    check_password_hash(_dummy_hash(), password)
+    return False
+
+
+_DUMMY_TENANT = b"x" * 1200
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A password hash made with the same method as real ones, of a password nobody knows."""
+    return generate_password_hash(secrets.token_urlsafe(24))

@@ -98,8 +98,8 @@ def _state_rows(tenant) -> tuple[list[dict], bool]:
 def _boond_update(tenant, form) -> tuple:
     errors, types = {}, {}
     for kind in KINDS:
-        raw = (form.get(f"type_{kind}") or "").strip()
-        if raw and not raw.isdigit():
+        raw = (form.get(f"type_{kind}") or "")[:200].strip()
+        if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
             errors[f"type_{kind}"] = "a numeric action type id from your Boond dictionary"
         elif raw:
             types[kind] = int(raw)
