@@ -115,7 +115,7 @@ def carry_on(conn: redis.Redis, tenant_id: str, *, on_progress: Callable[[dict],
     if run is None or run["status"] == "done":
         return run or {}
     tenant = tenants.get(tenant_id)
-    if tenant is None or not tenant.enabled:
+    if not tenants.may_run_jobs(tenant):
         return _finish(conn, tenant_id, "stopped", "tenant unknown or disabled")
     if run["status"] == "listing":
         try:

@@ -98,7 +98,7 @@ def sync_tenant(tenant_id: str) -> dict:
     conn.delete(batch_pending_key(tenant_id))
     dirty = {k.decode(): v.decode() for k, v in conn.hgetall(dirty_key(tenant_id)).items()}
     tenant = tenants.get(tenant_id)
-    if not dirty or tenant is None or not tenant.enabled:
+    if not dirty or not tenants.may_run_jobs(tenant):
         return {"skipped": len(dirty)}
     if not budget_left(tenant, conn):
         return _hold_all(conn, tenant_id, dirty, "API budget spent", time.time() + get_settings().sf_limit_pause_seconds)

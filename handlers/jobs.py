@@ -31,7 +31,7 @@ def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
     conn = get_redis()
     conn.delete(pending_key(tenant_id, mission_id))
     tenant = tenants.get(tenant_id)
-    if tenant is None or not tenant.enabled:
+    if not tenants.may_run_jobs(tenant):
         return {"skipped": "tenant unknown or disabled"}
     if tenant.host == "salesforce" and not budget_left(tenant, conn):
         holds.hold(conn, tenant_id, mission_id, "API budget spent",

@@ -154,7 +154,7 @@ def send_job(tenant_id: str, mission_id: str, role: str, kind: str) -> dict:
     conn = get_redis()
     tenant = tenants.get(tenant_id)
     state = surveys.states(conn, tenant_id, mission_id).get(role)
-    if tenant is None or not tenant.enabled or state is None or not uses_email(tenant):
+    if not tenants.may_run_jobs(tenant) or state is None or not uses_email(tenant):
         return {"skipped": "tenant, survey or e-mail settings gone"}
     today = clock.today(tenant.timezone)
     if _due(tenant, state, today)[0] != kind:

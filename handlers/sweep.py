@@ -55,7 +55,7 @@ def sweep(tenant: tenants.Tenant, since: datetime, *, conn: redis.Redis | None =
 def sweep_job(tenant_id: str, since_iso: str) -> dict:
     """rq job: sweep one tenant; skipped (not failed) when it is gone, disabled, unreachable or out of budget."""
     tenant = tenants.get(tenant_id)
-    if tenant is None or not tenant.enabled:
+    if not tenants.may_run_jobs(tenant):
         return {"skipped": "tenant unknown or disabled"}
     if tenant.host == "salesforce" and not budget_left(tenant, get_redis()):
         return {"skipped": "API budget spent"}
@@ -93,7 +93,7 @@ def schedule_due_sweeps(conn: redis.Redis | None = None, *, now: float | None = 
     due = []
     for tenant_id in tenants.list_ids():
         tenant = tenants.get(tenant_id)
-        if tenant is None or not tenant.enabled or not int(claim(keys=[last_sweep_key(tenant_id)], args=[now, interval])):
+        if not tenants.may_run_jobs(tenant) or not int(claim(keys=[last_sweep_key(tenant_id)], args=[now, interval])):
             continue
         get_queue(conn).enqueue("handlers.sweep.sweep_job", tenant_id, since.isoformat(), retry=retry_policy(),
                                 job_id=f"sweep-{tenant_id}-{int(now)}", result_ttl=3600, failure_ttl=30 * 24 * 3600,
