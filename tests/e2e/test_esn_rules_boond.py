@@ -1,6 +1,7 @@
 """The ESN-life rules on Boond, over real HTTP and a real Redis: what lands in the sandbox's actions (issue #10)."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import requests
@@ -10,7 +11,8 @@ from config.redis_conn import get_redis
 from handlers import clock
 from handlers.jobs import tick
 from handlers.ledger import ActivityLog
-from handlers.preview import preview
+from handlers.preview import preview, preview_stored
+from config.cli import main as cli_main
 from tests.e2e.helpers import by_step, due, markers, owner, settle
 from webhooks.admin.auth import admin_token
 
@@ -171,7 +173,7 @@ def test_a_france_tenant_keeps_26_december_and_good_friday_as_working_days(stack
     assert due(steps(stack, christmas)["natural.recommendations"]) == "2025-12-26"
 
 
-def test_preview_activity_and_host_text_agree_on_an_unsure_change(stack):
+def test_preview_activity_and_host_text_agree_on_an_unsure_change(stack, capsys):
     clock.pin(date(2026, 3, 2))
     mission = deliver(stack, date(2025, 11, 3), date(2026, 6, 30))
     settle()
@@ -183,6 +185,12 @@ def test_preview_activity_and_host_text_agree_on_an_unsure_change(stack):
     assert seen["unsure"] and logged and {(r["case"], r["reason"]) for r in logged} == {(seen["case"], seen["reason"])}
     review = steps(stack, mission)["natural.review"]
     assert "à confirmer" in text(review) and "30/06/2026 → 29/05/2026" in text(review)
+    stored = preview_stored(tenants.get(stack.tenant_id), mission)  # the admin page's preview (last snapshot)
+    assert (stored["case"], stored["reason"], stored["unsure"]) == (seen["case"], seen["reason"], True)
+    capsys.readouterr()
+    assert cli_main(["plan", "--tenant", stack.tenant_id, "--mission", mission, "--json"]) == 0
+    planned = json.loads(capsys.readouterr().out)  # `intermission plan`
+    assert (planned["case"], planned["reason"], planned["unsure"]) == (seen["case"], seen["reason"], True)
     clock.pin(date(2026, 3, 9))
     stack.control("POST", "/_control/calls/reset")
     stack.move_end(mission, date(2026, 5, 29))  # re-read, nothing changed: no host write
