@@ -154,3 +154,14 @@ def test_salesforce_connect_page_links_to_the_admin_pages(sf_stack):
     link = re.search(r'id="admin-link" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
     overview = requests.get(sf_stack.web.url + link, timeout=10)
     assert overview.status_code == 200 and "Salesforce" in overview.text and "org 00D000000000001EAA" in overview.text
+
+
+def test_the_admin_maps_which_boond_action_types_mean_done(stack):
+    token, csrf = _admin(stack)
+    page = requests.get(f"{stack.web.url}/admin/mapping", params={"a": token, "lang": "en"}, timeout=10)
+    assert 'name="done_types"' in page.text
+    bad = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, done_types="done"), timeout=10)
+    assert bad.status_code == 400 and 'id="done_types-error"' in bad.text
+    assert tenants.get(stack.tenant_id).boond.done_action_types == []
+    ok = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, done_types="6, 12"), timeout=10)
+    assert ok.status_code == 200 and tenants.get(stack.tenant_id).boond.done_action_types == [6, 12]

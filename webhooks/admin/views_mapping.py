@@ -65,10 +65,22 @@ def _boond_fields(tenant) -> list[dict]:
     help_types = _dictionary_help(tenant.id)
     fields = [{"name": f"type_{k}", "label": f"typeOf — {k}", "value": cfg.action_types.get(k, ""),
                "help": help_types if k == "task" else ""} for k in KINDS]
+    fields.append({"name": "done_types", "label": "typeOf « fait » / \"done\" types",
+                   "value": ", ".join(str(t) for t in cfg.done_action_types),
+                   "help": "types d'action qui veulent dire « fait » : une action passée à l'un d'eux est conservée telle "
+                           "quelle — action types meaning done: an action moved to one of them is kept as it is"})
     for kind, cases in STATE_CASES.items():
         fields.append({"name": f"{kind}_states", "label": STATE_LABELS[kind], "value": _format(_in_form(cfg, kind)),
                        "help": f"{cases} — " + _labels_text(cfg.state_labels.get(kind) or {})})
     return fields
+
+
+def _done_types(raw: str) -> list[int] | None:
+    """'6, 12' → [6, 12]; None when a value is not an action type id."""
+    values = [v.strip() for v in (raw or "")[:200].split(",") if v.strip()]
+    if not all(v.isascii() and v.isdigit() and len(v) <= 9 for v in values):
+        return None
+    return [int(v) for v in values]
 
 
 def _in_form(cfg, kind: str) -> dict:
@@ -103,7 +115,10 @@ def _boond_update(tenant, form) -> tuple:
             errors[f"type_{kind}"] = "a numeric action type id from your Boond dictionary"
         elif raw:
             types[kind] = int(raw)
-    boond = tenant.boond.model_copy(update={"action_types": types})
+    done = _done_types(form.get("done_types", ", ".join(str(t) for t in tenant.boond.done_action_types)))
+    if done is None:
+        errors["done_types"] = "numeric action type ids from your Boond dictionary, separated by commas"
+    boond = tenant.boond.model_copy(update={"action_types": types, "done_action_types": done or []})
     for kind in STATE_CASES:
         try:
             states = _pairs(form.get(f"{kind}_states", _format(_in_form(tenant.boond, kind))))
