@@ -56,7 +56,7 @@ def test_compose_keeps_redis_on_an_internal_network_with_no_published_port():
     assert compose["networks"]["backend"]["internal"] is True
     for name in ("redis", "redis-replica", "sentinel"):
         assert compose["services"][name]["networks"] == ["backend"] and "ports" not in compose["services"][name]
-    assert "${REDIS_PASSWORD" in compose["x-env"]["REDIS_URL"]
+    assert "${INTERMISSION_REDIS_PASSWORD" in compose["x-env"]["REDIS_URL"]
 
 
 @pytest.fixture

@@ -4,13 +4,15 @@ from __future__ import annotations
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import METRICS_TOKEN
 from tests.e2e.test_boond_webhook_input import GOOD_EVENT
 
 ROUTE = "/webhooks/boond/<tenant_id>/<secret>"
 
 
 def _scrape(stack) -> tuple[requests.Response, dict]:
-    response = requests.get(stack.web.url + "/metrics", timeout=30)
+    response = requests.get(stack.web.url + "/metrics", timeout=30,
+                            headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert response.status_code == 200
     samples = {}
     for family in text_string_to_metric_families(response.text):

@@ -5,6 +5,8 @@ Each test runs its own `redis-server deploy/redis.conf` on a free port (never th
 """
 from __future__ import annotations
 
+from tests.conftest import METRICS_TOKEN
+
 import os
 import signal
 import subprocess
@@ -46,8 +48,9 @@ def timed(method: str, url: str, **kwargs) -> tuple[requests.Response, float]:
 
 
 def _answers_503_with_reason(stack, *, within: float) -> None:
-    for method, path, kwargs in (("GET", "/readyz?scope=web", {}), ("GET", "/readyz", {}),
-                                 ("GET", "/metrics", {})):
+    scraper = {"headers": {"Authorization": f"Bearer {METRICS_TOKEN}"}}  # the details are the scraper's (#13)
+    for method, path, kwargs in (("GET", "/readyz?scope=web", scraper), ("GET", "/readyz", scraper),
+                                 ("GET", "/metrics", scraper)):
         response, seconds = timed(method, stack.web.url + path, **kwargs)
         assert response.status_code == 503, (path, response.text)
         assert "does not answer" in response.text, (path, response.text)
