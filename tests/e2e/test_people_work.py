@@ -170,3 +170,22 @@ def test_salesforce_edited_tasks_are_left_open_when_the_tenant_says_leave(org):
     left = sf_steps(org.tasks(), mission)
     assert list(left) == ["natural.review"]
     assert left["natural.review"]["Status"] == "Not Started" and "n'est plus prévue" not in left["natural.review"]["Description"]
+
+
+def test_salesforce_a_completed_bench_task_survives_restaffing(org):
+    clock.pin(T0)
+    mission = org.create_mission(date(2025, 11, 3), date(2026, 3, 12))["record"]["Id"]
+    settle()
+    clock.pin(date(2026, 3, 13))  # the first bench day
+    tick()
+    settle()
+    bench = sf_steps(org.tasks(), mission)
+    _sf_person_edits(org, bench["bench.training"]["Id"], Status="Completed")
+
+    org.create_mission(date(2026, 3, 16), date(2026, 12, 18))  # restaffed from Monday
+    clock.pin(date(2026, 3, 16))
+    tick()
+    settle()
+    after = sf_steps(org.tasks(), mission)
+    assert [k for k in after if k.startswith("bench.")] == ["bench.training"]  # the rest of the bench is closed
+    assert after["bench.training"]["Status"] == "Completed" and duplicates(org.tasks()) == []
