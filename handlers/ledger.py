@@ -12,7 +12,9 @@ from pydantic import BaseModel
 
 from handlers.model import DesiredAction
 
-Status = Literal["intent", "written", "dismissed", "done", "kept", "closed"]
+Status = Literal["intent", "written", "cancelling", "dismissed", "done", "kept", "closed"]
+# intent: a create about to be sent; cancelling: a delete about to be sent (a crash leaves either behind, and the next
+# run reads the host back instead of guessing)
 # dismissed: deleted in the host by someone; done: closed there by someone; kept: edited there by someone; closed:
 # edited by someone, then closed by us with a note when its plan went away. None is ever rewritten, deleted or
 # created again (a kept one is only closed with a note once its plan goes away).
@@ -37,7 +39,7 @@ class LedgerEntry(BaseModel):
     target_type: str
     target_id: str
     title: str = ""  # in memory only (activity log), not stored
-    at: float = 0.0  # when an intent was recorded (stored for intents only)
+    at: float = 0.0  # when an intent or a cancelling mark was recorded (stored for those only)
     fingerprint: str = ""  # host-visible fields as we last wrote them (see handlers.people_work)
 
     @classmethod
@@ -55,7 +57,7 @@ class LedgerEntry(BaseModel):
         due = "" if self.due == self.nominal_due else self.due.isoformat()
         fields = [_CODES[self.status], self.host_id or "", self.nominal_due.isoformat(), due,
                   "1" if self.late else "", self.content, self.target_type, self.target_id, step]
-        at = str(int(self.at)) if self.status == "intent" else ""
+        at = str(int(self.at)) if self.status in ("intent", "cancelling") else ""
         if at or self.fingerprint:
             fields += [at, self.fingerprint]
         return "|".join(fields)
@@ -77,7 +79,7 @@ class LedgerEntry(BaseModel):
                    fingerprint=fp)
 
 
-_CODES = {"intent": "i", "written": "w", "dismissed": "d", "done": "x", "kept": "k", "closed": "c"}
+_CODES = {"intent": "i", "written": "w", "cancelling": "z", "dismissed": "d", "done": "x", "kept": "k", "closed": "c"}
 _STATUSES = {v: k for k, v in _CODES.items()}
 
 

@@ -77,7 +77,7 @@ def diff(desired: list[DesiredAction], entries: dict[str, LedgerEntry], *, close
         entry = entries.get(key)
         if entry is None:
             ops.append(Op("create", key, action))
-        elif entry.status == "intent":
+        elif entry.status in ("intent", "cancelling"):  # a create or a delete a crash cut short: read back
             ops.append(Op("recover", key, action, entry))
         elif entry.status == "written" and _changed(entry, action):
             ops.append(Op("update", key, action, entry))
@@ -194,6 +194,10 @@ class Round:
             verdict = judge(op.entry, state)
             if verdict == "untouched":
                 (updates if op.kind == "update" else cancels).append((work, op))
+            elif op.kind == "cancel" and verdict == "gone":
+                # already gone, which is what a cancel wants; maybe our own delete whose ledger drop a crash cut
+                # short, so it is forgotten (not dismissed): the plan coming back creates it again
+                work.run.ledger.drop(op.key)
             elif op.kind == "cancel" and verdict == "edited" and work.run.edited_on_cancel == "close":
                 closes.append((work, op, state))
             else:
@@ -223,6 +227,7 @@ class Round:
         notes = [(o.entry.host_id, closing_note(w.run.language, w.run.provenance.get("reason") or ""), s)
                  for w, o, s in closes]
         doomed, done = list(targets), set()
+        self._mark_cancelling(targets)
 
         def intent(index: int) -> None:
             work, action = creates[index]
@@ -238,6 +243,17 @@ class Round:
                 _closed(*closes[index], result)
             else:
                 _cancelled(*targets[doomed[index]], result, done)
+
+    @staticmethod
+    def _mark_cancelling(targets: dict[str, tuple[MissionWork, Op]]) -> None:
+        """Before the deletes go out: a crash after one landed leaves a mark, not a 'written' entry of a gone record."""
+        marked = {(w.run.mission_id, o.key): (w, o) for w, o in targets.values() if o.entry.status != "cancelling"}
+        if not marked:
+            return
+        pipe = next(iter(marked.values()))[0].run.ledger.conn.pipeline(transaction=False)
+        for work, op in marked.values():
+            work.run.ledger.put(op.entry.model_copy(update={"status": "cancelling", "at": time.time()}), pipe=pipe)
+        pipe.execute()
 
     @staticmethod
     def _targets(items: list[tuple[MissionWork, Op]]) -> dict[str, tuple[MissionWork, Op]]:
@@ -301,7 +317,8 @@ def _cancelled(work: MissionWork, op: Op, result: WriteResult, done: set[tuple[s
             run.counts["cancelled"] += 1
             run.log("cancelled", None, op.entry)
             done.add((run.mission_id, op.key))
-    else:
+    else:  # refused: the record is still there, as it was
+        run.ledger.put(op.entry)
         run.refused("cancel", op.key, op.entry.step_id, result.error)
 
 

@@ -125,10 +125,42 @@ def test_an_untouched_step_that_leaves_the_plan_is_deleted_and_may_come_back(red
     assert _run(redis_conn, host, [action("a")])["created"] == 1
 
 
-def test_a_step_deleted_by_a_person_is_never_recreated(redis_conn):
+def test_a_step_deleted_by_a_person_while_planned_is_never_recreated(redis_conn):
     host = PersonHost()
     _run(redis_conn, host, [action("a")])
     host.records.clear()
-    _run(redis_conn, host, [])
+    _run(redis_conn, host, [action("a", due="2026-06-03")])  # the plan moves it: the record is gone
     assert Ledger(redis_conn, "acme", "100").entries()["a"].status == "dismissed"
-    assert _run(redis_conn, host, [action("a")])["created"] == 0
+    assert _run(redis_conn, host, [action("a", due="2026-06-10")])["created"] == 0
+
+
+def test_a_step_already_gone_when_its_plan_goes_away_is_forgotten_so_a_crash_after_our_delete_heals(redis_conn):
+    host = PersonHost()
+    _run(redis_conn, host, [action("a")])
+    host.records.clear()  # e.g. our delete landed, then the worker was killed before the ledger dropped it
+    _run(redis_conn, host, [])
+    assert Ledger(redis_conn, "acme", "100").entries() == {}
+    assert _run(redis_conn, host, [action("a")])["created"] == 1
+
+
+def test_a_delete_cut_short_by_a_crash_leaves_a_mark_and_the_plan_coming_back_recreates_the_step(redis_conn,
+                                                                                                  monkeypatch):
+    from handlers import reconcile
+
+    monkeypatch.setattr(reconcile.time, "sleep", lambda s: None)  # the in-flight wait, not slept here
+    host = PersonHost()
+    _run(redis_conn, host, [action("a")])
+    real = host.write_all
+
+    def dies_after_deleting(creates, updates, deletes, **kw):
+        for item in real(creates, updates, deletes, **kw):
+            raise RuntimeError("worker killed after the host deleted the record")
+        yield from ()
+
+    host.write_all = dies_after_deleting
+    with pytest.raises(RuntimeError):
+        _run(redis_conn, host, [])
+    assert Ledger(redis_conn, "acme", "100").entries()["a"].status == "cancelling"
+    host.write_all = real
+    counts = _run(redis_conn, host, [action("a", due="2026-06-03")])  # the plan wants it back, moved
+    assert counts["created"] == 1 and Ledger(redis_conn, "acme", "100").entries()["a"].status == "written"
