@@ -153,12 +153,16 @@ def check_region(country: str, subdivision: str | None = None) -> None:
                           "Moselle is 57, Alsace 6AE)")
 
 
+# The hosts a tenant may name: the built-in ones, and those handlers.hosts.registry.register() adds (a test host).
+HOST_NAMES: set[str] = {"boond", "salesforce"}
+
+
 class Tenant(BaseModel):
     """One customer installation on one host."""
 
     model_config = ConfigDict(extra="forbid")
     id: str
-    host: Literal["boond", "salesforce"] = "boond"
+    host: str = "boond"  # one of HOST_NAMES
     name: str = ""
     language: Literal["fr", "en"] = "fr"
     timezone: str = "Europe/Paris"
@@ -188,6 +192,13 @@ class Tenant(BaseModel):
     def _valid_id(cls, value: str) -> str:
         if not TENANT_ID.match(value):
             raise ValueError("tenant id must be 2-63 lower-case letters, digits or dashes")
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _known_host(cls, value: str) -> str:
+        if value not in HOST_NAMES:
+            raise ValueError(f"unknown host {value!r} (known: {', '.join(sorted(HOST_NAMES))})")
         return value
 
     @model_validator(mode="after")

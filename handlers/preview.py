@@ -4,7 +4,7 @@ from __future__ import annotations
 from config import tenants
 from config.redis_conn import get_redis
 from handlers import clock, pipeline
-from handlers.jobs import ADAPTERS
+from handlers.hosts.registry import adapter_for
 from handlers.store import SnapshotStore
 
 
@@ -12,7 +12,7 @@ def preview(tenant_id: str, mission_id: str) -> dict:
     """The case, the reason and each desired action with the operation it would need (read-only)."""
     tenant = tenants.require(tenant_id)
     conn = get_redis()
-    adapter = ADAPTERS[tenant.host](tenant, conn)
+    adapter = adapter_for(tenant, conn)
     current, _ = adapter.read_mission(mission_id)
     prev = SnapshotStore(conn, tenant_id).get(mission_id)
     found = pipeline.prepare(conn, tenant, prev, current, {"kind": "preview"}, clock.today(tenant.timezone),

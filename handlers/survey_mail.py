@@ -236,9 +236,9 @@ def _record(conn: redis.Redis, tenant: tenants.Tenant, state: surveys.SurveyStat
 
 def respondent_address(conn: redis.Redis, tenant: tenants.Tenant, state: surveys.SurveyState) -> tuple[str, str]:
     """(address, language) of the respondent as the host holds them; NoAddress when it has none."""
-    from handlers.jobs import ADAPTERS
+    from handlers.hosts.registry import adapter_for
 
-    client = ADAPTERS[tenant.host](tenant, conn).client
+    client = adapter_for(tenant, conn).client
     if tenant.host == "boond":
         attrs = _boond_person(client, state)
     else:

@@ -17,7 +17,7 @@ from handlers.ledger import LedgerEntry
 from handlers.model import DesiredAction, MissionSnapshot, OtherMission, Person
 from handlers.people_work import HostState, fingerprint
 from handlers.reconcile import MARKER, WriteResult, marker
-from handlers.timeline import next_start, placed
+from handlers.timeline import placed
 
 CHUNK = 200
 GONE = {"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND", "INVALID_ID_FIELD"}
@@ -125,6 +125,13 @@ class SalesforceAdapter:
         """Missions modified or deleted since `since` (SOQL on LastModifiedDate, through /queryAll)."""
         soql = f"SELECT Id FROM {self.mapping.object} WHERE LastModifiedDate >= {soql_literal(since)}"
         return sorted({row["Id"] for row in self.client.query_all(soql, include_deleted=True)})
+
+    def missions_ending(self, start_day: date, end_day: date) -> list[str]:
+        """Missions whose end date falls between two days, both included (the install backfill's list)."""
+        m = self.mapping
+        soql = (f"SELECT Id FROM {m.object} WHERE {m.end_date} >= {start_day.isoformat()} "
+                f"AND {m.end_date} <= {end_day.isoformat()}")
+        return sorted({row["Id"] for row in self.client.query_all(soql)})
 
     # --- writing (BatchWriter) -------------------------------------------------------------
     def write_all(self, creates: list[tuple[str, DesiredAction]], updates: list[tuple[str, str, DesiredAction]],

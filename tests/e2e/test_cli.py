@@ -8,7 +8,6 @@ import sys
 from datetime import date
 
 from handlers import clock
-from tests.e2e.helpers import settle
 
 CLI = [sys.executable, "-m", "config.cli"]
 

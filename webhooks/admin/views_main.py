@@ -23,6 +23,7 @@ from webhooks.admin import bp
 from webhooks.admin.auth import admin_token, current_admin
 from webhooks import intake_failures
 from webhooks.admin.i18n import label, say, word
+from webhooks.admin.planning_card import planning_card
 from webhooks.admin.render import error_page, error_words, lang_for, page
 
 entry = Blueprint("admin_entry", __name__)
@@ -38,8 +39,6 @@ def overview():
 
 def overview_context(tenant) -> dict:
     """What the overview shows besides the flash message (the planning card included)."""
-    from webhooks.admin.views_planning import planning_card
-
     return {"status": _status(tenant), "held": len(held(get_redis(), tenant.id)),
             "configure": _configure_card(tenant), "test_result": None, "planning": planning_card(tenant),
             "disconnect": _disconnect_form(tenant)}
@@ -60,7 +59,7 @@ def _disconnect_form(tenant) -> dict | None:
     if tenant.host != "salesforce" or not tenant.salesforce or not tenant.salesforce.org_id:
         return None
     from webhooks.admin.auth import csrf_token
-    from webhooks.salesforce_connect import disconnect_token
+    from webhooks.salesforce_links import disconnect_token
 
     token = disconnect_token(tenant)
     return {"token": token, "csrf": csrf_token(token)}
