@@ -8,13 +8,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from config import keys
 from config import crypto
 from config.sf_mapping import SalesforceMapping
 from config.redis_conn import get_redis
 from config.settings import get_settings
 
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-INDEX_KEY = "im:tenants"
+INDEX_KEY = keys.TENANTS
 
 
 class TenantError(ValueError):
@@ -241,7 +242,7 @@ def _mask(value: str | None) -> str | None:
 
 
 def _key(tenant_id: str) -> str:
-    return f"im:t:{tenant_id}:config"
+    return keys.tenant_config(tenant_id)
 
 
 def save(tenant: Tenant) -> None:
@@ -295,6 +296,6 @@ def remove(tenant_id: str) -> bool:
         return False  # never let an id act as a SCAN pattern
     r = get_redis()
     existed = bool(r.srem(INDEX_KEY, tenant_id))
-    for key in r.scan_iter(match=f"im:t:{tenant_id}:*", count=500):
+    for key in r.scan_iter(match=keys.tenant_pattern(tenant_id), count=500):
         r.delete(key)
     return existed

@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 
 import redis
 
+from config import keys
 from config import tenants
 from config.redis_conn import get_redis
 from connectors.errors import HostAuthError, HostRateLimited
@@ -36,19 +37,19 @@ CLOSED = ("deleted", "cancelled")
 
 def run_key(tenant_id: str) -> str:
     """The tenant's current (or last) run: kind, status, counters."""
-    return f"im:t:{tenant_id}:backfill"
+    return keys.backfill(tenant_id)
 
 
 def _todo_key(tenant_id: str) -> str:
-    return f"im:t:{tenant_id}:backfill:todo"
+    return keys.backfill(tenant_id, "todo")
 
 
 def _done_key(tenant_id: str) -> str:
-    return f"im:t:{tenant_id}:backfill:done"
+    return keys.backfill(tenant_id, "done")
 
 
 def _errors_key(tenant_id: str) -> str:
-    return f"im:t:{tenant_id}:backfill:errors"
+    return keys.backfill(tenant_id, "errors")
 
 
 def progress(conn: redis.Redis, tenant_id: str) -> dict | None:
@@ -166,7 +167,7 @@ def open_missions(conn: redis.Redis, tenant: tenants.Tenant, today: date) -> lis
 
 def known_missions(conn: redis.Redis, tenant_id: str) -> list[str]:
     """Ids of every mission snapshot kept for a tenant."""
-    prefix = f"im:t:{tenant_id}:mission:"
+    prefix = keys.mission_prefix(tenant_id)
     ids = {k.decode()[len(prefix):] for k in conn.scan_iter(match=prefix + "*", count=500)}
     return sorted(ids, key=lambda i: (len(i), i))
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from config import keys
 from config.redis_conn import get_redis
 from config.settings import get_settings
 
-CLOCK_KEY = "im:clock:today"
+CLOCK_KEY = keys.CLOCK
 
 
 def today(timezone: str = "Europe/Paris") -> date:

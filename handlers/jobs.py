@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 
 from rq.exceptions import DuplicateJobError
 
+from config import keys
 from config import tenants
 from config.redis_conn import get_redis
 from config.settings import get_settings
@@ -56,7 +57,7 @@ def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
         return {"skipped": "unknown mission"}
     consultant = first.current.consultant
     person = consultant.id if consultant else mission_id
-    with locks.held(conn, f"im:t:{tenant.id}:lock:consultant:{person}", ttl=get_settings().job_timeout_seconds):
+    with locks.held(conn, keys.consultant_lock(tenant.id, person), ttl=get_settings().job_timeout_seconds):
         plans = [first] + (siblings(conn, tenant, adapter, {consultant.id: timeline}, {mission_id}, today)
                            if consultant else [])
         return pipeline.reconcile(conn, tenant, adapter, plans)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import redis
 
+from config import keys
 from config import tenants
 from config.redis_conn import get_redis
 from config.settings import get_settings
@@ -30,7 +31,7 @@ return 1
 
 def last_sweep_key(tenant_id: str) -> str:
     """When the scheduler last swept this tenant (epoch seconds)."""
-    return f"im:t:{tenant_id}:sweep:last"
+    return keys.sweep_last(tenant_id)
 
 
 def sweep(tenant: tenants.Tenant, since: datetime, *, conn: redis.Redis | None = None) -> dict:
@@ -73,7 +74,7 @@ def _refused(tenant: tenants.Tenant, exc: HostError) -> dict:
               "the tenant's subscription or the app's rights allow it")
     log.warning("sweep of %s: %s", tenant.id, reason)
     conn = get_redis()
-    if conn.set(f"im:t:{tenant.id}:sweep:refused", "1", nx=True, ex=24 * 3600):
+    if conn.set(keys.sweep_refused(tenant.id), "1", nx=True, ex=24 * 3600):
         ActivityLog(conn, tenant.id).add({"mission": "", "op": "sweep_skipped", "key": "", "title": reason,
                                           "trigger": {"kind": "sweep"}})
     return {"skipped": reason}

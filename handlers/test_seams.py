@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import signal
 
+from config import keys
+
 
 def maybe_crash() -> None:
     """SIGKILL this process after the N-th host create (tests only; the setting is unset in production)."""
@@ -14,5 +16,5 @@ def maybe_crash() -> None:
         return
     from config.redis_conn import get_redis
 
-    if get_redis().incr("im:test:crash-counter") == int(limit):
+    if get_redis().incr(keys.CRASH_COUNTER) == int(limit):
         os.kill(os.getpid(), signal.SIGKILL)

@@ -9,6 +9,7 @@ import secrets
 
 from flask import Blueprint, Response, make_response, redirect, render_template_string, request, url_for
 
+from config import keys
 from config import crypto, org_binding, tenants
 from config.redis_conn import get_redis
 from config.settings import get_settings
@@ -67,7 +68,7 @@ def _tenant_from_link(token: str | None, purpose: str = "sf-connect", max_age: i
 
 def _state_key(state: str) -> str:
     """Where a flow under way waits for its callback: keyed by a digest, so Redis holds no usable state."""
-    return "im:oauth:state:" + hashlib.sha256(state.encode()).hexdigest()
+    return keys.oauth_state(hashlib.sha256(state.encode()).hexdigest())
 
 
 @bp.get("/salesforce/connect")

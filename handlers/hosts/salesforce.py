@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import redis
 
+from config import keys
 from config.settings import get_settings
 from config.tenants import Tenant
 from connectors.errors import HostError, HostNotFound, HostValidationError
@@ -33,7 +34,7 @@ def tokens_for(tenant: Tenant, conn: redis.Redis) -> TenantTokens:
 def make_client(tenant: Tenant, conn: redis.Redis) -> SalesforceClient:
     """A client at the org's instance URL that records the API usage it sees."""
     tokens, settings = tokens_for(tenant, conn), get_settings()
-    usage_key = f"im:t:{tenant.id}:sf:usage"
+    usage_key = keys.sf_usage(tenant.id)
     return SalesforceClient(tokens.instance_url(), tokens, api_version=tenant.salesforce.api_version,
                             on_usage=lambda used, limit: conn.set(usage_key, f"{used}/{limit}", ex=86400),
                             limit_pause=settings.sf_limit_pause_seconds, timeout=settings.http_timeout_seconds,
@@ -43,7 +44,7 @@ def make_client(tenant: Tenant, conn: redis.Redis) -> SalesforceClient:
 
 def budget_left(tenant: Tenant, conn: redis.Redis) -> bool:
     """False once the org's rolling usage passed the share of the daily limit this tenant allows us."""
-    raw = conn.get(f"im:t:{tenant.id}:sf:usage")
+    raw = conn.get(keys.sf_usage(tenant.id))
     if not raw:
         return True
     used, _, limit = raw.decode().partition("/")
@@ -207,7 +208,7 @@ class SalesforceAdapter:
         """A Salesforce Surveys invitation for a survey step's respondent (made once, then reused)."""
         if action.kind != "survey" or not (self.cfg.has_surveys and self.cfg.survey_id):
             return None
-        key = f"im:t:{self.tenant.id}:sf:invitation:{mission_id}/{action.key}"
+        key = keys.sf_invitation(self.tenant.id, mission_id, action.key)
         link = self.conn.get(key)
         if link is None and create and action.target.type == "Contact":
             invitation = self.client.create_survey_invitation({
