@@ -20,6 +20,8 @@ FORMATTED = [
     "tests/memo_host.py",
     "tests/unit/test_house_tools.py",
     "tests/unit/test_keys.py",
+    "tests/unit/test_seams.py",
+    "handlers/test_seams.py",
     "tests/unit/test_third_host.py",
     "webhooks/admin/planning_card.py",
     "webhooks/salesforce_links.py",
