@@ -9,7 +9,7 @@ from datetime import date
 
 from handlers import clock
 
-CLI = [sys.executable, "-m", "config.cli"]
+CLI = [sys.executable, "-m", "intermission_cli.main"]
 
 
 def run(env, *args, check=True):

@@ -19,7 +19,7 @@ from tests.e2e.scale_story import (T0, Driver, Timer, duplicates, quiet_servers,
 
 DROP_RATE = 0.2
 pytestmark = pytest.mark.usefixtures(quiet_servers.__name__)
-CLI = [sys.executable, "-m", "config.cli"]
+CLI = [sys.executable, "-m", "intermission_cli.main"]
 
 
 def _lossy_run(stack, rounds, seed: int) -> tuple[Driver, int, int]:
