@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from config import keys as redis_keys  # (`keys` here are Fernet keys)
 from config.settings import get_settings
 
 __all__ = ["encrypt", "decrypt", "InvalidToken", "reset_keys"]
@@ -55,8 +56,8 @@ def generate_key() -> str:
     return Fernet.generate_key().decode()
 
 
-ENCRYPTED_KEYS = ("im:t:*:config", "im:t:*:sf:tokens", "im:t:*:boond:tokens")
-SEALED_IN_HASHES = ("im:t:*:surveys:*",)  # JSON hash values holding "fernet:…" strings (survey link tokens)
+ENCRYPTED_KEYS = (redis_keys.tenant_config("*"), redis_keys.sf_tokens("*"), redis_keys.boond_tokens("*"))
+SEALED_IN_HASHES = (redis_keys.surveys("*", "*"),)  # JSON hash values holding "fernet:…" strings (survey link tokens)
 _SEALED = re.compile(rb'"fernet:([A-Za-z0-9_=-]+)"')
 _SET_IF_SAME = ("if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
                 "return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end return -1")

@@ -27,7 +27,7 @@ _NAMED = re.compile(r"(?i)(\b(?:access_token|refresh_token|id_token|client_secre
                     r"(?:\\*[\"'])?\s*[:=]\s*(?:\\*[\"'])?)[^\"'&\s,;}\\]+")
 _SF_SESSION = re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]{16,}")
 _WHSEC = re.compile(r"\bwhsec_[A-Za-z0-9+/=]{8,}")
-_FIELDS: ContextVar[dict] = ContextVar("intermission_log_fields", default={})
+_FIELDS: ContextVar[dict] = ContextVar("intermission_log_fields", default={})  # noqa: B039 (never mutated: set() copies)
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
 

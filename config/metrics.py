@@ -11,8 +11,9 @@ import logging
 import math
 
 import redis
+from config import keys
 
-KEY = "im:metrics"
+KEY = keys.METRICS
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, math.inf)
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, math.inf)  # webhooks answer in ms
 REQUEST_HISTOGRAM = "intermission_http_request_duration_seconds"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from config import keys
 from config import tenants
 from config.redis_conn import get_redis
 
@@ -20,7 +21,7 @@ def org_key(org_id: str, instance_url: str | None) -> str:
 
 def bind(org: str, tenant_id: str) -> str:
     """Bind the org (an `org_key`) to this tenant unless another live tenant holds it; returns who holds it now."""
-    conn, key = get_redis(), "im:sf-org:" + org
+    conn, key = get_redis(), keys.org_binding(org)
     if conn.set(key, tenant_id, nx=True):
         return tenant_id
     owner = (conn.get(key) or b"").decode()
@@ -32,7 +33,7 @@ def bind(org: str, tenant_id: str) -> str:
 
 def release(org: str, tenant_id: str) -> None:
     """Forget the binding if this tenant holds it (disconnect)."""
-    get_redis().eval(_RELEASE, 1, "im:sf-org:" + org, tenant_id)
+    get_redis().eval(_RELEASE, 1, keys.org_binding(org), tenant_id)
 
 
 def tenant_org(tenant: tenants.Tenant) -> str | None:

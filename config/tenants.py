@@ -8,13 +8,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from config import keys
 from config import crypto
 from config.sf_mapping import SalesforceMapping
 from config.redis_conn import get_redis
 from config.settings import get_settings
 
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-INDEX_KEY = "im:tenants"
+INDEX_KEY = keys.TENANTS
 
 
 class TenantError(ValueError):
@@ -153,12 +154,16 @@ def check_region(country: str, subdivision: str | None = None) -> None:
                           "Moselle is 57, Alsace 6AE)")
 
 
+# The hosts a tenant may name: the built-in ones, and those handlers.hosts.registry.register() adds (a test host).
+HOST_NAMES: set[str] = {"boond", "salesforce"}
+
+
 class Tenant(BaseModel):
     """One customer installation on one host."""
 
     model_config = ConfigDict(extra="forbid")
     id: str
-    host: Literal["boond", "salesforce"] = "boond"
+    host: str = "boond"  # one of HOST_NAMES
     name: str = ""
     language: Literal["fr", "en"] = "fr"
     timezone: str = "Europe/Paris"
@@ -188,6 +193,13 @@ class Tenant(BaseModel):
     def _valid_id(cls, value: str) -> str:
         if not TENANT_ID.match(value):
             raise ValueError("tenant id must be 2-63 lower-case letters, digits or dashes")
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _known_host(cls, value: str) -> str:
+        if value not in HOST_NAMES:
+            raise ValueError(f"unknown host {value!r} (known: {', '.join(sorted(HOST_NAMES))})")
         return value
 
     @model_validator(mode="after")
@@ -230,7 +242,7 @@ def _mask(value: str | None) -> str | None:
 
 
 def _key(tenant_id: str) -> str:
-    return f"im:t:{tenant_id}:config"
+    return keys.tenant_config(tenant_id)
 
 
 def save(tenant: Tenant) -> None:
@@ -284,6 +296,6 @@ def remove(tenant_id: str) -> bool:
         return False  # never let an id act as a SCAN pattern
     r = get_redis()
     existed = bool(r.srem(INDEX_KEY, tenant_id))
-    for key in r.scan_iter(match=f"im:t:{tenant_id}:*", count=500):
+    for key in r.scan_iter(match=keys.tenant_pattern(tenant_id), count=500):
         r.delete(key)
     return existed

@@ -47,3 +47,11 @@ class HostRateLimited(HostError):
 
 class HostUnavailable(HostError):
     """5xx, timeout or dropped connection: the outcome of a write is unknown."""
+
+
+class HostConsentRequired(HostAuthError):
+    """The host needs an admin to connect (consent) again: held until they do, never retried."""
+
+
+class HostBudgetExhausted(HostRateLimited):
+    """The tenant's API budget with the host is spent: held until `retry_after`, no retry spent."""

@@ -18,12 +18,13 @@ from typing import Callable, Iterable
 
 import redis
 
+from config import keys
 from config import tenants
 from config.redis_conn import get_redis
 from connectors.errors import HostAuthError, HostRateLimited
-from connectors.salesforce.client import ApiLimitExceeded
 from handlers import clock
 from handlers.queues import get_queue, retry_policy
+from handlers.hosts.registry import adapter_for, host_of
 from handlers.store import SnapshotStore
 
 log = logging.getLogger(__name__)
@@ -36,19 +37,19 @@ CLOSED = ("deleted", "cancelled")
 
 def run_key(tenant_id: str) -> str:
     """The tenant's current (or last) run: kind, status, counters."""
-    return f"im:t:{tenant_id}:backfill"
+    return keys.backfill(tenant_id)
 
 
 def _todo_key(tenant_id: str) -> str:
-    return f"im:t:{tenant_id}:backfill:todo"
+    return keys.backfill(tenant_id, "todo")
 
 
 def _done_key(tenant_id: str) -> str:
-    return f"im:t:{tenant_id}:backfill:done"
+    return keys.backfill(tenant_id, "done")
 
 
 def _errors_key(tenant_id: str) -> str:
-    return f"im:t:{tenant_id}:backfill:errors"
+    return keys.backfill(tenant_id, "errors")
 
 
 def progress(conn: redis.Redis, tenant_id: str) -> dict | None:
@@ -120,7 +121,7 @@ def carry_on(conn: redis.Redis, tenant_id: str, *, on_progress: Callable[[dict],
     if run["status"] == "listing":
         try:
             _list(conn, tenant, run)
-        except (HostAuthError, HostRateLimited, ApiLimitExceeded) as exc:  # set-up or consent pending: said, not retried
+        except (HostAuthError, HostRateLimited) as exc:  # set-up or consent pending: said, not retried
             log.warning("backfill of %s stopped: %s", tenant_id, exc)
             return _finish(conn, tenant_id, "stopped", f"{exc}: reconnect, then run `intermission backfill`")
     done = {m.decode() for m in conn.smembers(_done_key(tenant_id))}
@@ -150,27 +151,8 @@ def _list(conn: redis.Redis, tenant: tenants.Tenant, run: dict) -> None:
 
 def host_missions(conn: redis.Redis, tenant: tenants.Tenant, start_day: date, end_day: date) -> list[str]:
     """The host's missions whose end date falls between two days (both included), by id."""
-    from handlers.jobs import ADAPTERS
-
-    adapter = ADAPTERS[tenant.host](tenant, conn)
-    if tenant.host == "boond":
-        rows = adapter.client.deliveries_ending(start_day.isoformat(), end_day.isoformat())
-        found = {str(r.get("id")) for r in rows if _ends_between(r, start_day, end_day)}
-    else:
-        m = tenant.salesforce.mapping
-        soql = (f"SELECT Id FROM {m.object} WHERE {m.end_date} >= {start_day.isoformat()} "
-                f"AND {m.end_date} <= {end_day.isoformat()}")
-        found = {row["Id"] for row in adapter.client.query_all(soql)}
+    found = set(adapter_for(tenant, conn).missions_ending(start_day, end_day))
     return sorted(found, key=lambda i: (len(i), i))
-
-
-def _ends_between(row: dict, start_day: date, end_day: date) -> bool:
-    """Re-filter a search row client-side (Boond ignores filters it does not know); unreadable: kept."""
-    value = str((row.get("attributes") or {}).get("endDate") or "")[:10]
-    try:
-        return start_day <= date.fromisoformat(value) <= end_day
-    except ValueError:
-        return bool(row.get("id"))
 
 
 def open_missions(conn: redis.Redis, tenant: tenants.Tenant, today: date) -> list[str]:
@@ -185,7 +167,7 @@ def open_missions(conn: redis.Redis, tenant: tenants.Tenant, today: date) -> lis
 
 def known_missions(conn: redis.Redis, tenant_id: str) -> list[str]:
     """Ids of every mission snapshot kept for a tenant."""
-    prefix = f"im:t:{tenant_id}:mission:"
+    prefix = keys.mission_prefix(tenant_id)
     ids = {k.decode()[len(prefix):] for k in conn.scan_iter(match=prefix + "*", count=500)}
     return sorted(ids, key=lambda i: (len(i), i))
 
@@ -198,10 +180,10 @@ def _pages(items: list[str], size: int) -> Iterable[list[str]]:
 def _do_page(conn: redis.Redis, tenant: tenants.Tenant, run: dict, page: list[str]) -> None:
     """Bring one page of missions up to date and record each outcome with the counters."""
     trigger = {"kind": "backfill" if run["kind"] != "playbook" else "playbook", "run": run["id"]}
-    if tenant.host == "salesforce":
-        outcomes = _salesforce_page(conn, tenant, page, trigger)
+    if host_of(tenant).batches_writes:
+        outcomes = _batched_page(conn, tenant, page, trigger)
     else:
-        outcomes = {m: _boond_one(tenant, m, trigger) for m in page}
+        outcomes = {m: _one(tenant, m, trigger) for m in page}
     pipe = conn.pipeline()  # MULTI: the done marks and the counters move together
     for mission_id, (outcome, error) in outcomes.items():
         pipe.sadd(_done_key(tenant.id), mission_id)
@@ -214,8 +196,8 @@ def _do_page(conn: redis.Redis, tenant: tenants.Tenant, run: dict, page: list[st
     pipe.execute()
 
 
-def _boond_one(tenant: tenants.Tenant, mission_id: str, trigger: dict) -> tuple[str, str]:
-    """One Boond mission through the job everyone uses: (planned | held | failed, error)."""
+def _one(tenant: tenants.Tenant, mission_id: str, trigger: dict) -> tuple[str, str]:
+    """One mission through the job everyone uses: (planned | held | failed, error)."""
     from handlers.jobs import sync_mission
 
     try:
@@ -228,8 +210,8 @@ def _boond_one(tenant: tenants.Tenant, mission_id: str, trigger: dict) -> tuple[
     return "planned", ""
 
 
-def _salesforce_page(conn: redis.Redis, tenant: tenants.Tenant, page: list[str], trigger: dict) -> dict:
-    """One Salesforce page: marked dirty, then the tenant's batch run here (reads and writes shared)."""
+def _batched_page(conn: redis.Redis, tenant: tenants.Tenant, page: list[str], trigger: dict) -> dict:
+    """One page of a host whose writes batch (Salesforce): marked dirty, then the tenant's batch run here."""
     from handlers.batch import mark_dirty, sync_tenant
 
     mark_dirty(conn, tenant.id, {m: trigger for m in page})

@@ -5,6 +5,7 @@ from datetime import date
 
 import redis
 
+from config import keys
 from config.tenants import Tenant
 from handlers.bench_report import BenchReport, Money, report
 from handlers.ledger import Ledger, LedgerEntry
@@ -15,10 +16,10 @@ BATCH = 500
 
 def snapshots(conn: redis.Redis, tenant_id: str) -> list[MissionSnapshot]:
     """Every mission snapshot of the tenant (SCAN then MGET in batches)."""
-    keys = list(conn.scan_iter(match=f"im:t:{tenant_id}:mission:*", count=1000))
+    names = list(conn.scan_iter(match=keys.missions_pattern(tenant_id), count=1000))
     out = []
-    for i in range(0, len(keys), BATCH):
-        for raw in conn.mget(keys[i:i + BATCH]):
+    for i in range(0, len(names), BATCH):
+        for raw in conn.mget(names[i:i + BATCH]):
             if raw:
                 out.append(MissionSnapshot.model_validate_json(raw))
     return out

@@ -6,10 +6,12 @@ activity log all show what `classify` says, and the planner's "why" line in each
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any, Literal
 
-from handlers.model import Classification, MissionSnapshot, OtherMission
+from handlers.model import CaseName, Classification, MissionSnapshot, OtherMission
 from handlers.rules import Rules
 
+EndCase = Literal["natural", "client", "consultant"]
 LONG_AGO = date(2000, 1, 1)  # `end_seen` of a mission stored before Intermission kept that day
 
 
@@ -37,14 +39,14 @@ def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, co
         return Classification(case="cancellation", end_case=None, reason="end date cleared")
     before = cur.previous_end if cur.end_seen is not None else (prev.end_date if prev else None)
     end_case, reason, unsure = _end_case(before, cur)
-    case = end_case
+    case: CaseName = end_case
     if end_case == "natural" and before and cur.end_date > before:
         case, reason = "extension", f"end moved later ({before} → {cur.end_date})"
     stale = is_stale(cur, rules)
-    if stale:
+    if stale and cur.first_seen:  # (stale implies both days are known)
         reason += (f"; first seen on {cur.first_seen}, {(cur.first_seen - cur.end_date).days} days after the end "
                    f"(over {rules.stale_after_days}): no end-of-mission steps")
-    base = dict(end_case=end_case, unsure=unsure, stale=stale)
+    base: dict[str, Any] = dict(end_case=end_case, unsure=unsure, stale=stale)
     if is_leaver(cur):
         why = "left the firm" if cur.consultant_left else f"contract ends on {cur.contract_end}"
         return Classification(case=case, reason=_noted(f"{reason}; the consultant {why}: no bench", cur), leaver=True, **base)
@@ -84,6 +86,8 @@ def is_leaver(cur: MissionSnapshot) -> bool:
 
 def staffing(cur: MissionSnapshot, rules: Rules) -> tuple[date | None, list[str]]:
     """The first day from the bench start the consultant's other missions fill the threshold, and what they are."""
+    if cur.end_date is None:  # no end, no bench
+        return None, []
     bench_start = rules.after(cur.end_date)
     others = _others(cur)
     days = sorted({bench_start} | {o.start for o in others if o.start and o.start > bench_start})
@@ -124,7 +128,7 @@ def _running(cur: MissionSnapshot, day: date) -> list[OtherMission]:
     return [o for o in _others(cur) if o.start and o.start <= day and (o.end is None or o.end >= day)]
 
 
-def _end_case(before: date | None, cur: MissionSnapshot) -> tuple[str, str, bool]:
+def _end_case(before: date | None, cur: MissionSnapshot) -> tuple[EndCase, str, bool]:
     if cur.status in ("client", "consultant"):
         return cur.status, f"host state {cur.raw_state!r} mapped to {cur.status}", False
     if before and cur.end_date and cur.end_date < before:

@@ -13,6 +13,7 @@ from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 from rq.utils import utcparse
 
+from config import keys
 from config import tenants
 from config.redis_conn import describe, get_redis
 from config.settings import get_settings
@@ -77,7 +78,7 @@ def tenants_waiting(conn: redis.Redis) -> list[dict]:
     """Tenants that need Salesforce re-consent or have held work, with why."""
     found = []
     for tenant_id in tenants.list_ids():
-        reason = conn.get(f"im:t:{tenant_id}:sf:needs-reconsent")
+        reason = conn.get(keys.sf_needs_reconsent(tenant_id))
         held = holds.held(conn, tenant_id)
         if reason or held:
             found.append({"tenant": tenant_id, "needs_reconsent": reason.decode() if reason else None,

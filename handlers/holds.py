@@ -8,12 +8,13 @@ from datetime import datetime, timezone
 import redis
 from rq.exceptions import DuplicateJobError
 
+from config import keys
 from handlers.ingest import enqueue_sync
 from handlers.queues import get_queue
 
 
 def _key(tenant: str) -> str:
-    return f"im:t:{tenant}:held"
+    return keys.held(tenant)
 
 
 def hold(conn: redis.Redis, tenant: str, mission: str, reason: str, *, resume_at: float | None = None) -> None:

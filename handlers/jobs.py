@@ -7,22 +7,19 @@ from datetime import date, datetime, timezone
 
 from rq.exceptions import DuplicateJobError
 
+from config import keys
 from config import tenants
 from config.redis_conn import get_redis
 from config.settings import get_settings
-from connectors.errors import HostRateLimited
-from connectors.salesforce.client import ApiLimitExceeded
-from connectors.salesforce.oauth import ConsentRequired
+from connectors.errors import HostBudgetExhausted, HostConsentRequired, HostRateLimited
 from handlers import clock, holds, locks, pipeline
-from handlers.hosts.boond import BoondAdapter
-from handlers.hosts.salesforce import SalesforceAdapter, budget_left
+from handlers.hosts.registry import adapter_for, host_of
 from handlers.ingest import enqueue_sync, pending_key
 from handlers.queues import get_queue
 from handlers.store import SnapshotStore, due_missions
 from handlers.sweep import schedule_due_sweeps
 
 log = logging.getLogger(__name__)
-ADAPTERS = {"boond": BoondAdapter, "salesforce": SalesforceAdapter}
 playbook_for = pipeline.playbook_for  # the name the admin pages import
 
 
@@ -33,16 +30,16 @@ def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
     tenant = tenants.get(tenant_id)
     if not tenants.may_run_jobs(tenant):
         return {"skipped": "tenant unknown or disabled"}
-    if tenant.host == "salesforce" and not budget_left(tenant, conn):
+    if not host_of(tenant).budget_left(tenant, conn):
         holds.hold(conn, tenant_id, mission_id, "API budget spent",
                    resume_at=time.time() + get_settings().sf_limit_pause_seconds)
         return {"held": "API budget spent"}
     try:
         return _sync(conn, tenant, mission_id, trigger)
-    except ConsentRequired as exc:
+    except HostConsentRequired as exc:
         holds.hold(conn, tenant_id, mission_id, f"needs re-consent: {exc}")
         return {"held": "needs re-consent"}
-    except ApiLimitExceeded as exc:
+    except HostBudgetExhausted as exc:
         holds.hold(conn, tenant_id, mission_id, "REQUEST_LIMIT_EXCEEDED", resume_at=time.time() + exc.retry_after)
         return {"held": "API limit exceeded"}
     except HostRateLimited as exc:  # a pause longer than a job should sleep: held, not retried (no retry spent)
@@ -51,7 +48,7 @@ def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
 
 
 def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
-    adapter = ADAPTERS[tenant.host](tenant, conn)
+    adapter = adapter_for(tenant, conn)
     store = SnapshotStore(conn, tenant.id)
     current, timeline = adapter.read_mission(mission_id)
     today = clock.today(tenant.timezone)
@@ -60,7 +57,7 @@ def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
         return {"skipped": "unknown mission"}
     consultant = first.current.consultant
     person = consultant.id if consultant else mission_id
-    with locks.held(conn, f"im:t:{tenant.id}:lock:consultant:{person}", ttl=get_settings().job_timeout_seconds):
+    with locks.held(conn, keys.consultant_lock(tenant.id, person), ttl=get_settings().job_timeout_seconds):
         plans = [first] + (siblings(conn, tenant, adapter, {consultant.id: timeline}, {mission_id}, today)
                            if consultant else [])
         return pipeline.reconcile(conn, tenant, adapter, plans)

@@ -11,6 +11,7 @@ import logging
 import secrets
 import time
 
+from config import keys
 from config import tenants
 from config.redis_conn import get_redis
 from config.settings import get_settings
@@ -118,7 +119,7 @@ def handle_uninstall(payload: dict) -> dict:
     tenants.save(tenant.model_copy(update={"boond": boond, "enabled": False, "status": "uninstalled",
                                            "webhook_secret": secrets.token_urlsafe(32),
                                            "auth_epoch": tenant.auth_epoch + 1}))
-    for key in conn.scan_iter(match=f"im:t:{tenant.id}:pending-user:*", count=500):
+    for key in conn.scan_iter(match=keys.pending_users_pattern(tenant.id), count=500):
         conn.delete(key)  # userTokens the admin page kept for a pending configuration
     _log(conn, tenant.id, "uninstalled", "uninstalled in Boond: secrets removed, work stopped, history kept")
     return {"tenant": tenant.id}
@@ -238,7 +239,7 @@ def _why_not(exc: HostError) -> str:
 def resync_known_missions(conn, tenant_id: str) -> int:
     """Queue a re-read of every mission already seen, to catch up on changes made while we were not listening."""
     queued = 0
-    for key in conn.scan_iter(match=f"im:t:{tenant_id}:mission:*", count=500):
+    for key in conn.scan_iter(match=keys.missions_pattern(tenant_id), count=500):
         mission_id = key.decode().rsplit(":", 1)[1]
         queued += enqueue_sync(conn, tenant_id, mission_id, {"kind": "marketplace", "via": "configure"}) == "queued"
     return queued

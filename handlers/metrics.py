@@ -12,6 +12,7 @@ from prometheus_client import PLATFORM_COLLECTOR, CollectorRegistry, ProcessColl
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
+from config import keys
 from config import metrics, tenants
 from config.redis_conn import get_redis
 from handlers import health
@@ -116,7 +117,7 @@ def _salesforce_budget(conn: redis.Redis) -> list:
     limit = GaugeMetricFamily("intermission_salesforce_api_limit",
                               "The org's API calls allowed per rolling 24 h, per tenant.", labels=["tenant"])
     ids = tenants.list_ids()
-    for tenant_id, raw in zip(ids, conn.mget([f"im:t:{t}:sf:usage" for t in ids]) if ids else []):
+    for tenant_id, raw in zip(ids, conn.mget([keys.sf_usage(t) for t in ids]) if ids else []):
         if raw:
             used, _, allowed = raw.decode().partition("/")
             remaining.add_metric([tenant_id], max(0, int(allowed) - int(used)))

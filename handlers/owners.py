@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from config import keys
 from handlers.model import MissionSnapshot, Person
 from handlers.rules import Rules
 
@@ -82,7 +83,7 @@ def missions_without_manager(conn, tenant_id: str, limit: int = 50) -> list[dict
     from handlers.store import SnapshotStore
 
     store, out = SnapshotStore(conn, tenant_id), []
-    for key in conn.scan_iter(match=f"im:t:{tenant_id}:mission:*", count=500):
+    for key in conn.scan_iter(match=keys.missions_pattern(tenant_id), count=500):
         snap = store.get(key.decode().rsplit(":", 1)[1])
         if snap is None or snap.status in ("cancelled", "deleted") or snap.end_date is None or not without_manager(snap):
             continue

@@ -69,16 +69,19 @@ class _Context:
 
     def __init__(self, snapshot: MissionSnapshot, classification: Classification, today: date, language: str,
                  rules: Rules):
+        if snapshot.end_date is None:  # _steps plans only missions with an end date
+            raise ValueError(f"mission {snapshot.mission_id}: no end date to plan from")
         self.s, self.c, self.today, self.rules = snapshot, classification, today, rules
+        self.end: date = snapshot.end_date
         self.lang = "en" if language.lower().startswith("en") else "fr"
         self.planned_on = snapshot.end_seen or today  # the day this end date was learnt: 'late' is relative to it
-        self.bench_start = rules.after(snapshot.end_date)
+        self.bench_start = rules.after(self.end)
         self.bench_base = self.bench_start
         if classification.stale and snapshot.first_seen:  # a bench learnt of late is planned from that day
             self.bench_base = max(self.bench_start, rules.on_or_after(snapshot.first_seen))
         self.values = _Blank(consultant=snapshot.consultant.name if snapshot.consultant else "",
                              client=snapshot.client_name, mission=snapshot.title or snapshot.mission_id,
-                             end_date=_format_date(snapshot.end_date, self.lang))
+                             end_date=_format_date(self.end, self.lang))
 
     def anchor_date(self, step: Step) -> date:
         """Where the step falls: its offset from its anchor, on a business day, never before the mission starts."""
@@ -87,7 +90,7 @@ class _Context:
             return rules.on_or_after(rules.shift(self.s.notice_date or self.today, offset.days, offset.unit))
         if offset.anchor == "bench":
             return rules.on_or_after(rules.shift(self.bench_base, offset.days, offset.unit))
-        end = self.s.end_date
+        end = self.end
         if offset.days > 0:
             day = rules.on_or_after(rules.shift(end, offset.days, offset.unit))
         elif offset.unit == "business":
@@ -101,7 +104,7 @@ class _Context:
         if start is None or day >= start:
             return day
         first = self.rules.on_or_after(start)
-        return first if first <= self.s.end_date else start
+        return first if first <= self.end else start
 
     def current(self, step: Step) -> DesiredAction:
         """A bench step; a recurring one only as its current occurrence (missed ones are never created)."""
@@ -121,7 +124,7 @@ class _Context:
         due = nominal
         if nominal < self.today:
             due = self.rules.after(self.today)
-            end = self.s.end_date
+            end = self.end
             if step.offset.anchor != "bench" and nominal <= end and self.today <= end < due:
                 due = self.today
         found = owner(self.s, step.assignee, self.rules)
@@ -139,17 +142,17 @@ class _Context:
         """The one-line reason this step exists: the case, what changed, 'to confirm', 'late'."""
         t, fmt = WHY[self.lang], lambda d: _format_date(d, self.lang)
         if step.is_bench:
-            what = (t["stale"].format(end=fmt(self.s.end_date), seen=fmt(self.s.first_seen)) if self.c.stale
+            what = (t["stale"].format(end=fmt(self.end), seen=fmt(self.s.first_seen)) if self.c.stale
                     else t["bench"].format(day=fmt(self.bench_start)))
             if self.c.bench_until:
                 what += t["until"].format(day=fmt(self.c.bench_until))
             if self.c.busy:
                 what += t["busy"].format(busy=", ".join(self.c.busy))
         else:
-            extended = self.s.previous_end and self.s.end_date > self.s.previous_end and self.c.end_case == "natural"
+            extended = self.s.previous_end and self.end > self.s.previous_end and self.c.end_case == "natural"
             what = t["extension" if extended else (self.c.end_case or "natural")]
-            if self.s.previous_end and self.s.previous_end != self.s.end_date:
-                what += t["change"].format(old=fmt(self.s.previous_end), new=fmt(self.s.end_date))
+            if self.s.previous_end and self.s.previous_end != self.end:
+                what += t["change"].format(old=fmt(self.s.previous_end), new=fmt(self.end))
             if self.c.unsure:
                 what += t["unsure"]
         if late:

@@ -1,10 +1,11 @@
 """Dry-run: what a mission would get if it were reconciled now, without writing anything."""
 from __future__ import annotations
 
+from config import keys
 from config import tenants
 from config.redis_conn import get_redis
 from handlers import clock, pipeline
-from handlers.jobs import ADAPTERS
+from handlers.hosts.registry import adapter_for
 from handlers.store import SnapshotStore
 
 
@@ -12,7 +13,7 @@ def preview(tenant_id: str, mission_id: str) -> dict:
     """The case, the reason and each desired action with the operation it would need (read-only)."""
     tenant = tenants.require(tenant_id)
     conn = get_redis()
-    adapter = ADAPTERS[tenant.host](tenant, conn)
+    adapter = adapter_for(tenant, conn)
     current, _ = adapter.read_mission(mission_id)
     prev = SnapshotStore(conn, tenant_id).get(mission_id)
     found = pipeline.prepare(conn, tenant, prev, current, {"kind": "preview"}, clock.today(tenant.timezone),
@@ -45,7 +46,7 @@ def known_missions(tenant_id: str, limit: int = 300) -> list:
     """The tenant's missions seen so far (id, title, end date), for pickers."""
     conn, out = get_redis(), []
     store = SnapshotStore(conn, tenant_id)
-    for key in conn.scan_iter(match=f"im:t:{tenant_id}:mission:*", count=500):
+    for key in conn.scan_iter(match=keys.missions_pattern(tenant_id), count=500):
         snap = store.get(key.decode().rsplit(":", 1)[1])
         if snap:
             out.append(snap)

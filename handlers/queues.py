@@ -14,6 +14,7 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 
+from config import keys
 from config.redis_conn import get_redis
 from config.settings import get_settings
 
@@ -93,7 +94,7 @@ def recover_orphans(queue: Queue | None = None) -> list[str]:
         job = _fetch(job_id, conn)
         if job is None or job.get_status() != JobStatus.STARTED or not _owner_is_dead(job, live, conn):
             continue
-        if not conn.set(f"im:orphan:{job_id}:{job.worker_name}", 1, nx=True, ex=3600):
+        if not conn.set(keys.orphan_claim(job_id, job.worker_name), 1, nx=True, ex=3600):
             continue  # another worker is requeuing this very orphan
         registry.remove_executions(job)
         queue.enqueue_job(job, at_front=True)
@@ -112,7 +113,7 @@ def _recover_dequeued(queue: Queue, grace: float = 10.0) -> list[str]:
         job = _fetch(job_id, conn)
         if job is None or job_id in started or job.get_status() != JobStatus.QUEUED:
             continue
-        seen_key = f"im:orphan:dequeued:{job_id}:{job.enqueued_at and job.enqueued_at.timestamp()}"
+        seen_key = keys.orphan_dequeued(job_id, job.enqueued_at and job.enqueued_at.timestamp())
         conn.set(seen_key, time.time(), nx=True, ex=3600)
         if time.time() - float(conn.get(seen_key) or time.time()) < grace:
             continue

@@ -17,7 +17,7 @@ from connectors.errors import HostNotFound
 from handlers.ledger import SETTLED, ActivityLog, Ledger, LedgerEntry
 from handlers.model import DesiredAction
 from handlers.people_work import REASONS, HostState, closing_note, judge
-from handlers.test_seams import maybe_crash
+from handlers import seams
 
 log = logging.getLogger(__name__)
 _READ = ("written", "kept")  # entries whose host record is read back before an update or cancel
@@ -235,7 +235,7 @@ class Round:
 
         for kind, index, result in self.writer.write_all(pairs, triples, doomed, closes=notes, before_create=intent):
             if kind == "create":
-                maybe_crash()  # tests: a worker killed between the host's answer and the ledger write
+                seams.after_host_create()  # tests: a worker killed between the host's answer and the ledger write
                 _created(*creates[index], result)
             elif kind == "update":
                 _updated(triples[index][0], *by_host[triples[index][0]], result)

@@ -23,6 +23,7 @@ import redis
 from rq import get_current_job
 from rq.exceptions import DuplicateJobError
 
+from config import keys
 from config import signing, tenants
 from config.redis_conn import get_redis
 from config.settings import get_settings
@@ -54,16 +55,16 @@ def person_hash(tenant_id: str, address: str) -> str:
 
 
 def _optout_key(tenant_id: str) -> str:
-    return f"im:t:{tenant_id}:survey-optout"
+    return keys.survey_optout(tenant_id)
 
 
 def _cap_key(tenant_id: str, digest: str) -> str:
-    return f"im:t:{tenant_id}:survey-cap:{digest}"
+    return keys.survey_cap(tenant_id, digest)
 
 
 def failures_key(tenant_id: str) -> str:
     """The survey e-mails that could not be delivered, newest first (for the admin page)."""
-    return f"im:t:{tenant_id}:survey-mail:failures"
+    return keys.survey_mail_failures(tenant_id)
 
 
 def failures(conn: redis.Redis, tenant_id: str) -> list[dict]:
@@ -159,12 +160,12 @@ def send_job(tenant_id: str, mission_id: str, role: str, kind: str) -> dict:
     today = clock.today(tenant.timezone)
     if _due(tenant, state, today)[0] != kind:
         return {"skipped": "not due"}
-    if not conn.set(f"im:t:{tenant_id}:survey-mail:sending:{mission_id}:{role}:{kind}", "1", nx=True, ex=SENDING_TTL):
+    if not conn.set(keys.survey_mail_sending(tenant_id, mission_id, role, kind), "1", nx=True, ex=SENDING_TTL):
         return {"skipped": "being sent"}
     try:
         return _send(conn, tenant, state, kind, today)
     finally:
-        conn.delete(f"im:t:{tenant_id}:survey-mail:sending:{mission_id}:{role}:{kind}")
+        conn.delete(keys.survey_mail_sending(tenant_id, mission_id, role, kind))
 
 
 def _send(conn: redis.Redis, tenant: tenants.Tenant, state: surveys.SurveyState, kind: str, today: date) -> dict:
@@ -236,9 +237,9 @@ def _record(conn: redis.Redis, tenant: tenants.Tenant, state: surveys.SurveyStat
 
 def respondent_address(conn: redis.Redis, tenant: tenants.Tenant, state: surveys.SurveyState) -> tuple[str, str]:
     """(address, language) of the respondent as the host holds them; NoAddress when it has none."""
-    from handlers.jobs import ADAPTERS
+    from handlers.hosts.registry import adapter_for
 
-    client = ADAPTERS[tenant.host](tenant, conn).client
+    client = adapter_for(tenant, conn).client
     if tenant.host == "boond":
         attrs = _boond_person(client, state)
     else:

@@ -7,13 +7,12 @@ from datetime import datetime, timedelta, timezone
 
 import redis
 
+from config import keys
 from config import tenants
 from config.redis_conn import get_redis
 from config.settings import get_settings
-from connectors.errors import HostAuthError, HostError
-from connectors.salesforce.client import ApiLimitExceeded
-from handlers.batch import is_batched
-from handlers.hosts.salesforce import budget_left
+from connectors.errors import HostAuthError, HostBudgetExhausted, HostError
+from handlers.hosts.registry import adapter_for, host_of
 from handlers.ingest import enqueue_batch, enqueue_sync
 from handlers.ledger import ActivityLog
 from handlers.queues import get_queue, retry_policy
@@ -32,16 +31,14 @@ return 1
 
 def last_sweep_key(tenant_id: str) -> str:
     """When the scheduler last swept this tenant (epoch seconds)."""
-    return f"im:t:{tenant_id}:sweep:last"
+    return keys.sweep_last(tenant_id)
 
 
 def sweep(tenant: tenants.Tenant, since: datetime, *, conn: redis.Redis | None = None) -> dict:
     """Queue a re-sync of every mission the host reports changed since `since`; what was found and queued."""
-    from handlers.jobs import ADAPTERS
-
     conn = conn or get_redis()
-    changed = ADAPTERS[tenant.host](tenant, conn).changed_since(since)
-    if is_batched(tenant) and changed:  # one dirty mark for all: the tenant's next batch re-reads them together
+    changed = adapter_for(tenant, conn).changed_since(since)
+    if host_of(tenant).batches_writes and changed:  # one dirty mark for all: the tenant's next batch re-reads them together
         enqueue_batch(conn, tenant.id, {mission: {"kind": "sweep"} for mission in changed}, {})
         outcomes = ["queued"] * len(changed)
     else:
@@ -57,11 +54,11 @@ def sweep_job(tenant_id: str, since_iso: str) -> dict:
     tenant = tenants.get(tenant_id)
     if not tenants.may_run_jobs(tenant):
         return {"skipped": "tenant unknown or disabled"}
-    if tenant.host == "salesforce" and not budget_left(tenant, get_redis()):
+    if not host_of(tenant).budget_left(tenant, get_redis()):
         return {"skipped": "API budget spent"}
     try:
         return sweep(tenant, datetime.fromisoformat(since_iso))
-    except (HostAuthError, ApiLimitExceeded) as exc:  # re-consent or set-up pending: the next sweep tries again
+    except (HostAuthError, HostBudgetExhausted) as exc:  # re-consent, set-up or budget: the next sweep tries again
         log.warning("sweep of %s skipped: %s", tenant_id, exc)
         return {"skipped": str(exc)}
     except HostError as exc:
@@ -77,7 +74,7 @@ def _refused(tenant: tenants.Tenant, exc: HostError) -> dict:
               "the tenant's subscription or the app's rights allow it")
     log.warning("sweep of %s: %s", tenant.id, reason)
     conn = get_redis()
-    if conn.set(f"im:t:{tenant.id}:sweep:refused", "1", nx=True, ex=24 * 3600):
+    if conn.set(keys.sweep_refused(tenant.id), "1", nx=True, ex=24 * 3600):
         ActivityLog(conn, tenant.id).add({"mission": "", "op": "sweep_skipped", "key": "", "title": reason,
                                           "trigger": {"kind": "sweep"}})
     return {"skipped": reason}

@@ -18,7 +18,7 @@ def others_after(snap: MissionSnapshot, items: Iterable[OtherMission]) -> list[O
 def placed(snap: MissionSnapshot, items: Iterable[OtherMission]) -> MissionSnapshot:
     """The snapshot with its consultant's other missions after its end and the earliest start among them."""
     others = others_after(snap, items)
-    return snap.model_copy(update={"others": others, "next_start": min((o.start for o in others), default=None)})
+    return snap.model_copy(update={"others": others, "next_start": min((o.start for o in others if o.start), default=None)})
 
 
 def next_start(snap: MissionSnapshot, others: Iterable[tuple[str, date | None, date | None]]) -> date | None:

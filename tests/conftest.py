@@ -52,7 +52,7 @@ def redis_conn():
 @pytest.fixture
 def stack(redis_conn):
     """The Boond sandbox and the web app over real HTTP, with one tenant wired to them."""
-    from config.stack import Stack
+    from intermission_cli.stack import Stack
 
     with Stack("acme") as running:
         yield running
@@ -69,7 +69,7 @@ def child_env():
 @pytest.fixture
 def sf_stack(redis_conn):
     """The Salesforce org sandbox and the web app, with one tenant connected through OAuth (Outbound Messages)."""
-    from config.stack_salesforce import SalesforceStack
+    from intermission_cli.stack_salesforce import SalesforceStack
 
     with SalesforceStack("acme-sf") as running:
         yield running

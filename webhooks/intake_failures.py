@@ -11,6 +11,7 @@ import logging
 import time
 
 import redis
+from config import keys
 
 log = logging.getLogger(__name__)
 MAX_REASONS = 20
@@ -18,7 +19,7 @@ TTL_SECONDS = 30 * 24 * 3600
 
 
 def _key(tenant_id: str) -> str:
-    return f"im:t:{tenant_id}:intake-failures"
+    return keys.intake_failures(tenant_id)
 
 
 def record(conn: redis.Redis, tenant_id: str, kind: str, en: str, fr: str) -> None:

@@ -9,14 +9,16 @@ import secrets
 
 from flask import Blueprint, Response, make_response, redirect, render_template_string, request, url_for
 
+from config import keys
 from config import crypto, org_binding, tenants
 from config.redis_conn import get_redis
 from config.settings import get_settings
-from config.signing import BadSignature, sign, unsign
+from config.signing import BadSignature, unsign
 from connectors.errors import HostError
 from connectors.salesforce import ids, oauth, prefixes
 from handlers import backfill, holds
 from handlers.hosts.salesforce import tokens_for
+from webhooks.salesforce_links import connect_link, disconnect_token  # noqa: F401 (the names callers import)
 
 bp = Blueprint("salesforce_connect", __name__)
 log = logging.getLogger(__name__)
@@ -31,18 +33,6 @@ h1{font-size:1.4rem}.ok{color:#176a2f}.ko{color:#a11}</style></head>
 <body><h1 class="{{ 'ok' if ok else 'ko' }}">{{ title }}</h1><p>{{ message }}</p>
 {% if admin_url %}<p><a id="admin-link" href="{{ admin_url }}">Open the Intermission admin page / Ouvrir l'administration</a></p>{% endif %}
 </body></html>"""
-
-
-def connect_link(tenant_id: str, base_url: str) -> str:
-    """The signed link an admin opens to connect (or reconnect) the tenant's org."""
-    tenant = tenants.get(tenant_id)
-    payload = {"tenant": tenant_id, "e": tenant.auth_epoch if tenant else 0}
-    return f"{base_url.rstrip('/')}/salesforce/connect?t={sign('sf-connect', payload)}"
-
-
-def disconnect_token(tenant: tenants.Tenant) -> str:
-    """A short-lived token for the admin page's disconnect button (the connect link cannot disconnect)."""
-    return sign("sf-disconnect", {"tenant": tenant.id, "e": tenant.auth_epoch})
 
 
 def callback_url() -> str:
@@ -78,7 +68,7 @@ def _tenant_from_link(token: str | None, purpose: str = "sf-connect", max_age: i
 
 def _state_key(state: str) -> str:
     """Where a flow under way waits for its callback: keyed by a digest, so Redis holds no usable state."""
-    return "im:oauth:state:" + hashlib.sha256(state.encode()).hexdigest()
+    return keys.oauth_state(hashlib.sha256(state.encode()).hexdigest())
 
 
 @bp.get("/salesforce/connect")

@@ -1,7 +1,7 @@
 """The opt-out link of survey e-mails: a page with one button, honoured for good (and RFC 8058 one-click)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template_string, request
+from flask import Blueprint, render_template_string
 
 from config.redis_conn import get_redis
 from handlers import survey_mail

@@ -22,6 +22,7 @@ import json
 import re
 import time
 
+from config import keys
 from connectors.boond.auth import encode_jwt
 from connectors.boond.client import BoondClient
 from connectors.errors import HostError
@@ -105,7 +106,7 @@ def claim_once(value: str, max_age: int) -> None:
     from config.redis_conn import get_redis
 
     signature_part = value.strip().partition(".")[0].rstrip("=")
-    key = "im:boond:seen:" + hashlib.sha256(signature_part.encode()).hexdigest()
+    key = keys.boond_signed_request_seen(hashlib.sha256(signature_part.encode()).hexdigest())
     if not get_redis().set(key, 1, nx=True, ex=max_age + FUTURE_SKEW):
         raise BadSignedRequest("this signedRequest was already used: open Intermission from Boond again")
 

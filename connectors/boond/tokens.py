@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import redis
 
+from config import keys
 from config import crypto
 from connectors.boond.auth import BoondCredentials
 from connectors.boond.marketplace import refresh_app_token
@@ -26,7 +27,7 @@ class AppTokens:
                  timeout: float = 10.0):
         self.conn, self.tenant_id = conn, tenant_id
         self.base_url, self.app_key, self.timeout = base_url, app_key, timeout
-        self.key = f"im:t:{tenant_id}:boond:tokens"
+        self.key = keys.boond_tokens(tenant_id)
 
     def __repr__(self) -> str:
         return f"AppTokens({self.tenant_id!r})"
@@ -57,7 +58,7 @@ class AppTokens:
 
     def refresh(self, stale: str) -> str | None:
         """A fresh token once across all workers (the others reuse it); None when there is no refresh token."""
-        lock_key = f"im:t:{self.tenant_id}:boond:refresh-lock"
+        lock_key = keys.boond_refresh_lock(self.tenant_id)
         with self.conn.lock(lock_key, timeout=REFRESH_LOCK_TTL, blocking_timeout=REFRESH_LOCK_TTL):
             record = self._usable()
             if record["app_token"] != stale:

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from connectors.errors import (HostAuthError, HostError, HostForbidden, HostNotFound, HostRateLimited,
-                               HostUnavailable, HostValidationError)
+from connectors.errors import (HostAuthError, HostBudgetExhausted, HostError, HostForbidden, HostNotFound,
+                               HostRateLimited, HostUnavailable, HostValidationError)
 from connectors.http import IDEMPOTENT, HttpClient
 from connectors.salesforce.records import (COLLECTION_LIMIT, Collection, SaveResult, SubResult,  # noqa: F401
                                            _record_id, _typed)
@@ -38,7 +38,7 @@ LimitObserver = Callable[[str], object]
 _limit_observers: list[LimitObserver] = []
 
 
-class ApiLimitExceeded(HostRateLimited):
+class ApiLimitExceeded(HostBudgetExhausted):
     """403 REQUEST_LIMIT_EXCEEDED: the org spent its rolling 24 h API allocation; never retried in place."""
 
 

@@ -17,7 +17,7 @@ import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 
-from connectors.errors import (HostAuthError, HostError, HostRateLimited, HostUnavailable,
+from connectors.errors import (HostAuthError, HostConsentRequired, HostError, HostRateLimited, HostUnavailable,
                                HostValidationError)
 from connectors.http import retry_after_seconds
 
@@ -42,7 +42,7 @@ _CHECKSUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _AUTH_ERRORS = {"invalid_client", "unauthorized_client", "access_denied", "inactive_user", "inactive_org"}
 
 
-class ConsentRequired(HostAuthError):
+class ConsentRequired(HostConsentRequired):
     """invalid_grant: the code or refresh token is dead (expired, revoked, rotated); the tenant must connect again."""
 
 

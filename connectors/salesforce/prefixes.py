@@ -10,6 +10,7 @@ import logging
 
 import redis
 
+from config import keys
 from connectors.errors import HostError
 from connectors.salesforce.ids import STANDARD_PREFIXES
 
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 def _key(tenant_id: str, sobject: str) -> str:
-    return f"im:t:{tenant_id}:sf:key-prefix:{sobject.lower()}"
+    return keys.sf_key_prefix(tenant_id, sobject)
 
 
 def known(conn: redis.Redis, tenant_id: str, sobject: str) -> str | None:

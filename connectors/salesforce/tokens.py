@@ -6,6 +6,7 @@ import time
 
 import redis
 
+from config import keys
 from config import crypto
 from connectors.salesforce import oauth
 
@@ -24,8 +25,8 @@ class TenantTokens:
         self.conn, self.tenant_id = conn, tenant_id
         self.login_url, self.client_id, self.client_secret = login_url, client_id, client_secret
         self.timeout = timeout
-        self.key = f"im:t:{tenant_id}:sf:tokens"
-        self.reconsent_key = f"im:t:{tenant_id}:sf:needs-reconsent"
+        self.key = keys.sf_tokens(tenant_id)
+        self.reconsent_key = keys.sf_needs_reconsent(tenant_id)
 
     def __repr__(self) -> str:
         return f"TenantTokens({self.tenant_id!r})"
@@ -74,7 +75,7 @@ class TenantTokens:
 
     def refresh(self, stale: str) -> str:
         """Refresh after a 401, once across all workers: whoever holds the lock refreshes, the others reuse."""
-        lock_key = f"im:t:{self.tenant_id}:sf:refresh-lock"
+        lock_key = keys.sf_refresh_lock(self.tenant_id)
         with self.conn.lock(lock_key, timeout=REFRESH_LOCK_TTL, blocking_timeout=REFRESH_LOCK_TTL):
             record = self._usable()
             if record["access_token"] != stale:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import redis
 
+from config import keys
 from config.settings import get_settings
 from config.tenants import Tenant
 from connectors.boond.auth import BoondCredentials
@@ -40,7 +41,7 @@ def make_client(tenant: Tenant, conn: redis.Redis) -> BoondClient:
     tokens = app_tokens_for(tenant, conn) if cfg.auth_mode == "app" and not cfg.app_token else None
     if tokens is not None:  # a marketplace install: its (maybe temporary) token lives in the token store
         token, key = tokens.current(settings.boond_app_token_ttl_margin), tokens.app_key
-    limiter = RateLimiter(conn, f"im:t:{tenant.id}:ratelimit:boond",
+    limiter = RateLimiter(conn, keys.boond_ratelimit(tenant.id),
                           rate=cfg.rate_per_second or settings.boond_rate_per_second, burst=settings.boond_burst,
                           max_wait=settings.max_retry_after_seconds)
     return BoondClient(cfg.base_url, BoondCredentials(cfg.auth_mode, token or "", key or "", cfg.user_token),
@@ -102,7 +103,7 @@ class BoondAdapter:
 
     def dictionary(self) -> Dictionary:
         """The tenant's dictionary, read at most once a day (cached in Redis)."""
-        key = f"im:t:{self.tenant.id}:boond:dictionary"
+        key = keys.boond_dictionary(self.tenant.id)
         raw = self.conn.get(key)
         if raw is None:
             raw = json.dumps(self.client.dictionary())
@@ -130,6 +131,11 @@ class BoondAdapter:
         end = (datetime.now(zone) + timedelta(days=1)).date().isoformat()
         rows = self.client.deliveries_updated(start, end)
         return sorted({str(r["id"]) for r in rows if _updated_since(r, since)}, key=lambda i: (len(i), i))
+
+    def missions_ending(self, start_day: date, end_day: date) -> list[str]:
+        """Deliveries ending between two days, both included (the install backfill's list)."""
+        rows = self.client.deliveries_ending(start_day.isoformat(), end_day.isoformat())
+        return sorted({str(r.get("id")) for r in rows if _ends_between(r, start_day, end_day)}, key=lambda i: (len(i), i))
 
     # --- writing (ActionWriter) ------------------------------------------------------------
     def create(self, mission_id: str, action: DesiredAction) -> str:
@@ -354,6 +360,15 @@ def _updated_since(row: dict, since: datetime) -> bool:
         return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z") >= since.replace(microsecond=0)
     except ValueError:
         return True
+
+
+def _ends_between(row: dict, start_day: date, end_day: date) -> bool:
+    """Re-filter a search row client-side (Boond ignores filters it does not know); unreadable: kept."""
+    value = str((row.get("attributes") or {}).get("endDate") or "")[:10]
+    try:
+        return start_day <= date.fromisoformat(value) <= end_day
+    except ValueError:
+        return bool(row.get("id"))
 
 
 def _cost(value) -> float | None:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import redis
 
+from config import keys
 from config.settings import get_settings
 from config.tenants import Tenant
 from connectors.errors import HostError, HostNotFound, HostValidationError
@@ -17,7 +18,7 @@ from handlers.ledger import LedgerEntry
 from handlers.model import DesiredAction, MissionSnapshot, OtherMission, Person
 from handlers.people_work import HostState, fingerprint
 from handlers.reconcile import MARKER, WriteResult, marker
-from handlers.timeline import next_start, placed
+from handlers.timeline import placed
 
 CHUNK = 200
 GONE = {"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND", "INVALID_ID_FIELD"}
@@ -33,7 +34,7 @@ def tokens_for(tenant: Tenant, conn: redis.Redis) -> TenantTokens:
 def make_client(tenant: Tenant, conn: redis.Redis) -> SalesforceClient:
     """A client at the org's instance URL that records the API usage it sees."""
     tokens, settings = tokens_for(tenant, conn), get_settings()
-    usage_key = f"im:t:{tenant.id}:sf:usage"
+    usage_key = keys.sf_usage(tenant.id)
     return SalesforceClient(tokens.instance_url(), tokens, api_version=tenant.salesforce.api_version,
                             on_usage=lambda used, limit: conn.set(usage_key, f"{used}/{limit}", ex=86400),
                             limit_pause=settings.sf_limit_pause_seconds, timeout=settings.http_timeout_seconds,
@@ -43,7 +44,7 @@ def make_client(tenant: Tenant, conn: redis.Redis) -> SalesforceClient:
 
 def budget_left(tenant: Tenant, conn: redis.Redis) -> bool:
     """False once the org's rolling usage passed the share of the daily limit this tenant allows us."""
-    raw = conn.get(f"im:t:{tenant.id}:sf:usage")
+    raw = conn.get(keys.sf_usage(tenant.id))
     if not raw:
         return True
     used, _, limit = raw.decode().partition("/")
@@ -126,6 +127,13 @@ class SalesforceAdapter:
         soql = f"SELECT Id FROM {self.mapping.object} WHERE LastModifiedDate >= {soql_literal(since)}"
         return sorted({row["Id"] for row in self.client.query_all(soql, include_deleted=True)})
 
+    def missions_ending(self, start_day: date, end_day: date) -> list[str]:
+        """Missions whose end date falls between two days, both included (the install backfill's list)."""
+        m = self.mapping
+        soql = (f"SELECT Id FROM {m.object} WHERE {m.end_date} >= {start_day.isoformat()} "
+                f"AND {m.end_date} <= {end_day.isoformat()}")
+        return sorted({row["Id"] for row in self.client.query_all(soql)})
+
     # --- writing (BatchWriter) -------------------------------------------------------------
     def write_all(self, creates: list[tuple[str, DesiredAction]], updates: list[tuple[str, str, DesiredAction]],
                   deletes: list[str], *, closes: list[tuple[str, str, HostState]] = (),
@@ -200,7 +208,7 @@ class SalesforceAdapter:
         """A Salesforce Surveys invitation for a survey step's respondent (made once, then reused)."""
         if action.kind != "survey" or not (self.cfg.has_surveys and self.cfg.survey_id):
             return None
-        key = f"im:t:{self.tenant.id}:sf:invitation:{mission_id}/{action.key}"
+        key = keys.sf_invitation(self.tenant.id, mission_id, action.key)
         link = self.conn.get(key)
         if link is None and create and action.target.type == "Contact":
             invitation = self.client.create_survey_invitation({

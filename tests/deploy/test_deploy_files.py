@@ -17,7 +17,7 @@ from tests.e2e.proc_helpers import DEPLOY, ROOT, procfile
 
 BIN = Path(sys.executable).parent
 K8S = sorted((DEPLOY / "k8s").glob("*.yaml"))
-# read outside Settings: by deploy/gunicorn.conf.py, and the log level by config/cli.py too
+# read outside Settings: by deploy/gunicorn.conf.py, and the log level by intermission_cli/main.py too
 PROCESS_ENV = {"INTERMISSION_BIND", "PORT", "WEB_CONCURRENCY", "INTERMISSION_WEB_THREADS", "INTERMISSION_LOG_LEVEL"}
 
 

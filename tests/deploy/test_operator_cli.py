@@ -14,7 +14,7 @@ from rq.serializers import JSONSerializer
 
 from handlers.queues import dead_letters, get_queue
 
-CLI = [sys.executable, "-m", "config.cli"]
+CLI = [sys.executable, "-m", "intermission_cli.main"]
 
 
 def cli(env, *args, check=True, stdin=subprocess.DEVNULL) -> subprocess.CompletedProcess:

@@ -20,7 +20,7 @@ import requests
 from tests.e2e.test_boond_webhook_input import GOOD_EVENT
 from tests.reliability.redis_servers import RedisServer, app_on_redis, free_port
 
-CLI = [sys.executable, "-m", "config.cli"]
+CLI = [sys.executable, "-m", "intermission_cli.main"]
 
 
 @contextmanager
@@ -30,7 +30,7 @@ def own_redis(tmp_path):
     try:
         with app_on_redis(server.url):
             from config.redis_conn import get_redis
-            from config.stack import Stack
+            from intermission_cli.stack import Stack
 
             get_redis().flushdb()
             with Stack("acme") as stack:

@@ -129,6 +129,6 @@ def _log(tmp_path: Path) -> str:
 
 def test_worker_start_up_is_the_procfile_command():
     assert procfile()["worker"] == ["intermission", "worker"]
-    done = subprocess.run([sys.executable, "-m", "config.cli", "worker", "--help"], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "intermission_cli.main", "worker", "--help"], capture_output=True, text=True,
                           cwd=ROOT, timeout=60)
     assert done.returncode == 0 and "--burst" in done.stdout

@@ -15,7 +15,7 @@ from rq.serializers import JSONSerializer
 from config.redis_conn import parse_sentinels
 from tests.e2e.proc_helpers import DEPLOY, free_port, wait_until
 
-WORKER = [sys.executable, "-m", "config.cli", "worker", "--burst"]
+WORKER = [sys.executable, "-m", "intermission_cli.main", "worker", "--burst"]
 
 
 @contextmanager

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 import requests
 
 from config import crypto, tenants
-from config.stack import Stack
+from intermission_cli.stack import Stack
 from connectors.boond.marketplace import decode_signed_request
 
 APP_KEY = "sbx-app-key-0123456789"  # the sandbox's marketplace_app_key, also INTERMISSION_BOOND_APP_KEY here

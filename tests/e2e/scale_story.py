@@ -154,7 +154,7 @@ def reset(stack, redis_conn) -> None:
         stack.connect()
         stack.point_trigger(stack.mode)
     else:
-        from config.stack import SUBSCRIBED
+        from intermission_cli.stack import SUBSCRIBED
 
         stack.control("POST", "/_control/webhooks", json={"url": stack.webhook_url, "events": SUBSCRIBED})
     unthrottle(stack)

@@ -132,7 +132,7 @@ def test_standalone_login_needs_the_password_and_limits_attempts(stack, child_en
     import subprocess
     import sys
 
-    subprocess.run([sys.executable, "-m", "config.cli", "tenant", "admin-password", stack.tenant_id], env=child_env,
+    subprocess.run([sys.executable, "-m", "intermission_cli.main", "tenant", "admin-password", stack.tenant_id], env=child_env,
                    input="a long enough password\n", text=True, check=True, capture_output=True, timeout=60)
     session = requests.Session()
     form = session.get(f"{stack.web.url}/admin/login", timeout=10).text

@@ -69,7 +69,7 @@ def test_a_second_backfill_duplicates_nothing(market, redis_conn, child_env):
     ends = _installed(market)
     settle()
     before = sorted((a["id"], a["attributes"]["title"], a["attributes"]["startDate"]) for a in market.actions())
-    done = subprocess.run([sys.executable, "-m", "config.cli", "backfill", "--tenant", market.tenant.id],
+    done = subprocess.run([sys.executable, "-m", "intermission_cli.main", "backfill", "--tenant", market.tenant.id],
                           env=child_env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "[" + "#" * 30 + "] 12/12 read, 12 planned, 0 failed, 0 held" in done.stderr

@@ -13,7 +13,7 @@ from handlers.queues import dead_letters, get_queue
 from tests.e2e.helpers import by_step, markers, settle
 
 T0 = date(2026, 3, 2)
-WORKER = [sys.executable, "-m", "config.cli", "worker", "--burst", "--simple"]
+WORKER = [sys.executable, "-m", "intermission_cli.main", "worker", "--burst", "--simple"]
 
 
 def test_worker_killed_between_host_write_and_ledger_write_leaves_no_duplicate(stack, redis_conn, child_env):
@@ -64,11 +64,11 @@ def test_exhausted_retries_become_dead_letters_and_replay_completes_them(stack, 
     dead = dead_letters()
     assert len(dead) == 1 and dead[0].func_name == "handlers.jobs.sync_mission"
 
-    listed = subprocess.run([sys.executable, "-m", "config.cli", "replay", "--list"], env=child_env,
+    listed = subprocess.run([sys.executable, "-m", "intermission_cli.main", "replay", "--list"], env=child_env,
                             capture_output=True, text=True, timeout=60)
     assert dead[0].id in listed.stdout
     stack.control("DELETE", "/_control/faults")
-    replayed = subprocess.run([sys.executable, "-m", "config.cli", "replay"], env=child_env,
+    replayed = subprocess.run([sys.executable, "-m", "intermission_cli.main", "replay"], env=child_env,
                               capture_output=True, text=True, timeout=60)
     assert "requeued 1 dead letter" in replayed.stdout
     settle()

@@ -16,7 +16,7 @@ T0 = date(2026, 3, 2)
 @pytest.fixture(params=["documented", "observed"])
 def stack(redis_conn, request):
     """The stack on each sandbox dialect (docs/SANDBOXES.md): the story must hold on both."""
-    from config.stack import Stack
+    from intermission_cli.stack import Stack
 
     with Stack("acme", dialect=request.param) as running:
         yield running

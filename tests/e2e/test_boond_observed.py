@@ -7,7 +7,7 @@ import pytest
 
 from config import tenants
 from config.redis_conn import get_redis
-from config.stack import Stack
+from intermission_cli.stack import Stack
 from handlers import clock
 from handlers.hosts.boond import BoondAdapter
 from handlers.ledger import ActivityLog

@@ -15,7 +15,7 @@ T0 = date(2026, 3, 2)  # a Monday; Easter Monday (6 April 2026) falls inside the
 @pytest.fixture(params=["documented", "observed"])
 def stack(redis_conn, request):
     """The stack on each sandbox dialect (docs/SANDBOXES.md): the story must hold on both."""
-    from config.stack import Stack
+    from intermission_cli.stack import Stack
 
     with Stack("acme", dialect=request.param) as running:
         yield running

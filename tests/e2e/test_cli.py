@@ -8,9 +8,8 @@ import sys
 from datetime import date
 
 from handlers import clock
-from tests.e2e.helpers import settle
 
-CLI = [sys.executable, "-m", "config.cli"]
+CLI = [sys.executable, "-m", "intermission_cli.main"]
 
 
 def run(env, *args, check=True):

@@ -12,7 +12,7 @@ from handlers import clock
 from handlers.jobs import tick
 from handlers.ledger import ActivityLog
 from handlers.preview import preview, preview_stored
-from config.cli import main as cli_main
+from intermission_cli.main import main as cli_main
 from tests.e2e.helpers import by_step, due, markers, owner, settle
 from webhooks.admin.auth import admin_token
 

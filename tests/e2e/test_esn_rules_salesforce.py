@@ -7,7 +7,7 @@ import pytest
 
 from config import tenants
 from config.redis_conn import get_redis
-from config.stack_salesforce import SalesforceStack
+from intermission_cli.stack_salesforce import SalesforceStack
 from handlers import clock
 from handlers.jobs import tick
 from handlers.ledger import ActivityLog

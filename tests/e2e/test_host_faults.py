@@ -65,7 +65,7 @@ def _retry_after_breaches(stack) -> tuple[int, list[float]]:
 
 
 def _replay(child_env) -> str:
-    done = subprocess.run([sys.executable, "-m", "config.cli", "replay"], env=child_env, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "intermission_cli.main", "replay"], env=child_env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout

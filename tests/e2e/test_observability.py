@@ -117,7 +117,7 @@ def test_readyz_names_a_stuck_queue_and_a_missing_scheduler_then_a_worker_makes_
     assert "queue stuck: the oldest job has waited 3600s" in reasons and "scheduler not running" in reasons
     assert requests.get(stack.web.url + "/readyz?scope=web", timeout=5).status_code == 200
 
-    worker = subprocess.Popen([sys.executable, "-m", "config.cli", "worker"], env=child_env,
+    worker = subprocess.Popen([sys.executable, "-m", "intermission_cli.main", "worker"], env=child_env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         ready = wait_until(lambda: _ready(stack.web.url), timeout=30, what="/readyz to answer 200")

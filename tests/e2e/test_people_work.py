@@ -11,7 +11,7 @@ import pytest
 
 from config import tenants
 from config.redis_conn import get_redis
-from config.stack_salesforce import SalesforceStack
+from intermission_cli.stack_salesforce import SalesforceStack
 from handlers import clock
 from handlers.hosts.boond import make_client as boond_client
 from handlers.hosts.salesforce import make_client as sf_client

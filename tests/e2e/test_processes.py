@@ -14,7 +14,7 @@ from handlers.jobs import schedule_next_tick
 from handlers.queues import get_queue
 from tests.conftest import METRICS_TOKEN
 
-CLI = [sys.executable, "-m", "config.cli"]
+CLI = [sys.executable, "-m", "intermission_cli.main"]
 
 
 def _free_port() -> int:

@@ -16,7 +16,7 @@ from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 
 from config import metrics
-from config.stack import SUBSCRIBED, Stack
+from intermission_cli.stack import SUBSCRIBED, Stack
 from handlers import clock
 from handlers.jobs import tick
 from handlers.ledger import Ledger

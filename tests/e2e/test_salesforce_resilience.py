@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-from config.stack_salesforce import SalesforceStack
+from intermission_cli.stack_salesforce import SalesforceStack
 from handlers import clock
 from handlers.holds import held
 from handlers.hosts.salesforce import tokens_for
@@ -103,7 +103,7 @@ def test_daily_limit_reached_mid_story_pauses_and_loses_nothing(sf_stack, redis_
     assert mission in held(redis_conn, "acme-sf")
     sf_stack.control("POST", "/_control/limits/reset")
     redis_conn.delete("im:t:acme-sf:sf:usage")
-    done = subprocess.run([sys.executable, "-m", "config.cli", "tenant", "resume", "acme-sf"], env=child_env,
+    done = subprocess.run([sys.executable, "-m", "intermission_cli.main", "tenant", "resume", "acme-sf"], env=child_env,
                           capture_output=True, text=True, timeout=60)
     assert "requeued 1 held mission" in done.stdout
     settle()

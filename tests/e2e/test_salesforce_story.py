@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from config.stack_salesforce import SalesforceStack
+from intermission_cli.stack_salesforce import SalesforceStack
 from handlers import clock
 from handlers.jobs import tick
 from tests.e2e.helpers import settle
@@ -116,7 +116,7 @@ def test_disconnect_revokes_the_token_in_the_org(sf_stack, redis_conn, child_env
     from handlers.hosts.salesforce import tokens_for
 
     refresh_token = tokens_for(sf_stack.tenant, redis_conn).load()["refresh_token"]
-    done = subprocess.run([sys.executable, "-m", "config.cli", "tenant", "disconnect", "acme-sf"], env=child_env,
+    done = subprocess.run([sys.executable, "-m", "intermission_cli.main", "tenant", "disconnect", "acme-sf"], env=child_env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert tokens_for(sf_stack.tenant, redis_conn).load() is None

@@ -61,7 +61,7 @@ def test_non_canonical_webhook_paths_leave_no_secret_in_debug_logs(stack, caplog
 
 
 def _cli(env, *args) -> str:
-    done = subprocess.run([sys.executable, "-m", "config.cli", *args], env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "intermission_cli.main", *args], env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout

@@ -10,7 +10,7 @@ from handlers.ingest import enqueue_sync
 from handlers.queues import get_queue, run_burst
 from tests.e2e.proc_helpers import wait_until
 
-CLI = [sys.executable, "-m", "config.cli"]
+CLI = [sys.executable, "-m", "intermission_cli.main"]
 
 
 def status(env, *args) -> subprocess.CompletedProcess:

@@ -19,7 +19,7 @@ from tests.e2e.scale_story import (T0, Driver, Timer, duplicates, quiet_servers,
 
 DROP_RATE = 0.2
 pytestmark = pytest.mark.usefixtures(quiet_servers.__name__)
-CLI = [sys.executable, "-m", "config.cli"]
+CLI = [sys.executable, "-m", "intermission_cli.main"]
 
 
 def _lossy_run(stack, rounds, seed: int) -> tuple[Driver, int, int]:
@@ -66,7 +66,7 @@ def test_one_sweep_repairs_a_salesforce_story_after_20_percent_of_messages_were_
 
 def test_sweep_command_requeues_a_mission_whose_webhook_was_lost(stack, child_env):
     clock.pin(T0)
-    mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16), deliver=False)["data"]["id"]
+    stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16), deliver=False)
     settle()
     assert stack.actions() == []  # the host never told us
     done = subprocess.run([*CLI, "sweep", "--tenant", stack.tenant_id, "--since-minutes", "5"], env=child_env,

@@ -17,7 +17,7 @@ T0 = date(2026, 3, 2)
 def test_each_worker_class_carries_a_change_into_boond(stack, child_env, flags):
     clock.pin(T0)
     mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
-    done = subprocess.run([sys.executable, "-m", "config.cli", "worker", "--burst", *flags], env=child_env,
+    done = subprocess.run([sys.executable, "-m", "intermission_cli.main", "worker", "--burst", *flags], env=child_env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     actions = stack.actions()
@@ -26,6 +26,6 @@ def test_each_worker_class_carries_a_change_into_boond(stack, child_env, flags):
 
 
 def test_fork_and_simple_cannot_be_asked_together(child_env):
-    done = subprocess.run([sys.executable, "-m", "config.cli", "worker", "--fork", "--simple"], env=child_env,
+    done = subprocess.run([sys.executable, "-m", "intermission_cli.main", "worker", "--fork", "--simple"], env=child_env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "not allowed with argument" in done.stderr

@@ -13,7 +13,7 @@ from rq.job import Job
 
 from handlers.queues import get_queue
 
-WORKER = [sys.executable, "-m", "config.cli", "worker", "--simple"]
+WORKER = [sys.executable, "-m", "intermission_cli.main", "worker", "--simple"]
 
 
 class Pool:

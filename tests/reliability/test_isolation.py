@@ -24,14 +24,15 @@ from handlers.queues import get_queue
 from tests.e2e.market_helpers import APP_KEY, redis_dump
 from tests.reliability.test_durability import ORG
 from tests.reliability.webhook_load import boond_event, flow_event, sf_record_id
-from tests.reliability.world import A_TITLE, B_TITLE, fields
+from tests.reliability.world import A_TITLE, B_TITLE
 from webhooks.admin.auth import admin_token, csrf_token
 from webhooks.salesforce_connect import connect_link, disconnect_token
 
 pytestmark = pytest.mark.slow
 SHARED_KEYS = [  # keys outside a tenant's namespace, each documented in docs/RELIABILITY.md
     r"im:tenants", r"im:due", r"im:metrics", r"im:clock:today", r"im:oauth:state:[0-9a-f]{64}",
-    r"im:orphan:.+", r"im:login-unknown:[0-9a-f]{16}", r"im:sf-org:.+", r"im:boond:seen:[0-9a-f]{64}", r"im:ack", r"im:test:crash-counter", r"rq:.+"]
+    r"im:orphan:.+", r"im:login-unknown:[0-9a-f]{16}", r"im:sf-org:.+", r"im:boond:seen:[0-9a-f]{64}", r"im:ack",
+    r"im:test:crash-counter", r"rq:.+"]
 
 
 def _ids(world) -> dict[str, str]:

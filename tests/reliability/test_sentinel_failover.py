@@ -93,7 +93,7 @@ def _worker(tmp_path, sentinels: str) -> subprocess.Popen:
     env.update(INTERMISSION_REDIS_SENTINELS=sentinels, INTERMISSION_RETRY_INTERVALS="1,2,5,10",
                INTERMISSION_ORPHAN_CHECK_SECONDS="1", INTERMISSION_LOG_LEVEL="INFO")
     with open(tmp_path / "worker.log", "ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "config.cli", "worker"], env=env, stdout=out,
+        return subprocess.Popen([sys.executable, "-m", "intermission_cli.main", "worker"], env=env, stdout=out,
                                 stderr=subprocess.STDOUT, cwd=REDIS_CONF.parents[1])
 
 
@@ -171,7 +171,7 @@ def _figures(host: Host, stack, killed: float, extra: dict) -> dict:
 
 
 def test_webhooks_and_work_go_on_through_a_sentinel_failover(tmp_path):
-    from config.stack import Stack
+    from intermission_cli.stack import Stack
 
     master, replica, sentinel = _servers(tmp_path)
     with running(master, replica, sentinel):

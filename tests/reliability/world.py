@@ -76,7 +76,7 @@ class World:
 
     # --- the tenants ------------------------------------------------------------------------------
     def _boond_a(self) -> None:
-        from config.stack import Stack
+        from intermission_cli.stack import Stack
 
         self.a = self.exits.enter_context(Stack("acme-a"))
         creds = self.a.control("GET", "/_control/credentials")
@@ -136,7 +136,7 @@ class World:
         self.b.control("DELETE", "/_control/faults")
 
     def _salesforce(self) -> None:
-        from config.stack_salesforce import SalesforceStack
+        from intermission_cli.stack_salesforce import SalesforceStack
 
         self.c = self.exits.enter_context(SalesforceStack("acme-sf-c"))
         self.d = self.exits.enter_context(SalesforceStack("bravo-sf-d", mode="flow", signed_flow=True))

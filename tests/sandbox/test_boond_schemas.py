@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from config.redis_conn import get_redis
-from config.stack import Stack
+from intermission_cli.stack import Stack
 from connectors.boond.client import BoondClient
 from connectors.boond.sandbox.schemas import body_schema_name, refusals, relaxed, routes
 from handlers import clock

@@ -56,7 +56,7 @@ def org(tmp_path_factory):
     cert, key = _self_signed(folder)
     port = free_port()
     log = open(folder / "sandbox.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "config.cli", "sandbox", "salesforce", "--port", str(port),
+    proc = subprocess.Popen([sys.executable, "-m", "intermission_cli.main", "sandbox", "salesforce", "--port", str(port),
                              "--tls-cert", cert, "--tls-key", key], stdout=log, stderr=log, env=dict(os.environ),
                             start_new_session=True)
     base = f"https://127.0.0.1:{port}"

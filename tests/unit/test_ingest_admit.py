@@ -9,7 +9,6 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 
-from config import metrics
 from config.settings import get_settings
 from handlers import queues
 from handlers.batch import batch_pending_key, dirty_key

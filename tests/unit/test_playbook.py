@@ -161,7 +161,8 @@ BROKEN = [
                  "step 'natural.new_needs': kind: Field required", id="missing-field"),
     pytest.param('kind = "survey"\nassignee = "manager"\n', 'kind = "survey"\nassigne = "manager"\n',
                  "step 'natural.satisfaction': assigne: Extra inputs are not permitted", id="unknown-field"),
-    pytest.param('id = "natural.prospect"', 'id = "natural.availability"', "step 'natural.availability': id: duplicate step id", id="duplicate-id"),
+    pytest.param('id = "natural.prospect"', 'id = "natural.availability"', "step 'natural.availability': id: duplicate step id",
+                 id="duplicate-id"),
     pytest.param('anchor = "bench" }\nrecurrence', 'anchor = "end" }\nrecurrence',
                  "step 'bench.checkin': offset.anchor: a bench step must use anchor 'bench'", id="bench-without-bench-anchor"),
     pytest.param('kind = "reminder"\nassignee = "manager"\noffset = { days = -30, unit = "business", anchor = "end" }',
@@ -182,7 +183,8 @@ BROKEN = [
     pytest.param('id = "natural.availability"\n', 'id = "Natural Availability"\n',
                  "step 'Natural Availability': id: String should match pattern", id="bad-id"),
     pytest.param('id = "natural.prospect"\n', '', "steps[1]: id: Field required", id="missing-id-uses-index"),
-    pytest.param('cases = ["natural"]', 'cases = []', "step 'natural.availability': cases: List should have at least 1 item", id="empty-cases"),
+    pytest.param('cases = ["natural"]', 'cases = []', "step 'natural.availability': cases: List should have at least 1 item",
+                 id="empty-cases"),
 ]
 
 

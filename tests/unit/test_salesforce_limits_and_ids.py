@@ -90,7 +90,8 @@ def test_org_ids_accepted_in_both_forms():
 
 @pytest.mark.parametrize("value", ["006000000000021AAA", "00D000000000001AAB", "00Dxx0000001gPL"])
 def test_tenant_add_refuses_a_bad_org_id(redis_conn, capsys, value):
-    from config import cli, tenants
+    from config import tenants
+    from intermission_cli import main as cli
 
     code = cli.main(["tenant", "add", "salesforce", "--id", "acme-bad", "--client-id", "c", "--client-secret", "s",
                      "--org-id", value])

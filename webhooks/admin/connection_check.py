@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from config.redis_conn import get_redis
-from connectors.errors import HostAuthError, HostError, HostForbidden, HostRateLimited, HostUnavailable
+from connectors.errors import HostAuthError, HostError, HostRateLimited, HostUnavailable
 from webhooks.admin.i18n import of, say
 
 HOSTS = {"boond": "Boond", "salesforce": "Salesforce"}
@@ -13,9 +13,9 @@ def check(tenant, lang: str) -> dict:
     host = HOSTS.get(tenant.host, tenant.host)
     words = {"host": host, "tenant": tenant.name or tenant.id, "of_tenant": of(tenant.name or tenant.id, lang)}
     try:
-        from handlers.jobs import ADAPTERS
+        from handlers.hosts.registry import adapter_for
 
-        adapter = ADAPTERS[tenant.host](tenant, get_redis())
+        adapter = adapter_for(tenant, get_redis())
         if tenant.host == "boond":
             who = adapter.client.current_user().get("data", {}).get("attributes", {})
             name = f"{who.get('firstName', '')} {who.get('lastName', '')}".strip() or "?"

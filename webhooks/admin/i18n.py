@@ -24,7 +24,8 @@ WORDS = {
     "no_missions": ("Aucune mission reçue pour l'instant.", "No mission received yet."),
     "failures": ("Échecs", "Failures"),
     "refused_deliveries": ("Envois refusés (rien n'a été mis en file)", "Refused deliveries (nothing was queued)"),
-    "last_seen": ("Dernier", "Last"), "first_seen": ("Premier", "First"), "count": ("Nombre", "Count"), "retry": ("Relancer", "Retry"), "none": ("Aucun.", "None."),
+    "last_seen": ("Dernier", "Last"), "first_seen": ("Premier", "First"), "count": ("Nombre", "Count"),
+    "retry": ("Relancer", "Retry"), "none": ("Aucun.", "None."),
     "when": ("Quand", "When"), "change": ("Changement", "Change"), "trigger": ("Déclencheur", "Trigger"),
     "answers": ("Réponses", "Answers"), "average": ("Moyenne", "Average"),
     "satisfaction": ("Satisfaction", "Satisfaction"), "recommendation": ("Recommandation", "Recommendation"),
@@ -45,7 +46,8 @@ WORDS = {
     "you": ("vous (l'administrateur qui a ouvert cette page)", "you (the admin who opened this page)"),
     "use_me": ("Utiliser mon compte et enregistrer le webhook", "Use my account and register the webhook"),
     "open_from_boond": ("Ouvrez Intermission depuis Boond (Administration > Apps) pour terminer l'installation.",
-                        "Open Intermission from Boond (Administration > Apps) to finish the set-up."), "technical_user": ("Utilisateur technique", "Technical user"),
+                        "Open Intermission from Boond (Administration > Apps) to finish the set-up."),
+    "technical_user": ("Utilisateur technique", "Technical user"),
     "planning": ("Règles de planification", "Planning rules"),
     "no_manager": ("Ces missions ne nomment pas de manager : leurs étapes de manager vont au manager du consultant, "
                    "sinon au responsable par défaut.", "These missions name no manager: their manager steps go to "

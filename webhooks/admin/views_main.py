@@ -13,6 +13,7 @@ from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from config import keys
 from config import crypto, tenants
 from config.redis_conn import get_redis
 from config.signing import BadSignature, sign, unsign
@@ -23,6 +24,7 @@ from webhooks.admin import bp
 from webhooks.admin.auth import admin_token, current_admin
 from webhooks import intake_failures
 from webhooks.admin.i18n import label, say, word
+from webhooks.admin.planning_card import planning_card
 from webhooks.admin.render import error_page, error_words, lang_for, page
 
 entry = Blueprint("admin_entry", __name__)
@@ -38,8 +40,6 @@ def overview():
 
 def overview_context(tenant) -> dict:
     """What the overview shows besides the flash message (the planning card included)."""
-    from webhooks.admin.views_planning import planning_card
-
     return {"status": _status(tenant), "held": len(held(get_redis(), tenant.id)),
             "configure": _configure_card(tenant), "test_result": None, "planning": planning_card(tenant),
             "disconnect": _disconnect_form(tenant)}
@@ -60,7 +60,7 @@ def _disconnect_form(tenant) -> dict | None:
     if tenant.host != "salesforce" or not tenant.salesforce or not tenant.salesforce.org_id:
         return None
     from webhooks.admin.auth import csrf_token
-    from webhooks.salesforce_connect import disconnect_token
+    from webhooks.salesforce_links import disconnect_token
 
     token = disconnect_token(tenant)
     return {"token": token, "csrf": csrf_token(token)}
@@ -84,7 +84,7 @@ def toggle():
 def configure():
     """Use the admin who opened the iframe as the technical user, and register the webhook."""
     admin = current_admin()
-    raw = get_redis().getdel(f"im:t:{admin.tenant.id}:pending-user:{request.form.get('user_token', '')}")
+    raw = get_redis().getdel(keys.pending_user(admin.tenant.id, request.form.get("user_token", "")))
     if raw is None:
         return error_words(400, "config_expired")
     from handlers.marketplace import configure_boond_tenant
@@ -190,7 +190,7 @@ def boond_configure():
                           "Install Intermission from the Boond marketplace first.")
     if payload.get("userToken"):
         nonce = secrets.token_urlsafe(16)
-        get_redis().set(f"im:t:{tenant.id}:pending-user:{nonce}", crypto.encrypt(str(payload["userToken"]).encode()), ex=3600)
+        get_redis().set(keys.pending_user(tenant.id, nonce), crypto.encrypt(str(payload["userToken"]).encode()), ex=3600)
         return redirect(url_for("admin.overview", a=admin_token(tenant.id, "boond-iframe"), u=nonce))
     return redirect(url_for("admin.overview", a=admin_token(tenant.id, "boond-iframe")))
 
@@ -220,7 +220,7 @@ def _status(tenant) -> dict:
     store = tokens_for(tenant, get_redis())
     reason = store.needs_reconsent()
     ok = store.load() is not None and not reason
-    usage = get_redis().get(f"im:t:{tenant.id}:sf:usage")
+    usage = get_redis().get(keys.sf_usage(tenant.id))
     detail = f"org {tenant.salesforce.org_id or '?'}" + (f", API usage {usage.decode()}" if usage else "")
     return {"connected": ok, "label": "connected" if ok else "needs_connecting",
             "detail": detail + (f" — {reason}" if reason else "")}
@@ -230,7 +230,7 @@ def _configure_card(tenant) -> dict | None:
     if tenant.host != "boond" or (tenant.boond and tenant.boond.user_token):
         return None
     nonce = request.values.get("u")  # kept across the language switch, the connection test and the kill switch
-    if nonce and get_redis().exists(f"im:t:{tenant.id}:pending-user:{nonce}"):
+    if nonce and get_redis().exists(keys.pending_user(tenant.id, nonce)):
         return {"message": "choose_user", "form": True, "user_token": nonce, "user_label": "you", "button": "use_me"}
     return {"message": "open_from_boond", "form": False}
 
@@ -260,9 +260,9 @@ def _too_many_attempts(tenant) -> bool:
     Attempts at unknown workspaces share one counter per address: no Redis key per name an attacker makes up."""
     addr = request.remote_addr or ""
     if tenant is not None:
-        key = f"im:t:{tenant.id}:login:{addr}"
+        key = keys.login_attempts(tenant.id, addr)
     else:
-        key = "im:login-unknown:" + hashlib.sha256(addr.encode()).hexdigest()[:16]
+        key = keys.login_unknown(hashlib.sha256(addr.encode()).hexdigest()[:16])
     conn = get_redis()
     count = conn.incr(key)
     if count == 1:

@@ -6,6 +6,7 @@ import json
 from flask import redirect, request, url_for
 from pydantic import ValidationError
 
+from config import keys
 from config import tenants
 from config.redis_conn import get_redis
 from config.sf_mapping import SalesforceMapping
@@ -157,7 +158,7 @@ def _salesforce_update(tenant, form) -> tuple:
 
 
 def _dictionary_help(tenant_id: str) -> str:
-    raw = get_redis().get(f"im:t:{tenant_id}:boond:dictionary")
+    raw = get_redis().get(keys.boond_dictionary(tenant_id))
     if not raw:
         return "The tenant's types appear here once Intermission has read its dictionary."
     try:

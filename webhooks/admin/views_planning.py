@@ -1,27 +1,14 @@
-"""The planning settings card of the overview: holidays' country and region, late discovery, bench, default owners."""
+"""The planning settings form of the overview: holidays' country and region, late discovery, bench, default owners."""
 from __future__ import annotations
 
 from flask import redirect, request, url_for
 from pydantic import ValidationError
 
 from config import tenants
-from config.redis_conn import get_redis
-from handlers.owners import missions_without_manager
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
+from webhooks.admin.planning_card import ROLES
 from webhooks.admin.render import page
-
-ROLES = ("manager", "business_engineer", "hr")
-
-
-def planning_card(tenant) -> dict:
-    """The form's values and the missions whose manager steps fall back."""
-    cfg = tenant.planning
-    return {"country": tenant.country, "subdivision": tenant.subdivision or "",
-            "stale_after_days": cfg.stale_after_days, "bench_threshold": cfg.bench_threshold,
-            **{f"owner_{r}": cfg.default_owners.get(r, "") for r in ROLES},
-            "unmanaged": missions_without_manager(get_redis(), tenant.id)}
-
 
 @bp.post("/planning")
 def planning():
@@ -36,7 +23,7 @@ def planning():
         tenants.check_region(country, subdivision)
     except (ValidationError, ValueError) as exc:
         message = "; ".join(e["msg"] for e in exc.errors()) if isinstance(exc, ValidationError) else str(exc)
-        from webhooks.admin.views_main import overview_context
+        from webhooks.admin.views_main import overview_context  # the page this card sits on
 
         return page("overview.html", **overview_context(tenant), flash=None, planning_error=message), 400
     tenants.save(tenant.model_copy(update={"planning": settings, "country": country, "subdivision": subdivision}))

@@ -28,7 +28,7 @@ def json_body() -> tuple[object, str]:
     try:
         return json.loads(raw), raw
     except ValueError as exc:
-        raise json_parser_error(f"Unexpected character: {exc.msg} at [line:{exc.lineno}, column:{exc.colno}]")
+        raise json_parser_error(f"Unexpected character: {exc.msg} at [line:{exc.lineno}, column:{exc.colno}]") from exc
 
 
 def record_body() -> tuple[dict, str]:

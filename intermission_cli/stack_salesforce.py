@@ -7,7 +7,7 @@ from datetime import date
 
 import requests
 
-from config.stack import Stack
+from intermission_cli.stack import Stack
 
 FIELDS = ["Id", "End_Date__c", "Status__c", "LastModifiedDate"]
 

@@ -1,0 +1,202 @@
+"""Every Redis key Intermission writes, built by one typed function each: its owner and lifetime are found by name.
+
+Tenant data lives under `im:t:<tenant>:` (so removing a tenant is one SCAN of `tenant_pattern`); the few global
+keys are listed first. Each docstring says which module owns the key and how long it lives.
+"""
+
+from __future__ import annotations
+
+# --- global -----------------------------------------------------------------------------------------------
+
+TENANTS = "im:tenants"  # config.tenants: the set of tenant ids (forever)
+DUE = "im:due"  # handlers.store: missions' next wake-up days, a sorted set (forever)
+METRICS = "im:metrics"  # config.metrics: every process's counters, one hash (forever)
+ACK_PROBE = "im:ack"  # config.redis_conn: written before WAIT to check replication (overwritten)
+CLOCK = "im:clock:today"  # handlers.clock: the pinned day of the demo and the tests (never set in production)
+CRASH_COUNTER = "im:test:crash-counter"  # tests' crash point: host creates so far (never set in production)
+
+
+def org_binding(org_id: str) -> str:
+    """config.org_binding: the tenant a Salesforce org is bound to (until disconnect)."""
+    return f"im:sf-org:{org_id}"
+
+
+def oauth_state(digest: str) -> str:
+    """webhooks.salesforce_connect: one OAuth flow's PKCE state, by hash (minutes)."""
+    return f"im:oauth:state:{digest}"
+
+
+def boond_signed_request_seen(digest: str) -> str:
+    """connectors.boond.marketplace: a signedRequest already used, by hash (its max age)."""
+    return f"im:boond:seen:{digest}"
+
+
+def login_unknown(digest: str) -> str:
+    """webhooks.admin: failed logins from one address for no known tenant (the throttle's window)."""
+    return f"im:login-unknown:{digest}"
+
+
+def orphan_claim(job_id: str, worker: str) -> str:
+    """handlers.queues: one worker's claim on a job left by a dead worker (an hour)."""
+    return f"im:orphan:{job_id}:{worker}"
+
+
+def orphan_dequeued(job_id: str, enqueued_at: object) -> str:
+    """handlers.queues: a job already put back once after its worker died (an hour)."""
+    return f"im:orphan:dequeued:{job_id}:{enqueued_at}"
+
+
+# --- per tenant -------------------------------------------------------------------------------------------
+
+
+def tenant_prefix(tenant: str) -> str:
+    """The prefix of every key of one tenant."""
+    return f"im:t:{tenant}:"
+
+
+def tenant_pattern(tenant: str) -> str:
+    """A SCAN pattern matching every key of one tenant (config.tenants.remove)."""
+    return f"im:t:{tenant}:*"
+
+
+def tenant_config(tenant: str) -> str:
+    """config.tenants: the tenant's settings, encrypted (forever)."""
+    return f"im:t:{tenant}:config"
+
+
+def mission_prefix(tenant: str) -> str:
+    """handlers.store: the prefix of the tenant's mission snapshots (the id follows)."""
+    return f"im:t:{tenant}:mission:"
+
+
+def mission(tenant: str, mission_id: str) -> str:
+    """handlers.store: one mission's last snapshot (forever)."""
+    return mission_prefix(tenant) + mission_id
+
+
+def missions_pattern(tenant: str) -> str:
+    """A SCAN pattern matching the tenant's mission snapshots."""
+    return mission_prefix(tenant) + "*"
+
+
+def surveys(tenant: str, mission_id: str) -> str:
+    """handlers.surveys: one mission's survey records, a hash with sealed link tokens (forever)."""
+    return f"im:t:{tenant}:surveys:{mission_id}"
+
+
+def consultant_lock(tenant: str, person: str) -> str:
+    """handlers.jobs: one consultant's missions are reconciled by one job at a time (the job timeout)."""
+    return f"im:t:{tenant}:lock:consultant:{person}"
+
+
+def held(tenant: str) -> str:
+    """handlers.holds: missions held (re-consent, budget, long waits), a hash (until resumed)."""
+    return f"im:t:{tenant}:held"
+
+
+def sweep_last(tenant: str) -> str:
+    """handlers.sweep: when the scheduler last swept this tenant, epoch seconds (forever)."""
+    return f"im:t:{tenant}:sweep:last"
+
+
+def sweep_refused(tenant: str) -> str:
+    """handlers.sweep: the host refused its change listing today (a day; one activity line a day)."""
+    return f"im:t:{tenant}:sweep:refused"
+
+
+def backfill(tenant: str, part: str = "") -> str:
+    """handlers.backfill: the install backfill's run hash, or its `todo`, `done`, `errors` parts (until rerun)."""
+    return f"im:t:{tenant}:backfill" + (f":{part}" if part else "")
+
+
+def survey_optout(tenant: str) -> str:
+    """handlers.survey_mail: addresses that asked for no survey e-mail, hashed (forever)."""
+    return f"im:t:{tenant}:survey-optout"
+
+
+def survey_cap(tenant: str, digest: str) -> str:
+    """handlers.survey_mail: e-mails sent to one address this period (the cap's window)."""
+    return f"im:t:{tenant}:survey-cap:{digest}"
+
+
+def survey_mail_failures(tenant: str) -> str:
+    """handlers.survey_mail: the latest refused survey e-mails, a capped list (forever)."""
+    return f"im:t:{tenant}:survey-mail:failures"
+
+
+def survey_mail_sending(tenant: str, mission_id: str, role: str, kind: str) -> str:
+    """handlers.survey_mail: one e-mail being sent now (minutes; a second worker does not send it twice)."""
+    return f"im:t:{tenant}:survey-mail:sending:{mission_id}:{role}:{kind}"
+
+
+def intake_failures(tenant: str) -> str:
+    """webhooks.intake_failures: refused webhook deliveries, a capped list (forever)."""
+    return f"im:t:{tenant}:intake-failures"
+
+
+def pending_user(tenant: str, nonce: str) -> str:
+    """webhooks.admin: a Boond user token waiting for the admin's confirmation, encrypted (an hour)."""
+    return f"im:t:{tenant}:pending-user:{nonce}"
+
+
+def pending_users_pattern(tenant: str) -> str:
+    """A SCAN pattern matching the tenant's pending user tokens (handlers.marketplace)."""
+    return f"im:t:{tenant}:pending-user:*"
+
+
+def login_attempts(tenant: str, address: str) -> str:
+    """webhooks.admin: failed logins from one address (the throttle's window)."""
+    return f"im:t:{tenant}:login:{address}"
+
+
+# --- per tenant, one host ---------------------------------------------------------------------------------
+
+
+def sf_usage(tenant: str) -> str:
+    """connectors.salesforce (via handlers.hosts.salesforce): the org's API usage "used/limit" (a day)."""
+    return f"im:t:{tenant}:sf:usage"
+
+
+def sf_tokens(tenant: str) -> str:
+    """connectors.salesforce.tokens: the org's OAuth tokens, encrypted (until disconnect)."""
+    return f"im:t:{tenant}:sf:tokens"
+
+
+def sf_needs_reconsent(tenant: str) -> str:
+    """connectors.salesforce.tokens: why an admin must connect again (until they do)."""
+    return f"im:t:{tenant}:sf:needs-reconsent"
+
+
+def sf_refresh_lock(tenant: str) -> str:
+    """connectors.salesforce.tokens: one token refresh at a time (seconds)."""
+    return f"im:t:{tenant}:sf:refresh-lock"
+
+
+def sf_key_prefix(tenant: str, sobject: str) -> str:
+    """connectors.salesforce.prefixes: an object's id prefix in this org (forever)."""
+    return f"im:t:{tenant}:sf:key-prefix:{sobject.lower()}"
+
+
+def sf_invitation(tenant: str, mission_id: str, action_key: str) -> str:
+    """handlers.hosts.salesforce: a survey invitation link made for one action (the survey's life)."""
+    return f"im:t:{tenant}:sf:invitation:{mission_id}/{action_key}"
+
+
+def boond_tokens(tenant: str) -> str:
+    """connectors.boond.tokens: a marketplace tenant's app token, encrypted (until uninstall)."""
+    return f"im:t:{tenant}:boond:tokens"
+
+
+def boond_refresh_lock(tenant: str) -> str:
+    """connectors.boond.tokens: one app token refresh at a time (seconds)."""
+    return f"im:t:{tenant}:boond:refresh-lock"
+
+
+def boond_ratelimit(tenant: str) -> str:
+    """connectors.ratelimit (via handlers.hosts.boond): the tenant's shared token bucket (seconds)."""
+    return f"im:t:{tenant}:ratelimit:boond"
+
+
+def boond_dictionary(tenant: str) -> str:
+    """handlers.hosts.boond: the tenant's Boond dictionary (states, action types), cached (a day)."""
+    return f"im:t:{tenant}:boond:dictionary"

@@ -1,0 +1,30 @@
+"""Test-only behaviour stays out of production: without the test settings, the seams load nothing and ignore a pin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+
+from handlers import clock
+
+PRODUCTION = """
+import sys
+from datetime import date
+from handlers import clock, reconcile, seams
+clock.pin(date(2001, 2, 3))
+seams.after_host_create()
+print(clock.today() != date(2001, 2, 3), "handlers.test_seams" in sys.modules)
+"""
+
+
+def test_a_production_process_never_loads_the_test_seams_and_ignores_a_pinned_day(redis_conn, child_env):
+    env = {**child_env, "INTERMISSION_ALLOW_CLOCK_OVERRIDE": "false"}
+    env.pop("INTERMISSION_CRASH_AFTER_HOST_WRITE", None)
+    done = subprocess.run([sys.executable, "-c", PRODUCTION], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["True", "False"], done.stderr
+
+
+def test_with_the_test_setting_the_pinned_day_is_today(redis_conn):
+    clock.pin(date(2001, 2, 3))
+    assert clock.today() == date(2001, 2, 3)

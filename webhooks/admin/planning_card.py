@@ -1,0 +1,21 @@
+"""The planning settings card of the overview: the form's values and the missions without a manager."""
+
+from __future__ import annotations
+
+from config.redis_conn import get_redis
+from handlers.owners import missions_without_manager
+
+ROLES = ("manager", "business_engineer", "hr")
+
+
+def planning_card(tenant) -> dict:
+    """The form's values and the missions whose manager steps fall back."""
+    cfg = tenant.planning
+    return {
+        "country": tenant.country,
+        "subdivision": tenant.subdivision or "",
+        "stale_after_days": cfg.stale_after_days,
+        "bench_threshold": cfg.bench_threshold,
+        **{f"owner_{r}": cfg.default_owners.get(r, "") for r in ROLES},
+        "unmanaged": missions_without_manager(get_redis(), tenant.id),
+    }
