@@ -153,7 +153,7 @@ def test_a_delete_cut_short_by_a_crash_leaves_a_mark_and_the_plan_coming_back_re
     real = host.write_all
 
     def dies_after_deleting(creates, updates, deletes, **kw):
-        for item in real(creates, updates, deletes, **kw):
+        for _item in real(creates, updates, deletes, **kw):
             raise RuntimeError("worker killed after the host deleted the record")
         yield from ()
 
