@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, request
 
 from config.redis_conn import get_redis
 from config.settings import get_settings
+from handlers.hosts.boond_read import KINDS as PEOPLE_KINDS, forget
 from handlers.ingest import enqueue_resource_sync, enqueue_sync
 from webhooks.common import authenticate, error as _error, ignored as _ignored, not_found, too_large
 
@@ -43,6 +44,8 @@ def receive(tenant_id: str, secret: str):
 
 def _dispatch(tenant_id: str, event: dict):
     conn = get_redis()
+    if event["entity"] in PEOPLE_KINDS:  # the record changed: the tenant's shared copy of it goes
+        forget(conn, tenant_id, event["entity"], event["ref"])
     trigger = {"kind": "webhook", "host": "boond", "event": event["id"], "type": event["type"],
                "entity": event["entity"]}
     if event["entity"] in MISSION_ENTITIES:

@@ -63,7 +63,7 @@ class BoondAdapter:
     def __init__(self, tenant: Tenant, conn: redis.Redis, client: BoondClient | None = None):
         self.tenant, self.conn = tenant, conn
         self.client = client or make_client(tenant, conn)
-        self.records = RecordCache(self.client)  # one read per project/resource/opportunity per job
+        self.records = RecordCache(self.client, conn, tenant.id)  # one read per record per job, shared 5 min
 
     # --- reading ---------------------------------------------------------------------------
     def read_mission(self, mission_id: str) -> tuple[MissionSnapshot | None, list[dict]]:
