@@ -261,6 +261,11 @@ def get(tenant_id: str) -> Tenant | None:
     blob = get_redis().get(_key(tenant_id))
     if blob is None:
         return None
+    return parse(blob)
+
+
+def parse(blob: bytes) -> Tenant:
+    """A tenant from its stored (encrypted) record."""
     return Tenant.model_validate_json(crypto.decrypt(blob))
 
 

@@ -20,12 +20,13 @@ Outcome = Literal["queued", "duplicate", "coalesced"]
 # way `Queue.enqueue_job` stores it (SADD rq:queues, HSET of `Job.to_dict()` with status queued, RPUSH its id).
 # The dedupe key is written last: should a command fail half-way, the host's redelivery is not a "duplicate".
 _ADMIT = """
+if ARGV[6] ~= '' and redis.sha1hex(redis.call('GET', KEYS[6]) or '') ~= ARGV[6] then return 'stale' end
 local seen, pending = ARGV[1] == '1', ARGV[2] == '1'
 if seen and redis.call('EXISTS', KEYS[1]) == 1 then return 'duplicate' end
 local coalesced = pending and redis.call('EXISTS', KEYS[2]) == 1
 if not coalesced then
   redis.call('SADD', KEYS[5], KEYS[4])
-  redis.call('HSET', KEYS[3], unpack(ARGV, 6))
+  redis.call('HSET', KEYS[3], unpack(ARGV, 7))
   redis.call('RPUSH', KEYS[4], ARGV[5])
   if pending then redis.call('SET', KEYS[2], '1', 'EX', ARGV[4]) end
 end
@@ -34,6 +35,11 @@ if coalesced then return 'coalesced' end
 return 'queued'
 """
 _SCRIPTS: dict[str, redis.commands.core.Script] = {}
+TenantCheck = tuple[str, str]  # (the tenant's key, the SHA-1 its stored record must have): checked in the script
+
+
+class StaleTenant(Exception):
+    """The tenant record changed since this process read it: nothing was written; read it again and redo."""
 
 
 def pending_key(tenant: str, mission: str) -> str:
@@ -42,14 +48,14 @@ def pending_key(tenant: str, mission: str) -> str:
 
 
 def enqueue_sync(conn: redis.Redis, tenant: str, mission: str, trigger: dict, *,
-                 event_id: str | None = None) -> Outcome:
+                 event_id: str | None = None, check: TenantCheck | None = None) -> Outcome:
     """Queue one re-read of `mission`, unless this event was seen or a re-read is already waiting."""
     trigger = {**trigger, "request_id": request_id_for(trigger)}
     if _batched(conn, tenant):
         return enqueue_batch(conn, tenant, {mission: trigger}, {mission: event_id} if event_id else {})
     job = {"func": "handlers.jobs.sync_mission", "args": (tenant, mission, trigger),
            "job_id": f"sync-{tenant}-{mission}-{uuid.uuid4().hex[:12]}", "description": f"sync {tenant}/{mission}"}
-    return _admit(conn, _seen_key(tenant, event_id), pending_key(tenant, mission), job)
+    return _admit(conn, _seen_key(tenant, event_id), pending_key(tenant, mission), job, check)
 
 
 def enqueue_batch(conn: redis.Redis, tenant: str, missions: dict[str, dict], event_ids: dict[str, str]) -> Outcome:
@@ -76,12 +82,12 @@ def _batched(conn: redis.Redis, tenant: str) -> bool:
 
 
 def enqueue_resource_sync(conn: redis.Redis, tenant: str, resource: str, trigger: dict, *,
-                          event_id: str | None = None) -> Outcome:
+                          event_id: str | None = None, check: TenantCheck | None = None) -> Outcome:
     """Queue a re-read of every mission of one consultant (resource, positioning, inactivity events)."""
     trigger = {**trigger, "request_id": request_id_for(trigger)}
     job = {"func": "handlers.jobs.sync_resource", "args": (tenant, resource, trigger),
            "job_id": f"resource-{tenant}-{resource}-{uuid.uuid4().hex[:12]}"}
-    return _admit(conn, _seen_key(tenant, event_id), None, job)
+    return _admit(conn, _seen_key(tenant, event_id), None, job, check)
 
 
 def _seen_key(tenant: str, event_id: str | None) -> str | None:
@@ -118,15 +124,21 @@ def script(conn: redis.Redis, source: str) -> redis.commands.core.Script:
     return found
 
 
-def _admit(conn: redis.Redis, seen: str | None, pending: str | None, job: dict) -> Outcome:
-    """Dedupe key, pending flag and job in one Lua script: a Redis dying mid-request keeps all of them or none."""
+def _admit(conn: redis.Redis, seen: str | None, pending: str | None, job: dict,
+           check: TenantCheck | None = None) -> Outcome:
+    """Dedupe key, pending flag and job in one Lua script: a Redis dying mid-request keeps all of them or none.
+
+    With `check`, the script first makes sure the tenant record is the one the secret was checked against
+    (StaleTenant, nothing written, when it is not)."""
     # were the dedupe key kept without the job, the host's redelivery of the refused event would be answered
     # "duplicate" and the change lost (tests/reliability/test_cut_requests.py)
     settings = get_settings()
     keys, mapping = rq_job(conn, job["func"], job["args"], job["job_id"], description=job.get("description"),
                            meta={"request_id": job["args"][2]["request_id"]})
     args = [int(bool(seen)), int(bool(pending)), settings.dedupe_ttl_seconds, settings.pending_ttl_seconds,
-            job["job_id"], *mapping]
-    outcome = script(conn, _ADMIT)([seen or "", pending or "", *keys], args, client=conn)
+            job["job_id"], check[1] if check else "", *mapping]
+    outcome = script(conn, _ADMIT)([seen or "", pending or "", *keys, check[0] if check else ""], args, client=conn)
+    if outcome in (b"stale", "stale"):
+        raise StaleTenant(job["args"][0])
     ensure_replicated(conn)  # with INTERMISSION_REDIS_WAIT_REPLICAS, a 2xx means the replicas have it too
     return outcome.decode() if isinstance(outcome, bytes) else outcome

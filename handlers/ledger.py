@@ -153,7 +153,7 @@ class ActivityLog:
         now = time.time()
         mission = str(record.get("mission") or "")
         keys = self._keys(mission)
-        args = [json.dumps({"at": now, **record}, default=str), mission, now, self.per_mission, self.tenant_cap,
+        args = [packed_record({"at": round(now, 3), **record}), mission, now, self.per_mission, self.tenant_cap,
                 self.cap, self._prefix]
         # EVAL, not a registered script: on a pipeline redis-py would add a SCRIPT EXISTS round trip per execute
         (pipe if pipe is not None else self.conn).eval(_ACTIVITY_ADD, len(keys), *keys, *args)
@@ -161,9 +161,31 @@ class ActivityLog:
     def recent(self, limit: int = 100, mission: str | None = None) -> list[dict]:
         """The latest records, optionally for one mission (its own history, however busy the tenant)."""
         if mission is None:
-            return [json.loads(x) for x in self.conn.lrange(self.key, 0, max(0, min(limit, self.cap) - 1))]
-        rows = [json.loads(x) for x in self.conn.lrange(self._prefix + mission, 0, self.per_mission - 1)]
+            return [unpacked_record(x) for x in self.conn.lrange(self.key, 0, max(0, min(limit, self.cap) - 1))]
+        rows = [unpacked_record(x) for x in self.conn.lrange(self._prefix + mission, 0, self.per_mission - 1)]
         if not rows and not self.conn.exists(f"{self.key}:total"):  # a tenant logged before per-mission histories
-            feed = map(json.loads, self.conn.lrange(self.key, 0, self.cap - 1))
+            feed = map(unpacked_record, self.conn.lrange(self.key, 0, self.cap - 1))
             rows = [r for r in feed if r.get("mission") == mission]
         return rows[:limit]
+
+
+# an activity record's fields at these values are not stored (restored on reading); `step` only when not the key's
+_RECORD_DEFAULTS = {"previous_due": None, "late": False, "unsure": False}
+
+
+def packed_record(record: dict) -> str:
+    """One activity record as stored: compact JSON, UTF-8 as it is, fields at their defaults left out."""
+    kept = {k: v for k, v in record.items() if not (k in _RECORD_DEFAULTS and v == _RECORD_DEFAULTS[k])}
+    if kept.get("step") is not None and kept.get("step") == kept.get("key"):
+        del kept["step"]
+    return json.dumps(kept, default=str, separators=(",", ":"), ensure_ascii=False)
+
+
+def unpacked_record(raw: bytes | str) -> dict:
+    """A stored activity record with the fields `packed_record` left out (records of earlier versions as they are)."""
+    record = json.loads(raw)
+    if "key" in record:
+        record.setdefault("step", record["key"])
+    for name, value in _RECORD_DEFAULTS.items():
+        record.setdefault(name, value)
+    return record

@@ -114,7 +114,7 @@ def _create(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, action
                         person_id=person.id, person_type=person.type, person_name=person.name,
                         language=tenant.language, token=token, sent_on=action.due)
     key = _key(tenant.id, snapshot.mission_id)
-    if conn.hsetnx(key, role, state.model_dump_json()):
+    if conn.hsetnx(key, role, state.model_dump_json(exclude_defaults=True)):
         return state
     return SurveyState.model_validate_json(conn.hget(key, role))  # another worker made it first
 
@@ -133,7 +133,7 @@ def _update(conn: redis.Redis, tenant: str, mission: str, role: str,
                     pipe.unwatch()
                     return None
                 pipe.multi()
-                pipe.hset(key, role, new.model_dump_json())
+                pipe.hset(key, role, new.model_dump_json(exclude_defaults=True))
                 pipe.execute()
                 return new
             except redis.WatchError:

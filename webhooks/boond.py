@@ -8,8 +8,10 @@ from flask import Blueprint, jsonify, request
 
 from config.redis_conn import get_redis
 from config.settings import get_settings
-from handlers.ingest import enqueue_resource_sync, enqueue_sync
-from webhooks.common import authenticate, error as _error, ignored as _ignored, not_found, too_large
+from handlers.hosts.boond_read import KINDS as PEOPLE_KINDS, forget
+from handlers.ingest import StaleTenant, enqueue_resource_sync, enqueue_sync
+from webhooks.common import authenticate_known, error as _error, forget_known, ignored as _ignored, not_found, \
+    too_large
 
 bp = Blueprint("boond", __name__)
 log = logging.getLogger(__name__)
@@ -27,28 +29,44 @@ def receive(tenant_id: str, secret: str):
     """Verify, parse, deduplicate, enqueue; 202 queued, 204 ignored."""
     if too_large():
         return _error(413, "body too large", f"the limit is {get_settings().max_webhook_bytes} bytes")
-    tenant = authenticate(tenant_id, secret, "boond")
-    if tenant is None:
+    try:
+        return _receive(tenant_id, secret, fresh=False)
+    except StaleTenant:  # the tenant changed since this process read it: nothing was written
+        forget_known(tenant_id)
+        return _receive(tenant_id, secret, fresh=True)
+
+
+def _receive(tenant_id: str, secret: str, *, fresh: bool):
+    """The checks and the admit, against the process's copy of the tenant unless `fresh`."""
+    found = authenticate_known(tenant_id, secret, "boond", fresh=fresh)
+    if found is None:
         return not_found()
+    tenant, check = found
     if not _json_content_type():
         return _error(415, "unsupported media type", "send the event as application/json")
     try:
-        event = parse_event(request.get_data(cache=False))
+        event = parse_event(request.get_data())  # kept: a stale tenant reads it again
     except BadPayload as exc:
         return _error(400, "unreadable event", str(exc))
     if not tenant.enabled:
+        if not fresh:  # a refusal is decided on a fresh read
+            raise StaleTenant(tenant_id)
         return _ignored("tenant paused")
-    return _dispatch(tenant_id, event)
+    return _dispatch(tenant_id, event, None if fresh else check)
 
 
-def _dispatch(tenant_id: str, event: dict):
+def _dispatch(tenant_id: str, event: dict, check=None):
     conn = get_redis()
+    if event["entity"] in PEOPLE_KINDS:  # the record changed: the tenant's shared copy of it goes
+        forget(conn, tenant_id, event["entity"], event["ref"])
     trigger = {"kind": "webhook", "host": "boond", "event": event["id"], "type": event["type"],
                "entity": event["entity"]}
     if event["entity"] in MISSION_ENTITIES:
-        outcome = enqueue_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"])
+        outcome = enqueue_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"], check=check)
     elif event["entity"] in CONSULTANT_ENTITIES:
-        outcome = enqueue_resource_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"])
+        outcome = enqueue_resource_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"], check=check)
+    elif check is not None:  # an answer that writes nothing is decided on a fresh read of the tenant
+        raise StaleTenant(tenant_id)
     else:
         return _ignored(f"{event['entity']} events need no action")
     if outcome == "duplicate":

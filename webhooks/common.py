@@ -1,6 +1,7 @@
 """What every host's webhook endpoint shares: the tenant/secret check and the answers."""
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 
@@ -18,6 +19,45 @@ log = logging.getLogger(__name__)
 def too_large() -> bool:
     """True when the declared body is over the limit (checked before reading it)."""
     return (request.content_length or 0) > get_settings().max_webhook_bytes
+
+
+# tenant id -> (SHA-1 of its stored record, the tenant): a process checks the secret against the tenant it read
+# last, and the admit script checks atomically with its writes that the stored record is still that one (a saved
+# tenant is encrypted anew, so any change, deletion included, changes the digest): one Redis round trip a webhook
+_KNOWN: dict[str, tuple[str, tenants.Tenant]] = {}
+
+
+def authenticate_known(tenant_id: str, secret: str, host: str, *, fresh: bool = False):
+    """(tenant, (its Redis key, the digest the admit must find)) when the secret matches, else None.
+
+    From the process's copy unless `fresh`; a refusal is always decided on a fresh read."""
+    known = None if fresh else _KNOWN.get(tenant_id)
+    if known is not None and known[1].host == host and hmac.compare_digest(secret.encode(),
+                                                                            known[1].webhook_secret.encode()):
+        return known[1], (tenants._key(tenant_id), known[0])
+    _KNOWN.pop(tenant_id, None)
+    if not tenants.TENANT_ID.match(tenant_id or ""):
+        return authenticate(tenant_id, secret, host)  # None, with the same work as an unknown tenant
+    from config.redis_conn import get_redis
+
+    blob = get_redis().get(tenants._key(tenant_id))
+    tenant = tenants.parse(blob) if blob is not None else None
+    if tenant is not None:
+        _KNOWN[tenant_id] = (hashlib.sha1(blob).hexdigest(), tenant)
+    found = _checked(tenant, secret, host)
+    return (found, (tenants._key(tenant_id), _KNOWN[tenant_id][0])) if found else None
+
+
+def forget_known(tenant_id: str) -> None:
+    """Drop the process's copy of a tenant (the admit found the stored record changed)."""
+    _KNOWN.pop(tenant_id, None)
+
+
+def _checked(tenant: tenants.Tenant | None, secret: str, host: str) -> tenants.Tenant | None:
+    ok_host = tenant is not None and tenant.host == host
+    expected = tenant.webhook_secret if ok_host else _DUMMY_SECRET
+    matches = hmac.compare_digest(secret.encode(), expected.encode())
+    return tenant if matches and ok_host else None
 
 
 def authenticate(tenant_id: str, secret: str, host: str) -> tenants.Tenant | None:

@@ -64,7 +64,7 @@ class BoondAdapter:
     def __init__(self, tenant: Tenant, conn: redis.Redis, client: BoondClient | None = None):
         self.tenant, self.conn = tenant, conn
         self.client = client or make_client(tenant, conn)
-        self.records = RecordCache(self.client)  # one read per project/resource/opportunity per job
+        self.records = RecordCache(self.client, conn, tenant.id)  # one read per record per job, shared 5 min
 
     # --- reading ---------------------------------------------------------------------------
     def read_mission(self, mission_id: str) -> tuple[MissionSnapshot | None, list[dict]]:
@@ -102,13 +102,16 @@ class BoondAdapter:
             return known_timeline(SnapshotStore(self.conn, self.tenant.id), snap), note
 
     def dictionary(self) -> Dictionary:
-        """The tenant's dictionary, read at most once a day (cached in Redis)."""
+        """The tenant's dictionary, read at most once a day (cached in Redis), parsed once per job (adapter)."""
+        if getattr(self, "_dictionary", None) is not None:
+            return self._dictionary
         key = keys.boond_dictionary(self.tenant.id)
         raw = self.conn.get(key)
         if raw is None:
             raw = json.dumps(self.client.dictionary())
             self.conn.set(key, raw, ex=DICTIONARY_TTL)
-        return Dictionary(self.tenant.id, json.loads(raw))
+        self._dictionary = Dictionary(self.tenant.id, json.loads(raw))
+        return self._dictionary
 
     def _labels_if_unmapped(self, doc: dict) -> dict[str, str] | None:
         """The delivery state labels, read only when the state is not mapped (for the provenance)."""

@@ -1,11 +1,24 @@
 """Completing a delivery whose `included` is thin (reference §10): the project, the consultant, the opportunity
-and the client company read once each per job, merged into the delivery's `included`."""
+and the client company read once each per job, merged into the delivery's `included`.
+
+The people records are also kept per tenant in Redis for PEOPLE_TTL seconds (5 minutes), shared by every job of
+the tenant: the ten missions of one project read the project, its opportunity and its company once, not ten times.
+A Boond webhook about one of those records drops its copy (`forget`); a change made without a webhook shows
+within the five minutes. A 404 is remembered for the job only."""
 from __future__ import annotations
 
+import json
+import os
 from typing import Callable
+
+import redis
 
 from connectors.boond.client import BoondClient
 from connectors.errors import HostNotFound
+
+# seconds a project/resource/opportunity/company read is shared by the tenant's jobs (0: per job only)
+PEOPLE_TTL = int(os.environ.get("INTERMISSION_BOOND_PEOPLE_TTL", "300"))
+KINDS = ("project", "resource", "opportunity", "company")
 
 # what each record must carry for the snapshot; a record in `included` without them is read in full
 NEEDED = {
@@ -20,23 +33,47 @@ Fetch = Callable[[str, str], "dict | None"]
 class RecordCache:
     """GET /projects|resources|opportunities|companies/{id}, at most once per record for the adapter's life (a job)."""
 
-    def __init__(self, client: BoondClient):
-        self.client = client
+    def __init__(self, client: BoondClient, conn: redis.Redis | None = None, tenant_id: str | None = None):
+        self.client, self.conn, self.tenant_id = client, conn, tenant_id
         self.docs: dict[tuple[str, str], dict | None] = {}
         self.refused: list[str] = []  # the reads that answered 404, for the provenance
 
     def get(self, kind: str, record_id: str) -> dict | None:
         """The record's document, or None when Boond answers 404 (remembered too)."""
+        if kind not in KINDS:
+            raise ValueError(f"not a Boond people record: {kind}")
         key = (kind, str(record_id))
         if key not in self.docs:
-            read = {"project": self.client.project, "resource": self.client.resource,
-                    "opportunity": self.client.opportunity, "company": self.client.company}[kind]
-            try:
-                self.docs[key] = read(str(record_id))
-            except HostNotFound:
-                self.docs[key] = None
-                self.refused.append(f"{kind} {record_id}")
+            self.docs[key] = self._shared(kind, str(record_id))
         return self.docs[key]
+
+    def _shared(self, kind: str, record_id: str) -> dict | None:
+        """The tenant's copy of the last PEOPLE_TTL seconds, else Boond's answer (then kept for the others)."""
+        shared = (people_key(self.tenant_id, kind, record_id)
+                  if self.conn is not None and self.tenant_id and PEOPLE_TTL > 0 else None)
+        if shared:
+            raw = self.conn.get(shared)
+            if raw is not None:
+                return json.loads(raw)
+        try:
+            doc = getattr(self.client, kind)(record_id)  # project, resource, opportunity or company
+        except HostNotFound:
+            self.refused.append(f"{kind} {record_id}")
+            return None
+        if shared:
+            self.conn.set(shared, json.dumps(doc, separators=(",", ":")), ex=PEOPLE_TTL)
+        return doc
+
+
+def people_key(tenant_id: str, kind: str, record_id: str) -> str:
+    """Where the tenant's shared copy of one Boond record lives (for PEOPLE_TTL seconds)."""
+    return f"im:t:{tenant_id}:boond:rec:{kind}:{record_id}"
+
+
+def forget(conn: redis.Redis, tenant_id: str, kind: str, record_id: str) -> None:
+    """Drop the shared copy of a record Boond says changed (a webhook about it)."""
+    if kind in KINDS:
+        conn.delete(people_key(tenant_id, kind, str(record_id)))
 
 
 def completed(doc: dict, fetch: Fetch) -> dict:

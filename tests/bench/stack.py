@@ -11,6 +11,20 @@ import requests
 from config.stack import RESOURCE_STATES, STATE_MAPPINGS, SUBSCRIBED  # the test tenants' mapping
 
 BENCH_DIALECT = os.environ.get("INTERMISSION_BENCH_BOOND_DIALECT", "documented")  # as tests/bench/hosts.py serves
+
+
+def bench_dialect() -> str:
+    """The Boond sandbox's dialect for this benchmark (read when a tenant is made: api_calls sets it)."""
+    return os.environ.get("INTERMISSION_BENCH_BOOND_DIALECT", BENCH_DIALECT)
+
+
+def _start_state() -> int:
+    """A running delivery's state in the bench dialect."""
+    from connectors.boond.sandbox.dialect import story_state
+
+    return story_state(bench_dialect(), "start")
+
+
 SF_FIELDS = ["Id", "End_Date__c", "Status__c", "LastModifiedDate"]
 
 
@@ -62,7 +76,7 @@ def boond_tenant(sandbox: Sandbox, tenant_id: str, *, web_url: str | None = None
                                                       app_token=creds["appToken"], app_key=creds["appKey"],
                                                       client_token=creds["clientToken"],
                                                       user_token=creds["userToken"],
-                                                      delivery_states=STATE_MAPPINGS[BENCH_DIALECT],
+                                                      delivery_states=STATE_MAPPINGS[bench_dialect()],
                                                       resource_states=RESOURCE_STATES, states_confirmed=True))
     tenants.save(tenant)
     if web_url:
@@ -109,7 +123,7 @@ class BoondMoves:
     def create(self, resource: str, end: date, *, deliver: bool = False) -> tuple[str, list[dict]]:
         """A new delivery for `resource` ending on `end`: (its id, its events)."""
         body = {"resource": resource, "project": "45", "startDate": (end - timedelta(days=150)).isoformat(),
-                "endDate": end.isoformat(), "state": 0, "title": "Refonte du SI", "deliver": deliver}
+                "endDate": end.isoformat(), "state": _start_state(), "title": "Refonte du SI", "deliver": deliver}
         answer = self.sandbox.control("POST", "/deliveries", json=body)
         return answer["data"]["id"], answer.get("events") or []
 

@@ -44,15 +44,16 @@ def _app_and_url(stack):
     return create_app().test_client(), "/" + stack.webhook_url.split("/", 3)[3]
 
 
-def test_a_webhook_costs_the_tenant_read_one_script_and_its_count(stack, redis_conn):
+def test_a_webhook_costs_one_script_and_its_count(stack, redis_conn):
     client, url = _app_and_url(stack)
-    assert client.post(url, json=boond_event("warm", "900")).status_code == 202  # script loaded, host cached
+    assert client.post(url, json=boond_event("warm", "900")).status_code == 202  # script loaded, tenant known
     with conversation() as trips:
         answers = [client.post(url, json=boond_event(e, d)).status_code
                    for e, d in (("e1", "901"), ("e1", "901"), ("e2", "901"))]
     assert answers == [202, 204, 202]
-    # no WATCH/MULTI/EXEC; the last trip is the webhook counter and the request-latency histogram (bucket, sum)
-    assert trips == [["GET"], ["EVALSHA"], ["HINCRBY", "HINCRBY", "HINCRBYFLOAT"]] * 3
+    # the tenant check is inside the script (its stored record's digest); the last trip is the webhook counter
+    # and the request-latency histogram (bucket, sum)
+    assert trips == [["EVALSHA"], ["HINCRBY", "HINCRBY", "HINCRBYFLOAT"]] * 3
     assert _webhook_counts(redis_conn) == {"202": 3, "204": 1}
 
 
@@ -87,3 +88,19 @@ def test_with_wait_replicas_a_refused_webhook_is_counted_as_its_503(stack, redis
     monkeypatch.setattr(get_settings(), "redis_wait_timeout_ms", 10)
     assert client.post(url, json=boond_event("e1", "78")).status_code == 503
     assert _webhook_counts(redis_conn) == {"503": 1}
+
+
+def test_a_tenant_changed_after_the_process_read_it_is_read_again(stack, redis_conn):
+    from config import tenants
+
+    client, url = _app_and_url(stack)
+    assert client.post(url, json=boond_event("k1", "910")).status_code == 202  # the process knows the tenant
+    tenant = tenants.get(stack.tenant.id)
+    tenants.save(tenant.model_copy(update={"enabled": False}))  # paused by its admin from another process
+    paused = client.post(url, json=boond_event("k2", "911"))
+    assert (paused.status_code, paused.headers["X-Intermission-Ignored"]) == (204, "tenant paused")
+    tenants.save(tenant)
+    assert client.post(url, json=boond_event("k3", "912")).status_code == 202
+    tenants.save(tenant.model_copy(update={"webhook_secret": "n" * 43}))  # the secret rotated: the old URL is refused
+    assert client.post(url, json=boond_event("k4", "913")).status_code == 404
+    assert get_queue(redis_conn).count == 2  # k1 and k3 only
