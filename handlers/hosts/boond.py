@@ -21,6 +21,7 @@ from handlers.hosts.boond_dictionary import Dictionary
 from handlers.hosts.boond_read import RecordCache, completed
 from handlers.ledger import LedgerEntry
 from handlers.model import DesiredAction, MissionSnapshot, OtherMission, Person
+from handlers.hosts.values import percent, positive_amount
 from handlers.people_work import HostState, fingerprint
 from handlers.reconcile import MARKER, marker
 from handlers.store import SnapshotStore
@@ -258,8 +259,8 @@ def snapshot_from_delivery(tenant: Tenant, doc: dict, *, labels: dict[str, str] 
         consultant_left=resource_left(tenant, resource),
         client_contact=_person(inc, _ref(p_rels, "contact")) or _person(inc, _ref(o_rels, "contact")),
         client_name=((company or {}).get("attributes") or {}).get("name", ""),
-        occupation=_percent(attrs.get("occupationRate")),
-        daily_cost=_cost(attrs.get("averageDailyCost")))
+        occupation=percent(attrs.get("occupationRate")),
+        daily_cost=positive_amount(attrs.get("averageDailyCost")))
 
 
 def delivery_status(tenant: Tenant, raw_state: str | None, labels: dict[str, str] | None = None) -> tuple[str, str | None]:
@@ -300,7 +301,7 @@ def timeline_items(timeline: list[dict], tenant: Tenant) -> list[OtherMission]:
             continue
         items.append(OtherMission(id=str(item.get("id")), title=str(attrs.get("title") or ""),
                                   start=_date(attrs.get("startDate")), end=_date(attrs.get("endDate")),
-                                  occupation=_percent(attrs.get("occupationRate"))))
+                                  occupation=percent(attrs.get("occupationRate"))))
     return items
 
 
@@ -316,15 +317,6 @@ def _type(attributes: dict) -> int | None:
     except (TypeError, ValueError):
         return None
 
-
-def _percent(value) -> int | None:
-    """Boond's occupationRate (100, 100.0, "50") as a whole percent; None when missing or unreadable."""
-    if isinstance(value, bool) or value in (None, ""):
-        return None
-    try:
-        return max(0, min(100, round(float(value))))
-    except (TypeError, ValueError):
-        return None
 
 
 def render_text(text: str, tag: str) -> str:
@@ -373,14 +365,6 @@ def _ends_between(row: dict, start_day: date, end_day: date) -> bool:
     except ValueError:
         return bool(row.get("id"))
 
-
-def _cost(value) -> float | None:
-    """A positive daily cost, or None when the delivery has none (or an unreadable one)."""
-    try:
-        cost = float(value)
-    except (TypeError, ValueError):
-        return None
-    return cost if cost > 0 else None
 
 
 def _date(value) -> date | None:

@@ -16,6 +16,7 @@ from connectors.salesforce.soql import escape_soql, soql_literal
 from connectors.salesforce.tokens import TenantTokens
 from handlers.ledger import LedgerEntry
 from handlers.model import DesiredAction, MissionSnapshot, OtherMission, Person
+from handlers.hosts.values import percent, positive_amount
 from handlers.people_work import HostState, fingerprint
 from handlers.reconcile import MARKER, WriteResult, marker
 from handlers.timeline import placed
@@ -103,7 +104,7 @@ class SalesforceAdapter:
         m = self.mapping
         return (r["Id"], _date(_get(r, m.start_date)), _date(_get(r, m.end_date)),
                 m.status_values.get(str(_get(r, m.status)) if m.status else "", "active"),
-                str(_get(r, m.name) or "") if m.name else "", _percent(_get(r, m.occupation)) if m.occupation else None)
+                str(_get(r, m.name) or "") if m.name else "", percent(_get(r, m.occupation)) if m.occupation else None)
 
     def _timeline(self, contact_id: str) -> list[tuple]:
         m = self.mapping
@@ -256,17 +257,9 @@ def snapshot_from_record(tenant: Tenant, row: dict) -> MissionSnapshot:
         consultant_manager=_person(row, m.consultant_manager_user, "User"),
         consultant_left=_left(_get(row, m.consultant_left), m.left_values) if m.consultant_left else False,
         contract_end=_date(_get(row, m.contract_end)) if m.contract_end else None,
-        occupation=_percent(_get(row, m.occupation)) if m.occupation else None,
-        daily_cost=_cost(_get(row, m.daily_cost)) if m.daily_cost else None)
+        occupation=percent(_get(row, m.occupation)) if m.occupation else None,
+        daily_cost=positive_amount(_get(row, m.daily_cost)) if m.daily_cost else None)
 
-
-def _cost(value) -> float | None:
-    """A positive daily cost from a currency field, or None."""
-    try:
-        cost = float(value)
-    except (TypeError, ValueError):
-        return None
-    return cost if cost > 0 else None
 
 
 def _task_print(task: dict) -> str:
@@ -284,15 +277,6 @@ def _left(value, left_values: list[str]) -> bool:
         return value
     return isinstance(value, str) and value.strip().casefold() in {v.casefold() for v in left_values}
 
-
-def _percent(value) -> int | None:
-    """A number field (50, 50.0, "50") as a whole percent; None when empty or unreadable."""
-    if isinstance(value, bool) or value in (None, ""):
-        return None
-    try:
-        return max(0, min(100, round(float(value))))
-    except (TypeError, ValueError):
-        return None
 
 
 def reminder_utc(day: date, tz: str, hour: int = 9) -> str:
