@@ -73,6 +73,19 @@ def wait_for(driver, element_id: str, timeout: float = 10):
     return WebDriverWait(driver, timeout).until(ec.presence_of_element_located((By.ID, element_id)))
 
 
+def submit(driver, element_id: str, timeout: float = 15) -> None:
+    """Click the element and wait until its page has gone and the next one has loaded (no element of the old page
+    is ever read for the new one)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    element = driver.find_element(By.ID, element_id)
+    element.click()
+    WebDriverWait(driver, timeout).until(ec.staleness_of(element))
+    WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
 IFRAME = (1000, 700)  # the host's iframe the admin pages must fit
 
 

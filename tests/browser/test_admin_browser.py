@@ -7,7 +7,7 @@ from selenium.webdriver.common.by import By
 
 from config import tenants
 from handlers import clock
-from tests.browser.conftest import screenshot, wait_for
+from tests.browser.conftest import screenshot, submit, wait_for
 from tests.e2e.helpers import settle
 from tests.e2e.market_helpers import CLIENT_TOKEN
 from webhooks.admin.auth import admin_token
@@ -54,9 +54,9 @@ def test_rewording_and_retiming_a_step_changes_the_preview(stack, browser):
     days.clear()
     days.send_keys("-6")
     screenshot(browser, "admin-step-edit")
-    browser.find_element(By.ID, "save").click()
+    submit(browser, "save")
     assert "1" in wait_for(browser, "replan-count").text  # how many missions will change, before confirming
-    browser.find_element(By.ID, "confirm").click()
+    submit(browser, "confirm")
     wait_for(browser, "steps")
     browser.get(f"{base}/preview?a={token}&lang=en")
     after = wait_for(browser, "preview").find_element(By.CSS_SELECTOR, 'tr[data-step="natural.review"]').text
@@ -70,7 +70,7 @@ def test_a_validation_error_is_shown_next_to_its_field(stack, browser):
     days = wait_for(browser, "offset_days")
     days.clear()
     days.send_keys("next week")
-    browser.find_element(By.ID, "save").click()
+    submit(browser, "save")
     error = wait_for(browser, "offset_days-error")
     screenshot(browser, "admin-validation-error")
     field = browser.find_element(By.ID, "offset_days")

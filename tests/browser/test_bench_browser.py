@@ -6,11 +6,13 @@ from datetime import date
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
 
 from config.redis_conn import get_redis
 from handlers import clock
 from tests.bench_tenant import generate, write
-from tests.browser.conftest import in_iframe, overflow_x, screenshot, wait_for
+from tests.browser.conftest import in_iframe, overflow_x, screenshot, submit, wait_for
 from tests.e2e.test_bench_pages import _bench_story
 from webhooks.admin.auth import admin_token
 
@@ -33,11 +35,13 @@ def test_the_bench_dashboard_of_300_consultants_fits_the_iframe(stack, browser, 
     assert ("En intercontrat aujourd'hui" if lang == "fr" else "On the bench today") in figures
     assert browser.find_elements(By.CSS_SELECTOR, "#months svg rect.bar") and browser.find_elements(
         By.CSS_SELECTOR, "#shares svg rect")
-    browser.find_element(By.ID, "next-page").click()
+    submit(browser, "next-page")
     assert "2 /" in wait_for(browser, "pager").text
     query = browser.find_element(By.ID, "q")
     query.send_keys("Consultant 007")
+    old = browser.find_element(By.ID, "bench-table")
     query.submit()
+    WebDriverWait(browser, 15).until(ec.staleness_of(old))  # the filtered page, not the one before
     rows = wait_for(browser, "bench-table").find_elements(By.CSS_SELECTOR, "tr[data-consultant]")
     assert all("Consultant 007" in r.text for r in rows)
 
@@ -84,12 +88,12 @@ def test_the_language_switch_keeps_the_configure_button(market, browser):
     url = market.market("iframe", user_token="sbx-user-admin")["url"]
     browser.get(url)
     wait_for(browser, "use-me")
-    browser.find_element(By.ID, "switch-language").click()
+    submit(browser, "switch-language")
     wait_for(browser, "use-me")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     assert "Use my account" in browser.find_element(By.ID, "use-me").text
     screenshot(browser, "configure-after-language-switch")
-    browser.find_element(By.ID, "test-connection").click()
+    submit(browser, "test-connection")
     wait_for(browser, "test-result")
     assert browser.find_elements(By.ID, "use-me")  # the test's answer page still offers the configuration
 
