@@ -72,6 +72,20 @@ def _check_placeholders(value: str) -> str:
     return value
 
 
+_ELIDABLE = re.compile(r"\b([Dd]e|[Qq]ue) \{(\w+)\}")
+_VOWEL = re.compile(r"^[AEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜaeiouyàâäéèêëîïôöùûü]")
+
+
+def elide(template: str, values: Mapping[str, str]) -> str:
+    """French elision before a placeholder whose value starts with a vowel: "de {client}" → "d'Acme"."""
+    def swap(found: re.Match) -> str:
+        word, name = found.groups()
+        value = values.get(name) or ""
+        return f"{word[:-1]}'{{{name}}}" if _VOWEL.match(value) else found.group(0)
+
+    return _ELIDABLE.sub(swap, template)
+
+
 class _KeepMissing(dict):
     """format_map helper: placeholders without a value stay as written."""
 
@@ -98,8 +112,12 @@ class LocalizedText(BaseModel):
         return self.en if base == "en" else self.fr
 
     def render(self, lang: str, values: Mapping[str, Any] | None = None) -> str:
-        """The text in `lang` with placeholders filled from `values` (missing ones left as is)."""
-        return self.get(lang).format_map(_KeepMissing({k: str(v) for k, v in (values or {}).items()}))
+        """The text in `lang` with placeholders filled from `values` (missing ones left as is), French elided."""
+        filled = {k: str(v) for k, v in (values or {}).items()}
+        text = self.get(lang)
+        if text is self.fr:
+            text = elide(text, filled)
+        return text.format_map(_KeepMissing(filled))
 
 
 class Title(LocalizedText):

@@ -129,13 +129,13 @@ class _Context:
                 due = self.today
         found = owner(self.s, step.assignee, self.rules)
         target = self.s.client_contact if step.assignee == "client_contact" and self.s.client_contact else self.s.consultant
-        body = step.text.get(self.lang).format_map(self.values).strip()
+        body = step.text.render(self.lang, self.values).strip()
         lines = [body, self.why(step, nominal, late), found.note(self.lang)]
         return DesiredAction(
             key=key, step_id=step.id, kind=step.kind, assignee_role=step.assignee, assignee=found.person,
             target=target or Person(id=self.s.mission_id), nominal_due=nominal, due=due, late=late,
             priority=step.priority, case=self.c.end_case or "natural",
-            title=step.title.get(self.lang).format_map(self.values).strip(),
+            title=step.title.render(self.lang, self.values).strip(),
             text="\n\n".join(line for line in lines if line))
 
     def why(self, step: Step, nominal: date, late: bool) -> str:

@@ -363,3 +363,15 @@ def test_no_eight_word_run_of_the_white_paper_is_copied():
     mine = words(_playbook_corpus())
     shared = [" ".join(mine[i:i + 8]) for i in range(len(mine) - 7) if tuple(mine[i:i + 8]) in runs]
     assert shared == []
+
+
+def test_french_texts_elide_de_and_que_before_a_vowel_but_not_english_ones():
+    from config.playbook import LocalizedText
+
+    text = LocalizedText(fr="Le projet de {client}, lancé pour {client}, alors que {consultant} part.",
+                         en="The project of {client}.")
+    assert text.render("fr", {"client": "Acme Industrie", "consultant": "Éric"}) == \
+        "Le projet d'Acme Industrie, lancé pour Acme Industrie, alors qu'Éric part."
+    assert text.render("fr", {"client": "Boond SA", "consultant": "Jean"}) == \
+        "Le projet de Boond SA, lancé pour Boond SA, alors que Jean part."
+    assert text.render("en", {"client": "Acme"}) == "The project of Acme."
