@@ -177,6 +177,11 @@ def sf_key_prefix(tenant: str, sobject: str) -> str:
     return f"im:t:{tenant}:sf:key-prefix:{sobject.lower()}"
 
 
+def sf_describe(tenant: str, sobject: str) -> str:
+    """webhooks.admin.host_choices: an object's describe (field and relationship names) for the mapping page (an hour)."""
+    return f"im:t:{tenant}:sf:describe:{sobject.lower()}"
+
+
 def sf_invitation(tenant: str, mission_id: str, action_key: str) -> str:
     """handlers.hosts.salesforce: a survey invitation link made for one action (the survey's life)."""
     return f"im:t:{tenant}:sf:invitation:{mission_id}/{action_key}"

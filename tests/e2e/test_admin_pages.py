@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import pytest
 import requests
 
 from config import tenants
@@ -12,6 +13,14 @@ from tests.e2e.helpers import settle
 from webhooks.admin.auth import admin_token, csrf_token
 
 T0 = date(2026, 3, 2)
+
+
+@pytest.fixture
+def sf_stack_for_mapping(redis_conn):
+    from intermission_cli.stack_salesforce import SalesforceStack
+
+    with SalesforceStack("acme-sf") as running:
+        yield running
 
 
 def _admin(stack):
@@ -163,5 +172,32 @@ def test_the_admin_maps_which_boond_action_types_mean_done(stack):
     bad = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, done_types="done"), timeout=10)
     assert bad.status_code == 400 and 'id="done_types-error"' in bad.text
     assert tenants.get(stack.tenant_id).boond.done_action_types == []
-    ok = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, done_types="6, 12"), timeout=10)
-    assert ok.status_code == 200 and tenants.get(stack.tenant_id).boond.done_action_types == [6, 12]
+    unknown = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, done_types="6, 12"), timeout=10)
+    assert unknown.status_code == 400 and "12" in unknown.text and "not in your Boond" in unknown.text  # no type 12
+    ok = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, done_types="6, 9"), timeout=10)
+    assert ok.status_code == 200 and tenants.get(stack.tenant_id).boond.done_action_types == [6, 9]
+
+
+def test_the_mapping_offers_what_the_host_has_and_refuses_what_it_has_not(stack, sf_stack_for_mapping):
+    token, csrf = _admin(stack)
+    page = requests.get(f"{stack.web.url}/admin/mapping", params={"a": token, "lang": "en"}, timeout=10)
+    assert 'id="type_task-choices"' in page.text and '<option value="5">Rappel / To do</option>' in page.text
+    refused = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, type_task="77"), timeout=10)
+    assert refused.status_code == 400 and 'id="type_task-error"' in refused.text and "77" in refused.text
+    assert tenants.get(stack.tenant_id).boond.action_types == {}  # nothing saved
+    org = sf_stack_for_mapping
+    sf_token = admin_token(org.tenant_id, "test")
+    sf_csrf = csrf_token(sf_token)
+    sf_page = requests.get(f"{org.web.url}/admin/mapping", params={"a": sf_token, "lang": "en"}, timeout=10)
+    assert 'id="end_date-choices"' in sf_page.text and '<option value="End_Date__c">' in sf_page.text
+    mapping = tenants.get(org.tenant_id).salesforce.mapping
+    form = {f: getattr(mapping, f) or "" for f in ("object", "name", "start_date", "end_date", "consultant_contact",
+                                                     "consultant_user", "manager_user", "business_engineer_user",
+                                                     "hr_user", "account", "client_contact", "status", "end_reason")}
+    bad = requests.post(f"{org.web.url}/admin/mapping", data=_form(sf_token, sf_csrf, **{**form, "end_date": "Finish__c"}),
+                        timeout=10)
+    assert bad.status_code == 400 and 'id="end_date-error"' in bad.text and "has no field Finish__c" in bad.text
+    assert tenants.get(org.tenant_id).salesforce.mapping.end_date == mapping.end_date
+    no_object = requests.post(f"{org.web.url}/admin/mapping", data=_form(sf_token, sf_csrf, **{**form, "object": "Gig__c"}),
+                              timeout=10)
+    assert no_object.status_code == 400 and "no object Gig__c" in no_object.text

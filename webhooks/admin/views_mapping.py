@@ -12,7 +12,7 @@ from config.redis_conn import get_redis
 from config.sf_mapping import SalesforceMapping
 from connectors.errors import HostError
 from handlers.hosts.boond_dictionary import Dictionary
-from webhooks.admin import bp
+from webhooks.admin import bp, host_choices
 from webhooks.admin.auth import current_admin
 from webhooks.admin.render import page
 
@@ -35,7 +35,7 @@ def mapping():
         if not errors:
             tenants.save(updated)
             return redirect(url_for(".mapping", a=admin.token, lang=request.form.get("lang"), flash="saved"))
-    fields = _boond_fields(tenant) if tenant.host == "boond" else _salesforce_fields(tenant)
+    fields = _with_choices(tenant, _boond_fields(tenant) if tenant.host == "boond" else _salesforce_fields(tenant))
     if errors:
         fields = [{**f, "value": request.form.get(f["name"], f["value"])} for f in fields]
     states, proposed = _state_rows(tenant) if tenant.host == "boond" else ([], False)
@@ -43,6 +43,21 @@ def mapping():
                 proposed=proposed,
                 problem="Corrigez les champs signalés. — Please fix the fields marked below." if errors else None), \
         400 if errors else 200
+
+
+def _with_choices(tenant, fields: list[dict]) -> list[dict]:
+    """The fields with what the host offers for each (Boond action types, Salesforce field names), when it answers."""
+    try:
+        if tenant.host == "boond":
+            types = sorted(host_choices.boond_action_types(tenant).items())
+            named = {f["name"] for f in fields if f["name"].startswith("type_") or f["name"] == "done_types"}
+        else:
+            names = host_choices.salesforce_names(tenant, tenant.salesforce.mapping.object) or set()
+            types = [(n, n) for n in sorted(names)]
+            named = {f for f in SF_FIELDS if f != "object"}
+    except host_choices.HostUnreadable:
+        return fields
+    return [{**f, "choices": types if f["name"] in named else None} for f in fields]
 
 
 def _pairs(text: str) -> dict[str, str]:
@@ -74,6 +89,24 @@ def _boond_fields(tenant) -> list[dict]:
         fields.append({"name": f"{kind}_states", "label": STATE_LABELS[kind], "value": _format(_in_form(cfg, kind)),
                        "help": f"{cases} — " + _labels_text(cfg.state_labels.get(kind) or {})})
     return fields
+
+
+def _not_in_dictionary(tenant, types: dict[str, int], done: list[int]) -> dict[str, str]:
+    """Field errors for action type ids the tenant's Boond dictionary does not have (read only when there are some)."""
+    if not types and not done:
+        return {}
+    try:
+        known = host_choices.boond_action_types(tenant)
+    except host_choices.HostUnreadable as exc:
+        return {"_": f"Impossible de vérifier auprès de Boond, rien n'est enregistré — could not check with Boond, "
+                     f"nothing was saved: {exc}"}
+    listed = ", ".join(f"{i} = {label}" for i, label in sorted(known.items()))
+    errors = {f"type_{kind}": f"{ident} n'est pas un type d'action de votre Boond — {ident} is not an action type of "
+                              f"your Boond ({listed})" for kind, ident in types.items() if ident not in known}
+    missing = [str(i) for i in done if i not in known]
+    if missing:
+        errors["done_types"] = (f"{', '.join(missing)} : absent de votre Boond — not in your Boond ({listed})")
+    return errors
 
 
 def _done_types(raw: str) -> list[int] | None:
@@ -119,6 +152,7 @@ def _boond_update(tenant, form) -> tuple:
     done = _done_types(form.get("done_types", ", ".join(str(t) for t in tenant.boond.done_action_types)))
     if done is None:
         errors["done_types"] = "numeric action type ids from your Boond dictionary, separated by commas"
+    errors.update(_not_in_dictionary(tenant, types, done or []))
     boond = tenant.boond.model_copy(update={"action_types": types, "done_action_types": done or []})
     for kind in STATE_CASES:
         try:
@@ -154,7 +188,24 @@ def _salesforce_update(tenant, form) -> tuple:
         return tenant, errors
     except ValueError as exc:
         return tenant, {"status_values": str(exc)}
+    errors = _not_in_org(tenant, mapping)
+    if errors:
+        return tenant, errors
     return tenant.model_copy(update={"salesforce": tenant.salesforce.model_copy(update={"mapping": mapping})}), errors
+
+
+def _not_in_org(tenant, mapping: SalesforceMapping) -> dict[str, str]:
+    """Field errors for an object or fields the org does not have (its describe, cached for an hour)."""
+    try:
+        names = host_choices.salesforce_names(tenant, mapping.object)
+    except host_choices.HostUnreadable as exc:
+        return {"_": f"Impossible de vérifier auprès de Salesforce, rien n'est enregistré — could not check with "
+                     f"Salesforce, nothing was saved: {exc}"}
+    if names is None:
+        return {"object": f"aucun objet {mapping.object} dans votre org — no object {mapping.object} in your org"}
+    mapped = {f: getattr(mapping, f) for f in SF_FIELDS if f != "object"}
+    return {f: f"{mapping.object} n'a pas de champ {value} — {mapping.object} has no field {value}"
+            for f, value in host_choices.unknown_fields(names, mapped).items()}
 
 
 def _dictionary_help(tenant_id: str) -> str:
