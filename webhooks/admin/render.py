@@ -6,6 +6,7 @@ from flask import g, render_template, request
 from webhooks.admin import bp
 from webhooks.admin.auth import csrf_token
 from webhooks.admin.i18n import WORDS, say, word
+from webhooks.admin.reasons import reason_in
 
 FRAME_ANCESTORS = ("'self' https://ui.boondmanager.com https://*.boondmanager.com https://*.lightning.force.com "
                    "https://*.my.salesforce.com https://*.visualforce.com")
@@ -22,7 +23,7 @@ def page(template: str, **context):
     admin = g.admin
     lang = lang_for(admin.tenant)
     return render_template(f"admin/{template}", tenant=admin.tenant, token=admin.token, csrf=csrf_token(admin.token),
-                           lang=lang, w=lambda key: word(key, lang), **context)
+                           lang=lang, w=lambda key: word(key, lang), reason_in=reason_in, **context)
 
 
 def error_page(status: int, title: str, message: str):

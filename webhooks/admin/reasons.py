@@ -1,0 +1,47 @@
+"""The classifier's reasons (English, as the activity log keeps them) in the admin's language.
+
+`handlers.classify` writes a reason from a small fixed vocabulary of phrases joined by "; ". Each phrase is
+rendered here; a phrase this table does not know is shown as it is (never lost, never an error).
+"""
+from __future__ import annotations
+
+import re
+
+_FR = [
+    (r"planned end", "fin prévue"),
+    (r"end date cleared", "date de fin effacée"),
+    (r"mission (cancelled|deleted)", lambda m: "mission " + {"cancelled": "annulée", "deleted": "supprimée"}[m[1]]),
+    (r"end moved later \((.+?) → (.+?)\)", r"fin repoussée (\1 → \2)"),
+    (r"end moved earlier \((.+?) → (.+?)\) with no reason mapped to client or consultant: treated as natural, "
+     r"to confirm", r"fin avancée (\1 → \2) sans motif associé au client ou au consultant : traitée comme une fin "
+                    r"prévue, à confirmer"),
+    (r"host state (.+?) mapped to (client|consultant)",
+     lambda m: f"état {m[1]} associé à une fin {'par le client' if m[2] == 'client' else 'par le consultant'}"),
+    (r"first seen on (\S+), (\d+) days after the end \(over (\d+)\): no end-of-mission steps",
+     r"vue pour la première fois le \1, \2 jours après la fin (plus de \3) : pas d'étapes de fin de mission"),
+    (r"the consultant left the firm: no bench", "le consultant a quitté l'entreprise : pas d'intercontrat"),
+    (r"the consultant contract ends on (\S+): no bench", r"le contrat du consultant finit le \1 : pas d'intercontrat"),
+    (r"still staffed elsewhere: (.+) keeps the consultant busy", r"toujours en mission ailleurs : \1 l'occupe"),
+    (r"next mission starts right after the end", "la mission suivante commence juste après la fin"),
+    (r"next mission started on (\S+): bench closed", r"mission suivante commencée le \1 : intercontrat clos"),
+    (r"next mission starts on (\S+): on the bench until then", r"mission suivante le \1 : intercontrat d'ici là"),
+    (r"still staffed elsewhere \((.+)\) below the (\d+) % threshold: on the bench",
+     r"toujours en mission ailleurs (\1), sous le seuil de \2 % : en intercontrat"),
+    (r"state (\S+) \((.+)\) not mapped", r"état \1 (\2) non associé"),
+    (r"next mission unknown: (.+)", r"mission suivante inconnue : \1"),
+]
+_COMPILED = [(re.compile(rf"^{pattern}$"), repl) for pattern, repl in _FR]
+
+
+def reason_in(lang: str, reason: str | None) -> str:
+    """The reason in `lang` ('fr' translates each known phrase; other languages keep the English)."""
+    if not reason or lang != "fr":
+        return reason or ""
+    return "; ".join(_phrase(part.strip()) for part in reason.split(";"))
+
+
+def _phrase(part: str) -> str:
+    for pattern, repl in _COMPILED:
+        if pattern.match(part):
+            return pattern.sub(repl, part)
+    return part
