@@ -73,16 +73,35 @@ def wait_for(driver, element_id: str, timeout: float = 10):
     return WebDriverWait(driver, timeout).until(ec.presence_of_element_located((By.ID, element_id)))
 
 
+def gone(element):
+    """A wait condition: `element`'s page has been replaced. Chromium's driver sometimes answers a check of an element
+    of the page being replaced with "Node with given id does not belong to the document" instead of a stale element
+    error: that means gone too."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    def check(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    return check
+
+
 def submit(driver, element_id: str, timeout: float = 15) -> None:
     """Click the element and wait until its page has gone and the next one has loaded (no element of the old page
     is ever read for the new one)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     element = driver.find_element(By.ID, element_id)
     element.click()
-    WebDriverWait(driver, timeout).until(ec.staleness_of(element))
+    WebDriverWait(driver, timeout).until(gone(element))
     WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 

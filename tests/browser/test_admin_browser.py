@@ -7,7 +7,7 @@ from selenium.webdriver.common.by import By
 
 from config import tenants
 from handlers import clock
-from tests.browser.conftest import screenshot, submit, wait_for
+from tests.browser.conftest import gone, screenshot, submit, wait_for
 from tests.e2e.helpers import settle
 from tests.e2e.market_helpers import CLIENT_TOKEN
 from webhooks.admin.auth import admin_token
@@ -22,10 +22,9 @@ def test_boond_install_from_the_marketplace_to_a_configured_tenant(market, brows
     screenshot(browser, "admin-boond-configure")
     button = browser.find_element(By.ID, "use-me")
     button.click()
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(browser, 15).until(ec.staleness_of(button))  # the old page is gone
+    WebDriverWait(browser, 15).until(gone(button))  # the old page is gone
     flash = wait_for(browser, "connection-status")
     screenshot(browser, "admin-boond-configured")
     assert "webhook enregistré dans Boond" in browser.page_source  # the flash in the tenant's language (French)

@@ -6,13 +6,12 @@ from datetime import date
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from config.redis_conn import get_redis
 from handlers import clock
 from tests.bench_tenant import generate, write
-from tests.browser.conftest import in_iframe, overflow_x, screenshot, submit, wait_for
+from tests.browser.conftest import gone, in_iframe, overflow_x, screenshot, submit, wait_for
 from tests.e2e.test_bench_pages import _bench_story
 from webhooks.admin.auth import admin_token
 
@@ -41,7 +40,7 @@ def test_the_bench_dashboard_of_300_consultants_fits_the_iframe(stack, browser, 
     query.send_keys("Consultant 007")
     old = browser.find_element(By.ID, "bench-table")
     query.submit()
-    WebDriverWait(browser, 15).until(ec.staleness_of(old))  # the filtered page, not the one before
+    WebDriverWait(browser, 15).until(gone(old))  # the filtered page, not the one before
     rows = wait_for(browser, "bench-table").find_elements(By.CSS_SELECTOR, "tr[data-consultant]")
     assert all("Consultant 007" in r.text for r in rows)
 
