@@ -34,11 +34,6 @@ WHY = {
 }
 
 
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
 def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, today: date, *,
          language: str = "fr", country: str = "FR", surveys: SurveyInputs | None = None,
          rules: Rules | None = None) -> list[DesiredAction]:
@@ -79,7 +74,7 @@ class _Context:
         self.bench_base = self.bench_start
         if classification.stale and snapshot.first_seen:  # a bench learnt of late is planned from that day
             self.bench_base = max(self.bench_start, rules.on_or_after(snapshot.first_seen))
-        self.values = _Blank(consultant=snapshot.consultant.name if snapshot.consultant else "",
+        self.values = dict(consultant=snapshot.consultant.name if snapshot.consultant else "",
                              client=snapshot.client_name, mission=snapshot.title or snapshot.mission_id,
                              end_date=_format_date(self.end, self.lang))
 

@@ -7,15 +7,13 @@ from datetime import date
 from flask import request
 
 from config.redis_conn import get_redis
-from handlers.ledger import Ledger
+from handlers.ledger import SETTLED, Ledger
 from handlers.preview import known_missions, preview_stored
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
 from webhooks.admin.charts import timeline as timeline_svg
 from webhooks.admin.i18n import label, word
 from webhooks.admin.render import lang_for, page
-
-SETTLED_STATES = {"done", "kept", "closed", "dismissed"}
 
 
 @bp.get("/timeline")
@@ -46,7 +44,7 @@ def picture_of(tenant, result: dict, lang: str) -> dict:
                            _state(row, entry, today, due),
                            row.get("assignee_role"), row.get("assignee"), entry.host_id if entry else None, row["op"]))
     for key, entry in ledger.items():  # what people settled that the plan no longer holds (a done bench step…)
-        if key not in seen and entry.status in SETTLED_STATES:
+        if key not in seen and entry.status in SETTLED:
             items.append(_item(tenant, lang, key, _title(tenant, entry.step_id, lang, result), entry.due, entry.status, "",
                                None, entry.host_id, "kept"))
     items.sort(key=lambda i: (i["due"] or date.max, i["key"]))
@@ -73,7 +71,7 @@ def _title(tenant, step_id: str, lang: str, result: dict) -> str:
 def _state(row: dict, entry, today: date, due: date | None) -> str:
     if row["op"] == "cancel":
         return "cancel"
-    if entry is not None and entry.status in SETTLED_STATES:
+    if entry is not None and entry.status in SETTLED:
         return entry.status
     if row.get("late") or (due and due < today):
         return "late"
