@@ -194,10 +194,6 @@ class Round:
             verdict = judge(op.entry, state)
             if verdict == "untouched":
                 (updates if op.kind == "update" else cancels).append((work, op))
-            elif op.kind == "cancel" and verdict == "gone":
-                # already gone, which is what a cancel wants; maybe our own delete whose ledger drop a crash cut
-                # short, so it is forgotten (not dismissed): the plan coming back creates it again
-                work.run.ledger.drop(op.key)
             elif op.kind == "cancel" and verdict == "edited" and work.run.edited_on_cancel == "close":
                 closes.append((work, op, state))
             else:
