@@ -41,6 +41,7 @@ class LedgerEntry(BaseModel):
     title: str = ""  # in memory only (activity log), not stored
     at: float = 0.0  # when an intent or a cancelling mark was recorded (stored for those only)
     fingerprint: str = ""  # host-visible fields as we last wrote them (see handlers.people_work)
+    pending: str = ""  # the fingerprint of an update sent but not yet recorded (a crash may have landed it)
 
     @classmethod
     def of(cls, action: DesiredAction, status: Status, host_id: str | None = None, *,
@@ -52,14 +53,16 @@ class LedgerEntry(BaseModel):
                    title=action.title, at=time.time(), fingerprint=fingerprint)
 
     def pack(self) -> str:
-        """`w|host id|nominal|due if different|late|digest|target type|target id|step id if not the key's|at|fp`."""
+        """`w|host id|nominal|due if different|late|digest|target type|target id|step id if not the key's|at|fp|pending`."""
         step = "" if self.step_id == self.key.split("#")[0] else self.step_id
         due = "" if self.due == self.nominal_due else self.due.isoformat()
         fields = [_CODES[self.status], self.host_id or "", self.nominal_due.isoformat(), due,
                   "1" if self.late else "", self.content, self.target_type, self.target_id, step]
         at = str(int(self.at)) if self.status in ("intent", "cancelling") else ""
-        if at or self.fingerprint:
+        if at or self.fingerprint or self.pending:
             fields += [at, self.fingerprint]
+        if self.pending:
+            fields.append(self.pending)
         return "|".join(fields)
 
     @classmethod
@@ -71,12 +74,12 @@ class LedgerEntry(BaseModel):
             content = data.get("content")
             data["content"] = content if isinstance(content, str) else _digest(content)
             return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
-        code, host_id, nominal, due, late, digest, target_type, target_id, step, *rest = text.split("|", 10)
-        at, fp = (rest + ["", ""])[:2]
+        code, host_id, nominal, due, late, digest, target_type, target_id, step, *rest = text.split("|", 11)
+        at, fp, pending = (rest + ["", "", ""])[:3]
         return cls(key=key, step_id=step or key.split("#")[0], status=_STATUSES[code], host_id=host_id or None,
                    nominal_due=date.fromisoformat(nominal), due=date.fromisoformat(due or nominal), late=late == "1",
                    content=digest, target_type=target_type, target_id=target_id, at=float(at) if at else 0.0,
-                   fingerprint=fp)
+                   fingerprint=fp, pending=pending)
 
 
 _CODES = {"intent": "i", "written": "w", "cancelling": "z", "dismissed": "d", "done": "x", "kept": "k", "closed": "c"}

@@ -46,9 +46,10 @@ def judge(entry: LedgerEntry, state: HostState | None) -> Verdict:
     """What a person did to the action since we wrote it."""
     if state is None:
         return "gone"
-    if state.closed and (not entry.fingerprint or state.fingerprint != entry.fingerprint):
+    ours = state.fingerprint in (entry.fingerprint, entry.pending)  # pending: our update a crash left unrecorded
+    if state.closed and (not entry.fingerprint or not ours):
         return "done"
-    if entry.fingerprint and state.fingerprint != entry.fingerprint:
+    if entry.fingerprint and not ours:
         return "edited"
     return "untouched"
 

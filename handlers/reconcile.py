@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator, Literal, Protocol
 
 from connectors.errors import HostNotFound
@@ -192,7 +192,9 @@ class Round:
                 continue
             state = states[work.run.mission_id].get(op.entry.host_id)
             verdict = judge(op.entry, state)
-            if verdict == "untouched":
+            if verdict == "untouched":  # what the host shows now is ours: the base an in-flight mark builds on
+                op = replace(op, entry=op.entry.model_copy(update={"fingerprint": state.fingerprint or "",
+                                                                   "pending": ""}))
                 (updates if op.kind == "update" else cancels).append((work, op))
             elif op.kind == "cancel" and verdict == "edited" and work.run.edited_on_cancel == "close":
                 closes.append((work, op, state))
@@ -223,7 +225,7 @@ class Round:
         notes = [(o.entry.host_id, closing_note(w.run.language, w.run.provenance.get("reason") or ""), s)
                  for w, o, s in closes]
         doomed, done = list(targets), set()
-        self._mark_cancelling(targets)
+        self._mark_in_flight(targets, triples, by_host)
 
         def intent(index: int) -> None:
             work, action = creates[index]
@@ -240,15 +242,26 @@ class Round:
             else:
                 _cancelled(*targets[doomed[index]], result, done)
 
-    @staticmethod
-    def _mark_cancelling(targets: dict[str, tuple[MissionWork, Op]]) -> None:
-        """Before the deletes go out: a crash after one landed leaves a mark, not a 'written' entry of a gone record."""
-        marked = {(w.run.mission_id, o.key): (w, o) for w, o in targets.values() if o.entry.status != "cancelling"}
-        if not marked:
+    def _mark_in_flight(self, targets: dict[str, tuple[MissionWork, Op]], triples: list[tuple[str, str, DesiredAction]],
+                        by_host: dict[str, tuple[MissionWork, Op]]) -> None:
+        """Before the writes go out, in one round trip: each delete marked 'cancelling', each update 'pending'.
+
+        A crash after the host applied them then leaves marks, not a 'written' entry whose record looks deleted
+        or edited by a person (the next run would keep it for good instead of carrying on).
+        """
+        marks = [(w, o.entry.model_copy(update={"status": "cancelling", "at": time.time()}))
+                 for w, o in {(w.run.mission_id, o.key): (w, o) for w, o in targets.values()}.values()
+                 if o.entry.status != "cancelling"]
+        for host_id, mission_id, action in triples:
+            work, op = by_host[host_id]
+            pending = _fingerprint(self.writer, mission_id, action)
+            if pending and op.entry.status == "written":
+                marks.append((work, op.entry.model_copy(update={"pending": pending})))
+        if not marks:
             return
-        pipe = next(iter(marked.values()))[0].run.ledger.conn.pipeline(transaction=False)
-        for work, op in marked.values():
-            work.run.ledger.put(op.entry.model_copy(update={"status": "cancelling", "at": time.time()}), pipe=pipe)
+        pipe = marks[0][0].run.ledger.conn.pipeline(transaction=False)
+        for work, entry in marks:
+            work.run.ledger.put(entry, pipe=pipe)
         pipe.execute()
 
     @staticmethod

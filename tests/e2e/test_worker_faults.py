@@ -69,6 +69,9 @@ def _check_kills(stack, redis_conn, child_env, tmp_path, host: str) -> None:
                       "duplicates": dups, "dead_letters": dead, "seconds": timer()}))
     assert sum(acked) == sum(len(r) for r in story())
     assert stats["orphans"] > 0  # some kills did land mid-job
+    differ = sorted(set(driver.state()) ^ set(expected))
+    print(json.dumps({"only_in_host": [r for r in differ if r not in expected][:8],
+                      "only_expected": [r for r in differ if r in expected][:8]}, default=str))
     assert wrong == 0 and dups == 0 and dead == 0
     assert driver.state() == expected
 

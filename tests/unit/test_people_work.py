@@ -164,3 +164,35 @@ def test_a_delete_cut_short_by_a_crash_leaves_a_mark_and_the_plan_coming_back_re
     host.write_all = real
     counts = _run(redis_conn, host, [action("a", due="2026-06-03")])  # the plan wants it back, moved
     assert counts["created"] == 1 and Ledger(redis_conn, "acme", "100").entries()["a"].status == "written"
+
+
+def test_an_update_a_crash_left_unrecorded_is_not_taken_for_a_persons_edit(redis_conn):
+    host = PersonHost()
+    _run(redis_conn, host, [action("a")])
+    real = host.write_all
+
+    def dies_after_updating(creates, updates, deletes, **kw):
+        for _item in real(creates, updates, deletes, **kw):
+            raise RuntimeError("worker killed after the host applied the update")
+        yield from ()
+
+    host.write_all = dies_after_updating
+    with pytest.raises(RuntimeError):
+        _run(redis_conn, host, [action("a", due="2026-06-03")])
+    assert Ledger(redis_conn, "acme", "100").entries()["a"].pending  # the mark the crash left
+    host.write_all = real
+    counts = _run(redis_conn, host, [action("a", due="2026-06-10")])  # the next change moves it again
+    (record,) = host.records.values()
+    assert counts["rescheduled"] == 1 and counts["kept"] == 0 and str(record["due"]) == "2026-06-10"
+    entry = Ledger(redis_conn, "acme", "100").entries()["a"]
+    assert entry.status == "written" and not entry.pending
+    host.records[next(iter(host.records))]["title"] = "Changed by the manager"  # a real edit is still seen
+    assert _run(redis_conn, host, [action("a", due="2026-06-17")])["kept"] == 1
+
+
+def test_a_pending_mark_survives_the_compact_form():
+    entry = LedgerEntry.of(action(), "written", "h1", fingerprint="abc").model_copy(update={"pending": "def"})
+    back = LedgerEntry.unpack(entry.key, entry.pack().encode())
+    assert (back.fingerprint, back.pending, back.status) == ("abc", "def", "written")
+    plain = LedgerEntry.of(action(), "written", "h1", fingerprint="abc")
+    assert LedgerEntry.unpack(plain.key, plain.pack().encode()).pending == ""
