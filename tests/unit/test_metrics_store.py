@@ -80,3 +80,46 @@ def test_a_jobs_host_calls_are_written_once_when_the_job_ends(redis_conn):
     assert _samples()[series] == 3
     telemetry.count_host_call("boond", "200", "")  # outside a job: written at once
     assert _samples()[series] == 4
+
+
+WEBHOOK = "/webhooks/boond/<tenant_id>/<secret>"
+
+
+def _stored(conn) -> dict:
+    return {metrics.parse_field(k)[0]: float(v) for k, v in conn.hgetall(metrics.KEY).items()}
+
+
+def test_request_metrics_are_added_up_in_the_process_and_sent_at_a_scrape(redis_conn, monkeypatch):
+    from config.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "metrics_flush_seconds", 3600.0)
+    for status in (202, 202, 204):
+        metrics.record_request(WEBHOOK, "POST", status, 0.004)
+    assert _stored(redis_conn) == {}  # no round trip per request
+    found = _samples()  # a scrape sends this process's pending counts first
+    assert found[("intermission_webhooks_total", (("host", "boond"), ("status", "202")))] == 2
+    assert found[("intermission_webhooks_total", (("host", "boond"), ("status", "204")))] == 1
+    labels = (("method", "POST"), ("route", WEBHOOK))
+    assert found[("intermission_http_request_duration_seconds_count", labels)] == 3
+
+
+def test_request_metrics_reach_redis_within_the_interval_without_a_scrape(redis_conn, monkeypatch):
+    import time
+
+    from config.settings import get_settings
+
+    metrics.flush()
+    monkeypatch.setattr(get_settings(), "metrics_flush_seconds", 0.2)
+    metrics.record_request(WEBHOOK, "POST", 202, 0.004)  # the last request before a quiet spell
+    deadline = time.monotonic() + 10
+    while not _stored(redis_conn) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _stored(redis_conn).get("intermission_webhooks") == 1  # sent by the flusher, nobody asked
+
+
+def test_with_no_interval_every_request_is_sent_at_once(redis_conn, monkeypatch):
+    from config.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "metrics_flush_seconds", 0.0)
+    metrics.record_request(WEBHOOK, "POST", 202, 0.004)
+    assert _stored(redis_conn).get("intermission_webhooks") == 1
