@@ -51,9 +51,9 @@ def test_a_webhook_costs_one_script_and_its_count(stack, redis_conn):
         answers = [client.post(url, json=boond_event(e, d)).status_code
                    for e, d in (("e1", "901"), ("e1", "901"), ("e2", "901"))]
     assert answers == [202, 204, 202]
-    # the tenant check is inside the script (its stored record's digest); the webhook counter and the request
-    # latency are added up in the process and sent at most once a second (config.metrics.record_request)
-    assert trips == [["EVALSHA"]] * 3
+    # the tenant check is inside the script (its stored record's digest); the last trip is the webhook counter
+    # and the request-latency histogram (bucket, sum)
+    assert trips == [["EVALSHA"], ["HINCRBY", "HINCRBY", "HINCRBYFLOAT"]] * 3
     assert _webhook_counts(redis_conn) == {"202": 3, "204": 1}
 
 
