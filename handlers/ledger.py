@@ -106,9 +106,9 @@ class Ledger:
         """Record an entry (intent before a host call, written after it); on `pipe` when given."""
         (pipe if pipe is not None else self.conn).hset(self.key, entry.key, entry.pack())
 
-    def drop(self, key: str) -> None:
-        """Forget an entry once its action is gone from the host."""
-        self.conn.hdel(self.key, key)
+    def drop(self, key: str, *, pipe=None) -> None:
+        """Forget an entry once its action is gone from the host; on `pipe` when given."""
+        (pipe if pipe is not None else self.conn).hdel(self.key, key)
 
 
 _ACTIVITY_ADD = """

@@ -7,6 +7,7 @@ call (`CallByCall`), Salesforce in composite batches. What succeeded is recorded
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
@@ -108,21 +109,21 @@ class Reconciler:
         Round([MissionWork(self, desired)], self.writer).run()
         return self.counts
 
-    def written(self, op: str, action: DesiredAction, entry: LedgerEntry | None, host_id: str) -> None:
-        """The written ledger entry and its activity record, in one round trip to Redis."""
+    def written(self, op: str, action: DesiredAction, entry: LedgerEntry | None, host_id: str, *,
+                pipe=None) -> None:
+        """The written ledger entry and its activity record: on the round's `pipe`, else in one round trip."""
         print_ = _fingerprint(self.writer, self.mission_id, action)
-        pipe = self.ledger.conn.pipeline(transaction=False)
-        self.ledger.put(LedgerEntry.of(action, "written", host_id, fingerprint=print_), pipe=pipe)
-        self.log(op, action, entry, pipe=pipe)
-        pipe.execute()
+        with _on(self.ledger.conn, pipe) as pipe:
+            self.ledger.put(LedgerEntry.of(action, "written", host_id, fingerprint=print_), pipe=pipe)
+            self.log(op, action, entry, pipe=pipe)
 
-    def settle(self, entry: LedgerEntry, status: str, verdict: str, action: DesiredAction | None = None) -> None:
+    def settle(self, entry: LedgerEntry, status: str, verdict: str, action: DesiredAction | None = None, *,
+               pipe=None) -> None:
         """Keep a person's work: the entry is settled for good and the activity log says why (REASONS[verdict])."""
-        pipe = self.ledger.conn.pipeline(transaction=False)
-        self.ledger.put(entry.model_copy(update={"status": status}), pipe=pipe)
-        self.counts["kept"] += status != "dismissed"
-        self.log("dismissed" if status == "dismissed" else "kept", action, entry, why=verdict, pipe=pipe)
-        pipe.execute()
+        with _on(self.ledger.conn, pipe) as pipe:
+            self.ledger.put(entry.model_copy(update={"status": status}), pipe=pipe)
+            self.counts["kept"] += status != "dismissed"
+            self.log("dismissed" if status == "dismissed" else "kept", action, entry, why=verdict, pipe=pipe)
 
     def log(self, op: str, action: DesiredAction | None, entry: LedgerEntry | None, *, why: str = "",
             pipe=None) -> None:
@@ -226,21 +227,31 @@ class Round:
                  for w, o, s in closes]
         doomed, done = list(targets), set()
         self._mark_in_flight(targets, triples, by_host)
+        # what the host answered is recorded on one pipeline, sent with the next create's intent (an intent reaches
+        # Redis before its create, as ever) and at the end of the round, even one the host cut short: a record
+        # whose answer a crash lost is read back by its intent or in-flight mark, never guessed
+        pipe = self.works[0].run.ledger.conn.pipeline(transaction=False)
 
         def intent(index: int) -> None:
             work, action = creates[index]
-            work.run.ledger.put(LedgerEntry.of(action, "intent"))
+            work.run.ledger.put(LedgerEntry.of(action, "intent"), pipe=pipe)
+            pipe.execute()
 
-        for kind, index, result in self.writer.write_all(pairs, triples, doomed, closes=notes, before_create=intent):
-            if kind == "create":
-                seams.after_host_create()  # tests: a worker killed between the host's answer and the ledger write
-                _created(*creates[index], result)
-            elif kind == "update":
-                _updated(triples[index][0], *by_host[triples[index][0]], result)
-            elif kind == "close":
-                _closed(*closes[index], result)
-            else:
-                _cancelled(*targets[doomed[index]], result, done)
+        try:
+            for kind, index, result in self.writer.write_all(pairs, triples, doomed, closes=notes,
+                                                             before_create=intent):
+                if kind == "create":
+                    seams.after_host_create()  # tests: a worker killed between the host's answer and the ledger write
+                    _created(*creates[index], result, pipe)
+                elif kind == "update":
+                    _updated(triples[index][0], *by_host[triples[index][0]], result, pipe)
+                elif kind == "close":
+                    _closed(*closes[index], result, pipe)
+                else:
+                    _cancelled(*targets[doomed[index]], result, done, pipe)
+        finally:
+            if len(pipe):
+                pipe.execute()
 
     def _mark_in_flight(self, targets: dict[str, tuple[MissionWork, Op]], triples: list[tuple[str, str, DesiredAction]],
                         by_host: dict[str, tuple[MissionWork, Op]]) -> None:
@@ -290,44 +301,55 @@ def _adopted(run: Reconciler, op: Op) -> bool:
     return True
 
 
-def _created(work: MissionWork, action: DesiredAction, result: WriteResult) -> None:
+@contextlib.contextmanager
+def _on(conn, pipe):
+    """The round's pipeline as given (its owner sends it), else a new one, sent on leaving the block."""
+    if pipe is not None:
+        yield pipe
+        return
+    own = conn.pipeline(transaction=False)
+    yield own
+    own.execute()
+
+
+def _created(work: MissionWork, action: DesiredAction, result: WriteResult, pipe=None) -> None:
     run = work.run
     if result.ok:
         run.counts["created"] += 1
-        run.written("created", action, None, result.host_id)
+        run.written("created", action, None, result.host_id, pipe=pipe)
     else:
         run.refused("create", action.key, action.step_id, result.error)
 
 
-def _updated(host_id: str, work: MissionWork, op: Op, result: WriteResult) -> None:
+def _updated(host_id: str, work: MissionWork, op: Op, result: WriteResult, pipe=None) -> None:
     run = work.run
     if result.ok:
         run.counts["rescheduled"] += 1
-        run.written("rescheduled", op.action, op.entry, host_id)
+        run.written("rescheduled", op.action, op.entry, host_id, pipe=pipe)
     elif result.not_found:
-        run.settle(op.entry, "dismissed", "gone", op.action)
+        run.settle(op.entry, "dismissed", "gone", op.action, pipe=pipe)
     else:
         run.refused("reschedule", op.key, op.action.step_id, result.error)
 
 
-def _closed(work: MissionWork, op: Op, state: HostState, result: WriteResult) -> None:
+def _closed(work: MissionWork, op: Op, state: HostState, result: WriteResult, pipe=None) -> None:
     run = work.run
     if result.ok or result.not_found:
-        run.settle(op.entry, "closed" if result.ok else "dismissed", "closed" if result.ok else "gone")
+        run.settle(op.entry, "closed" if result.ok else "dismissed", "closed" if result.ok else "gone", pipe=pipe)
     else:
         run.refused("close", op.key, op.entry.step_id, result.error)
 
 
-def _cancelled(work: MissionWork, op: Op, result: WriteResult, done: set[tuple[str, str]]) -> None:
+def _cancelled(work: MissionWork, op: Op, result: WriteResult, done: set[tuple[str, str]], pipe=None) -> None:
     run = work.run
     if result.ok or result.not_found:
         if (run.mission_id, op.key) not in done:
-            run.ledger.drop(op.key)
+            run.ledger.drop(op.key, pipe=pipe)
             run.counts["cancelled"] += 1
-            run.log("cancelled", None, op.entry)
+            run.log("cancelled", None, op.entry, pipe=pipe)
             done.add((run.mission_id, op.key))
     else:  # refused: the record is still there, as it was
-        run.ledger.put(op.entry)
+        run.ledger.put(op.entry, pipe=pipe)
         run.refused("cancel", op.key, op.entry.step_id, result.error)
 
 
