@@ -207,9 +207,9 @@ def sf_tokens(tenant: str) -> str:
     return f"im:t:{tenant}:sf:tokens"
 
 
-def sf_needs_reconsent(tenant: str) -> str:
-    """connectors.salesforce.tokens: why an admin must connect again (until they do)."""
-    return f"im:t:{tenant}:sf:needs-reconsent"
+def needs_reconsent(tenant: str) -> str:
+    """connectors.salesforce.tokens (any host's token store may set it): why an admin must connect again (until then)."""
+    return f"im:t:{tenant}:sf:needs-reconsent"  # the name it had when only Salesforce set it
 
 
 def sf_refresh_lock(tenant: str) -> str:
