@@ -56,7 +56,7 @@ def generate_key() -> str:
     return Fernet.generate_key().decode()
 
 
-ENCRYPTED_KEYS = (redis_keys.tenant_config("*"), redis_keys.sf_tokens("*"), redis_keys.boond_tokens("*"))
+ENCRYPTED_KEYS = tuple(build("*") for build in redis_keys.ENCRYPTED)
 SEALED_IN_HASHES = (redis_keys.surveys("*", "*"),)  # JSON hash values holding "fernet:…" strings (survey link tokens)
 _SEALED = re.compile(rb'"fernet:([A-Za-z0-9_=-]+)"')
 _SET_IF_SAME = ("if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "

@@ -79,9 +79,54 @@ def missions_pattern(tenant: str) -> str:
     return mission_prefix(tenant) + "*"
 
 
+def consultant_missions(tenant: str, consultant_id: str) -> str:
+    """handlers.store: the missions seen for one consultant, a set (forever)."""
+    return f"im:t:{tenant}:consultant:{consultant_id}"
+
+
+def ledger(tenant: str, mission_id: str) -> str:
+    """handlers.ledger: what we wrote in the host for one mission, a hash by step key (forever)."""
+    return f"im:t:{tenant}:ledger:{mission_id}"
+
+
+def activity(tenant: str) -> str:
+    """handlers.ledger.ActivityLog: the tenant's feed and, after it, its `:m:<mission>`, `:missions`, `:sizes`, `:total` (capped)."""
+    return f"im:t:{tenant}:activity"
+
+
 def surveys(tenant: str, mission_id: str) -> str:
-    """handlers.surveys: one mission's survey records, a hash with sealed link tokens (forever)."""
+    """handlers.surveys: one mission's survey records, a hash with sealed link tokens (forever; `*`: a pattern)."""
     return f"im:t:{tenant}:surveys:{mission_id}"
+
+
+def pending_sync(tenant: str, mission_id: str) -> str:
+    """handlers.ingest: set while a sync of this mission is queued and not yet started (the pending TTL)."""
+    return f"im:t:{tenant}:pending:{mission_id}"
+
+
+def seen_event(tenant: str, event_id: str) -> str:
+    """handlers.ingest: a host event already admitted, by its id (the dedupe TTL, 7 days by default)."""
+    return f"im:t:{tenant}:seen:{event_id}"
+
+
+def seen_webhook_id(tenant: str, webhook_id: str) -> str:
+    """webhooks.salesforce: a Flow callout's `webhook-id` already admitted (the dedupe TTL)."""
+    return seen_event(tenant, f"webhook-id:{webhook_id}")
+
+
+def dirty(tenant: str) -> str:
+    """handlers.ingest marks, handlers.batch clears: missions waiting for the tenant's batch (until the batch did each)."""
+    return f"im:t:{tenant}:dirty"
+
+
+def batch_pending(tenant: str) -> str:
+    """handlers.ingest: set while a batch job of this tenant is queued and not yet started (the pending TTL)."""
+    return f"im:t:{tenant}:batch-pending"
+
+
+def batch_lock(tenant: str) -> str:
+    """handlers.batch: one batch job of a tenant at a time (the job timeout)."""
+    return f"im:t:{tenant}:lock:batch"
 
 
 def consultant_lock(tenant: str, person: str) -> str:
@@ -162,9 +207,9 @@ def sf_tokens(tenant: str) -> str:
     return f"im:t:{tenant}:sf:tokens"
 
 
-def sf_needs_reconsent(tenant: str) -> str:
-    """connectors.salesforce.tokens: why an admin must connect again (until they do)."""
-    return f"im:t:{tenant}:sf:needs-reconsent"
+def needs_reconsent(tenant: str) -> str:
+    """connectors.salesforce.tokens (any host's token store may set it): why an admin must connect again (until then)."""
+    return f"im:t:{tenant}:sf:needs-reconsent"  # the name it had when only Salesforce set it
 
 
 def sf_refresh_lock(tenant: str) -> str:
@@ -202,6 +247,18 @@ def boond_ratelimit(tenant: str) -> str:
     return f"im:t:{tenant}:ratelimit:boond"
 
 
+def boond_record(tenant: str, kind: str, record_id: str) -> str:
+    """handlers.hosts.boond_read: a Boond people record (project, resource…) shared by the tenant's jobs (5 minutes)."""
+    return f"im:t:{tenant}:boond:rec:{kind}:{record_id}"
+
+
 def boond_dictionary(tenant: str) -> str:
     """handlers.hosts.boond: the tenant's Boond dictionary (states, action types), cached (a day)."""
     return f"im:t:{tenant}:boond:dictionary"
+
+
+# --- encrypted values -------------------------------------------------------------------------------------
+
+# Keys whose whole value is encrypted (config.crypto.rotate_all re-encrypts them under the newest key): a host's
+# token store goes here. Survey link tokens are sealed inside `surveys` hashes and rotated apart.
+ENCRYPTED = (tenant_config, sf_tokens, boond_tokens)

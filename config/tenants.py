@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -22,18 +22,29 @@ class TenantError(ValueError):
     """A tenant definition an admin must fix."""
 
 
+def secret(default: Any = None, **kwargs) -> Any:
+    """A settings field that is a secret: masked by `Tenant.redacted()` (`tenant show`), never shown to admins."""
+    return Field(default=default, json_schema_extra={"secret": True}, **kwargs)
+
+
+def secret_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of a settings model marked `secret()`."""
+    return tuple(name for name, info in model.model_fields.items()
+                 if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret"))
+
+
 class BoondConfig(BaseModel):
     """How to reach one Boond instance and how to read its dictionary."""
 
     model_config = ConfigDict(extra="forbid")
     base_url: str = "https://ui.boondmanager.com/api"
     auth_mode: Literal["app", "client"] = "app"
-    app_token: str | None = None
-    app_key: str | None = None
-    client_token: str | None = None
-    client_key: str | None = None
-    user_token: str | None = Field(default=None, description="the technical user whose rights background writes "
-                                                            "use; None until a marketplace install is configured")
+    app_token: str | None = secret()
+    app_key: str | None = secret()
+    client_token: str | None = secret()
+    client_key: str | None = secret()
+    user_token: str | None = secret(description="the technical user whose rights background writes use; None until "
+                                                "a marketplace install is configured")
     webhook_id: str | None = None  # the webhook Intermission registered through POST /api/webhooks
     # action typeOf per kind and entity; empty = detected from /application/dictionary
     action_types: dict[str, int] = Field(default_factory=dict)
@@ -65,14 +76,14 @@ class SalesforceConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     login_url: str = "https://login.salesforce.com"
     client_id: str
-    client_secret: str
+    client_secret: str = secret(...)
     org_id: str | None = None  # 18-char; learnt from the token's identity URL at connect time if unset
     instance_url: str | None = None
     api_version: str = "v67.0"
     external_id_field: str | None = None  # e.g. Intermission_Key__c on Task, when the org has one
     has_surveys: bool = False
     survey_id: str | None = None
-    flow_secret: str | None = None  # whsec_… to verify Standard Webhooks signatures on Flow callouts
+    flow_secret: str | None = secret()  # whsec_… to verify Standard Webhooks signatures on Flow callouts
     budget_fraction: float = Field(default=0.9, gt=0, le=1)  # stop writing past this share of the daily limit
     mapping: SalesforceMapping = Field(default_factory=SalesforceMapping)
 
@@ -90,7 +101,7 @@ class SurveyEmail(BaseModel):
     port: int = Field(default=587, ge=1, le=65535)
     security: Literal["starttls", "tls", "none"] = "starttls"  # STARTTLS on 587, implicit TLS on 465
     username: str | None = None
-    password: str | None = None
+    password: str | None = secret()
     sender: str = Field(pattern=r"^[^@\s<>]+@[^@\s<>]+$")  # the From address
     sender_name: str = ""
     reply_to: str | None = None
@@ -215,18 +226,10 @@ class Tenant(BaseModel):
         return f"{base}/webhooks/{self.host}/{self.id}/{self.webhook_secret}"
 
     def redacted(self) -> dict:
-        """The tenant as JSON with every secret masked (for `tenant show`)."""
-        data = self.model_dump(mode="json")
+        """The tenant as JSON with every secret masked (for `tenant show`): the fields marked `secret()`, at any depth."""
+        data = _masked(self, self.model_dump(mode="json"))
         data["webhook_secret"] = _mask(self.webhook_secret)
         data["admin_password_hash"] = "set" if self.admin_password_hash else None
-        if self.boond:
-            for field in ("app_token", "app_key", "client_token", "client_key", "user_token"):
-                data["boond"][field] = _mask(data["boond"][field])
-        if self.surveys.email:
-            data["surveys"]["email"]["password"] = _mask(data["surveys"]["email"]["password"])
-        if self.salesforce:
-            for field in ("client_secret", "flow_secret"):
-                data["salesforce"][field] = _mask(data["salesforce"][field])
         return data
 
 
@@ -235,6 +238,17 @@ def may_run_jobs(tenant: Tenant | None) -> bool:
 
     The worker's pipeline calls it before any host call; an uninstalled tenant never runs a job."""
     return tenant is not None and tenant.enabled and tenant.status != "uninstalled"
+
+
+def _masked(model: BaseModel, data: dict) -> dict:
+    """`data` (the model dumped) with the model's secret fields masked, and those of the models it holds."""
+    for name in secret_fields(type(model)):
+        data[name] = _mask(data[name])
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            _masked(value, data[name])
+    return data
 
 
 def _mask(value: str | None) -> str | None:

@@ -75,10 +75,10 @@ def scheduler_info(conn: redis.Redis) -> dict:
 
 
 def tenants_waiting(conn: redis.Redis) -> list[dict]:
-    """Tenants that need Salesforce re-consent or have held work, with why."""
+    """Tenants whose admin must connect again (config.keys.needs_reconsent) or that have held work, with why."""
     found = []
     for tenant_id in tenants.list_ids():
-        reason = conn.get(keys.sf_needs_reconsent(tenant_id))
+        reason = conn.get(keys.needs_reconsent(tenant_id))
         held = holds.held(conn, tenant_id)
         if reason or held:
             found.append({"tenant": tenant_id, "needs_reconsent": reason.decode() if reason else None,

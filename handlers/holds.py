@@ -13,6 +13,15 @@ from handlers.ingest import enqueue_sync
 from handlers.queues import get_queue
 
 
+BUDGET_SPENT = "API budget spent"  # the host's budget check said no before any call (`Host.budget`)
+LIMIT_EXCEEDED = "REQUEST_LIMIT_EXCEEDED"  # the host answered that the tenant's budget is spent (HostBudgetExhausted)
+
+
+def consent_reason(exc: Exception) -> str:
+    """What the admin page shows for a mission held until an admin connects again (HostConsentRequired)."""
+    return f"needs re-consent: {exc}"
+
+
 def _key(tenant: str) -> str:
     return keys.held(tenant)
 

@@ -1,6 +1,10 @@
-"""The web side's only job: deduplicate, coalesce and enqueue a hint that a mission changed."""
+"""The web side's only job: deduplicate, coalesce and enqueue a hint that a mission changed.
+
+A host whose writes batch (`Host.batches_writes`) gets its changes marked dirty instead (`mark_dirty`), and one
+`handlers.batch.sync_tenant` job per tenant takes them all."""
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Literal
 
@@ -8,8 +12,10 @@ import redis
 from rq.job import JobStatus
 from rq.utils import now
 
+from config import keys as redis_keys
 from config.redis_conn import ensure_replicated
 from config.settings import get_settings
+from handlers.hosts.registry import host_of
 from handlers.queues import get_queue, retry_policy
 from handlers.telemetry import request_id_for
 
@@ -34,6 +40,38 @@ if seen then redis.call('SET', KEYS[1], '1', 'EX', ARGV[3]) end
 if coalesced then return 'coalesced' end
 return 'queued'
 """
+# `mark_dirty`'s EVALSHA (like `_ADMIT`): ARGV 5… holds (mission, dirty value, KEYS index of its dedupe key or 0) per
+# mission, then the rq job hash's field/value pairs; the dedupe keys are written last.
+_MARK_DIRTY = """
+local n = tonumber(ARGV[4])
+local fresh, dirty = {}, {}
+for i = 0, n - 1 do
+  local at = 5 + 3 * i
+  local seen = tonumber(ARGV[at + 2])
+  if seen == 0 or redis.call('EXISTS', KEYS[seen]) == 0 then
+    fresh[#fresh + 1] = seen
+    dirty[#dirty + 1] = ARGV[at]
+    dirty[#dirty + 1] = ARGV[at + 1]
+  end
+end
+if #fresh == 0 then
+  if n > 0 then return 'duplicate' end
+  return 'coalesced'
+end
+local waiting = redis.call('EXISTS', KEYS[2]) == 1
+redis.call('HSET', KEYS[1], unpack(dirty))
+if not waiting then
+  redis.call('SADD', KEYS[5], KEYS[4])
+  redis.call('HSET', KEYS[3], unpack(ARGV, 5 + 3 * n))
+  redis.call('RPUSH', KEYS[4], ARGV[3])
+  redis.call('SET', KEYS[2], '1', 'EX', ARGV[2])
+end
+for _, seen in ipairs(fresh) do
+  if seen > 0 then redis.call('SET', KEYS[seen], '1', 'EX', ARGV[1]) end
+end
+if waiting then return 'coalesced' end
+return 'queued'
+"""
 _SCRIPTS: dict[str, redis.commands.core.Script] = {}
 TenantCheck = tuple[str, str]  # (the tenant's key, the SHA-1 its stored record must have): checked in the script
 
@@ -42,9 +80,7 @@ class StaleTenant(Exception):
     """The tenant record changed since this process read it: nothing was written; read it again and redo."""
 
 
-def pending_key(tenant: str, mission: str) -> str:
-    """Set while a sync of this mission is queued and not yet started."""
-    return f"im:t:{tenant}:pending:{mission}"
+pending_key = redis_keys.pending_sync  # set while a sync of a mission is queued and not yet started
 
 
 def enqueue_sync(conn: redis.Redis, tenant: str, mission: str, trigger: dict, *,
@@ -60,17 +96,35 @@ def enqueue_sync(conn: redis.Redis, tenant: str, mission: str, trigger: dict, *,
 
 def enqueue_batch(conn: redis.Redis, tenant: str, missions: dict[str, dict], event_ids: dict[str, str]) -> Outcome:
     """Per-tenant batch path: drop seen events, mark the rest dirty, queue the tenant's batch if none waits."""
-    from handlers.batch import mark_dirty
-
     fresh = {m: {**t, "request_id": request_id_for(t)} for m, t in missions.items()}
     return mark_dirty(conn, tenant, fresh, seen={m: _seen_key(tenant, e) for m, e in event_ids.items() if e})
+
+
+def mark_dirty(conn: redis.Redis, tenant: str, missions: dict[str, dict], *,
+               seen: dict[str, str] | None = None) -> str:
+    """Record changed missions (mission → trigger) and queue the tenant's batch unless one is waiting."""
+    # `seen` maps a mission to its event's dedupe key: a mission whose key exists is dropped ("duplicate" when all
+    # are). Dedupe keys, dirty entries, the pending flag and the job go in one Lua script, like `_admit`:
+    # a Redis dying mid-request keeps all of them or none, so the host's redelivery is never taken for a duplicate.
+    seen, settings = seen or {}, get_settings()
+    job_id = f"batch-{tenant}-{uuid.uuid4().hex[:12]}"
+    keys, mapping = rq_job(conn, "handlers.batch.sync_tenant", (tenant,), job_id, description=f"batch {tenant}")
+    seen_keys = list(dict.fromkeys(seen[m] for m in missions if m in seen))
+    at = {key: 6 + i for i, key in enumerate(seen_keys)}  # KEYS index of each dedupe key
+    entries = [item for m, t in missions.items()
+               for item in (m, json.dumps({**t, "n": uuid.uuid4().hex[:8]}), at.get(seen.get(m), 0))]
+    args = [settings.dedupe_ttl_seconds, settings.pending_ttl_seconds, job_id, len(missions), *entries, *mapping]
+    batch_keys = [redis_keys.dirty(tenant), redis_keys.batch_pending(tenant), *keys, *seen_keys]
+    outcome = script(conn, _MARK_DIRTY)(batch_keys, args, client=conn)
+    ensure_replicated(conn)  # with INTERMISSION_REDIS_WAIT_REPLICAS, a 2xx means the replicas have it too
+    return outcome.decode() if isinstance(outcome, bytes) else outcome
 
 
 _HOSTS: dict[str, str] = {}
 
 
 def _batched(conn: redis.Redis, tenant: str) -> bool:
-    """Salesforce tenants write in per-tenant batches (the host never changes for a tenant id: cached)."""
+    """Whether the tenant's host batches its writes (the registry says; a tenant's host never changes: cached)."""
     if tenant not in _HOSTS:
         from config import tenants
 
@@ -78,7 +132,7 @@ def _batched(conn: redis.Redis, tenant: str) -> bool:
         if found is None:
             return False
         _HOSTS[tenant] = found.host
-    return _HOSTS[tenant] == "salesforce"
+    return host_of(_HOSTS[tenant]).batches_writes
 
 
 def enqueue_resource_sync(conn: redis.Redis, tenant: str, resource: str, trigger: dict, *,
@@ -91,7 +145,7 @@ def enqueue_resource_sync(conn: redis.Redis, tenant: str, resource: str, trigger
 
 
 def _seen_key(tenant: str, event_id: str | None) -> str | None:
-    return f"im:t:{tenant}:seen:{event_id}" if event_id else None
+    return redis_keys.seen_event(tenant, event_id) if event_id else None
 
 
 def rq_job(conn: redis.Redis, func: str, args: tuple, job_id: str, *, description: str | None = None,

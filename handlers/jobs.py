@@ -30,17 +30,17 @@ def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
     tenant = tenants.get(tenant_id)
     if not tenants.may_run_jobs(tenant):
         return {"skipped": "tenant unknown or disabled"}
-    if not host_of(tenant).budget_left(tenant, conn):
-        holds.hold(conn, tenant_id, mission_id, "API budget spent",
-                   resume_at=time.time() + get_settings().sf_limit_pause_seconds)
-        return {"held": "API budget spent"}
+    budget = host_of(tenant).budget
+    if not budget.left(tenant, conn):
+        holds.hold(conn, tenant_id, mission_id, holds.BUDGET_SPENT, resume_at=time.time() + budget.pause_seconds())
+        return {"held": holds.BUDGET_SPENT}
     try:
         return _sync(conn, tenant, mission_id, trigger)
     except HostConsentRequired as exc:
-        holds.hold(conn, tenant_id, mission_id, f"needs re-consent: {exc}")
+        holds.hold(conn, tenant_id, mission_id, holds.consent_reason(exc))
         return {"held": "needs re-consent"}
     except HostBudgetExhausted as exc:
-        holds.hold(conn, tenant_id, mission_id, "REQUEST_LIMIT_EXCEEDED", resume_at=time.time() + exc.retry_after)
+        holds.hold(conn, tenant_id, mission_id, holds.LIMIT_EXCEEDED, resume_at=time.time() + exc.retry_after)
         return {"held": "API limit exceeded"}
     except HostRateLimited as exc:  # a pause longer than a job should sleep: held, not retried (no retry spent)
         holds.hold(conn, tenant_id, mission_id, holds.rate_limit_reason(exc), resume_at=time.time() + exc.retry_after)

@@ -10,6 +10,7 @@ from typing import Literal
 import redis
 from pydantic import BaseModel
 
+from config import keys as redis_keys
 from handlers.model import DesiredAction
 
 Status = Literal["intent", "written", "cancelling", "dismissed", "done", "kept", "closed"]
@@ -95,7 +96,7 @@ class Ledger:
 
     def __init__(self, conn: redis.Redis, tenant: str, mission: str):
         self.conn = conn
-        self.key = f"im:t:{tenant}:ledger:{mission}"
+        self.key = redis_keys.ledger(tenant, mission)
 
     def entries(self) -> dict[str, LedgerEntry]:
         """Every entry by step key."""
@@ -144,7 +145,7 @@ class ActivityLog:
     def __init__(self, conn: redis.Redis, tenant: str, cap: int = 2000, *, per_mission: int = 100,
                  tenant_cap: int = 50_000):
         self.conn = conn
-        self.key = f"im:t:{tenant}:activity"  # the tenant-wide feed (the latest `cap` records, all missions)
+        self.key = redis_keys.activity(tenant)  # the tenant-wide feed (the latest `cap` records, all missions)
         self.cap, self.per_mission, self.tenant_cap = cap, per_mission, tenant_cap
         self._prefix = f"{self.key}:m:"
 

@@ -18,6 +18,7 @@ from config.playbook import Playbook, default_playbook, load_playbook
 from config.settings import get_settings
 from handlers import survey_mail, surveys
 from handlers.classify import carry, classify, wakeup
+from handlers.hosts.registry import host_of
 from handlers.ledger import SETTLED, ActivityLog, Ledger
 from handlers.model import Classification, DesiredAction, MissionSnapshot
 from handlers.plan import plan
@@ -80,7 +81,7 @@ def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | N
             return None
         current = prev.model_copy(update={"status": "deleted"})
     current = carry(prev, current, today)
-    rules = Rules.of(tenant)
+    rules = Rules.of(tenant, host_of(tenant).owner_type)
     found = classify(prev, current, today, rules=rules)
     options = {"language": tenant.language, "rules": rules}
     book = playbook_for(tenant)

@@ -7,8 +7,6 @@ from datetime import date
 from handlers import calendar
 from handlers.model import Person
 
-OWNER_TYPE = {"boond": "resource", "salesforce": "User"}
-
 
 @dataclass(frozen=True)
 class Rules:
@@ -21,9 +19,9 @@ class Rules:
     defaults: dict[str, Person] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, tenant) -> "Rules":
-        """The rules of one tenant (config.tenants.Tenant)."""
-        cfg, kind = tenant.planning, OWNER_TYPE.get(tenant.host, "resource")
+    def of(cls, tenant, owner_type: str = "resource") -> "Rules":
+        """The rules of one tenant (config.tenants.Tenant); default owners are people of `owner_type` (`Host.owner_type`)."""
+        cfg, kind = tenant.planning, owner_type
         return cls(country=tenant.country, subdivision=tenant.subdivision, stale_after_days=cfg.stale_after_days,
                    bench_threshold=cfg.bench_threshold,
                    defaults={role: Person(id=ident, type=kind) for role, ident in cfg.default_owners.items()})

@@ -1,17 +1,20 @@
 """Hook points the tests and the demo may fill; production leaves them empty and never loads test code.
 
 `load()` runs once per process, at the first hook call: it imports `handlers.test_seams` only when a test setting
-asks for it (`INTERMISSION_ALLOW_CLOCK_OVERRIDE`, `INTERMISSION_CRASH_AFTER_HOST_WRITE`).
+asks for it (`INTERMISSION_ALLOW_CLOCK_OVERRIDE`, `INTERMISSION_CRASH_AFTER_HOST_WRITE`). The production image does
+not even hold that module (.dockerignore): there a test setting is ignored, with a warning.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date
 
 _after_create: list[Callable[[], None]] = []
 _today: list[Callable[[], date | None]] = []
 _loaded = False
+log = logging.getLogger(__name__)
 
 
 def after_host_create() -> None:
@@ -53,8 +56,11 @@ def load() -> None:
 
     settings = get_settings()
     if settings.allow_clock_override or settings.crash_after_host_write:
-        from handlers import test_seams
-
+        try:
+            from handlers import test_seams
+        except ImportError:
+            log.warning("a test setting is on, but this installation has no test seams: ignored")
+            return
         found = test_seams.hooks(settings)
         if found["clock"]:
             set_clock(found["clock"])

@@ -5,9 +5,10 @@ from datetime import date
 
 import redis
 
+from config import keys
 from handlers.model import MissionSnapshot
 
-DUE_KEY = "im:due"
+DUE_KEY = keys.DUE
 
 
 class SnapshotStore:
@@ -18,7 +19,7 @@ class SnapshotStore:
         self.tenant = tenant
 
     def _key(self, mission_id: str) -> str:
-        return f"im:t:{self.tenant}:mission:{mission_id}"
+        return keys.mission(self.tenant, mission_id)
 
     def get(self, mission_id: str) -> MissionSnapshot | None:
         """The previous snapshot, if any."""
@@ -30,12 +31,12 @@ class SnapshotStore:
         pipe = self.conn.pipeline()
         pipe.set(self._key(snap.mission_id), snap.model_dump_json(exclude_defaults=True))
         if snap.consultant:
-            pipe.sadd(f"im:t:{self.tenant}:consultant:{snap.consultant.id}", snap.mission_id)
+            pipe.sadd(keys.consultant_missions(self.tenant, snap.consultant.id), snap.mission_id)
         pipe.execute()
 
     def missions_of(self, consultant_id: str) -> set[str]:
         """Every mission seen for one consultant."""
-        return {m.decode() for m in self.conn.smembers(f"im:t:{self.tenant}:consultant:{consultant_id}")}
+        return {m.decode() for m in self.conn.smembers(keys.consultant_missions(self.tenant, consultant_id))}
 
 
 def schedule_wakeup(conn: redis.Redis, tenant: str, mission_id: str, day: date | None) -> None:

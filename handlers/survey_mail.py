@@ -45,8 +45,9 @@ class NoAddress(Exception):
 
 def uses_email(tenant: tenants.Tenant) -> bool:
     """True when surveys go by e-mail: an SMTP server is set and the host has no survey tool for the tenant."""
-    has_tool = tenant.host == "salesforce" and tenant.salesforce is not None and tenant.salesforce.has_surveys
-    return tenant.surveys.email is not None and not has_tool
+    from handlers.hosts.registry import host_of
+
+    return tenant.surveys.email is not None and not host_of(tenant).survey_tool(tenant)
 
 
 def person_hash(tenant_id: str, address: str) -> str:
@@ -239,34 +240,12 @@ def respondent_address(conn: redis.Redis, tenant: tenants.Tenant, state: surveys
     """(address, language) of the respondent as the host holds them; NoAddress when it has none."""
     from handlers.hosts.registry import adapter_for
 
-    client = adapter_for(tenant, conn).client
-    if tenant.host == "boond":
-        attrs = _boond_person(client, state)
-    else:
-        kind = state.person_type if state.person_type in ("Contact", "User", "Lead") else "Contact"
-        rows = client.query_all(f"SELECT Id, Email FROM {kind} WHERE Id = '{_soql_id(state.person_id)}'")
-        attrs = {"email1": (rows[0].get("Email") if rows else None)}
-    address = str(attrs.get("email1") or attrs.get("email2") or "").strip()
+    found = adapter_for(tenant, conn).contact(state.person_type, state.person_id, state.person_name)
+    address = found.email.strip()
     if "@" not in address:
         raise NoAddress(f"no e-mail address for {state.person_name or state.person_id} in {tenant.host}")
-    spoken = str(attrs.get("language") or "").lower()[:2]
+    spoken = found.language.lower()[:2]
     return address, spoken if spoken in ("fr", "en") else state.language
-
-
-def _boond_person(client, state: surveys.SurveyState) -> dict:
-    """A Boond resource or contact's attributes; a resource's detail may lack `email1`: then its list row."""
-    if state.person_type == "contact":
-        return (client.contact(state.person_id).get("data") or {}).get("attributes") or {}
-    attrs = (client.resource(state.person_id).get("data") or {}).get("attributes") or {}
-    if not attrs.get("email1") and state.person_name:
-        rows = client.resources_matching(state.person_name)
-        row = next((r for r in rows if str(r.get("id")) == state.person_id), None)
-        attrs = {**attrs, **((row or {}).get("attributes") or {})}
-    return attrs
-
-
-def _soql_id(value: str) -> str:
-    return "".join(c for c in value if c.isalnum())[:18]
 
 
 def compose(tenant: tenants.Tenant, state: surveys.SurveyState, address: str, kind: str) -> EmailMessage:

@@ -9,7 +9,7 @@ from typing import Callable, Literal
 import redis
 from pydantic import BaseModel, Field, field_serializer, field_validator
 
-from config import crypto, signing
+from config import crypto, keys, signing
 from config.tenants import Tenant
 from handlers.model import DesiredAction, MissionSnapshot
 
@@ -72,7 +72,7 @@ class SurveyState(BaseModel):
 
 
 def _key(tenant: str, mission: str) -> str:
-    return f"im:t:{tenant}:surveys:{mission}"
+    return keys.surveys(tenant, mission)
 
 
 def states(conn: redis.Redis, tenant: str, mission: str) -> dict[str, SurveyState]:
@@ -187,7 +187,7 @@ def answer(conn: redis.Redis, tenant: Tenant, token: str, satisfaction: int, nps
 def answers(conn: redis.Redis, tenant: str) -> list[SurveyState]:
     """Every answered survey of a tenant, newest first (for the admin page)."""
     out = []
-    for key in conn.scan_iter(match=f"im:t:{tenant}:surveys:*", count=500):
+    for key in conn.scan_iter(match=keys.surveys(tenant, "*"), count=500):
         out.extend(SurveyState.model_validate_json(v) for v in conn.hvals(key))
     done = [s for s in out if s.status == "answered"]
     return sorted(done, key=lambda s: (s.answered_at, s.mission, s.role), reverse=True)

@@ -60,8 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     kind.add_argument("--simple", action="store_true", help="run jobs in the worker process (the default)")
     w.set_defaults(func=_worker)
     sb = sub.add_parser("sandbox", help="run a host sandbox")
-    sb.add_argument("host", choices=["boond", "salesforce"])
-    sb.add_argument("--port", type=int, default=None, help="default 8100 (Boond) or 8200 (Salesforce)")
+    sb.add_argument("host", help="a host with a sandbox in its registry line (boond, salesforce)")
+    sb.add_argument("--port", type=int, default=None, help="default: the host's (8100 Boond, 8200 Salesforce)")
     sb.add_argument("--tls-cert", default=None, help="serve HTTPS with this PEM certificate (clients such as "
                                                      "simple-salesforce only speak https)")
     sb.add_argument("--tls-key", default=None, help="the certificate's PEM private key (with --tls-cert)")
@@ -102,14 +102,22 @@ NOT_IN_IMAGE = ("{what} is not in this installation: the production image leaves
                 "(.dockerignore); install from a source checkout (make install) to run it")
 
 
-def _sandbox_app(args):
-    if args.host == "boond":
-        from connectors.boond.sandbox import SandboxConfig, create_app
+def _sandbox_of(host: str):
+    """The host's sandbox, as its registry line declares it (a TenantError naming the known hosts if unknown)."""
+    from handlers.hosts.registry import host_of
 
-        return create_app(SandboxConfig(dialect=args.dialect))
-    from connectors.salesforce.sandbox import create_app
+    sandbox = host_of(host).sandbox
+    if sandbox is None:
+        raise ValueError(f"{host} has no sandbox")
+    return sandbox
 
-    return create_app()
+
+def _sandbox_app(args, sandbox):
+    """The host's sandbox app, built with the options it takes."""
+    from handlers.hosts.registry import load
+
+    config = load(sandbox.config)(**{option: getattr(args, option) for option in sandbox.options})
+    return load(sandbox.app)(config)
 
 
 def _demo(args) -> int:
@@ -157,9 +165,10 @@ def _worker(args) -> int:
 
 
 def _sandbox(args) -> int:
-    port = args.port or (8100 if args.host == "boond" else 8200)
+    sandbox = _sandbox_of(args.host)
+    port = args.port or sandbox.port
     try:
-        app = _sandbox_app(args)
+        app = _sandbox_app(args, sandbox)
     except ModuleNotFoundError:
         print(NOT_IN_IMAGE.format(what=f"the {args.host} sandbox"), file=sys.stderr)
         return 2

@@ -1,7 +1,9 @@
 """A third host that lives only in tests: missions and tasks kept in memory, declared with one registry line.
 
-It proves that the generic code (the job, the pipeline, the reconciler, the preview, the sweep) speaks to a host
-only through `handlers.hosts.registry`: nothing outside this file knows the name "memo".
+It proves that the generic code (the webhook admission, the job, the batch, the pipeline, the reconciler, the holds,
+the preview, the sweep, the admin pages) speaks to a host only through `handlers.hosts.registry`: nothing outside
+this file knows the names "memo" and "memo-batch". `MEMO` writes record by record; `MEMO_BATCH` is the same host
+declared with `batches_writes=True`, so its changes go through `handlers.batch`.
 """
 
 from __future__ import annotations
@@ -10,23 +12,37 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from handlers.hosts.registry import Host
+from flask import Blueprint, jsonify, request
+
+from config.redis_conn import get_redis
+from connectors.errors import HostBudgetExhausted, HostConsentRequired
+from handlers.hosts.protocol import Contact, MissionRead, MissionsRead
+from handlers.hosts.registry import Budget, Host, Web
+from handlers.ingest import enqueue_sync
 from handlers.model import DesiredAction, MissionSnapshot, OtherMission, Person
 from handlers.people_work import HostState
-from handlers.reconcile import MARKER, marker
+from handlers.reconcile import MARKER, CallByCall, marker
 from handlers.timeline import placed
+from webhooks.admin.host_pages import HostPages
+from webhooks.common import authenticate, ignored, not_found
 
 NAME = "memo"
+ORIGIN = "https://memo.example"  # the memo host's pages frame our admin pages
 
 
 @dataclass
 class MemoOrg:
-    """One tenant's records in the memo host: missions by id, tasks by id, a change log for the sweep."""
+    """One tenant's records in the memo host: missions, tasks, a change log for the sweep, and its API's moods."""
 
     missions: dict[str, dict] = field(default_factory=dict)
     tasks: dict[str, dict] = field(default_factory=dict)
     changed: dict[str, datetime] = field(default_factory=dict)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    emails: dict[str, str] = field(default_factory=dict)  # person id → address
+    budget_spent: bool = False  # the budget check says no (before any call)
+    limit_hit: bool = False  # the host answers that the budget is spent (HostBudgetExhausted)
+    consent: bool = True  # False: the host answers that an admin must connect again
+    batches: int = 0  # write_all calls (MEMO_BATCH)
 
     def put_mission(self, mission_id: str, **fields) -> None:
         """Create or change a mission, as a user of the host would."""
@@ -41,20 +57,26 @@ class MemoOrg:
 ORGS: dict[str, MemoOrg] = {}
 
 
+def org_of(tenant) -> MemoOrg:
+    """The tenant's memo org (made empty on first use)."""
+    return ORGS.setdefault(tenant.id, MemoOrg())
+
+
 class MemoAdapter:
     """Reads and per-record writes against the tenant's MemoOrg (the reconciler wraps them with CallByCall)."""
 
     def __init__(self, tenant, conn):
-        self.tenant, self.org = tenant, ORGS.setdefault(tenant.id, MemoOrg())
+        self.tenant, self.org = tenant, org_of(tenant)
 
-    def read_mission(self, mission_id: str) -> tuple[MissionSnapshot | None, list[OtherMission]]:
+    def read_mission(self, mission_id: str) -> MissionRead:
         """The mission as stored (None: deleted) and the consultant's other missions."""
+        self._answer()
         row = self.org.missions.get(mission_id)
         if row is None:
-            return None, []
+            return MissionRead(None, [])
         snap = MissionSnapshot(
             tenant=self.tenant.id,
-            host=NAME,
+            host=self.tenant.host,
             mission_id=mission_id,
             title=row.get("title", ""),
             start_date=row.get("start"),
@@ -63,12 +85,22 @@ class MemoAdapter:
             manager=Person(id=row["manager"]) if row.get("manager") else None,
             client_name=row.get("client", ""),
         )
-        timeline = [
+        timeline = self._timeline(row["consultant"], mission_id)
+        return MissionRead(self.placed(snap, timeline), timeline)
+
+    def _timeline(self, consultant: str, mission_id: str) -> list[OtherMission]:
+        return [
             OtherMission(id=other_id, start=other.get("start"), end=other.get("end"))
             for other_id, other in self.org.missions.items()
-            if other.get("consultant") == row["consultant"] and other_id != mission_id
+            if other.get("consultant") == consultant and other_id != mission_id
         ]
-        return self.placed(snap, timeline), timeline
+
+    def _answer(self) -> None:
+        """What the host answers before anything: connect again, or the budget is spent."""
+        if not self.org.consent:
+            raise HostConsentRequired("the memo admin revoked the app", host=NAME, status=401)
+        if self.org.limit_hit:
+            raise HostBudgetExhausted("daily budget spent", host=NAME, status=403, retry_after=600)
 
     def placed(self, snap: MissionSnapshot, timeline: list[OtherMission]) -> MissionSnapshot:
         """The snapshot with the consultant's other missions after its end."""
@@ -81,6 +113,10 @@ class MemoAdapter:
     def missions_ending(self, start_day: date, end_day: date) -> list[str]:
         """Missions ending between two days."""
         return sorted(m for m, row in self.org.missions.items() if row.get("end") and start_day <= row["end"] <= end_day)
+
+    def contact(self, person_type: str, person_id: str, name: str = "") -> Contact:
+        """A person's address, in English."""
+        return Contact(self.org.emails.get(person_id, ""), "en")
 
     def create(self, mission_id: str, action: DesiredAction) -> str:
         """A new task carrying our marker."""
@@ -112,7 +148,94 @@ class MemoAdapter:
     @staticmethod
     def _task(mission_id: str, action: DesiredAction) -> dict:
         text = f"{action.text}\n\n{marker(mission_id, action.key)}"
-        return {"mission": mission_id, "key": action.key, "title": action.title, "due": action.due, "text": text}
+        owner = action.assignee
+        return {
+            "mission": mission_id,
+            "key": action.key,
+            "title": action.title,
+            "due": action.due,
+            "text": text,
+            "owner": (owner.type, owner.id) if owner else None,
+        }
 
 
-MEMO = Host(name=NAME, label="Memo (tests)", adapter=MemoAdapter)
+class MemoBatchAdapter(MemoAdapter):
+    """The same host read and written in batches: `read_missions` and `write_all`."""
+
+    def read_missions(self, mission_ids: list[str]) -> MissionsRead:
+        """Every mission found, and each consultant's timeline (all their missions: `placed` skips the mission itself)."""
+        self._answer()
+        snaps = {m: snap for m in mission_ids if (snap := self.read_mission(m).snapshot) is not None}
+        timelines = {s.consultant.id: self._timeline(s.consultant.id, "") for s in snaps.values() if s.consultant}
+        return MissionsRead(snaps, timelines)
+
+    def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
+        """The whole round in one call of the memo host's batch API."""
+        self.org.batches += 1
+        yield from CallByCall(self).write_all(creates, updates, deletes, closes=closes, before_create=before_create)
+
+
+class MemoPages(HostPages):
+    """The memo host's part of the admin pages: its org's size, a link per task."""
+
+    def status(self, tenant) -> dict:
+        """Connected while consent holds; the org's mission count."""
+        org = org_of(tenant)
+        return {
+            "connected": org.consent,
+            "label": "connected" if org.consent else "needs_connecting",
+            "detail": f"memo org, {len(org.missions)} mission(s)",
+        }
+
+    def record_url(self, tenant, host_id: str) -> str | None:
+        """The task's page in the memo host."""
+        return f"{ORIGIN}/tasks/{host_id}"
+
+
+PAGES = MemoPages()
+
+
+def _webhooks(name: str) -> Blueprint:
+    """POST /webhooks/<name>/<tenant>/<secret> {"mission", "event"}: verified, admitted, queued."""
+    bp = Blueprint(f"{name}_webhooks", __name__)
+
+    @bp.post(f"/webhooks/{name}/<tenant_id>/<secret>")
+    def receive(tenant_id: str, secret: str):
+        tenant = authenticate(tenant_id, secret, name)
+        if tenant is None:
+            return not_found()
+        event = request.get_json()
+        trigger = {"kind": "webhook", "host": name, "event": event["event"]}
+        outcome = enqueue_sync(get_redis(), tenant.id, event["mission"], trigger, event_id=event["event"])
+        return ignored("duplicate event") if outcome == "duplicate" else (jsonify(status=outcome), 202)
+
+    return bp
+
+
+bp = _webhooks(NAME)
+batch_bp = _webhooks(f"{NAME}-batch")
+
+
+def _budget_left(tenant, conn) -> bool:
+    return not org_of(tenant).budget_spent
+
+
+def _pause() -> float:
+    return 900.0
+
+
+def declared(name: str, adapter: type, webhooks: str, *, batches_writes: bool = False) -> Host:
+    """The memo host's registry line (under one name or the other)."""
+    return Host(
+        name=name,
+        label="Memo",
+        adapter=adapter,
+        budget=Budget(left=_budget_left, pause_seconds=_pause),
+        batches_writes=batches_writes,
+        owner_type="memo-user",
+        web=Web(webhooks=(webhooks,), pages="tests.memo_host:PAGES", iframe_origins=(ORIGIN,)),
+    )
+
+
+MEMO = declared(NAME, MemoAdapter, "tests.memo_host:bp")
+MEMO_BATCH = declared(f"{NAME}-batch", MemoBatchAdapter, "tests.memo_host:batch_bp", batches_writes=True)

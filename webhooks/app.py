@@ -23,23 +23,17 @@ def create_app() -> Flask:
     from webhooks.proxies import TrustedProxies
 
     app.wsgi_app = TrustedProxies(app.wsgi_app, get_settings().trusted_proxies)  # X-Forwarded-* from named proxies
-    from webhooks.boond import bp as boond_bp
-    from webhooks.boond_marketplace import bp as boond_marketplace_bp
-    from webhooks.salesforce import bp as salesforce_bp
-    from webhooks.salesforce_connect import bp as connect_bp
+    from handlers.hosts.registry import HOSTS, load
 
-    app.register_blueprint(boond_bp)
-    app.register_blueprint(boond_marketplace_bp)
-    app.register_blueprint(salesforce_bp)
-    app.register_blueprint(connect_bp)
+    for host in list(HOSTS.values()):  # each host's webhooks and connect flow, as its registry line names them
+        for ref in host.web.webhooks + host.web.connect:
+            app.register_blueprint(load(ref))
     from webhooks.surveys import bp as surveys_bp
     app.register_blueprint(surveys_bp)
     from webhooks.survey_optout import bp as survey_optout_bp; app.register_blueprint(survey_optout_bp)  # noqa: E702
     from webhooks.admin import bp as admin_bp
-    from webhooks.admin.views_main import entry as admin_entry_bp
 
     app.register_blueprint(admin_bp)
-    app.register_blueprint(admin_entry_bp)
 
     from webhooks.ops import install as install_ops
 

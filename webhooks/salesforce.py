@@ -12,6 +12,7 @@ from flask import Blueprint, Response, jsonify, request
 from standardwebhooks import Webhook
 from xml.etree.ElementTree import ParseError
 
+from config import keys
 from config.redis_conn import get_redis
 from config.settings import get_settings
 from connectors.salesforce import prefixes
@@ -248,7 +249,7 @@ def _webhook_id(tenant) -> str | None:
 
 
 def _webhook_seen_key(tenant_id: str, webhook_id: str) -> str:
-    return f"im:t:{tenant_id}:seen:webhook-id:{webhook_id}"
+    return keys.seen_webhook_id(tenant_id, webhook_id)
 
 
 def _wrong_flow_objects(tenant, event: dict) -> list[str]:

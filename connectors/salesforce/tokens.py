@@ -26,7 +26,7 @@ class TenantTokens:
         self.login_url, self.client_id, self.client_secret = login_url, client_id, client_secret
         self.timeout = timeout
         self.key = keys.sf_tokens(tenant_id)
-        self.reconsent_key = keys.sf_needs_reconsent(tenant_id)
+        self.reconsent_key = keys.needs_reconsent(tenant_id)
 
     def __repr__(self) -> str:
         return f"TenantTokens({self.tenant_id!r})"

@@ -21,6 +21,7 @@ from handlers.hosts.boond_dictionary import Dictionary
 from handlers.hosts.boond_read import RecordCache, completed
 from handlers.ledger import LedgerEntry
 from handlers.model import DesiredAction, MissionSnapshot, OtherMission, Person
+from handlers.hosts.protocol import Contact, MissionRead
 from handlers.hosts.values import percent, positive_amount
 from handlers.people_work import HostState, fingerprint
 from handlers.reconcile import MARKER, marker
@@ -68,7 +69,7 @@ class BoondAdapter:
         self.records = RecordCache(self.client, conn, tenant.id)  # one read per record per job, shared 5 min
 
     # --- reading ---------------------------------------------------------------------------
-    def read_mission(self, mission_id: str) -> tuple[MissionSnapshot | None, list[dict]]:
+    def read_mission(self, mission_id: str) -> MissionRead:
         """The delivery as a snapshot plus the consultant's timeline; (None, []) when it was deleted.
 
         A thin `included` is completed from the project, resource and opportunity (§10); a refused timeline tab
@@ -76,18 +77,29 @@ class BoondAdapter:
         try:
             doc = self.client.delivery(mission_id)
         except HostNotFound:
-            return None, []
+            return MissionRead(None, [])
         refused = len(self.records.refused)
         doc = completed(doc, self.records.get)
         snap = snapshot_from_delivery(self.tenant, doc, labels=self._labels_if_unmapped(doc))
         notes = [f"{name} unreadable (404): the people it names are unknown" for name in self.records.refused[refused:]]
         timeline, note = self.timeline(snap)
         snap = snap.model_copy(update={"degraded": notes + ([note] if note else [])})
-        return self.placed(snap, timeline), timeline
+        return MissionRead(self.placed(snap, timeline), timeline)
 
     def placed(self, snap: MissionSnapshot, timeline: list[dict]) -> MissionSnapshot:
         """The snapshot with the consultant's other missions after its end (`others`) and their first `next_start`."""
         return placed(snap, timeline_items(timeline, self.tenant))
+
+    def contact(self, person_type: str, person_id: str, name: str = "") -> Contact:
+        """A resource's or contact's e-mail and language; a resource's detail may lack `email1`: then its list row."""
+        if person_type == "contact":
+            attrs = (self.client.contact(person_id).get("data") or {}).get("attributes") or {}
+        else:
+            attrs = (self.client.resource(person_id).get("data") or {}).get("attributes") or {}
+            if not attrs.get("email1") and name:
+                row = next((r for r in self.client.resources_matching(name) if str(r.get("id")) == person_id), None)
+                attrs = {**attrs, **((row or {}).get("attributes") or {})}
+        return Contact(str(attrs.get("email1") or attrs.get("email2") or ""), str(attrs.get("language") or ""))
 
     def timeline(self, snap: MissionSnapshot) -> tuple[list[dict], str | None]:
         """The consultant's deliveries; when Boond refuses the tab, the missions Intermission knows, and why."""

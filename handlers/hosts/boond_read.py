@@ -13,6 +13,7 @@ from typing import Callable
 
 import redis
 
+from config import keys
 from connectors.boond.client import BoondClient
 from connectors.errors import HostNotFound
 
@@ -67,7 +68,7 @@ class RecordCache:
 
 def people_key(tenant_id: str, kind: str, record_id: str) -> str:
     """Where the tenant's shared copy of one Boond record lives (for PEOPLE_TTL seconds)."""
-    return f"im:t:{tenant_id}:boond:rec:{kind}:{record_id}"
+    return keys.boond_record(tenant_id, kind, record_id)
 
 
 def forget(conn: redis.Redis, tenant_id: str, kind: str, record_id: str) -> None:

@@ -1,50 +1,67 @@
-"""The one list of hosts: what the pipeline, the sweep, the preview, the backfill and the admin pages ask of a host.
+"""The one list of hosts: everything generic code asks of a host, declared once per host in a `Host`.
 
-A host declares itself once as a `Host` (its name, how to build its adapter, its API budget, whether its writes
-batch) and is listed by `register`; generic code asks `host_of(tenant)` or `adapter_for(tenant, conn)` and never
-compares `tenant.host` with a name. See docs/ARCHITECTURE.md, "Adding a host".
+A host is one `register(Host(...))` line (the built-in ones at the bottom, a test host from tests/). Generic code
+asks `host_of(tenant)` or `adapter_for(tenant, conn)` and never compares `tenant.host` with a name
+(tests/unit/test_host_registry.py checks it). What lives in a layer above `handlers` (the webhook and connect
+blueprints, the admin pages' host part, the sandbox) is named as "module:attribute" and imported by that layer
+(`load`), so `handlers` never imports `webhooks` nor the sandboxes. See docs/ARCHITECTURE.md, "Adding a host".
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any
 
 import redis
+from pydantic import BaseModel
 
 from config import tenants
 from config.tenants import Tenant
-from handlers.model import MissionSnapshot
+from handlers.hosts.protocol import HostReader, missing
 
-
-class HostAdapter(Protocol):
-    """What generic code calls on a host's adapter; writes are `write_all` or one call per record (see reconcile)."""
-
-    def read_mission(self, mission_id: str) -> tuple[MissionSnapshot | None, Any]:
-        """The mission as the host has it now (None: gone) and the consultant's timeline, in the host's terms."""
-        ...
-
-    def placed(self, snap: MissionSnapshot, timeline: Any) -> MissionSnapshot:
-        """The snapshot with the consultant's other missions after its end (`others`, `next_start`)."""
-        ...
-
-    def changed_since(self, since: datetime) -> list[str]:
-        """Ids of the missions the host changed since `since` (the sweep's safety net)."""
-        ...
-
-    def missions_ending(self, start_day: date, end_day: date) -> list[str]:
-        """Ids of the host's missions whose end date falls between two days (the install backfill)."""
-        ...
-
-    def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]:
-        """Our records on a mission, by marker key (the reconciler's read-back after a crash)."""
-        ...
+HostAdapter = HostReader  # the name the first registry used
 
 
 def _always(tenant: Tenant, conn: redis.Redis) -> bool:
     return True
+
+
+def _an_hour() -> float:
+    return 3600.0
+
+
+def _never(tenant: Tenant) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A host's API budget and its hold policy: asked before a job's first call; spent, the work is held, not lost."""
+
+    left: Callable[[Tenant, redis.Redis], bool] = _always  # False: hold the tenant's work before any call
+    pause_seconds: Callable[[], float] = _an_hour  # how long work held for a spent budget waits before it resumes
+
+
+@dataclass(frozen=True)
+class Web:
+    """The host's HTTP side, as "module:attribute" names the web process imports (`load`)."""
+
+    webhooks: tuple[str, ...] = ()  # blueprints receiving the host's webhooks (`webhooks/<host>.py`)
+    connect: tuple[str, ...] = ()  # blueprints of the connect flow (install, OAuth, the iframe's entry)
+    pages: str = "webhooks.admin.host_pages:PAGES"  # the admin pages' host part (status, test, mapping, links)
+    iframe_origins: tuple[str, ...] = ()  # origins whose pages may frame the admin pages (CSP frame-ancestors)
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """How `intermission sandbox <host>` starts the host's sandbox (a source checkout only, not the image)."""
+
+    app: str  # "module:create_app", called with one config
+    config: str  # "module:SandboxConfig", built from the CLI options below
+    port: int
+    options: tuple[str, ...] = ()  # `intermission sandbox` options handed to the config (Boond: "dialect")
 
 
 @dataclass(frozen=True)
@@ -52,11 +69,26 @@ class Host:
     """One host, declared once."""
 
     name: str  # the tenant's `host`, the webhook path segment and the metrics label
-    label: str  # shown to admins
-    adapter: Callable[[Tenant, redis.Redis], HostAdapter]
-    budget_left: Callable[[Tenant, redis.Redis], bool] = _always  # False: hold the tenant's jobs for a while
+    label: str  # shown to admins ("{host} refuses the credentials…")
+    adapter: Callable[[Tenant, redis.Redis], Any]  # the reader and writer (handlers/hosts/protocol.py)
+    settings: str | None = None  # the `Tenant` field holding the host's settings (None: the host needs none)
+    settings_model: type[BaseModel] | None = None  # that field's model; its secrets are marked `tenants.secret()`
+    budget: Budget = field(default_factory=Budget)
     batches_writes: bool = False  # True: changes mark the tenant dirty and one batch job reads and writes them
+    owner_type: str = "resource"  # the host's type of person a default owner is (Boond resource, Salesforce User)
+    survey_tool: Callable[[Tenant], bool] = _never  # True: the host sends the tenant's surveys (no e-mail from us)
+    web: Web = field(default_factory=Web)
+    sandbox: Sandbox | None = None
     api_docs: str = ""  # where the host's API is documented (docs/ cites the sources and their confidence)
+
+    def settings_of(self, tenant: Tenant) -> BaseModel | None:
+        """The tenant's settings for this host (None when it has none yet)."""
+        return getattr(tenant, self.settings) if self.settings else None
+
+    @property
+    def secret_fields(self) -> tuple[str, ...]:
+        """The settings fields that are secrets (masked by `tenant show`; the whole record is encrypted at rest)."""
+        return tenants.secret_fields(self.settings_model) if self.settings_model else ()
 
 
 HOSTS: dict[str, Host] = {}
@@ -64,6 +96,8 @@ HOSTS: dict[str, Host] = {}
 
 def register(host: Host) -> Host:
     """List a host (the built-in ones below; a test host from tests/); its name becomes a valid tenant host."""
+    if isinstance(host.adapter, type) and (lacking := missing(host.adapter, host.batches_writes)):
+        raise TypeError(f"host {host.name!r}: its adapter lacks {', '.join(lacking)} (handlers/hosts/protocol.py)")
     HOSTS[host.name] = host
     tenants.HOST_NAMES.add(host.name)
     return host
@@ -89,21 +123,61 @@ def adapter_for(tenant: Tenant, conn: redis.Redis) -> Any:
     return host_of(tenant).adapter(tenant, conn)
 
 
-def _builtin() -> None:
-    from handlers.hosts.boond import BoondAdapter
-    from handlers.hosts.salesforce import SalesforceAdapter, budget_left
+def load(ref: str) -> Any:
+    """The object a "module:attribute" name points at (the layer that owns it imports it)."""
+    module, _, attribute = ref.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
-    boond_docs = "https://doc.boondmanager.com/api-externe/raml-build/api-externe.raml"
-    salesforce_docs = "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/"
-    register(Host(name="boond", label="BoondManager", adapter=BoondAdapter, api_docs=boond_docs))
+
+def _builtin() -> None:
+    from handlers.hosts import boond, salesforce
+
+    register(
+        Host(
+            name="boond",
+            label="Boond",
+            adapter=boond.BoondAdapter,
+            settings="boond",
+            settings_model=tenants.BoondConfig,
+            owner_type="resource",
+            web=Web(
+                webhooks=("webhooks.boond:bp",),
+                connect=("webhooks.boond_marketplace:bp", "webhooks.admin.boond_pages:entry"),
+                pages="webhooks.admin.boond_pages:PAGES",
+                iframe_origins=("https://ui.boondmanager.com", "https://*.boondmanager.com"),
+            ),
+            sandbox=Sandbox(
+                app="connectors.boond.sandbox:create_app",
+                config="connectors.boond.sandbox:SandboxConfig",
+                port=8100,
+                options=("dialect",),
+            ),
+            api_docs="https://doc.boondmanager.com/api-externe/raml-build/api-externe.raml",
+        )
+    )
     register(
         Host(
             name="salesforce",
             label="Salesforce",
-            adapter=SalesforceAdapter,
-            budget_left=budget_left,
+            adapter=salesforce.SalesforceAdapter,
+            settings="salesforce",
+            settings_model=tenants.SalesforceConfig,
+            budget=Budget(left=salesforce.budget_left, pause_seconds=salesforce.budget_pause),
             batches_writes=True,
-            api_docs=salesforce_docs,
+            owner_type="User",
+            survey_tool=salesforce.has_survey_tool,
+            web=Web(
+                webhooks=("webhooks.salesforce:bp",),
+                connect=("webhooks.salesforce_connect:bp",),
+                pages="webhooks.admin.salesforce_pages:PAGES",
+                iframe_origins=("https://*.lightning.force.com", "https://*.my.salesforce.com", "https://*.visualforce.com"),
+            ),
+            sandbox=Sandbox(
+                app="connectors.salesforce.sandbox:create_app",
+                config="connectors.salesforce.sandbox:SandboxConfig",
+                port=8200,
+            ),
+            api_docs="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
         )
     )
 

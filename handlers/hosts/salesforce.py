@@ -16,6 +16,7 @@ from connectors.salesforce.soql import escape_soql, soql_literal
 from connectors.salesforce.tokens import TenantTokens
 from handlers.ledger import LedgerEntry
 from handlers.model import DesiredAction, MissionSnapshot, OtherMission, Person
+from handlers.hosts.protocol import Contact, MissionRead, MissionsRead
 from handlers.hosts.values import percent, positive_amount
 from handlers.people_work import HostState, fingerprint
 from handlers.reconcile import MARKER, WriteResult, marker
@@ -52,6 +53,16 @@ def budget_left(tenant: Tenant, conn: redis.Redis) -> bool:
     return int(used) < int(limit) * tenant.salesforce.budget_fraction
 
 
+def budget_pause() -> float:
+    """How long a tenant's work held for a spent budget waits (INTERMISSION_SF_LIMIT_PAUSE_SECONDS)."""
+    return get_settings().sf_limit_pause_seconds
+
+
+def has_survey_tool(tenant: Tenant) -> bool:
+    """Whether the org sends the tenant's surveys itself (Salesforce Surveys: no e-mail from us)."""
+    return tenant.salesforce is not None and tenant.salesforce.has_surveys
+
+
 class SalesforceAdapter:
     """Reads missions from and writes Tasks to one tenant's org (a BatchWriter)."""
 
@@ -61,18 +72,18 @@ class SalesforceAdapter:
         self.client = client or make_client(tenant, conn)
 
     # --- reading ---------------------------------------------------------------------------
-    def read_mission(self, mission_id: str) -> tuple[MissionSnapshot | None, list[tuple]]:
+    def read_mission(self, mission_id: str) -> MissionRead:
         """The mission as a snapshot plus the consultant's other missions; (None, []) once deleted."""
         m = self.mapping
         rows = self.client.query_all(f"SELECT {', '.join(m.fields())} FROM {m.object} "
                                      f"WHERE Id = '{escape_soql(mission_id)}'")
         if not rows:
-            return None, []
+            return MissionRead(None, [])
         snap = snapshot_from_record(self.tenant, rows[0])
         timeline = self._timeline(snap.consultant.id) if snap.consultant and "." not in m.consultant_contact else []
-        return self.placed(snap, timeline), timeline
+        return MissionRead(self.placed(snap, timeline), timeline)
 
-    def read_missions(self, mission_ids: list[str]) -> tuple[dict[str, MissionSnapshot], dict[str, list[tuple]]]:
+    def read_missions(self, mission_ids: list[str]) -> MissionsRead:
         """Many missions in one query per 100 ids, and their consultants' timelines in one query per 100 consultants."""
         m = self.mapping
         snaps: dict[str, MissionSnapshot] = {}
@@ -93,7 +104,14 @@ class SalesforceAdapter:
         for mission_id, snap in snaps.items():
             line = timelines.get(snap.consultant.id, []) if snap.consultant else []
             snaps[mission_id] = self.placed(snap, line)
-        return snaps, timelines
+        return MissionsRead(snaps, timelines)
+
+    def contact(self, person_type: str, person_id: str, name: str = "") -> Contact:
+        """A Contact's, User's or Lead's e-mail address (a Contact unless the type says otherwise)."""
+        kind = person_type if person_type in ("Contact", "User", "Lead") else "Contact"
+        ident = "".join(c for c in person_id if c.isalnum())[:18]
+        rows = self.client.query_all(f"SELECT Id, Email FROM {kind} WHERE Id = '{ident}'")
+        return Contact(str((rows[0].get("Email") if rows else None) or ""))
 
     def _timeline_fields(self) -> list[str]:
         m = self.mapping

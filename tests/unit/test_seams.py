@@ -1,10 +1,12 @@
-"""Test-only behaviour stays out of production: without the test settings, the seams load nothing and ignore a pin."""
+"""Test-only behaviour stays out of production: without the test settings, the seams load nothing and ignore a pin;
+the production image does not hold the test seams at all."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 from handlers import clock
 
@@ -28,3 +30,26 @@ def test_a_production_process_never_loads_the_test_seams_and_ignores_a_pinned_da
 def test_with_the_test_setting_the_pinned_day_is_today(redis_conn):
     clock.pin(date(2001, 2, 3))
     assert clock.today() == date(2001, 2, 3)
+
+
+WITHOUT_SEAMS = """
+import sys
+from datetime import date
+sys.modules["handlers.test_seams"] = None  # as in the production image, which leaves the module out
+from handlers import clock, seams
+clock.pin(date(2001, 2, 3))
+seams.after_host_create()
+print(clock.today() != date(2001, 2, 3))
+"""
+
+
+def test_an_installation_without_the_test_seams_ignores_a_test_setting(redis_conn, child_env):
+    env = {**child_env, "INTERMISSION_ALLOW_CLOCK_OVERRIDE": "true", "INTERMISSION_CRASH_AFTER_HOST_WRITE": "1"}
+    done = subprocess.run([sys.executable, "-c", WITHOUT_SEAMS], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["True"], done.stderr
+    assert "no test seams: ignored" in done.stderr
+
+
+def test_the_production_image_leaves_the_test_seams_out():
+    ignored = (Path(__file__).resolve().parents[2] / ".dockerignore").read_text().split()
+    assert "handlers/test_seams.py" in ignored

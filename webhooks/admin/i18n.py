@@ -146,6 +146,7 @@ WORDS.update({
     "config_expired_text": ("Rouvrez Intermission depuis Boond.", "Open Intermission again from Boond."),
     "failure_not_found": ("Échec introuvable", "Failure not found"),
     "failure_not_found_text": ("Cet échec n'appartient pas à cet espace.", "This failure is not one of this workspace's."),
+    "test_ok": ("La connexion fonctionne : {host} répond.", "The connection works: {host} answers."),
     "test_ok_boond": ("La connexion fonctionne : Boond répond, au nom de {who}.",
                       "The connection works: Boond answers, on behalf of {who}."),
     "test_ok_salesforce": ("La connexion fonctionne : Salesforce répond ({usage}).",

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 from flask import g, render_template, request
 
+from handlers.hosts.registry import HOSTS
 from webhooks.admin import bp
 from webhooks.admin.auth import csrf_token
 from webhooks.admin.i18n import WORDS, say, word
 from webhooks.admin.reasons import reason_in
 
-FRAME_ANCESTORS = ("'self' https://ui.boondmanager.com https://*.boondmanager.com https://*.lightning.force.com "
-                   "https://*.my.salesforce.com https://*.visualforce.com")
+
+def frame_ancestors() -> str:
+    """Who may frame the admin pages: this server and every host's pages (`Host.web.iframe_origins`)."""
+    return " ".join(dict.fromkeys(["'self'", *(o for host in HOSTS.values() for o in host.web.iframe_origins)]))
 
 
 def lang_for(tenant) -> str:
@@ -66,7 +69,7 @@ def _back_link(lang: str) -> str | None:
 
 @bp.after_request
 def _headers(response):
-    response.headers["Content-Security-Policy"] = f"frame-ancestors {FRAME_ANCESTORS}"
+    response.headers["Content-Security-Policy"] = f"frame-ancestors {frame_ancestors()}"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

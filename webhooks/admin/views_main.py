@@ -1,4 +1,7 @@
-"""Overview (connection, test, kill switch), Boond configuration, activity, failures, surveys, login."""
+"""Overview (connection, test, kill switch, the host's set-up card), activity, failures, surveys, login.
+
+What differs per host (the connection line, the set-up card and form, disconnect) comes from the host's part of
+the admin pages (`host_pages.pages_for`)."""
 from __future__ import annotations
 
 import hashlib
@@ -7,7 +10,7 @@ import secrets
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
@@ -23,11 +26,11 @@ from handlers.queues import get_queue
 from webhooks.admin import bp
 from webhooks.admin.auth import admin_token, current_admin
 from webhooks import intake_failures
+from webhooks.admin.host_pages import pages_for
 from webhooks.admin.i18n import label, say, word
 from webhooks.admin.planning_card import planning_card
 from webhooks.admin.render import error_page, error_words, lang_for, page
 
-entry = Blueprint("admin_entry", __name__)
 LOGIN_LIMIT = 5
 
 
@@ -40,9 +43,10 @@ def overview():
 
 def overview_context(tenant) -> dict:
     """What the overview shows besides the flash message (the planning card included)."""
-    return {"status": _status(tenant), "held": len(held(get_redis(), tenant.id)),
-            "configure": _configure_card(tenant), "test_result": None, "planning": planning_card(tenant),
-            "disconnect": _disconnect_form(tenant)}
+    pages = pages_for(tenant)
+    return {"status": pages.status(tenant), "held": len(held(get_redis(), tenant.id)),
+            "configure": pages.configure_card(tenant), "test_result": None, "planning": planning_card(tenant),
+            "disconnect": pages.disconnect_form(tenant)}
 
 
 @bp.post("/test")
@@ -53,17 +57,6 @@ def test_connection():
 
     result = check(admin.tenant, lang_for(admin.tenant))
     return page("overview.html", **{**overview_context(admin.tenant), "test_result": result}, flash=None)
-
-
-def _disconnect_form(tenant) -> dict | None:
-    """A connected Salesforce tenant's disconnect button: its own 15-minute token and the CSRF token bound to it."""
-    if tenant.host != "salesforce" or not tenant.salesforce or not tenant.salesforce.org_id:
-        return None
-    from webhooks.admin.auth import csrf_token
-    from webhooks.salesforce_links import disconnect_token
-
-    token = disconnect_token(tenant)
-    return {"token": token, "csrf": csrf_token(token)}
 
 
 @bp.post("/toggle")
@@ -82,22 +75,10 @@ def toggle():
 
 @bp.post("/configure")
 def configure():
-    """Use the admin who opened the iframe as the technical user, and register the webhook."""
+    """The host's set-up card's form (Boond: use the admin who opened the iframe as the technical user)."""
     admin = current_admin()
-    raw = get_redis().getdel(keys.pending_user(admin.tenant.id, request.form.get("user_token", "")))
-    if raw is None:
-        return error_words(400, "config_expired")
-    from handlers.marketplace import configure_boond_tenant
-
-    result = configure_boond_tenant(admin.tenant.id, crypto.decrypt(raw).decode(), base_url=_public_base())
-    lang = lang_for(admin.tenant)
-    if not result.get("configured"):
-        message = say("flash_not_configured", lang, reason=result.get("reason", ""))
-    elif result.get("registered"):
-        message = say("flash_configured", lang, user=result.get("user") or word("you", lang))
-    else:
-        message = say("flash_configured_paste", lang, url=result.get("url")) + f" ({result.get('reason', '')})"
-    return redirect(url_for(".overview", a=admin.token, lang=lang, flash=message))
+    answer = pages_for(admin.tenant).configure(admin)
+    return answer if answer is not None else abort(404)
 
 
 @bp.get("/activity")
@@ -167,72 +148,9 @@ def login():
     return redirect(url_for(".overview", a=admin_token(tenant.id, "login"), lang=lang))
 
 
-@entry.get("/boond/configure")
-def boond_configure():
-    """The Boond iframe: verify the signedRequest, open the tenant's admin pages (and offer configuration)."""
-    from config.settings import get_settings
-    from connectors.boond.marketplace import BadSignedRequest, claim_once, decode_signed_request
-    from webhooks.boond_marketplace import DEFAULT_MAX_AGE
-
-    key = get_settings().boond_app_key
-    if not key:
-        return error_page(503, "Marketplace not configured", "INTERMISSION_BOOND_APP_KEY is not set on this server.")
-    max_age = get_settings().boond_signed_request_max_age or DEFAULT_MAX_AGE
-    try:
-        value = request.values.get("signedRequest", "")
-        payload = decode_signed_request(value, key, max_age=max_age)
-        claim_once(value, max_age)
-    except BadSignedRequest as exc:
-        return error_page(401, "Requête refusée / Request refused", f"signedRequest: {exc}")
-    tenant = tenants.tenant_for_client_token(str(payload.get("clientToken", "")))
-    if tenant is None or tenant.status == "uninstalled":
-        return error_page(404, "Application non installée / App not installed",
-                          "Install Intermission from the Boond marketplace first.")
-    if payload.get("userToken"):
-        nonce = secrets.token_urlsafe(16)
-        get_redis().set(keys.pending_user(tenant.id, nonce), crypto.encrypt(str(payload["userToken"]).encode()), ex=3600)
-        return redirect(url_for("admin.overview", a=admin_token(tenant.id, "boond-iframe"), u=nonce))
-    return redirect(url_for("admin.overview", a=admin_token(tenant.id, "boond-iframe")))
-
-
-def _public_base() -> str:
-    """Where hosts reach us: INTERMISSION_PUBLIC_BASE_URL when set, else the address this page was opened at."""
-    from config.settings import get_settings
-
-    settings = get_settings()
-    return settings.public_base_url if "public_base_url" in settings.model_fields_set else request.host_url.rstrip("/")
-
-
 def _configured(tenant) -> bool:
-    """Whether the tenant may run: installed, and (Boond) with the technical user its writes need."""
-    if tenant.status != "active":
-        return False
-    return tenant.host != "boond" or bool(tenant.boond and tenant.boond.user_token)
-
-
-def _status(tenant) -> dict:
-    if tenant.host == "boond":
-        ok = bool(tenant.boond and tenant.boond.user_token and (tenant.boond.app_token or tenant.boond.client_token))
-        return {"connected": ok, "label": "connected" if ok else "not_configured",
-                "detail": tenant.boond.base_url if tenant.boond else ""}
-    from handlers.hosts.salesforce import tokens_for
-
-    store = tokens_for(tenant, get_redis())
-    reason = store.needs_reconsent()
-    ok = store.load() is not None and not reason
-    usage = get_redis().get(keys.sf_usage(tenant.id))
-    detail = f"org {tenant.salesforce.org_id or '?'}" + (f", API usage {usage.decode()}" if usage else "")
-    return {"connected": ok, "label": "connected" if ok else "needs_connecting",
-            "detail": detail + (f" — {reason}" if reason else "")}
-
-
-def _configure_card(tenant) -> dict | None:
-    if tenant.host != "boond" or (tenant.boond and tenant.boond.user_token):
-        return None
-    nonce = request.values.get("u")  # kept across the language switch, the connection test and the kill switch
-    if nonce and get_redis().exists(keys.pending_user(tenant.id, nonce)):
-        return {"message": "choose_user", "form": True, "user_token": nonce, "user_label": "you", "button": "use_me"}
-    return {"message": "open_from_boond", "form": False}
+    """Whether the tenant may run: installed, and set up as its host needs (Boond: the technical user)."""
+    return tenant.status == "active" and pages_for(tenant).ready(tenant)
 
 
 def _failures(tenant_id: str) -> list[dict]:

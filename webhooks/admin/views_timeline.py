@@ -12,6 +12,7 @@ from handlers.preview import known_missions, preview_stored
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
 from webhooks.admin.charts import timeline as timeline_svg
+from webhooks.admin.host_pages import pages_for
 from webhooks.admin.i18n import label, word
 from webhooks.admin.render import lang_for, page
 
@@ -87,12 +88,5 @@ def _item(tenant, lang: str, key: str, title: str, due, state: str, role: str | 
 
 
 def host_link(tenant, host_id: str | None) -> str | None:
-    """Where a person opens the action: Boond's action page [INF], Salesforce's Lightning record page."""
-    if not host_id:
-        return None
-    if tenant.host == "boond" and tenant.boond:
-        ui = tenant.boond.base_url.removesuffix("/api")
-        return f"{ui}/actions/{host_id}"
-    if tenant.host == "salesforce" and tenant.salesforce and tenant.salesforce.instance_url:
-        return f"{tenant.salesforce.instance_url.rstrip('/')}/lightning/r/Task/{host_id}/view"
-    return None
+    """Where a person opens the action in the host (Boond's action page, Salesforce's Lightning record page)."""
+    return pages_for(tenant).record_url(tenant, host_id) if host_id else None

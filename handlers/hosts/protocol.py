@@ -1,0 +1,136 @@
+"""What a host's adapter serves generic code: the reader, the writer, and the typed results they answer with.
+
+The job, the batch, the sweep, the backfill, the preview and the survey mail call these methods only; each host's
+adapter (`handlers/hosts/<host>.py`) may have more, for its own modules. The timeline a reader returns is in the
+host's terms (Boond documents, Salesforce rows): generic code only hands it back to `placed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Any, NamedTuple, Protocol
+
+from handlers.ledger import LedgerEntry
+from handlers.model import DesiredAction, MissionSnapshot
+from handlers.people_work import HostState
+from handlers.reconcile import WriteResult
+
+Timeline = Any  # the consultant's other missions, in the host's terms (handed back to `placed`)
+
+
+class MissionRead(NamedTuple):
+    """One mission as the host has it now (None: gone) and its consultant's timeline."""
+
+    snapshot: MissionSnapshot | None
+    timeline: Timeline
+
+
+class MissionsRead(NamedTuple):
+    """Missions read together (a batching host): the snapshots found, and each consultant's timeline by id."""
+
+    snapshots: dict[str, MissionSnapshot]
+    timelines: dict[str, Timeline]
+
+
+class Contact(NamedTuple):
+    """How to reach a person as the host holds them: an e-mail address ('' when none) and a language ('' unknown)."""
+
+    email: str
+    language: str = ""
+
+
+class HostReader(Protocol):
+    """The reads every host serves."""
+
+    def read_mission(self, mission_id: str) -> MissionRead:
+        """The mission as the host has it now and the consultant's timeline."""
+        ...
+
+    def placed(self, snap: MissionSnapshot, timeline: Timeline) -> MissionSnapshot:
+        """The snapshot with the consultant's other missions after its end (`others`, `next_start`)."""
+        ...
+
+    def changed_since(self, since: datetime) -> list[str]:
+        """Ids of the missions the host changed since `since` (the sweep's safety net)."""
+        ...
+
+    def missions_ending(self, start_day: date, end_day: date) -> list[str]:
+        """Ids of the host's missions whose end date falls between two days (the install backfill)."""
+        ...
+
+    def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]:
+        """Our records on a mission, by marker key (the reconciler's read-back after a crash)."""
+        ...
+
+    def contact(self, person_type: str, person_id: str, name: str = "") -> Contact:
+        """A person's e-mail address and language (the survey e-mails)."""
+        ...
+
+
+class BatchReader(HostReader, Protocol):
+    """The reads of a host whose writes batch (`Host.batches_writes`): many missions in one go."""
+
+    def read_missions(self, mission_ids: list[str]) -> MissionsRead:
+        """The missions found among `mission_ids` and their consultants' timelines."""
+        ...
+
+
+class RecordWriter(Protocol):
+    """Writes one host call per record (the reconciler wraps them in `CallByCall`)."""
+
+    def create(self, mission_id: str, action: DesiredAction) -> str:
+        """A new record carrying the action's marker; its host id."""
+        ...
+
+    def update(self, host_id: str, mission_id: str, action: DesiredAction) -> None:
+        """Rewrite one record (HostNotFound when it is gone)."""
+        ...
+
+    def delete(self, host_id: str) -> None:
+        """Remove one record (HostNotFound when it is gone)."""
+        ...
+
+    def close(self, host_id: str, note: str, state: HostState) -> None:
+        """Close a record a person edited, with a note."""
+        ...
+
+
+class BatchWriter(Protocol):
+    """Writes a whole round at once (`handlers.reconcile.ActionWriter`): (kind, index in its list, result) each."""
+
+    def write_all(
+        self,
+        creates: list[tuple[str, DesiredAction]],
+        updates: list[tuple[str, str, DesiredAction]],
+        deletes: list[str],
+        *,
+        closes: list[tuple[str, str, HostState]] = ...,
+        before_create: Callable[[int], None] | None = None,
+    ) -> Iterator[tuple[str, int, WriteResult]]:
+        """One round's writes, answered record by record."""
+        ...
+
+
+class PeopleReader(Protocol):
+    """Optional: what a person did to our records (`handlers.people_work`): read back before any change."""
+
+    def host_states(self, entries: dict[str, list[LedgerEntry]]) -> dict[str, dict[str, HostState]]:
+        """Our records as the host holds them now, by mission and host id."""
+        ...
+
+    def fingerprint(self, mission_id: str, action: DesiredAction) -> str:
+        """What the host will show of this action once written."""
+        ...
+
+
+READER = ("read_mission", "placed", "changed_since", "missions_ending", "find_marked", "contact")
+RECORD = ("create", "update", "delete", "close")
+
+
+def missing(adapter: type, batches_writes: bool) -> list[str]:
+    """The protocol methods an adapter class lacks: a batching host reads and writes in batches, the others write
+    record by record or in batches (a host is refused at registration when any is missing)."""
+    has = lambda name: callable(getattr(adapter, name, None))  # noqa: E731
+    wanted = READER + (("read_missions", "write_all") if batches_writes else () if has("write_all") else RECORD)
+    return [name for name in wanted if not has(name)]

@@ -1,0 +1,92 @@
+"""Salesforce's mapping form: the mission object, its fields, and which status and end-reason values mean which case."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from config.sf_mapping import SalesforceMapping
+from webhooks.admin import host_choices
+from webhooks.admin.mapping_form import pairs, written
+
+SF_FIELDS = (
+    "object",
+    "name",
+    "start_date",
+    "end_date",
+    "consultant_contact",
+    "consultant_user",
+    "manager_user",
+    "business_engineer_user",
+    "hr_user",
+    "account",
+    "client_contact",
+    "status",
+    "end_reason",
+    "consultant_manager_user",
+    "consultant_left",
+    "contract_end",
+    "occupation",
+)
+
+
+def fields(tenant) -> list[dict]:
+    """The form's fields with the tenant's values."""
+    m = tenant.salesforce.mapping
+    out = [{"name": f, "label": f, "value": getattr(m, f) or "", "help": ""} for f in SF_FIELDS]
+    out.append(
+        {"name": "status_values", "label": "status values → case", "value": written(m.status_values), "help": "e.g. Cancelled=cancelled"}
+    )
+    out.append(
+        {
+            "name": "reason_values",
+            "label": "end reasons → case",
+            "value": written(m.reason_values),
+            "help": "e.g. Client=client, Consultant=consultant",
+        }
+    )
+    return out
+
+
+def choices(tenant, form_fields: list[dict]) -> dict[str, list[tuple]]:
+    """The mission object's field names, offered for every field but the object itself."""
+    names = host_choices.salesforce_names(tenant, tenant.salesforce.mapping.object) or set()
+    offered = [(n, n) for n in sorted(names)]
+    return {f: offered for f in SF_FIELDS if f != "object"}
+
+
+def update(tenant, form) -> tuple:
+    """(the tenant with the form's mapping, errors by field)."""
+    data = {f: (form.get(f) or "").strip() or None for f in SF_FIELDS}
+    errors = {}
+    try:
+        data["status_values"] = pairs(form.get("status_values", ""))
+        data["reason_values"] = pairs(form.get("reason_values", ""))
+        mapping = SalesforceMapping.model_validate({k: v for k, v in data.items() if v is not None or k != "object"})
+    except ValidationError as exc:
+        for error in exc.errors():
+            errors.setdefault(str(error["loc"][0]) if error["loc"] else "_", error["msg"])
+        return tenant, errors
+    except ValueError as exc:
+        return tenant, {"status_values": str(exc)}
+    errors = _not_in_org(tenant, mapping)
+    if errors:
+        return tenant, errors
+    return tenant.model_copy(update={"salesforce": tenant.salesforce.model_copy(update={"mapping": mapping})}), errors
+
+
+def _not_in_org(tenant, mapping: SalesforceMapping) -> dict[str, str]:
+    """Field errors for an object or fields the org does not have (its describe, cached for an hour)."""
+    try:
+        names = host_choices.salesforce_names(tenant, mapping.object)
+    except host_choices.HostUnreadable as exc:
+        return {
+            "_": f"Impossible de vérifier auprès de Salesforce, rien n'est enregistré — could not check with "
+            f"Salesforce, nothing was saved: {exc}"
+        }
+    if names is None:
+        return {"object": f"aucun objet {mapping.object} dans votre org — no object {mapping.object} in your org"}
+    mapped = {f: getattr(mapping, f) for f in SF_FIELDS if f != "object"}
+    return {
+        f: f"{mapping.object} n'a pas de champ {value} — {mapping.object} has no field {value}"
+        for f, value in host_choices.unknown_fields(names, mapped).items()
+    }
