@@ -95,7 +95,7 @@ def activity(tenant: str) -> str:
 
 
 def surveys(tenant: str, mission_id: str) -> str:
-    """handlers.surveys: one mission's survey records, a hash with sealed link tokens (forever; `*`: a pattern)."""
+    """handlers.surveys: one mission's survey records, a hash holding the link tokens' seeds (forever)."""
     return f"im:t:{tenant}:surveys:{mission_id}"
 
 

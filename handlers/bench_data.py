@@ -7,8 +7,9 @@ import redis
 
 from config import keys
 from config.tenants import Tenant
+from handlers import store
 from handlers.bench_report import BenchReport, Money, report
-from handlers.ledger import Ledger, LedgerEntry
+from handlers.ledger import Ledger, entries_of
 from handlers.model import MissionSnapshot
 
 BATCH = 500
@@ -17,11 +18,11 @@ BATCH = 500
 def snapshots(conn: redis.Redis, tenant_id: str) -> list[MissionSnapshot]:
     """Every mission snapshot of the tenant (SCAN then MGET in batches)."""
     names = list(conn.scan_iter(match=keys.missions_pattern(tenant_id), count=1000))
-    out = []
+    prefix, out = len(keys.mission_prefix(tenant_id)), []
     for i in range(0, len(names), BATCH):
-        for raw in conn.mget(names[i:i + BATCH]):
+        for name, raw in zip(names[i:i + BATCH], conn.mget(names[i:i + BATCH])):
             if raw:
-                out.append(MissionSnapshot.model_validate_json(raw))
+                out.append(store.decode(raw, tenant_id, name.decode()[prefix:]))
     return out
 
 
@@ -32,18 +33,11 @@ def bench_steps_done(conn: redis.Redis, tenant_id: str, mission_ids: list[str]) 
         pipe.hgetall(Ledger(conn, tenant_id, mission_id).key)
     out: dict[str, set[str]] = {}
     for mission_id, raw in zip(mission_ids, pipe.execute()):
-        steps = {_done_step(k.decode(), v) for k, v in raw.items() if k.startswith(b"bench.")}
-        steps.discard(None)
+        done = {k: v for k, v in raw.items() if v.startswith(b"x|") or v.startswith(b"{")}  # "x": done, or JSON
+        steps = {e.step_id for key, e in entries_of(done).items() if key.startswith("bench.") and e.status == "done"}
         if steps:
             out[mission_id] = steps
     return out
-
-
-def _done_step(key: str, value: bytes) -> str | None:
-    if not (value.startswith(b"x|") or value.startswith(b"{")):
-        return None  # the packed form starts with its status code: only "x" (done) can count
-    entry = LedgerEntry.unpack(key, value)
-    return entry.step_id if entry.status == "done" else None
 
 
 def money_of(tenant: Tenant) -> Money:

@@ -1,14 +1,38 @@
 """Mission snapshots, the consultant → missions index and the due index, in Redis."""
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import redis
 
 from config import keys
+from handlers import packing
 from handlers.model import MissionSnapshot
 
 DUE_KEY = keys.DUE
+# a consultant's missions: a hash (mission → "", a small listpack) since a set of ids that are not all integers is a
+# hash table on Redis 7.0; the sets earlier versions made are read and added to as they are
+_INDEX_ADD = ("if redis.call('TYPE', KEYS[1]).ok == 'set' then return redis.call('SADD', KEYS[1], ARGV[1]) end "
+              "return redis.call('HSET', KEYS[1], ARGV[1], '')")
+_INDEX_READ = ("if redis.call('TYPE', KEYS[1]).ok == 'set' then return redis.call('SMEMBERS', KEYS[1]) end "
+               "return redis.call('HKEYS', KEYS[1])")
+
+
+def encode(snap: MissionSnapshot, tenant: str) -> bytes:
+    """A snapshot as stored in `tenant`: its JSON without the defaults, the id and the tenant (the key says them),
+    deflated."""
+    data = snap.model_dump(mode="json", exclude_defaults=True, exclude={"mission_id"})
+    if data.get("tenant") == tenant:
+        del data["tenant"]
+    return packing.pack(packing.SNAPSHOT, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def decode(raw: bytes, tenant: str, mission_id: str) -> MissionSnapshot:
+    """A stored snapshot of `tenant`'s mission `mission_id` (the JSON of earlier versions as it is)."""
+    if not packing.is_packed(raw):
+        return MissionSnapshot.model_validate_json(raw)
+    return MissionSnapshot.model_validate({"tenant": tenant, **json.loads(packing.unpack(raw)), "mission_id": mission_id})
 
 
 class SnapshotStore:
@@ -24,19 +48,22 @@ class SnapshotStore:
     def get(self, mission_id: str) -> MissionSnapshot | None:
         """The previous snapshot, if any."""
         raw = self.conn.get(self._key(mission_id))
-        return MissionSnapshot.model_validate_json(raw) if raw else None
+        return decode(raw, self.tenant, mission_id) if raw else None
 
     def save(self, snap: MissionSnapshot) -> None:
         """Keep the snapshot and index it under its consultant."""
         pipe = self.conn.pipeline()
-        pipe.set(self._key(snap.mission_id), snap.model_dump_json(exclude_defaults=True))
+        pipe.set(self._key(snap.mission_id), encode(snap, self.tenant))
         if snap.consultant:
-            pipe.sadd(keys.consultant_missions(self.tenant, snap.consultant.id), snap.mission_id)
+            pipe.eval(_INDEX_ADD, 1, self._index(snap.consultant.id), snap.mission_id)
         pipe.execute()
+
+    def _index(self, consultant_id: str) -> str:
+        return keys.consultant_missions(self.tenant, consultant_id)
 
     def missions_of(self, consultant_id: str) -> set[str]:
         """Every mission seen for one consultant."""
-        return {m.decode() for m in self.conn.smembers(keys.consultant_missions(self.tenant, consultant_id))}
+        return {m.decode() for m in self.conn.eval(_INDEX_READ, 1, self._index(consultant_id))}
 
 
 def schedule_wakeup(conn: redis.Redis, tenant: str, mission_id: str, day: date | None) -> None:

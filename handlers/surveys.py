@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from datetime import date, datetime, timezone
 from typing import Callable, Literal
@@ -11,6 +12,7 @@ from pydantic import BaseModel, Field, field_serializer, field_validator
 
 from config import crypto, keys, signing
 from config.tenants import Tenant
+from handlers import packing
 from handlers.model import DesiredAction, MissionSnapshot
 
 Role = Literal["consultant", "client_contact"]
@@ -75,10 +77,59 @@ def _key(tenant: str, mission: str) -> str:
     return keys.surveys(tenant, mission)
 
 
+_POSITIONAL = ("step_id", "person_id", "person_type", "person_name", "sent_on")  # then the token, then the rest
+_CONTEXT = {"tenant", "mission", "role"}  # said by the key and the field
+
+
+def encode(state: SurveyState) -> str:
+    """One survey as stored: `[step, person id, type, name, sent on, token, {other fields}]` in compact JSON, the
+    step and the type as short as the ledger's (`packing.short_key`, `packing.short_type`).
+
+    The link token is stored as its seed `[nonce, timestamp, key id]` when `signing.sign_at` makes it again byte
+    for byte (no secret at rest: the token needs the signing key), else sealed like before; fields at their
+    defaults and the tenant, mission and role (the key says them) are left out. Small enough for a listpack.
+    """
+    fields = state.model_dump(mode="json", exclude={"token"})
+    fields.update(step_id=packing.short_key(state.step_id), person_type=packing.short_type(state.person_type))
+    rest = state.model_dump(mode="json", exclude_defaults=True, exclude=_CONTEXT | set(_POSITIONAL) | {"token"})
+    row = [fields[name] for name in _POSITIONAL] + [_token_seed(state)]
+    return json.dumps(row + [rest] if rest else row, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode(raw: bytes, tenant: str, mission: str, role: str) -> SurveyState:
+    """A stored survey (the JSON object of earlier versions as it is)."""
+    if raw.startswith(b"{"):
+        return SurveyState.model_validate_json(raw)
+    row = json.loads(raw)
+    seed, rest = row[len(_POSITIONAL)], (row[len(_POSITIONAL) + 1:] or [{}])[0]
+    token = seed if isinstance(seed, str) else signing.sign_at(PURPOSE, _payload(tenant, mission, role, seed[0]),
+                                                                 seed[1], seed[2])
+    fields = dict(zip(_POSITIONAL, row))
+    fields.update(step_id=packing.long_key(fields["step_id"]), person_type=packing.long_type(fields["person_type"]))
+    return SurveyState.model_validate({**fields, **rest, "tenant": tenant, "mission": mission, "role": role,
+                                       "token": token})
+
+
+def _payload(tenant: str, mission: str, role: str, nonce: str) -> dict:
+    """What a survey link signs (`_create`)."""
+    return {"t": tenant, "m": mission, "r": role, "n": nonce}
+
+
+def _token_seed(state: SurveyState) -> list | str:
+    """[nonce, timestamp, key id] when the token is ours and made again from them, else the sealed token."""
+    signed = signing.signed_with(PURPOSE, state.token)
+    if signed is not None:
+        payload, stamp, key_id = signed
+        nonce = payload.get("n") if isinstance(payload, dict) else None
+        if isinstance(nonce, str) and payload == _payload(state.tenant, state.mission, state.role, nonce):
+            return [nonce, stamp, key_id]
+    return SEALED + crypto.encrypt(state.token.encode()).decode()
+
+
 def states(conn: redis.Redis, tenant: str, mission: str) -> dict[str, SurveyState]:
     """The mission's surveys by respondent role."""
     raw = conn.hgetall(_key(tenant, mission))
-    return {k.decode(): SurveyState.model_validate_json(v) for k, v in raw.items()}
+    return {k.decode(): decode(v, tenant, mission, k.decode()) for k, v in raw.items()}
 
 
 def respondents(snapshot: MissionSnapshot) -> dict[Role, object]:
@@ -109,14 +160,14 @@ def ensure(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, survey_
 
 def _create(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, action: DesiredAction, role: Role,
             person) -> SurveyState:
-    token = signing.sign(PURPOSE, {"t": tenant.id, "m": snapshot.mission_id, "r": role, "n": secrets.token_hex(4)})
+    token = signing.sign(PURPOSE, _payload(tenant.id, snapshot.mission_id, role, secrets.token_hex(4)))
     state = SurveyState(tenant=tenant.id, mission=snapshot.mission_id, step_id=action.step_id, role=role,
                         person_id=person.id, person_type=person.type, person_name=person.name,
                         language=tenant.language, token=token, sent_on=action.due)
     key = _key(tenant.id, snapshot.mission_id)
-    if conn.hsetnx(key, role, state.model_dump_json(exclude_defaults=True)):
+    if conn.hsetnx(key, role, encode(state)):
         return state
-    return SurveyState.model_validate_json(conn.hget(key, role))  # another worker made it first
+    return decode(conn.hget(key, role), tenant.id, snapshot.mission_id, role)  # another worker made it first
 
 
 def _update(conn: redis.Redis, tenant: str, mission: str, role: str,
@@ -128,12 +179,12 @@ def _update(conn: redis.Redis, tenant: str, mission: str, role: str,
             try:
                 pipe.watch(key)
                 raw = pipe.hget(key, role)
-                new = change(SurveyState.model_validate_json(raw)) if raw else None
+                new = change(decode(raw, tenant, mission, role)) if raw else None
                 if new is None:
                     pipe.unwatch()
                     return None
                 pipe.multi()
-                pipe.hset(key, role, new.model_dump_json(exclude_defaults=True))
+                pipe.hset(key, role, encode(new))
                 pipe.execute()
                 return new
             except redis.WatchError:
@@ -148,11 +199,12 @@ def find(conn: redis.Redis, token: str) -> SurveyState | None:
         return None
     if not isinstance(payload, dict) or payload.get("r") not in ROLES:
         return None
+    tenant, mission = str(payload.get("t")), str(payload.get("m"))
     try:
-        raw = conn.hget(_key(str(payload.get("t")), str(payload.get("m"))), payload["r"])
+        raw = conn.hget(_key(tenant, mission), payload["r"])
     except redis.ResponseError:
         return None
-    state = SurveyState.model_validate_json(raw) if raw else None
+    state = decode(raw, tenant, mission, payload["r"]) if raw else None
     return state if state and hmac.compare_digest(state.token.encode(), token.encode()) else None
 
 
@@ -186,9 +238,10 @@ def answer(conn: redis.Redis, tenant: Tenant, token: str, satisfaction: int, nps
 
 def answers(conn: redis.Redis, tenant: str) -> list[SurveyState]:
     """Every answered survey of a tenant, newest first (for the admin page)."""
-    out = []
+    out, prefix = [], len(_key(tenant, ""))
     for key in conn.scan_iter(match=keys.surveys(tenant, "*"), count=500):
-        out.extend(SurveyState.model_validate_json(v) for v in conn.hvals(key))
+        mission = key.decode()[prefix:]
+        out.extend(decode(v, tenant, mission, k.decode()) for k, v in conn.hgetall(key).items())
     done = [s for s in out if s.status == "answered"]
     return sorted(done, key=lambda s: (s.answered_at, s.mission, s.role), reverse=True)
 

@@ -1,9 +1,10 @@
 """Many missions in Redis, fast: a few templates reconciled for real, then copied with each mission's own ids.
 
 A template is one mission of a given shape (natural end ahead, early end by the client or the consultant, on the
-bench, restaffed) on one host, reconciled by the real `handlers.jobs.reconcile_mission` against a fake host. Its
-snapshot, packed ledger entries (`LedgerEntry.pack()`), surveys and wake-up day are then written for each mission
-with pipelined commands, the mission, consultant and host ids changed.
+bench, restaffed) on one host, reconciled by the real pipeline (`reconcile_mission`) against a fake host. Its
+snapshot (`handlers.store.encode`), packed ledger entries (`LedgerEntry.pack()`), surveys, activity history and
+wake-up day, as the product stored them, are then written for each mission with pipelined commands, the mission,
+consultant and host ids changed.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from handlers.model import MissionSnapshot, Person
+from handlers.model import DesiredAction, MissionSnapshot, Person
 from handlers.reconcile import WriteResult
 
 SHAPES = [("natural", 50), ("client", 15), ("consultant", 10), ("bench", 15), ("restaffed", 10)]  # % of missions
@@ -128,23 +129,29 @@ class Template:
     ledger: dict[bytes, bytes]
     surveys: dict[bytes, bytes]
     due: float | None
-    activity: list[bytes] = field(default_factory=list)  # the mission's history, newest first (also in the feed)
+    activity: bytes = b""  # the mission's history (its field in the tenant's `activity:history`)
+    feed: list[bytes] = field(default_factory=list)  # what the reconciliation added to the tenant feed's list
+    records: int = 0  # how many records the history holds (`activity:sizes`)
+    tokens: dict[str, str] = field(default_factory=dict)  # role → the survey link's token
+    linked: dict[bytes, DesiredAction] = field(default_factory=dict)  # ledger field → its action, when it has links
     steps: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.steps = len(self.ledger)
+        from handlers.ledger import OWN_TARGET
+
+        self.steps = len(self.ledger) - (OWN_TARGET in self.ledger)
 
 
 def PER_MISSION_KEYS(tenant: str, snap: MissionSnapshot) -> list[str]:  # noqa: N802
     """The keys one mission owns (what `write_missions` copies for each mission)."""
     mid, person = snap.mission_id, snap.consultant.id if snap.consultant else ""
     return [f"im:t:{tenant}:{part}" for part in (f"mission:{mid}", f"ledger:{mid}", f"surveys:{mid}",
-                                                 f"activity:m:{mid}", f"consultant:{person}")]
+                                                 f"consultant:{person}")]
 
 
 def PER_TENANT_KEYS(tenant: str) -> list[str]:  # noqa: N802
-    """The tenant's keys a mission adds a member to (the activity feed and its bookkeeping)."""
-    return [f"im:t:{tenant}:activity{part}" for part in ("", ":missions", ":sizes", ":total")]
+    """The tenant's keys a mission adds a member to (the activity histories, the feed and their bookkeeping)."""
+    return [f"im:t:{tenant}:activity{part}" for part in ("", ":history", ":missions", ":sizes", ":total")]
 
 
 def reconcile_mission(tenant, adapter, store, prev, current, trigger: dict) -> dict:
@@ -172,13 +179,29 @@ def build_templates(conn, today: date) -> list[Template]:
         ledger = conn.hgetall(f"im:t:{tenant.id}:ledger:{snap.mission_id}")
         surveys = conn.hgetall(f"im:t:{tenant.id}:surveys:{snap.mission_id}")
         due = conn.zscore(DUE_KEY, f"{tenant.id}|{snap.mission_id}")
-        activity = conn.lrange(f"im:t:{tenant.id}:activity:m:{snap.mission_id}", 0, -1)
-        found.append(Template(host, shape, saved, ledger, surveys, due, activity))
+        activity = conn.hget(f"im:t:{tenant.id}:activity:history", snap.mission_id) or b""
+        feed = conn.lrange(f"im:t:{tenant.id}:activity", 0, -1)
+        records = int(conn.hget(f"im:t:{tenant.id}:activity:sizes", snap.mission_id) or 0)
+        found.append(Template(host, shape, saved, ledger, surveys, due, activity, feed, records,
+                              *_links(conn, tenant, saved)))
         known = {k.decode() for k in conn.scan_iter(f"im:t:{tenant.id}:*")} - set(PER_MISSION_KEYS(tenant.id, snap))
         if known - set(PER_TENANT_KEYS(tenant.id)):
             raise AssertionError(f"a reconciliation wrote keys the bench does not copy: {sorted(known)}")
     conn.flushdb()
     return found
+
+
+def _links(conn, tenant, snap: MissionSnapshot) -> tuple[dict[str, str], dict[bytes, DesiredAction]]:
+    """The mission's survey link tokens, and its actions whose text holds them (by ledger field).
+
+    A survey link's token names its tenant and mission (`handlers.surveys`), so each copy of a template has links of
+    its own, and the digest of the actions showing them (`copy_ledger` makes it again)."""
+    from handlers import clock, packing, pipeline, surveys
+
+    tokens = {role: s.token for role, s in surveys.states(conn, tenant.id, snap.mission_id).items()}
+    plan = pipeline.prepare(conn, tenant, snap, snap, {"kind": "bench"}, clock.today(tenant.timezone), write=False)
+    return tokens, {packing.short_key(a.key).encode(): a for a in plan.desired
+                    if any(token in a.text for token in tokens.values())}
 
 
 def pick(templates: list[Template], host: str, n: int) -> Template:
@@ -192,29 +215,47 @@ def pick(templates: list[Template], host: str, n: int) -> Template:
 
 
 def copy_snapshot(template: Template, tenant: str, n: int) -> tuple[str, bytes]:
-    """(key, value) of mission n's snapshot.
+    """(key, value) of mission n's snapshot, encoded as the store does.
 
     The consultant keeps the template's id (of the same length as any other): the ledger's content digests cover
     the actions' target and assignee ids, so the copied ledger stays exactly what a reconciliation would write.
     """
+    from handlers.store import encode
+
     snap = template.snapshot.model_copy(update={"tenant": tenant, "mission_id": mission_id(template.host, n)})
-    return f"im:t:{tenant}:mission:{snap.mission_id}", snap.model_dump_json(exclude_defaults=True).encode()
+    return f"im:t:{tenant}:mission:{snap.mission_id}", encode(snap, tenant)
 
 
-def copy_ledger(template: Template) -> dict[bytes, bytes]:
-    """A mission's packed ledger: the template's entries with host ids of their own."""
-    entries = {}
+def copy_ledger(template: Template, tenant: str, mission: str) -> dict[bytes, bytes]:
+    """A mission's packed ledger: the template's entries with host ids of their own (its own target as it is), and
+    the digest of the actions showing survey links made again with the mission's own links."""
+    from handlers import packing, surveys
+    from handlers.ledger import OWN_TARGET, LedgerEntry
+
+    entries = {OWN_TARGET: template.ledger[OWN_TARGET]} if OWN_TARGET in template.ledger else {}
     for key, raw in template.ledger.items():
+        if key == OWN_TARGET:
+            continue
         parts = raw.decode().split("|")
         parts[1] = str(next(_ids)) if template.host == "boond" else f"00T{next(_ids):012d}AAA"
         entries[key] = "|".join(parts).encode()
+    tokens = {role.decode(): surveys.decode(raw, tenant, mission, role.decode()).token
+              for role, raw in template.surveys.items()}
+    for key, action in template.linked.items():
+        text = action.text
+        for role, token in template.tokens.items():
+            text = text.replace(token, tokens[role])
+        entry = LedgerEntry.unpack(packing.long_key(key.decode()), entries[key], entries.get(OWN_TARGET))
+        own = (entries[key].decode().split("|") + [""] * 8)[6:8] == ["", ""]
+        entries[key] = entry.model_copy(update={"content": action.model_copy(update={"text": text}).digest()}) \
+            .pack(target=not own).encode()
     return entries
 
 
 def write_missions(conn, templates: list[Template], tenants: list[tuple[str, str]], per_tenant: int, *,
                    parts: set[str]) -> int:
     """Write `per_tenant` missions for each tenant: the given parts (snapshot, ledger, index, due, surveys,
-    activity: the mission's history; feed: the same records in the tenant's feed)."""
+    activity: the mission's history and its bookkeeping; feed: what the reconciliation put in the feed's list)."""
     from handlers.store import DUE_KEY
 
     count, pipe = 0, conn.pipeline(transaction=False)
@@ -224,20 +265,20 @@ def write_missions(conn, templates: list[Template], tenants: list[tuple[str, str
             if "snapshot" in parts:
                 pipe.set(*copy_snapshot(template, tenant, n))
             if "ledger" in parts and template.ledger:
-                pipe.hset(f"im:t:{tenant}:ledger:{mid}", mapping=copy_ledger(template))
-            if "index" in parts:
-                pipe.sadd(f"im:t:{tenant}:consultant:{person_id(host, n)}", mid)
+                pipe.hset(f"im:t:{tenant}:ledger:{mid}", mapping=copy_ledger(template, tenant, mid))
+            if "index" in parts:  # as SnapshotStore.save indexes a mission (a hash field)
+                pipe.hset(f"im:t:{tenant}:consultant:{person_id(host, n)}", mid, "")
             if "due" in parts and template.due is not None:
                 pipe.zadd(DUE_KEY, {f"{tenant}|{mid}": template.due})
             if "surveys" in parts and template.surveys:
                 pipe.hset(f"im:t:{tenant}:surveys:{mid}", mapping=template.surveys)
             if "activity" in parts and template.activity:
-                pipe.rpush(f"im:t:{tenant}:activity:m:{mid}", *template.activity)
+                pipe.hset(f"im:t:{tenant}:activity:history", mid, template.activity)
                 pipe.zadd(f"im:t:{tenant}:activity:missions", {mid: 1.7e9 + n})
-                pipe.hset(f"im:t:{tenant}:activity:sizes", mid, len(template.activity))
-                pipe.incrby(f"im:t:{tenant}:activity:total", len(template.activity))
-            if "feed" in parts and template.activity:  # the tenant feed keeps its latest 2,000 records
-                pipe.rpush(f"im:t:{tenant}:activity", *template.activity)
+                pipe.hset(f"im:t:{tenant}:activity:sizes", mid, template.records)
+                pipe.incrby(f"im:t:{tenant}:activity:total", template.records)
+            if "feed" in parts and template.feed:  # the feed's list keeps its latest 2,000 elements
+                pipe.rpush(f"im:t:{tenant}:activity", *template.feed)
                 pipe.ltrim(f"im:t:{tenant}:activity", 0, 1999)
             count += 1
             if count % 2000 == 0:
