@@ -10,8 +10,8 @@ from __future__ import annotations
 
 TENANTS = "im:tenants"  # config.tenants: the set of tenant ids (forever)
 DUE = "im:due"  # handlers.store: missions' next wake-up days, a sorted set (forever)
-METRICS = "im:metrics"  # config.metrics: every process's counters, one hash (forever)
-ACK_PROBE = "im:ack"  # config.redis_conn: written before WAIT to check replication (overwritten)
+METRICS = "im:metrics"  # config.infra.metrics: every process's counters, one hash (forever)
+ACK_PROBE = "im:ack"  # config.infra.redis_conn: written before WAIT to check replication (overwritten)
 CLOCK = "im:clock:today"  # handlers.clock: the pinned day of the demo and the tests (never set in production)
 CRASH_COUNTER = "im:test:crash-counter"  # tests' crash point: host creates so far (never set in production)
 
@@ -259,6 +259,6 @@ def boond_dictionary(tenant: str) -> str:
 
 # --- encrypted values -------------------------------------------------------------------------------------
 
-# Keys whose whole value is encrypted (config.crypto.rotate_all re-encrypts them under the newest key): a host's
+# Keys whose whole value is encrypted (config.infra.crypto.rotate_all re-encrypts them under the newest key): a host's
 # token store goes here. Survey link tokens are sealed inside `surveys` hashes and rotated apart.
 ENCRYPTED = (tenant_config, sf_tokens, boond_tokens)

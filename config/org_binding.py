@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from config import keys
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}

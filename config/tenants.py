@@ -9,9 +9,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config import keys
-from config import crypto
+from config.infra import crypto
 from config.sf_mapping import SalesforceMapping
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")

@@ -1,7 +1,7 @@
 """gunicorn settings for the web process (webhooks answer in milliseconds; no host call happens here)."""
 import os
 
-from config.logs import gunicorn_logconfig
+from config.infra.logs import gunicorn_logconfig
 
 bind = os.environ.get("INTERMISSION_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))

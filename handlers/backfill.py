@@ -20,7 +20,7 @@ import redis
 
 from config import keys
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from connectors.errors import HostAuthError, HostRateLimited
 from handlers import clock
 from handlers.queues import get_queue, retry_policy

@@ -17,7 +17,7 @@ import time
 import redis
 
 from config import keys, tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 from connectors.errors import HostBudgetExhausted, HostConsentRequired
 from handlers import clock, holds, locks, pipeline

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from config import keys
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from handlers import seams
 
 CLOCK_KEY = keys.CLOCK

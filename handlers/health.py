@@ -15,7 +15,7 @@ from rq.utils import utcparse
 
 from config import keys
 from config import tenants
-from config.redis_conn import describe, get_redis
+from config.infra.redis_conn import describe, get_redis
 from config.settings import get_settings
 from handlers import holds
 from handlers.queues import QUEUE_NAME, dead_letters, get_queue

@@ -46,7 +46,7 @@ def held(conn: redis.Redis, tenant: str) -> dict[str, dict]:
 
 def resume(tenant: str, conn: redis.Redis | None = None) -> list[str]:
     """Requeue every held mission of a tenant (after re-consent, or once the API budget allows)."""
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
 
     conn = conn or get_redis()
     missions = sorted(held(conn, tenant))

@@ -13,7 +13,7 @@ from rq.job import JobStatus
 from rq.utils import now
 
 from config import keys as redis_keys
-from config.redis_conn import ensure_replicated
+from config.infra.redis_conn import ensure_replicated
 from config.settings import get_settings
 from handlers.hosts.registry import host_of
 from handlers.queues import get_queue, retry_policy

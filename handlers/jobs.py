@@ -9,7 +9,7 @@ from rq.exceptions import DuplicateJobError
 
 from config import keys
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 from connectors.errors import HostBudgetExhausted, HostConsentRequired, HostRateLimited
 from handlers import clock, holds, locks, pipeline

@@ -13,7 +13,7 @@ import time
 
 from config import keys
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 from connectors.boond.client import BoondClient
 from connectors.boond.marketplace import expires_at_from

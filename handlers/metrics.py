@@ -13,8 +13,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from config import keys
-from config import metrics, tenants
-from config.redis_conn import get_redis
+from config import tenants
+from config.infra import metrics
+from config.infra.redis_conn import get_redis
 from handlers import health
 from handlers.queues import QUEUE_NAME
 

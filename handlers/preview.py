@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from config import keys
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from handlers import clock, pipeline
 from handlers.hosts.registry import adapter_for
 from handlers.store import SnapshotStore

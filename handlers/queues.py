@@ -15,7 +15,7 @@ from rq.registry import FailedJobRegistry, StartedJobRegistry
 from rq.serializers import JSONSerializer
 
 from config import keys
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 
 QUEUE_NAME = "intermission"

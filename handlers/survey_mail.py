@@ -24,8 +24,9 @@ from rq import get_current_job
 from rq.exceptions import DuplicateJobError
 
 from config import keys
-from config import signing, tenants
-from config.redis_conn import get_redis
+from config import tenants
+from config.infra import signing
+from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 from handlers import clock, surveys
 from handlers.calendar import add_business_days

@@ -10,7 +10,8 @@ from typing import Callable, Literal
 import redis
 from pydantic import BaseModel, Field, field_serializer, field_validator
 
-from config import crypto, keys, signing
+from config import keys
+from config.infra import crypto, signing
 from config.tenants import Tenant
 from handlers import packing
 from handlers.model import DesiredAction, MissionSnapshot
@@ -21,7 +22,7 @@ Outcome = Literal["answered", "already", "unknown"]
 PURPOSE = "survey"
 TOKEN_CEILING = 3 * 365 * 24 * 3600  # the signature's own bound; the real expiry counts from `sent_on`
 COMMENT_MAX = 2000
-SEALED = "fernet:"  # a stored link token is encrypted (config.crypto rotates it with the other secrets)
+SEALED = "fernet:"  # a stored link token is encrypted (config.infra.crypto rotates it with the other secrets)
 
 
 class SurveyState(BaseModel):

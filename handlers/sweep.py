@@ -9,7 +9,7 @@ import redis
 
 from config import keys
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 from connectors.errors import HostAuthError, HostBudgetExhausted, HostError
 from handlers.hosts.registry import adapter_for, host_of

@@ -14,8 +14,8 @@ from contextvars import ContextVar
 from rq import SimpleWorker, Worker
 from rq.job import Job
 
-from config import metrics
-from config.logs import bound, current
+from config.infra import metrics
+from config.infra.logs import bound, current
 from connectors import http
 from connectors.salesforce import client as salesforce_client
 

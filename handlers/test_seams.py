@@ -11,7 +11,7 @@ import signal
 from datetime import date
 
 from config import keys
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 
 
 def hooks(settings) -> dict:

@@ -19,7 +19,7 @@ def backfill_parser(sub) -> None:
 
 def _backfill(args) -> int:
     from config import tenants
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
     from handlers import backfill
 
     if args.days is not None and not 1 <= args.days <= 730:

@@ -27,7 +27,7 @@ def run_demo() -> int:
     import logging
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    from config.redis_conn import embedded_socket, get_redis, get_settings
+    from config.infra.redis_conn import embedded_socket, get_redis, get_settings
     from intermission_cli.stack import Stack
     from intermission_cli.stack_salesforce import SalesforceStack
 

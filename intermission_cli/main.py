@@ -9,7 +9,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     """Parse and run one command; returns the exit status."""
-    from config.logs import setup_logging
+    from config.infra.logs import setup_logging
 
     args = _parser().parse_args(argv)
     setup_logging(os.environ.get("INTERMISSION_LOG_LEVEL", "WARNING" if args.command in ("demo", "tenant", "plan") else "INFO"))
@@ -37,7 +37,7 @@ def redis_message(exc: Exception) -> str:
     """One line for an operator: where Redis is and what happened (never a traceback, never a password)."""
     import redis
 
-    from config.redis_conn import describe
+    from config.infra.redis_conn import describe
 
     detail = " ".join(str(exc).split()) or type(exc).__name__
     if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
@@ -138,7 +138,7 @@ def _serve(args) -> int:
 
 
 def _worker(args) -> int:
-    from config.redis_conn import use_worker_profile
+    from config.infra.redis_conn import use_worker_profile
 
     use_worker_profile()  # patient Redis calls (ride out a failover); request paths give up within a second
     from config.playbook import default_playbook
@@ -223,7 +223,7 @@ def _last_error(job) -> str:
 
 
 def _keys(args) -> int:
-    from config import crypto
+    from config.infra import crypto
 
     if args.action == "generate":
         print(crypto.generate_key())

@@ -23,7 +23,7 @@ def _check_worker(args) -> int:
     from config.settings import get_settings
     from handlers.health import workers_info
 
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
 
     limit = 3 * get_settings().worker_heartbeat_seconds  # an idle worker heartbeats every worker_heartbeat_seconds
     mine = [w for w in workers_info(get_redis()) if w["hostname"] == socket.gethostname()]

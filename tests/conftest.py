@@ -24,8 +24,8 @@ def _configure(data_dir: str) -> None:
         "INTERMISSION_BOOND_RATE_PER_SECOND": "500",
         "INTERMISSION_BOOND_BURST": "500",
     })
-    from config import crypto
-    from config.redis_conn import reset_connection
+    from config.infra import crypto
+    from config.infra.redis_conn import reset_connection
     from config.settings import get_settings
 
     get_settings.cache_clear()
@@ -42,7 +42,7 @@ def _test_settings(tmp_path_factory):
 @pytest.fixture
 def redis_conn():
     """A real Redis, emptied for the test (REDIS_URL when set, else the embedded server)."""
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
 
     conn = get_redis()
     conn.flushdb()
@@ -61,7 +61,7 @@ def stack(redis_conn):
 @pytest.fixture
 def child_env():
     """Environment for a subprocess (worker, CLI) that must reach the same Redis."""
-    from config.redis_conn import redis_url_for_children
+    from config.infra.redis_conn import redis_url_for_children
 
     return {**os.environ, "REDIS_URL": redis_url_for_children()}
 

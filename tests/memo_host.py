@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 from flask import Blueprint, jsonify, request
 
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from connectors.errors import HostBudgetExhausted, HostConsentRequired
 from handlers.hosts.protocol import Contact, MissionRead, MissionsRead
 from handlers.hosts.registry import Budget, Host, Web

@@ -6,7 +6,7 @@ import logging
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from config.logs import RedactingFilter
+from config.infra.logs import RedactingFilter
 from config.settings import get_settings
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import logging
 
 from flask import Blueprint, jsonify, request
 
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 from handlers.hosts.boond_read import KINDS as PEOPLE_KINDS, forget
 from handlers.ingest import StaleTenant, enqueue_resource_sync, enqueue_sync

@@ -38,7 +38,7 @@ def authenticate_known(tenant_id: str, secret: str, host: str, *, fresh: bool = 
     _KNOWN.pop(tenant_id, None)
     if not tenants.TENANT_ID.match(tenant_id or ""):
         return authenticate(tenant_id, secret, host)  # None, with the same work as an unknown tenant
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
 
     blob = get_redis().get(tenants._key(tenant_id))
     tenant = tenants.parse(blob) if blob is not None else None
@@ -88,7 +88,7 @@ def ignored(reason: str) -> Response:
 
 def redis_unavailable(exc: redis.RedisError):
     """503 naming the cause when Redis does not answer (or refuses): the host retries where it can."""
-    from config.redis_conn import NotReplicated, describe
+    from config.infra.redis_conn import NotReplicated, describe
 
     down = isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
     g.redis_down = down  # the per-request metrics would wait on the same Redis: skipped for this answer

@@ -10,8 +10,8 @@ import uuid
 import redis
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
-from config import metrics
-from config.logs import pop_fields, push_fields
+from config.infra import metrics
+from config.infra.logs import pop_fields, push_fields
 from config.settings import get_settings
 from handlers import health
 from handlers.metrics import exposition, make_registry

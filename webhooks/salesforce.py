@@ -13,7 +13,7 @@ from standardwebhooks import Webhook
 from xml.etree.ElementTree import ParseError
 
 from config import keys
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 from connectors.salesforce import prefixes
 from connectors.salesforce.oauth import same_org

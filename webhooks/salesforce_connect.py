@@ -10,10 +10,11 @@ import secrets
 from flask import Blueprint, Response, make_response, redirect, render_template_string, request, url_for
 
 from config import keys
-from config import crypto, org_binding, tenants
-from config.redis_conn import get_redis
+from config import org_binding, tenants
+from config.infra import crypto
+from config.infra.redis_conn import get_redis
 from config.settings import get_settings
-from config.signing import BadSignature, unsign
+from config.infra.signing import BadSignature, unsign
 from connectors.errors import HostError
 from connectors.salesforce import ids, oauth, prefixes
 from handlers import backfill, holds

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from config import tenants
-from config.signing import sign
+from config.infra.signing import sign
 
 
 def connect_link(tenant_id: str, base_url: str) -> str:

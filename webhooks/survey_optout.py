@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template_string
 
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from handlers import survey_mail
 
 bp = Blueprint("survey_optout", __name__)

@@ -7,8 +7,9 @@ import logging
 
 from flask import Blueprint, render_template, request
 
-from config import signing, tenants
-from config.redis_conn import get_redis
+from config import tenants
+from config.infra import signing
+from config.infra.redis_conn import get_redis
 from handlers import clock, surveys
 from handlers.ingest import enqueue_sync
 from handlers.store import SnapshotStore, schedule_wakeup

@@ -103,7 +103,7 @@ def _json_object(raw: bytes) -> dict:
 
 def claim_once(value: str, max_age: int) -> None:
     """Accept a (verified) signedRequest once: a second use within its max age is a replay (BadSignedRequest)."""
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
 
     signature_part = value.strip().partition(".")[0].rstrip("=")
     key = keys.boond_signed_request_seen(hashlib.sha256(signature_part.encode()).hexdigest())

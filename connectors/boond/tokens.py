@@ -12,7 +12,7 @@ from dataclasses import replace
 import redis
 
 from config import keys
-from config import crypto
+from config.infra import crypto
 from connectors.boond.auth import BoondCredentials
 from connectors.boond.marketplace import refresh_app_token
 from connectors.errors import HostAuthError

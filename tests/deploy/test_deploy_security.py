@@ -94,7 +94,7 @@ def test_the_compose_redis_refuses_clients_without_the_password_and_the_app_gets
     with pytest.raises(redis.AuthenticationError):
         redis.Redis(port=port, password="wrong").ping()
     with using_redis(f"redis://:{PASSWORD}@127.0.0.1:{port}/0"):
-        from config.redis_conn import get_redis
+        from config.infra.redis_conn import get_redis
 
         assert get_redis().ping() and get_redis().set("im:probe", "1")
     assert PASSWORD.encode() not in Path(f"/proc/{pid}/cmdline").read_bytes()  # only its SHA-256 is an argument

@@ -29,7 +29,7 @@ def own_redis(tmp_path):
     server = RedisServer(tmp_path / "redis").start()
     try:
         with app_on_redis(server.url):
-            from config.redis_conn import get_redis
+            from config.infra.redis_conn import get_redis
             from intermission_cli.stack import Stack
 
             get_redis().flushdb()

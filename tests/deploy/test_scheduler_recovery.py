@@ -33,7 +33,7 @@ def _worker(server: RedisServer, tmp_path: Path) -> Process:
 
 
 def _tick_started(slot: int) -> datetime | None:
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
 
     try:
         job = Job.fetch(f"tick-{slot}", connection=get_redis(), serializer=JSONSerializer)
@@ -56,7 +56,7 @@ def _scheduled_tick() -> int | None:
     """The slot of the tick the worker scheduled (it does at start-up), once it has."""
     from rq.registry import ScheduledJobRegistry
 
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
     from handlers.queues import get_queue
 
     ticks = [j for j in ScheduledJobRegistry(queue=get_queue(get_redis())).get_job_ids() if j.startswith("tick-")]
@@ -79,7 +79,7 @@ def _scheduler_children(worker: Process) -> list[int]:
 def _heartbeat_ages() -> list[float]:
     from handlers.health import workers_info
 
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
 
     return [w["heartbeat_age_seconds"] for w in workers_info(get_redis())]
 

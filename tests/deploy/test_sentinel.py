@@ -12,7 +12,7 @@ import redis
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from config.redis_conn import parse_sentinels
+from config.infra.redis_conn import parse_sentinels
 from tests.e2e.proc_helpers import DEPLOY, free_port, wait_until
 
 WORKER = [sys.executable, "-m", "intermission_cli.main", "worker", "--burst"]
@@ -74,7 +74,7 @@ def sentinel_setup(tmp_path):
 @pytest.fixture
 def sentinel_settings(sentinel_setup, monkeypatch):
     """This process configured with INTERMISSION_REDIS_SENTINELS and no REDIS_URL."""
-    from config.redis_conn import reset_connection
+    from config.infra.redis_conn import reset_connection
     from config.settings import get_settings
 
     monkeypatch.delenv("REDIS_URL", raising=False)
@@ -105,7 +105,7 @@ def test_sentinel_spec_is_parsed_and_a_bad_one_named():
 
 @pytest.mark.slow
 def test_app_and_workers_follow_the_master_through_sentinel_and_a_failover(sentinel_settings):
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
     from handlers.queues import get_queue
 
     conn = get_redis()

@@ -5,7 +5,8 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
-from config import crypto, tenants
+from config import tenants
+from config.infra import crypto
 from intermission_cli.stack import Stack
 from connectors.boond.marketplace import decode_signed_request
 

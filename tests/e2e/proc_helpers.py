@@ -75,7 +75,7 @@ def _pings(client: redis.Redis) -> bool:
 @contextmanager
 def using_redis(url: str):
     """Point this test process (settings, cached client) at another Redis, and back afterwards."""
-    from config.redis_conn import reset_connection
+    from config.infra.redis_conn import reset_connection
     from config.settings import get_settings
 
     before = os.environ.get("REDIS_URL")

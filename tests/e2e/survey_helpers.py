@@ -72,6 +72,6 @@ def world(stack, mission: str) -> tuple:
 
 
 def _conn():
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
 
     return get_redis()

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import requests
 
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from handlers import clock
 from handlers.hosts.boond import make_client as boond_client
 from handlers.jobs import tick

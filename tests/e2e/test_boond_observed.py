@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from intermission_cli.stack import Stack
 from handlers import clock
 from handlers.hosts.boond import BoondAdapter

@@ -7,7 +7,7 @@ from datetime import date
 import requests
 
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from handlers import clock
 from handlers.jobs import tick
 from handlers.ledger import ActivityLog

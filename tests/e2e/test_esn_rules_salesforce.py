@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from intermission_cli.stack_salesforce import SalesforceStack
 from handlers import clock
 from handlers.jobs import tick

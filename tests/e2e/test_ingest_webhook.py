@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from config import metrics
+from config.infra import metrics
 from handlers import clock
 from handlers.queues import get_queue
 from tests.e2e.helpers import by_step, settle

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from config.logs import make_handler
+from config.infra.logs import make_handler
 from connectors.salesforce.tokens import TenantTokens
 from handlers import clock
 from handlers.ingest import enqueue_sync

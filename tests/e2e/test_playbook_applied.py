@@ -81,6 +81,6 @@ def test_a_change_that_touches_no_mission_says_so(stack):
 
 
 def stack_conn():
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
 
     return get_redis()

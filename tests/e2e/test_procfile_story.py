@@ -15,7 +15,7 @@ from rq.job import Job
 from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 
-from config import metrics
+from config.infra import metrics
 from intermission_cli.stack import SUBSCRIBED, Stack
 from handlers import clock
 from handlers.jobs import tick
@@ -127,7 +127,7 @@ def _action_totals(conn) -> Counter:
 def deploy_redis(tmp_path):
     """A Redis started from deploy/redis.conf; this test process talks to it too. Yields (client, url)."""
     with redis_from_deploy_conf(tmp_path / "redis") as url, using_redis(url):
-        from config.redis_conn import get_redis
+        from config.infra.redis_conn import get_redis
 
         yield get_redis(), url
 

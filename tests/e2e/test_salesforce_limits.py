@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from config import metrics
+from config.infra import metrics
 from handlers import clock
 from handlers.holds import held
 from tests.e2e.helpers import settle

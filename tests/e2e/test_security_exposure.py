@@ -10,7 +10,7 @@ import sys
 import pytest
 import requests
 
-from config.logs import redact
+from config.infra.logs import redact
 from config.settings import get_settings
 from tests.conftest import METRICS_TOKEN
 from webhooks.admin.auth import admin_token, csrf_token
@@ -54,7 +54,7 @@ def test_non_canonical_webhook_paths_leave_no_secret_in_debug_logs(stack, caplog
     with caplog.at_level("DEBUG"):
         for path in (f"/webhooks/BOOND/{stack.tenant_id}/{secret}", f"/webhooks/boond%2F{stack.tenant_id}%2F{secret}"):
             requests.post(stack.web.url + path, json={}, timeout=5)
-    from config.logs import JsonFormatter
+    from config.infra.logs import JsonFormatter
 
     text = "\n".join(JsonFormatter().format(r) for r in caplog.records)
     assert secret not in text

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 from handlers.hosts.salesforce import tokens_for
 from webhooks.salesforce_connect import connect_link, disconnect_tenant

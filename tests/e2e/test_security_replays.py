@@ -5,7 +5,7 @@ from __future__ import annotations
 import requests
 
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from connectors.boond.marketplace import encode_signed_request
 from handlers.hosts.salesforce import tokens_for
 from tests.e2e.market_helpers import APP_KEY, CLIENT_TOKEN

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from handlers import clock, surveys
 from handlers.jobs import tick
 from handlers.survey_mail import failures

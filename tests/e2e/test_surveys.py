@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from handlers import clock, surveys
 from handlers.jobs import tick
 from tests.e2e.helpers import by_step, markers, owner, settle

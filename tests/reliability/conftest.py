@@ -10,8 +10,8 @@ import pytest
 @pytest.fixture(scope="module")
 def world():
     """`World` over an emptied Redis; `world.logs()` is every line our log handler wrote meanwhile."""
-    from config.logs import make_handler
-    from config.redis_conn import get_redis
+    from config.infra.logs import make_handler
+    from config.infra.redis_conn import get_redis
     from tests.reliability.world import World
 
     get_redis().flushdb()

@@ -101,7 +101,7 @@ def running(*servers: RedisServer):
 @contextmanager
 def app_on_redis(url: str | None = None, **env: str):
     """Point this process's settings and cached client at another Redis (URL or Sentinel env), then back."""
-    from config.redis_conn import reset_connection
+    from config.infra.redis_conn import reset_connection
     from config.settings import get_settings
 
     names = {"REDIS_URL": url, **env}

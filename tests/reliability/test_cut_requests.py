@@ -42,7 +42,7 @@ class Cut:
 @pytest.fixture
 def cut_client(redis_conn, monkeypatch):
     """The app's Redis client, on the same server (TCP or socket), through a cutting connection, with no retries."""
-    from config import redis_conn as module
+    from config.infra import redis_conn as module
 
     base = redis_conn.connection_pool
     cutting = type("Cutting" + base.connection_class.__name__, (Cut, base.connection_class), {})

@@ -109,7 +109,7 @@ def _jobs_per_mission(conn) -> tuple[Counter, int]:
 
 
 def _figures(load: Load, outage: Outage, redelivered: set[int], fsync: str) -> dict:
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
 
     jobs, orphan_ids = _jobs_per_mission(get_redis())
     acked = load.acknowledged()

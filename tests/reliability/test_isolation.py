@@ -18,8 +18,8 @@ from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 
 from config import tenants
-from config.redis_conn import get_redis
-from config.signing import sign, unsign
+from config.infra.redis_conn import get_redis
+from config.infra.signing import sign, unsign
 from handlers.queues import get_queue
 from tests.e2e.market_helpers import APP_KEY, redis_dump
 from tests.reliability.test_durability import ORG

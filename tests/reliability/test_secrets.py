@@ -17,7 +17,7 @@ import requests
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from handlers import clock
 from tests.reliability.test_durability import ORG
 from tests.reliability.webhook_load import boond_event, flow_event, sf_record_id
@@ -132,7 +132,7 @@ def _error_pages(world) -> list[tuple[str, requests.Response, set[str]]]:
 def test_no_error_page_shows_a_secret(world, monkeypatch):
     secrets, shown = world.secrets(), {}
     pages = _error_pages(world)
-    from config import redis_conn
+    from config.infra import redis_conn
 
     monkeypatch.setattr(redis_conn, "_client", redis.Redis(port=1, retry=Retry(NoBackoff(), 0)))
     hook = f"{world.a.web.url}/webhooks/boond/acme-a/{secrets['webhook secret acme-a']}"

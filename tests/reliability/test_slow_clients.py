@@ -21,7 +21,7 @@ PROBES = 5
 @pytest.fixture
 def fronted(redis_conn, tmp_path):
     """nginx (deploy/nginx.conf) on one free port, proxying to gunicorn (the Procfile's web) on another."""
-    from config.redis_conn import redis_url_for_children
+    from config.infra.redis_conn import redis_url_for_children
 
     tenant = tenants.Tenant(id="slow-acme", host="boond", boond=tenants.BoondConfig(
         base_url="http://127.0.0.1:9/api", app_token="t", app_key="k", user_token="u"))

@@ -87,7 +87,7 @@ class World:
         self._answer_survey()
 
     def _answer_survey(self) -> None:
-        from config.redis_conn import get_redis
+        from config.infra.redis_conn import get_redis
         from handlers import surveys
 
         state = surveys.states(get_redis(), "acme-a", self.missions["acme-a"][0])["consultant"]
@@ -180,7 +180,7 @@ class World:
     def secrets(self) -> dict[str, str]:
         """Every credential: the ones handed out on the way and the ones stored for each tenant."""
         from config import tenants
-        from config.redis_conn import get_redis
+        from config.infra.redis_conn import get_redis
         from connectors.boond.tokens import AppTokens
         from handlers.hosts.salesforce import tokens_for
 
@@ -205,7 +205,7 @@ class World:
 
 def survey_tokens() -> dict[str, list[str]]:
     """Every survey link token Redis holds, by tenant."""
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
     from handlers import surveys
 
     conn, found = get_redis(), {}

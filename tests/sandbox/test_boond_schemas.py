@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 import requests
 
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from intermission_cli.stack import Stack
 from connectors.boond.client import BoondClient
 from connectors.boond.sandbox.schemas import body_schema_name, refusals, relaxed, routes

@@ -8,7 +8,7 @@ from datetime import date
 
 from cryptography.fernet import Fernet
 
-from config import crypto, signing
+from config.infra import crypto, signing
 from config.settings import get_settings
 from handlers import packing, store, surveys
 from handlers.ledger import ActivityLog, Ledger, LedgerEntry

@@ -5,7 +5,8 @@ import os
 
 from cryptography.fernet import Fernet
 
-from config import crypto, tenants
+from config import tenants
+from config.infra import crypto
 from config.settings import get_settings
 from connectors.salesforce.tokens import TenantTokens
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings as hsettings
 from hypothesis import strategies as st
 
-from config import logs
-from config.logs import bound, current, make_handler, redact
+from config.infra import logs
+from config.infra.logs import bound, current, make_handler, redact
 
 SECRET = "Zq3-wX9_kLmN0pQrStUvWxYz0123456789abcdefGhI"
 

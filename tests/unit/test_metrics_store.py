@@ -4,7 +4,7 @@ from __future__ import annotations
 import responses
 from prometheus_client.parser import text_string_to_metric_families
 
-from config import metrics
+from config.infra import metrics
 from connectors.http import HttpClient, observe_calls
 from connectors.errors import HostValidationError
 from handlers import telemetry

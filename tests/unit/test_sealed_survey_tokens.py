@@ -6,7 +6,7 @@ from datetime import date
 
 from cryptography.fernet import Fernet
 
-from config import crypto
+from config.infra import crypto
 from config.settings import get_settings
 from handlers import surveys
 

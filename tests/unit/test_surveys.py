@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from config import signing
+from config.infra import signing
 from config.tenants import Tenant
 from handlers import surveys
 from handlers.model import DesiredAction, Person

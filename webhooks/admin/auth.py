@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask import abort, g, request
 
 from config import tenants
-from config.signing import BadSignature, sign, unsign
+from config.infra.signing import BadSignature, sign, unsign
 
 ADMIN_MAX_AGE = 12 * 3600
 

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from config import keys
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from connectors.errors import HostError
 from handlers.hosts.boond_dictionary import Dictionary
 from webhooks.admin import host_choices

@@ -6,8 +6,9 @@ import secrets
 
 from flask import Blueprint, redirect, request, url_for
 
-from config import crypto, keys, tenants
-from config.redis_conn import get_redis
+from config import keys, tenants
+from config.infra import crypto
+from config.infra.redis_conn import get_redis
 from webhooks.admin import boond_mapping
 from webhooks.admin.auth import admin_token
 from webhooks.admin.host_pages import HostPages

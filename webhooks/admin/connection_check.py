@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from connectors.errors import HostAuthError, HostError, HostRateLimited, HostUnavailable
 from handlers.hosts.registry import adapter_for, host_of
 from webhooks.admin.host_pages import pages_for

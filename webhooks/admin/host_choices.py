@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from config import keys, tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from connectors.errors import HostError, HostNotFound
 
 DESCRIBE_TTL = 3600

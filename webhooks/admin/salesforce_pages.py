@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import url_for
 
 from config import keys
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from webhooks.admin import salesforce_mapping
 from webhooks.admin.host_pages import HostPages
 from webhooks.admin.i18n import say

@@ -7,7 +7,7 @@ import io
 from flask import Response, redirect, request, url_for
 
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from handlers import clock
 from handlers.bench_data import bench_report
 from handlers.bench_report import BENCHMARK, MECENAT_RATE, LOADED_COST_FACTOR, BenchPeriod, BenchReport

@@ -17,9 +17,10 @@ from rq.serializers import JSONSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from config import keys
-from config import crypto, tenants
-from config.redis_conn import get_redis
-from config.signing import BadSignature, sign, unsign
+from config import tenants
+from config.infra import crypto
+from config.infra.redis_conn import get_redis
+from config.infra.signing import BadSignature, sign, unsign
 from handlers.holds import held
 from handlers.ledger import ActivityLog
 from handlers.queues import get_queue

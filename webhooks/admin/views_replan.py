@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import redirect, request, url_for
 
 from config import tenants
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from handlers import backfill, clock, pipeline
 from handlers.store import SnapshotStore
 from webhooks.admin import bp

@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import request
 
-from config.redis_conn import get_redis
+from config.infra.redis_conn import get_redis
 from handlers.ledger import SETTLED, Ledger
 from handlers.preview import known_missions, preview_stored
 from webhooks.admin import bp

@@ -13,7 +13,7 @@ __all__ = ["sign", "unsign", "sign_at", "signed_with", "BadSignature", "Signatur
 def _secrets() -> list[str]:
     """The signing secrets, oldest first (the last one signs)."""
     keys = (get_settings().secret_keys or "").split(",")
-    from config.crypto import _key_file_keys  # the same source of truth as encryption at rest
+    from config.infra.crypto import _key_file_keys  # the same source of truth as encryption at rest
 
     material = [k.strip().encode() for k in keys if k.strip()] or _key_file_keys()
     return [hashlib.sha256(b"intermission-signing:" + k).hexdigest() for k in reversed(material)]

@@ -65,7 +65,7 @@ _SET_IF_SAME = ("if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
 
 def rotate_all() -> int:
     """Re-encrypt every stored secret under the newest key (run after adding a key, before dropping the old)."""
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
 
     conn, count = get_redis(), 0
     for pattern in ENCRYPTED_KEYS:

@@ -34,7 +34,7 @@ def parse_field(raw: bytes | str) -> tuple[str, dict[str, str]]:
 def _conn(conn: redis.Redis | None) -> redis.Redis:
     if conn is not None:
         return conn
-    from config.redis_conn import get_redis
+    from config.infra.redis_conn import get_redis
 
     return get_redis()
 

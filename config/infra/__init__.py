@@ -1,0 +1,1 @@
+"""The infrastructure every layer stands on: the Redis connection, encryption at rest, signed links, logs, metrics."""
