@@ -5,6 +5,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 UV_VERSION := 0.13.9
 LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
+# `make test` runs the suite on this many pytest-xdist workers (most of a test's time is spent waiting on servers and
+# subprocesses); worker N uses Redis database <REDIS_URL's> + N. TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 4
 
 .PHONY: demo test install install-test lock clean
 
@@ -36,7 +39,7 @@ demo: install
 	$(BIN)/intermission demo
 
 test: install-test
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .lock-venv .intermission build *.egg-info

@@ -5,6 +5,8 @@ import threading
 
 from werkzeug.serving import make_server
 
+POLL_SECONDS = 0.02  # how often the serving loop looks for a stop request: `stop()` waits up to that long
+
 
 class ThreadedServer:
     """A real HTTP server on 127.0.0.1; `url` is its base address."""
@@ -13,7 +15,7 @@ class ThreadedServer:
         self._server = make_server(host, port, app, threaded=True)
         self.port = self._server.server_port
         self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_SECONDS,), daemon=True)
 
     def start(self) -> "ThreadedServer":
         self._thread.start()

@@ -2,6 +2,7 @@
 installed: the package needs Python >= 3.13, its data does not) into a cache dir, and read as a zip."""
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -14,11 +15,18 @@ CACHE = Path(os.environ.get("INTERMISSION_SPEC_CACHE", Path.home() / ".cache" / 
 
 
 def spec_wheel() -> Path:
-    """The cached wheel, downloaded once; a clear failure when PyPI cannot be reached."""
+    """The cached wheel, downloaded once (one test process at a time: xdist workers wait on a lock file)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _cached_or_downloaded()
+
+
+def _cached_or_downloaded() -> Path:
+    """The cached wheel, or a fresh download; a clear failure when PyPI cannot be reached."""
     found = sorted(CACHE.glob("boondmanager_client-0.0.2-*.whl"))
     if found:
         return found[0]
-    CACHE.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--python-version",
                "3.13", "--quiet", "-d", str(CACHE), PACKAGE]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)

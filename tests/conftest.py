@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
@@ -33,9 +35,48 @@ def _configure(data_dir: str) -> None:
     reset_connection()
 
 
+def worker_redis_url(url: str, worker: str | None) -> str:
+    """`url` for pytest-xdist's worker `worker` ("gw3"): its database number plus the worker's index (tests FLUSH it)."""
+    index = int(re.fullmatch(r"gw(\d+)", worker).group(1)) if worker else 0
+    if not index:
+        return url
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    if parts.scheme == "unix" or "db" in query:  # unix:///path?db=N
+        query["db"] = str(int(query.get("db", 0)) + index)
+        return f"{parts.scheme}://{parts.netloc}{parts.path}?{urlencode(query)}"
+    path = parts.path.strip("/")
+    return urlunsplit(parts._replace(path=f"/{int(path or 0) + index}"))
+
+
+def pytest_configure(config) -> None:
+    """Under `pytest -n N`, worker gwK uses database base + K of REDIS_URL (the embedded server is per worker already:
+    each worker has its own data dir)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    for name in ("REDIS_URL", "INTERMISSION_REDIS_URL"):
+        if os.environ.get(name) and worker:
+            os.environ[name] = worker_redis_url(os.environ[name], worker)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(items) -> None:
+    """Under pytest-xdist, tests marked `slow` are handed out first (a worker that took one last would finish long
+    after the others), and the tests of a module that share a module-scoped fixture (a world of stacks, a downloaded
+    spec) form one `loadgroup` group, so that fixture is built once."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: the order is kept otherwise
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info else ()
+        if any(d[-1].scope == "module" for d in defs):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _test_settings(tmp_path_factory):
     _configure(str(tmp_path_factory.mktemp("intermission-data")))
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # the run's temp dir, above each worker's own (popen-gwN)
+        os.environ["INTERMISSION_TEST_RUN_DIR"] = str(tmp_path_factory.getbasetemp().parent)
     yield
 
 

@@ -1,12 +1,16 @@
 """Many-mission stories for the reliability tests: one seeded script of changes, played on either host."""
 from __future__ import annotations
 
+import fcntl
+import json
 import logging
+import os
 import random
 import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -137,12 +141,33 @@ def story() -> list[list[Change]]:
 
 
 def reference_state(stack, redis_conn) -> list[tuple]:
-    """The host state after the in-order single-worker run of `story()` (once per host per session); stack reset."""
+    """The host state after the in-order single-worker run of `story()` (once per host per test run); stack reset."""
     host = "boond" if not hasattr(stack, "tasks") else "salesforce"
     if host not in _REFERENCE:
-        _REFERENCE[host] = play_in_order(stack, story()).state()
-        reset(stack, redis_conn)
+        _REFERENCE[host] = _shared_between_workers(host, lambda: _played_reference(stack, redis_conn))
     return _REFERENCE[host]
+
+
+def _played_reference(stack, redis_conn) -> list[tuple]:
+    state = play_in_order(stack, story()).state()
+    reset(stack, redis_conn)
+    return state
+
+
+def _shared_between_workers(name: str, compute) -> list[tuple]:
+    """`compute()`, done once per run: under pytest-xdist the first worker to ask writes it to the run's shared
+    temp dir (INTERMISSION_TEST_RUN_DIR, set by tests/conftest.py) and the others wait for it and read it."""
+    shared = os.environ.get("INTERMISSION_TEST_RUN_DIR")
+    if not shared:
+        return compute()
+    path = Path(shared) / f"reference-{name}.json"
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return [tuple(row) for row in json.loads(path.read_text())]
+        found = compute()
+        path.write_text(json.dumps(found))
+        return found
 
 
 def reset(stack, redis_conn) -> None:

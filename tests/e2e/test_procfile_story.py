@@ -103,6 +103,12 @@ def _get_json(url: str) -> dict | None:
     return answer.json() if answer.status_code == 200 else None
 
 
+def _readyz_counting(url: str, workers: int) -> dict | None:
+    """/readyz's JSON once it counts `workers` workers (it says ready with the first; the second may boot later)."""
+    found = _get_json(url + "/readyz")
+    return found if found and found.get("workers") == workers else None
+
+
 def _intent(conn, mission: str):
     """The ledger entry of a create sent to the host but not yet confirmed."""
     return next((e for e in Ledger(conn, "acme", mission).entries().values() if e.status == "intent"), None)
@@ -147,7 +153,8 @@ def test_procfile_processes_survive_killed_worker_and_web_and_end_like_a_clean_r
     deployment = Deployment(url, tmp_path / "logs")
     try:
         wait_until(lambda: _get_json(deployment.url + "/healthz"), timeout=60, what="gunicorn to answer")
-        ready = wait_until(lambda: _get_json(deployment.url + "/readyz"), timeout=60, what="/readyz to say ready")
+        ready = wait_until(lambda: _readyz_counting(deployment.url, 2), timeout=60,
+                           what="/readyz to say ready with both workers")
         assert ready["status"] == "ready" and ready["workers"] == 2
         with SandboxOnly("acme", deployment.url) as stack:
 
