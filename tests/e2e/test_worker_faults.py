@@ -13,7 +13,7 @@ from handlers import clock
 from handlers.queues import dead_letters, get_queue
 from tests.e2e.scale_story import T0, Driver, Timer, duplicates, quiet_servers, reference_state, story, unthrottle
 from tests.e2e.scale_story import wrong_missions
-from tests.e2e.workers import Pool, started_by, wait_drained, wait_recovered
+from tests.e2e.workers import Pool, busy_slot, started_by, wait_drained, wait_recovered
 
 pytestmark = pytest.mark.usefixtures(quiet_servers.__name__)
 WORKERS, MIN_KILLS, CHECK_SECONDS = 2, 12, 1
@@ -28,7 +28,10 @@ def _play(driver: Driver, acked: list) -> None:
 def _kill_round(pool: Pool, rng: random.Random, stats: dict) -> None:
     """Kill one worker at a random moment; time how long until a surviving worker requeues what it held."""
     time.sleep(rng.uniform(0.3, 1.5))  # the random moment of the kill (not a wait for a worker)
-    slot = rng.randrange(len(pool.procs))
+    # the worker busy at that moment (a loaded machine leaves workers idle between the player's changes, and a
+    # kill between two jobs proves nothing); a random one when none is busy within a second
+    busy = busy_slot(pool, deadline=time.monotonic() + 1)
+    slot = busy if busy is not None else rng.randrange(len(pool.procs))
     names = pool.kill(slot)
     orphans = started_by(names)
     if orphans:

@@ -62,6 +62,21 @@ def started_by(names: set[str]) -> list[str]:
     return [j.id for j in jobs if j is not None and j.worker_name in names]
 
 
+def busy_slot(pool: Pool, deadline: float) -> int | None:
+    """A slot whose worker is running a job now (polled until `deadline`), so a kill lands mid-job; None if none."""
+    queue = get_queue()
+    while time.monotonic() < deadline:
+        running = {j.worker_name for j in Job.fetch_many(queue.started_job_registry.get_job_ids(),
+                                                          connection=queue.connection, serializer=queue.serializer)
+                   if j is not None and j.get_status() == "started"}
+        pids = {w.pid for w in Worker.all(connection=queue.connection) if w.name in running}
+        slots = [slot for slot, proc in enumerate(pool.procs) if proc and proc.poll() is None and proc.pid in pids]
+        if slots:
+            return slots[0]
+        time.sleep(0.01)
+    return None
+
+
 def wait_recovered(job_ids: list[str], names: set[str], deadline: float) -> float | None:
     """Seconds until none of `job_ids` is still started by a dead worker; None past the deadline."""
     queue, began = get_queue(), time.monotonic()
