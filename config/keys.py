@@ -185,7 +185,7 @@ def pending_user(tenant: str, nonce: str) -> str:
 
 
 def pending_users_pattern(tenant: str) -> str:
-    """A SCAN pattern matching the tenant's pending user tokens (handlers.marketplace)."""
+    """A SCAN pattern matching the tenant's pending user tokens (handlers.boond_marketplace)."""
     return f"im:t:{tenant}:pending-user:*"
 
 

@@ -52,7 +52,7 @@ class MarketStack(Stack):
         """What the admin page does: read the iframe's signedRequest, then configure with its user."""
         url = self.market("iframe", user_token=user_token)["url"]
         payload = decode_signed_request(parse_qs(urlparse(url).query)["signedRequest"][0], APP_KEY)
-        from handlers.marketplace import configure_boond_tenant
+        from handlers.boond_marketplace import configure_boond_tenant
 
         tenant = tenants.tenant_for_client_token(payload["clientToken"])
         result = configure_boond_tenant(tenant.id, payload["userToken"], base_url=self.web.url)

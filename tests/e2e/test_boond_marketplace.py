@@ -97,7 +97,7 @@ def test_a_refused_webhook_registration_gives_the_url_to_paste(market):
 
 def test_a_user_token_boond_refuses_configures_nothing(market):
     market.market("install")
-    from handlers.marketplace import configure_boond_tenant
+    from handlers.boond_marketplace import configure_boond_tenant
 
     result = configure_boond_tenant(market.installed().id, "not-a-user", base_url=market.web.url)
     assert result["configured"] is False and "refused" in result["reason"]

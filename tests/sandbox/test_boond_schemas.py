@@ -20,7 +20,7 @@ from connectors.boond.client import BoondClient
 from connectors.boond.sandbox.schemas import body_schema_name, refusals, relaxed, routes
 from handlers import clock
 from handlers.hosts.boond import BoondAdapter
-from handlers.marketplace import register_webhook, webhook_document
+from handlers.boond_marketplace import register_webhook, webhook_document
 from tests.boond_spec import boond_spec  # noqa: F401  (module-scoped fixture)
 from tests.e2e.helpers import settle
 from tests.sandbox.test_boond_sandbox import action_body, app_headers

@@ -19,7 +19,7 @@ GENERIC = ("handlers", "webhooks", "config")
 # the adapters under handlers/hosts/, and these, named otherwise. Everything else in GENERIC is generic code.
 HOST_MODULES = (
     "handlers/hosts/",  # the adapters, the registry's built-in lines
-    "handlers/marketplace.py",  # Boond's marketplace lifecycle
+    "handlers/boond_marketplace.py",  # Boond's marketplace lifecycle
     "config/org_binding.py",  # Salesforce: one org, one tenant
     "config/sf_mapping.py",  # Salesforce: the mission object's mapping
     "config/tenants.py",  # the hosts' settings models and the Boond marketplace's tenant ids

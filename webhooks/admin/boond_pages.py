@@ -45,7 +45,7 @@ class BoondPages(HostPages):
         raw = get_redis().getdel(keys.pending_user(admin.tenant.id, request.form.get("user_token", "")))
         if raw is None:
             return error_words(400, "config_expired")
-        from handlers.marketplace import configure_boond_tenant
+        from handlers.boond_marketplace import configure_boond_tenant
 
         result = configure_boond_tenant(admin.tenant.id, crypto.decrypt(raw).decode(), base_url=_public_base())
         lang = lang_for(admin.tenant)
