@@ -194,7 +194,7 @@ class Round:
             state = states[work.run.mission_id].get(op.entry.host_id)
             verdict = judge(op.entry, state)
             if verdict == "untouched":  # what the host shows now is ours: the base an in-flight mark builds on
-                op = replace(op, entry=op.entry.model_copy(update={"fingerprint": state.fingerprint or "",
+                op = replace(op, entry=op.entry.model_copy(update={"fingerprint": state.fingerprint,
                                                                    "pending": ""}))
                 (updates if op.kind == "update" else cancels).append((work, op))
             elif op.kind == "cancel" and verdict == "edited" and work.run.edited_on_cancel == "close":

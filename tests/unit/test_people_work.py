@@ -84,6 +84,19 @@ def _run(conn, host, desired, **options):
     return rec.run(desired)
 
 
+def _dies_after_the_first_write(host: PersonHost, why: str):
+    """Make the host's writer die right after it applied the first record (a worker killed there); the real one."""
+    real = host.write_all
+
+    def dies(creates, updates, deletes, **kw):
+        for _item in real(creates, updates, deletes, **kw):
+            raise RuntimeError(why)
+        yield from ()
+
+    host.write_all = dies
+    return real
+
+
 def test_a_ticked_step_is_not_rescheduled_and_an_untouched_one_is(redis_conn):
     host = PersonHost()
     _run(redis_conn, host, [action("a"), action("b")])
@@ -150,14 +163,7 @@ def test_a_delete_cut_short_by_a_crash_leaves_a_mark_and_the_plan_coming_back_re
     monkeypatch.setattr(reconcile.time, "sleep", lambda s: None)  # the in-flight wait, not slept here
     host = PersonHost()
     _run(redis_conn, host, [action("a")])
-    real = host.write_all
-
-    def dies_after_deleting(creates, updates, deletes, **kw):
-        for _item in real(creates, updates, deletes, **kw):
-            raise RuntimeError("worker killed after the host deleted the record")
-        yield from ()
-
-    host.write_all = dies_after_deleting
+    real = _dies_after_the_first_write(host, "worker killed after the host deleted the record")
     with pytest.raises(RuntimeError):
         _run(redis_conn, host, [])
     assert Ledger(redis_conn, "acme", "100").entries()["a"].status == "cancelling"
@@ -169,14 +175,7 @@ def test_a_delete_cut_short_by_a_crash_leaves_a_mark_and_the_plan_coming_back_re
 def test_an_update_a_crash_left_unrecorded_is_not_taken_for_a_persons_edit(redis_conn):
     host = PersonHost()
     _run(redis_conn, host, [action("a")])
-    real = host.write_all
-
-    def dies_after_updating(creates, updates, deletes, **kw):
-        for _item in real(creates, updates, deletes, **kw):
-            raise RuntimeError("worker killed after the host applied the update")
-        yield from ()
-
-    host.write_all = dies_after_updating
+    real = _dies_after_the_first_write(host, "worker killed after the host applied the update")
     with pytest.raises(RuntimeError):
         _run(redis_conn, host, [action("a", due="2026-06-03")])
     assert Ledger(redis_conn, "acme", "100").entries()["a"].pending  # the mark the crash left
