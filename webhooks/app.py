@@ -22,12 +22,19 @@ def create_app() -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = get_settings().max_webhook_bytes
     from webhooks.proxies import TrustedProxies
 
-    app.wsgi_app = TrustedProxies(app.wsgi_app, get_settings().trusted_proxies)  # X-Forwarded-* from named proxies
     from handlers.hosts.registry import HOSTS, load
+    from webhooks.plain import PlainRoute, PlainRoutes
 
+    plain_routes = []
     for host in list(HOSTS.values()):  # each host's webhooks and connect flow, as its registry line names them
         for ref in host.web.webhooks + host.web.connect:
-            app.register_blueprint(load(ref))
+            found = load(ref)
+            if isinstance(found, PlainRoute):  # answered in front of Flask (webhooks/plain.py)
+                plain_routes.append(found)
+            else:
+                app.register_blueprint(found)
+    # X-Forwarded-* believed from named proxies only, for the plain routes and Flask's alike
+    app.wsgi_app = TrustedProxies(PlainRoutes(app.wsgi_app, plain_routes), get_settings().trusted_proxies)
     from webhooks.surveys import bp as surveys_bp
     app.register_blueprint(surveys_bp)
     from webhooks.survey_optout import bp as survey_optout_bp; app.register_blueprint(survey_optout_bp)  # noqa: E702

@@ -1,77 +1,86 @@
-"""POST /webhooks/boond/<tenant>/<secret>: Boond webhook events (references only) → queued re-reads."""
+"""POST /webhooks/boond/<tenant>/<secret>: Boond webhook events (references only) → queued re-reads.
+
+Served as a plain WSGI route (`webhooks/plain.py`), not by Flask: it is the path every Boond change takes."""
 from __future__ import annotations
 
 import json
 import logging
 
-from flask import Blueprint, jsonify, request
-
 from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 from handlers.hosts.boond_read import KINDS as PEOPLE_KINDS, forget
 from handlers.ingest import StaleTenant, enqueue_resource_sync, enqueue_sync
-from webhooks.common import authenticate_known, error as _error, forget_known, ignored as _ignored, not_found, \
-    too_large
+from webhooks.common import authenticate_known, forget_known, not_found_answer
+from webhooks.plain import Answer, PlainRequest, PlainRoute, error, ignored, json_answer
 
-bp = Blueprint("boond", __name__)
 log = logging.getLogger(__name__)
 
 MISSION_ENTITIES = {"delivery"}
 CONSULTANT_ENTITIES = {"resource"}
+STATUSES = {"queued": 202, "coalesced": 202, "duplicate": 204}  # the answer of each admit outcome
 
 
 class BadPayload(ValueError):
     """The body is not a Boond webhook event we can read."""
 
 
-@bp.post("/webhooks/boond/<tenant_id>/<secret>")
-def receive(tenant_id: str, secret: str):
+def receive(request: PlainRequest, tenant_id: str, secret: str) -> Answer:
     """Verify, parse, deduplicate, enqueue; 202 queued, 204 ignored."""
-    if too_large():
-        return _error(413, "body too large", f"the limit is {get_settings().max_webhook_bytes} bytes")
+    if request.too_large():
+        return error(413, "body too large", f"the limit is {get_settings().max_webhook_bytes} bytes")
     try:
-        return _receive(tenant_id, secret, fresh=False)
+        return _receive(request, tenant_id, secret, fresh=False)
     except StaleTenant:  # the tenant changed since this process read it: nothing was written
         forget_known(tenant_id)
-        return _receive(tenant_id, secret, fresh=True)
+        return _receive(request, tenant_id, secret, fresh=True)
 
 
-def _receive(tenant_id: str, secret: str, *, fresh: bool):
+route = PlainRoute("POST", "/webhooks/boond/", "/webhooks/boond/<tenant_id>/<secret>", receive)
+
+
+def _receive(request: PlainRequest, tenant_id: str, secret: str, *, fresh: bool) -> Answer:
     """The checks and the admit, against the process's copy of the tenant unless `fresh`."""
     found = authenticate_known(tenant_id, secret, "boond", fresh=fresh)
     if found is None:
-        return not_found()
+        return not_found_answer()
     tenant, check = found
-    if not _json_content_type():
-        return _error(415, "unsupported media type", "send the event as application/json")
+    if not _json_content_type(request.mimetype):
+        return error(415, "unsupported media type", "send the event as application/json")
     try:
-        event = parse_event(request.get_data())  # kept: a stale tenant reads it again
+        event = parse_event(request.body())  # kept: a stale tenant reads it again
     except BadPayload as exc:
-        return _error(400, "unreadable event", str(exc))
+        return error(400, "unreadable event", str(exc))
     if not tenant.enabled:
         if not fresh:  # a refusal is decided on a fresh read
             raise StaleTenant(tenant_id)
-        return _ignored("tenant paused")
-    return _dispatch(tenant_id, event, None if fresh else check)
+        return ignored("tenant paused")
+    return _dispatch(request, tenant_id, event, None if fresh else check)
 
 
-def _dispatch(tenant_id: str, event: dict, check=None):
+def _dispatch(request: PlainRequest, tenant_id: str, event: dict, check=None) -> Answer:
     conn = get_redis()
     if event["entity"] in PEOPLE_KINDS:  # the record changed: the tenant's shared copy of it goes
         forget(conn, tenant_id, event["entity"], event["ref"])
     trigger = {"kind": "webhook", "host": "boond", "event": event["id"], "type": event["type"],
                "entity": event["entity"]}
     if event["entity"] in MISSION_ENTITIES:
-        outcome = enqueue_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"], check=check)
+        outcome = enqueue_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"], check=check,
+                               tally=request.tally(STATUSES))
     elif event["entity"] in CONSULTANT_ENTITIES:
-        outcome = enqueue_resource_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"], check=check)
+        outcome = enqueue_resource_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"], check=check,
+                                        tally=request.tally(STATUSES))
     elif check is not None:  # an answer that writes nothing is decided on a fresh read of the tenant
         raise StaleTenant(tenant_id)
     else:
-        return _ignored(f"{event['entity']} events need no action")
+        return ignored(f"{event['entity']} events need no action")
+    return answer_for(outcome)
+
+
+def answer_for(outcome: str) -> Answer:
+    """The answer of an admit's outcome."""
     if outcome == "duplicate":
-        return _ignored("duplicate event")
-    return jsonify(status=outcome), 202
+        return ignored("duplicate event")
+    return json_answer(STATUSES[outcome], status=outcome)
 
 
 def parse_event(body: bytes) -> dict:
@@ -115,8 +124,5 @@ def _obj(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _json_content_type() -> bool:
-    mime = (request.mimetype or "").lower()
+def _json_content_type(mime: str) -> bool:
     return mime in ("", "application/json", "text/json") or mime.endswith("+json")
-
-

@@ -6,10 +6,12 @@ import hmac
 import logging
 
 import redis
-from flask import Response, g, jsonify, request
+from flask import Response, g, request
 
 from config import tenants
 from config.settings import get_settings
+from webhooks import plain
+from webhooks.plain import to_flask
 
 _DUMMY_SECRET = "x" * 43
 RETRY_AFTER_SECONDS = 10
@@ -70,28 +72,33 @@ def authenticate(tenant_id: str, secret: str, host: str) -> tenants.Tenant | Non
 
 
 def error(status: int, name: str, message: str):
-    """A JSON error an admin can act on."""
-    return jsonify(error=name, message=message), status
+    """A JSON error an admin can act on (Flask's side of `webhooks.plain.error`)."""
+    return to_flask(plain.error(status, name, message))
+
+
+NOT_FOUND = "unknown tenant or wrong secret: copy the URL from `intermission tenant show`"
+
+
+def not_found_answer() -> plain.Answer:
+    """The one answer for an unknown tenant and a wrong secret."""
+    return plain.error(404, "not found", NOT_FOUND)
 
 
 def not_found():
-    """The one answer for an unknown tenant and a wrong secret."""
-    return error(404, "not found", "unknown tenant or wrong secret: copy the URL from `intermission tenant show`")
+    """`not_found_answer` as a Flask response."""
+    return to_flask(not_found_answer())
 
 
 def ignored(reason: str) -> Response:
     """204 with the reason in a header."""
-    response = Response(status=204)
-    response.headers["X-Intermission-Ignored"] = reason
-    return response
+    return to_flask(plain.ignored(reason))
 
 
-def redis_unavailable(exc: redis.RedisError):
-    """503 naming the cause when Redis does not answer (or refuses): the host retries where it can."""
+def unavailable(exc: redis.RedisError) -> tuple[plain.Answer, bool]:
+    """(503 naming the cause, whether Redis is down) when Redis does not answer (or refuses): the host retries."""
     from config.infra.redis_conn import NotReplicated, describe
 
     down = isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
-    g.redis_down = down  # the per-request metrics would wait on the same Redis: skipped for this answer
     if isinstance(exc, NotReplicated):
         reason = f"not acknowledged by enough Redis replicas: {exc}"
     elif down:
@@ -99,7 +106,13 @@ def redis_unavailable(exc: redis.RedisError):
     else:
         reason = f"Redis at {describe()} refused the command ({type(exc).__name__})"
     log.warning("answered 503: %s (%s)", reason, " ".join(str(exc).split())[:200])
-    response = jsonify(error="Service Unavailable", message=f"{reason}; retry later", reason=reason)
-    response.status_code = 503
-    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
+    answer = plain.error(503, "Service Unavailable", f"{reason}; retry later", reason=reason)
+    answer.headers.append(("Retry-After", str(RETRY_AFTER_SECONDS)))
+    return answer, down
+
+
+def redis_unavailable(exc: redis.RedisError):
+    """`unavailable` as Flask's error handler."""
+    answer, down = unavailable(exc)
+    g.redis_down = down  # the per-request metrics would wait on the same Redis: skipped for this answer
+    return to_flask(answer)

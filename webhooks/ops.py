@@ -61,9 +61,22 @@ def _scraper() -> bool:
                                                                                    expected.encode())
 
 
+def request_id(given: str) -> str:
+    """The caller's X-Request-Id when it is a sane one, else a new id."""
+    return given if REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def log_answer(method: str, rule: str | None, status: int, seconds: float, tenant: str | None) -> None:
+    """The one log line of a request: method, route template (never the path: it carries secrets), status, time."""
+    level = logging.DEBUG if rule in QUIET else logging.INFO
+    if log.isEnabledFor(level):
+        log.log(level, "%s %s %s", method, rule or "(no route)", status,
+                extra={"method": method, "route": rule, "status": status, "tenant": tenant,
+                       "duration_ms": round(seconds * 1000, 1)})
+
+
 def _start() -> None:
-    given = request.headers.get("X-Request-Id", "")
-    g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+    g.request_id = request_id(request.headers.get("X-Request-Id", ""))
     g.started = time.monotonic()
     g.log_token = push_fields(request_id=g.request_id)
 
@@ -74,10 +87,7 @@ def _finish(response: Response) -> Response:
     seconds = time.monotonic() - g.get("started", time.monotonic())
     if not g.get("redis_down"):  # when Redis does not answer, the 503 must not wait for it a second time
         metrics.record_request(rule or "(no route)", request.method, response.status_code, seconds)
-    level = logging.DEBUG if rule in QUIET else logging.INFO
-    log.log(level, "%s %s %s", request.method, rule or "(no route)", response.status_code,
-            extra={"method": request.method, "route": rule, "status": response.status_code,
-                   "tenant": (request.view_args or {}).get("tenant_id"), "duration_ms": round(seconds * 1000, 1)})
+    log_answer(request.method, rule, response.status_code, seconds, (request.view_args or {}).get("tenant_id"))
     return response
 
 

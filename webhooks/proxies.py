@@ -30,8 +30,18 @@ class TrustedProxies:
     def __init__(self, app, trusted: str):
         self.app, self.networks = app, parse_networks(trusted)
         self.fixed = ProxyFix(app, x_for=1, x_proto=1, x_host=0, x_port=0, x_prefix=0)
+        self._known: dict[str | None, bool] = {}
 
     def _trusted(self, peer: str | None) -> bool:
+        """Whether the peer is a named proxy (remembered per address: parsing one costs ~10 µs a request)."""
+        found = self._known.get(peer)
+        if found is None:
+            if len(self._known) > 4096:
+                self._known.clear()
+            found = self._known[peer] = self._is_trusted(peer)
+        return found
+
+    def _is_trusted(self, peer: str | None) -> bool:
         try:
             address = ipaddress.ip_address(peer or "")
         except ValueError:

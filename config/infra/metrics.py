@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+from functools import lru_cache
+from typing import NamedTuple
 
 import redis
 from config import keys
@@ -68,20 +70,57 @@ def _observe_on(pipe, name: str, labels: dict[str, str], value: float, buckets: 
     pipe.hincrby(KEY, field(f"{name}_count", labels), 1)
 
 
+class RequestFields(NamedTuple):
+    """The hash fields one answered request adds to: the webhook counter (None off the webhook routes), the
+    latency's bucket (+1) and the latency's sum (+seconds)."""
+
+    counter: str | None
+    hit: str
+    total: str
+
+
+@lru_cache(maxsize=1024)
+def _request_fields(route: str, method: str, status: int, bound: float) -> RequestFields:
+    labels = {"route": route, "method": method}
+    counter = (field("intermission_webhooks", {"host": route.split("/")[2], "status": str(status)})
+               if route.startswith("/webhooks/") else None)
+    return RequestFields(counter, field(f"{REQUEST_HISTOGRAM}_hit", {**labels, "le": le_label(bound)}),
+                         field(f"{REQUEST_HISTOGRAM}_sum", labels))
+
+
+def request_fields(route: str, method: str, status: int, seconds: float) -> RequestFields:
+    """The fields of one answered request (route template, method, status, its latency's one bucket)."""
+    # the latency goes to its one bucket (`_hit`), cumulated at scrape time: three commands per request, not 15
+    return _request_fields(route, method, status, next(b for b in REQUEST_BUCKETS if seconds <= b))
+
+
 def record_request(route: str, method: str, status: int, seconds: float, *, conn: redis.Redis | None = None) -> None:
     """One answered HTTP request: the webhook counter and its latency per route template, in one round trip."""
-    # the latency goes to its one bucket (`_hit`), cumulated at scrape time: three commands per request, not 15
-    labels = {"route": route, "method": method}
-    bound = next(b for b in REQUEST_BUCKETS if seconds <= b)
+    # a webhook's admit usually counts its own answer in its script (`handlers.ingest.Tally`): this is for the rest
+    fields = request_fields(route, method, status, seconds)
     try:
         pipe = _conn(conn).pipeline(transaction=False)
-        if route.startswith("/webhooks/"):
-            pipe.hincrby(KEY, field("intermission_webhooks", {"host": route.split("/")[2], "status": str(status)}), 1)
-        pipe.hincrby(KEY, field(f"{REQUEST_HISTOGRAM}_hit", {**labels, "le": le_label(bound)}), 1)
-        pipe.hincrbyfloat(KEY, field(f"{REQUEST_HISTOGRAM}_sum", labels), seconds)
+        if fields.counter is not None:
+            pipe.hincrby(KEY, fields.counter, 1)
+        pipe.hincrby(KEY, fields.hit, 1)
+        pipe.hincrbyfloat(KEY, fields.total, seconds)
         pipe.execute()
     except redis.RedisError as exc:
         log.warning("request metrics not recorded: %s", exc)
+
+
+def recount_request(route: str, counted: int, answered: int, *, conn: redis.Redis | None = None) -> None:
+    """Move one webhook from the status its admit counted to the status it was answered with (an error after it)."""
+    was, now_ = (request_fields(route, "", status, 0.0).counter for status in (counted, answered))
+    if was is None or now_ is None:
+        return
+    try:
+        pipe = _conn(conn).pipeline(transaction=False)
+        pipe.hincrby(KEY, was, -1)
+        pipe.hincrby(KEY, now_, 1)
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.warning("request metrics not corrected: %s", exc)
 
 
 def le_label(bound: float) -> str:

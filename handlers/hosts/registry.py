@@ -48,7 +48,7 @@ class Budget:
 class Web:
     """The host's HTTP side, as "module:attribute" names the web process imports (`load`)."""
 
-    webhooks: tuple[str, ...] = ()  # blueprints receiving the host's webhooks (`webhooks/<host>.py`)
+    webhooks: tuple[str, ...] = ()  # blueprints or plain routes (webhooks/plain.py) receiving its webhooks
     connect: tuple[str, ...] = ()  # blueprints of the connect flow (install, OAuth, the iframe's entry)
     pages: str = "webhooks.admin.host_pages:PAGES"  # the admin pages' host part (status, test, mapping, links)
     iframe_origins: tuple[str, ...] = ()  # origins whose pages may frame the admin pages (CSP frame-ancestors)
@@ -141,7 +141,7 @@ def _builtin() -> None:
             settings_model=tenants.BoondConfig,
             owner_type="resource",
             web=Web(
-                webhooks=("webhooks.boond:bp",),
+                webhooks=("webhooks.boond:route",),
                 connect=("webhooks.boond_marketplace:bp", "webhooks.admin.boond_pages:entry"),
                 pages="webhooks.admin.boond_pages:PAGES",
                 iframe_origins=("https://ui.boondmanager.com", "https://*.boondmanager.com"),

@@ -78,7 +78,7 @@ def only_job(conn) -> Job:
 
 @pytest.mark.parametrize("enqueue, func, description", [
     (enqueue_sync, "handlers.jobs.sync_mission", "sync acme/42"),
-    (enqueue_resource_sync, "handlers.jobs.sync_resource", None),
+    (enqueue_resource_sync, "handlers.jobs.sync_resource", "resource acme/42"),
 ])
 def test_the_admitted_job_is_stored_exactly_as_rq_stores_it(redis_conn, enqueue, func, description):
     assert enqueue(redis_conn, "acme", "42", {"kind": "webhook"}, event_id="e1") == "queued"
