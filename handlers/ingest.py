@@ -16,7 +16,7 @@ from rq.job import JobStatus
 from rq.utils import now, utcformat
 
 from config import keys as redis_keys
-from config.infra.redis_conn import ensure_replicated
+from config.infra.redis_conn import ensure_replicated, run_script
 from config.settings import get_settings
 from handlers.hosts.registry import host_of
 from handlers.queues import get_queue, retry_policy
@@ -286,8 +286,8 @@ def _admit(conn: redis.Redis, seen: str | None, pending: str | None, job: dict,
     args = [int(bool(seen)), int(bool(pending)), settings.dedupe_ttl_seconds, settings.pending_ttl_seconds,
             job["job_id"], check[1] if check else "", *(tally.args() if tally else _NO_TALLY),
             *(item for pair in own for item in pair)]
-    outcome = script(conn, _admit_source(constant))([seen or "", pending or "", *keys, check[0] if check else "",
-                                    tally.key if tally else ""], args, client=conn)
+    outcome = run_script(conn, script(conn, _admit_source(constant)),
+                         [seen or "", pending or "", *keys, check[0] if check else "", tally.key if tally else ""], args)
     outcome = outcome.decode() if isinstance(outcome, bytes) else outcome
     if outcome == "stale":
         raise StaleTenant(job["args"][0])

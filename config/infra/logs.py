@@ -27,6 +27,11 @@ _NAMED = re.compile(r"(?i)(\b(?:access_token|refresh_token|id_token|client_secre
                     r"(?:\\*[\"'])?\s*[:=]\s*(?:\\*[\"'])?)[^\"'&\s,;}\\]+")
 _SF_SESSION = re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]{16,}")
 _WHSEC = re.compile(r"\bwhsec_[A-Za-z0-9+/=]{8,}")
+# No format of ours shows a record's source line or process (the JSON lines carry their own fields): the logging
+# HOWTO's "Optimization" settings spare every record the frame walk and the process lookups
+logging._srcfile = None  # type: ignore[attr-defined]
+logging.logProcesses = False
+logging.logMultiprocessing = False
 _FIELDS: ContextVar[dict] = ContextVar("intermission_log_fields", default={})  # noqa: B039 (never mutated: set() copies)
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 

@@ -180,6 +180,45 @@ def sentinel_master(spec: str, master: str, *, password: str | None = None, retr
     return sentinels.master_for(master, password=password, connection_class=FailoverConnection, **options)
 
 
+_SPARE_MAX = 32  # connections kept for `run_script` per client and process (a gunicorn worker has 4 threads)
+
+
+def run_script(conn: redis.Redis, script, keys: list, args: list):
+    """One EVALSHA of a registered script, on a connection kept for these calls alone.
+
+    The hot path of the web process (one call a webhook): taking a connection from redis-py's pool and giving it
+    back costs about as much as the call itself, so these calls keep spare connections of their own in a plain
+    list (its pop and append are atomic), made with the pool's class and settings (Sentinel's included), made again
+    after a fork or for a new client. Whatever goes wrong — a dropped connection, a server that lacks the script —
+    is left to redis-py's own call: its retry of a dropped connection (`request_retry`), its SCRIPT LOAD. A
+    timeout is final there too."""
+    pool = conn.connection_pool
+    spare = getattr(pool, "_intermission_spare", None)
+    if spare is None or spare[0] != os.getpid():
+        spare = (os.getpid(), [])
+        pool._intermission_spare = spare  # type: ignore[attr-defined]
+    try:
+        connection = spare[1].pop()
+    except IndexError:
+        connection = pool.connection_class(**pool.connection_kwargs)
+    try:
+        connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+        answer = connection.read_response()
+    except redis.exceptions.NoScriptError:
+        answer = script(keys, args, client=conn)
+    except redis.TimeoutError:
+        connection.disconnect()
+        raise
+    except redis.ConnectionError:
+        connection.disconnect()
+        return script(keys, args, client=conn)
+    if len(spare[1]) < _SPARE_MAX:
+        spare[1].append(connection)
+    else:
+        connection.disconnect()
+    return answer
+
+
 class NotReplicated(redis.RedisError):
     """Fewer replicas than INTERMISSION_REDIS_WAIT_REPLICAS acknowledged a write in time (answer 503, not 2xx)."""
 
