@@ -217,8 +217,7 @@ _TEMPLATES: dict[tuple, tuple] = {}
 def _template(queue, func: str, with_meta: bool) -> tuple:
     """The fields rq's `to_dict()` gives every job of `func` on `queue` under the current retry policy, as
     (field, value) pairs (built by rq once per process and kind)."""
-    retry = retry_policy()
-    key = (queue.name, queue._default_timeout, func, with_meta, retry.max, tuple(retry.intervals))
+    key = (queue.name, queue._default_timeout, func, with_meta, get_settings().retry_intervals)
     found = _TEMPLATES.get(key)
     if found is None:
         _, flat = _rq_job(queue, func, (), "template", "template", {"t": 1} if with_meta else None)

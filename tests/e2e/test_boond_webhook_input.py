@@ -54,3 +54,27 @@ def test_good_event_is_queued_with_202(stack, redis_conn):
     again = dict(GOOD_EVENT, data={**GOOD_EVENT["data"], "id": "evt-2"})
     assert requests.post(stack.webhook_url, json=again, timeout=30).json() == {"status": "coalesced"}
     assert get_queue(redis_conn).count == 1  # one re-read covers both hints
+
+
+def test_the_plain_route_answers_other_methods_and_carries_the_request_id_as_flask_did(stack, redis_conn):
+    get = requests.get(stack.webhook_url, timeout=30)
+    assert (get.status_code, get.headers["Allow"], get.json()["error"]) == (405, "OPTIONS, POST", "Method Not Allowed")
+    options = requests.options(stack.webhook_url, timeout=30)
+    assert (options.status_code, options.headers["Allow"]) == (200, "OPTIONS, POST")
+    given = requests.post(stack.webhook_url, json=GOOD_EVENT, headers={"X-Request-Id": "esn-trace-42"}, timeout=30)
+    assert (given.status_code, given.headers["X-Request-Id"], given.json()) == (202, "esn-trace-42", {"status": "queued"})
+    made = requests.post(stack.webhook_url, json={**GOOD_EVENT, "data": {**GOOD_EVENT["data"], "id": "evt-2"}},
+                         headers={"X-Request-Id": "not a sane id!"}, timeout=30)
+    assert made.status_code == 202 and len(made.headers["X-Request-Id"]) == 32  # a fresh one instead
+
+
+def test_a_chunked_body_over_the_limit_is_refused_and_queues_nothing(stack, redis_conn):
+    def chunks():
+        yield b'{"data": "'
+        for _ in range(20):
+            yield b"x" * 100_000
+        yield b'"}'
+
+    response = requests.post(stack.webhook_url, data=chunks(), headers={"Content-Type": "application/json"}, timeout=30)
+    assert response.status_code == 413 and "limit" in response.json()["message"]
+    assert _nothing_queued(redis_conn)

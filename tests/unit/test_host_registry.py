@@ -12,6 +12,7 @@ from flask import Blueprint
 from config import tenants
 from handlers.hosts import registry
 from webhooks.admin.host_pages import HostPages
+from webhooks.plain import PlainRoute
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERIC = ("handlers", "webhooks", "config")
@@ -98,7 +99,8 @@ def test_a_built_in_host_s_settings_are_a_tenant_field_whose_secrets_are_masked(
 @pytest.mark.parametrize("name", BUILTIN)
 def test_a_built_in_host_s_web_parts_and_sandbox_are_where_its_line_says(name):
     host = registry.host_of(name)
-    assert host.web.webhooks and all(isinstance(registry.load(ref), Blueprint) for ref in host.web.webhooks + host.web.connect)
+    assert host.web.webhooks and all(isinstance(registry.load(ref), (Blueprint, PlainRoute)) for ref in host.web.webhooks)
+    assert all(isinstance(registry.load(ref), Blueprint) for ref in host.web.connect)
     assert isinstance(registry.load(host.web.pages), HostPages) and host.web.iframe_origins
     assert callable(registry.load(host.sandbox.app)) and callable(registry.load(host.sandbox.config))
 
