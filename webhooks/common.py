@@ -14,7 +14,6 @@ from webhooks import plain
 from webhooks.plain import to_flask
 
 _DUMMY_SECRET = "x" * 43
-RETRY_AFTER_SECONDS = 10
 log = logging.getLogger(__name__)
 
 
@@ -94,25 +93,8 @@ def ignored(reason: str) -> Response:
     return to_flask(plain.ignored(reason))
 
 
-def unavailable(exc: redis.RedisError) -> tuple[plain.Answer, bool]:
-    """(503 naming the cause, whether Redis is down) when Redis does not answer (or refuses): the host retries."""
-    from config.infra.redis_conn import NotReplicated, describe
-
-    down = isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
-    if isinstance(exc, NotReplicated):
-        reason = f"not acknowledged by enough Redis replicas: {exc}"
-    elif down:
-        reason = f"Redis at {describe()} does not answer"
-    else:
-        reason = f"Redis at {describe()} refused the command ({type(exc).__name__})"
-    log.warning("answered 503: %s (%s)", reason, " ".join(str(exc).split())[:200])
-    answer = plain.error(503, "Service Unavailable", f"{reason}; retry later", reason=reason)
-    answer.headers.append(("Retry-After", str(RETRY_AFTER_SECONDS)))
-    return answer, down
-
-
 def redis_unavailable(exc: redis.RedisError):
     """`unavailable` as Flask's error handler."""
-    answer, down = unavailable(exc)
+    answer, down = plain.unavailable(exc)
     g.redis_down = down  # the per-request metrics would wait on the same Redis: skipped for this answer
     return to_flask(answer)

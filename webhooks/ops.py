@@ -2,10 +2,7 @@
 from __future__ import annotations
 
 import hmac
-import logging
-import re
 import time
-import uuid
 
 import redis
 from flask import Blueprint, Flask, Response, g, jsonify, request
@@ -16,11 +13,9 @@ from config.settings import get_settings
 from handlers import health
 from handlers.metrics import exposition, make_registry
 from webhooks.common import redis_unavailable
+from webhooks.plain import log_answer, request_id
 
 bp = Blueprint("ops", __name__)
-log = logging.getLogger("webhooks.access")
-REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}\Z")
-QUIET = {"/healthz", "/readyz", "/metrics"}  # probes and scrapes log at DEBUG
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"  # as is: Flask adds a charset to a bare `mimetype`
 _registry = make_registry()
 
@@ -59,20 +54,6 @@ def _scraper() -> bool:
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
                                                                                    expected.encode())
-
-
-def request_id(given: str) -> str:
-    """The caller's X-Request-Id when it is a sane one, else a new id."""
-    return given if REQUEST_ID.match(given) else uuid.uuid4().hex
-
-
-def log_answer(method: str, rule: str | None, status: int, seconds: float, tenant: str | None) -> None:
-    """The one log line of a request: method, route template (never the path: it carries secrets), status, time."""
-    level = logging.DEBUG if rule in QUIET else logging.INFO
-    if log.isEnabledFor(level):
-        log.log(level, "%s %s %s", method, rule or "(no route)", status,
-                extra={"method": method, "route": rule, "status": status, "tenant": tenant,
-                       "duration_ms": round(seconds * 1000, 1)})
 
 
 def _start() -> None:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import http
 import json
 import logging
+import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,7 +29,12 @@ from config.settings import get_settings
 from handlers.ingest import Tally
 
 log = logging.getLogger(__name__)
+_access = logging.getLogger("webhooks.access")  # one line per request, Flask's routes and these alike
+_common_log = logging.getLogger("webhooks.common")  # where the 503s have always been logged
 JSON = "application/json"
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}\Z")
+QUIET = {"/healthz", "/readyz", "/metrics"}  # probes and scrapes log at DEBUG
+RETRY_AFTER_SECONDS = 10
 
 
 @dataclass
@@ -63,6 +70,37 @@ def to_flask(answer: Answer):
     for name, value in answer.headers:
         response.headers[name] = value
     return response
+
+
+def unavailable(exc: redis.RedisError) -> tuple[Answer, bool]:
+    """(503 naming the cause, whether Redis is down) when Redis does not answer (or refuses): the host retries."""
+    from config.infra.redis_conn import NotReplicated, describe
+
+    down = isinstance(exc, (redis.ConnectionError, redis.TimeoutError))
+    if isinstance(exc, NotReplicated):
+        reason = f"not acknowledged by enough Redis replicas: {exc}"
+    elif down:
+        reason = f"Redis at {describe()} does not answer"
+    else:
+        reason = f"Redis at {describe()} refused the command ({type(exc).__name__})"
+    _common_log.warning("answered 503: %s (%s)", reason, " ".join(str(exc).split())[:200])
+    answer = error(503, "Service Unavailable", f"{reason}; retry later", reason=reason)
+    answer.headers.append(("Retry-After", str(RETRY_AFTER_SECONDS)))
+    return answer, down
+
+
+def request_id(given: str) -> str:
+    """The caller's X-Request-Id when it is a sane one, else a new id."""
+    return given if REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def log_answer(method: str, rule: str | None, status: int, seconds: float, tenant: str | None) -> None:
+    """The one log line of a request: method, route template (never the path: it carries secrets), status, time."""
+    level = logging.DEBUG if rule in QUIET else logging.INFO
+    if _access.isEnabledFor(level):
+        _access.log(level, "%s %s %s", method, rule or "(no route)", status,
+                extra={"method": method, "route": rule, "status": status, "tenant": tenant,
+                       "duration_ms": round(seconds * 1000, 1)})
 
 
 class BodyTooLarge(Exception):
@@ -166,8 +204,6 @@ class PlainRoutes:
         return self.app(environ, start_response)
 
     def _serve(self, route: PlainRoute, parts: list[str], environ, start_response):
-        from webhooks.ops import log_answer, request_id
-
         started = time.monotonic()
         rid = request_id(environ.get("HTTP_X_REQUEST_ID", ""))
         token = push_fields(request_id=rid)
@@ -179,8 +215,6 @@ class PlainRoutes:
             except BodyTooLarge:
                 answer = error(413, "body too large", f"the limit is {get_settings().max_webhook_bytes} bytes")
             except redis.RedisError as exc:
-                from webhooks.common import unavailable
-
                 answer, redis_down = unavailable(exc)
             except Exception:  # noqa: BLE001 - the same answer as Flask's last error handler
                 log.exception("unexpected error")
