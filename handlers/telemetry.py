@@ -114,8 +114,9 @@ class _Observed:
     own bookkeeping costs fewer Redis round trips.
 
     rq refreshes the worker's registration three times per job (before and after the dequeue, after the job), each
-    as three separate writes, and sets its state to idle twice; under `appendfsync always` each write waits for the
-    disk (docs/PERFORMANCE.md). Here a refresh is one pipelined round trip, skipped when the registration was
+    as three separate writes, and once more in the suspension check of every loop, and sets its state to idle twice;
+    under `appendfsync always` each write waits for the disk (docs/PERFORMANCE.md). Here a refresh is one pipelined
+    round trip (or rides on rq's pipeline), skipped when the registration was
     refreshed less than HEARTBEAT_SLACK seconds ago with a lifetime at least as long (less the slack) as the one
     asked for; a state already set that recently is not set again. The registration never lives shorter than rq
     would have it (minus the slack), so neither `intermission status` nor orphan recovery sees a live worker as
@@ -132,9 +133,8 @@ class _Observed:
     def heartbeat(self, timeout: int | None = None, pipeline=None):
         timeout = timeout or self.worker_ttl + 60
         now_ = time.monotonic()
-        if pipeline is None and now_ - self._beat_at < HEARTBEAT_SLACK \
-                and self._beat_until - now_ >= timeout - HEARTBEAT_SLACK:
-            return None
+        if now_ - self._beat_at < HEARTBEAT_SLACK and self._beat_until - now_ >= timeout - HEARTBEAT_SLACK:
+            return None  # also on rq's pipelines (the suspension check's): what is left of them is read-only
         self._beat_at, self._beat_until = now_, now_ + timeout
         if pipeline is not None:
             return super().heartbeat(timeout, pipeline=pipeline)
