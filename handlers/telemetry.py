@@ -106,7 +106,7 @@ def job_scope(job: Job):
                                     {"function": job.func_name, "outcome": outcome}, time.monotonic() - started)
 
 
-HEARTBEAT_SLACK = 5.0  # seconds: a worker's registration refreshed this recently is not refreshed again
+HEARTBEAT_SLACK = 1.0  # seconds: a worker's registration refreshed this recently is not refreshed again
 
 
 class _Observed:
