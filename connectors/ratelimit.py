@@ -1,4 +1,11 @@
-"""A per-tenant token bucket kept in Redis, shared by every worker process."""
+"""A per-tenant token bucket kept in Redis, shared by every worker process.
+
+Taking a token is a write (the bucket's state), and under `appendfsync always` every write waits for the disk
+(docs/PERFORMANCE.md). So a limiter takes a few tokens at once while the bucket is more than half full (`AHEAD`,
+never bringing it below half: a bucket near its limit still gives one token per call) and spends them within
+`LEASE` seconds; each call on a token taken ahead first reads the pause a host's 429 set (a read, no disk wait),
+so a Retry-After still holds every worker's next call at once.
+"""
 from __future__ import annotations
 
 import time
@@ -7,19 +14,28 @@ import redis
 
 from connectors.errors import HostRateLimited
 
+AHEAD = 8  # tokens taken at most in one round trip
+LEASE = 1.0  # seconds within which tokens taken ahead are spent (else left unused)
+
+# {wait, tokens granted}: wait > 0 grants none; otherwise 1, plus up to ARGV[4] - 1 while the bucket stays half full
 _BUCKET = """
-local key, rate, burst, now = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local key, rate, burst, now, want = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0') - now
-if paused > 0 then return tostring(paused) end
+if paused > 0 then return {tostring(paused), 0} end
 local state = redis.call('HMGET', key, 'tokens', 'ts')
 local tokens = tonumber(state[1]) or burst
 local ts = tonumber(state[2]) or now
 tokens = math.min(burst, tokens + (now - ts) * rate)
-local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+local wait, granted = 0, 0
+if tokens >= 1 then
+  granted = 1 + math.max(0, math.min(want - 1, math.floor(tokens - 1 - burst / 2)))
+  tokens = tokens - granted
+else
+  wait = (1 - tokens) / rate
+end
 redis.call('HSET', key, 'tokens', tokens, 'ts', now)
 redis.call('EXPIRE', key, math.ceil(burst / rate) + 60)
-return tostring(wait)
+return {tostring(wait), granted}
 """
 
 _PAUSE = """
@@ -39,17 +55,26 @@ class RateLimiter:
         self.burst = burst
         self.max_wait = max_wait
         self._script = conn.register_script(_BUCKET)
+        self._ahead, self._ahead_until = 0, 0.0  # tokens taken ahead, and until when (monotonic) they are spent
 
     def acquire(self) -> float:
         """Take one token, sleeping as long as needed; returns the seconds waited.
 
         Raises HostRateLimited, without sleeping, when the host asked for a pause longer than `max_wait`.
         """
+        if self._ahead > 0 and time.monotonic() < self._ahead_until:
+            paused = self.conn.get(self.key + ":paused-until")
+            if paused is None or float(paused) <= time.time():
+                self._ahead -= 1
+                return 0.0
+        self._ahead = 0  # spent, too old, or a pause: the bucket decides
         waited = 0.0
         while True:
-            wait = float(self._script(keys=[self.key, self.key + ":paused-until"],
-                                      args=[self.rate, self.burst, time.time()]))
+            wait, granted = self._script(keys=[self.key, self.key + ":paused-until"],
+                                         args=[self.rate, self.burst, time.time(), AHEAD])
+            wait = float(wait)
             if wait <= 0:
+                self._ahead, self._ahead_until = int(granted) - 1, time.monotonic() + LEASE
                 return waited
             if self.max_wait is not None and wait > self.max_wait:
                 raise HostRateLimited(f"host asked to wait {wait:.0f}s", host="ratelimit", retry_after=wait)
@@ -58,4 +83,5 @@ class RateLimiter:
 
     def pause(self, seconds: float) -> None:
         """Hold every worker's calls on this bucket for `seconds` (a 429's Retry-After), never shortening a pause."""
+        self._ahead = 0
         self.conn.eval(_PAUSE, 1, self.key + ":paused-until", time.time() + seconds, int(seconds) + 60)

@@ -65,8 +65,10 @@ def _sync(conn: redis.Redis, tenant: tenants.Tenant, dirty: dict[str, str]) -> d
              for m in sorted(dirty)]
     plans = [p for p in plans if p] + siblings(conn, tenant, adapter, timelines, set(dirty), today)
     results = pipeline.reconcile(conn, tenant, adapter, plans) if plans else {}
+    done = conn.pipeline(transaction=False)
     for mission_id, value in dirty.items():
-        conn.eval(_DONE_IF_SAME, 1, dirty_key(tenant.id), mission_id, value)
+        done.eval(_DONE_IF_SAME, 1, dirty_key(tenant.id), mission_id, value)
+    done.execute()
     counts = [c for c in results.values()]
     return {"missions": len(counts), **{k: sum(c[k] for c in counts) for k in counts[0] if k != "case"}} \
         if counts else {"missions": 0}

@@ -100,10 +100,11 @@ def reconcile(conn: redis.Redis, tenant: tenants.Tenant, writer, plans: list[Mis
     finally:
         for work in works:  # what reached the host, even when the rest failed
             count_actions(tenant.host, work.run.counts)
-    store = SnapshotStore(conn, tenant.id)
-    for p in plans:
-        store.save(p.current)
-        schedule_wakeup(conn, tenant.id, p.mission_id, p.wake())
+    store, pipe = SnapshotStore(conn, tenant.id), conn.pipeline()
+    for p in plans:  # every snapshot and wake-up of the round in one transaction
+        store.save(p.current, pipe=pipe)
+        schedule_wakeup(pipe, tenant.id, p.mission_id, p.wake())
+    pipe.execute()
     survey_mail.after_reconcile(conn, tenant, plans)  # issue #17: queue the survey e-mails now due
     return {w.run.mission_id: {"case": p.found.case, **w.run.counts} for w, p in zip(works, plans)}
 

@@ -32,7 +32,7 @@ class ActionWriter(Protocol):
 
     def write_all(self, creates: list[tuple[str, DesiredAction]], updates: list[tuple[str, str, DesiredAction]],
                   deletes: list[str], *, closes: list[tuple[str, str, HostState]] = (),
-                  before_create: Callable[[int], None] | None = None) -> Iterator[tuple[str, int, WriteResult]]: ...
+                  before_create: Callable[[list[int]], None] | None = None) -> Iterator[tuple[str, int, WriteResult]]: ...
     def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]: ...
 
 
@@ -232,9 +232,10 @@ class Round:
         # whose answer a crash lost is read back by its intent or in-flight mark, never guessed
         pipe = self.works[0].run.ledger.conn.pipeline(transaction=False)
 
-        def intent(index: int) -> None:
-            work, action = creates[index]
-            work.run.ledger.put(LedgerEntry.of(action, "intent"), pipe=pipe)
+        def intent(indices: list[int]) -> None:  # the intents of the creates the next host call carries
+            for index in indices:
+                work, action = creates[index]
+                work.run.ledger.put(LedgerEntry.of(action, "intent"), pipe=pipe)
             pipe.execute()
 
         try:
@@ -366,7 +367,7 @@ class CallByCall:
         """Each record in turn; a host error other than "not found" stops the round (the job retries)."""
         for n, (mission_id, action) in enumerate(creates):
             if before_create:
-                before_create(n)
+                before_create([n])
             yield "create", n, WriteResult(host_id=self.host.create(mission_id, action))
         for n, (host_id, mission_id, action) in enumerate(updates):
             yield "update", n, _call(self.host.update, host_id, mission_id, action)

@@ -50,13 +50,16 @@ class SnapshotStore:
         raw = self.conn.get(self._key(mission_id))
         return decode(raw, self.tenant, mission_id) if raw else None
 
-    def save(self, snap: MissionSnapshot) -> None:
-        """Keep the snapshot and index it under its consultant."""
-        pipe = self.conn.pipeline()
+    def save(self, snap: MissionSnapshot, *, pipe=None) -> None:
+        """Keep the snapshot and index it under its consultant: on the caller's transaction `pipe` (sent by the
+        caller), else in one of its own."""
+        own = pipe is None
+        pipe = self.conn.pipeline() if own else pipe
         pipe.set(self._key(snap.mission_id), encode(snap, self.tenant))
         if snap.consultant:
             pipe.eval(_INDEX_ADD, 1, self._index(snap.consultant.id), snap.mission_id)
-        pipe.execute()
+        if own:
+            pipe.execute()
 
     def _index(self, consultant_id: str) -> str:
         return keys.consultant_missions(self.tenant, consultant_id)

@@ -112,7 +112,7 @@ def decode(raw: bytes, tenant: str, mission: str, role: str) -> SurveyState:
 
 
 def _payload(tenant: str, mission: str, role: str, nonce: str) -> dict:
-    """What a survey link signs (`_create`)."""
+    """What a survey link signs (`_new`)."""
     return {"t": tenant, "m": mission, "r": role, "n": nonce}
 
 
@@ -139,10 +139,19 @@ def respondents(snapshot: MissionSnapshot) -> dict[Role, object]:
     return {role: person for role, person in found.items() if person is not None}
 
 
+_SET_IF_SAME = ("if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
+                "return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) + 1 else return 0 end")
+
+
 def ensure(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, survey_actions: list[DesiredAction],
            today: date) -> dict[str, SurveyState]:
-    """Create the missing surveys for the plan's survey actions; an unsent survey follows its action's day."""
-    current = states(conn, tenant.id, snapshot.mission_id)
+    """Create the missing surveys for the plan's survey actions; an unsent survey follows its action's day.
+
+    One read, then the creations (HSETNX) and the moves (set only if the stored value is still the one read) in
+    one round trip; a survey another worker made or changed meanwhile is read again."""
+    key = _key(tenant.id, snapshot.mission_id)
+    raw = {k.decode(): v for k, v in conn.hgetall(key).items()}
+    current = {role: decode(v, tenant.id, snapshot.mission_id, role) for role, v in raw.items()}
     if not survey_actions:
         return current
     first = min(survey_actions, key=lambda a: (a.due, a.key))
@@ -151,24 +160,36 @@ def ensure(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, survey_
         unsent = s.status == "sent" and today < s.sent_on and s.sent_on != first.due
         return s.model_copy(update={"sent_on": first.due}) if unsent else None
 
+    writes: list[tuple[str, SurveyState, bool]] = []  # (role, new state, created)
     for role, person in respondents(snapshot).items():
         if role not in current:
-            current[role] = _create(conn, tenant, snapshot, first, role, person)
-        elif follow(current[role]):
+            writes.append((role, _new(tenant, snapshot, first, role, person), True))
+        elif moved := follow(current[role]):
+            writes.append((role, moved, False))
+    if not writes:
+        return current
+    pipe = conn.pipeline(transaction=False)
+    for role, state, created in writes:
+        if created:
+            pipe.hsetnx(key, role, encode(state))
+        else:
+            pipe.eval(_SET_IF_SAME, 1, key, role, raw[role], encode(state))
+    for (role, state, created), done in zip(writes, pipe.execute()):
+        if done:
+            current[role] = state
+        elif created:  # another worker made it first
+            current[role] = decode(conn.hget(key, role), tenant.id, snapshot.mission_id, role)
+        else:  # changed meanwhile (answered, moved): decided again on what is stored now
             current[role] = _update(conn, tenant.id, snapshot.mission_id, role, follow) or current[role]
     return current
 
 
-def _create(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, action: DesiredAction, role: Role,
-            person) -> SurveyState:
+def _new(tenant: Tenant, snapshot: MissionSnapshot, action: DesiredAction, role: Role, person) -> SurveyState:
+    """A new survey for one respondent, its link signed now."""
     token = signing.sign(PURPOSE, _payload(tenant.id, snapshot.mission_id, role, secrets.token_hex(4)))
-    state = SurveyState(tenant=tenant.id, mission=snapshot.mission_id, step_id=action.step_id, role=role,
-                        person_id=person.id, person_type=person.type, person_name=person.name,
-                        language=tenant.language, token=token, sent_on=action.due)
-    key = _key(tenant.id, snapshot.mission_id)
-    if conn.hsetnx(key, role, encode(state)):
-        return state
-    return decode(conn.hget(key, role), tenant.id, snapshot.mission_id, role)  # another worker made it first
+    return SurveyState(tenant=tenant.id, mission=snapshot.mission_id, step_id=action.step_id, role=role,
+                       person_id=person.id, person_type=person.type, person_name=person.name,
+                       language=tenant.language, token=token, sent_on=action.due)
 
 
 def _update(conn: redis.Redis, tenant: str, mission: str, role: str,

@@ -32,31 +32,32 @@ def request_id_for(trigger: dict) -> str:
     return trigger.get("request_id") or current("request_id") or new_request_id()
 
 
-_job_calls: ContextVar[Counter | None] = ContextVar("job_host_calls", default=None)
+_job_tally: ContextVar[Counter | None] = ContextVar("job_tally", default=None)
+
+
+def _count(name: str, labels: dict[str, str], amount: int = 1) -> None:
+    """Add to a counter: inside a job, in memory until the job ends (`job_scope`); elsewhere at once."""
+    tally = _job_tally.get()
+    if tally is None:
+        metrics.incr(name, labels, amount)
+    elif amount > 0:
+        tally[(name, tuple(sorted(labels.items())))] += amount
 
 
 def count_host_call(host: str, status: str, code: str) -> None:
     """One host API call, by host, HTTP status ("none" when no answer) and error code.
 
-    Inside a job the calls are tallied in memory and written once when the job ends (one round trip to Redis
-    per job instead of one per call); a worker killed mid-job loses that job's tally, nothing else.
+    Inside a job the calls and the actions are tallied in memory and written with the job's duration, in one round
+    trip to Redis when the job ends instead of one per call; a worker killed mid-job loses that job's tally, nothing
+    else.
     """
-    tally = _job_calls.get()
-    if tally is not None:
-        tally[(host, status, code)] += 1
-    else:
-        metrics.incr("intermission_host_calls", {"host": host, "status": status, "code": code})
-
-
-def _flush_calls(tally: Counter) -> None:
-    for (host, status, code), amount in tally.items():
-        metrics.incr("intermission_host_calls", {"host": host, "status": status, "code": code}, amount)
+    _count("intermission_host_calls", {"host": host, "status": status, "code": code})
 
 
 def count_actions(host: str, counts: dict[str, int]) -> None:
     """Actions a reconciliation created, rescheduled, cancelled or recovered."""
     for op in ACTION_OPS:
-        metrics.incr("intermission_actions", {"host": host, "op": op}, counts.get(op, 0))
+        _count("intermission_actions", {"host": host, "op": op}, counts.get(op, 0))
 
 
 def count_limit_refusal(kind: str) -> None:
@@ -92,26 +93,62 @@ def job_scope(job: Job):
     """Bind the job's ids to the log context and time it; yields a dict where the caller puts `ok`."""
     state = {"ok": False}
     started = time.monotonic()
-    tally = _job_calls.set(Counter())
+    token = _job_tally.set(Counter())
     with bound(job_id=job.id, request_id=_job_request_id(job)):
         try:
             yield state
         finally:
-            calls = _job_calls.get()
-            _job_calls.reset(tally)
-            _flush_calls(calls)
+            tally = _job_tally.get()
+            _job_tally.reset(token)
             outcome = _outcome(state["ok"], getattr(job, "_result", None))
-            metrics.observe("intermission_job_duration_seconds", {"function": job.func_name, "outcome": outcome},
-                            time.monotonic() - started)
+            metrics.add_and_observe([(name, dict(labels), amount) for (name, labels), amount in tally.items()],
+                                    "intermission_job_duration_seconds",
+                                    {"function": job.func_name, "outcome": outcome}, time.monotonic() - started)
+
+
+HEARTBEAT_SLACK = 1.0  # seconds: a worker's registration refreshed this recently is not refreshed again
 
 
 class _Observed:
-    """Mixin for rq workers: each job runs inside `job_scope` (in the work horse when forking)."""
+    """Mixin for rq workers: each job runs inside `job_scope` (in the work horse when forking), and the worker's
+    own bookkeeping costs fewer Redis round trips.
+
+    rq refreshes the worker's registration three times per job (before and after the dequeue, after the job), each
+    as three separate writes, and once more in the suspension check of every loop, and sets its state to idle twice;
+    under `appendfsync always` each write waits for the disk (docs/PERFORMANCE.md). Here a refresh is one pipelined
+    round trip (or rides on rq's pipeline), skipped when the registration was
+    refreshed less than HEARTBEAT_SLACK seconds ago with a lifetime at least as long (less the slack) as the one
+    asked for; a state already set that recently is not set again. The registration never lives shorter than rq
+    would have it (minus the slack), so neither `intermission status` nor orphan recovery sees a live worker as
+    dead.
+    """
+
+    _beat_at, _beat_until, _state_at = 0.0, 0.0, 0.0
 
     def perform_job(self, job, queue, execution) -> bool:
         with job_scope(job) as state:
             state["ok"] = super().perform_job(job, queue, execution)
         return state["ok"]
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None):
+        timeout = timeout or self.worker_ttl + 60
+        now_ = time.monotonic()
+        if now_ - self._beat_at < HEARTBEAT_SLACK and self._beat_until - now_ >= timeout - HEARTBEAT_SLACK:
+            return None  # also on rq's pipelines (the suspension check's): what is left of them is read-only
+        self._beat_at, self._beat_until = now_, now_ + timeout
+        if pipeline is not None:
+            return super().heartbeat(timeout, pipeline=pipeline)
+        with self.connection.pipeline(transaction=False) as own:
+            super().heartbeat(timeout, pipeline=own)
+            own.execute()
+        return None
+
+    def set_state(self, state: str, pipeline=None):
+        now_ = time.monotonic()
+        if pipeline is None and state == getattr(self, "_state", None) and now_ - self._state_at < HEARTBEAT_SLACK:
+            return None
+        self._state_at = now_
+        return super().set_state(state, pipeline=pipeline)
 
 
 class ObservedWorker(_Observed, Worker):

@@ -62,6 +62,20 @@ def observe(name: str, labels: dict[str, str], value: float, *, conn: redis.Redi
         log.warning("metric %s not recorded: %s", name, exc)
 
 
+def add_and_observe(counters: list[tuple[str, dict[str, str], int]], name: str, labels: dict[str, str], value: float,
+                    *, conn: redis.Redis | None = None, buckets: tuple[float, ...] = DURATION_BUCKETS) -> None:
+    """Add to several counters and record one histogram observation in one round trip (a job's tallies as it ends)."""
+    try:
+        pipe = _conn(conn).pipeline(transaction=False)
+        for counter, counter_labels, amount in counters:
+            if amount > 0:
+                pipe.hincrby(KEY, field(counter, counter_labels), amount)
+        _observe_on(pipe, name, labels, value, buckets)
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.warning("metrics %s not recorded: %s", [c[0] for c in counters] + [name], exc)
+
+
 def _observe_on(pipe, name: str, labels: dict[str, str], value: float, buckets: tuple[float, ...]) -> None:
     for bound in buckets:
         if value <= bound:

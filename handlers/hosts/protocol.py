@@ -106,9 +106,10 @@ class BatchWriter(Protocol):
         deletes: list[str],
         *,
         closes: list[tuple[str, str, HostState]] = ...,
-        before_create: Callable[[int], None] | None = None,
+        before_create: Callable[[list[int]], None] | None = None,
     ) -> Iterator[tuple[str, int, WriteResult]]:
-        """One round's writes, answered record by record."""
+        """One round's writes, answered record by record; `before_create(indices)` before each host call that
+        carries creates, with their indices (their intents reach Redis first, in one round trip)."""
         ...
 
 

@@ -164,10 +164,9 @@ class SalesforceAdapter:
         parts += [("close", start, chunk) for start, chunk in _indexed_chunks(list(closes))]
         parts += [("delete", start, chunk) for start, chunk in _indexed_chunks(deletes)]
         for group in _chunks_of(parts, COMPOSITE_COLLECTIONS):
-            for kind, start, chunk in group:  # intents recorded before the call that carries the creates
-                if kind == "create" and before_create:
-                    for n in range(len(chunk)):
-                        before_create(start + n)
+            carried = [start + n for kind, start, chunk in group if kind == "create" for n in range(len(chunk))]
+            if carried and before_create:  # intents recorded before the call that carries the creates
+                before_create(carried)
             calls = [self._collection(kind, chunk) for kind, _, chunk in group]
             for (kind, start, chunk), outcome in zip(group, self.client.collections(calls)):
                 if isinstance(outcome, HostError):  # the whole subrequest failed: each of its records did

@@ -39,9 +39,8 @@ class FakeSalesforce(FakeBoond):
     """A batching host that accepts every write (template building), like Salesforce collections."""
 
     def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
-        for n in range(len(creates)):
-            if before_create:
-                before_create(n)
+        if creates and before_create:
+            before_create(list(range(len(creates))))
         return ([("create", n, WriteResult(host_id=f"00T{next(_ids):012d}AAA")) for n in range(len(creates))]
                 + [("update", n, WriteResult(host_id=h)) for n, (h, _, _) in enumerate(updates)]
                 + [("delete", n, WriteResult(host_id=h)) for n, h in enumerate(deletes)])

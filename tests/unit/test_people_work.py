@@ -58,7 +58,7 @@ class PersonHost:
 
     def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
         for n, (_, a) in enumerate(creates):
-            before_create(n)
+            before_create([n])
             host_id = f"h{len(self.records) + len(self.deleted) + 1}"
             self.records[host_id] = {"title": a.title, "due": a.due, "closed": False}
             yield "create", n, WriteResult(host_id=host_id)

@@ -25,3 +25,20 @@ def test_a_shorter_pause_never_cuts_a_longer_one(redis_conn):
     with pytest.raises(HostRateLimited) as raised:
         limiter.acquire()  # longer than max_wait: fail the job now, retry later, without calling the host
     assert raised.value.retry_after > 29
+
+
+def test_tokens_taken_ahead_never_outrun_another_workers_pause(redis_conn):
+    limiter = RateLimiter(redis_conn, "im:t:x:ratelimit:boond", rate=1000, burst=1000)
+    limiter.acquire()  # a full bucket: a few tokens taken in one round trip
+    assert float(redis_conn.hget("im:t:x:ratelimit:boond", "tokens")) < 999
+    RateLimiter(redis_conn, "im:t:x:ratelimit:boond", rate=1000, burst=1000).pause(0.3)  # another worker's 429
+    began = time.monotonic()
+    limiter.acquire()
+    assert time.monotonic() - began >= 0.29
+
+
+def test_a_bucket_half_empty_gives_one_token_a_call(redis_conn):
+    limiter = RateLimiter(redis_conn, "im:t:x:ratelimit:boond", rate=0.001, burst=10)
+    for _ in range(6):
+        limiter.acquire()
+    assert round(float(redis_conn.hget("im:t:x:ratelimit:boond", "tokens"))) == 4  # 6 calls, 6 tokens: none wasted

@@ -43,8 +43,8 @@ class FakeOrg:
 
     def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
         """One round: each kind in one call, as the adapter packs them; (kind, index, result) in order."""
-        for n in range(len(creates)):
-            before_create(n)
+        if creates:
+            before_create(list(range(len(creates))))
         if creates:
             missions = {m for m, _ in creates}
             assert len(missions) == 1  # the batching reconciler writes one mission's round

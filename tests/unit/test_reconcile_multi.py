@@ -38,8 +38,8 @@ class FakeRoundOrg(FakeOrg):
             yield a, WriteResult(host_id=host_id)
 
     def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
-        for n in range(len(creates)):
-            before_create(n)
+        if creates:
+            before_create(list(range(len(creates))))
         self.rounds.append({"creates": len(creates), "updates": len(updates), "deletes": len(deletes),
                             "ledgers": {m: dict(Ledger(self.conn, "acme", m).entries()) for m in ("m1", "m2")}})
         results = [("create", n, r) for n, (mission_id, a) in enumerate(creates)
