@@ -57,6 +57,11 @@ def error(code: int, name: str, message: str, **more) -> Answer:
     return json_answer(code, error=name, message=message, **more)
 
 
+def body_too_large() -> Answer:
+    """413: the body is over INTERMISSION_MAX_WEBHOOK_BYTES (declared, or read from a chunked stream)."""
+    return error(413, "body too large", f"the limit is {get_settings().max_webhook_bytes} bytes")
+
+
 def ignored(reason: str) -> Answer:
     """204 with the reason in a header."""
     return Answer(204, b"", [("X-Intermission-Ignored", reason)])
@@ -211,9 +216,14 @@ class PlainRoutes:
         redis_down = False
         try:
             try:
-                answer = route.handler(request, *parts) if request.method == route.method else _other(route, request)
+                if request.method != route.method:
+                    answer = _other(route, request)
+                elif request.too_large():  # declared over the limit: refused before a byte of it is read
+                    answer = body_too_large()
+                else:
+                    answer = route.handler(request, *parts)
             except BodyTooLarge:
-                answer = error(413, "body too large", f"the limit is {get_settings().max_webhook_bytes} bytes")
+                answer = body_too_large()
             except redis.RedisError as exc:
                 answer, redis_down = unavailable(exc)
             except Exception:  # noqa: BLE001 - the same answer as Flask's last error handler

@@ -20,6 +20,7 @@ from connectors.salesforce.oauth import same_org
 from handlers.ingest import enqueue_batch
 from webhooks import intake_failures
 from webhooks.common import authenticate, error, ignored, not_found, too_large
+from webhooks.plain import body_too_large, to_flask
 
 bp = Blueprint("salesforce", __name__)
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class OutboundMessage:
 def receive(tenant_id: str, secret: str):
     """SOAP → the exact Ack once enqueued; JSON → 202/204."""
     if too_large():
-        return error(413, "body too large", f"the limit is {get_settings().max_webhook_bytes} bytes")
+        return to_flask(body_too_large())
     tenant = authenticate(tenant_id, secret, "salesforce")
     if tenant is None:
         return not_found()

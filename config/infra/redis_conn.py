@@ -205,18 +205,27 @@ def run_script(conn: redis.Redis, script, keys: list, args: list):
         connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
         answer = connection.read_response()
     except redis.exceptions.NoScriptError:
-        answer = script(keys, args, client=conn)
+        _keep(spare[1], connection)
+        return script(keys, args, client=conn)
+    except redis.ResponseError:  # the script's own error: the connection is fine
+        _keep(spare[1], connection)
+        raise
     except redis.TimeoutError:
         connection.disconnect()
         raise
     except redis.ConnectionError:
         connection.disconnect()
         return script(keys, args, client=conn)
-    if len(spare[1]) < _SPARE_MAX:
-        spare[1].append(connection)
+    _keep(spare[1], connection)
+    return answer
+
+
+def _keep(spare: list, connection) -> None:
+    """Give a connection back to `run_script`'s spares (closed instead when there are enough)."""
+    if len(spare) < _SPARE_MAX:
+        spare.append(connection)
     else:
         connection.disconnect()
-    return answer
 
 
 class NotReplicated(redis.RedisError):
