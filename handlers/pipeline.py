@@ -95,16 +95,18 @@ def reconcile(conn: redis.Redis, tenant: tenants.Tenant, writer, plans: list[Mis
     """Write every plan's difference in one round, then keep each snapshot and its next wake-up."""
     works = [MissionWork(reconciler_for(conn, tenant, writer, p.mission_id, p.provenance()), p.desired)
              for p in plans]
+    store = SnapshotStore(conn, tenant.id)
+
+    def keep(pipe) -> None:  # every snapshot and wake-up, in the round's last transaction (with its answers)
+        for p in plans:
+            store.save(p.current, pipe=pipe)
+            schedule_wakeup(pipe, tenant.id, p.mission_id, p.wake())
+
     try:
-        Round(works, writer).run()
+        Round(works, writer, then=keep).run()
     finally:
         for work in works:  # what reached the host, even when the rest failed
             count_actions(tenant.host, work.run.counts)
-    store, pipe = SnapshotStore(conn, tenant.id), conn.pipeline()
-    for p in plans:  # every snapshot and wake-up of the round in one transaction
-        store.save(p.current, pipe=pipe)
-        schedule_wakeup(pipe, tenant.id, p.mission_id, p.wake())
-    pipe.execute()
     survey_mail.after_reconcile(conn, tenant, plans)  # issue #17: queue the survey e-mails now due
     return {w.run.mission_id: {"case": p.found.case, **w.run.counts} for w, p in zip(works, plans)}
 

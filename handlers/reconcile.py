@@ -12,7 +12,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterator, Literal, Protocol
+from typing import Any, Callable, Iterator, Literal, Protocol
 
 from connectors.errors import HostNotFound
 from handlers.ledger import SETTLED, ActivityLog, Ledger, LedgerEntry
@@ -103,6 +103,7 @@ class Reconciler:
         self.language, self.edited_on_cancel = language, edited_on_cancel
         self.counts = {"created": 0, "rescheduled": 0, "cancelled": 0, "recovered": 0, "kept": 0}
         self.errors: list[str] = []
+        self._marked: dict[tuple[str, str], dict[str, list[str]]] = {}  # read_back's answers, one read a target
 
     def run(self, desired: list[DesiredAction]) -> dict[str, int]:
         """Reconcile this mission as a round of its own; the counts of what reached the host."""
@@ -148,8 +149,12 @@ class Reconciler:
                     extra={"op": op, "host": self.host, "mission": self.mission_id, "step": step, "status": "error"})
 
     def read_back(self, entry: LedgerEntry) -> dict[str, list[str]]:
-        """Our actions on the entry's target, found by their marker."""
-        return self.writer.find_marked(self.mission_id, entry.target_type, entry.target_id)
+        """Our actions on the entry's target, found by their marker: read once a target (a crashed round leaves
+        an intent for each of its creates, and their read-backs share the target's one read)."""
+        target = (entry.target_type, entry.target_id)
+        if target not in self._marked:
+            self._marked[target] = self.writer.find_marked(self.mission_id, *target)
+        return self._marked[target]
 
 
 @dataclass
@@ -164,8 +169,9 @@ class MissionWork:
 class Round:
     """Diffs every mission, keeps what people did, then sends all writes together; results one by one."""
 
-    def __init__(self, works: list[MissionWork], writer):
+    def __init__(self, works: list[MissionWork], writer, *, then: Callable[[Any], object] | None = None):
         self.works, self.writer = works, as_writer(writer)
+        self.then = then  # adds what a round that wrote all it should ends with to its last round trip
 
     def run(self) -> None:
         """Reconcile them all; raise PartialFailure (after recording every success) if the host refused some."""
@@ -176,8 +182,20 @@ class Round:
             lost = [op.action for op in work.ops if op.kind == "recover" and not _adopted(work.run, op)]
             creates += [(work, a) for a in [o.action for o in work.ops if o.kind == "create"] + lost]
         updates, cancels, closes = self._guarded()
-        self._write(creates, updates, cancels, closes)
-        errors = [e for w in self.works for e in w.run.errors]
+        # what the host answered is recorded on one transaction, sent with the next create's intent (an intent
+        # reaches Redis before its create, as ever) and at the end of the round, even one the host cut short, with
+        # `then`'s writes when the round wrote everything: a record whose answer a crash lost is read back by its
+        # intent or in-flight mark, never guessed
+        pipe = self.works[0].run.ledger.conn.pipeline()
+        errors: list[str] = []
+        try:
+            self._write(pipe, creates, updates, cancels, closes)
+            errors = [e for w in self.works for e in w.run.errors]
+            if not errors and self.then is not None:
+                self.then(pipe)
+        finally:
+            if len(pipe):
+                pipe.execute()
         if errors:
             raise PartialFailure("; ".join(errors[:5]) + (f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""))
 
@@ -214,9 +232,10 @@ class Round:
             entries.setdefault(work.run.mission_id, []).append(op.entry)
         return reader(entries)
 
-    def _write(self, creates: list[tuple[MissionWork, DesiredAction]], updates: list[tuple[MissionWork, Op]],
+    def _write(self, pipe, creates: list[tuple[MissionWork, DesiredAction]], updates: list[tuple[MissionWork, Op]],
                cancels: list[tuple[MissionWork, Op]], closes: list[tuple[MissionWork, Op, HostState]]) -> None:
-        """Intent before each create; then one round of host writes, each record's result on its own."""
+        """Intent before each create; then one round of host writes, each record's result on its own (on `pipe`,
+        which the caller sends)."""
         by_host = {op.entry.host_id: (work, op) for work, op in updates}
         targets = self._targets(cancels)
         if not (creates or by_host or targets or closes):
@@ -227,10 +246,6 @@ class Round:
                  for w, o, s in closes]
         doomed, done = list(targets), set()
         self._mark_in_flight(targets, triples, by_host)
-        # what the host answered is recorded on one pipeline, sent with the next create's intent (an intent reaches
-        # Redis before its create, as ever) and at the end of the round, even one the host cut short: a record
-        # whose answer a crash lost is read back by its intent or in-flight mark, never guessed
-        pipe = self.works[0].run.ledger.conn.pipeline(transaction=False)
 
         def intent(indices: list[int]) -> None:  # the intents of the creates the next host call carries
             for index in indices:
@@ -238,21 +253,16 @@ class Round:
                 work.run.ledger.put(LedgerEntry.of(action, "intent"), pipe=pipe)
             pipe.execute()
 
-        try:
-            for kind, index, result in self.writer.write_all(pairs, triples, doomed, closes=notes,
-                                                             before_create=intent):
-                if kind == "create":
-                    seams.after_host_create()  # tests: a worker killed between the host's answer and the ledger write
-                    _created(*creates[index], result, pipe)
-                elif kind == "update":
-                    _updated(triples[index][0], *by_host[triples[index][0]], result, pipe)
-                elif kind == "close":
-                    _closed(*closes[index], result, pipe)
-                else:
-                    _cancelled(*targets[doomed[index]], result, done, pipe)
-        finally:
-            if len(pipe):
-                pipe.execute()
+        for kind, index, result in self.writer.write_all(pairs, triples, doomed, closes=notes, before_create=intent):
+            if kind == "create":
+                seams.after_host_create()  # tests: a worker killed between the host's answer and the ledger write
+                _created(*creates[index], result, pipe)
+            elif kind == "update":
+                _updated(triples[index][0], *by_host[triples[index][0]], result, pipe)
+            elif kind == "close":
+                _closed(*closes[index], result, pipe)
+            else:
+                _cancelled(*targets[doomed[index]], result, done, pipe)
 
     def _mark_in_flight(self, targets: dict[str, tuple[MissionWork, Op]], triples: list[tuple[str, str, DesiredAction]],
                         by_host: dict[str, tuple[MissionWork, Op]]) -> None:
@@ -364,10 +374,13 @@ class CallByCall:
         return getattr(self.host, name)
 
     def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
-        """Each record in turn; a host error other than "not found" stops the round (the job retries)."""
+        """Each record in turn; a host error other than "not found" stops the round (the job retries).
+
+        Every create's intent goes in one round trip before the first create (each intent still reaches Redis before
+        its create; a crash mid-round leaves the intents of the creates made and not made, each read back)."""
+        if before_create and creates:
+            before_create(list(range(len(creates))))
         for n, (mission_id, action) in enumerate(creates):
-            if before_create:
-                before_create([n])
             yield "create", n, WriteResult(host_id=self.host.create(mission_id, action))
         for n, (host_id, mission_id, action) in enumerate(updates):
             yield "update", n, _call(self.host.update, host_id, mission_id, action)

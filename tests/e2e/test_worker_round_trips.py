@@ -1,0 +1,33 @@
+"""What a Boond job's round costs in Redis round trips that write: under `appendfsync always` each one waits for the
+disk (docs/PERFORMANCE.md), so a new mission's creates share one for their intents and one for their answers, the
+second also carrying the mission's snapshot and wake-up."""
+from __future__ import annotations
+
+from datetime import date
+
+from handlers import clock
+from handlers.ledger import Ledger
+from handlers.store import SnapshotStore
+from tests.e2e.helpers import settle
+from tests.unit.test_ingest_admit import conversation
+
+T0 = date(2026, 3, 2)
+
+
+def test_a_new_missions_creates_share_one_round_trip_for_intents_and_one_for_answers_and_snapshot(stack, redis_conn):
+    clock.pin(T0)
+    mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
+    with conversation() as trips:
+        settle()
+    actions = stack.actions()
+    assert len(actions) == 8
+    entries = Ledger(redis_conn, "acme", mission).entries()
+    assert {e.status for e in entries.values()} == {"written"}
+    assert {e.host_id for e in entries.values()} == {a["id"] for a in actions}
+    assert SnapshotStore(redis_conn, "acme").get(mission) is not None
+
+    rounds = [trip for trip in trips if trip[:1] == ["MULTI"] and "EVAL" in trip]
+    assert rounds[0] == ["MULTI", *["EVAL"] * 8, "EXEC"]  # the eight intents, before the first create
+    assert len(rounds) == 2
+    answers = rounds[1]  # each create's written entry and activity record, then the snapshot and its wake-up
+    assert answers.count("EVAL") >= 16 and "SET" in answers and "ZADD" in answers and answers[-1] == "EXEC"
