@@ -1,4 +1,5 @@
-"""WSGI apps the benchmarks serve with gunicorn: both sandboxes with a bench-only recorder, and a bare 202 endpoint.
+"""WSGI apps the benchmarks serve with gunicorn: both sandboxes with a bench-only recorder, a bare 202 endpoint and
+its durable floor (one fsynced Redis write).
 
 The recorder keeps every host API call (method, path with query, headers, body, status, wall-clock arrival and
 answer times) and can snapshot and restore the whole sandbox state, so a benchmark can replay the exact calls the
@@ -134,9 +135,36 @@ def _bare() -> Flask:
     return app
 
 
+def _durable():
+    """The floor of any intake that keeps what it accepts: a plain WSGI app that reads the body, makes one write
+    that Redis acknowledges (on `deploy/redis.conf`: after its fsync) and answers 202 — no parsing, no tenant, no
+    dedupe, no job, no log line. What the product could reach were all of its own work free."""
+    import os
+    import threading
+    import uuid
+
+    import redis
+
+    url, local = os.environ["REDIS_URL"], threading.local()
+    body = b'{"status":"queued"}\n'
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") == "/healthz":
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", "16")])
+            return [b'{"status":"ok"}\n']
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        conn = getattr(local, "conn", None) or redis.Redis.from_url(url)
+        local.conn = conn
+        conn.set("bench:durable:" + uuid.uuid4().hex, b"1", ex=60)
+        start_response("202 Accepted", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    return app
+
+
 def __getattr__(name: str):
-    """gunicorn loads `tests.bench.hosts:boond|salesforce|bare`; each app is built on first access."""
-    makers = {"boond": _boond, "salesforce": _salesforce, "bare": _bare}
+    """gunicorn loads `tests.bench.hosts:boond|salesforce|bare|durable`; each app is built on first access."""
+    makers = {"boond": _boond, "salesforce": _salesforce, "bare": _bare, "durable": _durable}
     if name not in makers:
         raise AttributeError(name)
     app = makers[name]()

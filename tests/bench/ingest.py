@@ -1,4 +1,5 @@
-"""`ingest`: the webhook receive path under wrk, against a bare Flask 202 endpoint on the same gunicorn config."""
+"""`ingest`: the webhook receive path under wrk, against a bare Flask 202 endpoint on the same gunicorn config, and
+against the durable floor: an endpoint whose only work is one write Redis acknowledges (`tests.bench.hosts:durable`)."""
 from __future__ import annotations
 
 import json
@@ -87,34 +88,41 @@ def run(work) -> dict:
     binary = ensure_wrk()
     conn, redis_url = redis_for_bench()
     with Processes(work, redis_url) as procs:
-        web, bare = procs.web(), procs.gunicorn("bare", "tests.bench.hosts:bare")
-        fronts = {"direct": (web, bare)}
-        web_nginx, bare_nginx = nginx(procs, "nginx-web", web), nginx(procs, "nginx-bare", bare)
-        if web_nginx and bare_nginx:
-            fronts["nginx"] = (web_nginx, bare_nginx)
-        runs = {front: ([], []) for front in fronts}
+        servers = (procs.web(), procs.gunicorn("bare", "tests.bench.hosts:bare"),
+                   procs.gunicorn("durable", "tests.bench.hosts:durable", REDIS_URL=redis_url))
+        fronts = {"direct": servers}
+        behind = tuple(nginx(procs, f"nginx-{name}", url) for name, url in zip(("web", "bare", "durable"), servers))
+        if all(behind):
+            fronts["nginx"] = behind
+        runs = {front: ([], [], []) for front in fronts}
         for i in range(ROUNDS):
-            for front, (app_url, bare_url) in fronts.items():
+            for front, (app_url, bare_url, durable_url) in fronts.items():
                 tenant = fresh_tenant(conn)
                 path = f"/webhooks/boond/{tenant.id}/{tenant.webhook_secret}"
-                app_runs, bare_runs = runs[front]
+                app_runs, bare_runs, durable_runs = runs[front]
                 bare_runs.append(measure(binary, bare_url + path, f"b{front[0]}{i}"))
+                durable_runs.append(measure(binary, durable_url + path, f"d{front[0]}{i}"))
                 app_runs.append(measure(binary, app_url + path, f"a{front[0]}{i}"))
                 queued = get_queue(conn).count
-                note(f"round {i} {front}: bare {bare_runs[-1]['rps']:.0f}/s, app {app_runs[-1]['rps']:.0f}/s "
+                note(f"round {i} {front}: bare {bare_runs[-1]['rps']:.0f}/s, durable floor "
+                     f"{durable_runs[-1]['rps']:.0f}/s, app {app_runs[-1]['rps']:.0f}/s "
                      f"(p50 {app_runs[-1]['p50_us'] / 1000:.1f} ms), jobs queued {queued}, "
                      f"non-2xx {app_runs[-1]['status_errors']}; load average {os.getloadavg()[0]:.1f}")
     result = summarize(*runs["direct"])
     if "nginx" in runs:
         result["nginx"] = summarize(*runs["nginx"])
-    result["rounds"] = {front: [round(a["rps"] / b["rps"], 3) for a, b in zip(*pair)] for front, pair in runs.items()}
+    result["rounds"] = {front: [round(a["rps"] / b["rps"], 3) for a, b, _ in zip(*trio)] for front, trio in runs.items()}
     return result
 
 
-def summarize(app_runs: list[dict], bare_runs: list[dict]) -> dict:
-    """The issue's keys from the medians of the rounds."""
+def summarize(app_runs: list[dict], bare_runs: list[dict], durable_runs: list[dict]) -> dict:
+    """The issue's keys from the medians of the rounds, and the durable floor's (`durable.*`)."""
     rps = statistics.median(r["rps"] for r in app_runs)
     bare_rps = statistics.median(r["rps"] for r in bare_runs)
+    durable_rps = statistics.median(r["rps"] for r in durable_runs)
     return {"rps": round(rps, 1), "bare_rps": round(bare_rps, 1), "ratio_to_bare": round(rps / bare_rps, 3),
             "p50_ms": round(statistics.median(r["p50_us"] for r in app_runs) / 1000, 2),
-            "p99_ms": round(statistics.median(r["p99_us"] for r in app_runs) / 1000, 2)}
+            "p99_ms": round(statistics.median(r["p99_us"] for r in app_runs) / 1000, 2),
+            "ratio_to_durable": round(rps / durable_rps, 3),
+            "durable": {"rps": round(durable_rps, 1), "ratio_to_bare": round(durable_rps / bare_rps, 3),
+                        "rounds": [round(d["rps"] / b["rps"], 3) for d, b in zip(durable_runs, bare_runs)]}}
