@@ -268,11 +268,21 @@ def save(tenant: Tenant) -> None:
     pipe.execute()
 
 
-def get(tenant_id: str) -> Tenant | None:
-    """The tenant, or None when unknown (or the id is not even well-formed)."""
+def get(tenant_id: str, *, clearing: str | None = None) -> Tenant | None:
+    """The tenant, or None when unknown (or the id is not even well-formed). `clearing`: a key deleted first, in
+    the same round trip (a job's pending flag: each write round trip waits for the disk, docs/PERFORMANCE.md)."""
+    conn = get_redis()
     if not TENANT_ID.match(tenant_id or ""):
+        if clearing:
+            conn.delete(clearing)
         return None
-    blob = get_redis().get(_key(tenant_id))
+    if clearing:
+        pipe = conn.pipeline(transaction=False)
+        pipe.delete(clearing)
+        pipe.get(_key(tenant_id))
+        blob = pipe.execute()[1]
+    else:
+        blob = conn.get(_key(tenant_id))
     if blob is None:
         return None
     return parse(blob)

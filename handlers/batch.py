@@ -37,9 +37,8 @@ batch_pending_key = keys.batch_pending  # set while a batch job of this tenant i
 def sync_tenant(tenant_id: str) -> dict:
     """Bring every dirty mission of a tenant up to date in shared batches; hold them when the host says wait."""
     conn = get_redis()
-    conn.delete(batch_pending_key(tenant_id))
+    tenant = tenants.get(tenant_id, clearing=batch_pending_key(tenant_id))  # a change from now on queues anew
     dirty = {k.decode(): v.decode() for k, v in conn.hgetall(dirty_key(tenant_id)).items()}
-    tenant = tenants.get(tenant_id)
     if not dirty or not tenants.may_run_jobs(tenant):
         return {"skipped": len(dirty)}
     budget = host_of(tenant).budget

@@ -26,8 +26,7 @@ playbook_for = pipeline.playbook_for  # the name the admin pages import
 def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
     """Re-read one mission from its host and bring its actions up to date; held, not lost, when the host says wait."""
     conn = get_redis()
-    conn.delete(pending_key(tenant_id, mission_id))
-    tenant = tenants.get(tenant_id)
+    tenant = tenants.get(tenant_id, clearing=pending_key(tenant_id, mission_id))  # a change from now on queues anew
     if not tenants.may_run_jobs(tenant):
         return {"skipped": "tenant unknown or disabled"}
     budget = host_of(tenant).budget

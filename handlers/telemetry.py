@@ -13,6 +13,7 @@ from contextvars import ContextVar
 
 from rq import SimpleWorker, Worker
 from rq.job import Job
+from rq.utils import now
 
 from config.infra import metrics
 from config.infra.logs import bound, current
@@ -120,7 +121,8 @@ class _Observed:
     refreshed less than HEARTBEAT_SLACK seconds ago with a lifetime at least as long (less the slack) as the one
     asked for; a state already set that recently is not set again. The registration never lives shorter than rq
     would have it (minus the slack), so neither `intermission status` nor orphan recovery sees a live worker as
-    dead.
+    dead. The job's own heartbeat once it has run, which only keeps a job alive while its callbacks run, is
+    skipped for a job without callbacks (all of ours).
     """
 
     _beat_at, _beat_until, _state_at = 0.0, 0.0, 0.0
@@ -141,6 +143,14 @@ class _Observed:
         with self.connection.pipeline(transaction=False) as own:
             super().heartbeat(timeout, pipeline=own)
             own.execute()
+        return None
+
+    def handle_execution_ended(self, job, queue, heartbeat_ttl: int):
+        # rq's heartbeat here (a write of the job's `last_heartbeat`) keeps a job that has a callback to run alive
+        # meanwhile; ours have none, and the job's hash is written again by the success or failure that follows
+        if job._success_callback_name or job._failure_callback_name or job._stopped_callback_name:
+            return super().handle_execution_ended(job, queue, heartbeat_ttl)
+        job.ended_at = now()
         return None
 
     def set_state(self, state: str, pipeline=None):
