@@ -118,6 +118,8 @@ def carry_on(conn: redis.Redis, tenant_id: str, *, on_progress: Callable[[dict],
     tenant = tenants.get(tenant_id)
     if not tenants.may_run_jobs(tenant):
         return _finish(conn, tenant_id, "stopped", "tenant unknown or disabled")
+    if not tenant.setup_complete:  # finishing the set-up starts the install run again (handlers/setup.finish)
+        return _finish(conn, tenant_id, "stopped", "set-up incomplete")
     if run["status"] == "listing":
         try:
             _list(conn, tenant, run)

@@ -75,14 +75,19 @@ def scheduler_info(conn: redis.Redis) -> dict:
 
 
 def tenants_waiting(conn: redis.Redis) -> list[dict]:
-    """Tenants whose admin must connect again (config.keys.needs_reconsent) or that have held work, with why."""
+    """Tenants whose admin must connect again (config.keys.needs_reconsent), that have held work, whose set-up is
+    incomplete or that are paused, with why."""
     found = []
     for tenant_id in tenants.list_ids():
         reason = conn.get(keys.needs_reconsent(tenant_id))
         held = holds.held(conn, tenant_id)
-        if reason or held:
+        tenant = tenants.get(tenant_id)
+        incomplete = tenant is not None and not tenant.setup_complete and tenant.status != "uninstalled"
+        paused = tenant is not None and not tenant.enabled and tenant.status == "active" and not incomplete
+        if reason or held or incomplete or paused:
             found.append({"tenant": tenant_id, "needs_reconsent": reason.decode() if reason else None,
-                          "held": len(held), "held_reasons": sorted({h["reason"] for h in held.values()})})
+                          "held": len(held), "held_reasons": sorted({h["reason"] for h in held.values()}),
+                          "setup_incomplete": incomplete, "paused": paused})
     return found
 
 

@@ -76,6 +76,8 @@ def render(found: dict) -> str:
     lines.append(f"tenants needing attention: {len(found['tenants'])}")
     for t in found["tenants"]:
         why = [f"needs re-consent ({t['needs_reconsent']})"] if t["needs_reconsent"] else []
+        why += ["set-up incomplete (intermission tenant setup " + t["tenant"] + ")"] if t.get("setup_incomplete") else []
+        why += ["paused"] if t.get("paused") else []
         why += [f"{t['held']} mission(s) held: {', '.join(t['held_reasons'])}"] if t["held"] else []
         lines.append(f"  {t['tenant']}: {'; '.join(why)}")
     return "\n".join(lines)

@@ -160,7 +160,8 @@ def _connect(tenant: tenants.Tenant, flow: dict):
     tokens_for(tenant, get_redis()).store(token_set)
     _learn_key_prefix(tenant)
     resumed = holds.resume(tenant.id)
-    backfill.start_quietly(get_redis(), tenant.id, "install")  # issue #17: plan the missions the org already has
+    if tenant.setup_complete:  # else the set-up flow's end starts it (handlers/setup.finish, issue #27)
+        backfill.start_quietly(get_redis(), tenant.id, "install")  # issue #17: plan the missions the org already has
     from webhooks.admin.auth import admin_token
 
     admin_url = url_for("admin.overview", a=admin_token(tenant.id, "salesforce-connect"))
