@@ -140,6 +140,7 @@ class PlanningSettings(BaseModel):
     stale_after_days: int = Field(default=30, ge=0, le=3650)  # first seen later than this after its end: no end steps
     bench_threshold: int = Field(default=50, ge=1, le=100)  # below this summed occupation elsewhere: on the bench
     default_owners: dict[OwnerRole, str] = Field(default_factory=dict)  # role → host user id when the chain is empty
+    default_owner_names: dict[OwnerRole, str] = Field(default_factory=dict)  # their names, as the host gave them
 
     @field_validator("default_owners")
     @classmethod

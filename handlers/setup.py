@@ -4,6 +4,7 @@ The CLI (`tenant add`, `tenant setup`) and the admin's set-up flow (webhooks/adm
 steps. Until `finish` runs, a tenant whose `setup_complete` is False has its changes queued and held
 (`SETUP_INCOMPLETE`, handlers/holds.py), never lost.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -44,8 +45,10 @@ def check(tenant: Tenant) -> Check:
     missing += [f"owner_{role}" for role in ROLES if not tenant.planning.default_owners.get(role)]
     warnings = []
     if not zone_matches_country(tenant.timezone, tenant.country):
-        warnings.append(f"the time zone {tenant.timezone} is not one of {tenant.country}'s: public holidays are "
-                        f"{tenant.country}'s (set --country to the country whose holidays apply)")
+        warnings.append(
+            f"the time zone {tenant.timezone} is not one of {tenant.country}'s: public holidays are "
+            f"{tenant.country}'s (set --country to the country whose holidays apply)"
+        )
     return Check(missing, warnings)
 
 

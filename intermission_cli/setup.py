@@ -149,25 +149,26 @@ def _owners(tenant, conn, args, ask: _Asker):
     from config import tenants
     from handlers import setup
 
-    owners = dict(tenant.planning.default_owners)
+    owners, names = dict(tenant.planning.default_owners), dict(tenant.planning.default_owner_names)
     for pair in args.default_owner:
         role, sep, ident = pair.partition("=")
         if not sep or role not in setup.ROLES or not ident.strip():
             raise tenants.TenantError(f"--default-owner {pair!r}: write ROLE=ID with ROLE manager, "
                                       "business_engineer or hr")
         owners[role] = ident.strip()
+        names.pop(role, None)
     for role in setup.ROLES:
         if role in owners and (ask.take_defaults or args.default_owner):
             continue
-        picked = _pick_person(tenant, conn, role, owners.get(role), ask)
+        picked = _pick_person(tenant, conn, role, names.get(role) or owners.get(role), ask)
         if picked:
-            owners[role] = picked
-    planning = tenant.planning.model_copy(update={"default_owners": owners})
+            owners[role], names[role] = picked
+    planning = tenant.planning.model_copy(update={"default_owners": owners, "default_owner_names": names})
     return tenant.model_copy(update={"planning": planning})
 
 
-def _pick_person(tenant, conn, role: str, current: str | None, ask: _Asker) -> str | None:
-    """Ask for a name, list the host's people matching it, pick one by number; None keeps what is set."""
+def _pick_person(tenant, conn, role: str, current: str | None, ask: _Asker) -> tuple[str, str] | None:
+    """Ask for a name, list the host's people matching it, pick one by number: (id, name); None keeps what is set."""
     from connectors.errors import HostError
     from handlers import setup
 
@@ -187,5 +188,5 @@ def _pick_person(tenant, conn, role: str, current: str | None, ask: _Asker) -> s
             continue
         choice = ask("Number", "1")
         if choice.isdigit() and 1 <= int(choice) <= len(found):
-            return found[int(choice) - 1][0]
+            return found[int(choice) - 1]
     return None

@@ -167,8 +167,7 @@ def _builtin() -> None:
             settings="boond",
             settings_model=tenants.BoondConfig,
             owner_type="resource",
-            setup=Setup(missing=boond_setup.missing, proposals=boond_setup.proposals, people=boond_setup.people,
-                        place=boond_setup.place),
+            setup=Setup(missing=boond_setup.missing, proposals=boond_setup.proposals, people=boond_setup.people, place=boond_setup.place),
             web=Web(
                 webhooks=("webhooks.boond:route",),
                 connect=("webhooks.boond_marketplace:bp", "webhooks.admin.boond_pages:entry"),
@@ -195,8 +194,12 @@ def _builtin() -> None:
             batches_writes=True,
             owner_type="User",
             survey_tool=salesforce.has_survey_tool,
-            setup=Setup(missing=salesforce_setup.missing, proposals=salesforce_setup.proposals,
-                        people=salesforce_setup.people, place=salesforce_setup.place),
+            setup=Setup(
+                missing=salesforce_setup.missing,
+                proposals=salesforce_setup.proposals,
+                people=salesforce_setup.people,
+                place=salesforce_setup.place,
+            ),
             web=Web(
                 webhooks=("webhooks.salesforce:bp",),
                 connect=("webhooks.salesforce_connect:bp",),

@@ -83,4 +83,5 @@ def test_tenant_setup_asks_with_defaults_and_searches_people_by_name(stack, chil
     assert "Arrêtée par le client → client" in done.stdout and "1. Claire Martin" in done.stdout
     saved = tenants.get("esn-ask")
     assert saved.planning.default_owners == {"manager": "2", "business_engineer": "3", "hr": "4"}
+    assert saved.planning.default_owner_names["hr"] == "Inès Moreau"
     assert (saved.timezone, saved.country, saved.setup_complete) == ("Europe/Paris", "FR", True)

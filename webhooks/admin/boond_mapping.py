@@ -151,3 +151,30 @@ def _dictionary_help(tenant_id: str) -> str:
     except HostError as exc:
         return str(exc)
     return "resource: " + ", ".join(f"{t.get('id')}={t.get('value')}" for t in types)
+
+
+CASES = {"delivery": ("active", "natural", "client", "consultant", "cancelled"), "resource": ("active", "bench", "left")}
+
+
+def setup_rows(tenant) -> list[dict]:
+    """One row per state of the tenant's dictionary, with the case proposed (or in use) selected."""
+    from handlers.hosts.boond_setup import proposed_states
+
+    chosen = dict(zip(("delivery", "resource"), proposed_states(tenant)))
+    return [
+        {"kind": kind, "id": state_id, "label": label, "cases": CASES[kind], "selected": chosen[kind].get(state_id, "")}
+        for kind in CASES
+        for state_id, label in (tenant.boond.state_labels.get(kind) or {}).items()
+    ]
+
+
+def setup_save(tenant, form):
+    """The tenant with the states chosen on the set-up screen, in use and confirmed."""
+    from handlers.hosts.boond_setup import apply_states
+
+    chosen = {kind: {} for kind in CASES}
+    for row in setup_rows(tenant):
+        value = form.get(f"state_{row['kind']}_{row['id']}", "")
+        if value in CASES[row["kind"]]:
+            chosen[row["kind"]][row["id"]] = value
+    return apply_states(tenant, chosen["delivery"], chosen["resource"])

@@ -45,9 +45,12 @@ def overview():
 def overview_context(tenant) -> dict:
     """What the overview shows besides the flash message (the planning card included)."""
     pages = pages_for(tenant)
+    from handlers.setup import check
+
     return {"status": pages.status(tenant), "held": len(held(get_redis(), tenant.id)),
             "configure": pages.configure_card(tenant), "test_result": None, "planning": planning_card(tenant),
-            "disconnect": pages.disconnect_form(tenant)}
+            "disconnect": pages.disconnect_form(tenant),
+            "setup_missing": None if tenant.setup_complete else check(tenant).missing}
 
 
 @bp.post("/test")

@@ -26,6 +26,9 @@ def planning():
         from webhooks.admin.views_main import overview_context  # the page this card sits on
 
         return page("overview.html", **overview_context(tenant), flash=None, planning_error=message), 400
+    old = tenant.planning
+    names = {r: n for r, n in old.default_owner_names.items() if settings.default_owners.get(r) == old.default_owners.get(r)}
+    settings = settings.model_copy(update={"default_owner_names": names})  # a name only for an owner unchanged
     tenants.save(tenant.model_copy(update={"planning": settings, "country": country, "subdivision": subdivision}))
     return redirect(url_for(".overview", a=admin.token, lang=form.get("lang"), flash="saved"))
 
