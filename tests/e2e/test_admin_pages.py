@@ -201,3 +201,28 @@ def test_the_mapping_offers_what_the_host_has_and_refuses_what_it_has_not(stack,
     no_object = requests.post(f"{org.web.url}/admin/mapping", data=_form(sf_token, sf_csrf, **{**form, "object": "Gig__c"}),
                               timeout=10)
     assert no_object.status_code == 400 and "no object Gig__c" in no_object.text
+
+
+def test_saving_a_mapping_shows_what_it_writes_then_replans_a_cancelled_missions_reminders_away(stack):
+    """Issue #27: a mapping saved re-plans the open missions it changes, after a confirmation that counts them."""
+    clock.pin(T0)
+    tenant = tenants.get(stack.tenant_id)
+    unmapped = {k: v for k, v in tenant.boond.delivery_states.items() if v != "cancelled"}
+    tenants.save(tenant.model_copy(update={"boond": tenant.boond.model_copy(update={"delivery_states": unmapped})}))
+    mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
+    settle()
+    stack.control("POST", f"/_control/deliveries/{mission}/cancel", json={})
+    settle()
+    mine = lambda: [a for a in stack.actions() if f"intermission:{mission}/" in a["attributes"]["text"]]  # noqa: E731
+    assert len(mine()) == 8  # the cancelled state means nothing yet: the reminders stay
+    token, csrf = _admin(stack)
+    states = ", ".join(f"{k}={v}" for k, v in {**unmapped, "4": "cancelled"}.items())
+    asked = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, delivery_states=states), timeout=30)
+    assert asked.status_code == 200 and 'id="replan-confirm"' in asked.text
+    assert 'data-changing="1"' in asked.text and "8 cancelled" in asked.text  # what will be written, before it is
+    assert tenants.get(stack.tenant_id).boond.delivery_states == unmapped and len(mine()) == 8  # nothing yet
+    done = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, delivery_states=states, confirm="1"),
+                         timeout=30)
+    assert done.status_code == 200 and tenants.get(stack.tenant_id).boond.delivery_states["4"] == "cancelled"
+    settle()
+    assert mine() == []  # the cancelled mission's reminders went away

@@ -108,6 +108,15 @@ class BoondPages(HostPages):
         """The tenant's own states and the proposal made from their labels."""
         return boond_mapping.state_rows(tenant)
 
+    def restated(self, tenant, snapshot):
+        """The delivery's state read again with `tenant`'s mapping (a deleted delivery stays deleted)."""
+        from handlers.hosts.boond import delivery_status
+
+        if snapshot.status == "deleted":
+            return snapshot
+        status, note = delivery_status(tenant, snapshot.raw_state)
+        return snapshot.model_copy(update={"status": status, "state_note": note})
+
     def setup_states(self, tenant) -> list[dict] | None:
         """The tenant's own delivery and resource states, the proposal (or the mapping in use) pre-selected."""
         return boond_mapping.setup_rows(tenant)

@@ -223,6 +223,7 @@ WORDS.update({  # issue #17: playbook changes applied, backfill progress, survey
     "run_kind_install": ("Reprise à l'installation", "Backfill at install"),
     "run_kind_cli": ("Reprise (ligne de commande)", "Backfill (command line)"),
     "run_kind_playbook": ("Application du playbook", "Playbook applied"),
+    "run_kind_mapping": ("Application des correspondances", "Mapping applied"),
     "run_listing": ("liste des missions en cours", "listing the missions"), "run_running": ("en cours", "running"),
     "run_done": ("terminé", "done"), "run_stopped": ("arrêté", "stopped"),
     "no_run": ("Aucune reprise lancée pour l'instant.", "No backfill has run yet."),
