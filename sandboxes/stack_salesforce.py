@@ -7,7 +7,7 @@ from datetime import date
 
 import requests
 
-from intermission_cli.stack import Stack
+from sandboxes.stack import Stack
 
 FIELDS = ["Id", "End_Date__c", "Status__c", "LastModifiedDate"]
 
@@ -22,8 +22,8 @@ class SalesforceStack(Stack):
 
     def start(self) -> "SalesforceStack":
         """Start both servers, reset the org, create and connect the tenant, point the trigger at us."""
-        from connectors.salesforce.sandbox.app import create_app as sandbox_app
-        from connectors.serving import ThreadedServer
+        from sandboxes.salesforce.app import create_app as sandbox_app
+        from sandboxes.serving import ThreadedServer
         from webhooks.app import create_app as web_app
 
         self.sandbox = ThreadedServer(sandbox_app()).start()
@@ -54,7 +54,7 @@ class SalesforceStack(Stack):
     def connect(self) -> requests.Response:
         """Open the connect link as an admin would: consent in the org, come back to the callback."""
         from config import tenants
-        from webhooks.salesforce_connect import connect_link
+        from webhooks.hosts.salesforce.connect import connect_link
 
         answer = self.http.get(connect_link(self.tenant_id, self.web.url), timeout=30)
         self.tenant = tenants.get(self.tenant_id)

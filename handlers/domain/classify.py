@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from handlers.model import CaseName, Classification, MissionSnapshot, OtherMission
-from handlers.rules import Rules
+from handlers.domain.model import CaseName, Classification, MissionSnapshot, OtherMission
+from handlers.domain.rules import Rules
 
 EndCase = Literal["natural", "client", "consultant"]
 LONG_AGO = date(2000, 1, 1)  # `end_seen` of a mission stored before Intermission kept that day

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from config import keys
-from handlers.model import MissionSnapshot, Person
-from handlers.rules import Rules
+from handlers.domain.model import MissionSnapshot, Person
+from handlers.domain.rules import Rules
 
 ROLE_NAMES = {"fr": {"manager": "manager", "business_engineer": "ingénieur d'affaires", "hr": "RH"},
               "en": {"manager": "manager", "business_engineer": "business engineer", "hr": "HR"}}
@@ -76,20 +75,3 @@ def _manager(snapshot: MissionSnapshot, rules: Rules) -> Owner:
 def without_manager(snapshot: MissionSnapshot) -> bool:
     """The mission names no manager (its manager steps fall back): for the admin page's warning."""
     return snapshot.manager is None
-
-
-def missions_without_manager(conn, tenant_id: str, limit: int = 50) -> list[dict]:
-    """Open missions whose manager steps fall back (no project manager): id, title, end, who gets them instead."""
-    from handlers.store import SnapshotStore
-
-    store, out = SnapshotStore(conn, tenant_id), []
-    for key in conn.scan_iter(match=keys.missions_pattern(tenant_id), count=500):
-        snap = store.get(key.decode().rsplit(":", 1)[1])
-        if snap is None or snap.status in ("cancelled", "deleted") or snap.end_date is None or not without_manager(snap):
-            continue
-        via = snap.consultant_manager
-        out.append({"mission": snap.mission_id, "title": snap.title or snap.mission_id, "end": snap.end_date,
-                    "fallback": (via.name or via.id) if via else None})
-        if len(out) >= limit:
-            break
-    return sorted(out, key=lambda row: (row["end"], row["mission"]))

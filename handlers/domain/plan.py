@@ -5,7 +5,7 @@ day and marked late (the same day for a mission ending today); a mission first s
 end-of-mission steps and its bench starts the day it was seen; a recurring bench step has one open occurrence, the
 current one; a step anchored at the end with an offset ≤ 0 is due on the last business day on or before the end;
 no end-of-mission step is due before the mission starts (such a step is moved to the start: a short mission keeps
-every step, the early ones on its first business day); each role resolves through its chain (handlers.owners);
+every step, the early ones on its first business day); each role resolves through its chain (handlers.domain.owners);
 each text ends with one "why" line, stable while nothing changes, and a line when the owner fell back.
 """
 from __future__ import annotations
@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from config.playbook import Playbook, Step
-from handlers.model import Classification, DesiredAction, MissionSnapshot, Person
-from handlers.owners import owner
-from handlers.plan_surveys import SurveyInputs, with_surveys
-from handlers.rules import Rules
+from handlers.domain.model import Classification, DesiredAction, MissionSnapshot, Person
+from handlers.domain.owners import owner
+from handlers.domain.plan_surveys import SurveyInputs, with_surveys
+from handlers.domain.rules import Rules
 
 WHY = {
     "fr": {"prefix": "Pourquoi : ", "natural": "fin de mission prévue", "client": "fin anticipée par le client",

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
-from handlers.calendar import add_business_days
-from handlers.model import DesiredAction, MissionSnapshot, Person
-from handlers.owners import owner
-from handlers.rules import Rules
-from handlers.surveys import SurveyState
+from handlers.domain.calendar import add_business_days
+from handlers.domain.model import DesiredAction, MissionSnapshot, Person
+from handlers.domain.owners import owner
+from handlers.domain.rules import Rules
+
+if TYPE_CHECKING:  # the stored survey record (handlers.surveys) is only a type here: the domain reads no Redis
+    from handlers.surveys.records import SurveyState
 
 ROLE_NAMES = {"fr": {"consultant": "consultant", "client_contact": "contact client"},
               "en": {"consultant": "consultant", "client_contact": "client contact"}}

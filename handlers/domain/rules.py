@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from handlers import calendar
-from handlers.model import Person
+from handlers.domain import calendar
+from handlers.domain.model import Person
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable
 
-from handlers.model import MissionSnapshot, OtherMission
+from handlers.domain.model import MissionSnapshot, OtherMission
 
 
 def others_after(snap: MissionSnapshot, items: Iterable[OtherMission]) -> list[OtherMission]:

@@ -1,7 +1,7 @@
 """The web side's only job: deduplicate, coalesce and enqueue a hint that a mission changed.
 
 A host whose writes batch (`Host.batches_writes`) gets its changes marked dirty instead (`mark_dirty`), and one
-`handlers.batch.sync_tenant` job per tenant takes them all."""
+`handlers.sync.batch.sync_tenant` job per tenant takes them all."""
 from __future__ import annotations
 
 import json
@@ -19,8 +19,8 @@ from config import keys as redis_keys
 from config.infra.redis_conn import ensure_replicated, run_script
 from config.settings import get_settings
 from handlers.hosts.registry import host_of
-from handlers.queues import get_queue, retry_policy
-from handlers.telemetry import request_id_for
+from handlers.intake.queues import get_queue, retry_policy
+from handlers.ops.telemetry import request_id_for
 
 Outcome = Literal["queued", "duplicate", "coalesced"]
 
@@ -121,7 +121,7 @@ def enqueue_sync(conn: redis.Redis, tenant: str, mission: str, trigger: dict, *,
     trigger = {**trigger, "request_id": request_id_for(trigger)}
     if _batched(conn, tenant):
         return enqueue_batch(conn, tenant, {mission: trigger}, {mission: event_id} if event_id else {})
-    job = {"func": "handlers.jobs.sync_mission", "args": (tenant, mission, trigger),
+    job = {"func": "handlers.sync.jobs.sync_mission", "args": (tenant, mission, trigger),
            "job_id": f"sync-{tenant}-{mission}-{uuid.uuid4().hex[:12]}", "description": f"sync {tenant}/{mission}"}
     return _admit(conn, _seen_key(tenant, event_id), pending_key(tenant, mission), job, check, tally)
 
@@ -140,7 +140,7 @@ def mark_dirty(conn: redis.Redis, tenant: str, missions: dict[str, dict], *,
     # a Redis dying mid-request keeps all of them or none, so the host's redelivery is never taken for a duplicate.
     seen, settings = seen or {}, get_settings()
     job_id = f"batch-{tenant}-{uuid.uuid4().hex[:12]}"
-    keys, mapping = rq_job(conn, "handlers.batch.sync_tenant", (tenant,), job_id, description=f"batch {tenant}")
+    keys, mapping = rq_job(conn, "handlers.sync.batch.sync_tenant", (tenant,), job_id, description=f"batch {tenant}")
     seen_keys = list(dict.fromkeys(seen[m] for m in missions if m in seen))
     at = {key: 6 + i for i, key in enumerate(seen_keys)}  # KEYS index of each dedupe key
     entries = [item for m, t in missions.items()
@@ -172,7 +172,7 @@ def enqueue_resource_sync(conn: redis.Redis, tenant: str, resource: str, trigger
                           tally: Tally | None = None) -> Outcome:
     """Queue a re-read of every mission of one consultant (resource, positioning, inactivity events)."""
     trigger = {**trigger, "request_id": request_id_for(trigger)}
-    job = {"func": "handlers.jobs.sync_resource", "args": (tenant, resource, trigger),
+    job = {"func": "handlers.sync.jobs.sync_resource", "args": (tenant, resource, trigger),
            "job_id": f"resource-{tenant}-{resource}-{uuid.uuid4().hex[:12]}",
            "description": f"resource {tenant}/{resource}"}
     return _admit(conn, _seen_key(tenant, event_id), None, job, check, tally)

@@ -58,7 +58,7 @@ def tenant_of(job: Job) -> str | None:
 
 def _work_of(job: Job) -> tuple:
     """What a job does: a mission's re-read is the same work whichever trigger (webhook, sweep, tick) queued it."""
-    if job.func_name == "handlers.jobs.sync_mission" and len(job.args or ()) >= 2:
+    if job.func_name == "handlers.sync.jobs.sync_mission" and len(job.args or ()) >= 2:
         return ("sync", job.args[0], job.args[1])
     return ("job", job.id)
 
@@ -165,7 +165,7 @@ def _owner_is_dead(job: Job, live: dict, conn: redis.Redis) -> bool:
 
 def make_worker(*, simple: bool = False, conn: redis.Redis | None = None, **options) -> Worker:
     """A worker on our queue; `simple` runs jobs in-process (tests, demo), otherwise one fork per job."""
-    from handlers import telemetry
+    from handlers.ops import telemetry
 
     telemetry.install()
     queue = get_queue(conn)

@@ -17,8 +17,8 @@ from config import keys
 from config import tenants
 from config.infra.redis_conn import describe, get_redis
 from config.settings import get_settings
-from handlers import holds
-from handlers.queues import QUEUE_NAME, dead_letters, get_queue
+from handlers.sync import holds
+from handlers.intake.queues import QUEUE_NAME, dead_letters, get_queue
 
 
 def _age(when: datetime | None) -> float | None:

@@ -16,8 +16,8 @@ from config import keys
 from config import tenants
 from config.infra import metrics
 from config.infra.redis_conn import get_redis
-from handlers import health
-from handlers.queues import QUEUE_NAME
+from handlers.ops import health
+from handlers.intake.queues import QUEUE_NAME
 
 COUNTERS = {
     "intermission_webhooks": ("Webhook requests answered, by host and HTTP status.", ("host", "status")),

@@ -7,10 +7,10 @@ import redis
 
 from config import keys
 from config.tenants import Tenant
-from handlers import store
-from handlers.bench_report import BenchReport, Money, report
-from handlers.ledger import Ledger, entries_of
-from handlers.model import MissionSnapshot
+from handlers.state import store
+from handlers.reports.bench_report import BenchReport, Money, report
+from handlers.state.ledger import Ledger, entries_of
+from handlers.domain.model import MissionSnapshot
 
 BATCH = 500
 

@@ -1,6 +1,6 @@
 """The bench dashboard's figures, computed from mission snapshots, the bench steps done and the tenant's money.
 
-Pure: no Redis, no host call (handlers.bench_data reads the inputs). Definitions (docs/ADMIN.md):
+Pure: no Redis, no host call (handlers.reports.bench_data reads the inputs). Definitions (docs/ADMIN.md):
 - a bench period starts on the first working day after a mission's end when no other mission of the consultant
   covers that day, and lasts until the day before the consultant's next mission starts (or today);
 - bench days are the working days of a period in the tenant's holiday calendar;
@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from handlers.calendar import is_business_day, next_business_day_after
-from handlers.model import MissionSnapshot
+from handlers.domain.calendar import is_business_day, next_business_day_after
+from handlers.domain.model import MissionSnapshot
 
 MECENAT_RATE = 0.60  # the share of the gross salary that mécénat de compétences gives back (white paper)
 LOADED_COST_FACTOR = 1.5  # daily cost ≈ 1.5 × gross daily salary (employer contributions), when no salary is set

@@ -4,9 +4,10 @@ from __future__ import annotations
 from config import keys
 from config import tenants
 from config.infra.redis_conn import get_redis
-from handlers import clock, pipeline
+from config.infra import clock
+from handlers.sync import pipeline
 from handlers.hosts.registry import adapter_for
-from handlers.store import SnapshotStore
+from handlers.state.store import SnapshotStore
 
 
 def preview(tenant_id: str, mission_id: str) -> dict:

@@ -15,8 +15,8 @@ import redis
 from pydantic import BaseModel
 
 from config import keys as redis_keys
-from handlers import packing
-from handlers.model import DesiredAction
+from handlers.state import packing
+from handlers.domain.model import DesiredAction
 
 Status = Literal["intent", "written", "cancelling", "dismissed", "done", "kept", "closed"]
 # intent: a create about to be sent; cancelling: a delete about to be sent (a crash leaves either behind, and the next
@@ -46,7 +46,7 @@ class LedgerEntry(BaseModel):
     target_id: str
     title: str = ""  # in memory only (activity log), not stored
     at: float = 0.0  # when an intent or a cancelling mark was recorded (stored for those only)
-    fingerprint: str = ""  # host-visible fields as we last wrote them (see handlers.people_work)
+    fingerprint: str = ""  # host-visible fields as we last wrote them (see handlers.sync.people_work)
     pending: str = ""  # the fingerprint of an update sent but not yet recorded (a crash may have landed it)
 
     @classmethod

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import zlib
 
-from handlers.packing_dicts import ACTIVITY_1, SNAPSHOT_1, STEPS_1
+from handlers.state.packing_dicts import ACTIVITY_1, SNAPSHOT_1, STEPS_1
 
 SNAPSHOT, ACTIVITY = b"\x01", b"\x02"
 _DICTIONARIES = {SNAPSHOT: SNAPSHOT_1, ACTIVITY: ACTIVITY_1}  # a marker is never reused for another dictionary

@@ -1,12 +1,12 @@
-"""Frozen preset dictionaries of the compact stored forms (handlers.packing): NEVER edit one.
+"""Frozen preset dictionaries of the compact stored forms (handlers.state.packing): NEVER edit one.
 
 A value deflated with a dictionary can only be inflated with the very same bytes. To improve one, add a new
-version next to it (and a new marker in handlers.packing); the old one stays to read what it wrote.
+version next to it (and a new marker in handlers.state.packing); the old one stays to read what it wrote.
 Made once from the default playbook and typical records of 2026-12; the strings are common fragments only.
 """
 from __future__ import annotations
 
-# activity rounds (handlers.ledger.ActivityLog): step keys and titles, ops, triggers, reasons
+# activity rounds (handlers.state.ledger.ActivityLog): step keys and titles, ops, triggers, reasons
 ACTIVITY_1 = (
     '{"op":"created","key":"natural.availability","title":"Annoncer la disponibilité de  le ","due":"20{"op":"created","key'
     '":"natural.prospect","title":"Prospecter la prochaine mission de ","due":"20{"op":"created","key":"natural.handover","'
@@ -61,7 +61,7 @@ ACTIVITY_1 = (
 ).encode()
 
 
-# mission snapshots (handlers.store): field names and the values they usually hold
+# mission snapshots (handlers.state.store): field names and the values they usually hold
 SNAPSHOT_1 = (
     '"status":"client","consultant","cancelled","deleted","next_start":"20","others":[{"id":"","start":"20","end":"20"}],"o'
     'ccupation":100,"consultant_manager":{"id":"","type":"User","name":""},"consultant_user":{"id":"005","type":"User","nam'
@@ -76,7 +76,7 @@ SNAPSHOT_1 = (
 ).encode()
 
 
-# step keys (handlers.packing.short_key): the default playbook's step ids of 2026-12, two characters each (an upper-case
+# step keys (handlers.state.packing.short_key): the default playbook's step ids of 2026-12, two characters each (an upper-case
 # letter first, which no step id has). Only ever add codes; a step id not here is stored as it is.
 STEPS_1 = {
     "Na": "natural.availability",

@@ -7,8 +7,8 @@ from datetime import date
 import redis
 
 from config import keys
-from handlers import packing
-from handlers.model import MissionSnapshot
+from handlers.state import packing
+from handlers.domain.model import MissionSnapshot
 
 DUE_KEY = keys.DUE
 # a consultant's missions: a hash (mission → "", a small listpack) since a set of ids that are not all integers is a

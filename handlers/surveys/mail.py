@@ -28,11 +28,12 @@ from config import tenants
 from config.infra import signing
 from config.infra.redis_conn import get_redis
 from config.settings import get_settings
-from handlers import clock, surveys
-from handlers.calendar import add_business_days
-from handlers.queues import get_queue, retry_policy
-from handlers.store import schedule_wakeup
-from handlers.survey_mail_texts import render
+from config.infra import clock
+from handlers.surveys import records as surveys
+from handlers.domain.calendar import add_business_days
+from handlers.intake.queues import get_queue, retry_policy
+from handlers.state.store import schedule_wakeup
+from handlers.surveys.mail_texts import render
 
 log = logging.getLogger(__name__)
 OPTOUT_PURPOSE = "survey-optout"
@@ -143,7 +144,7 @@ def _due(tenant: tenants.Tenant, state: surveys.SurveyState, today: date) -> tup
 def _enqueue(conn: redis.Redis, tenant_id: str, state: surveys.SurveyState, kind: str) -> None:
     job_id = f"survey-mail-{tenant_id}-{state.mission}-{state.role}-{kind}"
     try:
-        get_queue(conn).enqueue("handlers.survey_mail.send_job", tenant_id, state.mission, state.role, kind,
+        get_queue(conn).enqueue("handlers.surveys.mail.send_job", tenant_id, state.mission, state.role, kind,
                                 job_id=job_id, unique=True, retry=retry_policy(), result_ttl=600,
                                 failure_ttl=30 * 24 * 3600, description=f"survey e-mail {kind}")
     except DuplicateJobError:
@@ -229,7 +230,7 @@ def _record(conn: redis.Redis, tenant: tenants.Tenant, state: surveys.SurveyStat
                "to": address, "error": error or status}
         conn.lpush(failures_key(tenant.id), json.dumps(row))
         conn.ltrim(failures_key(tenant.id), 0, FAILURES_KEPT - 1)
-    from handlers.ingest import enqueue_sync
+    from handlers.intake.ingest import enqueue_sync
 
     enqueue_sync(conn, tenant.id, state.mission, {"kind": "survey-mail", "role": state.role, "status": status})
     return {"status": status, "kind": kind, "error": error}

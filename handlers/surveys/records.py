@@ -13,8 +13,8 @@ from pydantic import BaseModel, Field, field_serializer, field_validator
 from config import keys
 from config.infra import crypto, signing
 from config.tenants import Tenant
-from handlers import packing
-from handlers.model import DesiredAction, MissionSnapshot
+from handlers.state import packing
+from handlers.domain.model import DesiredAction, MissionSnapshot
 
 Role = Literal["consultant", "client_contact"]
 ROLES: tuple[Role, ...] = ("consultant", "client_contact")
@@ -44,7 +44,7 @@ class SurveyState(BaseModel):
     comment: str = Field(default="", max_length=COMMENT_MAX)
     answered_at: datetime | None = None
     answered_on: date | None = None  # the tenant's day of the answer
-    # sent by e-mail (issue #17, handlers/survey_mail.py): to whom, when, and what became of it
+    # sent by e-mail (issue #17, handlers/surveys/mail.py): to whom, when, and what became of it
     email_to: str = ""
     mail_status: Literal["", "sent", "capped", "opted_out", "no_address", "failed"] = ""
     emailed_on: date | None = None

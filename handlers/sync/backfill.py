@@ -22,10 +22,10 @@ from config import keys
 from config import tenants
 from config.infra.redis_conn import get_redis
 from connectors.errors import HostAuthError, HostRateLimited
-from handlers import clock
-from handlers.queues import get_queue, retry_policy
+from config.infra import clock
+from handlers.intake.queues import get_queue, retry_policy
 from handlers.hosts.registry import adapter_for, host_of
-from handlers.store import SnapshotStore
+from handlers.state.store import SnapshotStore
 
 log = logging.getLogger(__name__)
 PAGE = 20  # missions per page: a checkpoint, and for Salesforce one batch of reads and writes
@@ -96,7 +96,7 @@ def _stale(run: dict) -> bool:
 
 
 def _enqueue(conn: redis.Redis, tenant_id: str, run_id: str) -> None:
-    get_queue(conn).enqueue("handlers.backfill.run_job", tenant_id, run_id, job_id=f"backfill-{tenant_id}-{run_id}",
+    get_queue(conn).enqueue("handlers.sync.backfill.run_job", tenant_id, run_id, job_id=f"backfill-{tenant_id}-{run_id}",
                             job_timeout=JOB_TIMEOUT, retry=retry_policy(), result_ttl=24 * 3600,
                             failure_ttl=30 * 24 * 3600, description=f"backfill {tenant_id}")
 
@@ -198,7 +198,7 @@ def _do_page(conn: redis.Redis, tenant: tenants.Tenant, run: dict, page: list[st
 
 def _one(tenant: tenants.Tenant, mission_id: str, trigger: dict) -> tuple[str, str]:
     """One mission through the job everyone uses: (planned | held | failed, error)."""
-    from handlers.jobs import sync_mission
+    from handlers.sync.jobs import sync_mission
 
     try:
         result = sync_mission(tenant.id, mission_id, trigger)
@@ -212,7 +212,7 @@ def _one(tenant: tenants.Tenant, mission_id: str, trigger: dict) -> tuple[str, s
 
 def _batched_page(conn: redis.Redis, tenant: tenants.Tenant, page: list[str], trigger: dict) -> dict:
     """One page of a host whose writes batch (Salesforce): marked dirty, then the tenant's batch run here."""
-    from handlers.batch import mark_dirty, sync_tenant
+    from handlers.sync.batch import mark_dirty, sync_tenant
 
     mark_dirty(conn, tenant.id, {m: trigger for m in page})
     try:

@@ -20,11 +20,12 @@ from config import keys, tenants
 from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 from connectors.errors import HostBudgetExhausted, HostConsentRequired
-from handlers import clock, holds, locks, pipeline
+from config.infra import clock
+from handlers.sync import holds, locks, pipeline
 from handlers.hosts.registry import adapter_for, host_of
-from handlers.ingest import mark_dirty
-from handlers.model import MissionSnapshot
-from handlers.store import SnapshotStore
+from handlers.intake.ingest import mark_dirty
+from handlers.domain.model import MissionSnapshot
+from handlers.state.store import SnapshotStore
 
 _DONE_IF_SAME = ("if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
                  "return redis.call('HDEL', KEYS[1], ARGV[1]) else return 0 end")
@@ -54,7 +55,7 @@ def sync_tenant(tenant_id: str) -> dict:
 
 
 def _sync(conn: redis.Redis, tenant: tenants.Tenant, dirty: dict[str, str]) -> dict:
-    from handlers.jobs import siblings
+    from handlers.sync.jobs import siblings
 
     adapter = adapter_for(tenant, conn)
     store = SnapshotStore(conn, tenant.id)

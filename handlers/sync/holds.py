@@ -9,8 +9,8 @@ import redis
 from rq.exceptions import DuplicateJobError
 
 from config import keys
-from handlers.ingest import enqueue_sync
-from handlers.queues import get_queue
+from handlers.intake.ingest import enqueue_sync
+from handlers.intake.queues import get_queue
 
 
 BUDGET_SPENT = "API budget spent"  # the host's budget check said no before any call (`Host.budget`)
@@ -33,7 +33,7 @@ def hold(conn: redis.Redis, tenant: str, mission: str, reason: str, *, resume_at
         when = datetime.fromtimestamp(resume_at, tz=timezone.utc)
         try:
             # result_ttl=0: a finished resume leaves no job behind, so a later hold for the same second schedules anew
-            get_queue(conn).enqueue_at(when, "handlers.holds.resume", tenant, job_id=f"resume-{tenant}-{int(resume_at)}",
+            get_queue(conn).enqueue_at(when, "handlers.sync.holds.resume", tenant, job_id=f"resume-{tenant}-{int(resume_at)}",
                                        unique=True, result_ttl=0)
         except DuplicateJobError:
             pass

@@ -12,12 +12,13 @@ from config import tenants
 from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 from connectors.errors import HostBudgetExhausted, HostConsentRequired, HostRateLimited
-from handlers import clock, holds, locks, pipeline
+from config.infra import clock
+from handlers.sync import holds, locks, pipeline
 from handlers.hosts.registry import adapter_for, host_of
-from handlers.ingest import enqueue_sync, pending_key
-from handlers.queues import get_queue
-from handlers.store import SnapshotStore, due_missions
-from handlers.sweep import schedule_due_sweeps
+from handlers.intake.ingest import enqueue_sync, pending_key
+from handlers.intake.queues import get_queue
+from handlers.state.store import SnapshotStore, due_missions
+from handlers.sync.sweep import schedule_due_sweeps
 
 log = logging.getLogger(__name__)
 playbook_for = pipeline.playbook_for  # the name the admin pages import
@@ -102,6 +103,6 @@ def schedule_next_tick() -> None:
     slot = int(datetime.now(timezone.utc).timestamp()) // every + 1
     when = datetime.fromtimestamp(slot * every, tz=timezone.utc)
     try:
-        get_queue().enqueue_at(when, "handlers.jobs.tick", job_id=f"tick-{slot}", unique=True, result_ttl=600)
+        get_queue().enqueue_at(when, "handlers.sync.jobs.tick", job_id=f"tick-{slot}", unique=True, result_ttl=600)
     except DuplicateJobError:
         pass

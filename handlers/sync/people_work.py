@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from handlers.ledger import LedgerEntry
+from handlers.state.ledger import LedgerEntry
 
 Verdict = Literal["untouched", "gone", "done", "edited"]
 _TAGS = re.compile(r"<[^>]+>")

@@ -16,17 +16,17 @@ import redis
 from config import tenants
 from config.playbook import Playbook, default_playbook, load_playbook
 from config.settings import get_settings
-from handlers import survey_mail, surveys
-from handlers.classify import carry, classify, wakeup
+from handlers.surveys import mail as survey_mail, records as surveys
+from handlers.domain.classify import carry, classify, wakeup
 from handlers.hosts.registry import host_of
-from handlers.ledger import SETTLED, ActivityLog, Ledger
-from handlers.model import Classification, DesiredAction, MissionSnapshot
-from handlers.plan import plan
-from handlers.plan_surveys import SurveyInputs, next_reminder_day
-from handlers.reconcile import MissionWork, Reconciler, Round, diff
-from handlers.rules import Rules
-from handlers.store import SnapshotStore, schedule_wakeup
-from handlers.telemetry import count_actions
+from handlers.state.ledger import SETTLED, ActivityLog, Ledger
+from handlers.domain.model import Classification, DesiredAction, MissionSnapshot
+from handlers.domain.plan import plan
+from handlers.domain.plan_surveys import SurveyInputs, next_reminder_day
+from handlers.sync.reconcile import MissionWork, Reconciler, Round, diff
+from handlers.domain.rules import Rules
+from handlers.state.store import SnapshotStore, schedule_wakeup
+from handlers.ops.telemetry import count_actions
 
 
 @lru_cache(maxsize=256)

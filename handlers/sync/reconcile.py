@@ -1,7 +1,7 @@
 """Reconciliation: compare each mission's plan with its ledger and write only the difference, crash-safely.
 
 One reconciler for every host. A round takes one or more missions, diffs each plan against its ledger, reads back
-what the host holds before changing anything a person may have touched (handlers.people_work), and hands every
+what the host holds before changing anything a person may have touched (handlers.sync.people_work), and hands every
 create, update, delete and close to the host writer at once. The writer answers record by record: Boond call by
 call (`CallByCall`), Salesforce in composite batches. What succeeded is recorded even when the rest failed.
 """
@@ -15,10 +15,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Literal, Protocol
 
 from connectors.errors import HostNotFound
-from handlers.ledger import SETTLED, ActivityLog, Ledger, LedgerEntry
-from handlers.model import DesiredAction
-from handlers.people_work import REASONS, HostState, closing_note, judge
-from handlers import seams
+from handlers.state.ledger import SETTLED, ActivityLog, Ledger, LedgerEntry
+from handlers.domain.model import DesiredAction
+from handlers.sync.people_work import REASONS, HostState, closing_note, judge
+from config.infra import hooks
 
 log = logging.getLogger(__name__)
 _READ = ("written", "kept")  # entries whose host record is read back before an update or cancel
@@ -255,7 +255,7 @@ class Round:
 
         for kind, index, result in self.writer.write_all(pairs, triples, doomed, closes=notes, before_create=intent):
             if kind == "create":
-                seams.after_host_create()  # tests: a worker killed between the host's answer and the ledger write
+                hooks.after_host_create()  # tests: a worker killed between the host's answer and the ledger write
                 _created(*creates[index], result, pipe)
             elif kind == "update":
                 _updated(triples[index][0], *by_host[triples[index][0]], result, pipe)

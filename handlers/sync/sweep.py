@@ -13,9 +13,9 @@ from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 from connectors.errors import HostAuthError, HostBudgetExhausted, HostError
 from handlers.hosts.registry import adapter_for, host_of
-from handlers.ingest import enqueue_batch, enqueue_sync
-from handlers.ledger import ActivityLog
-from handlers.queues import get_queue, retry_policy
+from handlers.intake.ingest import enqueue_batch, enqueue_sync
+from handlers.state.ledger import ActivityLog
+from handlers.intake.queues import get_queue, retry_policy
 
 log = logging.getLogger(__name__)
 REFUSED = (403, 404, 405, 501)  # a listing the host does not offer this tenant: retrying will not help
@@ -92,7 +92,7 @@ def schedule_due_sweeps(conn: redis.Redis | None = None, *, now: float | None = 
         tenant = tenants.get(tenant_id)
         if not tenants.may_run_jobs(tenant) or not int(claim(keys=[last_sweep_key(tenant_id)], args=[now, interval])):
             continue
-        get_queue(conn).enqueue("handlers.sweep.sweep_job", tenant_id, since.isoformat(), retry=retry_policy(),
+        get_queue(conn).enqueue("handlers.sync.sweep.sweep_job", tenant_id, since.isoformat(), retry=retry_policy(),
                                 job_id=f"sweep-{tenant_id}-{int(now)}", result_ttl=3600, failure_ttl=30 * 24 * 3600,
                                 description=f"sweep {tenant_id}")
         due.append(tenant_id)

@@ -1,4 +1,4 @@
-"""Run the Boond sandbox alone: python -m connectors.boond.sandbox [--port 8100] [--host 127.0.0.1]."""
+"""Run the Boond sandbox alone: python -m sandboxes.boond [--port 8100] [--host 127.0.0.1]."""
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,4 @@
-"""Run the Salesforce sandbox alone: python -m connectors.salesforce.sandbox [--port 8200] [--host 127.0.0.1]."""
+"""Run the Salesforce sandbox alone: python -m sandboxes.salesforce [--port 8200] [--host 127.0.0.1]."""
 from __future__ import annotations
 
 import argparse

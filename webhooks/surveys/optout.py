@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template_string
 
 from config.infra.redis_conn import get_redis
-from handlers import survey_mail
+from handlers.surveys import mail as survey_mail
 
 bp = Blueprint("survey_optout", __name__)
 WORDS = {

@@ -10,10 +10,11 @@ from flask import Blueprint, render_template, request
 from config import tenants
 from config.infra import signing
 from config.infra.redis_conn import get_redis
-from handlers import clock, surveys
-from handlers.ingest import enqueue_sync
-from handlers.store import SnapshotStore, schedule_wakeup
-from webhooks.survey_texts import texts
+from config.infra import clock
+from handlers.surveys import records as surveys
+from handlers.intake.ingest import enqueue_sync
+from handlers.state.store import SnapshotStore, schedule_wakeup
+from webhooks.surveys.texts import texts
 
 bp = Blueprint("surveys", __name__, template_folder="templates")
 log = logging.getLogger(__name__)

@@ -17,16 +17,16 @@ from connectors.boond.client import BoondClient
 from connectors.boond.tokens import AppTokens
 from connectors.errors import HostAuthError, HostError, HostNotFound
 from connectors.ratelimit import RateLimiter
-from handlers.hosts.boond_dictionary import Dictionary
-from handlers.hosts.boond_read import RecordCache, completed
-from handlers.ledger import LedgerEntry
-from handlers.model import DesiredAction, MissionSnapshot, OtherMission, Person
+from handlers.hosts.boond.dictionary import Dictionary
+from handlers.hosts.boond.read import RecordCache, completed
+from handlers.state.ledger import LedgerEntry
+from handlers.domain.model import DesiredAction, MissionSnapshot, OtherMission, Person
 from handlers.hosts.protocol import Contact, MissionRead
 from handlers.hosts.values import percent, positive_amount
-from handlers.people_work import HostState, fingerprint
-from handlers.reconcile import MARKER, marker
-from handlers.store import SnapshotStore
-from handlers.timeline import placed
+from handlers.sync.people_work import HostState, fingerprint
+from handlers.sync.reconcile import MARKER, marker
+from handlers.state.store import SnapshotStore
+from handlers.domain.timeline import placed
 
 REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
 NOTE_LABEL = re.compile(r"^\s*note\b", re.I)

@@ -1,6 +1,6 @@
 """Boond marketplace lifecycle: install, validate, uninstall, and the admin's configure (technical user + webhook).
 
-The web endpoints (webhooks/boond_marketplace.py) verify the signedRequest and call the `handle_*`
+The web endpoints (webhooks/hosts/boond/marketplace.py) verify the signedRequest and call the `handle_*`
 functions, which never call Boond. `configure_boond_tenant` does (current user, webhooks): the admin page
 calls it on the admin's explicit action.
 """
@@ -18,11 +18,11 @@ from config.settings import get_settings
 from connectors.boond.client import BoondClient
 from connectors.boond.marketplace import expires_at_from
 from connectors.errors import HostError, HostForbidden
-from handlers.hosts.boond import app_tokens_for, make_client
-from handlers.backfill import start_quietly as start_backfill
-from handlers.hosts.boond_dictionary import Dictionary, labels_and_proposals
-from handlers.ingest import enqueue_sync
-from handlers.ledger import ActivityLog
+from handlers.hosts.boond.adapter import app_tokens_for, make_client
+from handlers.sync.backfill import start_quietly as start_backfill
+from handlers.hosts.boond.dictionary import Dictionary, labels_and_proposals
+from handlers.intake.ingest import enqueue_sync
+from handlers.state.ledger import ActivityLog
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def configure_boond_tenant(tenant_id: str, user_token: str, *, base_url: str | N
     outcome = register_webhook(client, url)
     _save_configuration(tenant_id, user_token, outcome["webhook_id"], states=proposed_states(client, tenant_id))
     resynced = resync_known_missions(conn, tenant_id)
-    start_backfill(conn, tenant_id, "install")  # issue #17: the missions that exist already (handlers/backfill.py)
+    start_backfill(conn, tenant_id, "install")  # issue #17: the missions that exist already (handlers/sync/backfill.py)
     user = " ".join(x for x in (who.get("firstName"), who.get("lastName")) if x)
     _log(conn, tenant_id, "configured", f"technical user {user or '?'}; webhook "
                                          f"{'registered' if outcome['registered'] else 'to paste: ' + url}")

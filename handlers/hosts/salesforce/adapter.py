@@ -14,13 +14,13 @@ from connectors.errors import HostError, HostNotFound, HostValidationError
 from connectors.salesforce.client import COMPOSITE_COLLECTIONS, Collection, SalesforceClient, SaveResult
 from connectors.salesforce.soql import escape_soql, soql_literal
 from connectors.salesforce.tokens import TenantTokens
-from handlers.ledger import LedgerEntry
-from handlers.model import DesiredAction, MissionSnapshot, OtherMission, Person
+from handlers.state.ledger import LedgerEntry
+from handlers.domain.model import DesiredAction, MissionSnapshot, OtherMission, Person
 from handlers.hosts.protocol import Contact, MissionRead, MissionsRead
 from handlers.hosts.values import percent, positive_amount
-from handlers.people_work import HostState, fingerprint
-from handlers.reconcile import MARKER, WriteResult, marker
-from handlers.timeline import placed
+from handlers.sync.people_work import HostState, fingerprint
+from handlers.sync.reconcile import MARKER, WriteResult, marker
+from handlers.domain.timeline import placed
 
 CHUNK = 200
 GONE = {"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND", "INVALID_ID_FIELD"}

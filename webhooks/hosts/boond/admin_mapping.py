@@ -10,7 +10,7 @@ from config import keys
 from config import tenants
 from config.infra.redis_conn import get_redis
 from connectors.errors import HostError
-from handlers.hosts.boond_dictionary import Dictionary
+from handlers.hosts.boond.dictionary import Dictionary
 from webhooks.admin import host_choices
 from webhooks.admin.mapping_form import message, pairs, written
 

@@ -9,7 +9,7 @@ from flask import Blueprint, redirect, request, url_for
 from config import keys, tenants
 from config.infra import crypto
 from config.infra.redis_conn import get_redis
-from webhooks.admin import boond_mapping
+from webhooks.hosts.boond import admin_mapping as boond_mapping
 from webhooks.admin.auth import admin_token
 from webhooks.admin.host_pages import HostPages
 from webhooks.admin.i18n import say, word
@@ -45,7 +45,7 @@ class BoondPages(HostPages):
         raw = get_redis().getdel(keys.pending_user(admin.tenant.id, request.form.get("user_token", "")))
         if raw is None:
             return error_words(400, "config_expired")
-        from handlers.boond_marketplace import configure_boond_tenant
+        from handlers.hosts.boond.marketplace import configure_boond_tenant
 
         result = configure_boond_tenant(admin.tenant.id, crypto.decrypt(raw).decode(), base_url=_public_base())
         lang = lang_for(admin.tenant)
@@ -115,7 +115,7 @@ def boond_configure():
     """The Boond iframe: verify the signedRequest, open the tenant's admin pages (and offer configuration)."""
     from config.settings import get_settings
     from connectors.boond.marketplace import BadSignedRequest, claim_once, decode_signed_request
-    from webhooks.boond_marketplace import DEFAULT_MAX_AGE
+    from webhooks.hosts.boond.marketplace import DEFAULT_MAX_AGE
 
     key = get_settings().boond_app_key
     if not key:

@@ -10,7 +10,7 @@ from flask import Blueprint, jsonify, request
 
 from config.settings import get_settings
 from connectors.boond.marketplace import BadSignedRequest, claim_once, decode_signed_request
-from handlers.boond_marketplace import MarketplaceError, handle_install, handle_uninstall, handle_validate
+from handlers.hosts.boond.marketplace import MarketplaceError, handle_install, handle_uninstall, handle_validate
 
 bp = Blueprint("boond_marketplace", __name__)
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ import json
 import logging
 
 from config.infra.redis_conn import get_redis
-from handlers.hosts.boond_read import KINDS as PEOPLE_KINDS, forget
-from handlers.ingest import StaleTenant, enqueue_resource_sync, enqueue_sync
+from handlers.hosts.boond.read import KINDS as PEOPLE_KINDS, forget
+from handlers.intake.ingest import StaleTenant, enqueue_resource_sync, enqueue_sync
 from webhooks.common import authenticate_known, forget_known, not_found_answer
 from webhooks.plain import Answer, PlainRequest, PlainRoute, error, ignored, json_answer
 

@@ -6,17 +6,17 @@ from flask import url_for
 
 from config import keys
 from config.infra.redis_conn import get_redis
-from webhooks.admin import salesforce_mapping
+from webhooks.hosts.salesforce import admin_mapping as salesforce_mapping
 from webhooks.admin.host_pages import HostPages
 from webhooks.admin.i18n import say
 
 
 class SalesforcePages(HostPages):
-    """A Salesforce tenant runs once its org is connected (the connect flow, webhooks/salesforce_connect.py)."""
+    """A Salesforce tenant runs once its org is connected (the connect flow, webhooks/hosts/salesforce/connect.py)."""
 
     def status(self, tenant) -> dict:
         """Connected while the org's tokens are stored and no re-consent is asked; the org and its API usage."""
-        from handlers.hosts.salesforce import tokens_for
+        from handlers.hosts.salesforce.adapter import tokens_for
 
         store = tokens_for(tenant, get_redis())
         reason = store.needs_reconsent()
@@ -30,7 +30,7 @@ class SalesforcePages(HostPages):
         if not tenant.salesforce or not tenant.salesforce.org_id:
             return None
         from webhooks.admin.auth import csrf_token
-        from webhooks.salesforce_links import disconnect_token
+        from webhooks.hosts.salesforce.links import disconnect_token
 
         token = disconnect_token(tenant)
         return {"action": url_for("salesforce_connect.disconnect"), "token": token, "csrf": csrf_token(token)}

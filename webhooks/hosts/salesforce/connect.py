@@ -17,9 +17,9 @@ from config.settings import get_settings
 from config.infra.signing import BadSignature, unsign
 from connectors.errors import HostError
 from connectors.salesforce import ids, oauth, prefixes
-from handlers import backfill, holds
-from handlers.hosts.salesforce import tokens_for
-from webhooks.salesforce_links import connect_link, disconnect_token  # noqa: F401 (the names callers import)
+from handlers.sync import backfill, holds
+from handlers.hosts.salesforce.adapter import tokens_for
+from webhooks.hosts.salesforce.links import connect_link, disconnect_token  # noqa: F401 (the names callers import)
 
 bp = Blueprint("salesforce_connect", __name__)
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ def _response(status: int, title: str, message: str, **kwargs) -> Response:
 
 def _learn_key_prefix(tenant: tenants.Tenant) -> None:
     """Read the mission object's key prefix once (describe), so Flow callouts' record ids can be checked."""
-    from handlers.hosts.salesforce import make_client
+    from handlers.hosts.salesforce.adapter import make_client
 
     prefixes.learn(make_client(tenant, get_redis()), get_redis(), tenant.id, tenant.salesforce.mapping.object)
 

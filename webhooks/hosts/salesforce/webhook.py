@@ -17,7 +17,7 @@ from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 from connectors.salesforce import prefixes
 from connectors.salesforce.oauth import same_org
-from handlers.ingest import enqueue_batch
+from handlers.intake.ingest import enqueue_batch
 from webhooks import intake_failures
 from webhooks.common import authenticate, error, ignored, not_found, too_large
 from webhooks.plain import body_too_large, to_flask

@@ -1,13 +1,17 @@
 """Hook points the tests and the demo may fill; production leaves them empty and never loads test code.
 
-`load()` runs once per process, at the first hook call: it imports `handlers.test_seams` only when a test setting
-asks for it (`INTERMISSION_ALLOW_CLOCK_OVERRIDE`, `INTERMISSION_CRASH_AFTER_HOST_WRITE`). The production image does
-not even hold that module (.dockerignore): there a test setting is ignored, with a warning.
+`load()` runs once per process, at the first hook call: only when a test setting asks for it
+(`INTERMISSION_ALLOW_CLOCK_OVERRIDE`, `INTERMISSION_CRASH_AFTER_HOST_WRITE`) does it look for the
+`intermission.test_seams` entry point, which only the development distribution `intermission-sandboxes`
+(`sandboxes/pyproject.toml`) declares. Production code never imports the sandboxes (an import contract), and the
+production wheel and image hold neither the module nor the entry point: there a test setting is ignored, with a
+warning.
 """
 
 from __future__ import annotations
 
 import logging
+from importlib.metadata import entry_points
 from collections.abc import Callable
 from datetime import date
 
@@ -56,12 +60,11 @@ def load() -> None:
 
     settings = get_settings()
     if settings.allow_clock_override or settings.crash_after_host_write:
-        try:
-            from handlers import test_seams
-        except ImportError:
+        found_points = entry_points(group="intermission.test_seams")
+        if not found_points:
             log.warning("a test setting is on, but this installation has no test seams: ignored")
             return
-        found = test_seams.hooks(settings)
+        found = next(iter(found_points)).load()(settings)
         if found["clock"]:
             set_clock(found["clock"])
         if found["after_host_create"]:

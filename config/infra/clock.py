@@ -1,4 +1,4 @@
-"""Today in a tenant's time zone; the demo and the tests may pin it (handlers.seams, when their setting allows)."""
+"""Today in a tenant's time zone; the demo and the tests may pin it (config.infra.hooks, when their setting allows)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -6,14 +6,14 @@ from zoneinfo import ZoneInfo
 
 from config import keys
 from config.infra.redis_conn import get_redis
-from handlers import seams
+from config.infra import hooks
 
 CLOCK_KEY = keys.CLOCK
 
 
 def today(timezone: str = "Europe/Paris") -> date:
     """The tenant's current date (a pinned date when the test seam is loaded and one is set)."""
-    return seams.pinned_today() or datetime.now(ZoneInfo(timezone)).date()
+    return hooks.pinned_today() or datetime.now(ZoneInfo(timezone)).date()
 
 
 def pin(day: date) -> None:
