@@ -228,7 +228,7 @@ class Tenant(BaseModel):
     bench_lookback_days: int = Field(default=30, ge=0, le=365)
     auth_epoch: int = 0  # carried by admin tokens and connect links; uninstall bumps it, which revokes them all
     # issue #27: False while the set-up is incomplete (added without everything, or installed from a marketplace):
-    # the tenant's changes are queued and held (handlers/holds.py) until the set-up flow or `tenant setup` ends
+    # the tenant's changes are queued and held (handlers/sync/holds.py) until the set-up flow or `tenant setup` ends
     setup_complete: bool = True
 
     @field_validator("id")

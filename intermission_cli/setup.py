@@ -32,7 +32,7 @@ def save_new(tenant, as_json: bool, printer) -> int:
     """Save a tenant `tenant add` built: the host's proposals applied, set-up complete only when nothing is missing."""
     from config import tenants
     from config.infra.redis_conn import get_redis
-    from handlers import setup
+    from handlers.sync import setup
 
     tenant, unread = setup.with_proposals(tenant, get_redis())
     found = setup.check(tenant)
@@ -47,7 +47,7 @@ def save_new(tenant, as_json: bool, printer) -> int:
 
 
 def _say_missing(tenant_id: str, missing: list[str], warnings: list[str]) -> None:
-    from handlers.setup import ITEMS
+    from handlers.sync.setup import ITEMS
 
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -59,7 +59,7 @@ def _say_missing(tenant_id: str, missing: list[str], warnings: list[str]) -> Non
 def _setup(args) -> int:
     from config import tenants
     from config.infra.redis_conn import get_redis
-    from handlers import setup
+    from handlers.sync import setup
 
     conn = get_redis()
     tenant = tenants.require(args.id)
@@ -105,7 +105,7 @@ def _states(tenant, ask: _Asker):
     labels = (cfg.state_labels if cfg else {}) or {}
     if not labels:
         return tenant
-    from handlers.hosts.boond_setup import apply_states, proposed_states
+    from handlers.hosts.boond.setup import apply_states, proposed_states
 
     chosen = dict(zip(("delivery", "resource"), proposed_states(tenant)))
     if not ask.take_defaults:
@@ -125,7 +125,7 @@ def _states(tenant, ask: _Asker):
 def _place(tenant, proposed: dict, args, ask: _Asker):
     """Time zone, then country (proposed from the zone, or the host's), then region; a wrong answer is asked again."""
     from config import tenants
-    from handlers.setup import country_of_zone
+    from handlers.sync.setup import country_of_zone
 
     while True:
         zone = args.timezone or ask("Time zone", proposed.get("timezone") or tenant.timezone)
@@ -147,7 +147,7 @@ def _place(tenant, proposed: dict, args, ask: _Asker):
 def _owners(tenant, conn, args, ask: _Asker):
     """Default owners: --default-owner, else a search among the host's people (Enter keeps the current one)."""
     from config import tenants
-    from handlers import setup
+    from handlers.sync import setup
 
     owners, names = dict(tenant.planning.default_owners), dict(tenant.planning.default_owner_names)
     for pair in args.default_owner:
@@ -170,7 +170,7 @@ def _owners(tenant, conn, args, ask: _Asker):
 def _pick_person(tenant, conn, role: str, current: str | None, ask: _Asker) -> tuple[str, str] | None:
     """Ask for a name, list the host's people matching it, pick one by number: (id, name); None keeps what is set."""
     from connectors.errors import HostError
-    from handlers import setup
+    from handlers.sync import setup
 
     while not ask.take_defaults:
         query = ask(f"Default {ROLE_WORDS[role]}: a name to search (Enter: {'keep ' + current if current else 'skip'})")

@@ -10,7 +10,8 @@ from selenium.webdriver.support.ui import Select
 
 from config import tenants
 from config.infra.redis_conn import get_redis
-from handlers import clock, holds
+from config.infra import clock
+from handlers.sync import holds
 from tests.browser.conftest import in_iframe, overflow_x, screenshot, submit, wait_for
 from tests.e2e.helpers import markers, settle
 from webhooks.admin.auth import admin_token

@@ -22,7 +22,7 @@ REFRESH_ROUTE = "POST /api/marketplace/refresh-token"
 @pytest.fixture(params=["documented", "observed"])
 def market(redis_conn, monkeypatch, request):
     """The marketplace stack (as in conftest) on each sandbox dialect: the flow must hold on both."""
-    from handlers import clock
+    from config.infra import clock
     from tests.e2e.market_helpers import MarketStack
 
     monkeypatch.setenv("INTERMISSION_BOOND_APP_KEY", APP_KEY)
@@ -58,7 +58,8 @@ def test_install_creates_a_tenant_that_waits_for_its_technical_user(market, redi
 
 
 def test_a_configured_install_holds_its_changes_until_the_set_up_ends(market, redis_conn):
-    from handlers import holds, setup
+    from handlers.sync import holds
+    from handlers.sync import setup
 
     market.market("install")
     assert market.configure(finish_setup=False)["configured"] is True
@@ -112,7 +113,7 @@ def test_a_refused_webhook_registration_gives_the_url_to_paste(market):
 
 def test_a_user_token_boond_refuses_configures_nothing(market):
     market.market("install")
-    from handlers.boond_marketplace import configure_boond_tenant
+    from handlers.hosts.boond.marketplace import configure_boond_tenant
 
     result = configure_boond_tenant(market.installed().id, "not-a-user", base_url=market.web.url)
     assert result["configured"] is False and "refused" in result["reason"]

@@ -6,9 +6,10 @@ import subprocess
 from datetime import date
 
 from config import tenants
-from handlers import clock, holds
-from handlers.ingest import enqueue_sync
-from handlers.queues import run_burst
+from config.infra import clock
+from handlers.sync import holds
+from handlers.intake.ingest import enqueue_sync
+from handlers.intake.queues import run_burst
 from tests.e2e.test_cli import CLI, run
 
 OWNERS = ["--default-owner", "manager=2", "--default-owner", "business_engineer=3", "--default-owner", "hr=4"]

@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlparse
 import requests
 
 from config import tenants
-from handlers import clock, holds
+from config.infra import clock
+from handlers.sync import holds
 from tests.e2e.helpers import settle
 
 

@@ -2,7 +2,7 @@
 
 Each screen shows what the host proposes, pre-selected, and saves what the admin confirms to the tenant at once;
 the screens confirmed so far are kept in Redis (`keys.setup_flow`), so reopening the flow goes back to the first
-screen not confirmed. The last screen ends the set-up (`handlers.setup.finish`): the held changes and the install
+screen not confirmed. The last screen ends the set-up (`handlers.sync.setup.finish`): the held changes and the install
 backfill start. Routes: webhooks/admin/views_setup.py.
 """
 from __future__ import annotations
@@ -15,9 +15,11 @@ from pathlib import Path
 from config import keys, tenants
 from config.infra.redis_conn import get_redis
 from connectors.errors import HostError
-from handlers import clock, pipeline, setup
+from config.infra import clock
+from handlers.sync import pipeline
+from handlers.sync import setup
 from handlers.hosts.registry import adapter_for
-from handlers.store import SnapshotStore
+from handlers.state.store import SnapshotStore
 
 STEPS = ("connection", "states", "owners", "place", "preview", "activate")
 NEXT_ENDS = 5

@@ -41,7 +41,7 @@ def _confirm_or_save(admin, pages: HostPages, updated):
     """A mapping that changes open missions first shows what will be written; confirmed (or changing nothing), it is
     saved and every open mission is re-planned from the host (the missions' progress on *Progress*)."""
     from config.infra.redis_conn import get_redis
-    from handlers import backfill
+    from handlers.sync import backfill
     from webhooks.admin.views_replan import SKIPPED_FIELDS, impact_of
 
     lang = request.form.get("lang") or lang_for(admin.tenant)
@@ -49,8 +49,14 @@ def _confirm_or_save(admin, pages: HostPages, updated):
         found = impact_of(admin.tenant, updated, pages.restated)
         if found["changing"]:
             fields = [(k, v) for k, v in request.form.items(multi=True) if k not in SKIPPED_FIELDS]
-            return page("playbook_confirm.html", step=word("mapping", lang), impact=found, fields=fields,
-                        action=request.path, back=url_for(".mapping", a=admin.token, lang=lang))
+            return page(
+                "playbook_confirm.html",
+                step=word("mapping", lang),
+                impact=found,
+                fields=fields,
+                action=request.path,
+                back=url_for(".mapping", a=admin.token, lang=lang),
+            )
     tenants.save(updated)
     run = backfill.start_quietly(get_redis(), admin.tenant.id, "mapping") if updated.setup_complete else None
     flash = word("saved", lang) + (" — " + word("replan_queued", lang) if run else "")

@@ -6,7 +6,7 @@ from flask import abort, redirect, request, url_for
 
 from config import tenants
 from config.infra.redis_conn import get_redis
-from handlers import setup
+from handlers.sync import setup
 from webhooks.admin import bp, setup_flow
 from webhooks.admin.auth import current_admin
 from webhooks.admin.host_pages import pages_for
@@ -56,7 +56,7 @@ def _preview(tenant, pages) -> dict:
 
 
 def _activate(tenant, pages) -> dict:
-    from handlers.holds import held
+    from handlers.sync.holds import held
 
     return {"missing": setup.check(tenant).missing, "held_count": len(held(get_redis(), tenant.id))}
 
