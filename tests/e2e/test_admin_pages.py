@@ -76,10 +76,11 @@ def test_rewording_and_retiming_a_step_changes_the_preview_and_the_host(stack):
     assert tenants.get(stack.tenant_id).playbook_overrides == {}
     saved = requests.post(f"{stack.web.url}/admin/playbook/natural.review", data={**form, "confirm": "1"},
                           timeout=10)
-    assert saved.status_code == 200 and "natural.review: saved" in saved.text and fields
-    preview = requests.get(f"{stack.web.url}/admin/preview", params={"a": token}, timeout=10).text
-    row = re.search(r'data-step="natural.review">(.*?)</tr>', preview, re.S).group(1)
-    assert "Bilan à trois, version maison" in row and "2026-04-10" in row and "update" in row
+    assert saved.status_code == 200 and "Saved." in saved.text and fields
+    assert "natural.review" not in saved.text.split('class="flash"')[1].split("</div>")[0]  # no step id (#27)
+    preview = requests.get(f"{stack.web.url}/admin/preview", params={"a": token, "lang": "en"}, timeout=10).text
+    row = re.search(r'data-step="natural.review"[^>]*>(.*?)</tr>', preview, re.S).group(1)
+    assert "Bilan à trois, version maison" in row and "2026-04-10" in row and "to update" in row
     settle()  # the re-plan queued by the save: no webhook, no sweep needed
     titles = {a["attributes"]["title"]: a["attributes"]["startDate"][:10] for a in stack.actions()}
     assert titles["Bilan à trois, version maison"] == "2026-04-10"

@@ -25,7 +25,7 @@ WORDS = {
     "failures": ("Échecs", "Failures"),
     "refused_deliveries": ("Envois refusés (rien n'a été mis en file)", "Refused deliveries (nothing was queued)"),
     "last_seen": ("Dernier", "Last"), "first_seen": ("Premier", "First"), "count": ("Nombre", "Count"),
-    "retry": ("Relancer", "Retry"), "none": ("Aucun.", "None."),
+    "retry": ("Relancer", "Retry"), "none": ("Rien à signaler.", "Nothing to report."),
     "when": ("Quand", "When"), "change": ("Changement", "Change"), "trigger": ("Déclencheur", "Trigger"),
     "answers": ("Réponses", "Answers"), "average": ("Moyenne", "Average"),
     "satisfaction": ("Satisfaction", "Satisfaction"), "recommendation": ("Recommandation", "Recommendation"),
@@ -305,3 +305,80 @@ WORDS.update({  # issue #27: the set-up flow
                               "Until it is finished, changes are kept waiting, never lost."),
     "setup_resume": ("Reprendre la mise en route", "Continue the set-up"),
 })
+
+WORDS.update({  # issue #27: no code on any page
+    "details": ("détails", "details"), "step_off": ("désactivée", "off"), "step_edited": ("modifiée", "edited"),
+    "step_id": ("Identifiant de l'étape (lettres, chiffres, points)", "Step identifier (letters, digits, dots)"),
+    "unit_business": ("jours ouvrés", "working days"), "unit_calendar": ("jours calendaires", "calendar days"),
+    "anchor_end": ("la fin de mission", "the mission's end"), "anchor_notice": ("l'annonce de la fin", "the early-end notice"),
+    "anchor_bench": ("le premier jour d'intercontrat", "the first bench day"),
+    "priority_normal": ("normale", "normal"), "priority_high": ("haute", "high"),
+    "respondent": ("Répondant", "Respondent"), "comment": ("Commentaire", "Comment"),
+    "default_owner_of": ("Responsable par défaut", "Default owner"),
+    "owner_unset": ("personne (à choisir dans la mise en route)", "nobody (choose them in the set-up)"),
+    "choose_owners": ("Choisir les responsables par défaut", "Choose the default owners"),
+    "run": ("Passage", "Run"), "actions_done": ("actions", "actions"),
+    "trigger_webhook": ("changement reçu de l'outil", "change received from the host"),
+    "trigger_tick": ("échéance du jour", "day's schedule"), "trigger_sweep": ("rattrapage", "catch-up"),
+    "trigger_backfill": ("reprise à l'installation", "install backfill"), "trigger_playbook": ("playbook appliqué", "playbook applied"),
+    "trigger_mapping": ("correspondances appliquées", "mapping applied"),
+    "trigger_resume": ("reprise après attente", "resumed after a hold"),
+    "trigger_sibling": ("autre mission du consultant", "the consultant's other mission"),
+    "trigger_marketplace": ("installation", "installation"), "trigger_preview": ("aperçu", "preview"),
+    "trigger_other": ("autre", "other"), "no_end_date": ("pas de date de fin", "no end date"),
+})
+
+WORDS.update({  # issue #27: the mapping page in words (Boond and Salesforce)
+    "mapping_proposed": ("Proposition faite d'après vos libellés : vérifiez-la puis enregistrez pour la confirmer ; "
+                         "d'ici là, un état sans signification compte comme une fin prévue.",
+                         "Proposed from your labels: check it, then save to confirm it; until then a state without a "
+                         "meaning counts as a planned end."),
+    "mapping_entity": ("Fiche", "Record"), "mapping_proposal": ("Proposition", "Proposal"),
+    "mapping_in_use": ("En usage", "In use"),
+    "boond_action_type": ("Type d'action Boond", "Boond action type"),
+    "boond_action_type_help": ("Choisissez dans la liste des types de votre Boond ; vide : le type « Rappel » est "
+                               "pris dans votre dictionnaire.", "Pick from your Boond's types; empty: the "
+                               "reminder type is taken from your dictionary."),
+    "boond_done_types": ("Types d'action qui veulent dire « fait »", "Action types that mean done"),
+    "boond_done_types_help": ("Une action qu'une personne passe à l'un de ces types est conservée telle quelle.",
+                              "An action someone moves to one of these types is kept as it is."),
+    "boond_delivery_states": ("États des prestations et leur sens", "Delivery states and their meaning"),
+    "boond_delivery_states_help": ("Chaque état : en cours, fin prévue, fin par le client, départ du consultant ou "
+                                   "annulée. Le plus simple : l'étape « États » de la mise en route.",
+                                   "Each state: running, planned end, ended by the client, ended by the consultant "
+                                   "or cancelled. Easiest: the set-up's States screen."),
+    "boond_resource_states": ("États des ressources et leur sens", "Resource states and their meaning"),
+    "boond_resource_states_help": ("Chaque état : présent, en intercontrat ou a quitté l'entreprise.",
+                                   "Each state: present, on the bench or left the firm."),
+    "sf_object": ("Objet de la mission", "Mission object"), "sf_name": ("Nom de la mission", "Mission name"),
+    "sf_start_date": ("Date de début", "Start date"), "sf_end_date": ("Date de fin", "End date"),
+    "sf_consultant_contact": ("Consultant (contact)", "Consultant (contact)"),
+    "sf_consultant_user": ("Consultant (utilisateur)", "Consultant (user)"), "sf_manager_user": ("Manager", "Manager"),
+    "sf_business_engineer_user": ("Ingénieur d'affaires", "Business engineer"), "sf_hr_user": ("RH", "HR"),
+    "sf_account": ("Compte client", "Client account"), "sf_client_contact": ("Contact client", "Client contact"),
+    "sf_status": ("Statut", "Status"), "sf_end_reason": ("Motif de fin", "End reason"),
+    "sf_consultant_manager_user": ("Manager du consultant (sur sa fiche)", "The consultant's own manager"),
+    "sf_consultant_left": ("A quitté l'entreprise (case ou valeur)", "Left the firm (checkbox or value)"),
+    "sf_contract_end": ("Fin du contrat du consultant", "The consultant's contract end"),
+    "sf_occupation": ("Taux d'occupation de la mission (%)", "The mission's occupation (%)"),
+    "sf_daily_cost": ("Coût journalier du consultant", "The consultant's daily cost"),
+    "sf_status_values": ("Statuts qui veulent dire « annulée »", "Status values meaning cancelled"),
+    "sf_status_values_help": ("valeur=cancelled, par exemple Cancelled=cancelled", "value=cancelled, e.g. Cancelled=cancelled"),
+    "sf_reason_values": ("Motifs de fin et leur cas", "End reasons and their case"),
+    "sf_reason_values_help": ("valeur=client ou valeur=consultant, par exemple Client=client",
+                              "value=client or value=consultant, e.g. Client=client"),
+})
+
+
+PLACEHOLDER_WORDS = {"consultant": ("le consultant", "the consultant"), "client": ("le client", "the client"),
+                     "end_date": ("la date de fin", "the end date"), "mission": ("la mission", "the mission")}
+WORDS.update({"new_step": ("Nouvelle étape", "New step")})
+
+
+def placeholders_in_words(text: str, lang: str) -> str:
+    """A playbook text with its placeholders as words: '{consultant} libre le {end_date}' → 'le consultant libre le
+    la date de fin' (what the admin reads; the host gets the values)."""
+    out = text or ""
+    for name, (fr, en) in PLACEHOLDER_WORDS.items():
+        out = out.replace("{" + name + "}", en if lang == "en" else fr)
+    return out

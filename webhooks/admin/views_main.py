@@ -28,7 +28,7 @@ from webhooks.admin import bp
 from webhooks.admin.auth import admin_token, current_admin
 from webhooks import intake_failures
 from webhooks.admin.host_pages import pages_for
-from webhooks.admin.i18n import label, say, word
+from webhooks.admin.i18n import WORDS, label, say, word
 from webhooks.admin.planning_card import planning_card
 from webhooks.admin.render import error_page, error_words, lang_for, page
 
@@ -90,12 +90,14 @@ def activity():
     """What was done for each mission and why, and the failures with a retry button."""
     admin = current_admin()
     mission = request.args.get("mission") or None
-    rows = [_row(r) for r in ActivityLog(get_redis(), admin.tenant.id).recent(2000, mission)]
+    rows = ActivityLog(get_redis(), admin.tenant.id).recent(2000, mission)
     op = request.args.get("op") or None
     rows = [r for r in rows if op is None or r.get("op") == op]
     number, pages = _page_number(len(rows))
     lang = lang_for(admin.tenant)
-    return page("activity.html", rows=rows[(number - 1) * ACTIVITY_PAGE:number * ACTIVITY_PAGE], mission=mission,
+    shown = [_row(r, admin.tenant, lang) for r in rows[(number - 1) * ACTIVITY_PAGE:number * ACTIVITY_PAGE]]
+    _name_missions(admin.tenant.id, shown)
+    return page("activity.html", rows=shown, mission=mission,
                 failures=_failures(admin.tenant.id), op=op, number=number, pages=pages, total=len(rows),
                 refused=intake_failures.recent(get_redis(), admin.tenant.id, lang),
                 label=lambda prefix, code: label(prefix, code, lang))
@@ -169,11 +171,50 @@ def _failures(tenant_id: str) -> list[dict]:
     return out
 
 
-def _row(record: dict) -> dict:
+def _row(record: dict, tenant, lang: str) -> dict:
+    """One activity record in the admin's words: local time, the trigger and the end date's change in words."""
+    from zoneinfo import ZoneInfo
+
     trigger = record.get("trigger") or {}
-    label = " ".join(str(trigger.get(k)) for k in ("kind", "via", "type", "event") if trigger.get(k))
-    when = datetime.fromtimestamp(record.get("at", 0), tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return {**record, "when": when, "trigger": label or json.dumps(trigger)[:80]}
+    kind = str(trigger.get("kind") or "other")
+    when = datetime.fromtimestamp(record.get("at", 0), tz=timezone.utc).astimezone(ZoneInfo(tenant.timezone))
+    return {**record, "when": when.strftime("%d/%m/%Y %H:%M" if lang == "fr" else "%Y-%m-%d %H:%M"),
+            "trigger": label("trigger", kind if f"trigger_{kind}" in WORDS else "other", lang),
+            "change": _change_words(record.get("change"), lang), "raw_trigger": json.dumps(trigger)[:120]}
+
+
+def _change_words(change: str | None, lang: str) -> str:
+    """'None → 2026-12-04' → 'pas de date de fin → 04/12/2026'."""
+    if not change:
+        return ""
+    parts = [p.strip() for p in str(change).split("→")]
+    return " → ".join(_day_words(p, lang) for p in parts)
+
+
+def _day_words(text: str, lang: str) -> str:
+    from datetime import date
+
+    if text in ("None", "", "null"):
+        return word("no_end_date", lang)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return text
+    return day.strftime("%d/%m/%Y") if lang == "fr" else day.isoformat()
+
+
+def _name_missions(tenant_id: str, rows: list[dict]) -> None:
+    """Each row's mission as people read it: its title and consultant (from the last snapshot), not its id."""
+    from handlers.state.store import SnapshotStore
+
+    store, names = SnapshotStore(get_redis(), tenant_id), {}
+    for row in rows:
+        mission = str(row.get("mission") or "")
+        if mission and mission not in names:
+            snap = store.get(mission)
+            who = snap.consultant.name if snap and snap.consultant else ""
+            names[mission] = " · ".join(x for x in ((snap.title if snap else ""), who) if x) or mission
+        row["mission_name"] = names.get(mission, "")
 
 
 def _too_many_attempts(tenant) -> bool:

@@ -33,7 +33,7 @@ def mapping():
         flash=request.args.get("flash"),
         states=states,
         proposed=proposed,
-        problem="Corrigez les champs signalés. — Please fix the fields marked below." if errors else None,
+        problem=word("errors", lang_for(tenant)) if errors else None,
     ), 400 if errors else 200
 
 

@@ -18,7 +18,7 @@ def planning():
     try:
         settings = tenants.PlanningSettings(
             stale_after_days=_number(form, "stale_after_days"), bench_threshold=_number(form, "bench_threshold"),
-            default_owners={r: form.get(f"owner_{r}", "") for r in ROLES})
+            default_owners={r: form.get(f"owner_{r}", tenant.planning.default_owners.get(r, "")) for r in ROLES})
         country, subdivision = form.get("country", "FR").strip().upper(), form.get("subdivision", "").strip() or None
         tenants.check_region(country, subdivision)
     except (ValidationError, ValueError) as exc:
