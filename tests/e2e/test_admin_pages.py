@@ -227,3 +227,30 @@ def test_saving_a_mapping_shows_what_it_writes_then_replans_a_cancelled_missions
     assert done.status_code == 200 and tenants.get(stack.tenant_id).boond.delivery_states["4"] == "cancelled"
     settle()
     assert mine() == []  # the cancelled mission's reminders went away
+
+
+def test_the_overview_lists_what_needs_attention_in_words_with_a_retry(stack, redis_conn):
+    """Issue #27: failures with a plain reason and a retry button, held missions and a pause, in one panel."""
+    from handlers.sync import holds
+
+    clock.pin(T0)
+    token, csrf = _admin(stack)
+    calm = requests.get(f"{stack.web.url}/admin/", params={"a": token, "lang": "en"}, timeout=10).text
+    assert "Nothing needs attention." in calm
+    stack.control("POST", "/_control/faults", json={"kind": "500", "times": 50, "method": "GET", "path": "/api/deliveries"})
+    stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))
+    settle()
+    stack.control("DELETE", "/_control/faults")
+    holds.hold(redis_conn, stack.tenant_id, "999", "API budget spent")
+    tenants.save(tenants.get(stack.tenant_id).model_copy(update={"enabled": False}))
+    page = requests.get(f"{stack.web.url}/admin/", params={"a": token, "lang": "en"}, timeout=10).text
+    panel = page.split('id="attention"')[1].split("</div>")[0]
+    assert "An update failed: the host did not answer" in panel and "HostUnavailable" not in panel
+    assert "1 mission(s) on hold: API quota spent" in panel and "Intermission is paused" in panel
+    job_id = re.search(r'/admin/retry/([^"]+)"', panel).group(1)
+    tenants.save(tenants.get(stack.tenant_id).model_copy(update={"enabled": True}))
+    retried = requests.post(f"{stack.web.url}/admin/retry/{job_id}", data=_form(token, csrf, back="overview"),
+                            timeout=10)
+    assert retried.status_code == 200 and 'id="attention"' in retried.text  # back on the overview
+    settle()
+    assert len(stack.actions()) == 8

@@ -382,3 +382,28 @@ def placeholders_in_words(text: str, lang: str) -> str:
     for name, (fr, en) in PLACEHOLDER_WORDS.items():
         out = out.replace("{" + name + "}", en if lang == "en" else fr)
     return out
+
+WORDS.update({  # issue #27: what needs attention
+    "attention": ("À traiter", "Needs attention"), "attention_none": ("Rien à traiter.", "Nothing needs attention."),
+    "attention_setup": ("La mise en route n'est pas terminée : les changements attendent.",
+                        "The set-up is not finished: changes are waiting."),
+    "attention_mapping": ("Les états proposés d'après vos libellés ne sont pas confirmés.",
+                          "The states proposed from your labels are not confirmed."),
+    "attention_paused": ("Intermission est en pause : rien n'est écrit.", "Intermission is paused: nothing is written."),
+    "attention_held": ("{n} mission(s) en attente : {why}", "{n} mission(s) on hold: {why}"),
+    "attention_failure": ("Une mise à jour a échoué : {why}", "An update failed: {why}"),
+    "attention_open": ("Ouvrir", "Open"),
+    "held_setup": ("mise en route à terminer", "set-up to finish"), "held_budget": ("quota d'appels épuisé", "API quota spent"),
+    "held_consent": ("connexion à renouveler", "connection to renew"),
+    "held_wait": ("l'outil demande d'attendre", "the host asked to wait"),
+    "why_unavailable": ("l'outil ne répondait pas", "the host did not answer"),
+    "why_auth": ("l'outil a refusé les identifiants", "the host refused the credentials"),
+    "why_consent": ("la connexion doit être renouvelée", "the connection must be renewed"),
+    "why_forbidden": ("l'utilisateur technique n'a pas les droits", "the technical user lacks the rights"),
+    "why_not_found": ("la fiche n'existe plus dans l'outil", "the record no longer exists in the host"),
+    "why_refused": ("l'outil a refusé une valeur", "the host refused a value"),
+    "why_rate": ("l'outil a demandé d'attendre", "the host asked to wait"),
+    "why_budget": ("le quota d'appels est épuisé", "the API quota is spent"),
+    "why_timeout": ("le travail a pris trop de temps", "the work took too long"),
+    "why_unexpected": ("erreur inattendue", "unexpected error"),
+})

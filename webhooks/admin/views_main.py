@@ -11,9 +11,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 
 from flask import abort, redirect, render_template, request, url_for
-from rq.job import Job
 from rq.registry import FailedJobRegistry
-from rq.serializers import JSONSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from config import keys
@@ -29,6 +27,7 @@ from webhooks.admin.auth import admin_token, current_admin
 from webhooks import intake_failures
 from webhooks.admin.host_pages import pages_for
 from webhooks.admin.i18n import WORDS, label, say, word
+from webhooks.admin.attention import failures_of
 from webhooks.admin.planning_card import planning_card
 from webhooks.admin.render import error_page, error_words, lang_for, page
 
@@ -46,11 +45,13 @@ def overview_context(tenant) -> dict:
     """What the overview shows besides the flash message (the planning card included)."""
     pages = pages_for(tenant)
     from handlers.sync.setup import check
+    from webhooks.admin.attention import items as attention_items
 
     return {"status": pages.status(tenant), "held": len(held(get_redis(), tenant.id)),
             "configure": pages.configure_card(tenant), "test_result": None, "planning": planning_card(tenant),
             "disconnect": pages.disconnect_form(tenant),
-            "setup_missing": None if tenant.setup_complete else check(tenant).missing}
+            "setup_missing": None if tenant.setup_complete else check(tenant).missing,
+            "attention": attention_items(tenant, lang_for(tenant))}
 
 
 @bp.post("/test")
@@ -97,8 +98,11 @@ def activity():
     lang = lang_for(admin.tenant)
     shown = [_row(r, admin.tenant, lang) for r in rows[(number - 1) * ACTIVITY_PAGE:number * ACTIVITY_PAGE]]
     _name_missions(admin.tenant.id, shown)
+    from webhooks.admin.attention import failure_reason
+
+    failures = [{**f, "why": failure_reason(f["error"], lang)} for f in failures_of(admin.tenant.id)]
     return page("activity.html", rows=shown, mission=mission,
-                failures=_failures(admin.tenant.id), op=op, number=number, pages=pages, total=len(rows),
+                failures=failures, op=op, number=number, pages=pages, total=len(rows),
                 refused=intake_failures.recent(get_redis(), admin.tenant.id, lang),
                 label=lambda prefix, code: label(prefix, code, lang))
 
@@ -117,10 +121,11 @@ def _page_number(total: int) -> tuple[int, int]:
 def retry(job_id: str):
     """Requeue one of this tenant's dead letters."""
     admin = current_admin()
-    if job_id not in {f["id"] for f in _failures(admin.tenant.id)}:
+    if job_id not in {f["id"] for f in failures_of(admin.tenant.id)}:
         return error_words(404, "failure_not_found")
     FailedJobRegistry(queue=get_queue()).requeue(job_id)
-    return redirect(url_for(".activity", a=admin.token, lang=request.form.get("lang")))
+    back = ".overview" if request.form.get("back") == "overview" else ".activity"
+    return redirect(url_for(back, a=admin.token, lang=request.form.get("lang")))
 
 
 @bp.get("/surveys")
@@ -159,16 +164,6 @@ def _configured(tenant) -> bool:
     return tenant.status == "active" and pages_for(tenant).ready(tenant)
 
 
-def _failures(tenant_id: str) -> list[dict]:
-    queue = get_queue()
-    registry = FailedJobRegistry(queue=queue)
-    jobs = Job.fetch_many(registry.get_job_ids(), connection=queue.connection, serializer=JSONSerializer)
-    out = []
-    for job in (j for j in jobs if j is not None):
-        if job.args and job.args[0] == tenant_id:
-            last = (job.exc_info or "").strip().splitlines()[-1:] or [""]
-            out.append({"id": job.id, "mission": job.args[1] if len(job.args) > 1 else "", "error": last[0][:300]})
-    return out
 
 
 def _row(record: dict, tenant, lang: str) -> dict:
