@@ -95,6 +95,8 @@ def test_the_boond_set_up_flow_from_the_marketplace_iframe(market, browser, redi
     submit(browser, "setup-next")
 
     wait_for(browser, "setup-activate")
+    forecast = browser.find_element(By.ID, "setup-forecast").text  # what the install backfill will write, first
+    assert ("action(s)" in forecast) and ("Claire Martin" in forecast or "Hugo Bernard" in forecast)
     _shot(browser, "boond", 6, "activate", lang)
     submit(browser, "activate")
     assert wait_for(browser, "kill-switch") and not browser.find_elements(By.ID, "setup-incomplete")

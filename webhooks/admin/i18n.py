@@ -407,3 +407,12 @@ WORDS.update({  # issue #27: what needs attention
     "why_timeout": ("le travail a pris trop de temps", "the work took too long"),
     "why_unexpected": ("erreur inattendue", "unexpected error"),
 })
+
+WORDS.update({  # issue #27: what the install backfill will write, before the admin activates
+    "setup_forecast": ("Missions qui existent déjà : %d. Intermission y écrira %d action(s), dont %d en retard "
+                       "(dues le prochain jour ouvré).", "Missions that exist already: %d. Intermission will write "
+                       "%d action(s) for them, %d of them late (due the next working day)."),
+    "setup_forecast_sample": ("Compté sur les %d premières missions.", "Counted on the first %d missions."),
+    "setup_forecast_busiest": ("La personne la plus chargée : %s, %d action(s) le %s.",
+                               "The busiest person: %s, %d action(s) on %s."),
+})

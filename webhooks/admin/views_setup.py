@@ -56,9 +56,15 @@ def _preview(tenant, pages) -> dict:
 
 
 def _activate(tenant, pages) -> dict:
+    from connectors.errors import HostError
     from handlers.sync.holds import held
 
-    return {"missing": setup.check(tenant).missing, "held_count": len(held(get_redis(), tenant.id))}
+    missing = setup.check(tenant).missing
+    try:
+        forecast = None if missing or tenant.setup_complete else setup_flow.install_forecast(tenant)
+    except HostError:
+        forecast = None
+    return {"missing": missing, "held_count": len(held(get_redis(), tenant.id)), "forecast": forecast}
 
 
 @bp.post("/setup/<step>")
