@@ -51,6 +51,19 @@ def _preview_checks(browser, lang: str) -> None:
     assert "client." not in text and "natural" not in text and "business_engineer" not in text
 
 
+def _place_and_preview(browser, host: str, number: int, lang: str) -> None:
+    """The calendar screen (Europe/Paris and France proposed or kept), then the next ends."""
+    wait_for(browser, "setup-place")
+    assert Select(browser.find_element(By.ID, "timezone")).first_selected_option.get_attribute("value") == "Europe/Paris"
+    assert Select(browser.find_element(By.ID, "country")).first_selected_option.get_attribute("value") == "FR"
+    _shot(browser, host, number, "place", lang)
+    submit(browser, "setup-next")
+    wait_for(browser, "setup-preview")
+    _preview_checks(browser, lang)
+    _shot(browser, host, number + 1, "preview", lang)
+    submit(browser, "setup-next")
+
+
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_the_boond_set_up_flow_from_the_marketplace_iframe(market, browser, redis_conn, lang):
     clock.pin(T0)
@@ -84,16 +97,7 @@ def test_the_boond_set_up_flow_from_the_marketplace_iframe(market, browser, redi
     _shot(browser, "boond", 3, "owners", lang)
     submit(browser, "setup-next")
 
-    wait_for(browser, "setup-place")
-    assert Select(browser.find_element(By.ID, "timezone")).first_selected_option.get_attribute("value") == "Europe/Paris"
-    _shot(browser, "boond", 4, "place", lang)
-    submit(browser, "setup-next")
-
-    wait_for(browser, "setup-preview")
-    _preview_checks(browser, lang)
-    _shot(browser, "boond", 5, "preview", lang)
-    submit(browser, "setup-next")
-
+    _place_and_preview(browser, "boond", 4, lang)
     wait_for(browser, "setup-activate")
     forecast = browser.find_element(By.ID, "setup-forecast").text  # what the install backfill will write, first
     assert ("action(s)" in forecast) and ("Claire Martin" in forecast or "Hugo Bernard" in forecast)
@@ -130,16 +134,7 @@ def test_the_salesforce_set_up_flow_after_connect(sf_stack, browser, lang):
     _shot(browser, "salesforce", 2, "owners", lang)
     submit(browser, "setup-next")
 
-    wait_for(browser, "setup-place")  # proposed from the Organization: its time zone and its locale's country
-    assert Select(browser.find_element(By.ID, "timezone")).first_selected_option.get_attribute("value") == "Europe/Paris"
-    assert Select(browser.find_element(By.ID, "country")).first_selected_option.get_attribute("value") == "FR"
-    _shot(browser, "salesforce", 3, "place", lang)
-    submit(browser, "setup-next")
-
-    wait_for(browser, "setup-preview")
-    _preview_checks(browser, lang)
-    _shot(browser, "salesforce", 4, "preview", lang)
-    submit(browser, "setup-next")
+    _place_and_preview(browser, "salesforce", 3, lang)  # Salesforce: proposed from its Organization
     wait_for(browser, "setup-activate")
     _shot(browser, "salesforce", 5, "activate", lang)
     submit(browser, "activate")
