@@ -64,7 +64,8 @@ def render(found: dict) -> str:
     q, sched = found["queue"], found["scheduler"]
     oldest = "" if q["oldest_age_seconds"] is None else f" (oldest waiting {q['oldest_age_seconds']:.0f}s)"
     lines = [f"queue {q['name']}: {q['depth']} queued{oldest}, {q['running']} running, "
-             f"{q['scheduled']} scheduled, {q['dead_letters']} dead letter(s)",
+             f"{q['scheduled']} scheduled ({q.get('retrying', 0)} retrying after a failure), "
+             f"{q['dead_letters']} dead letter(s)",
              f"workers: {len(found['workers'])}"]
     for w in found["workers"]:
         job = f"  job {w['current_job']}" if w["current_job"] else ""

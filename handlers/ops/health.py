@@ -46,7 +46,19 @@ def queue_info(conn: redis.Redis) -> dict:
     queue = get_queue(conn)
     return {"name": QUEUE_NAME, "depth": queue.count, "oldest_age_seconds": oldest_queued_age(conn),
             "running": StartedJobRegistry(queue=queue).count, "scheduled": ScheduledJobRegistry(queue=queue).count,
+            "retrying": retrying(queue),
             "dead_letters": len(dead_letters(queue)) if FailedJobRegistry(queue=queue).count else 0}
+
+
+def retrying(queue) -> int:
+    """Scheduled jobs waiting for a retry after a failure (shown apart from the plain scheduled ones, issue #27)."""
+    from rq.job import Job
+
+    ids = [i for i in ScheduledJobRegistry(queue=queue).get_job_ids() if not i.startswith(("tick-", "resume-"))]
+    jobs = Job.fetch_many(ids, connection=queue.connection, serializer=queue.serializer) if ids else []
+    # our retry policy allows one retry per interval (handlers/intake/queues.retry_policy): fewer left = retrying
+    return sum(1 for job in jobs if job is not None and job.retries_left is not None and job.retry_intervals
+               and job.retries_left < len(job.retry_intervals))
 
 
 def workers_info(conn: redis.Redis) -> list[dict]:

@@ -68,3 +68,21 @@ def test_no_admin_page_shows_an_internal_code(stack, browser, lang):
         found.update(_crawl(browser, url, lang))
     screenshot(browser, f"crawler-last-{lang}")
     assert found == {}, "\n".join(f"{page}: {', '.join(words)}" for page, words in sorted(found.items()))
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_no_salesforce_admin_page_shows_an_internal_code(sf_stack, browser, lang):
+    from datetime import date
+
+    from config.infra import clock
+    from tests.e2e.helpers import settle
+
+    clock.pin(date(2026, 3, 2))
+    sf_stack.new_mission(date(2025, 11, 3), date(2026, 4, 16))
+    settle()
+    token = admin_token(sf_stack.tenant.id, "test")
+    found = {}
+    for path in ("", "mapping", "setup?step=owners", "setup?step=place"):
+        found.update(_crawl(browser, f"{sf_stack.web.url}/admin/{path}{'&' if '?' in path else '?'}a={token}&lang={lang}",
+                            lang, limit=12))
+    assert found == {}, "\n".join(f"{page}: {', '.join(words)}" for page, words in sorted(found.items()))

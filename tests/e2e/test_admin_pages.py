@@ -254,3 +254,13 @@ def test_the_overview_lists_what_needs_attention_in_words_with_a_retry(stack, re
     assert retried.status_code == 200 and 'id="attention"' in retried.text  # back on the overview
     settle()
     assert len(stack.actions()) == 8
+
+
+def test_salesforce_connect_page_speaks_the_tenants_language_and_leads_to_the_set_up(sf_stack):
+    """Issue #27: the connect page ends with the next step (the set-up flow while unfinished), not a CLI command."""
+    tenants.save(tenants.get(sf_stack.tenant.id).model_copy(update={"setup_complete": False}))
+    page = sf_stack.connect()
+    assert '<html lang="fr">' in page.text and "Salesforce est connecté" in page.text
+    assert "Étape suivante : la mise en route" in page.text and "intermission " not in page.text.lower()
+    link = re.search(r'id="admin-link" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+    assert "/admin/setup" in link and 'id="setup-connection"' in requests.get(sf_stack.web.url + link, timeout=10).text

@@ -54,3 +54,14 @@ def test_status_shows_each_worker_with_its_heartbeat_and_the_scheduler_it_runs(s
 def _running(env) -> dict | None:
     found = json.loads(status(env, "--json").stdout)
     return found if found["workers"] and found["scheduler"]["alive"] else None
+
+
+def test_status_tells_a_job_waiting_for_its_retry_from_a_plain_scheduled_one(stack, redis_conn, child_env):
+    """Issue #27: a failing job between two attempts is shown as retrying, not only as "scheduled"."""
+    from rq import Retry
+
+    get_queue().enqueue("handlers.no_such_module.job", retry=Retry(max=2, interval=[600, 600]))
+    run_burst()  # fails once; its retry waits 10 minutes in the scheduled registry
+    found = json.loads(status(child_env, "--json").stdout)
+    assert found["queue"]["retrying"] == 1 and found["queue"]["dead_letters"] == 0
+    assert "(1 retrying after a failure)" in status(child_env).stdout
