@@ -12,6 +12,7 @@ TENANTS = "im:tenants"  # config.tenants: the set of tenant ids (forever)
 DUE = "im:due"  # handlers.state.store: missions' next wake-up days, a sorted set (forever)
 METRICS = "im:metrics"  # config.infra.metrics: every process's counters, one hash (forever)
 ACK_PROBE = "im:ack"  # config.infra.redis_conn: written before WAIT to check replication (overwritten)
+FORMAT = "im:format"  # handlers.state.formats: the version of every stored form (forever)
 CLOCK = "im:clock:today"  # config.infra.clock: the pinned day of the demo and the tests (never set in production)
 CRASH_COUNTER = "im:test:crash-counter"  # tests' crash point: host creates so far (never set in production)
 
@@ -90,7 +91,7 @@ def ledger(tenant: str, mission_id: str) -> str:
 
 
 def activity(tenant: str) -> str:
-    """handlers.state.ledger.ActivityLog: the tenant's feed and, after it, its `:m:<mission>`, `:missions`, `:sizes`, `:total` (capped)."""
+    """handlers.state.ledger.ActivityLog: the tenant's feed and, after it, its `:history`, `:missions`, `:sizes`, `:total` (capped)."""
     return f"im:t:{tenant}:activity"
 
 

@@ -145,9 +145,16 @@ def _worker(args) -> int:
     from handlers.domain.calendar import warm as warm_calendar
     from handlers.sync.jobs import schedule_next_tick
     from handlers.intake.queues import make_worker, recover_orphans, watch_orphans
+    from config.infra.redis_conn import get_redis
     from handlers.ops.supervise import supervise, worker_options
+    from handlers.state import formats
 
     default_playbook()  # fail at start-up, naming file, step and field, rather than in every job
+    try:
+        formats.ensure(get_redis())  # never misread a database another version of the stored forms wrote
+    except formats.FormatMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     warm_calendar()  # importing the holiday tables takes ~0.4 s: once at start, not in a job nor in each --fork horse
     recover_orphans()
     watch_orphans()  # and every few seconds: another worker's orphans do not wait for rq's cleanup
