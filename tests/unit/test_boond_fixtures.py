@@ -17,7 +17,9 @@ from connectors.errors import (HostAuthError, HostError, HostNotFound, HostRateL
 from handlers.classify import classify
 from handlers.hosts.boond import BoondAdapter
 from handlers.hosts.boond_dictionary import Dictionary, propose
+from handlers.ledger import LedgerEntry
 from handlers.model import DesiredAction, Person
+from handlers.people_work import CannotVerify, judge
 
 BASE = "https://boond.test/api"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "boond"
@@ -207,3 +209,36 @@ def test_a_refused_actions_tab_falls_back_to_the_actions_search_filtered_on_the_
     responses.add_callback(responses.GET, re.compile(re.escape(BASE + "/actions") + r"\?"), search)
     client = BoondClient(BASE, BoondCredentials("app", "t", "k", "u"), max_attempts=1)
     assert [r["id"] for r in client.actions_of("resource", "7")] == [str(n) for n in range(1, 40)]
+
+
+def _entry(host_id: str) -> LedgerEntry:
+    from tests.unit.test_reconcile import action
+
+    return LedgerEntry.of(action(f"natural.k{host_id}"), "written", host_id)
+
+
+@responses.activate
+def test_an_action_is_gone_only_when_boond_says_404_for_it_and_unverified_when_every_read_is_refused(redis_conn):
+    serve("/resources/7/actions", "errors__404", 404)  # the tab refused (§10)
+    responses.add(responses.GET, re.compile(re.escape(BASE + "/actions") + r"\?"), json=fixture("errors__404"),
+                  status=404)  # the search and the listing refused too
+    responses.add(responses.GET, BASE + "/actions/1", json={"data": _action(1)})
+    responses.add(responses.GET, BASE + "/actions/2", json=fixture("errors__404"), status=404)
+    responses.add(responses.GET, BASE + "/actions/3", json=fixture("errors__405"), status=405)
+    states = adapter(redis_conn).host_states({"m": [_entry("1"), _entry("2"), _entry("3")]})["m"]
+    assert states["1"].known and "2" not in states  # read by its id; gone on Boond's own 404
+    assert judge(_entry("3"), states["3"]) == "unverified"  # no answer could tell: held, never judged deleted
+
+
+@responses.activate
+def test_a_read_back_whose_listing_stops_short_cannot_verify_what_it_did_not_see(redis_conn):
+    serve("/resources/7/actions", "errors__404", 404)
+
+    def short(request):  # totals say 76, the pages stop after 30 (an empty second page)
+        page = int(re.search(r"page=(\d+)", request.url).group(1))
+        rows = [_action(n) for n in range(1, 31)] if page == 1 else []
+        return 200, {}, json.dumps({"meta": {"totals": {"rows": 76}}, "data": rows})
+
+    responses.add_callback(responses.GET, re.compile(re.escape(BASE + "/actions") + r"\?"), short)
+    with pytest.raises(CannotVerify):
+        adapter(redis_conn).find_marked("100", "resource", "7")
