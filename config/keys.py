@@ -144,6 +144,16 @@ def sweep_last(tenant: str) -> str:
     return f"im:t:{tenant}:sweep:last"
 
 
+def attention(tenant: str) -> str:
+    """handlers.attention: why the tenant needs its admin (code -> {detail, at}), a hash (until the cause clears)."""
+    return f"im:t:{tenant}:attention"
+
+
+def sweep_cursor(tenant: str) -> str:
+    """handlers.sweep: where the re-read of known missions stopped when the change listing is refused (forever)."""
+    return f"im:t:{tenant}:sweep:cursor"
+
+
 def sweep_refused(tenant: str) -> str:
     """handlers.sweep: the host refused its change listing today (a day; one activity line a day)."""
     return f"im:t:{tenant}:sweep:refused"

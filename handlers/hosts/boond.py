@@ -15,7 +15,7 @@ from config.tenants import Tenant
 from connectors.boond.auth import BoondCredentials
 from connectors.boond.client import KEYWORD_PREFIX, ActionsRead, BoondClient
 from connectors.boond.tokens import AppTokens
-from connectors.errors import HostAuthError, HostError, HostNotFound
+from connectors.errors import HostAuthError, HostError, HostNotFound, not_offered
 from connectors.ratelimit import RateLimiter
 from handlers.hosts.boond_dictionary import Dictionary
 from handlers.hosts.boond_read import RecordCache, completed
@@ -31,7 +31,6 @@ from handlers.timeline import placed
 REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
 NOTE_LABEL = re.compile(r"^\s*note\b", re.I)
 DICTIONARY_TTL = 24 * 3600
-REFUSALS = (403, 404, 405, 501)  # an optional tab or search Boond does not serve here (§10): read another way
 
 
 def make_client(tenant: Tenant, conn: redis.Redis) -> BoondClient:
@@ -109,7 +108,7 @@ class BoondAdapter:
         try:
             return self.client.resource_timeline(snap.consultant.id), None
         except HostError as exc:
-            if exc.status not in (403, 404, 405, 501):
+            if not not_offered(exc):
                 raise
             note = (f"next mission unknown: GET /resources/{snap.consultant.id}/deliveries-inactivities answered "
                     f"{exc.status}; only the missions Intermission already knows are counted")
@@ -208,12 +207,10 @@ class BoondAdapter:
         """GET /actions/{id}: the row; None when Boond says 404 (gone); False when the read was refused otherwise."""
         try:
             return self.client.action(host_id)
-        except HostNotFound as exc:
-            if exc.status == 404:
-                return None
-            return False
+        except HostNotFound:
+            return None
         except HostError as exc:
-            if exc.status in REFUSALS:
+            if not_offered(exc):
                 return False
             raise
 
@@ -224,7 +221,7 @@ class BoondAdapter:
         try:
             return self.client.actions_tab(target_type, target_id)
         except HostError as exc:
-            if exc.status not in REFUSALS:
+            if not not_offered(exc):
                 raise
             refused = [f"GET /{target_type}s/{target_id}/actions answered {exc.status}"]
         found: dict[str, dict] = {}
@@ -232,7 +229,7 @@ class BoondAdapter:
             try:
                 found.update({str(r.get("id")): r for r in self.client.searched_actions(target_type, target_id)})
             except HostError as exc:
-                if exc.status not in REFUSALS:
+                if not not_offered(exc):
                     raise
                 refused.append(f"GET /actions?keywords= answered {exc.status}")
             if found and enough(found):
@@ -240,7 +237,7 @@ class BoondAdapter:
         try:
             listing = self.client.listed_actions(target_type, target_id)
         except HostError as exc:
-            if exc.status not in REFUSALS:
+            if not not_offered(exc):
                 raise
             refused.append(f"GET /actions answered {exc.status}")
             return ActionsRead(list(found.values()), False, "; ".join(refused))

@@ -109,11 +109,15 @@ def test_a_refused_timeline_tab_plans_the_mission_and_says_next_mission_unknown(
     assert any("next mission unknown" in r for r in _reasons(mission))
 
 
-def test_a_refused_deliveries_search_skips_the_sweep_with_its_reason(observed):
+def test_a_refused_deliveries_search_rereads_the_known_missions_and_says_why(observed):
     since = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    clock.pin(T0)
+    known = observed.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
+    settle()
     result = sweep_job("acme", since)
-    assert "deliveries-groupments" in result["skipped"] or "404" in result["skipped"]
+    assert "404" in result["refused"] and (result["changed"], result["queued"]) == (1, 1)  # the known one, by id
     assert any(r.get("op") == "sweep_skipped" for r in ActivityLog(get_redis(), "acme").recent())
+    assert known
 
 
 def test_a_soft_deleted_delivery_cancels_its_steps(observed):
