@@ -27,7 +27,7 @@ def oauth_state(digest: str) -> str:
 
 
 def boond_signed_request_seen(digest: str) -> str:
-    """connectors.boond.marketplace: a signedRequest already used, by hash (its max age)."""
+    """connectors.boond.marketplace: a signedRequest already used, by hash (its max age; 24 h when undated)."""
     return f"im:boond:seen:{digest}"
 
 
