@@ -198,7 +198,8 @@ def _plan(args) -> int:
     print(f"{args.tenant}/{args.mission}: case {result['case']} — {result['reason']}")
     for a in result["actions"]:
         late = " (late)" if a["late"] else ""
-        print(f"  {a['op']:<11} {a['due']}{late}  {a['assignee_role']:<17} {a['title']}  [{a['step_id']}]")
+        who = a["assignee"] or f"({a['assignee_why']})" if a["op"] != "cancel" else ""
+        print(f"  {a['op']:<11} {a['due']}{late}  {a['assignee_role']:<17} {who}  {a['title']}  [{a['step_id']}]")
     return 0
 
 

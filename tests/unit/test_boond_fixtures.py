@@ -50,6 +50,8 @@ def thin_delivery() -> None:
     serve("/opportunities/50", "opportunities_id__detail")
     serve("/resources/7/deliveries-inactivities", "errors__404", 404)
     serve("/application/dictionary", "application_dictionary__flat")
+    serve("/resources/4", "resources_id__hr")  # read only when no record in hand names them
+    serve("/contacts/11", "contacts_id__detail")
 
 
 def calls_to(path: str) -> int:
@@ -68,6 +70,18 @@ def test_a_thin_delivery_gets_its_people_from_project_resource_and_opportunity_o
     assert snap.client_name == "Acme Industrie"
     boond.read_mission("123")  # the same job reads the mission again (its neighbour's sync)
     assert [calls_to(p) for p in ("/projects/45", "/resources/7", "/opportunities/50")] == [1, 1, 1]
+
+
+@responses.activate
+def test_a_person_included_without_a_name_is_read_once_per_job(redis_conn):
+    thin_delivery()
+    bare = fixture("resources_id__left")  # the consultant's record, its managers as references only (§10)
+    responses.replace(responses.GET, re.compile(re.escape(BASE + "/resources/7") + r"(\?.*)?$"), json=bare)
+    boond = adapter(redis_conn, delivery_states=OBSERVED)
+    snap, _ = boond.read_mission("123")
+    assert (snap.hr.id, snap.hr.name) == ("4", "Inès Moreau")  # from GET /resources/4
+    boond.read_mission("123")
+    assert calls_to("/resources/4") == 1 and calls_to("/contacts/11") == 0  # the opportunity's included named her
 
 
 @responses.activate
