@@ -31,6 +31,8 @@ from handlers.timeline import placed
 REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
 NOTE_LABEL = re.compile(r"^\s*note\b", re.I)
 DICTIONARY_TTL = 24 * 3600
+# where a resource may carry the day it leaves the firm (ASSUMPTION [INF]: no public capture names the attribute)
+EXIT_DATE_FIELDS = ("exitDate", "leavingDate", "dateOfExit", "contractEndDate")
 
 
 def make_client(tenant: Tenant, conn: redis.Redis) -> BoondClient:
@@ -329,7 +331,7 @@ def snapshot_from_delivery(tenant: Tenant, doc: dict, *, labels: dict[str, str] 
         business_engineer=_person(inc, _ref(o_rels, "mainManager")) or manager,  # else the project's owner
         hr=_person(inc, _ref(r_rels, "hrManager")),
         consultant_manager=_person(inc, _ref(r_rels, "mainManager")),
-        consultant_left=resource_left(tenant, resource),
+        consultant_left=resource_left(tenant, resource), contract_end=resource_leaving_on(tenant, resource),
         client_contact=_person(inc, _ref(p_rels, "contact")) or _person(inc, _ref(o_rels, "contact")),
         client_name=((company or {}).get("attributes") or {}).get("name", ""),
         occupation=percent(attrs.get("occupationRate")),
@@ -348,9 +350,24 @@ def delivery_status(tenant: Tenant, raw_state: str | None, labels: dict[str, str
 
 
 def resource_left(tenant: Tenant, resource: dict | None) -> bool:
-    """True when the consultant's resource state is one the tenant maps to "left" (Sortie)."""
+    """True when the consultant's resource state is one the tenant maps to "left" (Sortie), or to "leaving" without a
+    date the host gives (then left now)."""
+    case = _resource_case(tenant, resource)
+    return case == "left" or (case == "leaving" and resource_leaving_on(tenant, resource) is None)
+
+
+def resource_leaving_on(tenant: Tenant, resource: dict | None) -> date | None:
+    """The day a "leaving" consultant leaves, when the resource carries one (EXIT_DATE_FIELDS): a leaver for the
+    missions ending by then (classify.is_leaver), not for later ones."""
+    if _resource_case(tenant, resource) != "leaving":
+        return None
+    attrs = (resource or {}).get("attributes") or {}
+    return next((day for day in (_date(attrs.get(name)) for name in EXIT_DATE_FIELDS) if day), None)
+
+
+def _resource_case(tenant: Tenant, resource: dict | None) -> str | None:
     state = ((resource or {}).get("attributes") or {}).get("state")
-    return state is not None and tenant.boond.resource_states.get(str(state)) == "left"
+    return None if state is None else tenant.boond.resource_states.get(str(state))
 
 
 def known_timeline(store: SnapshotStore, snap: MissionSnapshot) -> list[dict]:

@@ -16,7 +16,7 @@ from connectors.boond.client import BoondClient
 from connectors.errors import (HostAuthError, HostError, HostNotFound, HostRateLimited, HostValidationError)
 from handlers.classify import classify
 from handlers.hosts.boond import BoondAdapter
-from handlers.hosts.boond_dictionary import Dictionary, propose
+from handlers.hosts.boond_dictionary import Dictionary, labels_and_proposals, propose
 from handlers.ledger import LedgerEntry
 from handlers.model import DesiredAction, Person
 from handlers.people_work import CannotVerify, judge
@@ -176,6 +176,48 @@ def test_a_mapping_is_proposed_from_the_tenants_labels():
     assert propose({"2": "Arrêtée par le client", "3": "Arrêtée par le consultant", "4": "Annulée",
                     "7": "Terminée", "8": "Bizarre"}, "delivery") == {"2": "client", "3": "consultant",
                                                                      "4": "cancelled", "7": "natural"}
+
+
+@pytest.mark.parametrize("kind, label, case", [
+    ("delivery", "In progress", "active"), ("delivery", "Completed", "natural"), ("delivery", "Signée", "active"),
+    ("delivery", "Prévisionnelle", "active"), ("delivery", "Stopped by the client", "client"),
+    ("delivery", "Stopped by the consultant", "consultant"), ("delivery", "Cancelled", "cancelled"),
+    ("delivery", "Abandonnée", "cancelled"), ("delivery", "Clôturée", "natural"),
+    ("resource", "LEAVING COMPANY", "leaving"), ("resource", "En préavis", "leaving"),
+    ("resource", "Départ prévu", "leaving"), ("resource", "Sortie", "left"), ("resource", "Left the company", "left"),
+    ("resource", "Exit", "left"), ("resource", "UN/IC – UNASSIGNED", "bench"), ("resource", "Intercontrat", "bench"),
+    ("resource", "Non affecté", "bench"), ("resource", "On bench", "bench"), ("resource", "En mission", "active"),
+    ("resource", "Assigned", "active"),
+    ("resource_type", "Sous-traitant", "external"), ("resource_type", "Subcontractor", "external"),
+    ("resource_type", "Freelance", "external"), ("resource_type", "Indépendant", "external"),
+    ("resource_type", "Consultant interne", "employee"), ("resource_type", "Salarié CDI", "employee"),
+])
+def test_every_label_seen_gets_a_proposal_in_french_or_english(kind, label, case):
+    assert propose({"9": label}, kind) == {"9": case}
+
+
+def test_resource_types_are_proposed_when_the_dictionary_has_them():
+    document = {"data": {"setting": {"state": {"resource": [{"id": 3, "value": "LEAVING COMPANY"}]},
+                                     "typeOf": {"resource": [{"id": 0, "value": "Consultant interne"},
+                                                             {"id": 1, "value": "Sous-traitant"}]}}}}
+    labels, proposals = labels_and_proposals(Dictionary("acme", document))
+    assert proposals == {"delivery": {}, "resource": {"3": "leaving"},
+                         "resource_type": {"0": "employee", "1": "external"}}
+    assert labels["resource_type"]["1"] == "Sous-traitant"
+
+
+@pytest.mark.parametrize("exit_date, left, contract_end", [("2026-03-31", False, date(2026, 3, 31)),
+                                                            (None, True, None)])
+@responses.activate
+def test_a_leaving_consultant_leaves_on_the_date_boond_gives_else_now(redis_conn, exit_date, left, contract_end):
+    thin_delivery()
+    leaving = fixture("resources_id__left")
+    leaving["data"]["attributes"] = {**leaving["data"]["attributes"], "state": 3,
+                                     **({"exitDate": exit_date} if exit_date else {})}
+    responses.replace(responses.GET, re.compile(re.escape(BASE + "/resources/7") + r"(\?.*)?$"), json=leaving)
+    snap, _ = adapter(redis_conn, delivery_states=OBSERVED, resource_states={"3": "leaving"}).read_mission("123")
+    assert (snap.consultant_left, snap.contract_end) == (left, contract_end)
+    assert classify(None, snap, date(2026, 3, 2)).leaver is (left or snap.end_date >= date(2026, 3, 31))
 
 
 @pytest.mark.parametrize("name, error", [("errors__401", HostAuthError), ("errors__404", HostNotFound),
