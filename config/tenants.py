@@ -53,7 +53,7 @@ class BoondConfig(BaseModel):
     # confirmed (mapping page) or set (CLI); a state not in them is natural, "state N (label) not mapped".
     delivery_states: dict[str, Literal["active", "natural", "client", "consultant", "cancelled"]] = Field(
         default_factory=dict)
-    # "leaving": left as of the date the resource carries (handlers.hosts.boond.EXIT_DATE_FIELDS), else left now
+    # "leaving": left as of the date the resource carries (handlers.hosts.boond.adapter.EXIT_DATE_FIELDS), else left now
     resource_states: dict[str, Literal["active", "bench", "leaving", "left"]] = Field(default_factory=dict)
     # read from the dictionary on configure: {"delivery"|"resource": {state id: label}} and the proposal made from
     # those labels, shown on the mapping page until an admin confirms it (never used before)

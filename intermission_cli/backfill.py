@@ -36,7 +36,7 @@ def _one_tenant(args, tenant_id: str) -> int:
     """One tenant's run: 0 done, 1 with failures or stopped (its error line names the tenant)."""
     from config.infra.redis_conn import get_redis
     from connectors.errors import HostError
-    from handlers import backfill
+    from handlers.sync import backfill
 
     conn = get_redis()
     try:
@@ -65,7 +65,7 @@ def tenant_error(tenant_id: str, exc: Exception) -> str:
 
 
 def _show(run: dict, end: str = "\r") -> None:
-    from handlers.backfill import bar
+    from handlers.sync.backfill import bar
 
     sys.stderr.write(bar(run) + end)
     sys.stderr.flush()

@@ -11,8 +11,10 @@ from datetime import date
 import requests
 
 from config.infra.redis_conn import get_redis
-from handlers import attention, backfill, clock
-from intermission_cli.stack import Stack
+from handlers.state import attention
+from handlers.sync import backfill
+from config.infra import clock
+from sandboxes.stack import Stack
 from tests.e2e.helpers import by_step, due, settle
 from webhooks.admin.auth import admin_token
 
@@ -57,7 +59,8 @@ def test_a_tenant_whose_search_fails_is_named_and_the_next_one_is_swept(redis_co
         lost = second.create_delivery(date(2025, 11, 3), date(2026, 4, 16), deliver=False)["data"]["id"]
         done = _sweep_all(child_env)
         assert done.returncode == 1
-        assert done.stderr.strip().startswith("error: tenant a-failing: boond HTTP 500"), done.stderr
+        errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and errors[0].startswith("error: tenant a-failing: boond HTTP 500"), done.stderr
         assert [json.loads(line)["tenant"] for line in done.stdout.splitlines()] == ["b-open"]
         settle()
         assert len(_steps(second, lost)) == 8
