@@ -28,7 +28,7 @@ def oauth_state(digest: str) -> str:
 
 
 def boond_signed_request_seen(digest: str) -> str:
-    """connectors.boond.marketplace: a signedRequest already used, by hash (its max age)."""
+    """connectors.boond.marketplace: a signedRequest already used, by hash (its max age; 24 h when undated)."""
     return f"im:boond:seen:{digest}"
 
 
@@ -143,6 +143,16 @@ def held(tenant: str) -> str:
 def sweep_last(tenant: str) -> str:
     """handlers.sync.sweep: when the scheduler last swept this tenant, epoch seconds (forever)."""
     return f"im:t:{tenant}:sweep:last"
+
+
+def attention(tenant: str) -> str:
+    """handlers.state.attention: why the tenant needs its admin (code -> {detail, at}), a hash (until the cause clears)."""
+    return f"im:t:{tenant}:attention"
+
+
+def sweep_cursor(tenant: str) -> str:
+    """handlers.sync.sweep: where the re-read of known missions stopped when the change listing is refused (forever)."""
+    return f"im:t:{tenant}:sweep:cursor"
 
 
 def sweep_refused(tenant: str) -> str:

@@ -54,7 +54,8 @@ class BoondConfig(BaseModel):
     # confirmed (mapping page) or set (CLI); a state not in them is natural, "state N (label) not mapped".
     delivery_states: dict[str, Literal["active", "natural", "client", "consultant", "cancelled"]] = Field(
         default_factory=dict)
-    resource_states: dict[str, Literal["active", "bench", "left"]] = Field(default_factory=dict)
+    # "leaving": left as of the date the resource carries (handlers.hosts.boond.adapter.EXIT_DATE_FIELDS), else left now
+    resource_states: dict[str, Literal["active", "bench", "leaving", "left"]] = Field(default_factory=dict)
     # read from the dictionary on configure: {"delivery"|"resource": {state id: label}} and the proposal made from
     # those labels, shown on the mapping page until an admin confirms it (never used before)
     state_labels: dict[str, dict[str, str]] = Field(default_factory=dict)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import redis
 
@@ -76,3 +76,20 @@ def due_missions(conn: redis.Redis, day: date, limit: int = 1000) -> list[tuple[
     """(tenant, mission) pairs whose wake-up day has come."""
     rows = conn.zrangebyscore(DUE_KEY, "-inf", day.toordinal(), start=0, num=limit)
     return [tuple(r.decode().split("|", 1)) for r in rows]
+
+
+def open_missions(conn: redis.Redis, tenant, today: date) -> list[str]:
+    """Every mission we know that is still open: not deleted or cancelled, not ended before the bench window."""
+    store, since, out = SnapshotStore(conn, tenant.id), today - timedelta(days=tenant.bench_lookback_days), []
+    for mission_id in known_missions(conn, tenant.id):
+        snap = store.get(mission_id)
+        if snap and snap.status not in ("deleted", "cancelled") and (snap.end_date is None or snap.end_date >= since):
+            out.append(mission_id)
+    return out
+
+
+def known_missions(conn: redis.Redis, tenant_id: str) -> list[str]:
+    """Ids of every mission snapshot kept for a tenant."""
+    prefix = keys.mission_prefix(tenant_id)
+    ids = {k.decode()[len(prefix):] for k in conn.scan_iter(match=prefix + "*", count=500)}
+    return sorted(ids, key=lambda i: (len(i), i))

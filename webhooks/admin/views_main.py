@@ -21,6 +21,7 @@ from config import tenants
 from config.infra import crypto
 from config.infra.redis_conn import get_redis
 from config.infra.signing import BadSignature, sign, unsign
+from handlers.state import attention
 from handlers.sync.holds import held
 from handlers.state.ledger import ActivityLog
 from handlers.intake.queues import get_queue
@@ -46,6 +47,7 @@ def overview_context(tenant) -> dict:
     """What the overview shows besides the flash message (the planning card included)."""
     pages = pages_for(tenant)
     return {"status": pages.status(tenant), "held": len(held(get_redis(), tenant.id)),
+            "attention": attention.texts(get_redis(), tenant.id, lang_for(tenant)),
             "configure": pages.configure_card(tenant), "test_result": None, "planning": planning_card(tenant),
             "disconnect": pages.disconnect_form(tenant)}
 
