@@ -12,6 +12,7 @@ TENANTS = "im:tenants"  # config.tenants: the set of tenant ids (forever)
 DUE = "im:due"  # handlers.state.store: missions' next wake-up days, a sorted set (forever)
 METRICS = "im:metrics"  # config.infra.metrics: every process's counters, one hash (forever)
 ACK_PROBE = "im:ack"  # config.infra.redis_conn: written before WAIT to check replication (overwritten)
+FORMAT = "im:format"  # handlers.state.formats: the version of every stored form (forever)
 CLOCK = "im:clock:today"  # config.infra.clock: the pinned day of the demo and the tests (never set in production)
 CRASH_COUNTER = "im:test:crash-counter"  # tests' crash point: host creates so far (never set in production)
 
@@ -27,7 +28,7 @@ def oauth_state(digest: str) -> str:
 
 
 def boond_signed_request_seen(digest: str) -> str:
-    """connectors.boond.marketplace: a signedRequest already used, by hash (its max age)."""
+    """connectors.boond.marketplace: a signedRequest already used, by hash (its max age; 24 h when undated)."""
     return f"im:boond:seen:{digest}"
 
 
@@ -90,7 +91,7 @@ def ledger(tenant: str, mission_id: str) -> str:
 
 
 def activity(tenant: str) -> str:
-    """handlers.state.ledger.ActivityLog: the tenant's feed and, after it, its `:m:<mission>`, `:missions`, `:sizes`, `:total` (capped)."""
+    """handlers.state.ledger.ActivityLog: the tenant's feed and, after it, its `:history`, `:missions`, `:sizes`, `:total` (capped)."""
     return f"im:t:{tenant}:activity"
 
 
@@ -147,6 +148,16 @@ def held(tenant: str) -> str:
 def sweep_last(tenant: str) -> str:
     """handlers.sync.sweep: when the scheduler last swept this tenant, epoch seconds (forever)."""
     return f"im:t:{tenant}:sweep:last"
+
+
+def attention(tenant: str) -> str:
+    """handlers.state.attention: why the tenant needs its admin (code -> {detail, at}), a hash (until the cause clears)."""
+    return f"im:t:{tenant}:attention"
+
+
+def sweep_cursor(tenant: str) -> str:
+    """handlers.sync.sweep: where the re-read of known missions stopped when the change listing is refused (forever)."""
+    return f"im:t:{tenant}:sweep:cursor"
 
 
 def sweep_refused(tenant: str) -> str:

@@ -12,7 +12,7 @@ import json
 import sys
 
 ROLE_WORDS = {"manager": "manager", "business_engineer": "business engineer", "hr": "HR person"}
-CASES = {"delivery": ("active", "natural", "client", "consultant", "cancelled"), "resource": ("active", "bench", "left")}
+CASES = {"delivery": ("active", "natural", "client", "consultant", "cancelled"), "resource": ("active", "bench", "leaving", "left")}
 
 
 def setup_parser(tsub) -> None:

@@ -80,5 +80,6 @@ def render(found: dict) -> str:
         why += ["set-up incomplete (intermission tenant setup " + t["tenant"] + ")"] if t.get("setup_incomplete") else []
         why += ["paused"] if t.get("paused") else []
         why += [f"{t['held']} mission(s) held: {', '.join(t['held_reasons'])}"] if t["held"] else []
+        why += t.get("attention") or []
         lines.append(f"  {t['tenant']}: {'; '.join(why)}")
     return "\n".join(lines)

@@ -203,17 +203,27 @@ def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True, ex
         extra = {**(extra or {}), **({"flow_secret": tenant.salesforce.flow_secret} if created and tenant.salesforce
                                       else {})}
         data = tenant.model_dump(mode="json") if reveal and not created else tenant.redacted()
-        print(json.dumps({**data, **links, **extra}, indent=2))
+        print(json.dumps({**data, **links, **extra, "needs_attention": _attention(tenant)}, indent=2))
         return 0
     print(f"{'Created' if created else 'Tenant'} {tenant.id} ({tenant.host}, {tenant.language}, "
           f"{_state(tenant)})")
     print(f"Webhook URL: {links['webhook_url']}")
+    for reason in _attention(tenant):
+        print(f"{'À voir' if tenant.language == 'fr' else 'Needs attention'}: {reason}")
     if tenant.host == "boond" and created:
         print("In Boond: Administration > Webhooks > +, paste that URL and tick create/update/delete on "
               "delivery and resource (never on action: our own writes would come back).")
     if tenant.host == "salesforce":
         _print_salesforce_setup(tenant, links, created)
     return 0
+
+
+def _attention(tenant) -> list[str]:
+    """Why the tenant needs its admin (handlers.state.attention), in the tenant's language."""
+    from config.infra.redis_conn import get_redis
+    from handlers.state import attention
+
+    return attention.texts(get_redis(), tenant.id, tenant.language)
 
 
 def _print_salesforce_setup(tenant, links: dict, created: bool) -> None:

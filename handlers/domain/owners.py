@@ -24,6 +24,28 @@ NOTES = {
 }
 
 
+# a step whose owner the host names without a name (their record unreadable or empty): said in the plan and preview
+NAMELESS = {"fr": "nom inconnu : l'outil ne donne pas le nom de cette personne (sa fiche n'a pas pu être lue) ; "
+                  "la tâche lui est quand même attribuée",
+            "en": "name unknown: the host gives no name for this person (their record could not be read); the step "
+                  "is assigned to them all the same",
+            }
+NOBODY = {"fr": "personne : ni la mission ni la fiche du consultant ne nomment quelqu'un pour ce rôle ; la tâche va à "
+                "l'utilisateur technique",
+          "en": "nobody: neither the mission nor the consultant's record names someone for this role; the step goes "
+                "to the technical user"}
+
+
+def name_or_why(person: Person | None, language: str) -> tuple[str | None, str]:
+    """(the owner's name, '') or (None, why there is none) in the admin's language."""
+    lang = "en" if language.lower().startswith("en") else "fr"
+    if person is None:
+        return None, NOBODY[lang]
+    if not person.name.strip():
+        return None, NAMELESS[lang]
+    return person.name, ""
+
+
 @dataclass(frozen=True)
 class Owner:
     """The person a step goes to, and how it was found (`via` is None when the mission itself named them)."""

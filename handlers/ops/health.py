@@ -87,8 +87,10 @@ def scheduler_info(conn: redis.Redis) -> dict:
 
 
 def tenants_waiting(conn: redis.Redis) -> list[dict]:
-    """Tenants whose admin must connect again (config.keys.needs_reconsent), that have held work, whose set-up is
-    incomplete or that are paused, with why."""
+    """Tenants whose admin must connect again (config.keys.needs_reconsent), that have held work, another reason
+    (handlers.state.attention, in the tenant's language), whose set-up is incomplete or that are paused, with why."""
+    from handlers.state import attention
+
     found = []
     for tenant_id in tenants.list_ids():
         reason = conn.get(keys.needs_reconsent(tenant_id))
@@ -96,10 +98,11 @@ def tenants_waiting(conn: redis.Redis) -> list[dict]:
         tenant = tenants.get(tenant_id)
         incomplete = tenant is not None and not tenant.setup_complete and tenant.status != "uninstalled"
         paused = tenant is not None and not tenant.enabled and tenant.status == "active" and not incomplete
-        if reason or held or incomplete or paused:
+        other = attention.texts(conn, tenant_id, tenant.language if tenant else "en")
+        if reason or held or other or incomplete or paused:
             found.append({"tenant": tenant_id, "needs_reconsent": reason.decode() if reason else None,
                           "held": len(held), "held_reasons": sorted({h["reason"] for h in held.values()}),
-                          "setup_incomplete": incomplete, "paused": paused})
+                          "attention": other, "setup_incomplete": incomplete, "paused": paused})
     return found
 
 

@@ -60,7 +60,7 @@ class SurveyState(BaseModel):
     @field_validator("token", mode="before")
     @classmethod
     def _unseal(cls, value):
-        """Decrypt a stored token (a token stored in clear by an earlier version is read as it is)."""
+        """Decrypt a sealed token (a record made in memory holds its token in clear)."""
         if isinstance(value, str) and value.startswith(SEALED):
             return crypto.decrypt(value[len(SEALED):].encode()).decode()
         return value
@@ -98,9 +98,7 @@ def encode(state: SurveyState) -> str:
 
 
 def decode(raw: bytes, tenant: str, mission: str, role: str) -> SurveyState:
-    """A stored survey (the JSON object of earlier versions as it is)."""
-    if raw.startswith(b"{"):
-        return SurveyState.model_validate_json(raw)
+    """A stored survey (`encode`)."""
     row = json.loads(raw)
     seed, rest = row[len(_POSITIONAL)], (row[len(_POSITIONAL) + 1:] or [{}])[0]
     token = seed if isinstance(seed, str) else signing.sign_at(PURPOSE, _payload(tenant, mission, role, seed[0]),

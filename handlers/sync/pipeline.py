@@ -21,6 +21,7 @@ from handlers.domain.classify import carry, classify, wakeup
 from handlers.hosts.registry import host_of
 from handlers.state.ledger import SETTLED, ActivityLog, Ledger
 from handlers.domain.model import Classification, DesiredAction, MissionSnapshot
+from handlers.domain.owners import name_or_why
 from handlers.domain.plan import plan
 from handlers.domain.plan_surveys import SurveyInputs, next_reminder_day
 from handlers.sync.reconcile import MissionWork, Reconciler, Round, diff
@@ -123,11 +124,12 @@ def dry_run(conn: redis.Redis, p: MissionPlan) -> list[dict]:
     """Each desired action with the operation reconciling it would need, and the cancels (nothing written)."""
     ledger = Ledger(conn, p.tenant.id, p.mission_id).entries()
     ops = {op.key: op.kind for op in diff(p.desired, ledger, close_kept=p.tenant.edited_on_cancel == "close")}
+    named = {a.key: name_or_why(a.assignee, p.tenant.language) for a in p.desired}
     rows = [{"op": ops.get(a.key, _settled(ledger, a.key)), "key": a.key, "step_id": a.step_id, "due": a.due,
              "nominal_due": a.nominal_due, "late": a.late, "assignee_role": a.assignee_role,
-             "assignee": a.assignee.name if a.assignee else None, "title": a.title} for a in p.desired]
+             "assignee": named[a.key][0], "assignee_why": named[a.key][1], "title": a.title} for a in p.desired]
     rows += [{"op": "cancel", "key": k, "step_id": ledger[k].step_id, "due": None, "nominal_due": None,
-              "late": False, "assignee_role": "", "assignee": None, "title": ""}
+              "late": False, "assignee_role": "", "assignee": None, "assignee_why": "", "title": ""}
              for k, kind in ops.items() if kind == "cancel"]
     return rows
 

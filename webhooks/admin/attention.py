@@ -3,7 +3,7 @@
 `items(tenant, lang)` gathers every source: the set-up not finished, a state mapping proposed but not confirmed,
 the kill switch, missions held (with why), failed jobs (with a plain reason and a Retry button). Each item is a
 dict {"kind", "text", "retry" (a failed job's id, or None), "link" (an admin endpoint, or None)}; another source
-(a failed install backfill, issue #26) adds itself to SOURCES with the same shape.
+(a failed install backfill, issue #26: `_flagged`) adds itself to SOURCES with the same shape.
 """
 from __future__ import annotations
 
@@ -84,7 +84,15 @@ def _failures(tenant, lang: str) -> list[dict]:
              "retry": f["id"], "link": None} for f in failures_of(tenant.id)]
 
 
-SOURCES: list[Callable] = [_setup, _mapping, _paused, _held, _failures]
+def _flagged(tenant, lang: str) -> list[dict]:
+    """The reasons the worker flagged for this tenant (handlers/state/attention.py: a failed install backfill…)."""
+    from handlers.state import attention
+
+    return [{"kind": "reason", "text": text, "retry": None, "link": "admin.progress"}
+            for text in attention.texts(get_redis(), tenant.id, lang)]
+
+
+SOURCES: list[Callable] = [_setup, _mapping, _paused, _flagged, _held, _failures]
 
 
 def items(tenant, lang: str) -> list[dict]:

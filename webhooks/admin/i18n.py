@@ -38,6 +38,10 @@ WORDS = {
                    "edited in the host by someone: kept as it is, never rewritten or recreated"),
     "why_closed": ("modifiée par quelqu'un puis plus prévue : close avec une note, pas supprimée",
                    "edited in the host by someone, then no longer planned: closed with a note, not deleted"),
+    "why_unverified": ("impossible à vérifier dans l'outil (lectures refusées ou incomplètes) : en attente, réessayée, "
+                       "ni tenue pour supprimée ni recréée",
+                       "cannot be verified in the host (its answers were refused or incomplete): held and retried, "
+                       "neither taken for deleted nor created again"),
     "late": ("en retard", "late"), "held": ("missions en attente", "missions on hold"),
     "configure": ("Configurer", "Configure"), "not_configured": ("À configurer", "Not configured"),
     "needs_connecting": ("À reconnecter", "Needs connecting"),
@@ -79,6 +83,7 @@ WORDS.update({
     "op_create": ("à créer", "to create"), "op_update": ("à mettre à jour", "to update"),
     "op_unchanged": ("inchangée", "unchanged"), "op_cancel": ("à annuler", "to cancel"),
     "op_kept": ("conservée (travail d'une personne)", "kept (someone's work)"),
+    "op_held": ("en attente (impossible à vérifier)", "held (cannot verify)"),
     "state_done": ("faite", "done"), "state_late": ("en retard", "late"), "state_planned": ("prévue", "planned"),
     "state_written": ("écrite dans l'outil", "in the host"), "state_dismissed": ("supprimée par quelqu'un", "deleted by someone"),
     "state_kept": ("modifiée par quelqu'un", "edited by someone"), "state_closed": ("close avec une note", "closed with a note"),
@@ -259,6 +264,7 @@ WORDS.update({  # issue #27: the set-up flow
     "setup_delivery_cancelled": ("mission annulée", "mission cancelled"),
     "setup_resource_active": ("présent", "present"), "setup_resource_bench": ("en intercontrat", "on the bench"),
     "setup_resource_left": ("a quitté l'entreprise", "left the firm"),
+    "setup_resource_leaving": ("sur le départ (à sa date de sortie)", "leaving (on their exit date)"),
     "setup_confirm_states": ("Confirmer ces états", "Confirm these states"),
     "setup_owners_intro": ("Quand ni la mission ni la fiche du consultant ne nomment la personne, l'étape va à ces "
                            "responsables par défaut. Cherchez-les par leur nom.",

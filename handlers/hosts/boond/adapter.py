@@ -13,17 +13,17 @@ from config import keys
 from config.settings import get_settings
 from config.tenants import Tenant
 from connectors.boond.auth import BoondCredentials
-from connectors.boond.client import BoondClient
+from connectors.boond.client import KEYWORD_PREFIX, ActionsRead, BoondClient
 from connectors.boond.tokens import AppTokens
-from connectors.errors import HostAuthError, HostError, HostNotFound
+from connectors.errors import HostAuthError, HostError, HostNotFound, not_offered
 from connectors.ratelimit import RateLimiter
 from handlers.hosts.boond.dictionary import Dictionary
 from handlers.hosts.boond.read import RecordCache, completed
 from handlers.state.ledger import LedgerEntry
 from handlers.domain.model import DesiredAction, MissionSnapshot, OtherMission, Person
 from handlers.hosts.protocol import Contact, MissionRead
-from handlers.hosts.values import percent, positive_amount
-from handlers.sync.people_work import HostState, fingerprint
+from handlers.hosts.values import day, percent, positive_amount
+from handlers.sync.people_work import CannotVerify, HostState, fingerprint
 from handlers.sync.reconcile import MARKER, marker
 from handlers.state.store import SnapshotStore
 from handlers.domain.timeline import placed
@@ -31,6 +31,8 @@ from handlers.domain.timeline import placed
 REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
 NOTE_LABEL = re.compile(r"^\s*note\b", re.I)
 DICTIONARY_TTL = 24 * 3600
+# where a resource may carry the day it leaves the firm (ASSUMPTION [INF]: no public capture names the attribute)
+EXIT_DATE_FIELDS = ("exitDate", "leavingDate", "dateOfExit", "contractEndDate")
 
 
 def make_client(tenant: Tenant, conn: redis.Redis) -> BoondClient:
@@ -108,7 +110,7 @@ class BoondAdapter:
         try:
             return self.client.resource_timeline(snap.consultant.id), None
         except HostError as exc:
-            if exc.status not in (403, 404, 405, 501):
+            if not not_offered(exc):
                 raise
             note = (f"next mission unknown: GET /resources/{snap.consultant.id}/deliveries-inactivities answered "
                     f"{exc.status}; only the missions Intermission already knows are counted")
@@ -174,30 +176,91 @@ class BoondAdapter:
         self.client.update_action(host_id, {"data": {"id": host_id, "type": "action", "attributes": attributes}})
 
     def host_states(self, entries: dict[str, list[LedgerEntry]]) -> dict[str, dict[str, HostState]]:
-        """Our actions as Boond holds them now, read from each target's actions (one paged read per target)."""
+        """Our actions as Boond holds them now: each target's actions tab, else the keyword search; an action neither
+        found there nor on a complete tab is read by its id (a 404 there, and only there, means deleted). One whose
+        reads were all refused is `unverified`: held, never judged deleted."""
         done = set(self.tenant.boond.done_action_types)
-        wanted = {(e.target_type, e.target_id) for rows in entries.values() for e in rows}
-        rows = {str(row.get("id")): row.get("attributes") or {}
-                for target_type, target_id in sorted(wanted)
-                for row in self.client.actions_of(target_type, target_id)}
+        targets: dict[tuple[str, str], set[str]] = {}
+        for rows_ in entries.values():
+            for e in rows_:
+                targets.setdefault((e.target_type, e.target_id), set()).add(e.host_id)
+        rows: dict[str, dict] = {}
+        unknown: set[str] = set()
+        for (target_type, target_id), ids in sorted(targets.items()):
+            read = self._actions_read(target_type, target_id, lambda found, ids=ids: ids <= found.keys())
+            rows.update({str(r.get("id")): r.get("attributes") or {} for r in read.rows})
+            for host_id in sorted(ids - rows.keys()) if not read.complete else ():
+                row = self._action_by_id(host_id)
+                if row is None:
+                    continue  # Boond answered 404 for the action itself: gone
+                if row is False:
+                    unknown.add(host_id)
+                else:
+                    rows[host_id] = row.get("attributes") or {}
         states: dict[str, dict[str, HostState]] = {}
         for mission_id, mine in entries.items():
             states[mission_id] = {e.host_id: HostState(e.host_id, _action_print(rows[e.host_id]),
                                                        _type(rows[e.host_id]) in done, raw=rows[e.host_id])
                                   for e in mine if e.host_id in rows}
+            states[mission_id].update({e.host_id: HostState.unverified(e.host_id) for e in mine if e.host_id in unknown})
         return states
+
+    def _action_by_id(self, host_id: str) -> dict | None | bool:
+        """GET /actions/{id}: the row; None when Boond says 404 (gone); False when the read was refused otherwise."""
+        try:
+            return self.client.action(host_id)
+        except HostNotFound:
+            return None
+        except HostError as exc:
+            if not_offered(exc):
+                return False
+            raise
+
+    def _actions_read(self, target_type: str, target_id: str, enough) -> ActionsRead:
+        """A record's actions by the first read that answers: its actions tab (complete), else the keyword search
+        when it found `enough`, else the full paged /actions filtered on the record (complete when the pages reached
+        Boond's total). Refusals (403/404/405/501) pass to the next read; what every read found is kept."""
+        try:
+            return self.client.actions_tab(target_type, target_id)
+        except HostError as exc:
+            if not not_offered(exc):
+                raise
+            refused = [f"GET /{target_type}s/{target_id}/actions answered {exc.status}"]
+        found: dict[str, dict] = {}
+        if target_type in KEYWORD_PREFIX:
+            try:
+                found.update({str(r.get("id")): r for r in self.client.searched_actions(target_type, target_id)})
+            except HostError as exc:
+                if not not_offered(exc):
+                    raise
+                refused.append(f"GET /actions?keywords= answered {exc.status}")
+            if found and enough(found):
+                return ActionsRead(list(found.values()), False, "GET /actions?keywords=")
+        try:
+            listing = self.client.listed_actions(target_type, target_id)
+        except HostError as exc:
+            if not not_offered(exc):
+                raise
+            refused.append(f"GET /actions answered {exc.status}")
+            return ActionsRead(list(found.values()), False, "; ".join(refused))
+        found.update({str(r.get("id")): r for r in listing.rows})
+        return ActionsRead(list(found.values()), listing.complete, listing.via)
 
     def fingerprint(self, mission_id: str, action: DesiredAction) -> str:
         """What Boond will show of this action once written (compared with the action read back later)."""
         return _action_print(self.document(mission_id, action)["data"]["attributes"])
 
     def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]:
-        """Read the target's actions back and return ours by step key."""
+        """Our actions on the target, by step key; CannotVerify (with what was found) when no complete listing of the
+        target's actions could be read: a key absent then is not known to be absent."""
+        read = self._actions_read(target_type, target_id, lambda found: False)
         found: dict[str, list[str]] = {}
-        for row in self.client.actions_of(target_type, target_id):
+        for row in read.rows:
             for m_id, key in MARKER.findall((row.get("attributes") or {}).get("text") or ""):
                 if m_id == mission_id:
                     found.setdefault(key, []).append(str(row["id"]))
+        if not read.complete:
+            raise CannotVerify(f"the actions of {target_type} {target_id} could not all be read ({read.via})", found)
         return found
 
     def document(self, mission_id: str, action: DesiredAction) -> dict:
@@ -261,14 +324,14 @@ def snapshot_from_delivery(tenant: Tenant, doc: dict, *, labels: dict[str, str] 
     manager = _person(inc, _ref(p_rels, "mainManager"))
     return MissionSnapshot(
         tenant=tenant.id, host="boond", mission_id=str(data.get("id")), title=attrs.get("title") or "",
-        start_date=_date(attrs.get("startDate")), end_date=_date(attrs.get("endDate")),
+        start_date=day(attrs.get("startDate")), end_date=day(attrs.get("endDate")),
         status="deleted" if attrs.get("isDeleted") is True else status, raw_state=raw_state, state_note=note,
         consultant=consultant if consultant and consultant.type == "resource" else None,
         manager=manager,
         business_engineer=_person(inc, _ref(o_rels, "mainManager")) or manager,  # else the project's owner
         hr=_person(inc, _ref(r_rels, "hrManager")),
         consultant_manager=_person(inc, _ref(r_rels, "mainManager")),
-        consultant_left=resource_left(tenant, resource),
+        consultant_left=resource_left(tenant, resource), contract_end=resource_leaving_on(tenant, resource),
         client_contact=_person(inc, _ref(p_rels, "contact")) or _person(inc, _ref(o_rels, "contact")),
         client_name=((company or {}).get("attributes") or {}).get("name", ""),
         occupation=percent(attrs.get("occupationRate")),
@@ -287,9 +350,24 @@ def delivery_status(tenant: Tenant, raw_state: str | None, labels: dict[str, str
 
 
 def resource_left(tenant: Tenant, resource: dict | None) -> bool:
-    """True when the consultant's resource state is one the tenant maps to "left" (Sortie)."""
+    """True when the consultant's resource state is one the tenant maps to "left" (Sortie), or to "leaving" without a
+    date the host gives (then left now)."""
+    case = _resource_case(tenant, resource)
+    return case == "left" or (case == "leaving" and resource_leaving_on(tenant, resource) is None)
+
+
+def resource_leaving_on(tenant: Tenant, resource: dict | None) -> date | None:
+    """The day a "leaving" consultant leaves, when the resource carries one (EXIT_DATE_FIELDS): a leaver for the
+    missions ending by then (classify.is_leaver), not for later ones."""
+    if _resource_case(tenant, resource) != "leaving":
+        return None
+    attrs = (resource or {}).get("attributes") or {}
+    return next((day for day in (day(attrs.get(name)) for name in EXIT_DATE_FIELDS) if day), None)
+
+
+def _resource_case(tenant: Tenant, resource: dict | None) -> str | None:
     state = ((resource or {}).get("attributes") or {}).get("state")
-    return state is not None and tenant.boond.resource_states.get(str(state)) == "left"
+    return None if state is None else tenant.boond.resource_states.get(str(state))
 
 
 def known_timeline(store: SnapshotStore, snap: MissionSnapshot) -> list[dict]:
@@ -312,7 +390,7 @@ def timeline_items(timeline: list[dict], tenant: Tenant) -> list[OtherMission]:
         if tenant.boond.delivery_states.get(str(attrs.get("state")), "active") not in ("active", "natural"):
             continue
         items.append(OtherMission(id=str(item.get("id")), title=str(attrs.get("title") or ""),
-                                  start=_date(attrs.get("startDate")), end=_date(attrs.get("endDate")),
+                                  start=day(attrs.get("startDate")), end=day(attrs.get("endDate")),
                                   occupation=percent(attrs.get("occupationRate"))))
     return items
 
@@ -378,11 +456,3 @@ def _ends_between(row: dict, start_day: date, end_day: date) -> bool:
         return bool(row.get("id"))
 
 
-
-def _date(value) -> date | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None

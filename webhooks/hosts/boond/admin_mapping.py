@@ -10,7 +10,7 @@ from webhooks.admin import host_choices
 from webhooks.admin.mapping_form import message, pairs, written
 
 KINDS = ("task", "reminder", "survey", "bench", "note")
-STATE_CASES = {"delivery": "active, natural, client, consultant, cancelled", "resource": "active, bench, left"}
+STATE_CASES = {"delivery": "active, natural, client, consultant, cancelled", "resource": "active, bench, leaving, left"}
 
 
 def fields(tenant) -> list[dict]:
@@ -137,7 +137,7 @@ def _in_form(cfg, kind: str) -> dict:
     return in_use if cfg.states_confirmed or in_use else cfg.proposed_states.get(kind, {})
 
 
-CASES = {"delivery": ("active", "natural", "client", "consultant", "cancelled"), "resource": ("active", "bench", "left")}
+CASES = {"delivery": ("active", "natural", "client", "consultant", "cancelled"), "resource": ("active", "bench", "leaving", "left")}
 
 
 def setup_rows(tenant) -> list[dict]:

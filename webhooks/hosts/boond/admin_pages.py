@@ -129,9 +129,11 @@ class BoondPages(HostPages):
 PAGES = BoondPages()
 
 
-@entry.get("/boond/configure")
+@entry.route("/boond/configure", methods=["GET", "POST"])
+@entry.route("/boond/configuration", methods=["GET", "POST"])  # the name Boond's sample app and pyboondmanager use
 def boond_configure():
-    """The Boond iframe: verify the signedRequest, open the tenant's admin pages (and offer configuration)."""
+    """The Boond iframe: verify the signedRequest (query or form), open the tenant's admin pages (and offer
+    configuration)."""
     from config.settings import get_settings
     from connectors.boond.marketplace import BadSignedRequest, claim_once, decode_signed_request
     from webhooks.hosts.boond.marketplace import DEFAULT_MAX_AGE
