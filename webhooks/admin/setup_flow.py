@@ -102,11 +102,14 @@ def place_choices(tenant) -> dict:
 
     import holidays
 
+    from webhooks.admin.render import lang_for
+
     supported = holidays.list_supported_countries()
-    names = country_names()
+    names = country_names(lang_for(tenant))
     proposed = setup.proposed_place(tenant, get_redis()) if "place" not in confirmed(tenant.id) else {}
     country = proposed.get("country") if proposed.get("country") in supported else tenant.country
-    return {"countries": sorted(((c, names.get(c, c)) for c in supported), key=lambda x: x[1]),
+    codes = [c for c in supported if len(c) == 2]  # the package also lists alpha-3 aliases (AND for Andorra)
+    return {"countries": sorted(((c, names.get(c, c)) for c in codes), key=lambda x: x[1]),
             "regions": list(supported.get(country, ())),
             "zones": sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc/")),
             "country": country, "region": tenant.subdivision or "",
@@ -129,17 +132,27 @@ def save_place(tenant, form) -> tuple[tenants.Tenant, str | None]:
     return tenant.model_copy(update={"country": country, "subdivision": region, "timezone": zone}), None
 
 
-@lru_cache(maxsize=1)
-def country_names() -> dict[str, str]:
-    """ISO code → English short name, from the IANA `iso3166.tab` (empty when the table is not installed)."""
-    import zoneinfo
+ISO_CODES = Path("/usr/share/iso-codes/json/iso_3166-1.json")  # Debian's iso-codes (names, and their translations)
 
-    for base in zoneinfo.TZPATH:
-        path = Path(base) / "iso3166.tab"
-        if path.exists():
-            rows = (line.split("\t") for line in path.read_text(encoding="utf-8").splitlines())
-            return {r[0]: r[1] for r in rows if len(r) >= 2 and not r[0].startswith("#")}
-    return {}
+
+@lru_cache(maxsize=2)
+def country_names(lang: str) -> dict[str, str]:
+    """ISO code → the country's name in `lang`, from iso-codes and its translations; the code alone when a name
+    is not known in that language (a French page never shows an English name)."""
+    import gettext
+    import json
+
+    if not ISO_CODES.exists():
+        return {}
+    rows = json.loads(ISO_CODES.read_text(encoding="utf-8")).get("3166-1", [])
+    names = {r["alpha_2"]: r.get("common_name") or r["name"] for r in rows if r.get("alpha_2")}
+    if lang == "en":
+        return names
+    try:
+        translate = gettext.translation("iso_3166-1", localedir="/usr/share/locale", languages=[lang]).gettext
+    except OSError:
+        return {}
+    return {code: translate(name) for code, name in names.items()}
 
 
 # --- the next mission ends ----------------------------------------------------------------------------
