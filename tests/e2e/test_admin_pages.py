@@ -264,3 +264,19 @@ def test_salesforce_connect_page_speaks_the_tenants_language_and_leads_to_the_se
     assert "Étape suivante : la mise en route" in page.text and "intermission " not in page.text.lower()
     link = re.search(r'id="admin-link" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
     assert "/admin/setup" in link and 'id="setup-connection"' in requests.get(sf_stack.web.url + link, timeout=10).text
+
+
+def test_the_preview_picks_a_mission_by_consultant_or_client_name_and_shows_one_table(stack):
+    """Issue #27, point 5: the picker says who and for whom (no id), searchable; one table, under the picture."""
+    clock.pin(T0)
+    stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))
+    settle()
+    token, _ = _admin(stack)
+    page = requests.get(f"{stack.web.url}/admin/preview", params={"a": token, "lang": "en", "q": "dupont"},
+                        timeout=10).text
+    options = re.findall(r'<option value="[^"]+" selected>([^<]+)</option>', page)
+    assert options and "Jean Dupont · Acme Industrie" in options[0] and "(16/04/2026)" in options[0]
+    assert page.count("<table") == 1 and 'id="timeline-steps"' in page
+    none = requests.get(f"{stack.web.url}/admin/preview", params={"a": token, "lang": "en", "q": "nobody-here"},
+                        timeout=10).text
+    assert "No mission received yet." in none or "<option" not in none

@@ -422,3 +422,9 @@ WORDS.update({  # issue #27: what the install backfill will write, before the ad
     "setup_forecast_busiest": ("La personne la plus chargée : %s, %d action(s) le %s.",
                                "The busiest person: %s, %d action(s) on %s."),
 })
+
+WORDS.update({  # issue #27: the Salesforce connection test's API usage in words
+    "sf_usage": ("{used} appels d'API utilisés sur {limit} aujourd'hui", "{used} of {limit} API calls used today"),
+    "sf_usage_unknown": ("consommation d'API inconnue", "API usage unknown"),
+    "search_mission": ("Chercher par consultant ou client", "Search by consultant or client"),
+})

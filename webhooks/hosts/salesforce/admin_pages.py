@@ -8,7 +8,7 @@ from config import keys
 from config.infra.redis_conn import get_redis
 from webhooks.hosts.salesforce import admin_mapping as salesforce_mapping
 from webhooks.admin.host_pages import HostPages
-from webhooks.admin.i18n import say
+from webhooks.admin.i18n import say, word
 
 
 class SalesforcePages(HostPages):
@@ -38,7 +38,9 @@ class SalesforcePages(HostPages):
     def test_call(self, tenant, adapter, lang: str) -> str:
         """One query, and the org's API usage it reports."""
         adapter.client.query_all("SELECT Id FROM User LIMIT 1")
-        return say("test_ok_salesforce", lang, usage=adapter.client.api_usage or "—")
+        used = adapter.client.api_usage  # (calls used, daily limit): said in words, never as a tuple (issue #27)
+        usage = say("sf_usage", lang, used=used[0], limit=used[1]) if used else word("sf_usage_unknown", lang)
+        return say("test_ok_salesforce", lang, usage=usage)
 
     def check_mapping(self, tenant, adapter, lang: str) -> tuple[list[str], str]:
         """The mapped object and fields answer a query (a HostError names what the org refused)."""
