@@ -25,6 +25,7 @@ class SalesforceMapping(BaseModel):
     business_engineer_user: str | None = "Business_Engineer__c"
     hr_user: str | None = "HR_Manager__c"
     account: str | None = "Account__c"
+    project: str | None = None  # the mission's project lookup (the mission chain); None: missions chain by account
     client_contact: str | None = "Client_Contact__c"
     status: str | None = "Status__c"
     end_reason: str | None = "End_Reason__c"
@@ -46,8 +47,8 @@ class SalesforceMapping(BaseModel):
         return value
 
     @field_validator("name", "start_date", "end_date", "consultant_contact", "consultant_user", "manager_user",
-                     "business_engineer_user", "hr_user", "account", "client_contact", "status", "end_reason",
-                     "daily_cost",
+                     "business_engineer_user", "hr_user", "account", "project", "client_contact", "status",
+                     "end_reason", "daily_cost",
 "consultant_manager_user", "consultant_left", "contract_end", "occupation")
     @classmethod
     def _field_name(cls, value: str | None) -> str | None:
@@ -58,7 +59,7 @@ class SalesforceMapping(BaseModel):
     def fields(self) -> list[str]:
         """Every field the connector selects, names included."""
         base = [self.name, self.start_date, self.end_date, self.consultant_contact, self.consultant_user, self.manager_user,
-                self.business_engineer_user, self.hr_user, self.account, self.client_contact, self.status,
+                self.business_engineer_user, self.hr_user, self.account, self.project, self.client_contact, self.status,
                 self.end_reason, self.daily_cost,
 self.end_reason, self.consultant_manager_user, self.consultant_left, self.contract_end,
                 self.occupation]
@@ -86,7 +87,8 @@ PRESETS: dict[str, SalesforceMapping] = {
         object="pse__Assignment__c", start_date="pse__Start_Date__c", end_date="pse__End_Date__c",
         consultant_contact="pse__Resource__c", consultant_user="pse__Resource__r.pse__Salesforce_User__c",
         manager_user="pse__Project__r.OwnerId", business_engineer_user=None, hr_user=None,
-        account="pse__Project__r.pse__Account__c", client_contact=None, status="pse__Status__c",
+        account="pse__Project__r.pse__Account__c", project="pse__Project__c", client_contact=None,
+        status="pse__Status__c",
         end_reason="pse__Closed_Reason__c", status_values={"Cancelled": "cancelled"},
         reason_values={"Client": "client", "Consultant": "consultant"}),
 }

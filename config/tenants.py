@@ -140,6 +140,8 @@ class PlanningSettings(BaseModel):
     stale_after_days: int = Field(default=30, ge=0, le=3650)  # first seen later than this after its end: no end steps
     bench_threshold: int = Field(default=50, ge=1, le=100)  # below this summed occupation elsewhere: on the bench
     default_owners: dict[OwnerRole, str] = Field(default_factory=dict)  # role → host user id when the chain is empty
+    chain_by: Literal["project", "client"] = "project"  # a next mission right after on the same … continues this one
+    daily_cap: int = Field(default=5, ge=1, le=50)  # late steps spread so one person gets at most this many a day
 
     @field_validator("default_owners")
     @classmethod

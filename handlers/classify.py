@@ -17,7 +17,7 @@ LONG_AGO = date(2000, 1, 1)  # `end_seen` of a mission stored before Intermissio
 
 def carry(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date) -> MissionSnapshot:
     """The re-read snapshot with what only earlier reads know: notice day, first-seen day, the end's last move."""
-    keep: dict = {"notice_date": None}
+    keep: dict = {"notice_date": None, "first_bench": prev.first_bench if prev else None}
     if cur.status in ("client", "consultant"):
         keep["notice_date"] = prev.notice_date if prev and prev.status == cur.status and prev.notice_date else today
     if prev is None:
@@ -47,6 +47,11 @@ def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, co
         reason += (f"; first seen on {cur.first_seen}, {(cur.first_seen - cur.end_date).days} days after the end "
                    f"(over {rules.stale_after_days}): no end-of-mission steps")
     base: dict[str, Any] = dict(end_case=end_case, unsure=unsure, stale=stale)
+    carried_on = continuation(cur, rules)
+    if carried_on is not None:
+        return Classification(case="continued", end_case=None, reason=_noted(
+            f"{reason}; continues in {carried_on.title or carried_on.id} from {carried_on.start} "
+            f"(same {rules.chain_by}): not an end, the mission ends with the chain's last one", cur))
     if is_leaver(cur):
         why = "left the firm" if cur.consultant_left else f"contract ends on {cur.contract_end}"
         return Classification(case=case, reason=_noted(f"{reason}; the consultant {why}: no bench", cur), leaver=True, **base)
@@ -56,7 +61,8 @@ def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, co
         concurrent = [label(o) for o in _running(cur, restaff_on) if o.start and o.start <= cur.end_date]
         when = (f"still staffed elsewhere: {', '.join(concurrent)} keeps the consultant busy" if concurrent
                 else "next mission starts right after the end")
-        return Classification(case="restaffed", reason=_noted(f"{reason}; {when}", cur), busy=busy, **base)
+        return Classification(case="restaffed", reason=_noted(f"{reason}; {when}", cur), busy=busy, next_known=True,
+                              **base)
     if restaff_on and today >= restaff_on:
         return Classification(case="restaffed", reason=_noted(f"{reason}; next mission started on {restaff_on}: bench closed", cur),
                               busy=busy, **base)
@@ -67,6 +73,35 @@ def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, co
                    "threshold: on the bench")
     return Classification(case=case, reason=_noted(reason, cur), bench=today > cur.end_date, bench_until=restaff_on, busy=busy,
                           **base)
+
+
+def continuation(cur: MissionSnapshot, rules: Rules) -> OtherMission | None:
+    """The consultant's next mission that carries this one on (the mission chain), or None.
+
+    It starts between this one's end and the next business day after it, on the same project (or, with the tenant's
+    `chain_by = "client"` or when either project is unknown, for the same client). This end is then not an end.
+    """
+    if cur.end_date is None:
+        return None
+    limit = rules.after(cur.end_date)
+    for other in sorted(_others(cur), key=lambda o: (o.start or limit, o.id)):
+        if other.start and cur.end_date <= other.start <= limit and same_mission(cur, other, rules):
+            return other
+    return None
+
+
+def same_mission(cur: MissionSnapshot, other: OtherMission, rules: Rules) -> bool:
+    """Does `other` continue the same piece of work: same project, or same client (by setting, or no project known)."""
+    if rules.chain_by == "project" and cur.project_id and other.project:
+        return other.project == cur.project_id
+    return bool(cur.client_id and other.client and other.client == cur.client_id)
+
+
+def first_bench(cur: MissionSnapshot, found: Classification, rules: Rules) -> MissionSnapshot:
+    """The snapshot remembering its first bench period's start once a bench is planned (later periods are keyed)."""
+    if not found.bench or cur.first_bench is not None or cur.end_date is None:
+        return cur
+    return cur.model_copy(update={"first_bench": rules.after(cur.end_date)})
 
 
 def _noted(reason: str, cur: MissionSnapshot) -> str:

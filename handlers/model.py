@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 Status = Literal["active", "client", "consultant", "cancelled", "deleted"]
-CaseName = Literal["natural", "client", "consultant", "extension", "cancellation", "restaffed"]
+CaseName = Literal["natural", "client", "consultant", "extension", "cancellation", "restaffed", "continued"]
 
 
 class Person(BaseModel):
@@ -29,6 +29,8 @@ class OtherMission(BaseModel):
     start: date | None = None
     end: date | None = None
     occupation: int | None = None  # percent of the consultant's time (Boond occupationRate); None: unknown
+    project: str | None = None  # its project's host id, when the host says (the mission chain)
+    client: str | None = None  # its client's host id (company, account), when known (the mission chain)
 
 
 class MissionSnapshot(BaseModel):
@@ -49,6 +51,8 @@ class MissionSnapshot(BaseModel):
     hr: Person | None = None
     client_contact: Person | None = None
     client_name: str = ""
+    project_id: str | None = None  # the project's host id (Boond project, Certinia project), when the host has one
+    client_id: str | None = None  # the client's host id (Boond company, Salesforce account), when known
     next_start: date | None = None  # the consultant's next mission, if one starts after this one ends
     others: list[OtherMission] = []  # the consultant's other active missions still running after this one's end
     occupation: int | None = None  # this mission's share of the consultant's time (percent), when the host says
@@ -60,6 +64,7 @@ class MissionSnapshot(BaseModel):
     first_seen: date | None = None  # the day Intermission first read this mission (kept; None: before this field)
     end_seen: date | None = None  # the day the current end date was first read (kept until the end moves)
     previous_end: date | None = None  # the end date before the last move (kept until the end moves again)
+    first_bench: date | None = None  # the first day of this mission's first bench period (kept): later ones are keyed
     state_note: str | None = None  # why the host state decided nothing, e.g. "state 2 (Completed) not mapped"
     degraded: list[str] = []  # what the read could not learn, e.g. "next mission unknown: … answered 404"
 
@@ -82,6 +87,7 @@ class Classification(BaseModel):
     leaver: bool = False  # the consultant leaves the firm: never on the bench
     bench_until: date | None = None  # the next mission starts later than the day after the end: bench until then
     busy: list[str] = []  # the other missions that keep the consultant staffed ("title (60 %)")
+    next_known: bool = False  # a next mission starts right after the end: no step looks for one
 
 
 class DesiredAction(BaseModel):

@@ -17,11 +17,11 @@ from config import tenants
 from config.playbook import Playbook, default_playbook, load_playbook
 from config.settings import get_settings
 from handlers import survey_mail, surveys
-from handlers.classify import carry, classify, wakeup
+from handlers.classify import carry, classify, first_bench, wakeup
 from handlers.hosts.registry import host_of
 from handlers.ledger import SETTLED, ActivityLog, Ledger
 from handlers.model import Classification, DesiredAction, MissionSnapshot
-from handlers.plan import plan
+from handlers.plan import Held, plan
 from handlers.plan_surveys import SurveyInputs, next_reminder_day
 from handlers.reconcile import MissionWork, Reconciler, Round, diff
 from handlers.rules import Rules
@@ -83,7 +83,9 @@ def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | N
     current = carry(prev, current, today)
     rules = Rules.of(tenant, host_of(tenant).owner_type)
     found = classify(prev, current, today, rules=rules)
-    options = {"language": tenant.language, "rules": rules}
+    current = first_bench(current, found, rules)
+    held = {k: Held(e.nominal_due, e.due) for k, e in Ledger(conn, tenant.id, current.mission_id).entries().items()}
+    options = {"language": tenant.language, "rules": rules, "held": held}
     book = playbook_for(tenant)
     base = plan(current, found, book, today, **options)
     asked = survey_inputs(conn, tenant, current, base, today, create=write)

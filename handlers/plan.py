@@ -10,7 +10,9 @@ each text ends with one "why" line, stable while nothing changes, and a line whe
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
+from typing import Iterable, Mapping, NamedTuple
 
 from config.playbook import Playbook, Step
 from handlers.model import Classification, DesiredAction, MissionSnapshot, Person
@@ -34,16 +36,71 @@ WHY = {
 }
 
 
+class Held(NamedTuple):
+    """An action the host already holds, open and as we wrote it: its nominal and its actual due dates."""
+
+    nominal_due: date
+    due: date
+
+
 def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, today: date, *,
          language: str = "fr", country: str = "FR", surveys: SurveyInputs | None = None,
-         rules: Rules | None = None) -> list[DesiredAction]:
-    """Every action the mission should have today, sorted by due date then key (surveys: see plan_surveys)."""
+         rules: Rules | None = None, held: Mapping[str, Held] | None = None) -> list[DesiredAction]:
+    """Every action the mission should have today, sorted by due date then key (surveys: see plan_surveys).
+
+    `held`: the open actions already written (step key → Held); one whose anchor did not move keeps its due date,
+    even past; the late ones left are spread by `spread_late_steps`."""
     rules = Rules.coerce(rules, country)
     actions = _steps(snapshot, classification, playbook, today, language, rules)
     if surveys is not None:
         actions = with_surveys(actions, snapshot, surveys, today, language=language, country=rules.country,
                                case=classification.end_case or "natural", rules=rules)
-    return sorted(actions, key=lambda a: (a.due, a.key))
+    return sorted(_dated(actions, held or {}, today, rules), key=lambda a: (a.due, a.key))
+
+
+class LateStep(NamedTuple):
+    """A step to place: its key, its owner (a person id; None: the technical user), its nominal due date (the older,
+    the sooner it is placed) and the first day it may be due."""
+
+    key: str
+    person: str | None
+    nominal: date
+    earliest: date
+
+
+def spread_late_steps(late: Iterable[LateStep], rules: Rules,
+                      taken: Mapping[tuple[str | None, date], int] | None = None) -> dict[str, date]:
+    """Due dates for late steps first planned together, never stacked on one day: step key → day.
+
+    Each person gets at most `rules.daily_cap` steps a business day, counting `taken` (person, day) → steps already
+    due there. The oldest nominal date goes first (then the key, so the result is stable), each on the first business
+    day from its `earliest` with room left. Pure: the planner and the install backfill (issue #27) both use it."""
+    load: Counter = Counter(taken or {})
+    days: dict[str, date] = {}
+    for step in sorted(late, key=lambda s: (s.nominal, s.key)):
+        day = rules.on_or_after(step.earliest)
+        while load[(step.person, day)] >= rules.daily_cap:
+            day = rules.after(day)
+        load[(step.person, day)] += 1
+        days[step.key] = day
+    return days
+
+
+def _dated(actions: list[DesiredAction], held: Mapping[str, Held], today: date, rules: Rules) -> list[DesiredAction]:
+    """Dates move only with their anchor: an action held with the same nominal date keeps its due date (an overdue
+    one stays overdue, it does not slide); the late ones planned now are spread (`spread_late_steps`)."""
+    kept = {a.key: held[a.key].due for a in actions if a.key in held and held[a.key].nominal_due == a.nominal_due}
+    late = [a for a in actions if a.key not in kept and a.nominal_due < today]
+    moving = {a.key for a in late}
+    taken = Counter((_person(a), kept.get(a.key, a.due)) for a in actions if a.key not in moving)
+    days = spread_late_steps([LateStep(a.key, _person(a), a.nominal_due, a.due) for a in late], rules, taken)
+    days.update(kept)
+    return [a.model_copy(update={"due": days[a.key]}) if a.key in days and days[a.key] != a.due else a
+            for a in actions]
+
+
+def _person(action: DesiredAction) -> str | None:
+    return action.assignee.id if action.assignee else None
 
 
 def _steps(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, today: date,
@@ -51,8 +108,8 @@ def _steps(snapshot: MissionSnapshot, classification: Classification, playbook: 
     if classification.end_case is None or snapshot.end_date is None or snapshot.consultant is None:
         return []
     ctx = _Context(snapshot, classification, today, language, rules)
-    actions = [] if classification.stale else [ctx.action(step, step.id, ctx.anchor_date(step))
-                                               for step in playbook.steps_for(classification.end_case)]
+    wanted = [s for s in playbook.steps_for(classification.end_case) if not (classification.next_known and s.staffing)]
+    actions = [] if classification.stale else [ctx.action(step, step.id, ctx.anchor_date(step)) for step in wanted]
     if classification.bench:
         for step in playbook.bench_steps(classification.end_case):
             actions.append(ctx.current(step))
@@ -72,6 +129,8 @@ class _Context:
         self.planned_on = snapshot.end_seen or today  # the day this end date was learnt: 'late' is relative to it
         self.bench_start = rules.after(self.end)
         self.bench_base = self.bench_start
+        first = snapshot.first_bench  # a later bench period of the mission has keys of its own (a full menu again)
+        self.period = f"#p{self.bench_start:%Y%m%d}" if first is not None and first != self.bench_start else ""
         if classification.stale and snapshot.first_seen:  # a bench learnt of late is planned from that day
             self.bench_base = max(self.bench_start, rules.on_or_after(snapshot.first_seen))
         self.values = dict(consultant=snapshot.consultant.name if snapshot.consultant else "",
@@ -105,12 +164,12 @@ class _Context:
         """A bench step; a recurring one only as its current occurrence (missed ones are never created)."""
         first = self.anchor_date(step)
         if step.recurrence is None:
-            return self.action(step, step.id, first)
+            return self.action(step, step.id + self.period, first)
         every = step.recurrence.every_days
         n = 0 if self.today <= first else (self.today - first).days // every
         if step.recurrence.max_occurrences is not None:
             n = min(n, step.recurrence.max_occurrences - 1)
-        return self.action(step, f"{step.id}#{n + 1}", self.rules.on_or_after(first + timedelta(days=n * every)))
+        return self.action(step, f"{step.id}{self.period}#{n + 1}", self.rules.on_or_after(first + timedelta(days=n * every)))
 
     def action(self, step: Step, key: str, nominal: date) -> DesiredAction:
         """One desired action; a due date already past moves to the next business day (today if the mission ends

@@ -87,8 +87,19 @@ class BoondAdapter:
         return MissionRead(self.placed(snap, timeline), timeline)
 
     def placed(self, snap: MissionSnapshot, timeline: list[dict]) -> MissionSnapshot:
-        """The snapshot with the consultant's other missions after its end (`others`) and their first `next_start`."""
-        return placed(snap, timeline_items(timeline, self.tenant))
+        """The snapshot with the consultant's other missions after its end (`others`) and their first `next_start`;
+        with the tenant's `chain_by = "client"`, the client of each that starts right after the end (its project,
+        read once a job)."""
+        items = timeline_items(timeline, self.tenant)
+        if self.tenant.planning.chain_by == "client" and snap.end_date:
+            soon = snap.end_date + timedelta(days=7)  # beyond any next business day: none can continue it
+            items = [o.model_copy(update={"client": self._company_of(o.project)})
+                     if o.project and o.start and snap.end_date <= o.start <= soon else o for o in items]
+        return placed(snap, items)
+
+    def _company_of(self, project_id: str) -> str | None:
+        doc = self.records.get("project", project_id)
+        return _ref_id(((doc or {}).get("data") or {}).get("relationships") or {}, "company")
 
     def contact(self, person_type: str, person_id: str, name: str = "") -> Contact:
         """A resource's or contact's e-mail and language; a resource's detail may lack `email1`: then its list row."""
@@ -271,6 +282,7 @@ def snapshot_from_delivery(tenant: Tenant, doc: dict, *, labels: dict[str, str] 
         consultant_left=resource_left(tenant, resource),
         client_contact=_person(inc, _ref(p_rels, "contact")) or _person(inc, _ref(o_rels, "contact")),
         client_name=((company or {}).get("attributes") or {}).get("name", ""),
+        project_id=_ref_id(rels, "project"), client_id=_ref_id(p_rels, "company"),
         occupation=percent(attrs.get("occupationRate")),
         daily_cost=positive_amount(attrs.get("averageDailyCost")))
 
@@ -296,6 +308,7 @@ def known_timeline(store: SnapshotStore, snap: MissionSnapshot) -> list[dict]:
     """The consultant's missions Intermission already knows, shaped like timeline items (the refused-tab fallback)."""
     known = [store.get(m) for m in sorted(store.missions_of(snap.consultant.id) - {snap.mission_id})]
     return [{"id": s.mission_id, "type": "delivery",
+             "relationships": {"project": {"data": {"id": s.project_id, "type": "project"} if s.project_id else None}},
              "attributes": {"startDate": s.start_date.isoformat() if s.start_date else "",
                             "endDate": s.end_date.isoformat() if s.end_date else "", "state": s.raw_state,
                             "title": s.title, "isDeleted": s.status == "deleted"}}
@@ -313,7 +326,8 @@ def timeline_items(timeline: list[dict], tenant: Tenant) -> list[OtherMission]:
             continue
         items.append(OtherMission(id=str(item.get("id")), title=str(attrs.get("title") or ""),
                                   start=_date(attrs.get("startDate")), end=_date(attrs.get("endDate")),
-                                  occupation=percent(attrs.get("occupationRate"))))
+                                  occupation=percent(attrs.get("occupationRate")),
+                                  project=_ref_id(item.get("relationships") or {}, "project")))
     return items
 
 
@@ -345,6 +359,11 @@ def boond_datetime(day: date, timezone: str, hour: int = 9) -> str:
 def _ref(rels: dict, name: str) -> dict | None:
     data = (rels.get(name) or {}).get("data")
     return data if isinstance(data, dict) and data.get("id") is not None else None
+
+
+def _ref_id(rels: dict, name: str) -> str | None:
+    ref = _ref(rels, name)
+    return str(ref["id"]) if ref else None
 
 
 def _follow(inc: dict, rels: dict, name: str) -> dict | None:

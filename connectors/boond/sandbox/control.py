@@ -259,7 +259,8 @@ def new_resource():
 
 @bp.post("/projects")
 def new_project():
-    """Add a project like PRJ45 (same client, contact, opportunity) with {"mainManager": "2" | null}: its id."""
+    """Add a project like PRJ45 (same client, contact, opportunity) with {"mainManager": "2" | null} and, for another
+    client, {"companyName": "…"} (a new company): its id."""
     data, state = body(), sandbox()
     manager = data.get("mainManager", "2")
     with state.lock:
@@ -268,6 +269,11 @@ def new_project():
         project_id = str(max(int(pid) for pid in state.db["project"]) + 1)
         seed = state.db["project"]["45"]
         rels = {**seed["rels"], "mainManager": ("resource", str(manager)) if manager is not None else None}
+        if data.get("companyName"):
+            company_id = str(max(int(cid) for cid in state.db["company"]) + 1)
+            state.db["company"][company_id] = {"attributes": {"name": str(data["companyName"]), "creationDate": now_text(),
+                                                              "updateDate": now_text()}, "rels": {"mainManager": None}}
+            rels["company"] = ("company", company_id)
         state.db["project"][project_id] = {"attributes": {**seed["attributes"], "reference": f"PRJ{project_id}"},
                                            "rels": rels}
         return jsonify(resource_object("project", project_id, state.db["project"][project_id])), 201

@@ -10,6 +10,7 @@ from .outbound import secret_key
 from .rest import render
 from .schema import KEY_PREFIX, MISSION_OBJECTS, objects
 from .seed import _contact as contact
+from .seed import _system as system_record
 
 bp = Blueprint("salesforce_story", __name__, url_prefix="/_control")
 
@@ -120,6 +121,18 @@ def new_contact():
         state.table("Contact")[record_id] = contact(record_id, str(data.get("FirstName") or "Consultant"), last,
                                                     f"{last.lower()}@esn-sandbox.example", Title="Consultant", **extra)
         return jsonify(render("Contact", state.table("Contact")[record_id])), 201
+
+
+@bp.post("/accounts")
+def new_account():
+    """Add a client Account {"Name"}: its record (a mission with another client)."""
+    data, state = body(), sandbox()
+    with state.lock:
+        record_id = state.new_id(KEY_PREFIX["Account"])
+        while record_id in state.table("Account"):
+            record_id = state.new_id(KEY_PREFIX["Account"])
+        state.table("Account")[record_id] = system_record(record_id, Name=str(data.get("Name") or "Client"))
+        return jsonify(render("Account", state.table("Account")[record_id])), 201
 
 
 @bp.get("/missions")

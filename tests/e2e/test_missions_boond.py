@@ -1,0 +1,204 @@
+"""Missions, not deliveries, on Boond (issue #25), over real HTTP and a real Redis: what lands in the sandbox.
+
+The mission chain (a renewal continues the mission), dates that move only with their anchor (late steps spread with
+a per-person daily cap), and each bench period its own. Every story ends by re-reading each delivery again, the last
+one first, and checks the host did not change and holds no duplicate.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from config import tenants
+from config.infra.redis_conn import get_redis
+from handlers import clock
+from handlers.hosts.boond import make_client as boond_client
+from handlers.ingest import enqueue_sync
+from handlers.jobs import tick
+from handlers.preview import preview
+from tests.e2e.helpers import by_step, due, host_state, markers, owner, settle
+
+DONE_TYPE = 6  # "Fait / Done" in the sandbox's dictionary, mapped by the admin as a done type
+CLIENT_FACING = {"natural.handover", "natural.new_needs", "natural.satisfaction", "natural.rapport_etonnement",
+                 "natural.review", "natural.recommendations"}
+
+
+def steps(stack, mission: str) -> dict[str, dict]:
+    """The delivery's actions in Boond by step key."""
+    return {k.split("/", 1)[1]: v for k, v in by_step(stack.actions()).items() if k.startswith(mission + "/")}
+
+
+def deliver(stack, start: date, end: date, **extra) -> str:
+    """A signed delivery of consultant 7 on project 45 (or `resource`/`project`), its webhook sent: its id."""
+    body = {"resource": "7", "project": "45", "startDate": start.isoformat(), "endDate": end.isoformat(),
+            "state": 0, "title": "Refonte du SI logistique", **extra}
+    return stack.control("POST", "/_control/deliveries", json=body)["data"]["id"]
+
+
+def person_edits(stack, action_id: str, **attributes) -> None:
+    """Someone changes an action in Boond (PUT /actions/{id}, as Boond's UI does)."""
+    client = boond_client(tenants.get(stack.tenant_id), get_redis())
+    client.update_action(action_id, {"data": {"id": action_id, "type": "action", "attributes": attributes}})
+
+
+def planning(stack, **changes) -> None:
+    tenant = tenants.get(stack.tenant_id)
+    tenants.save(tenant.model_copy(update={"planning": tenant.planning.model_copy(update=changes)}))
+
+
+def replayed_in_reverse(stack, *missions: str) -> None:
+    """Every delivery read again, the last one first (as late or re-sent webhooks would make the worker do); the
+    host must not change and hold no duplicate."""
+    before = host_state(stack.actions())
+    for mission in reversed(missions):
+        enqueue_sync(get_redis(), stack.tenant_id, mission, {"kind": "webhook", "type": "update"})
+        settle()
+    assert host_state(stack.actions()) == before
+    assert not stack.actions() or max(markers(stack.actions()).values()) == 1
+
+
+def test_a_renewal_on_the_same_project_friday_to_monday_continues_the_mission(stack):
+    clock.pin(date(2026, 3, 2))
+    first = deliver(stack, date(2025, 11, 3), date(2026, 5, 29))  # ends on a Friday
+    renewal = deliver(stack, date(2026, 6, 1), date(2026, 9, 30), title="Refonte du SI logistique (T3)")  # Monday
+    settle()
+    assert steps(stack, first) == {}  # not an end: no end-of-mission step, no survey, nothing to the client
+    last = steps(stack, renewal)
+    assert len(last) == 8 and due(last["natural.recommendations"]) == "2026-09-30"  # the chain's last end
+    assert "continues in Refonte du SI logistique (T3) from 2026-06-01" in preview(stack.tenant_id, first)["reason"]
+    clock.pin(date(2026, 6, 1))
+    tick()
+    settle()
+    assert steps(stack, first) == {}  # and no bench on Monday
+    replayed_in_reverse(stack, first, renewal)
+
+
+def test_a_renewal_signed_after_the_steps_were_written_withdraws_them_and_closes_the_edited_one(stack):
+    clock.pin(date(2026, 3, 2))
+    tenant = tenants.get(stack.tenant_id)
+    tenant.boond.done_action_types = [DONE_TYPE]
+    tenants.save(tenant)
+    first = deliver(stack, date(2025, 11, 3), date(2026, 5, 29))
+    settle()
+    written = steps(stack, first)
+    assert len(written) == 8
+    person_edits(stack, written["natural.review"]["id"], title="Bilan à trois — calé le 27/05")
+    person_edits(stack, written["natural.handover"]["id"], typeOf=DONE_TYPE)  # ticked done
+    clock.pin(date(2026, 4, 20))
+    renewal = deliver(stack, date(2026, 6, 1), date(2026, 12, 18))  # the renewal is signed
+    settle()
+    left = steps(stack, first)
+    assert sorted(left) == ["natural.handover", "natural.review"]  # the untouched ones are withdrawn
+    assert left["natural.handover"]["attributes"]["typeOf"] == DONE_TYPE  # what a person ticked stays as it was
+    review = left["natural.review"]["attributes"]
+    assert review["title"] == "Bilan à trois — calé le 27/05" and review["typeOf"] == DONE_TYPE
+    assert "n'est plus prévue" in review["text"]  # closed with a note, not deleted
+    assert len(steps(stack, renewal)) == 8
+    replayed_in_reverse(stack, first, renewal)
+
+
+def test_a_next_mission_with_another_client_keeps_the_client_facing_steps_only(stack):
+    clock.pin(date(2026, 3, 2))
+    other = stack.control("POST", "/_control/projects", json={"companyName": "Banque du Nord"})["id"]
+    first = deliver(stack, date(2025, 11, 3), date(2026, 5, 29))
+    nxt = deliver(stack, date(2026, 6, 1), date(2026, 12, 18), project=other, title="Migration cloud")
+    settle()
+    got = steps(stack, first)
+    assert set(got) == CLIENT_FACING  # satisfaction, review, handover, report, recommendation, needs: kept
+    assert "natural.availability" not in got and "natural.prospect" not in got  # the next mission is known
+    clock.pin(date(2026, 6, 1))
+    tick()
+    settle()
+    assert not [k for k in steps(stack, first) if k.startswith("bench.")]
+    assert preview(stack.tenant_id, first)["case"] == "restaffed"
+    replayed_in_reverse(stack, first, nxt)
+
+
+def test_the_same_client_setting_chains_another_project_of_that_client(stack):
+    clock.pin(date(2026, 3, 2))
+    planning(stack, chain_by="client")
+    same_client = stack.control("POST", "/_control/projects", json={})["id"]  # another project of Acme Industrie
+    first = deliver(stack, date(2025, 11, 3), date(2026, 5, 29))
+    renewal = deliver(stack, date(2026, 6, 1), date(2026, 12, 18), project=same_client)
+    settle()
+    assert steps(stack, first) == {} and len(steps(stack, renewal)) == 8
+    replayed_in_reverse(stack, first, renewal)
+
+
+def test_an_overdue_step_keeps_its_date_when_an_unrelated_change_rewrites_it(stack):
+    clock.pin(date(2026, 3, 2))
+    mission = deliver(stack, date(2025, 11, 3), date(2026, 4, 16))
+    settle()
+    before = steps(stack, mission)
+    assert due(before["natural.availability"]) == "2026-03-04"
+    clock.pin(date(2026, 3, 10))  # availability is now overdue; the admin switches the tenant to English
+    tenant = tenants.get(stack.tenant_id)
+    tenants.save(tenant.model_copy(update={"language": "en"}))
+    enqueue_sync(get_redis(), stack.tenant_id, mission, {"kind": "webhook", "type": "update"})
+    settle()
+    after = steps(stack, mission)
+    assert "Why:" in after["natural.availability"]["attributes"]["text"]  # rewritten…
+    assert due(after["natural.availability"]) == "2026-03-04"  # …but still due when it was: overdue, not slid
+    assert {k: due(v) for k, v in after.items()} == {k: due(v) for k, v in before.items()}
+    replayed_in_reverse(stack, mission)
+
+
+def test_two_successive_cuts_spread_the_late_steps_capped_per_person_oldest_first(stack):
+    clock.pin(date(2026, 3, 2))
+    planning(stack, daily_cap=3)
+    mission = deliver(stack, date(2025, 11, 3), date(2026, 6, 30))
+    settle()
+    clock.pin(date(2026, 5, 11))
+    stack.end_early(mission, date(2026, 5, 29), "client")  # first cut
+    settle()
+    clock.pin(date(2026, 6, 1))
+    stack.end_early(mission, date(2026, 5, 22), "client")  # second cut, found after the new end: all late
+    settle()
+    got = steps(stack, mission)
+    per_day = Counter((owner(v), due(v)) for v in got.values())
+    assert max(per_day.values()) == 3  # never more than the cap for one person on one day
+    manager = [k for _, k in sorted((due(v), k) for k, v in got.items() if owner(v) == "2" and "2026-06-01" <= due(v) < "2026-06-08")]
+    assert [due(got[k]) for k in manager] == ["2026-06-02"] * 3 + ["2026-06-03"] * 2  # spread over the next days…
+    assert set(manager[:3]) == {"client.satisfaction", "client.review", "bench.checkin#1"}  # …the oldest first
+    understand = got["client.understand_reason"]
+    assert due(understand) == "2026-05-11"  # its anchor (the notice) did not move: its date did not either
+    assert "22/05/2026" in understand["attributes"]["text"]  # though its text says the new end
+    replayed_in_reverse(stack, mission)
+
+
+def test_the_daily_cap_is_the_tenants(stack):
+    clock.pin(date(2026, 6, 8))
+    planning(stack, daily_cap=2)
+    mission = deliver(stack, date(2025, 11, 3), date(2026, 5, 29))
+    settle()
+    got = steps(stack, mission)
+    per_day = Counter((owner(v), due(v)) for v in got.values())
+    assert max(per_day.values()) == 2
+    manager = sorted((due(v), k) for k, v in got.items() if owner(v) == "2" and k.startswith("natural."))
+    assert [k for _, k in manager[:2]] == ["natural.availability", "natural.satisfaction"]  # the oldest first
+
+
+def test_a_second_bench_period_of_the_same_mission_gets_the_full_menu(stack):
+    clock.pin(date(2026, 5, 4))
+    tenant = tenants.get(stack.tenant_id)
+    tenant.boond.done_action_types = [DONE_TYPE]
+    tenants.save(tenant)
+    mission = deliver(stack, date(2025, 11, 3), date(2026, 5, 29))
+    settle()
+    clock.pin(date(2026, 6, 3))
+    tick()
+    settle()
+    bench = steps(stack, mission)
+    for key in ("bench.cv_update", "bench.training"):
+        person_edits(stack, bench[key]["id"], typeOf=DONE_TYPE)  # done during the first bench
+    stack.move_end(mission, date(2026, 9, 30))  # extended: back on mission
+    settle()
+    assert sorted(k for k in steps(stack, mission) if k.startswith("bench.")) == ["bench.cv_update", "bench.training"]
+    clock.pin(date(2026, 10, 1))
+    tick()
+    settle()
+    again = {k: v for k, v in steps(stack, mission).items() if k.startswith("bench.") and "#p20261001" in k}
+    assert "bench.cv_update#p20261001" in again and "bench.training#p20261001" in again  # a full menu again
+    assert due(again["bench.cv_update#p20261001"]) == "2026-10-02"
+    assert steps(stack, mission)["bench.cv_update"]["attributes"]["typeOf"] == DONE_TYPE  # the first one kept
+    replayed_in_reverse(stack, mission)
