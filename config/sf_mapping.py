@@ -34,6 +34,9 @@ class SalesforceMapping(BaseModel):
     consultant_left: str | None = None  # a checkbox, or a text/picklist whose value is one of left_values
     left_values: list[str] = Field(default_factory=lambda: ["Left", "Sortie", "Inactive"])
     contract_end: str | None = None  # the consultant's HR contract end date
+    consultant_external: str | None = None  # a checkbox, or a text/picklist whose value is one of external_values
+    external_values: list[str] = Field(default_factory=lambda: ["Subcontractor", "Freelance", "Sous-traitant",
+                                                                "Indépendant"])
     occupation: str | None = None  # the mission's share of the consultant's time, in percent (a number field)
     status_values: dict[str, Case] = Field(default_factory=lambda: {"Cancelled": "cancelled"})
     reason_values: dict[str, Case] = Field(default_factory=lambda: {"Client": "client", "Consultant": "consultant"})
@@ -49,7 +52,7 @@ class SalesforceMapping(BaseModel):
     @field_validator("name", "start_date", "end_date", "consultant_contact", "consultant_user", "manager_user",
                      "business_engineer_user", "hr_user", "account", "project", "client_contact", "status",
                      "end_reason", "daily_cost",
-"consultant_manager_user", "consultant_left", "contract_end", "occupation")
+"consultant_manager_user", "consultant_left", "contract_end", "occupation", "consultant_external")
     @classmethod
     def _field_name(cls, value: str | None) -> str | None:
         if value is not None and not FIELD.match(value):
@@ -62,7 +65,7 @@ class SalesforceMapping(BaseModel):
                 self.business_engineer_user, self.hr_user, self.account, self.project, self.client_contact, self.status,
                 self.end_reason, self.daily_cost,
 self.end_reason, self.consultant_manager_user, self.consultant_left, self.contract_end,
-                self.occupation]
+                self.occupation, self.consultant_external]
         names = [name_path(f) for f in (self.consultant_contact, self.manager_user, self.account, self.client_contact)]
         return ["Id"] + sorted({f for f in base + names if f})
 

@@ -53,7 +53,9 @@ class BoondConfig(BaseModel):
     # confirmed (mapping page) or set (CLI); a state not in them is natural, "state N (label) not mapped".
     delivery_states: dict[str, Literal["active", "natural", "client", "consultant", "cancelled"]] = Field(
         default_factory=dict)
-    resource_states: dict[str, Literal["active", "bench", "left"]] = Field(default_factory=dict)
+    resource_states: dict[str, Literal["active", "bench", "staffed", "left"]] = Field(default_factory=dict)
+    # resource types (typeOf) that are external people: subcontractors, freelances; never on the bench
+    external_resource_types: list[str] = Field(default_factory=list)
     # read from the dictionary on configure: {"delivery"|"resource": {state id: label}} and the proposal made from
     # those labels, shown on the mapping page until an admin confirms it (never used before)
     state_labels: dict[str, dict[str, str]] = Field(default_factory=dict)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from handlers.model import CaseName, Classification, MissionSnapshot, OtherMission
+from handlers.model import NEXT_UNKNOWN, CaseName, Classification, MissionSnapshot, OtherMission
 from handlers.rules import Rules
 
 EndCase = Literal["natural", "client", "consultant"]
@@ -55,6 +55,9 @@ def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, co
     if is_leaver(cur):
         why = "left the firm" if cur.consultant_left else f"contract ends on {cur.contract_end}"
         return Classification(case=case, reason=_noted(f"{reason}; the consultant {why}: no bench", cur), leaver=True, **base)
+    unbenched = not_on_the_bench(cur, stale)
+    if unbenched:
+        return Classification(case=case, reason=_noted(f"{reason}; {unbenched}: no bench", cur), **base)
     restaff_on, busy = staffing(cur, rules)
     bench_start = rules.after(cur.end_date)
     if restaff_on and restaff_on <= bench_start:
@@ -117,6 +120,21 @@ def is_stale(cur: MissionSnapshot, rules: Rules) -> bool:
 def is_leaver(cur: MissionSnapshot) -> bool:
     """The consultant left the firm, or their contract ends by this mission's end."""
     return cur.consultant_left or bool(cur.contract_end and cur.end_date and cur.contract_end <= cur.end_date)
+
+
+def not_on_the_bench(cur: MissionSnapshot, stale: bool) -> str | None:
+    """Why the consultant cannot be on the bench whatever the dates say (None: the dates decide).
+
+    An external person (subcontractor, freelance) or one the host says is staffed is never on the bench; nor is the
+    consultant of a mission ended long before it was first seen (history) when their other missions could not be
+    read: whether a bench starts must not depend on the order in which the missions are read."""
+    if cur.consultant_external:
+        return "the consultant is external (subcontractor or freelance)"
+    if cur.consultant_staffed:
+        return "the consultant's record says they are on a mission"
+    if stale and any(line.startswith(NEXT_UNKNOWN) for line in cur.degraded):
+        return "an old mission and the consultant's other missions are unknown"
+    return None
 
 
 def staffing(cur: MissionSnapshot, rules: Rules) -> tuple[date | None, list[str]]:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+NEXT_UNKNOWN = "next mission unknown"  # how a `degraded` line starts when the consultant's other missions were unreadable
 Status = Literal["active", "client", "consultant", "cancelled", "deleted"]
 CaseName = Literal["natural", "client", "consultant", "extension", "cancellation", "restaffed", "continued"]
 
@@ -59,6 +60,8 @@ class MissionSnapshot(BaseModel):
     consultant_manager: Person | None = None  # the consultant's own manager (Boond resource mainManager, SF field)
     consultant_left: bool = False  # the consultant left the firm (resource state mapped to "left")
     contract_end: date | None = None  # the consultant's HR contract end, when the host has one
+    consultant_external: bool = False  # a subcontractor or freelance (Boond resource type, mapped Salesforce field)
+    consultant_staffed: bool = False  # the host says the consultant is on a mission (resource state mapped "staffed")
     notice_date: date | None = None  # first day an early end was seen (kept across re-reads)
     daily_cost: float | None = None  # the consultant's daily cost on this mission (Boond averageDailyCost), if known
     first_seen: date | None = None  # the day Intermission first read this mission (kept; None: before this field)

@@ -20,7 +20,7 @@ from connectors.ratelimit import RateLimiter
 from handlers.hosts.boond_dictionary import Dictionary
 from handlers.hosts.boond_read import RecordCache, completed
 from handlers.ledger import LedgerEntry
-from handlers.model import DesiredAction, MissionSnapshot, OtherMission, Person
+from handlers.model import NEXT_UNKNOWN, DesiredAction, MissionSnapshot, OtherMission, Person
 from handlers.hosts.protocol import Contact, MissionRead
 from handlers.hosts.values import percent, positive_amount
 from handlers.people_work import HostState, fingerprint
@@ -121,7 +121,7 @@ class BoondAdapter:
         except HostError as exc:
             if exc.status not in (403, 404, 405, 501):
                 raise
-            note = (f"next mission unknown: GET /resources/{snap.consultant.id}/deliveries-inactivities answered "
+            note = (f"{NEXT_UNKNOWN}: GET /resources/{snap.consultant.id}/deliveries-inactivities answered "
                     f"{exc.status}; only the missions Intermission already knows are counted")
             return known_timeline(SnapshotStore(self.conn, self.tenant.id), snap), note
 
@@ -280,6 +280,8 @@ def snapshot_from_delivery(tenant: Tenant, doc: dict, *, labels: dict[str, str] 
         hr=_person(inc, _ref(r_rels, "hrManager")),
         consultant_manager=_person(inc, _ref(r_rels, "mainManager")),
         consultant_left=resource_left(tenant, resource),
+        consultant_staffed=resource_state(tenant, resource) == "staffed",
+        consultant_external=resource_external(tenant, resource),
         client_contact=_person(inc, _ref(p_rels, "contact")) or _person(inc, _ref(o_rels, "contact")),
         client_name=((company or {}).get("attributes") or {}).get("name", ""),
         project_id=_ref_id(rels, "project"), client_id=_ref_id(p_rels, "company"),
@@ -300,8 +302,19 @@ def delivery_status(tenant: Tenant, raw_state: str | None, labels: dict[str, str
 
 def resource_left(tenant: Tenant, resource: dict | None) -> bool:
     """True when the consultant's resource state is one the tenant maps to "left" (Sortie)."""
+    return resource_state(tenant, resource) == "left"
+
+
+def resource_state(tenant: Tenant, resource: dict | None) -> str | None:
+    """The tenant's meaning of the consultant's resource state (active, bench, staffed, left), None when unmapped."""
     state = ((resource or {}).get("attributes") or {}).get("state")
-    return state is not None and tenant.boond.resource_states.get(str(state)) == "left"
+    return None if state is None else tenant.boond.resource_states.get(str(state))
+
+
+def resource_external(tenant: Tenant, resource: dict | None) -> bool:
+    """True when the consultant's resource type is one the tenant lists as external (subcontractor, freelance)."""
+    kind = ((resource or {}).get("attributes") or {}).get("typeOf")
+    return kind is not None and str(kind) in tenant.boond.external_resource_types
 
 
 def known_timeline(store: SnapshotStore, snap: MissionSnapshot) -> list[dict]:

@@ -277,6 +277,8 @@ def snapshot_from_record(tenant: Tenant, row: dict) -> MissionSnapshot:
         client_id=_id(_get(row, m.account)) if m.account else None,
         consultant_manager=_person(row, m.consultant_manager_user, "User"),
         consultant_left=_left(_get(row, m.consultant_left), m.left_values) if m.consultant_left else False,
+        consultant_external=(_left(_get(row, m.consultant_external), m.external_values) if m.consultant_external
+                             else False),
         contract_end=_date(_get(row, m.contract_end)) if m.contract_end else None,
         occupation=percent(_get(row, m.occupation)) if m.occupation else None,
         daily_cost=positive_amount(_get(row, m.daily_cost)) if m.daily_cost else None)
@@ -293,7 +295,7 @@ def _with_note(description: str | None, note: str) -> str:
 
 
 def _left(value, left_values: list[str]) -> bool:
-    """A checkbox that is ticked, or a text/picklist value the mapping says means "left the firm"."""
+    """A checkbox that is ticked, or a text/picklist value the mapping lists (left the firm, external…)."""
     if isinstance(value, bool):
         return value
     return isinstance(value, str) and value.strip().casefold() in {v.casefold() for v in left_values}

@@ -202,3 +202,63 @@ def test_a_second_bench_period_of_the_same_mission_gets_the_full_menu(stack):
     assert due(again["bench.cv_update#p20261001"]) == "2026-10-02"
     assert steps(stack, mission)["bench.cv_update"]["attributes"]["typeOf"] == DONE_TYPE  # the first one kept
     replayed_in_reverse(stack, mission)
+
+
+# --- history is not a bench ---------------------------------------------------------------------------------------
+
+def _history_story(stack, order: str) -> tuple[str, str]:
+    """A delivery completed nine months ago and a running one of the same consultant, read in `order`; the old one
+    never gets a step, at any point."""
+    clock.pin(date(2026, 6, 3))
+    periods = {"old": (date(2025, 1, 6), date(2025, 9, 30), "Audit ancien"),
+               "running": (date(2026, 1, 5), date(2026, 12, 31), "Data lake")}
+    made = {}
+    for name in (("old", "running") if order == "old first" else ("running", "old")):
+        start, end, title = periods[name]
+        made[name] = stack.create_delivery(start, end, title=title)["data"]["id"]
+        settle()
+        if "old" in made:
+            assert steps(stack, made["old"]) == {}
+    return made["old"], made["running"]
+
+
+def test_history_read_in_either_order_never_starts_a_bench(stack):
+    states = []
+    for order in ("old first", "running first"):
+        stack.control("POST", "/_control/reset")
+        get_redis().flushdb()
+        stack.tenant = stack._create_tenant()
+        old, running = _history_story(stack, order)
+        assert steps(stack, old) == {}  # no end-of-mission steps (history) and no bench, at any point
+        states.append(sorted(k.split("/", 1)[1] for k in by_step(stack.actions())))
+    assert states[0] == states[1]
+
+
+def test_history_with_the_timeline_tab_refused_never_starts_a_bench_whatever_the_order(redis_conn):
+    from intermission_cli.stack import Stack
+
+    for order in ("old first", "running first"):
+        redis_conn.flushdb()
+        with Stack("acme", dialect="observed") as observed:  # Boond answers 404 on deliveries-inactivities
+            old, _ = _history_story(observed, order)
+            assert steps(observed, old) == {}
+            assert "other missions are unknown: no bench" in preview("acme", old)["reason"]
+
+
+def test_a_subcontractor_or_a_consultant_the_host_says_is_staffed_is_never_on_the_bench(stack):
+    clock.pin(date(2026, 6, 3))
+    tenant = tenants.get(stack.tenant_id)
+    tenant.boond.external_resource_types = ["1"]
+    tenants.save(tenant)
+    freelance = stack.control("POST", "/_control/resources", json={"lastName": "Libre", "typeOf": 1})["id"]
+    external = deliver(stack, date(2025, 11, 3), date(2026, 5, 29), resource=freelance)
+    settle()
+    got = steps(stack, external)
+    assert "natural.recommendations" in got and not [k for k in got if k.startswith("bench.")]
+    assert "external (subcontractor or freelance): no bench" in preview(stack.tenant_id, external)["reason"]
+    tenant = tenants.get(stack.tenant_id)
+    tenant.boond.resource_states = {**tenant.boond.resource_states, "1": "staffed"}  # "En cours" means on a mission
+    tenants.save(tenant)
+    staffed = deliver(stack, date(2025, 11, 3), date(2026, 5, 29))  # Jean, resource state 1
+    settle()
+    assert not [k for k in steps(stack, staffed) if k.startswith("bench.")] and steps(stack, staffed)

@@ -128,3 +128,20 @@ def test_an_overdue_task_keeps_its_date_and_late_tasks_are_spread_with_a_cap(org
     tick()  # the first mission's bench has come meanwhile
     settle()
     replayed_in_reverse(org, kept, late)
+
+
+def test_a_subcontractor_flagged_by_a_mapped_field_is_never_on_the_bench(org):
+    clock.pin(date(2026, 6, 3))
+    tenant = tenants.get(org.tenant_id)
+    mapping = tenant.salesforce.mapping.model_copy(update={"consultant_external": "Consultant__r.Title"})
+    tenants.save(tenant.model_copy(update={"salesforce": tenant.salesforce.model_copy(update={"mapping": mapping})}))
+    person = org.control("POST", "/_control/contacts", json={"LastName": "Libre", "Title": "Sous-traitant"})["Id"]
+    external = mission(org, date(2025, 11, 3), date(2026, 5, 29), Consultant__c=person, Consultant_User__c=None)
+    employee = mission(org, date(2025, 11, 3), date(2026, 5, 29), Consultant__c=org.new_consultant("Salarié"),
+                       Consultant_User__c=None)
+    settle()
+    got = tasks(org, external)
+    assert "natural.recommendations" in got and not [k for k in got if k.startswith("bench.")]
+    assert "external (subcontractor or freelance): no bench" in preview(org.tenant_id, external)["reason"]
+    assert [k for k in tasks(org, employee) if k.startswith("bench.")]  # the same dates for an employee: a bench
+    replayed_in_reverse(org, external, employee)

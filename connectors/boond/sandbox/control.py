@@ -241,8 +241,8 @@ def clear_end(id):
 
 @bp.post("/resources")
 def new_resource():
-    """Add a consultant {"firstName","lastName","mainManager"?: "2","hrManager"?: "4"} (null: none): many-mission
-    stories."""
+    """Add a consultant {"firstName","lastName","mainManager"?: "2","hrManager"?: "4","typeOf"?: 0} (null: none):
+    many-mission stories."""
     data, state = body(), sandbox()
     managers = {name: None if data.get(name, default) is None else str(data.get(name, default))
                 for name, default in (("mainManager", "2"), ("hrManager", "4"))}
@@ -254,6 +254,10 @@ def new_resource():
             str(data.get("firstName") or "Consultant"), str(data.get("lastName") or resource_id),
             f"consultant{resource_id}@esn-sandbox.example", "Consultant",
             **{name: ("resource", rid) if rid else None for name, rid in managers.items()})
+        if data.get("typeOf") is not None:  # a resource type of the tenant (e.g. subcontractor)
+            if not isinstance(data["typeOf"], int) or isinstance(data["typeOf"], bool):
+                raise ControlError("typeOf must be an integer")
+            state.db["resource"][resource_id]["attributes"]["typeOf"] = int(data["typeOf"])
         return jsonify(resource_object("resource", resource_id, state.db["resource"][resource_id])), 201
 
 
