@@ -62,10 +62,12 @@ def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, co
     bench_start = rules.after(cur.end_date)
     if restaff_on and restaff_on <= bench_start:
         concurrent = [label(o) for o in _running(cur, restaff_on) if o.start and o.start <= cur.end_date]
-        when = (f"still staffed elsewhere: {', '.join(concurrent)} keeps the consultant busy" if concurrent
-                else "next mission starts right after the end")
-        return Classification(case="restaffed", reason=_noted(f"{reason}; {when}", cur), busy=busy, next_known=True,
-                              **base)
+        if concurrent:  # nothing starts: the consultant was busy elsewhere all along
+            return Classification(case="staffed_elsewhere", reason=_noted(
+                f"{reason}; still staffed elsewhere: {', '.join(concurrent)} keeps the consultant busy", cur),
+                busy=busy, next_known=True, **base)
+        return Classification(case="restaffed", reason=_noted(f"{reason}; next mission starts right after the end", cur),
+                              busy=busy, next_known=True, **base)
     if restaff_on and today >= restaff_on:
         return Classification(case="restaffed", reason=_noted(f"{reason}; next mission started on {restaff_on}: bench closed", cur),
                               busy=busy, **base)
@@ -163,7 +165,8 @@ def label(other: OtherMission) -> str:
 
 def wakeup(cur: MissionSnapshot, found: Classification, today: date) -> date | None:
     """When time alone will change this mission's plan: the bench start, each check-in week, the next mission's start."""
-    if found.end_case is None or cur.end_date is None or found.leaver or found.case == "restaffed":
+    if found.end_case is None or cur.end_date is None or found.leaver or found.case in ("restaffed",
+                                                                                          "staffed_elsewhere"):
         return None
     if found.bench:
         week = today + timedelta(days=7)

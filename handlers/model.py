@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict
 
 NEXT_UNKNOWN = "next mission unknown"  # how a `degraded` line starts when the consultant's other missions were unreadable
 Status = Literal["active", "client", "consultant", "cancelled", "deleted"]
-CaseName = Literal["natural", "client", "consultant", "extension", "cancellation", "restaffed", "continued"]
+CaseName = Literal["natural", "client", "consultant", "extension", "cancellation", "restaffed", "continued",
+                   "staffed_elsewhere"]
 
 
 class Person(BaseModel):

@@ -16,7 +16,7 @@ from typing import Iterable, Mapping, NamedTuple
 
 from config.playbook import Playbook, Step
 from handlers.model import Classification, DesiredAction, MissionSnapshot, Person
-from handlers.owners import owner
+from handlers.owners import gone_by, instead_of_leaver, owner
 from handlers.plan_surveys import SurveyInputs, with_surveys
 from handlers.rules import Rules
 
@@ -108,7 +108,8 @@ def _steps(snapshot: MissionSnapshot, classification: Classification, playbook: 
     if classification.end_case is None or snapshot.end_date is None or snapshot.consultant is None:
         return []
     ctx = _Context(snapshot, classification, today, language, rules)
-    wanted = [s for s in playbook.steps_for(classification.end_case) if not (classification.next_known and s.staffing)]
+    no_search = classification.next_known or classification.leaver  # no step looks for a next mission
+    wanted = [s for s in playbook.steps_for(classification.end_case) if not (no_search and s.staffing)]
     actions = [] if classification.stale else [ctx.action(step, step.id, ctx.anchor_date(step)) for step in wanted]
     if classification.bench:
         for step in playbook.bench_steps(classification.end_case):
@@ -182,6 +183,8 @@ class _Context:
             if step.offset.anchor != "bench" and nominal <= end and self.today <= end < due:
                 due = self.today
         found = owner(self.s, step.assignee, self.rules)
+        if step.assignee == "consultant" and gone_by(self.s, due):  # no step is owned by a person after they leave
+            found = instead_of_leaver(self.s, self.rules)
         target = self.s.client_contact if step.assignee == "client_contact" and self.s.client_contact else self.s.consultant
         body = step.text.render(self.lang, self.values).strip()
         lines = [body, self.why(step, nominal, late), found.note(self.lang)]

@@ -262,3 +262,27 @@ def test_a_subcontractor_or_a_consultant_the_host_says_is_staffed_is_never_on_th
     staffed = deliver(stack, date(2025, 11, 3), date(2026, 5, 29))  # Jean, resource state 1
     settle()
     assert not [k for k in steps(stack, staffed) if k.startswith("bench.")] and steps(stack, staffed)
+
+
+# --- leavers and labels ---------------------------------------------------------------------------------------------
+
+def test_a_consultant_who_leaves_owns_no_step_after_and_gets_no_new_mission_step(stack):
+    clock.pin(date(2026, 3, 2))
+    tenant = tenants.get(stack.tenant_id)
+    tenant.boond.done_action_types = [DONE_TYPE]
+    tenants.save(tenant)
+    mission = deliver(stack, date(2025, 11, 3), date(2026, 5, 29))
+    settle()
+    before = steps(stack, mission)
+    assert owner(before["natural.handover"]) == "7" and owner(before["natural.rapport_etonnement"]) == "7"
+    person_edits(stack, before["natural.rapport_etonnement"]["id"], typeOf=DONE_TYPE)  # done before leaving
+    stack.control("POST", "/_control/resources/7/state", json={"state": 0})  # "Sortie": Jean leaves the firm
+    settle()
+    after = steps(stack, mission)
+    handover = after["natural.handover"]
+    assert owner(handover) == "2" and "le consultant aura quitté" in handover["attributes"]["text"]
+    assert handover["relationships"]["dependsOn"]["data"]["id"] == "7"  # still on the consultant's record
+    assert owner(after["natural.rapport_etonnement"]) == "7"  # what he ticked stays as it was
+    assert "natural.availability" not in after and "natural.prospect" not in after  # no "new mission" step
+    assert not [k for k, v in after.items() if owner(v) == "7" and v["attributes"]["typeOf"] != DONE_TYPE]
+    replayed_in_reverse(stack, mission)

@@ -21,7 +21,7 @@ from intermission_cli.stack_salesforce import SalesforceStack
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates, org_state
 
-CLAIRE = "005000000000002AAA"
+CLAIRE, JEAN_USER = "005000000000002AAA", "005000000000007AAA"
 CLIENT_FACING = {"natural.handover", "natural.new_needs", "natural.satisfaction", "natural.rapport_etonnement",
                  "natural.review", "natural.recommendations"}
 
@@ -145,3 +145,21 @@ def test_a_subcontractor_flagged_by_a_mapped_field_is_never_on_the_bench(org):
     assert "external (subcontractor or freelance): no bench" in preview(org.tenant_id, external)["reason"]
     assert [k for k in tasks(org, employee) if k.startswith("bench.")]  # the same dates for an employee: a bench
     replayed_in_reverse(org, external, employee)
+
+
+def test_steps_due_after_a_consultants_contract_end_go_to_the_manager(org):
+    clock.pin(date(2026, 3, 2))
+    tenant = tenants.get(org.tenant_id)
+    mapping = tenant.salesforce.mapping.model_copy(update={"contract_end": "Consultant__r.Contract_End__c"})
+    tenants.save(tenant.model_copy(update={"salesforce": tenant.salesforce.model_copy(update={"mapping": mapping})}))
+    leaving = org.control("POST", "/_control/contacts", json={"LastName": "Départ", "Contract_End__c": "2026-05-20"})
+    mission_id = mission(org, date(2025, 11, 3), date(2026, 5, 29), Consultant__c=leaving["Id"])
+    settle()
+    got = tasks(org, mission_id)
+    assert got["natural.handover"]["OwnerId"] == JEAN_USER  # due 7 May: before he leaves, his own
+    report = got["natural.rapport_etonnement"]  # due 21 May: after he leaves
+    assert report["OwnerId"] == CLAIRE and "aura quitté l'entreprise" in report["Description"]
+    assert report["WhoId"] == leaving["Id"]  # still on the consultant's record
+    assert "natural.availability" not in got and "natural.prospect" not in got
+    assert preview(org.tenant_id, mission_id)["case"] == "natural"
+    replayed_in_reverse(org, mission_id)

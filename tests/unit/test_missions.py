@@ -122,3 +122,23 @@ def test_a_second_bench_period_of_the_same_mission_has_keys_of_its_own():
     second, found, _ = planned(extended, "2026-10-01", cur)
     assert found.bench and "bench.cv_update#p20261001" in second and "bench.checkin#p20261001#1" in second
     assert "bench.cv_update" not in second
+
+
+# --- leavers and labels -----------------------------------------------------------------------------------------
+
+def test_no_step_is_owned_by_a_consultant_after_their_contract_ends():
+    actions, found, _ = planned(mission(contract_end=D("2026-05-20")), "2026-03-02")
+    assert found.leaver and "natural.availability" not in actions and "natural.prospect" not in actions
+    assert actions["natural.handover"].assignee.id == "7"  # due 7 May, before the contract ends
+    report = actions["natural.rapport_etonnement"]  # due 21 May, after
+    assert report.assignee.id == "2" and report.target.id == "7" and "aura quitté l'entreprise" in report.text
+    gone, _, _ = planned(mission(consultant_left=True), "2026-03-02")
+    assert all(a.assignee.id != "7" for a in gone.values())
+
+
+def test_restaffed_only_when_a_next_mission_starts_and_staffed_elsewhere_names_the_missions():
+    busy = OtherMission(id="9", title="Data lake", start=D("2026-01-05"), end=D("2026-12-31"), occupation=100)
+    _, found, _ = planned(mission(others=[busy]), "2026-06-02")
+    assert found.case == "staffed_elsewhere" and "Data lake (100 %)" in found.reason and not found.bench
+    _, found, _ = planned(chained(renewal(project="46", client="12")), "2026-06-02")
+    assert found.case == "restaffed" and "starts right after the end" in found.reason

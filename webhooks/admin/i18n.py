@@ -71,6 +71,8 @@ WORDS.update({
     "case_consultant": ("Départ anticipé du consultant", "Ended early by the consultant"),
     "case_extension": ("Prolongation", "Extension"), "case_cancellation": ("Annulation", "Cancellation"),
     "case_restaffed": ("Nouvelle mission", "Restaffed"),
+    "case_continued": ("Mission reconduite", "Mission continues"),
+    "case_staffed_elsewhere": ("Encore en mission ailleurs", "Still staffed elsewhere"),
     "role_manager": ("Manager", "Manager"), "role_consultant": ("Consultant", "Consultant"),
     "role_business_engineer": ("Ingénieur d'affaires", "Business engineer"), "role_hr": ("RH", "HR"),
     "role_client_contact": ("Contact client", "Client contact"),
