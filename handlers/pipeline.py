@@ -19,6 +19,7 @@ from config.settings import get_settings
 from handlers import survey_mail, surveys
 from handlers.classify import carry, classify, first_bench, wakeup
 from handlers.hosts.registry import host_of
+from handlers.ingest import enqueue_resource_sync
 from handlers.ledger import SETTLED, ActivityLog, Ledger
 from handlers.model import Classification, DesiredAction, MissionSnapshot
 from handlers.plan import Held, plan
@@ -110,7 +111,19 @@ def reconcile(conn: redis.Redis, tenant: tenants.Tenant, writer, plans: list[Mis
         for work in works:  # what reached the host, even when the rest failed
             count_actions(tenant.host, work.run.counts)
     survey_mail.after_reconcile(conn, tenant, plans)  # issue #17: queue the survey e-mails now due
+    for consultant_id, mission_id in sorted(replaced(plans).items()):  # their bench comes from their other missions
+        enqueue_resource_sync(conn, tenant.id, consultant_id, {"kind": "replacement", "mission": mission_id})
     return {w.run.mission_id: {"case": p.found.case, **w.run.counts} for w, p in zip(works, plans)}
+
+
+def replaced(plans: list[MissionPlan]) -> dict[str, str]:
+    """The consultants who left a mission for another consultant (a replacement, a swap): their id → that mission."""
+    out = {}
+    for p in plans:
+        before, now = p.prev.consultant if p.prev else None, p.current.consultant
+        if before is not None and (now is None or now.id != before.id):
+            out[before.id] = p.mission_id
+    return out
 
 
 def reconciler_for(conn: redis.Redis, tenant: tenants.Tenant, writer, mission_id: str,

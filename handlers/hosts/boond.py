@@ -67,6 +67,7 @@ class BoondAdapter:
         self.tenant, self.conn = tenant, conn
         self.client = client or make_client(tenant, conn)
         self.records = RecordCache(self.client, conn, tenant.id)  # one read per record per job, shared 5 min
+        self._parents: dict[str, tuple[str, str]] = {}  # action id → the record it hangs on, as last read (host_states)
 
     # --- reading ---------------------------------------------------------------------------
     def read_mission(self, mission_id: str) -> MissionRead:
@@ -169,9 +170,27 @@ class BoondAdapter:
         """POST /actions; returns the new action id."""
         return str(self.client.create_action(self.document(mission_id, action))["id"])
 
-    def update(self, host_id: str, mission_id: str, action: DesiredAction) -> None:
-        """PUT /actions/{id} with the new due date and texts."""
+    def update(self, host_id: str, mission_id: str, action: DesiredAction) -> str | None:
+        """PUT /actions/{id} with the new due date and texts; an action whose record changed (the mission's consultant
+        was replaced) is moved instead: its new id."""
+        if self._parents.get(host_id, (action.target.type, action.target.id)) != (action.target.type, action.target.id):
+            return self._move(host_id, mission_id, action)
         self.client.update_action(host_id, self.document(mission_id, action))
+        return None
+
+    def _move(self, host_id: str, mission_id: str, action: DesiredAction) -> str:
+        """An action's parent cannot change in Boond (`actionsBody-put`): made on the new record (adopting one a cut
+        short move already made there, found by its marker), then deleted from the old one."""
+        found = self.find_marked(mission_id, action.target.type, action.target.id).get(action.key)
+        if found:
+            self.client.update_action(found[0], self.document(mission_id, action))
+        new_id = found[0] if found else self.create(mission_id, action)
+        try:
+            self.client.delete_action(host_id)
+        except HostNotFound:
+            pass
+        self._parents[new_id] = (action.target.type, action.target.id)
+        return new_id
 
     def delete(self, host_id: str) -> None:
         """DELETE /actions/{id}."""
@@ -188,9 +207,11 @@ class BoondAdapter:
         """Our actions as Boond holds them now, read from each target's actions (one paged read per target)."""
         done = set(self.tenant.boond.done_action_types)
         wanted = {(e.target_type, e.target_id) for rows in entries.values() for e in rows}
-        rows = {str(row.get("id")): row.get("attributes") or {}
-                for target_type, target_id in sorted(wanted)
-                for row in self.client.actions_of(target_type, target_id)}
+        rows: dict[str, dict] = {}
+        for target_type, target_id in sorted(wanted):
+            for row in self.client.actions_of(target_type, target_id):
+                rows[str(row.get("id"))] = row.get("attributes") or {}
+                self._parents[str(row.get("id"))] = (target_type, target_id)  # what an update may have to move
         states: dict[str, dict[str, HostState]] = {}
         for mission_id, mine in entries.items():
             states[mission_id] = {e.host_id: HostState(e.host_id, _action_print(rows[e.host_id]),
@@ -325,7 +346,7 @@ def known_timeline(store: SnapshotStore, snap: MissionSnapshot) -> list[dict]:
              "attributes": {"startDate": s.start_date.isoformat() if s.start_date else "",
                             "endDate": s.end_date.isoformat() if s.end_date else "", "state": s.raw_state,
                             "title": s.title, "isDeleted": s.status == "deleted"}}
-            for s in [*known, snap] if s is not None]
+            for s in [*known, snap] if s is not None and s.consultant and s.consultant.id == snap.consultant.id]
 
 
 def timeline_items(timeline: list[dict], tenant: Tenant) -> list[OtherMission]:

@@ -286,3 +286,65 @@ def test_a_consultant_who_leaves_owns_no_step_after_and_gets_no_new_mission_step
     assert "natural.availability" not in after and "natural.prospect" not in after  # no "new mission" step
     assert not [k for k, v in after.items() if owner(v) == "7" and v["attributes"]["typeOf"] != DONE_TYPE]
     replayed_in_reverse(stack, mission)
+
+
+# --- a consultant change on a mission: replacement, swap ------------------------------------------------------------
+
+def _survey_of(stack, mission: str, role: str = "consultant"):
+    from handlers import surveys
+
+    return surveys.states(get_redis(), stack.tenant_id, mission)[role]
+
+
+def test_a_replacement_on_the_record_moves_the_open_steps_to_the_new_consultant(stack):
+    clock.pin(date(2026, 3, 2))
+    tenant = tenants.get(stack.tenant_id)
+    tenant.boond.done_action_types = [DONE_TYPE]
+    tenants.save(tenant)
+    newcomer = stack.control("POST", "/_control/resources", json={"firstName": "Nina", "lastName": "Nouveau"})["id"]
+    elsewhere = stack.control("POST", "/_control/projects", json={"companyName": "Banque du Nord"})["id"]
+    before = deliver(stack, date(2025, 11, 3), date(2026, 4, 17), project=elsewhere, title="Audit")  # Jean's
+    mission = deliver(stack, date(2026, 4, 20), date(2026, 9, 30))  # Jean's next mission, from Monday
+    settle()
+    assert "natural.availability" not in steps(stack, before)  # Jean's next mission is known
+    written = steps(stack, mission)
+    old_link = _survey_of(stack, mission).token
+    person_edits(stack, written["natural.rapport_etonnement"]["id"], title="Rapport d'étonnement (brouillon envoyé)")
+    stack.control("POST", f"/_control/deliveries/{mission}/resource", json={"resource": newcomer})  # Nina replaces him
+    settle()
+    after = steps(stack, mission)
+    handover = after["natural.handover"]
+    assert handover["relationships"]["dependsOn"]["data"]["id"] == newcomer and owner(handover) == newcomer
+    review = after["natural.review"]
+    assert "Nina Nouveau" in review["attributes"]["title"]  # in her name, on her record
+    assert review["relationships"]["dependsOn"]["data"]["id"] == newcomer
+    edited = after["natural.rapport_etonnement"]
+    assert edited["relationships"]["dependsOn"]["data"]["id"] == "7" and owner(edited) == "7"  # touched: stays
+    assert edited["attributes"]["title"] == "Rapport d'étonnement (brouillon envoyé)"
+    survey = _survey_of(stack, mission)
+    assert survey.person_id == newcomer and survey.token != old_link  # her own survey link…
+    assert survey.token in after["natural.satisfaction"]["attributes"]["text"]
+    assert old_link not in after["natural.satisfaction"]["attributes"]["text"]  # …and no longer his
+    jean = steps(stack, before)  # Jean is re-planned from his remaining missions: free after the audit
+    assert "natural.availability" in jean and "natural.prospect" in jean
+    replayed_in_reverse(stack, before, mission)
+
+
+def test_a_swap_of_two_consultants_on_the_same_day_moves_each_ones_steps(stack):
+    clock.pin(date(2026, 3, 2))
+    nina = stack.control("POST", "/_control/resources", json={"firstName": "Nina", "lastName": "Nouveau"})["id"]
+    other = stack.control("POST", "/_control/projects", json={"companyName": "Banque du Nord"})["id"]
+    jeans = deliver(stack, date(2025, 11, 3), date(2026, 5, 29))
+    ninas = deliver(stack, date(2025, 11, 3), date(2026, 6, 30), project=other, resource=nina, title="Migration")
+    settle()
+    stack.control("POST", f"/_control/deliveries/{jeans}/resource", json={"resource": nina})
+    stack.control("POST", f"/_control/deliveries/{ninas}/resource", json={"resource": "7"})
+    settle()
+    for mission, who in ((jeans, nina), (ninas, "7")):
+        got = steps(stack, mission)
+        assert len(got) == 8
+        assert {v["relationships"]["dependsOn"]["data"]["id"] for k, v in got.items() if k != "natural.satisfaction"} \
+            == {who}
+        assert owner(got["natural.handover"]) == who and _survey_of(stack, mission).person_id == who
+    assert max(markers(stack.actions()).values()) == 1
+    replayed_in_reverse(stack, jeans, ninas)

@@ -21,7 +21,8 @@ from intermission_cli.stack_salesforce import SalesforceStack
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates, org_state
 
-CLAIRE, JEAN_USER = "005000000000002AAA", "005000000000007AAA"
+CLAIRE, HUGO, JEAN_USER = "005000000000002AAA", "005000000000003AAA", "005000000000007AAA"
+JEAN_CONTACT = "003000000000007AAA"
 CLIENT_FACING = {"natural.handover", "natural.new_needs", "natural.satisfaction", "natural.rapport_etonnement",
                  "natural.review", "natural.recommendations"}
 
@@ -163,3 +164,33 @@ def test_steps_due_after_a_consultants_contract_end_go_to_the_manager(org):
     assert "natural.availability" not in got and "natural.prospect" not in got
     assert preview(org.tenant_id, mission_id)["case"] == "natural"
     replayed_in_reverse(org, mission_id)
+
+
+def test_a_consultant_changed_on_the_mission_takes_its_open_tasks_and_the_old_one_is_replanned(org):
+    from handlers import surveys
+
+    clock.pin(date(2026, 3, 2))
+    other = org.control("POST", "/_control/accounts", json={"Name": "Banque du Nord"})["Id"]
+    audit = mission(org, date(2025, 11, 3), date(2026, 4, 17), Account__c=other, Name="Audit")  # Jean's
+    main = mission(org, date(2026, 4, 20), date(2026, 9, 30))  # Jean's next mission, from Monday
+    settle()
+    assert "natural.availability" not in tasks(org, audit)
+    written = tasks(org, main)
+    person_edits(org, written["natural.handover"]["Id"], Subject="Passation — plan validé avec Jean")
+    old_link = surveys.states(get_redis(), org.tenant_id, main)["consultant"].token
+    nina = org.control("POST", "/_control/contacts", json={"FirstName": "Nina", "LastName": "Nouveau"})["Id"]
+    org.update_mission(main, Consultant__c=nina, Consultant_User__c=HUGO)  # Nina (user: Hugo's seat) replaces him
+    settle()
+    after = tasks(org, main)
+    review = after["natural.review"]
+    assert review["WhoId"] == nina and "Nina Nouveau" in review["Subject"]  # on her record, in her name
+    assert after["natural.rapport_etonnement"]["OwnerId"] == HUGO  # her step, her user
+    kept = after["natural.handover"]
+    assert kept["WhoId"] == JEAN_CONTACT and kept["Subject"] == "Passation — plan validé avec Jean"  # touched: stays
+    survey = surveys.states(get_redis(), org.tenant_id, main)["consultant"]
+    assert survey.person_id == nina and survey.token in after["natural.satisfaction"]["Description"]
+    assert old_link not in after["natural.satisfaction"]["Description"]
+    assert surveys.find(get_redis(), old_link) is None  # Jean's link no longer opens a survey
+    jean = tasks(org, audit)  # Jean re-planned from his remaining missions: free after the audit
+    assert "natural.availability" in jean and "natural.prospect" in jean
+    replayed_in_reverse(org, audit, main)

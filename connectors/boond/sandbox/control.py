@@ -232,6 +232,23 @@ def resource_state(id):
                     "deliveries": webhooks.publish(state, events, send=data.get("deliver", True) is not False)})
 
 
+@bp.post("/deliveries/<id>/resource")
+def change_resource(id):
+    """Give a delivery to another consultant {"resource": "8"} (a replacement; whether real Boond allows changing a
+    delivery's dependsOn is unknown, reference §4): webhook `update` on the delivery."""
+    data, state = body(), sandbox()
+    resource = str(data.get("resource") or "")
+    with state.lock:
+        _existing(id)
+        if state.get("resource", resource) is None:
+            raise ControlError("resource must name a seeded or added resource", 404)
+        rec = state.db["delivery"][id]
+        rec["rels"]["dependsOn"] = ("resource", resource)
+        rec["attributes"]["updateDate"] = now_text()
+        delivery = profile(state, "delivery", id)
+    return _answer(delivery, "update", id, data)
+
+
 @bp.post("/deliveries/<id>/clear-end")
 def clear_end(id):
     """Clear the end date ("" by default, null with {"as_null": true})."""
