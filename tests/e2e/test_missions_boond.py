@@ -348,3 +348,21 @@ def test_a_swap_of_two_consultants_on_the_same_day_moves_each_ones_steps(stack):
         assert owner(got["natural.handover"]) == who and _survey_of(stack, mission).person_id == who
     assert max(markers(stack.actions()).values()) == 1
     replayed_in_reverse(stack, jeans, ninas)
+
+
+def test_the_admin_sets_the_daily_cap_and_the_chain_on_the_planning_card(stack):
+    import requests
+
+    from webhooks.admin.auth import admin_token, csrf_token
+
+    url, token = f"{stack.web.url}/admin/planning", admin_token(stack.tenant_id, "t")
+    form = {"a": token, "csrf": csrf_token(token), "country": "FR", "subdivision": "", "stale_after_days": "30", "bench_threshold": "50",
+            "daily_cap": "3", "chain_by": "client"}
+    assert requests.post(url, data=form, timeout=10, allow_redirects=False).status_code == 302
+    planning_now = tenants.get(stack.tenant_id).planning
+    assert (planning_now.daily_cap, planning_now.chain_by) == (3, "client")
+    page = requests.get(f"{stack.web.url}/admin/", params={"a": token}, timeout=10).text
+    assert 'id="daily_cap" name="daily_cap" value="3"' in page and '<option value="client" selected>' in page
+    bad = requests.post(url, data={**form, "daily_cap": "0", "chain_by": "galaxy"}, timeout=10)
+    assert bad.status_code == 400 and 'id="planning-error"' in bad.text  # said on the card, nothing saved
+    assert tenants.get(stack.tenant_id).planning.daily_cap == 3
