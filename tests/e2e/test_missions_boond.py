@@ -11,11 +11,11 @@ from datetime import date
 
 from config import tenants
 from config.infra.redis_conn import get_redis
-from handlers import clock
-from handlers.hosts.boond import make_client as boond_client
-from handlers.ingest import enqueue_sync
-from handlers.jobs import tick
-from handlers.preview import preview
+from config.infra import clock
+from handlers.hosts.boond.adapter import make_client as boond_client
+from handlers.intake.ingest import enqueue_sync
+from handlers.sync.jobs import tick
+from handlers.reports.preview import preview
 from tests.e2e.helpers import by_step, due, host_state, markers, owner, settle
 
 DONE_TYPE = 6  # "Fait / Done" in the sandbox's dictionary, mapped by the admin as a done type
@@ -235,7 +235,7 @@ def test_history_read_in_either_order_never_starts_a_bench(stack):
 
 
 def test_history_with_the_timeline_tab_refused_never_starts_a_bench_whatever_the_order(redis_conn):
-    from intermission_cli.stack import Stack
+    from sandboxes.stack import Stack
 
     for order in ("old first", "running first"):
         redis_conn.flushdb()
@@ -291,7 +291,7 @@ def test_a_consultant_who_leaves_owns_no_step_after_and_gets_no_new_mission_step
 # --- a consultant change on a mission: replacement, swap ------------------------------------------------------------
 
 def _survey_of(stack, mission: str, role: str = "consultant"):
-    from handlers import surveys
+    from handlers.surveys import records as surveys
 
     return surveys.states(get_redis(), stack.tenant_id, mission)[role]
 

@@ -12,12 +12,12 @@ import pytest
 
 from config import tenants
 from config.infra.redis_conn import get_redis
-from handlers import clock
-from handlers.hosts.salesforce import make_client as sf_client
-from handlers.ingest import enqueue_sync
-from handlers.jobs import tick
-from handlers.preview import preview
-from intermission_cli.stack_salesforce import SalesforceStack
+from config.infra import clock
+from handlers.hosts.salesforce.adapter import make_client as sf_client
+from handlers.intake.ingest import enqueue_sync
+from handlers.sync.jobs import tick
+from handlers.reports.preview import preview
+from sandboxes.stack_salesforce import SalesforceStack
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates, org_state
 
@@ -167,7 +167,7 @@ def test_steps_due_after_a_consultants_contract_end_go_to_the_manager(org):
 
 
 def test_a_consultant_changed_on_the_mission_takes_its_open_tasks_and_the_old_one_is_replanned(org):
-    from handlers import surveys
+    from handlers.surveys import records as surveys
 
     clock.pin(date(2026, 3, 2))
     other = org.control("POST", "/_control/accounts", json={"Name": "Banque du Nord"})["Id"]

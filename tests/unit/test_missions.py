@@ -7,10 +7,10 @@ from datetime import date
 from config.playbook import default_playbook
 from config.sf_mapping import preset
 from config.tenants import PlanningSettings
-from handlers.classify import carry, classify, first_bench
-from handlers.model import MissionSnapshot, OtherMission
-from handlers.plan import Held, LateStep, plan, spread_late_steps
-from handlers.rules import Rules
+from handlers.domain.classify import carry, classify, first_bench
+from handlers.domain.model import MissionSnapshot, OtherMission
+from handlers.domain.plan import Held, LateStep, plan, spread_late_steps
+from handlers.domain.rules import Rules
 from tests.unit.test_plan import mission
 
 D = date.fromisoformat
