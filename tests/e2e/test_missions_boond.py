@@ -12,33 +12,15 @@ from datetime import date
 from config import tenants
 from config.infra.redis_conn import get_redis
 from config.infra import clock
-from handlers.hosts.boond.adapter import make_client as boond_client
 from handlers.intake.ingest import enqueue_sync
 from handlers.sync.jobs import tick
 from handlers.reports.preview import preview
 from tests.e2e.helpers import by_step, due, host_state, markers, owner, settle
+from tests.e2e.test_esn_rules_boond import deliver, steps
+from tests.e2e.test_people_work import DONE_TYPE, _boond_person_edits as person_edits, _map_done_type as map_done_type
 
-DONE_TYPE = 6  # "Fait / Done" in the sandbox's dictionary, mapped by the admin as a done type
 CLIENT_FACING = {"natural.handover", "natural.new_needs", "natural.satisfaction", "natural.rapport_etonnement",
                  "natural.review", "natural.recommendations"}
-
-
-def steps(stack, mission: str) -> dict[str, dict]:
-    """The delivery's actions in Boond by step key."""
-    return {k.split("/", 1)[1]: v for k, v in by_step(stack.actions()).items() if k.startswith(mission + "/")}
-
-
-def deliver(stack, start: date, end: date, **extra) -> str:
-    """A signed delivery of consultant 7 on project 45 (or `resource`/`project`), its webhook sent: its id."""
-    body = {"resource": "7", "project": "45", "startDate": start.isoformat(), "endDate": end.isoformat(),
-            "state": 0, "title": "Refonte du SI logistique", **extra}
-    return stack.control("POST", "/_control/deliveries", json=body)["data"]["id"]
-
-
-def person_edits(stack, action_id: str, **attributes) -> None:
-    """Someone changes an action in Boond (PUT /actions/{id}, as Boond's UI does)."""
-    client = boond_client(tenants.get(stack.tenant_id), get_redis())
-    client.update_action(action_id, {"data": {"id": action_id, "type": "action", "attributes": attributes}})
 
 
 def planning(stack, **changes) -> None:
@@ -75,9 +57,7 @@ def test_a_renewal_on_the_same_project_friday_to_monday_continues_the_mission(st
 
 def test_a_renewal_signed_after_the_steps_were_written_withdraws_them_and_closes_the_edited_one(stack):
     clock.pin(date(2026, 3, 2))
-    tenant = tenants.get(stack.tenant_id)
-    tenant.boond.done_action_types = [DONE_TYPE]
-    tenants.save(tenant)
+    map_done_type(stack)
     first = deliver(stack, date(2025, 11, 3), date(2026, 5, 29))
     settle()
     written = steps(stack, first)
@@ -180,9 +160,7 @@ def test_the_daily_cap_is_the_tenants(stack):
 
 def test_a_second_bench_period_of_the_same_mission_gets_the_full_menu(stack):
     clock.pin(date(2026, 5, 4))
-    tenant = tenants.get(stack.tenant_id)
-    tenant.boond.done_action_types = [DONE_TYPE]
-    tenants.save(tenant)
+    map_done_type(stack)
     mission = deliver(stack, date(2025, 11, 3), date(2026, 5, 29))
     settle()
     clock.pin(date(2026, 6, 3))
@@ -268,9 +246,7 @@ def test_a_subcontractor_or_a_consultant_the_host_says_is_staffed_is_never_on_th
 
 def test_a_consultant_who_leaves_owns_no_step_after_and_gets_no_new_mission_step(stack):
     clock.pin(date(2026, 3, 2))
-    tenant = tenants.get(stack.tenant_id)
-    tenant.boond.done_action_types = [DONE_TYPE]
-    tenants.save(tenant)
+    map_done_type(stack)
     mission = deliver(stack, date(2025, 11, 3), date(2026, 5, 29))
     settle()
     before = steps(stack, mission)
@@ -298,9 +274,7 @@ def _survey_of(stack, mission: str, role: str = "consultant"):
 
 def test_a_replacement_on_the_record_moves_the_open_steps_to_the_new_consultant(stack):
     clock.pin(date(2026, 3, 2))
-    tenant = tenants.get(stack.tenant_id)
-    tenant.boond.done_action_types = [DONE_TYPE]
-    tenants.save(tenant)
+    map_done_type(stack)
     newcomer = stack.control("POST", "/_control/resources", json={"firstName": "Nina", "lastName": "Nouveau"})["id"]
     elsewhere = stack.control("POST", "/_control/projects", json={"companyName": "Banque du Nord"})["id"]
     before = deliver(stack, date(2025, 11, 3), date(2026, 4, 17), project=elsewhere, title="Audit")  # Jean's

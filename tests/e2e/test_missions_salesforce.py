@@ -20,6 +20,7 @@ from handlers.reports.preview import preview
 from sandboxes.stack_salesforce import SalesforceStack
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates, org_state
+from tests.e2e.test_esn_rules_salesforce import settings
 
 CLAIRE, HUGO, JEAN_USER = "005000000000002AAA", "005000000000003AAA", "005000000000007AAA"
 JEAN_CONTACT = "003000000000007AAA"
@@ -133,9 +134,7 @@ def test_an_overdue_task_keeps_its_date_and_late_tasks_are_spread_with_a_cap(org
 
 def test_a_subcontractor_flagged_by_a_mapped_field_is_never_on_the_bench(org):
     clock.pin(date(2026, 6, 3))
-    tenant = tenants.get(org.tenant_id)
-    mapping = tenant.salesforce.mapping.model_copy(update={"consultant_external": "Consultant__r.Title"})
-    tenants.save(tenant.model_copy(update={"salesforce": tenant.salesforce.model_copy(update={"mapping": mapping})}))
+    settings(org, mapping={"consultant_external": "Consultant__r.Title"})
     person = org.control("POST", "/_control/contacts", json={"LastName": "Libre", "Title": "Sous-traitant"})["Id"]
     external = mission(org, date(2025, 11, 3), date(2026, 5, 29), Consultant__c=person, Consultant_User__c=None)
     employee = mission(org, date(2025, 11, 3), date(2026, 5, 29), Consultant__c=org.new_consultant("Salarié"),
@@ -150,9 +149,7 @@ def test_a_subcontractor_flagged_by_a_mapped_field_is_never_on_the_bench(org):
 
 def test_steps_due_after_a_consultants_contract_end_go_to_the_manager(org):
     clock.pin(date(2026, 3, 2))
-    tenant = tenants.get(org.tenant_id)
-    mapping = tenant.salesforce.mapping.model_copy(update={"contract_end": "Consultant__r.Contract_End__c"})
-    tenants.save(tenant.model_copy(update={"salesforce": tenant.salesforce.model_copy(update={"mapping": mapping})}))
+    settings(org, mapping={"contract_end": "Consultant__r.Contract_End__c"})
     leaving = org.control("POST", "/_control/contacts", json={"LastName": "Départ", "Contract_End__c": "2026-05-20"})
     mission_id = mission(org, date(2025, 11, 3), date(2026, 5, 29), Consultant__c=leaving["Id"])
     settle()
