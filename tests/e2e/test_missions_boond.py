@@ -340,3 +340,19 @@ def test_the_admin_sets_the_daily_cap_and_the_chain_on_the_planning_card(stack):
     bad = requests.post(url, data={**form, "daily_cap": "0", "chain_by": "galaxy"}, timeout=10)
     assert bad.status_code == 400 and 'id="planning-error"' in bad.text  # said on the card, nothing saved
     assert tenants.get(stack.tenant_id).planning.daily_cap == 3
+
+
+def test_a_move_whose_answer_is_lost_is_adopted_not_made_twice(stack):
+    clock.pin(date(2026, 3, 2))
+    nina = stack.control("POST", "/_control/resources", json={"firstName": "Nina", "lastName": "Nouveau"})["id"]
+    mission = deliver(stack, date(2025, 11, 3), date(2026, 5, 29))
+    settle()
+    stack.control("POST", "/_control/faults", json={"kind": "drop", "when": "after", "times": 1,
+                                                    "method": "POST", "path": "/api/actions"})
+    stack.control("POST", f"/_control/deliveries/{mission}/resource", json={"resource": nina})
+    settle()  # the first move's create landed but its answer was lost: the retry finds it on Nina's record
+    got = steps(stack, mission)
+    assert len(got) == 8 and max(markers(stack.actions()).values()) == 1
+    assert {v["relationships"]["dependsOn"]["data"]["id"] for k, v in got.items() if k != "natural.satisfaction"} \
+        == {nina}
+    replayed_in_reverse(stack, mission)
