@@ -17,7 +17,7 @@ LONG_AGO = date(2000, 1, 1)  # `end_seen` of a mission stored before Intermissio
 
 def carry(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date) -> MissionSnapshot:
     """The re-read snapshot with what only earlier reads know: notice day, first-seen day, the end's last move."""
-    keep: dict = {"notice_date": None, "first_bench": prev.first_bench if prev else None}
+    keep: dict = {"notice_date": None}
     if cur.status in ("client", "consultant"):
         keep["notice_date"] = prev.notice_date if prev and prev.status == cur.status and prev.notice_date else today
     if prev is None:
@@ -100,13 +100,6 @@ def same_mission(cur: MissionSnapshot, other: OtherMission, rules: Rules) -> boo
     if rules.chain_by == "project" and cur.project_id and other.project:
         return other.project == cur.project_id
     return bool(cur.client_id and other.client and other.client == cur.client_id)
-
-
-def first_bench(cur: MissionSnapshot, found: Classification, rules: Rules) -> MissionSnapshot:
-    """The snapshot remembering its first bench period's start once a bench is planned (later periods are keyed)."""
-    if not found.bench or cur.first_bench is not None or cur.end_date is None:
-        return cur
-    return cur.model_copy(update={"first_bench": rules.after(cur.end_date)})
 
 
 def _noted(reason: str, cur: MissionSnapshot) -> str:

@@ -68,7 +68,6 @@ class MissionSnapshot(BaseModel):
     first_seen: date | None = None  # the day Intermission first read this mission (kept; None: before this field)
     end_seen: date | None = None  # the day the current end date was first read (kept until the end moves)
     previous_end: date | None = None  # the end date before the last move (kept until the end moves again)
-    first_bench: date | None = None  # the first day of this mission's first bench period (kept): later ones are keyed
     state_note: str | None = None  # why the host state decided nothing, e.g. "state 2 (Completed) not mapped"
     degraded: list[str] = []  # what the read could not learn, e.g. "next mission unknown: … answered 404"
 

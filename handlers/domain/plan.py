@@ -37,10 +37,12 @@ WHY = {
 
 
 class Held(NamedTuple):
-    """An action the host already holds, open and as we wrote it: its nominal and its actual due dates."""
+    """An action the ledger knows: its nominal and actual due dates, and whether a person settled it (ticked, edited
+    or deleted it: never rewritten)."""
 
     nominal_due: date
     due: date
+    settled: bool = False
 
 
 def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, today: date, *,
@@ -51,7 +53,7 @@ def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Pl
     `held`: the open actions already written (step key → Held); one whose anchor did not move keeps its due date,
     even past; the late ones left are spread by `spread_late_steps`."""
     rules = Rules.coerce(rules, country)
-    actions = _steps(snapshot, classification, playbook, today, language, rules)
+    actions = _steps(snapshot, classification, playbook, today, language, rules, held or {})
     if surveys is not None:
         actions = with_surveys(actions, snapshot, surveys, today, language=language, country=rules.country,
                                case=classification.end_case or "natural", rules=rules)
@@ -104,10 +106,10 @@ def _person(action: DesiredAction) -> str | None:
 
 
 def _steps(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, today: date,
-           language: str, rules: Rules) -> list[DesiredAction]:
+           language: str, rules: Rules, held: Mapping[str, Held]) -> list[DesiredAction]:
     if classification.end_case is None or snapshot.end_date is None or snapshot.consultant is None:
         return []
-    ctx = _Context(snapshot, classification, today, language, rules)
+    ctx = _Context(snapshot, classification, today, language, rules, held)
     no_search = classification.next_known or classification.leaver  # no step looks for a next mission
     wanted = [s for s in playbook.steps_for(classification.end_case) if not (no_search and s.staffing)]
     actions = [] if classification.stale else [ctx.action(step, step.id, ctx.anchor_date(step)) for step in wanted]
@@ -121,7 +123,7 @@ class _Context:
     """The inputs shared by every step of one plan."""
 
     def __init__(self, snapshot: MissionSnapshot, classification: Classification, today: date, language: str,
-                 rules: Rules):
+                 rules: Rules, held: Mapping[str, Held]):
         if snapshot.end_date is None:  # _steps plans only missions with an end date
             raise ValueError(f"mission {snapshot.mission_id}: no end date to plan from")
         self.s, self.c, self.today, self.rules = snapshot, classification, today, rules
@@ -130,8 +132,7 @@ class _Context:
         self.planned_on = snapshot.end_seen or today  # the day this end date was learnt: 'late' is relative to it
         self.bench_start = rules.after(self.end)
         self.bench_base = self.bench_start
-        first = snapshot.first_bench  # a later bench period of the mission has keys of its own (a full menu again)
-        self.period = f"#p{self.bench_start:%Y%m%d}" if first is not None and first != self.bench_start else ""
+        self.held = held
         if classification.stale and snapshot.first_seen:  # a bench learnt of late is planned from that day
             self.bench_base = max(self.bench_start, rules.on_or_after(snapshot.first_seen))
         self.values = dict(consultant=snapshot.consultant.name if snapshot.consultant else "",
@@ -165,12 +166,23 @@ class _Context:
         """A bench step; a recurring one only as its current occurrence (missed ones are never created)."""
         first = self.anchor_date(step)
         if step.recurrence is None:
-            return self.action(step, step.id + self.period, first)
+            return self.action(step, self.keyed(step.id), first)
         every = step.recurrence.every_days
         n = 0 if self.today <= first else (self.today - first).days // every
         if step.recurrence.max_occurrences is not None:
             n = min(n, step.recurrence.max_occurrences - 1)
-        return self.action(step, f"{step.id}{self.period}#{n + 1}", self.rules.on_or_after(first + timedelta(days=n * every)))
+        return self.action(step, self.keyed(f"{step.id}#{n + 1}"), self.rules.on_or_after(first + timedelta(days=n * every)))
+
+    def keyed(self, key: str) -> str:
+        """Each bench period is its own: a key the host still holds from an earlier period of this mission (a step
+        someone ticked or edited then, which is never rewritten) gives way to one keyed by this period's start, so
+        this period gets the full menu (`bench.cv_update#p20261001`, `bench.checkin#p20261001#1`)."""
+        held = self.held.get(key)
+        if held is None or not held.settled or held.nominal_due >= self.bench_start:
+            return key
+        period = f"#p{self.bench_start:%Y%m%d}"
+        step, _, occurrence = key.partition("#")
+        return f"{step}{period}#{occurrence}" if occurrence else f"{step}{period}"
 
     def action(self, step: Step, key: str, nominal: date) -> DesiredAction:
         """One desired action; a due date already past moves to the next business day (today if the mission ends

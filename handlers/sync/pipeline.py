@@ -17,7 +17,7 @@ from config import tenants
 from config.playbook import Playbook, default_playbook, load_playbook
 from config.settings import get_settings
 from handlers.surveys import mail as survey_mail, records as surveys
-from handlers.domain.classify import carry, classify, first_bench, wakeup
+from handlers.domain.classify import carry, classify, wakeup
 from handlers.hosts.registry import host_of
 from handlers.intake.ingest import enqueue_resource_sync
 from handlers.state.ledger import SETTLED, ActivityLog, Ledger
@@ -84,8 +84,8 @@ def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | N
     current = carry(prev, current, today)
     rules = Rules.of(tenant, host_of(tenant).owner_type)
     found = classify(prev, current, today, rules=rules)
-    current = first_bench(current, found, rules)
-    held = {k: Held(e.nominal_due, e.due) for k, e in Ledger(conn, tenant.id, current.mission_id).entries().items()}
+    held = {k: Held(e.nominal_due, e.due, e.status in SETTLED)
+            for k, e in Ledger(conn, tenant.id, current.mission_id).entries().items()}
     options = {"language": tenant.language, "rules": rules, "held": held}
     book = playbook_for(tenant)
     base = plan(current, found, book, today, **options)

@@ -7,7 +7,7 @@ from datetime import date
 from config.playbook import default_playbook
 from config.sf_mapping import preset
 from config.tenants import PlanningSettings
-from handlers.domain.classify import carry, classify, first_bench
+from handlers.domain.classify import carry, classify
 from handlers.domain.model import MissionSnapshot, OtherMission
 from handlers.domain.plan import Held, LateStep, plan, spread_late_steps
 from handlers.domain.rules import Rules
@@ -19,11 +19,10 @@ PB = default_playbook()
 
 def planned(cur: MissionSnapshot, today: str, prev: MissionSnapshot | None = None, *, rules: Rules | None = None,
             held: dict | None = None):
-    """Carry, classify, remember the bench and plan as the pipeline does: (the plan by key, the classification)."""
+    """Carry, classify and plan as the pipeline does: (the plan by key, the classification, the snapshot)."""
     rules = rules or Rules()
     cur = carry(prev, cur, D(today))
     found = classify(prev, cur, D(today), rules=rules)
-    cur = first_bench(cur, found, rules)
     return {a.key: a for a in plan(cur, found, PB, D(today), rules=rules, held=held)}, found, cur
 
 
@@ -115,13 +114,15 @@ def test_a_plan_found_two_weeks_late_never_gives_one_person_more_than_the_cap_a_
 
 def test_a_second_bench_period_of_the_same_mission_has_keys_of_its_own():
     first, found, cur = planned(mission(), "2026-06-03")
-    assert found.bench and cur.first_bench == D("2026-06-01") and "bench.cv_update" in first
-    extended = mission("2026-09-30")
-    _, found, cur = planned(extended, "2026-06-04", cur)
-    assert not found.bench and cur.first_bench == D("2026-06-01")  # kept while back on mission
-    second, found, _ = planned(extended, "2026-10-01", cur)
+    assert found.bench and "bench.cv_update" in first
+    done = {k: Held(a.nominal_due, a.due, settled=k in ("bench.cv_update", "bench.checkin#1"))
+            for k, a in first.items()}  # ticked during the first bench; the others were withdrawn on the extension
+    held = {k: h for k, h in done.items() if h.settled}
+    second, found, _ = planned(mission("2026-09-30"), "2026-10-01", cur, held=held)
     assert found.bench and "bench.cv_update#p20261001" in second and "bench.checkin#p20261001#1" in second
-    assert "bench.cv_update" not in second
+    assert "bench.cv_update" not in second and "bench.training" in second  # untouched ones keep their plain keys
+    same, _, _ = planned(mission("2026-09-30"), "2026-10-01", cur)  # nothing ticked: the plain keys, whatever happened
+    assert "bench.cv_update" in same and "bench.cv_update#p20261001" not in same
 
 
 # --- leavers and labels -----------------------------------------------------------------------------------------
