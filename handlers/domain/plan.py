@@ -1,12 +1,14 @@
 """The pure planner: (snapshot, classification, playbook, today, rules) → the actions the host should hold.
 
 Rules that hold whatever the playbook says (docs/PLAYBOOKS.md, "Rules"): a past step is due on the next business
-day and marked late (the same day for a mission ending today); a mission first seen long after its end gets no
+day and marked late (the same day for a mission ending today), late steps planned together spread with a per-person
+daily cap; a written step keeps its due date while its anchor stays; a mission first seen long after its end gets no
 end-of-mission steps and its bench starts the day it was seen; a recurring bench step has one open occurrence, the
 current one; a step anchored at the end with an offset ≤ 0 is due on the last business day on or before the end;
 no end-of-mission step is due before the mission starts (such a step is moved to the start: a short mission keeps
 every step, the early ones on its first business day); each role resolves through its chain (handlers.domain.owners);
-each text ends with one "why" line, stable while nothing changes, and a line when the owner fell back.
+each text ends with one "why" line, stable while nothing changes, and a line when the owner fell back; no step
+is owned by a consultant after they leave; steps marked `staffing` are left out once the next mission is known.
 """
 from __future__ import annotations
 
@@ -50,8 +52,9 @@ def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Pl
          rules: Rules | None = None, held: Mapping[str, Held] | None = None) -> list[DesiredAction]:
     """Every action the mission should have today, sorted by due date then key (surveys: see plan_surveys).
 
-    `held`: the open actions already written (step key → Held); one whose anchor did not move keeps its due date,
-    even past; the late ones left are spread by `spread_late_steps`."""
+    `held`: what the ledger knows of the mission's actions (step key → Held); one whose anchor did not move keeps its
+    due date, even past; the late ones left are spread by `spread_late_steps`; a bench key a person settled in an
+    earlier bench period gives way to a key of this period (`_Context.keyed`)."""
     rules = Rules.coerce(rules, country)
     actions = _steps(snapshot, classification, playbook, today, language, rules, held or {})
     if surveys is not None:
