@@ -54,8 +54,11 @@ class BoondConfig(BaseModel):
     # confirmed (mapping page) or set (CLI); a state not in them is natural, "state N (label) not mapped".
     delivery_states: dict[str, Literal["active", "natural", "client", "consultant", "cancelled"]] = Field(
         default_factory=dict)
-    # "leaving": left as of the date the resource carries (handlers.hosts.boond.adapter.EXIT_DATE_FIELDS), else left now
-    resource_states: dict[str, Literal["active", "bench", "leaving", "left"]] = Field(default_factory=dict)
+    # "staffed": busy elsewhere, never on the bench; "leaving": left as of the date the resource carries
+    # (handlers.hosts.boond.adapter.EXIT_DATE_FIELDS), else left now
+    resource_states: dict[str, Literal["active", "bench", "staffed", "leaving", "left"]] = Field(default_factory=dict)
+    # resource types (typeOf) that are external people: subcontractors, freelances; never on the bench
+    external_resource_types: list[str] = Field(default_factory=list)
     # read from the dictionary on configure: {"delivery"|"resource": {state id: label}} and the proposal made from
     # those labels, shown on the mapping page until an admin confirms it (never used before)
     state_labels: dict[str, dict[str, str]] = Field(default_factory=dict)
@@ -142,6 +145,8 @@ class PlanningSettings(BaseModel):
     stale_after_days: int = Field(default=30, ge=0, le=3650)  # first seen later than this after its end: no end steps
     bench_threshold: int = Field(default=50, ge=1, le=100)  # below this summed occupation elsewhere: on the bench
     default_owners: dict[OwnerRole, str] = Field(default_factory=dict)  # role → host user id when the chain is empty
+    chain_by: Literal["project", "client"] = "project"  # a next mission right after on the same … continues this one
+    daily_cap: int = Field(default=5, ge=1, le=50)  # late steps spread so one person gets at most this many a day
 
     @field_validator("default_owners")
     @classmethod

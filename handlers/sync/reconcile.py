@@ -360,7 +360,7 @@ def _updated(host_id: str, work: MissionWork, op: Op, result: WriteResult, pipe=
     run = work.run
     if result.ok:
         run.counts["rescheduled"] += 1
-        run.written("rescheduled", op.action, op.entry, host_id, pipe=pipe)
+        run.written("rescheduled", op.action, op.entry, result.host_id or host_id, pipe=pipe)
     elif result.not_found:
         run.settle(op.entry, "dismissed", "gone", op.action, pipe=pipe)
     else:
@@ -416,10 +416,10 @@ class CallByCall:
 
 def _call(method, *args) -> WriteResult:
     try:
-        method(*args)
+        moved = method(*args)  # an update may answer a new id (a record moved to another parent)
     except HostNotFound as exc:
         return WriteResult(ok=False, not_found=True, error=str(exc))
-    return WriteResult(host_id=str(args[0]))
+    return WriteResult(host_id=str(moved or args[0]))
 
 
 def as_writer(writer):
