@@ -9,6 +9,7 @@ from config import keys
 from config.tenants import Tenant
 from handlers import store
 from handlers.bench_report import BenchReport, Money, report
+from handlers.forecast import Forecast, forecast
 from handlers.ledger import Ledger, entries_of
 from handlers.model import MissionSnapshot
 
@@ -51,3 +52,8 @@ def bench_report(conn: redis.Redis, tenant: Tenant, today: date) -> BenchReport:
     snaps = snapshots(conn, tenant.id)
     ended = [s.mission_id for s in snaps if s.end_date is not None and s.end_date < today]
     return report(snaps, bench_steps_done(conn, tenant.id, ended), money_of(tenant), today, tenant.country)
+
+
+def forecast_report(conn: redis.Redis, tenant: Tenant, today: date) -> Forecast:
+    """The 13-week forecast of one tenant from `today`."""
+    return forecast(snapshots(conn, tenant.id), money_of(tenant), today, tenant.country)

@@ -274,3 +274,9 @@ def _share(out: Figures, p: BenchPeriod, days: float, money: Money) -> None:
 def _month_start(today: date, shift: int) -> date:
     index = today.year * 12 + today.month - 1 + shift
     return date(index // 12, index % 12 + 1, 1)
+
+
+def window(name: str, a: date, b: date, found: list[BenchPeriod], spans: dict[str, list[Span]],
+           calendar: WorkingDays, money: Money) -> Figures:
+    """One window's figures from [a, b] (the forecast's weeks); each period's days are kept under `name`."""
+    return _figures(name, a, b, found, spans, calendar, money)
