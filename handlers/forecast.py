@@ -40,6 +40,11 @@ class Return:
     cost_source: str  # host, default or unknown
 
     @property
+    def next_start(self) -> date | None:
+        """The first day of the next known mission."""
+        return None if self.until is None else self.until + timedelta(days=1)
+
+    @property
     def cost(self) -> float | None:
         """Projected bench cost inside the horizon."""
         return None if self.daily_cost is None else self.days * self.daily_cost

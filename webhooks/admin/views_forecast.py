@@ -1,0 +1,116 @@
+"""The bench forecast on the dashboard (who comes back in 13 weeks, what it will cost) and its CSV export."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import Response, g, request
+
+from config.infra.redis_conn import get_redis
+from handlers import clock
+from handlers.bench_data import forecast_report
+from handlers.bench_report import BENCHMARK
+from handlers.forecast import LAYERS, Forecast, Return
+from webhooks.admin import bp
+from webhooks.admin.auth import current_admin
+from webhooks.admin.forecast_chart import LAYER_COLOURS, stacked_weeks
+from webhooks.admin.i18n import WORDS, label, say, word
+from webhooks.admin.render import lang_for
+from webhooks.admin.views_bench import _eur, _number, _pct
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+WORDS.update({  # issue #29: the forecast (additive: new keys only)
+    "forecast": ("Prévision : les 13 prochaines semaines", "Forecast: the next 13 weeks"),
+    "forecast_chart": ("Jours d'intercontrat prévus par semaine", "Projected bench days per week"),
+    "layer_on_bench": ("déjà en intercontrat", "already on the bench"),
+    "layer_coming_back": ("de retour (fin confirmée)", "coming back (end settled)"),
+    "layer_to_confirm": ("de retour (à confirmer)", "coming back (to confirm)"),
+    "coming_back": ("Reviennent en intercontrat", "Coming back to the bench"),
+    "projected_days": ("Jours d'intercontrat prévus", "Projected bench days"),
+    "projected_cost": ("Coût prévu", "Projected cost"),
+    "peak_rate": ("Taux le plus haut d'une semaine", "Highest weekly rate"),
+    "week_of": ("Semaine du", "Week of"), "headcount": ("Effectif", "Headcount"),
+    "mission_end": ("Fin de mission", "Mission ends"), "first_bench_day": ("Premier jour", "First bench day"),
+    "next_mission": ("Mission suivante", "Next mission"), "none_known": ("aucune connue", "none known"),
+    "to_confirm": ("à confirmer", "to confirm"), "settled": ("confirmée", "settled"),
+    "end_status": ("Fin", "End"), "nobody_back": ("Personne ne revient en intercontrat dans les 13 semaines.",
+                                                  "Nobody comes back to the bench in the next 13 weeks."),
+    "csv_weeks": ("Semaines en CSV", "Weeks as CSV"), "csv_returns": ("Retours en CSV", "Returns as CSV"),
+    "unnamed": ("(sans nom)", "(no name)"),
+    "forecast_unknown": ("{n} jours prévus sans coût connu : renseignez un coût journalier par défaut ci-dessous.",
+                         "{n} projected days without a known cost: set a default daily cost below."),
+})
+
+
+def forecast_card(tenant, lang: str) -> dict:
+    """What the dashboard's forecast card shows: figures, the stacked chart, the weeks and who comes back."""
+    found = forecast_report(get_redis(), tenant, clock.today(tenant.timezone))
+    names = {layer: word(f"layer_{layer}", lang) for layer in LAYERS}
+    bars = [(day(w.first, lang, short=True), w.layers, w.figures.headcount * w.figures.working_days)
+            for w in found.weeks]
+    peak = max(found.weeks, key=lambda w: w.figures.rate)
+    return {"report": found, "peak": peak, "colours": LAYER_COLOURS, "names": names,
+            "chart": stacked_weeks(bars, names=names, title=word("forecast_chart", lang), band=BENCHMARK),
+            "unknown": say("forecast_unknown", lang, n=_number(found.unknown_cost_days, lang))
+            if found.unknown_cost_days else None,
+            "day": lambda d: day(d, lang), "eur": lambda v: _eur(v, lang), "pct": lambda v: _pct(v, lang),
+            "num": lambda v: _number(v, lang), "who": lambda r: r.name or word("unnamed", lang)}
+
+
+@bp.app_context_processor
+def _forecast_card() -> dict:
+    """Templates may call `forecast_card()` (the bench dashboard does); nothing is read until one does."""
+    return {"forecast_card": lambda: forecast_card(g.admin.tenant, lang_for(g.admin.tenant))}
+
+
+@bp.get("/bench/forecast.csv")
+def forecast_csv():
+    """The forecast as CSV: `part=weeks` the week figures, otherwise who comes back."""
+    admin = current_admin()
+    lang = lang_for(admin.tenant)
+    found = forecast_report(get_redis(), admin.tenant, clock.today(admin.tenant.timezone))
+    part = "weeks" if request.args.get("part") == "weeks" else "returns"
+    rows = _week_rows(found, lang) if part == "weeks" else _return_rows(found.returns, lang)
+    out = io.StringIO()
+    csv.writer(out).writerows([[safe_cell(cell) for cell in row] for row in rows])
+    name = f"forecast-{part}-{found.today.isoformat()}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _week_rows(found: Forecast, lang: str) -> list[list]:
+    head = [word(k, lang) for k in ("week_of", "headcount", "projected_days")]
+    head += [word(f"layer_{layer}", lang) for layer in LAYERS] + [word(k, lang) for k in ("rate", "benchmark", "projected_cost")]
+    rows = [head]
+    for w in found.weeks:
+        rows.append([w.first.isoformat(), w.figures.headcount, f"{w.figures.days:g}"]
+                    + [f"{w.layers[layer]:g}" for layer in LAYERS]
+                    + [_pct(w.figures.rate, lang), word(f"bench_{w.benchmark}", lang), f"{w.figures.cost:.2f}"])
+    return rows
+
+
+def _return_rows(returns: list[Return], lang: str) -> list[list]:
+    head = [word(k, lang) for k in ("consultant", "mission", "mission_end", "case", "end_status", "first_bench_day",
+                                    "next_mission", "projected_days", "daily_cost", "projected_cost")]
+    rows = [head]
+    for r in returns:
+        rows.append([r.name or word("unnamed", lang), r.mission_title, r.end.isoformat(), label("case", r.case, lang),
+                     word("to_confirm" if r.to_confirm else "settled", lang), r.first_day.isoformat(),
+                     r.next_start.isoformat() if r.next_start else word("none_known", lang), r.days,
+                     "" if r.daily_cost is None else f"{r.daily_cost:.2f}", "" if r.cost is None else f"{r.cost:.2f}"])
+    return rows
+
+
+def safe_cell(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula: text starting with = + - @ (or a tab, a CR) gets a '."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def day(value: date, lang: str, *, short: bool = False) -> str:
+    """'20/11/2026' in French, '20 Nov 2026' in English (short: '20/11', '20 Nov')."""
+    if lang == "en":
+        return value.strftime("%d %b") if short else value.strftime("%d %b %Y")
+    return value.strftime("%d/%m") if short else value.strftime("%d/%m/%Y")
