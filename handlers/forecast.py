@@ -35,7 +35,7 @@ class Return:
     until: date | None  # the day before the next known mission starts; None: no next mission known
     case: str  # natural, client or consultant
     to_confirm: bool  # the end is not settled (moved earlier with no known reason, or the host did not say all)
-    days: int  # bench days inside the horizon
+    days: int  # bench days from today to the horizon
     daily_cost: float | None
     cost_source: str  # host, default or unknown
 
@@ -71,8 +71,13 @@ class Forecast:
     """The 13 weeks ahead: who comes back, and each week's bench days, rate and cost."""
 
     today: date
-    returns: list[Return]
+    available: list[Return]  # on the bench today or coming back inside the horizon, by first bench day
     weeks: list[Week]
+
+    @property
+    def returns(self) -> list[Return]:
+        """Those coming back inside the horizon (not those already on the bench)."""
+        return [r for r in self.available if r.first_day >= self.today]
 
     @property
     def days(self) -> float:
@@ -108,9 +113,9 @@ def forecast(snapshots: list[MissionSnapshot], money: Money, today: date, countr
         for p in live:
             layers[kinds[id(p)]] += p.days.get(f"w{n}", 0)
         out.append(Week(a, b, figures, layers))
-    returns = [_return(p, by_id[p.mission_id], found_case[id(p)], calendar.count(p.start, min(p.until or last, last)))
-               for p in live if p.start >= today]
-    return Forecast(today, sorted(returns, key=lambda r: (r.first_day, r.name, r.consultant_id)), out)
+    people = [_return(p, by_id[p.mission_id], found_case[id(p)], calendar.count(max(p.start, today), min(p.until or last, last)))
+              for p in live]
+    return Forecast(today, sorted(people, key=lambda r: (r.first_day, r.name, r.consultant_id)), out)
 
 
 def _layer(period: BenchPeriod, snap: MissionSnapshot, found: Classification, today: date) -> str:

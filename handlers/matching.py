@@ -26,6 +26,8 @@ from math import ceil
 
 from rapidfuzz import fuzz, process
 
+from handlers.model import Person
+
 FUZZY = 85
 MIN_SHARE = 0.4
 EARLY_DAYS = 14
@@ -45,6 +47,15 @@ class Need:
     skills: tuple[str, ...]
     start: date | None = None  # None: "immediate" or not said
     place: str | None = None
+
+
+@dataclass(frozen=True)
+class Opening:
+    """An open opportunity with who works it: the business engineer, and the host record a task hangs on."""
+
+    need: Need
+    owner: Person | None
+    record: Person
 
 
 @dataclass(frozen=True)

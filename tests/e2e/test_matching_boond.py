@@ -1,0 +1,106 @@
+"""Opportunity matching on Boond, over real HTTP against the sandbox: consultants coming back are suggested to the
+business engineer of the opportunities that fit, in ONE task per opportunity, best first with the reason in words;
+replayed webhooks add nothing; a won opportunity withdraws its untouched suggestions; a person's edit is kept."""
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+
+from config import tenants
+from config.infra.redis_conn import get_redis
+from handlers import clock
+from handlers.hosts.boond import make_client as boond_client
+from tests.e2e.helpers import MARK, markers, settle
+
+TODAY = date(2026, 11, 2)
+
+
+def _turn_on(stack, **settings) -> None:
+    tenant = tenants.get(stack.tenant_id)
+    tenants.save(tenant.model_copy(update={"matching": tenants.MatchSettings(enabled=True, **settings)}))
+
+
+def _opportunity(stack, title: str, tools: list[str], place: str, start: str) -> str:
+    return stack.control("POST", "/_control/opportunities", json={"title": title, "tools": tools, "place": place,
+                                                                  "startDate": start, "mainManager": "3"})["id"]
+
+
+def _story(stack) -> dict:
+    """Jean (Java) ends on 27/11, Eve (Python) on 18/12; three opportunities open."""
+    clock.pin(TODAY)
+    _turn_on(stack, per_consultant=2)
+    stack.create_delivery(date(2026, 1, 5), date(2026, 11, 27))
+    stack.control("POST", "/_control/resources/7/technical-data",
+                  json={"skills": "Java, Spring Boot, PostgreSQL", "tools": [{"tool": "Docker", "level": 4}],
+                        "mobilityAreas": ["Paris"]})
+    eve = stack.control("POST", "/_control/resources", json={"firstName": "Eve", "lastName": "Martin"})["id"]
+    stack.control("POST", f"/_control/resources/{eve}/technical-data",
+                  json={"skills": "Python\nDjango\nAirflow", "mobilityAreas": ["Lyon"]})
+    stack.create_delivery(date(2026, 2, 2), date(2026, 12, 18), resource=eve, title="Audit data")
+    settle()
+    ids = {"java": _opportunity(stack, "Back end Java", ["Java", "Spring Boot", "Postgres", "Docker", "Kafka"], "Paris",
+                                "2026-12-01"),
+           "data": _opportunity(stack, "Data Python", ["Python", "Django", "Airflow"], "Lyon", "2027-01-04"),
+           "lyon": _opportunity(stack, "Java Lyon", ["Java", "Spring Boot", "Kafka"], "Lyon", "2027-02-15"),
+           "cobol": _opportunity(stack, "Mainframe", ["Cobol", "CICS"], "Paris", "immediate")}
+    settle()
+    return {**ids, "eve": eve}
+
+
+def _suggestions(stack) -> dict[str, dict]:
+    """Opportunity id → its suggestions task as Boond holds it."""
+    out = {}
+    for row in stack.actions():
+        found = MARK.search(row["attributes"].get("text") or "")
+        if found and found.group(1).startswith("opportunity."):
+            assert row["relationships"]["dependsOn"]["data"]["type"] == "opportunity"
+            out[row["relationships"]["dependsOn"]["data"]["id"]] = row
+    return out
+
+
+def _lines(row: dict) -> list[str]:
+    text = html.unescape(re.sub(r"<[^>]+>", "\n", row["attributes"]["text"]))
+    return [line.strip() for line in text.splitlines() if re.match(r"\s*\d+\. ", line)]
+
+
+def test_a_consultant_coming_back_gets_the_fitting_opportunity_first_with_its_reason(stack):
+    ids = _story(stack)
+    found = _suggestions(stack)
+    assert set(found) == {ids["java"], ids["data"], ids["lyon"]}  # nobody fits the mainframe one
+    java = found[ids["java"]]
+    assert java["attributes"]["title"] == "Consultants disponibles pour « Back end Java »"
+    assert java["relationships"]["mainManager"]["data"]["id"] == "3"  # the opportunity's business engineer
+    assert _lines(java) == ["1. Jean Dupont — 4 compétences sur 5, disponible le 30/11, même lieu"]
+    assert _lines(found[ids["lyon"]]) == ["1. Jean Dupont — 2 compétences sur 3, disponible le 30/11, autre lieu"]
+    assert _lines(found[ids["data"]]) == ["1. Eve Martin — 3 compétences sur 3, disponible le 21/12, même lieu"]
+    assert java["attributes"]["startDate"].startswith("2026-11-30")  # due when Jean is free
+
+
+def test_replaying_the_opportunity_webhooks_twice_in_reverse_leaves_no_duplicate(stack):
+    _story(stack)
+    before = {k: (v["id"], v["attributes"]["text"]) for k, v in _suggestions(stack).items()}
+    events = [e["data"]["id"] for e in stack.control("GET", "/_control/events?entity=opportunity")["events"]]
+    assert len(events) == 4
+    for _ in range(2):
+        for event in reversed(events):
+            stack.control("POST", f"/_control/events/{event}/deliver")
+        settle()
+    assert {k: (v["id"], v["attributes"]["text"]) for k, v in _suggestions(stack).items()} == before
+    assert max(markers(stack.actions()).values()) == 1
+    assert stack.control("GET", "/_control/positionings")["data"] == []  # positionings stay off unless turned on
+
+
+def test_a_won_opportunity_withdraws_its_suggestions_and_a_persons_edit_is_kept(stack):
+    ids = _story(stack)
+    lyon = _suggestions(stack)[ids["lyon"]]
+    client = boond_client(tenants.get(stack.tenant_id), get_redis())
+    edited = lyon["attributes"]["text"].replace("<p>Proposez", "<p>Appelé le client lundi. Proposez")
+    client.update_action(lyon["id"], {"data": {"id": lyon["id"], "type": "action", "attributes": {"text": edited}}})
+    stack.control("POST", f"/_control/opportunities/{ids['java']}", json={"state": 1})  # won ("Gagnée")
+    stack.control("POST", f"/_control/opportunities/{ids['lyon']}", json={"startDate": "2026-12-07"})
+    settle()
+    found = _suggestions(stack)
+    assert ids["java"] not in found  # untouched: withdrawn
+    assert found[ids["lyon"]]["attributes"]["text"] == edited  # edited by the business engineer: kept as is
+    assert ids["data"] in found
