@@ -20,6 +20,7 @@ from handlers import clock, locks
 from handlers.bench_data import forecast_report
 from handlers.calendar import next_business_day_on_or_after
 from handlers.hosts import boond_match
+from handlers.hosts.boond_positionings import PositioningWriter, positioned_state
 from handlers.hosts.registry import adapter_for
 from handlers.matching import Candidate, Match, Opening, rank
 from handlers.model import DesiredAction, Person
@@ -27,6 +28,7 @@ from handlers.pipeline import reconciler_for
 from handlers.reconcile import MissionWork, Round
 
 STEP = "match.suggestions"
+OPEN = ("written", "intent", "cancelling")  # ledger states that may still change in the host
 MAX_LINES = 10  # consultants listed in one opportunity's task
 TEXTS = {
     "fr": {"title": "Consultants disponibles pour « {title} »",
@@ -42,9 +44,10 @@ TEXTS = {
 }
 
 
-def ledger_id(opportunity_id: str) -> str:
-    """The ledger (and marker) name of an opportunity's suggestions."""
-    return f"opportunity.{opportunity_id}"
+def ledger_id(opportunity_id: str, part: str = "opportunity") -> str:
+    """The ledger (and marker) name of an opportunity's suggestions task (`opportunity.<id>`) or positionings
+    (`positioning.<id>`)."""
+    return f"{part}.{opportunity_id}"
 
 
 def match_tenant(tenant_id: str, entity: str, trigger: dict) -> dict:
@@ -73,8 +76,14 @@ def run(conn: redis.Redis, tenant: tenants.Tenant, trigger: dict, today: date) -
         candidates.append(Candidate(person.consultant_id, person.name, skills, person.first_day, person.until, places))
     found = rank(candidates, [o.need for o in openings.values()], today, per_consultant=tenant.matching.per_consultant)
     names = {c.id: c.name for c in candidates}
-    desired = {need_id: [suggestion(openings[need_id], rows, names, tenant, today)] for need_id, rows in found.items()}
-    return write(conn, tenant, adapter, desired, trigger)
+    desired = {ledger_id(need_id): [suggestion(openings[need_id], rows, names, tenant, today)]
+               for need_id, rows in found.items()}
+    if tenant.matching.positionings:
+        desired.update({ledger_id(need_id, "positioning"): positionings(openings[need_id], rows, names, tenant, today)
+                        for need_id, rows in found.items()})
+    writers = {"opportunity": adapter,
+               "positioning": PositioningWriter(adapter.client, positioned_state(dictionary))}
+    return write(conn, tenant, writers, desired, trigger)
 
 
 def suggestion(opening: Opening, rows: list[Match], names: dict[str, str], tenant: tenants.Tenant,
@@ -92,27 +101,40 @@ def suggestion(opening: Opening, rows: list[Match], names: dict[str, str], tenan
                          text="\n\n".join([words["intro"], "\n".join(lines), words["outro"]]), case="matching")
 
 
+def positionings(opening: Opening, rows: list[Match], names: dict[str, str], tenant: tenants.Tenant,
+                 today: date) -> list[DesiredAction]:
+    """One positioning for each consultant of the task, keyed by the consultant (the same list as the task)."""
+    lead = {"fr": "Suggéré par Intermission :", "en": "Suggested by Intermission:"}[tenant.language]
+    return [DesiredAction(key=f"match.position.{m.candidate}", step_id="match.position", kind="positioning",
+                          assignee_role="consultant", assignee=Person(id=m.candidate, name=names.get(m.candidate, "")),
+                          target=opening.record, nominal_due=m.free_from, due=max(m.free_from, today),
+                          title=opening.need.title, text=f"{lead} {m.reason(tenant.language)}", case="matching")
+            for m in rows[:MAX_LINES]]
+
+
 def _default_owner(tenant: tenants.Tenant) -> Person | None:
     found = tenant.planning.default_owners.get("business_engineer")
     return Person(id=found) if found else None
 
 
-def write(conn: redis.Redis, tenant: tenants.Tenant, adapter, desired: dict[str, list[DesiredAction]],
+def write(conn: redis.Redis, tenant: tenants.Tenant, writers: dict, desired: dict[str, list[DesiredAction]],
           trigger: dict) -> dict:
-    """One round over the opportunities wanted now and those that held a task (withdrawn when no longer wanted)."""
+    """One round a writer over the ledgers wanted now and those that held something (withdrawn when no longer
+    wanted); `writers`: ledger prefix → writer, `desired`: ledger id → its actions."""
     tracked = keys.match_opportunities(tenant.id)
-    known = {m.decode() for m in conn.smembers(tracked)}
+    names = sorted({m.decode() for m in conn.smembers(tracked)} | set(desired))
     if desired:
-        conn.sadd(tracked, *desired)  # before the writes: a crash leaves the set naming every task it may have made
+        conn.sadd(tracked, *desired)  # before the writes: a crash leaves the set naming every ledger it may have used
     why = {"trigger": {k: v for k, v in trigger.items() if k != "n"}, "case": "matching",
            "reason": "consultants on or coming back to the bench ranked for the open opportunities"}
-    works = [MissionWork(reconciler_for(conn, tenant, adapter, ledger_id(opp), why), desired.get(opp, []))
-             for opp in sorted(known | set(desired))]
-    if works:
-        Round(works, adapter).run()
-    done = [opp for opp, work in zip(sorted(known | set(desired)), works)
-            if opp not in desired and not any(e.status in ("written", "intent", "cancelling")
-                                              for e in work.run.ledger.entries().values())]
-    if done:
-        conn.srem(tracked, *done)
-    return {opp: work.run.counts for opp, work in zip(sorted(known | set(desired)), works)}
+    works = {name: MissionWork(reconciler_for(conn, tenant, writers[name.split(".")[0]], name, why),
+                               desired.get(name, [])) for name in names}
+    for prefix, writer in writers.items():
+        mine = [w for name, w in works.items() if name.startswith(prefix + ".")]
+        if mine:
+            Round(mine, writer).run()
+    finished = [name for name, work in works.items()
+                if name not in desired and not any(e.status in OPEN for e in work.run.ledger.entries().values())]
+    if finished:
+        conn.srem(tracked, *finished)
+    return {name: work.run.counts for name, work in works.items()}

@@ -115,6 +115,23 @@ class BoondClient(HttpClient):
         """GET /resources/{id}/technical-data: skills, tools, expertise and activity areas, languages."""
         return self.request("GET", f"/resources/{resource_id}/technical-data").json()
 
+    def positionings_of(self, opportunity_id: str) -> list[dict]:
+        """GET /opportunities/{id}/positionings: every positioning on an opportunity, all pages."""
+        return list(self._paged(f"/opportunities/{opportunity_id}/positionings", {}, SEARCH_PAGE))
+
+    def create_positioning(self, document: dict) -> dict:
+        """POST /positionings with both e-mail flags false: nobody is e-mailed (reference §4)."""
+        params = {"sendMailToDependsOnManager": "false", "sendMailToOpportunityManager": "false"}
+        return self.request("POST", "/positionings", params=params, json=document).json().get("data") or {}
+
+    def update_positioning(self, positioning_id: str, document: dict) -> dict:
+        """PUT /positionings/{id}."""
+        return self.request("PUT", f"/positionings/{positioning_id}", json=document).json().get("data") or {}
+
+    def delete_positioning(self, positioning_id: str) -> None:
+        """DELETE /positionings/{id}."""
+        self.request("DELETE", f"/positionings/{positioning_id}")
+
     def actions_of(self, entity: str, entity_id: str) -> Iterator[dict]:
         """GET /{entity}s/{id}/actions, every page; when the tab is refused (404/405), the /actions search."""
         try:

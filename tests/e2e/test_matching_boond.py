@@ -104,3 +104,40 @@ def test_a_won_opportunity_withdraws_its_suggestions_and_a_persons_edit_is_kept(
     assert ids["java"] not in found  # untouched: withdrawn
     assert found[ids["lyon"]]["attributes"]["text"] == edited  # edited by the business engineer: kept as is
     assert ids["data"] in found
+
+
+def _positionings(stack) -> dict[tuple[str, str], dict]:
+    """(opportunity, resource) → positioning, as Boond holds them (a duplicate would be lost here: counted apart)."""
+    rows = stack.control("GET", "/_control/positionings")["data"]
+    keys = [(r["relationships"]["opportunity"]["data"]["id"], r["relationships"]["dependsOn"]["data"]["id"]) for r in rows]
+    assert len(keys) == len(set(keys)), "a consultant positioned twice on one opportunity"
+    return dict(zip(keys, rows))
+
+
+def test_positionings_when_turned_on_are_positioned_without_e_mail_never_duplicated_and_withdrawn_untouched(stack):
+    ids = _story(stack)
+    assert _positionings(stack) == {}  # off by default
+    _turn_on(stack, per_consultant=2, positionings=True)
+    stack.control("POST", f"/_control/opportunities/{ids['cobol']}", json={"criteria": "COBOL, CICS"})  # a new run
+    settle()
+    found = _positionings(stack)
+    assert set(found) == {(ids["java"], "7"), (ids["lyon"], "7"), (ids["data"], ids["eve"])}
+    java = found[(ids["java"], "7")]
+    assert java["attributes"]["state"] == 0 and java["mails"] == {"sendMailToDependsOnManager": "false",
+                                                                  "sendMailToOpportunityManager": "false"}
+    assert "4 compétences sur 5, disponible le 30/11" in java["attributes"]["informationComments"]
+    events = [e["data"]["id"] for e in stack.control("GET", "/_control/events?entity=opportunity")["events"]]
+    for _ in range(2):
+        for event in reversed(events):
+            stack.control("POST", f"/_control/events/{event}/deliver")
+        settle()
+    assert _positionings(stack) == found
+    client = boond_client(tenants.get(stack.tenant_id), get_redis())
+    lyon = found[(ids["lyon"], "7")]["id"]
+    client.update_positioning(lyon, {"data": {"id": lyon, "type": "positioning", "attributes": {"state": 3}}})  # CV sent
+    for opportunity in ("java", "lyon"):
+        stack.control("POST", f"/_control/opportunities/{ids[opportunity]}", json={"state": 2})  # lost
+    settle()
+    left = _positionings(stack)
+    assert set(left) == {(ids["lyon"], "7"), (ids["data"], ids["eve"])}  # the one a person moved on stays
+    assert left[(ids["lyon"], "7")]["attributes"]["state"] == 3

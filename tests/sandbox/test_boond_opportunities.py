@@ -6,7 +6,8 @@ from __future__ import annotations
 from connectors.boond.sandbox.schemas import body_schema_name, refusals, routes
 from intermission_cli.stack import Stack
 from tests.boond_spec import boond_spec  # noqa: F401  (module-scoped fixture)
-from tests.e2e.test_matching_boond import _story
+from tests.e2e.helpers import settle
+from tests.e2e.test_matching_boond import _story, _turn_on
 from tests.sandbox.test_boond_schemas import _template, recorded  # noqa: F401  (fixture)
 
 
@@ -18,11 +19,17 @@ def test_every_call_of_the_matching_story_is_a_boond_route_with_a_valid_body(red
     path, spec = boond_spec
     with Stack("acme") as stack:
         stack.control("POST", "/_control/config", json={"schema_path": path})
-        _story(stack)
+        ids = _story(stack)
+        _turn_on(stack, per_consultant=2, positionings=True)
+        stack.control("POST", f"/_control/opportunities/{ids['java']}", json={"title": "Back end Java (2)"})  # PUTs
+        settle()
+        stack.control("POST", f"/_control/opportunities/{ids['java']}", json={"state": 1})  # won: DELETEs
+        settle()
     spec_routes = routes(spec)
     called = {(m, _template(spec_routes, m, where)) for m, where, _ in recorded}
     assert {("GET", "/opportunities"), ("GET", "/resources/{id}/technical-data"), ("GET", "/resources/{id}/information"),
-            ("POST", "/actions")} <= called
+            ("POST", "/actions"), ("PUT", "/actions/{id}"), ("POST", "/positionings"), ("DELETE", "/positionings/{id}"),
+            ("GET", "/opportunities/{id}/positionings"), ("DELETE", "/actions/{id}")} <= called
     for method, where, body in recorded:
         route = _template(spec_routes, method, where)
         assert route, f"{method} {where} is no route of Boond's RAML"

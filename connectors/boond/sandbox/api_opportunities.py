@@ -91,6 +91,34 @@ def _keyword_of(rec: dict) -> str:
     return f"AO{rec['rels']['opportunity'][1]}"
 
 
+@bp.get("/opportunities/<id>/positionings")
+def opportunity_positionings(id):
+    """The positionings on one opportunity, paged."""
+    state = sandbox()
+    with state.lock:
+        require(state, "opportunity", id)
+        items = [resource_object("positioning", pid, rec) for pid, rec in sorted_items(state.db.setdefault("positioning", {}))
+                 if rec["rels"]["opportunity"] == ("opportunity", id)]
+    return paged_document(items)
+
+
+@bp.put("/positionings/<id>")
+def update_positioning(id):
+    """Update a positioning's attributes (state, comments, dates)."""
+    data, state = json_body().get("data") or {}, sandbox()
+    attrs = data.get("attributes") or {}
+    if set(attrs) - set(POSITIONING):
+        raise invalid("data/attributes")
+    with state.lock:
+        rec = state.db.setdefault("positioning", {}).get(id)
+        if rec is None:
+            raise invalid("id")
+        rec["attributes"].update(attrs, updateDate=now_text())
+        answer = resource_object("positioning", id, rec)
+    publish("positioning", id, "update")
+    return document(answer)
+
+
 @bp.post("/positionings")
 def create_positioning():
     """A positioning of a resource on an opportunity; both e-mail flags must be sent false (no e-mail in tests)."""
