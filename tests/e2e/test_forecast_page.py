@@ -73,3 +73,24 @@ def test_the_forecast_csv_lists_returns_and_weeks_and_defuses_formulas(stack):
     assert weeks[0][0] == "Semaine du" and len(weeks) == 14 and weeks[1][0] == TODAY.isoformat()
     assert weeks[3][2:6] == ["5", "0", "0", "5"]  # 16–22 Nov: Eve only (to confirm)
     assert weeks[4][1:6] == ["2", "10", "0", "5", "5"] and weeks[4][6:8] == ["100,0 %", "au-dessus du repère"]
+
+
+def test_the_matching_card_turns_matching_on_and_refuses_a_bad_number_in_the_admins_language(stack):
+    from config import tenants
+    from webhooks.admin.auth import csrf_token
+
+    token = admin_token(stack.tenant_id, "test")
+    url = f"{stack.web.url}/admin/bench/matching"
+    form = {"a": token, "csrf": csrf_token(token), "lang": "fr", "enabled": "1", "per_consultant": "beaucoup"}
+    refused = requests.post(url, data=form, timeout=10, allow_redirects=False)
+    assert refused.status_code == 400 and "Saisissez un nombre entier de 1 à 20." in refused.text
+    assert tenants.get(stack.tenant_id).matching.enabled is False  # nothing saved
+    saved = requests.post(url, data={**form, "per_consultant": "2", "positionings": "1"}, timeout=10,
+                          allow_redirects=False)
+    assert saved.status_code == 302
+    assert tenants.get(stack.tenant_id).matching == tenants.MatchSettings(enabled=True, per_consultant=2,
+                                                                          positionings=True)
+    page = requests.get(f"{stack.web.url}/admin/bench", params={"a": token, "lang": "en"}, timeout=10).text
+    card = re.search(r'<div class="card" id="matching">(.*?)</form>', page, re.S).group(1)
+    assert "Suggest consultants for open opportunities" in card and 'value="2"' in card
+    assert card.count("checked") == 2

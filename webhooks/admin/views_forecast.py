@@ -5,19 +5,21 @@ import csv
 import io
 from datetime import date
 
-from flask import Response, g, request
+from flask import Response, g, redirect, request, url_for
 
+from config import tenants
 from config.infra.redis_conn import get_redis
 from handlers import clock
 from handlers.bench_data import forecast_report
 from handlers.bench_report import BENCHMARK
 from handlers.forecast import LAYERS, Forecast, Return
+from handlers.ingest import enqueue_match
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
 from webhooks.admin.forecast_chart import LAYER_COLOURS, stacked_weeks
 from webhooks.admin.i18n import WORDS, label, say, word
 from webhooks.admin.render import lang_for
-from webhooks.admin.views_bench import _eur, _number, _pct
+from webhooks.admin.views_bench import _eur, _number, _page, _pct
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,6 +41,19 @@ WORDS.update({  # issue #29: the forecast (additive: new keys only)
                                                   "Nobody comes back to the bench in the next 13 weeks."),
     "csv_weeks": ("Semaines en CSV", "Weeks as CSV"), "csv_returns": ("Retours en CSV", "Returns as CSV"),
     "unnamed": ("(sans nom)", "(no name)"),
+    "matching": ("Rapprochement avec les opportunités", "Matching with opportunities"),
+    "matching_help": ("Intermission propose aux ingénieurs d'affaires, dans une tâche par opportunité ouverte, les "
+                      "consultants en intercontrat ou qui y reviennent dans les 13 semaines et dont les compétences "
+                      "correspondent, avec la raison (compétences, date de disponibilité, lieu).",
+                      "Intermission suggests to business engineers, in one task per open opportunity, the consultants "
+                      "on the bench or coming back within 13 weeks whose skills fit, with the reason (skills, free "
+                      "date, place)."),
+    "matching_enabled": ("Proposer des consultants pour les opportunités ouvertes", "Suggest consultants for open opportunities"),
+    "per_consultant": ("Opportunités au plus par consultant", "At most this many opportunities per consultant"),
+    "positionings": ("Boond : positionner aussi les consultants proposés (état « Positionné », sans e-mail)",
+                     "Boond: also position the suggested consultants (state \"Positionné\", no e-mail)"),
+    "bad_per_consultant": ("Saisissez un nombre entier de 1 à 20.", "Enter a whole number from 1 to 20."),
+    "case_matching": ("Rapprochement d'opportunités", "Opportunity matching"),
     "forecast_unknown": ("{n} jours prévus sans coût connu : renseignez un coût journalier par défaut ci-dessous.",
                          "{n} projected days without a known cost: set a default daily cost below."),
 })
@@ -63,6 +78,22 @@ def forecast_card(tenant, lang: str) -> dict:
 def _forecast_card() -> dict:
     """Templates may call `forecast_card()` (the bench dashboard does); nothing is read until one does."""
     return {"forecast_card": lambda: forecast_card(g.admin.tenant, lang_for(g.admin.tenant))}
+
+
+@bp.post("/bench/matching")
+def matching_settings():
+    """Turn matching on or off, its number per consultant, positionings; a run is queued when it is on."""
+    admin = current_admin()
+    lang = lang_for(admin.tenant)
+    text = (request.form.get("per_consultant") or "").strip()
+    if not text.isdigit() or not 1 <= int(text) <= 20:
+        return _page(admin, errors={"per_consultant": word("bad_per_consultant", lang)}, values=None), 400
+    chosen = tenants.MatchSettings(enabled=request.form.get("enabled") == "1", per_consultant=int(text),
+                                   positionings=request.form.get("positionings") == "1")
+    tenants.save(admin.tenant.model_copy(update={"matching": chosen}))
+    if chosen.enabled:
+        enqueue_match(get_redis(), admin.tenant.id, "settings", {"kind": "admin", "host": admin.tenant.host})
+    return redirect(url_for(".bench", a=admin.token, lang=lang, flash=word("saved", lang)) + "#matching")
 
 
 @bp.get("/bench/forecast.csv")
