@@ -1,4 +1,4 @@
-"""`match`: rank 300 consultants coming back against 2,000 open opportunities (handlers.matching.rank, pure), the
+"""`match`: rank 300 consultants coming back against 2,000 open opportunities (handlers.domain.matching.rank, pure), the
 median and worst of three runs. Target ≤ 1 s. The skills are drawn from a 120-word vocabulary with spelling
 variants ("Postgres" / "PostgreSQL", "React.js" / "React"), so the fuzzy vocabulary step does real work."""
 from __future__ import annotations
@@ -26,7 +26,7 @@ PLACES = ["Paris", "Lyon", "Nantes", "Lille", "Toulouse", "Bordeaux"]
 
 def generated(seed: int = 29):
     """(consultants, opportunities) drawn from the vocabulary, free dates over 13 weeks, starts over 17."""
-    from handlers.matching import Candidate, Need
+    from handlers.domain.matching import Candidate, Need
 
     rng = random.Random(seed)
     people = [Candidate(str(n), f"Consultant {n}", (", ".join(rng.sample(BASE, rng.randint(6, 14))),),
@@ -40,7 +40,7 @@ def generated(seed: int = 29):
 
 def run(work) -> dict:
     """Time `rank` on the generated data (no Redis, no host: the ranking alone)."""
-    from handlers.matching import rank
+    from handlers.domain.matching import rank
 
     people, needs = generated()
     times, found = [], {}

@@ -10,7 +10,7 @@ from datetime import date
 
 import requests
 
-from handlers import clock
+from config.infra import clock
 from tests.e2e.helpers import settle
 from webhooks.admin.auth import admin_token
 

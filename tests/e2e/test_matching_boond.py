@@ -9,8 +9,8 @@ from datetime import date
 
 from config import tenants
 from config.infra.redis_conn import get_redis
-from handlers import clock
-from handlers.hosts.boond import make_client as boond_client
+from config.infra import clock
+from handlers.hosts.boond.adapter import make_client as boond_client
 from tests.e2e.helpers import MARK, markers, settle
 
 TODAY = date(2026, 11, 2)

@@ -3,8 +3,8 @@ data): the opportunity search and its criteria filters, the information and tech
 an opportunity; what the sandbox answers for an opportunity or a consultant's technical data is the RAML's."""
 from __future__ import annotations
 
-from connectors.boond.sandbox.schemas import body_schema_name, refusals, routes
-from intermission_cli.stack import Stack
+from sandboxes.boond.schemas import body_schema_name, refusals, routes
+from sandboxes.stack import Stack
 from tests.boond_spec import boond_spec  # noqa: F401  (module-scoped fixture)
 from tests.e2e.helpers import settle
 from tests.e2e.test_matching_boond import _story, _turn_on
@@ -41,7 +41,7 @@ def test_the_search_filters_and_the_answered_fields_are_the_ramls(boond_spec):
     _, spec = boond_spec
     search = next(e for e in spec["endpoints"] if e["path"] == "/opportunities")["methods"]["get"]["params"]
     assert {"opportunityStates", "tools", "expertiseAreas", "places", "page", "maxResults"} <= {p["name"] for p in search}
-    from connectors.boond.sandbox.api_opportunities import CRITERIA, TECHNICAL
+    from sandboxes.boond.api_opportunities import CRITERIA, TECHNICAL
 
     assert set(CRITERIA) - {"creationDate", "updateDate"} <= _properties(spec, "opportunitiesInformationBody-put")
     assert set(TECHNICAL) <= _properties(spec, "resourcesTechnicalDataBody-put")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.matching import Candidate, Need, rank, tokens
+from handlers.domain.matching import Candidate, Need, rank, tokens
 
 TODAY = date(2026, 11, 2)
 ALICE = Candidate("7", "Alice", ("Java, Spring Boot, PostgreSQL, Docker", "Kubernetes"), date(2026, 12, 1),

@@ -9,11 +9,12 @@ from flask import Response, g, redirect, request, url_for
 
 from config import tenants
 from config.infra.redis_conn import get_redis
-from handlers import clock
-from handlers.bench_data import forecast_report
-from handlers.bench_report import BENCHMARK
-from handlers.forecast import LAYERS, Forecast, Return
-from handlers.ingest import enqueue_match
+from config.infra import clock
+from handlers.reports.bench_data import forecast_report
+from handlers.reports.bench_report import BENCHMARK
+from handlers.reports.forecast import LAYERS, Forecast, Return
+from handlers.hosts.registry import host_of
+from handlers.intake.ingest import enqueue_match
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
 from webhooks.admin.forecast_chart import LAYER_COLOURS, stacked_weeks
@@ -66,7 +67,8 @@ def forecast_card(tenant, lang: str) -> dict:
     bars = [(day(w.first, lang, short=True), w.layers, w.figures.headcount * w.figures.working_days)
             for w in found.weeks]
     peak = max(found.weeks, key=lambda w: w.figures.rate)
-    return {"report": found, "peak": peak, "colours": LAYER_COLOURS, "names": names,
+    offered = host_of(tenant).matching
+    return {"report": found, "peak": peak, "positionings": bool(offered and offered.positionings), "colours": LAYER_COLOURS, "names": names,
             "chart": stacked_weeks(bars, names=names, title=word("forecast_chart", lang), band=BENCHMARK),
             "unknown": say("forecast_unknown", lang, n=_number(found.unknown_cost_days, lang))
             if found.unknown_cost_days else None,

@@ -1,0 +1,137 @@
+"""A tenant's matching run: the consultants on or coming back to the bench (the forecast), the open opportunities
+and everyone's skills read from the host, ranked (handlers.domain.matching), then written where business engineers
+work: ONE task per opportunity, on the opportunity, for its business engineer, listing its consultants best first.
+
+Writes go through the reconciler and the ledger like every playbook step (ledger id `opportunity.<id>`, step
+`match.suggestions`), so a replay changes nothing, a new ranking updates the task rather than adding one, what a
+person did to it is kept, and an opportunity no longer open (won, lost, closed) has its untouched task withdrawn.
+The run is tenant-wide and re-reads everything, so events in any order and any number converge to one state.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import redis
+
+from config import keys, tenants
+from config.infra.redis_conn import get_redis
+from config.settings import get_settings
+from config.infra import clock
+from handlers.sync import locks
+from handlers.reports.bench_data import forecast_report
+from handlers.domain.calendar import next_business_day_on_or_after
+from handlers.hosts.registry import adapter_for, host_of
+from handlers.domain.matching import Candidate, Match, Opening, rank
+from handlers.domain.model import DesiredAction, Person
+from handlers.sync.pipeline import reconciler_for
+from handlers.sync.reconcile import MissionWork, Round
+
+STEP = "match.suggestions"
+OPEN = ("written", "intent", "cancelling")  # ledger states that may still change in the host
+MAX_LINES = 10  # consultants listed in one opportunity's task
+TEXTS = {
+    "fr": {"title": "Consultants disponibles pour « {title} »",
+           "intro": "Ces consultants sont en intercontrat ou y reviennent bientôt, et leurs compétences "
+                    "correspondent à cette opportunité (les meilleurs d'abord) :",
+           "outro": "Proposez-les au client ou positionnez-les. Cette liste suit les dates et les opportunités : "
+                    "elle est mise à jour ici, jamais dupliquée."},
+    "en": {"title": "Consultants available for “{title}”",
+           "intro": "These consultants are on the bench or coming back soon, and their skills fit this "
+                    "opportunity (best first):",
+           "outro": "Put them forward to the client or position them. This list follows the dates and the "
+                    "opportunities: it is updated here, never duplicated."},
+}
+
+
+def ledger_id(opportunity_id: str, part: str = "opportunity") -> str:
+    """The ledger (and marker) name of an opportunity's suggestions task (`opportunity.<id>`) or positionings
+    (`positioning.<id>`)."""
+    return f"{part}.{opportunity_id}"
+
+
+def match_tenant(tenant_id: str, entity: str, trigger: dict) -> dict:
+    """The rq job: one tenant's matching run (skipped unless the tenant turned matching on); `entity`: what changed."""
+    conn = get_redis()
+    tenant = tenants.get(tenant_id, clearing=keys.match_pending(tenant_id))  # a change from now on queues anew
+    if not tenants.may_run_jobs(tenant) or tenant is None:
+        return {"skipped": "tenant unknown or disabled"}
+    if not tenant.matching.enabled:
+        return {"skipped": "matching is off for this tenant"}
+    with locks.held(conn, keys.match_lock(tenant_id), ttl=get_settings().job_timeout_seconds):
+        return run(conn, tenant, trigger, clock.today(tenant.timezone))
+
+
+def run(conn: redis.Redis, tenant: tenants.Tenant, trigger: dict, today: date) -> dict:
+    """Read, rank and write; the counts of what each opportunity's task became."""
+    offered = host_of(tenant).matching
+    if offered is None:
+        return {"skipped": f"matching is not offered on {host_of(tenant).label} yet"}
+    host = offered(adapter_for(tenant, conn))
+    openings = {o.need.id: o for o in host.openings()}
+    people = forecast_report(conn, tenant, today).available
+    candidates = []
+    for person in {p.consultant_id: p for p in reversed(people)}.values():  # one each, the earliest period
+        skills, places = host.profile(person.consultant_id)
+        candidates.append(Candidate(person.consultant_id, person.name, skills, person.first_day, person.until, places))
+    found = rank(candidates, [o.need for o in openings.values()], today, per_consultant=tenant.matching.per_consultant)
+    names = {c.id: c.name for c in candidates}
+    desired = {ledger_id(need_id): [suggestion(openings[need_id], rows, names, tenant, today)]
+               for need_id, rows in found.items()}
+    if tenant.matching.positionings and offered.positionings:
+        desired.update({ledger_id(need_id, "positioning"): positionings(openings[need_id], rows, names, tenant, today)
+                        for need_id, rows in found.items()})
+    return write(conn, tenant, host.writers(), desired, trigger)
+
+
+def suggestion(opening: Opening, rows: list[Match], names: dict[str, str], tenant: tenants.Tenant,
+               today: date) -> DesiredAction:
+    """The one task of an opportunity: its consultants best first, each with the reason in words."""
+    words = TEXTS[tenant.language]
+    lines = [f"{n}. {names.get(m.candidate) or m.candidate} — {m.reason(tenant.language)}"
+             for n, m in enumerate(rows[:MAX_LINES], 1)]
+    nominal = min(m.free_from for m in rows)  # the first of them free: propose them before
+    due = max(nominal, next_business_day_on_or_after(today, tenant.country, tenant.subdivision))
+    owner = opening.owner or _default_owner(tenant)
+    return DesiredAction(key=STEP, step_id=STEP, kind="task", assignee_role="business_engineer", assignee=owner,
+                         target=opening.record, nominal_due=nominal, due=due, late=nominal < today,
+                         title=words["title"].format(title=opening.need.title or opening.record.id)[:250],
+                         text="\n\n".join([words["intro"], "\n".join(lines), words["outro"]]), case="matching")
+
+
+def positionings(opening: Opening, rows: list[Match], names: dict[str, str], tenant: tenants.Tenant,
+                 today: date) -> list[DesiredAction]:
+    """One positioning for each consultant of the task, keyed by the consultant (the same list as the task)."""
+    lead = {"fr": "Suggéré par Intermission :", "en": "Suggested by Intermission:"}[tenant.language]
+    return [DesiredAction(key=f"match.position.{m.candidate}", step_id="match.position", kind="positioning",
+                          assignee_role="consultant", assignee=Person(id=m.candidate, name=names.get(m.candidate, "")),
+                          target=opening.record, nominal_due=m.free_from, due=max(m.free_from, today),
+                          title=opening.need.title, text=f"{lead} {m.reason(tenant.language)}", case="matching")
+            for m in rows[:MAX_LINES]]
+
+
+def _default_owner(tenant: tenants.Tenant) -> Person | None:
+    found = tenant.planning.default_owners.get("business_engineer")
+    return Person(id=found) if found else None
+
+
+def write(conn: redis.Redis, tenant: tenants.Tenant, writers: dict, desired: dict[str, list[DesiredAction]],
+          trigger: dict) -> dict:
+    """One round a writer over the ledgers wanted now and those that held something (withdrawn when no longer
+    wanted); `writers`: ledger prefix → writer, `desired`: ledger id → its actions."""
+    tracked = keys.match_opportunities(tenant.id)
+    names = sorted({m.decode() for m in conn.smembers(tracked)} | set(desired))
+    if desired:
+        conn.sadd(tracked, *desired)  # before the writes: a crash leaves the set naming every ledger it may have used
+    why = {"trigger": {k: v for k, v in trigger.items() if k != "n"}, "case": "matching",
+           "reason": "consultants on or coming back to the bench ranked for the open opportunities"}
+    works = {name: MissionWork(reconciler_for(conn, tenant, writers[name.split(".")[0]], name, why),
+                               desired.get(name, [])) for name in names}
+    for prefix, writer in writers.items():
+        mine = [w for name, w in works.items() if name.startswith(prefix + ".")]
+        if mine:
+            Round(mine, writer).run()
+    finished = [name for name, work in works.items()
+                if name not in desired and not any(e.status in OPEN for e in work.run.ledger.entries().values())]
+    if finished:
+        conn.srem(tracked, *finished)
+    return {name: work.run.counts for name, work in works.items()}
