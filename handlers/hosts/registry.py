@@ -134,6 +134,7 @@ def _builtin() -> None:
     from handlers.hosts.boond import adapter as boond
     from handlers.hosts.boond.match import BoondMatching
     from handlers.hosts.salesforce import adapter as salesforce
+    from handlers.hosts.salesforce.match import SalesforceMatching
 
     register(
         Host(
@@ -181,6 +182,7 @@ def _builtin() -> None:
                 config="sandboxes.salesforce:SandboxConfig",
                 port=8200,
             ),
+            matching=SalesforceMatching,
             api_docs="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
         )
     )

@@ -69,10 +69,12 @@ def run(conn: redis.Redis, tenant: tenants.Tenant, trigger: dict, today: date) -
     host = offered(adapter_for(tenant, conn))
     openings = {o.need.id: o for o in host.openings()}
     people = forecast_report(conn, tenant, today).available
+    earliest = {p.consultant_id: p for p in reversed(people)}  # one each, their earliest bench period
+    profiles = host.profiles(list(earliest)) if openings else {}
     candidates = []
-    for person in {p.consultant_id: p for p in reversed(people)}.values():  # one each, the earliest period
-        skills, places = host.profile(person.consultant_id)
-        candidates.append(Candidate(person.consultant_id, person.name, skills, person.first_day, person.until, places))
+    for p in earliest.values():
+        skills, places = profiles.get(p.consultant_id, ((), ()))
+        candidates.append(Candidate(p.consultant_id, p.name, skills, p.first_day, p.until, places))
     found = rank(candidates, [o.need for o in openings.values()], today, per_consultant=tenant.matching.per_consultant)
     names = {c.id: c.name for c in candidates}
     desired = {ledger_id(need_id): [suggestion(openings[need_id], rows, names, tenant, today)]

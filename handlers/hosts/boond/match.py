@@ -37,9 +37,9 @@ class BoondMatching:
         """Every open opportunity with its business engineer."""
         return openings(self.client, self.dictionary)
 
-    def profile(self, consultant_id: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """A consultant's (skills, places)."""
-        return profile_of(self.client, self.dictionary, consultant_id)
+    def profiles(self, consultant_ids: list[str]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """Resource id → (skills, places): two reads a consultant (technical data, information)."""
+        return {i: profile_of(self.client, self.dictionary, i) for i in consultant_ids}
 
     def writers(self) -> dict:
         """Ledger prefix → writer: the suggestions tasks (actions on the opportunity), the positionings."""
