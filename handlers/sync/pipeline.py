@@ -19,6 +19,7 @@ from config.settings import get_settings
 from handlers.surveys import mail as survey_mail, records as surveys
 from handlers.domain.classify import carry, classify, wakeup
 from handlers.hosts.registry import host_of
+from handlers.intake.ingest import enqueue_match
 from handlers.state.ledger import SETTLED, ActivityLog, Ledger
 from handlers.domain.model import Classification, DesiredAction, MissionSnapshot
 from handlers.domain.plan import plan
@@ -108,7 +109,14 @@ def reconcile(conn: redis.Redis, tenant: tenants.Tenant, writer, plans: list[Mis
         for work in works:  # what reached the host, even when the rest failed
             count_actions(tenant.host, work.run.counts)
     survey_mail.after_reconcile(conn, tenant, plans)  # issue #17: queue the survey e-mails now due
+    if tenant.matching.enabled and any(p.prev is None or _availability(p.prev) != _availability(p.current) for p in plans):
+        enqueue_match(conn, tenant.id, "mission", {"kind": "availability"})  # issue #29: who comes back, and when
     return {w.run.mission_id: {"case": p.found.case, **w.run.counts} for w, p in zip(works, plans)}
+
+
+def _availability(snap: MissionSnapshot) -> tuple:
+    """What a mission tells the matching about its consultant's availability."""
+    return snap.end_date, snap.next_start, snap.status, snap.consultant_left, snap.consultant
 
 
 def reconciler_for(conn: redis.Redis, tenant: tenants.Tenant, writer, mission_id: str,

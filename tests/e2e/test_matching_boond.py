@@ -141,3 +141,13 @@ def test_positionings_when_turned_on_are_positioned_without_e_mail_never_duplica
     left = _positionings(stack)
     assert set(left) == {(ids["lyon"], "7"), (ids["data"], ids["eve"])}  # the one a person moved on stays
     assert left[(ids["lyon"], "7")]["attributes"]["state"] == 3
+
+
+def test_a_consultant_whose_end_moves_is_ranked_again_without_any_opportunity_event(stack):
+    ids = _story(stack)
+    jean = next(e for e in stack.events() if e["data"]["relationships"]["dependsOn"]["data"]["type"] == "delivery")
+    stack.move_end(jean["data"]["relationships"]["dependsOn"]["data"]["id"], date(2027, 1, 15))  # free on 18/01
+    settle()
+    found = _suggestions(stack)
+    assert ids["java"] not in found  # starts on 01/12, 48 days before Jean is free: withdrawn
+    assert _lines(found[ids["lyon"]]) == ["1. Jean Dupont — 2 compétences sur 3, disponible le 18/01, autre lieu"]
