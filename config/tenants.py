@@ -137,6 +137,12 @@ class MatchSettings(BaseModel):
     enabled: bool = False  # suggest consultants coming back to the business engineers of open opportunities
     per_consultant: int = Field(default=3, ge=1, le=20)  # a consultant is suggested for at most this many opportunities
     positionings: bool = False  # Boond: also position them ("Positionné", no e-mail) on those opportunities
+    digest_every_days: int = Field(default=0, ge=0, le=90)  # business engineers' digest of who comes back; 0: off
+
+    @property
+    def runs(self) -> bool:
+        """Whether matching runs at all (suggestions, or the digest alone)."""
+        return self.enabled or self.digest_every_days > 0
 
 
 OwnerRole = Literal["manager", "business_engineer", "hr"]

@@ -38,6 +38,7 @@ class Return:
     days: int  # bench days from today to the horizon
     daily_cost: float | None
     cost_source: str  # host, default or unknown
+    mission_id: str = ""  # the mission that ends (its business engineer gets the digest)
 
     @property
     def next_start(self) -> date | None:
@@ -132,4 +133,4 @@ def _unsure(snap: MissionSnapshot, found: Classification) -> bool:
 def _return(period: BenchPeriod, snap: MissionSnapshot, found: Classification, days: int) -> Return:
     return Return(period.consultant_id, period.name, period.mission_title, snap.end_date or period.start,
                   period.start, period.until, found.end_case or "natural", _unsure(snap, found), days,
-                  period.daily_cost, period.cost_source)
+                  period.daily_cost, period.cost_source, period.mission_id)

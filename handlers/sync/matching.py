@@ -6,23 +6,31 @@ Writes go through the reconciler and the ledger like every playbook step (ledger
 `match.suggestions`), so a replay changes nothing, a new ranking updates the task rather than adding one, what a
 person did to it is kept, and an opportunity no longer open (won, lost, closed) has its untouched task withdrawn.
 The run is tenant-wide and re-reads everything, so events in any order and any number converge to one state.
+The same run writes each business engineer's digest (handlers.reports.digest, ledger `digest.<id>`) when the
+tenant sets a cadence, and schedules itself for the next digest day.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import redis
+from rq.exceptions import DuplicateJobError
 
 from config import keys, tenants
 from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 from config.infra import clock
 from handlers.sync import locks
-from handlers.reports.bench_data import forecast_report
+from handlers.intake.queues import get_queue
+from handlers.reports.bench_data import money_of, snapshots
+from handlers.reports.digest import STEP as DIGEST, cadence_day, digest
+from handlers.reports.forecast import Return, forecast
+from handlers.state.ledger import SETTLED, Ledger, LedgerEntry
 from handlers.domain.calendar import next_business_day_on_or_after
 from handlers.hosts.registry import adapter_for, host_of
 from handlers.domain.matching import Candidate, Match, Opening, rank
-from handlers.domain.model import DesiredAction, Person
+from handlers.domain.model import DesiredAction, MissionSnapshot, Person
 from handlers.sync.pipeline import reconciler_for
 from handlers.sync.reconcile import MissionWork, Round
 
@@ -55,20 +63,33 @@ def match_tenant(tenant_id: str, entity: str, trigger: dict) -> dict:
     tenant = tenants.get(tenant_id, clearing=keys.match_pending(tenant_id))  # a change from now on queues anew
     if not tenants.may_run_jobs(tenant) or tenant is None:
         return {"skipped": "tenant unknown or disabled"}
-    if not tenant.matching.enabled:
-        return {"skipped": "matching is off for this tenant"}
+    if not tenant.matching.runs:
+        return {"skipped": "matching and the digest are off for this tenant"}
     with locks.held(conn, keys.match_lock(tenant_id), ttl=get_settings().job_timeout_seconds):
         return run(conn, tenant, trigger, clock.today(tenant.timezone))
 
 
 def run(conn: redis.Redis, tenant: tenants.Tenant, trigger: dict, today: date) -> dict:
-    """Read, rank and write; the counts of what each opportunity's task became."""
+    """Read, rank and write; the counts of what each opportunity's (and business engineer's) task became."""
     offered = host_of(tenant).matching
     if offered is None:
         return {"skipped": f"matching is not offered on {host_of(tenant).label} yet"}
     host = offered(adapter_for(tenant, conn))
+    snaps = snapshots(conn, tenant.id)
+    people = forecast(snaps, money_of(tenant), today, tenant.country).available
+    desired: dict[str, list[DesiredAction]] = {}
+    if tenant.matching.enabled:
+        desired.update(suggestions(tenant, host, people, today, positioned=offered.positionings))
+    if tenant.matching.digest_every_days:
+        desired.update(digests(conn, tenant, people, {s.mission_id: s for s in snaps}, today))
+        schedule_next_digest(tenant, today)
+    return write(conn, tenant, host.writers(), desired, trigger)
+
+
+def suggestions(tenant: tenants.Tenant, host, people: list[Return], today: date, *,
+                positioned: bool) -> dict[str, list[DesiredAction]]:
+    """Ledger id → desired actions: each open opportunity's task (and positionings) from the ranking."""
     openings = {o.need.id: o for o in host.openings()}
-    people = forecast_report(conn, tenant, today).available
     earliest = {p.consultant_id: p for p in reversed(people)}  # one each, their earliest bench period
     profiles = host.profiles(list(earliest)) if openings else {}
     candidates = []
@@ -79,10 +100,52 @@ def run(conn: redis.Redis, tenant: tenants.Tenant, trigger: dict, today: date) -
     names = {c.id: c.name for c in candidates}
     desired = {ledger_id(need_id): [suggestion(openings[need_id], rows, names, tenant, today)]
                for need_id, rows in found.items()}
-    if tenant.matching.positionings and offered.positionings:
+    if tenant.matching.positionings and positioned:
         desired.update({ledger_id(need_id, "positioning"): positionings(openings[need_id], rows, names, tenant, today)
                         for need_id, rows in found.items()})
-    return write(conn, tenant, host.writers(), desired, trigger)
+    return desired
+
+
+def digests(conn: redis.Redis, tenant: tenants.Tenant, people: list[Return], by_mission: dict[str, MissionSnapshot],
+            today: date) -> dict[str, list[DesiredAction]]:
+    """Ledger id → desired: each business engineer's digest of their consultants coming back (step 3 of #29)."""
+    mine: dict[str, tuple[Person, list[Return]]] = {}
+    for person in people:
+        snap = by_mission.get(person.mission_id)
+        owner = (snap.business_engineer if snap else None) or _default_owner(tenant)
+        if owner is not None:
+            mine.setdefault(owner.id, (owner, []))[1].append(person)
+    every, out = tenant.matching.digest_every_days, {}
+    for owner_id, (owner, rows) in mine.items():
+        name = ledger_id(owner_id, "digest")
+        key = digest_key(Ledger(conn, tenant.id, name).entries(), cadence_day(today, every))
+        out[name] = [digest(rows, owner, today, key=key, language=tenant.language, every_days=every,
+                            country=tenant.country, subdivision=tenant.subdivision)] if key else []
+    return out
+
+
+def digest_key(entries: dict[str, LedgerEntry], day: date) -> str | None:
+    """The open digest's key; once someone settled it, none until the next digest day, then a new one."""
+    written = [e for e in entries.values() if e.step_id == DIGEST]
+    still = [e.key for e in written if e.status not in SETTLED]
+    if still:
+        return still[0]
+    settled = [e for e in written if e.status in SETTLED]
+    if settled and max(e.nominal_due for e in settled) >= day:
+        return None
+    return f"{DIGEST}#{len(settled) + 1}"
+
+
+def schedule_next_digest(tenant: tenants.Tenant, today: date) -> None:
+    """A run on the next digest day (once per tenant and day, whatever number of runs ask)."""
+    day = cadence_day(today, tenant.matching.digest_every_days) + timedelta(days=tenant.matching.digest_every_days)
+    when = datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(tenant.timezone)) + timedelta(hours=6)
+    try:
+        get_queue().enqueue_at(when, "handlers.sync.matching.match_tenant", tenant.id, "digest",
+                               {"kind": "scheduler", "request_id": f"digest-{day}"},
+                               job_id=f"match-digest-{tenant.id}-{day.isoformat()}", unique=True)
+    except DuplicateJobError:
+        pass
 
 
 def suggestion(opening: Opening, rows: list[Match], names: dict[str, str], tenant: tenants.Tenant,
@@ -113,7 +176,7 @@ def positionings(opening: Opening, rows: list[Match], names: dict[str, str], ten
 
 def _default_owner(tenant: tenants.Tenant) -> Person | None:
     found = tenant.planning.default_owners.get("business_engineer")
-    return Person(id=found) if found else None
+    return Person(id=found, type=host_of(tenant).owner_type) if found else None
 
 
 def write(conn: redis.Redis, tenant: tenants.Tenant, writers: dict, desired: dict[str, list[DesiredAction]],

@@ -109,7 +109,7 @@ def reconcile(conn: redis.Redis, tenant: tenants.Tenant, writer, plans: list[Mis
         for work in works:  # what reached the host, even when the rest failed
             count_actions(tenant.host, work.run.counts)
     survey_mail.after_reconcile(conn, tenant, plans)  # issue #17: queue the survey e-mails now due
-    if tenant.matching.enabled and any(p.prev is None or _availability(p.prev) != _availability(p.current) for p in plans):
+    if tenant.matching.runs and any(p.prev is None or _availability(p.prev) != _availability(p.current) for p in plans):
         enqueue_match(conn, tenant.id, "mission", {"kind": "availability"})  # issue #29: who comes back, and when
     return {w.run.mission_id: {"case": p.found.case, **w.run.counts} for w, p in zip(works, plans)}
 

@@ -151,3 +151,45 @@ def test_a_consultant_whose_end_moves_is_ranked_again_without_any_opportunity_ev
     found = _suggestions(stack)
     assert ids["java"] not in found  # starts on 01/12, 48 days before Jean is free: withdrawn
     assert _lines(found[ids["lyon"]]) == ["1. Jean Dupont — 2 compétences sur 3, disponible le 18/01, autre lieu"]
+
+
+def _digests(stack) -> list[dict]:
+    return [r for r in stack.actions() if (m := MARK.search(r["attributes"].get("text") or "")) and m.group(1).startswith("digest.")]
+
+
+def _text(row: dict) -> str:
+    return html.unescape(re.sub(r"</p>", "\n\n", re.sub(r"<(?!/p)[^>]+>", "", row["attributes"]["text"])))
+
+
+def test_the_business_engineers_digest_is_one_action_updated_then_a_new_one_the_next_week_once_done(stack):
+    tenant = tenants.get(stack.tenant_id)
+    tenant.boond.done_action_types = [6]  # "Fait / Done"
+    tenants.save(tenant.model_copy(update={"matching": tenants.MatchSettings(digest_every_days=7)}))
+    clock.pin(TODAY)  # a Monday: a digest day
+    jean = stack.create_delivery(date(2026, 1, 5), date(2026, 11, 27))["data"]["id"]
+    eve = stack.control("POST", "/_control/resources", json={"firstName": "Eve", "lastName": "Martin"})["id"]
+    stack.create_delivery(date(2026, 2, 2), date(2026, 12, 18), resource=eve, title="Audit data")
+    settle()
+    (digest,) = _digests(stack)
+    assert digest["relationships"]["dependsOn"]["data"] == {"id": "3", "type": "resource"}  # Hugo's own record
+    assert digest["relationships"]["mainManager"]["data"]["id"] == "3"
+    assert digest["attributes"]["title"] == "Vos consultants disponibles dans les 90 jours"
+    text = _text(digest)
+    assert "Dans les 30 jours :\n- Jean Dupont — fin de mission le 27/11, disponible le 30/11" in text
+    assert "Dans les 60 jours :\n- Eve Martin — fin de mission le 18/12, disponible le 21/12" in text
+    stack.move_end(jean, date(2026, 11, 20))  # moved earlier, no reason: to confirm
+    settle()
+    (updated,) = _digests(stack)
+    assert updated["id"] == digest["id"] and "disponible le 23/11 (à confirmer)" in _text(updated)
+    client = boond_client(tenants.get(stack.tenant_id), get_redis())
+    client.update_action(updated["id"], {"data": {"id": updated["id"], "type": "action", "attributes": {"typeOf": 6}}})
+    stack.move_end(jean, date(2026, 11, 13))
+    settle()
+    assert [r["id"] for r in _digests(stack)] == [digest["id"]]  # done this week: kept, nothing new before Monday
+    clock.pin(date(2026, 11, 9))  # the next digest day: the scheduled run
+    from handlers.sync.matching import match_tenant
+
+    match_tenant(stack.tenant_id, "digest", {"kind": "scheduler"})
+    fresh = [r for r in _digests(stack) if r["id"] != digest["id"]]
+    assert len(fresh) == 1 and fresh[0]["attributes"]["startDate"].startswith("2026-11-09")
+    assert "Dans les 30 jours :\n- Jean Dupont — fin de mission le 13/11, disponible le 16/11 (à confirmer)" in _text(fresh[0])

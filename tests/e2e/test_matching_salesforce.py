@@ -89,3 +89,21 @@ def test_outbound_messages_replayed_twice_in_reverse_leave_no_duplicate_and_a_wo
         org.control("POST", f"/_control/opportunities/{ids['java']}/update", json={"StageName": "Closed Won"})
         settle()
         assert set(_suggestions(org)) == {ids["data"]}
+
+
+def test_the_business_engineers_digest_is_their_own_task_updated_not_duplicated(redis_conn):
+    with SalesforceStack("acme-sf") as org:
+        clock.pin(TODAY)
+        tenant = tenants.get(org.tenant_id)
+        tenants.save(tenant.model_copy(update={"language": "en", "matching": tenants.MatchSettings(digest_every_days=7)}))
+        mission = org.create_mission(date(2026, 1, 5), date(2026, 11, 27))["record"]["Id"]
+        settle()
+        digests = [t for t in org.tasks() if MARK.search(t["Description"]).group(1).startswith("digest.")]
+        assert len(digests) == 1 and digests[0]["OwnerId"] == HUGO and not digests[0].get("WhatId")
+        assert digests[0]["Subject"] == "Your consultants available within 90 days"
+        assert "Within 30 days:\n- Jean Dupont — mission ends 27 Nov, free from 30 Nov" in digests[0]["Description"]
+        org.move_end(mission, date(2026, 12, 31))
+        settle()
+        again = [t for t in org.tasks() if MARK.search(t["Description"]).group(1).startswith("digest.")]
+        assert [t["Id"] for t in again] == [digests[0]["Id"]]
+        assert "Within 90 days:\n- Jean Dupont — mission ends 31 Dec, free from 4 Jan" in again[0]["Description"]

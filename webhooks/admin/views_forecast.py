@@ -23,6 +23,7 @@ from webhooks.admin.render import lang_for
 from webhooks.admin.views_bench import _eur, _number, _page, _pct
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+DIGEST_CHOICES = ("0", "7", "14", "30")  # the digest's cadence in days (0: no digest)
 
 WORDS.update({  # issue #29: the forecast (additive: new keys only)
     "forecast": ("Prévision : les 13 prochaines semaines", "Forecast: the next 13 weeks"),
@@ -53,6 +54,10 @@ WORDS.update({  # issue #29: the forecast (additive: new keys only)
     "per_consultant": ("Opportunités au plus par consultant", "At most this many opportunities per consultant"),
     "positionings": ("Boond : positionner aussi les consultants proposés (état « Positionné », sans e-mail)",
                      "Boond: also position the suggested consultants (state \"Positionné\", no e-mail)"),
+    "digest_every": ("Récapitulatif des ingénieurs d'affaires (« vos consultants disponibles dans les 30 / 60 / 90 "
+                     "jours »)", "Business engineers' digest (\"your consultants available within 30 / 60 / 90 days\")"),
+    "digest_0": ("aucun", "none"), "digest_7": ("chaque semaine", "every week"),
+    "digest_14": ("toutes les deux semaines", "every two weeks"), "digest_30": ("tous les 30 jours", "every 30 days"),
     "bad_per_consultant": ("Saisissez un nombre entier de 1 à 20.", "Enter a whole number from 1 to 20."),
     "case_matching": ("Rapprochement d'opportunités", "Opportunity matching"),
     "forecast_unknown": ("{n} jours prévus sans coût connu : renseignez un coût journalier par défaut ci-dessous.",
@@ -68,7 +73,8 @@ def forecast_card(tenant, lang: str) -> dict:
             for w in found.weeks]
     peak = max(found.weeks, key=lambda w: w.figures.rate)
     offered = host_of(tenant).matching
-    return {"report": found, "peak": peak, "positionings": bool(offered and offered.positionings), "colours": LAYER_COLOURS, "names": names,
+    return {"report": found, "peak": peak, "positionings": bool(offered and offered.positionings),
+            "digest_choices": [(c, word(f"digest_{c}", lang)) for c in DIGEST_CHOICES], "colours": LAYER_COLOURS, "names": names,
             "chart": stacked_weeks(bars, names=names, title=word("forecast_chart", lang), band=BENCHMARK),
             "unknown": say("forecast_unknown", lang, n=_number(found.unknown_cost_days, lang))
             if found.unknown_cost_days else None,
@@ -90,10 +96,12 @@ def matching_settings():
     text = (request.form.get("per_consultant") or "").strip()
     if not text.isdigit() or not 1 <= int(text) <= 20:
         return _page(admin, errors={"per_consultant": word("bad_per_consultant", lang)}, values=None), 400
+    every = request.form.get("digest_every_days", "0")
     chosen = tenants.MatchSettings(enabled=request.form.get("enabled") == "1", per_consultant=int(text),
-                                   positionings=request.form.get("positionings") == "1")
+                                   positionings=request.form.get("positionings") == "1",
+                                   digest_every_days=int(every) if every in DIGEST_CHOICES else 0)
     tenants.save(admin.tenant.model_copy(update={"matching": chosen}))
-    if chosen.enabled:
+    if chosen.runs:
         enqueue_match(get_redis(), admin.tenant.id, "settings", {"kind": "admin", "host": admin.tenant.host})
     return redirect(url_for(".bench", a=admin.token, lang=lang, flash=word("saved", lang)) + "#matching")
 

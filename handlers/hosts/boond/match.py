@@ -42,8 +42,9 @@ class BoondMatching:
         return {i: profile_of(self.client, self.dictionary, i) for i in consultant_ids}
 
     def writers(self) -> dict:
-        """Ledger prefix → writer: the suggestions tasks (actions on the opportunity), the positionings."""
-        return {"opportunity": self.adapter,
+        """Ledger prefix → writer: the suggestions tasks (actions on the opportunity), a business engineer's digest
+        (an action on their own resource), the positionings."""
+        return {"opportunity": self.adapter, "digest": self.adapter,
                 "positioning": PositioningWriter(self.client, positioned_state(self.dictionary))}
 
 

@@ -58,21 +58,28 @@ class SalesforceMatching:
         return {i: out.get(i) or out.get(i[:15]) or ((), ()) for i in consultant_ids}
 
     def writers(self) -> dict:
-        """Ledger prefix → writer: the suggestions Task, on the Opportunity."""
-        return {"opportunity": OpportunityTasks(self.adapter.tenant, self.adapter.conn, self.client)}
+        """Ledger prefix → writer: the suggestions Task on the Opportunity, the digest Task of a business engineer."""
+        tasks = HostTasks(self.adapter.tenant, self.adapter.conn, self.client)
+        return {"opportunity": tasks, "digest": tasks}
 
 
-class OpportunityTasks(SalesforceAdapter):
-    """The adapter's Task writer with the Task on the Opportunity (`WhatId`) instead of a mission."""
+class HostTasks(SalesforceAdapter):
+    """The adapter's Task writer for Tasks that hang on no mission: on an Opportunity (`WhatId`), or a business
+    engineer's own Task (target a User: no `WhatId`, no `WhoId`)."""
 
     def task(self, mission_id: str, action, *, with_key: bool = True) -> dict:
-        """The Task fields, its `WhatId` the Opportunity."""
-        return {**super().task(mission_id, action, with_key=with_key), "WhatId": action.target.id}
+        """The Task fields, its `WhatId` the Opportunity (or none)."""
+        record = {**super().task(mission_id, action, with_key=with_key)}
+        record.pop("WhatId", None)
+        if action.target.type == "Opportunity":
+            record["WhatId"] = action.target.id
+        return record
 
     def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]:
-        """The Opportunity's Tasks back, ours by step key (crash recovery)."""
+        """The target's Tasks back (an Opportunity's, or a User's own), ours by step key (crash recovery)."""
         found: dict[str, list[str]] = {}
-        rows = self.client.query_all(f"SELECT Id, Description FROM Task WHERE WhatId = '{escape_soql(target_id)}'")
+        field = "OwnerId" if target_type == "User" else "WhatId"
+        rows = self.client.query_all(f"SELECT Id, Description FROM Task WHERE {field} = '{escape_soql(target_id)}'")
         for row in rows:
             for m_id, key in MARKER.findall(row.get("Description") or ""):
                 if m_id == mission_id:
