@@ -267,6 +267,11 @@ def match_opportunities(tenant: str) -> str:
     return f"im:t:{tenant}:match:opportunities"
 
 
+def match_replacements(tenant: str, mission_id: str) -> str:
+    """handlers.state.replacements: the replacement candidates of a mission the consultant ends early (90 days)."""
+    return f"im:t:{tenant}:match:replacements:{mission_id}"
+
+
 def match_lock(tenant: str) -> str:
     """handlers.sync.matching: one matching run of a tenant at a time (the job timeout)."""
     return f"im:t:{tenant}:lock:match"

@@ -198,3 +198,17 @@ def _match(need: Need, who: Candidate, count: int, wanted: int, today: date) -> 
     score = _score(count / wanted, abs((start - free).days), place)
     return Match(need.id, who.id, round(score, 4), count, wanted, who.free_from, need.start, place,
                  now=who.free_from <= today)
+
+
+REPLACEMENT_STEP = "replacement_offer"  # the playbook's "find a replacement" step (`consultant.replacement_offer`)
+REPLACEMENTS = {"fr": "Consultants disponibles dont les compétences correspondent (les meilleurs d'abord) :",
+                "en": "Available consultants whose skills fit (best first):"}
+
+
+def with_replacements(actions: list, lines: list[str], language: str) -> list:
+    """The plan's actions with the replacement candidates listed in its "find a replacement" step."""
+    if not lines:
+        return actions
+    block = REPLACEMENTS[language] + "\n" + "\n".join(f"{n}. {line}" for n, line in enumerate(lines, 1))
+    return [a.model_copy(update={"text": f"{a.text.rstrip()}\n\n{block}"}) if a.step_id.endswith(REPLACEMENT_STEP)
+            else a for a in actions]

@@ -29,7 +29,9 @@ from handlers.reports.forecast import Return, forecast
 from handlers.state.ledger import SETTLED, Ledger, LedgerEntry
 from handlers.domain.calendar import next_business_day_on_or_after
 from handlers.hosts.registry import adapter_for, host_of
-from handlers.domain.matching import Candidate, Match, Opening, rank
+from handlers.domain.matching import Candidate, Match, Need, Opening, rank
+from handlers.intake.ingest import enqueue_sync
+from handlers.state.replacements import save as saved_replacements
 from handlers.domain.model import DesiredAction, MissionSnapshot, Person
 from handlers.sync.pipeline import reconciler_for
 from handlers.sync.reconcile import MissionWork, Round
@@ -37,6 +39,7 @@ from handlers.sync.reconcile import MissionWork, Round
 STEP = "match.suggestions"
 OPEN = ("written", "intent", "cancelling")  # ledger states that may still change in the host
 MAX_LINES = 10  # consultants listed in one opportunity's task
+REPLACEMENT_LINES = 5  # replacement candidates listed in a "find a replacement" step
 TEXTS = {
     "fr": {"title": "Consultants disponibles pour « {title} »",
            "intro": "Ces consultants sont en intercontrat ou y reviennent bientôt, et leurs compétences "
@@ -80,6 +83,7 @@ def run(conn: redis.Redis, tenant: tenants.Tenant, trigger: dict, today: date) -
     desired: dict[str, list[DesiredAction]] = {}
     if tenant.matching.enabled:
         desired.update(suggestions(tenant, host, people, today, positioned=offered.positionings))
+        replace(conn, tenant, host, people, snaps, today)
     if tenant.matching.digest_every_days:
         desired.update(digests(conn, tenant, people, {s.mission_id: s for s in snaps}, today))
         schedule_next_digest(tenant, today)
@@ -92,10 +96,7 @@ def suggestions(tenant: tenants.Tenant, host, people: list[Return], today: date,
     openings = {o.need.id: o for o in host.openings()}
     earliest = {p.consultant_id: p for p in reversed(people)}  # one each, their earliest bench period
     profiles = host.profiles(list(earliest)) if openings else {}
-    candidates = []
-    for p in earliest.values():
-        skills, places = profiles.get(p.consultant_id, ((), ()))
-        candidates.append(Candidate(p.consultant_id, p.name, skills, p.first_day, p.until, places))
+    candidates = [_candidate(p, profiles) for p in earliest.values()]
     found = rank(candidates, [o.need for o in openings.values()], today, per_consultant=tenant.matching.per_consultant)
     names = {c.id: c.name for c in candidates}
     desired = {ledger_id(need_id): [suggestion(openings[need_id], rows, names, tenant, today)]
@@ -104,6 +105,32 @@ def suggestions(tenant: tenants.Tenant, host, people: list[Return], today: date,
         desired.update({ledger_id(need_id, "positioning"): positionings(openings[need_id], rows, names, tenant, today)
                         for need_id, rows in found.items()})
     return desired
+
+
+def _candidate(person: Return, profiles: dict) -> Candidate:
+    skills, places = profiles.get(person.consultant_id, ((), ()))
+    return Candidate(person.consultant_id, person.name, skills, person.first_day, person.until, places)
+
+
+def replace(conn: redis.Redis, tenant: tenants.Tenant, host, people: list[Return], snaps: list[MissionSnapshot],
+            today: date) -> None:
+    """For each open mission its consultant ends early, the consultants on or coming to the bench whose skills match
+    the leaver's, best first; kept for the mission's "find a replacement" step, which is planned again when they
+    change (point 3 of #29)."""
+    leaving = [s for s in snaps if s.status == "consultant" and s.consultant and s.end_date and s.end_date >= today]
+    if not leaving:
+        return
+    earliest = {p.consultant_id: p for p in reversed(people)}
+    profiles = host.profiles(sorted(set(earliest) | {s.consultant.id for s in leaving if s.consultant}))
+    for snap in leaving:
+        leaver = snap.consultant.id if snap.consultant else ""
+        need = Need(snap.mission_id, snap.title, profiles.get(leaver, ((), ()))[0], snap.end_date + timedelta(days=1))
+        candidates = [_candidate(p, profiles) for p in earliest.values() if p.consultant_id != leaver]
+        found = rank(candidates, [need], today, per_consultant=1).get(snap.mission_id, [])[:REPLACEMENT_LINES]
+        names = {c.id: c.name for c in candidates}
+        lines = [f"{names.get(m.candidate) or m.candidate} — {m.reason(tenant.language)}" for m in found]
+        if saved_replacements(conn, tenant.id, snap.mission_id, lines):
+            enqueue_sync(conn, tenant.id, snap.mission_id, {"kind": "replacements"})
 
 
 def digests(conn: redis.Redis, tenant: tenants.Tenant, people: list[Return], by_mission: dict[str, MissionSnapshot],

@@ -19,7 +19,9 @@ from config.settings import get_settings
 from handlers.surveys import mail as survey_mail, records as surveys
 from handlers.domain.classify import carry, classify, wakeup
 from handlers.hosts.registry import host_of
+from handlers.domain.matching import with_replacements
 from handlers.intake.ingest import enqueue_match
+from handlers.state import replacements
 from handlers.state.ledger import SETTLED, ActivityLog, Ledger
 from handlers.domain.model import Classification, DesiredAction, MissionSnapshot
 from handlers.domain.plan import plan
@@ -89,6 +91,8 @@ def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | N
     base = plan(current, found, book, today, **options)
     asked = survey_inputs(conn, tenant, current, base, today, create=write)
     desired = plan(current, found, book, today, surveys=asked, **options)
+    if tenant.matching.enabled and found.end_case == "consultant":  # issue #29: who could replace them
+        desired = with_replacements(desired, replacements.load(conn, tenant.id, current.mission_id), tenant.language)
     return MissionPlan(tenant, prev, current, found, base, asked, desired, trigger, today)
 
 

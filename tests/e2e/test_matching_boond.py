@@ -193,3 +193,19 @@ def test_the_business_engineers_digest_is_one_action_updated_then_a_new_one_the_
     fresh = [r for r in _digests(stack) if r["id"] != digest["id"]]
     assert len(fresh) == 1 and fresh[0]["attributes"]["startDate"].startswith("2026-11-09")
     assert "Dans les 30 jours :\n- Jean Dupont — fin de mission le 13/11, disponible le 16/11 (à confirmer)" in _text(fresh[0])
+
+
+def test_a_consultant_leaving_early_gets_replacement_candidates_in_the_find_a_replacement_step(stack):
+    _story(stack)
+    luc = stack.control("POST", "/_control/resources", json={"firstName": "Luc", "lastName": "Petit"})["id"]
+    stack.control("POST", f"/_control/resources/{luc}/technical-data", json={"skills": "Python, Django, Airflow"})
+    mission = stack.create_delivery(date(2026, 3, 2), date(2027, 6, 30), resource=luc, title="Plateforme data")
+    settle()
+    stack.end_early(mission["data"]["id"], date(2026, 12, 11), "consultant")
+    settle()
+    step = next(r for r in stack.actions()
+                if f"intermission:{mission['data']['id']}/consultant.replacement_offer" in r["attributes"]["text"])
+    text = html.unescape(re.sub(r"<[^>]+>", "\n", step["attributes"]["text"]))
+    block = text[text.index("Consultants disponibles dont les compétences correspondent"):]
+    assert [line.strip() for line in block.splitlines() if re.match(r"\s*\d+\. ", line)] == [
+        "1. Eve Martin — 3 compétences sur 3, disponible le 21/12 (9 jours après le démarrage), lieu non précisé"]
