@@ -175,6 +175,11 @@ class Figures:
         return self.days / capacity if capacity else 0.0
 
     @property
+    def effective_use(self) -> float:
+        """The share of bench days spent on an activity someone ticked done (issue #29: effective use of the bench)."""
+        return 1 - self.shares.get("unrecorded", 0) / self.days if self.days else 0.0
+
+    @property
     def mecenat_gross_daily(self) -> float:
         """The average gross daily salary behind the saving (an input of its formula)."""
         return self.mecenat_saving / MECENAT_RATE / self.mecenat_days if self.mecenat_days else 0.0

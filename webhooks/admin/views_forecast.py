@@ -59,6 +59,11 @@ WORDS.update({  # issue #29: the forecast (additive: new keys only)
     "digest_0": ("aucun", "none"), "digest_7": ("chaque semaine", "every week"),
     "digest_14": ("toutes les deux semaines", "every two weeks"), "digest_30": ("tous les 30 jours", "every 30 days"),
     "bad_per_consultant": ("Saisissez un nombre entier de 1 à 20.", "Enter a whole number from 1 to 20."),
+    "effective_use": ("Usage effectif de l'intercontrat", "Effective use of the bench"),
+    "effective_use_help": ("part des jours d'intercontrat du trimestre passés sur une activité dont une étape a été "
+                           "cochée faite (formation, projet interne, recherche de mission, mécénat)",
+                           "share of the quarter's bench days spent on an activity with a step ticked done "
+                           "(training, internal project, mission search, skills volunteering)"),
     "case_matching": ("Rapprochement d'opportunités", "Opportunity matching"),
     "forecast_unknown": ("{n} jours prévus sans coût connu : renseignez un coût journalier par défaut ci-dessous.",
                          "{n} projected days without a known cost: set a default daily cost below."),
