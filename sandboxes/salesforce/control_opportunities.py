@@ -22,16 +22,21 @@ def _stage(rec: dict) -> None:
     rec["IsClosed"], rec["IsWon"] = CLOSED.get(rec.get("StageName") or "", (False, False))
 
 
+def _checked(state, sobject: str, data: dict) -> dict:
+    """The body's values for that object, or a 400 naming the problem."""
+    try:
+        return _values(state, sobject, data)
+    except ValueError as exc:
+        raise ControlError(str(exc)) from None
+
+
 @bp.post("/opportunities")
 def new_opportunity():
     """Open an Opportunity {"Name", "StageName" (Prospecting), "OwnerId" (Hugo), "Required_Skills__c",
     "Start_Date__c", "Location__c", "CloseDate"}: event `created`."""
     data, state = body(), sandbox()
     with state.lock:
-        try:
-            values = _values(state, "Opportunity", data)
-        except ValueError as exc:
-            raise ControlError(str(exc)) from None
+        values = _checked(state, "Opportunity", data)
         record_id = state.new_id(KEY_PREFIX["Opportunity"])
         stamp = now_stamp()
         rec = {"Id": record_id, "IsDeleted": False, "CreatedDate": stamp, "LastModifiedDate": stamp,
@@ -51,10 +56,7 @@ def update_opportunity(record_id):
         rec = state.table("Opportunity").get(record_id)
         if rec is None:
             raise ControlError(f"unknown opportunity {record_id}", 404)
-        try:
-            rec.update(_values(state, "Opportunity", data))
-        except ValueError as exc:
-            raise ControlError(str(exc)) from None
+        rec.update(_checked(state, "Opportunity", data))
         _stage(rec)
         rec["LastModifiedDate"] = now_stamp()
     return _answer("Opportunity", rec, "updated", data)
@@ -68,9 +70,6 @@ def update_contact(record_id):
         rec = state.table("Contact").get(record_id)
         if rec is None:
             raise ControlError(f"unknown contact {record_id}", 404)
-        try:
-            rec.update(_values(state, "Contact", data))
-        except ValueError as exc:
-            raise ControlError(str(exc)) from None
+        rec.update(_checked(state, "Contact", data))
         rec["LastModifiedDate"] = now_stamp()
         return render("Contact", rec)

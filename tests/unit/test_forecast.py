@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import holidays
 import pytest
 
 from handlers.reports.bench_data import forecast_report
@@ -12,20 +11,10 @@ from handlers.reports.bench_report import Money
 from handlers.reports.forecast import forecast
 from handlers.domain.model import MissionSnapshot, Person
 from tests.bench_tenant import generate, write
+from tests.unit.test_bench_report import _days, _working  # the same calendar, one day at a time
 
 TODAY = date(2026, 5, 20)
 LAST = TODAY + timedelta(days=7 * 13 - 1)
-FR = holidays.country_holidays("FR", years=range(2024, 2029))
-
-
-def _working(day: date) -> bool:
-    return day.weekday() < 5 and day not in FR
-
-
-def _days(a: date, b: date):
-    while a <= b:
-        yield a
-        a += timedelta(days=1)
 
 
 def _first_bench_day(end: date) -> date:

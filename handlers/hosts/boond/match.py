@@ -12,12 +12,11 @@ Not documented, isolated here (docs/SANDBOXES.md, "Opportunities"):
 from __future__ import annotations
 
 import re
-from datetime import date
-
 from handlers.hosts.boond.dictionary import Dictionary
 from handlers.domain.matching import Need, Opening
 from handlers.hosts.boond.positionings import PositioningWriter, positioned_state
 from handlers.domain.model import Person
+from handlers.hosts.values import day
 
 CLOSED = re.compile(r"gagn|won|perdu|lost|abandon|annul|cancel|clos|ferm|sign", re.I)
 SETTINGS = {"tools": "tool", "expertiseArea": "expertiseArea", "expertiseAreas": "expertiseArea",
@@ -75,8 +74,7 @@ def _opening(row: dict, dictionary: Dictionary) -> Opening:
     place = _labels(dictionary, "place", [attrs["place"]])[0] if attrs.get("place") else None
     start = attrs.get("startDate")
     manager = ((rels.get("mainManager") or {}).get("data") or {}).get("id")
-    need = Need(str(row["id"]), str(attrs.get("title") or ""), tuple(skills),
-                date.fromisoformat(start[:10]) if start and start != "immediate" else None, place)
+    need = Need(str(row["id"]), str(attrs.get("title") or ""), tuple(skills), day(start), place)  # "immediate": None
     return Opening(need, Person(id=str(manager), type="resource") if manager else None,
                    Person(id=str(row["id"]), type="opportunity", name=need.title))
 

@@ -16,7 +16,7 @@ from handlers.hosts.boond.dictionary import Dictionary
 from handlers.state.ledger import LedgerEntry
 from handlers.domain.model import DesiredAction
 from handlers.sync.people_work import HostState, fingerprint
-from handlers.sync.reconcile import MARKER, marker
+from handlers.sync.reconcile import marker, ours
 
 POSITIONED = re.compile(r"^\s*positionn|^\s*positioned", re.I)
 COMMENT_MAX = 250
@@ -76,12 +76,8 @@ class PositioningWriter:
 
     def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]:
         """The opportunity's positionings back, ours by step key (crash recovery)."""
-        found: dict[str, list[str]] = {}
-        for row in self.client.positionings_of(target_id):
-            for m_id, key in MARKER.findall((row.get("attributes") or {}).get("informationComments") or ""):
-                if m_id == mission_id:
-                    found.setdefault(key, []).append(str(row["id"]))
-        return found
+        rows = self.client.positionings_of(target_id)
+        return ours(((row["id"], (row.get("attributes") or {}).get("informationComments")) for row in rows), mission_id)
 
 
 def _print(attributes: dict) -> str:

@@ -7,13 +7,12 @@ fields (`SalesforceMapping.opportunity_*`, `consultant_*`); matching reads nothi
 """
 from __future__ import annotations
 
-from datetime import date
-
 from connectors.salesforce.soql import escape_soql
 from handlers.domain.matching import Need, Opening
 from handlers.domain.model import Person
+from handlers.hosts.values import day
 from handlers.hosts.salesforce.adapter import SalesforceAdapter
-from handlers.sync.reconcile import MARKER
+from handlers.sync.reconcile import ours
 
 CHUNK = 100  # ids in one `WHERE Id IN (…)`
 
@@ -38,8 +37,7 @@ class SalesforceMatching:
     def _opening(self, row: dict) -> Opening:
         m = self.mapping
         start = row.get(m.opportunity_start) if m.opportunity_start else None
-        need = Need(row["Id"], str(row.get("Name") or ""), (str(row.get(m.opportunity_skills) or ""),),
-                    date.fromisoformat(start[:10]) if start else None,
+        need = Need(row["Id"], str(row.get("Name") or ""), (str(row.get(m.opportunity_skills) or ""),), day(start),
                     (row.get(m.opportunity_place) or None) if m.opportunity_place else None)
         owner = Person(id=row["OwnerId"], type="User") if row.get("OwnerId") else None
         return Opening(need, owner, Person(id=row["Id"], type="Opportunity", name=need.title))
@@ -77,11 +75,6 @@ class HostTasks(SalesforceAdapter):
 
     def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]:
         """The target's Tasks back (an Opportunity's, or a User's own), ours by step key (crash recovery)."""
-        found: dict[str, list[str]] = {}
         field = "OwnerId" if target_type == "User" else "WhatId"
         rows = self.client.query_all(f"SELECT Id, Description FROM Task WHERE {field} = '{escape_soql(target_id)}'")
-        for row in rows:
-            for m_id, key in MARKER.findall(row.get("Description") or ""):
-                if m_id == mission_id:
-                    found.setdefault(key, []).append(row["Id"])
-        return found
+        return ours(((row["Id"], row.get("Description")) for row in rows), mission_id)
