@@ -82,6 +82,7 @@ def run(conn: redis.Redis, tenant: tenants.Tenant, trigger: dict, today: date) -
     people = forecast(snaps, money_of(tenant), today, tenant.country).available
     desired: dict[str, list[DesiredAction]] = {}
     if tenant.matching.enabled:
+        host = _Profiles(host)  # each consultant's skills read once a run, whatever needs them
         desired.update(suggestions(tenant, host, people, today, positioned=offered.positionings))
         replace(conn, tenant, host, people, snaps, today)
     if tenant.matching.digest_every_days:
@@ -105,6 +106,24 @@ def suggestions(tenant: tenants.Tenant, host, people: list[Return], today: date,
         desired.update({ledger_id(need_id, "positioning"): positionings(openings[need_id], rows, names, tenant, today)
                         for need_id, rows in found.items()})
     return desired
+
+
+class _Profiles:
+    """The host's matching side, its `profiles` remembered for the run."""
+
+    def __init__(self, host):
+        self.host = host
+        self.known: dict = {}
+
+    def __getattr__(self, name: str):
+        return getattr(self.host, name)
+
+    def profiles(self, ids: list[str]) -> dict:
+        """Consultant id → (skills, places), each read from the host once."""
+        missing = [i for i in ids if i not in self.known]
+        if missing:
+            self.known.update(self.host.profiles(missing))
+        return {i: self.known[i] for i in ids if i in self.known}
 
 
 def _candidate(person: Return, profiles: dict) -> Candidate:
