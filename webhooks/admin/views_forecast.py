@@ -87,7 +87,7 @@ def forecast_card(tenant, lang: str) -> dict:
             "num": lambda v: _number(v, lang), "who": lambda r: r.name or word("unnamed", lang)}
 
 
-@bp.app_context_processor
+@bp.context_processor
 def _forecast_card() -> dict:
     """Templates may call `forecast_card()` (the bench dashboard does); nothing is read until one does."""
     return {"forecast_card": lambda: forecast_card(g.admin.tenant, lang_for(g.admin.tenant))}
