@@ -268,6 +268,26 @@ def boond_dictionary(tenant: str) -> str:
     return f"im:t:{tenant}:boond:dictionary"
 
 
+def match_pending(tenant: str) -> str:
+    """handlers.sync.matching: set while a matching run of this tenant is queued and not yet started (the pending TTL)."""
+    return f"im:t:{tenant}:match-pending"
+
+
+def match_opportunities(tenant: str) -> str:
+    """handlers.sync.matching: the opportunities holding a suggestions task, a set (until it is withdrawn or settled)."""
+    return f"im:t:{tenant}:match:opportunities"
+
+
+def match_replacements(tenant: str, mission_id: str) -> str:
+    """handlers.state.replacements: the replacement candidates of a mission the consultant ends early (90 days)."""
+    return f"im:t:{tenant}:match:replacements:{mission_id}"
+
+
+def match_lock(tenant: str) -> str:
+    """handlers.sync.matching: one matching run of a tenant at a time (the job timeout)."""
+    return f"im:t:{tenant}:lock:match"
+
+
 # --- encrypted values -------------------------------------------------------------------------------------
 
 # Keys whose whole value is encrypted (config.infra.crypto.rotate_all re-encrypts them under the newest key): a host's

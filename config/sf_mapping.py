@@ -41,6 +41,13 @@ class SalesforceMapping(BaseModel):
     status_values: dict[str, Case] = Field(default_factory=lambda: {"Cancelled": "cancelled"})
     reason_values: dict[str, Case] = Field(default_factory=lambda: {"Client": "client", "Consultant": "consultant"})
     daily_cost: str | None = None  # optional: a currency field holding the consultant's daily cost (bench dashboard)
+    # opportunity matching (issue #29): an open Opportunity's skills, start and place, a consultant's (Contact's)
+    # skills and places; texts split on , ; / or new lines (a multi-select picklist's "a;b" too). None: not read
+    opportunity_skills: str | None = None  # e.g. Required_Skills__c
+    opportunity_start: str | None = None  # a date field, e.g. Start_Date__c (none: "immediate")
+    opportunity_place: str | None = None
+    consultant_skills: str | None = None  # on the Contact, e.g. Skills__c
+    consultant_places: str | None = None  # on the Contact
 
     @field_validator("object")
     @classmethod
@@ -51,8 +58,9 @@ class SalesforceMapping(BaseModel):
 
     @field_validator("name", "start_date", "end_date", "consultant_contact", "consultant_user", "manager_user",
                      "business_engineer_user", "hr_user", "account", "project", "client_contact", "status",
-                     "end_reason", "daily_cost",
-"consultant_manager_user", "consultant_left", "contract_end", "occupation", "consultant_external")
+                     "end_reason", "daily_cost", "opportunity_skills", "opportunity_start", "opportunity_place",
+                     "consultant_skills", "consultant_places",
+                     "consultant_manager_user", "consultant_left", "contract_end", "occupation", "consultant_external")
     @classmethod
     def _field_name(cls, value: str | None) -> str | None:
         if value is not None and not FIELD.match(value):

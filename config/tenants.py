@@ -135,6 +135,21 @@ class BenchSettings(BaseModel):
     gross_daily_salary: float | None = Field(default=None, gt=0, le=100000)  # € per day; else daily cost / 1.5
 
 
+class MatchSettings(BaseModel):
+    """Opportunity matching (issue #29): off until the tenant turns it on; what it may write."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False  # suggest consultants coming back to the business engineers of open opportunities
+    per_consultant: int = Field(default=3, ge=1, le=20)  # a consultant is suggested for at most this many opportunities
+    positionings: bool = False  # Boond: also position them ("Positionné", no e-mail) on those opportunities
+    digest_every_days: int = Field(default=0, ge=0, le=90)  # business engineers' digest of who comes back; 0: off
+
+    @property
+    def runs(self) -> bool:
+        """Whether matching runs at all (suggestions, or the digest alone)."""
+        return self.enabled or self.digest_every_days > 0
+
+
 OwnerRole = Literal["manager", "business_engineer", "hr"]
 
 
@@ -200,6 +215,7 @@ class Tenant(BaseModel):
     # an action someone edited whose plan went away (end cleared, restaffed…): closed with a note, or left open
     edited_on_cancel: Literal["close", "leave"] = "close"
     bench: BenchSettings = Field(default_factory=BenchSettings)  # the bench dashboard's cost figures
+    matching: MatchSettings = Field(default_factory=MatchSettings)  # opportunity matching (issue #29)
     # install backfill (issue #17): missions ending in the next `backfill_days` are planned right after set-up, and
     # those ended in the last `bench_lookback_days` (their consultants may be on the bench)
     backfill_days: int = Field(default=90, ge=1, le=730)

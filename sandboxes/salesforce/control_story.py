@@ -8,14 +8,15 @@ from .control import ControlError, base_url, body, sandbox
 from .values import parse_date
 from .outbound import secret_key
 from .rest import render
-from .schema import KEY_PREFIX, MISSION_OBJECTS, objects
+from .schema import KEY_PREFIX, MISSION_OBJECTS, TRIGGER_OBJECTS, objects
 from .seed import _contact as contact
 from .seed import _system as system_record
 
 bp = Blueprint("salesforce_story", __name__, url_prefix="/_control")
 
 DEFAULT_FIELDS = {"Mission__c": ["Id", "End_Date__c", "LastModifiedDate"],
-                  "pse__Assignment__c": ["Id", "pse__End_Date__c", "LastModifiedDate"]}
+                  "pse__Assignment__c": ["Id", "pse__End_Date__c", "LastModifiedDate"],
+                  "Opportunity": ["Id", "StageName", "LastModifiedDate"]}
 
 
 # Trigger targets -----------------------------------------------------------------------------
@@ -25,8 +26,8 @@ def _target_body(data: dict) -> dict:
     url, sobject, mode = str(data.get("url", "")), data.get("object", "Mission__c"), data.get("mode", "soap")
     if not url.startswith(("http://", "https://")):
         raise ControlError("url must be an http(s) URL")
-    if sobject not in MISSION_OBJECTS:
-        raise ControlError(f"object must be one of {list(MISSION_OBJECTS)}")
+    if sobject not in TRIGGER_OBJECTS:
+        raise ControlError(f"object must be one of {list(TRIGGER_OBJECTS)}")
     if mode not in ("soap", "flow"):
         raise ControlError("mode must be 'soap' or 'flow'")
     fields = data.get("fields", DEFAULT_FIELDS[sobject])

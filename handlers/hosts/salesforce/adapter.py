@@ -19,7 +19,7 @@ from handlers.domain.model import DesiredAction, MissionSnapshot, OtherMission, 
 from handlers.hosts.protocol import Contact, MissionRead, MissionsRead
 from handlers.hosts.values import day, percent, positive_amount
 from handlers.sync.people_work import HostState, fingerprint
-from handlers.sync.reconcile import MARKER, WriteResult, marker
+from handlers.sync.reconcile import WriteResult, marker, ours
 from handlers.domain.timeline import placed
 
 CHUNK = 200
@@ -216,13 +216,8 @@ class SalesforceAdapter:
 
     def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]:
         """Read the mission's Tasks back and return ours by step key (Description cannot be filtered in SOQL)."""
-        found: dict[str, list[str]] = {}
         rows = self.client.query_all(f"SELECT Id, Description FROM Task WHERE WhatId = '{escape_soql(mission_id)}'")
-        for row in rows:
-            for m_id, key in MARKER.findall(row.get("Description") or ""):
-                if m_id == mission_id:
-                    found.setdefault(key, []).append(row["Id"])
-        return found
+        return ours(((row["Id"], row.get("Description")) for row in rows), mission_id)
 
     def _survey_link(self, mission_id: str, action: DesiredAction, *, create: bool = False) -> str | None:
         """A Salesforce Surveys invitation for a survey step's respondent (made once, then reused)."""
