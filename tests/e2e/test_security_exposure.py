@@ -42,7 +42,11 @@ def test_readiness_details_need_the_token_probes_get_the_status(stack):
 
 @pytest.mark.parametrize("path", ["/webhooks/BOOND/acme/{s}", "/webhooks/boond%2Facme%2F{s}", "/webhooks%2Fboond%2Facme%2F{s}",
                                   "/webhooks/ｂｏｏｎｄ/acme/{s}", "/ｗｅｂｈｏｏｋｓ/boond/acme/{s}",
-                                  "/webhooks/boond/ACME/{s}/extra", "/webhooks/boond/acme/{s}%2Fx"])
+                                  "/webhooks/boond/ACME/{s}/extra", "/webhooks/boond/acme/{s}%2Fx",
+                                  # issue #30: the spellings a lenient server or proxy still routes
+                                  "//webhooks/boond/acme/{s}", "/webhooks/boond/acme//{s}", "/%77ebhooks/boond/acme/{s}",
+                                  "/%2577ebhooks/boond/acme/{s}", "/webhooks\\boond\\acme\\{s}",
+                                  "/webhooks%5Cboond%5Cacme%5C{s}", "/webhooks/boond/acme/%5A{s}"])
 def test_the_webhook_secret_is_redacted_whatever_the_path_spelling(path):
     secret = "Zq3wX9kLmN0pQrStUvWxYz0123456789"
     line = f'127.0.0.1 - - "POST {path.format(s=secret)} HTTP/1.1" 404 -'
@@ -52,7 +56,9 @@ def test_the_webhook_secret_is_redacted_whatever_the_path_spelling(path):
 def test_non_canonical_webhook_paths_leave_no_secret_in_debug_logs(stack, caplog):
     secret = stack.tenant.webhook_secret
     with caplog.at_level("DEBUG"):
-        for path in (f"/webhooks/BOOND/{stack.tenant_id}/{secret}", f"/webhooks/boond%2F{stack.tenant_id}%2F{secret}"):
+        for path in (f"/webhooks/BOOND/{stack.tenant_id}/{secret}", f"/webhooks/boond%2F{stack.tenant_id}%2F{secret}",
+                     f"//webhooks/boond/{stack.tenant_id}/{secret}", f"/%77ebhooks/boond/{stack.tenant_id}/{secret}",
+                     f"/webhooks\\boond\\{stack.tenant_id}\\{secret}", f"/webhooks/boond/{stack.tenant_id}//{secret}"):
             requests.post(stack.web.url + path, json={}, timeout=5)
     from config.infra.logs import JsonFormatter
 
