@@ -52,6 +52,11 @@ def create_app() -> Flask:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        from webhooks.plain import is_unreadable_body, to_flask, unreadable_body
+
+        if is_unreadable_body(exc):  # a malformed chunked body: the client's fault, and no traceback quoting it
+            log.info("unreadable request body: %s", type(exc).__name__)
+            return to_flask(unreadable_body())
         log.exception("unexpected error")
         return jsonify(error="Service Unavailable", message="temporary failure, please retry"), 503
 
