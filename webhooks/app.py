@@ -12,6 +12,10 @@ from config.settings import get_settings
 log = logging.getLogger(__name__)
 
 
+SAFE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "frame-ancestors 'none'"}
+
+
 def create_app() -> Flask:
     """The app factory used by gunicorn, `intermission serve`, the demo and the tests."""
     from config.playbook import default_playbook
@@ -45,6 +49,14 @@ def create_app() -> Flask:
     from webhooks.ops import install as install_ops
 
     install_ops(app)  # /healthz, /readyz, /metrics; request ids, one JSON log line per request, webhook counts
+
+    @app.after_request
+    def _safe_headers(response):
+        """Every page, whoever made it (connect, callback, Boond configure, errors): not cached, no Referer carrying
+        a link's token, not framed (the admin and survey pages set their own frame-ancestors)."""
+        for name, value in SAFE_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

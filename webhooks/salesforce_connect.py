@@ -27,7 +27,8 @@ from connectors.errors import HostError
 from connectors.salesforce import ids, oauth, prefixes
 from handlers import backfill, holds
 from handlers.hosts.salesforce import tokens_for
-from webhooks.admin.auth import browser_form_ok, browser_form_token, login_failed, login_refused, set_browser_cookie
+from webhooks.admin.auth import (auth_marks, browser_form_ok, browser_form_token, login_failed, login_refused,
+                                  marks_match, set_browser_cookie)
 from webhooks.salesforce_links import connect_link, disconnect_token  # noqa: F401 (the names callers import)
 
 bp = Blueprint("salesforce_connect", __name__)
@@ -72,7 +73,7 @@ def _tenant_from_link(token: str | None, purpose: str = "sf-connect", max_age: i
     except (BadSignature, KeyError, TypeError):
         return None
     tenant = tenants.get(tenant_id) if isinstance(tenant_id, str) else None
-    if tenant is None or tenant.host != "salesforce" or payload.get("e", 0) != tenant.auth_epoch:
+    if tenant is None or tenant.host != "salesforce" or not marks_match(payload, tenant):
         return None
     return tenant
 
@@ -158,8 +159,8 @@ def start():
 
 
 def _session_mark(tenant: tenants.Tenant) -> str:
-    """What the admin's session rests on: the auth epoch and the password; either changing ends the flow."""
-    return _digest(f"{tenant.auth_epoch}:{tenant.admin_password_hash or ''}")
+    """What the admin's session rests on (`auth_marks`: epoch, creation, password); a change ends the flow."""
+    return _digest(json.dumps(auth_marks(tenant), sort_keys=True))
 
 
 def _start_flow(tenant: tenants.Tenant):

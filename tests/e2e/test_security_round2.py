@@ -71,3 +71,51 @@ def test_one_address_is_throttled_across_workspaces(app):
     csrf = _csrf(browser)
     answers = [_sign_in(browser, csrf, f"name-{i}", "guess").status_code for i in range(25)]
     assert answers[:20] == [401] * 20 and set(answers[20:]) == {429}
+
+
+def _admin(app, token: str):
+    return app.test_client().get("/admin/", query_string={"a": token, "lang": "en"})
+
+
+def test_a_password_change_revokes_the_admin_links_made_before(app):
+    from webhooks.admin.auth import admin_token
+
+    token = admin_token("acme", "login")
+    assert _admin(app, token).status_code == 200
+    tenant = tenants.get("acme")
+    tenants.save(tenant.model_copy(update={"admin_password_hash": generate_password_hash("a new long password")}))
+    assert _admin(app, token).status_code == 401
+    assert _admin(app, admin_token("acme", "login")).status_code == 200
+
+
+def test_an_admin_link_does_not_open_a_workspace_re_created_under_the_same_id(app):
+    from webhooks.admin.auth import admin_token
+
+    token = admin_token("acme", "login")  # the old customer's link
+    tenants.remove("acme")
+    tenants.save(tenants.Tenant(id="acme", name="Another customer"))
+    assert _admin(app, token).status_code == 401
+
+
+def test_every_page_is_not_cached_not_referred_and_not_framed_by_strangers(app):
+    client = app.test_client()
+    for path in ("/admin/login", "/salesforce/connect?t=forged", "/salesforce/callback?state=x", "/boond/configure",
+                 "/nowhere"):
+        answer = client.get(path)
+        headers = answer.headers
+        assert headers.get("Cache-Control") == "no-store", (path, answer.status_code)
+        assert headers.get("Referrer-Policy") == "no-referrer", path
+        assert "frame-ancestors" in headers.get("Content-Security-Policy", ""), path
+        assert "*" not in headers["Content-Security-Policy"], path
+
+
+def test_frame_ancestors_name_the_tenants_own_host_origin_only(app):
+    from webhooks.admin.auth import admin_token
+
+    tenants.save(tenants.Tenant(id="acme-boond", host="boond", boond=tenants.BoondConfig(
+        base_url="https://acme.boondmanager.com/api", app_token="t", app_key="k", user_token="u")))
+    tenants.save(tenants.Tenant(id="other-boond", host="boond", boond=tenants.BoondConfig(
+        base_url="https://other.boondmanager.com/api", app_token="t", app_key="k", user_token="u")))
+    policy = _admin(app, admin_token("acme-boond", "boond-iframe")).headers["Content-Security-Policy"]
+    assert policy == "frame-ancestors 'self' https://acme.boondmanager.com"
+    assert "other" not in policy and "*" not in policy
