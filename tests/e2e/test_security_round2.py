@@ -119,3 +119,48 @@ def test_frame_ancestors_name_the_tenants_own_host_origin_only(app):
     policy = _admin(app, admin_token("acme-boond", "boond-iframe")).headers["Content-Security-Policy"]
     assert policy == "frame-ancestors 'self' https://acme.boondmanager.com"
     assert "other" not in policy and "*" not in policy
+
+
+def test_an_unknown_tenant_costs_the_same_decrypt_as_a_wrong_secret(app, monkeypatch):
+    import statistics
+    import time
+
+    from config import tenants as tenant_store
+    from webhooks import common
+
+    decrypted = []
+    real = tenant_store.crypto.decrypt
+    monkeypatch.setattr(tenant_store.crypto, "decrypt", lambda blob: decrypted.append(len(blob)) or real(blob))
+    tenants.save(tenants.Tenant(id="known-boond", host="boond", boond=tenants.BoondConfig(
+        base_url="https://ui.boondmanager.com/api", app_token="t" * 40, app_key="k" * 40, user_token="u" * 40)))
+    work = {}
+    for name, tenant_id in (("wrong secret", "known-boond"), ("unknown tenant", "unknown-boond")):
+        decrypted.clear()
+        assert common.authenticate_known(tenant_id, "not-the-secret", "boond") is None
+        assert common.authenticate(tenant_id, "not-the-secret", "boond") is None
+        work[name] = list(decrypted)
+    assert len(work["unknown tenant"]) == len(work["wrong secret"]) == 2  # one decrypt per check, either way
+    sizes = [n for found in work.values() for n in found]
+    assert max(sizes) - min(sizes) < 200  # records of about the same size
+    timings = {}
+    for name, tenant_id in (("wrong secret", "known-boond"), ("unknown tenant", "unknown-boond")):
+        runs = []
+        for _ in range(200):
+            started = time.perf_counter()
+            common.authenticate_known(tenant_id, "not-the-secret", "boond")
+            runs.append(time.perf_counter() - started)
+        timings[name] = round(statistics.median(runs) * 1e6, 1)
+    print({"test": "unknown-tenant-work", "median_us": timings})
+
+
+def test_bench_csv_cells_that_a_spreadsheet_would_run_stay_text():
+    import csv
+    import io
+
+    from webhooks.admin.views_bench import csv_cells
+
+    row = csv_cells(['=HYPERLINK("http://evil.example","x")', "+33 6", "-2+3", "@SUM(A1)", "\tx", "Jean", 11, "2026-03-13"])
+    out = io.StringIO()
+    csv.writer(out).writerow(row)
+    cells = next(csv.reader(io.StringIO(out.getvalue())))
+    assert [c[0] for c in cells[:5]] == ["'"] * 5 and cells[5:] == ["Jean", "11", "2026-03-13"]
