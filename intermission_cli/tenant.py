@@ -87,7 +87,10 @@ def _add_boond(args) -> int:
     from config.settings import get_settings
 
     _refuse_existing(args.id)
-    boond = tenants.BoondConfig(base_url=args.base_url or get_settings().boond_base_url, auth_mode=args.auth_mode,
+    from config.infra.urls import checked_host_url
+
+    base_url = checked_host_url(args.base_url or get_settings().boond_base_url, "--base-url")
+    boond = tenants.BoondConfig(base_url=base_url, auth_mode=args.auth_mode,
                                 app_token=args.app_token, app_key=args.app_key, client_token=args.client_token,
                                 client_key=args.client_key, user_token=args.user_token or "",
                                 action_types=_action_types(args.action_type))

@@ -164,3 +164,44 @@ def test_bench_csv_cells_that_a_spreadsheet_would_run_stay_text():
     csv.writer(out).writerow(row)
     cells = next(csv.reader(io.StringIO(out.getvalue())))
     assert [c[0] for c in cells[:5]] == ["'"] * 5 and cells[5:] == ["Jean", "11", "2026-03-13"]
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data", "https://169.254.169.254/api",
+                                 "file:///etc/passwd", "https://metadata.google.internal/api", "http://[fe80::1]/api",
+                                 "https://[fd00:ec2::254]/api", "http://ui.boondmanager.com/api",
+                                 "https://user:pw@ui.boondmanager.com/api", "https://0.0.0.0/api",
+                                 "http://127.0.0.1:9/api"])
+def test_an_operator_set_boond_url_that_would_leak_the_token_is_refused(redis_conn, child_env, url):
+    import subprocess
+    import sys
+
+    env = {**child_env, "INTERMISSION_ALLOW_SANDBOX_HOSTS": "false"}
+    done = subprocess.run([sys.executable, "-m", "intermission_cli.main", "tenant", "add", "boond", "--id", "leaky",
+                           "--base-url", url, "--app-token", "t", "--app-key", "k"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode != 0 and "--base-url" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert tenants.get("leaky") is None
+
+
+def test_test_connection_never_sends_the_token_to_a_metadata_address(app, monkeypatch):
+    """A tenant stored before the check (or edited in Redis): "Test connection" refuses, naming the address."""
+    import requests
+
+    from config.settings import get_settings
+    from webhooks.admin.auth import admin_token, csrf_token
+
+    monkeypatch.setattr(get_settings(), "allow_sandbox_hosts", False)
+    sent = []
+    monkeypatch.setattr(requests.Session, "request", lambda *a, **k: sent.append(a) or pytest.fail("sent"))
+    tenants.save(tenants.Tenant(id="leaky", host="boond", boond=tenants.BoondConfig(
+        base_url="http://169.254.169.254/latest", app_token="t" * 20, app_key="k" * 20, user_token="u" * 20)))
+    token = admin_token("leaky", "test")
+    page = app.test_client().post("/admin/test", data={"a": token, "csrf": csrf_token(token), "lang": "en"})
+    assert page.status_code == 200 and "metadata" in page.get_data(as_text=True) and sent == []
+
+
+def test_the_sandbox_setting_still_allows_a_loopback_http_boond():
+    from config.infra.urls import checked_host_url
+
+    assert checked_host_url("http://127.0.0.1:8001/api") == "http://127.0.0.1:8001/api"  # tests run with it on
+    assert checked_host_url("https://ui.boondmanager.com/api") == "https://ui.boondmanager.com/api"

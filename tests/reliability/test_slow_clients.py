@@ -84,7 +84,7 @@ def test_100_slow_bodies_of_almost_a_mebibyte_stay_under_the_sidecars_memory_lim
     sockets = []
     try:
         body = b"x" * (1024 * 1024 - 4096)
-        for i in range(100):
+        for _ in range(100):
             s = socket.create_connection(("127.0.0.1", front), timeout=10)
             s.sendall(b"POST /webhooks/boond/t/s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                       b"Content-Length: 1048576\r\n\r\n" + body)  # all but the last 4 KiB: nginx waits for them
