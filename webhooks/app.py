@@ -66,6 +66,10 @@ def create_app() -> Flask:
     def unexpected(exc: Exception):
         from webhooks.plain import is_unreadable_body, to_flask, unreadable_body
 
+        from config.tenants import KeyMismatch
+
+        if isinstance(exc, KeyMismatch):  # logged once with the tenant and the fix (config.tenants.parse)
+            return jsonify(error="Service Unavailable", message="temporary failure, please retry"), 503
         if is_unreadable_body(exc):  # a malformed chunked body: the client's fault, and no traceback quoting it
             log.info("unreadable request body: %s", type(exc).__name__)
             return to_flask(unreadable_body())

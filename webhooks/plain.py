@@ -26,6 +26,7 @@ import redis
 from config.infra import metrics
 from config.infra.logs import pop_fields, push_fields
 from config.settings import get_settings
+from config.tenants import KeyMismatch
 from handlers.ingest import Tally
 
 log = logging.getLogger(__name__)
@@ -253,6 +254,9 @@ class PlainRoutes:
                 answer = unreadable_body()
             except redis.RedisError as exc:
                 answer, redis_down = unavailable(exc)
+            except KeyMismatch:  # logged once, naming the tenant and the fix (config.tenants.parse); /readyz says it
+                answer = error(503, "Service Unavailable", "temporary failure, please retry")
+                answer.headers.append(("Retry-After", "60"))
             except Exception:  # noqa: BLE001 - the same answer as Flask's last error handler
                 log.exception("unexpected error")
                 answer = error(503, "Service Unavailable", "temporary failure, please retry")

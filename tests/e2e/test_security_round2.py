@@ -205,3 +205,31 @@ def test_the_sandbox_setting_still_allows_a_loopback_http_boond():
 
     assert checked_host_url("http://127.0.0.1:8001/api") == "http://127.0.0.1:8001/api"  # tests run with it on
     assert checked_host_url("https://ui.boondmanager.com/api") == "https://ui.boondmanager.com/api"
+
+
+def test_a_key_mismatch_is_named_in_the_log_and_in_readyz_not_a_traceback(app, monkeypatch, caplog):
+    from config.infra import crypto
+    from config.settings import get_settings
+    from tests.conftest import METRICS_TOKEN
+
+    tenants.save(tenants.Tenant(id="other-key", host="boond", boond=tenants.BoondConfig(app_token="t", app_key="k")))
+    secret = tenants.get("other-key").webhook_secret
+    monkeypatch.setattr(get_settings(), "secret_keys", crypto.generate_key())  # this process: another key only
+    crypto.reset_keys()
+    try:
+        client = app.test_client()
+        with caplog.at_level("INFO"):
+            answer = client.post(f"/webhooks/boond/other-key/{secret}", json={"data": {}})
+            again = client.post(f"/webhooks/boond/other-key/{secret}", json={"data": {}})
+        assert answer.status_code == again.status_code == 503 and answer.headers["Retry-After"]
+        logged = "\n".join(r.getMessage() for r in caplog.records)
+        assert "Traceback" not in caplog.text and "unexpected error" not in logged
+        assert logged.count("'other-key' was stored with an encryption key") == 1  # named once, with the fix
+        assert "INTERMISSION_SECRET_KEYS" in logged
+        ready = client.get("/readyz", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).get_json()
+        assert any("other-key" in r and "INTERMISSION_SECRET_KEYS" in r for r in ready["reasons"]), ready
+    finally:
+        monkeypatch.undo()
+        crypto.reset_keys()
+    tenants.get("other-key")  # read with the right key again: no longer reported
+    assert "other-key" not in tenants.key_mismatches()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask import abort, g, request
 
 from config import tenants
+from config.tenants import auth_marks, marks_match  # noqa: F401 (the names the connect flow imports from here)
 from config.infra.signing import BadSignature, sign, unsign
 
 ADMIN_MAX_AGE = 12 * 3600
@@ -32,25 +33,6 @@ def admin_token(tenant_id: str, via: str) -> str:
     It carries the tenant's auth epoch: an uninstall bumps it, and every token made before stops working."""
     tenant = tenants.get(tenant_id)
     return sign("admin", {"tenant": tenant_id, "via": via, **auth_marks(tenant)})
-
-
-def auth_marks(tenant: tenants.Tenant | None) -> dict:
-    """What an admin token or a connect link rests on (issue #30): the auth epoch (an uninstall bumps it), this
-    tenant's creation (a digest of its webhook secret, new when an id is removed and added again) and its admin
-    password (changing it ends every link made before)."""
-    if tenant is None:
-        return {"e": 0}
-    return {"e": tenant.auth_epoch, "i": _mark("instance", tenant.webhook_secret),
-            "p": _mark("password", tenant.admin_password_hash or "")}
-
-
-def marks_match(payload: dict, tenant: tenants.Tenant) -> bool:
-    """Whether a token's marks are the tenant's current ones."""
-    return all(hmac.compare_digest(str(payload.get(k, "")), str(v)) for k, v in auth_marks(tenant).items())
-
-
-def _mark(kind: str, value: str) -> str:
-    return hashlib.sha256(f"intermission-{kind}:{value}".encode()).hexdigest()[:12]
 
 
 def csrf_token(token: str) -> str:
