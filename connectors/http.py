@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 import requests
@@ -51,6 +52,14 @@ def retry_after_seconds(response: requests.Response, default: float = 1.0) -> fl
         return default
 
 
+@dataclass
+class Attempts:
+    """One logical request's tries so far, as the retry policy counts them."""
+
+    sent: int = 0  # counted against `max_attempts`
+    busy: int = 0  # refusals a host counts apart (Salesforce's concurrency limit: the request never ran)
+
+
 class HttpClient:
     """A requests session with bounded retries; subclasses turn error bodies into HostError."""
 
@@ -77,24 +86,37 @@ class HttpClient:
         """Map an error answer to the hierarchy (override per host)."""
         return HostError(response.text[:200], host=self.host, status=response.status_code)
 
-    def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        """Send one logical request, retrying what is safe to retry."""
-        attempt = 0
+    def request(self, method: str, path: str, *, idempotent: bool | None = None, **kwargs) -> requests.Response:
+        """Send one logical request, retrying what is safe to retry (`idempotent`: by default, by HTTP method)."""
+        safe = method.upper() in IDEMPOTENT if idempotent is None else idempotent
+        tries = Attempts()
         while True:
-            attempt += 1
+            tries.sent += 1
             try:
                 return self._send_once(method, path, **kwargs)
-            except HostRateLimited as exc:
-                if self.on_rate_limited:
-                    self.on_rate_limited(exc.retry_after)
-                if attempt >= self.max_attempts or exc.retry_after > self.max_retry_after:
+            except HostError as exc:
+                wait = self.retry_wait(exc, tries, safe=safe)
+                if wait is None:
                     raise
-                log.info("%s rate limited, waiting %.1fs", self.host, exc.retry_after)
-                time.sleep(exc.retry_after)
-            except HostUnavailable:
-                if attempt >= self.max_attempts or method.upper() not in IDEMPOTENT:
-                    raise
-                time.sleep(min(self.backoff * 2 ** attempt, 5.0))
+                log.info("%s answered %s, sending again in %.1fs", self.host, type(exc).__name__, wait)
+                time.sleep(wait)
+
+    def retry_wait(self, exc: HostError, tries: Attempts, *, safe: bool) -> float | None:
+        """The one retry policy: seconds to wait before sending again, or None to give up.
+
+        A 429 waits its Retry-After (told to `on_rate_limited` first, so a shared limiter pauses every worker) unless
+        longer than `max_retry_after`; a 5xx or a lost connection is sent again only when the request is safe to
+        repeat, after a doubling backoff; anything else is final. A host adds its own cases in an override.
+        """
+        if isinstance(exc, HostRateLimited):
+            if self.on_rate_limited:
+                self.on_rate_limited(exc.retry_after)
+            if tries.sent >= self.max_attempts or exc.retry_after > self.max_retry_after:
+                return None
+            return exc.retry_after
+        if isinstance(exc, HostUnavailable) and safe and tries.sent < self.max_attempts:
+            return min(self.backoff * 2 ** tries.sent, 5.0)
+        return None
 
     def _send_once(self, method: str, path: str, **kwargs) -> requests.Response:
         if self.before_call:

@@ -178,7 +178,7 @@ def _links(tenant) -> dict:
     base = get_settings().public_base_url
     links = {"webhook_url": tenant.webhook_url(base)}
     if tenant.host == "salesforce":
-        from webhooks.salesforce_connect import connect_link
+        from webhooks.hosts.salesforce.connect import connect_link
 
         links["connect_url"] = connect_link(tenant.id, base)
     return links
@@ -292,7 +292,7 @@ def _connect_url(args) -> int:
 
 
 def _disconnect(args) -> int:
-    from webhooks.salesforce_connect import disconnect_tenant
+    from webhooks.hosts.salesforce.connect import disconnect_tenant
 
     disconnect_tenant(_salesforce_tenant(args.id))
     return _done(args.json, f"Disconnected {args.id}: tokens revoked and forgotten", disconnected=args.id)
@@ -300,7 +300,7 @@ def _disconnect(args) -> int:
 
 def _resume(args) -> int:
     from config import tenants
-    from handlers.holds import resume
+    from handlers.sync.holds import resume
 
     tenants.require(args.id)
     missions = resume(args.id)

@@ -5,8 +5,8 @@ import json
 from datetime import date
 
 from config.infra import metrics
-from handlers import clock
-from handlers.holds import held
+from config.infra import clock
+from handlers.sync.holds import held
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates
 

@@ -14,9 +14,9 @@ from werkzeug.security import generate_password_hash
 
 from config import tenants
 from config.infra.redis_conn import get_redis
-from handlers.hosts.salesforce import tokens_for
-from intermission_cli.stack_salesforce import admin_connect
-from webhooks.salesforce_connect import connect_link, disconnect_tenant
+from handlers.hosts.salesforce.adapter import tokens_for
+from sandboxes.stack_salesforce import admin_connect
+from webhooks.hosts.salesforce.connect import connect_link, disconnect_tenant
 
 PASSWORD = "attacker's own password"
 

@@ -10,10 +10,10 @@ import requests
 from config import tenants
 from config.infra.redis_conn import get_redis
 from config.settings import get_settings
-from handlers.hosts.salesforce import tokens_for
-from intermission_cli.stack_salesforce import admin_connect
+from handlers.hosts.salesforce.adapter import tokens_for
+from sandboxes.stack_salesforce import admin_connect
 from webhooks.admin.auth import admin_token, csrf_token
-from webhooks.salesforce_connect import disconnect_tenant
+from webhooks.hosts.salesforce.connect import disconnect_tenant
 
 
 def _other_tenant(sf_stack, tenant_id: str = "evil-sf") -> tenants.Tenant:

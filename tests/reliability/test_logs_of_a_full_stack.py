@@ -49,7 +49,7 @@ def _status(answer: bytes) -> int:
 def shipped(redis_conn, tmp_path):
     """The Boond sandbox (and its tenant) in this process; gunicorn and nginx as deployed, at DEBUG."""
     from config.infra.redis_conn import redis_url_for_children
-    from intermission_cli.stack import Stack
+    from sandboxes.stack import Stack
 
     env = deployed_env(redis_url_for_children(), INTERMISSION_LOG_LEVEL="DEBUG")
     front, back = free_ports(2)

@@ -18,9 +18,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from config import tenants
 from config.infra import crypto
 from config.infra.redis_conn import get_redis
-from handlers.holds import held
-from handlers.ledger import ActivityLog
-from handlers.queues import get_queue
+from handlers.sync.holds import held
+from handlers.state.ledger import ActivityLog
+from handlers.intake.queues import get_queue
 from webhooks.admin import bp
 from webhooks.admin.auth import (admin_token, browser_form_ok, browser_form_token, current_admin, login_failed,
                                   login_refused, set_browser_cookie)
@@ -118,7 +118,7 @@ def retry(job_id: str):
 def surveys():
     """Survey answers and the tenant's averages."""
     admin = current_admin()
-    from handlers import surveys as survey_store
+    from handlers.surveys import records as survey_store
 
     conn = get_redis()
     return page("surveys.html", answers=survey_store.answers(conn, admin.tenant.id),
