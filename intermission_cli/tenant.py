@@ -215,6 +215,9 @@ def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True) ->
 def _print_salesforce_setup(tenant, links: dict, created: bool) -> None:
     cfg = tenant.salesforce
     print(f"Connect URL (open it as a Salesforce admin): {links['connect_url']}")
+    if not tenant.admin_password_hash:  # the link asks for the workspace's admin password (issue #30)
+        print(f"  it asks for the workspace's admin password: set one first (`intermission tenant admin-password "
+              f"{tenant.id}`), or send `intermission tenant admin-url {tenant.id}` and connect from the admin page")
     print(f"Org: {cfg.org_id or 'learnt when you connect'}; mission object: {cfg.mapping.object}")
     print("Trigger, either:")
     print(f"  - Outbound Message on {cfg.mapping.object} (Setup > Outbound Messages > New): endpoint = the "
