@@ -33,6 +33,17 @@ class ActionsRead(NamedTuple):
     via: str  # the route read, for the activity log
 
 
+def checked_base_url(base_url: str) -> str:
+    """The tenant's Boond API address, or a HostError saying why its credentials will not be sent there (metadata,
+    link-local, plain http, or loopback outside the sandboxes: config/infra/urls.py)."""
+    from config.infra.urls import BadHostUrl, checked_host_url
+
+    try:
+        return checked_host_url(base_url, "the Boond API address")
+    except BadHostUrl as exc:
+        raise HostError(str(exc), host="boond") from None
+
+
 class BoondClient(HttpClient):
     """Calls one tenant's Boond with its credentials."""
 
@@ -40,7 +51,7 @@ class BoondClient(HttpClient):
 
     def __init__(self, base_url: str, credentials: BoondCredentials,
                  renew: Callable[[BoondCredentials], BoondCredentials | None] | None = None, **kwargs):
-        super().__init__(base_url, **kwargs)
+        super().__init__(checked_base_url(base_url), **kwargs)
         self.credentials = credentials
         self.renew = renew  # temporary app tokens: called once, after the first auth error
 

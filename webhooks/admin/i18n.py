@@ -8,6 +8,7 @@ WORDS = {
     "activity": ("Journal", "Activity"), "surveys": ("Questionnaires", "Surveys"),
     "connection": ("Connexion", "Connection"), "test_connection": ("Tester la connexion", "Test connection"),
     "disconnect": ("Déconnecter Salesforce", "Disconnect Salesforce"),
+    "connect_salesforce": ("Connecter (ou reconnecter) Salesforce", "Connect (or reconnect) Salesforce"),
     "connected": ("Connecté", "Connected"), "not_connected": ("Non connecté", "Not connected"),
     "enabled": ("Actif", "Enabled"), "paused": ("En pause", "Paused"),
     "pause": ("Mettre en pause (coupe-circuit)", "Pause (kill switch)"), "resume": ("Réactiver", "Resume"),

@@ -13,7 +13,7 @@ from config import keys
 from config.settings import get_settings
 from config.tenants import Tenant
 from connectors.boond.auth import BoondCredentials
-from connectors.boond.client import KEYWORD_PREFIX, ActionsRead, BoondClient
+from connectors.boond.client import KEYWORD_PREFIX, ActionsRead, BoondClient, checked_base_url
 from connectors.boond.tokens import AppTokens
 from connectors.errors import HostAuthError, HostError, HostNotFound, not_offered
 from connectors.ratelimit import RateLimiter
@@ -58,7 +58,7 @@ def make_client(tenant: Tenant, conn: redis.Redis) -> BoondClient:
 def app_tokens_for(tenant: Tenant, conn: redis.Redis) -> AppTokens:
     """The token store of a marketplace tenant (its app key, else the server's)."""
     cfg, settings = tenant.boond, get_settings()
-    return AppTokens(conn, tenant.id, base_url=cfg.base_url, app_key=cfg.app_key or settings.boond_app_key or "",
+    return AppTokens(conn, tenant.id, base_url=checked_base_url(cfg.base_url), app_key=cfg.app_key or settings.boond_app_key or "",
                      timeout=settings.http_timeout_seconds)
 
 
