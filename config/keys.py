@@ -145,6 +145,11 @@ def consultant_lock(tenant: str, person: str) -> str:
     return f"im:t:{tenant}:lock:consultant:{person}"
 
 
+def setup_flow(tenant: str) -> str:
+    """webhooks.admin.views_setup: the set-up flow's screens confirmed so far, a hash (until the tenant is removed)."""
+    return f"im:t:{tenant}:setup-flow"
+
+
 def held(tenant: str) -> str:
     """handlers.sync.holds: missions held (re-consent, budget, long waits), a hash (until resumed)."""
     return f"im:t:{tenant}:held"

@@ -74,7 +74,9 @@ class SalesforceMapping(BaseModel):
                 self.end_reason, self.daily_cost,
 self.end_reason, self.consultant_manager_user, self.consultant_left, self.contract_end,
                 self.occupation, self.consultant_external]
-        names = [name_path(f) for f in (self.consultant_contact, self.manager_user, self.account, self.client_contact)]
+        people = (self.consultant_contact, self.consultant_user, self.manager_user, self.business_engineer_user,
+                  self.hr_user, self.consultant_manager_user, self.account, self.client_contact)
+        names = [name_path(f) for f in people]  # every person's name: each step's owner is named (issue #27)
         return ["Id"] + sorted({f for f in base + names if f})
 
 

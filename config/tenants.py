@@ -185,6 +185,7 @@ class PlanningSettings(BaseModel):
     default_owners: dict[OwnerRole, str] = Field(default_factory=dict)  # role → host user id when the chain is empty
     chain_by: Literal["project", "client"] = "project"  # a next mission right after on the same … continues this one
     daily_cap: int = Field(default=5, ge=1, le=50)  # late steps spread so one person gets at most this many a day
+    default_owner_names: dict[OwnerRole, str] = Field(default_factory=dict)  # their names, as the host gave them
 
     @field_validator("default_owners")
     @classmethod
@@ -208,6 +209,34 @@ def check_region(country: str, subdivision: str | None = None) -> None:
         known = ", ".join(supported[country]) or "none"
         raise TenantError(f"unknown subdivision {subdivision!r} for {country} (known: {known}; "
                           "Moselle is 57, Alsace 6AE)")
+
+
+def check_timezone(zone: str) -> None:
+    """Raise TenantError unless `zone` is an IANA time zone (Europe/Paris, America/Montreal…)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        if not zone or zone != zone.strip() or ".." in zone:
+            raise ValueError(zone)
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TenantError(f"unknown time zone {zone!r}: use an IANA name such as Europe/Paris or "
+                          "America/Montreal") from None
+
+
+def in_words(exc: Exception) -> str:
+    """A tenant's validation error as one sentence per field (no pydantic wording, no link to its docs)."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(x) for x in error.get("loc") or ())
+        cause = (error.get("ctx") or {}).get("error")
+        text = str(cause) if cause is not None else error.get("msg", "")
+        parts.append(f"{where}: {text.removeprefix('Value error, ')}" if where else text)
+    return "; ".join(parts)
 
 
 # The hosts a tenant may name: the built-in ones, and those handlers.hosts.registry.register() adds (a test host).
@@ -244,12 +273,21 @@ class Tenant(BaseModel):
     backfill_days: int = Field(default=90, ge=1, le=730)
     bench_lookback_days: int = Field(default=30, ge=0, le=365)
     auth_epoch: int = 0  # carried by admin tokens and connect links; uninstall bumps it, which revokes them all
+    # issue #27: False while the set-up is incomplete (added without everything, or installed from a marketplace):
+    # the tenant's changes are queued and held (handlers/sync/holds.py) until the set-up flow or `tenant setup` ends
+    setup_complete: bool = True
 
     @field_validator("id")
     @classmethod
     def _valid_id(cls, value: str) -> str:
         if not TENANT_ID.match(value):
             raise ValueError("tenant id must be 2-63 lower-case letters, digits or dashes")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        check_timezone(value)
         return value
 
     @field_validator("host")

@@ -24,6 +24,13 @@ def main(argv: list[str] | None = None) -> int:
         from config.tenants import TenantError
         from connectors.errors import HostError
 
+        from pydantic import ValidationError
+
+        from config.tenants import in_words
+
+        if isinstance(exc, ValidationError):  # a value pydantic refused, in words (no pydantic wording, no link)
+            print(f"error: {in_words(exc)}", file=sys.stderr)
+            return 2
         if isinstance(exc, (PlaybookError, TenantError, HostError, ValueError)):
             print(f"error: {_tenant_named(args)}{exc}", file=sys.stderr)
             return 2

@@ -1,10 +1,12 @@
-"""`intermission tenant …`: add (Boond or Salesforce), list, show, remove, connect-url, disconnect, resume."""
+"""`intermission tenant …`: add (Boond or Salesforce), setup, list, show, remove, connect-url, disconnect, resume."""
 from __future__ import annotations
 
 import base64
 import json
 import os
 import secrets
+
+from intermission_cli.setup import save_new
 
 ACTION_KINDS = {"task", "reminder", "survey", "bench", "default"}
 
@@ -33,13 +35,16 @@ def tenant_parser(sub) -> None:
             cmd.add_argument("--reveal", action="store_true", help="print credentials and secret URLs in clear")
         cmd.add_argument("--json", action="store_true", help="JSON, for scripts")
         cmd.set_defaults(func=func)
+    from intermission_cli.setup import setup_parser
+
+    setup_parser(tsub)
 
 
 def _common(p) -> None:
     p.add_argument("--id", required=True)
     p.add_argument("--name", default="")
     p.add_argument("--language", choices=["fr", "en"], default="fr")
-    p.add_argument("--timezone", default="Europe/Paris")
+    p.add_argument("--timezone", default="Europe/Paris", help="an IANA time zone: due dates are its dates")
     p.add_argument("--country", default="FR", help="public holidays: a country code of the holidays package")
     p.add_argument("--subdivision", default=None, help="a region with its own holidays (FR: 57 Moselle, 6AE Alsace)")
     p.add_argument("--default-owner", action="append", default=[], metavar="ROLE=ID",
@@ -101,8 +106,7 @@ def _add_boond(args) -> int:
         raise ValueError("missing " + ", ".join(missing) + " (Boond needs them to sign every call)")
     tenant = tenants.Tenant(id=args.id, host="boond", name=args.name, language=args.language,
                             timezone=args.timezone, boond=boond, **_place(args))
-    tenants.save(tenant)
-    return _print(tenant, args.json, created=True)
+    return save_new(tenant, args.json, _print)
 
 
 def _add_salesforce(args) -> int:
@@ -126,8 +130,7 @@ def _add_salesforce(args) -> int:
                                    mapping=preset(args.preset))
     tenant = tenants.Tenant(id=args.id, host="salesforce", name=args.name, language=args.language,
                             timezone=args.timezone, salesforce=cfg, **_place(args))
-    tenants.save(tenant)
-    return _print(tenant, args.json, created=True)
+    return save_new(tenant, args.json, _print)
 
 
 def _flow_secret(mode: str | None) -> str | None:
@@ -157,6 +160,9 @@ def _place(args) -> dict:
 def _refuse_existing(tenant_id: str) -> None:
     from config import tenants
 
+    if not tenants.TENANT_ID.match(tenant_id):
+        raise tenants.TenantError(f"--id {tenant_id!r}: a tenant id is 2 to 63 lower-case letters, digits or dashes, "
+                                  "starting with a letter or a digit (e.g. acme-boond)")
     if tenants.get(tenant_id):
         raise tenants.TenantError(f"tenant '{tenant_id}' already exists: remove it first or pick another id")
 
@@ -194,15 +200,16 @@ def _masked_links(links: dict) -> dict:
     return out
 
 
-def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True) -> int:
+def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True, extra: dict | None = None) -> int:
     links = _links(tenant) if reveal else _masked_links(_links(tenant))
     if as_json:
-        extra = {"flow_secret": tenant.salesforce.flow_secret} if created and tenant.salesforce else {}
+        extra = {**(extra or {}), **({"flow_secret": tenant.salesforce.flow_secret} if created and tenant.salesforce
+                                      else {})}
         data = tenant.model_dump(mode="json") if reveal and not created else tenant.redacted()
         print(json.dumps({**data, **links, **extra, "needs_attention": _attention(tenant)}, indent=2))
         return 0
     print(f"{'Created' if created else 'Tenant'} {tenant.id} ({tenant.host}, {tenant.language}, "
-          f"{'enabled' if tenant.enabled else 'paused'})")
+          f"{_state(tenant)})")
     print(f"Webhook URL: {links['webhook_url']}")
     for reason in _attention(tenant):
         print(f"{'À voir' if tenant.language == 'fr' else 'Needs attention'}: {reason}")
@@ -243,15 +250,26 @@ def _print_salesforce_setup(tenant, links: dict, created: bool) -> None:
         print(f"Standard Webhooks secret for the Apex callout (shown once; docs/SALESFORCE.md): {cfg.flow_secret}")
 
 
+def _state(tenant) -> str:
+    """enabled, paused or set-up incomplete (its changes held until `tenant setup` or the admin's set-up ends)."""
+    if not tenant.setup_complete:
+        return "set-up incomplete"
+    return "enabled" if tenant.enabled else "paused"
+
+
 def _list(args) -> int:
     from config import tenants
 
     rows = [t for t in (tenants.get(i) for i in tenants.list_ids()) if t]
     if args.json:
-        print(json.dumps([{"id": t.id, "host": t.host, "enabled": t.enabled, "name": t.name} for t in rows], indent=2))
+        print(json.dumps([{"id": t.id, "host": t.host, "enabled": t.enabled, "name": t.name,
+                           "setup_complete": t.setup_complete} for t in rows], indent=2))
         return 0
     for t in rows:
-        print(f"{t.id}\t{t.host}\t{'enabled' if t.enabled else 'paused'}\t{t.name}")
+        print(f"{t.id}\t{t.host}\t{_state(t)}\t{t.name}")
+    counts = {s: sum(1 for t in rows if _state(t) == s) for s in ("paused", "set-up incomplete")}
+    if any(counts.values()):
+        print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
     return 0
 
 

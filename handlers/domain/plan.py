@@ -114,7 +114,8 @@ def _steps(snapshot: MissionSnapshot, classification: Classification, playbook: 
         return []
     ctx = _Context(snapshot, classification, today, language, rules, held)
     no_search = classification.next_known or classification.leaver  # no step looks for a next mission
-    wanted = [s for s in playbook.steps_for(classification.end_case) if not (no_search and s.staffing)]
+    wanted = [s for s in playbook.steps_for(classification.end_case)
+              if not (no_search and s.staffing) and not ctx.pointless(s)]
     actions = [] if classification.stale else [ctx.action(step, step.id, ctx.anchor_date(step)) for step in wanted]
     if classification.bench:
         for step in playbook.bench_steps(classification.end_case):
@@ -141,6 +142,10 @@ class _Context:
         self.values = dict(consultant=snapshot.consultant.name if snapshot.consultant else "",
                              client=snapshot.client_name, mission=snapshot.title or snapshot.mission_id,
                              end_date=_format_date(self.end, self.lang))
+
+    def pointless(self, step: Step) -> bool:
+        """A step whose point is gone when this end was learnt (an availability announced after it began)."""
+        return step.pointless_after == "end" and self.planned_on > self.end
 
     def anchor_date(self, step: Step) -> date:
         """Where the step falls: its offset from its anchor, on a business day, never before the mission starts."""

@@ -26,7 +26,8 @@ class Rules:
         cfg, kind = tenant.planning, owner_type
         return cls(country=tenant.country, subdivision=tenant.subdivision, stale_after_days=cfg.stale_after_days,
                    bench_threshold=cfg.bench_threshold, chain_by=cfg.chain_by, daily_cap=cfg.daily_cap,
-                   defaults={role: Person(id=ident, type=kind) for role, ident in cfg.default_owners.items()})
+                   defaults={role: Person(id=ident, type=kind, name=cfg.default_owner_names.get(role, ""))
+                             for role, ident in cfg.default_owners.items()})
 
     @classmethod
     def coerce(cls, rules: "Rules | None", country: str = "FR") -> "Rules":

@@ -44,6 +44,32 @@ class Budget:
     pause_seconds: Callable[[], float] = _an_hour  # how long work held for a spent budget waits before it resumes
 
 
+def _nothing_missing(tenant: Tenant) -> list[str]:
+    return []
+
+
+def _as_is(tenant: Tenant, conn: redis.Redis) -> Tenant:
+    return tenant
+
+
+def _nobody(tenant: Tenant, conn: redis.Redis, query: str) -> list[tuple[str, str]]:
+    return []
+
+
+def _no_place(tenant: Tenant, conn: redis.Redis) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a tenant's set-up asks its host (handlers/setup.py): the defaults suit a host with nothing to set up."""
+
+    missing: Callable[[Tenant], list[str]] = _nothing_missing  # host items not set yet: "connection", "states"
+    proposals: Callable[[Tenant, redis.Redis], Tenant] = _as_is  # the tenant with what the host proposes (reads it)
+    people: Callable[[Tenant, redis.Redis, str], list[tuple[str, str]]] = _nobody  # (id, name) matching a search
+    place: Callable[[Tenant, redis.Redis], dict] = _no_place  # proposed {"timezone", "country"} (reads the host)
+
+
 @dataclass(frozen=True)
 class Web:
     """The host's HTTP side, as "module:attribute" names the web process imports (`load`)."""
@@ -77,6 +103,7 @@ class Host:
     batches_writes: bool = False  # True: changes mark the tenant dirty and one batch job reads and writes them
     owner_type: str = "resource"  # the host's type of person a default owner is (Boond resource, Salesforce User)
     survey_tool: Callable[[Tenant], bool] = _never  # True: the host sends the tenant's surveys (no e-mail from us)
+    setup: Setup = field(default_factory=Setup)
     web: Web = field(default_factory=Web)
     sandbox: Sandbox | None = None
     matching: Callable[[Any], Any] | None = None  # opportunity matching's reads and writers from an adapter (issue #29)
@@ -134,6 +161,8 @@ def _builtin() -> None:
     from handlers.hosts.boond import adapter as boond
     from handlers.hosts.boond.match import BoondMatching
     from handlers.hosts.salesforce import adapter as salesforce
+    from handlers.hosts.boond import setup as boond_setup
+    from handlers.hosts.salesforce import setup as salesforce_setup
     from handlers.hosts.salesforce.match import SalesforceMatching
 
     register(
@@ -144,6 +173,7 @@ def _builtin() -> None:
             settings="boond",
             settings_model=tenants.BoondConfig,
             owner_type="resource",
+            setup=Setup(missing=boond_setup.missing, proposals=boond_setup.proposals, people=boond_setup.people, place=boond_setup.place),
             web=Web(
                 webhooks=("webhooks.hosts.boond.webhook:route",),
                 connect=("webhooks.hosts.boond.marketplace:bp", "webhooks.hosts.boond.admin_pages:entry"),
@@ -171,6 +201,12 @@ def _builtin() -> None:
             batches_writes=True,
             owner_type="User",
             survey_tool=salesforce.has_survey_tool,
+            setup=Setup(
+                missing=salesforce_setup.missing,
+                proposals=salesforce_setup.proposals,
+                people=salesforce_setup.people,
+                place=salesforce_setup.place,
+            ),
             web=Web(
                 webhooks=("webhooks.hosts.salesforce.webhook:bp",),
                 connect=("webhooks.hosts.salesforce.connect:bp",),

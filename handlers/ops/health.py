@@ -46,7 +46,19 @@ def queue_info(conn: redis.Redis) -> dict:
     queue = get_queue(conn)
     return {"name": QUEUE_NAME, "depth": queue.count, "oldest_age_seconds": oldest_queued_age(conn),
             "running": StartedJobRegistry(queue=queue).count, "scheduled": ScheduledJobRegistry(queue=queue).count,
+            "retrying": retrying(queue),
             "dead_letters": len(dead_letters(queue)) if FailedJobRegistry(queue=queue).count else 0}
+
+
+def retrying(queue) -> int:
+    """Scheduled jobs waiting for a retry after a failure (shown apart from the plain scheduled ones, issue #27)."""
+    from rq.job import Job
+
+    ids = [i for i in ScheduledJobRegistry(queue=queue).get_job_ids() if not i.startswith(("tick-", "resume-"))]
+    jobs = Job.fetch_many(ids, connection=queue.connection, serializer=queue.serializer) if ids else []
+    # our retry policy allows one retry per interval (handlers/intake/queues.retry_policy): fewer left = retrying
+    return sum(1 for job in jobs if job is not None and job.retries_left is not None and job.retry_intervals
+               and job.retries_left < len(job.retry_intervals))
 
 
 def workers_info(conn: redis.Redis) -> list[dict]:
@@ -75,8 +87,8 @@ def scheduler_info(conn: redis.Redis) -> dict:
 
 
 def tenants_waiting(conn: redis.Redis) -> list[dict]:
-    """Tenants whose admin must connect again (config.keys.needs_reconsent), that have held work, or another reason
-    (handlers.state.attention, in the tenant's language), with why."""
+    """Tenants whose admin must connect again (config.keys.needs_reconsent), that have held work, another reason
+    (handlers.state.attention, in the tenant's language), whose set-up is incomplete or that are paused, with why."""
     from handlers.state import attention
 
     found = []
@@ -84,11 +96,13 @@ def tenants_waiting(conn: redis.Redis) -> list[dict]:
         reason = conn.get(keys.needs_reconsent(tenant_id))
         held = holds.held(conn, tenant_id)
         tenant = tenants.get(tenant_id)
+        incomplete = tenant is not None and not tenant.setup_complete and tenant.status != "uninstalled"
+        paused = tenant is not None and not tenant.enabled and tenant.status == "active" and not incomplete
         other = attention.texts(conn, tenant_id, tenant.language if tenant else "en")
-        if reason or held or other:
+        if reason or held or other or incomplete or paused:
             found.append({"tenant": tenant_id, "needs_reconsent": reason.decode() if reason else None,
                           "held": len(held), "held_reasons": sorted({h["reason"] for h in held.values()}),
-                          "attention": other})
+                          "attention": other, "setup_incomplete": incomplete, "paused": paused})
     return found
 
 

@@ -35,6 +35,7 @@ PAGE = 20  # missions per page: a checkpoint, and for Salesforce one batch of re
 JOB_TIMEOUT = 6 * 3600  # a large tenant's backfill; a timed-out run resumes on its retry
 STALE_SECONDS = 15 * 60  # a "running" run not heard of for this long is taken over by the next start
 COUNTERS = ("total", "read", "planned", "failed", "held")
+REPLANS = ("playbook", "mapping")  # runs over the open missions we know (a playbook or a mapping saved), not the host's list
 
 
 def run_key(tenant_id: str) -> str:
@@ -120,6 +121,8 @@ def carry_on(conn: redis.Redis, tenant_id: str, *, on_progress: Callable[[dict],
     tenant = tenants.get(tenant_id)
     if not tenants.may_run_jobs(tenant):
         return _finish(conn, tenant_id, "stopped", "tenant unknown or disabled")
+    if not tenant.setup_complete:  # finishing the set-up starts the install run again (handlers/setup.finish)
+        return _finish(conn, tenant_id, "stopped", "set-up incomplete")
     if run["status"] == "listing":
         try:
             _list(conn, tenant, run)
@@ -142,7 +145,7 @@ def carry_on(conn: redis.Redis, tenant_id: str, *, on_progress: Callable[[dict],
 def _list(conn: redis.Redis, tenant: tenants.Tenant, run: dict) -> None:
     """Store the run's mission ids once, then mark it running (a crash before this re-lists, harmlessly)."""
     today = clock.today(tenant.timezone)
-    if run["kind"] == "playbook":
+    if run["kind"] in REPLANS:
         ids = open_missions(conn, tenant, today)
     else:
         try:
@@ -179,7 +182,7 @@ def _pages(items: list[str], size: int) -> Iterable[list[str]]:
 
 def _do_page(conn: redis.Redis, tenant: tenants.Tenant, run: dict, page: list[str]) -> None:
     """Bring one page of missions up to date and record each outcome with the counters."""
-    trigger = {"kind": "backfill" if run["kind"] != "playbook" else "playbook", "run": run["id"]}
+    trigger = {"kind": run["kind"] if run["kind"] in REPLANS else "backfill", "run": run["id"]}
     if host_of(tenant).batches_writes:
         outcomes = _batched_page(conn, tenant, page, trigger)
     else:

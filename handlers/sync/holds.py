@@ -14,6 +14,7 @@ from handlers.intake.queues import get_queue
 
 
 BUDGET_SPENT = "API budget spent"  # the host's budget check said no before any call (`Host.budget`)
+SETUP_INCOMPLETE = "set-up incomplete"  # the tenant has not finished its set-up (handlers/sync/setup.py)
 LIMIT_EXCEEDED = "REQUEST_LIMIT_EXCEEDED"  # the host answered that the tenant's budget is spent (HostBudgetExhausted)
 
 

@@ -30,6 +30,9 @@ def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
     tenant = tenants.get(tenant_id, clearing=pending_key(tenant_id, mission_id))  # a change from now on queues anew
     if not tenants.may_run_jobs(tenant):
         return {"skipped": "tenant unknown or disabled"}
+    if not tenant.setup_complete:  # issue #27: kept until the set-up is finished (handlers/setup.finish resumes it)
+        holds.hold(conn, tenant_id, mission_id, holds.SETUP_INCOMPLETE)
+        return {"held": holds.SETUP_INCOMPLETE}
     budget = host_of(tenant).budget
     if not budget.left(tenant, conn):
         holds.hold(conn, tenant_id, mission_id, holds.BUDGET_SPENT, resume_at=time.time() + budget.pause_seconds())

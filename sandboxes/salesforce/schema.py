@@ -15,7 +15,7 @@ SURVEY_OBJECTS = ("Survey", "SurveyInvitation")
 # Key prefix (first 3 id characters) of each object.
 PREFIXES = {"005": "User", "003": "Contact", "001": "Account", "006": "Opportunity", "a0X": "Mission__c",
             "a1A": "pse__Assignment__c", "a1P": "pse__Proj__c", "00T": "Task", "0Kd": "Survey",
-            "0Ki": "SurveyInvitation"}
+            "0Ki": "SurveyInvitation", "00D": "Organization"}
 KEY_PREFIX = {name: prefix for prefix, name in PREFIXES.items()}
 
 
@@ -71,6 +71,8 @@ BASE_OBJECTS: dict[str, dict[str, Field]] = {
                     _text("Email", 128), _text("Username", 80), _text("Title", 80),
                     Field("IsActive", "boolean"), _text("TimeZoneSidKey", 40)),
     "Account": _object(_text("Name"), _ref("OwnerId", "User")),
+    "Organization": _object(_text("Name", writable=False), _text("TimeZoneSidKey", 40, writable=False),
+                            _text("DefaultLocaleSidKey", 40, writable=False), _text("Country", 80, writable=False)),
     "Contact": _object(_text("Name", writable=False), _text("FirstName", 40), _text("LastName", 80),
                        _text("Email", 80), _text("Title", 128), _ref("AccountId", "Account"),
                        _ref("OwnerId", "User"), _ref("pse__Salesforce_User__c", "User"),

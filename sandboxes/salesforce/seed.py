@@ -8,6 +8,7 @@ ADMIN, CLAIRE, HUGO, INES, JEAN_USER = ("005000000000001AAA", "005000000000002AA
                                         "005000000000004AAA", "005000000000007AAA")
 PROJECT = "a1P000000000001AAA"
 SURVEY = "0Kd000000000001AAA"
+ORG = "00D000000000001EAA"  # state.ORG_ID (the Organization record read at set-up)
 
 
 def _system(record_id: str, **values) -> dict:
@@ -44,6 +45,8 @@ def seed_db() -> dict[str, dict[str, dict]]:
                          Title="Head of data", AccountId=ACCOUNT)]
     return {
         "User": {u["Id"]: u for u in users},
+        "Organization": {ORG: _system(ORG, Name="ESN Sandbox", TimeZoneSidKey="Europe/Paris",
+                                      DefaultLocaleSidKey="fr_FR", Country="France")},
         "Account": {ACCOUNT: _system(ACCOUNT, Name="Acme Industrie", OwnerId=HUGO)},
         "Contact": {c["Id"]: c for c in contacts},
         "pse__Proj__c": {PROJECT: _system(PROJECT, Name="Acme Industrie - data platform", OwnerId=CLAIRE,

@@ -155,7 +155,11 @@ def test_the_daily_cap_is_the_tenants(stack):
     per_day = Counter((owner(v), due(v)) for v in got.values())
     assert max(per_day.values()) == 2
     manager = sorted((due(v), k) for k, v in got.items() if owner(v) == "2" and k.startswith("natural."))
-    assert [k for _, k in manager[:2]] == ["natural.availability", "natural.satisfaction"]  # the oldest first
+    # the oldest first: satisfaction and review on the first day, the recommendation request on the next; the
+    # availability announcement of an end already past is not planned at all (pointless, issue #27)
+    assert {k for _, k in manager[:2]} == {"natural.review", "natural.satisfaction"}
+    assert manager[2][1] == "natural.recommendations" and manager[2][0] > manager[1][0]
+    assert "natural.availability" not in got
 
 
 def test_a_second_bench_period_of_the_same_mission_gets_the_full_menu(stack):

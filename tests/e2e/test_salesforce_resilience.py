@@ -83,7 +83,7 @@ def test_revoked_app_holds_work_until_reconsent_then_completes_it(sf_stack, redi
     assert sf_stack.tasks() == []
     assert "needs re-consent" in held(redis_conn, "acme-sf")[mission]["reason"]
     page = sf_stack.connect()
-    assert page.status_code == 200 and "1 waiting mission(s) resumed" in page.text
+    assert page.status_code == 200 and "1 mission(s) en attente reprise(s)" in page.text  # the tenant speaks French
     settle()
     assert len(by_step(sf_stack.tasks(), mission)) == 8 and held(redis_conn, "acme-sf") == {}
 

@@ -48,7 +48,8 @@ def test_a_mission_ended_ten_days_ago_gets_its_late_steps_once_each_on_the_next_
     actions, found = planned(mission("2026-05-29"), "2026-06-08")
     assert not found.stale and found.bench
     ends = {k: a for k, a in actions.items() if k.startswith("natural.")}
-    assert len(ends) == 8 and all(a.late and a.due == D("2026-06-09") for a in ends.values())
+    assert len(ends) == 7 and all(a.late and a.due == D("2026-06-09") for a in ends.values())
+    assert "natural.availability" not in ends  # announcing an availability already begun is pointless (#27)
     assert "en retard" in ends["natural.handover"].text
     assert [k for k in actions if k.startswith("bench.checkin")] == ["bench.checkin#2"]  # the current week only
 

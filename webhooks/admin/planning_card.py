@@ -19,5 +19,6 @@ def planning_card(tenant) -> dict:
         "daily_cap": cfg.daily_cap,
         "chain_by": cfg.chain_by,
         **{f"owner_{r}": cfg.default_owners.get(r, "") for r in ROLES},
+        **{f"owner_name_{r}": cfg.default_owner_names.get(r, "") for r in ROLES},
         "unmanaged": missions_without_manager(get_redis(), tenant.id),
     }

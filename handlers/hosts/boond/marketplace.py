@@ -77,6 +77,7 @@ def _installed_tenant(client_token: str, client_name: str) -> tenants.Tenant:
     if existing is None:
         return tenants.Tenant(id=tenant_id, host="boond", name=client_name, language=settings.default_language,
                               timezone=settings.default_timezone, enabled=False, status="needs_configuration",
+                              setup_complete=False,  # the set-up flow ends it (issue #27)
                               boond=tenants.BoondConfig(base_url=settings.boond_base_url, auth_mode="app",
                                                         app_key=settings.boond_app_key, client_token=client_token))
     if existing.host != "boond" or not existing.boond or existing.boond.client_token != client_token:
@@ -165,7 +166,8 @@ def configure_boond_tenant(tenant_id: str, user_token: str, *, base_url: str | N
     outcome = register_webhook(client, url)
     _save_configuration(tenant_id, user_token, outcome["webhook_id"], states=proposed_states(client, tenant_id))
     resynced = resync_known_missions(conn, tenant_id)
-    start_backfill(conn, tenant_id, "install")  # issue #17: the missions that exist already (handlers/sync/backfill.py)
+    if tenants.require(tenant_id).setup_complete:  # else the set-up flow's end starts it (handlers/sync/setup.finish)
+        start_backfill(conn, tenant_id, "install")  # issue #17: the missions that exist already (handlers/sync/backfill.py)
     user = " ".join(x for x in (who.get("firstName"), who.get("lastName")) if x)
     _log(conn, tenant_id, "configured", f"technical user {user or '?'}; webhook "
                                          f"{'registered' if outcome['registered'] else 'to paste: ' + url}")
