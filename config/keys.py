@@ -32,9 +32,19 @@ def boond_signed_request_seen(digest: str) -> str:
     return f"im:boond:seen:{digest}"
 
 
-def login_unknown(digest: str) -> str:
-    """webhooks.admin: failed logins from one address for no known tenant (the throttle's window)."""
-    return f"im:login-unknown:{digest}"
+def login_address(digest: str) -> str:
+    """webhooks.admin.auth: one address's failed sign-ins, a hash: `*` for all, a field per made-up name (15 min)."""
+    return f"im:login:addr:{digest}"
+
+
+def login_names(window: str) -> str:
+    """webhooks.admin.auth: failed sign-ins on made-up names from every address, one hash per 15-minute window."""
+    return f"im:login:names:{window}"
+
+
+def login_all(window: str) -> str:
+    """webhooks.admin.auth: every failed sign-in in one 15-minute window (the global ceiling)."""
+    return f"im:login:all:{window}"
 
 
 def orphan_claim(job_id: str, worker: str) -> str:
@@ -206,7 +216,7 @@ def pending_users_pattern(tenant: str) -> str:
 
 
 def login_attempts(tenant: str, address: str) -> str:
-    """webhooks.admin: failed logins from one address (the throttle's window)."""
+    """webhooks.admin.auth: failed sign-ins on this workspace from one address, or from all (`*`) (15 minutes)."""
     return f"im:t:{tenant}:login:{address}"
 
 
@@ -271,6 +281,26 @@ def boond_record(tenant: str, kind: str, record_id: str) -> str:
 def boond_dictionary(tenant: str) -> str:
     """handlers.hosts.boond.adapter: the tenant's Boond dictionary (states, action types), cached (a day)."""
     return f"im:t:{tenant}:boond:dictionary"
+
+
+def match_pending(tenant: str) -> str:
+    """handlers.sync.matching: set while a matching run of this tenant is queued and not yet started (the pending TTL)."""
+    return f"im:t:{tenant}:match-pending"
+
+
+def match_opportunities(tenant: str) -> str:
+    """handlers.sync.matching: the opportunities holding a suggestions task, a set (until it is withdrawn or settled)."""
+    return f"im:t:{tenant}:match:opportunities"
+
+
+def match_replacements(tenant: str, mission_id: str) -> str:
+    """handlers.state.replacements: the replacement candidates of a mission the consultant ends early (90 days)."""
+    return f"im:t:{tenant}:match:replacements:{mission_id}"
+
+
+def match_lock(tenant: str) -> str:
+    """handlers.sync.matching: one matching run of a tenant at a time (the job timeout)."""
+    return f"im:t:{tenant}:lock:match"
 
 
 # --- encrypted values -------------------------------------------------------------------------------------

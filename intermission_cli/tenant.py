@@ -92,7 +92,10 @@ def _add_boond(args) -> int:
     from config.settings import get_settings
 
     _refuse_existing(args.id)
-    boond = tenants.BoondConfig(base_url=args.base_url or get_settings().boond_base_url, auth_mode=args.auth_mode,
+    from config.infra.urls import checked_host_url
+
+    base_url = checked_host_url(args.base_url or get_settings().boond_base_url, "--base-url")
+    boond = tenants.BoondConfig(base_url=base_url, auth_mode=args.auth_mode,
                                 app_token=args.app_token, app_key=args.app_key, client_token=args.client_token,
                                 client_key=args.client_key, user_token=args.user_token or "",
                                 action_types=_action_types(args.action_type))
@@ -229,6 +232,9 @@ def _attention(tenant) -> list[str]:
 def _print_salesforce_setup(tenant, links: dict, created: bool) -> None:
     cfg = tenant.salesforce
     print(f"Connect URL (open it as a Salesforce admin): {links['connect_url']}")
+    if not tenant.admin_password_hash:  # the link asks for the workspace's admin password (issue #30)
+        print(f"  it asks for the workspace's admin password: set one first (`intermission tenant admin-password "
+              f"{tenant.id}`), or send `intermission tenant admin-url {tenant.id}` and connect from the admin page")
     print(f"Org: {cfg.org_id or 'learnt when you connect'}; mission object: {cfg.mapping.object}")
     print("Trigger, either:")
     print(f"  - Outbound Message on {cfg.mapping.object} (Setup > Outbound Messages > New): endpoint = the "

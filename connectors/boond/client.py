@@ -21,6 +21,8 @@ MAX_PAGES = 1000  # a guard against a server whose totals never add up
 KEYWORD_PREFIX = {"resource": "COMP", "contact": "CCON", "project": "PRJ", "opportunity": "AO",
                   "candidate": "CAND", "company": "CSOC"}
 
+PLURAL = {"opportunity": "opportunities", "company": "companies"}  # route names that are not `<entity>s`
+
 
 class ActionsRead(NamedTuple):
     """A record's actions as one read found them; `complete`: every action of the record was listed (Boond's totals
@@ -31,6 +33,17 @@ class ActionsRead(NamedTuple):
     via: str  # the route read, for the activity log
 
 
+def checked_base_url(base_url: str) -> str:
+    """The tenant's Boond API address, or a HostError saying why its credentials will not be sent there (metadata,
+    link-local, plain http, or loopback outside the sandboxes: config/infra/urls.py)."""
+    from config.infra.urls import BadHostUrl, checked_host_url
+
+    try:
+        return checked_host_url(base_url, "the Boond API address")
+    except BadHostUrl as exc:
+        raise HostError(str(exc), host="boond") from None
+
+
 class BoondClient(HttpClient):
     """Calls one tenant's Boond with its credentials."""
 
@@ -38,7 +51,7 @@ class BoondClient(HttpClient):
 
     def __init__(self, base_url: str, credentials: BoondCredentials,
                  renew: Callable[[BoondCredentials], BoondCredentials | None] | None = None, **kwargs):
-        super().__init__(base_url, **kwargs)
+        super().__init__(checked_base_url(base_url), **kwargs)
         self.credentials = credentials
         self.renew = renew  # temporary app tokens: called once, after the first auth error
 
@@ -106,10 +119,43 @@ class BoondClient(HttpClient):
         """GET /resources/{id}/deliveries-inactivities: every delivery and inactivity of a consultant, all pages."""
         return list(self._paged(f"/resources/{resource_id}/deliveries-inactivities", {}, SEARCH_PAGE))
 
+    def opportunities(self, states: list[int]) -> list[dict]:
+        """GET /opportunities?opportunityStates=…: the opportunities in those states, all pages (RAML search)."""
+        return list(self._paged("/opportunities", {"opportunityStates": states}, SEARCH_PAGE))
+
+    def opportunity_information(self, opportunity_id: str) -> dict:
+        """GET /opportunities/{id}/information: the criteria (tools, areas, place, start) and the state."""
+        return self.request("GET", f"/opportunities/{opportunity_id}/information").json()
+
+    def resource_information(self, resource_id: str) -> dict:
+        """GET /resources/{id}/information: e-mail, `mobilityAreas` (the places a consultant accepts)."""
+        return self.request("GET", f"/resources/{resource_id}/information").json()
+
+    def technical_data(self, resource_id: str) -> dict:
+        """GET /resources/{id}/technical-data: skills, tools, expertise and activity areas, languages."""
+        return self.request("GET", f"/resources/{resource_id}/technical-data").json()
+
+    def positionings_of(self, opportunity_id: str) -> list[dict]:
+        """GET /opportunities/{id}/positionings: every positioning on an opportunity, all pages."""
+        return list(self._paged(f"/opportunities/{opportunity_id}/positionings", {}, SEARCH_PAGE))
+
+    def create_positioning(self, document: dict) -> dict:
+        """POST /positionings with both e-mail flags false: nobody is e-mailed (reference §4)."""
+        params = {"sendMailToDependsOnManager": "false", "sendMailToOpportunityManager": "false"}
+        return self.request("POST", "/positionings", params=params, json=document).json().get("data") or {}
+
+    def update_positioning(self, positioning_id: str, document: dict) -> dict:
+        """PUT /positionings/{id}."""
+        return self.request("PUT", f"/positionings/{positioning_id}", json=document).json().get("data") or {}
+
+    def delete_positioning(self, positioning_id: str) -> None:
+        """DELETE /positionings/{id}."""
+        self.request("DELETE", f"/positionings/{positioning_id}")
+
     def actions_of(self, entity: str, entity_id: str) -> Iterator[dict]:
         """GET /{entity}s/{id}/actions, every page; when the tab is refused (404/405), the /actions search."""
         try:
-            rows = list(self._paged(f"/{entity}s/{entity_id}/actions", {}, ACTIONS_PAGE))
+            rows = list(self._paged(f"/{PLURAL.get(entity, entity + 's')}/{entity_id}/actions", {}, ACTIONS_PAGE))
         except (HostNotFound, HostValidationError) as exc:
             if exc.status not in (404, 405) or entity not in KEYWORD_PREFIX:
                 raise

@@ -142,6 +142,7 @@ def readiness(conn: redis.Redis | None = None, *, scope: str = "all") -> tuple[b
     scheduler = scheduler_info(conn)
     if not scheduler["alive"]:
         reasons.append("scheduler not running: no worker holds the rq scheduler lock (start `intermission worker`)")
+    reasons += [str(tenants.KeyMismatch(t)) for t in tenants.key_mismatches()]  # this process cannot read them
     details = {"status": "unavailable" if reasons else "ready", "oldest_queued_age_seconds": age,
                "scheduler": scheduler["holder"], "workers": len(Worker.all(connection=conn))}
     return not reasons, {**details, **({"reasons": reasons} if reasons else {})}

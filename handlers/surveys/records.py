@@ -162,6 +162,8 @@ def ensure(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, survey_
     for role, person in respondents(snapshot).items():
         if role not in current:
             writes.append((role, _new(tenant, snapshot, first, role, person), True))
+        elif current[role].status == "sent" and current[role].person_id != person.id:  # a replacement: their own link
+            writes.append((role, _new(tenant, snapshot, first, role, person), False))
         elif moved := follow(current[role]):
             writes.append((role, moved, False))
     if not writes:
@@ -177,7 +179,7 @@ def ensure(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, survey_
             current[role] = state
         elif created:  # another worker made it first
             current[role] = decode(conn.hget(key, role), tenant.id, snapshot.mission_id, role)
-        else:  # changed meanwhile (answered, moved): decided again on what is stored now
+        else:  # changed meanwhile (answered, moved, replaced): decided again on what is stored now
             current[role] = _update(conn, tenant.id, snapshot.mission_id, role, follow) or current[role]
     return current
 

@@ -23,7 +23,7 @@ from config.infra import hooks
 log = logging.getLogger(__name__)
 _READ = ("written", "kept")  # entries whose host record is read back before an update or cancel
 MARKER = re.compile(r"intermission:([A-Za-z0-9_.-]+)/([A-Za-z0-9_.#-]+)")
-__all__ = ["MARKER", "marker", "WriteResult", "diff", "Op", "Reconciler", "Round", "MissionWork", "CallByCall",
+__all__ = ["MARKER", "marker", "ours", "WriteResult", "diff", "Op", "Reconciler", "Round", "MissionWork", "CallByCall",
            "PartialFailure", "await_in_flight"]
 
 
@@ -39,6 +39,16 @@ class ActionWriter(Protocol):
 def marker(mission_id: str, key: str) -> str:
     """The tag embedded in an action's text so a lost ledger write can be recovered by reading back."""
     return f"intermission:{mission_id}/{key}"
+
+
+def ours(records, mission_id: str) -> dict[str, list[str]]:
+    """Our records among (host id, text) pairs read back from a host, by step key (their marker names `mission_id`)."""
+    found: dict[str, list[str]] = {}
+    for host_id, text in records:
+        for m_id, key in MARKER.findall(text or ""):
+            if m_id == mission_id:
+                found.setdefault(key, []).append(str(host_id))
+    return found
 
 
 @dataclass(frozen=True)
@@ -360,7 +370,7 @@ def _updated(host_id: str, work: MissionWork, op: Op, result: WriteResult, pipe=
     run = work.run
     if result.ok:
         run.counts["rescheduled"] += 1
-        run.written("rescheduled", op.action, op.entry, host_id, pipe=pipe)
+        run.written("rescheduled", op.action, op.entry, result.host_id or host_id, pipe=pipe)
     elif result.not_found:
         run.settle(op.entry, "dismissed", "gone", op.action, pipe=pipe)
     else:
@@ -416,10 +426,10 @@ class CallByCall:
 
 def _call(method, *args) -> WriteResult:
     try:
-        method(*args)
+        moved = method(*args)  # an update may answer a new id (a record moved to another parent)
     except HostNotFound as exc:
         return WriteResult(ok=False, not_found=True, error=str(exc))
-    return WriteResult(host_id=str(args[0]))
+    return WriteResult(host_id=str(moved or args[0]))
 
 
 def as_writer(writer):

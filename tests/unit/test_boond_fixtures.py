@@ -298,3 +298,21 @@ def test_a_read_back_whose_listing_stops_short_cannot_verify_what_it_did_not_see
     responses.add_callback(responses.GET, re.compile(re.escape(BASE + "/actions") + r"\?"), short)
     with pytest.raises(CannotVerify):
         adapter(redis_conn).find_marked("100", "resource", "7")
+
+
+def test_resource_types_proposed_as_external_are_listed_when_the_mapping_is_put_in_use():
+    from handlers.hosts.boond.dictionary import Dictionary, labels_and_proposals
+    from handlers.hosts.boond.setup import apply_states
+
+    document = {"data": {"setting": {"state": {"delivery": [{"id": 1, "value": "En cours"}],
+                                               "resource": [{"id": 1, "value": "En mission"}]},
+                                     "typeOf": {"resource": [{"id": 0, "value": "Salarié"},
+                                                             {"id": 1, "value": "Sous-traitant"},
+                                                             {"id": 2, "value": "Freelance"}]}}}}
+    labels, proposed = labels_and_proposals(Dictionary("acme", document))
+    assert {k for k, v in proposed["resource_type"].items() if v == "external"} == {"1", "2"}
+    ready = tenant(state_labels=labels, proposed_states=proposed)
+    used = apply_states(ready, proposed["delivery"], proposed["resource"])
+    assert used.boond.external_resource_types == ["1", "2"]  # subcontractors and freelances: never on the bench
+    ready.boond.external_resource_types = ["2"]  # what an admin listed is kept
+    assert apply_states(ready, {}, {}).boond.external_resource_types == ["2"]

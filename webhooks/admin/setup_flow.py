@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
-from pathlib import Path
 
 from config import keys, tenants
 from config.infra.redis_conn import get_redis
@@ -104,12 +103,11 @@ def place_choices(tenant) -> dict:
 
     from webhooks.admin.render import lang_for
 
-    supported = holidays.list_supported_countries()
-    names = country_names(lang_for(tenant))
+    supported = holidays.list_supported_countries()  # ISO 3166 alpha-2 codes, and their alpha-3 aliases
+    names = country_names(lang_for(tenant))  # the page's language (?lang=), else the tenant's
     proposed = setup.proposed_place(tenant, get_redis()) if "place" not in confirmed(tenant.id) else {}
     country = proposed.get("country") if proposed.get("country") in supported else tenant.country
-    codes = [c for c in supported if len(c) == 2]  # the package also lists alpha-3 aliases (AND for Andorra)
-    return {"countries": sorted(((c, names.get(c, c)) for c in codes), key=lambda x: x[1]),
+    return {"countries": sorted(((c, names.get(c, c)) for c in supported if len(c) == 2), key=lambda x: x[1]),
             "regions": list(supported.get(country, ())),
             "zones": sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc/")),
             "country": country, "region": tenant.subdivision or "",
@@ -132,27 +130,16 @@ def save_place(tenant, form) -> tuple[tenants.Tenant, str | None]:
     return tenant.model_copy(update={"country": country, "subdivision": region, "timezone": zone}), None
 
 
-ISO_CODES = Path("/usr/share/iso-codes/json/iso_3166-1.json")  # Debian's iso-codes (names, and their translations)
-
-
-@lru_cache(maxsize=2)
-def country_names(lang: str) -> dict[str, str]:
-    """ISO code → the country's name in `lang`, from iso-codes and its translations; the code alone when a name
-    is not known in that language (a French page never shows an English name)."""
+@lru_cache(maxsize=4)
+def country_names(language: str) -> dict[str, str]:
+    """ISO 3166 alpha-2 code → the country's name in the page's language (pycountry's ISO tables and their
+    translations; English where a name has none)."""
     import gettext
-    import json
 
-    if not ISO_CODES.exists():
-        return {}
-    rows = json.loads(ISO_CODES.read_text(encoding="utf-8")).get("3166-1", [])
-    names = {r["alpha_2"]: r.get("common_name") or r["name"] for r in rows if r.get("alpha_2")}
-    if lang == "en":
-        return names
-    try:
-        translate = gettext.translation("iso_3166-1", localedir="/usr/share/locale", languages=[lang]).gettext
-    except OSError:
-        return {}
-    return {code: translate(name) for code, name in names.items()}
+    import pycountry
+
+    words = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+    return {c.alpha_2: words.gettext(getattr(c, "common_name", None) or c.name) for c in pycountry.countries}
 
 
 # --- the next mission ends ----------------------------------------------------------------------------

@@ -30,10 +30,19 @@ def proposals(tenant: Tenant, conn: redis.Redis) -> Tenant:
 
 
 def apply_states(tenant: Tenant, delivery: dict[str, str], resource: dict[str, str]) -> Tenant:
-    """The tenant with this state mapping in use (confirmed)."""
+    """The tenant with this state mapping in use (confirmed), and the resource types proposed as external people
+    (subcontractors, freelances: never on the bench) when none are listed yet."""
     boond = tenant.boond.model_copy(update={"delivery_states": delivery, "resource_states": resource,
-                                            "states_confirmed": True})
+                                            "states_confirmed": True,
+                                            "external_resource_types": external_types(tenant)})
     return tenant.model_copy(update={"boond": boond})
+
+
+def external_types(tenant: Tenant) -> list[str]:
+    """The resource types listed as external, else those the labels proposed as external."""
+    cfg = tenant.boond
+    proposed = cfg.proposed_states.get("resource_type") or {}
+    return list(cfg.external_resource_types) or sorted(t for t, meaning in proposed.items() if meaning == "external")
 
 
 def proposed_states(tenant: Tenant) -> tuple[dict[str, str], dict[str, str]]:

@@ -10,7 +10,7 @@ from webhooks.admin import host_choices
 from webhooks.admin.mapping_form import message, pairs, written
 
 KINDS = ("task", "reminder", "survey", "bench", "note")
-STATE_CASES = {"delivery": "active, natural, client, consultant, cancelled", "resource": "active, bench, leaving, left"}
+STATE_CASES = {"delivery": "active, natural, client, consultant, cancelled", "resource": "active, bench, staffed, leaving, left"}
 
 
 def fields(tenant) -> list[dict]:
@@ -76,7 +76,10 @@ def update(tenant, form) -> tuple:
             errors[f"{kind}_states"] = message(exc)
     if errors:
         return tenant, errors
-    return tenant.model_copy(update={"boond": boond.model_copy(update={"states_confirmed": True})}), errors
+    from handlers.hosts.boond.setup import external_types
+
+    confirmed = {"states_confirmed": True, "external_resource_types": external_types(tenant)}
+    return tenant.model_copy(update={"boond": boond.model_copy(update=confirmed)}), errors
 
 
 def state_rows(tenant) -> tuple[list[dict], bool]:

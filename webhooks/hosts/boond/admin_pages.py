@@ -21,6 +21,13 @@ entry = Blueprint("admin_entry", __name__)
 class BoondPages(HostPages):
     """A Boond tenant runs once a technical user is set (from the marketplace iframe)."""
 
+    def frame_origins(self, tenant) -> tuple[str, ...]:
+        """The tenant's own Boond: the origin of its API address (no wildcard shared by every customer)."""
+        from webhooks.admin.render import origin_of
+
+        found = origin_of(tenant.boond.base_url) if tenant.boond else None
+        return (found,) if found else ()
+
     def status(self, tenant) -> dict:
         """Connected once a technical user and an app or client token are set."""
         cfg = tenant.boond
