@@ -51,6 +51,21 @@ def retry_after_seconds(response: requests.Response, default: float = 1.0) -> fl
         return default
 
 
+def server_error_wait(exc: HostUnavailable, attempt: int, backoff: float) -> float:
+    """Seconds before retrying a 5xx or timeout in place: its `Retry-After` when it gave one, else the back-off."""
+    if exc.retry_after is not None:
+        return exc.retry_after
+    return min(backoff * 2 ** attempt, 5.0)
+
+
+def server_retry_after(response: requests.Response) -> float | None:
+    """A 5xx's Retry-After in seconds (a date, or garbage, is treated as absent)."""
+    if "Retry-After" not in response.headers:
+        return None
+    value = retry_after_seconds(response, default=-1.0)
+    return None if value < 0 else value
+
+
 class HttpClient:
     """A requests session with bounded retries; subclasses turn error bodies into HostError."""
 
@@ -91,10 +106,11 @@ class HttpClient:
                     raise
                 log.info("%s rate limited, waiting %.1fs", self.host, exc.retry_after)
                 time.sleep(exc.retry_after)
-            except HostUnavailable:
-                if attempt >= self.max_attempts or method.upper() not in IDEMPOTENT:
+            except HostUnavailable as exc:
+                wait = server_error_wait(exc, attempt, self.backoff)
+                if attempt >= self.max_attempts or method.upper() not in IDEMPOTENT or wait > self.max_retry_after:
                     raise
-                time.sleep(min(self.backoff * 2 ** attempt, 5.0))
+                time.sleep(wait)
 
     def _send_once(self, method: str, path: str, **kwargs) -> requests.Response:
         if self.before_call:
@@ -121,5 +137,6 @@ class HttpClient:
             return HostRateLimited("rate limited", host=self.host, status=429,
                                    retry_after=retry_after_seconds(response))
         if response.status_code >= 500:
-            return HostUnavailable(f"server error on {method} {path}", host=self.host, status=response.status_code)
+            return HostUnavailable(f"server error on {method} {path}", host=self.host, status=response.status_code,
+                                   retry_after=server_retry_after(response))
         return self.error_for(response)

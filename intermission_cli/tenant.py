@@ -191,10 +191,24 @@ def _masked_links(links: dict) -> dict:
     return out
 
 
+def _connection(tenant) -> dict:
+    """Whether the tenant's Salesforce org is connected: {"state": "connected"|"needs re-consent"|"not connected", …}."""
+    from config.infra.redis_conn import get_redis
+    from handlers.hosts.salesforce import tokens_for
+
+    store = tokens_for(tenant, get_redis())
+    reason = store.needs_reconsent()
+    if reason:
+        return {"state": "needs re-consent", "reason": reason}
+    return {"state": "connected" if (store.load() or {}).get("refresh_token") else "not connected"}
+
+
 def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True) -> int:
     links = _links(tenant) if reveal else _masked_links(_links(tenant))
     if as_json:
         extra = {"flow_secret": tenant.salesforce.flow_secret} if created and tenant.salesforce else {}
+        if tenant.host == "salesforce":
+            extra["connection"] = _connection(tenant)
         data = tenant.model_dump(mode="json") if reveal and not created else tenant.redacted()
         print(json.dumps({**data, **links, **extra}, indent=2))
         return 0
@@ -210,7 +224,12 @@ def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True) ->
 
 
 def _print_salesforce_setup(tenant, links: dict, created: bool) -> None:
-    cfg = tenant.salesforce
+    cfg, connection = tenant.salesforce, _connection(tenant)
+    if connection["state"] == "needs re-consent":
+        print(f"Connection: needs re-consent ({connection['reason']}): its work is held; an admin must open the "
+              "connect URL below (`intermission tenant connect-url` makes a fresh one)")
+    else:
+        print(f"Connection: {connection['state']}")
     print(f"Connect URL (open it as a Salesforce admin): {links['connect_url']}")
     print(f"Org: {cfg.org_id or 'learnt when you connect'}; mission object: {cfg.mapping.object}")
     print("Trigger, either:")

@@ -15,7 +15,7 @@ import requests
 
 from connectors.errors import (HostAuthError, HostBudgetExhausted, HostError, HostForbidden, HostNotFound,
                                HostRateLimited, HostUnavailable, HostValidationError)
-from connectors.http import IDEMPOTENT, HttpClient
+from connectors.http import IDEMPOTENT, HttpClient, server_error_wait
 from connectors.salesforce.records import (COLLECTION_LIMIT, Collection, SaveResult, SubResult,  # noqa: F401
                                            _record_id, _typed)
 from connectors.salesforce.soql import api_name, escape_soql  # noqa: F401  (escape_soql re-exported)
@@ -159,10 +159,11 @@ class SalesforceClient(HttpClient):
                     raise
                 log.info("%s rate limited, waiting %.1fs", self.host, exc.retry_after)
                 time.sleep(exc.retry_after)
-            except HostUnavailable:
-                if attempt >= self.max_attempts or not safe:
+            except HostUnavailable as exc:
+                wait = server_error_wait(exc, attempt, self.backoff)
+                if attempt >= self.max_attempts or not safe or wait > self.max_retry_after:
                     raise
-                time.sleep(min(self.backoff * 2 ** attempt, 5.0))
+                time.sleep(wait)
 
     def _send_once(self, method: str, path: str, **kwargs) -> requests.Response:
         try:

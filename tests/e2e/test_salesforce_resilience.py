@@ -82,10 +82,25 @@ def test_revoked_app_holds_work_until_reconsent_then_completes_it(sf_stack, redi
     settle()
     assert sf_stack.tasks() == []
     assert "needs re-consent" in held(redis_conn, "acme-sf")[mission]["reason"]
+    assert "Connection: needs re-consent (refresh refused: " in _tenant_show()
     page = sf_stack.connect()
     assert page.status_code == 200 and "1 waiting mission(s) resumed" in page.text
     settle()
     assert len(by_step(sf_stack.tasks(), mission)) == 8 and held(redis_conn, "acme-sf") == {}
+    assert "Connection: connected" in _tenant_show()
+
+
+def _tenant_show() -> str:
+    """What `intermission tenant show acme-sf` prints (in process: the stack's Redis and settings)."""
+    import contextlib
+    import io
+
+    from intermission_cli.main import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["tenant", "show", "acme-sf"]) == 0
+    return out.getvalue()
 
 
 def test_daily_limit_reached_mid_story_pauses_and_loses_nothing(sf_stack, redis_conn, child_env):
