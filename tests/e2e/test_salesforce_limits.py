@@ -39,3 +39,54 @@ def test_daily_limit_403_still_holds_the_tenant(sf_stack, redis_conn):
     assert by_step(sf_stack.tasks(), mission) == {} and mission in held(redis_conn, "acme-sf")
     assert refusals(redis_conn, "daily") == 1 and refusals(redis_conn, "concurrency") == 0
     assert "REQUEST_LIMIT_EXCEEDED" in json.dumps(held(redis_conn, "acme-sf"), default=str)
+
+
+def _spend_the_budget_mid_story(sf_stack, redis_conn) -> str:
+    """A mission written, then the org's usage at its limit and an end date moved: the change is held."""
+    clock.pin(T0)
+    mission = sf_stack.create_mission(date(2025, 11, 3), date(2026, 4, 16))["record"]["Id"]
+    settle()
+    limit = sf_stack.control("GET", "/_control/config")["daily_api_limit"]
+    sf_stack.control("POST", "/_control/limits", json={"used": limit})
+    sf_stack.move_end(mission, date(2026, 5, 7))
+    settle()
+    assert mission in held(redis_conn, "acme-sf") and redis_conn.get("im:t:acme-sf:sf:usage") == f"{limit}/{limit}".encode()
+    return mission
+
+
+def test_resume_reads_the_org_s_usage_again_instead_of_holding_for_a_day(sf_stack, redis_conn):
+    from handlers.holds import resume
+
+    mission = _spend_the_budget_mid_story(sf_stack, redis_conn)
+    sf_stack.control("POST", "/_control/limits/reset")  # the org's rolling usage dropped; nothing told us
+    sf_stack.control("POST", "/_control/calls/reset")
+    assert resume("acme-sf", redis_conn) == [mission]  # what the scheduled resume and `tenant resume` run
+    settle()
+    assert by_step(sf_stack.tasks(), mission)["natural.review"]["ActivityDate"] == "2026-05-05"
+    assert held(redis_conn, "acme-sf") == {} and duplicates(sf_stack.tasks()) == []
+    assert sf_stack.control("GET", "/_control/calls")["by_route"]["GET /limits"] == 1
+
+
+def test_resume_while_the_org_is_still_over_budget_holds_again_after_one_limits_call(sf_stack, redis_conn):
+    from handlers.holds import resume
+
+    mission = _spend_the_budget_mid_story(sf_stack, redis_conn)
+    sf_stack.control("POST", "/_control/calls/reset")
+    resume("acme-sf", redis_conn)
+    settle()
+    assert mission in held(redis_conn, "acme-sf")
+    assert by_step(sf_stack.tasks(), mission)["natural.review"]["ActivityDate"] == "2026-04-14"  # not moved yet
+    calls = sf_stack.control("GET", "/_control/calls")
+    assert calls["by_route"] == {"GET /limits": 1}  # refused (403), read, nothing else tried
+
+
+def test_the_sweep_reads_the_usage_again_rather_than_skipping_for_a_day(sf_stack, redis_conn):
+    from datetime import datetime, timedelta, timezone
+
+    from handlers.sweep import sweep_job
+
+    _spend_the_budget_mid_story(sf_stack, redis_conn)
+    sf_stack.control("POST", "/_control/limits/reset")
+    since = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    result = sweep_job("acme-sf", since)
+    assert "skipped" not in result and result["changed"] >= 1

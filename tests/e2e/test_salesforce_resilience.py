@@ -117,7 +117,6 @@ def test_daily_limit_reached_mid_story_pauses_and_loses_nothing(sf_stack, redis_
     assert by_step(sf_stack.tasks(), mission)["natural.review"]["ActivityDate"] == "2026-04-14"  # not yet moved
     assert mission in held(redis_conn, "acme-sf")
     sf_stack.control("POST", "/_control/limits/reset")
-    redis_conn.delete("im:t:acme-sf:sf:usage")
     done = subprocess.run([sys.executable, "-m", "intermission_cli.main", "tenant", "resume", "acme-sf"], env=child_env,
                           capture_output=True, text=True, timeout=60)
     assert "requeued 1 held mission" in done.stdout
