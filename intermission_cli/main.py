@@ -192,7 +192,8 @@ def _plan(args) -> int:
     print(f"{args.tenant}/{args.mission}: case {result['case']} — {result['reason']}")
     for a in result["actions"]:
         late = " (late)" if a["late"] else ""
-        print(f"  {a['op']:<11} {a['due']}{late}  {a['assignee_role']:<17} {a['title']}  [{a['step_id']}]")
+        who = f"{a['assignee_role']} ({a['assignee']})" if a["assignee"] else a["assignee_role"]
+        print(f"  {a['op']:<11} {a['due']}{late}  {who:<32} {a['title']}  [{a['step_id']}]")
     return 0
 
 

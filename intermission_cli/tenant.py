@@ -73,7 +73,7 @@ def _salesforce_parser(p) -> None:
     p.add_argument("--client-secret", default=os.environ.get("SF_CLIENT_SECRET"), help="or SF_CLIENT_SECRET")
     p.add_argument("--org-id", default=None, help="bind the tenant to this org (00D…, 15 or 18 characters; else "
                                                   "learnt at connect time)")
-    p.add_argument("--preset", choices=["custom", "certinia"], default="custom", help="mission object mapping")
+    p.add_argument("--preset", choices=["custom", "certinia", "certinia_schedule"], default="custom", help="mission object mapping")
     p.add_argument("--external-id-field", default=None, help="a unique external-ID field on Task, e.g. Intermission_Key__c")
     p.add_argument("--flow-signing", nargs="?", const="standard-webhooks", choices=["header", "standard-webhooks"],
                    default=None, help="authenticate Flow callouts: 'header' (a secret the External Credential sends "

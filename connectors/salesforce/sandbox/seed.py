@@ -50,6 +50,7 @@ def seed_db() -> dict[str, dict[str, dict]]:
                                           pse__Account__c=ACCOUNT)},
         "Mission__c": {},
         "pse__Assignment__c": {},
+        "pse__Schedule__c": {},
         "Task": {},
         "Survey": {SURVEY: _system(SURVEY, Name="end_of_mission", DeveloperName="end_of_mission")},
         "SurveyInvitation": {},

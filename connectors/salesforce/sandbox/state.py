@@ -21,7 +21,7 @@ CLIENT_ID, CLIENT_SECRET = "sbx-client-id", "sbx-client-secret"
 INTEGRATION_USER = "005000000000001AAA"
 
 # First counter value of each id prefix (ids are prefix + 12 digits + "AAA").
-FIRST_IDS = {"a0X": 100, "a1A": 100, "00T": 1000, "0Ki": 1, "04k": 1, "01g": 1}
+FIRST_IDS = {"a0X": 100, "a1A": 100, "a1S": 100, "00T": 1000, "0Ki": 1, "04k": 1, "01g": 1}
 
 
 @dataclass
