@@ -152,4 +152,6 @@ def object_of_id(record_id: str) -> str | None:
 
 def record_url(sobject: str, record_id: str) -> str:
     """The REST url of a record, as in `attributes.url`."""
-    return f"/services/data/v67.0/sobjects/{sobject}/{record_id}"
+    from .state import api_prefix
+
+    return f"{api_prefix()}/sobjects/{sobject}/{record_id}"

@@ -13,7 +13,17 @@ from .seed import seed_db
 
 API_VERSION = "v67.0"
 API_PREFIX = f"/services/data/{API_VERSION}"
-OLDEST_VERSION, NEWEST_VERSION = 52, 67  # every vNN.0 in this range is served (the same resources)
+OLDEST_VERSION, NEWEST_VERSION = 31, 67  # every vNN.0 in this range is served (the same resources), as Salesforce does
+VERSION_KEY = "salesforce_sandbox.version"  # the WSGI environ key holding the version a request asked for
+
+
+def api_prefix() -> str:
+    """`/services/data/vNN.0` of the version the current request asked for: every url an answer carries uses it."""
+    from flask import has_request_context, request
+
+    if has_request_context():
+        return f"/services/data/{request.environ.get(VERSION_KEY, API_VERSION)}"
+    return API_PREFIX
 RETIRED_BELOW = 31  # REST versions 21.0-30.0 are retired: 410 GONE
 ORG_ID = "00D000000000001EAA"  # a valid checksum: "00D00" has one capital (D, 3rd) -> E
 ORG_ID_15 = ORG_ID[:15]
