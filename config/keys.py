@@ -232,6 +232,21 @@ def sf_invitation(tenant: str, mission_id: str, action_key: str) -> str:
     return f"im:t:{tenant}:sf:invitation:{mission_id}/{action_key}"
 
 
+def sf_cdc_replay(tenant: str) -> str:
+    """handlers.cdc: per change-event topic, the replay id of the last admitted event and when (until removed)."""
+    return f"im:t:{tenant}:sf:cdc:replay"
+
+
+def sf_cdc_lock(tenant: str) -> str:
+    """handlers.cdc: the subscriber process streaming this tenant's topics (seconds, renewed while it streams)."""
+    return f"im:t:{tenant}:sf:cdc:lock"
+
+
+def cdc_streams() -> str:
+    """handlers.cdc: each change-event stream's state, a hash "<tenant> <topic>" → JSON (rewritten as it goes)."""
+    return "im:cdc:streams"
+
+
 def boond_tokens(tenant: str) -> str:
     """connectors.boond.tokens: a marketplace tenant's app token, encrypted (until uninstall)."""
     return f"im:t:{tenant}:boond:tokens"

@@ -49,6 +49,8 @@ class SandboxConfig:
     shuffle: bool = False
     seed: int = 0
     outbound_timeout: float = 10.0
+    cdc_objects: list[str] = field(default_factory=lambda: ["Mission__c", "pse__Assignment__c"])  # CDC selected in Setup
+    pubsub_keepalive_seconds: float = 1.0  # an idle Subscribe stream gets an empty FetchResponse this often (SF: 270)
 
     def update(self, changes: dict) -> None:
         """Apply known fields from a dict; unknown keys raise KeyError."""

@@ -1,0 +1,131 @@
+"""Change Data Capture through the Pub/Sub API: the sandbox's gRPC stream, read by the subscriber, reaches Tasks."""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date
+
+import pytest
+
+from config import keys
+from handlers import clock
+from handlers.cdc import Subscriber, check_topic, stored_replay, streams
+from intermission_cli.stack_salesforce import SalesforceStack
+from tests.e2e.helpers import settle
+from tests.e2e.sf_helpers import by_step, duplicates
+
+T0 = date(2026, 3, 2)
+TOPIC = "/data/Mission__ChangeEvent"
+
+
+@pytest.fixture
+def cdc_stack(redis_conn):
+    with SalesforceStack("acme-sf", mode="cdc") as running:
+        yield running
+
+
+def last_event(stack) -> str:
+    events = stack.control("GET", "/_control/pubsub/events")["events"]
+    return events[-1]["replay_id"] if events else ""
+
+
+def caught_up(redis_conn, stack, timeout: float = 20.0) -> None:
+    """Wait until the stored replay id is the org's last event (the subscriber runs in another thread)."""
+    deadline, wanted = time.monotonic() + timeout, last_event(stack)
+    while time.monotonic() < deadline:
+        stored = stored_replay(redis_conn, "acme-sf", TOPIC)
+        if stored and stored["replay"] == wanted:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the subscriber did not reach {wanted}: {stored_replay(redis_conn, 'acme-sf', TOPIC)}")
+
+
+class Running:
+    """`intermission subscribe` in a thread of the test process."""
+
+    def __enter__(self):
+        self.subscriber = Subscriber(rescan_seconds=0.2)
+        self.thread = threading.Thread(target=self.subscriber.run, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.subscriber.stop.set()
+        self.thread.join(timeout=10)
+
+
+def test_an_end_date_changed_in_the_org_reaches_the_host_as_tasks_through_cdc(cdc_stack, redis_conn):
+    clock.pin(T0)
+    with Running():
+        time.sleep(0.3)  # the stream starts at the latest event: let it open before the first change
+        mission = cdc_stack.create_mission(date(2025, 11, 3), date(2026, 4, 16))["record"]["Id"]
+        caught_up(redis_conn, cdc_stack)
+        settle()
+        assert by_step(cdc_stack.tasks(), mission)["natural.review"]["ActivityDate"] == "2026-04-14"
+        cdc_stack.move_end(mission, date(2026, 5, 7))
+        caught_up(redis_conn, cdc_stack)
+        settle()
+        assert by_step(cdc_stack.tasks(), mission)["natural.review"]["ActivityDate"] == "2026-05-05"
+        assert len(by_step(cdc_stack.tasks(), mission)) == 8 and duplicates(cdc_stack.tasks()) == []
+        # a change of a field no step depends on (the mission's name) is read from the stream but not admitted
+        cdc_stack.update_mission(mission, Name="Refonte, phase 2")
+        caught_up(redis_conn, cdc_stack)
+        assert redis_conn.hgetall(keys.dirty("acme-sf")) == {}
+        state = {s["topic"]: s for s in streams(redis_conn)}[TOPIC]
+        assert state["state"] == "streaming" and state["silence_seconds"] < 10
+
+
+def test_an_invalid_replay_id_starts_from_the_latest_and_sweeps_the_gap(cdc_stack, redis_conn):
+    clock.pin(T0)
+    with Running():
+        time.sleep(0.3)
+        first = cdc_stack.create_mission(date(2025, 11, 3), date(2026, 4, 16))["record"]["Id"]
+        caught_up(redis_conn, cdc_stack)
+    settle()
+    # while the subscriber is down, a change happens and the org stops accepting our replay id (expired)
+    cdc_stack.control("POST", "/_control/pubsub/faults", json={"kind": "invalid-replay"})
+    cdc_stack.move_end(first, date(2026, 5, 7))
+    with Running():
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(s["state"] in ("recovering", "streaming") and s.get("replay", "")
+                                                      == "" for s in streams(redis_conn)):
+            time.sleep(0.05)
+        second = cdc_stack.create_mission(date(2025, 12, 1), date(2026, 6, 30))["record"]["Id"]
+        caught_up(redis_conn, cdc_stack)
+    settle()  # the sweep the refusal queued re-reads the first mission; the stream brought the second
+    assert by_step(cdc_stack.tasks(), first)["natural.review"]["ActivityDate"] == "2026-05-05"
+    assert len(by_step(cdc_stack.tasks(), second)) == 8 and duplicates(cdc_stack.tasks()) == []
+
+
+def test_an_expired_token_is_refreshed_and_the_stream_resumes(cdc_stack, redis_conn):
+    clock.pin(T0)
+    with Running():
+        time.sleep(0.3)
+        cdc_stack.control("POST", "/_control/pubsub/faults", json={"kind": "auth-expired"})
+        mission = cdc_stack.create_mission(date(2025, 11, 3), date(2026, 4, 16))["record"]["Id"]
+        caught_up(redis_conn, cdc_stack)
+    settle()
+    assert len(by_step(cdc_stack.tasks(), mission)) == 8
+    assert cdc_stack.control("GET", "/_control/calls")["token_grants"].get("refresh_token", 0) >= 1
+
+
+def test_a_dropped_stream_reconnects_and_loses_nothing(cdc_stack, redis_conn):
+    clock.pin(T0)
+    with Running():
+        time.sleep(0.3)
+        cdc_stack.control("POST", "/_control/pubsub/faults", json={"kind": "drop", "after": 2})
+        made = [cdc_stack.create_mission(date(2025, 11, 3), date(2026, 4, 16 + n))["record"]["Id"] for n in range(5)]
+        caught_up(redis_conn, cdc_stack)
+    settle()
+    assert all(len(by_step(cdc_stack.tasks(), m)) == 8 for m in made) and duplicates(cdc_stack.tasks()) == []
+
+
+def test_get_topic_says_whether_cdc_is_on_for_the_mission_object(cdc_stack):
+    from config import tenants
+
+    tenant = tenants.get("acme-sf")
+    assert check_topic(tenant)["enabled"] is True
+    cdc_stack.control("POST", "/_control/config", json={"cdc_objects": []})
+    off = check_topic(tenant)
+    assert off["enabled"] is False and "Setup > Integrations > Change Data Capture" in off["message_en"]
+    assert "Change Data Capture" in off["message_fr"] and "Mission__c" in off["message_fr"]
