@@ -34,7 +34,6 @@ from handlers.ingest import enqueue_batch
 from handlers.queues import get_queue, retry_policy
 
 log = logging.getLogger(__name__)
-LOCK_TTL = 30.0  # seconds a tenant's stream lock lives without renewal (renewed every LOCK_TTL / 3)
 BACKOFF = (0.5, 1, 2, 5, 10, 30)  # seconds before reconnecting a dropped stream, then the last value
 RETENTION = timedelta(hours=72)  # how far back Salesforce keeps change events: the widest gap a sweep repairs
 ALWAYS = ("CREATE", "DELETE", "UNDELETE", "GAP_CREATE", "GAP_DELETE", "GAP_UNDELETE")
@@ -242,7 +241,7 @@ class Subscriber:
         try:
             while not self.stop.is_set():
                 self._rescan(renew)
-                self.stop.wait(min(self.rescan, LOCK_TTL / 3))
+                self.stop.wait(min(self.rescan, get_settings().cdc_lock_seconds / 3))
         finally:
             for tenant_id, (stop, threads) in self.running.items():
                 stop.set()
@@ -252,7 +251,7 @@ class Subscriber:
 
     def _rescan(self, renew) -> None:
         wanted = {t.id: t for t in cdc_tenants()}
-        ttl_ms = int(LOCK_TTL * 1000)
+        ttl_ms = int(get_settings().cdc_lock_seconds * 1000)  # renewed every third of it
         for tenant_id in list(self.running):
             stop, threads = self.running[tenant_id]
             lost = not renew(keys=[keys.sf_cdc_lock(tenant_id)], args=[OWNER, ttl_ms])

@@ -129,3 +129,83 @@ def test_get_topic_says_whether_cdc_is_on_for_the_mission_object(cdc_stack):
     off = check_topic(tenant)
     assert off["enabled"] is False and "Setup > Integrations > Change Data Capture" in off["message_en"]
     assert "Change Data Capture" in off["message_fr"] and "Mission__c" in off["message_fr"]
+
+
+@pytest.mark.slow
+def test_subscriber_killed_ten_times_while_200_changes_flow_loses_and_duplicates_nothing(cdc_stack, redis_conn,
+                                                                                          child_env):
+    import random
+    import signal
+    import subprocess
+    import sys
+
+    from config.infra.redis_conn import get_redis
+
+    clock.pin(T0)
+    env = {**child_env, "INTERMISSION_SF_PUBSUB_ENDPOINT": cdc_stack.pubsub_endpoint, "INTERMISSION_LOG_LEVEL": "WARNING",
+           "INTERMISSION_CDC_LOCK_SECONDS": "1.5"}  # a killed process's lock expires within 1.5 s
+
+    def start() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "intermission_cli.main", "subscribe"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    procs = [start()]
+    try:
+        deadline = time.monotonic() + 30
+        while stored_replay(redis_conn, "acme-sf", TOPIC) is None:  # the stream opened and knows where it starts
+            assert time.monotonic() < deadline and procs[-1].poll() is None, "the subscriber did not start"
+            time.sleep(0.05)
+        missions: list[str] = []
+        finals: dict[str, date] = {}
+
+        def streaming(pid: int) -> None:
+            end = time.monotonic() + 30
+            while not any(f":{pid}:" in s["owner"] and s["state"] == "streaming" for s in streams(redis_conn)):
+                assert time.monotonic() < end, "the restarted subscriber did not stream"
+                time.sleep(0.02)
+
+        def changes() -> None:  # 20 creations, then 9 end-date moves each: 200 change events
+            for n in range(20):
+                missions.append(cdc_stack.create_mission(date(2025, 11, 3), date(2026, 4, 1 + n))["record"]["Id"])
+                time.sleep(0.05)
+            for step in range(9):
+                for n, mission in enumerate(missions):
+                    finals[mission] = date(2026, 5, 1 + n) if step % 2 == 0 else date(2026, 6, 1 + n)
+                    cdc_stack.move_end(mission, finals[mission])
+                    time.sleep(0.1)
+
+        writer = threading.Thread(target=changes)
+        writer.start()
+        rng = random.Random(28)
+        for _ in range(10):  # SIGKILL mid-stream (once this process streams, while changes arrive), start again at once
+            streaming(procs[-1].pid)
+            time.sleep(rng.uniform(0.1, 0.6))
+            procs[-1].send_signal(signal.SIGKILL)
+            procs[-1].wait(timeout=10)
+            procs.append(start())
+        assert writer.is_alive()  # the ten kills all happened while changes were flowing
+        writer.join(timeout=120)
+        caught_up(redis_conn, cdc_stack, timeout=40)
+        procs[-1].send_signal(signal.SIGTERM)
+        assert procs[-1].wait(timeout=20) == 0  # a SIGTERM stops it cleanly
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+    events = cdc_stack.control("GET", "/_control/pubsub/events")["events"]
+    assert len(events) == 200
+    conn = get_redis()
+    lost = [e for e in events if not conn.exists(keys.seen_event("acme-sf", f"cdc:{e['replay_id']}:{e['recordIds'][0]}"))]
+    assert lost == []  # every change was admitted
+    settle()
+    tasks = cdc_stack.tasks()
+    assert duplicates(tasks) == []
+    for mission in missions:
+        steps = by_step(tasks, mission)
+        assert len(steps) == 8 and steps["natural.handover"]["WhatId"] == mission
+    # each mission's Tasks follow its last end date (the review falls a few working days before it, not before the
+    # June date of the change before)
+    for mission in missions:
+        review = date.fromisoformat(by_step(tasks, mission)["natural.review"]["ActivityDate"])
+        assert 0 < (finals[mission] - review).days <= 10, (mission, finals[mission], review)
