@@ -233,17 +233,17 @@ def sf_invitation(tenant: str, mission_id: str, action_key: str) -> str:
 
 
 def sf_cdc_replay(tenant: str) -> str:
-    """handlers.cdc: per change-event topic, the replay id of the last admitted event and when (until removed)."""
+    """handlers.salesforce_cdc: per change-event topic, the last admitted event's replay id and when (kept)."""
     return f"im:t:{tenant}:sf:cdc:replay"
 
 
 def sf_cdc_lock(tenant: str) -> str:
-    """handlers.cdc: the subscriber process streaming this tenant's topics (seconds, renewed while it streams)."""
+    """handlers.salesforce_cdc: the subscriber streaming this tenant (seconds, renewed while it streams)."""
     return f"im:t:{tenant}:sf:cdc:lock"
 
 
 def cdc_streams() -> str:
-    """handlers.cdc: each change-event stream's state, a hash "<tenant> <topic>" → JSON (rewritten as it goes)."""
+    """handlers.salesforce_cdc: each change-event stream's state, "<tenant> <topic>" → JSON (rewritten)."""
     return "im:cdc:streams"
 
 

@@ -148,7 +148,7 @@ def _subscribe(args) -> int:
     from config.infra.redis_conn import use_worker_profile
 
     use_worker_profile()
-    from handlers.cdc import Subscriber, check_topic
+    from handlers.salesforce_cdc import Subscriber, check_topic
 
     if args.check:
         from config import tenants

@@ -140,8 +140,8 @@ def test_parallel_resends_of_one_webhook_id_admit_exactly_one(redis_conn):
                 msg_id = f"msg_{uuid.uuid4().hex}"
                 bodies = [f'{{"organizationId": "{ORG}", "recordId": "a0X000000000100AAA", '
                           f'"eventId": "{uuid.uuid4().hex}"}}'.encode() for _ in range(8)]
-                answers = list(pool.map(lambda b: requests.post(org.webhook_url, data=b, timeout=10,
-                                                                headers=_signed(secret, msg_id, b)), bodies))
+                answers = list(pool.map(lambda b, m=msg_id: requests.post(org.webhook_url, data=b, timeout=10,
+                                                                          headers=_signed(secret, m, b)), bodies))
                 statuses = sorted(a.status_code for a in answers)
                 assert statuses == [202] + [204] * 7, statuses
                 assert {a.headers.get("X-Intermission-Ignored") for a in answers if a.status_code == 204} == {

@@ -258,6 +258,10 @@ class Subscriber:
             if tenant_id not in wanted or lost or not any(t.is_alive() for t in threads):
                 stop.set()
                 del self.running[tenant_id]
+                if tenant_id not in wanted:  # removed, paused or another trigger: its streams leave the health hash
+                    for field in self.conn.hkeys(keys.cdc_streams()):
+                        if field.decode().startswith(f"{tenant_id} "):
+                            self.conn.hdel(keys.cdc_streams(), field)
         for tenant_id, tenant in wanted.items():
             if tenant_id in self.running:
                 continue
