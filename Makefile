@@ -17,12 +17,12 @@ $(BIN)/python:
 
 install: $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -e . -e ./sandboxes
 	scripts/unshadow-redis $(BIN)
 
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r requirements-test.lock
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -e . -e ./sandboxes
 	scripts/unshadow-redis $(BIN)
 	scripts/ensure-chromium
 	scripts/ensure-redis-server

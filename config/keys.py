@@ -9,10 +9,10 @@ from __future__ import annotations
 # --- global -----------------------------------------------------------------------------------------------
 
 TENANTS = "im:tenants"  # config.tenants: the set of tenant ids (forever)
-DUE = "im:due"  # handlers.store: missions' next wake-up days, a sorted set (forever)
+DUE = "im:due"  # handlers.state.store: missions' next wake-up days, a sorted set (forever)
 METRICS = "im:metrics"  # config.infra.metrics: every process's counters, one hash (forever)
 ACK_PROBE = "im:ack"  # config.infra.redis_conn: written before WAIT to check replication (overwritten)
-CLOCK = "im:clock:today"  # handlers.clock: the pinned day of the demo and the tests (never set in production)
+CLOCK = "im:clock:today"  # config.infra.clock: the pinned day of the demo and the tests (never set in production)
 CRASH_COUNTER = "im:test:crash-counter"  # tests' crash point: host creates so far (never set in production)
 
 
@@ -22,7 +22,7 @@ def org_binding(org_id: str) -> str:
 
 
 def oauth_state(digest: str) -> str:
-    """webhooks.salesforce_connect: one OAuth flow's PKCE state, by hash (minutes)."""
+    """webhooks.hosts.salesforce.connect: one OAuth flow's PKCE state, by hash (minutes)."""
     return f"im:oauth:state:{digest}"
 
 
@@ -37,12 +37,12 @@ def login_unknown(digest: str) -> str:
 
 
 def orphan_claim(job_id: str, worker: str) -> str:
-    """handlers.queues: one worker's claim on a job left by a dead worker (an hour)."""
+    """handlers.intake.queues: one worker's claim on a job left by a dead worker (an hour)."""
     return f"im:orphan:{job_id}:{worker}"
 
 
 def orphan_dequeued(job_id: str, enqueued_at: object) -> str:
-    """handlers.queues: a job already put back once after its worker died (an hour)."""
+    """handlers.intake.queues: a job already put back once after its worker died (an hour)."""
     return f"im:orphan:dequeued:{job_id}:{enqueued_at}"
 
 
@@ -65,12 +65,12 @@ def tenant_config(tenant: str) -> str:
 
 
 def mission_prefix(tenant: str) -> str:
-    """handlers.store: the prefix of the tenant's mission snapshots (the id follows)."""
+    """handlers.state.store: the prefix of the tenant's mission snapshots (the id follows)."""
     return f"im:t:{tenant}:mission:"
 
 
 def mission(tenant: str, mission_id: str) -> str:
-    """handlers.store: one mission's last snapshot (forever)."""
+    """handlers.state.store: one mission's last snapshot (forever)."""
     return mission_prefix(tenant) + mission_id
 
 
@@ -80,97 +80,97 @@ def missions_pattern(tenant: str) -> str:
 
 
 def consultant_missions(tenant: str, consultant_id: str) -> str:
-    """handlers.store: the missions seen for one consultant, a set (forever)."""
+    """handlers.state.store: the missions seen for one consultant, a set (forever)."""
     return f"im:t:{tenant}:consultant:{consultant_id}"
 
 
 def ledger(tenant: str, mission_id: str) -> str:
-    """handlers.ledger: what we wrote in the host for one mission, a hash by step key (forever)."""
+    """handlers.state.ledger: what we wrote in the host for one mission, a hash by step key (forever)."""
     return f"im:t:{tenant}:ledger:{mission_id}"
 
 
 def activity(tenant: str) -> str:
-    """handlers.ledger.ActivityLog: the tenant's feed and, after it, its `:m:<mission>`, `:missions`, `:sizes`, `:total` (capped)."""
+    """handlers.state.ledger.ActivityLog: the tenant's feed and, after it, its `:m:<mission>`, `:missions`, `:sizes`, `:total` (capped)."""
     return f"im:t:{tenant}:activity"
 
 
 def surveys(tenant: str, mission_id: str) -> str:
-    """handlers.surveys: one mission's survey records, a hash holding the link tokens' seeds (forever)."""
+    """handlers.surveys.records: one mission's survey records, a hash holding the link tokens' seeds (forever)."""
     return f"im:t:{tenant}:surveys:{mission_id}"
 
 
 def pending_sync(tenant: str, mission_id: str) -> str:
-    """handlers.ingest: set while a sync of this mission is queued and not yet started (the pending TTL)."""
+    """handlers.intake.ingest: set while a sync of this mission is queued and not yet started (the pending TTL)."""
     return f"im:t:{tenant}:pending:{mission_id}"
 
 
 def seen_event(tenant: str, event_id: str) -> str:
-    """handlers.ingest: a host event already admitted, by its id (the dedupe TTL, 7 days by default)."""
+    """handlers.intake.ingest: a host event already admitted, by its id (the dedupe TTL, 7 days by default)."""
     return f"im:t:{tenant}:seen:{event_id}"
 
 
 def seen_webhook_id(tenant: str, webhook_id: str) -> str:
-    """webhooks.salesforce: a Flow callout's `webhook-id` already admitted (the dedupe TTL)."""
+    """webhooks.hosts.salesforce.webhook: a Flow callout's `webhook-id` already admitted (the dedupe TTL)."""
     return seen_event(tenant, f"webhook-id:{webhook_id}")
 
 
 def dirty(tenant: str) -> str:
-    """handlers.ingest marks, handlers.batch clears: missions waiting for the tenant's batch (until the batch did each)."""
+    """handlers.intake.ingest marks, handlers.sync.batch clears: missions waiting for the tenant's batch (until the batch did each)."""
     return f"im:t:{tenant}:dirty"
 
 
 def batch_pending(tenant: str) -> str:
-    """handlers.ingest: set while a batch job of this tenant is queued and not yet started (the pending TTL)."""
+    """handlers.intake.ingest: set while a batch job of this tenant is queued and not yet started (the pending TTL)."""
     return f"im:t:{tenant}:batch-pending"
 
 
 def batch_lock(tenant: str) -> str:
-    """handlers.batch: one batch job of a tenant at a time (the job timeout)."""
+    """handlers.sync.batch: one batch job of a tenant at a time (the job timeout)."""
     return f"im:t:{tenant}:lock:batch"
 
 
 def consultant_lock(tenant: str, person: str) -> str:
-    """handlers.jobs: one consultant's missions are reconciled by one job at a time (the job timeout)."""
+    """handlers.sync.jobs: one consultant's missions are reconciled by one job at a time (the job timeout)."""
     return f"im:t:{tenant}:lock:consultant:{person}"
 
 
 def held(tenant: str) -> str:
-    """handlers.holds: missions held (re-consent, budget, long waits), a hash (until resumed)."""
+    """handlers.sync.holds: missions held (re-consent, budget, long waits), a hash (until resumed)."""
     return f"im:t:{tenant}:held"
 
 
 def sweep_last(tenant: str) -> str:
-    """handlers.sweep: when the scheduler last swept this tenant, epoch seconds (forever)."""
+    """handlers.sync.sweep: when the scheduler last swept this tenant, epoch seconds (forever)."""
     return f"im:t:{tenant}:sweep:last"
 
 
 def sweep_refused(tenant: str) -> str:
-    """handlers.sweep: the host refused its change listing today (a day; one activity line a day)."""
+    """handlers.sync.sweep: the host refused its change listing today (a day; one activity line a day)."""
     return f"im:t:{tenant}:sweep:refused"
 
 
 def backfill(tenant: str, part: str = "") -> str:
-    """handlers.backfill: the install backfill's run hash, or its `todo`, `done`, `errors` parts (until rerun)."""
+    """handlers.sync.backfill: the install backfill's run hash, or its `todo`, `done`, `errors` parts (until rerun)."""
     return f"im:t:{tenant}:backfill" + (f":{part}" if part else "")
 
 
 def survey_optout(tenant: str) -> str:
-    """handlers.survey_mail: addresses that asked for no survey e-mail, hashed (forever)."""
+    """handlers.surveys.mail: addresses that asked for no survey e-mail, hashed (forever)."""
     return f"im:t:{tenant}:survey-optout"
 
 
 def survey_cap(tenant: str, digest: str) -> str:
-    """handlers.survey_mail: e-mails sent to one address this period (the cap's window)."""
+    """handlers.surveys.mail: e-mails sent to one address this period (the cap's window)."""
     return f"im:t:{tenant}:survey-cap:{digest}"
 
 
 def survey_mail_failures(tenant: str) -> str:
-    """handlers.survey_mail: the latest refused survey e-mails, a capped list (forever)."""
+    """handlers.surveys.mail: the latest refused survey e-mails, a capped list (forever)."""
     return f"im:t:{tenant}:survey-mail:failures"
 
 
 def survey_mail_sending(tenant: str, mission_id: str, role: str, kind: str) -> str:
-    """handlers.survey_mail: one e-mail being sent now (minutes; a second worker does not send it twice)."""
+    """handlers.surveys.mail: one e-mail being sent now (minutes; a second worker does not send it twice)."""
     return f"im:t:{tenant}:survey-mail:sending:{mission_id}:{role}:{kind}"
 
 
@@ -185,7 +185,7 @@ def pending_user(tenant: str, nonce: str) -> str:
 
 
 def pending_users_pattern(tenant: str) -> str:
-    """A SCAN pattern matching the tenant's pending user tokens (handlers.boond_marketplace)."""
+    """A SCAN pattern matching the tenant's pending user tokens (handlers.hosts.boond.marketplace)."""
     return f"im:t:{tenant}:pending-user:*"
 
 
@@ -198,7 +198,7 @@ def login_attempts(tenant: str, address: str) -> str:
 
 
 def sf_usage(tenant: str) -> str:
-    """connectors.salesforce (via handlers.hosts.salesforce): the org's API usage "used/limit" (a day)."""
+    """connectors.salesforce (via handlers.hosts.salesforce.adapter): the org's API usage "used/limit" (a day)."""
     return f"im:t:{tenant}:sf:usage"
 
 
@@ -228,22 +228,22 @@ def sf_describe(tenant: str, sobject: str) -> str:
 
 
 def sf_invitation(tenant: str, mission_id: str, action_key: str) -> str:
-    """handlers.hosts.salesforce: a survey invitation link made for one action (the survey's life)."""
+    """handlers.hosts.salesforce.adapter: a survey invitation link made for one action (the survey's life)."""
     return f"im:t:{tenant}:sf:invitation:{mission_id}/{action_key}"
 
 
 def sf_cdc_replay(tenant: str) -> str:
-    """handlers.salesforce_cdc: per change-event topic, the last admitted event's replay id and when (kept)."""
+    """handlers.intake.salesforce_cdc: per change-event topic, the last admitted event's replay id and when (kept)."""
     return f"im:t:{tenant}:sf:cdc:replay"
 
 
 def sf_cdc_lock(tenant: str) -> str:
-    """handlers.salesforce_cdc: the subscriber streaming this tenant (seconds, renewed while it streams)."""
+    """handlers.intake.salesforce_cdc: the subscriber streaming this tenant (seconds, renewed while it streams)."""
     return f"im:t:{tenant}:sf:cdc:lock"
 
 
 def cdc_streams() -> str:
-    """handlers.salesforce_cdc: each change-event stream's state, "<tenant> <topic>" → JSON (rewritten)."""
+    """handlers.intake.salesforce_cdc: each change-event stream's state, "<tenant> <topic>" → JSON (rewritten)."""
     return "im:cdc:streams"
 
 
@@ -258,17 +258,17 @@ def boond_refresh_lock(tenant: str) -> str:
 
 
 def boond_ratelimit(tenant: str) -> str:
-    """connectors.ratelimit (via handlers.hosts.boond): the tenant's shared token bucket (seconds)."""
+    """connectors.ratelimit (via handlers.hosts.boond.adapter): the tenant's shared token bucket (seconds)."""
     return f"im:t:{tenant}:ratelimit:boond"
 
 
 def boond_record(tenant: str, kind: str, record_id: str) -> str:
-    """handlers.hosts.boond_read: a Boond people record (project, resource…) shared by the tenant's jobs (5 minutes)."""
+    """handlers.hosts.boond.read: a Boond people record (project, resource…) shared by the tenant's jobs (5 minutes)."""
     return f"im:t:{tenant}:boond:rec:{kind}:{record_id}"
 
 
 def boond_dictionary(tenant: str) -> str:
-    """handlers.hosts.boond: the tenant's Boond dictionary (states, action types), cached (a day)."""
+    """handlers.hosts.boond.adapter: the tenant's Boond dictionary (states, action types), cached (a day)."""
     return f"im:t:{tenant}:boond:dictionary"
 
 

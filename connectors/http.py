@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 import requests
@@ -51,11 +52,12 @@ def retry_after_seconds(response: requests.Response, default: float = 1.0) -> fl
         return default
 
 
-def server_error_wait(exc: HostUnavailable, attempt: int, backoff: float) -> float:
-    """Seconds before retrying a 5xx or timeout in place: its `Retry-After` when it gave one, else the back-off."""
-    if exc.retry_after is not None:
-        return exc.retry_after
-    return min(backoff * 2 ** attempt, 5.0)
+@dataclass
+class Attempts:
+    """One logical request's tries so far, as the retry policy counts them."""
+
+    sent: int = 0  # counted against `max_attempts`
+    busy: int = 0  # refusals a host counts apart (Salesforce's concurrency limit: the request never ran)
 
 
 def server_retry_after(response: requests.Response) -> float | None:
@@ -92,25 +94,39 @@ class HttpClient:
         """Map an error answer to the hierarchy (override per host)."""
         return HostError(response.text[:200], host=self.host, status=response.status_code)
 
-    def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        """Send one logical request, retrying what is safe to retry."""
-        attempt = 0
+    def request(self, method: str, path: str, *, idempotent: bool | None = None, **kwargs) -> requests.Response:
+        """Send one logical request, retrying what is safe to retry (`idempotent`: by default, by HTTP method)."""
+        safe = method.upper() in IDEMPOTENT if idempotent is None else idempotent
+        tries = Attempts()
         while True:
-            attempt += 1
+            tries.sent += 1
             try:
                 return self._send_once(method, path, **kwargs)
-            except HostRateLimited as exc:
-                if self.on_rate_limited:
-                    self.on_rate_limited(exc.retry_after)
-                if attempt >= self.max_attempts or exc.retry_after > self.max_retry_after:
+            except HostError as exc:
+                wait = self.retry_wait(exc, tries, safe=safe)
+                if wait is None:
                     raise
-                log.info("%s rate limited, waiting %.1fs", self.host, exc.retry_after)
-                time.sleep(exc.retry_after)
-            except HostUnavailable as exc:
-                wait = server_error_wait(exc, attempt, self.backoff)
-                if attempt >= self.max_attempts or method.upper() not in IDEMPOTENT or wait > self.max_retry_after:
-                    raise
+                log.info("%s answered %s, sending again in %.1fs", self.host, type(exc).__name__, wait)
                 time.sleep(wait)
+
+    def retry_wait(self, exc: HostError, tries: Attempts, *, safe: bool) -> float | None:
+        """The one retry policy: seconds to wait before sending again, or None to give up.
+
+        A 429 waits its Retry-After (told to `on_rate_limited` first, so a shared limiter pauses every worker) unless
+        longer than `max_retry_after`; a 5xx or a lost connection is sent again only when the request is safe to
+        repeat, after a doubling backoff; anything else is final. A host adds its own cases in an override.
+        """
+        if isinstance(exc, HostRateLimited):
+            if self.on_rate_limited:
+                self.on_rate_limited(exc.retry_after)
+            if tries.sent >= self.max_attempts or exc.retry_after > self.max_retry_after:
+                return None
+            return exc.retry_after
+        if isinstance(exc, HostUnavailable) and safe and tries.sent < self.max_attempts:
+            if exc.retry_after is not None:  # a 5xx that says when to come back (a 503 during maintenance)
+                return exc.retry_after if exc.retry_after <= self.max_retry_after else None
+            return min(self.backoff * 2 ** tries.sent, 5.0)
+        return None
 
     def _send_once(self, method: str, path: str, **kwargs) -> requests.Response:
         if self.before_call:

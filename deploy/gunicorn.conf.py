@@ -26,6 +26,6 @@ logconfig_dict = gunicorn_logconfig(os.environ.get("INTERMISSION_LOG_LEVEL", "IN
 
 def on_starting(server):
     """A new web server is not draining, whatever an earlier run of this container left (`intermission drain`)."""
-    from handlers.health import clear_drain_marker
+    from handlers.ops.health import clear_drain_marker
 
     clear_drain_marker()

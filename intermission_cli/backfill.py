@@ -20,7 +20,7 @@ def backfill_parser(sub) -> None:
 def _backfill(args) -> int:
     from config import tenants
     from config.infra.redis_conn import get_redis
-    from handlers import backfill
+    from handlers.sync import backfill
 
     if args.days is not None and not 1 <= args.days <= 730:
         raise tenants.TenantError("--days must be between 1 and 730")
@@ -40,7 +40,7 @@ def _backfill(args) -> int:
 
 
 def _show(run: dict, end: str = "\r") -> None:
-    from handlers.backfill import bar
+    from handlers.sync.backfill import bar
 
     sys.stderr.write(bar(run) + end)
     sys.stderr.flush()

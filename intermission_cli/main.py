@@ -126,8 +126,8 @@ def _sandbox_app(args, sandbox):
 
 def _demo(args) -> int:
     try:
-        from intermission_cli.demo import run_demo
-        from intermission_cli.stack import Stack  # noqa: F401 (the demo's stacks: absent from the production image)
+        from sandboxes.demo import run_demo
+        from sandboxes.stack import Stack  # noqa: F401 (the demo's stacks: absent from the production image)
     except ModuleNotFoundError:
         print(NOT_IN_IMAGE.format(what="the demo"), file=sys.stderr)
         return 2
@@ -148,7 +148,7 @@ def _subscribe(args) -> int:
     from config.infra.redis_conn import use_worker_profile
 
     use_worker_profile()
-    from handlers.salesforce_cdc import Subscriber, check_topic
+    from handlers.intake.salesforce_cdc import Subscriber, check_topic
 
     if args.check:
         from config import tenants
@@ -170,10 +170,10 @@ def _worker(args) -> int:
 
     use_worker_profile()  # patient Redis calls (ride out a failover); request paths give up within a second
     from config.playbook import default_playbook
-    from handlers.calendar import warm as warm_calendar
-    from handlers.jobs import schedule_next_tick
-    from handlers.queues import make_worker, recover_orphans, watch_orphans
-    from handlers.supervise import supervise, worker_options
+    from handlers.domain.calendar import warm as warm_calendar
+    from handlers.sync.jobs import schedule_next_tick
+    from handlers.intake.queues import make_worker, recover_orphans, watch_orphans
+    from handlers.ops.supervise import supervise, worker_options
 
     default_playbook()  # fail at start-up, naming file, step and field, rather than in every job
     warm_calendar()  # importing the holiday tables takes ~0.4 s: once at start, not in a job nor in each --fork horse
@@ -211,7 +211,7 @@ def _sandbox(args) -> int:
 
 
 def _plan(args) -> int:
-    from handlers.preview import preview
+    from handlers.reports.preview import preview
 
     result = preview(args.tenant, args.mission)
     if args.json:
@@ -226,7 +226,7 @@ def _plan(args) -> int:
 
 
 def _replay(args) -> int:
-    from handlers.queues import dead_letters, replay, tenant_of
+    from handlers.intake.queues import dead_letters, replay, tenant_of
 
     if args.list:
         found = [{"id": j.id, "tenant": tenant_of(j), "description": j.description, "error": _last_error(j)}
@@ -262,7 +262,7 @@ def _keys(args) -> int:
 
 
 def _tick(args) -> int:
-    from handlers.jobs import tick
+    from handlers.sync.jobs import tick
 
     print(json.dumps(tick(), indent=2))
     return 0
@@ -273,7 +273,7 @@ def _sweep(args) -> int:
 
     from config import tenants
     from config.settings import get_settings
-    from handlers.sweep import sweep
+    from handlers.sync.sweep import sweep
 
     minutes = args.since_minutes if args.since_minutes is not None else 2 * get_settings().sweep_interval_seconds / 60
     since = datetime.now(timezone.utc) - timedelta(minutes=minutes)

@@ -21,7 +21,7 @@ def status_parser(sub) -> None:
 
 def _check_worker(args) -> int:
     from config.settings import get_settings
-    from handlers.health import workers_info
+    from handlers.ops.health import workers_info
 
     from config.infra.redis_conn import get_redis
 
@@ -37,7 +37,7 @@ def _check_worker(args) -> int:
 
 
 def _drain(args) -> int:
-    from handlers.health import drain_marker
+    from handlers.ops.health import drain_marker
 
     marker = drain_marker()
     marker.parent.mkdir(parents=True, exist_ok=True)
@@ -48,7 +48,7 @@ def _drain(args) -> int:
 
 
 def _status(args) -> int:
-    from handlers.health import status
+    from handlers.ops.health import status
 
     found = status()
     print(json.dumps(found, indent=2) if args.json else render(found))

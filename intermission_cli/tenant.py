@@ -175,7 +175,7 @@ def _links(tenant) -> dict:
     base = get_settings().public_base_url
     links = {"webhook_url": tenant.webhook_url(base)}
     if tenant.host == "salesforce":
-        from webhooks.salesforce_connect import connect_link
+        from webhooks.hosts.salesforce.connect import connect_link
 
         links["connect_url"] = connect_link(tenant.id, base)
     return links
@@ -194,7 +194,7 @@ def _masked_links(links: dict) -> dict:
 def _connection(tenant) -> dict:
     """Whether the tenant's Salesforce org is connected: {"state": "connected"|"needs re-consent"|"not connected", …}."""
     from config.infra.redis_conn import get_redis
-    from handlers.hosts.salesforce import tokens_for
+    from handlers.hosts.salesforce.adapter import tokens_for
 
     store = tokens_for(tenant, get_redis())
     reason = store.needs_reconsent()
@@ -308,7 +308,7 @@ def _connect_url(args) -> int:
 
 
 def _disconnect(args) -> int:
-    from webhooks.salesforce_connect import disconnect_tenant
+    from webhooks.hosts.salesforce.connect import disconnect_tenant
 
     disconnect_tenant(_salesforce_tenant(args.id))
     return _done(args.json, f"Disconnected {args.id}: tokens revoked and forgotten", disconnected=args.id)
@@ -316,7 +316,7 @@ def _disconnect(args) -> int:
 
 def _resume(args) -> int:
     from config import tenants
-    from handlers.holds import resume
+    from handlers.sync.holds import resume
 
     tenants.require(args.id)
     missions = resume(args.id)

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from config import tenants
-from handlers.bench_report import ACTIVITIES
-from handlers.ledger import Ledger, LedgerEntry
-from handlers.model import MissionSnapshot, Person
-from handlers.store import SnapshotStore
+from handlers.reports.bench_report import ACTIVITIES
+from handlers.state.ledger import Ledger, LedgerEntry
+from handlers.domain.model import MissionSnapshot, Person
+from handlers.state.store import SnapshotStore
 
 
 @dataclass

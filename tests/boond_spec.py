@@ -41,7 +41,7 @@ def _cached_or_downloaded() -> Path:
 @pytest.fixture(scope="module")
 def boond_spec() -> tuple[str, dict]:
     """(path of the wheel, the spec as data)."""
-    from connectors.boond.sandbox.schemas import load_spec
+    from sandboxes.boond.schemas import load_spec
 
     path = str(spec_wheel())
     return path, load_spec(path)

@@ -93,7 +93,7 @@ def redis_conn():
 @pytest.fixture
 def stack(redis_conn):
     """The Boond sandbox and the web app over real HTTP, with one tenant wired to them."""
-    from intermission_cli.stack import Stack
+    from sandboxes.stack import Stack
 
     with Stack("acme") as running:
         yield running
@@ -110,7 +110,7 @@ def child_env():
 @pytest.fixture
 def sf_stack(redis_conn):
     """The Salesforce org sandbox and the web app, with one tenant connected through OAuth (Outbound Messages)."""
-    from intermission_cli.stack_salesforce import SalesforceStack
+    from sandboxes.stack_salesforce import SalesforceStack
 
     with SalesforceStack("acme-sf") as running:
         yield running
@@ -120,7 +120,7 @@ def sf_stack(redis_conn):
 def market(redis_conn, monkeypatch):
     """Boond sandbox + web app, INTERMISSION_BOOND_APP_KEY set to the sandbox's marketplace key, no tenant yet."""
     from config.settings import get_settings
-    from handlers import clock
+    from config.infra import clock
     from tests.e2e.market_helpers import APP_KEY, MarketStack
 
     monkeypatch.setenv("INTERMISSION_BOOND_APP_KEY", APP_KEY)

@@ -3,7 +3,7 @@
 It proves that the generic code (the webhook admission, the job, the batch, the pipeline, the reconciler, the holds,
 the preview, the sweep, the admin pages) speaks to a host only through `handlers.hosts.registry`: nothing outside
 this file knows the names "memo" and "memo-batch". `MEMO` writes record by record; `MEMO_BATCH` is the same host
-declared with `batches_writes=True`, so its changes go through `handlers.batch`.
+declared with `batches_writes=True`, so its changes go through `handlers.sync.batch`.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from config.infra.redis_conn import get_redis
 from connectors.errors import HostBudgetExhausted, HostConsentRequired
 from handlers.hosts.protocol import Contact, MissionRead, MissionsRead
 from handlers.hosts.registry import Budget, Host, Web
-from handlers.ingest import enqueue_sync
-from handlers.model import DesiredAction, MissionSnapshot, OtherMission, Person
-from handlers.people_work import HostState
-from handlers.reconcile import MARKER, CallByCall, marker
-from handlers.timeline import placed
+from handlers.intake.ingest import enqueue_sync
+from handlers.domain.model import DesiredAction, MissionSnapshot, OtherMission, Person
+from handlers.sync.people_work import HostState
+from handlers.sync.reconcile import MARKER, CallByCall, marker
+from handlers.domain.timeline import placed
 from webhooks.admin.host_pages import HostPages
 from webhooks.common import authenticate, ignored, not_found
 

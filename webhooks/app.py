@@ -35,9 +35,9 @@ def create_app() -> Flask:
                 app.register_blueprint(found)
     # X-Forwarded-* believed from named proxies only, for the plain routes and Flask's alike
     app.wsgi_app = TrustedProxies(PlainRoutes(app.wsgi_app, plain_routes), get_settings().trusted_proxies)
-    from webhooks.surveys import bp as surveys_bp
+    from webhooks.surveys.pages import bp as surveys_bp
     app.register_blueprint(surveys_bp)
-    from webhooks.survey_optout import bp as survey_optout_bp; app.register_blueprint(survey_optout_bp)  # noqa: E702
+    from webhooks.surveys.optout import bp as survey_optout_bp; app.register_blueprint(survey_optout_bp)  # noqa: E702
     from webhooks.admin import bp as admin_bp
 
     app.register_blueprint(admin_bp)

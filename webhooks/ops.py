@@ -10,8 +10,8 @@ from flask import Blueprint, Flask, Response, g, jsonify, request
 from config.infra import metrics
 from config.infra.logs import pop_fields, push_fields
 from config.settings import get_settings
-from handlers import health
-from handlers.metrics import exposition, make_registry
+from handlers.ops import health
+from handlers.ops.metrics import exposition, make_registry
 from webhooks.common import redis_unavailable
 from webhooks.plain import log_answer, request_id
 

@@ -26,7 +26,7 @@ import redis
 from config.infra import metrics
 from config.infra.logs import pop_fields, push_fields
 from config.settings import get_settings
-from handlers.ingest import Tally
+from handlers.intake.ingest import Tally
 
 log = logging.getLogger(__name__)
 _access = logging.getLogger("webhooks.access")  # one line per request, Flask's routes and these alike

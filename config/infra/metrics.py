@@ -2,7 +2,7 @@
 
 gunicorn runs several processes and rq forks one work horse per job: in-process counters would be
 split or lost. Each event is one HINCRBY (a pipeline for a histogram) on one hash; the web process
-turns the hash into Prometheus metrics at scrape time (`handlers/metrics.py`).
+turns the hash into Prometheus metrics at scrape time (`handlers/ops/metrics.py`).
 """
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ def request_fields(route: str, method: str, status: int, seconds: float) -> Requ
 
 def record_request(route: str, method: str, status: int, seconds: float, *, conn: redis.Redis | None = None) -> None:
     """One answered HTTP request: the webhook counter and its latency per route template, in one round trip."""
-    # a webhook's admit usually counts its own answer in its script (`handlers.ingest.Tally`): this is for the rest
+    # a webhook's admit usually counts its own answer in its script (`handlers.intake.ingest.Tally`): this is for the rest
     fields = request_fields(route, method, status, seconds)
     try:
         pipe = _conn(conn).pipeline(transaction=False)

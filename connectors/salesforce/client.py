@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from typing import Callable, Iterator, Protocol
 from urllib.parse import urlsplit
 
@@ -15,7 +14,7 @@ import requests
 
 from connectors.errors import (HostAuthError, HostBudgetExhausted, HostError, HostForbidden, HostNotFound,
                                HostRateLimited, HostUnavailable, HostValidationError)
-from connectors.http import IDEMPOTENT, HttpClient, server_error_wait
+from connectors.http import Attempts, HttpClient
 from connectors.salesforce.records import (COLLECTION_LIMIT, Collection, SaveResult, SubResult,  # noqa: F401
                                            _record_id, _typed)
 from connectors.salesforce.soql import api_name, escape_soql  # noqa: F401  (escape_soql re-exported)
@@ -132,38 +131,20 @@ class SalesforceClient(HttpClient):
             return HostValidationError(message, **kwargs)
         return HostError(message, **kwargs)
 
-    def request(self, method: str, path: str, *, idempotent: bool | None = None, **kwargs) -> requests.Response:
-        """Send one logical request; a 5xx is retried only when `idempotent` (default: by HTTP method)."""
-        # Mirrors HttpClient.request, plus: PATCH may be declared idempotent, the daily API limit is never waited
-        # for, a concurrency refusal (the request never ran, whatever its method) is retried after a short backoff.
-        safe = method.upper() in IDEMPOTENT if idempotent is None else idempotent
-        attempt = busy = 0
-        while True:
-            attempt += 1
-            try:
-                return self._send_once(method, path, **kwargs)
-            except ApiLimitExceeded:
-                _report_limit("daily")
-                raise
-            except ConcurrencyLimited:
-                _report_limit("concurrency")
-                busy += 1
-                if busy >= self.concurrency_attempts:
-                    raise
-                wait = min(self.concurrency_backoff * 2 ** (busy - 1), CONCURRENCY_MAX_WAIT)
-                log.info("%s concurrency limit, retrying in %.1fs", self.host, wait)
-                time.sleep(wait)
-                attempt -= 1  # not counted against the 5xx / 429 attempts
-            except HostRateLimited as exc:
-                if attempt >= self.max_attempts or exc.retry_after > self.max_retry_after:
-                    raise
-                log.info("%s rate limited, waiting %.1fs", self.host, exc.retry_after)
-                time.sleep(exc.retry_after)
-            except HostUnavailable as exc:
-                wait = server_error_wait(exc, attempt, self.backoff)
-                if attempt >= self.max_attempts or not safe or wait > self.max_retry_after:
-                    raise
-                time.sleep(wait)
+    def retry_wait(self, exc: HostError, tries: Attempts, *, safe: bool) -> float | None:
+        """The shared policy, plus: the daily API limit is never waited for; a concurrency refusal (the request never
+        ran, whatever its method) is sent again after a short backoff, not counted against the other attempts."""
+        if isinstance(exc, ApiLimitExceeded):
+            _report_limit("daily")
+            return None
+        if isinstance(exc, ConcurrencyLimited):
+            _report_limit("concurrency")
+            tries.busy += 1
+            tries.sent -= 1
+            if tries.busy >= self.concurrency_attempts:
+                return None
+            return min(self.concurrency_backoff * 2 ** (tries.busy - 1), CONCURRENCY_MAX_WAIT)
+        return super().retry_wait(exc, tries, safe=safe)
 
     def _send_once(self, method: str, path: str, **kwargs) -> requests.Response:
         try:

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any, NamedTuple, Protocol
 
-from handlers.ledger import LedgerEntry
-from handlers.model import DesiredAction, MissionSnapshot
-from handlers.people_work import HostState
-from handlers.reconcile import WriteResult
+from handlers.state.ledger import LedgerEntry
+from handlers.domain.model import DesiredAction, MissionSnapshot
+from handlers.sync.people_work import HostState
+from handlers.sync.reconcile import WriteResult
 
 Timeline = Any  # the consultant's other missions, in the host's terms (handed back to `placed`)
 
@@ -97,7 +97,7 @@ class RecordWriter(Protocol):
 
 
 class BatchWriter(Protocol):
-    """Writes a whole round at once (`handlers.reconcile.ActionWriter`): (kind, index in its list, result) each."""
+    """Writes a whole round at once (`handlers.sync.reconcile.ActionWriter`): (kind, index in its list, result) each."""
 
     def write_all(
         self,
@@ -114,7 +114,7 @@ class BatchWriter(Protocol):
 
 
 class PeopleReader(Protocol):
-    """Optional: what a person did to our records (`handlers.people_work`): read back before any change."""
+    """Optional: what a person did to our records (`handlers.sync.people_work`): read back before any change."""
 
     def host_states(self, entries: dict[str, list[LedgerEntry]]) -> dict[str, dict[str, HostState]]:
         """Our records as the host holds them now, by mission and host id."""

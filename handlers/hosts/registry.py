@@ -143,7 +143,8 @@ def load(ref: str) -> Any:
 
 
 def _builtin() -> None:
-    from handlers.hosts import boond, salesforce
+    from handlers.hosts.boond import adapter as boond
+    from handlers.hosts.salesforce import adapter as salesforce
 
     register(
         Host(
@@ -154,14 +155,14 @@ def _builtin() -> None:
             settings_model=tenants.BoondConfig,
             owner_type="resource",
             web=Web(
-                webhooks=("webhooks.boond:route",),
-                connect=("webhooks.boond_marketplace:bp", "webhooks.admin.boond_pages:entry"),
-                pages="webhooks.admin.boond_pages:PAGES",
+                webhooks=("webhooks.hosts.boond.webhook:route",),
+                connect=("webhooks.hosts.boond.marketplace:bp", "webhooks.hosts.boond.admin_pages:entry"),
+                pages="webhooks.hosts.boond.admin_pages:PAGES",
                 iframe_origins=("https://ui.boondmanager.com", "https://*.boondmanager.com"),
             ),
             sandbox=Sandbox(
-                app="connectors.boond.sandbox:create_app",
-                config="connectors.boond.sandbox:SandboxConfig",
+                app="sandboxes.boond:create_app",
+                config="sandboxes.boond:SandboxConfig",
                 port=8100,
                 options=("dialect",),
             ),
@@ -180,14 +181,14 @@ def _builtin() -> None:
             owner_type="User",
             survey_tool=salesforce.has_survey_tool,
             web=Web(
-                webhooks=("webhooks.salesforce:bp",),
-                connect=("webhooks.salesforce_connect:bp",),
-                pages="webhooks.admin.salesforce_pages:PAGES",
+                webhooks=("webhooks.hosts.salesforce.webhook:bp",),
+                connect=("webhooks.hosts.salesforce.connect:bp",),
+                pages="webhooks.hosts.salesforce.admin_pages:PAGES",
                 iframe_origins=("https://*.lightning.force.com", "https://*.my.salesforce.com", "https://*.visualforce.com"),
             ),
             sandbox=Sandbox(
-                app="connectors.salesforce.sandbox:create_app",
-                config="connectors.salesforce.sandbox:SandboxConfig",
+                app="sandboxes.salesforce:create_app",
+                config="sandboxes.salesforce:SandboxConfig",
                 port=8200,
             ),
             api_docs="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",

@@ -17,8 +17,8 @@ TODAY = date(2026, 5, 20)
 def run(work) -> dict:
     """Write the tenant through the real stores, then time the report and the page through Flask's test client."""
     conn, _ = redis_for_bench()
-    from handlers import clock
-    from handlers.bench_data import bench_report
+    from config.infra import clock
+    from handlers.reports.bench_data import bench_report
     from tests.bench_tenant import generate, write
     from webhooks.admin.auth import admin_token
     from webhooks.app import create_app

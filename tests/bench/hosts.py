@@ -106,7 +106,7 @@ def with_recorder(app: Flask, state_name: str) -> Flask:
 
 def _boond() -> Flask:
     """The Boond sandbox, its rate limit lifted, recorded."""
-    from connectors.boond.sandbox import SandboxConfig, create_app
+    from sandboxes.boond import SandboxConfig, create_app
 
     dialect = os.environ.get("INTERMISSION_BENCH_BOOND_DIALECT", "documented")  # observed: thin deliveries (§10)
     return with_recorder(create_app(SandboxConfig(rate_limit_per_10s=0, dialect=dialect)), "boond_sandbox")
@@ -114,7 +114,7 @@ def _boond() -> Flask:
 
 def _salesforce() -> Flask:
     """The Salesforce sandbox, its daily limit lifted and its Outbound Messages retried without delay, recorded."""
-    from connectors.salesforce.sandbox import SandboxConfig, create_app
+    from sandboxes.salesforce import SandboxConfig, create_app
 
     config = SandboxConfig(daily_api_limit=10**9, outbound_retry_delays=[0.0, 0.0, 0.0, 0.0])
     return with_recorder(create_app(config), "salesforce_sandbox")

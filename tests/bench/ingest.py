@@ -83,7 +83,7 @@ def nginx(procs: Processes, name: str, upstream: str) -> str | None:
 
 def run(work) -> dict:
     """Alternate bare and product rounds, on gunicorn and through nginx; medians of each."""
-    from handlers.queues import get_queue
+    from handlers.intake.queues import get_queue
 
     binary = ensure_wrk()
     conn, redis_url = redis_for_bench()

@@ -22,7 +22,7 @@ WORKERS = 2
 
 def run(work) -> dict:
     """Both worker classes, one after the other on the same hosts; the keys are the in-process worker's."""
-    from handlers.queues import get_queue
+    from handlers.intake.queues import get_queue
 
     conn, redis_url = redis_for_bench()
     with Processes(work, redis_url, **UNTHROTTLED) as procs:
@@ -133,6 +133,6 @@ def last_write_by_mission(calls: list[dict], missions) -> dict[str, float]:
 
 def _markers(body: str) -> set[str]:
     """Mission ids named by the `intermission:<mission>/<step>` markers in a request body."""
-    from handlers.reconcile import MARKER
+    from handlers.sync.reconcile import MARKER
 
     return {m for m, _ in MARKER.findall(body.replace("\\/", "/"))}

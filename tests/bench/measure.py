@@ -13,7 +13,7 @@ def queue_idle(conn) -> bool:
     """True when nothing is queued, being taken or running (scheduled ticks aside)."""
     from rq.registry import StartedJobRegistry
 
-    from handlers.queues import get_queue
+    from handlers.intake.queues import get_queue
 
     queue = get_queue(conn)
     return (queue.count == 0 and conn.llen(queue.intermediate_queue.key) == 0
@@ -42,7 +42,7 @@ def failed_jobs(conn) -> list[str]:
     """Ids of jobs that failed (retries scheduled or dead letters): a benchmark must report them."""
     from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-    from handlers.queues import get_queue
+    from handlers.intake.queues import get_queue
 
     queue = get_queue(conn)
     scheduled = [j for j in ScheduledJobRegistry(queue=queue).get_job_ids() if not j.startswith("tick-")]

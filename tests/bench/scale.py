@@ -87,7 +87,7 @@ def memory_by_part(conn: redis.Redis, templates, tenants) -> tuple[float, dict]:
 
 def noop_once(conn: redis.Redis, tenant, mission: str) -> float:
     """Seconds to reconcile an unchanged mission: snapshot and ledger read, classify, plan, diff, save."""
-    from handlers.store import SnapshotStore
+    from handlers.state.store import SnapshotStore
     from tests.bench.scale_data import reconcile_mission
 
     started = time.perf_counter()
@@ -121,7 +121,7 @@ def noop_ratio(big: redis.Redis, small: redis.Redis, today: date) -> float:
 
 def due_scan(conn: redis.Redis, templates, today: date) -> float:
     """Median ms of `due_missions` over the due index, on the day most missions wake up (a full page due)."""
-    from handlers.store import DUE_KEY, due_missions
+    from handlers.state.store import DUE_KEY, due_missions
 
     days = [t.due for t in templates if t.due is not None]
     busiest = date.fromordinal(int(max(set(days), key=days.count)))

@@ -2,7 +2,7 @@
 
 A template is one mission of a given shape (natural end ahead, early end by the client or the consultant, on the
 bench, restaffed) on one host, reconciled by the real pipeline (`reconcile_mission`) against a fake host. Its
-snapshot (`handlers.store.encode`), packed ledger entries (`LedgerEntry.pack()`), surveys, activity history and
+snapshot (`handlers.state.store.encode`), packed ledger entries (`LedgerEntry.pack()`), surveys, activity history and
 wake-up day, as the product stored them, are then written for each mission with pipelined commands, the mission,
 consultant and host ids changed.
 """
@@ -12,8 +12,8 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from handlers.model import DesiredAction, MissionSnapshot, Person
-from handlers.reconcile import WriteResult
+from handlers.domain.model import DesiredAction, MissionSnapshot, Person
+from handlers.sync.reconcile import WriteResult
 
 SHAPES = [("natural", 50), ("client", 15), ("consultant", 10), ("bench", 15), ("restaffed", 10)]  # % of missions
 _ids = itertools.count(10_000_000)
@@ -136,7 +136,7 @@ class Template:
     steps: int = field(init=False)
 
     def __post_init__(self) -> None:
-        from handlers.ledger import OWN_TARGET
+        from handlers.state.ledger import OWN_TARGET
 
         self.steps = len(self.ledger) - (OWN_TARGET in self.ledger)
 
@@ -155,7 +155,8 @@ def PER_TENANT_KEYS(tenant: str) -> list[str]:  # noqa: N802
 
 def reconcile_mission(tenant, adapter, store, prev, current, trigger: dict) -> dict:
     """One mission through the product's pipeline (prepare, then reconcile): what it wrote, by count."""
-    from handlers import clock, pipeline
+    from config.infra import clock
+    from handlers.sync import pipeline
 
     today = clock.today(tenant.timezone)
     first = pipeline.prepare(store.conn, tenant, prev, current, trigger, today)
@@ -164,7 +165,7 @@ def reconcile_mission(tenant, adapter, store, prev, current, trigger: dict) -> d
 
 def build_templates(conn, today: date) -> list[Template]:
     """Reconcile one mission per (host, shape) for real in `conn` (a scratch database), keep what it wrote."""
-    from handlers.store import DUE_KEY, SnapshotStore
+    from handlers.state.store import DUE_KEY, SnapshotStore
 
     found = []
     for n, (host, (shape, _)) in enumerate(itertools.product(("boond", "salesforce"), SHAPES), start=1):
@@ -193,9 +194,12 @@ def build_templates(conn, today: date) -> list[Template]:
 def _links(conn, tenant, snap: MissionSnapshot) -> tuple[dict[str, str], dict[bytes, DesiredAction]]:
     """The mission's survey link tokens, and its actions whose text holds them (by ledger field).
 
-    A survey link's token names its tenant and mission (`handlers.surveys`), so each copy of a template has links of
+    A survey link's token names its tenant and mission (`handlers.surveys.records`), so each copy of a template has links of
     its own, and the digest of the actions showing them (`copy_ledger` makes it again)."""
-    from handlers import clock, packing, pipeline, surveys
+    from config.infra import clock
+    from handlers.state import packing
+    from handlers.sync import pipeline
+    from handlers.surveys import records as surveys
 
     tokens = {role: s.token for role, s in surveys.states(conn, tenant.id, snap.mission_id).items()}
     plan = pipeline.prepare(conn, tenant, snap, snap, {"kind": "bench"}, clock.today(tenant.timezone), write=False)
@@ -219,7 +223,7 @@ def copy_snapshot(template: Template, tenant: str, n: int) -> tuple[str, bytes]:
     The consultant keeps the template's id (of the same length as any other): the ledger's content digests cover
     the actions' target and assignee ids, so the copied ledger stays exactly what a reconciliation would write.
     """
-    from handlers.store import encode
+    from handlers.state.store import encode
 
     snap = template.snapshot.model_copy(update={"tenant": tenant, "mission_id": mission_id(template.host, n)})
     return f"im:t:{tenant}:mission:{snap.mission_id}", encode(snap, tenant)
@@ -228,8 +232,9 @@ def copy_snapshot(template: Template, tenant: str, n: int) -> tuple[str, bytes]:
 def copy_ledger(template: Template, tenant: str, mission: str) -> dict[bytes, bytes]:
     """A mission's packed ledger: the template's entries with host ids of their own (its own target as it is), and
     the digest of the actions showing survey links made again with the mission's own links."""
-    from handlers import packing, surveys
-    from handlers.ledger import OWN_TARGET, LedgerEntry
+    from handlers.state import packing
+    from handlers.surveys import records as surveys
+    from handlers.state.ledger import OWN_TARGET, LedgerEntry
 
     entries = {OWN_TARGET: template.ledger[OWN_TARGET]} if OWN_TARGET in template.ledger else {}
     for key, raw in template.ledger.items():
@@ -255,7 +260,7 @@ def write_missions(conn, templates: list[Template], tenants: list[tuple[str, str
                    parts: set[str]) -> int:
     """Write `per_tenant` missions for each tenant: the given parts (snapshot, ledger, index, due, surveys,
     activity: the mission's history and its bookkeeping; feed: what the reconciliation put in the feed's list)."""
-    from handlers.store import DUE_KEY
+    from handlers.state.store import DUE_KEY
 
     count, pipe = 0, conn.pipeline(transaction=False)
     for tenant, host in tenants:

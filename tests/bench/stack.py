@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import requests
 
-from intermission_cli.stack import RESOURCE_STATES, STATE_MAPPINGS, SUBSCRIBED  # the test tenants' mapping
+from sandboxes.stack import RESOURCE_STATES, STATE_MAPPINGS, SUBSCRIBED  # the test tenants' mapping
 
 BENCH_DIALECT = os.environ.get("INTERMISSION_BENCH_BOOND_DIALECT", "documented")  # as tests/bench/hosts.py serves
 
@@ -20,7 +20,7 @@ def bench_dialect() -> str:
 
 def _start_state() -> int:
     """A running delivery's state in the bench dialect."""
-    from connectors.boond.sandbox.dialect import story_state
+    from sandboxes.boond.dialect import story_state
 
     return story_state(bench_dialect(), "start")
 
@@ -87,7 +87,7 @@ def boond_tenant(sandbox: Sandbox, tenant_id: str, *, web_url: str | None = None
 def salesforce_tenant(sandbox: Sandbox, tenant_id: str, web_url: str):
     """A Salesforce tenant connected through the web process (OAuth + PKCE), its Outbound Message pointed at us."""
     from config import tenants
-    from webhooks.salesforce_connect import connect_link
+    from webhooks.hosts.salesforce.connect import connect_link
 
     creds = sandbox.control("GET", "/credentials")
     tenant = tenants.Tenant(id=tenant_id, host="salesforce", name="Bench ESN", language="fr",

@@ -6,7 +6,7 @@ from datetime import date
 from selenium.webdriver.common.by import By
 
 from config import tenants
-from handlers import clock
+from config.infra import clock
 from tests.browser.conftest import gone, screenshot, submit, wait_for
 from tests.e2e.helpers import settle
 from tests.e2e.market_helpers import CLIENT_TOKEN

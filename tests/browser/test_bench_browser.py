@@ -9,7 +9,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from config.infra.redis_conn import get_redis
-from handlers import clock
+from config.infra import clock
 from tests.bench_tenant import generate, write
 from tests.browser.conftest import gone, in_iframe, overflow_x, screenshot, submit, wait_for
 from tests.e2e.test_bench_pages import _bench_story

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from selenium.webdriver.common.by import By
 
-from handlers import clock
+from config.infra import clock
 from tests.browser.conftest import screenshot, wait_for
 from tests.e2e.helpers import by_step, owner, settle
 from tests.e2e.sf_helpers import by_step as sf_by_step

@@ -12,7 +12,7 @@ from rq.registry import FailedJobRegistry
 from rq.results import Result
 from rq.serializers import JSONSerializer
 
-from handlers.queues import dead_letters, get_queue
+from handlers.intake.queues import dead_letters, get_queue
 
 CLI = [sys.executable, "-m", "intermission_cli.main"]
 
@@ -27,7 +27,7 @@ def cli(env, *args, check=True, stdin=subprocess.DEVNULL) -> subprocess.Complete
 def _dead(conn, tenant: str, mission: str, trigger: str, job_id: str) -> Job:
     """A sync job of `mission` whose retries are exhausted (as the worker leaves it)."""
     queue = get_queue(conn)
-    job = Job.create("handlers.jobs.sync_mission", args=(tenant, mission, {"kind": trigger}), id=job_id,
+    job = Job.create("handlers.sync.jobs.sync_mission", args=(tenant, mission, {"kind": trigger}), id=job_id,
                      connection=conn, serializer=JSONSerializer, origin=queue.name,
                      description=f"sync {tenant}/{mission}")
     job.set_status(JobStatus.FAILED)
@@ -131,7 +131,7 @@ def test_drain_makes_readyz_answer_503(stack, child_env):
                                headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
         assert scraped.status_code == 503 and scraped.json()["status"] == "draining"
     finally:
-        from handlers.health import clear_drain_marker
+        from handlers.ops.health import clear_drain_marker
 
         clear_drain_marker()
     assert requests.get(stack.web.url + "/readyz?scope=web", timeout=30).status_code == 200

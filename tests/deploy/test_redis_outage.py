@@ -30,7 +30,7 @@ def own_redis(tmp_path):
     try:
         with app_on_redis(server.url):
             from config.infra.redis_conn import get_redis
-            from intermission_cli.stack import Stack
+            from sandboxes.stack import Stack
 
             get_redis().flushdb()
             with Stack("acme") as stack:

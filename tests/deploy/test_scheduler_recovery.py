@@ -16,7 +16,7 @@ import pytest
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from handlers.supervise import RECONNECT_WAIT_CAP
+from handlers.ops.supervise import RECONNECT_WAIT_CAP
 from tests.e2e.proc_helpers import ROOT, Process, child_env, procfile
 from tests.reliability.redis_servers import RedisServer, app_on_redis, wait_until
 
@@ -57,7 +57,7 @@ def _scheduled_tick() -> int | None:
     from rq.registry import ScheduledJobRegistry
 
     from config.infra.redis_conn import get_redis
-    from handlers.queues import get_queue
+    from handlers.intake.queues import get_queue
 
     ticks = [j for j in ScheduledJobRegistry(queue=get_queue(get_redis())).get_job_ids() if j.startswith("tick-")]
     return min(int(j.split("-")[1]) for j in ticks) if ticks else None
@@ -77,7 +77,7 @@ def _scheduler_children(worker: Process) -> list[int]:
 
 
 def _heartbeat_ages() -> list[float]:
-    from handlers.health import workers_info
+    from handlers.ops.health import workers_info
 
     from config.infra.redis_conn import get_redis
 
@@ -115,7 +115,7 @@ def test_after_a_redis_restart_the_scheduler_runs_the_next_tick_on_time_and_hear
 
 def test_idle_workers_heartbeat_every_30_seconds_by_default():
     from config.settings import Settings
-    from handlers.supervise import worker_options
+    from handlers.ops.supervise import worker_options
 
     assert Settings().worker_heartbeat_seconds <= 30
     ttl = worker_options()["worker_ttl"]

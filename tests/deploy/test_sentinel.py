@@ -106,13 +106,13 @@ def test_sentinel_spec_is_parsed_and_a_bad_one_named():
 @pytest.mark.slow
 def test_app_and_workers_follow_the_master_through_sentinel_and_a_failover(sentinel_settings):
     from config.infra.redis_conn import get_redis
-    from handlers.queues import get_queue
+    from handlers.intake.queues import get_queue
 
     conn = get_redis()
     assert conn.connection_pool.service_name == "mymaster"
     conn.set("im:test:hello", "1")
     assert sentinel_settings["master"].get("im:test:hello") == b"1"
-    first = get_queue().enqueue("handlers.holds.resume", "nobody").id
+    first = get_queue().enqueue("handlers.sync.holds.resume", "nobody").id
     _run_worker()  # the worker process reaches Redis only through the Sentinel settings
     assert _finished_on(sentinel_settings["master"], first)
 
@@ -131,6 +131,6 @@ def test_app_and_workers_follow_the_master_through_sentinel_and_a_failover(senti
 def _enqueue_quietly(get_queue) -> str | None:
     """Enqueue once the client has noticed the failover (the first try may hit the demoted master)."""
     try:
-        return get_queue().enqueue("handlers.holds.resume", "nobody").id
+        return get_queue().enqueue("handlers.sync.holds.resume", "nobody").id
     except (redis.ConnectionError, redis.ReadOnlyError):
         return None

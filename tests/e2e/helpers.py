@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from handlers.queues import run_burst
+from handlers.intake.queues import run_burst
 
 MARK = re.compile(r"intermission:([^/<\s]+)/([^<\s]+)")
 

@@ -7,7 +7,7 @@ import requests
 
 from config import tenants
 from config.infra import crypto
-from intermission_cli.stack import Stack
+from sandboxes.stack import Stack
 from connectors.boond.marketplace import decode_signed_request
 
 APP_KEY = "sbx-app-key-0123456789"  # the sandbox's marketplace_app_key, also INTERMISSION_BOOND_APP_KEY here
@@ -23,8 +23,8 @@ class MarketStack(Stack):
 
     def start(self) -> "MarketStack":
         """Start both servers and reset the sandbox; no tenant exists yet."""
-        from connectors.boond.sandbox.app import SandboxConfig, create_app as sandbox_app
-        from connectors.serving import ThreadedServer
+        from sandboxes.boond.app import SandboxConfig, create_app as sandbox_app
+        from sandboxes.serving import ThreadedServer
         from webhooks.app import create_app as web_app
 
         self.sandbox = ThreadedServer(sandbox_app(SandboxConfig(dialect=self.dialect))).start()
@@ -52,7 +52,7 @@ class MarketStack(Stack):
         """What the admin page does: read the iframe's signedRequest, then configure with its user."""
         url = self.market("iframe", user_token=user_token)["url"]
         payload = decode_signed_request(parse_qs(urlparse(url).query)["signedRequest"][0], APP_KEY)
-        from handlers.boond_marketplace import configure_boond_tenant
+        from handlers.hosts.boond.marketplace import configure_boond_tenant
 
         tenant = tenants.tenant_for_client_token(payload["clientToken"])
         result = configure_boond_tenant(tenant.id, payload["userToken"], base_url=self.web.url)

@@ -156,7 +156,7 @@ def child_env(redis_url: str, **extra: str) -> dict:
 
 def queue_idle(conn: redis.Redis) -> bool:
     """Nothing queued, being handed over, running or due for retry (the 15-minute tick aside)."""
-    from handlers.queues import get_queue
+    from handlers.intake.queues import get_queue
 
     queue = get_queue(conn)
     scheduled = ScheduledJobRegistry(queue=queue).get_job_ids()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers import clock
+from config.infra import clock
 from tests.e2e import helpers, sf_helpers
 
 T0 = date(2026, 3, 2)
@@ -179,7 +179,7 @@ def reset(stack, redis_conn) -> None:
         stack.connect()
         stack.point_trigger(stack.mode)
     else:
-        from intermission_cli.stack import SUBSCRIBED
+        from sandboxes.stack import SUBSCRIBED
 
         stack.control("POST", "/_control/webhooks", json={"url": stack.webhook_url, "events": SUBSCRIBED})
     unthrottle(stack)

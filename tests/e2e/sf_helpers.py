@@ -32,6 +32,6 @@ def org_state(tasks: list[dict]) -> list[tuple]:
 
 def queued_syncs() -> int:
     """Jobs queued by webhooks (the install backfill that connecting queues is left out)."""
-    from handlers.queues import get_queue
+    from handlers.intake.queues import get_queue
 
     return len([j for j in get_queue().job_ids if not j.startswith("backfill-")])

@@ -7,7 +7,8 @@ from datetime import date
 
 import requests
 
-from handlers import clock, surveys
+from config.infra import clock
+from handlers.surveys import records as surveys
 from tests.e2e.helpers import settle
 
 T0 = date(2026, 3, 2)  # the mission ends Thu 16 April 2026: its survey is sent Thu 9 April
@@ -64,7 +65,7 @@ def post_answer(url: str, satisfaction, nps, comment: str = "", *, token: str | 
 def world(stack, mission: str) -> tuple:
     """What a refusal must leave untouched: the surveys, the ledger, the queue and the host."""
     conn = _conn()
-    from handlers.queues import get_queue
+    from handlers.intake.queues import get_queue
 
     hosts = stack.tasks() if hasattr(stack, "tasks") else stack.actions()
     return (conn.hgetall(f"im:t:{stack.tenant_id}:surveys:{mission}"),

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from config import tenants
-from handlers import clock
+from config.infra import clock
 from tests.e2e.helpers import settle
 from webhooks.admin.auth import admin_token, csrf_token
 
@@ -17,7 +17,7 @@ T0 = date(2026, 3, 2)
 
 @pytest.fixture
 def sf_stack_for_mapping(redis_conn):
-    from intermission_cli.stack_salesforce import SalesforceStack
+    from sandboxes.stack_salesforce import SalesforceStack
 
     with SalesforceStack("acme-sf") as running:
         yield running

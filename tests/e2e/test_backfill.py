@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from config import tenants
-from handlers import backfill, pipeline
-from handlers.store import SnapshotStore
+from handlers.sync import backfill, pipeline
+from handlers.state.store import SnapshotStore
 from tests.e2e.helpers import MARK, markers, settle
 
 T0 = date(2026, 3, 2)  # the market fixture's pinned day
@@ -81,7 +81,7 @@ def test_a_second_backfill_duplicates_nothing(market, redis_conn, child_env):
 
 def test_a_backfill_killed_half_way_resumes_without_duplicates(market, redis_conn, monkeypatch):
     ends = _installed(market)  # the install's run is queued, not started yet
-    from handlers import jobs
+    from handlers.sync import jobs
 
     real, calls = jobs.sync_mission, []
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from handlers import backfill, clock
+from handlers.sync import backfill
+from config.infra import clock
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import MARK, duplicates
 

@@ -13,9 +13,9 @@ import requests
 
 from config import tenants
 from config.infra.redis_conn import get_redis
-from handlers import clock
-from handlers.hosts.boond import make_client as boond_client
-from handlers.jobs import tick
+from config.infra import clock
+from handlers.hosts.boond.adapter import make_client as boond_client
+from handlers.sync.jobs import tick
 from tests.e2e.helpers import by_step, settle
 from webhooks.admin.auth import admin_token, csrf_token
 

@@ -7,9 +7,9 @@ import sys
 import time
 from datetime import date
 
-from handlers import clock
-from handlers.ledger import Ledger
-from handlers.queues import dead_letters, get_queue
+from config.infra import clock
+from handlers.state.ledger import Ledger
+from handlers.intake.queues import dead_letters, get_queue
 from tests.e2e.helpers import by_step, markers, settle
 
 T0 = date(2026, 3, 2)
@@ -69,7 +69,7 @@ def test_exhausted_retries_become_dead_letters_and_replay_completes_them(stack, 
     settle()
     assert stack.actions() == []
     dead = dead_letters()
-    assert len(dead) == 1 and dead[0].func_name == "handlers.jobs.sync_mission"
+    assert len(dead) == 1 and dead[0].func_name == "handlers.sync.jobs.sync_mission"
 
     listed = subprocess.run([sys.executable, "-m", "intermission_cli.main", "replay", "--list"], env=child_env,
                             capture_output=True, text=True, timeout=60)
@@ -89,7 +89,7 @@ def test_a_long_retry_after_holds_the_mission_instead_of_spending_its_retries(st
 
     from rq.registry import ScheduledJobRegistry
 
-    from handlers import holds
+    from handlers.sync import holds
 
     clock.pin(T0)
     stack.control("POST", "/_control/faults", json={"kind": "429", "times": 4, "method": "POST",
@@ -115,8 +115,8 @@ def test_a_long_retry_after_holds_the_mission_instead_of_spending_its_retries(st
 
 
 def test_the_tick_resumes_a_hold_whose_resume_job_went_missing(stack, redis_conn):
-    from handlers import holds
-    from handlers.jobs import tick
+    from handlers.sync import holds
+    from handlers.sync.jobs import tick
 
     clock.pin(T0)
     mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16), deliver=False)["data"]["id"]

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from handlers import clock
-from handlers.jobs import tick
+from config.infra import clock
+from handlers.sync.jobs import tick
 from tests.e2e.helpers import host_state, markers, settle
 
 T0 = date(2026, 3, 2)
@@ -16,7 +16,7 @@ T0 = date(2026, 3, 2)
 @pytest.fixture(params=["documented", "observed"])
 def stack(redis_conn, request):
     """The stack on each sandbox dialect (docs/SANDBOXES.md): the story must hold on both."""
-    from intermission_cli.stack import Stack
+    from sandboxes.stack import Stack
 
     with Stack("acme", dialect=request.param) as running:
         yield running

@@ -22,7 +22,7 @@ REFRESH_ROUTE = "POST /api/marketplace/refresh-token"
 @pytest.fixture(params=["documented", "observed"])
 def market(redis_conn, monkeypatch, request):
     """The marketplace stack (as in conftest) on each sandbox dialect: the flow must hold on both."""
-    from handlers import clock
+    from config.infra import clock
     from tests.e2e.market_helpers import MarketStack
 
     monkeypatch.setenv("INTERMISSION_BOOND_APP_KEY", APP_KEY)
@@ -97,7 +97,7 @@ def test_a_refused_webhook_registration_gives_the_url_to_paste(market):
 
 def test_a_user_token_boond_refuses_configures_nothing(market):
     market.market("install")
-    from handlers.boond_marketplace import configure_boond_tenant
+    from handlers.hosts.boond.marketplace import configure_boond_tenant
 
     result = configure_boond_tenant(market.installed().id, "not-a-user", base_url=market.web.url)
     assert result["configured"] is False and "refused" in result["reason"]

@@ -7,11 +7,11 @@ import pytest
 
 from config import tenants
 from config.infra.redis_conn import get_redis
-from intermission_cli.stack import Stack
-from handlers import clock
-from handlers.hosts.boond import BoondAdapter
-from handlers.ledger import ActivityLog
-from handlers.sweep import sweep_job
+from sandboxes.stack import Stack
+from config.infra import clock
+from handlers.hosts.boond.adapter import BoondAdapter
+from handlers.state.ledger import ActivityLog
+from handlers.sync.sweep import sweep_job
 from tests.e2e.helpers import by_step, markers, owner, settle
 
 T0 = date(2026, 3, 2)
@@ -136,7 +136,7 @@ def test_a_consultant_whose_state_maps_to_left_is_marked_left(observed):
 
 
 def test_intermission_plan_names_the_people_read_for_a_thin_delivery(observed):
-    from handlers.preview import preview
+    from handlers.reports.preview import preview
 
     clock.pin(T0)
     mission = observed.create_delivery(date(2025, 11, 3), date(2026, 4, 16), deliver=False)["data"]["id"]

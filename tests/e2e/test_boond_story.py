@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from handlers import clock
-from handlers.jobs import tick
+from config.infra import clock
+from handlers.sync.jobs import tick
 from tests.e2e.helpers import by_step, due, markers, owner, settle
 
 T0 = date(2026, 3, 2)  # a Monday; Easter Monday (6 April 2026) falls inside the story
@@ -15,7 +15,7 @@ T0 = date(2026, 3, 2)  # a Monday; Easter Monday (6 April 2026) falls inside the
 @pytest.fixture(params=["documented", "observed"])
 def stack(redis_conn, request):
     """The stack on each sandbox dialect (docs/SANDBOXES.md): the story must hold on both."""
-    from intermission_cli.stack import Stack
+    from sandboxes.stack import Stack
 
     with Stack("acme", dialect=request.param) as running:
         yield running
@@ -117,7 +117,7 @@ def test_mission_ending_tomorrow_gets_late_steps_on_next_business_day(stack, red
     assert len(steps) == 8  # nothing silently dropped
     assert due(steps["natural.handover"]) == "2026-03-06"  # was due weeks ago → next business day
     assert due(steps["natural.recommendations"]) == "2026-03-06"
-    from handlers.ledger import ActivityLog
+    from handlers.state.ledger import ActivityLog
 
     log = ActivityLog(redis_conn, "acme").recent(mission=mission)
     late = [r for r in log if r["step"] == "natural.handover"][0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from handlers.queues import get_queue
+from handlers.intake.queues import get_queue
 
 GOOD_EVENT = {"data": {"id": "evt-1", "type": "webhookevent", "attributes": {"type": "update"},
                        "relationships": {"dependsOn": {"data": {"id": "100", "type": "delivery"}}}}}

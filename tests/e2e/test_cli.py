@@ -7,7 +7,7 @@ import subprocess
 import sys
 from datetime import date
 
-from handlers import clock
+from config.infra import clock
 
 CLI = [sys.executable, "-m", "intermission_cli.main"]
 

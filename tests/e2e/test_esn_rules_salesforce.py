@@ -7,11 +7,11 @@ import pytest
 
 from config import tenants
 from config.infra.redis_conn import get_redis
-from intermission_cli.stack_salesforce import SalesforceStack
-from handlers import clock
-from handlers.jobs import tick
-from handlers.ledger import ActivityLog
-from handlers.preview import preview
+from sandboxes.stack_salesforce import SalesforceStack
+from config.infra import clock
+from handlers.sync.jobs import tick
+from handlers.state.ledger import ActivityLog
+from handlers.reports.preview import preview
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates
 

@@ -10,8 +10,8 @@ from collections import Counter
 import pytest
 
 from config.settings import get_settings
-from handlers import clock
-from handlers.queues import dead_letters
+from config.infra import clock
+from handlers.intake.queues import dead_letters
 from tests.e2e.helpers import settle
 from tests.e2e.scale_story import T0, Driver, Timer, duplicates, quiet_servers, reference_state, story, unthrottle
 from tests.e2e.scale_story import wrong_missions

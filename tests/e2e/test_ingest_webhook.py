@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date
 
 from config.infra import metrics
-from handlers import clock
-from handlers.queues import get_queue
+from config.infra import clock
+from handlers.intake.queues import get_queue
 from tests.e2e.helpers import by_step, settle
 from tests.reliability.webhook_load import boond_event
 from tests.unit.test_ingest_admit import conversation
@@ -69,14 +69,14 @@ def test_other_answers_are_counted_too(stack, redis_conn):
 
 
 def test_an_error_after_the_admit_answers_503_and_the_redelivery_is_a_duplicate(stack, redis_conn, monkeypatch):
-    import webhooks.boond
+    import webhooks.hosts.boond.webhook
 
     client, url = _app_and_url(stack)
 
     def broken(*_, **__):
         raise RuntimeError("the answer could not be built")
 
-    monkeypatch.setattr(webhooks.boond, "json_answer", broken)
+    monkeypatch.setattr(webhooks.hosts.boond.webhook, "json_answer", broken)
     assert client.post(url, json=boond_event("e1", "77")).status_code == 503
     assert _webhook_counts(redis_conn) == {"503": 1}
     assert get_queue(redis_conn).count == 1  # the change itself was admitted whole

@@ -17,10 +17,10 @@ from rq.serializers import JSONSerializer
 
 from config.infra.logs import make_handler
 from connectors.salesforce.tokens import TenantTokens
-from handlers import clock
-from handlers.ingest import enqueue_sync
-from handlers.ledger import ActivityLog
-from handlers.queues import get_queue
+from config.infra import clock
+from handlers.intake.ingest import enqueue_sync
+from handlers.state.ledger import ActivityLog
+from handlers.intake.queues import get_queue
 from tests.conftest import METRICS_TOKEN
 from tests.e2e.helpers import settle
 from tests.e2e.proc_helpers import wait_until
@@ -83,10 +83,10 @@ def test_metrics_count_the_story_webhooks_actions_host_calls_and_jobs(stack, red
         assert written[op] > 0
         assert samples[("intermission_actions_total", (("host", "boond"), ("op", op)))] == written[op]
     jobs = ("intermission_job_duration_seconds_count",
-            (("function", "handlers.jobs.sync_mission"), ("outcome", "success")))
+            (("function", "handlers.sync.jobs.sync_mission"), ("outcome", "success")))
     assert samples[jobs] == 3
     inf = ("intermission_job_duration_seconds_bucket",
-           (("function", "handlers.jobs.sync_mission"), ("le", "+Inf"), ("outcome", "success")))
+           (("function", "handlers.sync.jobs.sync_mission"), ("le", "+Inf"), ("outcome", "success")))
     assert samples[inf] == 3
     assert samples[("intermission_queue_depth", (("queue", "intermission"),))] == 0
     assert samples[("intermission_dead_letters", (("queue", "intermission"),))] == 0

@@ -11,12 +11,12 @@ import pytest
 
 from config import tenants
 from config.infra.redis_conn import get_redis
-from intermission_cli.stack_salesforce import SalesforceStack
-from handlers import clock
-from handlers.hosts.boond import make_client as boond_client
-from handlers.hosts.salesforce import make_client as sf_client
-from handlers.jobs import tick
-from handlers.ledger import ActivityLog, Ledger
+from sandboxes.stack_salesforce import SalesforceStack
+from config.infra import clock
+from handlers.hosts.boond.adapter import make_client as boond_client
+from handlers.hosts.salesforce.adapter import make_client as sf_client
+from handlers.sync.jobs import tick
+from handlers.state.ledger import ActivityLog, Ledger
 from tests.e2e.helpers import by_step, due, markers, settle
 from tests.e2e.sf_helpers import by_step as sf_steps, duplicates
 

@@ -7,7 +7,8 @@ from datetime import date
 import requests
 
 from config import tenants
-from handlers import backfill, clock
+from handlers.sync import backfill
+from config.infra import clock
 from tests.e2e.helpers import by_step, settle
 from webhooks.admin.auth import admin_token, csrf_token
 

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 import requests
 from rq.registry import ScheduledJobRegistry
 
-from handlers.jobs import schedule_next_tick
-from handlers.queues import get_queue
+from handlers.sync.jobs import schedule_next_tick
+from handlers.intake.queues import get_queue
 from tests.conftest import METRICS_TOKEN
 
 CLI = [sys.executable, "-m", "intermission_cli.main"]

@@ -16,11 +16,11 @@ from rq.registry import StartedJobRegistry
 from rq.serializers import JSONSerializer
 
 from config.infra import metrics
-from intermission_cli.stack import SUBSCRIBED, Stack
-from handlers import clock
-from handlers.jobs import tick
-from handlers.ledger import Ledger
-from handlers.queues import get_queue, run_burst
+from sandboxes.stack import SUBSCRIBED, Stack
+from config.infra import clock
+from handlers.sync.jobs import tick
+from handlers.state.ledger import Ledger
+from handlers.intake.queues import get_queue, run_burst
 from tests.conftest import METRICS_TOKEN
 from tests.e2e.helpers import host_state, markers
 from tests.e2e.proc_helpers import (Process, child_env, free_port, procfile, redis_from_deploy_conf,
@@ -39,8 +39,8 @@ class SandboxOnly(Stack):
         self.web = SimpleNamespace(url=web_url)
 
     def start(self) -> "SandboxOnly":
-        from connectors.boond.sandbox.app import create_app as sandbox_app
-        from connectors.serving import ThreadedServer
+        from sandboxes.boond.app import create_app as sandbox_app
+        from sandboxes.serving import ThreadedServer
 
         self.sandbox = ThreadedServer(sandbox_app()).start()
         self.servers = [self.sandbox]
@@ -196,7 +196,7 @@ def _check_metrics(url: str, stack) -> None:
     assert samples[("intermission_dead_letters", (("queue", "intermission"),))] == 0
     assert samples[("intermission_host_calls_total", (("code", ""), ("host", "boond"), ("status", "200")))] > 0
     done = ("intermission_job_duration_seconds_count",
-            (("function", "handlers.jobs.sync_mission"), ("outcome", "success")))
+            (("function", "handlers.sync.jobs.sync_mission"), ("outcome", "success")))
     assert samples[done] >= 6
 
 

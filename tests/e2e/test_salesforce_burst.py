@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
-from handlers import clock
+from config.infra import clock
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates
 

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 
 from config import keys
-from handlers import clock
-from handlers.salesforce_cdc import Subscriber, check_topic, stored_replay, streams
-from intermission_cli.stack_salesforce import SalesforceStack
+from config.infra import clock
+from handlers.intake.salesforce_cdc import Subscriber, check_topic, stored_replay, streams
+from sandboxes.stack_salesforce import SalesforceStack
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates
 

@@ -5,8 +5,8 @@ from datetime import date
 
 from config import tenants
 from config.sf_mapping import preset
-from handlers import clock
-from handlers.preview import preview
+from config.infra import clock
+from handlers.reports.preview import preview
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates
 

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from handlers import clock
-from handlers.batch import sync_tenant
-from handlers.reconcile import PartialFailure
+from config.infra import clock
+from handlers.sync.batch import sync_tenant
+from handlers.sync.reconcile import PartialFailure
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates
 

@@ -13,7 +13,7 @@ import requests
 from standardwebhooks import Webhook
 
 from config import tenants
-from intermission_cli.stack_salesforce import SalesforceStack
+from sandboxes.stack_salesforce import SalesforceStack
 from tests.e2e.sf_helpers import queued_syncs
 from webhooks.admin.auth import admin_token
 

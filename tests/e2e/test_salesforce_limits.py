@@ -5,8 +5,8 @@ import json
 from datetime import date
 
 from config.infra import metrics
-from handlers import clock
-from handlers.holds import held
+from config.infra import clock
+from handlers.sync.holds import held
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates
 
@@ -55,7 +55,7 @@ def _spend_the_budget_mid_story(sf_stack, redis_conn) -> str:
 
 
 def test_resume_reads_the_org_s_usage_again_instead_of_holding_for_a_day(sf_stack, redis_conn):
-    from handlers.holds import resume
+    from handlers.sync.holds import resume
 
     mission = _spend_the_budget_mid_story(sf_stack, redis_conn)
     sf_stack.control("POST", "/_control/limits/reset")  # the org's rolling usage dropped; nothing told us
@@ -68,7 +68,7 @@ def test_resume_reads_the_org_s_usage_again_instead_of_holding_for_a_day(sf_stac
 
 
 def test_resume_while_the_org_is_still_over_budget_holds_again_after_one_limits_call(sf_stack, redis_conn):
-    from handlers.holds import resume
+    from handlers.sync.holds import resume
 
     mission = _spend_the_budget_mid_story(sf_stack, redis_conn)
     sf_stack.control("POST", "/_control/calls/reset")
@@ -83,7 +83,7 @@ def test_resume_while_the_org_is_still_over_budget_holds_again_after_one_limits_
 def test_the_sweep_reads_the_usage_again_rather_than_skipping_for_a_day(sf_stack, redis_conn):
     from datetime import datetime, timedelta, timezone
 
-    from handlers.sweep import sweep_job
+    from handlers.sync.sweep import sweep_job
 
     _spend_the_budget_mid_story(sf_stack, redis_conn)
     sf_stack.control("POST", "/_control/limits/reset")

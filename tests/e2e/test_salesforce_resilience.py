@@ -4,10 +4,10 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-from intermission_cli.stack_salesforce import SalesforceStack
-from handlers import clock
-from handlers.holds import held
-from handlers.hosts.salesforce import tokens_for
+from sandboxes.stack_salesforce import SalesforceStack
+from config.infra import clock
+from handlers.sync.holds import held
+from handlers.hosts.salesforce.adapter import tokens_for
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates, org_state
 

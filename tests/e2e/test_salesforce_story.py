@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
-from intermission_cli.stack_salesforce import SalesforceStack
-from handlers import clock
-from handlers.jobs import tick
+from sandboxes.stack_salesforce import SalesforceStack
+from config.infra import clock
+from handlers.sync.jobs import tick
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates
 
@@ -113,7 +113,7 @@ def test_disconnect_revokes_the_token_in_the_org(sf_stack, redis_conn, child_env
     import subprocess
     import sys
 
-    from handlers.hosts.salesforce import tokens_for
+    from handlers.hosts.salesforce.adapter import tokens_for
 
     refresh_token = tokens_for(sf_stack.tenant, redis_conn).load()["refresh_token"]
     done = subprocess.run([sys.executable, "-m", "intermission_cli.main", "tenant", "disconnect", "acme-sf"], env=child_env,

@@ -8,7 +8,7 @@ import pytest
 import requests
 from standardwebhooks import Webhook
 
-from intermission_cli.stack_salesforce import SalesforceStack
+from sandboxes.stack_salesforce import SalesforceStack
 from tests.e2e.sf_helpers import queued_syncs
 
 OM = """<?xml version="1.0" encoding="UTF-8"?>{doctype}

@@ -10,8 +10,8 @@ import requests
 from config import tenants
 from config.infra.redis_conn import get_redis
 from config.settings import get_settings
-from handlers.hosts.salesforce import tokens_for
-from webhooks.salesforce_connect import connect_link, disconnect_tenant
+from handlers.hosts.salesforce.adapter import tokens_for
+from webhooks.hosts.salesforce.connect import connect_link, disconnect_tenant
 
 
 def _other_tenant(sf_stack, tenant_id: str = "evil-sf") -> tenants.Tenant:

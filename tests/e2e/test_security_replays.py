@@ -7,7 +7,7 @@ import requests
 from config import tenants
 from config.infra.redis_conn import get_redis
 from connectors.boond.marketplace import encode_signed_request
-from handlers.hosts.salesforce import tokens_for
+from handlers.hosts.salesforce.adapter import tokens_for
 from tests.e2e.market_helpers import APP_KEY, CLIENT_TOKEN
 from webhooks.admin.auth import admin_token, csrf_token
 
@@ -60,7 +60,7 @@ def test_an_uninstalled_tenant_never_runs_a_job_whatever_enabled_says():
 
 
 def test_a_connect_link_made_before_an_epoch_change_is_dead(sf_stack):
-    from webhooks.salesforce_connect import connect_link
+    from webhooks.hosts.salesforce.connect import connect_link
 
     link = connect_link(sf_stack.tenant_id, sf_stack.web.url)
     tenant = tenants.get(sf_stack.tenant_id)
@@ -69,7 +69,7 @@ def test_a_connect_link_made_before_an_epoch_change_is_dead(sf_stack):
 
 
 def test_the_connect_link_cannot_disconnect_and_the_disconnect_token_needs_its_csrf(sf_stack):
-    from webhooks.salesforce_connect import connect_link, disconnect_token
+    from webhooks.hosts.salesforce.connect import connect_link, disconnect_token
 
     url = f"{sf_stack.web.url}/salesforce/disconnect"
     link_token = connect_link(sf_stack.tenant_id, sf_stack.web.url).split("?t=", 1)[1]

@@ -5,9 +5,9 @@ import json
 import subprocess
 import sys
 
-from handlers import holds
-from handlers.ingest import enqueue_sync
-from handlers.queues import get_queue, run_burst
+from handlers.sync import holds
+from handlers.intake.ingest import enqueue_sync
+from handlers.intake.queues import get_queue, run_burst
 from tests.e2e.proc_helpers import wait_until
 
 CLI = [sys.executable, "-m", "intermission_cli.main"]

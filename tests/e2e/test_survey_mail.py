@@ -9,9 +9,10 @@ import requests
 
 from config import tenants
 from config.infra.redis_conn import get_redis
-from handlers import clock, surveys
-from handlers.jobs import tick
-from handlers.survey_mail import failures
+from config.infra import clock
+from handlers.surveys import records as surveys
+from handlers.sync.jobs import tick
+from handlers.surveys.mail import failures
 from tests.e2e.helpers import settle
 from tests.e2e.smtp_helpers import PASSWORD, USER, start_smtp
 from tests.e2e.survey_helpers import END, T0, host_texts, serve_links_from

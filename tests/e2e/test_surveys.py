@@ -9,8 +9,9 @@ import pytest
 
 from config import tenants
 from config.infra.redis_conn import get_redis
-from handlers import clock, surveys
-from handlers.jobs import tick
+from config.infra import clock
+from handlers.surveys import records as surveys
+from handlers.sync.jobs import tick
 from tests.e2e.helpers import by_step, markers, owner, settle
 from tests.e2e.survey_helpers import (form_token, link, mission_with_survey, post_answer, serve_links_from, world)
 
@@ -160,7 +161,7 @@ def test_survey_links_never_reach_the_logs(survey, caplog):
 
 
 def test_a_survey_answer_lands_in_the_activity_log_with_its_trigger(survey):
-    from handlers.ledger import ActivityLog
+    from handlers.state.ledger import ActivityLog
 
     stack, mission = survey
     post_answer(link(stack, mission, "consultant"), 2, 5, "Peu d'accompagnement.")
@@ -174,7 +175,7 @@ def test_a_survey_answer_lands_in_the_activity_log_with_its_trigger(survey):
 
 
 def test_the_preview_knows_the_surveys_and_shows_nothing_to_do_after_an_answer(survey):
-    from handlers.preview import preview, preview_stored
+    from handlers.reports.preview import preview, preview_stored
 
     stack, mission = survey
     post_answer(link(stack, mission, "client_contact"), 1, 2, "Déçu.")

@@ -10,9 +10,9 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from config import tenants
-from handlers import clock
-from handlers.jobs import tick
-from handlers.sweep import last_sweep_key, sweep
+from config.infra import clock
+from handlers.sync.jobs import tick
+from handlers.sync.sweep import last_sweep_key, sweep
 from tests.e2e.helpers import settle
 from tests.e2e.scale_story import (T0, Driver, Timer, duplicates, quiet_servers, reference_state, story, unthrottle,
                                    wrong_missions)
@@ -90,7 +90,7 @@ def test_tick_sweeps_each_tenant_once_per_interval_over_twice_the_interval(sf_st
 
 
 def test_a_sweep_of_a_tenant_that_cannot_be_reached_is_skipped_not_dead_lettered(sf_stack, redis_conn):
-    from handlers.queues import dead_letters
+    from handlers.intake.queues import dead_letters
 
     sf_stack.control("POST", "/_control/oauth/revoke-all")
     assert "acme-sf/sweep" in tick()

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date
 
 from config import tenants
-from handlers import clock
-from handlers.jobs import sync_mission
+from config.infra import clock
+from handlers.sync.jobs import sync_mission
 from tests.e2e.helpers import settle
 
 

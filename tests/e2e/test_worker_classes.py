@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from handlers import clock
+from config.infra import clock
 from tests.e2e.helpers import by_step, markers
 
 T0 = date(2026, 3, 2)

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from handlers import clock
-from handlers.queues import dead_letters, get_queue
+from config.infra import clock
+from handlers.intake.queues import dead_letters, get_queue
 from tests.e2e.scale_story import T0, Driver, Timer, duplicates, quiet_servers, reference_state, story, unthrottle
 from tests.e2e.scale_story import wrong_missions
 from tests.e2e.workers import Pool, busy_slot, started_by, wait_drained, wait_recovered

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers import clock
-from handlers.ledger import Ledger
-from handlers.store import SnapshotStore
+from config.infra import clock
+from handlers.state.ledger import Ledger
+from handlers.state.store import SnapshotStore
 from tests.e2e.helpers import settle
 from tests.unit.test_ingest_admit import conversation
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from rq import Worker
 from rq.job import Job
 
-from handlers.queues import get_queue
+from handlers.intake.queues import get_queue
 
 WORKER = [sys.executable, "-m", "intermission_cli.main", "worker", "--simple"]
 

@@ -74,14 +74,14 @@ def _kept(conn, host: str, tenant: str, k: int) -> bool:
     from rq.job import Job
     from rq.serializers import JSONSerializer
 
-    from handlers.batch import dirty_key
-    from handlers.queues import get_queue
+    from handlers.sync.batch import dirty_key
+    from handlers.intake.queues import get_queue
 
     jobs = [j for j in Job.fetch_many(get_queue(conn).get_job_ids(), connection=conn, serializer=JSONSerializer) if j]
     if host == "boond":
         return any(j.args[1] == str(500 + k) for j in jobs)
     dirty = conn.hexists(dirty_key(tenant), sf_record_id(k))
-    return dirty and any(j.func_name == "handlers.batch.sync_tenant" and j.args[0] == tenant for j in jobs)
+    return dirty and any(j.func_name == "handlers.sync.batch.sync_tenant" and j.args[0] == tenant for j in jobs)
 
 
 @pytest.mark.parametrize("host", ["boond", "salesforce"])

@@ -97,13 +97,13 @@ def _redeliver(load: Load) -> set[int]:
 
 def _jobs_per_mission(conn) -> tuple[Counter, int]:
     """How many queued jobs cover each mission (a batch job covers its tenant's dirty missions), and ids without job."""
-    from handlers.batch import dirty_key
-    from handlers.queues import get_queue
+    from handlers.sync.batch import dirty_key
+    from handlers.intake.queues import get_queue
 
     ids = get_queue(conn).get_job_ids()
     jobs = [job for job in Job.fetch_many(ids, connection=conn, serializer=JSONSerializer) if job is not None]
-    covered = Counter(job.args[1] for job in jobs if job.func_name == "handlers.jobs.sync_mission")
-    if any(job.func_name == "handlers.batch.sync_tenant" and job.args[0] == "durable-sf" for job in jobs):
+    covered = Counter(job.args[1] for job in jobs if job.func_name == "handlers.sync.jobs.sync_mission")
+    if any(job.func_name == "handlers.sync.batch.sync_tenant" and job.args[0] == "durable-sf" for job in jobs):
         covered.update(key.decode() for key in conn.hkeys(dirty_key("durable-sf")))
     return covered, len(ids) - len(jobs)
 
@@ -137,7 +137,7 @@ def _figures(load: Load, outage: Outage, redelivered: set[int], fsync: str) -> d
 @pytest.mark.slow
 @pytest.mark.parametrize("fsync", ["always", "everysec"])
 def test_no_acknowledged_webhook_is_lost_when_redis_is_killed(tmp_path, fsync):
-    from connectors.serving import ThreadedServer
+    from sandboxes.serving import ThreadedServer
     from webhooks.app import create_app
 
     server = RedisServer(tmp_path / fsync, "--appendfsync", fsync)

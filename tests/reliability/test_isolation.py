@@ -20,13 +20,13 @@ from rq.serializers import JSONSerializer
 from config import tenants
 from config.infra.redis_conn import get_redis
 from config.infra.signing import sign, unsign
-from handlers.queues import get_queue
+from handlers.intake.queues import get_queue
 from tests.e2e.market_helpers import APP_KEY, redis_dump
 from tests.reliability.test_durability import ORG
 from tests.reliability.webhook_load import boond_event, flow_event, sf_record_id
 from tests.reliability.world import A_TITLE, B_TITLE
 from webhooks.admin.auth import admin_token, csrf_token
-from webhooks.salesforce_connect import connect_link, disconnect_token
+from webhooks.hosts.salesforce.connect import connect_link, disconnect_token
 
 pytestmark = pytest.mark.slow
 SHARED_KEYS = [  # keys outside a tenant's namespace, each documented in docs/RELIABILITY.md
@@ -124,7 +124,7 @@ def _swap_payload(token: str, payload: dict) -> str:
 
 
 def test_a_survey_link_answers_no_other_survey(world):
-    from handlers import surveys
+    from handlers.surveys import records as surveys
 
     ids, conn = _ids(world), get_redis()
     b_mission = world.missions[ids["B"]][0]
@@ -179,7 +179,7 @@ def test_a_signed_request_opens_and_uninstalls_only_its_own_tenant(world):
 
 
 def _tokens(tenant_id: str) -> dict | None:
-    from handlers.hosts.salesforce import tokens_for
+    from handlers.hosts.salesforce.adapter import tokens_for
 
     return tokens_for(tenants.get(tenant_id), get_redis()).load()
 
@@ -212,7 +212,7 @@ def _owner(key: str, known: set[str]) -> str | None:
 
 
 def test_every_redis_key_belongs_to_one_tenant_or_to_the_documented_shared_list(world):
-    from handlers.store import DUE_KEY
+    from handlers.state.store import DUE_KEY
 
     conn, known = get_redis(), set(tenants.list_ids())
     login = re.search(r'name="csrf" value="([^"]+)"', requests.get(f"{world.a.web.url}/admin/login", timeout=10).text)

@@ -18,7 +18,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from config.infra.redis_conn import get_redis
-from handlers import clock
+from config.infra import clock
 from tests.reliability.test_durability import ORG
 from tests.reliability.webhook_load import boond_event, flow_event, sf_record_id
 from tests.reliability.world import END, T0, fields, survey_tokens
@@ -69,7 +69,7 @@ def _readable(raw: bytes) -> str:
 def _flow_under_way(world, monkeypatch) -> dict[str, str]:
     """Start a Salesforce connect flow and stop at the consent page: its state and PKCE verifier wait in Redis."""
     from connectors.salesforce import oauth
-    from webhooks.salesforce_connect import connect_link
+    from webhooks.hosts.salesforce.connect import connect_link
 
     made, original = {}, oauth.new_code_verifier
     monkeypatch.setattr(oauth, "new_code_verifier", lambda: made.setdefault("pkce verifier", original()))

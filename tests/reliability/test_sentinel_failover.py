@@ -19,7 +19,7 @@ from datetime import date
 import pytest
 import requests
 
-from handlers import clock
+from config.infra import clock
 from tests.e2e.helpers import MARK
 from tests.reliability.redis_servers import REDIS_CONF, RedisServer, app_on_redis, free_port, running, wait_until
 
@@ -147,7 +147,7 @@ def _resumed_after(killed_wall: float) -> float | None:
     from rq.registry import FinishedJobRegistry
     from rq.serializers import JSONSerializer
 
-    from handlers.queues import get_queue
+    from handlers.intake.queues import get_queue
 
     queue = get_queue()
     jobs = Job.fetch_many(FinishedJobRegistry(queue=queue).get_job_ids(), connection=queue.connection,
@@ -171,7 +171,7 @@ def _figures(host: Host, stack, killed: float, extra: dict) -> dict:
 
 
 def test_webhooks_and_work_go_on_through_a_sentinel_failover(tmp_path):
-    from intermission_cli.stack import Stack
+    from sandboxes.stack import Stack
 
     master, replica, sentinel = _servers(tmp_path)
     with running(master, replica, sentinel):

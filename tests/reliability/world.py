@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlparse
 
 import requests
 
-from handlers import clock
+from config.infra import clock
 from tests.e2e.helpers import settle
 
 T0, END = date(2026, 3, 2), date(2026, 4, 16)
@@ -76,7 +76,7 @@ class World:
 
     # --- the tenants ------------------------------------------------------------------------------
     def _boond_a(self) -> None:
-        from intermission_cli.stack import Stack
+        from sandboxes.stack import Stack
 
         self.a = self.exits.enter_context(Stack("acme-a"))
         creds = self.a.control("GET", "/_control/credentials")
@@ -88,7 +88,7 @@ class World:
 
     def _answer_survey(self) -> None:
         from config.infra.redis_conn import get_redis
-        from handlers import surveys
+        from handlers.surveys import records as surveys
 
         state = surveys.states(get_redis(), "acme-a", self.missions["acme-a"][0])["consultant"]
         self.keep("survey token A", state.token)
@@ -136,7 +136,7 @@ class World:
         self.b.control("DELETE", "/_control/faults")
 
     def _salesforce(self) -> None:
-        from intermission_cli.stack_salesforce import SalesforceStack
+        from sandboxes.stack_salesforce import SalesforceStack
 
         self.c = self.exits.enter_context(SalesforceStack("acme-sf-c"))
         self.d = self.exits.enter_context(SalesforceStack("bravo-sf-d", mode="flow", signed_flow=True))
@@ -147,7 +147,7 @@ class World:
 
     def _reconnect(self, org) -> None:
         """Connect once more, keeping the connect link, the OAuth state and code seen on the way."""
-        from webhooks.salesforce_connect import connect_link
+        from webhooks.hosts.salesforce.connect import connect_link
 
         link = connect_link(org.tenant_id, org.web.url)
         self.keep(f"connect link {org.tenant_id}", parse_qs(urlparse(link).query)["t"][0])
@@ -182,7 +182,7 @@ class World:
         from config import tenants
         from config.infra.redis_conn import get_redis
         from connectors.boond.tokens import AppTokens
-        from handlers.hosts.salesforce import tokens_for
+        from handlers.hosts.salesforce.adapter import tokens_for
 
         found = dict(self.handed_out)
         for tenant_id, tokens in survey_tokens().items():
@@ -206,7 +206,7 @@ class World:
 def survey_tokens() -> dict[str, list[str]]:
     """Every survey link token Redis holds, by tenant."""
     from config.infra.redis_conn import get_redis
-    from handlers import surveys
+    from handlers.surveys import records as surveys
 
     conn, found = get_redis(), {}
     for key in sorted(conn.scan_iter(match="im:t:*:surveys:*", count=1000)):

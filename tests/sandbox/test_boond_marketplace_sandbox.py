@@ -12,8 +12,8 @@ import pytest
 import requests
 from flask import Flask, request
 
-from connectors.boond.sandbox import create_app
-from connectors.serving import ThreadedServer
+from sandboxes.boond import create_app
+from sandboxes.serving import ThreadedServer
 from tests.sandbox.test_boond_sandbox import make_jwt
 
 KEY = "sbx-app-key-0123456789"

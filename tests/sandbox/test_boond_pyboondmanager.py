@@ -10,8 +10,8 @@ from boondmanager.api import (Actions, ApplicationCurrentUser, ApplicationDictio
 from boondmanager.auth import get_jwt
 from boondmanager.exceptions import BoondManagerUnprocessableEntity, PageNotFoundError
 
-from connectors.boond.sandbox import SandboxConfig, create_app
-from connectors.serving import ThreadedServer
+from sandboxes.boond import SandboxConfig, create_app
+from sandboxes.serving import ThreadedServer
 
 CLIENT_TOKEN, CLIENT_KEY, USER = "sbx-client", "sbx-client-key-0123456789", "sbx-user-admin"
 

@@ -12,8 +12,8 @@ import pytest
 import requests
 from flask import Flask, request
 
-from connectors.boond.sandbox import create_app
-from connectors.serving import ThreadedServer
+from sandboxes.boond import create_app
+from sandboxes.serving import ThreadedServer
 
 APP_TOKEN, APP_KEY = "sbx-app-token", "sbx-app-key-0123456789"
 CLIENT_TOKEN, CLIENT_KEY = "sbx-client", "sbx-client-key-0123456789"

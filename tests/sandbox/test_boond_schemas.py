@@ -1,7 +1,7 @@
 """Bodies Boond's own schemas accept: every request body the connector sends, and every route it calls, checked
 against Boond's published RAML build (boondmanager-client's data); the sandbox refuses what those schemas refuse.
 
-Quirks of the RAML conversion relaxed here (connectors/boond/sandbox/schemas.py RELAXED):
+Quirks of the RAML conversion relaxed here (sandboxes/boond/schemas.py RELAXED):
 - `oneOf` is read as `anyOf`: webhooksBody-post's `entity` is "one of" an enum string and any string, so a strict
   validator refuses every listed entity (test_the_oneof_quirk_is_real_and_relaxed proves it);
 - draft 7, so the build's `id` document names and its `database`/`links` annotations constrain nothing.
@@ -15,12 +15,12 @@ import pytest
 import requests
 
 from config.infra.redis_conn import get_redis
-from intermission_cli.stack import Stack
+from sandboxes.stack import Stack
 from connectors.boond.client import BoondClient
-from connectors.boond.sandbox.schemas import body_schema_name, refusals, relaxed, routes
-from handlers import clock
-from handlers.hosts.boond import BoondAdapter
-from handlers.boond_marketplace import register_webhook, webhook_document
+from sandboxes.boond.schemas import body_schema_name, refusals, relaxed, routes
+from config.infra import clock
+from handlers.hosts.boond.adapter import BoondAdapter
+from handlers.hosts.boond.marketplace import register_webhook, webhook_document
 from tests.boond_spec import boond_spec  # noqa: F401  (module-scoped fixture)
 from tests.e2e.helpers import settle
 from tests.sandbox.test_boond_sandbox import action_body, app_headers
@@ -111,8 +111,8 @@ REFUSED = [
 @pytest.fixture
 def judged_sandbox(boond_spec):
     """The sandbox with Boond's schemas loaded."""
-    from connectors.boond.sandbox import SandboxConfig, create_app
-    from connectors.serving import ThreadedServer
+    from sandboxes.boond import SandboxConfig, create_app
+    from sandboxes.serving import ThreadedServer
 
     server = ThreadedServer(create_app(SandboxConfig(schema_path=boond_spec[0]))).start()
     yield server.url

@@ -17,8 +17,8 @@ import pytest
 import requests
 from flask import Flask, Response, request
 
-from connectors.salesforce.sandbox import SandboxConfig, create_app
-from connectors.serving import ThreadedServer
+from sandboxes.salesforce import SandboxConfig, create_app
+from sandboxes.serving import ThreadedServer
 
 CLIENT_ID, CLIENT_SECRET = "sbx-client-id", "sbx-client-secret"
 ORG_ID, ADMIN = "00D000000000001EAA", "005000000000001AAA"

@@ -1,7 +1,7 @@
 """The activity log keeps each mission's provenance: the last N records per mission, whole old missions dropped."""
 from __future__ import annotations
 
-from handlers.ledger import ActivityLog
+from handlers.state.ledger import ActivityLog
 
 
 def _write(log: ActivityLog, mission: str, n: int, pipe=None) -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from handlers.classify import classify
-from handlers.model import MissionSnapshot, OtherMission, Person
+from handlers.domain.classify import classify
+from handlers.domain.model import MissionSnapshot, OtherMission, Person
 from webhooks.admin.reasons import reason_in
 
 D = date.fromisoformat

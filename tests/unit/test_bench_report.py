@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import holidays
 import pytest
 
-from handlers.bench_data import bench_report
-from handlers.bench_report import Money, report
-from handlers.model import MissionSnapshot, Person
+from handlers.reports.bench_data import bench_report
+from handlers.reports.bench_report import Money, report
+from handlers.domain.model import MissionSnapshot, Person
 from tests.bench_tenant import generate, write
 
 TODAY = date(2026, 5, 20)

@@ -14,10 +14,10 @@ from config.tenants import BoondConfig, Tenant
 from connectors.boond.auth import BoondCredentials
 from connectors.boond.client import BoondClient
 from connectors.errors import (HostAuthError, HostError, HostNotFound, HostRateLimited, HostValidationError)
-from handlers.classify import classify
-from handlers.hosts.boond import BoondAdapter
-from handlers.hosts.boond_dictionary import Dictionary, propose
-from handlers.model import DesiredAction, Person
+from handlers.domain.classify import classify
+from handlers.hosts.boond.adapter import BoondAdapter
+from handlers.hosts.boond.dictionary import Dictionary, propose
+from handlers.domain.model import DesiredAction, Person
 
 BASE = "https://boond.test/api"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "boond"

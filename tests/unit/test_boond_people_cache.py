@@ -1,6 +1,6 @@
 """Boond people records read to complete thin deliveries are shared by a tenant's jobs for a few minutes."""
 from connectors.errors import HostNotFound
-from handlers.hosts.boond_read import RecordCache, forget
+from handlers.hosts.boond.read import RecordCache, forget
 
 
 class CountingClient:

@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from handlers.calendar import add_business_days, is_business_day, next_business_day_after, shift
+from handlers.domain.calendar import add_business_days, is_business_day, next_business_day_after, shift
 
 D = date.fromisoformat
 

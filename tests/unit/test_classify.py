@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from handlers.classify import classify
-from handlers.model import MissionSnapshot, Person
+from handlers.domain.classify import classify
+from handlers.domain.model import MissionSnapshot, Person
 
 D = date.fromisoformat
 TODAY = D("2026-05-04")

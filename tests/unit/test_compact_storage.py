@@ -10,10 +10,11 @@ from cryptography.fernet import Fernet
 
 from config.infra import crypto, signing
 from config.settings import get_settings
-from handlers import packing, store, surveys
-from handlers.ledger import ActivityLog, Ledger, LedgerEntry
-from handlers.model import OtherMission, Person
-from handlers.store import SnapshotStore
+from handlers.state import packing, store
+from handlers.surveys import records as surveys
+from handlers.state.ledger import ActivityLog, Ledger, LedgerEntry
+from handlers.domain.model import OtherMission, Person
+from handlers.state.store import SnapshotStore
 from tests.unit.test_plan import mission
 
 D = date.fromisoformat

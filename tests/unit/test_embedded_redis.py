@@ -9,8 +9,8 @@ import textwrap
 SCRIPT = textwrap.dedent("""
     from datetime import datetime, timedelta, timezone
     from config.infra.redis_conn import get_redis
-    from handlers.queues import get_queue, run_burst
-    job = get_queue().enqueue_at(datetime.now(timezone.utc) - timedelta(seconds=1), "handlers.clock.today",
+    from handlers.intake.queues import get_queue, run_burst
+    job = get_queue().enqueue_at(datetime.now(timezone.utc) - timedelta(seconds=1), "config.infra.clock.today",
                                  job_id="scheduled-probe")
     run_burst()
     from rq.job import Job

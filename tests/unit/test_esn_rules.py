@@ -7,12 +7,12 @@ import pytest
 
 from config.playbook import default_playbook
 from config.tenants import Tenant, TenantError, check_region
-from handlers.classify import carry, classify, wakeup
-from handlers.model import MissionSnapshot, OtherMission, Person
-from handlers.plan import plan
-from handlers.plan_surveys import SurveyInputs
-from handlers.rules import Rules
-from handlers.surveys import SurveyState
+from handlers.domain.classify import carry, classify, wakeup
+from handlers.domain.model import MissionSnapshot, OtherMission, Person
+from handlers.domain.plan import plan
+from handlers.domain.plan_surveys import SurveyInputs
+from handlers.domain.rules import Rules
+from handlers.surveys.records import SurveyState
 from tests.unit.test_plan import mission
 
 D = date.fromisoformat

@@ -15,26 +15,26 @@ BIN = Path(sys.executable).parent
 # at a quiet moment (a whole-tree reformat would rewrite ~280 files under every open branch).
 FORMATTED = [
     "config/keys.py",
-    "handlers/seams.py",
+    "config/infra/hooks.py",
     "handlers/hosts/protocol.py",
     "handlers/hosts/registry.py",
-    "handlers/test_seams.py",
+    "sandboxes/seams.py",
     "tests/memo_host.py",
     "tests/unit/test_host_registry.py",
     "tests/unit/test_house_tools.py",
     "tests/unit/test_keys.py",
     "tests/unit/test_seams.py",
     "tests/unit/test_third_host.py",
-    "webhooks/admin/boond_mapping.py",
-    "webhooks/admin/boond_pages.py",
+    "webhooks/hosts/boond/admin_mapping.py",
+    "webhooks/hosts/boond/admin_pages.py",
     "webhooks/admin/connection_check.py",
     "webhooks/admin/host_pages.py",
     "webhooks/admin/mapping_form.py",
     "webhooks/admin/planning_card.py",
-    "webhooks/admin/salesforce_mapping.py",
-    "webhooks/admin/salesforce_pages.py",
+    "webhooks/hosts/salesforce/admin_mapping.py",
+    "webhooks/hosts/salesforce/admin_pages.py",
     "webhooks/admin/views_mapping.py",
-    "webhooks/salesforce_links.py",
+    "webhooks/hosts/salesforce/links.py",
 ]
 
 

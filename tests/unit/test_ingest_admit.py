@@ -10,10 +10,10 @@ from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 
 from config.settings import get_settings
-from handlers import queues
-from handlers.batch import batch_pending_key, dirty_key
-from handlers.ingest import enqueue_batch, enqueue_resource_sync, enqueue_sync, pending_key
-from handlers.queues import get_queue, retry_policy
+from handlers.intake import queues
+from handlers.sync.batch import batch_pending_key, dirty_key
+from handlers.intake.ingest import enqueue_batch, enqueue_resource_sync, enqueue_sync, pending_key
+from handlers.intake.queues import get_queue, retry_policy
 
 TIMES = (b"created_at", b"enqueued_at")  # the only fields two jobs made a moment apart may differ in
 
@@ -77,8 +77,8 @@ def only_job(conn) -> Job:
 
 
 @pytest.mark.parametrize("enqueue, func, description", [
-    (enqueue_sync, "handlers.jobs.sync_mission", "sync acme/42"),
-    (enqueue_resource_sync, "handlers.jobs.sync_resource", "resource acme/42"),
+    (enqueue_sync, "handlers.sync.jobs.sync_mission", "sync acme/42"),
+    (enqueue_resource_sync, "handlers.sync.jobs.sync_resource", "resource acme/42"),
 ])
 def test_the_admitted_job_is_stored_exactly_as_rq_stores_it(redis_conn, enqueue, func, description):
     assert enqueue(redis_conn, "acme", "42", {"kind": "webhook"}, event_id="e1") == "queued"
@@ -128,7 +128,7 @@ def test_admit_is_one_round_trip(redis_conn):
 
 
 def test_a_server_without_the_script_gets_it_loaded(redis_conn):
-    from handlers import ingest
+    from handlers.intake import ingest
 
     enqueue_sync(redis_conn, "acme", "1", {"kind": "webhook"}, event_id="e1")
     # as a restarted Redis answers: NOSCRIPT (not SCRIPT FLUSH: the script cache is the whole server's, and the
@@ -168,7 +168,7 @@ def test_batch_marks_dirty_dedupes_and_queues_one_job_in_one_round_trip(redis_co
     assert first == "queued" and trips == [["EVALSHA"]]
     job = next(j for j in Job.fetch_many(get_queue(redis_conn).get_job_ids(), connection=redis_conn,
                                          serializer=JSONSerializer) if j.args == ["sf"])
-    assert job.func_name == "handlers.batch.sync_tenant" and job.description == "batch sf"
+    assert job.func_name == "handlers.sync.batch.sync_tenant" and job.description == "batch sf"
     twin = rq_twin(redis_conn, job)
     assert stored(redis_conn, job.id) == stored(redis_conn, twin)
     assert sorted(redis_conn.hkeys(dirty_key("sf"))) == [b"a", b"b"]

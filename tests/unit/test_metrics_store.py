@@ -7,8 +7,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from config.infra import metrics
 from connectors.http import HttpClient, observe_calls
 from connectors.errors import HostValidationError
-from handlers import telemetry
-from handlers.metrics import exposition, make_registry
+from handlers.ops import telemetry
+from handlers.ops.metrics import exposition, make_registry
 
 
 def _samples() -> dict:
@@ -70,7 +70,7 @@ def test_action_counts_are_recorded_per_host_and_op(redis_conn):
 def test_a_jobs_host_calls_are_written_once_when_the_job_ends(redis_conn):
     from types import SimpleNamespace
 
-    job = SimpleNamespace(id="j1", meta={}, args=(), func_name="handlers.jobs.sync_mission")
+    job = SimpleNamespace(id="j1", meta={}, args=(), func_name="handlers.sync.jobs.sync_mission")
     series = ("intermission_host_calls_total", (("code", ""), ("host", "boond"), ("status", "200")))
     with telemetry.job_scope(job) as state:
         for _ in range(3):

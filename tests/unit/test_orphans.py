@@ -1,7 +1,7 @@
 """A job a worker took off the queue and died before starting goes back on the queue, once."""
 from __future__ import annotations
 
-from handlers.queues import _recover_dequeued, get_queue
+from handlers.intake.queues import _recover_dequeued, get_queue
 
 
 def test_a_job_dequeued_by_a_worker_that_died_before_starting_it_is_requeued_once(redis_conn):

@@ -18,8 +18,8 @@ from connectors.boond.marketplace import BadSignedRequest, decode_signed_request
 from connectors.salesforce.soql import api_name
 from tests.properties import (PROPERTY, json_values, near_boond_events, near_flow_callouts, near_outbound_messages,
                               nested_arrays, nested_objects)
-from webhooks.boond import BadPayload, parse_event
-from webhooks.salesforce import BadMessage, parse_flow, parse_outbound
+from webhooks.hosts.boond.webhook import BadPayload, parse_event
+from webhooks.hosts.salesforce.webhook import BadMessage, parse_flow, parse_outbound
 
 DEFAULT_PLAYBOOK = (Path(__file__).parents[2] / "config" / "playbooks" / "default.toml").read_text()
 KEY = "app-key-0123456789"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.ledger import ActivityLog, Ledger, LedgerEntry
-from handlers.people_work import HostState, fingerprint, judge
-from handlers.reconcile import Reconciler, WriteResult, diff
+from handlers.state.ledger import ActivityLog, Ledger, LedgerEntry
+from handlers.sync.people_work import HostState, fingerprint, judge
+from handlers.sync.reconcile import Reconciler, WriteResult, diff
 from tests.unit.test_reconcile import action
 
 
@@ -158,7 +158,7 @@ def test_a_step_a_person_deleted_stays_deleted_when_its_plan_goes_away_and_comes
 
 def test_a_delete_cut_short_by_a_crash_leaves_a_mark_and_the_plan_coming_back_recreates_the_step(redis_conn,
                                                                                                   monkeypatch):
-    from handlers import reconcile
+    from handlers.sync import reconcile
 
     monkeypatch.setattr(reconcile.time, "sleep", lambda s: None)  # the in-flight wait, not slept here
     host = PersonHost()

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from config.playbook import default_playbook, load_playbook
-from handlers.classify import classify
-from handlers.model import MissionSnapshot, Person
-from handlers.plan import plan
+from handlers.domain.classify import classify
+from handlers.domain.model import MissionSnapshot, Person
+from handlers.domain.plan import plan
 
 GOLDEN = Path(__file__).parent / "golden"
 D = date.fromisoformat

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from config.playbook import default_playbook
-from handlers.classify import classify
-from handlers.plan import plan
-from handlers.plan_surveys import SurveyInputs, next_reminder_day
-from handlers.surveys import SurveyState
+from handlers.domain.classify import classify
+from handlers.domain.plan import plan
+from handlers.domain.plan_surveys import SurveyInputs, next_reminder_day
+from handlers.surveys.records import SurveyState
 from tests.unit.test_plan import mission
 
 D = date.fromisoformat

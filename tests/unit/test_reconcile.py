@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 
 from connectors.errors import HostNotFound
-from handlers.ledger import ActivityLog, Ledger, LedgerEntry
-from handlers.model import DesiredAction, Person
-from handlers.reconcile import Reconciler, diff
+from handlers.state.ledger import ActivityLog, Ledger, LedgerEntry
+from handlers.domain.model import DesiredAction, Person
+from handlers.sync.reconcile import Reconciler, diff
 
 D = date.fromisoformat
 ALICE = Person(id="7", name="Alice")

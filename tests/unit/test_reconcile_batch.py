@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.ledger import ActivityLog, Ledger
-from handlers.reconcile import PartialFailure, Reconciler, WriteResult
+from handlers.state.ledger import ActivityLog, Ledger
+from handlers.sync.reconcile import PartialFailure, Reconciler, WriteResult
 from tests.unit.test_reconcile import action
 
 
@@ -102,7 +102,7 @@ def test_updates_and_cancels_are_batched_and_a_task_deleted_in_the_org_stays_del
 def test_an_unrecorded_create_is_adopted_from_the_org_not_made_twice(redis_conn):
     org = FakeOrg()
     ledger = Ledger(redis_conn, "acme", "m1")
-    from handlers.ledger import LedgerEntry
+    from handlers.state.ledger import LedgerEntry
 
     org.tasks["00T999"] = {"key": "a", "due": action("a").due, "marker": "intermission:m1/a"}
     ledger.put(LedgerEntry.of(action("a"), "intent"))  # the worker died after the host wrote it
@@ -114,8 +114,8 @@ def test_a_fresh_intent_waits_for_the_dead_workers_create_to_land_before_reading
     """The host may still be finishing a create its (now dead) caller sent: reading back too soon would miss it."""
     import time as clock_module
 
-    from handlers import reconcile
-    from handlers.ledger import LedgerEntry
+    from handlers.sync import reconcile
+    from handlers.state.ledger import LedgerEntry
 
     waits = []
     monkeypatch.setattr(reconcile.time, "sleep", lambda s: waits.append(s))

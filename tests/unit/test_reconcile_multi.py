@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from connectors.errors import HostUnavailable
-from handlers.ledger import ActivityLog, Ledger
-from handlers.reconcile import MissionWork, PartialFailure, Reconciler, Round, WriteResult
+from handlers.state.ledger import ActivityLog, Ledger
+from handlers.sync.reconcile import MissionWork, PartialFailure, Reconciler, Round, WriteResult
 from tests.unit.test_reconcile import action
 from tests.unit.test_reconcile_batch import FakeOrg
 
@@ -13,7 +13,7 @@ from tests.unit.test_reconcile_batch import FakeOrg
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch, redis_conn):
     """Reading an intent back waits for a create still in flight: recorded here, not slept."""
-    from handlers import reconcile
+    from handlers.sync import reconcile
 
     waits: list[float] = []
     monkeypatch.setattr(reconcile.time, "sleep", waits.append)

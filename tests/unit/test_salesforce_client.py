@@ -10,6 +10,7 @@ from responses import matchers
 
 from connectors.errors import (HostAuthError, HostForbidden, HostNotFound, HostRateLimited, HostUnavailable,
                                HostValidationError)
+from connectors import http
 from connectors.salesforce import client as sf_client
 from connectors.salesforce.client import ApiLimitExceeded, SalesforceClient, SaveResult, escape_soql
 from connectors.salesforce.soql import escape_like, format_soql, soql_literal
@@ -40,7 +41,7 @@ class Tokens:
 def waits(monkeypatch):
     """Every sleep the client asks for, recorded instead of slept."""
     recorded: list[float] = []
-    monkeypatch.setattr(sf_client, "time", SimpleNamespace(sleep=recorded.append))
+    monkeypatch.setattr(http, "time", SimpleNamespace(sleep=recorded.append))  # the one retry loop (connectors.http)
     return recorded
 
 

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 import responses
 
+from connectors import http
 from connectors.salesforce import client as sf_client
 from connectors.salesforce.client import ApiLimitExceeded, ConcurrencyLimited, SalesforceClient
 from connectors.salesforce.ids import BadId, checksum, id_18, org_id
@@ -21,7 +22,7 @@ def busy(message: str) -> list[dict]:
 @pytest.fixture
 def waits(monkeypatch):
     recorded: list[float] = []
-    monkeypatch.setattr(sf_client, "time", SimpleNamespace(sleep=recorded.append))
+    monkeypatch.setattr(http, "time", SimpleNamespace(sleep=recorded.append))  # the one retry loop (connectors.http)
     return recorded
 
 

@@ -6,7 +6,7 @@ import json
 import responses
 
 from config.tenants import SalesforceConfig, Tenant
-from handlers.hosts.salesforce import SalesforceAdapter
+from handlers.hosts.salesforce.adapter import SalesforceAdapter
 from tests.unit.test_reconcile import action
 from tests.unit.test_salesforce_client import BASE, client
 

@@ -8,7 +8,7 @@ from cryptography.fernet import Fernet
 
 from config.infra import crypto
 from config.settings import get_settings
-from handlers import surveys
+from handlers.surveys import records as surveys
 
 
 def _use_keys(keys: str) -> None:

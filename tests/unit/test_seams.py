@@ -8,15 +8,16 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from handlers import clock
+from config.infra import clock
 
 PRODUCTION = """
 import sys
 from datetime import date
-from handlers import clock, reconcile, seams
+from config.infra import clock, hooks
+from handlers.sync import reconcile
 clock.pin(date(2001, 2, 3))
-seams.after_host_create()
-print(clock.today() != date(2001, 2, 3), "handlers.test_seams" in sys.modules)
+hooks.after_host_create()
+print(clock.today() != date(2001, 2, 3), "sandboxes.seams" in sys.modules)
 """
 
 
@@ -35,10 +36,13 @@ def test_with_the_test_setting_the_pinned_day_is_today(redis_conn):
 WITHOUT_SEAMS = """
 import sys
 from datetime import date
-sys.modules["handlers.test_seams"] = None  # as in the production image, which leaves the module out
-from handlers import clock, seams
+import importlib.metadata
+_points = importlib.metadata.entry_points
+# as in the production wheel and image, which declare no test seams (only intermission-sandboxes does)
+importlib.metadata.entry_points = lambda **kw: [] if kw.get("group") == "intermission.test_seams" else _points(**kw)
+from config.infra import clock, hooks
 clock.pin(date(2001, 2, 3))
-seams.after_host_create()
+hooks.after_host_create()
 print(clock.today() != date(2001, 2, 3))
 """
 
@@ -52,4 +56,4 @@ def test_an_installation_without_the_test_seams_ignores_a_test_setting(redis_con
 
 def test_the_production_image_leaves_the_test_seams_out():
     ignored = (Path(__file__).resolve().parents[2] / ".dockerignore").read_text().split()
-    assert "handlers/test_seams.py" in ignored
+    assert "sandboxes" in ignored

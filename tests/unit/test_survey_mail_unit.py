@@ -5,8 +5,9 @@ import pytest
 from pydantic import ValidationError
 
 from config import tenants
-from handlers import backfill, survey_mail
-from handlers.survey_mail_texts import render
+from handlers.sync import backfill
+from handlers.surveys import mail as survey_mail
+from handlers.surveys.mail_texts import render
 
 
 def test_the_texts_are_in_the_respondents_language_with_the_link_and_the_opt_out():

@@ -8,8 +8,8 @@ import pytest
 
 from config.infra import signing
 from config.tenants import Tenant
-from handlers import surveys
-from handlers.model import DesiredAction, Person
+from handlers.surveys import records as surveys
+from handlers.domain.model import DesiredAction, Person
 from tests.unit.test_plan import mission
 
 D = date.fromisoformat

@@ -13,9 +13,12 @@ import pytest
 from pydantic import ValidationError
 
 from config import tenants
-from handlers import clock, holds, jobs, preview, survey_mail, sweep
+from config.infra import clock
+from handlers.sync import holds, jobs, sweep
+from handlers.reports import preview
+from handlers.surveys import mail as survey_mail
 from handlers.hosts import registry
-from handlers.queues import run_burst
+from handlers.intake.queues import run_burst
 from tests import memo_host
 from webhooks.admin.auth import admin_token, csrf_token
 

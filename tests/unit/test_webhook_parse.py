@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from webhooks.boond import BadPayload, parse_event
+from webhooks.hosts.boond.webhook import BadPayload, parse_event
 
 DEPENDS_ON = {"dependsOn": {"data": {"id": "100", "type": "delivery"}}}
 

@@ -20,7 +20,7 @@ class HostUnreadable(RuntimeError):
 
 def boond_action_types(tenant: tenants.Tenant) -> dict[int, str]:
     """Every action type of the tenant's dictionary (resources and contacts), id → label."""
-    from handlers.hosts.boond import BoondAdapter
+    from handlers.hosts.boond.adapter import BoondAdapter
 
     try:
         book = BoondAdapter(tenant, get_redis()).dictionary()
@@ -38,7 +38,7 @@ def salesforce_names(tenant: tenants.Tenant, sobject: str) -> set[str] | None:
     conn, key = get_redis(), keys.sf_describe(tenant.id, sobject)
     raw = conn.get(key)
     if raw is None:
-        from handlers.hosts.salesforce import make_client
+        from handlers.hosts.salesforce.adapter import make_client
 
         try:
             doc = make_client(tenant, conn).describe(sobject)

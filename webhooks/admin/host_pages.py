@@ -2,7 +2,7 @@
 
 A host names its part in its registry line (`Host.web.pages`, "module:attribute"); `pages_for(tenant)` loads it.
 `HostPages` holds the defaults, right for a host with nothing to set up (the test host): a host subclasses it and
-overrides what it has (webhooks/admin/boond_pages.py, webhooks/admin/salesforce_pages.py).
+overrides what it has (webhooks/hosts/boond/admin_pages.py, webhooks/hosts/salesforce/admin_pages.py).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from config.infra.redis_conn import get_redis
-from handlers.owners import missions_without_manager
+from handlers.reports.unmanaged import missions_without_manager
 
 ROLES = ("manager", "business_engineer", "hr")
 

@@ -1,6 +1,6 @@
 """The classifier's reasons (English, as the activity log keeps them) in the admin's language.
 
-`handlers.classify` writes a reason from a small fixed vocabulary of phrases joined by "; ". Each phrase is
+`handlers.domain.classify` writes a reason from a small fixed vocabulary of phrases joined by "; ". Each phrase is
 rendered here; a phrase this table does not know is shown as it is (never lost, never an error).
 """
 from __future__ import annotations

@@ -8,9 +8,9 @@ from flask import Response, redirect, request, url_for
 
 from config import tenants
 from config.infra.redis_conn import get_redis
-from handlers import clock
-from handlers.bench_data import bench_report
-from handlers.bench_report import BENCHMARK, MECENAT_RATE, LOADED_COST_FACTOR, BenchPeriod, BenchReport
+from config.infra import clock
+from handlers.reports.bench_data import bench_report
+from handlers.reports.bench_report import BENCHMARK, MECENAT_RATE, LOADED_COST_FACTOR, BenchPeriod, BenchReport
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
 from webhooks.admin.charts import month_bars, share_bar

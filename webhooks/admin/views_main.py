@@ -21,9 +21,9 @@ from config import tenants
 from config.infra import crypto
 from config.infra.redis_conn import get_redis
 from config.infra.signing import BadSignature, sign, unsign
-from handlers.holds import held
-from handlers.ledger import ActivityLog
-from handlers.queues import get_queue
+from handlers.sync.holds import held
+from handlers.state.ledger import ActivityLog
+from handlers.intake.queues import get_queue
 from webhooks.admin import bp
 from webhooks.admin.auth import admin_token, current_admin
 from webhooks import intake_failures
@@ -122,7 +122,7 @@ def retry(job_id: str):
 def surveys():
     """Survey answers and the tenant's averages."""
     admin = current_admin()
-    from handlers import surveys as survey_store
+    from handlers.surveys import records as survey_store
 
     conn = get_redis()
     return page("surveys.html", answers=survey_store.answers(conn, admin.tenant.id),

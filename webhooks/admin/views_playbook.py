@@ -6,7 +6,7 @@ import copy
 from flask import request
 
 from config.playbook import PlaybookError, default_playbook, load_playbook
-from handlers.jobs import playbook_for
+from handlers.sync.jobs import playbook_for
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
 from webhooks.admin.forms import check_step, new_step as build_step, read_step_form, step_form, step_patch

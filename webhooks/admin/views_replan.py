@@ -5,8 +5,9 @@ from flask import redirect, request, url_for
 
 from config import tenants
 from config.infra.redis_conn import get_redis
-from handlers import backfill, clock, pipeline
-from handlers.store import SnapshotStore
+from handlers.sync import backfill, pipeline
+from config.infra import clock
+from handlers.state.store import SnapshotStore
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
 from webhooks.admin.i18n import word
@@ -48,7 +49,7 @@ def confirm_or_apply(admin, overrides: dict, step: str, flash: str):
 def progress():
     """The tenant's backfill or re-plan run (missions read / planned / failed) and the survey e-mails that failed."""
     admin = current_admin()
-    from handlers import survey_mail
+    from handlers.surveys import mail as survey_mail
 
     conn = get_redis()
     return page("progress.html", run=backfill.progress(conn, admin.tenant.id),

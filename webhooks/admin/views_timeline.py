@@ -7,8 +7,8 @@ from datetime import date
 from flask import request
 
 from config.infra.redis_conn import get_redis
-from handlers.ledger import SETTLED, Ledger
-from handlers.preview import known_missions, preview_stored
+from handlers.state.ledger import SETTLED, Ledger
+from handlers.reports.preview import known_missions, preview_stored
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
 from webhooks.admin.charts import timeline as timeline_svg
@@ -57,8 +57,8 @@ def picture_of(tenant, result: dict, lang: str) -> dict:
 
 def _title(tenant, step_id: str, lang: str, result: dict) -> str:
     """The step's title in the playbook (the ledger keeps no text), or its id when the step is gone."""
-    from handlers.pipeline import playbook_for
-    from handlers.store import SnapshotStore
+    from handlers.sync.pipeline import playbook_for
+    from handlers.state.store import SnapshotStore
 
     step = next((s for s in playbook_for(tenant).steps if s.id == step_id), None)
     if step is None:

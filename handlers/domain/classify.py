@@ -1,0 +1,137 @@
+"""Classify a mission change into natural / client / consultant / extension / cancellation / restaffed.
+
+The classification is the single source of a mission's case and reason: the worker, the preview, `plan` and the
+activity log all show what `classify` says, and the planner's "why" line in each host text is made from it.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Literal
+
+from handlers.domain.model import CaseName, Classification, MissionSnapshot, OtherMission
+from handlers.domain.rules import Rules
+
+EndCase = Literal["natural", "client", "consultant"]
+LONG_AGO = date(2000, 1, 1)  # `end_seen` of a mission stored before Intermission kept that day
+
+
+def carry(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date) -> MissionSnapshot:
+    """The re-read snapshot with what only earlier reads know: notice day, first-seen day, the end's last move."""
+    keep: dict = {"notice_date": None}
+    if cur.status in ("client", "consultant"):
+        keep["notice_date"] = prev.notice_date if prev and prev.status == cur.status and prev.notice_date else today
+    if prev is None:
+        keep.update(first_seen=cur.first_seen or today, end_seen=today, previous_end=None)
+    elif cur.end_date != prev.end_date:
+        keep.update(first_seen=prev.first_seen, end_seen=today, previous_end=prev.end_date)
+    else:  # a snapshot stored before these fields: its end was learnt on a day unknown, so nothing counts as late
+        keep.update(first_seen=prev.first_seen, end_seen=prev.end_seen or LONG_AGO, previous_end=prev.previous_end)
+    return cur.model_copy(update=keep)
+
+
+def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, country: str = "FR", *,
+             rules: Rules | None = None) -> Classification:
+    """Decide the case from the host's state fields first, then from the old and new end dates, then staffing."""
+    rules = Rules.coerce(rules, country)
+    if cur.status in ("cancelled", "deleted"):
+        return Classification(case="cancellation", end_case=None, reason=f"mission {cur.status}")
+    if cur.end_date is None:
+        return Classification(case="cancellation", end_case=None, reason="end date cleared")
+    before = cur.previous_end if cur.end_seen is not None else (prev.end_date if prev else None)
+    end_case, reason, unsure = _end_case(before, cur)
+    case: CaseName = end_case
+    if end_case == "natural" and before and cur.end_date > before:
+        case, reason = "extension", f"end moved later ({before} → {cur.end_date})"
+    stale = is_stale(cur, rules)
+    if stale and cur.first_seen:  # (stale implies both days are known)
+        reason += (f"; first seen on {cur.first_seen}, {(cur.first_seen - cur.end_date).days} days after the end "
+                   f"(over {rules.stale_after_days}): no end-of-mission steps")
+    base: dict[str, Any] = dict(end_case=end_case, unsure=unsure, stale=stale)
+    if is_leaver(cur):
+        why = "left the firm" if cur.consultant_left else f"contract ends on {cur.contract_end}"
+        return Classification(case=case, reason=_noted(f"{reason}; the consultant {why}: no bench", cur), leaver=True, **base)
+    restaff_on, busy = staffing(cur, rules)
+    bench_start = rules.after(cur.end_date)
+    if restaff_on and restaff_on <= bench_start:
+        concurrent = [label(o) for o in _running(cur, restaff_on) if o.start and o.start <= cur.end_date]
+        when = (f"still staffed elsewhere: {', '.join(concurrent)} keeps the consultant busy" if concurrent
+                else "next mission starts right after the end")
+        return Classification(case="restaffed", reason=_noted(f"{reason}; {when}", cur), busy=busy, **base)
+    if restaff_on and today >= restaff_on:
+        return Classification(case="restaffed", reason=_noted(f"{reason}; next mission started on {restaff_on}: bench closed", cur),
+                              busy=busy, **base)
+    if restaff_on:
+        reason += f"; next mission starts on {restaff_on}: on the bench until then"
+    elif busy:
+        reason += (f"; still staffed elsewhere ({', '.join(busy)}) below the {rules.bench_threshold} % "
+                   "threshold: on the bench")
+    return Classification(case=case, reason=_noted(reason, cur), bench=today > cur.end_date, bench_until=restaff_on, busy=busy,
+                          **base)
+
+
+def _noted(reason: str, cur: MissionSnapshot) -> str:
+    """The reason with what the read could not decide or learn (unmapped state, refused tabs), for the provenance."""
+    return "; ".join([reason, *([cur.state_note] if cur.state_note else []), *cur.degraded])
+
+
+def is_stale(cur: MissionSnapshot, rules: Rules) -> bool:
+    """First seen more than `stale_after_days` after its end (a mission Intermission only learnt of late)."""
+    return bool(cur.first_seen and cur.end_date and (cur.first_seen - cur.end_date).days > rules.stale_after_days)
+
+
+def is_leaver(cur: MissionSnapshot) -> bool:
+    """The consultant left the firm, or their contract ends by this mission's end."""
+    return cur.consultant_left or bool(cur.contract_end and cur.end_date and cur.contract_end <= cur.end_date)
+
+
+def staffing(cur: MissionSnapshot, rules: Rules) -> tuple[date | None, list[str]]:
+    """The first day from the bench start the consultant's other missions fill the threshold, and what they are."""
+    if cur.end_date is None:  # no end, no bench
+        return None, []
+    bench_start = rules.after(cur.end_date)
+    others = _others(cur)
+    days = sorted({bench_start} | {o.start for o in others if o.start and o.start > bench_start})
+    for day in days:
+        running = _running(cur, day)
+        if sum(occupation(o) for o in running) >= rules.bench_threshold:
+            return day, [label(o) for o in running]
+    return None, [label(o) for o in _running(cur, bench_start)]
+
+
+def occupation(other: OtherMission) -> int:
+    """Its share of the consultant's time; unknown counts as full time."""
+    return 100 if other.occupation is None else other.occupation
+
+
+def label(other: OtherMission) -> str:
+    """'title (60 %)' for reasons and texts."""
+    return f"{other.title or other.id} ({occupation(other)} %)"
+
+
+def wakeup(cur: MissionSnapshot, found: Classification, today: date) -> date | None:
+    """When time alone will change this mission's plan: the bench start, each check-in week, the next mission's start."""
+    if found.end_case is None or cur.end_date is None or found.leaver or found.case == "restaffed":
+        return None
+    if found.bench:
+        week = today + timedelta(days=7)
+        return min(week, found.bench_until) if found.bench_until else week
+    return max(cur.end_date + timedelta(days=1), today + timedelta(days=1))
+
+
+def _others(cur: MissionSnapshot) -> list[OtherMission]:
+    if cur.others:
+        return list(cur.others)
+    return [OtherMission(id="next", start=cur.next_start)] if cur.next_start else []
+
+
+def _running(cur: MissionSnapshot, day: date) -> list[OtherMission]:
+    return [o for o in _others(cur) if o.start and o.start <= day and (o.end is None or o.end >= day)]
+
+
+def _end_case(before: date | None, cur: MissionSnapshot) -> tuple[EndCase, str, bool]:
+    if cur.status in ("client", "consultant"):
+        return cur.status, f"host state {cur.raw_state!r} mapped to {cur.status}", False
+    if before and cur.end_date and cur.end_date < before:
+        return "natural", (f"end moved earlier ({before} → {cur.end_date}) with no reason mapped to "
+                           "client or consultant: treated as natural, to confirm"), True
+    return "natural", "planned end", False

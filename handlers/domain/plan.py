@@ -1,0 +1,161 @@
+"""The pure planner: (snapshot, classification, playbook, today, rules) → the actions the host should hold.
+
+Rules that hold whatever the playbook says (docs/PLAYBOOKS.md, "Rules"): a past step is due on the next business
+day and marked late (the same day for a mission ending today); a mission first seen long after its end gets no
+end-of-mission steps and its bench starts the day it was seen; a recurring bench step has one open occurrence, the
+current one; a step anchored at the end with an offset ≤ 0 is due on the last business day on or before the end;
+no end-of-mission step is due before the mission starts (such a step is moved to the start: a short mission keeps
+every step, the early ones on its first business day); each role resolves through its chain (handlers.domain.owners);
+each text ends with one "why" line, stable while nothing changes, and a line when the owner fell back.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from config.playbook import Playbook, Step
+from handlers.domain.model import Classification, DesiredAction, MissionSnapshot, Person
+from handlers.domain.owners import owner
+from handlers.domain.plan_surveys import SurveyInputs, with_surveys
+from handlers.domain.rules import Rules
+
+WHY = {
+    "fr": {"prefix": "Pourquoi : ", "natural": "fin de mission prévue", "client": "fin anticipée par le client",
+           "consultant": "fin anticipée à l'initiative du consultant", "extension": "mission prolongée",
+           "change": " (fin : {old} → {new})", "unsure": " — à confirmer : fin avancée sans motif connu",
+           "late": " — en retard (échéance d'origine : {day})", "bench": "intercontrat depuis le {day}",
+           "stale": "intercontrat : mission finie le {end}, connue le {seen}", "until": ", jusqu'à la prochaine "
+           "mission le {day}", "busy": ", encore en mission à temps partiel : {busy}"},
+    "en": {"prefix": "Why: ", "natural": "planned end of mission", "client": "early end by the client",
+           "consultant": "early end by the consultant", "extension": "mission extended",
+           "change": " (end: {old} → {new})", "unsure": " — to confirm: end moved earlier with no known reason",
+           "late": " — late (originally due {day})", "bench": "on the bench since {day}",
+           "stale": "on the bench: mission ended {end}, learnt of on {seen}", "until": ", until the next mission "
+           "starts on {day}", "busy": ", still part-time elsewhere: {busy}"},
+}
+
+
+def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, today: date, *,
+         language: str = "fr", country: str = "FR", surveys: SurveyInputs | None = None,
+         rules: Rules | None = None) -> list[DesiredAction]:
+    """Every action the mission should have today, sorted by due date then key (surveys: see plan_surveys)."""
+    rules = Rules.coerce(rules, country)
+    actions = _steps(snapshot, classification, playbook, today, language, rules)
+    if surveys is not None:
+        actions = with_surveys(actions, snapshot, surveys, today, language=language, country=rules.country,
+                               case=classification.end_case or "natural", rules=rules)
+    return sorted(actions, key=lambda a: (a.due, a.key))
+
+
+def _steps(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, today: date,
+           language: str, rules: Rules) -> list[DesiredAction]:
+    if classification.end_case is None or snapshot.end_date is None or snapshot.consultant is None:
+        return []
+    ctx = _Context(snapshot, classification, today, language, rules)
+    actions = [] if classification.stale else [ctx.action(step, step.id, ctx.anchor_date(step))
+                                               for step in playbook.steps_for(classification.end_case)]
+    if classification.bench:
+        for step in playbook.bench_steps(classification.end_case):
+            actions.append(ctx.current(step))
+    return actions
+
+
+class _Context:
+    """The inputs shared by every step of one plan."""
+
+    def __init__(self, snapshot: MissionSnapshot, classification: Classification, today: date, language: str,
+                 rules: Rules):
+        if snapshot.end_date is None:  # _steps plans only missions with an end date
+            raise ValueError(f"mission {snapshot.mission_id}: no end date to plan from")
+        self.s, self.c, self.today, self.rules = snapshot, classification, today, rules
+        self.end: date = snapshot.end_date
+        self.lang = "en" if language.lower().startswith("en") else "fr"
+        self.planned_on = snapshot.end_seen or today  # the day this end date was learnt: 'late' is relative to it
+        self.bench_start = rules.after(self.end)
+        self.bench_base = self.bench_start
+        if classification.stale and snapshot.first_seen:  # a bench learnt of late is planned from that day
+            self.bench_base = max(self.bench_start, rules.on_or_after(snapshot.first_seen))
+        self.values = dict(consultant=snapshot.consultant.name if snapshot.consultant else "",
+                             client=snapshot.client_name, mission=snapshot.title or snapshot.mission_id,
+                             end_date=_format_date(self.end, self.lang))
+
+    def anchor_date(self, step: Step) -> date:
+        """Where the step falls: its offset from its anchor, on a business day, never before the mission starts."""
+        offset, rules = step.offset, self.rules
+        if offset.anchor == "notice":
+            return rules.on_or_after(rules.shift(self.s.notice_date or self.today, offset.days, offset.unit))
+        if offset.anchor == "bench":
+            return rules.on_or_after(rules.shift(self.bench_base, offset.days, offset.unit))
+        end = self.end
+        if offset.days > 0:
+            day = rules.on_or_after(rules.shift(end, offset.days, offset.unit))
+        elif offset.unit == "business":
+            day = rules.add(rules.on_or_before(end), offset.days) if offset.days else rules.on_or_before(end)
+        else:
+            day = rules.on_or_before(end + timedelta(days=offset.days))
+        return self._not_before_start(day)
+
+    def _not_before_start(self, day: date) -> date:
+        start = self.s.start_date
+        if start is None or day >= start:
+            return day
+        first = self.rules.on_or_after(start)
+        return first if first <= self.end else start
+
+    def current(self, step: Step) -> DesiredAction:
+        """A bench step; a recurring one only as its current occurrence (missed ones are never created)."""
+        first = self.anchor_date(step)
+        if step.recurrence is None:
+            return self.action(step, step.id, first)
+        every = step.recurrence.every_days
+        n = 0 if self.today <= first else (self.today - first).days // every
+        if step.recurrence.max_occurrences is not None:
+            n = min(n, step.recurrence.max_occurrences - 1)
+        return self.action(step, f"{step.id}#{n + 1}", self.rules.on_or_after(first + timedelta(days=n * every)))
+
+    def action(self, step: Step, key: str, nominal: date) -> DesiredAction:
+        """One desired action; a due date already past moves to the next business day (today if the mission ends
+        today), marked late when it was past on the day this end date was learnt."""
+        late = nominal < self.planned_on
+        due = nominal
+        if nominal < self.today:
+            due = self.rules.after(self.today)
+            end = self.end
+            if step.offset.anchor != "bench" and nominal <= end and self.today <= end < due:
+                due = self.today
+        found = owner(self.s, step.assignee, self.rules)
+        target = self.s.client_contact if step.assignee == "client_contact" and self.s.client_contact else self.s.consultant
+        body = step.text.render(self.lang, self.values).strip()
+        lines = [body, self.why(step, nominal, late), found.note(self.lang)]
+        return DesiredAction(
+            key=key, step_id=step.id, kind=step.kind, assignee_role=step.assignee, assignee=found.person,
+            target=target or Person(id=self.s.mission_id), nominal_due=nominal, due=due, late=late,
+            priority=step.priority, case=self.c.end_case or "natural",
+            title=step.title.render(self.lang, self.values).strip(),
+            text="\n\n".join(line for line in lines if line))
+
+    def why(self, step: Step, nominal: date, late: bool) -> str:
+        """The one-line reason this step exists: the case, what changed, 'to confirm', 'late'."""
+        t, fmt = WHY[self.lang], lambda d: _format_date(d, self.lang)
+        if step.is_bench:
+            what = (t["stale"].format(end=fmt(self.end), seen=fmt(self.s.first_seen)) if self.c.stale
+                    else t["bench"].format(day=fmt(self.bench_start)))
+            if self.c.bench_until:
+                what += t["until"].format(day=fmt(self.c.bench_until))
+            if self.c.busy:
+                what += t["busy"].format(busy=", ".join(self.c.busy))
+        else:
+            extended = self.s.previous_end and self.end > self.s.previous_end and self.c.end_case == "natural"
+            what = t["extension" if extended else (self.c.end_case or "natural")]
+            if self.s.previous_end and self.s.previous_end != self.end:
+                what += t["change"].format(old=fmt(self.s.previous_end), new=fmt(self.end))
+            if self.c.unsure:
+                what += t["unsure"]
+        if late:
+            what += t["late"].format(day=fmt(nominal))
+        return f"{t['prefix']}{what}."
+
+
+def _format_date(day: date | None, language: str) -> str:
+    if day is None:
+        return ""
+    return day.strftime("%d/%m/%Y") if language == "fr" else day.isoformat()

@@ -1,0 +1,388 @@
+"""Boond adapter: delivery JSON → mission snapshot, and desired actions → Boond actions."""
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import redis
+
+from config import keys
+from config.settings import get_settings
+from config.tenants import Tenant
+from connectors.boond.auth import BoondCredentials
+from connectors.boond.client import BoondClient
+from connectors.boond.tokens import AppTokens
+from connectors.errors import HostAuthError, HostError, HostNotFound
+from connectors.ratelimit import RateLimiter
+from handlers.hosts.boond.dictionary import Dictionary
+from handlers.hosts.boond.read import RecordCache, completed
+from handlers.state.ledger import LedgerEntry
+from handlers.domain.model import DesiredAction, MissionSnapshot, OtherMission, Person
+from handlers.hosts.protocol import Contact, MissionRead
+from handlers.hosts.values import percent, positive_amount
+from handlers.sync.people_work import HostState, fingerprint
+from handlers.sync.reconcile import MARKER, marker
+from handlers.state.store import SnapshotStore
+from handlers.domain.timeline import placed
+
+REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
+NOTE_LABEL = re.compile(r"^\s*note\b", re.I)
+DICTIONARY_TTL = 24 * 3600
+
+
+def make_client(tenant: Tenant, conn: redis.Redis) -> BoondClient:
+    """A client signed with the tenant's credentials and throttled by its shared bucket."""
+    cfg, settings = tenant.boond, get_settings()
+    if not cfg.user_token:
+        raise HostAuthError("no technical user yet: open Intermission from Boond (Administration > Apps) to "
+                            "finish the set-up", host="boond")
+    token, key = (cfg.app_token, cfg.app_key) if cfg.auth_mode == "app" else (cfg.client_token, cfg.client_key)
+    tokens = app_tokens_for(tenant, conn) if cfg.auth_mode == "app" and not cfg.app_token else None
+    if tokens is not None:  # a marketplace install: its (maybe temporary) token lives in the token store
+        token, key = tokens.current(settings.boond_app_token_ttl_margin), tokens.app_key
+    limiter = RateLimiter(conn, keys.boond_ratelimit(tenant.id),
+                          rate=cfg.rate_per_second or settings.boond_rate_per_second, burst=settings.boond_burst,
+                          max_wait=settings.max_retry_after_seconds)
+    return BoondClient(cfg.base_url, BoondCredentials(cfg.auth_mode, token or "", key or "", cfg.user_token),
+                       renew=tokens.renewed if tokens else None,
+                       timeout=settings.http_timeout_seconds, max_attempts=settings.http_max_attempts,
+                       max_retry_after=settings.max_retry_after_seconds, before_call=limiter.acquire,
+                       on_rate_limited=limiter.pause, backoff=settings.http_backoff_seconds)
+
+
+def app_tokens_for(tenant: Tenant, conn: redis.Redis) -> AppTokens:
+    """The token store of a marketplace tenant (its app key, else the server's)."""
+    cfg, settings = tenant.boond, get_settings()
+    return AppTokens(conn, tenant.id, base_url=cfg.base_url, app_key=cfg.app_key or settings.boond_app_key or "",
+                     timeout=settings.http_timeout_seconds)
+
+
+class BoondAdapter:
+    """Reads missions from and writes actions to one tenant's Boond."""
+
+    def __init__(self, tenant: Tenant, conn: redis.Redis, client: BoondClient | None = None):
+        self.tenant, self.conn = tenant, conn
+        self.client = client or make_client(tenant, conn)
+        self.records = RecordCache(self.client, conn, tenant.id)  # one read per record per job, shared 5 min
+
+    # --- reading ---------------------------------------------------------------------------
+    def read_mission(self, mission_id: str) -> MissionRead:
+        """The delivery as a snapshot plus the consultant's timeline; (None, []) when it was deleted.
+
+        A thin `included` is completed from the project, resource and opportunity (§10); a refused timeline tab
+        leaves the next mission to the missions already known, and says so in `degraded`."""
+        try:
+            doc = self.client.delivery(mission_id)
+        except HostNotFound:
+            return MissionRead(None, [])
+        refused = len(self.records.refused)
+        doc = completed(doc, self.records.get)
+        snap = snapshot_from_delivery(self.tenant, doc, labels=self._labels_if_unmapped(doc))
+        notes = [f"{name} unreadable (404): the people it names are unknown" for name in self.records.refused[refused:]]
+        timeline, note = self.timeline(snap)
+        snap = snap.model_copy(update={"degraded": notes + ([note] if note else [])})
+        return MissionRead(self.placed(snap, timeline), timeline)
+
+    def placed(self, snap: MissionSnapshot, timeline: list[dict]) -> MissionSnapshot:
+        """The snapshot with the consultant's other missions after its end (`others`) and their first `next_start`."""
+        return placed(snap, timeline_items(timeline, self.tenant))
+
+    def contact(self, person_type: str, person_id: str, name: str = "") -> Contact:
+        """A resource's or contact's e-mail and language; a resource's detail may lack `email1`: then its list row."""
+        if person_type == "contact":
+            attrs = (self.client.contact(person_id).get("data") or {}).get("attributes") or {}
+        else:
+            attrs = (self.client.resource(person_id).get("data") or {}).get("attributes") or {}
+            if not attrs.get("email1") and name:
+                row = next((r for r in self.client.resources_matching(name) if str(r.get("id")) == person_id), None)
+                attrs = {**attrs, **((row or {}).get("attributes") or {})}
+        return Contact(str(attrs.get("email1") or attrs.get("email2") or ""), str(attrs.get("language") or ""))
+
+    def timeline(self, snap: MissionSnapshot) -> tuple[list[dict], str | None]:
+        """The consultant's deliveries; when Boond refuses the tab, the missions Intermission knows, and why."""
+        if not snap.consultant:
+            return [], None
+        try:
+            return self.client.resource_timeline(snap.consultant.id), None
+        except HostError as exc:
+            if exc.status not in (403, 404, 405, 501):
+                raise
+            note = (f"next mission unknown: GET /resources/{snap.consultant.id}/deliveries-inactivities answered "
+                    f"{exc.status}; only the missions Intermission already knows are counted")
+            return known_timeline(SnapshotStore(self.conn, self.tenant.id), snap), note
+
+    def dictionary(self) -> Dictionary:
+        """The tenant's dictionary, read at most once a day (cached in Redis), parsed once per job (adapter)."""
+        if getattr(self, "_dictionary", None) is not None:
+            return self._dictionary
+        key = keys.boond_dictionary(self.tenant.id)
+        raw = self.conn.get(key)
+        if raw is None:
+            raw = json.dumps(self.client.dictionary())
+            self.conn.set(key, raw, ex=DICTIONARY_TTL)
+        self._dictionary = Dictionary(self.tenant.id, json.loads(raw))
+        return self._dictionary
+
+    def _labels_if_unmapped(self, doc: dict) -> dict[str, str] | None:
+        """The delivery state labels, read only when the state is not mapped (for the provenance)."""
+        state = ((doc.get("data") or {}).get("attributes") or {}).get("state")
+        if state is None or str(state) in self.tenant.boond.delivery_states:
+            return None
+        try:
+            return self.dictionary().states("delivery")
+        except HostError:
+            return None  # the labels kept at configure time do
+
+    def next_start(self, snap: MissionSnapshot, timeline: list[dict]) -> date | None:
+        """The consultant's next mission start, from the timeline read with the mission (see `placed`)."""
+        return self.placed(snap, timeline).next_start
+
+    def changed_since(self, since: datetime) -> list[str]:
+        """Deliveries updated since `since` (Boond searches by day: a day early, then exact on `updateDate`)."""
+        zone = ZoneInfo(self.tenant.timezone)
+        start = (since.astimezone(zone) - timedelta(days=1)).date().isoformat()
+        end = (datetime.now(zone) + timedelta(days=1)).date().isoformat()
+        rows = self.client.deliveries_updated(start, end)
+        return sorted({str(r["id"]) for r in rows if _updated_since(r, since)}, key=lambda i: (len(i), i))
+
+    def missions_ending(self, start_day: date, end_day: date) -> list[str]:
+        """Deliveries ending between two days, both included (the install backfill's list)."""
+        rows = self.client.deliveries_ending(start_day.isoformat(), end_day.isoformat())
+        return sorted({str(r.get("id")) for r in rows if _ends_between(r, start_day, end_day)}, key=lambda i: (len(i), i))
+
+    # --- writing (ActionWriter) ------------------------------------------------------------
+    def create(self, mission_id: str, action: DesiredAction) -> str:
+        """POST /actions; returns the new action id."""
+        return str(self.client.create_action(self.document(mission_id, action))["id"])
+
+    def update(self, host_id: str, mission_id: str, action: DesiredAction) -> None:
+        """PUT /actions/{id} with the new due date and texts."""
+        self.client.update_action(host_id, self.document(mission_id, action))
+
+    def delete(self, host_id: str) -> None:
+        """DELETE /actions/{id}."""
+        self.client.delete_action(host_id)
+
+    def close(self, host_id: str, note: str, state: HostState) -> None:
+        """Close an edited action its plan no longer wants: the tenant's "done" type when it has one, and a note."""
+        attributes = {"text": f"{state.raw.get('text') or ''}<p>{html.escape(note, quote=False)}</p>"}
+        if self.tenant.boond.done_action_types:
+            attributes["typeOf"] = self.tenant.boond.done_action_types[0]
+        self.client.update_action(host_id, {"data": {"id": host_id, "type": "action", "attributes": attributes}})
+
+    def host_states(self, entries: dict[str, list[LedgerEntry]]) -> dict[str, dict[str, HostState]]:
+        """Our actions as Boond holds them now, read from each target's actions (one paged read per target)."""
+        done = set(self.tenant.boond.done_action_types)
+        wanted = {(e.target_type, e.target_id) for rows in entries.values() for e in rows}
+        rows = {str(row.get("id")): row.get("attributes") or {}
+                for target_type, target_id in sorted(wanted)
+                for row in self.client.actions_of(target_type, target_id)}
+        states: dict[str, dict[str, HostState]] = {}
+        for mission_id, mine in entries.items():
+            states[mission_id] = {e.host_id: HostState(e.host_id, _action_print(rows[e.host_id]),
+                                                       _type(rows[e.host_id]) in done, raw=rows[e.host_id])
+                                  for e in mine if e.host_id in rows}
+        return states
+
+    def fingerprint(self, mission_id: str, action: DesiredAction) -> str:
+        """What Boond will show of this action once written (compared with the action read back later)."""
+        return _action_print(self.document(mission_id, action)["data"]["attributes"])
+
+    def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]:
+        """Read the target's actions back and return ours by step key."""
+        found: dict[str, list[str]] = {}
+        for row in self.client.actions_of(target_type, target_id):
+            for m_id, key in MARKER.findall((row.get("attributes") or {}).get("text") or ""):
+                if m_id == mission_id:
+                    found.setdefault(key, []).append(str(row["id"]))
+        return found
+
+    def document(self, mission_id: str, action: DesiredAction) -> dict:
+        """The JSON:API body of a Boond action."""
+        attributes = {"typeOf": self.type_of(action), "title": action.title[:8192],
+                      "text": render_text(action.text, marker(mission_id, action.key)),
+                      "startDate": boond_datetime(action.due, self.tenant.timezone)}
+        relationships = {"dependsOn": {"data": {"id": action.target.id, "type": action.target.type}}}
+        if action.assignee:
+            relationships["mainManager"] = {"data": {"id": action.assignee.id, "type": "resource"}}
+        return {"data": {"type": "action", "attributes": attributes, "relationships": relationships}}
+
+    def type_of(self, action: DesiredAction) -> int:
+        """The tenant's action type for this kind on this entity: configured, else its "Note" for a written-back
+        survey answer, else its "Rappel / To do"."""
+        cfg = self.tenant.boond
+        mapping = cfg.contact_action_types if action.target.type == "contact" else cfg.action_types
+        if action.kind in mapping:
+            return mapping[action.kind]
+        if action.kind == "note":
+            note = self._labelled(self._usable_types(action.target.type), NOTE_LABEL)
+            if note is not None:
+                return note
+        if "default" in mapping:
+            return mapping["default"]
+        return self._detected_type(action.target.type)
+
+    def _usable_types(self, entity: str) -> list[dict]:
+        """The entity's action types (either dictionary shape), notifications left out."""
+        return [t for t in self.dictionary().action_types(entity) if not t.get("isNotification")]
+
+    @staticmethod
+    def _labelled(types: list[dict], label: re.Pattern) -> int | None:
+        return next((int(t["id"]) for t in types if label.search(str(t.get("value", "")))), None)
+
+    def _detected_type(self, entity: str) -> int:
+        usable = self._usable_types(entity)
+        reminder = self._labelled(usable, REMINDER_LABEL)
+        if reminder is not None:
+            return reminder
+        if usable:
+            return int(usable[0]["id"])
+        raise HostNotFound(f"no action type for {entity} in the tenant's dictionary; set one in the tenant mapping",
+                           host="boond")
+
+
+def snapshot_from_delivery(tenant: Tenant, doc: dict, *, labels: dict[str, str] | None = None) -> MissionSnapshot:
+    """Map GET /deliveries/{id} (with `included`, completed when thin) to a snapshot; `labels`: delivery states."""
+    data = doc.get("data") or {}
+    attrs, rels = data.get("attributes") or {}, data.get("relationships") or {}
+    inc = {(i.get("type"), str(i.get("id"))): i for i in doc.get("included") or []}
+    project = _follow(inc, rels, "project")
+    p_rels = (project or {}).get("relationships") or {}
+    consultant = _person(inc, _ref(rels, "dependsOn"))
+    resource = inc.get(("resource", consultant.id)) if consultant else None
+    opportunity = _follow(inc, p_rels, "opportunity")
+    company = _follow(inc, p_rels, "company")
+    o_rels, r_rels = (opportunity or {}).get("relationships") or {}, (resource or {}).get("relationships") or {}
+    raw_state = None if attrs.get("state") is None else str(attrs.get("state"))
+    status, note = delivery_status(tenant, raw_state, labels)
+    manager = _person(inc, _ref(p_rels, "mainManager"))
+    return MissionSnapshot(
+        tenant=tenant.id, host="boond", mission_id=str(data.get("id")), title=attrs.get("title") or "",
+        start_date=_date(attrs.get("startDate")), end_date=_date(attrs.get("endDate")),
+        status="deleted" if attrs.get("isDeleted") is True else status, raw_state=raw_state, state_note=note,
+        consultant=consultant if consultant and consultant.type == "resource" else None,
+        manager=manager,
+        business_engineer=_person(inc, _ref(o_rels, "mainManager")) or manager,  # else the project's owner
+        hr=_person(inc, _ref(r_rels, "hrManager")),
+        consultant_manager=_person(inc, _ref(r_rels, "mainManager")),
+        consultant_left=resource_left(tenant, resource),
+        client_contact=_person(inc, _ref(p_rels, "contact")) or _person(inc, _ref(o_rels, "contact")),
+        client_name=((company or {}).get("attributes") or {}).get("name", ""),
+        occupation=percent(attrs.get("occupationRate")),
+        daily_cost=positive_amount(attrs.get("averageDailyCost")))
+
+
+def delivery_status(tenant: Tenant, raw_state: str | None, labels: dict[str, str] | None = None) -> tuple[str, str | None]:
+    """(snapshot status, note): the tenant's confirmed mapping; an unmapped state is natural, and says so."""
+    case = tenant.boond.delivery_states.get(raw_state or "")
+    if case in ("client", "consultant", "cancelled"):
+        return case, None
+    if case is not None or raw_state is None:
+        return "active", None
+    label = (labels or {}).get(raw_state) or tenant.boond.state_labels.get("delivery", {}).get(raw_state)
+    return "active", f"state {raw_state} ({label or 'no label known'}) not mapped"
+
+
+def resource_left(tenant: Tenant, resource: dict | None) -> bool:
+    """True when the consultant's resource state is one the tenant maps to "left" (Sortie)."""
+    state = ((resource or {}).get("attributes") or {}).get("state")
+    return state is not None and tenant.boond.resource_states.get(str(state)) == "left"
+
+
+def known_timeline(store: SnapshotStore, snap: MissionSnapshot) -> list[dict]:
+    """The consultant's missions Intermission already knows, shaped like timeline items (the refused-tab fallback)."""
+    known = [store.get(m) for m in sorted(store.missions_of(snap.consultant.id) - {snap.mission_id})]
+    return [{"id": s.mission_id, "type": "delivery",
+             "attributes": {"startDate": s.start_date.isoformat() if s.start_date else "",
+                            "endDate": s.end_date.isoformat() if s.end_date else "", "state": s.raw_state,
+                            "title": s.title, "isDeleted": s.status == "deleted"}}
+            for s in [*known, snap] if s is not None]
+
+
+def timeline_items(timeline: list[dict], tenant: Tenant) -> list[OtherMission]:
+    """The consultant's active deliveries (id, title, start, end, occupation when the list carries it)."""
+    items = []
+    for item in timeline:
+        attrs = item.get("attributes") or {}
+        if item.get("type") != "delivery" or attrs.get("isDeleted") is True:
+            continue
+        if tenant.boond.delivery_states.get(str(attrs.get("state")), "active") not in ("active", "natural"):
+            continue
+        items.append(OtherMission(id=str(item.get("id")), title=str(attrs.get("title") or ""),
+                                  start=_date(attrs.get("startDate")), end=_date(attrs.get("endDate")),
+                                  occupation=percent(attrs.get("occupationRate"))))
+    return items
+
+
+def _action_print(attributes: dict) -> str:
+    """The fingerprint of an action's person-visible fields: type, title, text and day (as sent or read back)."""
+    return fingerprint(_type(attributes), attributes.get("title"), attributes.get("text"),
+                       str(attributes.get("startDate") or "")[:10])
+
+
+def _type(attributes: dict) -> int | None:
+    try:
+        return int(attributes.get("typeOf"))
+    except (TypeError, ValueError):
+        return None
+
+
+
+def render_text(text: str, tag: str) -> str:
+    """Plain playbook text as Boond HTML, with the recovery marker as its last line."""
+    paragraphs = "".join(f"<p>{html.escape(p.strip())}</p>" for p in text.split("\n\n") if p.strip())
+    return f"{paragraphs}<p><small>{html.escape(tag)}</small></p>"
+
+
+def boond_datetime(day: date, timezone: str, hour: int = 9) -> str:
+    """`2026-05-31T09:00:00+0200`: Boond's format, offset without a colon."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def _ref(rels: dict, name: str) -> dict | None:
+    data = (rels.get(name) or {}).get("data")
+    return data if isinstance(data, dict) and data.get("id") is not None else None
+
+
+def _follow(inc: dict, rels: dict, name: str) -> dict | None:
+    ref = _ref(rels, name)
+    return inc.get((ref.get("type"), str(ref.get("id")))) if ref else None
+
+
+def _person(inc: dict, ref: dict | None) -> Person | None:
+    if not ref:
+        return None
+    attrs = (inc.get((ref.get("type"), str(ref.get("id")))) or {}).get("attributes") or {}
+    name = " ".join(x for x in (attrs.get("firstName"), attrs.get("lastName")) if x) or attrs.get("name", "")
+    return Person(id=str(ref["id"]), type=str(ref.get("type") or "resource"), name=name)
+
+
+def _updated_since(row: dict, since: datetime) -> bool:
+    """True when a search row's `updateDate` is at or after `since`, or cannot be read (then re-read it anyway)."""
+    stamp = (row.get("attributes") or {}).get("updateDate") or ""
+    try:
+        return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S%z") >= since.replace(microsecond=0)
+    except ValueError:
+        return True
+
+
+def _ends_between(row: dict, start_day: date, end_day: date) -> bool:
+    """Re-filter a search row client-side (Boond ignores filters it does not know); unreadable: kept."""
+    value = str((row.get("attributes") or {}).get("endDate") or "")[:10]
+    try:
+        return start_day <= date.fromisoformat(value) <= end_day
+    except ValueError:
+        return bool(row.get("id"))
+
+
+
+def _date(value) -> date | None:
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None

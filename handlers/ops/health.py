@@ -1,0 +1,127 @@
+"""What an operator asks: is Redis there, are the queues moving, are workers and the scheduler alive, who waits."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import redis
+from rq import Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from rq.scheduler import RQScheduler
+from rq.serializers import JSONSerializer
+from rq.utils import utcparse
+
+from config import keys
+from config import tenants
+from config.infra.redis_conn import describe, get_redis
+from config.settings import get_settings
+from handlers.sync import holds
+from handlers.intake.queues import QUEUE_NAME, dead_letters, get_queue
+
+
+def _age(when: datetime | None) -> float | None:
+    """Seconds since `when` (naive datetimes are UTC, as rq writes them)."""
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return round(max(0.0, (datetime.now(timezone.utc) - when).total_seconds()), 1)
+
+
+def oldest_queued_age(conn: redis.Redis) -> float | None:
+    """How long the job at the head of the queue has been waiting (None when the queue is empty)."""
+    head = get_queue(conn).get_job_ids(0, 1)
+    if not head:
+        return None
+    try:
+        return _age(Job.fetch(head[0], connection=conn, serializer=JSONSerializer).enqueued_at)
+    except NoSuchJobError:  # taken (or expired) between the two reads
+        return None
+
+
+def queue_info(conn: redis.Redis) -> dict:
+    """Depth, oldest age, running, scheduled and dead-lettered jobs (one per mission) of the work queue."""
+    queue = get_queue(conn)
+    return {"name": QUEUE_NAME, "depth": queue.count, "oldest_age_seconds": oldest_queued_age(conn),
+            "running": StartedJobRegistry(queue=queue).count, "scheduled": ScheduledJobRegistry(queue=queue).count,
+            "dead_letters": len(dead_letters(queue)) if FailedJobRegistry(queue=queue).count else 0}
+
+
+def workers_info(conn: redis.Redis) -> list[dict]:
+    """Every registered rq worker with its state and last heartbeat (rq's worker registry)."""
+    found = []
+    for worker in sorted(Worker.all(connection=conn), key=lambda w: w.name):
+        found.append({"name": worker.name, "state": str(getattr(worker.get_state(), "value", worker.get_state())),
+                      "hostname": worker.hostname, "pid": worker.pid,
+                      "last_heartbeat": worker.last_heartbeat.isoformat() if worker.last_heartbeat else None,
+                      "heartbeat_age_seconds": _age(worker.last_heartbeat),
+                      "current_job": worker.get_current_job_id()})
+    return found
+
+
+def scheduler_info(conn: redis.Redis) -> dict:
+    """Whether a worker holds rq's scheduler lock (refreshed every second), and when the next tick is due."""
+    holder = conn.get(RQScheduler.get_locking_key(QUEUE_NAME))
+    info = {"alive": holder is not None, "holder": holder.decode() if holder else None, "heartbeat_age_seconds": None}
+    if holder:
+        beat = conn.hget(f"rq:scheduler:{holder.decode()}", "last_heartbeat")
+        info["heartbeat_age_seconds"] = _age(utcparse(beat.decode())) if beat else None
+    registry = ScheduledJobRegistry(queue=get_queue(conn))
+    ticks = sorted(registry.get_scheduled_time(j) for j in registry.get_job_ids() if j.startswith("tick-"))
+    info["next_tick"] = ticks[0].isoformat() if ticks else None
+    return info
+
+
+def tenants_waiting(conn: redis.Redis) -> list[dict]:
+    """Tenants whose admin must connect again (config.keys.needs_reconsent) or that have held work, with why."""
+    found = []
+    for tenant_id in tenants.list_ids():
+        reason = conn.get(keys.needs_reconsent(tenant_id))
+        held = holds.held(conn, tenant_id)
+        if reason or held:
+            found.append({"tenant": tenant_id, "needs_reconsent": reason.decode() if reason else None,
+                          "held": len(held), "held_reasons": sorted({h["reason"] for h in held.values()})})
+    return found
+
+
+def status(conn: redis.Redis | None = None) -> dict:
+    """Everything `intermission status` prints."""
+    conn = conn or get_redis()
+    return {"queue": queue_info(conn), "workers": workers_info(conn), "scheduler": scheduler_info(conn),
+            "tenants": tenants_waiting(conn)}
+
+
+def drain_marker() -> Path:
+    """The file `intermission drain` writes (preStop): this container's web processes then report not ready."""
+    return get_settings().data_dir / "draining"
+
+
+def clear_drain_marker() -> None:
+    """Forget a drain of an earlier run of this container (the web server's start-up)."""
+    drain_marker().unlink(missing_ok=True)
+
+
+def readiness(conn: redis.Redis | None = None, *, scope: str = "all") -> tuple[bool, dict]:
+    """(ready, details): not draining and Redis answers; with scope "all", the queue moves and the scheduler lives."""
+    if drain_marker().exists():
+        return False, {"status": "draining", "reasons": ["shutting down: `intermission drain` ran (preStop)"]}
+    try:
+        conn = conn or get_redis()
+        conn.ping()
+    except (redis.RedisError, OSError) as exc:
+        return False, {"status": "unavailable", "redis": "down",
+                       "reasons": [f"Redis at {describe()} does not answer ({type(exc).__name__})"]}
+    if scope == "web":
+        return True, {"status": "ready", "scope": "web"}
+    reasons, age = [], oldest_queued_age(conn)
+    limit = get_settings().ready_max_queue_age_seconds
+    if age is not None and age > limit:
+        reasons.append(f"queue stuck: the oldest job has waited {age:.0f}s (limit {limit:.0f}s)")
+    scheduler = scheduler_info(conn)
+    if not scheduler["alive"]:
+        reasons.append("scheduler not running: no worker holds the rq scheduler lock (start `intermission worker`)")
+    details = {"status": "unavailable" if reasons else "ready", "oldest_queued_age_seconds": age,
+               "scheduler": scheduler["holder"], "workers": len(Worker.all(connection=conn))}
+    return not reasons, {**details, **({"reasons": reasons} if reasons else {})}

@@ -1,0 +1,155 @@
+"""Prometheus metrics, computed at scrape time: totals every process added in Redis, plus gauges read now.
+
+Labels stay bounded: hosts, HTTP statuses, host error codes, job functions and outcomes, action ops.
+Only the Salesforce API budget is per tenant, by design (one series per Salesforce tenant).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import redis
+from prometheus_client import PLATFORM_COLLECTOR, CollectorRegistry, ProcessCollector, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+
+from config import keys
+from config import tenants
+from config.infra import metrics
+from config.infra.redis_conn import get_redis
+from handlers.ops import health
+from handlers.intake.queues import QUEUE_NAME
+
+COUNTERS = {
+    "intermission_webhooks": ("Webhook requests answered, by host and HTTP status.", ("host", "status")),
+    "intermission_host_calls": ("Host API calls, by host, HTTP status ('none': no answer) and error code.",
+                                ("host", "status", "code")),
+    "intermission_actions": ("Host actions written by reconciliations, by host and op "
+                             "(created, rescheduled, cancelled, recovered).", ("host", "op")),
+    "intermission_salesforce_limit_refusals": ("Salesforce 403 REQUEST_LIMIT_EXCEEDED answers, by kind: daily "
+                                               "(missions held) or concurrency (retried within seconds).", ("kind",)),
+}
+HISTOGRAMS = {
+    "intermission_job_duration_seconds": ("Job run time, by job function and outcome "
+                                          "(success, failure, held, skipped).", ("function", "outcome"),
+                                          metrics.DURATION_BUCKETS),
+    "intermission_http_request_duration_seconds": ("Web request latency, by route template and method "
+                                                   "(every web process).", ("route", "method"),
+                                                   metrics.REQUEST_BUCKETS),
+}
+
+
+def _counter_families(rows) -> list:
+    families = {name: CounterMetricFamily(name, doc, labels=labels) for name, (doc, labels) in COUNTERS.items()}
+    for name, labels, value in rows:
+        if name in families:
+            families[name].add_metric([labels.get(k, "") for k in COUNTERS[name][1]], value)
+    return list(families.values())
+
+
+def _histogram_families(rows) -> list:
+    found = []
+    for name, (doc, label_names, buckets) in HISTOGRAMS.items():
+        les = [metrics.le_label(bound) for bound in buckets]
+        series: dict[tuple, dict] = defaultdict(lambda: {"buckets": {}, "hits": defaultdict(float), "sum": 0.0})
+        for row_name, labels, value in rows:
+            key = tuple(labels.get(k, "") for k in label_names)
+            if row_name == f"{name}_bucket":  # stored cumulative (one HINCRBY per bucket)
+                series[key]["buckets"][labels["le"]] = value
+            elif row_name == f"{name}_hit":  # stored in its one bucket: cumulated here
+                series[key]["hits"][labels["le"]] += value
+            elif row_name == f"{name}_sum":
+                series[key]["sum"] = value
+        family = HistogramMetricFamily(name, doc, labels=label_names)
+        for key, data in sorted(series.items()):
+            family.add_metric(list(key), _cumulative(les, data), sum_value=data["sum"])
+        found.append(family)
+    return found
+
+
+def _cumulative(les: list[str], data: dict) -> list[tuple[str, float]]:
+    if not data["hits"]:
+        return [(le, data["buckets"].get(le, 0.0)) for le in les]
+    total, out = 0.0, []
+    for le in les:
+        total += data["hits"].get(le, 0.0)
+        out.append((le, total))
+    return out
+
+
+def _gauge(name: str, doc: str, value: float | None, **labels) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, doc, labels=list(labels))
+    family.add_metric(list(labels.values()), float(value or 0))
+    return family
+
+
+def _queue_families(conn: redis.Redis) -> list:
+    info = health.queue_info(conn)
+    q = QUEUE_NAME
+    return [
+        _gauge("intermission_queue_depth", "Jobs waiting in the queue.", info["depth"], queue=q),
+        _gauge("intermission_queue_oldest_job_age_seconds", "How long the next job has waited (0: empty).",
+               info["oldest_age_seconds"], queue=q),
+        _gauge("intermission_jobs_running", "Jobs being run by a worker.", info["running"], queue=q),
+        _gauge("intermission_jobs_scheduled", "Jobs scheduled for later (retries, ticks, resumes).",
+               info["scheduled"], queue=q),
+        _gauge("intermission_dead_letters", "Jobs whose retries are exhausted (see `intermission replay`).",
+               info["dead_letters"], queue=q),
+    ]
+
+
+def _process_families(conn: redis.Redis) -> list:
+    workers = health.workers_info(conn)
+    waiting = health.tenants_waiting(conn)
+    return [
+        _gauge("intermission_workers", "rq workers registered (alive within their heartbeat TTL).", len(workers)),
+        _gauge("intermission_scheduler_up", "1 when a worker holds the rq scheduler lock.",
+               health.scheduler_info(conn)["alive"]),
+        _gauge("intermission_tenants_needing_reconsent", "Salesforce tenants whose admin must connect again.",
+               sum(1 for t in waiting if t["needs_reconsent"])),
+        _gauge("intermission_held_missions", "Missions held (re-consent, API budget), resumed later.",
+               sum(t["held"] for t in waiting)),
+    ]
+
+
+def _salesforce_budget(conn: redis.Redis) -> list:
+    remaining = GaugeMetricFamily("intermission_salesforce_api_remaining",
+                                  "Salesforce API calls left in the org's rolling 24 h window, per tenant.",
+                                  labels=["tenant"])
+    limit = GaugeMetricFamily("intermission_salesforce_api_limit",
+                              "The org's API calls allowed per rolling 24 h, per tenant.", labels=["tenant"])
+    ids = tenants.list_ids()
+    for tenant_id, raw in zip(ids, conn.mget([keys.sf_usage(t) for t in ids]) if ids else []):
+        if raw:
+            used, _, allowed = raw.decode().partition("/")
+            remaining.add_metric([tenant_id], max(0, int(allowed) - int(used)))
+            limit.add_metric([tenant_id], int(allowed))
+    return [remaining, limit]
+
+
+class IntermissionCollector(Collector):
+    """Reads Redis at each scrape; the same answer whichever web process is asked."""
+
+    def collect(self):
+        conn = get_redis()
+        rows = metrics.read_all(conn)
+        yield from _counter_families(rows)
+        yield from _histogram_families(rows)
+        yield from _queue_families(conn)
+        yield from _process_families(conn)
+        yield from _salesforce_budget(conn)
+
+
+def make_registry() -> CollectorRegistry:
+    """Our collector (totals from Redis), plus the `process_*` and `python_info` of the process answering."""
+    # behind gunicorn each scrape is answered by one of the web processes: these describe that process (CPU,
+    # memory, file descriptors; a restart shows in process_start_time_seconds), the totals above are global
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(IntermissionCollector())
+    registry.register(ProcessCollector(registry=None))
+    registry.register(PLATFORM_COLLECTOR)
+    return registry
+
+
+def exposition(registry: CollectorRegistry) -> bytes:
+    """The Prometheus text format of the registry."""
+    return generate_latest(registry)

@@ -1,0 +1,89 @@
+"""Per-tenant batches, for a host whose writes batch (`Host.batches_writes`: Salesforce): changes arriving together
+are read, planned and written together.
+
+The web side marks missions dirty (`ingest.mark_dirty`, `config.keys.dirty`: field = mission, value = its latest
+trigger) and queues one `sync_tenant` job per tenant while none is waiting. The job reads every dirty mission with
+the adapter's `read_missions` (Salesforce: one SOQL query per 100 ids), plans each, and hands all their creates,
+updates and deletes to one `write_all` (Salesforce: shared sObject Collections of ≤ 200 records a call) — a burst
+of a thousand changes costs a few dozen write calls, not thousands.
+A dirty entry is removed only once its mission is done, and only if no newer change replaced it meanwhile, so
+a crash or a failure loses nothing (the retried job finds the same missions still dirty).
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import redis
+
+from config import keys, tenants
+from config.infra.redis_conn import get_redis
+from config.settings import get_settings
+from connectors.errors import HostBudgetExhausted, HostConsentRequired
+from config.infra import clock
+from handlers.sync import holds, locks, pipeline
+from handlers.hosts.registry import adapter_for, host_of
+from handlers.intake.ingest import mark_dirty
+from handlers.domain.model import MissionSnapshot
+from handlers.state.store import SnapshotStore
+
+_DONE_IF_SAME = ("if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
+                 "return redis.call('HDEL', KEYS[1], ARGV[1]) else return 0 end")
+
+
+dirty_key = keys.dirty  # missions of a tenant waiting for the next batch (marked by `ingest.mark_dirty`)
+batch_pending_key = keys.batch_pending  # set while a batch job of this tenant is queued and not yet started
+
+
+def sync_tenant(tenant_id: str) -> dict:
+    """Bring every dirty mission of a tenant up to date in shared batches; hold them when the host says wait."""
+    conn = get_redis()
+    tenant = tenants.get(tenant_id, clearing=batch_pending_key(tenant_id))  # a change from now on queues anew
+    dirty = {k.decode(): v.decode() for k, v in conn.hgetall(dirty_key(tenant_id)).items()}
+    if not dirty or not tenants.may_run_jobs(tenant):
+        return {"skipped": len(dirty)}
+    budget = host_of(tenant).budget
+    if not budget.left(tenant, conn):
+        return _hold_all(conn, tenant_id, dirty, holds.BUDGET_SPENT, time.time() + budget.pause_seconds())
+    try:
+        with locks.held(conn, keys.batch_lock(tenant_id), ttl=get_settings().job_timeout_seconds):
+            return _sync(conn, tenant, dirty)
+    except HostConsentRequired as exc:
+        return _hold_all(conn, tenant_id, dirty, holds.consent_reason(exc), None)
+    except HostBudgetExhausted as exc:
+        return _hold_all(conn, tenant_id, dirty, holds.LIMIT_EXCEEDED, time.time() + exc.retry_after)
+
+
+def _sync(conn: redis.Redis, tenant: tenants.Tenant, dirty: dict[str, str]) -> dict:
+    from handlers.sync.jobs import siblings
+
+    adapter = adapter_for(tenant, conn)
+    store = SnapshotStore(conn, tenant.id)
+    snaps, timelines = adapter.read_missions(sorted(dirty))
+    today = clock.today(tenant.timezone)
+    plans = [pipeline.prepare(conn, tenant, store.get(m), snaps.get(m), json.loads(dirty[m]), today)
+             for m in sorted(dirty)]
+    plans = [p for p in plans if p] + siblings(conn, tenant, adapter, timelines, set(dirty), today)
+    results = pipeline.reconcile(conn, tenant, adapter, plans) if plans else {}
+    done = conn.pipeline(transaction=False)
+    for mission_id, value in dirty.items():
+        done.eval(_DONE_IF_SAME, 1, dirty_key(tenant.id), mission_id, value)
+    done.execute()
+    counts = [c for c in results.values()]
+    return {"missions": len(counts), **{k: sum(c[k] for c in counts) for k in counts[0] if k != "case"}} \
+        if counts else {"missions": 0}
+
+
+def _hold_all(conn: redis.Redis, tenant_id: str, dirty: dict[str, str], reason: str, resume_at: float | None) -> dict:
+    for mission_id, value in dirty.items():
+        holds.hold(conn, tenant_id, mission_id, reason, resume_at=resume_at)
+        conn.eval(_DONE_IF_SAME, 1, dirty_key(tenant_id), mission_id, value)
+    return {"held": len(dirty), "reason": reason}
+
+
+def is_batched(tenant: tenants.Tenant | None) -> bool:
+    """Whether the tenant's host batches its writes (Salesforce); the others (Boond) keep one job per mission."""
+    return tenant is not None and host_of(tenant).batches_writes
+
+
+__all__ = ["mark_dirty", "sync_tenant", "is_batched", "MissionSnapshot"]

@@ -1,0 +1,108 @@
+"""rq jobs: re-read a mission and run it through the pipeline; the periodic tick for time-based steps."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date, datetime, timezone
+
+from rq.exceptions import DuplicateJobError
+
+from config import keys
+from config import tenants
+from config.infra.redis_conn import get_redis
+from config.settings import get_settings
+from connectors.errors import HostBudgetExhausted, HostConsentRequired, HostRateLimited
+from config.infra import clock
+from handlers.sync import holds, locks, pipeline
+from handlers.hosts.registry import adapter_for, host_of
+from handlers.intake.ingest import enqueue_sync, pending_key
+from handlers.intake.queues import get_queue
+from handlers.state.store import SnapshotStore, due_missions
+from handlers.sync.sweep import schedule_due_sweeps
+
+log = logging.getLogger(__name__)
+playbook_for = pipeline.playbook_for  # the name the admin pages import
+
+
+def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
+    """Re-read one mission from its host and bring its actions up to date; held, not lost, when the host says wait."""
+    conn = get_redis()
+    tenant = tenants.get(tenant_id, clearing=pending_key(tenant_id, mission_id))  # a change from now on queues anew
+    if not tenants.may_run_jobs(tenant):
+        return {"skipped": "tenant unknown or disabled"}
+    budget = host_of(tenant).budget
+    if not budget.left(tenant, conn):
+        holds.hold(conn, tenant_id, mission_id, holds.BUDGET_SPENT, resume_at=time.time() + budget.pause_seconds())
+        return {"held": holds.BUDGET_SPENT}
+    try:
+        return _sync(conn, tenant, mission_id, trigger)
+    except HostConsentRequired as exc:
+        holds.hold(conn, tenant_id, mission_id, holds.consent_reason(exc))
+        return {"held": "needs re-consent"}
+    except HostBudgetExhausted as exc:
+        holds.hold(conn, tenant_id, mission_id, holds.LIMIT_EXCEEDED, resume_at=time.time() + exc.retry_after)
+        return {"held": "API limit exceeded"}
+    except HostRateLimited as exc:  # a pause longer than a job should sleep: held, not retried (no retry spent)
+        holds.hold(conn, tenant_id, mission_id, holds.rate_limit_reason(exc), resume_at=time.time() + exc.retry_after)
+        return {"held": "host rate limit"}
+
+
+def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
+    adapter = adapter_for(tenant, conn)
+    store = SnapshotStore(conn, tenant.id)
+    current, timeline = adapter.read_mission(mission_id)
+    today = clock.today(tenant.timezone)
+    first = pipeline.prepare(conn, tenant, store.get(mission_id), current, trigger, today)
+    if first is None:
+        return {"skipped": "unknown mission"}
+    consultant = first.current.consultant
+    person = consultant.id if consultant else mission_id
+    with locks.held(conn, keys.consultant_lock(tenant.id, person), ttl=get_settings().job_timeout_seconds):
+        plans = [first] + (siblings(conn, tenant, adapter, {consultant.id: timeline}, {mission_id}, today)
+                           if consultant else [])
+        return pipeline.reconcile(conn, tenant, adapter, plans)
+
+
+def siblings(conn, tenant: tenants.Tenant, adapter, timelines: dict, batch: set[str], today: date) -> list:
+    """Known missions of the same consultants, outside the batch, whose next mission moved (bench on or off)."""
+    store, out = SnapshotStore(conn, tenant.id), []
+    for consultant_id, line in timelines.items():
+        for other_id in sorted(store.missions_of(consultant_id) - batch):
+            other = store.get(other_id)
+            if other and other.status != "deleted":
+                moved = adapter.placed(other, line)
+                if (moved.next_start, moved.others) != (other.next_start, other.others):
+                    out.append(pipeline.prepare(conn, tenant, other, moved, {"kind": "sibling"}, today))
+    return out
+
+
+def sync_resource(tenant_id: str, resource_id: str, trigger: dict) -> dict:
+    """Queue a re-read of every mission we know for a consultant."""
+    conn = get_redis()
+    missions = SnapshotStore(conn, tenant_id).missions_of(resource_id)
+    return {m: enqueue_sync(conn, tenant_id, m, trigger) for m in sorted(missions)}
+
+
+def tick() -> dict:
+    """Queue a re-read of each mission whose wake-up day has come, then schedule the next tick."""
+    conn = get_redis()
+    queued = {}
+    for tenant_id, mission_id in due_missions(conn, clock.today(get_settings().default_timezone)):
+        queued[f"{tenant_id}/{mission_id}"] = enqueue_sync(conn, tenant_id, mission_id, {"kind": "scheduler"})
+    for tenant_id in schedule_due_sweeps(conn):
+        queued[f"{tenant_id}/sweep"] = "queued"
+    for tenant_id, missions in holds.resume_overdue(conn).items():
+        queued[f"{tenant_id}/resumed"] = len(missions)
+    schedule_next_tick()
+    return queued
+
+
+def schedule_next_tick() -> None:
+    """Make sure exactly one tick is scheduled for the next slot (safe from any number of workers)."""
+    every = get_settings().tick_interval_seconds
+    slot = int(datetime.now(timezone.utc).timestamp()) // every + 1
+    when = datetime.fromtimestamp(slot * every, tz=timezone.utc)
+    try:
+        get_queue().enqueue_at(when, "handlers.sync.jobs.tick", job_id=f"tick-{slot}", unique=True, result_ttl=600)
+    except DuplicateJobError:
+        pass

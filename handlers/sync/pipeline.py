@@ -1,0 +1,146 @@
+"""The one per-mission pipeline: carry what earlier reads knew, classify, plan (surveys included), reconcile, save.
+
+A single job (Boond), a tenant batch (Salesforce) and a dry-run preview all go through `prepare`, and every write
+goes through one `Round` of the reconciler, so the preview, a job and a batch cannot disagree on a mission's case,
+reason or actions.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+import redis
+
+from config import tenants
+from config.playbook import Playbook, default_playbook, load_playbook
+from config.settings import get_settings
+from handlers.surveys import mail as survey_mail, records as surveys
+from handlers.domain.classify import carry, classify, wakeup
+from handlers.hosts.registry import host_of
+from handlers.state.ledger import SETTLED, ActivityLog, Ledger
+from handlers.domain.model import Classification, DesiredAction, MissionSnapshot
+from handlers.domain.plan import plan
+from handlers.domain.plan_surveys import SurveyInputs, next_reminder_day
+from handlers.sync.reconcile import MissionWork, Reconciler, Round, diff
+from handlers.domain.rules import Rules
+from handlers.state.store import SnapshotStore, schedule_wakeup
+from handlers.ops.telemetry import count_actions
+
+
+@lru_cache(maxsize=256)
+def _playbook(overrides_json: str) -> Playbook:
+    overrides = json.loads(overrides_json) or None
+    return load_playbook(overrides=overrides) if overrides else default_playbook()  # parsed before any fork
+
+
+def playbook_for(tenant: tenants.Tenant) -> Playbook:
+    """The default playbook with the tenant's overrides applied (validated, cached)."""
+    return _playbook(json.dumps(tenant.playbook_overrides, sort_keys=True))
+
+
+@dataclass
+class MissionPlan:
+    """Everything the pipeline decided for one mission: its case, its plan and why."""
+
+    tenant: tenants.Tenant
+    prev: MissionSnapshot | None
+    current: MissionSnapshot
+    found: Classification
+    base: list[DesiredAction]
+    surveys: SurveyInputs
+    desired: list[DesiredAction]
+    trigger: dict
+    today: date
+
+    @property
+    def mission_id(self) -> str:
+        """The mission's host id."""
+        return self.current.mission_id
+
+    def provenance(self) -> dict:
+        """Why these actions: the trigger, the case and the change, as the activity log keeps it."""
+        previous = self.prev.end_date if self.prev else None
+        return {"trigger": {k: v for k, v in self.trigger.items() if k != "n"}, "case": self.found.case,
+                "reason": self.found.reason, "unsure": self.found.unsure,
+                "change": f"{previous} → {self.current.end_date}"}
+
+    def wake(self) -> date | None:
+        """When time alone will change this plan (bench start, a check-in week, the next start, a survey reminder)."""
+        days = (wakeup(self.current, self.found, self.today),
+                next_reminder_day(self.base, self.surveys, self.today, self.tenant.country, self.tenant.subdivision))
+        return min((d for d in days if d), default=None)
+
+
+def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | None,
+            current: MissionSnapshot | None, trigger: dict, today: date, *, write: bool = True) -> MissionPlan | None:
+    """Classify and plan one mission as just read (None: deleted in the host); `write=False` for a dry run."""
+    if current is None:
+        if prev is None:
+            return None
+        current = prev.model_copy(update={"status": "deleted"})
+    current = carry(prev, current, today)
+    rules = Rules.of(tenant, host_of(tenant).owner_type)
+    found = classify(prev, current, today, rules=rules)
+    options = {"language": tenant.language, "rules": rules}
+    book = playbook_for(tenant)
+    base = plan(current, found, book, today, **options)
+    asked = survey_inputs(conn, tenant, current, base, today, create=write)
+    desired = plan(current, found, book, today, surveys=asked, **options)
+    return MissionPlan(tenant, prev, current, found, base, asked, desired, trigger, today)
+
+
+def reconcile(conn: redis.Redis, tenant: tenants.Tenant, writer, plans: list[MissionPlan]) -> dict[str, dict]:
+    """Write every plan's difference in one round, then keep each snapshot and its next wake-up."""
+    works = [MissionWork(reconciler_for(conn, tenant, writer, p.mission_id, p.provenance()), p.desired)
+             for p in plans]
+    store = SnapshotStore(conn, tenant.id)
+
+    def keep(pipe) -> None:  # every snapshot and wake-up, in the round's last transaction (with its answers)
+        for p in plans:
+            store.save(p.current, pipe=pipe)
+            schedule_wakeup(pipe, tenant.id, p.mission_id, p.wake())
+
+    try:
+        Round(works, writer, then=keep).run()
+    finally:
+        for work in works:  # what reached the host, even when the rest failed
+            count_actions(tenant.host, work.run.counts)
+    survey_mail.after_reconcile(conn, tenant, plans)  # issue #17: queue the survey e-mails now due
+    return {w.run.mission_id: {"case": p.found.case, **w.run.counts} for w, p in zip(works, plans)}
+
+
+def reconciler_for(conn: redis.Redis, tenant: tenants.Tenant, writer, mission_id: str,
+                   provenance: dict) -> Reconciler:
+    """One mission's reconciler, with the tenant's language and its rule for edited actions."""
+    return Reconciler(Ledger(conn, tenant.id, mission_id), writer, ActivityLog(conn, tenant.id), mission_id,
+                      provenance, host=tenant.host, language=tenant.language,
+                      edited_on_cancel=tenant.edited_on_cancel)
+
+
+def dry_run(conn: redis.Redis, p: MissionPlan) -> list[dict]:
+    """Each desired action with the operation reconciling it would need, and the cancels (nothing written)."""
+    ledger = Ledger(conn, p.tenant.id, p.mission_id).entries()
+    ops = {op.key: op.kind for op in diff(p.desired, ledger, close_kept=p.tenant.edited_on_cancel == "close")}
+    rows = [{"op": ops.get(a.key, _settled(ledger, a.key)), "key": a.key, "step_id": a.step_id, "due": a.due,
+             "nominal_due": a.nominal_due, "late": a.late, "assignee_role": a.assignee_role,
+             "assignee": a.assignee.name if a.assignee else None, "title": a.title} for a in p.desired]
+    rows += [{"op": "cancel", "key": k, "step_id": ledger[k].step_id, "due": None, "nominal_due": None,
+              "late": False, "assignee_role": "", "assignee": None, "title": ""}
+             for k, kind in ops.items() if kind == "cancel"]
+    return rows
+
+
+def _settled(ledger: dict, key: str) -> str:
+    entry = ledger.get(key)
+    return "kept" if entry is not None and entry.status in SETTLED else "unchanged"
+
+
+def survey_inputs(conn: redis.Redis, tenant: tenants.Tenant, current: MissionSnapshot, base: list, today: date, *,
+                  create: bool = True) -> SurveyInputs:
+    """The mission's surveys for the planner: made for the plan's survey steps when missing (read-only: previews)."""
+    survey_steps = [a for a in base if a.kind == "survey"]
+    found = (surveys.ensure(conn, tenant, current, survey_steps, today) if create
+             else surveys.states(conn, tenant.id, current.mission_id))
+    return SurveyInputs.of(tenant, found, get_settings().public_base_url)

@@ -1,0 +1,71 @@
+"""Salesforce's part of the admin pages: the org's connection and API usage, disconnect, the test call, the mapping."""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from config import keys
+from config.infra.redis_conn import get_redis
+from webhooks.hosts.salesforce import admin_mapping as salesforce_mapping
+from webhooks.admin.host_pages import HostPages
+from webhooks.admin.i18n import say
+
+
+class SalesforcePages(HostPages):
+    """A Salesforce tenant runs once its org is connected (the connect flow, webhooks/hosts/salesforce/connect.py)."""
+
+    def status(self, tenant) -> dict:
+        """Connected while the org's tokens are stored and no re-consent is asked; the org and its API usage."""
+        from handlers.hosts.salesforce.adapter import tokens_for
+
+        store = tokens_for(tenant, get_redis())
+        reason = store.needs_reconsent()
+        ok = store.load() is not None and not reason
+        usage = get_redis().get(keys.sf_usage(tenant.id))
+        detail = f"org {tenant.salesforce.org_id or '?'}" + (f", API usage {usage.decode()}" if usage else "")
+        return {"connected": ok, "label": "connected" if ok else "needs_connecting", "detail": detail + (f" — {reason}" if reason else "")}
+
+    def disconnect_form(self, tenant) -> dict | None:
+        """A connected org's disconnect button: its own 15-minute token and the CSRF token bound to it."""
+        if not tenant.salesforce or not tenant.salesforce.org_id:
+            return None
+        from webhooks.admin.auth import csrf_token
+        from webhooks.hosts.salesforce.links import disconnect_token
+
+        token = disconnect_token(tenant)
+        return {"action": url_for("salesforce_connect.disconnect"), "token": token, "csrf": csrf_token(token)}
+
+    def test_call(self, tenant, adapter, lang: str) -> str:
+        """One query, and the org's API usage it reports."""
+        adapter.client.query_all("SELECT Id FROM User LIMIT 1")
+        return say("test_ok_salesforce", lang, usage=adapter.client.api_usage or "—")
+
+    def check_mapping(self, tenant, adapter, lang: str) -> tuple[list[str], str]:
+        """The mapped object and fields answer a query (a HostError names what the org refused)."""
+        mapping = tenant.salesforce.mapping
+        adapter.client.query_all(f"SELECT {', '.join(mapping.fields())} FROM {mapping.object} LIMIT 1")
+        fields = len(mapping.fields()) - 1
+        return [], (
+            f"{mapping.object} et ses {fields} champs répondent" if lang == "fr" else f"{mapping.object} and its {fields} fields answer"
+        )
+
+    def record_url(self, tenant, host_id: str) -> str | None:
+        """The Task's Lightning record page."""
+        if tenant.salesforce and tenant.salesforce.instance_url:
+            return f"{tenant.salesforce.instance_url.rstrip('/')}/lightning/r/Task/{host_id}/view"
+        return None
+
+    def mapping_fields(self, tenant) -> list[dict]:
+        """The mission object, its fields, status and end-reason values."""
+        return salesforce_mapping.fields(tenant)
+
+    def mapping_choices(self, tenant, fields: list[dict]) -> dict[str, list[tuple]]:
+        """The object's field names in the org."""
+        return salesforce_mapping.choices(tenant, fields)
+
+    def mapping_update(self, tenant, form) -> tuple:
+        """The form checked against the org's describe."""
+        return salesforce_mapping.update(tenant, form)
+
+
+PAGES = SalesforcePages()
