@@ -119,7 +119,7 @@ def admit(conn: redis.Redis, tenant: tenants.Tenant, topic: str, event: ChangeEv
         outcome = enqueue_batch(conn, tenant.id, {r: trigger for r in ids},
                                 {r: f"cdc:{event.replay_id.hex()}:{r}" for r in ids}) if ids else "ignored"
     store_replay(conn, tenant.id, topic, event.replay_id, time.time())
-    metrics.incr("intermission_cdc_events_total", {"outcome": outcome}, conn=conn)
+    metrics.incr("intermission_cdc_events", {"outcome": outcome}, conn=conn)
     return outcome
 
 
@@ -138,16 +138,6 @@ def report(conn: redis.Redis, tenant_id: str, topic: str, state: str, **fields) 
     """Record a stream's state for `status`, `/readyz` and the metrics."""
     entry = {"tenant": tenant_id, "topic": topic, "state": state, "at": time.time(), "owner": OWNER, **fields}
     conn.hset(keys.cdc_streams(), f"{tenant_id} {topic}", json.dumps(entry))
-
-
-def streams(conn: redis.Redis) -> list[dict]:
-    """Every stream's last reported state, with `silence_seconds` (since it last heard from Salesforce)."""
-    now, out = time.time(), []
-    for raw in conn.hvals(keys.cdc_streams()):
-        entry = json.loads(raw)
-        entry["silence_seconds"] = round(now - entry.get("heard_at", entry["at"]), 1)
-        out.append(entry)
-    return sorted(out, key=lambda e: (e["tenant"], e["topic"]))
 
 
 # --- the streams -------------------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ import pytest
 
 from config import keys
 from config.infra import clock
-from handlers.intake.salesforce_cdc import Subscriber, check_topic, stored_replay, streams
+from handlers.intake.salesforce_cdc import Subscriber, check_topic, stored_replay
+from handlers.ops.health import streams
 from sandboxes.stack_salesforce import SalesforceStack
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates
@@ -73,6 +74,25 @@ def test_an_end_date_changed_in_the_org_reaches_the_host_as_tasks_through_cdc(cd
         assert redis_conn.hgetall(keys.dirty("acme-sf")) == {}
         state = {s["topic"]: s for s in streams(redis_conn)}[TOPIC]
         assert state["state"] == "streaming" and state["silence_seconds"] < 10
+        _health_shows_the_stream(redis_conn)
+
+
+def _health_shows_the_stream(redis_conn) -> None:
+    """`intermission status`, /readyz's details and the metrics show the stream, its state and its silence."""
+    from prometheus_client import generate_latest
+
+    from handlers.ops import health
+    from handlers.ops.metrics import make_registry
+    from intermission_cli.status import render
+
+    text = render(health.status(redis_conn))
+    assert "change streams: 1" in text and f"acme-sf  {TOPIC}  streaming" in text
+    _, details = health.readiness(redis_conn)
+    assert {(s["tenant"], s["state"]) for s in details["streams"]} == {("acme-sf", "streaming")}
+    scrape = generate_latest(make_registry()).decode()
+    assert 'intermission_cdc_streams{state="streaming"} 1.0' in scrape
+    assert 'intermission_cdc_events_total{outcome="ignored"} 1.0' in scrape  # the name change, read and let go
+    assert "intermission_cdc_stream_silence_seconds" in scrape
 
 
 def test_an_invalid_replay_id_starts_from_the_latest_and_sweeps_the_gap(cdc_stack, redis_conn):
