@@ -79,6 +79,10 @@ def _salesforce_parser(p) -> None:
                    default=None, help="authenticate Flow callouts: 'header' (a secret the External Credential sends "
                                       "as a custom header, no code) or 'standard-webhooks' (HMAC signed by the Apex "
                                       "class of docs/SALESFORCE.md; the default when no value is given)")
+    p.add_argument("--trigger", choices=["outbound_message", "flow", "cdc"], default=None,
+                   help="how the org tells us of a change: an Outbound Message, a Flow HTTP callout, or Change Data "
+                        "Capture read by `intermission subscribe` (nothing to build in the org); default: "
+                        "flow with --flow-signing, else outbound_message")
     p.set_defaults(func=_add_salesforce)
 
 
@@ -120,7 +124,8 @@ def _add_salesforce(args) -> int:
     cfg = tenants.SalesforceConfig(login_url=login_url, client_id=args.client_id, client_secret=args.client_secret,
                                    org_id=org,
                                    external_id_field=args.external_id_field, flow_secret=_flow_secret(args.flow_signing),
-                                   mapping=preset(args.preset))
+                                   mapping=preset(args.preset),
+                                   trigger=args.trigger or ("flow" if args.flow_signing else "outbound_message"))
     tenant = tenants.Tenant(id=args.id, host="salesforce", name=args.name, language=args.language,
                             timezone=args.timezone, salesforce=cfg, **_place(args))
     tenants.save(tenant)
@@ -232,6 +237,11 @@ def _print_salesforce_setup(tenant, links: dict, created: bool) -> None:
         print(f"Connection: {connection['state']}")
     print(f"Connect URL (open it as a Salesforce admin): {links['connect_url']}")
     print(f"Org: {cfg.org_id or 'learnt when you connect'}; mission object: {cfg.mapping.object}")
+    if cfg.trigger == "cdc":
+        print(f"Trigger: Change Data Capture. In Salesforce, Setup > Integrations > Change Data Capture: move "
+              f"{cfg.mapping.object} to Selected Entities and save. Nothing else to build; `intermission subscribe` "
+              f"must run (one per deployment). Check it after connecting: intermission subscribe --check {tenant.id}")
+        return
     print("Trigger, either:")
     print(f"  - Outbound Message on {cfg.mapping.object} (Setup > Outbound Messages > New): endpoint = the "
           f"webhook URL, fields Id, {cfg.mapping.end_date}, LastModifiedDate; fire it from a record-triggered "
