@@ -229,3 +229,20 @@ def test_subscriber_killed_ten_times_while_200_changes_flow_loses_and_duplicates
     for mission in missions:
         review = date.fromisoformat(by_step(tasks, mission)["natural.review"]["ActivityDate"])
         assert 0 < (finals[mission] - review).days <= 10, (mission, finals[mission], review)
+
+
+def test_the_admin_connection_test_says_whether_cdc_is_on_and_how_to_turn_it_on(cdc_stack):
+    import html
+
+    import requests
+
+    from webhooks.admin.auth import admin_token, csrf_token
+
+    token = admin_token("acme-sf", "test")
+    form = {"a": token, "csrf": csrf_token(token), "lang": "fr"}
+    on = requests.post(f"{cdc_stack.web.url}/admin/test", data=form, timeout=10)
+    assert "La capture des modifications (Change Data Capture) est active pour Mission__c" in html.unescape(on.text)
+    cdc_stack.control("POST", "/_control/config", json={"cdc_objects": []})
+    off = requests.post(f"{cdc_stack.web.url}/admin/test", data={**form, "lang": "en"}, timeout=10)
+    assert "Setup &gt; Integrations &gt; Change Data Capture, move Mission__c" in off.text or \
+        "Setup > Integrations > Change Data Capture, move Mission__c" in html.unescape(off.text)
