@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config import keys
+from config.host_facts import BOOND_API_URL, SALESFORCE_API_VERSION
 from config.infra import crypto
 from config.sf_mapping import SalesforceMapping
 from config.infra.redis_conn import get_redis
@@ -37,7 +38,7 @@ class BoondConfig(BaseModel):
     """How to reach one Boond instance and how to read its dictionary."""
 
     model_config = ConfigDict(extra="forbid")
-    base_url: str = "https://ui.boondmanager.com/api"
+    base_url: str = BOOND_API_URL
     auth_mode: Literal["app", "client"] = "app"
     app_token: str | None = secret()
     app_key: str | None = secret()
@@ -79,7 +80,7 @@ class SalesforceConfig(BaseModel):
     client_secret: str = secret(...)
     org_id: str | None = None  # 18-char; learnt from the token's identity URL at connect time if unset
     instance_url: str | None = None
-    api_version: str = "v67.0"
+    api_version: str = SALESFORCE_API_VERSION
     external_id_field: str | None = None  # e.g. Intermission_Key__c on Task, when the org has one
     has_surveys: bool = False
     survey_id: str | None = None

@@ -7,11 +7,14 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from joserfc import jwt
 from joserfc.errors import SecurityWarning
 from joserfc.jwk import OctKey
+
+from connectors.errors import HostAuthError
 
 APP_HEADER = "X-Jwt-App-Boondmanager"
 CLIENT_HEADER = "X-Jwt-Client-Boondmanager"
@@ -24,7 +27,16 @@ warnings.filterwarnings("ignore", message="Key size should be", category=Securit
 
 def encode_jwt(claims: dict, key: str) -> str:
     """HS256-sign `claims` with `key` (joserfc: compact JSON, the header as above)."""
-    return jwt.encode(HEADER, claims, OctKey.import_key(key))
+    if not key:
+        raise HostAuthError("the Boond key is empty: set the tenant's app or client key (intermission tenant show)",
+                            host="boond")
+    return jwt.encode(HEADER, claims, _oct_key(key))
+
+
+@lru_cache(maxsize=256)
+def _oct_key(key: str) -> OctKey:
+    """The key as joserfc wants it, made once per key and process."""
+    return OctKey.import_key(key)
 
 
 @dataclass(frozen=True)

@@ -5,52 +5,33 @@ worker has just rotated away.
 """
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import replace
 
 import redis
 
 from config import keys
-from config.infra import crypto
 from connectors.boond.auth import BoondCredentials
 from connectors.boond.marketplace import refresh_app_token
 from connectors.errors import HostAuthError
+from connectors.tokens import EncryptedTokens
 
-REFRESH_LOCK_TTL = 30
 
-
-class AppTokens:
+class AppTokens(EncryptedTokens):
     """The app token (and refresh data) of one tenant installed from the Boond marketplace."""
 
     def __init__(self, conn: redis.Redis, tenant_id: str, *, base_url: str = "", app_key: str = "",
                  timeout: float = 10.0):
-        self.conn, self.tenant_id = conn, tenant_id
+        super().__init__(conn, tenant_id, key=keys.boond_tokens(tenant_id), lock_key=keys.boond_refresh_lock(tenant_id))
         self.base_url, self.app_key, self.timeout = base_url, app_key, timeout
-        self.key = keys.boond_tokens(tenant_id)
-
-    def __repr__(self) -> str:
-        return f"AppTokens({self.tenant_id!r})"
-
-    def load(self) -> dict | None:
-        """The stored record (decrypted), or None."""
-        blob = self.conn.get(self.key)
-        return json.loads(crypto.decrypt(blob)) if blob else None
 
     def store(self, app_token: str, refresh_token: str | None = None, expires_at: float | None = None) -> dict:
         """Replace the tokens in one write."""
-        record = {"app_token": app_token, "refresh_token": refresh_token, "expires_at": expires_at,
-                  "stored_at": time.time()}
-        self.conn.set(self.key, crypto.encrypt(json.dumps(record).encode()))
-        return record
-
-    def forget(self) -> None:
-        """Delete the tokens (uninstall)."""
-        self.conn.delete(self.key)
+        return self.save({"app_token": app_token, "refresh_token": refresh_token, "expires_at": expires_at})
 
     def current(self, margin: float = 0.0, now: float | None = None) -> str:
         """The app token to sign with, refreshed first when it expires within `margin` seconds."""
-        record = self._usable()
+        record = self.usable()
         expires_at = record.get("expires_at")
         if expires_at and record.get("refresh_token") and expires_at - margin <= (now or time.time()):
             return self.refresh(record["app_token"]) or record["app_token"]
@@ -58,27 +39,25 @@ class AppTokens:
 
     def refresh(self, stale: str) -> str | None:
         """A fresh token once across all workers (the others reuse it); None when there is no refresh token."""
-        lock_key = keys.boond_refresh_lock(self.tenant_id)
-        with self.conn.lock(lock_key, timeout=REFRESH_LOCK_TTL, blocking_timeout=REFRESH_LOCK_TTL):
-            record = self._usable()
-            if record["app_token"] != stale:
-                return record["app_token"]  # another worker refreshed while we waited
-            if not record.get("refresh_token"):
-                return None
-            try:
-                fresh = refresh_app_token(self.base_url, stale, record["refresh_token"], self.app_key,
-                                          timeout=self.timeout)
-            except HostAuthError as exc:
-                raise HostAuthError(f"Boond refused to refresh the app token ({exc.args[0]}): an admin must click "
-                                    "Validate on the app in Boond", host="boond", status=exc.status) from None
-            return self.store(*fresh)["app_token"]
+        return self.refresh_once(stale, field="app_token", renew=self._renew)
+
+    def _renew(self, record: dict) -> str | None:
+        if not record.get("refresh_token"):
+            return None
+        try:
+            fresh = refresh_app_token(self.base_url, record["app_token"], record["refresh_token"], self.app_key,
+                                      timeout=self.timeout)
+        except HostAuthError as exc:
+            raise HostAuthError(f"Boond refused to refresh the app token ({exc.args[0]}): an admin must click "
+                                "Validate on the app in Boond", host="boond", status=exc.status) from None
+        return self.store(*fresh)["app_token"]
 
     def renewed(self, refused: BoondCredentials) -> BoondCredentials | None:
         """Credentials with a refreshed token after `refused` got an auth error; None when refreshing cannot help."""
         token = self.refresh(refused.token)
         return replace(refused, token=token) if token and token != refused.token else None
 
-    def _usable(self) -> dict:
+    def usable(self) -> dict:
         record = self.load()
         if not record or not record.get("app_token"):
             raise HostAuthError("no Boond app token for this tenant: install (or reinstall) the app from the Boond "

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from config.host_facts import SALESFORCE_API_VERSION
+
 from connectors.errors import (HostAuthError, HostBudgetExhausted, HostError, HostForbidden, HostNotFound,
                                HostRateLimited, HostUnavailable, HostValidationError)
 from connectors.http import Attempts, HttpClient
@@ -21,7 +23,7 @@ from connectors.salesforce.soql import api_name, escape_soql  # noqa: F401  (esc
 
 log = logging.getLogger(__name__)
 
-API_VERSION = "v67.0"
+API_VERSION = SALESFORCE_API_VERSION
 COMPOSITE_LIMIT = 25  # subrequests in one POST /composite
 COMPOSITE_COLLECTIONS = 5  # of which sObject Collections or queries
 API_LIMIT_PAUSE = 3600.0  # the daily limit is a rolling 24 h window with no Retry-After: come back much later

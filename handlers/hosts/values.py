@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 
 def percent(value) -> int | None:
     """A rate (100, 100.0, "50") as a whole percent within 0–100; None when missing or unreadable."""
@@ -20,3 +22,13 @@ def positive_amount(value) -> float | None:
     except (TypeError, ValueError):
         return None
     return amount if amount > 0 else None
+
+
+def day(value) -> date | None:
+    """A date as hosts send it (`2026-12-04`, or a datetime whose first ten characters are one); None otherwise."""
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None

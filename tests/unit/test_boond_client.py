@@ -91,6 +91,19 @@ def test_credentials_never_print_their_key_or_user_token():
         assert creds.key not in shown and creds.user_token not in shown
 
 
+def test_the_jwt_is_compact_json_signed_hs256_as_boond_and_pyboondmanager_make_it():
+    token = auth.encode_jwt({"userToken": "u", "appToken": "a", "time": 1, "mode": "normal"}, "k" * 20)
+    header, payload, _ = token.split(".")
+    assert _unb64(header) == b'{"typ":"JWT","alg":"HS256"}'
+    assert _unb64(payload) == b'{"userToken":"u","appToken":"a","time":1,"mode":"normal"}'
+    assert verified_claims(token, "k" * 20)["appToken"] == "a"
+
+
+def test_an_empty_key_is_refused_in_words_before_any_call():
+    with pytest.raises(HostAuthError, match="the Boond key is empty"):
+        BoondCredentials("app", "app-token", "", "user-token").headers()
+
+
 @responses.activate
 def test_rate_limit_waits_for_retry_after_then_succeeds(waits):
     responses.get(f"{BASE}/deliveries/100", status=429, headers={"Retry-After": "7"})

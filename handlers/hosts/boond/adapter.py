@@ -22,7 +22,7 @@ from handlers.hosts.boond.read import RecordCache, completed
 from handlers.state.ledger import LedgerEntry
 from handlers.domain.model import DesiredAction, MissionSnapshot, OtherMission, Person
 from handlers.hosts.protocol import Contact, MissionRead
-from handlers.hosts.values import percent, positive_amount
+from handlers.hosts.values import day, percent, positive_amount
 from handlers.sync.people_work import HostState, fingerprint
 from handlers.sync.reconcile import MARKER, marker
 from handlers.state.store import SnapshotStore
@@ -261,7 +261,7 @@ def snapshot_from_delivery(tenant: Tenant, doc: dict, *, labels: dict[str, str] 
     manager = _person(inc, _ref(p_rels, "mainManager"))
     return MissionSnapshot(
         tenant=tenant.id, host="boond", mission_id=str(data.get("id")), title=attrs.get("title") or "",
-        start_date=_date(attrs.get("startDate")), end_date=_date(attrs.get("endDate")),
+        start_date=day(attrs.get("startDate")), end_date=day(attrs.get("endDate")),
         status="deleted" if attrs.get("isDeleted") is True else status, raw_state=raw_state, state_note=note,
         consultant=consultant if consultant and consultant.type == "resource" else None,
         manager=manager,
@@ -312,7 +312,7 @@ def timeline_items(timeline: list[dict], tenant: Tenant) -> list[OtherMission]:
         if tenant.boond.delivery_states.get(str(attrs.get("state")), "active") not in ("active", "natural"):
             continue
         items.append(OtherMission(id=str(item.get("id")), title=str(attrs.get("title") or ""),
-                                  start=_date(attrs.get("startDate")), end=_date(attrs.get("endDate")),
+                                  start=day(attrs.get("startDate")), end=day(attrs.get("endDate")),
                                   occupation=percent(attrs.get("occupationRate"))))
     return items
 
@@ -378,11 +378,3 @@ def _ends_between(row: dict, start_day: date, end_day: date) -> bool:
         return bool(row.get("id"))
 
 
-
-def _date(value) -> date | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None

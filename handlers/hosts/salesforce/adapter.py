@@ -18,7 +18,7 @@ from connectors.salesforce.tokens import TenantTokens
 from handlers.state.ledger import LedgerEntry
 from handlers.domain.model import DesiredAction, MissionSnapshot, OtherMission, Person
 from handlers.hosts.protocol import Contact, MissionRead, MissionsRead
-from handlers.hosts.values import percent, positive_amount
+from handlers.hosts.values import day, percent, positive_amount
 from handlers.sync.people_work import HostState, fingerprint
 from handlers.sync.reconcile import MARKER, WriteResult, marker
 from handlers.domain.timeline import placed
@@ -131,7 +131,7 @@ class SalesforceAdapter:
     def _timeline_item(self, r: dict) -> tuple:
         """(id, start, end, state, title, occupation) of one of the consultant's missions."""
         m = self.mapping
-        return (r["Id"], _date(_get(r, m.start_date)), _date(_get(r, m.end_date)),
+        return (r["Id"], day(_get(r, m.start_date)), day(_get(r, m.end_date)),
                 m.status_values.get(str(_get(r, m.status)) if m.status else "", "active"),
                 str(_get(r, m.name) or "") if m.name else "", percent(_get(r, m.occupation)) if m.occupation else None)
 
@@ -272,7 +272,7 @@ def snapshot_from_record(tenant: Tenant, row: dict) -> MissionSnapshot:
     reason = m.reason_values.get(str(_get(row, m.end_reason)) if m.end_reason else "", None)
     return MissionSnapshot(
         tenant=tenant.id, host="salesforce", mission_id=row["Id"], title=str(_get(row, m.name) or "") if m.name else "",
-        start_date=_date(_get(row, m.start_date)), end_date=_date(_get(row, m.end_date)),
+        start_date=day(_get(row, m.start_date)), end_date=day(_get(row, m.end_date)),
         status="cancelled" if status == "cancelled" else (reason or status or "active"),
         raw_state=str(_get(row, m.status)) if m.status else None,
         consultant=_person(row, m.consultant_contact, "Contact"),
@@ -284,7 +284,7 @@ def snapshot_from_record(tenant: Tenant, row: dict) -> MissionSnapshot:
         client_name=str(_get(row, _name(m.account)) or "") if m.account else "",
         consultant_manager=_person(row, m.consultant_manager_user, "User"),
         consultant_left=_left(_get(row, m.consultant_left), m.left_values) if m.consultant_left else False,
-        contract_end=_date(_get(row, m.contract_end)) if m.contract_end else None,
+        contract_end=day(_get(row, m.contract_end)) if m.contract_end else None,
         occupation=percent(_get(row, m.occupation)) if m.occupation else None,
         daily_cost=positive_amount(_get(row, m.daily_cost)) if m.daily_cost else None)
 
@@ -356,14 +356,6 @@ def _person(row: dict, field: str | None, kind: str) -> Person | None:
     name_field = _name(field)
     return Person(id=str(ident), type=kind, name=str(_get(row, name_field) or "") if name_field else "")
 
-
-def _date(value) -> date | None:
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
 
 
 __all__ = ["SalesforceAdapter", "budget_left", "make_client", "tokens_for", "HostNotFound", "HostValidationError"]
