@@ -184,27 +184,26 @@ def test_subscriber_killed_ten_times_while_200_changes_flow_loses_and_duplicates
                 assert time.monotonic() < end, "the restarted subscriber did not stream"
                 time.sleep(0.02)
 
-        def changes() -> None:  # 20 creations, then 9 end-date moves each: 200 change events
+        def changes(step: int) -> None:  # round 0: 20 creations; rounds 1-9: each end date moved once
             for n in range(20):
-                missions.append(cdc_stack.create_mission(date(2025, 11, 3), date(2026, 4, 1 + n))["record"]["Id"])
+                if step == 0:
+                    missions.append(cdc_stack.create_mission(date(2025, 11, 3), date(2026, 4, 1 + n))["record"]["Id"])
+                else:
+                    finals[missions[n]] = date(2026, 5, 1 + n) if step % 2 == 1 else date(2026, 6, 1 + n)
+                    cdc_stack.move_end(missions[n], finals[missions[n]])
                 time.sleep(0.05)
-            for step in range(9):
-                for n, mission in enumerate(missions):
-                    finals[mission] = date(2026, 5, 1 + n) if step % 2 == 0 else date(2026, 6, 1 + n)
-                    cdc_stack.move_end(mission, finals[mission])
-                    time.sleep(0.1)
 
-        writer = threading.Thread(target=changes)
-        writer.start()
         rng = random.Random(28)
-        for _ in range(10):  # SIGKILL mid-stream (once this process streams, while changes arrive), start again at once
+        for step in range(10):  # each round: 20 changes flow, and the subscriber is SIGKILLed in the middle of them
             streaming(procs[-1].pid)
-            time.sleep(rng.uniform(0.1, 0.6))
+            writer = threading.Thread(target=changes, args=(step,))
+            writer.start()
+            time.sleep(rng.uniform(0.1, 0.5))
+            assert writer.is_alive()  # the kill happens while this round's changes are flowing
             procs[-1].send_signal(signal.SIGKILL)
             procs[-1].wait(timeout=10)
             procs.append(start())
-        assert writer.is_alive()  # the ten kills all happened while changes were flowing
-        writer.join(timeout=120)
+            writer.join(timeout=60)
         caught_up(redis_conn, cdc_stack, timeout=40)
         procs[-1].send_signal(signal.SIGTERM)
         assert procs[-1].wait(timeout=20) == 0  # a SIGTERM stops it cleanly
