@@ -8,7 +8,7 @@ from config.infra import metrics
 from config.infra import clock
 from handlers.sync.holds import held
 from tests.e2e.helpers import settle
-from tests.e2e.sf_helpers import by_step, duplicates
+from tests.e2e.sf_helpers import by_step, duplicates, spend_the_budget_mid_story
 
 T0 = date(2026, 3, 2)
 
@@ -41,23 +41,10 @@ def test_daily_limit_403_still_holds_the_tenant(sf_stack, redis_conn):
     assert "REQUEST_LIMIT_EXCEEDED" in json.dumps(held(redis_conn, "acme-sf"), default=str)
 
 
-def _spend_the_budget_mid_story(sf_stack, redis_conn) -> str:
-    """A mission written, then the org's usage at its limit and an end date moved: the change is held."""
-    clock.pin(T0)
-    mission = sf_stack.create_mission(date(2025, 11, 3), date(2026, 4, 16))["record"]["Id"]
-    settle()
-    limit = sf_stack.control("GET", "/_control/config")["daily_api_limit"]
-    sf_stack.control("POST", "/_control/limits", json={"used": limit})
-    sf_stack.move_end(mission, date(2026, 5, 7))
-    settle()
-    assert mission in held(redis_conn, "acme-sf") and redis_conn.get("im:t:acme-sf:sf:usage") == f"{limit}/{limit}".encode()
-    return mission
-
-
 def test_resume_reads_the_org_s_usage_again_instead_of_holding_for_a_day(sf_stack, redis_conn):
     from handlers.sync.holds import resume
 
-    mission = _spend_the_budget_mid_story(sf_stack, redis_conn)
+    mission = spend_the_budget_mid_story(sf_stack, redis_conn)
     sf_stack.control("POST", "/_control/limits/reset")  # the org's rolling usage dropped; nothing told us
     sf_stack.control("POST", "/_control/calls/reset")
     assert resume("acme-sf", redis_conn) == [mission]  # what the scheduled resume and `tenant resume` run
@@ -70,7 +57,7 @@ def test_resume_reads_the_org_s_usage_again_instead_of_holding_for_a_day(sf_stac
 def test_resume_while_the_org_is_still_over_budget_holds_again_after_one_limits_call(sf_stack, redis_conn):
     from handlers.sync.holds import resume
 
-    mission = _spend_the_budget_mid_story(sf_stack, redis_conn)
+    mission = spend_the_budget_mid_story(sf_stack, redis_conn)
     sf_stack.control("POST", "/_control/calls/reset")
     resume("acme-sf", redis_conn)
     settle()
@@ -85,7 +72,7 @@ def test_the_sweep_reads_the_usage_again_rather_than_skipping_for_a_day(sf_stack
 
     from handlers.sync.sweep import sweep_job
 
-    _spend_the_budget_mid_story(sf_stack, redis_conn)
+    spend_the_budget_mid_story(sf_stack, redis_conn)
     sf_stack.control("POST", "/_control/limits/reset")
     since = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
     result = sweep_job("acme-sf", since)

@@ -9,7 +9,7 @@ from config.infra import clock
 from handlers.sync.holds import held
 from handlers.hosts.salesforce.adapter import tokens_for
 from tests.e2e.helpers import settle
-from tests.e2e.sf_helpers import by_step, duplicates, org_state
+from tests.e2e.sf_helpers import by_step, duplicates, org_state, spend_the_budget_mid_story
 
 T0 = date(2026, 3, 2)
 
@@ -107,15 +107,8 @@ def test_daily_limit_reached_mid_story_pauses_and_loses_nothing(sf_stack, redis_
     import subprocess
     import sys
 
-    clock.pin(T0)
-    mission = sf_stack.create_mission(date(2025, 11, 3), date(2026, 4, 16))["record"]["Id"]
-    settle()
-    limit = sf_stack.control("GET", "/_control/config")["daily_api_limit"]
-    sf_stack.control("POST", "/_control/limits", json={"used": limit})
-    sf_stack.move_end(mission, date(2026, 5, 7))
-    settle()
+    mission = spend_the_budget_mid_story(sf_stack, redis_conn)
     assert by_step(sf_stack.tasks(), mission)["natural.review"]["ActivityDate"] == "2026-04-14"  # not yet moved
-    assert mission in held(redis_conn, "acme-sf")
     sf_stack.control("POST", "/_control/limits/reset")
     done = subprocess.run([sys.executable, "-m", "intermission_cli.main", "tenant", "resume", "acme-sf"], env=child_env,
                           capture_output=True, text=True, timeout=60)
