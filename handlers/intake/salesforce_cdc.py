@@ -152,6 +152,7 @@ class TenantStream:
         self.tenant, self.topic, self.stop = tenant, topic, stop
         self.conn = get_redis()
         self.watched = watched_fields(tenant)
+        self.sent_token = ""  # the access token the last stream was opened with (what a refresh replaces)
 
     def run(self) -> None:
         failures = 0
@@ -176,7 +177,6 @@ class TenantStream:
         stored = stored_replay(self.conn, self.tenant.id, self.topic)
         replay = bytes.fromhex(stored["replay"]) if stored else None
         client = client_for(self.tenant, self.conn)
-        self.client = client
         try:
             report(self.conn, self.tenant.id, self.topic, "connecting", heard_at=time.time())
             for events, latest in client.subscribe(self.topic, replay_id=replay, batch=get_settings().cdc_batch_size):
@@ -192,13 +192,14 @@ class TenantStream:
                 if self.stop.is_set():
                     return
         finally:
+            self.sent_token = client.sent_token
             client.close()
 
     def _refresh(self, exc: Exception, failures: int) -> int:
         """UNAUTHENTICATED: refresh the access token once, then subscribe again (a second refusal backs off)."""
         store = tokens_for(self.tenant, self.conn)
         try:
-            store.refresh(getattr(self, "client", None).sent_token if getattr(self, "client", None) else "")
+            store.refresh(self.sent_token)
         except HostError as refused:
             report(self.conn, self.tenant.id, self.topic, "needs re-consent", error=str(refused)[:300])
             self.stop.wait(30)
