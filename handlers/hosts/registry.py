@@ -92,6 +92,7 @@ class Host:
     survey_tool: Callable[[Tenant], bool] = _never  # True: the host sends the tenant's surveys (no e-mail from us)
     web: Web = field(default_factory=Web)
     sandbox: Sandbox | None = None
+    matching: Callable[[Any], Any] | None = None  # opportunity matching's reads and writers from an adapter (issue #29)
     api_docs: str = ""  # where the host's API is documented (docs/ cites the sources and their confidence)
 
     def settings_of(self, tenant: Tenant) -> BaseModel | None:
@@ -144,7 +145,9 @@ def load(ref: str) -> Any:
 
 def _builtin() -> None:
     from handlers.hosts.boond import adapter as boond
+    from handlers.hosts.boond.match import BoondMatching
     from handlers.hosts.salesforce import adapter as salesforce
+    from handlers.hosts.salesforce.match import SalesforceMatching
 
     register(
         Host(
@@ -166,6 +169,7 @@ def _builtin() -> None:
                 port=8100,
                 options=("dialect",),
             ),
+            matching=BoondMatching,
             api_docs="https://doc.boondmanager.com/api-externe/raml-build/api-externe.raml",
         )
     )
@@ -191,6 +195,7 @@ def _builtin() -> None:
                 config="sandboxes.salesforce:SandboxConfig",
                 port=8200,
             ),
+            matching=SalesforceMatching,
             api_docs="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
         )
     )

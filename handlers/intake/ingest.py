@@ -192,6 +192,15 @@ def enqueue_resource_sync(conn: redis.Redis, tenant: str, resource: str, trigger
     return _admit(conn, _seen_key(tenant, event_id), None, job, check, tally)
 
 
+def enqueue_match(conn: redis.Redis, tenant: str, entity: str, trigger: dict, *, event_id: str | None = None,
+                  check: TenantCheck | None = None, tally: Tally | None = None) -> Outcome:
+    """Queue the tenant's matching run (opportunity events, issue #29), unless one is already waiting."""
+    trigger = {**trigger, "request_id": request_id_for(trigger)}
+    job = {"func": "handlers.sync.matching.match_tenant", "args": (tenant, entity, trigger),
+           "job_id": f"match-{tenant}-{uuid.uuid4().hex[:12]}", "description": f"match {tenant}"}
+    return _admit(conn, _seen_key(tenant, event_id), redis_keys.match_pending(tenant), job, check, tally)
+
+
 def _seen_key(tenant: str, event_id: str | None) -> str | None:
     return redis_keys.seen_event(tenant, event_id) if event_id else None
 

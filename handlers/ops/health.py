@@ -77,14 +77,20 @@ def scheduler_info(conn: redis.Redis) -> dict:
 
 
 def tenants_waiting(conn: redis.Redis) -> list[dict]:
-    """Tenants whose admin must connect again (config.keys.needs_reconsent) or that have held work, with why."""
+    """Tenants whose admin must connect again (config.keys.needs_reconsent), that have held work, or another reason
+    (handlers.state.attention, in the tenant's language), with why."""
+    from handlers.state import attention
+
     found = []
     for tenant_id in tenants.list_ids():
         reason = conn.get(keys.needs_reconsent(tenant_id))
         held = holds.held(conn, tenant_id)
-        if reason or held:
+        tenant = tenants.get(tenant_id)
+        other = attention.texts(conn, tenant_id, tenant.language if tenant else "en")
+        if reason or held or other:
             found.append({"tenant": tenant_id, "needs_reconsent": reason.decode() if reason else None,
-                          "held": len(held), "held_reasons": sorted({h["reason"] for h in held.values()})})
+                          "held": len(held), "held_reasons": sorted({h["reason"] for h in held.values()}),
+                          "attention": other})
     return found
 
 
@@ -144,6 +150,7 @@ def readiness(conn: redis.Redis | None = None, *, scope: str = "all") -> tuple[b
     for stale in stale_streams(conn):
         reasons.append(f"change stream {stale['tenant']} {stale['topic']} silent for {stale['silence_seconds']:.0f}s "
                        f"({stale['state']}): is `intermission subscribe` running?")
+    reasons += [str(tenants.KeyMismatch(t)) for t in tenants.key_mismatches()]  # this process cannot read them
     details = {"status": "unavailable" if reasons else "ready", "oldest_queued_age_seconds": age,
                "scheduler": scheduler["holder"], "workers": len(Worker.all(connection=conn)),
                "streams": [{k: s.get(k) for k in ("tenant", "topic", "state", "silence_seconds")} for s in streams(conn)]}

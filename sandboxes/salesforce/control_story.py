@@ -10,13 +10,15 @@ from .control import ControlError, base_url, body, sandbox
 from .values import parse_date
 from .outbound import secret_key
 from .rest import render
-from .schema import KEY_PREFIX, MISSION_OBJECTS, objects
+from .schema import KEY_PREFIX, MISSION_OBJECTS, TRIGGER_OBJECTS, objects
 from .seed import _contact as contact
+from .seed import _system as system_record
 
 bp = Blueprint("salesforce_story", __name__, url_prefix="/_control")
 
 DEFAULT_FIELDS = {"Mission__c": ["Id", "End_Date__c", "LastModifiedDate"],
-                  "pse__Assignment__c": ["Id", "pse__End_Date__c", "LastModifiedDate"]}
+                  "pse__Assignment__c": ["Id", "pse__End_Date__c", "LastModifiedDate"],
+                  "Opportunity": ["Id", "StageName", "LastModifiedDate"]}
 
 
 # Trigger targets -----------------------------------------------------------------------------
@@ -26,8 +28,8 @@ def _target_body(data: dict) -> dict:
     url, sobject, mode = str(data.get("url", "")), data.get("object", "Mission__c"), data.get("mode", "soap")
     if not url.startswith(("http://", "https://")):
         raise ControlError("url must be an http(s) URL")
-    if sobject not in MISSION_OBJECTS:
-        raise ControlError(f"object must be one of {list(MISSION_OBJECTS)}")
+    if sobject not in TRIGGER_OBJECTS:
+        raise ControlError(f"object must be one of {list(TRIGGER_OBJECTS)}")
     if mode not in ("soap", "flow"):
         raise ControlError("mode must be 'soap' or 'flow'")
     fields = data.get("fields", DEFAULT_FIELDS[sobject])
@@ -108,9 +110,10 @@ def _answer(sobject: str, rec: dict, event: str, data: dict, status: int = 200, 
 
 @bp.post("/contacts")
 def new_contact():
-    """Add a Contact {"FirstName","LastName", optional "Manager__c","Left__c","Contract_End__c"}: its record."""
+    """Add a Contact {"FirstName","LastName", optional "Manager__c","Left__c","Contract_End__c","Title"}: its
+    record."""
     data, state = body(), sandbox()
-    extra = {k: data[k] for k in ("Manager__c", "Left__c", "Contract_End__c") if k in data}
+    extra = {k: data[k] for k in ("Manager__c", "Left__c", "Contract_End__c", "Title") if k in data}
     if extra.get("Left__c") not in (None, True, False) or not isinstance(extra.get("Manager__c") or "", str):
         raise ControlError("Left__c must be true/false and Manager__c a User id")
     if extra.get("Contract_End__c") is not None and not parse_date(extra["Contract_End__c"]):
@@ -121,8 +124,21 @@ def new_contact():
             record_id = state.new_id(KEY_PREFIX["Contact"])
         last = str(data.get("LastName") or record_id[-6:])
         state.table("Contact")[record_id] = contact(record_id, str(data.get("FirstName") or "Consultant"), last,
-                                                    f"{last.lower()}@esn-sandbox.example", Title="Consultant", **extra)
+                                                    f"{last.lower()}@esn-sandbox.example",
+                                                    **{"Title": "Consultant", **extra})
         return jsonify(render("Contact", state.table("Contact")[record_id])), 201
+
+
+@bp.post("/accounts")
+def new_account():
+    """Add a client Account {"Name"}: its record (a mission with another client)."""
+    data, state = body(), sandbox()
+    with state.lock:
+        record_id = state.new_id(KEY_PREFIX["Account"])
+        while record_id in state.table("Account"):
+            record_id = state.new_id(KEY_PREFIX["Account"])
+        state.table("Account")[record_id] = system_record(record_id, Name=str(data.get("Name") or "Client"))
+        return jsonify(render("Account", state.table("Account")[record_id])), 201
 
 
 @bp.get("/missions")

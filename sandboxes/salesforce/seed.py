@@ -26,7 +26,7 @@ def _user(record_id: str, first: str, last: str, title: str) -> dict:
 def _contact(record_id: str, first: str, last: str, email: str, **values) -> dict:
     """A seeded contact."""
     base = {"Title": None, "AccountId": None, "OwnerId": ADMIN, "pse__Salesforce_User__c": None, "Manager__c": None,
-            "Left__c": False, "Contract_End__c": None}
+            "Left__c": False, "Contract_End__c": None, "Skills__c": None, "Locations__c": None}
     return _system(record_id, Name=f"{first} {last}", FirstName=first, LastName=last, Email=email,
                    **{**base, **values})
 
@@ -49,6 +49,7 @@ def seed_db() -> dict[str, dict[str, dict]]:
         "pse__Proj__c": {PROJECT: _system(PROJECT, Name="Acme Industrie - data platform", OwnerId=CLAIRE,
                                           pse__Account__c=ACCOUNT)},
         "Mission__c": {},
+        "Opportunity": {},
         "pse__Assignment__c": {},
         "pse__Schedule__c": {},
         "Task": {},

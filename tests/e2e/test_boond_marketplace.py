@@ -66,7 +66,7 @@ def test_configure_registers_the_webhook_and_deliveries_become_actions(market):
     [hook] = market.api_webhooks()
     assert hook["url"] == tenant.webhook_url(market.web.url) == result["url"]
     assert tenant.boond.webhook_id == hook["id"] == result["webhook_id"]
-    assert "action" not in hook["events"] and set(hook["events"]) == {"delivery", "resource"}
+    assert "action" not in hook["events"] and set(hook["events"]) == {"delivery", "resource", "opportunity"}
     made = market.create_delivery(date(2025, 11, 3), date(2026, 4, 16))
     assert [d["status"] for d in made["deliveries"]] == [202]
     settle()

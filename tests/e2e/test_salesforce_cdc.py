@@ -131,10 +131,12 @@ def test_an_expired_token_is_refreshed_and_the_stream_resumes(cdc_stack, redis_c
 
 def test_a_dropped_stream_reconnects_and_loses_nothing(cdc_stack, redis_conn):
     clock.pin(T0)
+    people = [cdc_stack.new_consultant(f"Drop{n}") for n in range(5)]  # one each: the missions do not overlap
     with Running():
         time.sleep(0.3)
         cdc_stack.control("POST", "/_control/pubsub/faults", json={"kind": "drop", "after": 2})
-        made = [cdc_stack.create_mission(date(2025, 11, 3), date(2026, 4, 16 + n))["record"]["Id"] for n in range(5)]
+        made = [cdc_stack.create_mission(date(2025, 11, 3), date(2026, 4, 16 + n), Consultant__c=person,
+                                         Consultant_User__c=None)["record"]["Id"] for n, person in enumerate(people)]
         caught_up(redis_conn, cdc_stack)
     settle()
     assert all(len(by_step(cdc_stack.tasks(), m)) == 8 for m in made) and duplicates(cdc_stack.tasks()) == []
@@ -177,6 +179,7 @@ def test_subscriber_killed_ten_times_while_200_changes_flow_loses_and_duplicates
             time.sleep(0.05)
         missions: list[str] = []
         finals: dict[str, date] = {}
+        people = [cdc_stack.new_consultant(f"Kill{n}") for n in range(20)]  # one each: the missions do not overlap
 
         def streaming(pid: int) -> None:
             end = time.monotonic() + 30
@@ -187,7 +190,8 @@ def test_subscriber_killed_ten_times_while_200_changes_flow_loses_and_duplicates
         def changes(step: int) -> None:  # round 0: 20 creations; rounds 1-9: each end date moved once
             for n in range(20):
                 if step == 0:
-                    missions.append(cdc_stack.create_mission(date(2025, 11, 3), date(2026, 4, 1 + n))["record"]["Id"])
+                    missions.append(cdc_stack.create_mission(date(2025, 11, 3), date(2026, 4, 1 + n), Consultant__c=people[n],
+                                                             Consultant_User__c=None)["record"]["Id"])
                 else:
                     finals[missions[n]] = date(2026, 5, 1 + n) if step % 2 == 1 else date(2026, 6, 1 + n)
                     cdc_stack.move_end(missions[n], finals[missions[n]])

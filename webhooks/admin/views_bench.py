@@ -61,14 +61,23 @@ def bench_csv():
                     + [f"{word('bench_days', lang)} ({word(k, lang)})" for k in ("this_month", "this_quarter")]
                     + [word("daily_cost", lang), f"{word('cost', lang)} ({word('this_quarter', lang)})", word("shares", lang)])
     for p in _rows(found, request.args):
-        writer.writerow([p.name or p.consultant_id, p.mission_id, p.start.isoformat(),
+        writer.writerow(csv_cells([p.name or p.consultant_id, p.mission_id, p.start.isoformat(),
                          p.until.isoformat() if p.until else "", p.days.get("month", 0), p.days.get("quarter", 0),
                          "" if p.daily_cost is None else f"{p.daily_cost:.2f}",
                          "" if p.cost("quarter") is None else f"{p.cost('quarter'):.2f}",
-                         " + ".join(label("activity", a, lang) for a in sorted(p.activities))])
+                         " + ".join(label("activity", a, lang) for a in sorted(p.activities))]))
     name = f"bench-{admin.tenant.id}-{found.today.isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cells(values: list) -> list:
+    """Text cells a spreadsheet would run as formulas (`=`, `+`, `-`, `@`, tab, CR first) kept as text with a
+    leading apostrophe (OWASP's advice); numbers as they are. Names come from the host, typed by anyone."""
+    return [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
 
 
 def _page(admin, *, errors: dict, values: dict | None):

@@ -26,7 +26,7 @@ from handlers.state.ledger import ActivityLog
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_ENTITIES = ("delivery", "resource")  # never "action": our own writes would come back
+WEBHOOK_ENTITIES = ("delivery", "resource", "opportunity")  # never "action": our own writes would come back
 WEBHOOK_CHANGES = ("create", "update", "delete")
 WEBHOOK_NAME = "Intermission"
 WEBHOOK_DESCRIPTION = "Mission end dates → end-of-mission and bench reminders (Intermission)"
@@ -192,7 +192,7 @@ def _save_configuration(tenant_id: str, user_token: str, webhook_id: str | None,
 
 
 def webhook_document(url: str) -> dict:
-    """The POST /webhooks body (reference §3.1): deliveries and resources, never actions."""
+    """The POST /webhooks body (reference §3.1): deliveries, resources and opportunities (matching), never actions."""
     events = [{"type": change, "entity": entity} for entity in WEBHOOK_ENTITIES for change in WEBHOOK_CHANGES]
     return {"data": {"type": "webhook", "attributes": {"name": WEBHOOK_NAME, "description": WEBHOOK_DESCRIPTION,
                                                        "url": url, "events": events}}}

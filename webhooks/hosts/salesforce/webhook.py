@@ -16,7 +16,7 @@ from config import keys
 from config.infra.redis_conn import get_redis
 from connectors.salesforce import prefixes
 from connectors.salesforce.oauth import same_org
-from handlers.intake.ingest import enqueue_batch
+from handlers.intake.ingest import enqueue_batch, enqueue_match
 from webhooks import intake_failures
 from webhooks.common import authenticate, error, ignored, not_found, too_large
 from webhooks.plain import body_too_large, to_flask
@@ -40,6 +40,7 @@ ACK = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelop
        ' </soapenv:Body>\n'
        '</soapenv:Envelope>')
 MAX_NOTIFICATIONS = 100
+OPPORTUNITY, OPPORTUNITY_PREFIX = "Opportunity", "006"  # issue #29: opportunity events re-run the matching
 SOAP_TYPES = {"text/xml", "application/soap+xml", "application/xml"}
 
 
@@ -80,6 +81,11 @@ def _outbound_message(tenant, body: bytes):
     message = parse_outbound_message(body)
     if not _org_matches(tenant, message.org_id, "Outbound Message"):
         return not_found()
+    if _about_opportunities(tenant, [r for _, r in message.notifications], message.types):
+        if tenant.enabled:
+            nid = message.notifications[0][0]
+            enqueue_match(get_redis(), tenant.id, OPPORTUNITY, _trigger("outbound", nid), event_id=nid)
+        return Response(ACK, status=200, content_type="text/xml; charset=utf-8")
     wrong = _wrong_objects(tenant, message)
     if wrong:
         return _soap_fault(tenant, wrong)
@@ -88,6 +94,13 @@ def _outbound_message(tenant, body: bytes):
         missions = {record_id: _trigger("outbound", nid) for nid, record_id in notifications}
         enqueue_batch(get_redis(), tenant.id, missions, {record_id: nid for nid, record_id in notifications})
     return Response(ACK, status=200, content_type="text/xml; charset=utf-8")
+
+
+def _about_opportunities(tenant, record_ids: list[str], types: list[str | None]) -> bool:
+    """Every record is an Opportunity (by type, else by key prefix) and the tenant matches them (issue #29)."""
+    return tenant.matching.enabled and all(
+        (sent or "").lower() == OPPORTUNITY.lower() if sent else record_id.startswith(OPPORTUNITY_PREFIX)
+        for record_id, sent in zip(record_ids, types))
 
 
 def _org_matches(tenant, org_id: str, what: str) -> bool:
@@ -209,6 +222,11 @@ def _flow_callout(tenant, body: bytes):
     event = parse_flow(body)
     if not _org_matches(tenant, event["org_id"], "Flow callout"):
         return not_found()
+    if _about_opportunities(tenant, event["record_ids"], [event["object"]] * len(event["record_ids"])):
+        if not tenant.enabled:
+            return ignored("tenant paused")
+        outcome = enqueue_match(get_redis(), tenant.id, OPPORTUNITY, _trigger("flow", event["id"]), event_id=event["id"])
+        return ignored("duplicate event") if outcome == "duplicate" else (jsonify(status=outcome), 202)
     wrong = _wrong_flow_objects(tenant, event)
     if wrong:
         en, fr = _refused_objects(tenant, wrong, "Flow callout")
