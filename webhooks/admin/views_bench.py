@@ -13,6 +13,7 @@ from handlers.reports.bench_data import bench_report
 from handlers.reports.bench_report import BENCHMARK, MECENAT_RATE, LOADED_COST_FACTOR, BenchPeriod, BenchReport
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
+from webhooks.admin.csv_cells import safe_row
 from webhooks.admin.charts import month_bars, share_bar
 from webhooks.admin.i18n import label, say, word
 from webhooks.admin.render import lang_for, page
@@ -61,11 +62,11 @@ def bench_csv():
                     + [f"{word('bench_days', lang)} ({word(k, lang)})" for k in ("this_month", "this_quarter")]
                     + [word("daily_cost", lang), f"{word('cost', lang)} ({word('this_quarter', lang)})", word("shares", lang)])
     for p in _rows(found, request.args):
-        writer.writerow([p.name or p.consultant_id, p.mission_id, p.start.isoformat(),
+        writer.writerow(safe_row([p.name or p.consultant_id, p.mission_id, p.start.isoformat(),
                          p.until.isoformat() if p.until else "", p.days.get("month", 0), p.days.get("quarter", 0),
                          "" if p.daily_cost is None else f"{p.daily_cost:.2f}",
                          "" if p.cost("quarter") is None else f"{p.cost('quarter'):.2f}",
-                         " + ".join(label("activity", a, lang) for a in sorted(p.activities))])
+                         " + ".join(label("activity", a, lang) for a in sorted(p.activities))]))
     name = f"bench-{admin.tenant.id}-{found.today.isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
