@@ -12,6 +12,7 @@ TENANTS = "im:tenants"  # config.tenants: the set of tenant ids (forever)
 DUE = "im:due"  # handlers.state.store: missions' next wake-up days, a sorted set (forever)
 METRICS = "im:metrics"  # config.infra.metrics: every process's counters, one hash (forever)
 ACK_PROBE = "im:ack"  # config.infra.redis_conn: written before WAIT to check replication (overwritten)
+FORMAT = "im:format"  # handlers.state.formats: the version of every stored form (forever)
 CLOCK = "im:clock:today"  # config.infra.clock: the pinned day of the demo and the tests (never set in production)
 CRASH_COUNTER = "im:test:crash-counter"  # tests' crash point: host creates so far (never set in production)
 
@@ -27,13 +28,23 @@ def oauth_state(digest: str) -> str:
 
 
 def boond_signed_request_seen(digest: str) -> str:
-    """connectors.boond.marketplace: a signedRequest already used, by hash (its max age)."""
+    """connectors.boond.marketplace: a signedRequest already used, by hash (its max age; 24 h when undated)."""
     return f"im:boond:seen:{digest}"
 
 
-def login_unknown(digest: str) -> str:
-    """webhooks.admin: failed logins from one address for no known tenant (the throttle's window)."""
-    return f"im:login-unknown:{digest}"
+def login_address(digest: str) -> str:
+    """webhooks.admin.auth: one address's failed sign-ins, a hash: `*` for all, a field per made-up name (15 min)."""
+    return f"im:login:addr:{digest}"
+
+
+def login_names(window: str) -> str:
+    """webhooks.admin.auth: failed sign-ins on made-up names from every address, one hash per 15-minute window."""
+    return f"im:login:names:{window}"
+
+
+def login_all(window: str) -> str:
+    """webhooks.admin.auth: every failed sign-in in one 15-minute window (the global ceiling)."""
+    return f"im:login:all:{window}"
 
 
 def orphan_claim(job_id: str, worker: str) -> str:
@@ -90,7 +101,7 @@ def ledger(tenant: str, mission_id: str) -> str:
 
 
 def activity(tenant: str) -> str:
-    """handlers.state.ledger.ActivityLog: the tenant's feed and, after it, its `:m:<mission>`, `:missions`, `:sizes`, `:total` (capped)."""
+    """handlers.state.ledger.ActivityLog: the tenant's feed and, after it, its `:history`, `:missions`, `:sizes`, `:total` (capped)."""
     return f"im:t:{tenant}:activity"
 
 
@@ -144,6 +155,16 @@ def sweep_last(tenant: str) -> str:
     return f"im:t:{tenant}:sweep:last"
 
 
+def attention(tenant: str) -> str:
+    """handlers.state.attention: why the tenant needs its admin (code -> {detail, at}), a hash (until the cause clears)."""
+    return f"im:t:{tenant}:attention"
+
+
+def sweep_cursor(tenant: str) -> str:
+    """handlers.sync.sweep: where the re-read of known missions stopped when the change listing is refused (forever)."""
+    return f"im:t:{tenant}:sweep:cursor"
+
+
 def sweep_refused(tenant: str) -> str:
     """handlers.sync.sweep: the host refused its change listing today (a day; one activity line a day)."""
     return f"im:t:{tenant}:sweep:refused"
@@ -190,7 +211,7 @@ def pending_users_pattern(tenant: str) -> str:
 
 
 def login_attempts(tenant: str, address: str) -> str:
-    """webhooks.admin: failed logins from one address (the throttle's window)."""
+    """webhooks.admin.auth: failed sign-ins on this workspace from one address, or from all (`*`) (15 minutes)."""
     return f"im:t:{tenant}:login:{address}"
 
 

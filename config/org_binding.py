@@ -45,3 +45,9 @@ def tenant_org(tenant: tenants.Tenant) -> str | None:
 def _holds(tenant_id: str, org: str) -> bool:
     tenant = tenants.get(tenant_id) if tenant_id else None
     return bool(tenant and tenant_org(tenant) == org)
+
+
+def owner(org: str) -> str | None:
+    """The tenant an org (an `org_key`) is bound to now, or None."""
+    found = get_redis().get(keys.org_binding(org))
+    return found.decode() if found else None

@@ -163,6 +163,7 @@ class Step(BaseModel):
     recurrence: Recurrence | None = None
     priority: Literal["normal", "high"] = "normal"
     enabled: StrictBool = True
+    staffing: StrictBool = False  # looks for the consultant's next mission: left out when one starts right after
     title: Title
     text: Text
 

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     allow_clock_override: bool = False  # demo/tests only: lets `today` be pinned in Redis
     # security (docs/OPERATIONS.md, "Exposure"): who may send X-Forwarded-*, who may scrape, which hosts are real
     trusted_proxies: str = ""  # comma-separated addresses/networks whose X-Forwarded-For/-Proto are believed
+    behind_proxy: bool = False  # the web process may listen on a public address: a proxy reads whole requests
     metrics_token: str | None = None  # bearer token for /metrics and the detailed /readyz; None: both answer 404
     allow_sandbox_hosts: bool = False  # demo/tests only: accept a loopback http instance_url (the local sandbox)
     crash_after_host_write: str | None = None  # fault injection for tests: "<n>" kills the worker after the n-th create

@@ -25,6 +25,7 @@ class SalesforceMapping(BaseModel):
     business_engineer_user: str | None = "Business_Engineer__c"
     hr_user: str | None = "HR_Manager__c"
     account: str | None = "Account__c"
+    project: str | None = None  # the mission's project lookup (the mission chain); None: missions chain by account
     client_contact: str | None = "Client_Contact__c"
     status: str | None = "Status__c"
     end_reason: str | None = "End_Reason__c"
@@ -33,6 +34,9 @@ class SalesforceMapping(BaseModel):
     consultant_left: str | None = None  # a checkbox, or a text/picklist whose value is one of left_values
     left_values: list[str] = Field(default_factory=lambda: ["Left", "Sortie", "Inactive"])
     contract_end: str | None = None  # the consultant's HR contract end date
+    consultant_external: str | None = None  # a checkbox, or a text/picklist whose value is one of external_values
+    external_values: list[str] = Field(default_factory=lambda: ["Subcontractor", "Freelance", "Sous-traitant",
+                                                                "Indépendant"])
     occupation: str | None = None  # the mission's share of the consultant's time, in percent (a number field)
     status_values: dict[str, Case] = Field(default_factory=lambda: {"Cancelled": "cancelled"})
     reason_values: dict[str, Case] = Field(default_factory=lambda: {"Client": "client", "Consultant": "consultant"})
@@ -53,10 +57,10 @@ class SalesforceMapping(BaseModel):
         return value
 
     @field_validator("name", "start_date", "end_date", "consultant_contact", "consultant_user", "manager_user",
-                     "business_engineer_user", "hr_user", "account", "client_contact", "status", "end_reason",
-                     "daily_cost", "opportunity_skills", "opportunity_start", "opportunity_place", "consultant_skills",
-                     "consultant_places",
-"consultant_manager_user", "consultant_left", "contract_end", "occupation")
+                     "business_engineer_user", "hr_user", "account", "project", "client_contact", "status",
+                     "end_reason", "daily_cost", "opportunity_skills", "opportunity_start", "opportunity_place",
+                     "consultant_skills", "consultant_places",
+                     "consultant_manager_user", "consultant_left", "contract_end", "occupation", "consultant_external")
     @classmethod
     def _field_name(cls, value: str | None) -> str | None:
         if value is not None and not FIELD.match(value):
@@ -66,10 +70,10 @@ class SalesforceMapping(BaseModel):
     def fields(self) -> list[str]:
         """Every field the connector selects, names included."""
         base = [self.name, self.start_date, self.end_date, self.consultant_contact, self.consultant_user, self.manager_user,
-                self.business_engineer_user, self.hr_user, self.account, self.client_contact, self.status,
+                self.business_engineer_user, self.hr_user, self.account, self.project, self.client_contact, self.status,
                 self.end_reason, self.daily_cost,
 self.end_reason, self.consultant_manager_user, self.consultant_left, self.contract_end,
-                self.occupation]
+                self.occupation, self.consultant_external]
         names = [name_path(f) for f in (self.consultant_contact, self.manager_user, self.account, self.client_contact)]
         return ["Id"] + sorted({f for f in base + names if f})
 
@@ -94,7 +98,8 @@ PRESETS: dict[str, SalesforceMapping] = {
         object="pse__Assignment__c", start_date="pse__Start_Date__c", end_date="pse__End_Date__c",
         consultant_contact="pse__Resource__c", consultant_user="pse__Resource__r.pse__Salesforce_User__c",
         manager_user="pse__Project__r.OwnerId", business_engineer_user=None, hr_user=None,
-        account="pse__Project__r.pse__Account__c", client_contact=None, status="pse__Status__c",
+        account="pse__Project__r.pse__Account__c", project="pse__Project__c", client_contact=None,
+        status="pse__Status__c",
         end_reason="pse__Closed_Reason__c", status_values={"Cancelled": "cancelled"},
         reason_values={"Client": "client", "Consultant": "consultant"}),
 }

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import logging
 import re
 import secrets
 from typing import Any, Literal
 
+from cryptography.fernet import InvalidToken
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config import keys
@@ -15,12 +18,32 @@ from config.sf_mapping import SalesforceMapping
 from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 
+log = logging.getLogger(__name__)
+
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 INDEX_KEY = keys.TENANTS
 
 
 class TenantError(ValueError):
     """A tenant definition an admin must fix."""
+
+
+class KeyMismatch(TenantError):
+    """A tenant stored under an encryption key this process does not have (issue #30): named, with the fix."""
+
+    def __init__(self, tenant_id: str):
+        self.tenant_id = tenant_id
+        super().__init__(f"tenant {tenant_id!r} was stored with an encryption key this process does not have: give "
+                         "every process the same INTERMISSION_SECRET_KEYS (newest first, the old ones kept until "
+                         "`intermission keys rotate` has run), then restart this one")
+
+
+_MISMATCHED: set[str] = set()  # tenants this process could not decrypt (for /readyz), until one decrypt works
+
+
+def key_mismatches() -> list[str]:
+    """The tenants this process found stored under a key it lacks, since it started (or last read them well)."""
+    return sorted(_MISMATCHED)
 
 
 def secret(default: Any = None, **kwargs) -> Any:
@@ -54,7 +77,11 @@ class BoondConfig(BaseModel):
     # confirmed (mapping page) or set (CLI); a state not in them is natural, "state N (label) not mapped".
     delivery_states: dict[str, Literal["active", "natural", "client", "consultant", "cancelled"]] = Field(
         default_factory=dict)
-    resource_states: dict[str, Literal["active", "bench", "left"]] = Field(default_factory=dict)
+    # "staffed": busy elsewhere, never on the bench; "leaving": left as of the date the resource carries
+    # (handlers.hosts.boond.adapter.EXIT_DATE_FIELDS), else left now
+    resource_states: dict[str, Literal["active", "bench", "staffed", "leaving", "left"]] = Field(default_factory=dict)
+    # resource types (typeOf) that are external people: subcontractors, freelances; never on the bench
+    external_resource_types: list[str] = Field(default_factory=list)
     # read from the dictionary on configure: {"delivery"|"resource": {state id: label}} and the proposal made from
     # those labels, shown on the mapping page until an admin confirms it (never used before)
     state_labels: dict[str, dict[str, str]] = Field(default_factory=dict)
@@ -156,6 +183,8 @@ class PlanningSettings(BaseModel):
     stale_after_days: int = Field(default=30, ge=0, le=3650)  # first seen later than this after its end: no end steps
     bench_threshold: int = Field(default=50, ge=1, le=100)  # below this summed occupation elsewhere: on the bench
     default_owners: dict[OwnerRole, str] = Field(default_factory=dict)  # role → host user id when the chain is empty
+    chain_by: Literal["project", "client"] = "project"  # a next mission right after on the same … continues this one
+    daily_cap: int = Field(default=5, ge=1, le=50)  # late steps spread so one person gets at most this many a day
 
     @field_validator("default_owners")
     @classmethod
@@ -250,6 +279,25 @@ class Tenant(BaseModel):
         return data
 
 
+def auth_marks(tenant: Tenant | None) -> dict:
+    """What an admin token or a connect link rests on (issue #30): the auth epoch (an uninstall bumps it), this
+    tenant's creation (a digest of its webhook secret, new when an id is removed and added again) and its admin
+    password (changing it ends every link made before)."""
+    if tenant is None:
+        return {"e": 0}
+    return {"e": tenant.auth_epoch, "i": _mark("instance", tenant.webhook_secret),
+            "p": _mark("password", tenant.admin_password_hash or "")}
+
+
+def marks_match(payload: dict, tenant: Tenant) -> bool:
+    """Whether a token's marks are the tenant's current ones."""
+    return all(hmac.compare_digest(str(payload.get(k, "")), str(v)) for k, v in auth_marks(tenant).items())
+
+
+def _mark(kind: str, value: str) -> str:
+    return hashlib.sha256(f"intermission-{kind}:{value}".encode()).hexdigest()[:12]
+
+
 def may_run_jobs(tenant: Tenant | None) -> bool:
     """Whether a job may work for this tenant: it exists, is enabled and is not uninstalled (whatever `enabled` says).
 
@@ -302,12 +350,20 @@ def get(tenant_id: str, *, clearing: str | None = None) -> Tenant | None:
         blob = conn.get(_key(tenant_id))
     if blob is None:
         return None
-    return parse(blob)
+    return parse(blob, tenant_id)
 
 
-def parse(blob: bytes) -> Tenant:
-    """A tenant from its stored (encrypted) record."""
-    return Tenant.model_validate_json(crypto.decrypt(blob))
+def parse(blob: bytes, tenant_id: str = "?") -> Tenant:
+    """A tenant from its stored (encrypted) record; KeyMismatch naming it when no key of this process opens it."""
+    try:
+        clear = crypto.decrypt(blob)
+    except InvalidToken:
+        if tenant_id not in _MISMATCHED:
+            _MISMATCHED.add(tenant_id)
+            log.error("%s", KeyMismatch(tenant_id))
+        raise KeyMismatch(tenant_id) from None
+    _MISMATCHED.discard(tenant_id)
+    return Tenant.model_validate_json(clear)
 
 
 def require(tenant_id: str) -> Tenant:

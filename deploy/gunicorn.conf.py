@@ -2,8 +2,10 @@
 import os
 
 from config.infra.logs import gunicorn_logconfig
+from config.infra.web_bind import checked_bind, default_bind
 
-bind = os.environ.get("INTERMISSION_BIND") or f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# loopback unless told otherwise; a public address only behind a buffering proxy (config/infra/web_bind.py)
+bind = checked_bind(os.environ.get("INTERMISSION_BIND") or default_bind(os.environ.get("PORT")))
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("INTERMISSION_WEB_THREADS", "4"))

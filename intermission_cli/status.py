@@ -77,5 +77,6 @@ def render(found: dict) -> str:
     for t in found["tenants"]:
         why = [f"needs re-consent ({t['needs_reconsent']})"] if t["needs_reconsent"] else []
         why += [f"{t['held']} mission(s) held: {', '.join(t['held_reasons'])}"] if t["held"] else []
+        why += t.get("attention") or []
         lines.append(f"  {t['tenant']}: {'; '.join(why)}")
     return "\n".join(lines)

@@ -87,7 +87,10 @@ def _add_boond(args) -> int:
     from config.settings import get_settings
 
     _refuse_existing(args.id)
-    boond = tenants.BoondConfig(base_url=args.base_url or get_settings().boond_base_url, auth_mode=args.auth_mode,
+    from config.infra.urls import checked_host_url
+
+    base_url = checked_host_url(args.base_url or get_settings().boond_base_url, "--base-url")
+    boond = tenants.BoondConfig(base_url=base_url, auth_mode=args.auth_mode,
                                 app_token=args.app_token, app_key=args.app_key, client_token=args.client_token,
                                 client_key=args.client_key, user_token=args.user_token or "",
                                 action_types=_action_types(args.action_type))
@@ -196,11 +199,13 @@ def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True) ->
     if as_json:
         extra = {"flow_secret": tenant.salesforce.flow_secret} if created and tenant.salesforce else {}
         data = tenant.model_dump(mode="json") if reveal and not created else tenant.redacted()
-        print(json.dumps({**data, **links, **extra}, indent=2))
+        print(json.dumps({**data, **links, **extra, "needs_attention": _attention(tenant)}, indent=2))
         return 0
     print(f"{'Created' if created else 'Tenant'} {tenant.id} ({tenant.host}, {tenant.language}, "
           f"{'enabled' if tenant.enabled else 'paused'})")
     print(f"Webhook URL: {links['webhook_url']}")
+    for reason in _attention(tenant):
+        print(f"{'À voir' if tenant.language == 'fr' else 'Needs attention'}: {reason}")
     if tenant.host == "boond" and created:
         print("In Boond: Administration > Webhooks > +, paste that URL and tick create/update/delete on "
               "delivery and resource (never on action: our own writes would come back).")
@@ -209,9 +214,20 @@ def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True) ->
     return 0
 
 
+def _attention(tenant) -> list[str]:
+    """Why the tenant needs its admin (handlers.state.attention), in the tenant's language."""
+    from config.infra.redis_conn import get_redis
+    from handlers.state import attention
+
+    return attention.texts(get_redis(), tenant.id, tenant.language)
+
+
 def _print_salesforce_setup(tenant, links: dict, created: bool) -> None:
     cfg = tenant.salesforce
     print(f"Connect URL (open it as a Salesforce admin): {links['connect_url']}")
+    if not tenant.admin_password_hash:  # the link asks for the workspace's admin password (issue #30)
+        print(f"  it asks for the workspace's admin password: set one first (`intermission tenant admin-password "
+              f"{tenant.id}`), or send `intermission tenant admin-url {tenant.id}` and connect from the admin page")
     print(f"Org: {cfg.org_id or 'learnt when you connect'}; mission object: {cfg.mapping.object}")
     print("Trigger, either:")
     print(f"  - Outbound Message on {cfg.mapping.object} (Setup > Outbound Messages > New): endpoint = the "

@@ -52,11 +52,10 @@ class SalesforceStack(Stack):
         return tenant
 
     def connect(self) -> requests.Response:
-        """Open the connect link as an admin would: consent in the org, come back to the callback."""
+        """Connect as a signed-in admin would: the admin page's button, consent in the org, back to the callback."""
         from config import tenants
-        from webhooks.hosts.salesforce.connect import connect_link
 
-        answer = self.http.get(connect_link(self.tenant_id, self.web.url), timeout=30)
+        answer = admin_connect(self.http, self.web.url, self.tenant_id)
         self.tenant = tenants.get(self.tenant_id)
         return answer
 
@@ -113,3 +112,13 @@ class SalesforceStack(Stack):
     def tasks(self) -> list[dict]:
         """Every live Task in the org (deleted ones sit in the recycle bin, IsDeleted true)."""
         return [t for t in self.control("GET", "/_control/tasks")["records"] if not t.get("IsDeleted")]
+
+
+def admin_connect(http: requests.Session, web_url: str, tenant_id: str, *, follow: bool = True) -> requests.Response:
+    """Press the admin page's "Connect Salesforce" button in this browser (a fresh admin token and its CSRF token);
+    with `follow`, consent in the org and come back to the callback."""
+    from webhooks.admin.auth import admin_token, csrf_token
+
+    token = admin_token(tenant_id, "cli")
+    return http.post(f"{web_url.rstrip('/')}/salesforce/connect", data={"a": token, "csrf": csrf_token(token)},
+                     timeout=30, allow_redirects=follow)

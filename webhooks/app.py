@@ -12,6 +12,10 @@ from config.settings import get_settings
 log = logging.getLogger(__name__)
 
 
+SAFE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "frame-ancestors 'none'"}
+
+
 def create_app() -> Flask:
     """The app factory used by gunicorn, `intermission serve`, the demo and the tests."""
     from config.playbook import default_playbook
@@ -46,12 +50,29 @@ def create_app() -> Flask:
 
     install_ops(app)  # /healthz, /readyz, /metrics; request ids, one JSON log line per request, webhook counts
 
+    @app.after_request
+    def _safe_headers(response):
+        """Every page, whoever made it (connect, callback, Boond configure, errors): not cached, no Referer carrying
+        a link's token, not framed (the admin and survey pages set their own frame-ancestors)."""
+        for name, value in SAFE_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         return jsonify(error=exc.name, message=exc.description), exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        from webhooks.plain import is_unreadable_body, to_flask, unreadable_body
+
+        from config.tenants import KeyMismatch
+
+        if isinstance(exc, KeyMismatch):  # logged once with the tenant and the fix (config.tenants.parse)
+            return jsonify(error="Service Unavailable", message="temporary failure, please retry"), 503
+        if is_unreadable_body(exc):  # a malformed chunked body: the client's fault, and no traceback quoting it
+            log.info("unreadable request body: %s", type(exc).__name__)
+            return to_flask(unreadable_body())
         log.exception("unexpected error")
         return jsonify(error="Service Unavailable", message="temporary failure, please retry"), 503
 

@@ -26,6 +26,7 @@ import redis
 from config.infra import metrics
 from config.infra.logs import pop_fields, push_fields
 from config.settings import get_settings
+from config.tenants import KeyMismatch
 from handlers.intake.ingest import Tally
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,22 @@ class BodyTooLarge(Exception):
     """The body is over INTERMISSION_MAX_WEBHOOK_BYTES."""
 
 
+class UnreadableBody(Exception):
+    """The server could not read the body as framed (a malformed chunked encoding, a body cut short)."""
+
+
+def is_unreadable_body(exc: BaseException) -> bool:
+    """Whether `exc` is the server's complaint about the request's framing (gunicorn's parser, werkzeug's input)."""
+    from werkzeug.exceptions import ClientDisconnected
+
+    return isinstance(exc, (UnreadableBody, ClientDisconnected)) or type(exc).__module__.startswith("gunicorn.http")
+
+
+def unreadable_body() -> Answer:
+    """400: the body's framing is broken (never a 503 with a traceback that echoes the body's bytes)."""
+    return error(400, "unreadable body", "the request body is not framed correctly (chunked encoding, length)")
+
+
 class PlainRequest:
     """What a plain handler may read of a request: method, media type, body (read once, bounded)."""
 
@@ -137,16 +154,24 @@ class PlainRequest:
     def body(self) -> bytes:
         """The body (at most the limit; BodyTooLarge past it, for a chunked body that declared no length)."""
         if self._body is None:
-            limit, length, stream = get_settings().max_webhook_bytes, self.content_length(), self.environ["wsgi.input"]
-            if length is not None:
-                self._body = stream.read(min(length, limit)) if length else b""
-            elif self.environ.get("wsgi.input_terminated"):  # chunked: the server ends the stream
-                self._body = stream.read(limit + 1)
-                if len(self._body) > limit:
-                    raise BodyTooLarge
-            else:
-                self._body = b""
+            try:
+                self._body = self._read()
+            except Exception as exc:
+                if is_unreadable_body(exc):
+                    raise UnreadableBody(type(exc).__name__) from None  # its message may quote the body's bytes
+                raise
         return self._body
+
+    def _read(self) -> bytes:
+        limit, length, stream = get_settings().max_webhook_bytes, self.content_length(), self.environ["wsgi.input"]
+        if length is not None:
+            return stream.read(min(length, limit)) if length else b""
+        if self.environ.get("wsgi.input_terminated"):  # chunked: the server ends the stream
+            body = stream.read(limit + 1)
+            if len(body) > limit:
+                raise BodyTooLarge
+            return body
+        return b""
 
     def tally(self, statuses: dict[str, int]) -> Tally:
         """Counters for the admit to add to with its writes: each outcome's status (outcome → HTTP status)."""
@@ -224,8 +249,14 @@ class PlainRoutes:
                     answer = route.handler(request, *parts)
             except BodyTooLarge:
                 answer = body_too_large()
+            except UnreadableBody as exc:
+                log.info("unreadable request body: %s", exc)
+                answer = unreadable_body()
             except redis.RedisError as exc:
                 answer, redis_down = unavailable(exc)
+            except KeyMismatch:  # logged once, naming the tenant and the fix (config.tenants.parse); /readyz says it
+                answer = error(503, "Service Unavailable", "temporary failure, please retry")
+                answer.headers.append(("Retry-After", "60"))
             except Exception:  # noqa: BLE001 - the same answer as Flask's last error handler
                 log.exception("unexpected error")
                 answer = error(503, "Service Unavailable", "temporary failure, please retry")

@@ -28,5 +28,8 @@ class _Gunicorn(Application):
 
 
 def serve(*, bind: str, workers: int) -> None:
-    """Run gunicorn in the foreground."""
+    """Run gunicorn in the foreground (a public bind only behind a proxy: config/infra/web_bind.py)."""
+    from config.infra.web_bind import checked_bind
+
+    checked_bind(bind)
     _Gunicorn({"bind": bind, "workers": workers}).run()

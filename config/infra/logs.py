@@ -12,6 +12,8 @@ import sys
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from datetime import datetime, timezone
+import unicodedata
+from urllib.parse import unquote
 
 # whatever follows /webhooks/<x>/<y>/, whatever the case, the characters or an encoded slash (%2F) between them
 _SEP = r"(?:/|%2f)"
@@ -19,6 +21,10 @@ _SEGMENT = r"(?:(?!%2f)[^/\s?#\"'\\])+"
 _WEBHOOKS = "".join(f"[{c}{chr(ord(c) + 0xFEE0)}]" for c in "webhooks")  # ASCII or full-width letters
 _WEBHOOK_PATH = re.compile(  # (a route template's literal `<secret>` is left as it is)
     rf"(?i)(/{_WEBHOOKS}{_SEP}{_SEGMENT}{_SEP}{_SEGMENT}{_SEP})(?!<secret>(?![^\s?#\"'\\]))[^\s?#\"'\\]+")
+# the same path in any spelling a server may accept: percent-encoded (twice), backslashes, repeated slashes,
+# full-width letters. A word holding such a spelling is written in its canonical form, its secret masked (issue #30)
+_WORD = re.compile(r"[^\s\"']+")
+_CANONICAL_PATH = re.compile(r"(?i)(/webhooks/[^/\s]+/[^/\s]+/)(?!<secret>(?![^\s?#\"']))[^\s\"']+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{8,}")  # JWTs and itsdangerous tokens
 _QUERY = re.compile(r"([?&](?:a|t|u|code|state|csrf|form_token)=)[^&\s\"'#\\]+")  # admin, connect and OAuth links
 _SURVEY_PATH = re.compile(r"(/survey/)[^/\s?\"'\\]+")  # a survey link is its respondent's credential
@@ -54,8 +60,11 @@ def redact(text: str) -> str:
 def _redact(text: str) -> str:
     # each pattern runs only when the text holds what every match of it contains (a literal part of the pattern):
     # the same result as running them all, at a fraction of the cost for the usual line (one per request)
-    if "/webhook" in text.lower() or not text.isascii():
+    lowered = text.lower()
+    if "/webhook" in lowered or not text.isascii():
         text = _WEBHOOK_PATH.sub(r"\1[secret]", text)
+    if _odd(text):
+        text = _WORD.sub(_canonical_word, text)
     if "/survey/" in text:
         text = _SURVEY_PATH.sub(r"\1[token]", text)
     if "=" in text:
@@ -69,6 +78,34 @@ def _redact(text: str) -> str:
     if "!" in text:
         text = _SF_SESSION.sub("[token]", text)
     return _WHSEC.sub("[secret]", text) if "whsec_" in text else text
+
+
+def _odd(text: str) -> bool:
+    """Whether a text may hold a path in a non-canonical spelling (encoded, backslashes, `//`, non-ASCII)."""
+    return "%" in text or "\\" in text or "//" in text.replace("://", "") or not text.isascii()
+
+
+def canonical_path(word: str) -> str:
+    """A URL path as a lenient server reads it: percent-decoded (up to three times), NFKC letters, `\\` as `/`,
+    repeated slashes as one."""
+    for _ in range(3):
+        decoded = unquote(word)
+        if decoded == word:
+            break
+        word = decoded
+    word = unicodedata.normalize("NFKC", word).replace("\\", "/")
+    return re.sub(r"/{2,}", "/", word)
+
+
+def _canonical_word(match: re.Match) -> str:
+    word = match.group(0)
+    if not _odd(word):
+        return word  # canonical already: _WEBHOOK_PATH has seen it
+    canonical = canonical_path(word)
+    if "/webhooks/" not in canonical.lower():
+        return word
+    masked = _CANONICAL_PATH.sub(r"\1[secret]", canonical)
+    return word if masked == canonical else masked
 
 
 def _scrub(value):

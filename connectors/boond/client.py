@@ -4,7 +4,7 @@ API reference: https://doc.boondmanager.com/api-externe/raml-build/api-externe.r
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 import requests
 
@@ -24,6 +24,26 @@ KEYWORD_PREFIX = {"resource": "COMP", "contact": "CCON", "project": "PRJ", "oppo
 PLURAL = {"opportunity": "opportunities", "company": "companies"}  # route names that are not `<entity>s`
 
 
+class ActionsRead(NamedTuple):
+    """A record's actions as one read found them; `complete`: every action of the record was listed (Boond's totals
+    reached), so one that is absent is gone. A search's answer is never complete: it may miss what it did not match."""
+
+    rows: list[dict]
+    complete: bool
+    via: str  # the route read, for the activity log
+
+
+def checked_base_url(base_url: str) -> str:
+    """The tenant's Boond API address, or a HostError saying why its credentials will not be sent there (metadata,
+    link-local, plain http, or loopback outside the sandboxes: config/infra/urls.py)."""
+    from config.infra.urls import BadHostUrl, checked_host_url
+
+    try:
+        return checked_host_url(base_url, "the Boond API address")
+    except BadHostUrl as exc:
+        raise HostError(str(exc), host="boond") from None
+
+
 class BoondClient(HttpClient):
     """Calls one tenant's Boond with its credentials."""
 
@@ -31,7 +51,7 @@ class BoondClient(HttpClient):
 
     def __init__(self, base_url: str, credentials: BoondCredentials,
                  renew: Callable[[BoondCredentials], BoondCredentials | None] | None = None, **kwargs):
-        super().__init__(base_url, **kwargs)
+        super().__init__(checked_base_url(base_url), **kwargs)
         self.credentials = credentials
         self.renew = renew  # temporary app tokens: called once, after the first auth error
 
@@ -142,12 +162,30 @@ class BoondClient(HttpClient):
             rows = list(self.searched_actions(entity, entity_id))
         yield from rows
 
+    def actions_tab(self, entity: str, entity_id: str) -> ActionsRead:
+        """GET /{entity}s/{id}/actions, every page (HostNotFound/HostValidationError when the tab is refused)."""
+        path = f"/{entity}s/{entity_id}/actions"
+        outcome: dict = {}
+        rows = list(self._paged(path, {}, ACTIONS_PAGE, outcome))
+        return ActionsRead(rows, outcome["complete"], f"GET {path}")
+
+    def listed_actions(self, entity: str, entity_id: str) -> ActionsRead:
+        """GET /actions, every page, kept here when their `dependsOn` is the record (Boond takes no parent filter on
+        lists, §5): complete when the pages reached Boond's total."""
+        outcome: dict = {}
+        rows = [row for row in self._paged("/actions", {"sort": "id"}, ACTIONS_PAGE, outcome)
+                if _parent(row) == (entity, str(entity_id))]
+        return ActionsRead(rows, outcome["complete"], "GET /actions")
+
+    def action(self, action_id: str) -> dict:
+        """GET /actions/{id}: one action (HostNotFound when it is gone)."""
+        return self.request("GET", f"/actions/{action_id}").json().get("data") or {}
+
     def searched_actions(self, entity: str, entity_id: str) -> Iterator[dict]:
         """GET /actions?keywords=COMP<id>, filtered here on dependsOn (Boond may ignore the keyword, §5)."""
         params = {"keywords": f"{KEYWORD_PREFIX[entity]}{entity_id}", "sort": "id"}
         for row in self._paged("/actions", params, ACTIONS_PAGE):
-            parent = (((row.get("relationships") or {}).get("dependsOn") or {}).get("data") or {})
-            if parent.get("type") == entity and str(parent.get("id")) == str(entity_id):
+            if _parent(row) == (entity, str(entity_id)):
                 yield row
 
     def deliveries_updated(self, start: str, end: str) -> Iterator[dict]:
@@ -155,10 +193,13 @@ class BoondClient(HttpClient):
         params = {"period": "updated", "startDate": start, "endDate": end, "sort": "updateDate"}
         yield from self._paged("/deliveries-groupments", params, SEARCH_PAGE)
 
-    def _paged(self, path: str, params: dict, page_size: int) -> Iterator[dict]:
+    def _paged(self, path: str, params: dict, page_size: int, outcome: dict | None = None) -> Iterator[dict]:
         """Every row of a list: pages until the rows read reach meta.totals.rows or a page is empty, whatever
-        page size the server chose (Boond's /actions answers 30 rows whatever maxResults asks, §10)."""
+        page size the server chose (Boond's /actions answers 30 rows whatever maxResults asks, §10). `outcome`
+        gets `complete`: the rows read reached the total Boond gave (not an empty page or the page guard first)."""
         seen = 0
+        if outcome is not None:
+            outcome["complete"] = False
         for page in range(1, MAX_PAGES + 1):
             body = self.request("GET", path, params={**params, "page": page, "maxResults": page_size}).json()
             rows = body.get("data") if isinstance(body, dict) else None
@@ -168,6 +209,8 @@ class BoondClient(HttpClient):
             yield from rows
             seen += len(rows)
             if not rows or seen >= _total(body, seen):
+                if outcome is not None:
+                    outcome["complete"] = seen >= _total(body, seen)
                 return
 
     # --- writes ----------------------------------------------------------------------------
@@ -214,6 +257,12 @@ class BoondClient(HttpClient):
     def resources_matching(self, keywords: str) -> list[dict]:
         """GET /resources?keywords=: the list rows (they carry `email1`, which the detail lacks)."""
         return self.request("GET", "/resources", params={"keywords": keywords, "maxResults": 30}).json().get("data") or []
+
+
+def _parent(row: dict) -> tuple[str, str]:
+    """An action row's `dependsOn` as (type, id)."""
+    parent = (((row.get("relationships") or {}).get("dependsOn") or {}).get("data") or {})
+    return str(parent.get("type") or ""), str(parent.get("id") or "")
 
 
 def _total(body: dict, seen: int) -> int:

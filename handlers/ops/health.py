@@ -75,14 +75,20 @@ def scheduler_info(conn: redis.Redis) -> dict:
 
 
 def tenants_waiting(conn: redis.Redis) -> list[dict]:
-    """Tenants whose admin must connect again (config.keys.needs_reconsent) or that have held work, with why."""
+    """Tenants whose admin must connect again (config.keys.needs_reconsent), that have held work, or another reason
+    (handlers.state.attention, in the tenant's language), with why."""
+    from handlers.state import attention
+
     found = []
     for tenant_id in tenants.list_ids():
         reason = conn.get(keys.needs_reconsent(tenant_id))
         held = holds.held(conn, tenant_id)
-        if reason or held:
+        tenant = tenants.get(tenant_id)
+        other = attention.texts(conn, tenant_id, tenant.language if tenant else "en")
+        if reason or held or other:
             found.append({"tenant": tenant_id, "needs_reconsent": reason.decode() if reason else None,
-                          "held": len(held), "held_reasons": sorted({h["reason"] for h in held.values()})})
+                          "held": len(held), "held_reasons": sorted({h["reason"] for h in held.values()}),
+                          "attention": other})
     return found
 
 
@@ -122,6 +128,7 @@ def readiness(conn: redis.Redis | None = None, *, scope: str = "all") -> tuple[b
     scheduler = scheduler_info(conn)
     if not scheduler["alive"]:
         reasons.append("scheduler not running: no worker holds the rq scheduler lock (start `intermission worker`)")
+    reasons += [str(tenants.KeyMismatch(t)) for t in tenants.key_mismatches()]  # this process cannot read them
     details = {"status": "unavailable" if reasons else "ready", "oldest_queued_age_seconds": age,
                "scheduler": scheduler["holder"], "workers": len(Worker.all(connection=conn))}
     return not reasons, {**details, **({"reasons": reasons} if reasons else {})}

@@ -64,12 +64,13 @@ def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
 
 
 def siblings(conn, tenant: tenants.Tenant, adapter, timelines: dict, batch: set[str], today: date) -> list:
-    """Known missions of the same consultants, outside the batch, whose next mission moved (bench on or off)."""
+    """Known missions of the same consultants, outside the batch, whose next mission moved (bench on or off); a
+    mission since given to someone else (a replacement, a swap) is no longer theirs."""
     store, out = SnapshotStore(conn, tenant.id), []
     for consultant_id, line in timelines.items():
         for other_id in sorted(store.missions_of(consultant_id) - batch):
             other = store.get(other_id)
-            if other and other.status != "deleted":
+            if other and other.status != "deleted" and other.consultant and other.consultant.id == consultant_id:
                 moved = adapter.placed(other, line)
                 if (moved.next_start, moved.others) != (other.next_start, other.others):
                     out.append(pipeline.prepare(conn, tenant, other, moved, {"kind": "sibling"}, today))

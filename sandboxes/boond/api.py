@@ -184,12 +184,14 @@ def search_deliveries():
 
 @bp.get("/resources/<id>")
 def get_resource(id):
-    """A resource with its managers (observed: without email1 nor reference, which only the list has)."""
+    """A resource with its managers (observed: without email1 nor reference, which only the list has, and its
+    managers as references only: their names need GET /resources/{id} of each)."""
     state = sandbox()
     with state.lock:
         data = profile(state, "resource", id)
         if state.config.dialect == "observed":
             data["attributes"] = {k: v for k, v in data["attributes"].items() if k not in RESOURCE_DETAIL_HIDDEN}
+            return document(data, included=[])
         return document(data, included=included_closure(state, "resource", id))
 
 

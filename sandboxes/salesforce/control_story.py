@@ -10,6 +10,7 @@ from .outbound import secret_key
 from .rest import render
 from .schema import KEY_PREFIX, MISSION_OBJECTS, TRIGGER_OBJECTS, objects
 from .seed import _contact as contact
+from .seed import _system as system_record
 
 bp = Blueprint("salesforce_story", __name__, url_prefix="/_control")
 
@@ -106,9 +107,10 @@ def _answer(sobject: str, rec: dict, event: str, data: dict, status: int = 200):
 
 @bp.post("/contacts")
 def new_contact():
-    """Add a Contact {"FirstName","LastName", optional "Manager__c","Left__c","Contract_End__c"}: its record."""
+    """Add a Contact {"FirstName","LastName", optional "Manager__c","Left__c","Contract_End__c","Title"}: its
+    record."""
     data, state = body(), sandbox()
-    extra = {k: data[k] for k in ("Manager__c", "Left__c", "Contract_End__c") if k in data}
+    extra = {k: data[k] for k in ("Manager__c", "Left__c", "Contract_End__c", "Title") if k in data}
     if extra.get("Left__c") not in (None, True, False) or not isinstance(extra.get("Manager__c") or "", str):
         raise ControlError("Left__c must be true/false and Manager__c a User id")
     if extra.get("Contract_End__c") is not None and not parse_date(extra["Contract_End__c"]):
@@ -119,8 +121,21 @@ def new_contact():
             record_id = state.new_id(KEY_PREFIX["Contact"])
         last = str(data.get("LastName") or record_id[-6:])
         state.table("Contact")[record_id] = contact(record_id, str(data.get("FirstName") or "Consultant"), last,
-                                                    f"{last.lower()}@esn-sandbox.example", Title="Consultant", **extra)
+                                                    f"{last.lower()}@esn-sandbox.example",
+                                                    **{"Title": "Consultant", **extra})
         return jsonify(render("Contact", state.table("Contact")[record_id])), 201
+
+
+@bp.post("/accounts")
+def new_account():
+    """Add a client Account {"Name"}: its record (a mission with another client)."""
+    data, state = body(), sandbox()
+    with state.lock:
+        record_id = state.new_id(KEY_PREFIX["Account"])
+        while record_id in state.table("Account"):
+            record_id = state.new_id(KEY_PREFIX["Account"])
+        state.table("Account")[record_id] = system_record(record_id, Name=str(data.get("Name") or "Client"))
+        return jsonify(render("Account", state.table("Account")[record_id])), 201
 
 
 @bp.get("/missions")

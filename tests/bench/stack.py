@@ -87,7 +87,7 @@ def boond_tenant(sandbox: Sandbox, tenant_id: str, *, web_url: str | None = None
 def salesforce_tenant(sandbox: Sandbox, tenant_id: str, web_url: str):
     """A Salesforce tenant connected through the web process (OAuth + PKCE), its Outbound Message pointed at us."""
     from config import tenants
-    from webhooks.hosts.salesforce.connect import connect_link
+    from sandboxes.stack_salesforce import admin_connect
 
     creds = sandbox.control("GET", "/credentials")
     tenant = tenants.Tenant(id=tenant_id, host="salesforce", name="Bench ESN", language="fr",
@@ -95,7 +95,7 @@ def salesforce_tenant(sandbox: Sandbox, tenant_id: str, web_url: str):
                                                                 client_id=creds["client_id"],
                                                                 client_secret=creds["client_secret"]))
     tenants.save(tenant)
-    answer = requests.get(connect_link(tenant_id, web_url), timeout=60)
+    answer = admin_connect(requests.Session(), web_url, tenant_id)
     if answer.status_code != 200:
         raise RuntimeError(f"Salesforce connect failed: {answer.status_code} {answer.text[:300]}")
     sandbox.control("POST", "/outbound", json={"url": tenant.webhook_url(web_url), "object": "Mission__c",

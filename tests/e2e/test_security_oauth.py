@@ -11,7 +11,9 @@ from config import tenants
 from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 from handlers.hosts.salesforce.adapter import tokens_for
-from webhooks.hosts.salesforce.connect import connect_link, disconnect_tenant
+from sandboxes.stack_salesforce import admin_connect
+from webhooks.admin.auth import admin_token, csrf_token
+from webhooks.hosts.salesforce.connect import disconnect_tenant
 
 
 def _other_tenant(sf_stack, tenant_id: str = "evil-sf") -> tenants.Tenant:
@@ -30,7 +32,7 @@ def _connected(tenant_id: str) -> bool:
 def test_a_flow_started_in_another_browser_is_refused_and_binds_nothing(sf_stack):
     evil = _other_tenant(sf_stack)
     attacker = requests.Session()
-    authorize = attacker.get(connect_link(evil.id, sf_stack.web.url), timeout=10, allow_redirects=False)
+    authorize = admin_connect(attacker, sf_stack.web.url, evil.id, follow=False)
     assert authorize.status_code == 302  # the attacker keeps this authorize URL and sends it to the victim admin
     victim = requests.Session()  # signed in to Salesforce, never opened Intermission's connect link
     answer = victim.get(authorize.headers["Location"], timeout=30)
@@ -39,7 +41,7 @@ def test_a_flow_started_in_another_browser_is_refused_and_binds_nothing(sf_stack
 
 
 def test_the_browser_cookie_is_host_only_http_only_and_lax(sf_stack):
-    answer = requests.get(connect_link(sf_stack.tenant_id, sf_stack.web.url), timeout=10, allow_redirects=False)
+    answer = admin_connect(requests.Session(), sf_stack.web.url, sf_stack.tenant_id, follow=False)
     cookie = answer.headers["Set-Cookie"]
     assert cookie.startswith("intermission-sf=") and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert "Path=/" in cookie and "Domain" not in cookie
@@ -49,8 +51,8 @@ def test_over_https_the_cookie_is_a_secure_host_prefixed_one(sf_stack, monkeypat
     from webhooks.app import create_app
 
     monkeypatch.setattr(get_settings(), "public_base_url", "https://intermission.example.com")
-    link = connect_link(sf_stack.tenant_id, "https://intermission.example.com")
-    answer = create_app().test_client().get("/" + link.split("/", 3)[3])
+    token = admin_token(sf_stack.tenant_id, "test")
+    answer = create_app().test_client().post("/salesforce/connect", data={"a": token, "csrf": csrf_token(token)})
     cookie = answer.headers["Set-Cookie"]
     assert cookie.startswith("__Host-intermission-sf=") and "Secure" in cookie and "Domain" not in cookie
 
@@ -58,20 +60,21 @@ def test_over_https_the_cookie_is_a_secure_host_prefixed_one(sf_stack, monkeypat
 def test_a_second_tenant_cannot_connect_an_org_bound_to_another_until_it_is_disconnected(sf_stack):
     evil = _other_tenant(sf_stack)
     own_browser = requests.Session()
-    refused = own_browser.get(connect_link(evil.id, sf_stack.web.url), timeout=30)
+    refused = admin_connect(own_browser, sf_stack.web.url, evil.id)
     assert refused.status_code == 409 and "another Intermission workspace" in refused.text
     assert not _connected(evil.id) and _connected(sf_stack.tenant_id)
     disconnect_tenant(tenants.get(sf_stack.tenant_id))  # the org's owner lets it go
-    assert requests.Session().get(connect_link(evil.id, sf_stack.web.url), timeout=30).status_code == 200
+    assert admin_connect(requests.Session(), sf_stack.web.url, evil.id).status_code == 200
     assert _connected(evil.id)
-    back = sf_stack.http.get(connect_link(sf_stack.tenant_id, sf_stack.web.url), timeout=30)
+    back = admin_connect(sf_stack.http, sf_stack.web.url, sf_stack.tenant_id)
     assert back.status_code == 409  # now bound to the other workspace
 
 
 def test_the_redirect_uri_comes_from_public_base_url_never_from_the_host_header(sf_stack):
-    link = connect_link(sf_stack.tenant_id, sf_stack.web.url)
-    answer = requests.get(link, headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"},
-                          timeout=10, allow_redirects=False)
+    token = admin_token(sf_stack.tenant_id, "test")
+    answer = requests.post(f"{sf_stack.web.url}/salesforce/connect", data={"a": token, "csrf": csrf_token(token)},
+                           headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"},
+                           timeout=10, allow_redirects=False)
     redirect_uri = parse_qs(urlparse(answer.headers["Location"]).query)["redirect_uri"][0]
     assert redirect_uri == get_settings().public_base_url.rstrip("/") + "/salesforce/callback"
     assert "evil" not in redirect_uri

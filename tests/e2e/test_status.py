@@ -31,7 +31,7 @@ def test_status_shows_queue_dead_letters_missing_scheduler_and_tenants_waiting(s
     assert found["queue"]["oldest_age_seconds"] is not None
     assert found["workers"] == [] and found["scheduler"]["alive"] is False
     assert found["tenants"] == [{"tenant": "acme", "needs_reconsent": "refresh refused: invalid_grant", "held": 1,
-                                 "held_reasons": ["needs re-consent: refresh refused"]}]
+                                 "held_reasons": ["needs re-consent: refresh refused"], "attention": []}]
     text = status(child_env).stdout
     assert "1 queued" in text and "1 dead letter(s)" in text and "scheduler: NOT RUNNING" in text
     assert "acme: needs re-consent (refresh refused: invalid_grant); 1 mission(s) held" in text

@@ -53,14 +53,26 @@ def start_gunicorn(env: dict, port: int, log: Path, *, worker_class: str | None 
     return proc
 
 
-def start_nginx(tmp: Path, *, listen: int, upstream: int) -> Process:
-    """Debian's nginx running deploy/nginx.conf in the foreground; waits until it proxies /healthz."""
+def start_nginx(tmp: Path, *, listen: int, upstream: int, wait: bool = True) -> Process:
+    """Debian's nginx running deploy/nginx.conf in the foreground; waits until it proxies /healthz (`wait`), or
+    only until it listens."""
     tmp.mkdir(parents=True, exist_ok=True)
     conf = render_nginx_conf(tmp, listen=listen, upstream=upstream)
     proc = Process([nginx_binary(), "-p", str(tmp), "-c", str(conf), "-g", "daemon off;"], {}, tmp / "nginx.log")
     proc.start()
-    _wait_healthy(f"http://127.0.0.1:{listen}", proc, tmp / "nginx.log")
+    if wait:
+        _wait_healthy(f"http://127.0.0.1:{listen}", proc, tmp / "nginx.log")
+    else:
+        wait_until(lambda: _listens(listen) or proc.proc.poll() is not None, timeout=30, what="nginx to listen")
     return proc
+
+
+def _listens(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 def _wait_healthy(base: str, proc: Process, log: Path) -> None:

@@ -18,6 +18,7 @@ from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 
 from config import tenants
+from sandboxes.stack_salesforce import admin_connect
 from config.infra.redis_conn import get_redis
 from config.infra.signing import sign, unsign
 from handlers.intake.queues import get_queue
@@ -31,7 +32,8 @@ from webhooks.hosts.salesforce.connect import connect_link, disconnect_token
 pytestmark = pytest.mark.slow
 SHARED_KEYS = [  # keys outside a tenant's namespace, each documented in docs/RELIABILITY.md
     r"im:tenants", r"im:due", r"im:metrics", r"im:clock:today", r"im:oauth:state:[0-9a-f]{64}",
-    r"im:orphan:.+", r"im:login-unknown:[0-9a-f]{16}", r"im:sf-org:.+", r"im:boond:seen:[0-9a-f]{64}", r"im:ack",
+    r"im:orphan:.+", r"im:login:addr:[0-9a-f]{16}", r"im:login:names:\d+", r"im:login:all:\d+", r"im:sf-org:.+",
+    r"im:boond:seen:[0-9a-f]{64}", r"im:ack",
     r"im:test:crash-counter", r"rq:.+"]
 
 
@@ -193,7 +195,8 @@ def test_a_connect_link_connects_and_disconnects_only_its_own_tenant(world):
         answer = requests.get(f"{world.c.web.url}/salesforce/connect", params={"t": forged}, timeout=10)
         assert answer.status_code == 404
     c_before = _tokens(ids["C"])
-    assert world.c.http.get(link, timeout=30).status_code == 200
+    assert world.c.http.get(link, timeout=30).status_code == 403  # C has no admin password: its link cannot connect
+    assert admin_connect(world.c.http, world.c.web.url, ids["C"]).status_code == 200
     assert _tokens(ids["C"])["access_token"] != c_before["access_token"] and _tokens(ids["D"]) == d_before
     stale = requests.get(f"{world.c.web.url}/salesforce/callback", params={"state": "nope", "code": "x"}, timeout=10)
     assert stale.status_code == 400
@@ -203,7 +206,7 @@ def test_a_connect_link_connects_and_disconnects_only_its_own_tenant(world):
                          timeout=30)
     assert gone.status_code == 200 and _tokens(ids["C"]) is None and _tokens(ids["D"]) == d_before
     assert {t: _state(t) for t in others} == others
-    assert world.c.http.get(link, timeout=30).status_code == 200  # connected again for the next tests
+    assert admin_connect(world.c.http, world.c.web.url, ids["C"]).status_code == 200  # again, for the next tests
 
 
 def _owner(key: str, known: set[str]) -> str | None:
@@ -215,10 +218,11 @@ def test_every_redis_key_belongs_to_one_tenant_or_to_the_documented_shared_list(
     from handlers.state.store import DUE_KEY
 
     conn, known = get_redis(), set(tenants.list_ids())
-    login = re.search(r'name="csrf" value="([^"]+)"', requests.get(f"{world.a.web.url}/admin/login", timeout=10).text)
-    requests.post(f"{world.a.web.url}/admin/login", data={"tenant": "acme-a", "password": "wrong",
+    browser = requests.Session()
+    login = re.search(r'name="csrf" value="([^"]+)"', browser.get(f"{world.a.web.url}/admin/login", timeout=10).text)
+    browser.post(f"{world.a.web.url}/admin/login", data={"tenant": "acme-a", "password": "wrong",
                                                          "csrf": login.group(1)}, timeout=10)  # counts the attempt
-    requests.get(connect_link("acme-sf-c", world.c.web.url), timeout=10, allow_redirects=False)  # a flow under way
+    admin_connect(requests.Session(), world.c.web.url, "acme-sf-c", follow=False)  # a flow under way
     keys = sorted(k.decode() for k in conn.scan_iter(count=1000))
     stray = [k for k in keys if not _owner(k, known) and not any(re.fullmatch(p, k) for p in SHARED_KEYS)]
     due = [m.decode() for m in conn.zrange(DUE_KEY, 0, -1)]

@@ -69,11 +69,11 @@ def _readable(raw: bytes) -> str:
 def _flow_under_way(world, monkeypatch) -> dict[str, str]:
     """Start a Salesforce connect flow and stop at the consent page: its state and PKCE verifier wait in Redis."""
     from connectors.salesforce import oauth
-    from webhooks.hosts.salesforce.connect import connect_link
+    from sandboxes.stack_salesforce import admin_connect
 
     made, original = {}, oauth.new_code_verifier
     monkeypatch.setattr(oauth, "new_code_verifier", lambda: made.setdefault("pkce verifier", original()))
-    answer = requests.get(connect_link("acme-sf-c", world.c.web.url), timeout=10, allow_redirects=False)
+    answer = admin_connect(requests.Session(), world.c.web.url, "acme-sf-c", follow=False)
     made["oauth state under way"] = parse_qs(urlparse(answer.headers["Location"]).query)["state"][0]
     return made
 

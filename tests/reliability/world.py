@@ -149,9 +149,12 @@ class World:
         """Connect once more, keeping the connect link, the OAuth state and code seen on the way."""
         from webhooks.hosts.salesforce.connect import connect_link
 
+        from sandboxes.stack_salesforce import admin_connect
+
         link = connect_link(org.tenant_id, org.web.url)
         self.keep(f"connect link {org.tenant_id}", parse_qs(urlparse(link).query)["t"][0])
-        answer = org.http.get(link, timeout=30)
+        assert org.http.get(link, timeout=30).status_code == 403  # the link's page: this workspace has no password
+        answer = admin_connect(org.http, org.web.url, org.tenant_id)
         assert answer.status_code == 200, answer.text[:300]
         for hop in answer.history:
             query = parse_qs(urlparse(hop.headers.get("Location", "")).query)

@@ -143,7 +143,7 @@ def test_a_leaver_is_never_on_the_bench():
 def test_a_part_timer_staffed_full_time_elsewhere_is_not_on_the_bench_and_the_reason_says_where():
     cur = mission(occupation=50, others=[nxt("2026-01-05", "2026-12-31", 100, "Data lake")])
     actions, found = planned(cur, "2026-06-02")
-    assert found.case == "restaffed" and not found.bench
+    assert found.case == "staffed_elsewhere" and not found.bench  # not "restaffed": nothing new starts
     assert "still staffed elsewhere: Data lake (100 %)" in found.reason and "right after" not in found.reason
 
 
@@ -152,7 +152,7 @@ def test_a_part_timer_below_the_threshold_elsewhere_is_on_the_bench():
     actions, found = planned(cur, "2026-06-02")
     assert found.bench and "Audit (20 %)" in actions["bench.checkin#1"].text
     _, strict = planned(cur, "2026-06-02", rules=Rules(bench_threshold=20))
-    assert strict.case == "restaffed"
+    assert strict.case == "staffed_elsewhere"
 
 
 # --- dates that make sense ----------------------------------------------------------------------------------

@@ -11,7 +11,16 @@ from config import keys, tenants
 
 ROOT = Path(__file__).resolve().parents[2]
 
-GLOBAL = {"org_binding", "oauth_state", "boond_signed_request_seen", "login_unknown", "orphan_claim", "orphan_dequeued"}
+GLOBAL = {
+    "org_binding",
+    "oauth_state",
+    "boond_signed_request_seen",
+    "login_address",
+    "login_names",
+    "login_all",
+    "orphan_claim",
+    "orphan_dequeued",
+}
 
 
 def tenant_builders():

@@ -22,6 +22,10 @@ class HostPages:
         """Whether the tenant's set-up lets it run (the kill switch refuses to resume it otherwise)."""
         return True
 
+    def frame_origins(self, tenant) -> tuple[str, ...]:
+        """The origins whose pages may frame this tenant's admin pages (CSP frame-ancestors): the host's list."""
+        return host_of(tenant).web.iframe_origins
+
     def configure_card(self, tenant) -> dict | None:
         """The overview's set-up card while the tenant still needs one (None: no card)."""
         return None

@@ -8,6 +8,7 @@ WORDS = {
     "activity": ("Journal", "Activity"), "surveys": ("Questionnaires", "Surveys"),
     "connection": ("Connexion", "Connection"), "test_connection": ("Tester la connexion", "Test connection"),
     "disconnect": ("Déconnecter Salesforce", "Disconnect Salesforce"),
+    "connect_salesforce": ("Connecter (ou reconnecter) Salesforce", "Connect (or reconnect) Salesforce"),
     "connected": ("Connecté", "Connected"), "not_connected": ("Non connecté", "Not connected"),
     "enabled": ("Actif", "Enabled"), "paused": ("En pause", "Paused"),
     "pause": ("Mettre en pause (coupe-circuit)", "Pause (kill switch)"), "resume": ("Réactiver", "Resume"),
@@ -38,6 +39,10 @@ WORDS = {
                    "edited in the host by someone: kept as it is, never rewritten or recreated"),
     "why_closed": ("modifiée par quelqu'un puis plus prévue : close avec une note, pas supprimée",
                    "edited in the host by someone, then no longer planned: closed with a note, not deleted"),
+    "why_unverified": ("impossible à vérifier dans l'outil (lectures refusées ou incomplètes) : en attente, réessayée, "
+                       "ni tenue pour supprimée ni recréée",
+                       "cannot be verified in the host (its answers were refused or incomplete): held and retried, "
+                       "neither taken for deleted nor created again"),
     "late": ("en retard", "late"), "held": ("missions en attente", "missions on hold"),
     "configure": ("Configurer", "Configure"), "not_configured": ("À configurer", "Not configured"),
     "needs_connecting": ("À reconnecter", "Needs connecting"),
@@ -62,6 +67,11 @@ WORDS = {
     "bench_threshold": ("Intercontrat sous ce taux d'occupation ailleurs (%)",
                         "On the bench below this occupation elsewhere (%)"),
     "default_owner": ("Responsable par défaut (id)", "Default owner (id)"),
+    "daily_cap": ("Étapes en retard par personne et par jour, au plus", "Late steps per person and day, at most"),
+    "chain_by": ("Une mission suivante qui démarre aussitôt la prolonge si elle est…",
+                 "A next mission starting right after continues this one when it is…"),
+    "chain_project": ("sur le même projet", "on the same project"),
+    "chain_client": ("chez le même client", "for the same client"),
 }
 
 # Issue #16: the bench dashboard, the timeline, labels for codes, messages (additive: new keys only)
@@ -71,6 +81,8 @@ WORDS.update({
     "case_consultant": ("Départ anticipé du consultant", "Ended early by the consultant"),
     "case_extension": ("Prolongation", "Extension"), "case_cancellation": ("Annulation", "Cancellation"),
     "case_restaffed": ("Nouvelle mission", "Restaffed"),
+    "case_continued": ("Mission reconduite", "Mission continues"),
+    "case_staffed_elsewhere": ("Encore en mission ailleurs", "Still staffed elsewhere"),
     "role_manager": ("Manager", "Manager"), "role_consultant": ("Consultant", "Consultant"),
     "role_business_engineer": ("Ingénieur d'affaires", "Business engineer"), "role_hr": ("RH", "HR"),
     "role_client_contact": ("Contact client", "Client contact"),
@@ -79,6 +91,7 @@ WORDS.update({
     "op_create": ("à créer", "to create"), "op_update": ("à mettre à jour", "to update"),
     "op_unchanged": ("inchangée", "unchanged"), "op_cancel": ("à annuler", "to cancel"),
     "op_kept": ("conservée (travail d'une personne)", "kept (someone's work)"),
+    "op_held": ("en attente (impossible à vérifier)", "held (cannot verify)"),
     "state_done": ("faite", "done"), "state_late": ("en retard", "late"), "state_planned": ("prévue", "planned"),
     "state_written": ("écrite dans l'outil", "in the host"), "state_dismissed": ("supprimée par quelqu'un", "deleted by someone"),
     "state_kept": ("modifiée par quelqu'un", "edited by someone"), "state_closed": ("close avec une note", "closed with a note"),

@@ -3,16 +3,30 @@ from __future__ import annotations
 
 from flask import g, render_template, request
 
-from handlers.hosts.registry import HOSTS
 from webhooks.admin import bp
 from webhooks.admin.auth import csrf_token
 from webhooks.admin.i18n import WORDS, say, word
 from webhooks.admin.reasons import reason_in
 
 
-def frame_ancestors() -> str:
-    """Who may frame the admin pages: this server and every host's pages (`Host.web.iframe_origins`)."""
-    return " ".join(dict.fromkeys(["'self'", *(o for host in HOSTS.values() for o in host.web.iframe_origins)]))
+def frame_ancestors(tenant=None) -> str:
+    """Who may frame an admin page: this server, and the tenant's own host origin (issue #30: no list of wildcards
+    serving every tenant); a page that opens no tenant (sign-in, refusals) only this server."""
+    if tenant is None:
+        return "'self'"
+    from webhooks.admin.host_pages import pages_for
+
+    return " ".join(dict.fromkeys(["'self'", *pages_for(tenant).frame_origins(tenant)]))
+
+
+def origin_of(url: str | None) -> str | None:
+    """`scheme://host[:port]` of an http(s) URL, or None."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c in parts.netloc for c in " ;,'\"*"):
+        return None
+    return f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
 
 
 def lang_for(tenant) -> str:
@@ -69,7 +83,8 @@ def _back_link(lang: str) -> str | None:
 
 @bp.after_request
 def _headers(response):
-    response.headers["Content-Security-Policy"] = f"frame-ancestors {frame_ancestors()}"
+    admin = g.get("admin")
+    response.headers["Content-Security-Policy"] = f"frame-ancestors {frame_ancestors(admin.tenant if admin else None)}"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

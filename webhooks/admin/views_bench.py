@@ -13,7 +13,6 @@ from handlers.reports.bench_data import bench_report
 from handlers.reports.bench_report import BENCHMARK, MECENAT_RATE, LOADED_COST_FACTOR, BenchPeriod, BenchReport
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
-from webhooks.admin.csv_cells import safe_row
 from webhooks.admin.charts import month_bars, share_bar
 from webhooks.admin.i18n import label, say, word
 from webhooks.admin.render import lang_for, page
@@ -62,7 +61,7 @@ def bench_csv():
                     + [f"{word('bench_days', lang)} ({word(k, lang)})" for k in ("this_month", "this_quarter")]
                     + [word("daily_cost", lang), f"{word('cost', lang)} ({word('this_quarter', lang)})", word("shares", lang)])
     for p in _rows(found, request.args):
-        writer.writerow(safe_row([p.name or p.consultant_id, p.mission_id, p.start.isoformat(),
+        writer.writerow(csv_cells([p.name or p.consultant_id, p.mission_id, p.start.isoformat(),
                          p.until.isoformat() if p.until else "", p.days.get("month", 0), p.days.get("quarter", 0),
                          "" if p.daily_cost is None else f"{p.daily_cost:.2f}",
                          "" if p.cost("quarter") is None else f"{p.cost('quarter'):.2f}",
@@ -70,6 +69,15 @@ def bench_csv():
     name = f"bench-{admin.tenant.id}-{found.today.isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cells(values: list) -> list:
+    """Text cells a spreadsheet would run as formulas (`=`, `+`, `-`, `@`, tab, CR first) kept as text with a
+    leading apostrophe (OWASP's advice); numbers as they are. Names come from the host, typed by anyone."""
+    return [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in values]
 
 
 def _page(admin, *, errors: dict, values: dict | None):

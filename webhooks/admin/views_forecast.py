@@ -17,11 +17,10 @@ from handlers.hosts.registry import host_of
 from handlers.intake.ingest import enqueue_match
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
-from webhooks.admin.csv_cells import safe_row
 from webhooks.admin.forecast_chart import LAYER_COLOURS, stacked_weeks
 from webhooks.admin.i18n import WORDS, label, say, word
 from webhooks.admin.render import lang_for
-from webhooks.admin.views_bench import _eur, _number, _page, _pct
+from webhooks.admin.views_bench import _eur, _number, _page, _pct, csv_cells
 
 DIGEST_CHOICES = ("0", "7", "14", "30")  # the digest's cadence in days (0: no digest)
 
@@ -120,7 +119,7 @@ def forecast_csv():
     part = "weeks" if request.args.get("part") == "weeks" else "returns"
     rows = _week_rows(found, lang) if part == "weeks" else _return_rows(found.returns, lang)
     out = io.StringIO()
-    csv.writer(out).writerows([safe_row(row) for row in rows])
+    csv.writer(out).writerows([csv_cells(row) for row in rows])
     name = f"forecast-{part}-{found.today.isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -4,35 +4,32 @@ What differs per host (the connection line, the set-up card and form, disconnect
 the admin pages (`host_pages.pages_for`)."""
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, make_response, redirect, render_template, request, url_for
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from config import keys
 from config import tenants
 from config.infra import crypto
 from config.infra.redis_conn import get_redis
-from config.infra.signing import BadSignature, sign, unsign
+from handlers.state import attention
 from handlers.sync.holds import held
 from handlers.state.ledger import ActivityLog
 from handlers.intake.queues import get_queue
 from webhooks.admin import bp
-from webhooks.admin.auth import admin_token, current_admin
+from webhooks.admin.auth import (admin_token, browser_form_ok, browser_form_token, current_admin, login_failed,
+                                  login_refused, set_browser_cookie)
 from webhooks import intake_failures
 from webhooks.admin.host_pages import pages_for
 from webhooks.admin.i18n import label, say, word
 from webhooks.admin.planning_card import planning_card
 from webhooks.admin.render import error_page, error_words, lang_for, page
-
-LOGIN_LIMIT = 5
 
 
 @bp.get("/")
@@ -46,6 +43,7 @@ def overview_context(tenant) -> dict:
     """What the overview shows besides the flash message (the planning card included)."""
     pages = pages_for(tenant)
     return {"status": pages.status(tenant), "held": len(held(get_redis(), tenant.id)),
+            "attention": attention.texts(get_redis(), tenant.id, lang_for(tenant)),
             "configure": pages.configure_card(tenant), "test_result": None, "planning": planning_card(tenant),
             "disconnect": pages.disconnect_form(tenant)}
 
@@ -134,19 +132,25 @@ def login():
     """Standalone access: workspace id and the password set with `intermission tenant admin-password`."""
     lang = request.values.get("lang", "fr")
     if request.method == "GET":
-        return render_template("admin/login.html", lang=lang, csrf=sign("login", {}), error=None, tenant_id="")
+        return _login_form(lang, "", None, 200)
     tenant_id = request.form.get("tenant", "").strip()[:64]
-    try:
-        unsign("login", request.form.get("csrf", ""), max_age=3600)
-    except BadSignature:
+    # bound to this browser's cookie: a cross-site post cannot sign a victim into the attacker's workspace
+    if not browser_form_ok("login", request.form.get("csrf", "")):
         return error_page(403, "Formulaire refusé / Form refused", "Reload the sign-in page and try again.")
     tenant = tenants.get(tenant_id)
-    if _too_many_attempts(tenant):
+    if login_refused(tenant, tenant_id):
         return error_page(429, "Trop d'essais / Too many attempts", "Wait 15 minutes before trying again.")
     if not _password_ok(tenant, request.form.get("password", "")[:1024]):
-        return render_template("admin/login.html", lang=lang, csrf=sign("login", {}), tenant_id=tenant_id,
-                               error="Identifiants incorrects." if lang == "fr" else "Wrong workspace or password."), 401
+        login_failed(tenant, tenant_id)
+        return _login_form(lang, tenant_id, "Identifiants incorrects." if lang == "fr" else "Wrong workspace or password.",
+                           401)
     return redirect(url_for(".overview", a=admin_token(tenant.id, "login"), lang=lang))
+
+
+def _login_form(lang: str, tenant_id: str, error: str | None, status: int):
+    body = render_template("admin/login.html", lang=lang, csrf=browser_form_token("login"), error=error,
+                           tenant_id=tenant_id)
+    return set_browser_cookie(make_response(body, status))
 
 
 def _configured(tenant) -> bool:
@@ -171,22 +175,6 @@ def _row(record: dict) -> dict:
     label = " ".join(str(trigger.get(k)) for k in ("kind", "via", "type", "event") if trigger.get(k))
     when = datetime.fromtimestamp(record.get("at", 0), tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return {**record, "when": when, "trigger": label or json.dumps(trigger)[:80]}
-
-
-def _too_many_attempts(tenant) -> bool:
-    """Count one sign-in attempt per workspace and address for 15 minutes (in the workspace's namespace).
-
-    Attempts at unknown workspaces share one counter per address: no Redis key per name an attacker makes up."""
-    addr = request.remote_addr or ""
-    if tenant is not None:
-        key = keys.login_attempts(tenant.id, addr)
-    else:
-        key = keys.login_unknown(hashlib.sha256(addr.encode()).hexdigest()[:16])
-    conn = get_redis()
-    count = conn.incr(key)
-    if count == 1:
-        conn.expire(key, 900)
-    return count > LOGIN_LIMIT
 
 
 def _password_ok(tenant, password: str) -> bool:

@@ -18,6 +18,7 @@ def planning():
     try:
         settings = tenants.PlanningSettings(
             stale_after_days=_number(form, "stale_after_days"), bench_threshold=_number(form, "bench_threshold"),
+            daily_cap=_number(form, "daily_cap"), chain_by=form.get("chain_by", "project"),
             default_owners={r: form.get(f"owner_{r}", "") for r in ROLES})
         country, subdivision = form.get("country", "FR").strip().upper(), form.get("subdivision", "").strip() or None
         tenants.check_region(country, subdivision)

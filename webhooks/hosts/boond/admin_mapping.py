@@ -15,7 +15,7 @@ from webhooks.admin import host_choices
 from webhooks.admin.mapping_form import message, pairs, written
 
 KINDS = ("task", "reminder", "survey", "bench", "note")
-STATE_CASES = {"delivery": "active, natural, client, consultant, cancelled", "resource": "active, bench, left"}
+STATE_CASES = {"delivery": "active, natural, client, consultant, cancelled", "resource": "active, bench, staffed, leaving, left"}
 STATE_LABELS = {
     "delivery": "États de prestation → cas / delivery states → case",
     "resource": "États de ressource → situation / resource states → situation",

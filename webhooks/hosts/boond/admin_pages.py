@@ -21,6 +21,13 @@ entry = Blueprint("admin_entry", __name__)
 class BoondPages(HostPages):
     """A Boond tenant runs once a technical user is set (from the marketplace iframe)."""
 
+    def frame_origins(self, tenant) -> tuple[str, ...]:
+        """The tenant's own Boond: the origin of its API address (no wildcard shared by every customer)."""
+        from webhooks.admin.render import origin_of
+
+        found = origin_of(tenant.boond.base_url) if tenant.boond else None
+        return (found,) if found else ()
+
     def status(self, tenant) -> dict:
         """Connected once a technical user and an app or client token are set."""
         cfg = tenant.boond
@@ -110,9 +117,11 @@ class BoondPages(HostPages):
 PAGES = BoondPages()
 
 
-@entry.get("/boond/configure")
+@entry.route("/boond/configure", methods=["GET", "POST"])
+@entry.route("/boond/configuration", methods=["GET", "POST"])  # the name Boond's sample app and pyboondmanager use
 def boond_configure():
-    """The Boond iframe: verify the signedRequest, open the tenant's admin pages (and offer configuration)."""
+    """The Boond iframe: verify the signedRequest (query or form), open the tenant's admin pages (and offer
+    configuration)."""
     from config.settings import get_settings
     from connectors.boond.marketplace import BadSignedRequest, claim_once, decode_signed_request
     from webhooks.hosts.boond.marketplace import DEFAULT_MAX_AGE

@@ -14,6 +14,16 @@ from webhooks.admin.i18n import say
 class SalesforcePages(HostPages):
     """A Salesforce tenant runs once its org is connected (the connect flow, webhooks/hosts/salesforce/connect.py)."""
 
+    def frame_origins(self, tenant) -> tuple[str, ...]:
+        """The tenant's own org: its My Domain address and that domain's Lightning pages; none before it connects."""
+        from webhooks.admin.render import origin_of
+
+        found = origin_of(tenant.salesforce.instance_url) if tenant.salesforce else None
+        if not found:
+            return ()
+        lightning = found.replace(".my.salesforce.com", ".lightning.force.com")
+        return tuple(dict.fromkeys((found, lightning)))
+
     def status(self, tenant) -> dict:
         """Connected while the org's tokens are stored and no re-consent is asked; the org and its API usage."""
         from handlers.hosts.salesforce.adapter import tokens_for

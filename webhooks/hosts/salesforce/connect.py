@@ -1,4 +1,10 @@
-"""Connecting a tenant's Salesforce org: OAuth web-server flow with PKCE, callback, disconnect."""
+"""Connecting a tenant's Salesforce org: OAuth web-server flow with PKCE, callback, disconnect.
+
+A flow starts only from a signed-in admin (issue #30): the admin page's button (its admin token and CSRF token), or
+the connect link, which first shows the workspace's name and asks for the workspace's admin password in this
+browser. Opening a link never sends anyone to Salesforce by itself, so a link forwarded to a stranger cannot bind
+the stranger's org. An org bound to another workspace by mistake is released by whoever just proved, through a fresh
+consent in that org, that they administer it."""
 from __future__ import annotations
 
 import hashlib
@@ -6,6 +12,8 @@ import hmac
 import json
 import logging
 import secrets
+from dataclasses import asdict
+from datetime import datetime
 
 from flask import Blueprint, Response, make_response, redirect, render_template_string, request, url_for
 
@@ -19,6 +27,8 @@ from connectors.errors import HostError
 from connectors.salesforce import ids, oauth, prefixes
 from handlers.sync import backfill, holds
 from handlers.hosts.salesforce.adapter import tokens_for
+from webhooks.admin.auth import (auth_marks, browser_form_ok, browser_form_token, login_failed, login_refused,
+                                  marks_match, set_browser_cookie)
 from webhooks.hosts.salesforce.links import connect_link, disconnect_token  # noqa: F401 (the names callers import)
 
 bp = Blueprint("salesforce_connect", __name__)
@@ -26,6 +36,7 @@ log = logging.getLogger(__name__)
 LINK_MAX_AGE = 7 * 24 * 3600
 DISCONNECT_MAX_AGE = 900
 STATE_TTL = 600
+RELEASE_TTL = 600
 
 PAGE = """<!doctype html><html lang="{{ lang }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Intermission</title>
@@ -62,7 +73,7 @@ def _tenant_from_link(token: str | None, purpose: str = "sf-connect", max_age: i
     except (BadSignature, KeyError, TypeError):
         return None
     tenant = tenants.get(tenant_id) if isinstance(tenant_id, str) else None
-    if tenant is None or tenant.host != "salesforce" or payload.get("e", 0) != tenant.auth_epoch:
+    if tenant is None or tenant.host != "salesforce" or not marks_match(payload, tenant):
         return None
     return tenant
 
@@ -72,17 +83,92 @@ def _state_key(state: str) -> str:
     return keys.oauth_state(hashlib.sha256(state.encode()).hexdigest())
 
 
+CONFIRM = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>Intermission</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}
+h1{font-size:1.4rem}.ko{color:#a11}input{display:block;padding:.4rem;margin:.2rem 0 .8rem}</style></head>
+<body><h1>{{ title }}</h1><p id="workspace">{{ message }}</p>{% if error %}<p class="ko" id="error">{{ error }}</p>{% endif %}
+{% if form %}<form method="post" action="{{ form.action }}">{% for k, v in form.fields.items() %}
+<input type="hidden" name="{{ k }}" value="{{ v }}">{% endfor %}{% if form.password %}
+<label for="password">Mot de passe d'administration de cet espace / This workspace's admin password</label>
+<input id="password" name="password" type="password" autocomplete="current-password">{% endif %}
+<button id="confirm">{{ form.button }}</button></form>{% endif %}
+</body></html>"""
+
+
+def _confirm_page(status: int, title: str, message: str, form: dict | None = None, error: str | None = None):
+    body = render_template_string(CONFIRM, title=title, message=message, form=form, error=error)
+    return set_browser_cookie(make_response(body, status))
+
+
+def _workspace_words(tenant: tenants.Tenant) -> str:
+    name = tenant.name or tenant.id
+    return (f"Connecter l'org Salesforce à l'espace Intermission « {name} » ({tenant.id}) ? — Connect your "
+            f"Salesforce org to the Intermission workspace “{name}” ({tenant.id})?")
+
+
 @bp.get("/salesforce/connect")
 def connect():
-    """Start the flow: remember state and PKCE verifier, bind it to this browser, send the admin to Salesforce."""
+    """The connect link: show the workspace's name and ask its admin to sign in here; never a redirect by itself."""
     tenant = _tenant_from_link(request.args.get("t"))
     if tenant is None:
         return _page(404, "Link not valid", "This connection link is unknown, altered or expired. "
                                             "Ask for a new one (`intermission tenant connect-url ID`).")
+    if not tenant.admin_password_hash:
+        return _confirm_page(403, "Connexion impossible / Cannot connect yet", _workspace_words(tenant) + " — "
+                             "Cet espace n'a pas encore de mot de passe d'administration : demandez-le à votre "
+                             "opérateur Intermission. — This workspace has no admin password yet: ask your "
+                             "Intermission operator to set one (`intermission tenant admin-password ID`).")
+    return _confirm_page(200, "Connecter Salesforce / Connect Salesforce", _workspace_words(tenant),
+                         _confirm_form(request.args.get("t", "")))
+
+
+def _confirm_form(link: str) -> dict:
+    return {"action": url_for("salesforce_connect.start"), "password": True, "button": "Se connecter et continuer "
+            "vers Salesforce / Sign in and continue to Salesforce",
+            "fields": {"t": link, "csrf": browser_form_token("sf-connect")}}
+
+
+@bp.post("/salesforce/connect")
+def start():
+    """Start a flow for a signed-in admin: the admin page's button (`a` + CSRF), or the link's form (`t`, this
+    browser's form token and the workspace's admin password)."""
+    if request.form.get("a"):
+        from webhooks.admin.auth import current_admin
+
+        tenant = current_admin().tenant  # 401 / 403 unless a valid admin token and its CSRF token
+        if tenant.host != "salesforce":
+            return _page(404, "Not a Salesforce workspace", "This workspace does not connect to Salesforce.")
+        return _start_flow(tenant)
+    link = request.form.get("t", "")
+    tenant = _tenant_from_link(link)
+    if tenant is None or not tenant.admin_password_hash:
+        return _page(404, "Link not valid", "This connection link is unknown, altered or expired.")
+    if not browser_form_ok("sf-connect", request.form.get("csrf", "")):
+        return _page(403, "Formulaire refusé / Form refused", "Rouvrez le lien de connexion dans ce navigateur. — "
+                                                             "Open the connect link again in this browser.")
+    if login_refused(tenant, tenant.id):
+        return _page(429, "Trop d'essais / Too many attempts", "Wait 15 minutes before trying again.")
+    from werkzeug.security import check_password_hash
+
+    if not check_password_hash(tenant.admin_password_hash, request.form.get("password", "")[:1024]):
+        login_failed(tenant, tenant.id)
+        return _confirm_page(401, "Connecter Salesforce / Connect Salesforce", _workspace_words(tenant),
+                             _confirm_form(link), error="Mot de passe incorrect. / Wrong password.")
+    return _start_flow(tenant)
+
+
+def _session_mark(tenant: tenants.Tenant) -> str:
+    """What the admin's session rests on (`auth_marks`: epoch, creation, password); a change ends the flow."""
+    return _digest(json.dumps(auth_marks(tenant), sort_keys=True))
+
+
+def _start_flow(tenant: tenants.Tenant):
+    """Remember state and PKCE verifier, bind them to this browser and session, send the admin to Salesforce."""
     state, verifier, browser = secrets.token_urlsafe(24), oauth.new_code_verifier(), secrets.token_urlsafe(24)
     redirect_uri = callback_url()
     flow = json.dumps({"tenant": tenant.id, "verifier": verifier, "redirect_uri": redirect_uri,
-                       "browser": _digest(browser)}).encode()
+                       "browser": _digest(browser), "session": _session_mark(tenant)}).encode()
     get_redis().set(_state_key(state), crypto.encrypt(flow), ex=STATE_TTL)  # the PKCE verifier is a secret
     cfg = tenant.salesforce
     response = redirect(oauth.authorization_url(cfg.login_url, cfg.client_id, redirect_uri, state=state,
@@ -111,23 +197,29 @@ def callback():
 
 
 def _finish():
-    raw = get_redis().getdel(_state_key(request.args.get("state", "")))
+    expired = _response(400, "Connection expired", "This sign-in took too long or was already used. "
+                                                   "Start again from the connect link.")
+    key = _state_key(request.args.get("state", ""))
+    raw = get_redis().get(key)
     if raw is None:
-        return _response(400, "Connection expired", "This sign-in took too long or was already used. "
-                                                    "Start again from the connect link.")
+        return expired
     flow = json.loads(crypto.decrypt(raw))
-    if not _same_browser(flow):
+    if not _same_browser(flow):  # checked before the state is consumed: another browser cannot spend it
         log.warning("salesforce callback refused for %s: not the browser that opened the connect link", flow["tenant"])
         return _response(400, "Connexion refusée / Connection refused",
                          "Cette connexion n'a pas été commencée dans ce navigateur : ouvrez vous-même le lien de "
                          "connexion, dans ce navigateur. — This sign-in was not started in this browser. Open the "
                          "connect link yourself, in this browser, and sign in again.")
+    if get_redis().getdel(key) is None:  # spent meanwhile by this same browser (a double submit)
+        return expired
     if request.args.get("error"):
         return _response(400, "Salesforce refused the connection",
                          request.args.get("error_description") or request.args["error"])
     tenant = tenants.get(flow["tenant"])
     if tenant is None:
         return _response(404, "Tenant removed", "This tenant no longer exists.")
+    if flow.get("session") != _session_mark(tenant):  # the admin's session ended meanwhile (password, uninstall)
+        return _response(401, "Session terminée / Session ended", "Sign in again and start the connection again.")
     return _connect(tenant, flow)
 
 
@@ -151,10 +243,13 @@ def _connect(tenant: tenants.Tenant, flow: dict):
     owner = org_binding.bind(org_binding.org_key(token_set.org_id, token_set.instance_url), tenant.id)
     if owner != tenant.id:
         log.warning("salesforce org %s refused for %s: bound to another tenant", token_set.org_id, tenant.id)
-        return _response(409, "Org déjà connectée / Org already connected",
-                         f"L'org {token_set.org_id} est connectée à un autre espace Intermission : déconnectez-la "
-                         f"d'abord là-bas. — Org {token_set.org_id} is connected to another Intermission workspace. "
-                         "Disconnect it there first.")
+        return _offer_release(tenant, token_set)
+    return _bound(tenant, token_set)
+
+
+def _bound(tenant: tenants.Tenant, token_set: oauth.TokenSet):
+    """The org is this tenant's: store its tokens, learn its key prefix, resume held work, plan what exists."""
+    cfg = tenant.salesforce
     tenant.salesforce = cfg.model_copy(update={"org_id": token_set.org_id, "instance_url": token_set.instance_url})
     tenants.save(tenant)
     tokens_for(tenant, get_redis()).store(token_set)
@@ -167,6 +262,52 @@ def _connect(tenant: tenants.Tenant, flow: dict):
     return _response(200, "Salesforce connected", f"Org {token_set.org_id} is connected to Intermission. "
                                                   f"{len(resumed)} waiting mission(s) resumed.", ok=True,
                      admin_url=admin_url)
+
+
+def _release_key(nonce: str) -> str:
+    return keys.oauth_state(_digest("release:" + nonce))
+
+
+def _offer_release(tenant: tenants.Tenant, token_set: oauth.TokenSet):
+    """409, and to the person who just consented in that org (proof they administer it), the offer to take it back
+    from the workspace it is bound to. The fresh tokens wait encrypted, for minutes, under a one-time nonce."""
+    nonce = secrets.token_urlsafe(24)
+    offer = {"tenant": tenant.id, "token_set": {**asdict(token_set), "issued_at": token_set.issued_at.isoformat()}}
+    get_redis().set(_release_key(nonce), crypto.encrypt(json.dumps(offer).encode()), ex=RELEASE_TTL)
+    form = {"action": url_for("salesforce_connect.release"), "password": False,
+            "button": "Libérer l'org et la connecter ici / Release the org and connect it here",
+            "fields": {"r": nonce, "csrf": browser_form_token("sf-release")}}
+    return _confirm_page(409, "Org déjà connectée / Org already connected",
+                         f"L'org {token_set.org_id} est connectée à un autre espace Intermission. Si c'est une erreur, "
+                         "vous venez de prouver que vous l'administrez : libérez-la et connectez-la ici. — Org "
+                         f"{token_set.org_id} is connected to another Intermission workspace. If that is a mistake, "
+                         "you have just proved you administer it: release it and connect it here.", form)
+
+
+@bp.post("/salesforce/release")
+def release():
+    """Take an org back from the workspace it was bound to: only in the browser that just consented in that org."""
+    if not browser_form_ok("sf-release", request.form.get("csrf", "")):
+        return _page(403, "Formulaire refusé / Form refused", "Connect again from your admin page or link.")
+    raw = get_redis().getdel(_release_key(request.form.get("r", "")))
+    tenant = None
+    if raw is not None:
+        offer = json.loads(crypto.decrypt(raw))
+        tenant = tenants.get(offer["tenant"])
+    if tenant is None:
+        return _page(400, "Connection expired", "Start again from the connect link.")
+    fields = offer["token_set"]
+    token_set = oauth.TokenSet(**{**fields, "issued_at": datetime.fromisoformat(fields["issued_at"])})
+    org = org_binding.org_key(token_set.org_id, token_set.instance_url)
+    holder = tenants.get(org_binding.owner(org) or "")
+    if holder is not None and holder.id != tenant.id:
+        disconnect_tenant(holder)  # its tokens revoked and forgotten: it no longer reads this org
+        holder.salesforce = holder.salesforce.model_copy(update={"org_id": None, "instance_url": None})
+        tenants.save(holder)
+        log.warning("salesforce org %s released from %s by its admin, for %s", token_set.org_id, holder.id, tenant.id)
+    if org_binding.bind(org, tenant.id) != tenant.id:
+        return _response(409, "Org déjà connectée / Org already connected", "Try again.")
+    return _bound(tenant, token_set)
 
 
 def _response(status: int, title: str, message: str, **kwargs) -> Response:
