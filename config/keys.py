@@ -258,6 +258,21 @@ def sf_invitation(tenant: str, mission_id: str, action_key: str) -> str:
     return f"im:t:{tenant}:sf:invitation:{mission_id}/{action_key}"
 
 
+def sf_cdc_replay(tenant: str) -> str:
+    """handlers.intake.salesforce_cdc: per change-event topic, the last admitted event's replay id and when (kept)."""
+    return f"im:t:{tenant}:sf:cdc:replay"
+
+
+def sf_cdc_lock(tenant: str) -> str:
+    """handlers.intake.salesforce_cdc: the subscriber streaming this tenant (seconds, renewed while it streams)."""
+    return f"im:t:{tenant}:sf:cdc:lock"
+
+
+def cdc_streams() -> str:
+    """handlers.intake.salesforce_cdc: each change-event stream's state, "<tenant> <topic>" → JSON (rewritten)."""
+    return "im:cdc:streams"
+
+
 def boond_tokens(tenant: str) -> str:
     """connectors.boond.tokens: a marketplace tenant's app token, encrypted (until uninstall)."""
     return f"im:t:{tenant}:boond:tokens"

@@ -76,22 +76,28 @@ self.end_reason, self.consultant_manager_user, self.consultant_left, self.contra
                 self.occupation, self.consultant_external]
         people = (self.consultant_contact, self.consultant_user, self.manager_user, self.business_engineer_user,
                   self.hr_user, self.consultant_manager_user, self.account, self.client_contact)
-        names = [name_path(f) for f in people]  # every person's name: each step's owner is named (issue #27)
+        # every person's name, read through relationship paths too: each step's owner is named (issues #27, #28)
+        names = [name_path(f) for f in people]
         return ["Id"] + sorted({f for f in base + names if f})
 
 
 def name_path(field: str | None) -> str | None:
-    """The path to the Name of the record a plain lookup points to (`Consultant__c` → `Consultant__r.Name`).
+    """The path to the Name of the record a lookup points to, through any relationship hops before it.
 
-    A field that is already a relationship hop has no name path: one hop is all the connector reads.
+    `Consultant__c` → `Consultant__r.Name`, `OwnerId` → `Owner.Name`, `pse__Project__r.pse__Account__c` →
+    `pse__Project__r.pse__Account__r.Name`, `pse__Project__r.OwnerId` → `pse__Project__r.Owner.Name` (SOQL follows
+    up to five levels of parent relationships). None for a field that is not a lookup.
     """
-    if not field or "." in field:
+    if not field:
         return None
-    if field.endswith("__c"):
-        return field[:-3] + "__r.Name"
-    if field.endswith("Id"):
-        return field[:-2] + ".Name"
-    return None
+    hops, _, last = field.rpartition(".")
+    if last.endswith("__c"):
+        relationship = last[:-3] + "__r"
+    elif last.endswith("Id") and len(last) > 2:
+        relationship = last[:-2]
+    else:
+        return None
+    return f"{hops}.{relationship}.Name" if hops else f"{relationship}.Name"
 
 
 PRESETS: dict[str, SalesforceMapping] = {
@@ -105,6 +111,10 @@ PRESETS: dict[str, SalesforceMapping] = {
         end_reason="pse__Closed_Reason__c", status_values={"Cancelled": "cancelled"},
         reason_values={"Client": "client", "Consultant": "consultant"}),
 }
+# Certinia orgs where an assignment's dates live on its schedule (pse__Schedule__c, edited there; the assignment's own
+# date fields may be formulas over it): the same preset, dates read through the assignment's schedule lookup
+PRESETS["certinia_schedule"] = PRESETS["certinia"].model_copy(update={
+    "start_date": "pse__Schedule__r.pse__Start_Date__c", "end_date": "pse__Schedule__r.pse__End_Date__c"})
 
 
 def preset(name: str) -> SalesforceMapping:

@@ -114,6 +114,9 @@ class SalesforceConfig(BaseModel):
     flow_secret: str | None = secret()  # whsec_… to verify Standard Webhooks signatures on Flow callouts
     budget_fraction: float = Field(default=0.9, gt=0, le=1)  # stop writing past this share of the daily limit
     mapping: SalesforceMapping = Field(default_factory=SalesforceMapping)
+    # how the org tells us of a change: an Outbound Message, a Flow HTTP callout (both POST to the webhook URL), or
+    # Change Data Capture read by `intermission subscribe` through the Pub/Sub API (nothing to build in the org)
+    trigger: Literal["outbound_message", "flow", "cdc"] = "outbound_message"
 
     @field_validator("login_url")
     @classmethod

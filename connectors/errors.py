@@ -54,7 +54,13 @@ class HostRateLimited(HostError):
 
 
 class HostUnavailable(HostError):
-    """5xx, timeout or dropped connection: the outcome of a write is unknown."""
+    """5xx, timeout or dropped connection: the outcome of a write is unknown.
+
+    `retry_after`: the seconds a 5xx's `Retry-After` header asked for (a 503 during maintenance), else None."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
 
 
 class HostConsentRequired(HostAuthError):

@@ -72,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     kind.add_argument("--fork", action="store_true", help="fork a work horse per job (rq's default worker class)")
     kind.add_argument("--simple", action="store_true", help="run jobs in the worker process (the default)")
     w.set_defaults(func=_worker)
+    cdc = sub.add_parser("subscribe", help="stream Salesforce Change Data Capture for every tenant whose trigger is cdc")
+    cdc.add_argument("--check", metavar="TENANT", help="only ask the org (GetTopic) whether CDC is on for the mission "
+                                                        "object, and say how to turn it on")
+    cdc.set_defaults(func=_subscribe)
     sb = sub.add_parser("sandbox", help="run a host sandbox")
     sb.add_argument("host", help="a host with a sandbox in its registry line (boond, salesforce)")
     sb.add_argument("--port", type=int, default=None, help="default: the host's (8100 Boond, 8200 Salesforce)")
@@ -147,6 +151,30 @@ def _serve(args) -> int:
     from webhooks.server import serve
 
     serve(bind=args.bind, workers=args.workers)
+    return 0
+
+
+def _subscribe(args) -> int:
+    """One long-running subscriber for the deployment (SIGTERM stops it cleanly), or `--check TENANT`."""
+    import signal
+
+    from config.infra.redis_conn import use_worker_profile
+
+    use_worker_profile()
+    from handlers.intake.salesforce_cdc import Subscriber, check_topic
+
+    if args.check:
+        from config import tenants
+
+        found = check_topic(tenants.require(args.check))
+        print(found["message_en"])
+        return 0 if found["enabled"] else 1
+    subscriber = Subscriber()
+    signal.signal(signal.SIGTERM, lambda *_: subscriber.stop.set())
+    try:
+        subscriber.run()
+    except KeyboardInterrupt:
+        subscriber.stop.set()
     return 0
 
 

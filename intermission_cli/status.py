@@ -74,6 +74,12 @@ def render(found: dict) -> str:
     lines.append(f"scheduler: running in {sched['holder']}, heartbeat {_ago(sched['heartbeat_age_seconds'])}"
                  if sched["alive"] else "scheduler: NOT RUNNING (no worker holds the scheduler lock)")
     lines.append(f"next tick: {sched['next_tick'] or 'none scheduled'}")
+    if found.get("streams"):
+        lines.append(f"change streams: {len(found['streams'])}")
+        for s in found["streams"]:
+            error = f"  ({s['error']})" if s.get("error") and s["state"] != "streaming" else ""
+            lines.append(f"  {s['tenant']}  {s['topic']}  {s['state']:<16} heard {_ago(s['silence_seconds'])}  "
+                         f"in {s['owner']}{error}")
     lines.append(f"tenants needing attention: {len(found['tenants'])}")
     for t in found["tenants"]:
         why = [f"needs re-consent ({t['needs_reconsent']})"] if t["needs_reconsent"] else []

@@ -78,12 +78,16 @@ def _salesforce_parser(p) -> None:
     p.add_argument("--client-secret", default=os.environ.get("SF_CLIENT_SECRET"), help="or SF_CLIENT_SECRET")
     p.add_argument("--org-id", default=None, help="bind the tenant to this org (00D…, 15 or 18 characters; else "
                                                   "learnt at connect time)")
-    p.add_argument("--preset", choices=["custom", "certinia"], default="custom", help="mission object mapping")
+    p.add_argument("--preset", choices=["custom", "certinia", "certinia_schedule"], default="custom", help="mission object mapping")
     p.add_argument("--external-id-field", default=None, help="a unique external-ID field on Task, e.g. Intermission_Key__c")
     p.add_argument("--flow-signing", nargs="?", const="standard-webhooks", choices=["header", "standard-webhooks"],
                    default=None, help="authenticate Flow callouts: 'header' (a secret the External Credential sends "
                                       "as a custom header, no code) or 'standard-webhooks' (HMAC signed by the Apex "
                                       "class of docs/SALESFORCE.md; the default when no value is given)")
+    p.add_argument("--trigger", choices=["outbound_message", "flow", "cdc"], default=None,
+                   help="how the org tells us of a change: an Outbound Message, a Flow HTTP callout, or Change Data "
+                        "Capture read by `intermission subscribe` (nothing to build in the org); default: "
+                        "flow with --flow-signing, else outbound_message")
     p.set_defaults(func=_add_salesforce)
 
 
@@ -127,7 +131,8 @@ def _add_salesforce(args) -> int:
     cfg = tenants.SalesforceConfig(login_url=login_url, client_id=args.client_id, client_secret=args.client_secret,
                                    org_id=org,
                                    external_id_field=args.external_id_field, flow_secret=_flow_secret(args.flow_signing),
-                                   mapping=preset(args.preset))
+                                   mapping=preset(args.preset),
+                                   trigger=args.trigger or ("flow" if args.flow_signing else "outbound_message"))
     tenant = tenants.Tenant(id=args.id, host="salesforce", name=args.name, language=args.language,
                             timezone=args.timezone, salesforce=cfg, **_place(args))
     return save_new(tenant, args.json, _print)
@@ -200,11 +205,25 @@ def _masked_links(links: dict) -> dict:
     return out
 
 
+def _connection(tenant) -> dict:
+    """Whether the tenant's Salesforce org is connected: {"state": "connected"|"needs re-consent"|"not connected", …}."""
+    from config.infra.redis_conn import get_redis
+    from handlers.hosts.salesforce.adapter import tokens_for
+
+    store = tokens_for(tenant, get_redis())
+    reason = store.needs_reconsent()
+    if reason:
+        return {"state": "needs re-consent", "reason": reason}
+    return {"state": "connected" if (store.load() or {}).get("refresh_token") else "not connected"}
+
+
 def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True, extra: dict | None = None) -> int:
     links = _links(tenant) if reveal else _masked_links(_links(tenant))
     if as_json:
         extra = {**(extra or {}), **({"flow_secret": tenant.salesforce.flow_secret} if created and tenant.salesforce
                                       else {})}
+        if tenant.host == "salesforce":
+            extra["connection"] = _connection(tenant)
         data = tenant.model_dump(mode="json") if reveal and not created else tenant.redacted()
         print(json.dumps({**data, **links, **extra, "needs_attention": _attention(tenant)}, indent=2))
         return 0
@@ -230,12 +249,22 @@ def _attention(tenant) -> list[str]:
 
 
 def _print_salesforce_setup(tenant, links: dict, created: bool) -> None:
-    cfg = tenant.salesforce
+    cfg, connection = tenant.salesforce, _connection(tenant)
+    if connection["state"] == "needs re-consent":
+        print(f"Connection: needs re-consent ({connection['reason']}): its work is held; an admin must open the "
+              "connect URL below (`intermission tenant connect-url` makes a fresh one)")
+    else:
+        print(f"Connection: {connection['state']}")
     print(f"Connect URL (open it as a Salesforce admin): {links['connect_url']}")
     if not tenant.admin_password_hash:  # the link asks for the workspace's admin password (issue #30)
         print(f"  it asks for the workspace's admin password: set one first (`intermission tenant admin-password "
               f"{tenant.id}`), or send `intermission tenant admin-url {tenant.id}` and connect from the admin page")
     print(f"Org: {cfg.org_id or 'learnt when you connect'}; mission object: {cfg.mapping.object}")
+    if cfg.trigger == "cdc":
+        print(f"Trigger: Change Data Capture. In Salesforce, Setup > Integrations > Change Data Capture: move "
+              f"{cfg.mapping.object} to Selected Entities and save. Nothing else to build; `intermission subscribe` "
+              f"must run (one per deployment). Check it after connecting: intermission subscribe --check {tenant.id}")
+        return
     print("Trigger, either:")
     print(f"  - Outbound Message on {cfg.mapping.object} (Setup > Outbound Messages > New): endpoint = the "
           f"webhook URL, fields Id, {cfg.mapping.end_date}, LastModifiedDate; fire it from a record-triggered "

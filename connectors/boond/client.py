@@ -24,6 +24,11 @@ KEYWORD_PREFIX = {"resource": "COMP", "contact": "CCON", "project": "PRJ", "oppo
 PLURAL = {"opportunity": "opportunities", "company": "companies"}  # route names that are not `<entity>s`
 
 
+def plural(entity: str) -> str:
+    """The collection a record's routes sit under (`resource` → `resources`, `opportunity` → `opportunities`)."""
+    return PLURAL.get(entity, entity + "s")
+
+
 class ActionsRead(NamedTuple):
     """A record's actions as one read found them; `complete`: every action of the record was listed (Boond's totals
     reached), so one that is absent is gone. A search's answer is never complete: it may miss what it did not match."""
@@ -155,7 +160,7 @@ class BoondClient(HttpClient):
     def actions_of(self, entity: str, entity_id: str) -> Iterator[dict]:
         """GET /{entity}s/{id}/actions, every page; when the tab is refused (404/405), the /actions search."""
         try:
-            rows = list(self._paged(f"/{PLURAL.get(entity, entity + 's')}/{entity_id}/actions", {}, ACTIONS_PAGE))
+            rows = list(self._paged(f"/{plural(entity)}/{entity_id}/actions", {}, ACTIONS_PAGE))
         except (HostNotFound, HostValidationError) as exc:
             if exc.status not in (404, 405) or entity not in KEYWORD_PREFIX:
                 raise
@@ -164,7 +169,7 @@ class BoondClient(HttpClient):
 
     def actions_tab(self, entity: str, entity_id: str) -> ActionsRead:
         """GET /{entity}s/{id}/actions, every page (HostNotFound/HostValidationError when the tab is refused)."""
-        path = f"/{entity}s/{entity_id}/actions"
+        path = f"/{plural(entity)}/{entity_id}/actions"
         outcome: dict = {}
         rows = list(self._paged(path, {}, ACTIONS_PAGE, outcome))
         return ActionsRead(rows, outcome["complete"], f"GET {path}")

@@ -62,10 +62,10 @@ def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, co
     bench_start = rules.after(cur.end_date)
     if restaff_on and restaff_on <= bench_start:
         concurrent = [label(o) for o in _running(cur, restaff_on) if o.start and o.start <= cur.end_date]
-        if concurrent:  # nothing starts: the consultant was busy elsewhere all along
+        if concurrent:  # nothing starts: the consultant was busy elsewhere all along (no bench, the whole end list)
             return Classification(case="staffed_elsewhere", reason=_noted(
                 f"{reason}; still staffed elsewhere: {', '.join(concurrent)} keeps the consultant busy", cur),
-                busy=busy, next_known=True, **base)
+                busy=busy, **base)
         return Classification(case="restaffed", reason=_noted(f"{reason}; next mission starts right after the end", cur),
                               busy=busy, next_known=True, **base)
     if restaff_on and today >= restaff_on:

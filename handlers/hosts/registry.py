@@ -28,6 +28,10 @@ def _always(tenant: Tenant, conn: redis.Redis) -> bool:
     return True
 
 
+def _nothing(tenant: Tenant, conn: redis.Redis) -> None:
+    return None
+
+
 def _an_hour() -> float:
     return 3600.0
 
@@ -41,7 +45,16 @@ class Budget:
     """A host's API budget and its hold policy: asked before a job's first call; spent, the work is held, not lost."""
 
     left: Callable[[Tenant, redis.Redis], bool] = _always  # False: hold the tenant's work before any call
+
+    def recheck(self, tenant: Tenant, conn: redis.Redis) -> bool:
+        """`left`, after reading the budget from the host when the stored reading says spent."""
+        if self.left(tenant, conn):
+            return True
+        self.read(tenant, conn)
+        return self.left(tenant, conn)
+
     pause_seconds: Callable[[], float] = _an_hour  # how long work held for a spent budget waits before it resumes
+    read: Callable[[Tenant, redis.Redis], object] = _nothing  # read the budget from the host now (before holding again)
 
 
 def _nothing_missing(tenant: Tenant) -> list[str]:
@@ -197,7 +210,7 @@ def _builtin() -> None:
             adapter=salesforce.SalesforceAdapter,
             settings="salesforce",
             settings_model=tenants.SalesforceConfig,
-            budget=Budget(left=salesforce.budget_left, pause_seconds=salesforce.budget_pause),
+            budget=Budget(left=salesforce.budget_left, pause_seconds=salesforce.budget_pause, read=salesforce.read_budget),
             batches_writes=True,
             owner_type="User",
             survey_tool=salesforce.has_survey_tool,

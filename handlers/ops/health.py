@@ -1,6 +1,8 @@
 """What an operator asks: is Redis there, are the queues moving, are workers and the scheduler alive, who waits."""
 from __future__ import annotations
 
+import json
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -106,11 +108,28 @@ def tenants_waiting(conn: redis.Redis) -> list[dict]:
     return found
 
 
+def streams(conn: redis.Redis) -> list[dict]:
+    """Each change-event stream `intermission subscribe` runs, as it last reported: tenant, topic, state, owner,
+    `silence_seconds` (since it last heard from the host: an event or a keepalive), error."""
+    now, out = time.time(), []
+    for raw in conn.hvals(keys.cdc_streams()):
+        entry = json.loads(raw)
+        entry["silence_seconds"] = round(now - entry.get("heard_at", entry["at"]), 1)
+        out.append(entry)
+    return sorted(out, key=lambda e: (e["tenant"], e["topic"]))
+
+
+def stale_streams(conn: redis.Redis) -> list[dict]:
+    """Streams silent longer than INTERMISSION_CDC_MAX_SILENCE_SECONDS (waiting for an admin's consent aside)."""
+    limit = get_settings().cdc_max_silence_seconds
+    return [s for s in streams(conn) if s["silence_seconds"] > limit and s["state"] not in ("needs re-consent", "stopped")]
+
+
 def status(conn: redis.Redis | None = None) -> dict:
     """Everything `intermission status` prints."""
     conn = conn or get_redis()
     return {"queue": queue_info(conn), "workers": workers_info(conn), "scheduler": scheduler_info(conn),
-            "tenants": tenants_waiting(conn)}
+            "tenants": tenants_waiting(conn), "streams": streams(conn)}
 
 
 def drain_marker() -> Path:
@@ -142,7 +161,11 @@ def readiness(conn: redis.Redis | None = None, *, scope: str = "all") -> tuple[b
     scheduler = scheduler_info(conn)
     if not scheduler["alive"]:
         reasons.append("scheduler not running: no worker holds the rq scheduler lock (start `intermission worker`)")
+    for stale in stale_streams(conn):
+        reasons.append(f"change stream {stale['tenant']} {stale['topic']} silent for {stale['silence_seconds']:.0f}s "
+                       f"({stale['state']}): is `intermission subscribe` running?")
     reasons += [str(tenants.KeyMismatch(t)) for t in tenants.key_mismatches()]  # this process cannot read them
     details = {"status": "unavailable" if reasons else "ready", "oldest_queued_age_seconds": age,
-               "scheduler": scheduler["holder"], "workers": len(Worker.all(connection=conn))}
+               "scheduler": scheduler["holder"], "workers": len(Worker.all(connection=conn)),
+               "streams": [{k: s.get(k) for k in ("tenant", "topic", "state", "silence_seconds")} for s in streams(conn)]}
     return not reasons, {**details, **({"reasons": reasons} if reasons else {})}

@@ -76,7 +76,7 @@ def sweep_job(tenant_id: str, since_iso: str) -> dict:
     tenant = tenants.get(tenant_id)
     if not tenants.may_run_jobs(tenant):
         return {"skipped": "tenant unknown or disabled"}
-    if not host_of(tenant).budget.left(tenant, get_redis()):
+    if not host_of(tenant).budget.recheck(tenant, get_redis()):
         return {"skipped": "API budget spent"}
     try:
         return sweep(tenant, datetime.fromisoformat(since_iso))

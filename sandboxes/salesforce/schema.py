@@ -14,7 +14,7 @@ SURVEY_OBJECTS = ("Survey", "SurveyInvitation")
 
 # Key prefix (first 3 id characters) of each object.
 PREFIXES = {"005": "User", "003": "Contact", "001": "Account", "006": "Opportunity", "a0X": "Mission__c",
-            "a1A": "pse__Assignment__c", "a1P": "pse__Proj__c", "00T": "Task", "0Kd": "Survey",
+            "a1A": "pse__Assignment__c", "a1P": "pse__Proj__c", "a1S": "pse__Schedule__c", "00T": "Task", "0Kd": "Survey",
             "0Ki": "SurveyInvitation", "00D": "Organization"}
 KEY_PREFIX = {name: prefix for prefix, name in PREFIXES.items()}
 
@@ -97,7 +97,10 @@ BASE_OBJECTS: dict[str, dict[str, Field]] = {
         _text("Name", 80), _date("pse__Start_Date__c"), _date("pse__End_Date__c"),
         _ref("pse__Resource__c", "Contact"), _ref("pse__Project__c", "pse__Proj__c"),
         _pick("pse__Status__c", "Scheduled", "Tentative", "Closed", "Cancelled"),
-        _pick("pse__Closed_Reason__c", "Client", "Consultant"), _ref("OwnerId", "User")),
+        _pick("pse__Closed_Reason__c", "Client", "Consultant"), _ref("OwnerId", "User"),
+        _ref("pse__Schedule__c", "pse__Schedule__c")),
+    # Certinia: an assignment's dates and weekly hours; creating an assignment creates its schedule [C]
+    "pse__Schedule__c": _object(_text("Name", 80), _date("pse__Start_Date__c"), _date("pse__End_Date__c")),
     "Task": _object(
         _text("Subject"), _date("ActivityDate"), _pick("Status", *TASK_STATUS), _pick("Priority", *TASK_PRIORITY),
         _ref("OwnerId", "User"), _ref("WhoId", "Contact"),
@@ -161,4 +164,6 @@ def object_of_id(record_id: str) -> str | None:
 
 def record_url(sobject: str, record_id: str) -> str:
     """The REST url of a record, as in `attributes.url`."""
-    return f"/services/data/v67.0/sobjects/{sobject}/{record_id}"
+    from .state import api_prefix
+
+    return f"{api_prefix()}/sobjects/{sobject}/{record_id}"

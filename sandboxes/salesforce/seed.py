@@ -54,6 +54,7 @@ def seed_db() -> dict[str, dict[str, dict]]:
         "Mission__c": {},
         "Opportunity": {},
         "pse__Assignment__c": {},
+        "pse__Schedule__c": {},
         "Task": {},
         "Survey": {SURVEY: _system(SURVEY, Name="end_of_mission", DeveloperName="end_of_mission")},
         "SurveyInvitation": {},

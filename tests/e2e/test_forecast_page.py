@@ -94,3 +94,4 @@ def test_the_matching_card_turns_matching_on_and_refuses_a_bad_number_in_the_adm
     card = re.search(r'<div class="card" id="matching">(.*?)</form>', page, re.S).group(1)
     assert "Suggest consultants for open opportunities" in card and 'value="2"' in card
     assert card.count("checked") == 2
+

@@ -7,11 +7,14 @@ import html
 import re
 from datetime import date
 
+import requests
+
 from config import tenants
 from config.infra.redis_conn import get_redis
 from config.infra import clock
 from handlers.hosts.boond.adapter import make_client as boond_client
 from tests.e2e.helpers import MARK, markers, settle
+from webhooks.admin.auth import admin_token
 
 TODAY = date(2026, 11, 2)
 
@@ -75,6 +78,10 @@ def test_a_consultant_coming_back_gets_the_fitting_opportunity_first_with_its_re
     assert _lines(found[ids["lyon"]]) == ["1. Jean Dupont — 2 compétences sur 3, disponible le 30/11, autre lieu"]
     assert _lines(found[ids["data"]]) == ["1. Eve Martin — 3 compétences sur 3, disponible le 21/12, même lieu"]
     assert java["attributes"]["startDate"].startswith("2026-11-30")  # due when Jean is free
+    token = admin_token(stack.tenant_id, "test")
+    log = requests.get(f"{stack.web.url}/admin/activity", params={"a": token, "lang": "fr"}, timeout=10).text
+    assert "Rapprochement d'opportunités — consultants en intercontrat ou qui y reviennent, rapprochés des " \
+           "opportunités ouvertes" in html.unescape(log)
 
 
 def test_replaying_the_opportunity_webhooks_twice_in_reverse_leaves_no_duplicate(stack):

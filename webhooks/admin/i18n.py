@@ -435,4 +435,7 @@ WORDS.update({  # issue #27: the Salesforce connection test's API usage in words
     "sf_usage": ("{used} appels d'API utilisés sur {limit} aujourd'hui", "{used} of {limit} API calls used today"),
     "sf_usage_unknown": ("consommation d'API inconnue", "API usage unknown"),
     "search_mission": ("Chercher par consultant ou client", "Search by consultant or client"),
+    "sf_trigger_outbound_message": ("déclenché par un message sortant (Outbound Message)",
+                                    "triggered by an Outbound Message"),
+    "sf_trigger_flow": ("déclenché par un appel HTTP de Flow", "triggered by a Flow HTTP callout"),
 })

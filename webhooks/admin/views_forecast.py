@@ -20,9 +20,8 @@ from webhooks.admin.auth import current_admin
 from webhooks.admin.forecast_chart import LAYER_COLOURS, stacked_weeks
 from webhooks.admin.i18n import WORDS, label, say, word
 from webhooks.admin.render import lang_for
-from webhooks.admin.views_bench import _eur, _number, _page, _pct
+from webhooks.admin.views_bench import _eur, _number, _page, _pct, csv_cells
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DIGEST_CHOICES = ("0", "7", "14", "30")  # the digest's cadence in days (0: no digest)
 
 WORDS.update({  # issue #29: the forecast (additive: new keys only)
@@ -120,7 +119,7 @@ def forecast_csv():
     part = "weeks" if request.args.get("part") == "weeks" else "returns"
     rows = _week_rows(found, lang) if part == "weeks" else _return_rows(found.returns, lang)
     out = io.StringIO()
-    csv.writer(out).writerows([[safe_cell(cell) for cell in row] for row in rows])
+    csv.writer(out).writerows([csv_cells(row) for row in rows])
     name = f"forecast-{part}-{found.today.isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -147,12 +146,6 @@ def _return_rows(returns: list[Return], lang: str) -> list[list]:
                      r.next_start.isoformat() if r.next_start else word("none_known", lang), r.days,
                      "" if r.daily_cost is None else f"{r.daily_cost:.2f}", "" if r.cost is None else f"{r.cost:.2f}"])
     return rows
-
-
-def safe_cell(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula: text starting with = + - @ (or a tab, a CR) gets a '."""
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def day(value: date, lang: str, *, short: bool = False) -> str:

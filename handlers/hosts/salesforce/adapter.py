@@ -1,6 +1,7 @@
 """Salesforce adapter: mission record → snapshot, desired actions → Tasks (sObject Collections inside Composite)."""
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timezone
 from typing import Iterator
 from zoneinfo import ZoneInfo
@@ -22,6 +23,7 @@ from handlers.sync.people_work import HostState, fingerprint
 from handlers.sync.reconcile import WriteResult, marker, ours
 from handlers.domain.timeline import placed
 
+log = logging.getLogger(__name__)
 CHUNK = 200
 GONE = {"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND", "INVALID_ID_FIELD"}
 
@@ -51,6 +53,15 @@ def budget_left(tenant: Tenant, conn: redis.Redis) -> bool:
         return True
     used, _, limit = raw.decode().partition("/")
     return int(used) < int(limit) * tenant.salesforce.budget_fraction
+
+
+def read_budget(tenant: Tenant, conn: redis.Redis) -> None:
+    """Read the org's usage now (GET /limits, one call) instead of trusting the last answer's: resumes and sweeps
+    ask it before holding again, since a held tenant makes no call that would refresh its reading."""
+    try:
+        make_client(tenant, conn).limits()
+    except HostError as exc:  # still refused, not connected: the stored reading stands (a 403 carries the usage too)
+        log.info("limits of %s not read: %s", tenant.id, exc)
 
 
 def budget_pause() -> float:

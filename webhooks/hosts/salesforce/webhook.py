@@ -14,7 +14,6 @@ from xml.etree.ElementTree import ParseError
 
 from config import keys
 from config.infra.redis_conn import get_redis
-from config.settings import get_settings
 from connectors.salesforce import prefixes
 from connectors.salesforce.oauth import same_org
 from handlers.intake.ingest import enqueue_batch, enqueue_match
@@ -31,10 +30,15 @@ SF_NS = "urn:sobject.enterprise.soap.sforce.com"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 SECRET_HEADER = "X-Intermission-Secret"  # sent by the Flow's External Credential (custom header), docs/SALESFORCE.md
 HEADER_SECRET_PREFIX = "imsec_"
-ACK = ('<?xml version="1.0" encoding="UTF-8"?>'
-       '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
-       '<notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound"><Ack>true</Ack>'
-       '</notificationsResponse></soapenv:Body></soapenv:Envelope>')
+# Byte for byte the acknowledgement Salesforce documents (help article 000381752, reference §1.1): no XML
+# declaration, one-space indentation, no trailing newline. tests/fixtures/salesforce/ack.xml holds the same bytes.
+ACK = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">\n'
+       ' <soapenv:Body>\n'
+       '  <notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound">\n'
+       '   <Ack>true</Ack>\n'
+       '  </notificationsResponse>\n'
+       ' </soapenv:Body>\n'
+       '</soapenv:Envelope>')
 MAX_NOTIFICATIONS = 100
 OPPORTUNITY, OPPORTUNITY_PREFIX = "Opportunity", "006"  # issue #29: opportunity events re-run the matching
 SOAP_TYPES = {"text/xml", "application/soap+xml", "application/xml"}
@@ -230,12 +234,11 @@ def _flow_callout(tenant, body: bytes):
     if not tenant.enabled:
         return ignored("tenant paused")
     conn, ids, webhook_id = get_redis(), event["record_ids"], _webhook_id(tenant)
-    if webhook_id and conn.exists(_webhook_seen_key(tenant.id, webhook_id)):
-        return ignored("duplicate event")  # the same Standard Webhooks message, whatever its body says now
     event_ids = {r: f"{event['id']}:{r}" for r in ids} if event["id"] else {}
-    outcome = enqueue_batch(conn, tenant.id, {r: _trigger("flow", event["id"]) for r in ids}, event_ids)
-    if webhook_id:
-        conn.set(_webhook_seen_key(tenant.id, webhook_id), "1", ex=get_settings().dedupe_ttl_seconds)
+    # the same Standard Webhooks message, whatever its body says now, is a duplicate: its `webhook-id` is checked and
+    # set inside the admit script, so of concurrent resends exactly one is admitted
+    outcome = enqueue_batch(conn, tenant.id, {r: _trigger("flow", event["id"]) for r in ids}, event_ids,
+                            message_key=_webhook_seen_key(tenant.id, webhook_id) if webhook_id else None)
     if outcome == "duplicate":
         return ignored("duplicate event")
     return jsonify(status=outcome, records=len(ids)), 202
