@@ -40,7 +40,8 @@ def test_redact_keeps_what_an_operator_needs():
 
 def _every_pattern(text: str) -> str:
     """`redact` without its shortcuts: every pattern, always."""
-    for pattern, replacement in [(logs._WEBHOOK_PATH, r"\1[secret]"), (logs._SURVEY_PATH, r"\1[token]"),
+    for pattern, replacement in [(logs._WEBHOOK_PATH, r"\1[secret]"), (logs._WORD, logs._canonical_word),
+                                 (logs._SURVEY_PATH, r"\1[token]"),
                                  (logs._QUERY, r"\1[redacted]"), (logs._JWT, "[jwt]"), (logs._BEARER, r"\1[token]"),
                                  (logs._NAMED, r"\1[redacted]"), (logs._SF_SESSION, "[token]"),
                                  (logs._WHSEC, "[secret]")]:
