@@ -9,7 +9,7 @@ LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --custom-compi
 # subprocesses); worker N uses Redis database <REDIS_URL's> + N. TEST_WORKERS=0 runs it in this one process.
 TEST_WORKERS ?= 4
 
-.PHONY: demo test install install-test lock clean
+.PHONY: demo test install install-test lock clean pubsub-stubs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ lock:
 	.lock-venv/bin/python -m pip install --quiet uv==$(UV_VERSION)
 	.lock-venv/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) --quiet -o requirements.lock
 	.lock-venv/bin/uv pip compile pyproject.toml --extra test $(LOCK_FLAGS) --quiet -o requirements-test.lock
+
+# The Pub/Sub API stubs (connectors/salesforce/pubsub/): generated from our pubsub.proto and committed.
+PUBSUB := connectors/salesforce/pubsub
+pubsub-stubs: install-test
+	$(BIN)/python -m grpc_tools.protoc -I $(PUBSUB) --python_out=$(PUBSUB) --grpc_python_out=$(PUBSUB) \
+		--pyi_out=$(PUBSUB) $(PUBSUB)/pubsub.proto
+	sed -i 's/^import pubsub_pb2 as/from connectors.salesforce.pubsub import pubsub_pb2 as/' $(PUBSUB)/pubsub_pb2_grpc.py
 
 demo: install
 	$(BIN)/intermission demo

@@ -12,6 +12,7 @@ TENANTS = "im:tenants"  # config.tenants: the set of tenant ids (forever)
 DUE = "im:due"  # handlers.state.store: missions' next wake-up days, a sorted set (forever)
 METRICS = "im:metrics"  # config.infra.metrics: every process's counters, one hash (forever)
 ACK_PROBE = "im:ack"  # config.infra.redis_conn: written before WAIT to check replication (overwritten)
+FORMAT = "im:format"  # handlers.state.formats: the version of every stored form (forever)
 CLOCK = "im:clock:today"  # config.infra.clock: the pinned day of the demo and the tests (never set in production)
 CRASH_COUNTER = "im:test:crash-counter"  # tests' crash point: host creates so far (never set in production)
 
@@ -27,7 +28,7 @@ def oauth_state(digest: str) -> str:
 
 
 def boond_signed_request_seen(digest: str) -> str:
-    """connectors.boond.marketplace: a signedRequest already used, by hash (its max age)."""
+    """connectors.boond.marketplace: a signedRequest already used, by hash (its max age; 24 h when undated)."""
     return f"im:boond:seen:{digest}"
 
 
@@ -100,7 +101,7 @@ def ledger(tenant: str, mission_id: str) -> str:
 
 
 def activity(tenant: str) -> str:
-    """handlers.state.ledger.ActivityLog: the tenant's feed and, after it, its `:m:<mission>`, `:missions`, `:sizes`, `:total` (capped)."""
+    """handlers.state.ledger.ActivityLog: the tenant's feed and, after it, its `:history`, `:missions`, `:sizes`, `:total` (capped)."""
     return f"im:t:{tenant}:activity"
 
 
@@ -144,6 +145,11 @@ def consultant_lock(tenant: str, person: str) -> str:
     return f"im:t:{tenant}:lock:consultant:{person}"
 
 
+def setup_flow(tenant: str) -> str:
+    """webhooks.admin.views_setup: the set-up flow's screens confirmed so far, a hash (until the tenant is removed)."""
+    return f"im:t:{tenant}:setup-flow"
+
+
 def held(tenant: str) -> str:
     """handlers.sync.holds: missions held (re-consent, budget, long waits), a hash (until resumed)."""
     return f"im:t:{tenant}:held"
@@ -152,6 +158,16 @@ def held(tenant: str) -> str:
 def sweep_last(tenant: str) -> str:
     """handlers.sync.sweep: when the scheduler last swept this tenant, epoch seconds (forever)."""
     return f"im:t:{tenant}:sweep:last"
+
+
+def attention(tenant: str) -> str:
+    """handlers.state.attention: why the tenant needs its admin (code -> {detail, at}), a hash (until the cause clears)."""
+    return f"im:t:{tenant}:attention"
+
+
+def sweep_cursor(tenant: str) -> str:
+    """handlers.sync.sweep: where the re-read of known missions stopped when the change listing is refused (forever)."""
+    return f"im:t:{tenant}:sweep:cursor"
 
 
 def sweep_refused(tenant: str) -> str:
@@ -242,6 +258,21 @@ def sf_invitation(tenant: str, mission_id: str, action_key: str) -> str:
     return f"im:t:{tenant}:sf:invitation:{mission_id}/{action_key}"
 
 
+def sf_cdc_replay(tenant: str) -> str:
+    """handlers.intake.salesforce_cdc: per change-event topic, the last admitted event's replay id and when (kept)."""
+    return f"im:t:{tenant}:sf:cdc:replay"
+
+
+def sf_cdc_lock(tenant: str) -> str:
+    """handlers.intake.salesforce_cdc: the subscriber streaming this tenant (seconds, renewed while it streams)."""
+    return f"im:t:{tenant}:sf:cdc:lock"
+
+
+def cdc_streams() -> str:
+    """handlers.intake.salesforce_cdc: each change-event stream's state, "<tenant> <topic>" → JSON (rewritten)."""
+    return "im:cdc:streams"
+
+
 def boond_tokens(tenant: str) -> str:
     """connectors.boond.tokens: a marketplace tenant's app token, encrypted (until uninstall)."""
     return f"im:t:{tenant}:boond:tokens"
@@ -265,6 +296,26 @@ def boond_record(tenant: str, kind: str, record_id: str) -> str:
 def boond_dictionary(tenant: str) -> str:
     """handlers.hosts.boond.adapter: the tenant's Boond dictionary (states, action types), cached (a day)."""
     return f"im:t:{tenant}:boond:dictionary"
+
+
+def match_pending(tenant: str) -> str:
+    """handlers.sync.matching: set while a matching run of this tenant is queued and not yet started (the pending TTL)."""
+    return f"im:t:{tenant}:match-pending"
+
+
+def match_opportunities(tenant: str) -> str:
+    """handlers.sync.matching: the opportunities holding a suggestions task, a set (until it is withdrawn or settled)."""
+    return f"im:t:{tenant}:match:opportunities"
+
+
+def match_replacements(tenant: str, mission_id: str) -> str:
+    """handlers.state.replacements: the replacement candidates of a mission the consultant ends early (90 days)."""
+    return f"im:t:{tenant}:match:replacements:{mission_id}"
+
+
+def match_lock(tenant: str) -> str:
+    """handlers.sync.matching: one matching run of a tenant at a time (the job timeout)."""
+    return f"im:t:{tenant}:lock:match"
 
 
 # --- encrypted values -------------------------------------------------------------------------------------

@@ -163,6 +163,10 @@ class Step(BaseModel):
     recurrence: Recurrence | None = None
     priority: Literal["normal", "high"] = "normal"
     enabled: StrictBool = True
+    staffing: StrictBool = False  # looks for the consultant's next mission: left out when one starts right after
+    # "end": pointless once the end date has passed (an announcement of an availability that has begun): not planned
+    # for an end learnt after it passed; once planned, kept like any step (issue #27)
+    pointless_after: Literal["end"] | None = None
     title: Title
     text: Text
 

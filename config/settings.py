@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""  # comma-separated addresses/networks whose X-Forwarded-For/-Proto are believed
     behind_proxy: bool = False  # the web process may listen on a public address: a proxy reads whole requests
     metrics_token: str | None = None  # bearer token for /metrics and the detailed /readyz; None: both answer 404
+    sf_pubsub_endpoint: str = "api.pubsub.salesforce.com:7443"  # Salesforce's Pub/Sub API (change data capture), TLS
+    cdc_batch_size: int = 100  # change events a subscriber stream asks for at once (FetchRequest.num_requested, ≤ 100)
+    cdc_lock_seconds: float = 30.0  # a subscriber's per-tenant lock lives this long unrenewed (takeover after a crash)
+    cdc_max_silence_seconds: float = 600.0  # /readyz: a stream that heard nothing (not even a keepalive) this long
     allow_sandbox_hosts: bool = False  # demo/tests only: accept a loopback http instance_url (the local sandbox)
     crash_after_host_write: str | None = None  # fault injection for tests: "<n>" kills the worker after the n-th create
 

@@ -77,7 +77,11 @@ class BoondConfig(BaseModel):
     # confirmed (mapping page) or set (CLI); a state not in them is natural, "state N (label) not mapped".
     delivery_states: dict[str, Literal["active", "natural", "client", "consultant", "cancelled"]] = Field(
         default_factory=dict)
-    resource_states: dict[str, Literal["active", "bench", "left"]] = Field(default_factory=dict)
+    # "staffed": busy elsewhere, never on the bench; "leaving": left as of the date the resource carries
+    # (handlers.hosts.boond.adapter.EXIT_DATE_FIELDS), else left now
+    resource_states: dict[str, Literal["active", "bench", "staffed", "leaving", "left"]] = Field(default_factory=dict)
+    # resource types (typeOf) that are external people: subcontractors, freelances; never on the bench
+    external_resource_types: list[str] = Field(default_factory=list)
     # read from the dictionary on configure: {"delivery"|"resource": {state id: label}} and the proposal made from
     # those labels, shown on the mapping page until an admin confirms it (never used before)
     state_labels: dict[str, dict[str, str]] = Field(default_factory=dict)
@@ -110,6 +114,9 @@ class SalesforceConfig(BaseModel):
     flow_secret: str | None = secret()  # whsec_… to verify Standard Webhooks signatures on Flow callouts
     budget_fraction: float = Field(default=0.9, gt=0, le=1)  # stop writing past this share of the daily limit
     mapping: SalesforceMapping = Field(default_factory=SalesforceMapping)
+    # how the org tells us of a change: an Outbound Message, a Flow HTTP callout (both POST to the webhook URL), or
+    # Change Data Capture read by `intermission subscribe` through the Pub/Sub API (nothing to build in the org)
+    trigger: Literal["outbound_message", "flow", "cdc"] = "outbound_message"
 
     @field_validator("login_url")
     @classmethod
@@ -154,6 +161,21 @@ class BenchSettings(BaseModel):
     gross_daily_salary: float | None = Field(default=None, gt=0, le=100000)  # € per day; else daily cost / 1.5
 
 
+class MatchSettings(BaseModel):
+    """Opportunity matching (issue #29): off until the tenant turns it on; what it may write."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = False  # suggest consultants coming back to the business engineers of open opportunities
+    per_consultant: int = Field(default=3, ge=1, le=20)  # a consultant is suggested for at most this many opportunities
+    positionings: bool = False  # Boond: also position them ("Positionné", no e-mail) on those opportunities
+    digest_every_days: int = Field(default=0, ge=0, le=90)  # business engineers' digest of who comes back; 0: off
+
+    @property
+    def runs(self) -> bool:
+        """Whether matching runs at all (suggestions, or the digest alone)."""
+        return self.enabled or self.digest_every_days > 0
+
+
 OwnerRole = Literal["manager", "business_engineer", "hr"]
 
 
@@ -164,6 +186,9 @@ class PlanningSettings(BaseModel):
     stale_after_days: int = Field(default=30, ge=0, le=3650)  # first seen later than this after its end: no end steps
     bench_threshold: int = Field(default=50, ge=1, le=100)  # below this summed occupation elsewhere: on the bench
     default_owners: dict[OwnerRole, str] = Field(default_factory=dict)  # role → host user id when the chain is empty
+    chain_by: Literal["project", "client"] = "project"  # a next mission right after on the same … continues this one
+    daily_cap: int = Field(default=5, ge=1, le=50)  # late steps spread so one person gets at most this many a day
+    default_owner_names: dict[OwnerRole, str] = Field(default_factory=dict)  # their names, as the host gave them
 
     @field_validator("default_owners")
     @classmethod
@@ -187,6 +212,34 @@ def check_region(country: str, subdivision: str | None = None) -> None:
         known = ", ".join(supported[country]) or "none"
         raise TenantError(f"unknown subdivision {subdivision!r} for {country} (known: {known}; "
                           "Moselle is 57, Alsace 6AE)")
+
+
+def check_timezone(zone: str) -> None:
+    """Raise TenantError unless `zone` is an IANA time zone (Europe/Paris, America/Montreal…)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        if not zone or zone != zone.strip() or ".." in zone:
+            raise ValueError(zone)
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TenantError(f"unknown time zone {zone!r}: use an IANA name such as Europe/Paris or "
+                          "America/Montreal") from None
+
+
+def in_words(exc: Exception) -> str:
+    """A tenant's validation error as one sentence per field (no pydantic wording, no link to its docs)."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(x) for x in error.get("loc") or ())
+        cause = (error.get("ctx") or {}).get("error")
+        text = str(cause) if cause is not None else error.get("msg", "")
+        parts.append(f"{where}: {text.removeprefix('Value error, ')}" if where else text)
+    return "; ".join(parts)
 
 
 # The hosts a tenant may name: the built-in ones, and those handlers.hosts.registry.register() adds (a test host).
@@ -217,17 +270,27 @@ class Tenant(BaseModel):
     # an action someone edited whose plan went away (end cleared, restaffed…): closed with a note, or left open
     edited_on_cancel: Literal["close", "leave"] = "close"
     bench: BenchSettings = Field(default_factory=BenchSettings)  # the bench dashboard's cost figures
+    matching: MatchSettings = Field(default_factory=MatchSettings)  # opportunity matching (issue #29)
     # install backfill (issue #17): missions ending in the next `backfill_days` are planned right after set-up, and
     # those ended in the last `bench_lookback_days` (their consultants may be on the bench)
     backfill_days: int = Field(default=90, ge=1, le=730)
     bench_lookback_days: int = Field(default=30, ge=0, le=365)
     auth_epoch: int = 0  # carried by admin tokens and connect links; uninstall bumps it, which revokes them all
+    # issue #27: False while the set-up is incomplete (added without everything, or installed from a marketplace):
+    # the tenant's changes are queued and held (handlers/sync/holds.py) until the set-up flow or `tenant setup` ends
+    setup_complete: bool = True
 
     @field_validator("id")
     @classmethod
     def _valid_id(cls, value: str) -> str:
         if not TENANT_ID.match(value):
             raise ValueError("tenant id must be 2-63 lower-case letters, digits or dashes")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        check_timezone(value)
         return value
 
     @field_validator("host")

@@ -2,6 +2,14 @@
 from __future__ import annotations
 
 
+NOT_OFFERED = (403, 404, 405, 501)  # a route the host does not serve this tenant (§10): read another way, never retry
+
+
+def not_offered(exc: Exception) -> bool:
+    """The host refuses a route it may not offer (an optional tab, a search): retrying will not help."""
+    return isinstance(exc, HostError) and exc.status in NOT_OFFERED
+
+
 class HostError(Exception):
     """A host answered with an error (or did not answer)."""
 
@@ -46,7 +54,13 @@ class HostRateLimited(HostError):
 
 
 class HostUnavailable(HostError):
-    """5xx, timeout or dropped connection: the outcome of a write is unknown."""
+    """5xx, timeout or dropped connection: the outcome of a write is unknown.
+
+    `retry_after`: the seconds a 5xx's `Retry-After` header asked for (a 503 during maintenance), else None."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
 
 
 class HostConsentRequired(HostAuthError):

@@ -60,6 +60,14 @@ class Attempts:
     busy: int = 0  # refusals a host counts apart (Salesforce's concurrency limit: the request never ran)
 
 
+def server_retry_after(response: requests.Response) -> float | None:
+    """A 5xx's Retry-After in seconds (a date, or garbage, is treated as absent)."""
+    if "Retry-After" not in response.headers:
+        return None
+    value = retry_after_seconds(response, default=-1.0)
+    return None if value < 0 else value
+
+
 class HttpClient:
     """A requests session with bounded retries; subclasses turn error bodies into HostError."""
 
@@ -115,6 +123,8 @@ class HttpClient:
                 return None
             return exc.retry_after
         if isinstance(exc, HostUnavailable) and safe and tries.sent < self.max_attempts:
+            if exc.retry_after is not None:  # a 5xx that says when to come back (a 503 during maintenance)
+                return exc.retry_after if exc.retry_after <= self.max_retry_after else None
             return min(self.backoff * 2 ** tries.sent, 5.0)
         return None
 
@@ -143,5 +153,6 @@ class HttpClient:
             return HostRateLimited("rate limited", host=self.host, status=429,
                                    retry_after=retry_after_seconds(response))
         if response.status_code >= 500:
-            return HostUnavailable(f"server error on {method} {path}", host=self.host, status=response.status_code)
+            return HostUnavailable(f"server error on {method} {path}", host=self.host, status=response.status_code,
+                                   retry_after=server_retry_after(response))
         return self.error_for(response)

@@ -24,13 +24,26 @@ def main(argv: list[str] | None = None) -> int:
         from config.tenants import TenantError
         from connectors.errors import HostError
 
+        from pydantic import ValidationError
+
+        from config.tenants import in_words
+
+        if isinstance(exc, ValidationError):  # a value pydantic refused, in words (no pydantic wording, no link)
+            print(f"error: {in_words(exc)}", file=sys.stderr)
+            return 2
         if isinstance(exc, (PlaybookError, TenantError, HostError, ValueError)):
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {_tenant_named(args)}{exc}", file=sys.stderr)
             return 2
         if isinstance(exc, redis.RedisError):
             print(redis_message(exc), file=sys.stderr)
             return 2
         raise
+
+
+def _tenant_named(args) -> str:
+    """`tenant acme: ` when the command was about one tenant, so an error line says whose it is."""
+    tenant = getattr(args, "tenant", None)
+    return f"tenant {tenant}: " if isinstance(tenant, str) and tenant else ""
 
 
 def redis_message(exc: Exception) -> str:
@@ -59,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     kind.add_argument("--fork", action="store_true", help="fork a work horse per job (rq's default worker class)")
     kind.add_argument("--simple", action="store_true", help="run jobs in the worker process (the default)")
     w.set_defaults(func=_worker)
+    cdc = sub.add_parser("subscribe", help="stream Salesforce Change Data Capture for every tenant whose trigger is cdc")
+    cdc.add_argument("--check", metavar="TENANT", help="only ask the org (GetTopic) whether CDC is on for the mission "
+                                                        "object, and say how to turn it on")
+    cdc.set_defaults(func=_subscribe)
     sb = sub.add_parser("sandbox", help="run a host sandbox")
     sb.add_argument("host", help="a host with a sandbox in its registry line (boond, salesforce)")
     sb.add_argument("--port", type=int, default=None, help="default: the host's (8100 Boond, 8200 Salesforce)")
@@ -137,6 +154,30 @@ def _serve(args) -> int:
     return 0
 
 
+def _subscribe(args) -> int:
+    """One long-running subscriber for the deployment (SIGTERM stops it cleanly), or `--check TENANT`."""
+    import signal
+
+    from config.infra.redis_conn import use_worker_profile
+
+    use_worker_profile()
+    from handlers.intake.salesforce_cdc import Subscriber, check_topic
+
+    if args.check:
+        from config import tenants
+
+        found = check_topic(tenants.require(args.check))
+        print(found["message_en"])
+        return 0 if found["enabled"] else 1
+    subscriber = Subscriber()
+    signal.signal(signal.SIGTERM, lambda *_: subscriber.stop.set())
+    try:
+        subscriber.run()
+    except KeyboardInterrupt:
+        subscriber.stop.set()
+    return 0
+
+
 def _worker(args) -> int:
     from config.infra.redis_conn import use_worker_profile
 
@@ -145,9 +186,16 @@ def _worker(args) -> int:
     from handlers.domain.calendar import warm as warm_calendar
     from handlers.sync.jobs import schedule_next_tick
     from handlers.intake.queues import make_worker, recover_orphans, watch_orphans
+    from config.infra.redis_conn import get_redis
     from handlers.ops.supervise import supervise, worker_options
+    from handlers.state import formats
 
     default_playbook()  # fail at start-up, naming file, step and field, rather than in every job
+    try:
+        formats.ensure(get_redis())  # never misread a database another version of the stored forms wrote
+    except formats.FormatMismatch as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     warm_calendar()  # importing the holiday tables takes ~0.4 s: once at start, not in a job nor in each --fork horse
     recover_orphans()
     watch_orphans()  # and every few seconds: another worker's orphans do not wait for rq's cleanup
@@ -192,7 +240,8 @@ def _plan(args) -> int:
     print(f"{args.tenant}/{args.mission}: case {result['case']} — {result['reason']}")
     for a in result["actions"]:
         late = " (late)" if a["late"] else ""
-        print(f"  {a['op']:<11} {a['due']}{late}  {a['assignee_role']:<17} {a['title']}  [{a['step_id']}]")
+        who = a["assignee"] or f"({a['assignee_why']})" if a["op"] != "cancel" else ""
+        print(f"  {a['op']:<11} {a['due']}{late}  {a['assignee_role']:<17} {who}  {a['title']}  [{a['step_id']}]")
     return 0
 
 
@@ -244,15 +293,22 @@ def _sweep(args) -> int:
 
     from config import tenants
     from config.settings import get_settings
+    from connectors.errors import HostError
     from handlers.sync.sweep import sweep
+    from intermission_cli.backfill import tenant_error
 
     minutes = args.since_minutes if args.since_minutes is not None else 2 * get_settings().sweep_interval_seconds / 60
     since = datetime.now(timezone.utc) - timedelta(minutes=minutes)
     chosen = [tenants.require(args.tenant)] if args.tenant else [t for t in map(tenants.get, tenants.list_ids())
                                                                   if t is not None and t.enabled]
-    for tenant in chosen:
-        print(json.dumps(sweep(tenant, since)))
-    return 0
+    failed = 0
+    for tenant in chosen:  # one tenant's failure is said, with its name, and the next one is swept
+        try:
+            print(json.dumps(sweep(tenant, since)), flush=True)
+        except (HostError, ValueError) as exc:
+            failed += 1
+            print(tenant_error(tenant.id, exc), file=sys.stderr, flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -64,7 +64,8 @@ def render(found: dict) -> str:
     q, sched = found["queue"], found["scheduler"]
     oldest = "" if q["oldest_age_seconds"] is None else f" (oldest waiting {q['oldest_age_seconds']:.0f}s)"
     lines = [f"queue {q['name']}: {q['depth']} queued{oldest}, {q['running']} running, "
-             f"{q['scheduled']} scheduled, {q['dead_letters']} dead letter(s)",
+             f"{q['scheduled']} scheduled ({q.get('retrying', 0)} retrying after a failure), "
+             f"{q['dead_letters']} dead letter(s)",
              f"workers: {len(found['workers'])}"]
     for w in found["workers"]:
         job = f"  job {w['current_job']}" if w["current_job"] else ""
@@ -73,9 +74,18 @@ def render(found: dict) -> str:
     lines.append(f"scheduler: running in {sched['holder']}, heartbeat {_ago(sched['heartbeat_age_seconds'])}"
                  if sched["alive"] else "scheduler: NOT RUNNING (no worker holds the scheduler lock)")
     lines.append(f"next tick: {sched['next_tick'] or 'none scheduled'}")
+    if found.get("streams"):
+        lines.append(f"change streams: {len(found['streams'])}")
+        for s in found["streams"]:
+            error = f"  ({s['error']})" if s.get("error") and s["state"] != "streaming" else ""
+            lines.append(f"  {s['tenant']}  {s['topic']}  {s['state']:<16} heard {_ago(s['silence_seconds'])}  "
+                         f"in {s['owner']}{error}")
     lines.append(f"tenants needing attention: {len(found['tenants'])}")
     for t in found["tenants"]:
         why = [f"needs re-consent ({t['needs_reconsent']})"] if t["needs_reconsent"] else []
+        why += ["set-up incomplete (intermission tenant setup " + t["tenant"] + ")"] if t.get("setup_incomplete") else []
+        why += ["paused"] if t.get("paused") else []
         why += [f"{t['held']} mission(s) held: {', '.join(t['held_reasons'])}"] if t["held"] else []
+        why += t.get("attention") or []
         lines.append(f"  {t['tenant']}: {'; '.join(why)}")
     return "\n".join(lines)

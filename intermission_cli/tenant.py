@@ -1,10 +1,12 @@
-"""`intermission tenant …`: add (Boond or Salesforce), list, show, remove, connect-url, disconnect, resume."""
+"""`intermission tenant …`: add (Boond or Salesforce), setup, list, show, remove, connect-url, disconnect, resume."""
 from __future__ import annotations
 
 import base64
 import json
 import os
 import secrets
+
+from intermission_cli.setup import save_new
 
 ACTION_KINDS = {"task", "reminder", "survey", "bench", "default"}
 
@@ -33,13 +35,16 @@ def tenant_parser(sub) -> None:
             cmd.add_argument("--reveal", action="store_true", help="print credentials and secret URLs in clear")
         cmd.add_argument("--json", action="store_true", help="JSON, for scripts")
         cmd.set_defaults(func=func)
+    from intermission_cli.setup import setup_parser
+
+    setup_parser(tsub)
 
 
 def _common(p) -> None:
     p.add_argument("--id", required=True)
     p.add_argument("--name", default="")
     p.add_argument("--language", choices=["fr", "en"], default="fr")
-    p.add_argument("--timezone", default="Europe/Paris")
+    p.add_argument("--timezone", default="Europe/Paris", help="an IANA time zone: due dates are its dates")
     p.add_argument("--country", default="FR", help="public holidays: a country code of the holidays package")
     p.add_argument("--subdivision", default=None, help="a region with its own holidays (FR: 57 Moselle, 6AE Alsace)")
     p.add_argument("--default-owner", action="append", default=[], metavar="ROLE=ID",
@@ -73,12 +78,16 @@ def _salesforce_parser(p) -> None:
     p.add_argument("--client-secret", default=os.environ.get("SF_CLIENT_SECRET"), help="or SF_CLIENT_SECRET")
     p.add_argument("--org-id", default=None, help="bind the tenant to this org (00D…, 15 or 18 characters; else "
                                                   "learnt at connect time)")
-    p.add_argument("--preset", choices=["custom", "certinia"], default="custom", help="mission object mapping")
+    p.add_argument("--preset", choices=["custom", "certinia", "certinia_schedule"], default="custom", help="mission object mapping")
     p.add_argument("--external-id-field", default=None, help="a unique external-ID field on Task, e.g. Intermission_Key__c")
     p.add_argument("--flow-signing", nargs="?", const="standard-webhooks", choices=["header", "standard-webhooks"],
                    default=None, help="authenticate Flow callouts: 'header' (a secret the External Credential sends "
                                       "as a custom header, no code) or 'standard-webhooks' (HMAC signed by the Apex "
                                       "class of docs/SALESFORCE.md; the default when no value is given)")
+    p.add_argument("--trigger", choices=["outbound_message", "flow", "cdc"], default=None,
+                   help="how the org tells us of a change: an Outbound Message, a Flow HTTP callout, or Change Data "
+                        "Capture read by `intermission subscribe` (nothing to build in the org); default: "
+                        "flow with --flow-signing, else outbound_message")
     p.set_defaults(func=_add_salesforce)
 
 
@@ -101,8 +110,7 @@ def _add_boond(args) -> int:
         raise ValueError("missing " + ", ".join(missing) + " (Boond needs them to sign every call)")
     tenant = tenants.Tenant(id=args.id, host="boond", name=args.name, language=args.language,
                             timezone=args.timezone, boond=boond, **_place(args))
-    tenants.save(tenant)
-    return _print(tenant, args.json, created=True)
+    return save_new(tenant, args.json, _print)
 
 
 def _add_salesforce(args) -> int:
@@ -123,11 +131,11 @@ def _add_salesforce(args) -> int:
     cfg = tenants.SalesforceConfig(login_url=login_url, client_id=args.client_id, client_secret=args.client_secret,
                                    org_id=org,
                                    external_id_field=args.external_id_field, flow_secret=_flow_secret(args.flow_signing),
-                                   mapping=preset(args.preset))
+                                   mapping=preset(args.preset),
+                                   trigger=args.trigger or ("flow" if args.flow_signing else "outbound_message"))
     tenant = tenants.Tenant(id=args.id, host="salesforce", name=args.name, language=args.language,
                             timezone=args.timezone, salesforce=cfg, **_place(args))
-    tenants.save(tenant)
-    return _print(tenant, args.json, created=True)
+    return save_new(tenant, args.json, _print)
 
 
 def _flow_secret(mode: str | None) -> str | None:
@@ -157,6 +165,9 @@ def _place(args) -> dict:
 def _refuse_existing(tenant_id: str) -> None:
     from config import tenants
 
+    if not tenants.TENANT_ID.match(tenant_id):
+        raise tenants.TenantError(f"--id {tenant_id!r}: a tenant id is 2 to 63 lower-case letters, digits or dashes, "
+                                  "starting with a letter or a digit (e.g. acme-boond)")
     if tenants.get(tenant_id):
         raise tenants.TenantError(f"tenant '{tenant_id}' already exists: remove it first or pick another id")
 
@@ -194,16 +205,33 @@ def _masked_links(links: dict) -> dict:
     return out
 
 
-def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True) -> int:
+def _connection(tenant) -> dict:
+    """Whether the tenant's Salesforce org is connected: {"state": "connected"|"needs re-consent"|"not connected", …}."""
+    from config.infra.redis_conn import get_redis
+    from handlers.hosts.salesforce.adapter import tokens_for
+
+    store = tokens_for(tenant, get_redis())
+    reason = store.needs_reconsent()
+    if reason:
+        return {"state": "needs re-consent", "reason": reason}
+    return {"state": "connected" if (store.load() or {}).get("refresh_token") else "not connected"}
+
+
+def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True, extra: dict | None = None) -> int:
     links = _links(tenant) if reveal else _masked_links(_links(tenant))
     if as_json:
-        extra = {"flow_secret": tenant.salesforce.flow_secret} if created and tenant.salesforce else {}
+        extra = {**(extra or {}), **({"flow_secret": tenant.salesforce.flow_secret} if created and tenant.salesforce
+                                      else {})}
+        if tenant.host == "salesforce":
+            extra["connection"] = _connection(tenant)
         data = tenant.model_dump(mode="json") if reveal and not created else tenant.redacted()
-        print(json.dumps({**data, **links, **extra}, indent=2))
+        print(json.dumps({**data, **links, **extra, "needs_attention": _attention(tenant)}, indent=2))
         return 0
     print(f"{'Created' if created else 'Tenant'} {tenant.id} ({tenant.host}, {tenant.language}, "
-          f"{'enabled' if tenant.enabled else 'paused'})")
+          f"{_state(tenant)})")
     print(f"Webhook URL: {links['webhook_url']}")
+    for reason in _attention(tenant):
+        print(f"{'À voir' if tenant.language == 'fr' else 'Needs attention'}: {reason}")
     if tenant.host == "boond" and created:
         print("In Boond: Administration > Webhooks > +, paste that URL and tick create/update/delete on "
               "delivery and resource (never on action: our own writes would come back).")
@@ -212,13 +240,31 @@ def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True) ->
     return 0
 
 
+def _attention(tenant) -> list[str]:
+    """Why the tenant needs its admin (handlers.state.attention), in the tenant's language."""
+    from config.infra.redis_conn import get_redis
+    from handlers.state import attention
+
+    return attention.texts(get_redis(), tenant.id, tenant.language)
+
+
 def _print_salesforce_setup(tenant, links: dict, created: bool) -> None:
-    cfg = tenant.salesforce
+    cfg, connection = tenant.salesforce, _connection(tenant)
+    if connection["state"] == "needs re-consent":
+        print(f"Connection: needs re-consent ({connection['reason']}): its work is held; an admin must open the "
+              "connect URL below (`intermission tenant connect-url` makes a fresh one)")
+    else:
+        print(f"Connection: {connection['state']}")
     print(f"Connect URL (open it as a Salesforce admin): {links['connect_url']}")
     if not tenant.admin_password_hash:  # the link asks for the workspace's admin password (issue #30)
         print(f"  it asks for the workspace's admin password: set one first (`intermission tenant admin-password "
               f"{tenant.id}`), or send `intermission tenant admin-url {tenant.id}` and connect from the admin page")
     print(f"Org: {cfg.org_id or 'learnt when you connect'}; mission object: {cfg.mapping.object}")
+    if cfg.trigger == "cdc":
+        print(f"Trigger: Change Data Capture. In Salesforce, Setup > Integrations > Change Data Capture: move "
+              f"{cfg.mapping.object} to Selected Entities and save. Nothing else to build; `intermission subscribe` "
+              f"must run (one per deployment). Check it after connecting: intermission subscribe --check {tenant.id}")
+        return
     print("Trigger, either:")
     print(f"  - Outbound Message on {cfg.mapping.object} (Setup > Outbound Messages > New): endpoint = the "
           f"webhook URL, fields Id, {cfg.mapping.end_date}, LastModifiedDate; fire it from a record-triggered "
@@ -233,15 +279,26 @@ def _print_salesforce_setup(tenant, links: dict, created: bool) -> None:
         print(f"Standard Webhooks secret for the Apex callout (shown once; docs/SALESFORCE.md): {cfg.flow_secret}")
 
 
+def _state(tenant) -> str:
+    """enabled, paused or set-up incomplete (its changes held until `tenant setup` or the admin's set-up ends)."""
+    if not tenant.setup_complete:
+        return "set-up incomplete"
+    return "enabled" if tenant.enabled else "paused"
+
+
 def _list(args) -> int:
     from config import tenants
 
     rows = [t for t in (tenants.get(i) for i in tenants.list_ids()) if t]
     if args.json:
-        print(json.dumps([{"id": t.id, "host": t.host, "enabled": t.enabled, "name": t.name} for t in rows], indent=2))
+        print(json.dumps([{"id": t.id, "host": t.host, "enabled": t.enabled, "name": t.name,
+                           "setup_complete": t.setup_complete} for t in rows], indent=2))
         return 0
     for t in rows:
-        print(f"{t.id}\t{t.host}\t{'enabled' if t.enabled else 'paused'}\t{t.name}")
+        print(f"{t.id}\t{t.host}\t{_state(t)}\t{t.name}")
+    counts = {s: sum(1 for t in rows if _state(t) == s) for s in ("paused", "set-up incomplete")}
+    if any(counts.values()):
+        print(", ".join(f"{n} {s}" for s, n in counts.items() if n))
     return 0
 
 

@@ -9,7 +9,7 @@ from datetime import date
 import requests
 
 
-SUBSCRIBED = ["delivery", "project", "positioning", "inactivity", "resource"]  # never "action": our own writes
+SUBSCRIBED = ["delivery", "project", "positioning", "inactivity", "resource", "opportunity"]  # never "action": our own writes
 # each dialect's tenant has its own state numbers (reference §10): the test tenants map them explicitly, as an admin
 # confirming the mapping page would
 STATE_MAPPINGS = {

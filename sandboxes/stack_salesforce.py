@@ -13,7 +13,8 @@ FIELDS = ["Id", "End_Date__c", "Status__c", "LastModifiedDate"]
 
 
 class SalesforceStack(Stack):
-    """Org sandbox + web app in threads; one tenant connected with PKCE; Outbound Messages or Flow callouts."""
+    """Org sandbox + web app in threads; one tenant connected with PKCE; Outbound Messages, Flow callouts or
+    Change Data Capture (`mode="cdc"`: the sandbox's Pub/Sub API on a loopback port, read by `intermission subscribe`)."""
 
     def __init__(self, tenant_id: str = "demo-sf", *, mode: str = "soap", external_id_field: str | None = None,
                  signed_flow: bool = False, language: str = "fr"):
@@ -22,13 +23,17 @@ class SalesforceStack(Stack):
 
     def start(self) -> "SalesforceStack":
         """Start both servers, reset the org, create and connect the tenant, point the trigger at us."""
+        from sandboxes.salesforce import pubsub
         from sandboxes.salesforce.app import create_app as sandbox_app
         from sandboxes.serving import ThreadedServer
         from webhooks.app import create_app as web_app
 
-        self.sandbox = ThreadedServer(sandbox_app()).start()
+        app = sandbox_app()
+        self.sandbox = ThreadedServer(app).start()
         self.web = ThreadedServer(web_app()).start()
         self.servers = [self.sandbox, self.web]
+        self.pubsub, self.pubsub_port = pubsub.serve(app.extensions["salesforce_sandbox"])
+        self._point_pubsub()
         self.http = requests.Session()
         self.control("POST", "/_control/reset")
         self.tenant = self._create_tenant()
@@ -47,7 +52,8 @@ class SalesforceStack(Stack):
                                 salesforce=tenants.SalesforceConfig(
                                     login_url=creds["login_url"], client_id=creds["client_id"],
                                     client_secret=creds["client_secret"], external_id_field=self.external_id_field,
-                                    flow_secret=flow_secret))
+                                    flow_secret=flow_secret,
+                                    trigger={"soap": "outbound_message", "flow": "flow", "cdc": "cdc"}[self.mode]))
         tenants.save(tenant)
         return tenant
 
@@ -69,17 +75,37 @@ class SalesforceStack(Stack):
         self._public_base = settings.public_base_url
         object.__setattr__(settings, "public_base_url", self.web.url)  # not an operator's setting: fields_set kept
 
+    def _point_pubsub(self) -> None:
+        """The subscriber (in this process, or a child given `pubsub_endpoint`) reads the sandbox's Pub/Sub API."""
+        from config.settings import get_settings
+
+        settings = get_settings()
+        self._pubsub_endpoint = settings.sf_pubsub_endpoint
+        object.__setattr__(settings, "sf_pubsub_endpoint", self.pubsub_endpoint)
+
+    @property
+    def pubsub_endpoint(self) -> str:
+        return f"127.0.0.1:{self.pubsub_port}"
+
     def stop(self) -> None:
-        """Stop the servers and give PUBLIC_BASE_URL back."""
+        """Stop the servers and give PUBLIC_BASE_URL and the Pub/Sub endpoint back."""
         from config.settings import get_settings
 
         if getattr(self, "_public_base", None) is not None:
             object.__setattr__(get_settings(), "public_base_url", self._public_base)
             self._public_base = None
+        if getattr(self, "_pubsub_endpoint", None) is not None:
+            object.__setattr__(get_settings(), "sf_pubsub_endpoint", self._pubsub_endpoint)
+            self._pubsub_endpoint = None
+        if getattr(self, "pubsub", None) is not None:
+            self.pubsub.stop(0)
+            self.pubsub = None
         super().stop()
 
     def point_trigger(self, mode: str) -> None:
-        """Make the org notify our webhook URL by Outbound Message (soap) or Flow callout (flow)."""
+        """Make the org notify our webhook URL by Outbound Message (soap) or Flow callout (flow); cdc: nothing to do."""
+        if mode == "cdc":
+            return
         body = {"url": self.webhook_url, "object": "Mission__c", "fields": FIELDS, "mode": mode}
         if mode == "flow" and self.tenant.salesforce.flow_secret:
             body["flow_secret"] = self.tenant.salesforce.flow_secret

@@ -22,6 +22,8 @@ class HostMission:
     end: date | None
     daily_cost: float | None
     cancelled: bool = False
+    status: str = "active"  # or "client" / "consultant": ended early, by whom
+    moved_from: date | None = None  # the end before it was moved earlier (no reason given: "to confirm")
     done_steps: list[str] = field(default_factory=list)  # bench steps a person ticked done after it
 
 
@@ -35,18 +37,24 @@ class HostConsultant:
     missions: list[HostMission]
 
 
-def generate(count: int, today: date, *, seed: int = 16) -> list[HostConsultant]:
-    """`count` consultants with missions over the year before `today` (some on the bench now, some left)."""
+def generate(count: int, today: date, *, seed: int = 16, until: date | None = None) -> list[HostConsultant]:
+    """`count` consultants with missions over the year before `today` (some on the bench now, some left).
+
+    `until`: missions keep being drawn up to that day (next missions already signed), some ended early.
+    """
     rng = random.Random(seed)
     steps = [s for ids in ACTIVITIES.values() for s in ids] + ["bench.checkin"]
     out = []
     for n in range(count):
         day, missions = today - timedelta(days=rng.randint(330, 420)), []
-        while day <= today and len(missions) < 8:
+        while day <= (until or today) and len(missions) < 8:
             end = day + timedelta(days=rng.randint(30, 160))
             cost = rng.choice([None, 380.0, 450.0, 520.0, 610.0])
             mission = HostMission(f"d{n}-{len(missions)}", day, end, cost, cancelled=rng.random() < 0.04)
             mission.done_steps = rng.sample(steps, rng.randint(0, 3)) if rng.random() < 0.7 else []
+            if until and rng.random() < 0.15:
+                mission.status, mission.moved_from = rng.choice([("client", None), ("consultant", None),
+                                                                 ("active", end + timedelta(days=30))])
             missions.append(mission)
             day = end + timedelta(days=rng.choice([1, 1, 3, 10, 20, 35, 60]))
         if missions and rng.random() < 0.15:
@@ -64,7 +72,8 @@ def snapshots_of(tenant_id: str, person: HostConsultant) -> list[MissionSnapshot
         later = [x.start for x in live if m.end is not None and x.start > m.end]
         out.append(MissionSnapshot(
             tenant=tenant_id, host="boond", mission_id=m.id, title=f"Mission {m.id}", start_date=m.start,
-            end_date=m.end, status="cancelled" if m.cancelled else "active", consultant=consultant,
+            end_date=m.end, status="cancelled" if m.cancelled else m.status, consultant=consultant,
+            previous_end=m.moved_from, end_seen=m.start if m.moved_from else None,
             manager=Person(id="2", name="Claire Martin"), next_start=min(later, default=None),
             consultant_left=person.left, daily_cost=m.daily_cost))
     return out

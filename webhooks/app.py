@@ -50,6 +50,8 @@ def create_app() -> Flask:
 
     install_ops(app)  # /healthz, /readyz, /metrics; request ids, one JSON log line per request, webhook counts
 
+    from webhooks.people_errors import for_a_person, person_page
+
     @app.after_request
     def _safe_headers(response):
         """Every page, whoever made it (connect, callback, Boond configure, errors): not cached, no Referer carrying
@@ -60,6 +62,8 @@ def create_app() -> Flask:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if for_a_person() and exc.code in (404, 405, 500):  # a page for people, JSON for hosts and scripts
+            return person_page(exc.code, "not_found" if exc.code in (404, 405) else "error")
         return jsonify(error=exc.name, message=exc.description), exc.code
 
     @app.errorhandler(Exception)
@@ -74,6 +78,8 @@ def create_app() -> Flask:
             log.info("unreadable request body: %s", type(exc).__name__)
             return to_flask(unreadable_body())
         log.exception("unexpected error")
+        if for_a_person():
+            return person_page(503, "error")
         return jsonify(error="Service Unavailable", message="temporary failure, please retry"), 503
 
     return app

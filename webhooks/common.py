@@ -115,6 +115,10 @@ def ignored(reason: str) -> Response:
 
 def redis_unavailable(exc: redis.RedisError):
     """`unavailable` as Flask's error handler."""
+    from webhooks.people_errors import for_a_person, person_page
+
     answer, down = plain.unavailable(exc)
     g.redis_down = down  # the per-request metrics would wait on the same Redis: skipped for this answer
+    if for_a_person():  # a person gets a page in their language, never the Redis address (issue #27)
+        return person_page(503, "unavailable")
     return to_flask(answer)

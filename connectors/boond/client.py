@@ -4,7 +4,7 @@ API reference: https://doc.boondmanager.com/api-externe/raml-build/api-externe.r
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 import requests
 
@@ -20,6 +20,22 @@ MAX_PAGES = 1000  # a guard against a server whose totals never add up
 # keyword prefixes of Boond's searches (reference §5): the fallback of a refused per-entity actions tab
 KEYWORD_PREFIX = {"resource": "COMP", "contact": "CCON", "project": "PRJ", "opportunity": "AO",
                   "candidate": "CAND", "company": "CSOC"}
+
+PLURAL = {"opportunity": "opportunities", "company": "companies"}  # route names that are not `<entity>s`
+
+
+def plural(entity: str) -> str:
+    """The collection a record's routes sit under (`resource` → `resources`, `opportunity` → `opportunities`)."""
+    return PLURAL.get(entity, entity + "s")
+
+
+class ActionsRead(NamedTuple):
+    """A record's actions as one read found them; `complete`: every action of the record was listed (Boond's totals
+    reached), so one that is absent is gone. A search's answer is never complete: it may miss what it did not match."""
+
+    rows: list[dict]
+    complete: bool
+    via: str  # the route read, for the activity log
 
 
 def checked_base_url(base_url: str) -> str:
@@ -108,22 +124,73 @@ class BoondClient(HttpClient):
         """GET /resources/{id}/deliveries-inactivities: every delivery and inactivity of a consultant, all pages."""
         return list(self._paged(f"/resources/{resource_id}/deliveries-inactivities", {}, SEARCH_PAGE))
 
+    def opportunities(self, states: list[int]) -> list[dict]:
+        """GET /opportunities?opportunityStates=…: the opportunities in those states, all pages (RAML search)."""
+        return list(self._paged("/opportunities", {"opportunityStates": states}, SEARCH_PAGE))
+
+    def opportunity_information(self, opportunity_id: str) -> dict:
+        """GET /opportunities/{id}/information: the criteria (tools, areas, place, start) and the state."""
+        return self.request("GET", f"/opportunities/{opportunity_id}/information").json()
+
+    def resource_information(self, resource_id: str) -> dict:
+        """GET /resources/{id}/information: e-mail, `mobilityAreas` (the places a consultant accepts)."""
+        return self.request("GET", f"/resources/{resource_id}/information").json()
+
+    def technical_data(self, resource_id: str) -> dict:
+        """GET /resources/{id}/technical-data: skills, tools, expertise and activity areas, languages."""
+        return self.request("GET", f"/resources/{resource_id}/technical-data").json()
+
+    def positionings_of(self, opportunity_id: str) -> list[dict]:
+        """GET /opportunities/{id}/positionings: every positioning on an opportunity, all pages."""
+        return list(self._paged(f"/opportunities/{opportunity_id}/positionings", {}, SEARCH_PAGE))
+
+    def create_positioning(self, document: dict) -> dict:
+        """POST /positionings with both e-mail flags false: nobody is e-mailed (reference §4)."""
+        params = {"sendMailToDependsOnManager": "false", "sendMailToOpportunityManager": "false"}
+        return self.request("POST", "/positionings", params=params, json=document).json().get("data") or {}
+
+    def update_positioning(self, positioning_id: str, document: dict) -> dict:
+        """PUT /positionings/{id}."""
+        return self.request("PUT", f"/positionings/{positioning_id}", json=document).json().get("data") or {}
+
+    def delete_positioning(self, positioning_id: str) -> None:
+        """DELETE /positionings/{id}."""
+        self.request("DELETE", f"/positionings/{positioning_id}")
+
     def actions_of(self, entity: str, entity_id: str) -> Iterator[dict]:
         """GET /{entity}s/{id}/actions, every page; when the tab is refused (404/405), the /actions search."""
         try:
-            rows = list(self._paged(f"/{entity}s/{entity_id}/actions", {}, ACTIONS_PAGE))
+            rows = list(self._paged(f"/{plural(entity)}/{entity_id}/actions", {}, ACTIONS_PAGE))
         except (HostNotFound, HostValidationError) as exc:
             if exc.status not in (404, 405) or entity not in KEYWORD_PREFIX:
                 raise
             rows = list(self.searched_actions(entity, entity_id))
         yield from rows
 
+    def actions_tab(self, entity: str, entity_id: str) -> ActionsRead:
+        """GET /{entity}s/{id}/actions, every page (HostNotFound/HostValidationError when the tab is refused)."""
+        path = f"/{plural(entity)}/{entity_id}/actions"
+        outcome: dict = {}
+        rows = list(self._paged(path, {}, ACTIONS_PAGE, outcome))
+        return ActionsRead(rows, outcome["complete"], f"GET {path}")
+
+    def listed_actions(self, entity: str, entity_id: str) -> ActionsRead:
+        """GET /actions, every page, kept here when their `dependsOn` is the record (Boond takes no parent filter on
+        lists, §5): complete when the pages reached Boond's total."""
+        outcome: dict = {}
+        rows = [row for row in self._paged("/actions", {"sort": "id"}, ACTIONS_PAGE, outcome)
+                if _parent(row) == (entity, str(entity_id))]
+        return ActionsRead(rows, outcome["complete"], "GET /actions")
+
+    def action(self, action_id: str) -> dict:
+        """GET /actions/{id}: one action (HostNotFound when it is gone)."""
+        return self.request("GET", f"/actions/{action_id}").json().get("data") or {}
+
     def searched_actions(self, entity: str, entity_id: str) -> Iterator[dict]:
         """GET /actions?keywords=COMP<id>, filtered here on dependsOn (Boond may ignore the keyword, §5)."""
         params = {"keywords": f"{KEYWORD_PREFIX[entity]}{entity_id}", "sort": "id"}
         for row in self._paged("/actions", params, ACTIONS_PAGE):
-            parent = (((row.get("relationships") or {}).get("dependsOn") or {}).get("data") or {})
-            if parent.get("type") == entity and str(parent.get("id")) == str(entity_id):
+            if _parent(row) == (entity, str(entity_id)):
                 yield row
 
     def deliveries_updated(self, start: str, end: str) -> Iterator[dict]:
@@ -131,10 +198,13 @@ class BoondClient(HttpClient):
         params = {"period": "updated", "startDate": start, "endDate": end, "sort": "updateDate"}
         yield from self._paged("/deliveries-groupments", params, SEARCH_PAGE)
 
-    def _paged(self, path: str, params: dict, page_size: int) -> Iterator[dict]:
+    def _paged(self, path: str, params: dict, page_size: int, outcome: dict | None = None) -> Iterator[dict]:
         """Every row of a list: pages until the rows read reach meta.totals.rows or a page is empty, whatever
-        page size the server chose (Boond's /actions answers 30 rows whatever maxResults asks, §10)."""
+        page size the server chose (Boond's /actions answers 30 rows whatever maxResults asks, §10). `outcome`
+        gets `complete`: the rows read reached the total Boond gave (not an empty page or the page guard first)."""
         seen = 0
+        if outcome is not None:
+            outcome["complete"] = False
         for page in range(1, MAX_PAGES + 1):
             body = self.request("GET", path, params={**params, "page": page, "maxResults": page_size}).json()
             rows = body.get("data") if isinstance(body, dict) else None
@@ -144,6 +214,8 @@ class BoondClient(HttpClient):
             yield from rows
             seen += len(rows)
             if not rows or seen >= _total(body, seen):
+                if outcome is not None:
+                    outcome["complete"] = seen >= _total(body, seen)
                 return
 
     # --- writes ----------------------------------------------------------------------------
@@ -190,6 +262,12 @@ class BoondClient(HttpClient):
     def resources_matching(self, keywords: str) -> list[dict]:
         """GET /resources?keywords=: the list rows (they carry `email1`, which the detail lacks)."""
         return self.request("GET", "/resources", params={"keywords": keywords, "maxResults": 30}).json().get("data") or []
+
+
+def _parent(row: dict) -> tuple[str, str]:
+    """An action row's `dependsOn` as (type, id)."""
+    parent = (((row.get("relationships") or {}).get("dependsOn") or {}).get("data") or {})
+    return str(parent.get("type") or ""), str(parent.get("id") or "")
 
 
 def _total(body: dict, seen: int) -> int:

@@ -9,8 +9,9 @@ Format (Boond's sample app, wishgroupe/app_hello `boondmanager.php::signedReques
 
 The HMAC covers the base64url payload *string* (not the decoded JSON), and the signature is the base64url
 of the lower-case *hex* digest. Boond's PHP keeps or strips base64 padding depending on the helper, so both
-are accepted. `tools.php` adds an `issued_at` (Unix seconds) to what it signs (`issuedAt` in pyboondmanager): one of
-them is required, it bounds the age, and within that age each signedRequest is accepted once (`claim_once`).
+are accepted. `tools.php` adds an `issued_at` (Unix seconds) to what it signs (`issuedAt` in pyboondmanager); whether
+Boond's servers send it, and in which unit, no public source says. Seconds, milliseconds and ISO text bound the age,
+and within that age each signedRequest is accepted once (`claim_once`); without it, once in 24 hours.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ import hmac
 import json
 import re
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from config import keys
 from connectors.boond.auth import encode_jwt
@@ -29,6 +32,9 @@ from connectors.errors import HostError
 
 MAX_SIGNED_REQUEST = 16_384
 FUTURE_SKEW = 300  # seconds an `issued_at` may be ahead of our clock
+UNDATED_REPLAY_WINDOW = 24 * 3600  # a signedRequest without `issued_at` is accepted once in this many seconds
+MILLISECONDS_FROM = 100_000_000_000  # an `issued_at` above this is in milliseconds (in seconds: the year 5138)
+BOOND_ZONE = ZoneInfo("Europe/Paris")
 REFRESH_PATH = "/marketplace/refresh-token"
 REFRESH_HEADER = "X-Jwt-App-Refresh-Boondmanager"
 _B64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
@@ -102,23 +108,43 @@ def _json_object(raw: bytes) -> dict:
 
 
 def claim_once(value: str, max_age: int) -> None:
-    """Accept a (verified) signedRequest once: a second use within its max age is a replay (BadSignedRequest)."""
+    """Accept a (verified) signedRequest once: a second use within its max age (24 h when it carries no time, as no
+    age bounds it then) is a replay (BadSignedRequest). Only a hash of its signature is kept."""
     from config.infra.redis_conn import get_redis
 
-    signature_part = value.strip().partition(".")[0].rstrip("=")
-    key = keys.boond_signed_request_seen(hashlib.sha256(signature_part.encode()).hexdigest())
-    if not get_redis().set(key, 1, nx=True, ex=max_age + FUTURE_SKEW):
+    signature_part, _, payload_part = value.strip().partition(".")
+    undated = issued_at(_json_object(_b64url_decode(payload_part))) is None
+    key = keys.boond_signed_request_seen(hashlib.sha256(signature_part.rstrip("=").encode()).hexdigest())
+    if not get_redis().set(key, 1, nx=True, ex=UNDATED_REPLAY_WINDOW if undated else max_age + FUTURE_SKEW):
         raise BadSignedRequest("this signedRequest was already used: open Intermission from Boond again")
 
 
+def issued_at(payload: dict) -> float | None:
+    """When the signedRequest was signed, as Unix seconds: `issued_at` (`issuedAt` in pyboondmanager) in seconds,
+    milliseconds, digits or ISO text (no offset: Europe/Paris, Boond's zone). None when absent (BadSignedRequest when
+    unreadable): Boond's sample app adds it, no public source says Boond's own servers do, nor in which unit."""
+    value = payload.get("issued_at", payload.get("issuedAt"))
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*", value):
+        value = float(value)
+    if isinstance(value, str):
+        try:
+            stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise BadSignedRequest("the signedRequest's issued_at is not a Unix time nor an ISO date") from None
+        return (stamp if stamp.tzinfo else stamp.replace(tzinfo=BOOND_ZONE)).timestamp()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadSignedRequest("the signedRequest's issued_at is not a Unix time nor an ISO date")
+    return value / 1000 if value > MILLISECONDS_FROM else float(value)
+
+
 def _check_age(payload: dict, max_age: int | None, now: float) -> None:
-    issued = payload.get("issued_at", payload.get("issuedAt"))
     if max_age is None:
         return
-    if issued is None:
-        raise BadSignedRequest("the signedRequest carries no issued_at: it cannot be told from a replay")
-    if isinstance(issued, bool) or not isinstance(issued, (int, float)):
-        raise BadSignedRequest("the signedRequest's issued_at is not a Unix time")
+    issued = issued_at(payload)
+    if issued is None:  # accepted; `claim_once` refuses its replay for UNDATED_REPLAY_WINDOW
+        return
     if issued > now + FUTURE_SKEW:
         raise BadSignedRequest("the signedRequest is dated in the future: check this server's clock")
     if now - issued > max_age:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Literal
 
-from handlers.domain.model import CaseName, Classification, MissionSnapshot, OtherMission
+from handlers.domain.model import NEXT_UNKNOWN, CaseName, Classification, MissionSnapshot, OtherMission
 from handlers.domain.rules import Rules
 
 EndCase = Literal["natural", "client", "consultant"]
@@ -47,16 +47,27 @@ def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, co
         reason += (f"; first seen on {cur.first_seen}, {(cur.first_seen - cur.end_date).days} days after the end "
                    f"(over {rules.stale_after_days}): no end-of-mission steps")
     base: dict[str, Any] = dict(end_case=end_case, unsure=unsure, stale=stale)
+    carried_on = continuation(cur, rules)
+    if carried_on is not None:
+        return Classification(case="continued", end_case=None, reason=_noted(
+            f"{reason}; continues in {carried_on.title or carried_on.id} from {carried_on.start} "
+            f"(same {rules.chain_by}): not an end, the mission ends with the chain's last one", cur))
     if is_leaver(cur):
         why = "left the firm" if cur.consultant_left else f"contract ends on {cur.contract_end}"
         return Classification(case=case, reason=_noted(f"{reason}; the consultant {why}: no bench", cur), leaver=True, **base)
+    unbenched = not_on_the_bench(cur, stale)
+    if unbenched:
+        return Classification(case=case, reason=_noted(f"{reason}; {unbenched}: no bench", cur), **base)
     restaff_on, busy = staffing(cur, rules)
     bench_start = rules.after(cur.end_date)
     if restaff_on and restaff_on <= bench_start:
         concurrent = [label(o) for o in _running(cur, restaff_on) if o.start and o.start <= cur.end_date]
-        when = (f"still staffed elsewhere: {', '.join(concurrent)} keeps the consultant busy" if concurrent
-                else "next mission starts right after the end")
-        return Classification(case="restaffed", reason=_noted(f"{reason}; {when}", cur), busy=busy, **base)
+        if concurrent:  # nothing starts: the consultant was busy elsewhere all along (no bench, the whole end list)
+            return Classification(case="staffed_elsewhere", reason=_noted(
+                f"{reason}; still staffed elsewhere: {', '.join(concurrent)} keeps the consultant busy", cur),
+                busy=busy, **base)
+        return Classification(case="restaffed", reason=_noted(f"{reason}; next mission starts right after the end", cur),
+                              busy=busy, next_known=True, **base)
     if restaff_on and today >= restaff_on:
         return Classification(case="restaffed", reason=_noted(f"{reason}; next mission started on {restaff_on}: bench closed", cur),
                               busy=busy, **base)
@@ -67,6 +78,28 @@ def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, co
                    "threshold: on the bench")
     return Classification(case=case, reason=_noted(reason, cur), bench=today > cur.end_date, bench_until=restaff_on, busy=busy,
                           **base)
+
+
+def continuation(cur: MissionSnapshot, rules: Rules) -> OtherMission | None:
+    """The consultant's next mission that carries this one on (the mission chain), or None.
+
+    It starts between this one's end and the next business day after it, on the same project (or, with the tenant's
+    `chain_by = "client"` or when either project is unknown, for the same client). This end is then not an end.
+    """
+    if cur.end_date is None:
+        return None
+    limit = rules.after(cur.end_date)
+    for other in sorted(_others(cur), key=lambda o: (o.start or limit, o.id)):
+        if other.start and cur.end_date <= other.start <= limit and same_mission(cur, other, rules):
+            return other
+    return None
+
+
+def same_mission(cur: MissionSnapshot, other: OtherMission, rules: Rules) -> bool:
+    """Does `other` continue the same piece of work: same project, or same client (by setting, or no project known)."""
+    if rules.chain_by == "project" and cur.project_id and other.project:
+        return other.project == cur.project_id
+    return bool(cur.client_id and other.client and other.client == cur.client_id)
 
 
 def _noted(reason: str, cur: MissionSnapshot) -> str:
@@ -82,6 +115,21 @@ def is_stale(cur: MissionSnapshot, rules: Rules) -> bool:
 def is_leaver(cur: MissionSnapshot) -> bool:
     """The consultant left the firm, or their contract ends by this mission's end."""
     return cur.consultant_left or bool(cur.contract_end and cur.end_date and cur.contract_end <= cur.end_date)
+
+
+def not_on_the_bench(cur: MissionSnapshot, stale: bool) -> str | None:
+    """Why the consultant cannot be on the bench whatever the dates say (None: the dates decide).
+
+    An external person (subcontractor, freelance) or one the host says is staffed is never on the bench; nor is the
+    consultant of a mission ended long before it was first seen (history) when their other missions could not be
+    read: whether a bench starts must not depend on the order in which the missions are read."""
+    if cur.consultant_external:
+        return "the consultant is external (subcontractor or freelance)"
+    if cur.consultant_staffed:
+        return "the consultant's record says they are on a mission"
+    if stale and any(line.startswith(NEXT_UNKNOWN) for line in cur.degraded):
+        return "an old mission and the consultant's other missions are unknown"
+    return None
 
 
 def staffing(cur: MissionSnapshot, rules: Rules) -> tuple[date | None, list[str]]:
@@ -110,7 +158,8 @@ def label(other: OtherMission) -> str:
 
 def wakeup(cur: MissionSnapshot, found: Classification, today: date) -> date | None:
     """When time alone will change this mission's plan: the bench start, each check-in week, the next mission's start."""
-    if found.end_case is None or cur.end_date is None or found.leaver or found.case == "restaffed":
+    if found.end_case is None or cur.end_date is None or found.leaver or found.case in ("restaffed",
+                                                                                          "staffed_elsewhere"):
         return None
     if found.bench:
         week = today + timedelta(days=7)

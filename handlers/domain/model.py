@@ -7,8 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+NEXT_UNKNOWN = "next mission unknown"  # how a `degraded` line starts when the consultant's other missions were unreadable
 Status = Literal["active", "client", "consultant", "cancelled", "deleted"]
-CaseName = Literal["natural", "client", "consultant", "extension", "cancellation", "restaffed"]
+CaseName = Literal["natural", "client", "consultant", "extension", "cancellation", "restaffed", "continued",
+                   "staffed_elsewhere"]
 
 
 class Person(BaseModel):
@@ -29,6 +31,8 @@ class OtherMission(BaseModel):
     start: date | None = None
     end: date | None = None
     occupation: int | None = None  # percent of the consultant's time (Boond occupationRate); None: unknown
+    project: str | None = None  # its project's host id, when the host says (the mission chain)
+    client: str | None = None  # its client's host id (company, account), when known (the mission chain)
 
 
 class MissionSnapshot(BaseModel):
@@ -49,12 +53,16 @@ class MissionSnapshot(BaseModel):
     hr: Person | None = None
     client_contact: Person | None = None
     client_name: str = ""
+    project_id: str | None = None  # the project's host id (Boond project, Certinia project), when the host has one
+    client_id: str | None = None  # the client's host id (Boond company, Salesforce account), when known
     next_start: date | None = None  # the consultant's next mission, if one starts after this one ends
     others: list[OtherMission] = []  # the consultant's other active missions still running after this one's end
     occupation: int | None = None  # this mission's share of the consultant's time (percent), when the host says
     consultant_manager: Person | None = None  # the consultant's own manager (Boond resource mainManager, SF field)
     consultant_left: bool = False  # the consultant left the firm (resource state mapped to "left")
     contract_end: date | None = None  # the consultant's HR contract end, when the host has one
+    consultant_external: bool = False  # a subcontractor or freelance (Boond resource type, mapped Salesforce field)
+    consultant_staffed: bool = False  # the host says the consultant is on a mission (resource state mapped "staffed")
     notice_date: date | None = None  # first day an early end was seen (kept across re-reads)
     daily_cost: float | None = None  # the consultant's daily cost on this mission (Boond averageDailyCost), if known
     first_seen: date | None = None  # the day Intermission first read this mission (kept; None: before this field)
@@ -82,6 +90,7 @@ class Classification(BaseModel):
     leaver: bool = False  # the consultant leaves the firm: never on the bench
     bench_until: date | None = None  # the next mission starts later than the day after the end: bench until then
     busy: list[str] = []  # the other missions that keep the consultant staffed ("title (60 %)")
+    next_known: bool = False  # a next mission starts right after the end: no step looks for one
 
 
 class DesiredAction(BaseModel):

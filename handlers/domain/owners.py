@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from handlers.domain.model import MissionSnapshot, Person
 from handlers.domain.rules import Rules
@@ -15,13 +16,37 @@ NOTES = {
                       "ne nomment {no_role}.",
            "manager": "Attribuée au manager : la mission ne nomme pas {no_role}.",
            "none": "Ni la mission ni la fiche du consultant ne nomment {no_role} : attribuée à l'utilisateur "
-                   "technique."},
+                   "technique.",
+           "leaver": "Attribuée au manager : le consultant aura quitté l'entreprise à cette date."},
     "en": {"consultant_manager": "Assigned to the consultant's own manager: the mission names no manager.",
            "default": "Assigned to the default {role} (tenant setting): neither the mission nor the consultant's "
                       "record names one.",
            "manager": "Assigned to the manager: the mission names no {role}.",
-           "none": "No {role} found on the mission or the consultant's record: assigned to the technical user."},
+           "none": "No {role} found on the mission or the consultant's record: assigned to the technical user.",
+           "leaver": "Assigned to the manager: the consultant will have left the firm by then."},
 }
+
+
+# a step whose owner the host names without a name (their record unreadable or empty): said in the plan and preview
+NAMELESS = {"fr": "nom inconnu : l'outil ne donne pas le nom de cette personne (sa fiche n'a pas pu être lue) ; "
+                  "la tâche lui est quand même attribuée",
+            "en": "name unknown: the host gives no name for this person (their record could not be read); the step "
+                  "is assigned to them all the same",
+            }
+NOBODY = {"fr": "personne : ni la mission ni la fiche du consultant ne nomment quelqu'un pour ce rôle ; la tâche va à "
+                "l'utilisateur technique",
+          "en": "nobody: neither the mission nor the consultant's record names someone for this role; the step goes "
+                "to the technical user"}
+
+
+def name_or_why(person: Person | None, language: str) -> tuple[str | None, str]:
+    """(the owner's name, '') or (None, why there is none) in the admin's language."""
+    lang = "en" if language.lower().startswith("en") else "fr"
+    if person is None:
+        return None, NOBODY[lang]
+    if not person.name.strip():
+        return None, NAMELESS[lang]
+    return person.name, ""
 
 
 @dataclass(frozen=True)
@@ -29,7 +54,7 @@ class Owner:
     """The person a step goes to, and how it was found (`via` is None when the mission itself named them)."""
 
     person: Person | None
-    via: str | None = None  # consultant_manager | default | manager | none
+    via: str | None = None  # consultant_manager | default | manager | none | leaver
     role: str = "manager"
 
     def note(self, language: str) -> str:
@@ -59,6 +84,16 @@ def owner(snapshot: MissionSnapshot, role: str, rules: Rules) -> Owner:
         return Owner(rules.defaults[role], "default", role)
     fallback = _manager(snapshot, rules)
     return Owner(fallback.person, "manager" if fallback.person else "none", role)
+
+
+def gone_by(snapshot: MissionSnapshot, day: date) -> bool:
+    """The consultant has left the firm (mapped as left), or will have by `day` (their contract ends before it)."""
+    return snapshot.consultant_left or bool(snapshot.contract_end and day > snapshot.contract_end)
+
+
+def instead_of_leaver(snapshot: MissionSnapshot, rules: Rules) -> Owner:
+    """Who owns a consultant's step due after they leave: the manager chain, saying why."""
+    return Owner(_manager(snapshot, rules).person, "leaver", "consultant")
 
 
 def _manager(snapshot: MissionSnapshot, rules: Rules) -> Owner:

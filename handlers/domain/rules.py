@@ -16,6 +16,8 @@ class Rules:
     subdivision: str | None = None
     stale_after_days: int = 30
     bench_threshold: int = 50
+    chain_by: str = "project"  # "project" or "client": what a next mission must share to continue this one
+    daily_cap: int = 5  # late steps per person and day, at most (handlers.plan.spread_late_steps)
     defaults: dict[str, Person] = field(default_factory=dict)
 
     @classmethod
@@ -23,8 +25,9 @@ class Rules:
         """The rules of one tenant (config.tenants.Tenant); default owners are people of `owner_type` (`Host.owner_type`)."""
         cfg, kind = tenant.planning, owner_type
         return cls(country=tenant.country, subdivision=tenant.subdivision, stale_after_days=cfg.stale_after_days,
-                   bench_threshold=cfg.bench_threshold,
-                   defaults={role: Person(id=ident, type=kind) for role, ident in cfg.default_owners.items()})
+                   bench_threshold=cfg.bench_threshold, chain_by=cfg.chain_by, daily_cap=cfg.daily_cap,
+                   defaults={role: Person(id=ident, type=kind, name=cfg.default_owner_names.get(role, ""))
+                             for role, ident in cfg.default_owners.items()})
 
     @classmethod
     def coerce(cls, rules: "Rules | None", country: str = "FR") -> "Rules":

@@ -83,8 +83,9 @@ class RecordWriter(Protocol):
         """A new record carrying the action's marker; its host id."""
         ...
 
-    def update(self, host_id: str, mission_id: str, action: DesiredAction) -> None:
-        """Rewrite one record (HostNotFound when it is gone)."""
+    def update(self, host_id: str, mission_id: str, action: DesiredAction) -> str | None:
+        """Rewrite one record (HostNotFound when it is gone); a host that cannot move a record to the action's new
+        target makes a new one there and answers its id (None: the same record)."""
         ...
 
     def delete(self, host_id: str) -> None:

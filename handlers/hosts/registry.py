@@ -28,6 +28,10 @@ def _always(tenant: Tenant, conn: redis.Redis) -> bool:
     return True
 
 
+def _nothing(tenant: Tenant, conn: redis.Redis) -> None:
+    return None
+
+
 def _an_hour() -> float:
     return 3600.0
 
@@ -41,7 +45,42 @@ class Budget:
     """A host's API budget and its hold policy: asked before a job's first call; spent, the work is held, not lost."""
 
     left: Callable[[Tenant, redis.Redis], bool] = _always  # False: hold the tenant's work before any call
+
+    def recheck(self, tenant: Tenant, conn: redis.Redis) -> bool:
+        """`left`, after reading the budget from the host when the stored reading says spent."""
+        if self.left(tenant, conn):
+            return True
+        self.read(tenant, conn)
+        return self.left(tenant, conn)
+
     pause_seconds: Callable[[], float] = _an_hour  # how long work held for a spent budget waits before it resumes
+    read: Callable[[Tenant, redis.Redis], object] = _nothing  # read the budget from the host now (before holding again)
+
+
+def _nothing_missing(tenant: Tenant) -> list[str]:
+    return []
+
+
+def _as_is(tenant: Tenant, conn: redis.Redis) -> Tenant:
+    return tenant
+
+
+def _nobody(tenant: Tenant, conn: redis.Redis, query: str) -> list[tuple[str, str]]:
+    return []
+
+
+def _no_place(tenant: Tenant, conn: redis.Redis) -> dict:
+    return {}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a tenant's set-up asks its host (handlers/setup.py): the defaults suit a host with nothing to set up."""
+
+    missing: Callable[[Tenant], list[str]] = _nothing_missing  # host items not set yet: "connection", "states"
+    proposals: Callable[[Tenant, redis.Redis], Tenant] = _as_is  # the tenant with what the host proposes (reads it)
+    people: Callable[[Tenant, redis.Redis, str], list[tuple[str, str]]] = _nobody  # (id, name) matching a search
+    place: Callable[[Tenant, redis.Redis], dict] = _no_place  # proposed {"timezone", "country"} (reads the host)
 
 
 @dataclass(frozen=True)
@@ -77,8 +116,10 @@ class Host:
     batches_writes: bool = False  # True: changes mark the tenant dirty and one batch job reads and writes them
     owner_type: str = "resource"  # the host's type of person a default owner is (Boond resource, Salesforce User)
     survey_tool: Callable[[Tenant], bool] = _never  # True: the host sends the tenant's surveys (no e-mail from us)
+    setup: Setup = field(default_factory=Setup)
     web: Web = field(default_factory=Web)
     sandbox: Sandbox | None = None
+    matching: Callable[[Any], Any] | None = None  # opportunity matching's reads and writers from an adapter (issue #29)
     api_docs: str = ""  # where the host's API is documented (docs/ cites the sources and their confidence)
 
     def settings_of(self, tenant: Tenant) -> BaseModel | None:
@@ -131,7 +172,11 @@ def load(ref: str) -> Any:
 
 def _builtin() -> None:
     from handlers.hosts.boond import adapter as boond
+    from handlers.hosts.boond.match import BoondMatching
     from handlers.hosts.salesforce import adapter as salesforce
+    from handlers.hosts.boond import setup as boond_setup
+    from handlers.hosts.salesforce import setup as salesforce_setup
+    from handlers.hosts.salesforce.match import SalesforceMatching
 
     register(
         Host(
@@ -141,6 +186,7 @@ def _builtin() -> None:
             settings="boond",
             settings_model=tenants.BoondConfig,
             owner_type="resource",
+            setup=Setup(missing=boond_setup.missing, proposals=boond_setup.proposals, people=boond_setup.people, place=boond_setup.place),
             web=Web(
                 webhooks=("webhooks.hosts.boond.webhook:route",),
                 connect=("webhooks.hosts.boond.marketplace:bp", "webhooks.hosts.boond.admin_pages:entry"),
@@ -153,6 +199,7 @@ def _builtin() -> None:
                 port=8100,
                 options=("dialect",),
             ),
+            matching=BoondMatching,
             api_docs="https://doc.boondmanager.com/api-externe/raml-build/api-externe.raml",
         )
     )
@@ -163,10 +210,16 @@ def _builtin() -> None:
             adapter=salesforce.SalesforceAdapter,
             settings="salesforce",
             settings_model=tenants.SalesforceConfig,
-            budget=Budget(left=salesforce.budget_left, pause_seconds=salesforce.budget_pause),
+            budget=Budget(left=salesforce.budget_left, pause_seconds=salesforce.budget_pause, read=salesforce.read_budget),
             batches_writes=True,
             owner_type="User",
             survey_tool=salesforce.has_survey_tool,
+            setup=Setup(
+                missing=salesforce_setup.missing,
+                proposals=salesforce_setup.proposals,
+                people=salesforce_setup.people,
+                place=salesforce_setup.place,
+            ),
             web=Web(
                 webhooks=("webhooks.hosts.salesforce.webhook:bp",),
                 connect=("webhooks.hosts.salesforce.connect:bp",),
@@ -178,6 +231,7 @@ def _builtin() -> None:
                 config="sandboxes.salesforce:SandboxConfig",
                 port=8200,
             ),
+            matching=SalesforceMatching,
             api_docs="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
         )
     )

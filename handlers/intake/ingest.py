@@ -54,13 +54,20 @@ if seen then redis.call('SET', KEYS[1], '1', 'EX', ARGV[3]) end
 if coalesced then return counted('coalesced') end
 return counted('queued')
 """
-# `mark_dirty`'s EVALSHA (like `_ADMIT`): ARGV 5… holds (mission, dirty value, KEYS index of its dedupe key or 0) per
-# mission, then the rq job hash's field/value pairs; the dedupe keys are written last.
+# `mark_dirty`'s EVALSHA (like `_ADMIT`): ARGV 6… holds (mission, dirty value, KEYS index of its dedupe key or 0) per
+# mission, then the rq job hash's field/value pairs; the dedupe keys are written last. ARGV[5] is the KEYS index of
+# the delivery's own idempotency key (a Standard Webhooks `webhook-id`), or 0: checked first and set last in the same
+# script, so of N concurrent deliveries sharing it exactly one is admitted.
 _MARK_DIRTY = """
-local n = tonumber(ARGV[4])
+local n, message = tonumber(ARGV[4]), tonumber(ARGV[5])
+if message > 0 and redis.call('EXISTS', KEYS[message]) == 1 then return 'duplicate' end
+local function done(outcome)
+  if message > 0 then redis.call('SET', KEYS[message], '1', 'EX', ARGV[1]) end
+  return outcome
+end
 local fresh, dirty = {}, {}
 for i = 0, n - 1 do
-  local at = 5 + 3 * i
+  local at = 6 + 3 * i
   local seen = tonumber(ARGV[at + 2])
   if seen == 0 or redis.call('EXISTS', KEYS[seen]) == 0 then
     fresh[#fresh + 1] = seen
@@ -69,22 +76,22 @@ for i = 0, n - 1 do
   end
 end
 if #fresh == 0 then
-  if n > 0 then return 'duplicate' end
-  return 'coalesced'
+  if n > 0 then return done('duplicate') end
+  return done('coalesced')
 end
 local waiting = redis.call('EXISTS', KEYS[2]) == 1
 redis.call('HSET', KEYS[1], unpack(dirty))
 if not waiting then
   redis.call('SADD', KEYS[5], KEYS[4])
-  redis.call('HSET', KEYS[3], unpack(ARGV, 5 + 3 * n))
+  redis.call('HSET', KEYS[3], unpack(ARGV, 6 + 3 * n))
   redis.call('RPUSH', KEYS[4], ARGV[3])
   redis.call('SET', KEYS[2], '1', 'EX', ARGV[2])
 end
 for _, seen in ipairs(fresh) do
   if seen > 0 then redis.call('SET', KEYS[seen], '1', 'EX', ARGV[1]) end
 end
-if waiting then return 'coalesced' end
-return 'queued'
+if waiting then return done('coalesced') end
+return done('queued')
 """
 _SCRIPTS: dict[str, redis.commands.core.Script] = {}
 TenantCheck = tuple[str, str]  # (the tenant's key, the SHA-1 its stored record must have): checked in the script
@@ -126,14 +133,18 @@ def enqueue_sync(conn: redis.Redis, tenant: str, mission: str, trigger: dict, *,
     return _admit(conn, _seen_key(tenant, event_id), pending_key(tenant, mission), job, check, tally)
 
 
-def enqueue_batch(conn: redis.Redis, tenant: str, missions: dict[str, dict], event_ids: dict[str, str]) -> Outcome:
-    """Per-tenant batch path: drop seen events, mark the rest dirty, queue the tenant's batch if none waits."""
+def enqueue_batch(conn: redis.Redis, tenant: str, missions: dict[str, dict], event_ids: dict[str, str], *,
+                  message_key: str | None = None) -> Outcome:
+    """Per-tenant batch path: drop seen events, mark the rest dirty, queue the tenant's batch if none waits.
+
+    `message_key`: the delivery's own idempotency key (config.keys.seen_webhook_id), checked and set atomically."""
     fresh = {m: {**t, "request_id": request_id_for(t)} for m, t in missions.items()}
-    return mark_dirty(conn, tenant, fresh, seen={m: _seen_key(tenant, e) for m, e in event_ids.items() if e})
+    return mark_dirty(conn, tenant, fresh, seen={m: _seen_key(tenant, e) for m, e in event_ids.items() if e},
+                      message_key=message_key)
 
 
 def mark_dirty(conn: redis.Redis, tenant: str, missions: dict[str, dict], *,
-               seen: dict[str, str] | None = None) -> str:
+               seen: dict[str, str] | None = None, message_key: str | None = None) -> str:
     """Record changed missions (mission → trigger) and queue the tenant's batch unless one is waiting."""
     # `seen` maps a mission to its event's dedupe key: a mission whose key exists is dropped ("duplicate" when all
     # are). Dedupe keys, dirty entries, the pending flag and the job go in one Lua script, like `_admit`:
@@ -145,8 +156,11 @@ def mark_dirty(conn: redis.Redis, tenant: str, missions: dict[str, dict], *,
     at = {key: 6 + i for i, key in enumerate(seen_keys)}  # KEYS index of each dedupe key
     entries = [item for m, t in missions.items()
                for item in (m, json.dumps({**t, "n": uuid.uuid4().hex[:8]}), at.get(seen.get(m), 0))]
-    args = [settings.dedupe_ttl_seconds, settings.pending_ttl_seconds, job_id, len(missions), *entries, *mapping]
-    batch_keys = [redis_keys.dirty(tenant), redis_keys.batch_pending(tenant), *keys, *seen_keys]
+    message_at = 6 + len(seen_keys) if message_key else 0
+    args = [settings.dedupe_ttl_seconds, settings.pending_ttl_seconds, job_id, len(missions), message_at, *entries,
+            *mapping]
+    batch_keys = [redis_keys.dirty(tenant), redis_keys.batch_pending(tenant), *keys, *seen_keys,
+                  *([message_key] if message_key else [])]
     outcome = script(conn, _MARK_DIRTY)(batch_keys, args, client=conn)
     ensure_replicated(conn)  # with INTERMISSION_REDIS_WAIT_REPLICAS, a 2xx means the replicas have it too
     return outcome.decode() if isinstance(outcome, bytes) else outcome
@@ -176,6 +190,15 @@ def enqueue_resource_sync(conn: redis.Redis, tenant: str, resource: str, trigger
            "job_id": f"resource-{tenant}-{resource}-{uuid.uuid4().hex[:12]}",
            "description": f"resource {tenant}/{resource}"}
     return _admit(conn, _seen_key(tenant, event_id), None, job, check, tally)
+
+
+def enqueue_match(conn: redis.Redis, tenant: str, entity: str, trigger: dict, *, event_id: str | None = None,
+                  check: TenantCheck | None = None, tally: Tally | None = None) -> Outcome:
+    """Queue the tenant's matching run (opportunity events, issue #29), unless one is already waiting."""
+    trigger = {**trigger, "request_id": request_id_for(trigger)}
+    job = {"func": "handlers.sync.matching.match_tenant", "args": (tenant, entity, trigger),
+           "job_id": f"match-{tenant}-{uuid.uuid4().hex[:12]}", "description": f"match {tenant}"}
+    return _admit(conn, _seen_key(tenant, event_id), redis_keys.match_pending(tenant), job, check, tally)
 
 
 def _seen_key(tenant: str, event_id: str | None) -> str | None:

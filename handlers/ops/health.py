@@ -1,6 +1,8 @@
 """What an operator asks: is Redis there, are the queues moving, are workers and the scheduler alive, who waits."""
 from __future__ import annotations
 
+import json
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -46,7 +48,19 @@ def queue_info(conn: redis.Redis) -> dict:
     queue = get_queue(conn)
     return {"name": QUEUE_NAME, "depth": queue.count, "oldest_age_seconds": oldest_queued_age(conn),
             "running": StartedJobRegistry(queue=queue).count, "scheduled": ScheduledJobRegistry(queue=queue).count,
+            "retrying": retrying(queue),
             "dead_letters": len(dead_letters(queue)) if FailedJobRegistry(queue=queue).count else 0}
+
+
+def retrying(queue) -> int:
+    """Scheduled jobs waiting for a retry after a failure (shown apart from the plain scheduled ones, issue #27)."""
+    from rq.job import Job
+
+    ids = [i for i in ScheduledJobRegistry(queue=queue).get_job_ids() if not i.startswith(("tick-", "resume-"))]
+    jobs = Job.fetch_many(ids, connection=queue.connection, serializer=queue.serializer) if ids else []
+    # our retry policy allows one retry per interval (handlers/intake/queues.retry_policy): fewer left = retrying
+    return sum(1 for job in jobs if job is not None and job.retries_left is not None and job.retry_intervals
+               and job.retries_left < len(job.retry_intervals))
 
 
 def workers_info(conn: redis.Redis) -> list[dict]:
@@ -75,22 +89,47 @@ def scheduler_info(conn: redis.Redis) -> dict:
 
 
 def tenants_waiting(conn: redis.Redis) -> list[dict]:
-    """Tenants whose admin must connect again (config.keys.needs_reconsent) or that have held work, with why."""
+    """Tenants whose admin must connect again (config.keys.needs_reconsent), that have held work, another reason
+    (handlers.state.attention, in the tenant's language), whose set-up is incomplete or that are paused, with why."""
+    from handlers.state import attention
+
     found = []
     for tenant_id in tenants.list_ids():
         reason = conn.get(keys.needs_reconsent(tenant_id))
         held = holds.held(conn, tenant_id)
-        if reason or held:
+        tenant = tenants.get(tenant_id)
+        incomplete = tenant is not None and not tenant.setup_complete and tenant.status != "uninstalled"
+        paused = tenant is not None and not tenant.enabled and tenant.status == "active" and not incomplete
+        other = attention.texts(conn, tenant_id, tenant.language if tenant else "en")
+        if reason or held or other or incomplete or paused:
             found.append({"tenant": tenant_id, "needs_reconsent": reason.decode() if reason else None,
-                          "held": len(held), "held_reasons": sorted({h["reason"] for h in held.values()})})
+                          "held": len(held), "held_reasons": sorted({h["reason"] for h in held.values()}),
+                          "attention": other, "setup_incomplete": incomplete, "paused": paused})
     return found
+
+
+def streams(conn: redis.Redis) -> list[dict]:
+    """Each change-event stream `intermission subscribe` runs, as it last reported: tenant, topic, state, owner,
+    `silence_seconds` (since it last heard from the host: an event or a keepalive), error."""
+    now, out = time.time(), []
+    for raw in conn.hvals(keys.cdc_streams()):
+        entry = json.loads(raw)
+        entry["silence_seconds"] = round(now - entry.get("heard_at", entry["at"]), 1)
+        out.append(entry)
+    return sorted(out, key=lambda e: (e["tenant"], e["topic"]))
+
+
+def stale_streams(conn: redis.Redis) -> list[dict]:
+    """Streams silent longer than INTERMISSION_CDC_MAX_SILENCE_SECONDS (waiting for an admin's consent aside)."""
+    limit = get_settings().cdc_max_silence_seconds
+    return [s for s in streams(conn) if s["silence_seconds"] > limit and s["state"] not in ("needs re-consent", "stopped")]
 
 
 def status(conn: redis.Redis | None = None) -> dict:
     """Everything `intermission status` prints."""
     conn = conn or get_redis()
     return {"queue": queue_info(conn), "workers": workers_info(conn), "scheduler": scheduler_info(conn),
-            "tenants": tenants_waiting(conn)}
+            "tenants": tenants_waiting(conn), "streams": streams(conn)}
 
 
 def drain_marker() -> Path:
@@ -122,7 +161,11 @@ def readiness(conn: redis.Redis | None = None, *, scope: str = "all") -> tuple[b
     scheduler = scheduler_info(conn)
     if not scheduler["alive"]:
         reasons.append("scheduler not running: no worker holds the rq scheduler lock (start `intermission worker`)")
+    for stale in stale_streams(conn):
+        reasons.append(f"change stream {stale['tenant']} {stale['topic']} silent for {stale['silence_seconds']:.0f}s "
+                       f"({stale['state']}): is `intermission subscribe` running?")
     reasons += [str(tenants.KeyMismatch(t)) for t in tenants.key_mismatches()]  # this process cannot read them
     details = {"status": "unavailable" if reasons else "ready", "oldest_queued_age_seconds": age,
-               "scheduler": scheduler["holder"], "workers": len(Worker.all(connection=conn))}
+               "scheduler": scheduler["holder"], "workers": len(Worker.all(connection=conn)),
+               "streams": [{k: s.get(k) for k in ("tenant", "topic", "state", "silence_seconds")} for s in streams(conn)]}
     return not reasons, {**details, **({"reasons": reasons} if reasons else {})}

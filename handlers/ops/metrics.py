@@ -27,6 +27,9 @@ COUNTERS = {
                              "(created, rescheduled, cancelled, recovered).", ("host", "op")),
     "intermission_salesforce_limit_refusals": ("Salesforce 403 REQUEST_LIMIT_EXCEEDED answers, by kind: daily "
                                                "(missions held) or concurrency (retried within seconds).", ("kind",)),
+    "intermission_cdc_events": ("Change events read by `intermission subscribe`, by outcome: queued, coalesced, "
+                                "duplicate (already admitted), ignored (no watched field changed), sweep (a gap).",
+                                ("outcome",)),
 }
 HISTOGRAMS = {
     "intermission_job_duration_seconds": ("Job run time, by job function and outcome "
@@ -111,6 +114,17 @@ def _process_families(conn: redis.Redis) -> list:
     ]
 
 
+def _stream_families(conn: redis.Redis) -> list:
+    found = health.streams(conn)
+    states = GaugeMetricFamily("intermission_cdc_streams", "Change-event streams of `intermission subscribe`, by state.",
+                               labels=["state"])
+    for state in ("streaming", "connecting", "reconnecting", "recovering", "needs re-consent", "stopped"):
+        states.add_metric([state], sum(1 for s in found if s["state"] == state))
+    live = [s["silence_seconds"] for s in found if s["state"] not in ("needs re-consent", "stopped")]
+    return [states, _gauge("intermission_cdc_stream_silence_seconds", "The longest any running change stream has "
+                           "heard nothing from the host (events or keepalives): its lag bound.", max(live, default=0))]
+
+
 def _salesforce_budget(conn: redis.Redis) -> list:
     remaining = GaugeMetricFamily("intermission_salesforce_api_remaining",
                                   "Salesforce API calls left in the org's rolling 24 h window, per tenant.",
@@ -137,6 +151,7 @@ class IntermissionCollector(Collector):
         yield from _queue_families(conn)
         yield from _process_families(conn)
         yield from _salesforce_budget(conn)
+        yield from _stream_families(conn)
 
 
 def make_registry() -> CollectorRegistry:

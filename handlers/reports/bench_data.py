@@ -11,6 +11,7 @@ from handlers.state import store
 from handlers.reports.bench_report import BenchReport, Money, report
 from handlers.state.ledger import Ledger, entries_of
 from handlers.domain.model import MissionSnapshot
+from handlers.reports.forecast import Forecast, forecast
 
 BATCH = 500
 
@@ -51,3 +52,8 @@ def bench_report(conn: redis.Redis, tenant: Tenant, today: date) -> BenchReport:
     snaps = snapshots(conn, tenant.id)
     ended = [s.mission_id for s in snaps if s.end_date is not None and s.end_date < today]
     return report(snaps, bench_steps_done(conn, tenant.id, ended), money_of(tenant), today, tenant.country)
+
+
+def forecast_report(conn: redis.Redis, tenant: Tenant, today: date) -> Forecast:
+    """The 13-week forecast of one tenant from `today`."""
+    return forecast(snapshots(conn, tenant.id), money_of(tenant), today, tenant.country)

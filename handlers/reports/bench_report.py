@@ -175,6 +175,11 @@ class Figures:
         return self.days / capacity if capacity else 0.0
 
     @property
+    def effective_use(self) -> float:
+        """The share of bench days spent on an activity someone ticked done (issue #29: effective use of the bench)."""
+        return 1 - self.shares.get("unrecorded", 0) / self.days if self.days else 0.0
+
+    @property
     def mecenat_gross_daily(self) -> float:
         """The average gross daily salary behind the saving (an input of its formula)."""
         return self.mecenat_saving / MECENAT_RATE / self.mecenat_days if self.mecenat_days else 0.0
@@ -274,3 +279,9 @@ def _share(out: Figures, p: BenchPeriod, days: float, money: Money) -> None:
 def _month_start(today: date, shift: int) -> date:
     index = today.year * 12 + today.month - 1 + shift
     return date(index // 12, index % 12 + 1, 1)
+
+
+def window(name: str, a: date, b: date, found: list[BenchPeriod], spans: dict[str, list[Span]],
+           calendar: WorkingDays, money: Money) -> Figures:
+    """One window's figures from [a, b] (the forecast's weeks); each period's days are kept under `name`."""
+    return _figures(name, a, b, found, spans, calendar, money)

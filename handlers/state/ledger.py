@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import re
@@ -64,7 +63,7 @@ class LedgerEntry(BaseModel):
         Days count from 1970-01-01, the due day from the nominal one ("" when the same), the digest is base64 and
         the usual target types a letter (`_day`, `_digest_out`, `packing.short_type`); `step` only when not the
         key's, `at` for an intent or a cancelling mark only; no target when `target` is false (the ledger's own, see
-        `Ledger`). `unpack` also reads ISO days, hex digests and whole type names (the last version's form).
+        `Ledger`).
         """
         step = "" if self.step_id == self.key.split("#")[0] else self.step_id
         due = "" if self.due == self.nominal_due else str((self.due - self.nominal_due).days)
@@ -82,14 +81,8 @@ class LedgerEntry(BaseModel):
 
     @classmethod
     def unpack(cls, key: str, raw: bytes, target: bytes | None = None) -> "LedgerEntry":
-        """Read a stored entry (the packed form of this version or the last, or the JSON of earlier ones); `target`:
-        the ledger's own (`type|id`), for an entry stored without one."""
+        """Read a stored entry (`pack`); `target`: the ledger's own (`type|id`), for an entry stored without one."""
         text = raw.decode()
-        if text.startswith("{"):
-            data = json.loads(text)
-            content = data.get("content")
-            data["content"] = content if isinstance(content, str) else _digest(content)
-            return cls.model_validate({k: v for k, v in data.items() if k in cls.model_fields})
         parts = text.split("|", 11)
         code, host_id, nominal, due, late, digest, target_type, target_id, step, at, fp, pending = \
             parts + [""] * (12 - len(parts))
@@ -114,15 +107,13 @@ def _day(day: date) -> str:
 
 
 def _day_in(text: str) -> date:
-    """A stored day: a day number, or an ISO date (earlier versions)."""
-    return date.fromisoformat(text) if "-" in text[1:] else date.fromordinal(int(text) + _EPOCH)
+    """A stored day (`_day`)."""
+    return date.fromordinal(int(text) + _EPOCH)
 
 
 def _due_in(text: str, nominal: date) -> date:
-    """The due day: the nominal one (""), that many days after it, or an ISO date (earlier versions)."""
-    if not text:
-        return nominal
-    return date.fromisoformat(text) if "-" in text[1:] else nominal + timedelta(days=int(text))
+    """The due day: the nominal one (""), or that many days after it."""
+    return nominal + timedelta(days=int(text)) if text else nominal
 
 
 def _digest_out(content: str) -> str:
@@ -133,31 +124,26 @@ def _digest_out(content: str) -> str:
 
 
 def _digest_in(text: str) -> str:
-    """A stored digest, as hex (16 hex characters were stored by earlier versions as they are)."""
-    if text.startswith("=") or len(text) != 11:
-        return text.removeprefix("=")
+    """A stored digest (`_digest_out`), as hex."""
+    if text.startswith("="):
+        return text[1:]
     return base64.urlsafe_b64decode(text + "=").hex()
 
 
-def _digest(content) -> str:
-    return hashlib.blake2b(repr(tuple(content or ())).encode(), digest_size=8).hexdigest()
-
-
 _LEDGER_PUT = """
--- KEYS: the ledger. ARGV: field, the key's field in earlier versions ('' if the same), the entry, the entry without
--- its target, its target. The first target written is the ledger's own (field '@'); an entry with it leaves it out.
+-- KEYS: the ledger. ARGV: field, the entry, the entry without its target, its target. The first target written is
+-- the ledger's own (field '@'); an entry with it leaves it out.
 local own = redis.call('HGET', KEYS[1], '@')
 if not own then
-  redis.call('HSET', KEYS[1], '@', ARGV[5])
-  own = ARGV[5]
+  redis.call('HSET', KEYS[1], '@', ARGV[4])
+  own = ARGV[4]
 end
-if ARGV[2] ~= '' then redis.call('HDEL', KEYS[1], ARGV[2]) end
-if own == ARGV[5] then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[4]) end
-return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+if own == ARGV[4] then return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
+return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 """
 _LEDGER_DROP = """
--- KEYS: the ledger. ARGV: field, the key's field in earlier versions. The ledger goes with its last entry.
-redis.call('HDEL', KEYS[1], ARGV[1], ARGV[2])
+-- KEYS: the ledger. ARGV: field. The ledger goes with its last entry.
+redis.call('HDEL', KEYS[1], ARGV[1])
 if redis.call('HLEN', KEYS[1]) == 1 and redis.call('HEXISTS', KEYS[1], '@') == 1 then redis.call('DEL', KEYS[1]) end
 """
 OWN_TARGET = b"@"  # the field of a ledger's own target (no step key has an @)
@@ -184,24 +170,21 @@ class Ledger:
 
     def put(self, entry: LedgerEntry, *, pipe=None) -> None:
         """Record an entry (intent before a host call, written after it); on `pipe` when given."""
-        field = packing.short_key(entry.key)
-        args = [field, "" if field == entry.key else entry.key, entry.pack(), entry.pack(target=False),
-                entry.packed_target()]
+        args = [packing.short_key(entry.key), entry.pack(), entry.pack(target=False), entry.packed_target()]
         (pipe if pipe is not None else self.conn).eval(_LEDGER_PUT, 1, self.key, *args)
 
     def drop(self, key: str, *, pipe=None) -> None:
         """Forget an entry once its action is gone from the host; on `pipe` when given."""
-        (pipe if pipe is not None else self.conn).eval(_LEDGER_DROP, 1, self.key, packing.short_key(key), key)
+        (pipe if pipe is not None else self.conn).eval(_LEDGER_DROP, 1, self.key, packing.short_key(key))
 
 
 _ACTIVITY_ADD = """
--- KEYS: feed, histories hash, missions zset (mission -> last write), sizes hash, total, the mission's list of earlier
--- versions. ARGV: mission, round id, its record count, the round deflated, now, per-mission cap, tenant cap, feed cap,
--- list prefix, then records for the feed, oldest first. Atomic, so concurrent workers keep the histories and the
--- counts true.
+-- KEYS: feed, histories hash, missions zset (mission -> last write), sizes hash, total. ARGV: mission, round id, its
+-- record count, the round deflated, now, per-mission cap, tenant cap, feed cap, then records for the feed, oldest
+-- first. Atomic, so concurrent workers keep the histories and the counts true.
 -- A history is its rounds newest first, each `id (4 bytes) | records (2) | length (3) | deflated round`.
 local mission, per, cap = ARGV[1], tonumber(ARGV[6]), tonumber(ARGV[7])
-for i = 10, #ARGV do redis.call('LPUSH', KEYS[1], ARGV[i]) end
+for i = 9, #ARGV do redis.call('LPUSH', KEYS[1], ARGV[i]) end
 if mission == '' then
   redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[8]) - 1)
   return 0
@@ -225,12 +208,6 @@ for i, r in ipairs(rounds) do
 end
 for i = #rounds, #kept + 1, -1 do redis.call('LPUSH', KEYS[1], '\0' .. mission .. '\0' .. rounds[i][2]) end
 redis.call('HSET', KEYS[2], mission, table.concat(kept))
-local legacy = redis.call('LLEN', KEYS[6])
-if legacy > 0 and size + legacy > per then
-  if size >= per then redis.call('DEL', KEYS[6]) else redis.call('LTRIM', KEYS[6], 0, per - size - 1) end
-  legacy = math.max(per - size, 0)
-end
-size = size + legacy
 redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[8]) - 1)
 local before = tonumber(redis.call('HGET', KEYS[4], mission) or '0')
 redis.call('HSET', KEYS[4], mission, size)
@@ -241,7 +218,6 @@ while total > cap do
   if oldest == nil or oldest == mission then break end
   total = redis.call('INCRBY', KEYS[5], -tonumber(redis.call('HGET', KEYS[4], oldest) or '0'))
   redis.call('HDEL', KEYS[2], oldest)
-  redis.call('DEL', ARGV[9] .. oldest)
   redis.call('ZREM', KEYS[3], oldest)
   redis.call('HDEL', KEYS[4], oldest)
 end
@@ -267,7 +243,7 @@ class ActivityLog:
 
     Each record is stored once. A round (the records of one reconciliation of one mission: one provenance) is
     deflated as one value (`packed_round`); the tenant feed list holds only what no history holds: records of no
-    mission, rounds a history let go, and the copies earlier versions wrote there.
+    mission, and rounds a history let go.
     """
 
     def __init__(self, conn: redis.Redis, tenant: str, cap: int = 2000, *, per_mission: int = 100,
@@ -276,12 +252,10 @@ class ActivityLog:
         self.key = redis_keys.activity(tenant)  # the tenant feed's list (records no history holds)
         self.history = f"{self.key}:history"  # mission → its history (rounds, newest first)
         self.cap, self.per_mission, self.tenant_cap = cap, per_mission, tenant_cap
-        self._prefix = f"{self.key}:m:"  # a mission's history as a list of JSON records (earlier versions: read, trimmed)
         self._rounds: dict[str, _Round] = {}
 
     def _keys(self, mission: str) -> list[str]:
-        return [self.key, self.history, f"{self.key}:missions", f"{self.key}:sizes", f"{self.key}:total",
-                self._prefix + mission]
+        return [self.key, self.history, f"{self.key}:missions", f"{self.key}:sizes", f"{self.key}:total"]
 
     def add(self, record: dict, *, pipe=None) -> None:
         """Append one record (on `pipe` when given: the caller executes it)."""
@@ -297,7 +271,7 @@ class ActivityLog:
             del current.records[self.per_mission:]
             head = [mission, current.rid, len(current.records), packed_round(current.records)]
         keys = self._keys(mission)
-        args = [*head, now, self.per_mission, self.tenant_cap, self.cap, self._prefix, *feed]
+        args = [*head, now, self.per_mission, self.tenant_cap, self.cap, *feed]
         # EVAL, not a registered script: on a pipeline redis-py would add a SCRIPT EXISTS round trip per execute
         (pipe if pipe is not None else self.conn).eval(_ACTIVITY_ADD, len(keys), *keys, *args)
 
@@ -313,14 +287,8 @@ class ActivityLog:
         """The latest records, optionally for one mission (its own history, however busy the tenant)."""
         if mission is None:
             return self._latest(max(0, min(limit, self.cap)))
-        pipe = self.conn.pipeline(transaction=False)
-        pipe.hget(self.history, mission)
-        pipe.lrange(self._prefix + mission, 0, self.per_mission - 1)
-        blob, legacy = pipe.execute()
-        rows = (unpacked_history(mission, blob) if blob else []) + [unpacked_record(x) for x in legacy]
-        if not rows and not self.conn.exists(f"{self.key}:total"):  # a tenant logged before per-mission histories
-            feed = map(unpacked_record, self.conn.lrange(self.key, 0, self.cap - 1))
-            rows = [r for r in feed if r.get("mission") == mission]
+        blob = self.conn.hget(self.history, mission)
+        rows = unpacked_history(mission, blob) if blob else []
         return rows[:min(limit, self.per_mission)]
 
     def _latest(self, limit: int) -> list[dict]:
@@ -390,7 +358,7 @@ def packed_record(record: dict) -> str:
 
 
 def unpacked_record(raw: bytes | str) -> dict:
-    """A stored activity record with the fields `packed_record` left out (records of earlier versions as they are)."""
+    """A stored activity record with the fields `packed_record` left out."""
     return _restored(json.loads(raw))
 
 

@@ -3,7 +3,7 @@
 A mission snapshot or a round of activity records is a few hundred bytes of JSON whose field names, step keys
 and titles are the same from one mission to the next: deflated with a dictionary holding those fragments it
 keeps a third or less of its size (about 200 bytes for a round of 8 records instead of 2,100). The first byte
-says which dictionary; JSON stored by earlier versions starts with `{` or `[` and is read as it is.
+says which dictionary (`handlers/state/formats.py` names the one version of every stored form).
 
 Step keys, the ledger's hash fields, are stored with the default playbook's step ids in two characters
 (`short_key`): `natural.availability` is `Na`, `bench.checkin#3` is `Ba#3`; the hosts' usual person types in
@@ -29,11 +29,6 @@ def unpack(blob: bytes) -> bytes:
     """The data `pack` deflated (raises KeyError or zlib.error on anything else)."""
     inflate = zlib.decompressobj(-15, zdict=_DICTIONARIES[blob[:1]])
     return inflate.decompress(blob[1:]) + inflate.flush()
-
-
-def is_packed(blob: bytes) -> bool:
-    """True for a value `pack` made (JSON of earlier versions starts with `{` or `[`)."""
-    return blob[:1] in _DICTIONARIES
 
 
 _STEP_CODES = {step: code for code, step in STEPS_1.items()}
@@ -66,5 +61,5 @@ def short_type(name: str) -> str:
 
 
 def long_type(stored: str) -> str:
-    """The person type `short_type` stored (or a whole type name, as earlier versions stored it)."""
+    """The person type `short_type` stored."""
     return _TYPE_NAMES.get(stored) or (stored[1:] if stored.startswith("=") else stored)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import redis
 
@@ -11,12 +11,8 @@ from handlers.state import packing
 from handlers.domain.model import MissionSnapshot
 
 DUE_KEY = keys.DUE
-# a consultant's missions: a hash (mission → "", a small listpack) since a set of ids that are not all integers is a
-# hash table on Redis 7.0; the sets earlier versions made are read and added to as they are
-_INDEX_ADD = ("if redis.call('TYPE', KEYS[1]).ok == 'set' then return redis.call('SADD', KEYS[1], ARGV[1]) end "
-              "return redis.call('HSET', KEYS[1], ARGV[1], '')")
-_INDEX_READ = ("if redis.call('TYPE', KEYS[1]).ok == 'set' then return redis.call('SMEMBERS', KEYS[1]) end "
-               "return redis.call('HKEYS', KEYS[1])")
+# a consultant's missions: a hash (mission → "", a small listpack), since a set of ids that are not all integers is a
+# hash table on Redis 7.0
 
 
 def encode(snap: MissionSnapshot, tenant: str) -> bytes:
@@ -29,9 +25,7 @@ def encode(snap: MissionSnapshot, tenant: str) -> bytes:
 
 
 def decode(raw: bytes, tenant: str, mission_id: str) -> MissionSnapshot:
-    """A stored snapshot of `tenant`'s mission `mission_id` (the JSON of earlier versions as it is)."""
-    if not packing.is_packed(raw):
-        return MissionSnapshot.model_validate_json(raw)
+    """A stored snapshot of `tenant`'s mission `mission_id`."""
     return MissionSnapshot.model_validate({"tenant": tenant, **json.loads(packing.unpack(raw)), "mission_id": mission_id})
 
 
@@ -57,7 +51,7 @@ class SnapshotStore:
         pipe = self.conn.pipeline() if own else pipe
         pipe.set(self._key(snap.mission_id), encode(snap, self.tenant))
         if snap.consultant:
-            pipe.eval(_INDEX_ADD, 1, self._index(snap.consultant.id), snap.mission_id)
+            pipe.hset(self._index(snap.consultant.id), snap.mission_id, "")
         if own:
             pipe.execute()
 
@@ -66,7 +60,7 @@ class SnapshotStore:
 
     def missions_of(self, consultant_id: str) -> set[str]:
         """Every mission seen for one consultant."""
-        return {m.decode() for m in self.conn.eval(_INDEX_READ, 1, self._index(consultant_id))}
+        return {m.decode() for m in self.conn.hkeys(self._index(consultant_id))}
 
 
 def schedule_wakeup(conn: redis.Redis, tenant: str, mission_id: str, day: date | None) -> None:
@@ -82,3 +76,20 @@ def due_missions(conn: redis.Redis, day: date, limit: int = 1000) -> list[tuple[
     """(tenant, mission) pairs whose wake-up day has come."""
     rows = conn.zrangebyscore(DUE_KEY, "-inf", day.toordinal(), start=0, num=limit)
     return [tuple(r.decode().split("|", 1)) for r in rows]
+
+
+def open_missions(conn: redis.Redis, tenant, today: date) -> list[str]:
+    """Every mission we know that is still open: not deleted or cancelled, not ended before the bench window."""
+    store, since, out = SnapshotStore(conn, tenant.id), today - timedelta(days=tenant.bench_lookback_days), []
+    for mission_id in known_missions(conn, tenant.id):
+        snap = store.get(mission_id)
+        if snap and snap.status not in ("deleted", "cancelled") and (snap.end_date is None or snap.end_date >= since):
+            out.append(mission_id)
+    return out
+
+
+def known_missions(conn: redis.Redis, tenant_id: str) -> list[str]:
+    """Ids of every mission snapshot kept for a tenant."""
+    prefix = keys.mission_prefix(tenant_id)
+    ids = {k.decode()[len(prefix):] for k in conn.scan_iter(match=prefix + "*", count=500)}
+    return sorted(ids, key=lambda i: (len(i), i))

@@ -60,7 +60,7 @@ class SurveyState(BaseModel):
     @field_validator("token", mode="before")
     @classmethod
     def _unseal(cls, value):
-        """Decrypt a stored token (a token stored in clear by an earlier version is read as it is)."""
+        """Decrypt a sealed token (a record made in memory holds its token in clear)."""
         if isinstance(value, str) and value.startswith(SEALED):
             return crypto.decrypt(value[len(SEALED):].encode()).decode()
         return value
@@ -98,9 +98,7 @@ def encode(state: SurveyState) -> str:
 
 
 def decode(raw: bytes, tenant: str, mission: str, role: str) -> SurveyState:
-    """A stored survey (the JSON object of earlier versions as it is)."""
-    if raw.startswith(b"{"):
-        return SurveyState.model_validate_json(raw)
+    """A stored survey (`encode`)."""
     row = json.loads(raw)
     seed, rest = row[len(_POSITIONAL)], (row[len(_POSITIONAL) + 1:] or [{}])[0]
     token = seed if isinstance(seed, str) else signing.sign_at(PURPOSE, _payload(tenant, mission, role, seed[0]),
@@ -164,6 +162,8 @@ def ensure(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, survey_
     for role, person in respondents(snapshot).items():
         if role not in current:
             writes.append((role, _new(tenant, snapshot, first, role, person), True))
+        elif current[role].status == "sent" and current[role].person_id != person.id:  # a replacement: their own link
+            writes.append((role, _new(tenant, snapshot, first, role, person), False))
         elif moved := follow(current[role]):
             writes.append((role, moved, False))
     if not writes:
@@ -179,7 +179,7 @@ def ensure(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, survey_
             current[role] = state
         elif created:  # another worker made it first
             current[role] = decode(conn.hget(key, role), tenant.id, snapshot.mission_id, role)
-        else:  # changed meanwhile (answered, moved): decided again on what is stored now
+        else:  # changed meanwhile (answered, moved, replaced): decided again on what is stored now
             current[role] = _update(conn, tenant.id, snapshot.mission_id, role, follow) or current[role]
     return current
 

@@ -21,18 +21,21 @@ import redis
 from config import keys
 from config import tenants
 from config.infra.redis_conn import get_redis
-from connectors.errors import HostAuthError, HostRateLimited
+from connectors.errors import HostAuthError, HostError, HostRateLimited, not_offered
 from config.infra import clock
 from handlers.intake.queues import get_queue, retry_policy
 from handlers.hosts.registry import adapter_for, host_of
-from handlers.state.store import SnapshotStore
+from handlers.state import attention
+from handlers.state.store import known_missions, open_missions
+
+__all__ = ["known_missions", "open_missions", "progress", "start", "start_quietly", "run_job", "carry_on", "bar"]
 
 log = logging.getLogger(__name__)
 PAGE = 20  # missions per page: a checkpoint, and for Salesforce one batch of reads and writes
 JOB_TIMEOUT = 6 * 3600  # a large tenant's backfill; a timed-out run resumes on its retry
 STALE_SECONDS = 15 * 60  # a "running" run not heard of for this long is taken over by the next start
 COUNTERS = ("total", "read", "planned", "failed", "held")
-CLOSED = ("deleted", "cancelled")
+REPLANS = ("playbook", "mapping")  # runs over the open missions we know (a playbook or a mapping saved), not the host's list
 
 
 def run_key(tenant_id: str) -> str:
@@ -118,29 +121,46 @@ def carry_on(conn: redis.Redis, tenant_id: str, *, on_progress: Callable[[dict],
     tenant = tenants.get(tenant_id)
     if not tenants.may_run_jobs(tenant):
         return _finish(conn, tenant_id, "stopped", "tenant unknown or disabled")
+    if not tenant.setup_complete:  # finishing the set-up starts the install run again (handlers/setup.finish)
+        return _finish(conn, tenant_id, "stopped", "set-up incomplete")
     if run["status"] == "listing":
         try:
             _list(conn, tenant, run)
         except (HostAuthError, HostRateLimited) as exc:  # set-up or consent pending: said, not retried
             log.warning("backfill of %s stopped: %s", tenant_id, exc)
+            attention.flag(conn, tenant_id, "backfill_failed", attention.detail_of(exc))
             return _finish(conn, tenant_id, "stopped", f"{exc}: reconnect, then run `intermission backfill`")
+        except HostError as exc:  # the job retries; meanwhile the tenant shows as needing attention, with why
+            attention.flag(conn, tenant_id, "backfill_failed", attention.detail_of(exc))
+            raise
     done = {m.decode() for m in conn.smembers(_done_key(tenant_id))}
     todo = [m.decode() for m in conn.lrange(_todo_key(tenant_id), 0, -1) if m.decode() not in done]
     for page in _pages(todo, PAGE):
         _do_page(conn, tenant, run, page)
         if on_progress:
             on_progress(progress(conn, tenant_id))
-    return _finish(conn, tenant_id, "done", "")
+    return _finish(conn, tenant_id, "done", (progress(conn, tenant_id) or {}).get("message") or "")
 
 
 def _list(conn: redis.Redis, tenant: tenants.Tenant, run: dict) -> None:
     """Store the run's mission ids once, then mark it running (a crash before this re-lists, harmlessly)."""
     today = clock.today(tenant.timezone)
-    if run["kind"] == "playbook":
+    if run["kind"] in REPLANS:
         ids = open_missions(conn, tenant, today)
     else:
-        ids = host_missions(conn, tenant, today - timedelta(days=tenant.bench_lookback_days),
-                            today + timedelta(days=int(run["days"])))
+        try:
+            ids = host_missions(conn, tenant, today - timedelta(days=tenant.bench_lookback_days),
+                                today + timedelta(days=int(run["days"])))
+            attention.clear(conn, tenant.id, "backfill_failed", "search_refused")
+        except HostError as exc:  # the host's search refused (Boond's /deliveries-groupments, §10): the known ones
+            if not not_offered(exc):
+                raise
+            log.warning("backfill of %s: the search was refused (%s); re-reading the known missions", tenant.id, exc)
+            ids = open_missions(conn, tenant, today)
+            attention.clear(conn, tenant.id, "backfill_failed")
+            attention.flag(conn, tenant.id, "search_refused", attention.detail_of(exc))
+            conn.hset(run_key(tenant.id), "message", f"the host refused its search ({exc}): only the missions "
+                                                     "Intermission knows were re-read")
     pipe = conn.pipeline()
     pipe.delete(_todo_key(tenant.id))
     if ids:
@@ -155,23 +175,6 @@ def host_missions(conn: redis.Redis, tenant: tenants.Tenant, start_day: date, en
     return sorted(found, key=lambda i: (len(i), i))
 
 
-def open_missions(conn: redis.Redis, tenant: tenants.Tenant, today: date) -> list[str]:
-    """Every mission we know that is still open: not deleted or cancelled, not ended before the bench window."""
-    store, since, out = SnapshotStore(conn, tenant.id), today - timedelta(days=tenant.bench_lookback_days), []
-    for mission_id in known_missions(conn, tenant.id):
-        snap = store.get(mission_id)
-        if snap and snap.status not in CLOSED and (snap.end_date is None or snap.end_date >= since):
-            out.append(mission_id)
-    return out
-
-
-def known_missions(conn: redis.Redis, tenant_id: str) -> list[str]:
-    """Ids of every mission snapshot kept for a tenant."""
-    prefix = keys.mission_prefix(tenant_id)
-    ids = {k.decode()[len(prefix):] for k in conn.scan_iter(match=prefix + "*", count=500)}
-    return sorted(ids, key=lambda i: (len(i), i))
-
-
 def _pages(items: list[str], size: int) -> Iterable[list[str]]:
     for at in range(0, len(items), size):
         yield items[at:at + size]
@@ -179,7 +182,7 @@ def _pages(items: list[str], size: int) -> Iterable[list[str]]:
 
 def _do_page(conn: redis.Redis, tenant: tenants.Tenant, run: dict, page: list[str]) -> None:
     """Bring one page of missions up to date and record each outcome with the counters."""
-    trigger = {"kind": "backfill" if run["kind"] != "playbook" else "playbook", "run": run["id"]}
+    trigger = {"kind": run["kind"] if run["kind"] in REPLANS else "backfill", "run": run["id"]}
     if host_of(tenant).batches_writes:
         outcomes = _batched_page(conn, tenant, page, trigger)
     else:

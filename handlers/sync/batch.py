@@ -42,6 +42,8 @@ def sync_tenant(tenant_id: str) -> dict:
     dirty = {k.decode(): v.decode() for k, v in conn.hgetall(dirty_key(tenant_id)).items()}
     if not dirty or not tenants.may_run_jobs(tenant):
         return {"skipped": len(dirty)}
+    if not tenant.setup_complete:  # issue #27: kept until the set-up is finished (handlers/setup.finish resumes it)
+        return _hold_all(conn, tenant_id, dirty, holds.SETUP_INCOMPLETE, None)
     budget = host_of(tenant).budget
     if not budget.left(tenant, conn):
         return _hold_all(conn, tenant_id, dirty, holds.BUDGET_SPENT, time.time() + budget.pause_seconds())

@@ -14,6 +14,7 @@ from handlers.intake.queues import get_queue
 
 
 BUDGET_SPENT = "API budget spent"  # the host's budget check said no before any call (`Host.budget`)
+SETUP_INCOMPLETE = "set-up incomplete"  # the tenant has not finished its set-up (handlers/sync/setup.py)
 LIMIT_EXCEEDED = "REQUEST_LIMIT_EXCEEDED"  # the host answered that the tenant's budget is spent (HostBudgetExhausted)
 
 
@@ -49,11 +50,22 @@ def resume(tenant: str, conn: redis.Redis | None = None) -> list[str]:
     from config.infra.redis_conn import get_redis
 
     conn = conn or get_redis()
+    _read_budget(conn, tenant)
     missions = sorted(held(conn, tenant))
     for mission in missions:
         conn.hdel(_key(tenant), mission)
         enqueue_sync(conn, tenant, mission, {"kind": "resume"})
     return missions
+
+
+def _read_budget(conn: redis.Redis, tenant_id: str) -> None:
+    """Refresh a spent budget's reading from the host, so the requeued jobs decide on today's usage, not a day-old one."""
+    from config import tenants
+    from handlers.hosts.registry import host_of
+
+    tenant = tenants.get(tenant_id)
+    if tenant is not None and held(conn, tenant_id):
+        host_of(tenant).budget.recheck(tenant, conn)
 
 
 def rate_limit_reason(exc) -> str:
@@ -68,9 +80,12 @@ def resume_overdue(conn: redis.Redis, *, grace: float = 60.0) -> dict[str, list[
     now, out = time.time(), {}
     for tenant in tenants.list_ids():
         key = _key(tenant)
-        for mission, raw in conn.hgetall(key).items():
-            resume_at = json.loads(raw).get("resume_at")
-            if resume_at and resume_at + grace < now and conn.hdel(key, mission):
+        due = {mission: raw for mission, raw in conn.hgetall(key).items()
+               if (json.loads(raw).get("resume_at") or now) + grace < now}
+        if due:
+            _read_budget(conn, tenant)
+        for mission in due:
+            if conn.hdel(key, mission):
                 enqueue_sync(conn, tenant, mission.decode(), {"kind": "resume"})
                 out.setdefault(tenant, []).append(mission.decode())
     return out

@@ -30,6 +30,9 @@ def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
     tenant = tenants.get(tenant_id, clearing=pending_key(tenant_id, mission_id))  # a change from now on queues anew
     if not tenants.may_run_jobs(tenant):
         return {"skipped": "tenant unknown or disabled"}
+    if not tenant.setup_complete:  # issue #27: kept until the set-up is finished (handlers/setup.finish resumes it)
+        holds.hold(conn, tenant_id, mission_id, holds.SETUP_INCOMPLETE)
+        return {"held": holds.SETUP_INCOMPLETE}
     budget = host_of(tenant).budget
     if not budget.left(tenant, conn):
         holds.hold(conn, tenant_id, mission_id, holds.BUDGET_SPENT, resume_at=time.time() + budget.pause_seconds())
@@ -64,12 +67,13 @@ def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
 
 
 def siblings(conn, tenant: tenants.Tenant, adapter, timelines: dict, batch: set[str], today: date) -> list:
-    """Known missions of the same consultants, outside the batch, whose next mission moved (bench on or off)."""
+    """Known missions of the same consultants, outside the batch, whose next mission moved (bench on or off); a
+    mission since given to someone else (a replacement, a swap) is no longer theirs."""
     store, out = SnapshotStore(conn, tenant.id), []
     for consultant_id, line in timelines.items():
         for other_id in sorted(store.missions_of(consultant_id) - batch):
             other = store.get(other_id)
-            if other and other.status != "deleted":
+            if other and other.status != "deleted" and other.consultant and other.consultant.id == consultant_id:
                 moved = adapter.placed(other, line)
                 if (moved.next_start, moved.others) != (other.next_start, other.others):
                     out.append(pipeline.prepare(conn, tenant, other, moved, {"kind": "sibling"}, today))

@@ -15,7 +15,7 @@ from typing import Literal
 
 from handlers.state.ledger import LedgerEntry
 
-Verdict = Literal["untouched", "gone", "done", "edited"]
+Verdict = Literal["untouched", "gone", "done", "edited", "unverified"]
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"\s+")
 
@@ -28,6 +28,21 @@ class HostState:
     fingerprint: str
     closed: bool = False  # ticked done / completed by someone (Salesforce IsClosed, a Boond "done" type)
     raw: dict = field(default_factory=dict, compare=False)  # the host's fields, for a closing note
+    known: bool = True  # False: the host's answers could not tell whether it is there (refused, incomplete)
+
+    @classmethod
+    def unverified(cls, host_id: str) -> HostState:
+        """A record no authoritative answer covered: neither gone nor present, held until a read can tell."""
+        return cls(host_id, "", known=False)
+
+
+class CannotVerify(Exception):
+    """A read-back that found no authoritative answer (a refused tab, a search that may miss, an incomplete listing):
+    `found` holds what it did find (marker key -> host ids); a key absent from it is not known to be absent."""
+
+    def __init__(self, why: str, found: dict[str, list[str]] | None = None):
+        super().__init__(why)
+        self.why, self.found = why, found or {}
 
 
 def fingerprint(*parts: object) -> str:
@@ -46,6 +61,8 @@ def judge(entry: LedgerEntry, state: HostState | None) -> Verdict:
     """What a person did to the action since we wrote it."""
     if state is None:
         return "gone"
+    if not state.known:
+        return "unverified"
     ours = state.fingerprint in (entry.fingerprint, entry.pending)  # pending: our update a crash left unrecorded
     if state.closed and (not entry.fingerprint or not ours):
         return "done"
@@ -59,6 +76,8 @@ REASONS = {
     "done": "closed in the host by someone: kept as it is, never rewritten or recreated",
     "edited": "edited in the host by someone: kept as it is, never rewritten or recreated",
     "closed": "edited in the host by someone, then no longer planned: closed with a note, not deleted",
+    "unverified": "cannot be verified in the host (its answers were refused or incomplete): held and retried, "
+                  "neither taken for deleted nor created again",
 }
 
 CLOSING_NOTE = {

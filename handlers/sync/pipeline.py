@@ -19,9 +19,13 @@ from config.settings import get_settings
 from handlers.surveys import mail as survey_mail, records as surveys
 from handlers.domain.classify import carry, classify, wakeup
 from handlers.hosts.registry import host_of
+from handlers.domain.matching import with_replacements
+from handlers.intake.ingest import enqueue_match, enqueue_resource_sync
+from handlers.state import replacements
 from handlers.state.ledger import SETTLED, ActivityLog, Ledger
 from handlers.domain.model import Classification, DesiredAction, MissionSnapshot
-from handlers.domain.plan import plan
+from handlers.domain.owners import name_or_why
+from handlers.domain.plan import Held, plan
 from handlers.domain.plan_surveys import SurveyInputs, next_reminder_day
 from handlers.sync.reconcile import MissionWork, Reconciler, Round, diff
 from handlers.domain.rules import Rules
@@ -83,11 +87,15 @@ def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | N
     current = carry(prev, current, today)
     rules = Rules.of(tenant, host_of(tenant).owner_type)
     found = classify(prev, current, today, rules=rules)
-    options = {"language": tenant.language, "rules": rules}
+    held = {k: Held(e.nominal_due, e.due, e.status in SETTLED)
+            for k, e in Ledger(conn, tenant.id, current.mission_id).entries().items()}
+    options = {"language": tenant.language, "rules": rules, "held": held}
     book = playbook_for(tenant)
     base = plan(current, found, book, today, **options)
     asked = survey_inputs(conn, tenant, current, base, today, create=write)
     desired = plan(current, found, book, today, surveys=asked, **options)
+    if tenant.matching.enabled and found.end_case == "consultant":  # issue #29: who could replace them
+        desired = with_replacements(desired, replacements.load(conn, tenant.id, current.mission_id), tenant.language)
     return MissionPlan(tenant, prev, current, found, base, asked, desired, trigger, today)
 
 
@@ -108,7 +116,26 @@ def reconcile(conn: redis.Redis, tenant: tenants.Tenant, writer, plans: list[Mis
         for work in works:  # what reached the host, even when the rest failed
             count_actions(tenant.host, work.run.counts)
     survey_mail.after_reconcile(conn, tenant, plans)  # issue #17: queue the survey e-mails now due
+    for consultant_id, mission_id in sorted(replaced(plans).items()):  # their bench comes from their other missions
+        enqueue_resource_sync(conn, tenant.id, consultant_id, {"kind": "replacement", "mission": mission_id})
+    if tenant.matching.runs and any(p.prev is None or _availability(p.prev) != _availability(p.current) for p in plans):
+        enqueue_match(conn, tenant.id, "mission", {"kind": "availability"})  # issue #29: who comes back, and when
     return {w.run.mission_id: {"case": p.found.case, **w.run.counts} for w, p in zip(works, plans)}
+
+
+def replaced(plans: list[MissionPlan]) -> dict[str, str]:
+    """The consultants who left a mission for another consultant (a replacement, a swap): their id → that mission."""
+    out = {}
+    for p in plans:
+        before, now = p.prev.consultant if p.prev else None, p.current.consultant
+        if before is not None and (now is None or now.id != before.id):
+            out[before.id] = p.mission_id
+    return out
+
+
+def _availability(snap: MissionSnapshot) -> tuple:
+    """What a mission tells the matching about its consultant's availability."""
+    return snap.end_date, snap.next_start, snap.status, snap.consultant_left, snap.consultant
 
 
 def reconciler_for(conn: redis.Redis, tenant: tenants.Tenant, writer, mission_id: str,
@@ -123,11 +150,12 @@ def dry_run(conn: redis.Redis, p: MissionPlan) -> list[dict]:
     """Each desired action with the operation reconciling it would need, and the cancels (nothing written)."""
     ledger = Ledger(conn, p.tenant.id, p.mission_id).entries()
     ops = {op.key: op.kind for op in diff(p.desired, ledger, close_kept=p.tenant.edited_on_cancel == "close")}
+    named = {a.key: name_or_why(a.assignee, p.tenant.language) for a in p.desired}
     rows = [{"op": ops.get(a.key, _settled(ledger, a.key)), "key": a.key, "step_id": a.step_id, "due": a.due,
              "nominal_due": a.nominal_due, "late": a.late, "assignee_role": a.assignee_role,
-             "assignee": a.assignee.name if a.assignee else None, "title": a.title} for a in p.desired]
+             "assignee": named[a.key][0], "assignee_why": named[a.key][1], "title": a.title} for a in p.desired]
     rows += [{"op": "cancel", "key": k, "step_id": ledger[k].step_id, "due": None, "nominal_due": None,
-              "late": False, "assignee_role": "", "assignee": None, "title": ""}
+              "late": False, "assignee_role": "", "assignee": None, "assignee_why": "", "title": ""}
              for k, kind in ops.items() if kind == "cancel"]
     return rows
 

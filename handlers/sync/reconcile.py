@@ -17,13 +17,13 @@ from typing import Any, Callable, Iterator, Literal, Protocol
 from connectors.errors import HostNotFound
 from handlers.state.ledger import SETTLED, ActivityLog, Ledger, LedgerEntry
 from handlers.domain.model import DesiredAction
-from handlers.sync.people_work import REASONS, HostState, closing_note, judge
+from handlers.sync.people_work import REASONS, CannotVerify, HostState, closing_note, judge
 from config.infra import hooks
 
 log = logging.getLogger(__name__)
 _READ = ("written", "kept")  # entries whose host record is read back before an update or cancel
 MARKER = re.compile(r"intermission:([A-Za-z0-9_.-]+)/([A-Za-z0-9_.#-]+)")
-__all__ = ["MARKER", "marker", "WriteResult", "diff", "Op", "Reconciler", "Round", "MissionWork", "CallByCall",
+__all__ = ["MARKER", "marker", "ours", "WriteResult", "diff", "Op", "Reconciler", "Round", "MissionWork", "CallByCall",
            "PartialFailure", "await_in_flight"]
 
 
@@ -39,6 +39,16 @@ class ActionWriter(Protocol):
 def marker(mission_id: str, key: str) -> str:
     """The tag embedded in an action's text so a lost ledger write can be recovered by reading back."""
     return f"intermission:{mission_id}/{key}"
+
+
+def ours(records, mission_id: str) -> dict[str, list[str]]:
+    """Our records among (host id, text) pairs read back from a host, by step key (their marker names `mission_id`)."""
+    found: dict[str, list[str]] = {}
+    for host_id, text in records:
+        for m_id, key in MARKER.findall(text or ""):
+            if m_id == mission_id:
+                found.setdefault(key, []).append(str(host_id))
+    return found
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,7 @@ class Reconciler:
         self.counts = {"created": 0, "rescheduled": 0, "cancelled": 0, "recovered": 0, "kept": 0}
         self.errors: list[str] = []
         self._marked: dict[tuple[str, str], dict[str, list[str]]] = {}  # read_back's answers, one read a target
+        self._unverified: dict[tuple[str, str], str] = {}  # targets no read-back could cover, and why
 
     def run(self, desired: list[DesiredAction]) -> dict[str, int]:
         """Reconcile this mission as a round of its own; the counts of what reached the host."""
@@ -142,6 +153,13 @@ class Reconciler:
                  extra={"op": op, "host": self.host, "mission": self.mission_id, "step": record["step"],
                         "status": "not_found" if op == "dismissed" else "ok"})
 
+    def hold(self, entry: LedgerEntry, action: DesiredAction | None, detail: str, *, pipe=None) -> None:
+        """Nothing authoritative could be read about this step's record: left as it is (neither dismissed nor created
+        again), said in the activity log, and the job retries it."""
+        with _on(self.ledger.conn, pipe) as pipe:
+            self.log("held", action, entry, why="unverified", pipe=pipe)
+        self.errors.append(f"{self.mission_id}/{entry.key}: cannot verify ({detail})")
+
     def refused(self, op: str, key: str, step: str, error: str | None) -> None:
         """A host write the host refused (the job retries it)."""
         self.errors.append(f"{self.mission_id}/{key}: {error}")
@@ -153,8 +171,15 @@ class Reconciler:
         an intent for each of its creates, and their read-backs share the target's one read)."""
         target = (entry.target_type, entry.target_id)
         if target not in self._marked:
-            self._marked[target] = self.writer.find_marked(self.mission_id, *target)
+            try:
+                self._marked[target] = self.writer.find_marked(self.mission_id, *target)
+            except CannotVerify as exc:  # what was found stands; what was not is unknown, not absent
+                self._marked[target], self._unverified[target] = exc.found, exc.why
         return self._marked[target]
+
+    def unverified(self, entry: LedgerEntry) -> str | None:
+        """Why the read-back of the entry's target was not complete (None: it was, or it was not read)."""
+        return self._unverified.get((entry.target_type, entry.target_id))
 
 
 @dataclass
@@ -215,6 +240,8 @@ class Round:
                 op = replace(op, entry=op.entry.model_copy(update={"fingerprint": state.fingerprint,
                                                                    "pending": ""}))
                 (updates if op.kind == "update" else cancels).append((work, op))
+            elif verdict == "unverified":
+                work.run.hold(op.entry, op.action, "no read of the host covered it")
             elif op.kind == "cancel" and verdict == "edited" and work.run.edited_on_cancel == "close":
                 closes.append((work, op, state))
             else:
@@ -292,6 +319,9 @@ class Round:
         targets: dict[str, tuple[MissionWork, Op]] = {}
         for work, op in items:
             ids = [op.entry.host_id] if op.entry.host_id else work.run.read_back(op.entry).get(op.key, [])
+            if not ids and work.run.unverified(op.entry):
+                work.run.hold(op.entry, None, work.run.unverified(op.entry) or "")
+                continue
             if not ids:
                 work.run.ledger.drop(op.key)
                 continue
@@ -300,9 +330,13 @@ class Round:
 
 
 def _adopted(run: Reconciler, op: Op) -> bool:
-    """An unrecorded create: adopt what the host holds for this key (False: create it with the others)."""
+    """An unrecorded create: adopt what the host holds for this key, or hold it when the read-back could not tell
+    (False: known to be absent, create it with the others)."""
     await_in_flight(op.entry)
     found = run.read_back(op.entry).get(op.key, [])
+    if not found and run.unverified(op.entry):
+        run.hold(op.entry, op.action, run.unverified(op.entry) or "")
+        return True
     if not found:
         return False
     for _kind, _index, _result in run.writer.write_all([], [(found[0], run.mission_id, op.action)], found[1:]):
@@ -336,7 +370,7 @@ def _updated(host_id: str, work: MissionWork, op: Op, result: WriteResult, pipe=
     run = work.run
     if result.ok:
         run.counts["rescheduled"] += 1
-        run.written("rescheduled", op.action, op.entry, host_id, pipe=pipe)
+        run.written("rescheduled", op.action, op.entry, result.host_id or host_id, pipe=pipe)
     elif result.not_found:
         run.settle(op.entry, "dismissed", "gone", op.action, pipe=pipe)
     else:
@@ -392,10 +426,10 @@ class CallByCall:
 
 def _call(method, *args) -> WriteResult:
     try:
-        method(*args)
+        moved = method(*args)  # an update may answer a new id (a record moved to another parent)
     except HostNotFound as exc:
         return WriteResult(ok=False, not_found=True, error=str(exc))
-    return WriteResult(host_id=str(args[0]))
+    return WriteResult(host_id=str(moved or args[0]))
 
 
 def as_writer(writer):

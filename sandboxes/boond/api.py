@@ -182,14 +182,32 @@ def search_deliveries():
 
 # Resources, projects, contacts ---------------------------------------------------------------
 
+@bp.get("/resources")
+def list_resources():
+    """The resources list: `keywords` matches a name (any word) or a COMP<id> reference; 30 rows at most."""
+    state = sandbox()
+    words = request.args.get("keywords", "").strip().lower()
+    wanted = int(request.args.get("maxResults", "30") or 30)
+    with state.lock:
+        rows = []
+        for rid, rec in sorted_items(state.db["resource"]):
+            attrs = rec.get("attributes") or rec
+            name = f"{attrs.get('firstName', '')} {attrs.get('lastName', '')}".lower()
+            if not words or words == f"comp{rid}" or all(w in name for w in words.split()):
+                rows.append(profile(state, "resource", rid))
+        return paged_document(rows[:wanted])
+
+
 @bp.get("/resources/<id>")
 def get_resource(id):
-    """A resource with its managers (observed: without email1 nor reference, which only the list has)."""
+    """A resource with its managers (observed: without email1 nor reference, which only the list has, and its
+    managers as references only: their names need GET /resources/{id} of each)."""
     state = sandbox()
     with state.lock:
         data = profile(state, "resource", id)
         if state.config.dialect == "observed":
             data["attributes"] = {k: v for k, v in data["attributes"].items() if k not in RESOURCE_DETAIL_HIDDEN}
+            return document(data, included=[])
         return document(data, included=included_closure(state, "resource", id))
 
 

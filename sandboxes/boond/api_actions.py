@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, g, jsonify, request
 
 from .actions import parse_action
-from .dialect import OBSERVED_ACTIONS_PAGE
+from .dialect import OBSERVED_ACTIONS_PAGE, keyword_match
 from .api_common import debug_mode, json_body, paged_document, publish, sandbox
 from .envelope import document, meta, resource_object
 from .state import now_text, sorted_items
@@ -25,15 +25,6 @@ def entity_actions(kind: str, entity_id: str):
 def _fixed_page(state) -> int | None:
     """observed: 30 rows a page on every actions listing, whatever maxResults asks (§10)."""
     return OBSERVED_ACTIONS_PAGE if state.config.dialect == "observed" else None
-
-
-def _keyword_parent(keywords: str) -> tuple[str, str] | None:
-    """keywords=COMP7 → ("resource", "7"): Boond's prefixed references (§5); None for anything else."""
-    for kind, prefix in (("resource", "COMP"), ("contact", "CCON"), ("project", "PRJ"), ("opportunity", "AO")):
-        rest = keywords[len(prefix):]
-        if keywords.startswith(prefix) and rest.isdigit():
-            return kind, rest
-    return None
 
 
 @bp.get("/resources/<id>/actions")
@@ -62,12 +53,12 @@ def opportunity_actions(id):
 
 @bp.get("/actions")
 def search_actions():
-    """Every action (keywords=COMP<id>|CCON<id>|PRJ<id>|AO<id>: those of that record), by id, paged."""
+    """Every action, by id, paged; `keywords` as the dialect reads them (dialect.keyword_match)."""
     state = sandbox()
-    parent = _keyword_parent(request.args.get("keywords", "").strip().upper())
+    words = request.args.get("keywords", "").strip()
     with state.lock:
         items = [resource_object("action", aid, rec) for aid, rec in sorted_items(state.db["action"])
-                 if parent is None or rec["rels"]["dependsOn"] == parent]
+                 if keyword_match(state.config.dialect, words, rec["rels"]["dependsOn"], rec["attributes"])]
     return paged_document(items, fallback_over=state.config.actions_max_page, fixed=_fixed_page(state))
 
 

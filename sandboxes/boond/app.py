@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import api, api_actions, api_marketplace, control, control_marketplace, pipeline
+from . import api, api_actions, api_marketplace, api_opportunities, control, control_marketplace, pipeline
 from .state import SandboxConfig, SandboxState
 
 __all__ = ["SandboxConfig", "SandboxState", "create_app"]
@@ -20,5 +20,7 @@ def create_app(config: SandboxConfig | None = None) -> Flask:
     app.register_blueprint(control.bp)
     app.register_blueprint(api_marketplace.bp)
     app.register_blueprint(control_marketplace.bp)
+    app.register_blueprint(api_opportunities.bp)  # issue #29: opportunities, technical data, positionings
+    app.register_blueprint(api_opportunities.control_bp)
     pipeline.install(app)
     return app

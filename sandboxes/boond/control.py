@@ -232,6 +232,23 @@ def resource_state(id):
                     "deliveries": webhooks.publish(state, events, send=data.get("deliver", True) is not False)})
 
 
+@bp.post("/deliveries/<id>/resource")
+def change_resource(id):
+    """Give a delivery to another consultant {"resource": "8"} (a replacement; whether real Boond allows changing a
+    delivery's dependsOn is unknown, reference §4): webhook `update` on the delivery."""
+    data, state = body(), sandbox()
+    resource = str(data.get("resource") or "")
+    with state.lock:
+        _existing(id)
+        if state.get("resource", resource) is None:
+            raise ControlError("resource must name a seeded or added resource", 404)
+        rec = state.db["delivery"][id]
+        rec["rels"]["dependsOn"] = ("resource", resource)
+        rec["attributes"]["updateDate"] = now_text()
+        delivery = profile(state, "delivery", id)
+    return _answer(delivery, "update", id, data)
+
+
 @bp.post("/deliveries/<id>/clear-end")
 def clear_end(id):
     """Clear the end date ("" by default, null with {"as_null": true})."""
@@ -241,8 +258,8 @@ def clear_end(id):
 
 @bp.post("/resources")
 def new_resource():
-    """Add a consultant {"firstName","lastName","mainManager"?: "2","hrManager"?: "4"} (null: none): many-mission
-    stories."""
+    """Add a consultant {"firstName","lastName","mainManager"?: "2","hrManager"?: "4","typeOf"?: 0} (null: none):
+    many-mission stories."""
     data, state = body(), sandbox()
     managers = {name: None if data.get(name, default) is None else str(data.get(name, default))
                 for name, default in (("mainManager", "2"), ("hrManager", "4"))}
@@ -254,12 +271,17 @@ def new_resource():
             str(data.get("firstName") or "Consultant"), str(data.get("lastName") or resource_id),
             f"consultant{resource_id}@esn-sandbox.example", "Consultant",
             **{name: ("resource", rid) if rid else None for name, rid in managers.items()})
+        if data.get("typeOf") is not None:  # a resource type of the tenant (e.g. subcontractor)
+            if not isinstance(data["typeOf"], int) or isinstance(data["typeOf"], bool):
+                raise ControlError("typeOf must be an integer")
+            state.db["resource"][resource_id]["attributes"]["typeOf"] = int(data["typeOf"])
         return jsonify(resource_object("resource", resource_id, state.db["resource"][resource_id])), 201
 
 
 @bp.post("/projects")
 def new_project():
-    """Add a project like PRJ45 (same client, contact, opportunity) with {"mainManager": "2" | null}: its id."""
+    """Add a project like PRJ45 (same client, contact, opportunity) with {"mainManager": "2" | null} and, for another
+    client, {"companyName": "…"} (a new company): its id."""
     data, state = body(), sandbox()
     manager = data.get("mainManager", "2")
     with state.lock:
@@ -268,6 +290,11 @@ def new_project():
         project_id = str(max(int(pid) for pid in state.db["project"]) + 1)
         seed = state.db["project"]["45"]
         rels = {**seed["rels"], "mainManager": ("resource", str(manager)) if manager is not None else None}
+        if data.get("companyName"):
+            company_id = str(max(int(cid) for cid in state.db["company"]) + 1)
+            state.db["company"][company_id] = {"attributes": {"name": str(data["companyName"]), "creationDate": now_text(),
+                                                              "updateDate": now_text()}, "rels": {"mainManager": None}}
+            rels["company"] = ("company", company_id)
         state.db["project"][project_id] = {"attributes": {**seed["attributes"], "reference": f"PRJ{project_id}"},
                                            "rels": rels}
         return jsonify(resource_object("project", project_id, state.db["project"][project_id])), 201

@@ -30,11 +30,35 @@ REFUSED_ROUTES = frozenset({"/api/resources/<id>/deliveries-inactivities", "/api
                             "/api/deliveries-groupments"})
 OBSERVED_ACTIONS_PAGE = 30  # observed: /actions and the actions tabs answer 30 rows whatever maxResults asks
 RESOURCE_DETAIL_HIDDEN = ("email1", "reference")  # observed: absent from GET /resources/{id}, present in the list
+# observed: `GET /actions?keywords=` is a case-insensitive substring match on this attribute, one the product never
+# writes (so `COMP7` finds none of its actions), instead of the documented prefixed reference of the parent (§5)
+KEYWORD_FIELD = "location"
 
 
 def story_state(dialect: str, move: str) -> int | None:
     """The delivery state a story move sets in this dialect (None when the dialect has no such state)."""
     return STORY_STATES[dialect].get(move)
+
+
+def keyword_match(dialect: str, keywords: str, parent: tuple[str, str], attributes: dict) -> bool:
+    """Whether an action answers `GET /actions?keywords=`: documented, a prefixed reference of its parent
+    (`COMP7`, `CCON11`, `PRJ45`, `AO50`); observed, the words found anywhere in its KEYWORD_FIELD."""
+    if not keywords:
+        return True
+    if dialect == "observed":
+        return keywords.lower() in str(attributes.get(KEYWORD_FIELD) or "").lower()
+    named = keyword_parent(keywords)
+    return named is None or named == parent  # words it cannot read: ignored, as Boond ignores unknown filters
+
+
+def keyword_parent(keywords: str) -> tuple[str, str] | None:
+    """keywords=COMP7 → ("resource", "7"): Boond's prefixed references (§5); None for anything else."""
+    keywords = keywords.upper()
+    for kind, prefix in (("resource", "COMP"), ("contact", "CCON"), ("project", "PRJ"), ("opportunity", "AO")):
+        rest = keywords[len(prefix):]
+        if keywords.startswith(prefix) and rest.isdigit():
+            return kind, rest
+    return None
 
 
 def thin_included(included: list[dict]) -> list[dict]:

@@ -43,6 +43,9 @@ STATES = {
     "positioning": [{"id": 0, "value": "Positionné"}, {"id": 3, "value": "CV Envoyé"},
                     {"id": 4, "value": "Présenté Client"}, {"id": 1, "value": "Rejeté"},
                     {"id": 2, "value": "Gagné"}],
+    # ASSUMPTION (issue #29, no public capture): a tenant's opportunity states, open ones first.
+    "opportunity": [{"id": 0, "value": "En cours"}, {"id": 5, "value": "Reportée"}, {"id": 1, "value": "Gagnée"},
+                    {"id": 2, "value": "Perdue"}, {"id": 3, "value": "Abandonnée"}],
 }
 
 DELIVERY_STATE_IDS = frozenset(item["id"] for item in STATES["delivery"])

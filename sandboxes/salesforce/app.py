@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import composite, control, control_story, describe, oauth, pipeline, rest
+from . import composite, control, control_opportunities, control_story, describe, oauth, pipeline, rest
 from .state import SandboxConfig, SandboxState
 
 __all__ = ["SandboxConfig", "SandboxState", "create_app"]
@@ -15,7 +15,8 @@ def create_app(config: SandboxConfig | None = None) -> Flask:
     app.json.sort_keys = False
     app.json.ensure_ascii = False
     app.extensions["salesforce_sandbox"] = SandboxState(config=config or SandboxConfig())
-    for blueprint in (oauth.bp, rest.root, rest.bp, describe.bp, composite.bp, control.bp, control_story.bp):
+    for blueprint in (oauth.bp, rest.root, rest.bp, describe.bp, composite.bp, control.bp, control_story.bp,
+                      control_opportunities.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(control.ControlError, control.control_error)
     pipeline.install(app)

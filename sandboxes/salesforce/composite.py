@@ -15,7 +15,7 @@ from .errors import RecordError, SfError, json_parser_error, not_found
 from .faults import apply_slow, fault_error, take_fault
 from .rest import json_body
 from .schema import object_named
-from .state import API_PREFIX, SandboxState
+from .state import API_PREFIX, VERSION_KEY, SandboxState
 
 bp = Blueprint("salesforce_composite", __name__, url_prefix=API_PREFIX)
 
@@ -234,6 +234,7 @@ def _dispatch(sub: Subrequest) -> tuple[int, object]:
     path = canonical_path(parts.path) or ""
     if not path.startswith(API_PREFIX + "/") or path == API_PREFIX + "/composite":
         return 404, not_found().body()  # outside the served versions (or a composite in a composite)
+    version = parts.path.split("/")[3]  # canonical_path checked it: /services/data/vNN.0/…
     sub = replace(sub, url=urlunsplit(parts._replace(path=path)))
     outer = (request.method, request.path)
     fault = take_fault(sandbox(), sub.method, path,
@@ -246,6 +247,7 @@ def _dispatch(sub: Subrequest) -> tuple[int, object]:
     app = current_app._get_current_object()
     extra = {"data": json.dumps(sub.body), "content_type": "application/json"} if sub.has_body else {}
     with app.test_request_context(sub.url, method=sub.method, base_url=request.host_url,
+                                  environ_overrides={VERSION_KEY: version},
                                   headers={"Authorization": request.headers.get("Authorization", "")}, **extra):
         try:
             response = app.make_response(app.dispatch_request())

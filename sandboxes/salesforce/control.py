@@ -18,7 +18,7 @@ NUMBER = (int, float)
 CONFIG_TYPES = {"access_token_ttl_seconds": (int,), "rotate_refresh_tokens": (bool,), "daily_api_limit": (int,),
                 "max_query_batch": (int,), "has_external_id_field": (bool,), "has_surveys": (bool,),
                 "outbound_retry_delays": (list,), "duplicate_rate": NUMBER, "shuffle": (bool,),
-                "seed": (int,), "outbound_timeout": NUMBER}
+                "seed": (int,), "outbound_timeout": NUMBER, "cdc_objects": (list,), "pubsub_keepalive_seconds": NUMBER}
 
 
 class ControlError(Exception):
@@ -60,6 +60,9 @@ def body() -> dict:
 def reset():
     """Back to the seed (records, tokens, outbox, targets, faults, counters, config)."""
     sandbox().reset()
+    from .pubsub import changelog
+
+    changelog(sandbox()).reset()
     return jsonify({"reset": True})
 
 

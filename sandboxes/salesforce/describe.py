@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, jsonify
 
 from .errors import not_found
 from .schema import KEY_PREFIX, WRITABLE_OBJECTS, object_named, objects
-from .state import API_PREFIX, NEWEST_VERSION, OLDEST_VERSION, RETIRED_BELOW
+from .state import API_PREFIX, NEWEST_VERSION, OLDEST_VERSION, RETIRED_BELOW, VERSION_KEY, api_prefix
 
 bp = Blueprint("salesforce_describe", __name__, url_prefix=API_PREFIX)
 _VERSIONED = re.compile(r"/services/data/v(\d+)\.0(/.*)?\Z")
@@ -34,8 +34,9 @@ def _config():
 
 
 def _urls(name: str) -> dict:
-    return {"sobject": f"{API_PREFIX}/sobjects/{name}", "describe": f"{API_PREFIX}/sobjects/{name}/describe",
-            "rowTemplate": f"{API_PREFIX}/sobjects/{name}/{{ID}}"}
+    prefix = api_prefix()
+    return {"sobject": f"{prefix}/sobjects/{name}", "describe": f"{prefix}/sobjects/{name}/describe",
+            "rowTemplate": f"{prefix}/sobjects/{name}/{{ID}}"}
 
 
 def summary(name: str) -> dict:
@@ -93,7 +94,7 @@ class ApiVersions:
     version answers 410 GONE, an unknown one 404 NOT_FOUND, both in Salesforce's error-array shape.
     """
 
-    VERSION_KEY = "salesforce_sandbox.version"
+    VERSION_KEY = VERSION_KEY
 
     def __init__(self, wsgi_app):
         self.wsgi_app = wsgi_app

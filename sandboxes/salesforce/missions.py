@@ -9,7 +9,8 @@ from .state import SandboxState, now_stamp
 from .values import ValueTypeError, coerce
 
 SYSTEM_FIELDS = ("Id", "IsDeleted", "CreatedDate", "LastModifiedDate")
-CONTROL_KEYS = ("object", "deliver")
+CONTROL_KEYS = ("object", "deliver", "schedule")
+SCHEDULE_DATES = ("pse__Start_Date__c", "pse__End_Date__c")
 
 
 def _values(state: SandboxState, sobject: str, body: dict) -> dict:
@@ -66,7 +67,31 @@ def create(state: SandboxState, body: dict) -> tuple[str, dict]:
                **mission_defaults(sobject, number), **values}
         _check_dates(sobject, rec)
         state.table(sobject)[record_id] = rec
+        if sobject == "pse__Assignment__c":
+            _new_schedule(state, rec, body.get("schedule") or {})
         return sobject, dict(rec)
+
+
+def _new_schedule(state: SandboxState, assignment: dict, body: dict) -> None:
+    """Certinia creates an assignment's schedule with it: the same dates unless the body's `schedule` says others."""
+    schedule_id = state.new_id(KEY_PREFIX["pse__Schedule__c"])
+    stamp = now_stamp()
+    state.table("pse__Schedule__c")[schedule_id] = {
+        "Id": schedule_id, "IsDeleted": False, "CreatedDate": stamp, "LastModifiedDate": stamp,
+        "Name": f"SCH-{int(schedule_id[3:15]):05d}", **{f: assignment.get(f) for f in SCHEDULE_DATES},
+        **_values(state, "pse__Schedule__c", body)}
+    assignment["pse__Schedule__c"] = schedule_id
+
+
+def _update_schedule(state: SandboxState, assignment: dict, values: dict, body: dict) -> None:
+    """Dates moved on an assignment move its schedule too; `schedule` in the body changes the schedule alone."""
+    schedule = state.table("pse__Schedule__c").get(assignment.get("pse__Schedule__c") or "")
+    if schedule is None:
+        return
+    change = {**{f: values[f] for f in SCHEDULE_DATES if f in values}, **_values(state, "pse__Schedule__c", body)}
+    if change:
+        schedule.update(change)
+        schedule["LastModifiedDate"] = now_stamp()
 
 
 def find(state: SandboxState, record_id: str) -> tuple[str, dict]:
@@ -86,6 +111,8 @@ def update(state: SandboxState, record_id: str, body: dict) -> tuple[str, dict]:
         _check_dates(sobject, merged)
         rec.update(values)
         rec["LastModifiedDate"] = now_stamp()
+        if sobject == "pse__Assignment__c":
+            _update_schedule(state, rec, values, body.get("schedule") or {})
         return sobject, dict(rec)
 
 

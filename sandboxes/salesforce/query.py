@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from .errors import SfError, invalid_type, no_such_column
 from .schema import Field, field_named, object_named, objects, record_url, relationship, relationship_name
 from .soql import Query, parse
-from .state import API_PREFIX, SandboxState
+from .state import SandboxState, api_prefix
 from .values import parse_datetime, rest_value
 
 STRING_TYPES = ("string", "textarea", "picklist", "url")
@@ -230,7 +230,7 @@ def page(state: SandboxState, rows: list[dict], cursor: str | None, offset: int)
             if cursor is None:
                 cursor = state.new_id("01g")
                 state.cursors[cursor] = rows
-        answer["nextRecordsUrl"] = f"{API_PREFIX}/query/{cursor}-{offset + batch}"
+        answer["nextRecordsUrl"] = f"{api_prefix()}/query/{cursor}-{offset + batch}"
     answer["records"] = chunk
     return answer
 

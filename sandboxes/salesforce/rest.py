@@ -10,7 +10,7 @@ from .errors import RecordError, SfError, json_parser_error, no_such_column, not
 from .describe import full, versions_list
 from .query import more, page, run
 from .schema import field_named, object_named, objects, record_url
-from .state import API_PREFIX, SandboxState
+from .state import API_PREFIX, SandboxState, api_prefix
 from .values import rest_value
 
 bp = Blueprint("salesforce_rest", __name__, url_prefix=API_PREFIX)
@@ -218,5 +218,5 @@ def upsert(sobject, field, key):
 def resources():
     """The resource directory of the version."""
     names = ("limits", "query", "queryAll", "sobjects", "composite")
-    return jsonify({n: f"{API_PREFIX}/{n}" for n in names})
+    return jsonify({n: f"{api_prefix()}/{n}" for n in names})
 

@@ -7,13 +7,15 @@ EXT_ID_FIELD = "Intermission_Key__c"
 TASK_STATUS = ("Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred")
 TASK_PRIORITY = ("High", "Normal", "Low")
 MISSION_OBJECTS = ("Mission__c", "pse__Assignment__c")
+OPPORTUNITY_STAGES = ("Prospecting", "Qualification", "Proposal/Price Quote", "Closed Won", "Closed Lost")
+TRIGGER_OBJECTS = (*MISSION_OBJECTS, "Opportunity")  # objects an Outbound Message or a Flow callout may watch
 WRITABLE_OBJECTS = ("Task", "SurveyInvitation")
 SURVEY_OBJECTS = ("Survey", "SurveyInvitation")
 
 # Key prefix (first 3 id characters) of each object.
-PREFIXES = {"005": "User", "003": "Contact", "001": "Account", "a0X": "Mission__c",
-            "a1A": "pse__Assignment__c", "a1P": "pse__Proj__c", "00T": "Task", "0Kd": "Survey",
-            "0Ki": "SurveyInvitation"}
+PREFIXES = {"005": "User", "003": "Contact", "001": "Account", "006": "Opportunity", "a0X": "Mission__c",
+            "a1A": "pse__Assignment__c", "a1P": "pse__Proj__c", "a1S": "pse__Schedule__c", "00T": "Task", "0Kd": "Survey",
+            "0Ki": "SurveyInvitation", "00D": "Organization"}
 KEY_PREFIX = {name: prefix for prefix, name in PREFIXES.items()}
 
 
@@ -69,11 +71,21 @@ BASE_OBJECTS: dict[str, dict[str, Field]] = {
                     _text("Email", 128), _text("Username", 80), _text("Title", 80),
                     Field("IsActive", "boolean"), _text("TimeZoneSidKey", 40)),
     "Account": _object(_text("Name"), _ref("OwnerId", "User")),
+    "Organization": _object(_text("Name", writable=False), _text("TimeZoneSidKey", 40, writable=False),
+                            _text("DefaultLocaleSidKey", 40, writable=False), _text("Country", 80, writable=False)),
     "Contact": _object(_text("Name", writable=False), _text("FirstName", 40), _text("LastName", 80),
                        _text("Email", 80), _text("Title", 128), _ref("AccountId", "Account"),
                        _ref("OwnerId", "User"), _ref("pse__Salesforce_User__c", "User"),
                        # an ESN's custom consultant fields: own manager, left the firm, HR contract end
-                       _ref("Manager__c", "User"), Field("Left__c", "boolean"), _date("Contract_End__c")),
+                       _ref("Manager__c", "User"), Field("Left__c", "boolean"), _date("Contract_End__c"),
+                       # issue #29: a consultant's skills and the places they accept (mapped per tenant)
+                       Field("Skills__c", "textarea", length=32000), _text("Locations__c")),
+    # issue #29: the standard Opportunity with an ESN's custom fields (the skills asked, the start, the place)
+    "Opportunity": _object(
+        _text("Name", 120), _pick("StageName", *OPPORTUNITY_STAGES), Field("IsClosed", "boolean", writable=False),
+        Field("IsWon", "boolean", writable=False), _date("CloseDate"), _ref("OwnerId", "User"),
+        _ref("AccountId", "Account"), Field("Required_Skills__c", "textarea", length=32000),
+        _date("Start_Date__c"), _text("Location__c")),
     "Mission__c": _object(
         _text("Name", 80), _date("Start_Date__c"), _date("End_Date__c"),
         _ref("Consultant__c", "Contact"), _ref("Consultant_User__c", "User"), _ref("Manager__c", "User"),
@@ -85,11 +97,14 @@ BASE_OBJECTS: dict[str, dict[str, Field]] = {
         _text("Name", 80), _date("pse__Start_Date__c"), _date("pse__End_Date__c"),
         _ref("pse__Resource__c", "Contact"), _ref("pse__Project__c", "pse__Proj__c"),
         _pick("pse__Status__c", "Scheduled", "Tentative", "Closed", "Cancelled"),
-        _pick("pse__Closed_Reason__c", "Client", "Consultant"), _ref("OwnerId", "User")),
+        _pick("pse__Closed_Reason__c", "Client", "Consultant"), _ref("OwnerId", "User"),
+        _ref("pse__Schedule__c", "pse__Schedule__c")),
+    # Certinia: an assignment's dates and weekly hours; creating an assignment creates its schedule [C]
+    "pse__Schedule__c": _object(_text("Name", 80), _date("pse__Start_Date__c"), _date("pse__End_Date__c")),
     "Task": _object(
         _text("Subject"), _date("ActivityDate"), _pick("Status", *TASK_STATUS), _pick("Priority", *TASK_PRIORITY),
         _ref("OwnerId", "User"), _ref("WhoId", "Contact"),
-        _ref("WhatId", "Mission__c", "pse__Assignment__c", "pse__Proj__c", "Account"),
+        _ref("WhatId", "Mission__c", "pse__Assignment__c", "pse__Proj__c", "Account", "Opportunity"),
         Field("Description", "textarea", length=32000), Field("IsReminderSet", "boolean"),
         Field("IsClosed", "boolean", writable=False),
         Field("ReminderDateTime", "datetime"),
@@ -149,4 +164,6 @@ def object_of_id(record_id: str) -> str | None:
 
 def record_url(sobject: str, record_id: str) -> str:
     """The REST url of a record, as in `attributes.url`."""
-    return f"/services/data/v67.0/sobjects/{sobject}/{record_id}"
+    from .state import api_prefix
+
+    return f"{api_prefix()}/sobjects/{sobject}/{record_id}"

@@ -8,6 +8,7 @@ ADMIN, CLAIRE, HUGO, INES, JEAN_USER = ("005000000000001AAA", "005000000000002AA
                                         "005000000000004AAA", "005000000000007AAA")
 PROJECT = "a1P000000000001AAA"
 SURVEY = "0Kd000000000001AAA"
+ORG = "00D000000000001EAA"  # state.ORG_ID (the Organization record read at set-up)
 
 
 def _system(record_id: str, **values) -> dict:
@@ -26,7 +27,7 @@ def _user(record_id: str, first: str, last: str, title: str) -> dict:
 def _contact(record_id: str, first: str, last: str, email: str, **values) -> dict:
     """A seeded contact."""
     base = {"Title": None, "AccountId": None, "OwnerId": ADMIN, "pse__Salesforce_User__c": None, "Manager__c": None,
-            "Left__c": False, "Contract_End__c": None}
+            "Left__c": False, "Contract_End__c": None, "Skills__c": None, "Locations__c": None}
     return _system(record_id, Name=f"{first} {last}", FirstName=first, LastName=last, Email=email,
                    **{**base, **values})
 
@@ -44,12 +45,16 @@ def seed_db() -> dict[str, dict[str, dict]]:
                          Title="Head of data", AccountId=ACCOUNT)]
     return {
         "User": {u["Id"]: u for u in users},
+        "Organization": {ORG: _system(ORG, Name="ESN Sandbox", TimeZoneSidKey="Europe/Paris",
+                                      DefaultLocaleSidKey="fr_FR", Country="France")},
         "Account": {ACCOUNT: _system(ACCOUNT, Name="Acme Industrie", OwnerId=HUGO)},
         "Contact": {c["Id"]: c for c in contacts},
         "pse__Proj__c": {PROJECT: _system(PROJECT, Name="Acme Industrie - data platform", OwnerId=CLAIRE,
                                           pse__Account__c=ACCOUNT)},
         "Mission__c": {},
+        "Opportunity": {},
         "pse__Assignment__c": {},
+        "pse__Schedule__c": {},
         "Task": {},
         "Survey": {SURVEY: _system(SURVEY, Name="end_of_mission", DeveloperName="end_of_mission")},
         "SurveyInvitation": {},

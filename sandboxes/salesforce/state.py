@@ -13,7 +13,17 @@ from .seed import seed_db
 
 API_VERSION = "v67.0"
 API_PREFIX = f"/services/data/{API_VERSION}"
-OLDEST_VERSION, NEWEST_VERSION = 52, 67  # every vNN.0 in this range is served (the same resources)
+OLDEST_VERSION, NEWEST_VERSION = 31, 67  # every vNN.0 in this range is served (the same resources), as Salesforce does
+VERSION_KEY = "salesforce_sandbox.version"  # the WSGI environ key holding the version a request asked for
+
+
+def api_prefix() -> str:
+    """`/services/data/vNN.0` of the version the current request asked for: every url an answer carries uses it."""
+    from flask import has_request_context, request
+
+    if has_request_context():
+        return f"/services/data/{request.environ.get(VERSION_KEY, API_VERSION)}"
+    return API_PREFIX
 RETIRED_BELOW = 31  # REST versions 21.0-30.0 are retired: 410 GONE
 ORG_ID = "00D000000000001EAA"  # a valid checksum: "00D00" has one capital (D, 3rd) -> E
 ORG_ID_15 = ORG_ID[:15]
@@ -21,7 +31,7 @@ CLIENT_ID, CLIENT_SECRET = "sbx-client-id", "sbx-client-secret"
 INTEGRATION_USER = "005000000000001AAA"
 
 # First counter value of each id prefix (ids are prefix + 12 digits + "AAA").
-FIRST_IDS = {"a0X": 100, "a1A": 100, "00T": 1000, "0Ki": 1, "04k": 1, "01g": 1}
+FIRST_IDS = {"a0X": 100, "a1A": 100, "a1S": 100, "00T": 1000, "0Ki": 1, "04k": 1, "01g": 1}
 
 
 @dataclass
@@ -39,6 +49,8 @@ class SandboxConfig:
     shuffle: bool = False
     seed: int = 0
     outbound_timeout: float = 10.0
+    cdc_objects: list[str] = field(default_factory=lambda: ["Mission__c", "pse__Assignment__c"])  # CDC selected in Setup
+    pubsub_keepalive_seconds: float = 1.0  # an idle Subscribe stream gets an empty FetchResponse this often (SF: 270)
 
     def update(self, changes: dict) -> None:
         """Apply known fields from a dict; unknown keys raise KeyError."""

@@ -1,4 +1,4 @@
-"""Benchmarks: `tests/bench/run.py NAME [--json]`, NAME in ingest, intake_cpu, pipeline, api_calls, scale, latency, dashboard, all.
+"""Benchmarks: `tests/bench/run.py NAME [--json]`, NAME one of NAMES (ingest … match, cdc) or all.
 
 Each prints one JSON object with the figures named in docs/PERFORMANCE.md (details go to stderr; `--json`
 prints only the object, on one line). Each starts what it needs (Redis from REDIS_URL or embedded, gunicorn,
@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-NAMES = ["ingest", "intake_cpu", "pipeline", "api_calls", "scale", "latency", "dashboard"]
+NAMES = ["ingest", "intake_cpu", "pipeline", "api_calls", "scale", "latency", "dashboard", "match", "cdc"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -80,8 +80,8 @@ def test_kubernetes_manifests_pass_kubernetes_validate_strictly(tmp_path):
 
 def test_compose_procfile_and_kubernetes_start_the_same_commands():
     commands, services = procfile(), _compose()["services"]
-    assert set(commands) == {"web", "worker"}
-    for kind in ("web", "worker"):
+    assert set(commands) == {"web", "worker", "subscribe"}
+    for kind in ("web", "worker", "subscribe"):
         assert services[kind]["command"] == commands[kind]
         container = _k8s("Deployment", f"intermission-{kind}")["spec"]["template"]["spec"]["containers"][0]
         assert container["command"] == commands[kind]
@@ -121,7 +121,7 @@ def _known_settings() -> set[str]:
 
 def test_compose_and_kubernetes_give_each_process_the_same_setting_names_all_known_and_documented():
     operations = (ROOT / "docs" / "OPERATIONS.md").read_text()
-    for kind in ("web", "worker"):
+    for kind in ("web", "worker", "subscribe"):
         assert _compose_env(kind) == _k8s_env(kind)
         assert _compose_env(kind) <= _known_settings(), _compose_env(kind) - _known_settings()
         assert not [name for name in _compose_env(kind) if f"`{name}`" not in operations]
@@ -133,7 +133,7 @@ def test_every_process_gets_every_setting_of_the_one_recipe_boond_app_key_includ
     names = set(recipe())
     assert {"REDIS_URL", "INTERMISSION_SECRET_KEYS", "INTERMISSION_BOOND_APP_KEY"} <= names
     assert names <= _known_settings(), names - _known_settings()
-    for kind in ("web", "worker"):
+    for kind in ("web", "worker", "subscribe"):
         assert _compose_env(kind) - WEB_ONLY == names
         assert names <= _k8s_env(kind)
         refs = _k8s("Deployment", f"intermission-{kind}")["spec"]["template"]["spec"]["containers"][0]["env"]
@@ -179,6 +179,14 @@ def test_workers_have_a_liveness_check_in_compose_and_kubernetes():
     compose = _compose()["services"]["worker"]["healthcheck"]["test"]
     container = _k8s("Deployment", "intermission-worker")["spec"]["template"]["spec"]["containers"][0]
     assert compose[1:] == container["livenessProbe"]["exec"]["command"] == ["intermission", "check-worker"]
+
+
+def test_one_subscriber_replica_replaced_not_rolled():
+    assert _compose()["services"]["subscribe"]["deploy"]["replicas"] == 1
+    spec = _k8s("Deployment", "intermission-subscribe")["spec"]
+    assert spec["replicas"] == 1 and spec["strategy"] == {"type": "Recreate"}  # never two pods at once by design
+    egress = _k8s("NetworkPolicy", "intermission-subscribe")["spec"]["egress"][0]["ports"]
+    assert {"protocol": "TCP", "port": 7443} in egress
 
 
 def test_compose_redis_has_a_memory_limit_under_its_container_limit():

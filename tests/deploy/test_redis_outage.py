@@ -95,3 +95,24 @@ def test_cli_says_redis_does_not_answer_in_one_line_and_exits_2(argv):
     assert output.count("\n") == 0 and "Traceback" not in output, output
     assert output.startswith(f"error: Redis at 127.0.0.1:{port}/5 does not answer"), output
     assert time.monotonic() - started < 15  # interpreter start-up included; the Redis part is instant
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_redis_killed_people_get_a_page_in_their_language_without_any_address(tmp_path, lang):
+    """Issue #27: an admin or a survey respondent gets HTML in their language, never JSON naming the Redis address."""
+    from config.infra import signing
+    from handlers.surveys.records import PURPOSE, _payload
+    from webhooks.admin.auth import admin_token
+
+    with own_redis(tmp_path) as (server, stack):
+        token = admin_token("acme", "test")
+        survey = signing.sign(PURPOSE, _payload("acme", "100", "client_contact", "ab12cd34"))  # a genuine link
+        server.kill()
+        words = "indisponible" if lang == "fr" else "unavailable"
+        for path in (f"/admin/?a={token}", f"/admin/activity?a={token}", f"/survey/{survey}"):
+            page = requests.get(stack.web.url + path, headers={"Accept-Language": lang}, timeout=30)
+            assert page.status_code == 503 and page.headers["Content-Type"].startswith("text/html"), path
+            assert words in page.text and "Redis" not in page.text and "127.0.0.1" not in page.text, page.text
+            assert "{" not in page.text.split("</style>")[1]  # no JSON
+        hook = requests.post(stack.webhook_url, json=GOOD_EVENT, timeout=30)  # hosts keep their JSON answer
+        assert hook.status_code == 503 and "Redis at 127.0.0.1:" in hook.json()["message"]

@@ -48,14 +48,21 @@ class MarketStack(Stack):
         self.tenant = tenants.tenant_for_client_token(CLIENT_TOKEN)
         return self.tenant
 
-    def configure(self, user_token: str = "sbx-user-admin") -> dict:
-        """What the admin page does: read the iframe's signedRequest, then configure with its user."""
+    def configure(self, user_token: str = "sbx-user-admin", *, finish_setup: bool = True) -> dict:
+        """What the admin page does: read the iframe's signedRequest, then configure with its user; then, unless
+        `finish_setup` is False, end the set-up as its last screen does (the mapping and owners as configure left
+        them: tests/browser/test_setup_flow.py drives the screens themselves)."""
         url = self.market("iframe", user_token=user_token)["url"]
         payload = decode_signed_request(parse_qs(urlparse(url).query)["signedRequest"][0], APP_KEY)
         from handlers.hosts.boond.marketplace import configure_boond_tenant
 
         tenant = tenants.tenant_for_client_token(payload["clientToken"])
         result = configure_boond_tenant(tenant.id, payload["userToken"], base_url=self.web.url)
+        if finish_setup and result.get("configured"):
+            from config.infra.redis_conn import get_redis
+            from handlers.sync import setup
+
+            setup.finish(get_redis(), tenants.require(tenant.id))
         self.installed()
         return result
 

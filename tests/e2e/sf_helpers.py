@@ -35,3 +35,22 @@ def queued_syncs() -> int:
     from handlers.intake.queues import get_queue
 
     return len([j for j in get_queue().job_ids if not j.startswith("backfill-")])
+
+
+def spend_the_budget_mid_story(sf_stack, redis_conn) -> str:
+    """A mission written, then the org's usage at its limit and an end date moved: the change is held."""
+    from datetime import date
+
+    from config.infra import clock
+    from handlers.sync.holds import held
+    from tests.e2e.helpers import settle
+
+    clock.pin(date(2026, 3, 2))
+    mission = sf_stack.create_mission(date(2025, 11, 3), date(2026, 4, 16))["record"]["Id"]
+    settle()
+    limit = sf_stack.control("GET", "/_control/config")["daily_api_limit"]
+    sf_stack.control("POST", "/_control/limits", json={"used": limit})
+    sf_stack.move_end(mission, date(2026, 5, 7))
+    settle()
+    assert mission in held(redis_conn, "acme-sf") and redis_conn.get("im:t:acme-sf:sf:usage") == f"{limit}/{limit}".encode()
+    return mission

@@ -76,10 +76,11 @@ def test_rewording_and_retiming_a_step_changes_the_preview_and_the_host(stack):
     assert tenants.get(stack.tenant_id).playbook_overrides == {}
     saved = requests.post(f"{stack.web.url}/admin/playbook/natural.review", data={**form, "confirm": "1"},
                           timeout=10)
-    assert saved.status_code == 200 and "natural.review: saved" in saved.text and fields
-    preview = requests.get(f"{stack.web.url}/admin/preview", params={"a": token}, timeout=10).text
-    row = re.search(r'data-step="natural.review">(.*?)</tr>', preview, re.S).group(1)
-    assert "Bilan à trois, version maison" in row and "2026-04-10" in row and "update" in row
+    assert saved.status_code == 200 and "Saved." in saved.text and fields
+    assert "natural.review" not in saved.text.split('class="flash"')[1].split("</div>")[0]  # no step id (#27)
+    preview = requests.get(f"{stack.web.url}/admin/preview", params={"a": token, "lang": "en"}, timeout=10).text
+    row = re.search(r'data-step="natural.review"[^>]*>(.*?)</tr>', preview, re.S).group(1)
+    assert "Bilan à trois, version maison" in row and "2026-04-10" in row and "to update" in row
     settle()  # the re-plan queued by the save: no webhook, no sweep needed
     titles = {a["attributes"]["title"]: a["attributes"]["startDate"][:10] for a in stack.actions()}
     assert titles["Bilan à trois, version maison"] == "2026-04-10"
@@ -201,3 +202,65 @@ def test_the_mapping_offers_what_the_host_has_and_refuses_what_it_has_not(stack,
     no_object = requests.post(f"{org.web.url}/admin/mapping", data=_form(sf_token, sf_csrf, **{**form, "object": "Gig__c"}),
                               timeout=10)
     assert no_object.status_code == 400 and "no object Gig__c" in no_object.text
+
+
+def test_saving_a_mapping_shows_what_it_writes_then_replans_a_cancelled_missions_reminders_away(stack):
+    """Issue #27: a mapping saved re-plans the open missions it changes, after a confirmation that counts them."""
+    clock.pin(T0)
+    tenant = tenants.get(stack.tenant_id)
+    unmapped = {k: v for k, v in tenant.boond.delivery_states.items() if v != "cancelled"}
+    tenants.save(tenant.model_copy(update={"boond": tenant.boond.model_copy(update={"delivery_states": unmapped})}))
+    mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
+    settle()
+    stack.control("POST", f"/_control/deliveries/{mission}/cancel", json={})
+    settle()
+    mine = lambda: [a for a in stack.actions() if f"intermission:{mission}/" in a["attributes"]["text"]]  # noqa: E731
+    assert len(mine()) == 8  # the cancelled state means nothing yet: the reminders stay
+    token, csrf = _admin(stack)
+    states = ", ".join(f"{k}={v}" for k, v in {**unmapped, "4": "cancelled"}.items())
+    asked = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, delivery_states=states), timeout=30)
+    assert asked.status_code == 200 and 'id="replan-confirm"' in asked.text
+    assert 'data-changing="1"' in asked.text and "8 cancelled" in asked.text  # what will be written, before it is
+    assert tenants.get(stack.tenant_id).boond.delivery_states == unmapped and len(mine()) == 8  # nothing yet
+    done = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, delivery_states=states, confirm="1"),
+                         timeout=30)
+    assert done.status_code == 200 and tenants.get(stack.tenant_id).boond.delivery_states["4"] == "cancelled"
+    settle()
+    assert mine() == []  # the cancelled mission's reminders went away
+
+
+def test_the_overview_lists_what_needs_attention_in_words_with_a_retry(stack, redis_conn):
+    """Issue #27: failures with a plain reason and a retry button, held missions and a pause, in one panel."""
+    from handlers.sync import holds
+
+    clock.pin(T0)
+    token, csrf = _admin(stack)
+    calm = requests.get(f"{stack.web.url}/admin/", params={"a": token, "lang": "en"}, timeout=10).text
+    assert "Nothing needs attention." in calm
+    stack.control("POST", "/_control/faults", json={"kind": "500", "times": 50, "method": "GET", "path": "/api/deliveries"})
+    stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))
+    settle()
+    stack.control("DELETE", "/_control/faults")
+    holds.hold(redis_conn, stack.tenant_id, "999", "API budget spent")
+    tenants.save(tenants.get(stack.tenant_id).model_copy(update={"enabled": False}))
+    page = requests.get(f"{stack.web.url}/admin/", params={"a": token, "lang": "en"}, timeout=10).text
+    panel = page.split('id="attention"')[1].split("</div>")[0]
+    assert "An update failed: the host did not answer" in panel and "HostUnavailable" not in panel
+    assert "1 mission(s) on hold: API quota spent" in panel and "Intermission is paused" in panel
+    job_id = re.search(r'/admin/retry/([^"]+)"', panel).group(1)
+    tenants.save(tenants.get(stack.tenant_id).model_copy(update={"enabled": True}))
+    retried = requests.post(f"{stack.web.url}/admin/retry/{job_id}", data=_form(token, csrf, back="overview"),
+                            timeout=10)
+    assert retried.status_code == 200 and 'id="attention"' in retried.text  # back on the overview
+    settle()
+    assert len(stack.actions()) == 8
+
+
+def test_salesforce_connect_page_speaks_the_tenants_language_and_leads_to_the_set_up(sf_stack):
+    """Issue #27: the connect page ends with the next step (the set-up flow while unfinished), not a CLI command."""
+    tenants.save(tenants.get(sf_stack.tenant.id).model_copy(update={"setup_complete": False}))
+    page = sf_stack.connect()
+    assert '<html lang="fr">' in page.text and "Salesforce est connecté" in page.text
+    assert "Étape suivante : la mise en route" in page.text and "intermission " not in page.text.lower()
+    link = re.search(r'id="admin-link" href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+    assert "/admin/setup" in link and 'id="setup-connection"' in requests.get(sf_stack.web.url + link, timeout=10).text

@@ -57,6 +57,22 @@ def test_install_creates_a_tenant_that_waits_for_its_technical_user(market, redi
     assert market.actions() == [] and market.api_webhooks() == []  # nothing happens before configuration
 
 
+def test_a_configured_install_holds_its_changes_until_the_set_up_ends(market, redis_conn):
+    from handlers.sync import holds
+    from handlers.sync import setup
+
+    market.market("install")
+    assert market.configure(finish_setup=False)["configured"] is True
+    assert market.tenant.setup_complete is False
+    mission = market.new_mission(date(2025, 11, 3), date(2026, 4, 16))
+    settle()
+    assert market.actions() == []  # queued and held, not written and not lost
+    assert holds.held(redis_conn, market.tenant.id)[mission]["reason"] == holds.SETUP_INCOMPLETE
+    assert setup.finish(redis_conn, market.tenant)["resumed"] == [mission]
+    settle()
+    assert markers(market.actions())
+
+
 def test_configure_registers_the_webhook_and_deliveries_become_actions(market):
     market.market("install")
     result = market.configure()
@@ -66,7 +82,7 @@ def test_configure_registers_the_webhook_and_deliveries_become_actions(market):
     [hook] = market.api_webhooks()
     assert hook["url"] == tenant.webhook_url(market.web.url) == result["url"]
     assert tenant.boond.webhook_id == hook["id"] == result["webhook_id"]
-    assert "action" not in hook["events"] and set(hook["events"]) == {"delivery", "resource"}
+    assert "action" not in hook["events"] and set(hook["events"]) == {"delivery", "resource", "opportunity"}
     made = market.create_delivery(date(2025, 11, 3), date(2026, 4, 16))
     assert [d["status"] for d in made["deliveries"]] == [202]
     settle()
@@ -265,7 +281,7 @@ def test_configure_proposes_a_state_mapping_from_the_tenants_labels_for_the_admi
     from webhooks.admin.auth import admin_token, csrf_token
 
     market.market("install")
-    market.configure()
+    market.configure(finish_setup=False)
     boond = market.tenant.boond
     completed = "Completed" if market.dialect == "observed" else "Arrêtée par le client"
     assert completed in boond.state_labels["delivery"].values() and boond.state_labels["resource"]["0"] == "Sortie"

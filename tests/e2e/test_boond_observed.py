@@ -72,11 +72,14 @@ def test_a_thin_delivery_is_planned_with_people_read_from_project_resource_and_o
     assert owner(steps["natural.handover"]) == "7"
     assert "Acme Industrie" in steps["natural.handover"]["attributes"]["text"]  # the company, read with the project
     routes = observed.control("GET", "/_control/calls")["by_route"]
-    for route in ("GET /api/projects/<id>", "GET /api/resources/<id>", "GET /api/opportunities/<id>"):
+    for route in ("GET /api/projects/<id>", "GET /api/opportunities/<id>"):
         assert routes.get(route) == 1, routes  # one read per record per job
+    assert routes.get("GET /api/resources/<id>") == 2, routes  # the consultant, and the HR no record in hand names
     snap, _ = BoondAdapter(tenants.get("acme"), get_redis()).read_mission(mission)
     assert (snap.manager.id, snap.hr.id, snap.business_engineer.id, snap.client_contact.id) == ("2", "4", "3", "11")
     assert snap.consultant_manager.id == "2"
+    assert (snap.manager.name, snap.hr.name, snap.consultant_manager.name) == ("Claire Martin", "Inès Moreau",
+                                                                               "Claire Martin")
 
 
 def test_completed_state_is_a_natural_end_never_a_client_end(observed):
@@ -109,11 +112,15 @@ def test_a_refused_timeline_tab_plans_the_mission_and_says_next_mission_unknown(
     assert any("next mission unknown" in r for r in _reasons(mission))
 
 
-def test_a_refused_deliveries_search_skips_the_sweep_with_its_reason(observed):
+def test_a_refused_deliveries_search_rereads_the_known_missions_and_says_why(observed):
     since = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    clock.pin(T0)
+    known = observed.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
+    settle()
     result = sweep_job("acme", since)
-    assert "deliveries-groupments" in result["skipped"] or "404" in result["skipped"]
+    assert "404" in result["refused"] and (result["changed"], result["queued"]) == (1, 1)  # the known one, by id
     assert any(r.get("op") == "sweep_skipped" for r in ActivityLog(get_redis(), "acme").recent())
+    assert known
 
 
 def test_a_soft_deleted_delivery_cancels_its_steps(observed):
@@ -157,3 +164,22 @@ def test_a_consultant_who_left_the_firm_is_never_on_the_bench(observed):
     settle()
     keys = set(_steps(observed, mission))
     assert keys and not any(k.startswith("bench.") for k in keys)
+
+
+def test_every_owner_has_a_name_and_a_step_without_one_says_why(observed):
+    from handlers.domain.model import Person
+    from handlers.reports.preview import preview, preview_stored
+    from handlers.state.store import SnapshotStore
+
+    clock.pin(date(2026, 3, 16))  # four days after the end: the bench steps, HR's among them
+    mission = observed.create_delivery(date(2025, 11, 3), date(2026, 3, 12), deliver=False)["data"]["id"]
+    rows = preview("acme", mission)["actions"]
+    assert {"hr", "manager", "consultant"} <= {a["assignee_role"] for a in rows}
+    assert all(a["assignee"] and not a["assignee_why"] for a in rows), rows  # HR too: GET /resources/4
+    assert {a["assignee"] for a in rows if a["assignee_role"] == "hr"} == {"Inès Moreau"}
+
+    snap, _ = BoondAdapter(tenants.get("acme"), get_redis()).read_mission(mission)
+    SnapshotStore(get_redis(), "acme").save(snap.model_copy(update={"hr": Person(id="4", name="")}))
+    hr = [a for a in preview_stored(tenants.get("acme"), mission)["actions"] if a["assignee_role"] == "hr"]
+    assert hr and all(a["assignee"] is None and a["assignee_why"].startswith("nom inconnu : l'outil ne donne pas")
+                      for a in hr)

@@ -101,3 +101,12 @@ def test_tenant_add_salesforce_prints_endpoint_connect_link_and_setup(redis_conn
     shown = json.loads(run(env, "tenant", "show", "esn-sf", "--json").stdout)
     assert shown["salesforce"]["client_secret"] != "csecret-value" and "flow_secret" not in shown
     assert run(env, "tenant", "connect-url", "esn-sf").stdout.startswith("http://127.0.0.1:8000/salesforce/connect?t=")
+
+
+def test_tenant_add_salesforce_with_cdc_says_what_to_tick_and_that_it_is_not_connected(redis_conn, child_env):
+    env = {**child_env, "SF_CLIENT_ID": "cid", "SF_CLIENT_SECRET": "csecret-value"}
+    out = run(env, "tenant", "add", "salesforce", "--id", "esn-cdc", "--trigger", "cdc").stdout
+    assert "Trigger: Change Data Capture" in out and "move Mission__c to Selected Entities" in out
+    assert "Connection: not connected" in out and "Outbound Message on" not in out
+    shown = json.loads(run(env, "tenant", "show", "esn-cdc", "--json").stdout)
+    assert shown["salesforce"]["trigger"] == "cdc" and shown["connection"] == {"state": "not connected"}

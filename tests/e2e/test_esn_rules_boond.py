@@ -124,7 +124,7 @@ def test_a_part_timer_at_full_time_elsewhere_gets_no_bench_and_a_true_reason(sta
     settle()
     assert not [k for k in steps(stack, mission) if k.startswith("bench.")]
     seen = preview(stack.tenant_id, mission)
-    assert seen["case"] == "restaffed" and "still staffed elsewhere: Data lake (100 %)" in seen["reason"]
+    assert seen["case"] == "staffed_elsewhere" and "still staffed elsewhere: Data lake (100 %)" in seen["reason"]
     assert "right after the end" not in seen["reason"]
 
 

@@ -120,7 +120,7 @@ def test_a_part_timer_at_full_time_elsewhere_gets_no_bench_and_a_true_reason(org
     settle()
     assert not [k for k in tasks(org, part) if k.startswith("bench.")]
     seen = preview(org.tenant_id, part)
-    assert seen["case"] == "restaffed" and "still staffed elsewhere: Data lake (100 %)" in seen["reason"]
+    assert seen["case"] == "staffed_elsewhere" and "still staffed elsewhere: Data lake (100 %)" in seen["reason"]
 
 
 def test_dates_short_mission_saturday_and_ascension_ends(org):

@@ -9,7 +9,7 @@ from config.infra import clock
 from handlers.sync.holds import held
 from handlers.hosts.salesforce.adapter import tokens_for
 from tests.e2e.helpers import settle
-from tests.e2e.sf_helpers import by_step, duplicates, org_state
+from tests.e2e.sf_helpers import by_step, duplicates, org_state, spend_the_budget_mid_story
 
 T0 = date(2026, 3, 2)
 
@@ -82,27 +82,34 @@ def test_revoked_app_holds_work_until_reconsent_then_completes_it(sf_stack, redi
     settle()
     assert sf_stack.tasks() == []
     assert "needs re-consent" in held(redis_conn, "acme-sf")[mission]["reason"]
+    assert "Connection: needs re-consent (refresh refused: " in _tenant_show()
     page = sf_stack.connect()
-    assert page.status_code == 200 and "1 waiting mission(s) resumed" in page.text
+    assert page.status_code == 200 and "1 mission(s) en attente reprise(s)" in page.text  # the tenant speaks French
     settle()
     assert len(by_step(sf_stack.tasks(), mission)) == 8 and held(redis_conn, "acme-sf") == {}
+    assert "Connection: connected" in _tenant_show()
+
+
+def _tenant_show() -> str:
+    """What `intermission tenant show acme-sf` prints (in process: the stack's Redis and settings)."""
+    import contextlib
+    import io
+
+    from intermission_cli.main import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["tenant", "show", "acme-sf"]) == 0
+    return out.getvalue()
 
 
 def test_daily_limit_reached_mid_story_pauses_and_loses_nothing(sf_stack, redis_conn, child_env):
     import subprocess
     import sys
 
-    clock.pin(T0)
-    mission = sf_stack.create_mission(date(2025, 11, 3), date(2026, 4, 16))["record"]["Id"]
-    settle()
-    limit = sf_stack.control("GET", "/_control/config")["daily_api_limit"]
-    sf_stack.control("POST", "/_control/limits", json={"used": limit})
-    sf_stack.move_end(mission, date(2026, 5, 7))
-    settle()
+    mission = spend_the_budget_mid_story(sf_stack, redis_conn)
     assert by_step(sf_stack.tasks(), mission)["natural.review"]["ActivityDate"] == "2026-04-14"  # not yet moved
-    assert mission in held(redis_conn, "acme-sf")
     sf_stack.control("POST", "/_control/limits/reset")
-    redis_conn.delete("im:t:acme-sf:sf:usage")
     done = subprocess.run([sys.executable, "-m", "intermission_cli.main", "tenant", "resume", "acme-sf"], env=child_env,
                           capture_output=True, text=True, timeout=60)
     assert "requeued 1 held mission" in done.stdout

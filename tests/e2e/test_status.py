@@ -31,7 +31,8 @@ def test_status_shows_queue_dead_letters_missing_scheduler_and_tenants_waiting(s
     assert found["queue"]["oldest_age_seconds"] is not None
     assert found["workers"] == [] and found["scheduler"]["alive"] is False
     assert found["tenants"] == [{"tenant": "acme", "needs_reconsent": "refresh refused: invalid_grant", "held": 1,
-                                 "held_reasons": ["needs re-consent: refresh refused"]}]
+                                 "held_reasons": ["needs re-consent: refresh refused"], "attention": [],
+                                 "setup_incomplete": False, "paused": False}]
     text = status(child_env).stdout
     assert "1 queued" in text and "1 dead letter(s)" in text and "scheduler: NOT RUNNING" in text
     assert "acme: needs re-consent (refresh refused: invalid_grant); 1 mission(s) held" in text
@@ -53,3 +54,14 @@ def test_status_shows_each_worker_with_its_heartbeat_and_the_scheduler_it_runs(s
 def _running(env) -> dict | None:
     found = json.loads(status(env, "--json").stdout)
     return found if found["workers"] and found["scheduler"]["alive"] else None
+
+
+def test_status_tells_a_job_waiting_for_its_retry_from_a_plain_scheduled_one(stack, redis_conn, child_env):
+    """Issue #27: a failing job between two attempts is shown as retrying, not only as "scheduled"."""
+    from rq import Retry
+
+    get_queue().enqueue("handlers.no_such_module.job", retry=Retry(max=2, interval=[600, 600]))
+    run_burst()  # fails once; its retry waits 10 minutes in the scheduled registry
+    found = json.loads(status(child_env, "--json").stdout)
+    assert found["queue"]["retrying"] == 1 and found["queue"]["dead_letters"] == 0
+    assert "(1 retrying after a failure)" in status(child_env).stdout

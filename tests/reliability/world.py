@@ -127,6 +127,10 @@ class World:
         self.keep("csrf token B", form["csrf"])
         done = requests.post(f"{self.b.web.url}/admin/configure", data={**form, "lang": "en"}, timeout=30)
         assert done.status_code == 200 and "webhook registered" in done.text, done.text[:500]
+        from config.infra.redis_conn import get_redis
+        from handlers.sync import setup
+
+        setup.finish(get_redis(), self.b.installed())  # the set-up flow's last screen (issue #27)
 
     def _dead_letter_b(self) -> None:
         fault = {"kind": "500", "times": 50, "method": "GET", "path": "/api/deliveries"}

@@ -1,6 +1,8 @@
 """The Salesforce sandbox over real HTTP: OAuth/PKCE, limits, SOQL, Tasks, collections, triggers, faults."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import base64
 import hashlib
 import hmac
@@ -390,6 +392,27 @@ def test_soql_paging_follows_next_records_url(base, token):
     assert control(base, "GET", "/calls")["by_route"]["GET /query/<locator>"] == 3
 
 
+@pytest.mark.parametrize("version", ["v31.0", "v51.0", "v59.0"])
+def test_every_url_an_answer_carries_is_at_the_version_asked_for(base, token, version):
+    from connectors.salesforce.client import SalesforceClient
+
+    control(base, "POST", "/config", {"max_query_batch": 2})
+    made = [new_mission(base, deliver=False)["record"]["Id"] for _ in range(5)]
+    prefix = f"/services/data/{version}"
+    first = requests.get(f"{base}{prefix}/query", params={"q": "SELECT Id FROM Mission__c ORDER BY Id"},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=5).json()
+    assert first["nextRecordsUrl"].startswith(f"{prefix}/query/01g")
+    assert first["records"][0]["attributes"]["url"] == f"{prefix}/sobjects/Mission__c/{made[0]}"
+    tokens = SimpleNamespace(access_token=lambda: token, refresh=lambda stale: token)
+    client = SalesforceClient(base, tokens, api_version=version)  # the product's own client pages at any version
+    assert [r["Id"] for r in client.query_all("SELECT Id FROM Mission__c ORDER BY Id")] == made
+    described = client.request("GET", "/sobjects").json()["sobjects"][0]["urls"]["describe"]
+    assert described.startswith(f"{prefix}/sobjects/")
+    inner = client.composite([{"method": "GET", "url": "/query?q=SELECT+Id+FROM+Mission__c", "referenceId": "q"}])
+    assert inner[0].status == 200, inner[0].body
+    assert inner[0].body["nextRecordsUrl"].startswith(f"{prefix}/query/")
+
+
 @pytest.mark.parametrize("text, code", [
     ("SELEC Id FROM Task", "MALFORMED_QUERY"),
     ("SELECT COUNT() FROM Task", "MALFORMED_QUERY"),
@@ -628,7 +651,7 @@ def test_composite_subrequests_answer_like_the_direct_calls(base, token):
         sub("POST", "/composite/sobjects", "bad_date", {"records": [task(ActivityDate="2026-05-31T07:00:00.000Z")]}),
         sub("POST", "/composite/sobjects", "too_many", too_many),
         sub("GET", "/nope", "unknown"),
-        {"method": "GET", "url": "/services/data/v51.0/limits", "referenceId": "old_version"},  # not served
+        {"method": "GET", "url": "/services/data/v30.0/limits", "referenceId": "old_version"},  # retired
         {"method": "POST", "url": "/_control/reset", "referenceId": "control"},
         sub("POST", "/composite", "nested", {"compositeRequest": []}),
         sub("PUT", "/composite/sobjects", "wrong_verb", {}),
@@ -941,7 +964,7 @@ def test_unknown_routes_and_methods_use_salesforce_errors(base, token):
     key = next(f for f in describe["fields"] if f["name"] == "Intermission_Key__c")
     assert key["externalId"] is True and key["unique"] is True
     versions = requests.get(f"{base}/services/data", timeout=5).json()
-    assert versions[-1]["version"] == "67.0" and versions[0]["version"] == "52.0"  # oldest first, as Salesforce
+    assert versions[-1]["version"] == "67.0" and versions[0]["version"] == "31.0"  # oldest first, as Salesforce
 
 
 def test_credentials_and_config(base):

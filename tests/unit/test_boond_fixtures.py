@@ -16,8 +16,10 @@ from connectors.boond.client import BoondClient
 from connectors.errors import (HostAuthError, HostError, HostNotFound, HostRateLimited, HostValidationError)
 from handlers.domain.classify import classify
 from handlers.hosts.boond.adapter import BoondAdapter
-from handlers.hosts.boond.dictionary import Dictionary, propose
+from handlers.hosts.boond.dictionary import Dictionary, labels_and_proposals, propose
+from handlers.state.ledger import LedgerEntry
 from handlers.domain.model import DesiredAction, Person
+from handlers.sync.people_work import CannotVerify, judge
 
 BASE = "https://boond.test/api"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "boond"
@@ -48,6 +50,8 @@ def thin_delivery() -> None:
     serve("/opportunities/50", "opportunities_id__detail")
     serve("/resources/7/deliveries-inactivities", "errors__404", 404)
     serve("/application/dictionary", "application_dictionary__flat")
+    serve("/resources/4", "resources_id__hr")  # read only when no record in hand names them
+    serve("/contacts/11", "contacts_id__detail")
 
 
 def calls_to(path: str) -> int:
@@ -66,6 +70,18 @@ def test_a_thin_delivery_gets_its_people_from_project_resource_and_opportunity_o
     assert snap.client_name == "Acme Industrie"
     boond.read_mission("123")  # the same job reads the mission again (its neighbour's sync)
     assert [calls_to(p) for p in ("/projects/45", "/resources/7", "/opportunities/50")] == [1, 1, 1]
+
+
+@responses.activate
+def test_a_person_included_without_a_name_is_read_once_per_job(redis_conn):
+    thin_delivery()
+    bare = fixture("resources_id__left")  # the consultant's record, its managers as references only (§10)
+    responses.replace(responses.GET, re.compile(re.escape(BASE + "/resources/7") + r"(\?.*)?$"), json=bare)
+    boond = adapter(redis_conn, delivery_states=OBSERVED)
+    snap, _ = boond.read_mission("123")
+    assert (snap.hr.id, snap.hr.name) == ("4", "Inès Moreau")  # from GET /resources/4
+    boond.read_mission("123")
+    assert calls_to("/resources/4") == 1 and calls_to("/contacts/11") == 0  # the opportunity's included named her
 
 
 @responses.activate
@@ -162,6 +178,48 @@ def test_a_mapping_is_proposed_from_the_tenants_labels():
                                                                      "4": "cancelled", "7": "natural"}
 
 
+@pytest.mark.parametrize("kind, label, case", [
+    ("delivery", "In progress", "active"), ("delivery", "Completed", "natural"), ("delivery", "Signée", "active"),
+    ("delivery", "Prévisionnelle", "active"), ("delivery", "Stopped by the client", "client"),
+    ("delivery", "Stopped by the consultant", "consultant"), ("delivery", "Cancelled", "cancelled"),
+    ("delivery", "Abandonnée", "cancelled"), ("delivery", "Clôturée", "natural"),
+    ("resource", "LEAVING COMPANY", "leaving"), ("resource", "En préavis", "leaving"),
+    ("resource", "Départ prévu", "leaving"), ("resource", "Sortie", "left"), ("resource", "Left the company", "left"),
+    ("resource", "Exit", "left"), ("resource", "UN/IC – UNASSIGNED", "bench"), ("resource", "Intercontrat", "bench"),
+    ("resource", "Non affecté", "bench"), ("resource", "On bench", "bench"), ("resource", "En mission", "active"),
+    ("resource", "Assigned", "active"),
+    ("resource_type", "Sous-traitant", "external"), ("resource_type", "Subcontractor", "external"),
+    ("resource_type", "Freelance", "external"), ("resource_type", "Indépendant", "external"),
+    ("resource_type", "Consultant interne", "employee"), ("resource_type", "Salarié CDI", "employee"),
+])
+def test_every_label_seen_gets_a_proposal_in_french_or_english(kind, label, case):
+    assert propose({"9": label}, kind) == {"9": case}
+
+
+def test_resource_types_are_proposed_when_the_dictionary_has_them():
+    document = {"data": {"setting": {"state": {"resource": [{"id": 3, "value": "LEAVING COMPANY"}]},
+                                     "typeOf": {"resource": [{"id": 0, "value": "Consultant interne"},
+                                                             {"id": 1, "value": "Sous-traitant"}]}}}}
+    labels, proposals = labels_and_proposals(Dictionary("acme", document))
+    assert proposals == {"delivery": {}, "resource": {"3": "leaving"},
+                         "resource_type": {"0": "employee", "1": "external"}}
+    assert labels["resource_type"]["1"] == "Sous-traitant"
+
+
+@pytest.mark.parametrize("exit_date, left, contract_end", [("2026-03-31", False, date(2026, 3, 31)),
+                                                            (None, True, None)])
+@responses.activate
+def test_a_leaving_consultant_leaves_on_the_date_boond_gives_else_now(redis_conn, exit_date, left, contract_end):
+    thin_delivery()
+    leaving = fixture("resources_id__left")
+    leaving["data"]["attributes"] = {**leaving["data"]["attributes"], "state": 3,
+                                     **({"exitDate": exit_date} if exit_date else {})}
+    responses.replace(responses.GET, re.compile(re.escape(BASE + "/resources/7") + r"(\?.*)?$"), json=leaving)
+    snap, _ = adapter(redis_conn, delivery_states=OBSERVED, resource_states={"3": "leaving"}).read_mission("123")
+    assert (snap.consultant_left, snap.contract_end) == (left, contract_end)
+    assert classify(None, snap, date(2026, 3, 2)).leaver is (left or snap.end_date >= date(2026, 3, 31))
+
+
 @pytest.mark.parametrize("name, error", [("errors__401", HostAuthError), ("errors__404", HostNotFound),
                                          ("errors__405", HostValidationError), ("errors__422", HostValidationError),
                                          ("errors__422_signature", HostAuthError), ("errors__429", HostRateLimited)])
@@ -207,3 +265,54 @@ def test_a_refused_actions_tab_falls_back_to_the_actions_search_filtered_on_the_
     responses.add_callback(responses.GET, re.compile(re.escape(BASE + "/actions") + r"\?"), search)
     client = BoondClient(BASE, BoondCredentials("app", "t", "k", "u"), max_attempts=1)
     assert [r["id"] for r in client.actions_of("resource", "7")] == [str(n) for n in range(1, 40)]
+
+
+def _entry(host_id: str) -> LedgerEntry:
+    from tests.unit.test_reconcile import action
+
+    return LedgerEntry.of(action(f"natural.k{host_id}"), "written", host_id)
+
+
+@responses.activate
+def test_an_action_is_gone_only_when_boond_says_404_for_it_and_unverified_when_every_read_is_refused(redis_conn):
+    serve("/resources/7/actions", "errors__404", 404)  # the tab refused (§10)
+    responses.add(responses.GET, re.compile(re.escape(BASE + "/actions") + r"\?"), json=fixture("errors__404"),
+                  status=404)  # the search and the listing refused too
+    responses.add(responses.GET, BASE + "/actions/1", json={"data": _action(1)})
+    responses.add(responses.GET, BASE + "/actions/2", json=fixture("errors__404"), status=404)
+    responses.add(responses.GET, BASE + "/actions/3", json=fixture("errors__405"), status=405)
+    states = adapter(redis_conn).host_states({"m": [_entry("1"), _entry("2"), _entry("3")]})["m"]
+    assert states["1"].known and "2" not in states  # read by its id; gone on Boond's own 404
+    assert judge(_entry("3"), states["3"]) == "unverified"  # no answer could tell: held, never judged deleted
+
+
+@responses.activate
+def test_a_read_back_whose_listing_stops_short_cannot_verify_what_it_did_not_see(redis_conn):
+    serve("/resources/7/actions", "errors__404", 404)
+
+    def short(request):  # totals say 76, the pages stop after 30 (an empty second page)
+        page = int(re.search(r"page=(\d+)", request.url).group(1))
+        rows = [_action(n) for n in range(1, 31)] if page == 1 else []
+        return 200, {}, json.dumps({"meta": {"totals": {"rows": 76}}, "data": rows})
+
+    responses.add_callback(responses.GET, re.compile(re.escape(BASE + "/actions") + r"\?"), short)
+    with pytest.raises(CannotVerify):
+        adapter(redis_conn).find_marked("100", "resource", "7")
+
+
+def test_resource_types_proposed_as_external_are_listed_when_the_mapping_is_put_in_use():
+    from handlers.hosts.boond.dictionary import Dictionary, labels_and_proposals
+    from handlers.hosts.boond.setup import apply_states
+
+    document = {"data": {"setting": {"state": {"delivery": [{"id": 1, "value": "En cours"}],
+                                               "resource": [{"id": 1, "value": "En mission"}]},
+                                     "typeOf": {"resource": [{"id": 0, "value": "Salarié"},
+                                                             {"id": 1, "value": "Sous-traitant"},
+                                                             {"id": 2, "value": "Freelance"}]}}}}
+    labels, proposed = labels_and_proposals(Dictionary("acme", document))
+    assert {k for k, v in proposed["resource_type"].items() if v == "external"} == {"1", "2"}
+    ready = tenant(state_labels=labels, proposed_states=proposed)
+    used = apply_states(ready, proposed["delivery"], proposed["resource"])
+    assert used.boond.external_resource_types == ["1", "2"]  # subcontractors and freelances: never on the bench
+    ready.boond.external_resource_types = ["2"]  # what an admin listed is kept
+    assert apply_states(ready, {}, {}).boond.external_resource_types == ["2"]

@@ -82,14 +82,27 @@ def test_issued_at_bounds_the_age_only_when_asked():
     fresh = encode_signed_request({**PAYLOAD, "issued_at": int(now) - 60}, KEY)
     assert decode_signed_request(fresh, KEY, max_age=3600, now=now)["clientToken"] == "c1"
     assert decode_signed_request(encode_signed_request(PAYLOAD, KEY), KEY, max_age=1)["appToken"] == "a1"  # stamped
-    with pytest.raises(BadSignedRequest, match="no issued_at"):  # no time carried: a replay could not be told
-        decode_signed_request(encode_signed_request(PAYLOAD, KEY, stamp=False), KEY, max_age=3600)
+    undated = encode_signed_request(PAYLOAD, KEY, stamp=False)  # no time carried: accepted (claim_once: once a day)
+    assert decode_signed_request(undated, KEY, max_age=3600)["appToken"] == "a1"
     pyboond = encode_signed_request({**PAYLOAD, "issuedAt": int(now) - 60}, KEY)  # pyboondmanager's spelling
     assert decode_signed_request(pyboond, KEY, max_age=3600, now=now)["clientToken"] == "c1"
     with pytest.raises(BadSignedRequest, match="future"):
         decode_signed_request(encode_signed_request({"issued_at": now + 3600}, KEY), KEY, max_age=60, now=now)
-    with pytest.raises(BadSignedRequest, match="Unix time"):
+    with pytest.raises(BadSignedRequest, match="Unix time nor an ISO date"):
         decode_signed_request(encode_signed_request({"issued_at": "yesterday"}, KEY), KEY, max_age=60)
+
+
+@pytest.mark.parametrize("form", ["seconds", "milliseconds", "digits", "iso-offset", "iso-z", "iso-paris"])
+def test_issued_at_is_read_in_seconds_milliseconds_or_iso_text(form):
+    now = 1_796_000_000.0  # 2026-11-30T00:53:20Z
+    ago = now - 120
+    given = {"seconds": int(ago), "milliseconds": int(ago * 1000), "digits": str(int(ago)),
+             "iso-offset": "2026-11-30T01:51:20+01:00", "iso-z": "2026-11-30T00:51:20Z",
+             "iso-paris": "2026-11-30 01:51:20"}[form]  # naive text: Boond's zone
+    signed = encode_signed_request({**PAYLOAD, "issued_at": given}, KEY)
+    assert decode_signed_request(signed, KEY, max_age=300, now=now)["appToken"] == "a1"
+    with pytest.raises(BadSignedRequest, match="too old"):
+        decode_signed_request(signed, KEY, max_age=60, now=now)
 
 
 def test_the_signature_is_compared_in_constant_time(monkeypatch):

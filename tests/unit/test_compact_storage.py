@@ -1,5 +1,5 @@
-"""What a mission keeps in Redis, in its compact forms: each reads back exactly, and what earlier versions stored
-still reads (snapshots, ledger entries, survey states, activity histories, the consultant index)."""
+"""What a mission keeps in Redis, in its compact forms, each in the one stored format (handlers/state/formats.py):
+each reads back exactly (snapshots, ledger entries, survey states, activity histories, the consultant index)."""
 from __future__ import annotations
 
 import json
@@ -10,10 +10,10 @@ from cryptography.fernet import Fernet
 
 from config.infra import crypto, signing
 from config.settings import get_settings
-from handlers.state import packing, store
+from handlers.state import packing
 from handlers.surveys import records as surveys
 from handlers.state.ledger import ActivityLog, Ledger, LedgerEntry
-from handlers.domain.model import OtherMission, Person
+from handlers.domain.model import OtherMission
 from handlers.state.store import SnapshotStore
 from tests.unit.test_plan import mission
 
@@ -27,27 +27,20 @@ def test_a_snapshot_reads_back_whole_and_is_stored_deflated_without_its_ids(redi
                    others=[OtherMission(id="207", start=D("2026-06-02"), end=None)], consultant_left=True)
     SnapshotStore(redis_conn, "acme").save(snap)
     raw = redis_conn.get("im:t:acme:mission:100")
-    assert packing.is_packed(raw) and b"Alice Martin" not in raw and len(raw) < len(snap.model_dump_json()) / 2
+    assert raw[:1] == packing.SNAPSHOT and b"Alice Martin" not in raw and len(raw) < len(snap.model_dump_json()) / 2
     assert SnapshotStore(redis_conn, "acme").get("100") == snap
     assert json.loads(packing.unpack(raw)).keys() >= {"host", "title"} and "tenant" not in json.loads(packing.unpack(raw))
 
 
-def test_a_snapshot_stored_as_json_by_an_earlier_version_still_reads(redis_conn):
-    snap = mission()
-    redis_conn.set("im:t:acme:mission:100", snap.model_dump_json(exclude_defaults=True))
-    assert SnapshotStore(redis_conn, "acme").get("100") == snap
-    assert store.decode(snap.model_dump_json().encode(), "acme", "100") == snap
 
 
-def test_the_consultant_index_is_a_small_hash_and_a_set_of_an_earlier_version_still_works(redis_conn):
+def test_the_consultant_index_is_a_small_hash(redis_conn):
     snaps = SnapshotStore(redis_conn, "acme")
     snaps.save(mission())
     snaps.save(mission(mission_id="a0X000000000009AAA"))
     assert redis_conn.type("im:t:acme:consultant:7") == b"hash"
     assert snaps.missions_of("7") == {"100", "a0X000000000009AAA"}
-    redis_conn.sadd("im:t:acme:consultant:8", "300")  # indexed by an earlier version
-    snaps.save(mission(mission_id="301", consultant=Person(id="8", name="Zoé")))
-    assert redis_conn.type("im:t:acme:consultant:8") == b"set" and snaps.missions_of("8") == {"300", "301"}
+    assert redis_conn.hgetall("im:t:acme:consultant:7") == {b"100": b"", b"a0X000000000009AAA": b""}
 
 
 # --- ledger ------------------------------------------------------------------------------------------------------
@@ -68,15 +61,6 @@ def test_ledger_entries_round_trip_in_their_packed_form():
     assert len(entry().pack()) < 64 < len(entry().pack(target=False)) + 30
 
 
-def test_ledger_entries_packed_or_written_as_json_by_earlier_versions_still_read():
-    last = b"w|00T000010000085AAA|2026-11-27|2026-12-03|1|ed7228be654688d6|Contact|003000000000009AAA|"
-    assert LedgerEntry.unpack("bench.checkin#3", last) == entry()
-    marked = b"z|00T000010000085AAA|2026-11-27|2026-12-03|1|ed7228be654688d6|Contact|003000000000009AAA||1796176842|f1"
-    assert LedgerEntry.unpack("bench.checkin#3", marked) == entry(status="cancelling", at=1796176842.0, fingerprint="f1")
-    old = json.dumps({"key": "bench.checkin#3", "step_id": "bench.checkin", "status": "written", "host_id": "9",
-                      "nominal_due": "2026-11-27", "due": "2026-11-27", "content": ["t", "x"], "target_type": "resource",
-                      "target_id": "7"}).encode()
-    assert LedgerEntry.unpack("bench.checkin#3", old).host_id == "9"
 
 
 def test_a_ledger_keeps_its_own_target_once_and_short_step_keys(redis_conn):
@@ -95,17 +79,6 @@ def test_a_ledger_keeps_its_own_target_once_and_short_step_keys(redis_conn):
     assert not redis_conn.exists(ledger.key)  # its own target goes with the last entry
 
 
-def test_a_ledger_written_by_an_earlier_version_reads_and_is_rewritten_under_short_keys(redis_conn):
-    ledger = Ledger(redis_conn, "acme", "100")
-    redis_conn.hset(ledger.key, "bench.checkin#3",
-                    "w|00T000010000085AAA|2026-11-27|2026-12-03|1|ed7228be654688d6|Contact|003000000000009AAA|")
-    assert ledger.entries() == {"bench.checkin#3": entry()}
-    ledger.put(entry(status="kept"))
-    assert sorted(redis_conn.hkeys(ledger.key)) == [b"@", b"Ba#3"]
-    assert ledger.entries() == {"bench.checkin#3": entry(status="kept")}
-    redis_conn.hset(ledger.key, "natural.review", "w|9|2026-11-27|||ed7228be654688d6|resource|7|")
-    ledger.drop("natural.review")
-    assert list(ledger.entries()) == ["bench.checkin#3"]
 
 
 # --- surveys -----------------------------------------------------------------------------------------------------
@@ -127,12 +100,11 @@ def test_a_survey_is_stored_with_the_seed_of_its_link_not_the_link(redis_conn):
     assert len(surveys.encode(survey())) < 100 < len(survey().model_dump_json(exclude_defaults=True))
 
 
-def test_a_token_that_cannot_be_made_again_is_stored_sealed_and_an_earlier_json_record_still_reads():
+def test_a_token_that_cannot_be_made_again_is_stored_sealed():
     odd = survey("eyJold.clear.token")
     stored = surveys.encode(odd)
     assert "eyJold" not in stored and '"fernet:' in stored
     assert surveys.decode(stored.encode(), "acme", "100", "client_contact") == odd
-    assert surveys.decode(survey().model_dump_json().encode(), "acme", "100", "client_contact") == survey()
 
 
 def test_a_survey_link_is_made_again_with_the_key_that_signed_it_after_a_key_rotation(redis_conn):
@@ -190,22 +162,26 @@ def test_each_reconciliation_is_a_round_of_its_own_and_old_rounds_leave_whole_fo
     assert [r["reason"] for r in log.recent()][-1] == "round 0"
 
 
-def test_a_history_and_a_feed_written_by_an_earlier_version_still_read_and_the_history_trims(redis_conn):
-    old = [json.dumps({"at": 1700000000.0 + i, "mission": "100", "op": "created", "key": f"old-{i}"}) for i in range(3)]
-    redis_conn.rpush("im:t:acme:activity:m:100", *old[::-1])
-    redis_conn.rpush("im:t:acme:activity", *old[::-1])
-    redis_conn.hset("im:t:acme:activity:sizes", "100", 3)
-    redis_conn.set("im:t:acme:activity:total", 3)
-    log = ActivityLog(redis_conn, "acme", per_mission=4)
-    assert [r["key"] for r in log.recent(mission="100")] == ["old-2", "old-1", "old-0"]
-    log.add(action("new-0"))
-    log.add(action("new-1"))
-    assert [r["key"] for r in log.recent(mission="100")] == ["new-1", "new-0", "old-2", "old-1"]
-    assert [r["key"] for r in log.recent()] == ["new-1", "new-0", "old-2", "old-1", "old-0"]
-    assert redis_conn.get("im:t:acme:activity:total") == b"4"
 
 
 def test_short_step_keys_read_back():
     for key in ("bench.checkin#3", "natural.satisfaction.reminder.consultant", "custom.step", "natural", "bench.x.y"):
         assert packing.long_key(packing.short_key(key)) == key
     assert packing.short_key("natural.availability") == "Na"
+
+
+# --- the one format ----------------------------------------------------------------------------------------------
+
+def test_a_worker_records_the_format_in_a_new_database_and_refuses_one_written_in_another(redis_conn, child_env):
+    import subprocess
+    import sys
+
+    from handlers.state import formats
+
+    assert formats.ensure(redis_conn) == formats.FORMAT and redis_conn.get("im:format") == str(formats.FORMAT).encode()
+    redis_conn.set("im:format", formats.FORMAT + 1)
+    done = subprocess.run([sys.executable, "-m", "intermission_cli.main", "worker", "--burst"], env=child_env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert f"holds data stored in format {formats.FORMAT + 1}" in done.stderr and "FLUSHDB" in done.stderr
+    assert "Traceback" not in done.stderr

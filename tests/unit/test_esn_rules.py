@@ -48,7 +48,8 @@ def test_a_mission_ended_ten_days_ago_gets_its_late_steps_once_each_on_the_next_
     actions, found = planned(mission("2026-05-29"), "2026-06-08")
     assert not found.stale and found.bench
     ends = {k: a for k, a in actions.items() if k.startswith("natural.")}
-    assert len(ends) == 8 and all(a.late and a.due == D("2026-06-09") for a in ends.values())
+    assert len(ends) == 7 and all(a.late and a.due == D("2026-06-09") for a in ends.values())
+    assert "natural.availability" not in ends  # announcing an availability already begun is pointless (#27)
     assert "en retard" in ends["natural.handover"].text
     assert [k for k in actions if k.startswith("bench.checkin")] == ["bench.checkin#2"]  # the current week only
 
@@ -143,7 +144,7 @@ def test_a_leaver_is_never_on_the_bench():
 def test_a_part_timer_staffed_full_time_elsewhere_is_not_on_the_bench_and_the_reason_says_where():
     cur = mission(occupation=50, others=[nxt("2026-01-05", "2026-12-31", 100, "Data lake")])
     actions, found = planned(cur, "2026-06-02")
-    assert found.case == "restaffed" and not found.bench
+    assert found.case == "staffed_elsewhere" and not found.bench  # not "restaffed": nothing new starts
     assert "still staffed elsewhere: Data lake (100 %)" in found.reason and "right after" not in found.reason
 
 
@@ -152,7 +153,7 @@ def test_a_part_timer_below_the_threshold_elsewhere_is_on_the_bench():
     actions, found = planned(cur, "2026-06-02")
     assert found.bench and "Audit (20 %)" in actions["bench.checkin#1"].text
     _, strict = planned(cur, "2026-06-02", rules=Rules(bench_threshold=20))
-    assert strict.case == "restaffed"
+    assert strict.case == "staffed_elsewhere"
 
 
 # --- dates that make sense ----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from config import keys, tenants
 ROOT = Path(__file__).resolve().parents[2]
 
 GLOBAL = {
+    "cdc_streams",
     "org_binding",
     "oauth_state",
     "boond_signed_request_seen",

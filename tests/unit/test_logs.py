@@ -39,9 +39,10 @@ def test_redact_keeps_what_an_operator_needs():
 
 
 def _every_pattern(text: str) -> str:
-    """`redact` without its shortcuts: every pattern, always."""
-    for pattern, replacement in [(logs._WEBHOOK_PATH, r"\1[secret]"), (logs._WORD, logs._canonical_word),
-                                 (logs._SURVEY_PATH, r"\1[token]"),
+    """`redact` without its shortcuts: every pattern, always (the canonical spelling of a path after the first)."""
+    text = logs._WEBHOOK_PATH.sub(r"\1[secret]", text)
+    text = logs._WORD.sub(logs._canonical_word, text)
+    for pattern, replacement in [(logs._SURVEY_PATH, r"\1[token]"),
                                  (logs._QUERY, r"\1[redacted]"), (logs._JWT, "[jwt]"), (logs._BEARER, r"\1[token]"),
                                  (logs._NAMED, r"\1[redacted]"), (logs._SF_SESSION, "[token]"),
                                  (logs._WHSEC, "[secret]")]:

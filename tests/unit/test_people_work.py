@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from handlers.state.ledger import ActivityLog, Ledger, LedgerEntry
-from handlers.sync.people_work import HostState, fingerprint, judge
-from handlers.sync.reconcile import Reconciler, WriteResult, diff
+from handlers.sync.people_work import CannotVerify, HostState, fingerprint, judge
+from handlers.sync.reconcile import PartialFailure, Reconciler, WriteResult, diff
 from tests.unit.test_reconcile import action
 
 
@@ -18,6 +18,7 @@ def _entry(fp: str = "abc") -> LedgerEntry:
     (HostState("h1", "abc"), "untouched"),
     (HostState("h1", "xyz"), "edited"),
     (HostState("h1", "xyz", closed=True), "done"),
+    (HostState.unverified("h1"), "unverified"),
 ])
 def test_the_judge_tells_what_a_person_did(state, verdict):
     assert judge(_entry(), state) == verdict
@@ -195,3 +196,38 @@ def test_a_pending_mark_survives_the_compact_form():
     assert (back.fingerprint, back.pending, back.status) == ("abc", "def", "written")
     plain = LedgerEntry.of(action(), "written", "h1", fingerprint="abc")
     assert LedgerEntry.unpack(plain.key, plain.pack().encode()).pending == ""
+
+
+class BlindHost(PersonHost):
+    """A host whose read-backs cannot tell: every state unverified, every marker search incomplete."""
+
+    def host_states(self, entries):
+        return {m: {e.host_id: HostState.unverified(e.host_id) for e in rows} for m, rows in entries.items()}
+
+    def find_marked(self, mission_id, target_type, target_id):
+        raise CannotVerify("GET /actions answered 404")
+
+
+def test_a_step_no_read_can_verify_is_held_never_dismissed_and_retried(redis_conn):
+    host = PersonHost()
+    _run(redis_conn, host, [action("a"), action("b")])
+    blind = BlindHost()
+    blind.records = host.records
+    with pytest.raises(PartialFailure, match="cannot verify"):
+        _run(redis_conn, blind, [action("a", due="2026-06-03")])  # a moved, b withdrawn
+    entries = Ledger(redis_conn, "acme", "100").entries()
+    assert {e.status for e in entries.values()} == {"written"}  # neither dismissed nor dropped
+    assert [str(r["due"]) for r in host.records.values()] == ["2026-05-27", "2026-05-27"]  # nor written blind
+    held = [r for r in ActivityLog(redis_conn, "acme").recent(mission="100") if r["op"] == "held"]
+    assert len(held) == 2 and held[0]["why_code"] == "unverified" and "neither taken for deleted" in held[0]["why"]
+    counts = _run(redis_conn, host, [action("a", due="2026-06-03")])  # the retry, once the host answers again
+    assert counts["rescheduled"] == 1 and counts["cancelled"] == 1
+
+
+def test_a_lost_create_no_read_can_verify_is_not_created_again(redis_conn):
+    ledger = Ledger(redis_conn, "acme", "100")
+    ledger.put(LedgerEntry.of(action("a"), "intent"))  # a create whose answer a crash lost
+    blind = BlindHost()
+    with pytest.raises(PartialFailure, match="cannot verify"):
+        _run(redis_conn, blind, [action("a")])
+    assert blind.records == {} and ledger.entries()["a"].status == "intent"

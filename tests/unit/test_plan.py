@@ -97,3 +97,13 @@ def test_notice_steps_count_from_the_notice_day_not_from_today():
 @pytest.mark.parametrize("cur", [mission(status="cancelled"), mission().model_copy(update={"end_date": None})])
 def test_a_cancelled_or_undated_mission_plans_nothing(cur):
     assert planned(mission(), cur, "2026-03-02") == []
+
+
+def test_an_availability_already_begun_is_not_announced_but_one_already_planned_stays():
+    """Issue #27: a mission learnt 16 days after its end gets no "announce the availability on <a past day>"; the
+    other late steps are still due (next business day, marked late); a plan made before the end keeps the step."""
+    late_learnt = mission("2026-05-29", end_seen=D("2026-06-15"))
+    keys = {a.key: a for a in planned(None, late_learnt, "2026-06-15")}
+    assert "natural.availability" not in keys and keys and all(a.late for a in keys.values() if a.due < D("2026-06-15"))
+    learnt_before = mission("2026-05-29", end_seen=D("2026-03-02"))
+    assert "natural.availability" in {a.key for a in planned(None, learnt_before, "2026-06-15")}

@@ -412,3 +412,28 @@ def test_like_patterns_and_literals_cannot_break_out_of_the_query():
     assert soql_literal("x' OR Id != '") == "'x\\' OR Id != \\''"
     assert format_soql("SELECT Id FROM Task WHERE WhatId IN {} AND IsClosed = {}", ["a0X1", "a0X2"], False) == \
         "SELECT Id FROM Task WHERE WhatId IN ('a0X1', 'a0X2') AND IsClosed = false"
+
+
+@responses.activate
+def test_a_server_error_s_retry_after_is_waited_for_not_the_short_back_off(waits):
+    responses.get(f"{BASE}/query", status=503, headers={"Retry-After": "7"}, json=[{"errorCode": "SERVER_UNAVAILABLE",
+                                                                                   "message": "maintenance"}])
+    responses.get(f"{BASE}/query", json={"done": True, "records": [{"Id": "a0X000000000100AAA"}]})
+    assert client().query_all("SELECT Id FROM Mission__c") == [{"Id": "a0X000000000100AAA"}]
+    assert waits == [7.0]  # the header's 7 s, not 0.2 × 2
+
+
+@responses.activate
+def test_a_retry_after_longer_than_allowed_fails_the_call_at_once(waits):
+    responses.get(f"{BASE}/query", status=503, headers={"Retry-After": "3600"})
+    with pytest.raises(HostUnavailable) as raised:
+        client(max_retry_after=60).query_all("SELECT Id FROM Mission__c")
+    assert raised.value.retry_after == 3600 and len(responses.calls) == 1 and waits == []
+
+
+@responses.activate
+def test_a_server_error_without_retry_after_keeps_the_back_off(waits):
+    responses.get(f"{BASE}/query", status=500)
+    responses.get(f"{BASE}/query", json={"done": True, "records": []})
+    client(backoff=0.2).query_all("SELECT Id FROM Mission__c")
+    assert waits == [0.4]

@@ -22,7 +22,7 @@ def _state(token: str) -> surveys.SurveyState:
                                person_id="7", person_type="resource", token=token, sent_on=date(2026, 4, 9))
 
 
-def test_the_token_is_encrypted_at_rest_and_an_old_clear_record_still_reads(redis_conn):
+def test_the_token_is_encrypted_at_rest_and_a_record_made_in_memory_keeps_its_clear_token(redis_conn):
     stored = _state("eyJsecret.link.token").model_dump_json()
     assert "eyJsecret" not in stored and '"token":"fernet:' in stored
     assert surveys.SurveyState.model_validate_json(stored).token == "eyJsecret.link.token"
@@ -35,7 +35,7 @@ def test_key_rotation_reencrypts_survey_tokens_so_the_old_key_can_go(redis_conn)
     saved = os.environ["INTERMISSION_SECRET_KEYS"]
     try:
         _use_keys(old)
-        redis_conn.hset("im:t:acme:surveys:100", "consultant", _state("eyJsecret.link.token").model_dump_json())
+        redis_conn.hset("im:t:acme:surveys:100", "consultant", surveys.encode(_state("eyJsecret.link.token")))
         _use_keys(f"{new},{old}")
         assert crypto.rotate_all() == 1
         _use_keys(new)

@@ -33,6 +33,8 @@ def read_step_form(form) -> dict:
     values = {name: (form.get(name) or "")[:MAX_TEXT if name in _LONG else MAX_SHORT].strip()
               for name in STEP_FIELDS + ("id", "cases", "kind")}
     values["enabled"] = form.get("enabled") in ("on", "true", "1")
+    if hasattr(form, "getlist") and form.getlist("case"):  # the cases' checkboxes (the text field: scripts)
+        values["cases"] = ", ".join(c[:MAX_SHORT] for c in form.getlist("case"))
     return values
 
 

@@ -66,6 +66,18 @@ class HostPages:
         """(the host's own states with their case, whether a proposal awaits confirmation)."""
         return [], False
 
+    def restated(self, tenant, snapshot):
+        """The snapshot's host facts as `tenant`'s mapping reads them (a mapping's dry run); as it is by default."""
+        return snapshot
+
+    def setup_states(self, tenant) -> list[dict] | None:
+        """The set-up flow's state screen: {'kind', 'id', 'label', 'cases', 'selected'} rows (None: no such screen)."""
+        return None
+
+    def setup_states_save(self, tenant, form):
+        """The tenant with the states chosen on the set-up flow's screen."""
+        return tenant
+
 
 PAGES = HostPages()
 

@@ -26,7 +26,7 @@ WORDS = {
     "failures": ("Échecs", "Failures"),
     "refused_deliveries": ("Envois refusés (rien n'a été mis en file)", "Refused deliveries (nothing was queued)"),
     "last_seen": ("Dernier", "Last"), "first_seen": ("Premier", "First"), "count": ("Nombre", "Count"),
-    "retry": ("Relancer", "Retry"), "none": ("Aucun.", "None."),
+    "retry": ("Relancer", "Retry"), "none": ("Rien à signaler.", "Nothing to report."),
     "when": ("Quand", "When"), "change": ("Changement", "Change"), "trigger": ("Déclencheur", "Trigger"),
     "answers": ("Réponses", "Answers"), "average": ("Moyenne", "Average"),
     "satisfaction": ("Satisfaction", "Satisfaction"), "recommendation": ("Recommandation", "Recommendation"),
@@ -39,6 +39,10 @@ WORDS = {
                    "edited in the host by someone: kept as it is, never rewritten or recreated"),
     "why_closed": ("modifiée par quelqu'un puis plus prévue : close avec une note, pas supprimée",
                    "edited in the host by someone, then no longer planned: closed with a note, not deleted"),
+    "why_unverified": ("impossible à vérifier dans l'outil (lectures refusées ou incomplètes) : en attente, réessayée, "
+                       "ni tenue pour supprimée ni recréée",
+                       "cannot be verified in the host (its answers were refused or incomplete): held and retried, "
+                       "neither taken for deleted nor created again"),
     "late": ("en retard", "late"), "held": ("missions en attente", "missions on hold"),
     "configure": ("Configurer", "Configure"), "not_configured": ("À configurer", "Not configured"),
     "needs_connecting": ("À reconnecter", "Needs connecting"),
@@ -63,6 +67,11 @@ WORDS = {
     "bench_threshold": ("Intercontrat sous ce taux d'occupation ailleurs (%)",
                         "On the bench below this occupation elsewhere (%)"),
     "default_owner": ("Responsable par défaut (id)", "Default owner (id)"),
+    "daily_cap": ("Étapes en retard par personne et par jour, au plus", "Late steps per person and day, at most"),
+    "chain_by": ("Une mission suivante qui démarre aussitôt la prolonge si elle est…",
+                 "A next mission starting right after continues this one when it is…"),
+    "chain_project": ("sur le même projet", "on the same project"),
+    "chain_client": ("chez le même client", "for the same client"),
 }
 
 # Issue #16: the bench dashboard, the timeline, labels for codes, messages (additive: new keys only)
@@ -72,6 +81,8 @@ WORDS.update({
     "case_consultant": ("Départ anticipé du consultant", "Ended early by the consultant"),
     "case_extension": ("Prolongation", "Extension"), "case_cancellation": ("Annulation", "Cancellation"),
     "case_restaffed": ("Nouvelle mission", "Restaffed"),
+    "case_continued": ("Mission reconduite", "Mission continues"),
+    "case_staffed_elsewhere": ("Encore en mission ailleurs", "Still staffed elsewhere"),
     "role_manager": ("Manager", "Manager"), "role_consultant": ("Consultant", "Consultant"),
     "role_business_engineer": ("Ingénieur d'affaires", "Business engineer"), "role_hr": ("RH", "HR"),
     "role_client_contact": ("Contact client", "Client contact"),
@@ -80,6 +91,7 @@ WORDS.update({
     "op_create": ("à créer", "to create"), "op_update": ("à mettre à jour", "to update"),
     "op_unchanged": ("inchangée", "unchanged"), "op_cancel": ("à annuler", "to cancel"),
     "op_kept": ("conservée (travail d'une personne)", "kept (someone's work)"),
+    "op_held": ("en attente (impossible à vérifier)", "held (cannot verify)"),
     "state_done": ("faite", "done"), "state_late": ("en retard", "late"), "state_planned": ("prévue", "planned"),
     "state_written": ("écrite dans l'outil", "in the host"), "state_dismissed": ("supprimée par quelqu'un", "deleted by someone"),
     "state_kept": ("modifiée par quelqu'un", "edited by someone"), "state_closed": ("close avec une note", "closed with a note"),
@@ -224,6 +236,7 @@ WORDS.update({  # issue #17: playbook changes applied, backfill progress, survey
     "run_kind_install": ("Reprise à l'installation", "Backfill at install"),
     "run_kind_cli": ("Reprise (ligne de commande)", "Backfill (command line)"),
     "run_kind_playbook": ("Application du playbook", "Playbook applied"),
+    "run_kind_mapping": ("Application des correspondances", "Mapping applied"),
     "run_listing": ("liste des missions en cours", "listing the missions"), "run_running": ("en cours", "running"),
     "run_done": ("terminé", "done"), "run_stopped": ("arrêté", "stopped"),
     "no_run": ("Aucune reprise lancée pour l'instant.", "No backfill has run yet."),
@@ -231,4 +244,189 @@ WORDS.update({  # issue #17: playbook changes applied, backfill progress, survey
     "missions_failed": ("en échec", "failed"), "missions_held": ("en attente", "on hold"),
     "mail_failures": ("E-mails de questionnaire non remis", "Survey e-mails not delivered"),
     "recipient": ("Destinataire", "Recipient"), "error": ("Erreur", "Error"),
+})
+
+WORDS.update({  # issue #27: the set-up flow
+    "setup": ("Mise en route", "Set-up"),
+    "setup_step_of": ("étape %d sur %d", "step %d of %d"),
+    "setup_step_connection": ("Connexion", "Connection"), "setup_step_states": ("États", "States"),
+    "setup_step_owners": ("Responsables", "Owners"), "setup_step_place": ("Calendrier", "Calendar"),
+    "setup_step_preview": ("Prochaines fins", "Next ends"), "setup_step_activate": ("Activation", "Activate"),
+    "setup_continue": ("Continuer", "Continue"),
+    "setup_connection_first": ("La connexion ne fonctionne pas encore : réglez-la avant de continuer.",
+                               "The connection does not work yet: fix it before going on."),
+    "setup_states_intro": ("Voici vos propres états, avec ce qu'ils veulent dire pour Intermission. La proposition "
+                           "vient de vos libellés : vérifiez-la, puis confirmez.",
+                           "Here are your own states, with what they mean to Intermission. The proposal comes from "
+                           "your labels: check it, then confirm."),
+    "setup_states_none": ("Vos états n'ont pas pu être lus pour l'instant : revenez à cette étape plus tard.",
+                          "Your states could not be read yet: come back to this step later."),
+    "setup_states_delivery": ("États des prestations", "Delivery states"),
+    "setup_states_resource": ("États des ressources", "Resource states"),
+    "setup_host_label": ("Votre libellé", "Your label"), "setup_means": ("Signifie", "Means"),
+    "setup_not_mapped": ("sans signification (fin prévue)", "no meaning (a planned end)"),
+    "setup_delivery_active": ("mission en cours", "mission running"),
+    "setup_delivery_natural": ("fin prévue", "planned end"),
+    "setup_delivery_client": ("fin anticipée par le client", "ended early by the client"),
+    "setup_delivery_consultant": ("départ anticipé du consultant", "ended early by the consultant"),
+    "setup_delivery_cancelled": ("mission annulée", "mission cancelled"),
+    "setup_resource_active": ("présent", "present"), "setup_resource_bench": ("en intercontrat", "on the bench"),
+    "setup_resource_left": ("a quitté l'entreprise", "left the firm"),
+    "setup_resource_leaving": ("sur le départ (à sa date de sortie)", "leaving (on their exit date)"),
+    "setup_confirm_states": ("Confirmer ces états", "Confirm these states"),
+    "setup_owners_intro": ("Quand ni la mission ni la fiche du consultant ne nomment la personne, l'étape va à ces "
+                           "responsables par défaut. Cherchez-les par leur nom.",
+                           "When neither the mission nor the consultant's record names the person, the step goes to "
+                           "these default owners. Search them by name."),
+    "setup_search": ("Rechercher", "Search"), "setup_find": ("Chercher", "Find"),
+    "setup_default_owner": ("Responsable par défaut", "Default owner"), "setup_choose": ("— choisir —", "— choose —"),
+    "setup_people_unreadable": ("La liste des personnes n'a pas pu être lue : réessayez.",
+                                "The list of people could not be read: try again."),
+    "setup_owner_missing": ("Choisissez une personne pour chaque rôle.", "Choose a person for each role."),
+    "setup_place_intro": ("Les échéances tombent les jours ouvrés de ce pays, à l'heure de ce fuseau.",
+                          "Due dates fall on this country's working days, in this time zone."),
+    "setup_place_proposed": ("La proposition vient des réglages de votre outil.", "The proposal comes from your tool's settings."),
+    "setup_country": ("Pays (jours fériés)", "Country (public holidays)"),
+    "setup_region": ("Région aux jours fériés propres", "Region with its own holidays"),
+    "setup_no_region": ("aucune", "none"), "setup_zone": ("Fuseau horaire", "Time zone"),
+    "bad_zone": ("Choisissez un fuseau horaire de la liste.", "Choose a time zone from the list."),
+    "bad_region": ("Cette région n'existe pas dans ce pays : choisissez-en une de la liste, ou aucune.",
+                   "This region is not one of this country's: choose one from the list, or none."),
+    "setup_preview_intro": ("Voici les cinq prochaines fins de mission telles que votre outil les recevra : le cas, "
+                            "chaque étape, sa date et la personne qui l'aura.",
+                            "Here are the next five mission ends as your tool will get them: the case, each step, "
+                            "its date and the person who will get it."),
+    "setup_preview_unreadable": ("Les missions n'ont pas pu être lues pour l'instant.",
+                                 "The missions could not be read right now."),
+    "setup_no_ends": ("Aucune fin de mission dans les prochains mois.", "No mission ends in the coming months."),
+    "setup_nobody": ("personne", "nobody"),
+    "setup_still_missing": ("Il manque encore :", "Still missing:"),
+    "setup_missing_connection": ("la connexion", "the connection"), "setup_missing_states": ("les états", "the states"),
+    "setup_missing_owner_manager": ("un manager par défaut", "a default manager"),
+    "setup_missing_owner_business_engineer": ("un ingénieur d'affaires par défaut", "a default business engineer"),
+    "setup_missing_owner_hr": ("une personne RH par défaut", "a default HR person"),
+    "setup_activate_intro": ("En activant, Intermission écrit les étapes des missions en attente et de celles qui "
+                             "existent déjà.", "Once activated, Intermission writes the steps of the waiting missions "
+                             "and of those that exist already."),
+    "setup_held": ("%d changement(s) attendent la fin de la mise en route.", "%d change(s) wait for the set-up to end."),
+    "setup_activate": ("Activer", "Activate"),
+    "setup_not_ready": ("La mise en route n'est pas terminée : complétez les étapes signalées.",
+                        "The set-up is not finished: complete the steps listed."),
+    "setup_done": ("Mise en route terminée : {resumed} changement(s) en attente repris.",
+                   "Set-up finished: {resumed} waiting change(s) resumed."),
+    "setup_incomplete": ("Mise en route incomplète", "Set-up incomplete"),
+    "setup_incomplete_text": ("Tant qu'elle n'est pas terminée, les changements sont gardés en attente, jamais perdus.",
+                              "Until it is finished, changes are kept waiting, never lost."),
+    "setup_resume": ("Reprendre la mise en route", "Continue the set-up"),
+})
+
+WORDS.update({  # issue #27: no code on any page
+    "details": ("détails", "details"), "step_off": ("désactivée", "off"), "step_edited": ("modifiée", "edited"),
+    "step_id": ("Identifiant de l'étape (lettres, chiffres, points)", "Step identifier (letters, digits, dots)"),
+    "unit_business": ("jours ouvrés", "working days"), "unit_calendar": ("jours calendaires", "calendar days"),
+    "anchor_end": ("la fin de mission", "the mission's end"), "anchor_notice": ("l'annonce de la fin", "the early-end notice"),
+    "anchor_bench": ("le premier jour d'intercontrat", "the first bench day"),
+    "priority_normal": ("normale", "normal"), "priority_high": ("haute", "high"),
+    "respondent": ("Répondant", "Respondent"), "comment": ("Commentaire", "Comment"),
+    "default_owner_of": ("Responsable par défaut", "Default owner"),
+    "owner_unset": ("personne (à choisir dans la mise en route)", "nobody (choose them in the set-up)"),
+    "choose_owners": ("Choisir les responsables par défaut", "Choose the default owners"),
+    "run": ("Passage", "Run"), "actions_done": ("actions", "actions"),
+    "trigger_webhook": ("changement reçu de l'outil", "change received from the host"),
+    "trigger_tick": ("échéance du jour", "day's schedule"), "trigger_sweep": ("rattrapage", "catch-up"),
+    "trigger_backfill": ("reprise à l'installation", "install backfill"), "trigger_playbook": ("playbook appliqué", "playbook applied"),
+    "trigger_mapping": ("correspondances appliquées", "mapping applied"),
+    "trigger_resume": ("reprise après attente", "resumed after a hold"),
+    "trigger_sibling": ("autre mission du consultant", "the consultant's other mission"),
+    "trigger_marketplace": ("installation", "installation"), "trigger_preview": ("aperçu", "preview"),
+    "trigger_other": ("autre", "other"), "no_end_date": ("pas de date de fin", "no end date"),
+})
+
+WORDS.update({  # issue #27: the mapping page in words (Boond and Salesforce)
+    "mapping_proposed": ("Proposition faite d'après vos libellés : vérifiez-la puis enregistrez pour la confirmer ; "
+                         "d'ici là, un état sans signification compte comme une fin prévue.",
+                         "Proposed from your labels: check it, then save to confirm it; until then a state without a "
+                         "meaning counts as a planned end."),
+    "mapping_entity": ("Fiche", "Record"), "mapping_proposal": ("Proposition", "Proposal"),
+    "mapping_in_use": ("En usage", "In use"),
+    "boond_action_type": ("Type d'action Boond", "Boond action type"),
+    "boond_action_type_help": ("Choisissez dans la liste des types de votre Boond ; vide : le type « Rappel » est "
+                               "pris dans votre dictionnaire.", "Pick from your Boond's types; empty: the "
+                               "reminder type is taken from your dictionary."),
+    "boond_done_types": ("Types d'action qui veulent dire « fait »", "Action types that mean done"),
+    "boond_done_types_help": ("Une action qu'une personne passe à l'un de ces types est conservée telle quelle.",
+                              "An action someone moves to one of these types is kept as it is."),
+    "boond_delivery_states": ("États des prestations et leur sens", "Delivery states and their meaning"),
+    "boond_delivery_states_help": ("Chaque état : en cours, fin prévue, fin par le client, départ du consultant ou "
+                                   "annulée. Le plus simple : l'étape « États » de la mise en route.",
+                                   "Each state: running, planned end, ended by the client, ended by the consultant "
+                                   "or cancelled. Easiest: the set-up's States screen."),
+    "boond_resource_states": ("États des ressources et leur sens", "Resource states and their meaning"),
+    "boond_resource_states_help": ("Chaque état : présent, en intercontrat ou a quitté l'entreprise.",
+                                   "Each state: present, on the bench or left the firm."),
+    "sf_object": ("Objet de la mission", "Mission object"), "sf_name": ("Nom de la mission", "Mission name"),
+    "sf_start_date": ("Date de début", "Start date"), "sf_end_date": ("Date de fin", "End date"),
+    "sf_consultant_contact": ("Consultant (contact)", "Consultant (contact)"),
+    "sf_consultant_user": ("Consultant (utilisateur)", "Consultant (user)"), "sf_manager_user": ("Manager", "Manager"),
+    "sf_business_engineer_user": ("Ingénieur d'affaires", "Business engineer"), "sf_hr_user": ("RH", "HR"),
+    "sf_account": ("Compte client", "Client account"), "sf_client_contact": ("Contact client", "Client contact"),
+    "sf_status": ("Statut", "Status"), "sf_end_reason": ("Motif de fin", "End reason"),
+    "sf_consultant_manager_user": ("Manager du consultant (sur sa fiche)", "The consultant's own manager"),
+    "sf_consultant_left": ("A quitté l'entreprise (case ou valeur)", "Left the firm (checkbox or value)"),
+    "sf_contract_end": ("Fin du contrat du consultant", "The consultant's contract end"),
+    "sf_occupation": ("Taux d'occupation de la mission (%)", "The mission's occupation (%)"),
+    "sf_daily_cost": ("Coût journalier du consultant", "The consultant's daily cost"),
+    "sf_status_values": ("Statuts qui veulent dire « annulée »", "Status values meaning cancelled"),
+    "sf_status_values_help": ("valeur=cancelled, par exemple Cancelled=cancelled", "value=cancelled, e.g. Cancelled=cancelled"),
+    "sf_reason_values": ("Motifs de fin et leur cas", "End reasons and their case"),
+    "sf_reason_values_help": ("valeur=client ou valeur=consultant, par exemple Client=client",
+                              "value=client or value=consultant, e.g. Client=client"),
+})
+
+
+PLACEHOLDER_WORDS = {"consultant": ("le consultant", "the consultant"), "client": ("le client", "the client"),
+                     "end_date": ("la date de fin", "the end date"), "mission": ("la mission", "the mission")}
+WORDS.update({"new_step": ("Nouvelle étape", "New step")})
+
+
+def placeholders_in_words(text: str, lang: str) -> str:
+    """A playbook text with its placeholders as words: '{consultant} libre le {end_date}' → 'le consultant libre le
+    la date de fin' (what the admin reads; the host gets the values)."""
+    out = text or ""
+    for name, (fr, en) in PLACEHOLDER_WORDS.items():
+        out = out.replace("{" + name + "}", en if lang == "en" else fr)
+    return out
+
+WORDS.update({  # issue #27: what needs attention
+    "attention": ("À traiter", "Needs attention"), "attention_none": ("Rien à traiter.", "Nothing needs attention."),
+    "attention_setup": ("La mise en route n'est pas terminée : les changements attendent.",
+                        "The set-up is not finished: changes are waiting."),
+    "attention_mapping": ("Les états proposés d'après vos libellés ne sont pas confirmés.",
+                          "The states proposed from your labels are not confirmed."),
+    "attention_paused": ("Intermission est en pause : rien n'est écrit.", "Intermission is paused: nothing is written."),
+    "attention_held": ("{n} mission(s) en attente : {why}", "{n} mission(s) on hold: {why}"),
+    "attention_failure": ("Une mise à jour a échoué : {why}", "An update failed: {why}"),
+    "attention_open": ("Ouvrir", "Open"),
+    "held_setup": ("mise en route à terminer", "set-up to finish"), "held_budget": ("quota d'appels épuisé", "API quota spent"),
+    "held_consent": ("connexion à renouveler", "connection to renew"),
+    "held_wait": ("l'outil demande d'attendre", "the host asked to wait"),
+    "why_unavailable": ("l'outil ne répondait pas", "the host did not answer"),
+    "why_auth": ("l'outil a refusé les identifiants", "the host refused the credentials"),
+    "why_consent": ("la connexion doit être renouvelée", "the connection must be renewed"),
+    "why_forbidden": ("l'utilisateur technique n'a pas les droits", "the technical user lacks the rights"),
+    "why_not_found": ("la fiche n'existe plus dans l'outil", "the record no longer exists in the host"),
+    "why_refused": ("l'outil a refusé une valeur", "the host refused a value"),
+    "why_rate": ("l'outil a demandé d'attendre", "the host asked to wait"),
+    "why_budget": ("le quota d'appels est épuisé", "the API quota is spent"),
+    "why_timeout": ("le travail a pris trop de temps", "the work took too long"),
+    "why_unexpected": ("erreur inattendue", "unexpected error"),
+})
+
+WORDS.update({  # issue #27: what the install backfill will write, before the admin activates
+    "setup_forecast": ("Missions qui existent déjà : %d. Intermission y écrira %d action(s), dont %d en retard "
+                       "(dues le prochain jour ouvré).", "Missions that exist already: %d. Intermission will write "
+                       "%d action(s) for them, %d of them late (due the next working day)."),
+    "setup_forecast_sample": ("Compté sur les %d premières missions.", "Counted on the first %d missions."),
+    "setup_forecast_busiest": ("La personne la plus chargée : %s, %d action(s) le %s.",
+                               "The busiest person: %s, %d action(s) on %s."),
 })

@@ -16,6 +16,9 @@ def planning_card(tenant) -> dict:
         "subdivision": tenant.subdivision or "",
         "stale_after_days": cfg.stale_after_days,
         "bench_threshold": cfg.bench_threshold,
+        "daily_cap": cfg.daily_cap,
+        "chain_by": cfg.chain_by,
         **{f"owner_{r}": cfg.default_owners.get(r, "") for r in ROLES},
+        **{f"owner_name_{r}": cfg.default_owner_names.get(r, "") for r in ROLES},
         "unmanaged": missions_without_manager(get_redis(), tenant.id),
     }

@@ -29,6 +29,8 @@ _FR = [
      r"toujours en mission ailleurs (\1), sous le seuil de \2 % : en intercontrat"),
     (r"state (\S+) \((.+)\) not mapped", r"état \1 (\2) non associé"),
     (r"next mission unknown: (.+)", r"mission suivante inconnue : \1"),
+    (r"consultants on or coming back to the bench ranked for the open opportunities",  # issue #29: matching runs
+     "consultants en intercontrat ou qui y reviennent, rapprochés des opportunités ouvertes"),
 ]
 _COMPILED = [(re.compile(rf"^{pattern}$"), repl) for pattern, repl in _FR]
 

@@ -5,7 +5,7 @@ from flask import g, render_template, request
 
 from webhooks.admin import bp
 from webhooks.admin.auth import csrf_token
-from webhooks.admin.i18n import WORDS, say, word
+from webhooks.admin.i18n import WORDS, label, offset_label, placeholders_in_words, say, word
 from webhooks.admin.reasons import reason_in
 
 
@@ -39,6 +39,9 @@ def page(template: str, **context):
     """Render an admin page with the tenant, the tokens and the words."""
     admin = g.admin
     lang = lang_for(admin.tenant)
+    context.setdefault("label", lambda prefix, code: label(prefix, code, lang))  # codes in words (issue #27)
+    context.setdefault("offset", lambda o: offset_label(o.days, o.unit, o.anchor, lang))
+    context.setdefault("in_words", lambda text: placeholders_in_words(text, lang))
     return render_template(f"admin/{template}", tenant=admin.tenant, token=admin.token, csrf=csrf_token(admin.token),
                            lang=lang, w=lambda key: word(key, lang), reason_in=reason_in, **context)
 

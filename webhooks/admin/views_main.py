@@ -10,9 +10,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 
 from flask import abort, make_response, redirect, render_template, request, url_for
-from rq.job import Job
 from rq.registry import FailedJobRegistry
-from rq.serializers import JSONSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from config import tenants
@@ -26,7 +24,8 @@ from webhooks.admin.auth import (admin_token, browser_form_ok, browser_form_toke
                                   login_refused, set_browser_cookie)
 from webhooks import intake_failures
 from webhooks.admin.host_pages import pages_for
-from webhooks.admin.i18n import label, say, word
+from webhooks.admin.i18n import WORDS, label, say, word
+from webhooks.admin.attention import failures_of
 from webhooks.admin.planning_card import planning_card
 from webhooks.admin.render import error_page, error_words, lang_for, page
 
@@ -41,9 +40,14 @@ def overview():
 def overview_context(tenant) -> dict:
     """What the overview shows besides the flash message (the planning card included)."""
     pages = pages_for(tenant)
+    from handlers.sync.setup import check
+    from webhooks.admin.attention import items as attention_items
+
     return {"status": pages.status(tenant), "held": len(held(get_redis(), tenant.id)),
             "configure": pages.configure_card(tenant), "test_result": None, "planning": planning_card(tenant),
-            "disconnect": pages.disconnect_form(tenant)}
+            "disconnect": pages.disconnect_form(tenant),
+            "setup_missing": None if tenant.setup_complete else check(tenant).missing,
+            "attention": attention_items(tenant, lang_for(tenant))}
 
 
 @bp.post("/test")
@@ -83,13 +87,18 @@ def activity():
     """What was done for each mission and why, and the failures with a retry button."""
     admin = current_admin()
     mission = request.args.get("mission") or None
-    rows = [_row(r) for r in ActivityLog(get_redis(), admin.tenant.id).recent(2000, mission)]
+    rows = ActivityLog(get_redis(), admin.tenant.id).recent(2000, mission)
     op = request.args.get("op") or None
     rows = [r for r in rows if op is None or r.get("op") == op]
     number, pages = _page_number(len(rows))
     lang = lang_for(admin.tenant)
-    return page("activity.html", rows=rows[(number - 1) * ACTIVITY_PAGE:number * ACTIVITY_PAGE], mission=mission,
-                failures=_failures(admin.tenant.id), op=op, number=number, pages=pages, total=len(rows),
+    shown = [_row(r, admin.tenant, lang) for r in rows[(number - 1) * ACTIVITY_PAGE:number * ACTIVITY_PAGE]]
+    _name_missions(admin.tenant.id, shown)
+    from webhooks.admin.attention import failure_reason
+
+    failures = [{**f, "why": failure_reason(f["error"], lang)} for f in failures_of(admin.tenant.id)]
+    return page("activity.html", rows=shown, mission=mission,
+                failures=failures, op=op, number=number, pages=pages, total=len(rows),
                 refused=intake_failures.recent(get_redis(), admin.tenant.id, lang),
                 label=lambda prefix, code: label(prefix, code, lang))
 
@@ -108,10 +117,11 @@ def _page_number(total: int) -> tuple[int, int]:
 def retry(job_id: str):
     """Requeue one of this tenant's dead letters."""
     admin = current_admin()
-    if job_id not in {f["id"] for f in _failures(admin.tenant.id)}:
+    if job_id not in {f["id"] for f in failures_of(admin.tenant.id)}:
         return error_words(404, "failure_not_found")
     FailedJobRegistry(queue=get_queue()).requeue(job_id)
-    return redirect(url_for(".activity", a=admin.token, lang=request.form.get("lang")))
+    back = ".overview" if request.form.get("back") == "overview" else ".activity"
+    return redirect(url_for(back, a=admin.token, lang=request.form.get("lang")))
 
 
 @bp.get("/surveys")
@@ -156,23 +166,52 @@ def _configured(tenant) -> bool:
     return tenant.status == "active" and pages_for(tenant).ready(tenant)
 
 
-def _failures(tenant_id: str) -> list[dict]:
-    queue = get_queue()
-    registry = FailedJobRegistry(queue=queue)
-    jobs = Job.fetch_many(registry.get_job_ids(), connection=queue.connection, serializer=JSONSerializer)
-    out = []
-    for job in (j for j in jobs if j is not None):
-        if job.args and job.args[0] == tenant_id:
-            last = (job.exc_info or "").strip().splitlines()[-1:] or [""]
-            out.append({"id": job.id, "mission": job.args[1] if len(job.args) > 1 else "", "error": last[0][:300]})
-    return out
 
 
-def _row(record: dict) -> dict:
+def _row(record: dict, tenant, lang: str) -> dict:
+    """One activity record in the admin's words: local time, the trigger and the end date's change in words."""
+    from zoneinfo import ZoneInfo
+
     trigger = record.get("trigger") or {}
-    label = " ".join(str(trigger.get(k)) for k in ("kind", "via", "type", "event") if trigger.get(k))
-    when = datetime.fromtimestamp(record.get("at", 0), tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return {**record, "when": when, "trigger": label or json.dumps(trigger)[:80]}
+    kind = str(trigger.get("kind") or "other")
+    when = datetime.fromtimestamp(record.get("at", 0), tz=timezone.utc).astimezone(ZoneInfo(tenant.timezone))
+    return {**record, "when": when.strftime("%d/%m/%Y %H:%M" if lang == "fr" else "%Y-%m-%d %H:%M"),
+            "trigger": label("trigger", kind if f"trigger_{kind}" in WORDS else "other", lang),
+            "change": _change_words(record.get("change"), lang), "raw_trigger": json.dumps(trigger)[:120]}
+
+
+def _change_words(change: str | None, lang: str) -> str:
+    """'None → 2026-12-04' → 'pas de date de fin → 04/12/2026'."""
+    if not change:
+        return ""
+    parts = [p.strip() for p in str(change).split("→")]
+    return " → ".join(_day_words(p, lang) for p in parts)
+
+
+def _day_words(text: str, lang: str) -> str:
+    from datetime import date
+
+    if text in ("None", "", "null"):
+        return word("no_end_date", lang)
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return text
+    return day.strftime("%d/%m/%Y") if lang == "fr" else day.isoformat()
+
+
+def _name_missions(tenant_id: str, rows: list[dict]) -> None:
+    """Each row's mission as people read it: its title and consultant (from the last snapshot), not its id."""
+    from handlers.state.store import SnapshotStore
+
+    store, names = SnapshotStore(get_redis(), tenant_id), {}
+    for row in rows:
+        mission = str(row.get("mission") or "")
+        if mission and mission not in names:
+            snap = store.get(mission)
+            who = snap.consultant.name if snap and snap.consultant else ""
+            names[mission] = " · ".join(x for x in ((snap.title if snap else ""), who) if x) or mission
+        row["mission_name"] = names.get(mission, "")
 
 
 def _password_ok(tenant, password: str) -> bool:

@@ -9,7 +9,8 @@ from config import tenants
 from webhooks.admin import bp, host_choices
 from webhooks.admin.auth import current_admin
 from webhooks.admin.host_pages import HostPages, pages_for
-from webhooks.admin.render import page
+from webhooks.admin.i18n import word
+from webhooks.admin.render import lang_for, page
 
 
 @bp.route("/mapping", methods=["GET", "POST"])
@@ -20,8 +21,7 @@ def mapping():
     if request.method == "POST":
         updated, errors = pages.mapping_update(tenant, request.form)
         if not errors:
-            tenants.save(updated)
-            return redirect(url_for(".mapping", a=admin.token, lang=request.form.get("lang"), flash="saved"))
+            return _confirm_or_save(admin, pages, updated)
     fields = _with_choices(tenant, pages, pages.mapping_fields(tenant))
     if errors:
         fields = [{**f, "value": request.form.get(f["name"], f["value"])} for f in fields]
@@ -33,8 +33,34 @@ def mapping():
         flash=request.args.get("flash"),
         states=states,
         proposed=proposed,
-        problem="Corrigez les champs signalés. — Please fix the fields marked below." if errors else None,
+        problem=word("errors", lang_for(tenant)) if errors else None,
     ), 400 if errors else 200
+
+
+def _confirm_or_save(admin, pages: HostPages, updated):
+    """A mapping that changes open missions first shows what will be written; confirmed (or changing nothing), it is
+    saved and every open mission is re-planned from the host (the missions' progress on *Progress*)."""
+    from config.infra.redis_conn import get_redis
+    from handlers.sync import backfill
+    from webhooks.admin.views_replan import SKIPPED_FIELDS, impact_of
+
+    lang = request.form.get("lang") or lang_for(admin.tenant)
+    if request.form.get("confirm") != "1":
+        found = impact_of(admin.tenant, updated, pages.restated)
+        if found["changing"]:
+            fields = [(k, v) for k, v in request.form.items(multi=True) if k not in SKIPPED_FIELDS]
+            return page(
+                "playbook_confirm.html",
+                step=word("mapping", lang),
+                impact=found,
+                fields=fields,
+                action=request.path,
+                back=url_for(".mapping", a=admin.token, lang=lang),
+            )
+    tenants.save(updated)
+    run = backfill.start_quietly(get_redis(), admin.tenant.id, "mapping") if updated.setup_complete else None
+    flash = word("saved", lang) + (" — " + word("replan_queued", lang) if run else "")
+    return redirect(url_for(".mapping", a=admin.token, lang=lang, flash=flash))
 
 
 def _with_choices(tenant, pages: HostPages, fields: list[dict]) -> list[dict]:

@@ -18,7 +18,8 @@ def planning():
     try:
         settings = tenants.PlanningSettings(
             stale_after_days=_number(form, "stale_after_days"), bench_threshold=_number(form, "bench_threshold"),
-            default_owners={r: form.get(f"owner_{r}", "") for r in ROLES})
+            daily_cap=_number(form, "daily_cap"), chain_by=form.get("chain_by", "project"),
+            default_owners={r: form.get(f"owner_{r}", tenant.planning.default_owners.get(r, "")) for r in ROLES})
         country, subdivision = form.get("country", "FR").strip().upper(), form.get("subdivision", "").strip() or None
         tenants.check_region(country, subdivision)
     except (ValidationError, ValueError) as exc:
@@ -26,6 +27,9 @@ def planning():
         from webhooks.admin.views_main import overview_context  # the page this card sits on
 
         return page("overview.html", **overview_context(tenant), flash=None, planning_error=message), 400
+    old = tenant.planning
+    names = {r: n for r, n in old.default_owner_names.items() if settings.default_owners.get(r) == old.default_owners.get(r)}
+    settings = settings.model_copy(update={"default_owner_names": names})  # a name only for an owner unchanged
     tenants.save(tenant.model_copy(update={"planning": settings, "country": country, "subdivision": subdivision}))
     return redirect(url_for(".overview", a=admin.token, lang=form.get("lang"), flash="saved"))
 

@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import copy
 
-from flask import request
+from flask import g, request
 
 from config.playbook import PlaybookError, default_playbook, load_playbook
 from handlers.sync.jobs import playbook_for
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
 from webhooks.admin.forms import check_step, new_step as build_step, read_step_form, step_form, step_patch
-from webhooks.admin.render import error_page, page
+from webhooks.admin.i18n import placeholders_in_words, word
+from webhooks.admin.render import error_page, lang_for, page
 from webhooks.admin.views_replan import confirm_or_apply
 
 
@@ -47,7 +48,7 @@ def reset_step(step_id: str):
     admin = current_admin()
     overrides = copy.deepcopy(admin.tenant.playbook_overrides)
     (overrides.get("steps") or {}).pop(step_id, None)
-    return confirm_or_apply(admin, overrides, step_id, f"{step_id}: reset")
+    return confirm_or_apply(admin, overrides, _title(admin, step_id), word("saved", lang_for(admin.tenant)))
 
 
 @bp.route("/playbook-new", methods=["GET", "POST"])
@@ -87,11 +88,21 @@ def _save_or_show(admin, overrides: dict, errors: dict, step_id: str | None, val
     if errors:
         return _step_page(step_id, values, errors, new=new, status=400)
     target = values.get("id") if new else step_id
-    return confirm_or_apply(admin, overrides, target, f"{target}: saved")
+    return confirm_or_apply(admin, overrides, values.get("title_en" if lang_for(admin.tenant) == "en" else "title_fr")
+                            or _title(admin, target), word("saved", lang_for(admin.tenant)))
+
+
+def _title(admin, step_id: str) -> str:
+    """A step's title in the admin's language (its id only when the playbook has no such step)."""
+    lang = lang_for(admin.tenant)
+    step = next((s for s in playbook_for(admin.tenant).steps if s.id == step_id), None)
+    return placeholders_in_words(step.title.get(lang), lang) if step else step_id
 
 
 def _step_page(step_id, form: dict, errors: dict, *, new: bool, status: int = 200):
-    heading = step_id or "Nouvelle étape / New step"
+    lang = lang_for(g.admin.tenant)
+    title = form.get("title_en" if lang == "en" else "title_fr") if step_id else ""
+    heading = placeholders_in_words(title, lang) if title else word("new_step", lang)
     body = page("step.html", step_id=step_id, form=form, errors=errors, new=new, heading=heading,
-                problem="Corrigez les champs signalés. — Please fix the fields marked below." if errors else None)
+                problem=word("errors", lang) if errors else None)
     return body, status

@@ -19,13 +19,19 @@ SKIPPED_FIELDS = ("a", "csrf", "lang", "confirm")
 
 def impact(tenant: tenants.Tenant, overrides: dict) -> dict:
     """The dry run of a playbook change on every open mission we know: how many would change, and how."""
-    conn, candidate = get_redis(), tenant.model_copy(update={"playbook_overrides": overrides})
-    today = clock.today(tenant.timezone)
+    return impact_of(tenant, tenant.model_copy(update={"playbook_overrides": overrides}))
+
+
+def impact_of(tenant: tenants.Tenant, candidate: tenants.Tenant, restate=None) -> dict:
+    """The dry run of `candidate` (the tenant changed) on every open mission we know; `restate` re-reads a
+    snapshot's host facts with the candidate's mapping (a mapping change: webhooks/admin/host_pages.py)."""
+    conn, today = get_redis(), clock.today(tenant.timezone)
     store, ops, changing = SnapshotStore(conn, tenant.id), dict.fromkeys(CHANGING, 0), 0
     missions = backfill.open_missions(conn, tenant, today)
     for mission_id in missions:
         snap = store.get(mission_id)
-        plan = pipeline.prepare(conn, candidate, snap, snap, {"kind": "playbook-preview"}, today, write=False)
+        now = restate(candidate, snap) if restate and snap else snap
+        plan = pipeline.prepare(conn, candidate, snap, now, {"kind": "playbook-preview"}, today, write=False)
         rows = [r for r in pipeline.dry_run(conn, plan) if r["op"] in CHANGING] if plan else []
         changing += bool(rows)
         for row in rows:
@@ -38,7 +44,7 @@ def confirm_or_apply(admin, overrides: dict, step: str, flash: str):
     if request.form.get("confirm") != "1":
         fields = [(k, v) for k, v in request.form.items(multi=True) if k not in SKIPPED_FIELDS]
         return page("playbook_confirm.html", step=step, impact=impact(admin.tenant, overrides), fields=fields,
-                    action=request.path)
+                    action=request.path, back=url_for(".playbook", a=admin.token, lang=lang_for(admin.tenant)))
     tenants.save(admin.tenant.model_copy(update={"playbook_overrides": overrides}))
     run = backfill.start_quietly(get_redis(), admin.tenant.id, "playbook")
     flash += " — " + word("replan_queued", lang_for(admin.tenant)) if run else ""

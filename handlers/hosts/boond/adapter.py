@@ -13,17 +13,17 @@ from config import keys
 from config.settings import get_settings
 from config.tenants import Tenant
 from connectors.boond.auth import BoondCredentials
-from connectors.boond.client import BoondClient, checked_base_url
+from connectors.boond.client import KEYWORD_PREFIX, ActionsRead, BoondClient, checked_base_url
 from connectors.boond.tokens import AppTokens
-from connectors.errors import HostAuthError, HostError, HostNotFound
+from connectors.errors import HostAuthError, HostError, HostNotFound, not_offered
 from connectors.ratelimit import RateLimiter
 from handlers.hosts.boond.dictionary import Dictionary
 from handlers.hosts.boond.read import RecordCache, completed
 from handlers.state.ledger import LedgerEntry
-from handlers.domain.model import DesiredAction, MissionSnapshot, OtherMission, Person
+from handlers.domain.model import NEXT_UNKNOWN, DesiredAction, MissionSnapshot, OtherMission, Person
 from handlers.hosts.protocol import Contact, MissionRead
 from handlers.hosts.values import day, percent, positive_amount
-from handlers.sync.people_work import HostState, fingerprint
+from handlers.sync.people_work import CannotVerify, HostState, fingerprint
 from handlers.sync.reconcile import MARKER, marker
 from handlers.state.store import SnapshotStore
 from handlers.domain.timeline import placed
@@ -31,6 +31,8 @@ from handlers.domain.timeline import placed
 REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
 NOTE_LABEL = re.compile(r"^\s*note\b", re.I)
 DICTIONARY_TTL = 24 * 3600
+# where a resource may carry the day it leaves the firm (ASSUMPTION [INF]: no public capture names the attribute)
+EXIT_DATE_FIELDS = ("exitDate", "leavingDate", "dateOfExit", "contractEndDate")
 
 
 def make_client(tenant: Tenant, conn: redis.Redis) -> BoondClient:
@@ -67,6 +69,7 @@ class BoondAdapter:
         self.tenant, self.conn = tenant, conn
         self.client = client or make_client(tenant, conn)
         self.records = RecordCache(self.client, conn, tenant.id)  # one read per record per job, shared 5 min
+        self._parents: dict[str, tuple[str, str]] = {}  # action id → the record it hangs on, as last read (host_states)
 
     # --- reading ---------------------------------------------------------------------------
     def read_mission(self, mission_id: str) -> MissionRead:
@@ -87,8 +90,19 @@ class BoondAdapter:
         return MissionRead(self.placed(snap, timeline), timeline)
 
     def placed(self, snap: MissionSnapshot, timeline: list[dict]) -> MissionSnapshot:
-        """The snapshot with the consultant's other missions after its end (`others`) and their first `next_start`."""
-        return placed(snap, timeline_items(timeline, self.tenant))
+        """The snapshot with the consultant's other missions after its end (`others`) and their first `next_start`;
+        with the tenant's `chain_by = "client"`, the client of each that starts right after the end (its project,
+        read once a job)."""
+        items = timeline_items(timeline, self.tenant)
+        if self.tenant.planning.chain_by == "client" and snap.end_date:
+            soon = snap.end_date + timedelta(days=7)  # beyond any next business day: none can continue it
+            items = [o.model_copy(update={"client": self._company_of(o.project)})
+                     if o.project and o.start and snap.end_date <= o.start <= soon else o for o in items]
+        return placed(snap, items)
+
+    def _company_of(self, project_id: str) -> str | None:
+        doc = self.records.get("project", project_id)
+        return _ref_id(((doc or {}).get("data") or {}).get("relationships") or {}, "company")
 
     def contact(self, person_type: str, person_id: str, name: str = "") -> Contact:
         """A resource's or contact's e-mail and language; a resource's detail may lack `email1`: then its list row."""
@@ -108,9 +122,9 @@ class BoondAdapter:
         try:
             return self.client.resource_timeline(snap.consultant.id), None
         except HostError as exc:
-            if exc.status not in (403, 404, 405, 501):
+            if not not_offered(exc):
                 raise
-            note = (f"next mission unknown: GET /resources/{snap.consultant.id}/deliveries-inactivities answered "
+            note = (f"{NEXT_UNKNOWN}: GET /resources/{snap.consultant.id}/deliveries-inactivities answered "
                     f"{exc.status}; only the missions Intermission already knows are counted")
             return known_timeline(SnapshotStore(self.conn, self.tenant.id), snap), note
 
@@ -158,9 +172,27 @@ class BoondAdapter:
         """POST /actions; returns the new action id."""
         return str(self.client.create_action(self.document(mission_id, action))["id"])
 
-    def update(self, host_id: str, mission_id: str, action: DesiredAction) -> None:
-        """PUT /actions/{id} with the new due date and texts."""
+    def update(self, host_id: str, mission_id: str, action: DesiredAction) -> str | None:
+        """PUT /actions/{id} with the new due date and texts; an action whose record changed (the mission's consultant
+        was replaced) is moved instead: its new id."""
+        if self._parents.get(host_id, (action.target.type, action.target.id)) != (action.target.type, action.target.id):
+            return self._move(host_id, mission_id, action)
         self.client.update_action(host_id, self.document(mission_id, action))
+        return None
+
+    def _move(self, host_id: str, mission_id: str, action: DesiredAction) -> str:
+        """An action's parent cannot change in Boond (`actionsBody-put`): made on the new record (adopting one a cut
+        short move already made there, found by its marker), then deleted from the old one."""
+        found = self.find_marked(mission_id, action.target.type, action.target.id).get(action.key)
+        if found:
+            self.client.update_action(found[0], self.document(mission_id, action))
+        new_id = found[0] if found else self.create(mission_id, action)
+        try:
+            self.client.delete_action(host_id)
+        except HostNotFound:
+            pass
+        self._parents[new_id] = (action.target.type, action.target.id)
+        return new_id
 
     def delete(self, host_id: str) -> None:
         """DELETE /actions/{id}."""
@@ -174,30 +206,94 @@ class BoondAdapter:
         self.client.update_action(host_id, {"data": {"id": host_id, "type": "action", "attributes": attributes}})
 
     def host_states(self, entries: dict[str, list[LedgerEntry]]) -> dict[str, dict[str, HostState]]:
-        """Our actions as Boond holds them now, read from each target's actions (one paged read per target)."""
+        """Our actions as Boond holds them now: each target's actions tab, else the keyword search; an action neither
+        found there nor on a complete tab is read by its id (a 404 there, and only there, means deleted). One whose
+        reads were all refused is `unverified`: held, never judged deleted."""
         done = set(self.tenant.boond.done_action_types)
-        wanted = {(e.target_type, e.target_id) for rows in entries.values() for e in rows}
-        rows = {str(row.get("id")): row.get("attributes") or {}
-                for target_type, target_id in sorted(wanted)
-                for row in self.client.actions_of(target_type, target_id)}
+        targets: dict[tuple[str, str], set[str]] = {}
+        for rows_ in entries.values():
+            for e in rows_:
+                targets.setdefault((e.target_type, e.target_id), set()).add(e.host_id)
+        rows: dict[str, dict] = {}
+        unknown: set[str] = set()
+        for (target_type, target_id), ids in sorted(targets.items()):
+            read = self._actions_read(target_type, target_id, lambda found, ids=ids: ids <= found.keys())
+            for r in read.rows:
+                rows[str(r.get("id"))] = r.get("attributes") or {}
+                self._parents[str(r.get("id"))] = (target_type, target_id)  # what an update may have to move
+            for host_id in sorted(ids - rows.keys()) if not read.complete else ():
+                row = self._action_by_id(host_id)
+                if row is None:
+                    continue  # Boond answered 404 for the action itself: gone
+                if row is False:
+                    unknown.add(host_id)
+                else:
+                    rows[host_id] = row.get("attributes") or {}
+                    self._parents[host_id] = (target_type, target_id)
         states: dict[str, dict[str, HostState]] = {}
         for mission_id, mine in entries.items():
             states[mission_id] = {e.host_id: HostState(e.host_id, _action_print(rows[e.host_id]),
                                                        _type(rows[e.host_id]) in done, raw=rows[e.host_id])
                                   for e in mine if e.host_id in rows}
+            states[mission_id].update({e.host_id: HostState.unverified(e.host_id) for e in mine if e.host_id in unknown})
         return states
+
+    def _action_by_id(self, host_id: str) -> dict | None | bool:
+        """GET /actions/{id}: the row; None when Boond says 404 (gone); False when the read was refused otherwise."""
+        try:
+            return self.client.action(host_id)
+        except HostNotFound:
+            return None
+        except HostError as exc:
+            if not_offered(exc):
+                return False
+            raise
+
+    def _actions_read(self, target_type: str, target_id: str, enough) -> ActionsRead:
+        """A record's actions by the first read that answers: its actions tab (complete), else the keyword search
+        when it found `enough`, else the full paged /actions filtered on the record (complete when the pages reached
+        Boond's total). Refusals (403/404/405/501) pass to the next read; what every read found is kept."""
+        try:
+            return self.client.actions_tab(target_type, target_id)
+        except HostError as exc:
+            if not not_offered(exc):
+                raise
+            refused = [f"GET /{target_type}s/{target_id}/actions answered {exc.status}"]
+        found: dict[str, dict] = {}
+        if target_type in KEYWORD_PREFIX:
+            try:
+                found.update({str(r.get("id")): r for r in self.client.searched_actions(target_type, target_id)})
+            except HostError as exc:
+                if not not_offered(exc):
+                    raise
+                refused.append(f"GET /actions?keywords= answered {exc.status}")
+            if found and enough(found):
+                return ActionsRead(list(found.values()), False, "GET /actions?keywords=")
+        try:
+            listing = self.client.listed_actions(target_type, target_id)
+        except HostError as exc:
+            if not not_offered(exc):
+                raise
+            refused.append(f"GET /actions answered {exc.status}")
+            return ActionsRead(list(found.values()), False, "; ".join(refused))
+        found.update({str(r.get("id")): r for r in listing.rows})
+        return ActionsRead(list(found.values()), listing.complete, listing.via)
 
     def fingerprint(self, mission_id: str, action: DesiredAction) -> str:
         """What Boond will show of this action once written (compared with the action read back later)."""
         return _action_print(self.document(mission_id, action)["data"]["attributes"])
 
     def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]:
-        """Read the target's actions back and return ours by step key."""
+        """Our actions on the target, by step key; CannotVerify (with what was found) when no complete listing of the
+        target's actions could be read: a key absent then is not known to be absent."""
+        read = self._actions_read(target_type, target_id, lambda found: False)
         found: dict[str, list[str]] = {}
-        for row in self.client.actions_of(target_type, target_id):
+        for row in read.rows:
             for m_id, key in MARKER.findall((row.get("attributes") or {}).get("text") or ""):
                 if m_id == mission_id:
                     found.setdefault(key, []).append(str(row["id"]))
+        if not read.complete:
+            raise CannotVerify(f"the actions of {target_type} {target_id} could not all be read ({read.via})", found)
         return found
 
     def document(self, mission_id: str, action: DesiredAction) -> dict:
@@ -268,9 +364,12 @@ def snapshot_from_delivery(tenant: Tenant, doc: dict, *, labels: dict[str, str] 
         business_engineer=_person(inc, _ref(o_rels, "mainManager")) or manager,  # else the project's owner
         hr=_person(inc, _ref(r_rels, "hrManager")),
         consultant_manager=_person(inc, _ref(r_rels, "mainManager")),
-        consultant_left=resource_left(tenant, resource),
+        consultant_left=resource_left(tenant, resource), contract_end=resource_leaving_on(tenant, resource),
+        consultant_staffed=resource_state(tenant, resource) == "staffed",
+        consultant_external=resource_external(tenant, resource),
         client_contact=_person(inc, _ref(p_rels, "contact")) or _person(inc, _ref(o_rels, "contact")),
         client_name=((company or {}).get("attributes") or {}).get("name", ""),
+        project_id=_ref_id(rels, "project"), client_id=_ref_id(p_rels, "company"),
         occupation=percent(attrs.get("occupationRate")),
         daily_cost=positive_amount(attrs.get("averageDailyCost")))
 
@@ -287,19 +386,43 @@ def delivery_status(tenant: Tenant, raw_state: str | None, labels: dict[str, str
 
 
 def resource_left(tenant: Tenant, resource: dict | None) -> bool:
-    """True when the consultant's resource state is one the tenant maps to "left" (Sortie)."""
+    """True when the consultant's resource state is one the tenant maps to "left" (Sortie), or to "leaving" without a
+    date the host gives (then left now)."""
+    case = resource_state(tenant, resource)
+    return case == "left" or (case == "leaving" and resource_leaving_on(tenant, resource) is None)
+
+
+def resource_leaving_on(tenant: Tenant, resource: dict | None) -> date | None:
+    """The day a "leaving" consultant leaves, when the resource carries one (EXIT_DATE_FIELDS): a leaver for the
+    missions ending by then (classify.is_leaver), not for later ones."""
+    if resource_state(tenant, resource) != "leaving":
+        return None
+    attrs = (resource or {}).get("attributes") or {}
+    return next((found for found in (day(attrs.get(name)) for name in EXIT_DATE_FIELDS) if found), None)
+
+
+def resource_state(tenant: Tenant, resource: dict | None) -> str | None:
+    """The tenant's meaning of the consultant's resource state (active, bench, staffed, leaving, left), None when
+    unmapped."""
     state = ((resource or {}).get("attributes") or {}).get("state")
-    return state is not None and tenant.boond.resource_states.get(str(state)) == "left"
+    return None if state is None else tenant.boond.resource_states.get(str(state))
+
+
+def resource_external(tenant: Tenant, resource: dict | None) -> bool:
+    """True when the consultant's resource type is one the tenant lists as external (subcontractor, freelance)."""
+    kind = ((resource or {}).get("attributes") or {}).get("typeOf")
+    return kind is not None and str(kind) in tenant.boond.external_resource_types
 
 
 def known_timeline(store: SnapshotStore, snap: MissionSnapshot) -> list[dict]:
     """The consultant's missions Intermission already knows, shaped like timeline items (the refused-tab fallback)."""
     known = [store.get(m) for m in sorted(store.missions_of(snap.consultant.id) - {snap.mission_id})]
     return [{"id": s.mission_id, "type": "delivery",
+             "relationships": {"project": {"data": {"id": s.project_id, "type": "project"} if s.project_id else None}},
              "attributes": {"startDate": s.start_date.isoformat() if s.start_date else "",
                             "endDate": s.end_date.isoformat() if s.end_date else "", "state": s.raw_state,
                             "title": s.title, "isDeleted": s.status == "deleted"}}
-            for s in [*known, snap] if s is not None]
+            for s in [*known, snap] if s is not None and s.consultant and s.consultant.id == snap.consultant.id]
 
 
 def timeline_items(timeline: list[dict], tenant: Tenant) -> list[OtherMission]:
@@ -313,7 +436,8 @@ def timeline_items(timeline: list[dict], tenant: Tenant) -> list[OtherMission]:
             continue
         items.append(OtherMission(id=str(item.get("id")), title=str(attrs.get("title") or ""),
                                   start=day(attrs.get("startDate")), end=day(attrs.get("endDate")),
-                                  occupation=percent(attrs.get("occupationRate"))))
+                                  occupation=percent(attrs.get("occupationRate")),
+                                  project=_ref_id(item.get("relationships") or {}, "project")))
     return items
 
 
@@ -345,6 +469,11 @@ def boond_datetime(day: date, timezone: str, hour: int = 9) -> str:
 def _ref(rels: dict, name: str) -> dict | None:
     data = (rels.get(name) or {}).get("data")
     return data if isinstance(data, dict) and data.get("id") is not None else None
+
+
+def _ref_id(rels: dict, name: str) -> str | None:
+    ref = _ref(rels, name)
+    return str(ref["id"]) if ref else None
 
 
 def _follow(inc: dict, rels: dict, name: str) -> dict | None:

@@ -6,19 +6,29 @@ import re
 
 from connectors.errors import HostError
 
-# label → proposed case; first match wins (reference §10: never assume a meaning for a state number)
+# label → proposed case, French and English keywords; first match wins (reference §10: never assume a meaning for a
+# state number). Labels seen on real instances: "In progress", "Completed", "Signée", "Prévisionnelle", "LEAVING
+# COMPANY", "UN/IC – UNASSIGNED", "Intercontrat", "Sortie", subcontractor and freelance resource types.
 DELIVERY_PROPOSALS = (
-    (re.compile(r"client", re.I), "client"),
-    (re.compile(r"consultant|salari|ressource|resource|d[ée]mission", re.I), "consultant"),
-    (re.compile(r"annul|cancel", re.I), "cancelled"),
-    (re.compile(r"termin|complet|achev|cl[ôo]tur|finish|ended|done", re.I), "natural"),
-    (re.compile(r"en cours|in progress|sign|pr[ée]vision|forecast|planned|running|active", re.I), "active"),
+    (re.compile(r"client|customer", re.I), "client"),
+    (re.compile(r"consultant|salari|ressource|resource|d[ée]mission|resign", re.I), "consultant"),
+    (re.compile(r"annul|cancel|abandon", re.I), "cancelled"),
+    (re.compile(r"termin|complet|achev|cl[ôo]tur|finish|ended|done|closed", re.I), "natural"),
+    (re.compile(r"en cours|in progress|ongoing|sign|pr[ée]vision|forecast|planned|running|active", re.I), "active"),
 )
 RESOURCE_PROPOSALS = (
-    (re.compile(r"sorti|left|parti|d[ée]part|exit|former", re.I), "left"),
-    (re.compile(r"inter.?contrat|bench|intercontract", re.I), "bench"),
-    (re.compile(r"en cours|in progress|actif|active|employ|mission", re.I), "active"),
+    (re.compile(r"leaving|on notice|notice period|pr[ée]avis|en cours de (sortie|d[ée]part)|d[ée]part pr[ée]vu|"
+                r"sortie pr[ée]vue|partant|outgoing", re.I), "leaving"),
+    (re.compile(r"sorti|\bleft\b|\bparti|d[ée]part|\bexit|former|ancien", re.I), "left"),
+    (re.compile(r"inter.?contrat|intercontract|bench|unassigned|non.?affect|sans mission|\bIC\b", re.I), "bench"),
+    (re.compile(r"en cours|in progress|actif|active|employ|mission|staffed|assigned|affect", re.I), "active"),
 )
+RESOURCE_TYPE_PROPOSALS = (  # proposed for the admin's information: who is not the firm's employee
+    (re.compile(r"sous.?trait|sub.?contract|freelance|ind[ée]pendant|independent|contractor|externe|external|"
+                r"portage|partenaire|partner", re.I), "external"),
+    (re.compile(r"interne|internal|salari|employ|cdi\b|cdd\b|permanent|consultant", re.I), "employee"),
+)
+PROPOSALS = {"delivery": DELIVERY_PROPOSALS, "resource": RESOURCE_PROPOSALS, "resource_type": RESOURCE_TYPE_PROPOSALS}
 STATE_KINDS = ("delivery", "resource")
 
 
@@ -62,6 +72,15 @@ class Dictionary:
         items = self._items(raw, f"data.setting.state.{kind}", "a list of {id, value}")
         return {str(t["id"]): str(t.get("value") or "") for t in items}
 
+    def resource_types(self) -> dict[str, str]:
+        """Resource type id → label (`data.setting.typeOf.resource`, ASSUMPTION [INF]: where the RAML's dictionary
+        keeps the entity types); {} when the dictionary has no such list."""
+        types = self.setting.get("typeOf")
+        raw = types.get("resource") if isinstance(types, dict) else None
+        if not isinstance(raw, list):
+            return {}
+        return {str(t["id"]): str(t.get("value") or "") for t in raw if isinstance(t, dict) and t.get("id") is not None}
+
     def _items(self, items, where: str, expected: str) -> list[dict]:
         if not isinstance(items, list) or not all(isinstance(t, dict) and t.get("id") is not None for t in items):
             raise self._error(where, expected)
@@ -69,8 +88,9 @@ class Dictionary:
 
 
 def propose(labels: dict[str, str], kind: str) -> dict[str, str]:
-    """A mapping proposed from the tenant's labels (state id → case); a state whose label says nothing is left out."""
-    rules = DELIVERY_PROPOSALS if kind == "delivery" else RESOURCE_PROPOSALS
+    """A mapping proposed from the tenant's labels (id → case; `kind`: delivery, resource or resource_type); a label
+    that says nothing is left out."""
+    rules = PROPOSALS[kind]
     proposal = {}
     for state_id, label in labels.items():
         case = next((case for pattern, case in rules if pattern.search(label)), None)
@@ -80,6 +100,10 @@ def propose(labels: dict[str, str], kind: str) -> dict[str, str]:
 
 
 def labels_and_proposals(dictionary: Dictionary) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
-    """({kind: {id: label}}, {kind: {id: proposed case}}) for the delivery and resource states."""
+    """({kind: {id: label}}, {kind: {id: proposed case}}) for the delivery and resource states, and the resource
+    types when the dictionary has them (`resource_type`)."""
     labels = {kind: dictionary.states(kind) for kind in STATE_KINDS}
-    return labels, {kind: propose(labels[kind], kind) for kind in STATE_KINDS}
+    types = dictionary.resource_types()
+    if types:
+        labels["resource_type"] = types
+    return labels, {kind: propose(found, kind) for kind, found in labels.items()}

@@ -26,7 +26,7 @@ from handlers.state.ledger import ActivityLog
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_ENTITIES = ("delivery", "resource")  # never "action": our own writes would come back
+WEBHOOK_ENTITIES = ("delivery", "resource", "opportunity")  # never "action": our own writes would come back
 WEBHOOK_CHANGES = ("create", "update", "delete")
 WEBHOOK_NAME = "Intermission"
 WEBHOOK_DESCRIPTION = "Mission end dates → end-of-mission and bench reminders (Intermission)"
@@ -77,6 +77,7 @@ def _installed_tenant(client_token: str, client_name: str) -> tenants.Tenant:
     if existing is None:
         return tenants.Tenant(id=tenant_id, host="boond", name=client_name, language=settings.default_language,
                               timezone=settings.default_timezone, enabled=False, status="needs_configuration",
+                              setup_complete=False,  # the set-up flow ends it (issue #27)
                               boond=tenants.BoondConfig(base_url=settings.boond_base_url, auth_mode="app",
                                                         app_key=settings.boond_app_key, client_token=client_token))
     if existing.host != "boond" or not existing.boond or existing.boond.client_token != client_token:
@@ -165,7 +166,8 @@ def configure_boond_tenant(tenant_id: str, user_token: str, *, base_url: str | N
     outcome = register_webhook(client, url)
     _save_configuration(tenant_id, user_token, outcome["webhook_id"], states=proposed_states(client, tenant_id))
     resynced = resync_known_missions(conn, tenant_id)
-    start_backfill(conn, tenant_id, "install")  # issue #17: the missions that exist already (handlers/sync/backfill.py)
+    if tenants.require(tenant_id).setup_complete:  # else the set-up flow's end starts it (handlers/sync/setup.finish)
+        start_backfill(conn, tenant_id, "install")  # issue #17: the missions that exist already (handlers/sync/backfill.py)
     user = " ".join(x for x in (who.get("firstName"), who.get("lastName")) if x)
     _log(conn, tenant_id, "configured", f"technical user {user or '?'}; webhook "
                                          f"{'registered' if outcome['registered'] else 'to paste: ' + url}")
@@ -192,7 +194,7 @@ def _save_configuration(tenant_id: str, user_token: str, webhook_id: str | None,
 
 
 def webhook_document(url: str) -> dict:
-    """The POST /webhooks body (reference §3.1): deliveries and resources, never actions."""
+    """The POST /webhooks body (reference §3.1): deliveries, resources and opportunities (matching), never actions."""
     events = [{"type": change, "entity": entity} for entity in WEBHOOK_ENTITIES for change in WEBHOOK_CHANGES]
     return {"data": {"type": "webhook", "attributes": {"name": WEBHOOK_NAME, "description": WEBHOOK_DESCRIPTION,
                                                        "url": url, "events": events}}}

@@ -19,7 +19,10 @@ from connectors.errors import HostNotFound
 
 # seconds a project/resource/opportunity/company read is shared by the tenant's jobs (0: per job only)
 PEOPLE_TTL = int(os.environ.get("INTERMISSION_BOOND_PEOPLE_TTL", "300"))
-KINDS = ("project", "resource", "opportunity", "company")
+KINDS = ("project", "resource", "opportunity", "company", "contact")
+# the people a snapshot names, by the record and relationship that point at them: each must carry a name
+PEOPLE = {"project": ("mainManager", "contact"), "opportunity": ("mainManager", "contact"),
+          "resource": ("mainManager", "hrManager")}
 
 # what each record must carry for the snapshot; a record in `included` without them is read in full
 NEEDED = {
@@ -32,7 +35,8 @@ Fetch = Callable[[str, str], "dict | None"]
 
 
 class RecordCache:
-    """GET /projects|resources|opportunities|companies/{id}, at most once per record for the adapter's life (a job)."""
+    """GET /projects|resources|opportunities|companies|contacts/{id}, at most once per record for the adapter's life
+    (a job)."""
 
     def __init__(self, client: BoondClient, conn: redis.Redis | None = None, tenant_id: str | None = None):
         self.client, self.conn, self.tenant_id = client, conn, tenant_id
@@ -57,7 +61,7 @@ class RecordCache:
             if raw is not None:
                 return json.loads(raw)
         try:
-            doc = getattr(self.client, kind)(record_id)  # project, resource, opportunity or company
+            doc = getattr(self.client, kind)(record_id)  # project, resource, opportunity, company or contact
         except HostNotFound:
             self.refused.append(f"{kind} {record_id}")
             return None
@@ -87,9 +91,26 @@ def completed(doc: dict, fetch: Fetch) -> dict:
     if consultant and consultant[0] == "resource":
         _complete(index, consultant, fetch)
     p_rels = (project or {}).get("relationships") or {}
-    _complete(index, _ref(p_rels, "opportunity"), fetch)
+    opportunity = _complete(index, _ref(p_rels, "opportunity"), fetch)
     _complete(index, _ref(p_rels, "company"), fetch)
+    person = index.get(consultant) if consultant and consultant[0] == "resource" else None
+    for record in (project, opportunity, person):
+        for name in PEOPLE.get(str((record or {}).get("type")), ()):
+            _named(index, _ref((record or {}).get("relationships") or {}, name), fetch)
     return {**doc, "included": list(index.values())}
+
+
+def _named(index: dict, ref: tuple[str, str] | None, fetch: Fetch) -> None:
+    """A person the snapshot names, read in full when `included` has no name for them (Boond's thin answers, §10:
+    the deliveries without an opportunity, the HR manager)."""
+    if ref is None or ref[0] not in ("resource", "contact"):
+        return
+    attrs = (index.get(ref) or {}).get("attributes") or {}
+    if attrs.get("firstName") or attrs.get("lastName") or attrs.get("name"):
+        return
+    full = fetch(*ref)
+    if isinstance(full, dict) and isinstance(full.get("data"), dict):
+        index[ref] = _merged(index.get(ref), full["data"])
 
 
 def _complete(index: dict, ref: tuple[str, str] | None, fetch: Fetch) -> dict | None:

@@ -1,6 +1,7 @@
 """Salesforce adapter: mission record → snapshot, desired actions → Tasks (sObject Collections inside Composite)."""
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timezone
 from typing import Iterator
 from zoneinfo import ZoneInfo
@@ -19,9 +20,10 @@ from handlers.domain.model import DesiredAction, MissionSnapshot, OtherMission, 
 from handlers.hosts.protocol import Contact, MissionRead, MissionsRead
 from handlers.hosts.values import day, percent, positive_amount
 from handlers.sync.people_work import HostState, fingerprint
-from handlers.sync.reconcile import MARKER, WriteResult, marker
+from handlers.sync.reconcile import WriteResult, marker, ours
 from handlers.domain.timeline import placed
 
+log = logging.getLogger(__name__)
 CHUNK = 200
 GONE = {"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND", "INVALID_ID_FIELD"}
 
@@ -51,6 +53,15 @@ def budget_left(tenant: Tenant, conn: redis.Redis) -> bool:
         return True
     used, _, limit = raw.decode().partition("/")
     return int(used) < int(limit) * tenant.salesforce.budget_fraction
+
+
+def read_budget(tenant: Tenant, conn: redis.Redis) -> None:
+    """Read the org's usage now (GET /limits, one call) instead of trusting the last answer's: resumes and sweeps
+    ask it before holding again, since a held tenant makes no call that would refresh its reading."""
+    try:
+        make_client(tenant, conn).limits()
+    except HostError as exc:  # still refused, not connected: the stored reading stands (a 403 carries the usage too)
+        log.info("limits of %s not read: %s", tenant.id, exc)
 
 
 def budget_pause() -> float:
@@ -115,14 +126,15 @@ class SalesforceAdapter:
 
     def _timeline_fields(self) -> list[str]:
         m = self.mapping
-        return sorted({f for f in (m.start_date, m.end_date, m.status, m.name, m.occupation) if f})
+        return sorted({f for f in (m.start_date, m.end_date, m.status, m.name, m.occupation, m.project, m.account) if f})
 
     def _timeline_item(self, r: dict) -> tuple:
-        """(id, start, end, state, title, occupation) of one of the consultant's missions."""
+        """(id, start, end, state, title, occupation, project, client) of one of the consultant's missions."""
         m = self.mapping
         return (r["Id"], day(_get(r, m.start_date)), day(_get(r, m.end_date)),
                 m.status_values.get(str(_get(r, m.status)) if m.status else "", "active"),
-                str(_get(r, m.name) or "") if m.name else "", percent(_get(r, m.occupation)) if m.occupation else None)
+                str(_get(r, m.name) or "") if m.name else "", percent(_get(r, m.occupation)) if m.occupation else None,
+                _id(_get(r, m.project)) if m.project else None, _id(_get(r, m.account)) if m.account else None)
 
     def _timeline(self, contact_id: str) -> list[tuple]:
         m = self.mapping
@@ -133,7 +145,8 @@ class SalesforceAdapter:
     def placed(self, snap: MissionSnapshot, timeline: list[tuple]) -> MissionSnapshot:
         """The snapshot with the consultant's other active missions after its end (`others`) and `next_start`."""
         items = [OtherMission(id=row[0], start=row[1], end=row[2], title=row[4] if len(row) > 4 else "",
-                              occupation=row[5] if len(row) > 5 else None)
+                              occupation=row[5] if len(row) > 5 else None, project=row[6] if len(row) > 6 else None,
+                              client=row[7] if len(row) > 7 else None)
                  for row in timeline if row[3] != "cancelled"]
         return placed(snap, items)
 
@@ -214,13 +227,8 @@ class SalesforceAdapter:
 
     def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]:
         """Read the mission's Tasks back and return ours by step key (Description cannot be filtered in SOQL)."""
-        found: dict[str, list[str]] = {}
         rows = self.client.query_all(f"SELECT Id, Description FROM Task WHERE WhatId = '{escape_soql(mission_id)}'")
-        for row in rows:
-            for m_id, key in MARKER.findall(row.get("Description") or ""):
-                if m_id == mission_id:
-                    found.setdefault(key, []).append(row["Id"])
-        return found
+        return ours(((row["Id"], row.get("Description")) for row in rows), mission_id)
 
     def _survey_link(self, mission_id: str, action: DesiredAction, *, create: bool = False) -> str | None:
         """A Salesforce Surveys invitation for a survey step's respondent (made once, then reused)."""
@@ -271,8 +279,12 @@ def snapshot_from_record(tenant: Tenant, row: dict) -> MissionSnapshot:
         hr=_person(row, m.hr_user, "User"),
         client_contact=_person(row, m.client_contact, "Contact"),
         client_name=str(_get(row, _name(m.account)) or "") if m.account else "",
+        project_id=_id(_get(row, m.project)) if m.project else None,
+        client_id=_id(_get(row, m.account)) if m.account else None,
         consultant_manager=_person(row, m.consultant_manager_user, "User"),
         consultant_left=_left(_get(row, m.consultant_left), m.left_values) if m.consultant_left else False,
+        consultant_external=(_left(_get(row, m.consultant_external), m.external_values) if m.consultant_external
+                             else False),
         contract_end=day(_get(row, m.contract_end)) if m.contract_end else None,
         occupation=percent(_get(row, m.occupation)) if m.occupation else None,
         daily_cost=positive_amount(_get(row, m.daily_cost)) if m.daily_cost else None)
@@ -289,7 +301,7 @@ def _with_note(description: str | None, note: str) -> str:
 
 
 def _left(value, left_values: list[str]) -> bool:
-    """A checkbox that is ticked, or a text/picklist value the mapping says means "left the firm"."""
+    """A checkbox that is ticked, or a text/picklist value the mapping lists (left the firm, external…)."""
     if isinstance(value, bool):
         return value
     return isinstance(value, str) and value.strip().casefold() in {v.casefold() for v in left_values}
@@ -344,6 +356,11 @@ def _person(row: dict, field: str | None, kind: str) -> Person | None:
         return None
     name_field = _name(field)
     return Person(id=str(ident), type=kind, name=str(_get(row, name_field) or "") if name_field else "")
+
+
+def _id(value) -> str | None:
+    """A lookup's record id (None when empty)."""
+    return str(value) if value else None
 
 
 

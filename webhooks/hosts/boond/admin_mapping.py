@@ -2,50 +2,47 @@
 
 from __future__ import annotations
 
-import json
 
 from pydantic import ValidationError
 
-from config import keys
 from config import tenants
-from config.infra.redis_conn import get_redis
-from connectors.errors import HostError
-from handlers.hosts.boond.dictionary import Dictionary
 from webhooks.admin import host_choices
 from webhooks.admin.mapping_form import message, pairs, written
 
 KINDS = ("task", "reminder", "survey", "bench", "note")
-STATE_CASES = {"delivery": "active, natural, client, consultant, cancelled", "resource": "active, bench, left"}
-STATE_LABELS = {
-    "delivery": "États de prestation → cas / delivery states → case",
-    "resource": "États de ressource → situation / resource states → situation",
-}
+STATE_CASES = {"delivery": "active, natural, client, consultant, cancelled", "resource": "active, bench, staffed, leaving, left"}
 
 
 def fields(tenant) -> list[dict]:
     """The form's fields with the tenant's values."""
-    cfg = tenant.boond
-    help_types = _dictionary_help(tenant.id)
+    from webhooks.admin.i18n import label, word
+    from webhooks.admin.render import lang_for
+
+    cfg, lang = tenant.boond, lang_for(tenant)
     out = [
-        {"name": f"type_{k}", "label": f"typeOf — {k}", "value": cfg.action_types.get(k, ""), "help": help_types if k == "task" else ""}
+        {
+            "name": f"type_{k}",
+            "label": word("boond_action_type", lang) + " — " + label("kind", k, lang),
+            "value": cfg.action_types.get(k, ""),
+            "help": word("boond_action_type_help", lang) if k == "task" else "",
+        }
         for k in KINDS
     ]
     out.append(
         {
             "name": "done_types",
-            "label": 'typeOf « fait » / "done" types',
+            "label": word("boond_done_types", lang),
             "value": ", ".join(str(t) for t in cfg.done_action_types),
-            "help": "types d'action qui veulent dire « fait » : une action passée à l'un d'eux est conservée telle "
-            "quelle — action types meaning done: an action moved to one of them is kept as it is",
+            "help": word("boond_done_types_help", lang),
         }
     )
-    for kind, cases in STATE_CASES.items():
+    for kind in STATE_CASES:
         out.append(
             {
                 "name": f"{kind}_states",
-                "label": STATE_LABELS[kind],
+                "label": word(f"boond_{kind}_states", lang),
                 "value": written(_in_form(cfg, kind)),
-                "help": f"{cases} — " + _labels_text(cfg.state_labels.get(kind) or {}),
+                "help": word(f"boond_{kind}_states_help", lang),
             }
         )
     return out
@@ -79,22 +76,29 @@ def update(tenant, form) -> tuple:
             errors[f"{kind}_states"] = message(exc)
     if errors:
         return tenant, errors
-    return tenant.model_copy(update={"boond": boond.model_copy(update={"states_confirmed": True})}), errors
+    from handlers.hosts.boond.setup import external_types
+
+    confirmed = {"states_confirmed": True, "external_resource_types": external_types(tenant)}
+    return tenant.model_copy(update={"boond": boond.model_copy(update=confirmed)}), errors
 
 
 def state_rows(tenant) -> tuple[list[dict], bool]:
-    """One row per state of the tenant's dictionary: its own label, the proposal, the case in use."""
-    cfg, rows = tenant.boond, []
+    """One row per state of the tenant's dictionary: its own label, the proposal, the meaning in use (in words)."""
+    from webhooks.admin.i18n import word
+    from webhooks.admin.render import lang_for
+
+    cfg, rows, lang = tenant.boond, [], lang_for(tenant)
     for kind in STATE_CASES:
         in_use = cfg.delivery_states if kind == "delivery" else cfg.resource_states
         for state_id, label in (cfg.state_labels.get(kind) or {}).items():
+            proposed, used = cfg.proposed_states.get(kind, {}).get(state_id), in_use.get(state_id)
             rows.append(
                 {
-                    "kind": kind,
+                    "kind": word(f"setup_states_{kind}", lang),
                     "id": state_id,
                     "label": label,
-                    "proposed": cfg.proposed_states.get(kind, {}).get(state_id, "—"),
-                    "in_use": in_use.get(state_id) or "non associé / not mapped",
+                    "proposed": word(f"setup_{kind}_{proposed}", lang) if proposed else "—",
+                    "in_use": word(f"setup_{kind}_{used}", lang) if used else word("setup_not_mapped", lang),
                 }
             )
     return rows, bool(rows) and not cfg.states_confirmed
@@ -136,18 +140,28 @@ def _in_form(cfg, kind: str) -> dict:
     return in_use if cfg.states_confirmed or in_use else cfg.proposed_states.get(kind, {})
 
 
-def _labels_text(labels: dict) -> str:
-    if not labels:
-        return "vos libellés apparaissent ici après la configuration — your labels appear here once configured"
-    return ", ".join(f"{k} = {v}" for k, v in labels.items())
+CASES = {"delivery": ("active", "natural", "client", "consultant", "cancelled"), "resource": ("active", "bench", "leaving", "left")}
 
 
-def _dictionary_help(tenant_id: str) -> str:
-    raw = get_redis().get(keys.boond_dictionary(tenant_id))
-    if not raw:
-        return "The tenant's types appear here once Intermission has read its dictionary."
-    try:
-        types = Dictionary(tenant_id, json.loads(raw)).action_types("resource")
-    except HostError as exc:
-        return str(exc)
-    return "resource: " + ", ".join(f"{t.get('id')}={t.get('value')}" for t in types)
+def setup_rows(tenant) -> list[dict]:
+    """One row per state of the tenant's dictionary, with the case proposed (or in use) selected."""
+    from handlers.hosts.boond.setup import proposed_states
+
+    chosen = dict(zip(("delivery", "resource"), proposed_states(tenant)))
+    return [
+        {"kind": kind, "id": state_id, "label": label, "cases": CASES[kind], "selected": chosen[kind].get(state_id, "")}
+        for kind in CASES
+        for state_id, label in (tenant.boond.state_labels.get(kind) or {}).items()
+    ]
+
+
+def setup_save(tenant, form):
+    """The tenant with the states chosen on the set-up screen, in use and confirmed."""
+    from handlers.hosts.boond.setup import apply_states
+
+    chosen = {kind: {} for kind in CASES}
+    for row in setup_rows(tenant):
+        value = form.get(f"state_{row['kind']}_{row['id']}", "")
+        if value in CASES[row["kind"]]:
+            chosen[row["kind"]][row["id"]] = value
+    return apply_states(tenant, chosen["delivery"], chosen["resource"])

@@ -56,6 +56,8 @@ class BoondPages(HostPages):
 
         result = configure_boond_tenant(admin.tenant.id, crypto.decrypt(raw).decode(), base_url=_public_base())
         lang = lang_for(admin.tenant)
+        if request.form.get("next") == "setup":  # the set-up flow's first screen: back to it, its check says how
+            return redirect(url_for("admin.setup_page", a=admin.token, lang=lang, step="connection"))
         if not result.get("configured"):
             message = say("flash_not_configured", lang, reason=result.get("reason", ""))
         elif result.get("registered"):
@@ -113,13 +115,32 @@ class BoondPages(HostPages):
         """The tenant's own states and the proposal made from their labels."""
         return boond_mapping.state_rows(tenant)
 
+    def restated(self, tenant, snapshot):
+        """The delivery's state read again with `tenant`'s mapping (a deleted delivery stays deleted)."""
+        from handlers.hosts.boond.adapter import delivery_status
+
+        if snapshot.status == "deleted":
+            return snapshot
+        status, note = delivery_status(tenant, snapshot.raw_state)
+        return snapshot.model_copy(update={"status": status, "state_note": note})
+
+    def setup_states(self, tenant) -> list[dict] | None:
+        """The tenant's own delivery and resource states, the proposal (or the mapping in use) pre-selected."""
+        return boond_mapping.setup_rows(tenant)
+
+    def setup_states_save(self, tenant, form):
+        """The states chosen, confirmed (an unknown case is ignored: the select offers only cases)."""
+        return boond_mapping.setup_save(tenant, form)
+
 
 PAGES = BoondPages()
 
 
-@entry.get("/boond/configure")
+@entry.route("/boond/configure", methods=["GET", "POST"])
+@entry.route("/boond/configuration", methods=["GET", "POST"])  # the name Boond's sample app and pyboondmanager use
 def boond_configure():
-    """The Boond iframe: verify the signedRequest, open the tenant's admin pages (and offer configuration)."""
+    """The Boond iframe: verify the signedRequest (query or form), open the tenant's admin pages (and offer
+    configuration)."""
     from config.settings import get_settings
     from connectors.boond.marketplace import BadSignedRequest, claim_once, decode_signed_request
     from webhooks.hosts.boond.marketplace import DEFAULT_MAX_AGE
@@ -137,11 +158,12 @@ def boond_configure():
     tenant = tenants.tenant_for_client_token(str(payload.get("clientToken", "")))
     if tenant is None or tenant.status == "uninstalled":
         return error_page(404, "Application non installée / App not installed", "Install Intermission from the Boond marketplace first.")
+    view = "admin.overview" if tenant.setup_complete else "admin.setup_page"  # a new install opens its set-up flow
     if payload.get("userToken"):
         nonce = secrets.token_urlsafe(16)
         get_redis().set(keys.pending_user(tenant.id, nonce), crypto.encrypt(str(payload["userToken"]).encode()), ex=3600)
-        return redirect(url_for("admin.overview", a=admin_token(tenant.id, "boond-iframe"), u=nonce))
-    return redirect(url_for("admin.overview", a=admin_token(tenant.id, "boond-iframe")))
+        return redirect(url_for(view, a=admin_token(tenant.id, "boond-iframe"), u=nonce))
+    return redirect(url_for(view, a=admin_token(tenant.id, "boond-iframe")))
 
 
 def _public_base() -> str:

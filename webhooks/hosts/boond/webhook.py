@@ -8,7 +8,7 @@ import logging
 
 from config.infra.redis_conn import get_redis
 from handlers.hosts.boond.read import KINDS as PEOPLE_KINDS, forget
-from handlers.intake.ingest import StaleTenant, enqueue_resource_sync, enqueue_sync
+from handlers.intake.ingest import StaleTenant, enqueue_match, enqueue_resource_sync, enqueue_sync
 from webhooks.common import authenticate_known, forget_known, not_found_answer
 from webhooks.plain import Answer, PlainRequest, PlainRoute, error, ignored, json_answer
 
@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 MISSION_ENTITIES = {"delivery"}
 CONSULTANT_ENTITIES = {"resource"}
+MATCH_ENTITIES = {"opportunity"}  # issue #29: an opportunity opened, changed, won or closed re-runs the matching
 STATUSES = {"queued": 202, "coalesced": 202, "duplicate": 204}  # the answer of each admit outcome
 
 
@@ -51,10 +52,10 @@ def _receive(request: PlainRequest, tenant_id: str, secret: str, *, fresh: bool)
         if not fresh:  # a refusal is decided on a fresh read
             raise StaleTenant(tenant_id)
         return ignored("tenant paused")
-    return _dispatch(request, tenant_id, event, None if fresh else check)
+    return _dispatch(request, tenant_id, event, None if fresh else check, matching=tenant.matching.enabled)
 
 
-def _dispatch(request: PlainRequest, tenant_id: str, event: dict, check=None) -> Answer:
+def _dispatch(request: PlainRequest, tenant_id: str, event: dict, check=None, *, matching: bool = False) -> Answer:
     conn = get_redis()
     if event["entity"] in PEOPLE_KINDS:  # the record changed: the tenant's shared copy of it goes
         forget(conn, tenant_id, event["entity"], event["ref"])
@@ -66,6 +67,9 @@ def _dispatch(request: PlainRequest, tenant_id: str, event: dict, check=None) ->
     elif event["entity"] in CONSULTANT_ENTITIES:
         outcome = enqueue_resource_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"], check=check,
                                         tally=request.tally(STATUSES))
+    elif event["entity"] in MATCH_ENTITIES and matching:
+        outcome = enqueue_match(conn, tenant_id, event["entity"], trigger, event_id=event["id"], check=check,
+                                tally=request.tally(STATUSES))
     elif check is not None:  # an answer that writes nothing is decided on a fresh read of the tenant
         raise StaleTenant(tenant_id)
     else:

@@ -26,22 +26,31 @@ SF_FIELDS = (
     "consultant_left",
     "contract_end",
     "occupation",
+    "daily_cost",
 )
 
 
 def fields(tenant) -> list[dict]:
     """The form's fields with the tenant's values."""
-    m = tenant.salesforce.mapping
-    out = [{"name": f, "label": f, "value": getattr(m, f) or "", "help": ""} for f in SF_FIELDS]
+    from webhooks.admin.i18n import word
+    from webhooks.admin.render import lang_for
+
+    m, lang = tenant.salesforce.mapping, lang_for(tenant)
+    out = [{"name": f, "label": word(f"sf_{f}", lang), "value": getattr(m, f) or "", "help": ""} for f in SF_FIELDS]
     out.append(
-        {"name": "status_values", "label": "status values → case", "value": written(m.status_values), "help": "e.g. Cancelled=cancelled"}
+        {
+            "name": "status_values",
+            "label": word("sf_status_values", lang),
+            "value": written(m.status_values),
+            "help": word("sf_status_values_help", lang),
+        }
     )
     out.append(
         {
             "name": "reason_values",
-            "label": "end reasons → case",
+            "label": word("sf_reason_values", lang),
             "value": written(m.reason_values),
-            "help": "e.g. Client=client, Consultant=consultant",
+            "help": word("sf_reason_values_help", lang),
         }
     )
     return out

@@ -33,6 +33,7 @@ class SalesforcePages(HostPages):
         ok = store.load() is not None and not reason
         usage = get_redis().get(keys.sf_usage(tenant.id))
         detail = f"org {tenant.salesforce.org_id or '?'}" + (f", API usage {usage.decode()}" if usage else "")
+        detail += _trigger_detail(tenant)
         return {"connected": ok, "label": "connected" if ok else "needs_connecting", "detail": detail + (f" — {reason}" if reason else "")}
 
     def disconnect_form(self, tenant) -> dict | None:
@@ -46,9 +47,14 @@ class SalesforcePages(HostPages):
         return {"action": url_for("salesforce_connect.disconnect"), "token": token, "csrf": csrf_token(token)}
 
     def test_call(self, tenant, adapter, lang: str) -> str:
-        """One query, and the org's API usage it reports."""
+        """One query, and the org's API usage it reports; with Change Data Capture, whether it is on (GetTopic)."""
         adapter.client.query_all("SELECT Id FROM User LIMIT 1")
-        return say("test_ok_salesforce", lang, usage=adapter.client.api_usage or "—")
+        answer = say("test_ok_salesforce", lang, usage=adapter.client.api_usage or "—")
+        if tenant.salesforce.trigger == "cdc":
+            from handlers.intake.salesforce_cdc import check_topic
+
+            answer += " " + check_topic(tenant)["message_fr" if lang == "fr" else "message_en"]
+        return answer
 
     def check_mapping(self, tenant, adapter, lang: str) -> tuple[list[str], str]:
         """The mapped object and fields answer a query (a HostError names what the org refused)."""
@@ -76,6 +82,18 @@ class SalesforcePages(HostPages):
     def mapping_update(self, tenant, form) -> tuple:
         """The form checked against the org's describe."""
         return salesforce_mapping.update(tenant, form)
+
+
+def _trigger_detail(tenant) -> str:
+    """The tenant's trigger, and for Change Data Capture its stream's state as `intermission subscribe` reports it."""
+    trigger = tenant.salesforce.trigger
+    if trigger != "cdc":
+        return f", trigger {trigger}"
+    from handlers.ops.health import streams
+
+    mine = [s for s in streams(get_redis()) if s["tenant"] == tenant.id]
+    states = ", ".join(f"{s['topic']} {s['state']}" for s in mine) or "no stream yet (is `intermission subscribe` running?)"
+    return f", trigger Change Data Capture: {states}"
 
 
 PAGES = SalesforcePages()

@@ -47,6 +47,14 @@ h1{font-size:1.4rem}.ok{color:#176a2f}.ko{color:#a11}</style></head>
 </body></html>"""
 
 
+ADMIN_LINK = "Open the Intermission admin page / Ouvrir l'administration"
+CONNECTED = {"fr": ("Salesforce est connecté", "L'org {org} est connectée à Intermission. {n} mission(s) en attente "
+                                                "reprise(s)."),
+             "en": ("Salesforce connected", "Org {org} is connected to Intermission. {n} waiting mission(s) resumed.")}
+NEXT_STEP = {"fr": ("Ouvrir l'administration d'Intermission", "Étape suivante : la mise en route d'Intermission"),
+             "en": ("Open the Intermission admin", "Next step: Intermission's set-up")}
+
+
 def callback_url() -> str:
     """Where Salesforce sends the admin back: INTERMISSION_PUBLIC_BASE_URL only, never the request's Host header."""
     return get_settings().public_base_url.rstrip("/") + "/salesforce/callback"
@@ -255,13 +263,17 @@ def _bound(tenant: tenants.Tenant, token_set: oauth.TokenSet):
     tokens_for(tenant, get_redis()).store(token_set)
     _learn_key_prefix(tenant)
     resumed = holds.resume(tenant.id)
-    backfill.start_quietly(get_redis(), tenant.id, "install")  # issue #17: plan the missions the org already has
+    if tenant.setup_complete:  # else the set-up flow's end starts it (handlers/setup.finish, issue #27)
+        backfill.start_quietly(get_redis(), tenant.id, "install")  # issue #17: plan the missions the org already has
     from webhooks.admin.auth import admin_token
 
-    admin_url = url_for("admin.overview", a=admin_token(tenant.id, "salesforce-connect"))
-    return _response(200, "Salesforce connected", f"Org {token_set.org_id} is connected to Intermission. "
-                                                  f"{len(resumed)} waiting mission(s) resumed.", ok=True,
-                     admin_url=admin_url)
+    # the next step, in the tenant's language (issue #27): the set-up flow while it is not finished, else the admin
+    lang, next_view = tenant.language, "admin.overview" if tenant.setup_complete else "admin.setup_page"
+    admin_url = url_for(next_view, a=admin_token(tenant.id, "salesforce-connect"), lang=lang)
+    title, text = CONNECTED["en" if lang == "en" else "fr"]
+    body, code = _page(200, title, text.format(org=token_set.org_id, n=len(resumed)), ok=True, admin_url=admin_url)
+    return make_response(body.replace('lang="en"', f'lang="{lang}"', 1).replace(
+        ADMIN_LINK, NEXT_STEP[lang if lang == "en" else "fr"][not tenant.setup_complete], 1), code)
 
 
 def _release_key(nonce: str) -> str:

@@ -14,10 +14,9 @@ from xml.etree.ElementTree import ParseError
 
 from config import keys
 from config.infra.redis_conn import get_redis
-from config.settings import get_settings
 from connectors.salesforce import prefixes
 from connectors.salesforce.oauth import same_org
-from handlers.intake.ingest import enqueue_batch
+from handlers.intake.ingest import enqueue_batch, enqueue_match
 from webhooks import intake_failures
 from webhooks.common import authenticate, error, ignored, not_found, too_large
 from webhooks.plain import body_too_large, to_flask
@@ -31,11 +30,17 @@ SF_NS = "urn:sobject.enterprise.soap.sforce.com"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 SECRET_HEADER = "X-Intermission-Secret"  # sent by the Flow's External Credential (custom header), docs/SALESFORCE.md
 HEADER_SECRET_PREFIX = "imsec_"
-ACK = ('<?xml version="1.0" encoding="UTF-8"?>'
-       '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
-       '<notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound"><Ack>true</Ack>'
-       '</notificationsResponse></soapenv:Body></soapenv:Envelope>')
+# Byte for byte the acknowledgement Salesforce documents (help article 000381752, reference §1.1): no XML
+# declaration, one-space indentation, no trailing newline. tests/fixtures/salesforce/ack.xml holds the same bytes.
+ACK = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">\n'
+       ' <soapenv:Body>\n'
+       '  <notificationsResponse xmlns="http://soap.sforce.com/2005/09/outbound">\n'
+       '   <Ack>true</Ack>\n'
+       '  </notificationsResponse>\n'
+       ' </soapenv:Body>\n'
+       '</soapenv:Envelope>')
 MAX_NOTIFICATIONS = 100
+OPPORTUNITY, OPPORTUNITY_PREFIX = "Opportunity", "006"  # issue #29: opportunity events re-run the matching
 SOAP_TYPES = {"text/xml", "application/soap+xml", "application/xml"}
 
 
@@ -76,6 +81,11 @@ def _outbound_message(tenant, body: bytes):
     message = parse_outbound_message(body)
     if not _org_matches(tenant, message.org_id, "Outbound Message"):
         return not_found()
+    if _about_opportunities(tenant, [r for _, r in message.notifications], message.types):
+        if tenant.enabled:
+            nid = message.notifications[0][0]
+            enqueue_match(get_redis(), tenant.id, OPPORTUNITY, _trigger("outbound", nid), event_id=nid)
+        return Response(ACK, status=200, content_type="text/xml; charset=utf-8")
     wrong = _wrong_objects(tenant, message)
     if wrong:
         return _soap_fault(tenant, wrong)
@@ -84,6 +94,13 @@ def _outbound_message(tenant, body: bytes):
         missions = {record_id: _trigger("outbound", nid) for nid, record_id in notifications}
         enqueue_batch(get_redis(), tenant.id, missions, {record_id: nid for nid, record_id in notifications})
     return Response(ACK, status=200, content_type="text/xml; charset=utf-8")
+
+
+def _about_opportunities(tenant, record_ids: list[str], types: list[str | None]) -> bool:
+    """Every record is an Opportunity (by type, else by key prefix) and the tenant matches them (issue #29)."""
+    return tenant.matching.enabled and all(
+        (sent or "").lower() == OPPORTUNITY.lower() if sent else record_id.startswith(OPPORTUNITY_PREFIX)
+        for record_id, sent in zip(record_ids, types))
 
 
 def _org_matches(tenant, org_id: str, what: str) -> bool:
@@ -205,6 +222,11 @@ def _flow_callout(tenant, body: bytes):
     event = parse_flow(body)
     if not _org_matches(tenant, event["org_id"], "Flow callout"):
         return not_found()
+    if _about_opportunities(tenant, event["record_ids"], [event["object"]] * len(event["record_ids"])):
+        if not tenant.enabled:
+            return ignored("tenant paused")
+        outcome = enqueue_match(get_redis(), tenant.id, OPPORTUNITY, _trigger("flow", event["id"]), event_id=event["id"])
+        return ignored("duplicate event") if outcome == "duplicate" else (jsonify(status=outcome), 202)
     wrong = _wrong_flow_objects(tenant, event)
     if wrong:
         en, fr = _refused_objects(tenant, wrong, "Flow callout")
@@ -212,12 +234,11 @@ def _flow_callout(tenant, body: bytes):
     if not tenant.enabled:
         return ignored("tenant paused")
     conn, ids, webhook_id = get_redis(), event["record_ids"], _webhook_id(tenant)
-    if webhook_id and conn.exists(_webhook_seen_key(tenant.id, webhook_id)):
-        return ignored("duplicate event")  # the same Standard Webhooks message, whatever its body says now
     event_ids = {r: f"{event['id']}:{r}" for r in ids} if event["id"] else {}
-    outcome = enqueue_batch(conn, tenant.id, {r: _trigger("flow", event["id"]) for r in ids}, event_ids)
-    if webhook_id:
-        conn.set(_webhook_seen_key(tenant.id, webhook_id), "1", ex=get_settings().dedupe_ttl_seconds)
+    # the same Standard Webhooks message, whatever its body says now, is a duplicate: its `webhook-id` is checked and
+    # set inside the admit script, so of concurrent resends exactly one is admitted
+    outcome = enqueue_batch(conn, tenant.id, {r: _trigger("flow", event["id"]) for r in ids}, event_ids,
+                            message_key=_webhook_seen_key(tenant.id, webhook_id) if webhook_id else None)
     if outcome == "duplicate":
         return ignored("duplicate event")
     return jsonify(status=outcome, records=len(ids)), 202

@@ -1,0 +1,71 @@
+"""Boond's part of a tenant's set-up: what is still missing, the state mapping proposed from its labels, its people."""
+from __future__ import annotations
+
+import redis
+
+from config.tenants import Tenant
+from handlers.hosts.boond.dictionary import labels_and_proposals
+
+
+def missing(tenant: Tenant) -> list[str]:
+    """`connection` until a technical user is set; `states` until a delivery state mapping is in use."""
+    cfg = tenant.boond
+    out = [] if cfg and cfg.user_token else ["connection"]
+    if not (cfg and (cfg.states_confirmed or cfg.delivery_states)):
+        out.append("states")
+    return out
+
+
+def proposals(tenant: Tenant, conn: redis.Redis) -> Tenant:
+    """The tenant with its state labels and the mapping proposed from them, read from its dictionary (HostError);
+    the proposal is put in use when no mapping is (an admin's mapping is never replaced)."""
+    from handlers.hosts.boond.adapter import BoondAdapter
+
+    labels, proposed = labels_and_proposals(BoondAdapter(tenant, conn).dictionary())
+    boond = tenant.boond.model_copy(update={"state_labels": labels, "proposed_states": proposed})
+    tenant = tenant.model_copy(update={"boond": boond})
+    if not (boond.states_confirmed or boond.delivery_states):
+        tenant = apply_states(tenant, proposed.get("delivery") or {}, proposed.get("resource") or {})
+    return tenant
+
+
+def apply_states(tenant: Tenant, delivery: dict[str, str], resource: dict[str, str]) -> Tenant:
+    """The tenant with this state mapping in use (confirmed), and the resource types proposed as external people
+    (subcontractors, freelances: never on the bench) when none are listed yet."""
+    boond = tenant.boond.model_copy(update={"delivery_states": delivery, "resource_states": resource,
+                                            "states_confirmed": True,
+                                            "external_resource_types": external_types(tenant)})
+    return tenant.model_copy(update={"boond": boond})
+
+
+def external_types(tenant: Tenant) -> list[str]:
+    """The resource types listed as external, else those the labels proposed as external."""
+    cfg = tenant.boond
+    proposed = cfg.proposed_states.get("resource_type") or {}
+    return list(cfg.external_resource_types) or sorted(t for t, meaning in proposed.items() if meaning == "external")
+
+
+def proposed_states(tenant: Tenant) -> tuple[dict[str, str], dict[str, str]]:
+    """(delivery, resource) proposals: the mapping in use once confirmed, else the one made from the labels."""
+    cfg = tenant.boond
+    if cfg.states_confirmed or cfg.delivery_states:
+        return dict(cfg.delivery_states), dict(cfg.resource_states)
+    return dict(cfg.proposed_states.get("delivery") or {}), dict(cfg.proposed_states.get("resource") or {})
+
+
+def people(tenant: Tenant, conn: redis.Redis, query: str) -> list[tuple[str, str]]:
+    """Boond resources whose name matches `query`: (id, "First Last"), at most 30."""
+    from handlers.hosts.boond.adapter import BoondAdapter
+
+    rows = BoondAdapter(tenant, conn).client.resources_matching(query)
+    out = []
+    for row in rows:
+        attrs = row.get("attributes") or {}
+        name = " ".join(x for x in (attrs.get("firstName"), attrs.get("lastName")) if x).strip()
+        out.append((str(row.get("id")), name or str(row.get("id"))))
+    return out
+
+
+def place(tenant: Tenant, conn: redis.Redis) -> dict:
+    """Boond exposes no time zone or holiday country an app can read (reference §10): nothing proposed."""
+    return {}
