@@ -67,7 +67,7 @@ def test_the_connect_link_connects_once_its_workspace_password_is_given_in_the_s
                          "password": "the right password here"}, timeout=30).status_code == 403
     done = admin.post(f"{sf_stack.web.url}/salesforce/connect", data={**_form(page.text),
                       "password": "the right password here"}, timeout=30)
-    assert done.status_code == 200 and "Salesforce connected" in done.text and _connected(own.id)
+    assert done.status_code == 200 and 'id="admin-link"' in done.text and _connected(own.id)
 
 
 def test_a_workspace_without_a_password_connects_only_from_its_admin_page(sf_stack):
@@ -87,7 +87,7 @@ def test_a_callback_opened_in_another_browser_leaves_the_flow_to_the_admin(sf_st
     other = requests.get(consented, timeout=30)  # the callback URL, opened elsewhere first
     assert other.status_code == 400 and "not started in this browser" in other.text
     mine = admin.get(consented, timeout=30)
-    assert mine.status_code == 200 and "Salesforce connected" in mine.text
+    assert mine.status_code == 200 and 'id="admin-link"' in mine.text and _connected(sf_stack.tenant_id)
 
 
 def test_an_org_bound_by_mistake_is_released_by_its_admin_after_a_fresh_consent(sf_stack):

@@ -19,7 +19,8 @@ PASSWORD = "a long enough password"
 def app(redis_conn):
     from webhooks.app import create_app
 
-    tenants.save(tenants.Tenant(id="acme", name="Acme ESN", admin_password_hash=generate_password_hash(PASSWORD)))
+    tenants.save(tenants.Tenant(id="acme", name="Acme ESN", admin_password_hash=generate_password_hash(PASSWORD),
+                                boond=tenants.BoondConfig(app_token="t", app_key="k", user_token="u")))
     return create_app()
 
 
@@ -93,7 +94,7 @@ def test_an_admin_link_does_not_open_a_workspace_re_created_under_the_same_id(ap
 
     token = admin_token("acme", "login")  # the old customer's link
     tenants.remove("acme")
-    tenants.save(tenants.Tenant(id="acme", name="Another customer"))
+    tenants.save(tenants.Tenant(id="acme", name="Another customer", boond=tenants.BoondConfig(app_token="t")))
     assert _admin(app, token).status_code == 401
 
 
