@@ -41,6 +41,12 @@ def test_overview_opens_with_a_valid_link_and_refuses_an_altered_one(stack):
     assert bad.status_code == 401 and "expired" in bad.text
 
 
+def test_the_overview_of_a_boond_workspace_installed_but_not_configured_is_a_page_not_an_error(stack):
+    tenants.save(tenants.Tenant(id="fresh-install", host="boond"))  # installed from the marketplace, no settings yet
+    answer = requests.get(f"{stack.web.url}/admin/", params={"a": admin_token("fresh-install", "test")}, timeout=10)
+    assert answer.status_code == 200 and "<html" in answer.text.lower()
+
+
 def test_cross_site_post_is_refused_and_changes_nothing(stack):
     token, _ = _admin(stack)
     forged = requests.post(f"{stack.web.url}/admin/toggle", data={"a": token}, timeout=10)  # no CSRF token

@@ -87,6 +87,9 @@ def state_rows(tenant) -> tuple[list[dict], bool]:
     from webhooks.admin.i18n import word
     from webhooks.admin.render import lang_for
 
+    if tenant.boond is None:  # installed, not configured yet: no dictionary read, nothing to map
+        return [], False
+
     cfg, rows, lang = tenant.boond, [], lang_for(tenant)
     for kind in STATE_CASES:
         in_use = cfg.delivery_states if kind == "delivery" else cfg.resource_states
