@@ -126,7 +126,9 @@ def test_an_overdue_task_keeps_its_date_and_late_tasks_are_spread_with_a_cap(org
     per_day = Counter((t["OwnerId"], t["ActivityDate"]) for t in got.values())
     assert max(per_day.values()) == 3
     first_late_day = {k for k, t in got.items() if t["OwnerId"] == CLAIRE and t["ActivityDate"] == "2026-06-09"}
-    assert first_late_day == {"natural.availability", "natural.satisfaction", "natural.review"}  # the oldest first
+    # the oldest first; the availability announcement of an end already past is not planned (pointless, issue #27)
+    assert first_late_day == {"natural.satisfaction", "natural.review", "natural.recommendations"}
+    assert "natural.availability" not in got
     tick()  # the first mission's bench has come meanwhile
     settle()
     replayed_in_reverse(org, kept, late)
