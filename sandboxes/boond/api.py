@@ -228,7 +228,8 @@ def project_deliveries(id):
     with state.lock:
         require(state, "project", id)
         items = [resource_object("delivery", did, rec, only=DELIVERY_ITEM, rels=("project", "dependsOn"))
-                 for did, rec in sorted_items(state.db["delivery"]) if rec["rels"].get("project") == ("project", id) and not rec["attributes"].get("isDeleted")]
+                 for did, rec in sorted_items(state.db["delivery"])
+                 if rec["rels"].get("project") == ("project", id) and not rec["attributes"].get("isDeleted")]
     return paged_document(items)
 
 
