@@ -18,8 +18,6 @@ from handlers.hosts.registry import adapter_for, host_of
 from handlers.intake.ingest import enqueue_sync, pending_key
 from handlers.intake.queues import get_queue
 from handlers.state.store import SnapshotStore, due_missions
-from handlers.domain.classify import taken_over
-from handlers.domain.rules import Rules
 from handlers.sync.sweep import schedule_due_sweeps
 
 log = logging.getLogger(__name__)
@@ -65,12 +63,7 @@ def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
     with locks.held(conn, keys.consultant_lock(tenant.id, person), ttl=get_settings().job_timeout_seconds):
         plans = [first] + (siblings(conn, tenant, adapter, {consultant.id: timeline}, {mission_id}, today)
                            if consultant else [])
-        done = pipeline.reconcile(conn, tenant, adapter, plans)
-    if first.prev is None:  # a new mission may replace another consultant's early end: that one names it
-        for other in taken_over(first.current, Rules.of(tenant, host_of(tenant).owner_type)):
-            if store.get(other) is not None:
-                enqueue_sync(conn, tenant.id, other, {"kind": "replacement", "mission": mission_id})
-    return done
+        return pipeline.reconcile(conn, tenant, adapter, plans)
 
 
 def siblings(conn, tenant: tenants.Tenant, adapter, timelines: dict, batch: set[str], today: date) -> list:
