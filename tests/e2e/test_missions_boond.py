@@ -13,6 +13,7 @@ from config import tenants
 from config.infra.redis_conn import get_redis
 from config.infra import clock
 from handlers.intake.ingest import enqueue_sync
+from handlers.state.store import SnapshotStore
 from handlers.sync.jobs import tick
 from handlers.reports.preview import preview
 from tests.e2e.helpers import by_step, due, host_state, markers, owner, settle
@@ -189,27 +190,26 @@ def test_a_second_bench_period_of_the_same_mission_gets_the_full_menu(stack):
 # --- history is not a bench ---------------------------------------------------------------------------------------
 
 def _history_story(stack, order: str) -> tuple[str, str]:
-    """A delivery completed nine months ago and a running one of the same consultant, read in `order`; the old one
-    never gets a step, at any point."""
+    """A delivery completed nine months ago and a running one of the same consultant, both in Boond, read in `order`
+    (their webhooks sent one after the other); the old one never gets a step, at any point."""
     clock.pin(date(2026, 6, 3))
     periods = {"old": (date(2025, 1, 6), date(2025, 9, 30), "Audit ancien"),
                "running": (date(2026, 1, 5), date(2026, 12, 31), "Data lake")}
-    made = {}
+    made = {name: stack.create_delivery(start, end, title=title, deliver=False)["data"]["id"]
+            for name, (start, end, title) in periods.items()}
     for name in (("old", "running") if order == "old first" else ("running", "old")):
-        start, end, title = periods[name]
-        made[name] = stack.create_delivery(start, end, title=title)["data"]["id"]
+        enqueue_sync(get_redis(), stack.tenant_id, made[name], {"kind": "webhook", "type": "create"})
         settle()
-        if "old" in made:
-            assert steps(stack, made["old"]) == {}
+        assert SnapshotStore(get_redis(), stack.tenant_id).get(made[name]) is not None  # the worker read it
+        assert steps(stack, made["old"]) == {}
     return made["old"], made["running"]
 
 
 def test_history_read_in_either_order_never_starts_a_bench(stack):
     states = []
     for order in ("old first", "running first"):
-        stack.control("POST", "/_control/reset")
         get_redis().flushdb()
-        stack.tenant = stack._create_tenant()
+        stack.start_tenant()  # subscribed to the sandbox's webhooks again, so each delivery is read
         old, running = _history_story(stack, order)
         assert steps(stack, old) == {}  # no end-of-mission steps (history) and no bench, at any point
         states.append(sorted(k.split("/", 1)[1] for k in by_step(stack.actions())))
