@@ -57,7 +57,7 @@ def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, co
     replaced_by = replacements(cur, rules)
     if replaced_by:
         base["replaced_by"] = replaced_by
-        reason += "; replaced by " + ", ".join(f"{o.consultant.name or o.consultant.id if o.consultant else o.id} "
+        reason += "; replaced by " + ", ".join(f"{(o.consultant.name if o.consultant else '') or 'another consultant'} "
                                                f"from {o.start}" for o in replaced_by)
     if is_leaver(cur):
         why = "left the firm" if cur.consultant_left else f"contract ends on {cur.contract_end}"
