@@ -164,6 +164,7 @@ class Step(BaseModel):
     priority: Literal["normal", "high"] = "normal"
     enabled: StrictBool = True
     staffing: StrictBool = False  # looks for the consultant's next mission: left out when one starts right after
+    handover: StrictBool = False  # hands the mission over: names the replacement once another consultant's is known
     # "end": pointless once the end date has passed (an announcement of an availability that has begun): not planned
     # for an end learnt after it passed; once planned, kept like any step (issue #27)
     pointless_after: Literal["end"] | None = None

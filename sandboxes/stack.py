@@ -38,6 +38,10 @@ class Stack:
         self.web = ThreadedServer(web_app()).start()
         self.servers = [self.sandbox, self.web]
         self.http = requests.Session()
+        return self.start_tenant()
+
+    def start_tenant(self) -> "Stack":
+        """An empty sandbox and a fresh tenant subscribed to its webhooks (what `start` does; a story may start over)."""
         self.control("POST", "/_control/reset")
         self.tenant = self._create_tenant()
         self.control("POST", "/_control/webhooks", json={"url": self.webhook_url, "events": SUBSCRIBED})

@@ -35,6 +35,11 @@ class SalesforceStack(Stack):
         self.pubsub, self.pubsub_port = pubsub.serve(app.extensions["salesforce_sandbox"])
         self._point_pubsub()
         self.http = requests.Session()
+        return self.start_tenant()
+
+    def start_tenant(self) -> "SalesforceStack":
+        """An empty org and a fresh tenant, connected, the trigger pointed at us (what `start` does; a story may
+        start over)."""
         self.control("POST", "/_control/reset")
         self.tenant = self._create_tenant()
         self._point_public_base()

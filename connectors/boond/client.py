@@ -124,6 +124,10 @@ class BoondClient(HttpClient):
         """GET /resources/{id}/deliveries-inactivities: every delivery and inactivity of a consultant, all pages."""
         return list(self._paged(f"/resources/{resource_id}/deliveries-inactivities", {}, SEARCH_PAGE))
 
+    def project_deliveries(self, project_id: str) -> list[dict]:
+        """GET /projects/{id}/deliveries-groupments: every delivery of a project (whose consultant: `dependsOn`)."""
+        return list(self._paged(f"/projects/{project_id}/deliveries-groupments", {}, SEARCH_PAGE))
+
     def opportunities(self, states: list[int]) -> list[dict]:
         """GET /opportunities?opportunityStates=…: the opportunities in those states, all pages (RAML search)."""
         return list(self._paged("/opportunities", {"opportunityStates": states}, SEARCH_PAGE))

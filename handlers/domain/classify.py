@@ -13,6 +13,8 @@ from handlers.domain.rules import Rules
 
 EndCase = Literal["natural", "client", "consultant"]
 LONG_AGO = date(2000, 1, 1)  # `end_seen` of a mission stored before Intermission kept that day
+# a replacement starts at most this many days before the early end it takes over (an overlap for the handover)
+HANDOVER_DAYS = 30
 
 
 def carry(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date) -> MissionSnapshot:
@@ -52,6 +54,11 @@ def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, co
         return Classification(case="continued", end_case=None, reason=_noted(
             f"{reason}; continues in {carried_on.title or carried_on.id} from {carried_on.start} "
             f"(same {rules.chain_by}): not an end, the mission ends with the chain's last one", cur))
+    replaced_by = replacements(cur, rules)
+    if replaced_by:
+        base["replaced_by"] = replaced_by
+        reason += "; replaced by " + ", ".join(f"{(o.consultant.name if o.consultant else '') or 'another consultant'} "
+                                               f"from {o.start}" for o in replaced_by)
     if is_leaver(cur):
         why = "left the firm" if cur.consultant_left else f"contract ends on {cur.contract_end}"
         return Classification(case=case, reason=_noted(f"{reason}; the consultant {why}: no bench", cur), leaver=True, **base)
@@ -93,6 +100,48 @@ def continuation(cur: MissionSnapshot, rules: Rules) -> OtherMission | None:
         if other.start and cur.end_date <= other.start <= limit and same_mission(cur, other, rules):
             return other
     return None
+
+
+def ends_early(cur: MissionSnapshot) -> bool:
+    """On a carried snapshot: a state mapped to an early end, or an end moved earlier (its last move)."""
+    return cur.status in ("client", "consultant") or bool(
+        cur.end_date and cur.previous_end and cur.end_date < cur.previous_end)
+
+
+def takes_over(end: date, start: date | None, successor_start: date | None, rules: Rules) -> bool:
+    """Does a mission starting on `successor_start` take over one running from `start` to `end`: it starts after that
+    one began, at most HANDOVER_DAYS before its end, and at the latest the next business day after it."""
+    return bool(successor_start and (start is None or start < successor_start)
+                and end - timedelta(days=HANDOVER_DAYS) <= successor_start <= rules.after(end))
+
+
+def replacements(cur: MissionSnapshot, rules: Rules) -> list[OtherMission]:
+    """Other consultants' missions on this one's project that take over its early end (white paper case 3: "intégration
+    d'un consultant remplaçant"), first start first; none for an end that is not early."""
+    if cur.end_date is None or not ends_early(cur):
+        return []
+    end, mine = cur.end_date, cur.consultant.id if cur.consultant else None
+    return sorted((o for o in cur.crew if o.consultant and o.consultant.id != mine and (o.end is None or o.end > end)
+                   and takes_over(end, cur.start_date, o.start, rules)), key=lambda o: (o.start or end, o.id))
+
+
+def taken_over(cur: MissionSnapshot, rules: Rules) -> list[str]:
+    """The project's missions of other consultants this one may take over (read them again: an early end among them
+    names its replacement)."""
+    mine = cur.consultant.id if cur.consultant else None
+    return sorted(o.id for o in cur.crew if o.consultant and o.consultant.id != mine and o.end
+                  and (cur.end_date is None or cur.end_date > o.end) and takes_over(o.end, o.start, cur.start_date, rules))
+
+
+def crew_matters(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date) -> bool:
+    """Is the project's crew worth a read for this mission: an end that came or moved early (its replacement), or a
+    mission first seen that starts from HANDOVER_DAYS ago on (it may replace someone)."""
+    if not cur.project_id or cur.consultant is None:
+        return False
+    if prev is None:
+        return cur.start_date is None or cur.start_date >= today - timedelta(days=HANDOVER_DAYS)
+    return (cur.status in ("client", "consultant") or prev.end_date != cur.end_date
+            or ends_early(prev.model_copy(update={"status": cur.status})))
 
 
 def same_mission(cur: MissionSnapshot, other: OtherMission, rules: Rules) -> bool:

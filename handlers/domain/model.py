@@ -33,6 +33,7 @@ class OtherMission(BaseModel):
     occupation: int | None = None  # percent of the consultant's time (Boond occupationRate); None: unknown
     project: str | None = None  # its project's host id, when the host says (the mission chain)
     client: str | None = None  # its client's host id (company, account), when known (the mission chain)
+    consultant: Person | None = None  # who runs it, when it is another consultant's (the project's crew)
 
 
 class MissionSnapshot(BaseModel):
@@ -57,6 +58,7 @@ class MissionSnapshot(BaseModel):
     client_id: str | None = None  # the client's host id (Boond company, Salesforce account), when known
     next_start: date | None = None  # the consultant's next mission, if one starts after this one ends
     others: list[OtherMission] = []  # the consultant's other active missions still running after this one's end
+    crew: list[OtherMission] = []  # other consultants' missions on the same project, when read (who replaces whom)
     occupation: int | None = None  # this mission's share of the consultant's time (percent), when the host says
     consultant_manager: Person | None = None  # the consultant's own manager (Boond resource mainManager, SF field)
     consultant_left: bool = False  # the consultant left the firm (resource state mapped to "left")
@@ -91,6 +93,7 @@ class Classification(BaseModel):
     bench_until: date | None = None  # the next mission starts later than the day after the end: bench until then
     busy: list[str] = []  # the other missions that keep the consultant staffed ("title (60 %)")
     next_known: bool = False  # a next mission starts right after the end: no step looks for one
+    replaced_by: list[OtherMission] = []  # an early end another consultant's mission takes over (white paper case 3)
 
 
 class DesiredAction(BaseModel):

@@ -38,6 +38,14 @@ WHY = {
 }
 
 
+HANDOVER = {  # a step with `handover = true` once another consultant's mission takes over this early end (case 3)
+    "fr": {"title": " — passation à {names}", "line": "Remplacement : {who}.", "who": "{name}, sur la mission à partir "
+           "du {day}", "nameless": "le consultant remplaçant"},
+    "en": {"title": " — handover to {names}", "line": "Replacement: {who}.", "who": "{name}, on the mission from {day}",
+           "nameless": "the replacing consultant"},
+}
+
+
 class Held(NamedTuple):
     """An action the ledger knows: its nominal and actual due dates, and whether a person settled it (ticked, edited
     or deleted it: never rewritten)."""
@@ -207,13 +215,24 @@ class _Context:
             found = instead_of_leaver(self.s, self.rules)
         target = self.s.client_contact if step.assignee == "client_contact" and self.s.client_contact else self.s.consultant
         body = step.text.render(self.lang, self.values).strip()
+        title = step.title.render(self.lang, self.values).strip()
         lines = [body, self.why(step, nominal, late), found.note(self.lang)]
+        if step.handover and self.c.replaced_by:  # the case-3 steps name the replacement once known
+            title, line = self.handed_to(title)
+            lines.insert(1, line)
         return DesiredAction(
             key=key, step_id=step.id, kind=step.kind, assignee_role=step.assignee, assignee=found.person,
             target=target or Person(id=self.s.mission_id), nominal_due=nominal, due=due, late=late,
             priority=step.priority, case=self.c.end_case or "natural",
-            title=step.title.render(self.lang, self.values).strip(),
-            text="\n\n".join(line for line in lines if line))
+            title=title, text="\n\n".join(line for line in lines if line))
+
+    def handed_to(self, title: str) -> tuple[str, str]:
+        """The title saying to whom the mission is handed over, and the line naming the replacement(s) and when."""
+        t = HANDOVER[self.lang]
+        names = [(o.consultant.name if o.consultant else "") or t["nameless"] for o in self.c.replaced_by]
+        who = "; ".join(t["who"].format(name=name, day=_format_date(o.start, self.lang))
+                        for name, o in zip(names, self.c.replaced_by))
+        return title + t["title"].format(names=", ".join(names)), t["line"].format(who=who)
 
     def why(self, step: Step, nominal: date, late: bool) -> str:
         """The one-line reason this step exists: the case, what changed, 'to confirm', 'late'."""

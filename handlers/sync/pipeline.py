@@ -17,10 +17,10 @@ from config import tenants
 from config.playbook import Playbook, default_playbook, load_playbook
 from config.settings import get_settings
 from handlers.surveys import mail as survey_mail, records as surveys
-from handlers.domain.classify import carry, classify, wakeup
+from handlers.domain.classify import carry, classify, taken_over, wakeup
 from handlers.hosts.registry import host_of
 from handlers.domain.matching import with_replacements
-from handlers.intake.ingest import enqueue_match, enqueue_resource_sync
+from handlers.intake.ingest import enqueue_match, enqueue_resource_sync, enqueue_sync
 from handlers.state import replacements
 from handlers.state.ledger import SETTLED, ActivityLog, Ledger
 from handlers.domain.model import Classification, DesiredAction, MissionSnapshot
@@ -118,6 +118,8 @@ def reconcile(conn: redis.Redis, tenant: tenants.Tenant, writer, plans: list[Mis
     survey_mail.after_reconcile(conn, tenant, plans)  # issue #17: queue the survey e-mails now due
     for consultant_id, mission_id in sorted(replaced(plans).items()):  # their bench comes from their other missions
         enqueue_resource_sync(conn, tenant.id, consultant_id, {"kind": "replacement", "mission": mission_id})
+    for mission_id, other in taking_over(store, plans):  # a new mission replacing an early end: that one names it
+        enqueue_sync(conn, tenant.id, other, {"kind": "replacement", "mission": mission_id})
     if tenant.matching.runs and any(p.prev is None or _availability(p.prev) != _availability(p.current) for p in plans):
         enqueue_match(conn, tenant.id, "mission", {"kind": "availability"})  # issue #29: who comes back, and when
     return {w.run.mission_id: {"case": p.found.case, **w.run.counts} for w, p in zip(works, plans)}
@@ -131,6 +133,13 @@ def replaced(plans: list[MissionPlan]) -> dict[str, str]:
         if before is not None and (now is None or now.id != before.id):
             out[before.id] = p.mission_id
     return out
+
+
+def taking_over(store: SnapshotStore, plans: list[MissionPlan]) -> list[tuple[str, str]]:
+    """(new mission, known early end it may take over) for each mission first seen in this round (`taken_over`)."""
+    return [(p.mission_id, other) for p in plans if p.prev is None
+            for other in taken_over(p.current, Rules.of(p.tenant, host_of(p.tenant).owner_type))
+            if store.get(other) is not None]
 
 
 def _availability(snap: MissionSnapshot) -> tuple:

@@ -9,7 +9,7 @@ from .dialect import RESOURCE_DETAIL_HIDDEN, thin_included
 from .dictionary import dictionary_data
 from .envelope import document, invalid, meta, resource_object
 from .state import sorted_items, today_text
-from .views import current_user, delivery_item, included_closure, profile, require
+from .views import DELIVERY_ITEM, current_user, delivery_item, included_closure, profile, require
 
 bp = Blueprint("boond_api", __name__, url_prefix="/api")
 
@@ -218,6 +218,18 @@ def resource_deliveries(id):
     with state.lock:
         require(state, "resource", id)
         items = [delivery_item(did, rec) for did, rec in state.deliveries_of(id)]
+    return paged_document(items)
+
+
+@bp.get("/projects/<id>/deliveries-groupments")
+def project_deliveries(id):
+    """The project's deliveries, each with its consultant (`dependsOn`) as a reference only (shape [INF])."""
+    state = sandbox()
+    with state.lock:
+        require(state, "project", id)
+        items = [resource_object("delivery", did, rec, only=DELIVERY_ITEM, rels=("project", "dependsOn"))
+                 for did, rec in sorted_items(state.db["delivery"])
+                 if rec["rels"].get("project") == ("project", id) and not rec["attributes"].get("isDeleted")]
     return paged_document(items)
 
 

@@ -13,6 +13,7 @@ from config import tenants
 from config.infra.redis_conn import get_redis
 from config.infra import clock
 from handlers.intake.ingest import enqueue_sync
+from handlers.state.store import SnapshotStore
 from handlers.sync.jobs import tick
 from handlers.reports.preview import preview
 from tests.e2e.helpers import by_step, due, host_state, markers, owner, settle
@@ -189,27 +190,26 @@ def test_a_second_bench_period_of_the_same_mission_gets_the_full_menu(stack):
 # --- history is not a bench ---------------------------------------------------------------------------------------
 
 def _history_story(stack, order: str) -> tuple[str, str]:
-    """A delivery completed nine months ago and a running one of the same consultant, read in `order`; the old one
-    never gets a step, at any point."""
+    """A delivery completed nine months ago and a running one of the same consultant, both in Boond, read in `order`
+    (their webhooks sent one after the other); the old one never gets a step, at any point."""
     clock.pin(date(2026, 6, 3))
     periods = {"old": (date(2025, 1, 6), date(2025, 9, 30), "Audit ancien"),
                "running": (date(2026, 1, 5), date(2026, 12, 31), "Data lake")}
-    made = {}
+    made = {name: stack.create_delivery(start, end, title=title, deliver=False)["data"]["id"]
+            for name, (start, end, title) in periods.items()}
     for name in (("old", "running") if order == "old first" else ("running", "old")):
-        start, end, title = periods[name]
-        made[name] = stack.create_delivery(start, end, title=title)["data"]["id"]
+        enqueue_sync(get_redis(), stack.tenant_id, made[name], {"kind": "webhook", "type": "create"})
         settle()
-        if "old" in made:
-            assert steps(stack, made["old"]) == {}
+        assert SnapshotStore(get_redis(), stack.tenant_id).get(made[name]) is not None  # the worker read it
+        assert steps(stack, made["old"]) == {}
     return made["old"], made["running"]
 
 
 def test_history_read_in_either_order_never_starts_a_bench(stack):
     states = []
     for order in ("old first", "running first"):
-        stack.control("POST", "/_control/reset")
         get_redis().flushdb()
-        stack.tenant = stack._create_tenant()
+        stack.start_tenant()  # subscribed to the sandbox's webhooks again, so each delivery is read
         old, running = _history_story(stack, order)
         assert steps(stack, old) == {}  # no end-of-mission steps (history) and no bench, at any point
         states.append(sorted(k.split("/", 1)[1] for k in by_step(stack.actions())))
@@ -360,3 +360,58 @@ def test_a_move_whose_answer_is_lost_is_adopted_not_made_twice(stack):
     assert {v["relationships"]["dependsOn"]["data"]["id"] for k, v in got.items() if k != "natural.satisfaction"} \
         == {nina}
     replayed_in_reverse(stack, mission)
+
+
+# --- a replacement by delivery: an early end, then another consultant's delivery on the project ----------------------
+
+NAMED = {"consultant.transition", "consultant.replacement_offer"}  # the case-3 steps that say to whom
+
+
+def _replacement_story(stack, order: str) -> tuple[str, str, str]:
+    """Jean (7) ends his mission early (his own decision, effective Friday 17/04); Nina's delivery on the same project
+    starts on Monday 20/04, signed after his early end or already known when his end moves earlier (`order`)."""
+    clock.pin(date(2026, 3, 2))
+    nina = stack.control("POST", "/_control/resources", json={"firstName": "Nina", "lastName": "Nouveau"})["id"]
+    jeans = stack.create_delivery(date(2025, 11, 3), date(2026, 9, 30))["data"]["id"]  # (its webhook sent anew)
+    settle()
+    clock.pin(date(2026, 3, 16))
+    if order == "early end first":
+        stack.end_early(jeans, date(2026, 4, 17), "consultant")
+        settle()
+        assert not [k for k, v in steps(stack, jeans).items() if "Nina" in v["attributes"]["title"]]  # not yet known
+        ninas = stack.create_delivery(date(2026, 4, 20), date(2026, 9, 30), resource=nina)["data"]["id"]
+    else:
+        ninas = stack.create_delivery(date(2026, 4, 20), date(2026, 9, 30), resource=nina)["data"]["id"]
+        settle()
+        stack.end_early(jeans, date(2026, 4, 17), "consultant")
+    settle()
+    return jeans, ninas, nina
+
+
+def test_an_early_end_then_another_consultants_delivery_on_the_project_is_a_replacement(stack):
+    outcomes = []
+    for order in ("early end first", "replacement known first"):
+        get_redis().flushdb()
+        stack.start_tenant()  # a fresh tenant subscribed to the sandbox's webhooks
+        jeans, ninas, nina = _replacement_story(stack, order)
+        got = steps(stack, jeans)
+        assert {k for k in got if k.startswith("consultant.")} >= NAMED  # his own early end: case 3
+        transition = got["consultant.transition"]
+        assert transition["attributes"]["title"].endswith("— passation à Nina Nouveau")  # to whom
+        assert "Nina Nouveau, sur la mission à partir du 20/04/2026" in transition["attributes"]["text"]
+        assert transition["relationships"]["dependsOn"]["data"]["id"] == "7" and owner(transition) == "7"  # his
+        assert due(transition) == "2026-04-10"  # the early-end rules: five business days before his new end
+        offer = got["consultant.replacement_offer"]
+        assert "Nina Nouveau" in offer["attributes"]["title"] and owner(offer) == "2"  # the manager's
+        others = {k: v for k, v in got.items() if k not in NAMED}
+        assert others and not [k for k, v in others.items() if "Nina" in v["attributes"]["title"] + v["attributes"]["text"]]
+        assert {v["relationships"]["dependsOn"]["data"]["id"] for k, v in got.items()
+                if k != "consultant.relationship_survey"} == {"7"}  # nothing of his moved to Nina's record
+        assert "replaced by Nina Nouveau from 2026-04-20" in preview(stack.tenant_id, jeans)["reason"]
+        hers = steps(stack, ninas)
+        assert hers and {v["relationships"]["dependsOn"]["data"]["id"] for k, v in hers.items()
+                         if k != "natural.satisfaction"} == {nina}  # her own mission's steps, on her record
+        assert max(markers(stack.actions()).values()) == 1
+        replayed_in_reverse(stack, jeans, ninas)
+        outcomes.append(sorted((k, v["attributes"]["title"], due(v)) for k, v in got.items()))
+    assert outcomes[0] == outcomes[1]  # the order the deliveries came in changes nothing

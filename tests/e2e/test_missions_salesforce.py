@@ -1,7 +1,8 @@
 """Missions, not deliveries, on Salesforce (issue #25), over real HTTP and a real Redis: what lands in the org's Tasks.
 
 The custom `Mission__c` preset maps no project, so its missions chain by client (the Account); the Certinia preset
-maps `pse__Project__c` (unit tests). Every story ends by re-reading each mission again, the last one first.
+maps `pse__Project__c` (unit tests; the replacement by assignment here). Every story ends by re-reading each mission
+again, the last one first.
 """
 from __future__ import annotations
 
@@ -193,3 +194,93 @@ def test_a_consultant_changed_on_the_mission_takes_its_open_tasks_and_the_old_on
     jean = tasks(org, audit)  # Jean re-planned from his remaining missions: free after the audit
     assert "natural.availability" in jean and "natural.prospect" in jean
     replayed_in_reverse(org, audit, main)
+
+
+def test_a_swap_of_two_consultants_on_the_same_day_moves_each_ones_tasks(org):
+    clock.pin(date(2026, 3, 2))
+    other = org.control("POST", "/_control/accounts", json={"Name": "Banque du Nord"})["Id"]
+    nina = org.control("POST", "/_control/contacts", json={"FirstName": "Nina", "LastName": "Nouveau"})["Id"]
+    jeans = mission(org, date(2025, 11, 3), date(2026, 5, 29))
+    ninas = mission(org, date(2025, 11, 3), date(2026, 6, 30), Account__c=other, Name="Migration",
+                    Consultant__c=nina, Consultant_User__c=HUGO)
+    settle()
+    org.update_mission(jeans, Consultant__c=nina, Consultant_User__c=HUGO)  # the same day, each takes the other's
+    org.update_mission(ninas, Consultant__c=JEAN_CONTACT, Consultant_User__c=JEAN_USER)
+    settle()
+    for mission_id, who, user, name in ((jeans, nina, HUGO, "Nina Nouveau"), (ninas, JEAN_CONTACT, JEAN_USER, "Jean")):
+        got = tasks(org, mission_id)
+        assert len(got) == 8
+        assert {t["WhoId"] for k, t in got.items() if k != "natural.satisfaction"} == {who}  # on their record
+        assert got["natural.handover"]["OwnerId"] == user and name in got["natural.review"]["Subject"]  # in their name
+    assert duplicates(org.tasks()) == []
+    replayed_in_reverse(org, jeans, ninas)
+
+
+def test_a_second_bench_period_of_the_same_mission_gets_the_full_menu(org):
+    clock.pin(date(2026, 5, 4))
+    kept = mission(org, date(2025, 11, 3), date(2026, 5, 29))
+    settle()
+    clock.pin(date(2026, 6, 3))
+    tick()
+    settle()
+    bench = tasks(org, kept)
+    for key in ("bench.cv_update", "bench.training"):
+        person_edits(org, bench[key]["Id"], Status="Completed")  # done during the first bench
+    org.move_end(kept, date(2026, 9, 30))  # extended: back on mission
+    settle()
+    assert sorted(k for k in tasks(org, kept) if k.startswith("bench.")) == ["bench.cv_update", "bench.training"]
+    clock.pin(date(2026, 10, 1))
+    tick()
+    settle()
+    got = tasks(org, kept)
+    again = {k: t for k, t in got.items() if k.startswith("bench.") and "#p20261001" in k}
+    assert "bench.cv_update#p20261001" in again and "bench.training#p20261001" in again  # a full menu again
+    assert again["bench.cv_update#p20261001"]["ActivityDate"] == "2026-10-02"
+    assert got["bench.cv_update"]["Status"] == "Completed"  # the first one kept as the person left it
+    replayed_in_reverse(org, kept)
+
+
+def test_certinia_an_early_end_then_another_consultants_assignment_on_the_project_is_a_replacement(org):
+    from tests.e2e.test_salesforce_certinia import _certinia
+
+    outcomes = []
+    for order in ("early end first", "replacement known first"):
+        get_redis().flushdb()
+        org.start_tenant()  # an empty org, a fresh tenant on the Certinia preset
+        clock.pin(date(2026, 3, 2))
+        _certinia(org)
+        nina = org.control("POST", "/_control/contacts", json={"FirstName": "Nina", "LastName": "Nouveau",
+                                                                "pse__Salesforce_User__c": HUGO})["Id"]
+
+        def assignment(start: date, end: date, **fields) -> str:
+            body = {"object": "pse__Assignment__c", "pse__Start_Date__c": start.isoformat(),
+                    "pse__End_Date__c": end.isoformat(), **fields}
+            return org.control("POST", "/_control/missions", json=body)["record"]["Id"]
+
+        jeans = assignment(date(2025, 11, 3), date(2026, 9, 30))
+        settle()
+        clock.pin(date(2026, 3, 16))
+        early = {"pse__End_Date__c": "2026-04-17", "pse__Closed_Reason__c": "Consultant"}  # his own decision
+        if order == "early end first":
+            org.update_mission(jeans, **early)
+            settle()
+            ninas = assignment(date(2026, 4, 20), date(2026, 9, 30), pse__Resource__c=nina)
+        else:
+            ninas = assignment(date(2026, 4, 20), date(2026, 9, 30), pse__Resource__c=nina)
+            settle()
+            org.update_mission(jeans, **early)
+        settle()
+        got = tasks(org, jeans)
+        transition = got["consultant.transition"]
+        assert transition["Subject"].endswith("— passation à Nina Nouveau")  # to whom
+        assert "Nina Nouveau, sur la mission à partir du 20/04/2026" in transition["Description"]
+        assert transition["WhoId"] == JEAN_CONTACT and transition["OwnerId"] == JEAN_USER  # his, in his name
+        assert "Nina Nouveau" in got["consultant.replacement_offer"]["Subject"]
+        assert not [k for k, t in got.items() if "Nina" in t["Subject"] + t["Description"]
+                    and k not in ("consultant.transition", "consultant.replacement_offer")]
+        assert {t["WhoId"] for k, t in got.items() if t["WhoId"]} == {JEAN_CONTACT}  # nothing of his moved to her
+        assert {t["WhoId"] for t in tasks(org, ninas).values() if t["WhoId"]} == {nina}  # her own mission's tasks
+        assert duplicates(org.tasks()) == []
+        replayed_in_reverse(org, jeans, ninas)
+        outcomes.append(sorted((k, t["Subject"], t["ActivityDate"]) for k, t in got.items()))
+    assert outcomes[0] == outcomes[1]  # the order the assignments came in changes nothing

@@ -7,8 +7,8 @@ from datetime import date
 from config.playbook import default_playbook
 from config.sf_mapping import preset
 from config.tenants import PlanningSettings
-from handlers.domain.classify import carry, classify
-from handlers.domain.model import MissionSnapshot, OtherMission
+from handlers.domain.classify import carry, classify, taken_over
+from handlers.domain.model import MissionSnapshot, OtherMission, Person
 from handlers.domain.plan import Held, LateStep, plan, spread_late_steps
 from handlers.domain.rules import Rules
 from tests.unit.test_plan import mission
@@ -143,3 +143,48 @@ def test_restaffed_only_when_a_next_mission_starts_and_staffed_elsewhere_names_t
     assert found.case == "staffed_elsewhere" and "Data lake (100 %)" in found.reason and not found.bench
     _, found, _ = planned(chained(renewal(project="46", client="12")), "2026-06-02")
     assert found.case == "restaffed" and "starts right after the end" in found.reason
+
+
+# --- a replacement by delivery (white paper case 3) ----------------------------------------------------------------
+
+def crew_member(start: str, *, end: str = "2026-09-30", who: str = "8", name: str = "Nina Nouveau") -> OtherMission:
+    return OtherMission(id="101", title="ERP rollout", start=D(start), end=D(end), project="45",
+                        consultant=Person(id=who, name=name))
+
+
+def test_an_early_end_taken_over_by_another_consultant_names_the_replacement_in_the_handover_steps():
+    early = mission("2026-04-17", status="consultant", raw_state="3", project_id="45", crew=[crew_member("2026-04-20")])
+    actions, found, _ = planned(early, "2026-03-16", prev=mission("2026-09-30", project_id="45"))
+    assert found.case == "consultant" and [o.consultant.name for o in found.replaced_by] == ["Nina Nouveau"]
+    assert "replaced by Nina Nouveau from 2026-04-20" in found.reason
+    transition = actions["consultant.transition"]
+    assert transition.title.endswith("— passation à Nina Nouveau") and transition.assignee.id == "7"
+    assert "Nina Nouveau, sur la mission à partir du 20/04/2026" in transition.text
+    assert "Nina" in actions["consultant.replacement_offer"].title
+    assert not [k for k, a in actions.items() if "Nina" in a.title + a.text
+                and k not in ("consultant.transition", "consultant.replacement_offer")]
+
+
+def test_a_teammate_a_late_start_a_natural_end_or_the_same_consultant_is_no_replacement():
+    prev = mission("2026-09-30", project_id="45")
+    for member in (crew_member("2026-01-05"),  # a teammate since January: more than 30 days before the end
+                   crew_member("2026-04-21"),  # starts after the next business day
+                   crew_member("2026-04-20", end="2026-04-17"),  # does not go on after his end
+                   crew_member("2026-04-20", who="7")):  # himself (a renewal is the chain's business)
+        early = mission("2026-04-17", status="consultant", raw_state="3", project_id="45", crew=[member])
+        _, found, _ = planned(early, "2026-03-16", prev=prev)
+        assert found.replaced_by == [], member
+    natural = mission("2026-04-17", project_id="45", crew=[crew_member("2026-04-20")])  # a planned end
+    assert planned(natural, "2026-03-16")[1].replaced_by == []
+    moved = mission("2026-04-17", project_id="45", crew=[crew_member("2026-04-20")])  # moved earlier, no reason
+    actions, found, _ = planned(moved, "2026-03-16", prev=prev)
+    assert found.unsure and found.replaced_by and actions["natural.handover"].title.endswith("passation à Nina Nouveau")
+
+
+def test_a_new_mission_knows_which_early_ends_it_may_take_over():
+    jeans = OtherMission(id="100", start=D("2025-11-03"), end=D("2026-04-17"), project="45",
+                         consultant=Person(id="7", name="Alice Martin"))
+    ninas = mission("2026-09-30", mission_id="101", start_date=D("2026-04-20"), consultant=Person(id="8"),
+                    project_id="45", crew=[jeans])
+    assert taken_over(ninas, Rules()) == ["100"]
+    assert taken_over(ninas.model_copy(update={"start_date": D("2026-04-21")}), Rules()) == []

@@ -27,6 +27,8 @@ from handlers.sync.people_work import CannotVerify, HostState, fingerprint
 from handlers.sync.reconcile import MARKER, marker
 from handlers.state.store import SnapshotStore
 from handlers.domain.timeline import placed
+from handlers.domain.classify import crew_matters
+from config.infra import clock
 
 REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
 NOTE_LABEL = re.compile(r"^\s*note\b", re.I)
@@ -86,8 +88,39 @@ class BoondAdapter:
         snap = snapshot_from_delivery(self.tenant, doc, labels=self._labels_if_unmapped(doc))
         notes = [f"{name} unreadable (404): the people it names are unknown" for name in self.records.refused[refused:]]
         timeline, note = self.timeline(snap)
-        snap = snap.model_copy(update={"degraded": notes + ([note] if note else [])})
+        crew, crew_note = self.crew(snap)
+        snap = snap.model_copy(update={"degraded": notes + [n for n in (note, crew_note) if n], "crew": crew})
         return MissionRead(self.placed(snap, timeline), timeline)
+
+    def crew(self, snap: MissionSnapshot) -> tuple[list[OtherMission], str | None]:
+        """The other consultants' deliveries on the project (who replaces an early end), read only when it matters
+        (`crew_matters`); when Boond refuses the project's tab, none, and why."""
+        prev = SnapshotStore(self.conn, self.tenant.id).get(snap.mission_id)
+        if not crew_matters(prev, snap, clock.today(self.tenant.timezone)) or not snap.project_id:
+            return [], None
+        try:
+            rows = self.client.project_deliveries(snap.project_id)
+        except HostError as exc:
+            if not not_offered(exc):
+                raise
+            return [], f"replacement unknown: GET /projects/{snap.project_id}/deliveries-groupments answered {exc.status}"
+        items = []
+        for row in rows:
+            attrs, ref = row.get("attributes") or {}, _ref(row.get("relationships") or {}, "dependsOn")
+            if row.get("type") not in (None, "delivery") or not ref or ref.get("type") != "resource" \
+                    or str(row.get("id")) == snap.mission_id or attrs.get("isDeleted") is True \
+                    or self.tenant.boond.delivery_states.get(str(attrs.get("state"))) == "cancelled":
+                continue  # an early-ended one stays: it may be the early end this one replaces
+            items.append(OtherMission(id=str(row.get("id")), title=str(attrs.get("title") or ""),
+                                      start=day(attrs.get("startDate")), end=day(attrs.get("endDate")),
+                                      project=snap.project_id, consultant=self._resource_person(str(ref["id"]))))
+        return items, None
+
+    def _resource_person(self, resource_id: str) -> Person:
+        """A resource named from its record (read once a job, shared five minutes)."""
+        data = (self.records.get("resource", resource_id) or {}).get("data") or {}
+        return _person({("resource", resource_id): data}, {"id": resource_id, "type": "resource"}) or \
+            Person(id=resource_id)
 
     def placed(self, snap: MissionSnapshot, timeline: list[dict]) -> MissionSnapshot:
         """The snapshot with the consultant's other missions after its end (`others`) and their first `next_start`;

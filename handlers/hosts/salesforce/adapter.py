@@ -22,6 +22,9 @@ from handlers.hosts.values import day, percent, positive_amount
 from handlers.sync.people_work import HostState, fingerprint
 from handlers.sync.reconcile import WriteResult, marker, ours
 from handlers.domain.timeline import placed
+from handlers.domain.classify import crew_matters
+from handlers.state.store import SnapshotStore
+from config.infra import clock
 
 log = logging.getLogger(__name__)
 CHUNK = 200
@@ -90,9 +93,27 @@ class SalesforceAdapter:
                                      f"WHERE Id = '{escape_soql(mission_id)}'")
         if not rows:
             return MissionRead(None, [])
-        snap = snapshot_from_record(self.tenant, rows[0])
+        snap = self.with_crew(snapshot_from_record(self.tenant, rows[0]))
         timeline = self._timeline(snap.consultant.id) if snap.consultant and "." not in m.consultant_contact else []
         return MissionRead(self.placed(snap, timeline), timeline)
+
+    def with_crew(self, snap: MissionSnapshot) -> MissionSnapshot:
+        """The snapshot with the other consultants' missions on its project (who replaces an early end), queried
+        only when it matters (`crew_matters`) and the mapping has a project (Certinia `pse__Project__c`)."""
+        m = self.mapping
+        prev = SnapshotStore(self.conn, self.tenant.id).get(snap.mission_id)
+        if not m.project or "." in m.project or not snap.project_id \
+                or not crew_matters(prev, snap, clock.today(self.tenant.timezone)):
+            return snap
+        person = [f for f in (m.consultant_contact, _name(m.consultant_contact)) if f]
+        fields = sorted({"Id", *person, *(f for f in (m.start_date, m.end_date, m.status, m.name) if f)})
+        rows = self.client.query_all(f"SELECT {', '.join(fields)} FROM {m.object} WHERE {m.project} = "
+                                     f"'{escape_soql(snap.project_id)}' AND Id != '{escape_soql(snap.mission_id)}'")
+        crew = [OtherMission(id=r["Id"], title=str(_get(r, m.name) or "") if m.name else "", start=day(_get(r, m.start_date)),
+                             end=day(_get(r, m.end_date)), project=snap.project_id,
+                             consultant=_person(r, m.consultant_contact, "Contact"))
+                for r in rows if m.status_values.get(str(_get(r, m.status)) if m.status else "") != "cancelled"]
+        return snap.model_copy(update={"crew": crew})
 
     def read_missions(self, mission_ids: list[str]) -> MissionsRead:
         """Many missions in one query per 100 ids, and their consultants' timelines in one query per 100 consultants."""
@@ -101,7 +122,7 @@ class SalesforceAdapter:
         for chunk in _chunks_of(mission_ids, 100):
             ids = ", ".join(f"'{escape_soql(i)}'" for i in chunk)
             for row in self.client.query_all(f"SELECT {', '.join(m.fields())} FROM {m.object} WHERE Id IN ({ids})"):
-                snaps[row["Id"]] = snapshot_from_record(self.tenant, row)
+                snaps[row["Id"]] = self.with_crew(snapshot_from_record(self.tenant, row))
         consultants = sorted({s.consultant.id for s in snaps.values() if s.consultant})
         timelines: dict[str, list[tuple]] = {c: [] for c in consultants}
         if "." not in m.consultant_contact:
