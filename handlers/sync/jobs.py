@@ -87,6 +87,19 @@ def sync_resource(tenant_id: str, resource_id: str, trigger: dict) -> dict:
     return {m: enqueue_sync(conn, tenant_id, m, trigger) for m in sorted(missions)}
 
 
+def sync_inactivity(tenant_id: str, inactivity_id: str, trigger: dict) -> dict:
+    """Queue a re-read of every mission of the consultant a Boond inactivity belongs to (its snapshots keep their
+    inactivities: the bench dashboard's effective use); a deleted inactivity names nobody: its days leave the
+    snapshots at their next re-read."""
+    from handlers.hosts.boond.adapter import BoondAdapter
+
+    tenant = tenants.get(tenant_id)
+    if not tenants.may_run_jobs(tenant) or tenant.host != "boond":
+        return {"skipped": "tenant unknown, disabled or not on Boond"}
+    resource = BoondAdapter(tenant, get_redis()).inactivity_resource(inactivity_id)
+    return sync_resource(tenant_id, resource, trigger) if resource else {"skipped": "inactivity not found"}
+
+
 def tick() -> dict:
     """Queue a re-read of each mission whose wake-up day has come, then schedule the next tick."""
     conn = get_redis()

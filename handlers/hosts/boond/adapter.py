@@ -129,6 +129,14 @@ class BoondAdapter:
                     f"{exc.status}; only the missions Intermission already knows are counted")
             return known_timeline(SnapshotStore(self.conn, self.tenant.id), snap), note
 
+    def inactivity_resource(self, inactivity_id: str) -> str | None:
+        """The consultant an inactivity belongs to (an `inactivity` event names only the inactivity); None once deleted."""
+        try:
+            doc = self.client.inactivity(inactivity_id)
+        except HostNotFound:
+            return None
+        return _ref_id((doc.get("data") or {}).get("relationships") or {}, "resource")
+
     def dictionary(self) -> Dictionary:
         """The tenant's dictionary, read at most once a day (cached in Redis), parsed once per job (adapter)."""
         if getattr(self, "_dictionary", None) is not None:
