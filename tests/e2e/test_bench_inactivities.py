@@ -3,7 +3,6 @@ a consultant on the bench gets a training inactivity in Boond; its webhook re-re
 counts those days as training, in French and English, with no internal code on the page."""
 from __future__ import annotations
 
-import html
 import re
 from datetime import date
 
@@ -14,21 +13,18 @@ from config.infra import clock
 from config.infra.redis_conn import get_redis
 from handlers.hosts.boond.setup import proposals
 from tests.e2e.helpers import settle
+from tests.e2e.test_forecast_page import _text
 from webhooks.admin.auth import admin_token
 
 TRAINING, LEAVE = 3, 5  # "Formation", "Congés payés" in the sandbox dictionary's typeOf.inactivity
 
 
-def _page(stack, lang: str) -> str:
-    token = admin_token(stack.tenant_id, "test")
-    page = requests.get(f"{stack.web.url}/admin/bench", params={"a": token, "lang": lang}, timeout=10)
-    assert page.status_code == 200
-    return re.search(r'<div class="card" id="shares">(.*?)</div>', page.text, re.S).group(1)
-
-
-def _text(fragment: str) -> str:
-    no_tags = re.sub(r"<[^>]+>", " ", re.sub(r"<svg.*?</svg>", " ", fragment, flags=re.S))
-    return re.sub(r"\s+", " ", html.unescape(no_tags))
+def _shares(stack, lang: str) -> str:
+    """The dashboard's "what the bench went to" card, as the admin reads it."""
+    answer = requests.get(f"{stack.web.url}/admin/bench",
+                          params={"a": admin_token(stack.tenant_id, "test"), "lang": lang}, timeout=10)
+    assert answer.status_code == 200
+    return _text(re.search(r'<div class="card" id="shares">(.*?)</div>', answer.text, re.S).group(1))
 
 
 def test_a_training_inactivity_in_boond_counts_its_bench_days_as_training_on_the_dashboard(stack):
@@ -49,11 +45,11 @@ def test_a_training_inactivity_in_boond_counts_its_bench_days_as_training_on_the
         "typeOf": LEAVE})
     settle()
 
-    french = _text(_page(stack, "fr"))
+    french = _shares(stack, "fr")
     assert "Formation : 4 jours Sans activité relevée : 16 jours" in french  # the leave counts as nothing
     assert "Usage effectif de l'intercontrat : 20,0 %" in french  # 4 of 20 days
     assert "Jours couverts par une inactivité de l'outil : Formation 4" in french
-    english = _text(_page(stack, "en"))
+    english = _shares(stack, "en")
     assert "Effective use of the bench : 20.0 %" in english
     assert "Days covered by an inactivity in the host : Training 4" in english
     assert "Training : 4 days No activity recorded : 16 days" in english
