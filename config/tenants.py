@@ -87,6 +87,11 @@ class BoondConfig(BaseModel):
     state_labels: dict[str, dict[str, str]] = Field(default_factory=dict)
     proposed_states: dict[str, dict[str, str]] = Field(default_factory=dict)
     states_confirmed: bool = False
+    # the tenant's inactivity types (timeline `typeOf`, else `inactivityType`) → the bench activity their days count
+    # as on the bench dashboard (effective use); an admin's entry overrides the one proposed from the labels
+    # (proposed_states["inactivity"]); "" counts none (e.g. an absence)
+    inactivity_activities: dict[str, Literal["training", "internal_project", "mission_search", "mecenat", ""]] = Field(
+        default_factory=dict)
     rate_per_second: float | None = None
     # action types that mean "done" in this tenant (Boond actions have no done flag): an action a person moved to
     # one of them is kept as it is; the first one closes an edited action its plan no longer wants

@@ -109,17 +109,22 @@ def _states(tenant, ask: _Asker):
 
     chosen = dict(zip(("delivery", "resource"), proposed_states(tenant)))
     if not ask.take_defaults:
-        for kind, names in labels.items():
+        for kind, names in _state_labels(labels):
             print(f"{kind} states (your label → case):")
             for state_id, label in names.items():
                 print(f"  {label or state_id} → {chosen[kind].get(state_id, 'not mapped')}")
         if ask("Use this mapping? (y/n)", "y").lower().startswith("n"):
-            for kind, names in labels.items():
+            for kind, names in _state_labels(labels):
                 for state_id, label in names.items():
                     answer = ask(f"{label or state_id}: one of {', '.join(CASES[kind])}", chosen[kind].get(state_id, ""))
                     if answer in CASES[kind]:
                         chosen[kind][state_id] = answer
     return apply_states(tenant, chosen["delivery"], chosen["resource"])
+
+
+def _state_labels(labels: dict) -> list[tuple[str, dict]]:
+    """The delivery and resource state labels (not the resource or inactivity types the dictionary may also list)."""
+    return [(kind, labels[kind]) for kind in ("delivery", "resource") if kind in labels]
 
 
 def _place(tenant, proposed: dict, args, ask: _Asker):

@@ -108,6 +108,10 @@ class BoondClient(HttpClient):
         """GET /resources/{id}: state, mainManager, hrManager (no email1 nor reference on the detail, §10)."""
         return self.request("GET", f"/resources/{resource_id}").json()
 
+    def inactivity(self, inactivity_id: str) -> dict:
+        """GET /inactivities/{id}: its dates, types and `resource` (RAML)."""
+        return self.request("GET", f"/inactivities/{inactivity_id}").json()
+
     def project(self, project_id: str) -> dict:
         """GET /projects/{id}: mainManager, contact, opportunity, company."""
         return self.request("GET", f"/projects/{project_id}").json()

@@ -36,6 +36,16 @@ class OtherMission(BaseModel):
     consultant: Person | None = None  # who runs it, when it is another consultant's (the project's crew)
 
 
+class Inactivity(BaseModel):
+    """A host inactivity of the consultant after the mission's end (Boond internal or training time): the bench
+    dashboard's effective use counts its days under the activity the tenant maps its type to."""
+
+    model_config = ConfigDict(frozen=True)
+    type: str  # the host's inactivity type (Boond: its `typeOf` when the item has one, else `inactivityType`)
+    start: date
+    end: date | None = None
+
+
 class MissionSnapshot(BaseModel):
     """What Intermission knows of one mission after re-reading it from the host."""
 
@@ -71,6 +81,7 @@ class MissionSnapshot(BaseModel):
     end_seen: date | None = None  # the day the current end date was first read (kept until the end moves)
     previous_end: date | None = None  # the end date before the last move (kept until the end moves again)
     state_note: str | None = None  # why the host state decided nothing, e.g. "state 2 (Completed) not mapped"
+    inactivities: list[Inactivity] = []  # the consultant's host inactivities ending after this mission's end
     degraded: list[str] = []  # what the read could not learn, e.g. "next mission unknown: … answered 404"
 
     def people(self) -> dict[str, Person | None]:

@@ -40,6 +40,10 @@ def _never(tenant: Tenant) -> bool:
     return False
 
 
+def _no_inactivities(tenant: Tenant) -> dict[str, str]:
+    return {}
+
+
 @dataclass(frozen=True)
 class Budget:
     """A host's API budget and its hold policy: asked before a job's first call; spent, the work is held, not lost."""
@@ -120,6 +124,8 @@ class Host:
     web: Web = field(default_factory=Web)
     sandbox: Sandbox | None = None
     matching: Callable[[Any], Any] | None = None  # opportunity matching's reads and writers from an adapter (issue #29)
+    # host inactivity type → bench activity in use (the dashboard's effective use, issue #29); {}: none mapped
+    inactivity_activities: Callable[[Tenant], dict[str, str]] = _no_inactivities
     api_docs: str = ""  # where the host's API is documented (docs/ cites the sources and their confidence)
 
     def settings_of(self, tenant: Tenant) -> BaseModel | None:
@@ -200,6 +206,7 @@ def _builtin() -> None:
                 options=("dialect",),
             ),
             matching=BoondMatching,
+            inactivity_activities=boond_setup.inactivity_activities,
             api_docs="https://doc.boondmanager.com/api-externe/raml-build/api-externe.raml",
         )
     )

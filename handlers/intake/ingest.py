@@ -181,14 +181,18 @@ def _batched(conn: redis.Redis, tenant: str) -> bool:
     return host_of(_HOSTS[tenant]).batches_writes
 
 
+RESOURCE_JOBS = {"resource": "handlers.sync.jobs.sync_resource", "inactivity": "handlers.sync.jobs.sync_inactivity"}
+
+
 def enqueue_resource_sync(conn: redis.Redis, tenant: str, resource: str, trigger: dict, *,
                           event_id: str | None = None, check: TenantCheck | None = None,
-                          tally: Tally | None = None) -> Outcome:
-    """Queue a re-read of every mission of one consultant (resource, positioning, inactivity events)."""
+                          tally: Tally | None = None, by: str = "resource") -> Outcome:
+    """Queue a re-read of every mission of one consultant (resource events); `by="inactivity"`: `resource` is a
+    Boond inactivity, whose consultant the job reads first."""
     trigger = {**trigger, "request_id": request_id_for(trigger)}
-    job = {"func": "handlers.sync.jobs.sync_resource", "args": (tenant, resource, trigger),
-           "job_id": f"resource-{tenant}-{resource}-{uuid.uuid4().hex[:12]}",
-           "description": f"resource {tenant}/{resource}"}
+    job = {"func": RESOURCE_JOBS[by], "args": (tenant, resource, trigger),
+           "job_id": f"{by}-{tenant}-{resource}-{uuid.uuid4().hex[:12]}",
+           "description": f"{by} {tenant}/{resource}"}
     return _admit(conn, _seen_key(tenant, event_id), None, job, check, tally)
 
 

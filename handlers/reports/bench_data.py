@@ -9,6 +9,7 @@ from config import keys
 from config.tenants import Tenant
 from handlers.state import store
 from handlers.reports.bench_report import BenchReport, Money, report
+from handlers.hosts.registry import host_of
 from handlers.state.ledger import Ledger, entries_of
 from handlers.domain.model import MissionSnapshot
 from handlers.reports.forecast import Forecast, forecast
@@ -51,7 +52,8 @@ def bench_report(conn: redis.Redis, tenant: Tenant, today: date) -> BenchReport:
     """The dashboard of one tenant on `today`."""
     snaps = snapshots(conn, tenant.id)
     ended = [s.mission_id for s in snaps if s.end_date is not None and s.end_date < today]
-    return report(snaps, bench_steps_done(conn, tenant.id, ended), money_of(tenant), today, tenant.country)
+    return report(snaps, bench_steps_done(conn, tenant.id, ended), money_of(tenant), today, tenant.country,
+                  host_of(tenant).inactivity_activities(tenant))
 
 
 def forecast_report(conn: redis.Redis, tenant: Tenant, today: date) -> Forecast:

@@ -5,7 +5,9 @@ Pure: no Redis, no host call (handlers.reports.bench_data reads the inputs). Def
   covers that day, and lasts until the day before the consultant's next mission starts (or today);
 - bench days are the working days of a period in the tenant's holiday calendar;
 - the cost is bench days × the daily cost of the mission that ended (host), else the tenant's default;
-- the bench time of a period is shared equally between the activities whose bench steps someone ticked done.
+- a bench day covered by a host inactivity whose type the tenant maps to an activity counts as that activity (the
+  first such inactivity when they overlap); the other bench days of a period are shared equally between the
+  activities whose bench steps someone ticked done.
 """
 from __future__ import annotations
 
@@ -49,6 +51,7 @@ class BenchPeriod:
     cost_source: str  # "host", "default" or "unknown"
     activities: frozenset[str] = frozenset()
     days: dict[str, float] = field(default_factory=dict)  # window name → bench days
+    host_time: tuple[tuple[str, date, date | None], ...] = ()  # (activity, first day, last day) of mapped inactivities
 
     def on_bench(self, today: date) -> bool:
         """Still on the bench today."""
@@ -83,8 +86,10 @@ Span = tuple[date, "date | None"]
 
 
 def periods(snapshots: list[MissionSnapshot], done: dict[str, set[str]], money: Money, today: date,
-            country: str) -> tuple[list[BenchPeriod], dict[str, list[Span]]]:
-    """Every bench period up to today, and each consultant's mission spans (consultants who left: neither)."""
+            country: str, inactivity_map: dict[str, str] | None = None
+            ) -> tuple[list[BenchPeriod], dict[str, list[Span]]]:
+    """Every bench period up to today, and each consultant's mission spans (consultants who left: neither);
+    `inactivity_map`: host inactivity type → bench activity (types it lacks, or maps to "", count as none)."""
     by_consultant: dict[str, list[MissionSnapshot]] = {}
     for snap in snapshots:
         if snap.consultant is not None:
@@ -94,7 +99,8 @@ def periods(snapshots: list[MissionSnapshot], done: dict[str, set[str]], money: 
         if any(s.consultant_left for s in snaps):
             continue
         spans[consultant_id] = _spans(snaps)
-        found.extend(_consultant_periods(consultant_id, snaps, spans[consultant_id], done, money, today, country))
+        found.extend(_consultant_periods(consultant_id, snaps, spans[consultant_id], done, money, today, country,
+                                         inactivity_map or {}))
     return found, spans
 
 
@@ -105,7 +111,8 @@ def _spans(snaps: list[MissionSnapshot]) -> list[Span]:
 
 
 def _consultant_periods(consultant_id: str, snaps: list[MissionSnapshot], spans: list[Span],
-                        done: dict[str, set[str]], money: Money, today: date, country: str) -> list[BenchPeriod]:
+                        done: dict[str, set[str]], money: Money, today: date, country: str,
+                        inactivity_map: dict[str, str]) -> list[BenchPeriod]:
     live = [s for s in snaps if s.status in ENDED and s.start_date is not None]
     starts = sorted({a for a, _ in spans} | {s.next_start for s in live if s.next_start})
     out: dict[date, BenchPeriod] = {}
@@ -117,17 +124,20 @@ def _consultant_periods(consultant_id: str, snaps: list[MissionSnapshot], spans:
         until = nxt - timedelta(days=1) if nxt else None
         if until is not None and until < begin:
             continue
-        out[begin] = _merge(out.get(begin), _period(consultant_id, snap, begin, until, done, money))
+        out[begin] = _merge(out.get(begin), _period(consultant_id, snap, begin, until, done, money, inactivity_map))
     return list(out.values())
 
 
 def _period(consultant_id: str, snap: MissionSnapshot, begin: date, until: date | None,
-            done: dict[str, set[str]], money: Money) -> BenchPeriod:
+            done: dict[str, set[str]], money: Money, inactivity_map: dict[str, str]) -> BenchPeriod:
     cost, source = snap.daily_cost, "host"
     if cost is None:
         cost, source = money.default_daily_cost, "default" if money.default_daily_cost else "unknown"
+    host_time = tuple((inactivity_map[i.type], i.start, i.end) for i in snap.inactivities
+                      if inactivity_map.get(i.type) in ACTIVITIES)
     return BenchPeriod(consultant_id, snap.consultant.name if snap.consultant else "", snap.mission_id,
-                       snap.title, begin, until, cost, source, activities_of(done.get(snap.mission_id, set())))
+                       snap.title, begin, until, cost, source, activities_of(done.get(snap.mission_id, set())),
+                       host_time=host_time)
 
 
 def _merge(old: BenchPeriod | None, new: BenchPeriod) -> BenchPeriod:
@@ -136,6 +146,7 @@ def _merge(old: BenchPeriod | None, new: BenchPeriod) -> BenchPeriod:
         return new
     keep = old if old.daily_cost is not None or new.daily_cost is None else new
     keep.activities = old.activities | new.activities
+    keep.host_time = tuple(sorted(set(old.host_time) | set(new.host_time), key=lambda t: (t[1], t[0])))
     return keep
 
 
@@ -165,6 +176,7 @@ class Figures:
     cost: float = 0
     unknown_cost_days: float = 0
     shares: dict[str, float] = field(default_factory=dict)  # activity (or "unrecorded") → bench days
+    host_days: dict[str, float] = field(default_factory=dict)  # activity → bench days covered by a host inactivity
     mecenat_days: float = 0
     mecenat_saving: float = 0
 
@@ -176,7 +188,8 @@ class Figures:
 
     @property
     def effective_use(self) -> float:
-        """The share of bench days spent on an activity someone ticked done (issue #29: effective use of the bench)."""
+        """The share of bench days spent on an activity: covered by a mapped host inactivity or with a step ticked done
+        (issue #29: effective use of the bench)."""
         return 1 - self.shares.get("unrecorded", 0) / self.days if self.days else 0.0
 
     @property
@@ -227,9 +240,10 @@ class BenchReport:
 
 
 def report(snapshots: list[MissionSnapshot], done: dict[str, set[str]], money: Money, today: date,
-           country: str = "FR") -> BenchReport:
-    """The dashboard's figures on `today` (bench periods, this month, this quarter, the last twelve months)."""
-    found, spans = periods(snapshots, done, money, today, country)
+           country: str = "FR", inactivity_map: dict[str, str] | None = None) -> BenchReport:
+    """The dashboard's figures on `today` (bench periods, this month, this quarter, the last twelve months);
+    `inactivity_map`: host inactivity type → bench activity (see `periods`)."""
+    found, spans = periods(snapshots, done, money, today, country, inactivity_map)
     first = _month_start(today, -11)
     calendar = WorkingDays(min([first] + [p.start for p in found]), today, country)
     quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
@@ -258,19 +272,44 @@ def _figures(name: str, a: date, b: date, found: list[BenchPeriod], spans: dict[
             out.unknown_cost_days += days
         else:
             out.cost += days * p.daily_cost
-        _share(out, p, days, money)
+        _share(out, p, days, host_covered(p, max(p.start, a), min(p.until or b, b), calendar), money)
     return out
 
 
-def _share(out: Figures, p: BenchPeriod, days: float, money: Money) -> None:
-    """Split a period's days between its activities done; mécénat days earn the saving."""
-    if not p.activities:
-        out.shares["unrecorded"] = out.shares.get("unrecorded", 0) + days
+def host_covered(p: BenchPeriod, a: date, b: date, calendar: WorkingDays) -> dict[str, int]:
+    """Activity → the working days of [a, b] covered by the period's mapped host inactivities (a day once: the
+    inactivity that starts first takes it)."""
+    out: dict[str, int] = {}
+    cursor = a  # the first day no inactivity has taken yet
+    for activity, start, end in p.host_time:
+        first, last = max(start, cursor), min(end or b, b)
+        if last < first:
+            continue
+        out[activity] = out.get(activity, 0) + calendar.count(first, last)
+        cursor = last + timedelta(days=1)
+    return out
+
+
+def _share(out: Figures, p: BenchPeriod, days: float, covered: dict[str, int], money: Money) -> None:
+    """A period's days: those a mapped host inactivity covers go to its activity, the rest are split between the
+    activities with a step done (none: "unrecorded"); mécénat days earn the saving."""
+    for activity, n in covered.items():
+        if n:
+            out.host_days[activity] = out.host_days.get(activity, 0) + n
+            _add(out, p, activity, n, money)
+    rest = days - sum(covered.values())
+    if rest <= 0:
         return
-    part = days / len(p.activities)
+    if not p.activities:
+        out.shares["unrecorded"] = out.shares.get("unrecorded", 0) + rest
+        return
     for activity in p.activities:
-        out.shares[activity] = out.shares.get(activity, 0) + part
-    if "mecenat" in p.activities:
+        _add(out, p, activity, rest / len(p.activities), money)
+
+
+def _add(out: Figures, p: BenchPeriod, activity: str, part: float, money: Money) -> None:
+    out.shares[activity] = out.shares.get(activity, 0) + part
+    if activity == "mecenat":
         out.mecenat_days += part
         gross = gross_daily(p, money)
         out.mecenat_saving += MECENAT_RATE * part * (gross or 0)

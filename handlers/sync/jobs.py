@@ -87,6 +87,18 @@ def sync_resource(tenant_id: str, resource_id: str, trigger: dict) -> dict:
     return {m: enqueue_sync(conn, tenant_id, m, trigger) for m in sorted(missions)}
 
 
+def sync_inactivity(tenant_id: str, inactivity_id: str, trigger: dict) -> dict:
+    """Queue a re-read of every mission of the consultant a host inactivity belongs to (Boond's events name only the
+    inactivity; the snapshots keep their inactivities: the bench dashboard's effective use); a deleted inactivity
+    names nobody: its days leave the snapshots at their next re-read."""
+    tenant = tenants.get(tenant_id)
+    if tenant is None or not tenants.may_run_jobs(tenant):
+        return {"skipped": "tenant unknown or disabled"}
+    reader = getattr(adapter_for(tenant, get_redis()), "inactivity_resource", None)
+    resource = reader(inactivity_id) if reader else None
+    return sync_resource(tenant_id, resource, trigger) if resource else {"skipped": "inactivity not found"}
+
+
 def tick() -> dict:
     """Queue a re-read of each mission whose wake-up day has come, then schedule the next tick."""
     conn = get_redis()

@@ -9,7 +9,7 @@ from .dialect import RESOURCE_DETAIL_HIDDEN, thin_included
 from .dictionary import dictionary_data
 from .envelope import document, invalid, meta, resource_object
 from .state import sorted_items, today_text
-from .views import DELIVERY_ITEM, current_user, delivery_item, included_closure, profile, require
+from .views import DELIVERY_ITEM, current_user, delivery_item, inactivity_item, included_closure, profile, require
 
 bp = Blueprint("boond_api", __name__, url_prefix="/api")
 
@@ -213,11 +213,12 @@ def get_resource(id):
 
 @bp.get("/resources/<id>/deliveries-inactivities")
 def resource_deliveries(id):
-    """The resource's deliveries (and inactivities: none in the sandbox)."""
+    """The resource's deliveries, then its inactivities (internal time, absences)."""
     state = sandbox()
     with state.lock:
         require(state, "resource", id)
         items = [delivery_item(did, rec) for did, rec in state.deliveries_of(id)]
+        items += [inactivity_item(iid, rec) for iid, rec in state.inactivities_of(id)]
     return paged_document(items)
 
 
@@ -231,6 +232,14 @@ def project_deliveries(id):
                  for did, rec in sorted_items(state.db["delivery"])
                  if rec["rels"].get("project") == ("project", id) and not rec["attributes"].get("isDeleted")]
     return paged_document(items)
+
+
+@bp.get("/inactivities/<id>")
+def get_inactivity(id):
+    """An inactivity with its resource (RAML `GET /inactivities/{id}`)."""
+    state = sandbox()
+    with state.lock:
+        return document(profile(state, "inactivity", id))
 
 
 @bp.get("/projects/<id>")

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from . import webhooks
 from .deliveries import create_delivery, delete_delivery, parse_date, update_delivery
 from .dialect import DIALECTS, story_state
+from .dictionary import INACTIVITY_TYPES
 from .envelope import resource_object
 from .faults import parse_fault
 from .state import ADMIN_USER_TOKEN, APP_KEY, APP_TOKEN, CLIENT_KEY, CLIENT_TOKEN, USERS
@@ -298,6 +299,34 @@ def new_project():
         state.db["project"][project_id] = {"attributes": {**seed["attributes"], "reference": f"PRJ{project_id}"},
                                            "rels": rels}
         return jsonify(resource_object("project", project_id, state.db["project"][project_id])), 201
+
+
+@bp.post("/inactivities")
+def new_inactivity():
+    """Add an inactivity to a resource {"resource","startDate","endDate","title"?,"inactivityType"?: "internal" |
+    "absence","typeOf"?: an id of the dictionary's typeOf.inactivity}: webhook `create` on the inactivity."""
+    data, state = body(), sandbox()
+    kind = data.get("inactivityType", "internal")
+    if kind not in ("internal", "absence"):
+        raise ControlError("inactivityType must be 'internal' or 'absence'")
+    type_of = data.get("typeOf")
+    if type_of is not None and type_of not in {t["id"] for t in INACTIVITY_TYPES}:
+        raise ControlError("typeOf must be an id of the dictionary's typeOf.inactivity")
+    attrs = {"startDate": _date(data, "startDate"), "endDate": _date(data, "endDate"),
+             "title": str(data.get("title") or "Inactivité"), "inactivityType": kind, "typeOf": type_of,
+             "creationDate": now_text(), "updateDate": now_text()}
+    if attrs["endDate"] < attrs["startDate"]:
+        raise ControlError("endDate must not be before startDate")
+    with state.lock:
+        resource = str(data.get("resource") or "")
+        if state.get("resource", resource) is None:
+            raise ControlError(f"unknown resource {resource}", 404)
+        inactivity_id = state.next_id("inactivity")
+        state.db["inactivity"][inactivity_id] = {"attributes": attrs, "rels": {"resource": ("resource", resource)}}
+        events = webhooks.record_change(state, "inactivity", inactivity_id, "create", _user_token(data))
+    return jsonify({"data": resource_object("inactivity", inactivity_id, state.db["inactivity"][inactivity_id]),
+                    "events": [e["payload"] for e in events],
+                    "deliveries": webhooks.publish(state, events, send=data.get("deliver", True) is not False)}), 201
 
 
 @bp.delete("/deliveries/<id>")

@@ -48,6 +48,12 @@ STATES = {
                     {"id": 2, "value": "Perdue"}, {"id": 3, "value": "Abandonnée"}],
 }
 
+# ASSUMPTION [INF] (issue #29, no public capture): a tenant's own inactivity types, listed like the other entity types
+# under `setting.typeOf`, and carried by each inactivity as `typeOf` (docs/SANDBOXES.md).
+INACTIVITY_TYPES = [{"id": 1, "value": "Intercontrat"}, {"id": 2, "value": "Projet interne"},
+                    {"id": 3, "value": "Formation"}, {"id": 4, "value": "Avant-vente"},
+                    {"id": 5, "value": "Congés payés"}]
+
 DELIVERY_STATE_IDS = frozenset(item["id"] for item in STATES["delivery"])
 
 
@@ -62,8 +68,9 @@ def dictionary_data(dialect: str = "documented") -> dict:
     """The `data` member of the dictionary answer (observed: flat action list, "In progress/Completed" states)."""
     if dialect == "observed":
         return {"setting": {"action": FLAT_ACTION_TYPES,
-                            "state": {**STATES, "delivery": OBSERVED_DELIVERY_STATES}}}
-    return {"setting": {"action": ACTION_TYPES, "state": STATES}}
+                            "state": {**STATES, "delivery": OBSERVED_DELIVERY_STATES},
+                            "typeOf": {"inactivity": INACTIVITY_TYPES}}}
+    return {"setting": {"action": ACTION_TYPES, "state": STATES, "typeOf": {"inactivity": INACTIVITY_TYPES}}}
 
 
 def action_type_ids(entity: str, dialect: str = "documented") -> set[int]:

@@ -97,10 +97,11 @@ def seed_db() -> dict[str, dict[str, dict]]:
                                  mainManager=res("2"), opportunity=("opportunity", "50"))},
         "delivery": {},
         "action": {},
+        "inactivity": {},
     }
 
 
-FIRST_IDS = {"delivery": 100, "action": 1000, "event": 5000, "log": 9000, "webhook": 1}
+FIRST_IDS = {"delivery": 100, "inactivity": 700, "action": 1000, "event": 5000, "log": 9000, "webhook": 1}
 
 
 @dataclass
@@ -143,6 +144,11 @@ class SandboxState:
         """(id, record) of every delivery whose dependsOn is that resource, by id."""
         return [(did, rec) for did, rec in sorted_items(self.db["delivery"])
                 if rec["rels"]["dependsOn"] == ("resource", resource_id)]
+
+    def inactivities_of(self, resource_id: str) -> list[tuple[str, dict]]:
+        """(id, record) of every inactivity of that resource, by id."""
+        return [(iid, rec) for iid, rec in sorted_items(self.db["inactivity"])
+                if rec["rels"]["resource"] == ("resource", resource_id)]
 
     def actions_of(self, kind: str, entity_id: str) -> list[tuple[str, dict]]:
         """(id, record) of every action attached to that entity, by id."""

@@ -8,9 +8,10 @@ from .state import SandboxState
 NOT_FOUND_TEXT = {"delivery": "Delivery not found", "resource": "Resource not found",
                   "project": "Project not found", "contact": "Contact not found",
                   "company": "Company not found", "opportunity": "Opportunity not found",
-                  "action": "Action not found"}
+                  "action": "Action not found", "inactivity": "Inactivity not found"}
 
 DELIVERY_ITEM = ("startDate", "endDate", "state", "title", "occupationRate")  # occupationRate in the list: [INF]
+INACTIVITY_ITEM = ("startDate", "endDate", "title", "inactivityType", "typeOf")  # typeOf: ASSUMPTION [INF] (#29)
 
 
 def require(state: SandboxState, kind: str, entity_id: str) -> dict:
@@ -29,6 +30,11 @@ def profile(state: SandboxState, kind: str, entity_id: str) -> dict:
 def delivery_item(entity_id: str, rec: dict) -> dict:
     """A delivery as listed in deliveries-inactivities."""
     return resource_object("delivery", entity_id, rec, only=DELIVERY_ITEM, rels=("project",))
+
+
+def inactivity_item(entity_id: str, rec: dict) -> dict:
+    """An inactivity as listed in deliveries-inactivities (reference §4: startDate, endDate, title, inactivityType)."""
+    return resource_object("inactivity", entity_id, rec, only=INACTIVITY_ITEM, rels=("resource",))
 
 
 def included_closure(state: SandboxState, kind: str, entity_id: str) -> list[dict]:

@@ -13,7 +13,8 @@ from config.settings import get_settings
 from handlers.state import packing
 from handlers.surveys import records as surveys
 from handlers.state.ledger import ActivityLog, Ledger, LedgerEntry
-from handlers.domain.model import OtherMission
+from handlers.domain.model import Inactivity, OtherMission
+from handlers.state import store
 from handlers.state.store import SnapshotStore
 from tests.unit.test_plan import mission
 
@@ -32,6 +33,15 @@ def test_a_snapshot_reads_back_whole_and_is_stored_deflated_without_its_ids(redi
     assert json.loads(packing.unpack(raw)).keys() >= {"host", "title"} and "tenant" not in json.loads(packing.unpack(raw))
 
 
+
+
+def test_a_snapshot_keeps_the_consultants_inactivities_in_a_few_bytes_each(redis_conn):
+    plain = mission()
+    snap = mission(inactivities=[Inactivity(type="3", start=D("2026-11-09"), end=D("2026-11-13")),
+                                 Inactivity(type="internal", start=D("2026-11-16"), end=None)])
+    SnapshotStore(redis_conn, "acme").save(snap)
+    assert SnapshotStore(redis_conn, "acme").get("100") == snap
+    assert len(redis_conn.get("im:t:acme:mission:100")) - len(store.encode(plain, "acme")) < 2 * 32
 
 
 def test_the_consultant_index_is_a_small_hash(redis_conn):

@@ -99,7 +99,7 @@ WORDS.update({
     "activity_training": ("Formation", "Training"), "activity_internal_project": ("Projet interne", "Internal project"),
     "activity_mission_search": ("Recherche de mission", "Mission search"),
     "activity_mecenat": ("Mécénat de compétences", "Skills volunteering"),
-    "activity_unrecorded": ("Sans étape faite", "No step done"),
+    "activity_unrecorded": ("Sans activité relevée", "No activity recorded"),
     "on_bench_now": ("En intercontrat aujourd'hui", "On the bench today"), "since": ("Depuis", "Since"),
     "until": ("Jusqu'au", "Until"), "unknown_yet": ("pas de mission prévue", "no next mission yet"),
     "consultant": ("Consultant", "Consultant"), "bench_days": ("Jours d'intercontrat", "Bench days"),

@@ -59,10 +59,13 @@ WORDS.update({  # issue #29: the forecast (additive: new keys only)
     "digest_14": ("toutes les deux semaines", "every two weeks"), "digest_30": ("tous les 30 jours", "every 30 days"),
     "bad_per_consultant": ("Saisissez un nombre entier de 1 à 20.", "Enter a whole number from 1 to 20."),
     "effective_use": ("Usage effectif de l'intercontrat", "Effective use of the bench"),
-    "effective_use_help": ("part des jours d'intercontrat du trimestre passés sur une activité dont une étape a été "
-                           "cochée faite (formation, projet interne, recherche de mission, mécénat)",
-                           "share of the quarter's bench days spent on an activity with a step ticked done "
-                           "(training, internal project, mission search, skills volunteering)"),
+    "effective_use_help": ("part des jours d'intercontrat du trimestre passés sur une activité (formation, projet "
+                           "interne, recherche de mission, mécénat) : couverts par une inactivité de l'outil dont le "
+                           "type y correspond, sinon dont une étape a été cochée faite",
+                           "share of the quarter's bench days spent on an activity (training, internal project, "
+                           "mission search, skills volunteering): covered by an inactivity in the host whose type "
+                           "maps to it, else with a step ticked done"),
+    "host_days": ("Jours couverts par une inactivité de l'outil", "Days covered by an inactivity in the host"),
     "case_matching": ("Rapprochement d'opportunités", "Opportunity matching"),
     "forecast_unknown": ("{n} jours prévus sans coût connu : renseignez un coût journalier par défaut ci-dessous.",
                          "{n} projected days without a known cost: set a default daily cost below."),

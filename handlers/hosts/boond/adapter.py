@@ -20,7 +20,7 @@ from connectors.ratelimit import RateLimiter
 from handlers.hosts.boond.dictionary import Dictionary
 from handlers.hosts.boond.read import RecordCache, completed
 from handlers.state.ledger import LedgerEntry
-from handlers.domain.model import NEXT_UNKNOWN, DesiredAction, MissionSnapshot, OtherMission, Person
+from handlers.domain.model import NEXT_UNKNOWN, DesiredAction, Inactivity, MissionSnapshot, OtherMission, Person
 from handlers.hosts.protocol import Contact, MissionRead
 from handlers.hosts.values import day, percent, positive_amount
 from handlers.sync.people_work import CannotVerify, HostState, fingerprint
@@ -33,6 +33,7 @@ from config.infra import clock
 REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
 NOTE_LABEL = re.compile(r"^\s*note\b", re.I)
 DICTIONARY_TTL = 24 * 3600
+MAX_INACTIVITIES = 20  # a snapshot keeps this many of the consultant's inactivities after the mission (compact)
 # where a resource may carry the day it leaves the firm (ASSUMPTION [INF]: no public capture names the attribute)
 EXIT_DATE_FIELDS = ("exitDate", "leavingDate", "dateOfExit", "contractEndDate")
 
@@ -131,7 +132,7 @@ class BoondAdapter:
             soon = snap.end_date + timedelta(days=7)  # beyond any next business day: none can continue it
             items = [o.model_copy(update={"client": self._company_of(o.project)})
                      if o.project and o.start and snap.end_date <= o.start <= soon else o for o in items]
-        return placed(snap, items)
+        return placed(snap, items).model_copy(update={"inactivities": inactivity_items(timeline, snap.end_date)})
 
     def _company_of(self, project_id: str) -> str | None:
         doc = self.records.get("project", project_id)
@@ -160,6 +161,14 @@ class BoondAdapter:
             note = (f"{NEXT_UNKNOWN}: GET /resources/{snap.consultant.id}/deliveries-inactivities answered "
                     f"{exc.status}; only the missions Intermission already knows are counted")
             return known_timeline(SnapshotStore(self.conn, self.tenant.id), snap), note
+
+    def inactivity_resource(self, inactivity_id: str) -> str | None:
+        """The consultant an inactivity belongs to (an `inactivity` event names only the inactivity); None once deleted."""
+        try:
+            doc = self.client.inactivity(inactivity_id)
+        except HostNotFound:
+            return None
+        return _ref_id((doc.get("data") or {}).get("relationships") or {}, "resource")
 
     def dictionary(self) -> Dictionary:
         """The tenant's dictionary, read at most once a day (cached in Redis), parsed once per job (adapter)."""
@@ -472,6 +481,25 @@ def timeline_items(timeline: list[dict], tenant: Tenant) -> list[OtherMission]:
                                   occupation=percent(attrs.get("occupationRate")),
                                   project=_ref_id(item.get("relationships") or {}, "project")))
     return items
+
+
+def inactivity_items(timeline: list[dict], after: date | None) -> list[Inactivity]:
+    """The consultant's internal inactivities still running after `after` (a mission's end), at most MAX_INACTIVITIES,
+    by start.
+
+    The type is the item's `typeOf` (ASSUMPTION [INF], docs/SANDBOXES.md: the tenant's own inactivity types, labelled
+    in the dictionary's `setting.typeOf.inactivity`), else its documented `inactivityType` ("internal", "absence")."""
+    items = []
+    for item in timeline:
+        attrs = item.get("attributes") or {}
+        if item.get("type") != "inactivity" or attrs.get("isDeleted") is True or attrs.get("inactivityType") == "absence":
+            continue  # an absence (leave, sickness) is no bench activity: not kept (the snapshot stays small)
+        start, end = day(attrs.get("startDate")), day(attrs.get("endDate"))
+        kind = attrs.get("typeOf") if attrs.get("typeOf") not in (None, "") else attrs.get("inactivityType")
+        if start is None or kind in (None, "") or (after is not None and end is not None and end <= after):
+            continue
+        items.append(Inactivity(type=str(kind), start=start, end=end))
+    return sorted(items, key=lambda i: (i.start, i.type))[:MAX_INACTIVITIES]
 
 
 def _action_print(attributes: dict) -> str:

@@ -28,7 +28,15 @@ RESOURCE_TYPE_PROPOSALS = (  # proposed for the admin's information: who is not 
                 r"portage|partenaire|partner", re.I), "external"),
     (re.compile(r"interne|internal|salari|employ|cdi\b|cdd\b|permanent|consultant", re.I), "employee"),
 )
-PROPOSALS = {"delivery": DELIVERY_PROPOSALS, "resource": RESOURCE_PROPOSALS, "resource_type": RESOURCE_TYPE_PROPOSALS}
+INACTIVITY_PROPOSALS = (  # an inactivity type → the bench activity its days count as (the dashboard's effective use)
+    (re.compile(r"formation|training|certif|e.?learning|cours\b|course", re.I), "training"),
+    (re.compile(r"m[ée]c[ée]nat|b[ée]n[ée]vol|volunteer|pro.?bono|associati", re.I), "mecenat"),
+    (re.compile(r"avant.?vente|presales|pre.?sales|recherche|prospect|mission search|staffing", re.I), "mission_search"),
+    (re.compile(r"projet interne|internal project|interne|internal|r ?& ?d|r&d|innovation|outillage|tooling", re.I),
+     "internal_project"),
+)
+PROPOSALS = {"delivery": DELIVERY_PROPOSALS, "resource": RESOURCE_PROPOSALS, "resource_type": RESOURCE_TYPE_PROPOSALS,
+             "inactivity": INACTIVITY_PROPOSALS}
 STATE_KINDS = ("delivery", "resource")
 
 
@@ -75,8 +83,13 @@ class Dictionary:
     def resource_types(self) -> dict[str, str]:
         """Resource type id → label (`data.setting.typeOf.resource`, ASSUMPTION [INF]: where the RAML's dictionary
         keeps the entity types); {} when the dictionary has no such list."""
+        return self.types_of("resource")
+
+    def types_of(self, entity: str) -> dict[str, str]:
+        """Type id → label of `data.setting.typeOf.<entity>` (resource; inactivity, ASSUMPTION [INF] of issue #29:
+        that the tenant's inactivity types are listed there like the other entity types); {} when absent."""
         types = self.setting.get("typeOf")
-        raw = types.get("resource") if isinstance(types, dict) else None
+        raw = types.get(entity) if isinstance(types, dict) else None
         if not isinstance(raw, list):
             return {}
         return {str(t["id"]): str(t.get("value") or "") for t in raw if isinstance(t, dict) and t.get("id") is not None}
@@ -101,9 +114,10 @@ def propose(labels: dict[str, str], kind: str) -> dict[str, str]:
 
 def labels_and_proposals(dictionary: Dictionary) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
     """({kind: {id: label}}, {kind: {id: proposed case}}) for the delivery and resource states, and the resource
-    types when the dictionary has them (`resource_type`)."""
+    types and the inactivity types when the dictionary has them (`resource_type`, `inactivity`: id → bench activity)."""
     labels = {kind: dictionary.states(kind) for kind in STATE_KINDS}
-    types = dictionary.resource_types()
-    if types:
-        labels["resource_type"] = types
+    for kind, entity in (("resource_type", "resource"), ("inactivity", "inactivity")):
+        types = dictionary.types_of(entity)
+        if types:
+            labels[kind] = types
     return labels, {kind: propose(found, kind) for kind, found in labels.items()}

@@ -29,6 +29,15 @@ def proposals(tenant: Tenant, conn: redis.Redis) -> Tenant:
     return tenant
 
 
+def inactivity_activities(tenant: Tenant) -> dict[str, str]:
+    """Inactivity type → bench activity in use: the one proposed from the dictionary's labels, then the admin's own
+    entries over it (`inactivity_activities`)."""
+    cfg = tenant.boond
+    if cfg is None:
+        return {}
+    return {**(cfg.proposed_states.get("inactivity") or {}), **cfg.inactivity_activities}
+
+
 def apply_states(tenant: Tenant, delivery: dict[str, str], resource: dict[str, str]) -> Tenant:
     """The tenant with this state mapping in use (confirmed), and the resource types proposed as external people
     (subcontractors, freelances: never on the bench) when none are listed yet."""

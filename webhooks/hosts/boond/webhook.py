@@ -15,7 +15,7 @@ from webhooks.plain import Answer, PlainRequest, PlainRoute, error, ignored, jso
 log = logging.getLogger(__name__)
 
 MISSION_ENTITIES = {"delivery"}
-CONSULTANT_ENTITIES = {"resource"}
+CONSULTANT_ENTITIES = {"resource", "inactivity"}  # an inactivity: its consultant's missions (effective use, #29)
 MATCH_ENTITIES = {"opportunity"}  # issue #29: an opportunity opened, changed, won or closed re-runs the matching
 STATUSES = {"queued": 202, "coalesced": 202, "duplicate": 204}  # the answer of each admit outcome
 
@@ -66,7 +66,7 @@ def _dispatch(request: PlainRequest, tenant_id: str, event: dict, check=None, *,
                                tally=request.tally(STATUSES))
     elif event["entity"] in CONSULTANT_ENTITIES:
         outcome = enqueue_resource_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"], check=check,
-                                        tally=request.tally(STATUSES))
+                                        tally=request.tally(STATUSES), by=event["entity"])
     elif event["entity"] in MATCH_ENTITIES and matching:
         outcome = enqueue_match(conn, tenant_id, event["entity"], trigger, event_id=event["id"], check=check,
                                 tally=request.tally(STATUSES))
