@@ -27,8 +27,21 @@ def test_each_phrase_the_classifier_writes_reads_in_french():
                  D("2026-03-16")),
         classify(None, _snap(end_date=D("2026-03-12"), others=[OtherMission(id="n", start=D("2026-04-06"))]),
                  D("2026-03-16")),
+        # issue #25: a chain, a replacement, people never on the bench
+        classify(None, _snap(end_date=D("2026-03-12"), project_id="p",
+                             others=[OtherMission(id="n", title="Lot 2", start=D("2026-03-13"), project="p")]),
+                 D("2026-03-02")),
+        classify(_snap(end_date=D("2026-06-30")),
+                 _snap(end_date=D("2026-05-29"), status="client", raw_state="2", notice_date=D("2026-05-04"),
+                       project_id="p", crew=[OtherMission(id="b", start=D("2026-06-01"), end=D("2026-12-31"), project="p",
+                                          consultant=Person(id="9", name="Nina Nouveau"))]), D("2026-05-04")),
+        classify(None, _snap(end_date=D("2026-03-12"), consultant_external=True), D("2026-03-16")),
+        classify(None, _snap(end_date=D("2026-03-12"), consultant_staffed=True), D("2026-03-16")),
     ]
-    english = ("planned", "moved", "cleared", "left the firm", "staffed", "next mission", "bench", "to confirm")
+    english = ("planned", "moved", "cleared", "left the firm", "staffed", "next mission", "bench", "to confirm",
+               "continues", "replaced", "another consultant", "external", "record says", " from ")
+    assert [c.case for c in cases[-4:]] == ["continued", "client", "natural", "natural"]
+    assert "replaced by Nina Nouveau" in cases[-3].reason
     for found in cases:
         french = reason_in("fr", found.reason)
         assert french and not any(word in french for word in english), (found.reason, french)

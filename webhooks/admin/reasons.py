@@ -29,6 +29,19 @@ _FR = [
      r"toujours en mission ailleurs (\1), sous le seuil de \2 % : en intercontrat"),
     (r"state (\S+) \((.+)\) not mapped", r"état \1 (\2) non associé"),
     (r"next mission unknown: (.+)", r"mission suivante inconnue : \1"),
+    # issue #25: missions as chains, replacements, who is never on the bench
+    (r"continues in (.+) from (\S+) \(same (project|client)\): not an end, the mission ends with the chain's last one",
+     lambda m: f"se poursuit dans {m[1]} à partir du {m[2]} (même {'projet' if m[3] == 'project' else 'client'}) : "
+               "pas une fin, la mission finit avec la dernière de la suite"),
+    (r"replaced by (.+)", lambda m: "remplacé par " + m[1].replace("another consultant", "un autre consultant")
+     .replace(" from ", " à partir du ")),
+    (r"replacement unknown: (.+)", r"remplaçant inconnu : \1"),
+    (r"the consultant is external \(subcontractor or freelance\): no bench",
+     "le consultant est externe (sous-traitant ou indépendant) : pas d'intercontrat"),
+    (r"the consultant's record says they are on a mission: no bench",
+     "la fiche du consultant le dit en mission : pas d'intercontrat"),
+    (r"an old mission and the consultant's other missions are unknown: no bench",
+     "une mission ancienne et les autres missions du consultant sont inconnues : pas d'intercontrat"),
     (r"consultants on or coming back to the bench ranked for the open opportunities",  # issue #29: matching runs
      "consultants en intercontrat ou qui y reviennent, rapprochés des opportunités ouvertes"),
 ]
