@@ -18,7 +18,7 @@ CRASH_COUNTER = "im:test:crash-counter"  # tests' crash point: host creates so f
 
 
 def org_binding(org_id: str) -> str:
-    """config.org_binding: the tenant a Salesforce org is bound to (until disconnect)."""
+    """connectors.salesforce.org_binding: the tenant a Salesforce org is bound to (until disconnect)."""
     return f"im:sf-org:{org_id}"
 
 
@@ -259,17 +259,17 @@ def sf_invitation(tenant: str, mission_id: str, action_key: str) -> str:
 
 
 def sf_cdc_replay(tenant: str) -> str:
-    """handlers.intake.salesforce_cdc: per change-event topic, the last admitted event's replay id and when (kept)."""
+    """handlers.hosts.salesforce.cdc: per change-event topic, the last admitted event's replay id and when (kept)."""
     return f"im:t:{tenant}:sf:cdc:replay"
 
 
 def sf_cdc_lock(tenant: str) -> str:
-    """handlers.intake.salesforce_cdc: the subscriber streaming this tenant (seconds, renewed while it streams)."""
+    """handlers.hosts.salesforce.cdc: the subscriber streaming this tenant (seconds, renewed while it streams)."""
     return f"im:t:{tenant}:sf:cdc:lock"
 
 
 def cdc_streams() -> str:
-    """handlers.intake.salesforce_cdc: each change-event stream's state, "<tenant> <topic>" → JSON (rewritten)."""
+    """handlers.hosts.salesforce.cdc: each change-event stream's state, "<tenant> <topic>" → JSON (rewritten)."""
     return "im:cdc:streams"
 
 

@@ -8,8 +8,6 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from config.host_facts import BOOND_API_URL
-
 
 class Settings(BaseSettings):
     """Everything an operator can set; names are `INTERMISSION_<FIELD>` except `REDIS_URL`."""
@@ -45,7 +43,7 @@ class Settings(BaseSettings):
     in_flight_margin_seconds: float = 2.0  # how long past the HTTP timeout a dead worker's create may still land
     http_backoff_seconds: float = 0.2  # first pause before retrying a 5xx or timeout in place (then doubled, ≤ 5 s)
     max_retry_after_seconds: float = 60.0
-    boond_base_url: str = BOOND_API_URL
+    boond_base_url: str | None = None  # None: connectors.boond.settings.BOOND_API_URL
     boond_rate_per_second: float = 10.0
     boond_burst: int = 20
     boond_app_key: str | None = None  # our marketplace app's Key (Boond app page); None: /boond/* answer 503

@@ -10,6 +10,7 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     """Parse and run one command; returns the exit status."""
     from config.infra.logs import setup_logging
+    from handlers.hosts import registry  # noqa: F401  (the hosts a tenant may name, and their `tenant add` flags)
 
     args = _parser().parse_args(argv)
     setup_logging(os.environ.get("INTERMISSION_LOG_LEVEL", "WARNING" if args.command in ("demo", "tenant", "plan") else "INFO"))
@@ -161,7 +162,7 @@ def _subscribe(args) -> int:
     from config.infra.redis_conn import use_worker_profile
 
     use_worker_profile()
-    from handlers.intake.salesforce_cdc import Subscriber, check_topic
+    from handlers.hosts.salesforce.cdc import Subscriber, check_topic
 
     if args.check:
         from config import tenants

@@ -7,6 +7,8 @@ import os
 import secrets
 
 from intermission_cli.setup import save_new
+from connectors.salesforce.settings import SalesforceConfig, salesforce_settings
+from connectors.boond.settings import BOOND_API_URL, BoondConfig
 
 ACTION_KINDS = {"task", "reminder", "survey", "bench", "default"}
 
@@ -98,8 +100,8 @@ def _add_boond(args) -> int:
     _refuse_existing(args.id)
     from config.infra.urls import checked_host_url
 
-    base_url = checked_host_url(args.base_url or get_settings().boond_base_url, "--base-url")
-    boond = tenants.BoondConfig(base_url=base_url, auth_mode=args.auth_mode,
+    base_url = checked_host_url(args.base_url or get_settings().boond_base_url or BOOND_API_URL, "--base-url")
+    boond = BoondConfig(base_url=base_url, auth_mode=args.auth_mode,
                                 app_token=args.app_token, app_key=args.app_key, client_token=args.client_token,
                                 client_key=args.client_key, user_token=args.user_token or "",
                                 action_types=_action_types(args.action_type))
@@ -109,13 +111,13 @@ def _add_boond(args) -> int:
     if missing:
         raise ValueError("missing " + ", ".join(missing) + " (Boond needs them to sign every call)")
     tenant = tenants.Tenant(id=args.id, host="boond", name=args.name, language=args.language,
-                            timezone=args.timezone, boond=boond, **_place(args))
+                            timezone=args.timezone, host_settings=boond, **_place(args))
     return save_new(tenant, args.json, _print)
 
 
 def _add_salesforce(args) -> int:
     from config import tenants
-    from config.sf_mapping import preset
+    from connectors.salesforce.mapping import preset
     from connectors.salesforce.ids import BadId, org_id
     from connectors.salesforce.oauth import login_host
 
@@ -128,13 +130,13 @@ def _add_salesforce(args) -> int:
         org = org_id(args.org_id) if args.org_id else None
     except BadId as exc:
         raise ValueError(f"--org-id: {exc}") from None
-    cfg = tenants.SalesforceConfig(login_url=login_url, client_id=args.client_id, client_secret=args.client_secret,
+    cfg = SalesforceConfig(login_url=login_url, client_id=args.client_id, client_secret=args.client_secret,
                                    org_id=org,
                                    external_id_field=args.external_id_field, flow_secret=_flow_secret(args.flow_signing),
                                    mapping=preset(args.preset),
                                    trigger=args.trigger or ("flow" if args.flow_signing else "outbound_message"))
     tenant = tenants.Tenant(id=args.id, host="salesforce", name=args.name, language=args.language,
-                            timezone=args.timezone, salesforce=cfg, **_place(args))
+                            timezone=args.timezone, host_settings=cfg, **_place(args))
     return save_new(tenant, args.json, _print)
 
 
@@ -220,7 +222,7 @@ def _connection(tenant) -> dict:
 def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True, extra: dict | None = None) -> int:
     links = _links(tenant) if reveal else _masked_links(_links(tenant))
     if as_json:
-        extra = {**(extra or {}), **({"flow_secret": tenant.salesforce.flow_secret} if created and tenant.salesforce
+        extra = {**(extra or {}), **({"flow_secret": salesforce_settings(tenant).flow_secret} if created and salesforce_settings(tenant)
                                       else {})}
         if tenant.host == "salesforce":
             extra["connection"] = _connection(tenant)
@@ -249,7 +251,7 @@ def _attention(tenant) -> list[str]:
 
 
 def _print_salesforce_setup(tenant, links: dict, created: bool) -> None:
-    cfg, connection = tenant.salesforce, _connection(tenant)
+    cfg, connection = salesforce_settings(tenant), _connection(tenant)
     if connection["state"] == "needs re-consent":
         print(f"Connection: needs re-consent ({connection['reason']}): its work is held; an admin must open the "
               "connect URL below (`intermission tenant connect-url` makes a fresh one)")

@@ -8,6 +8,7 @@ from datetime import date
 import requests
 
 from sandboxes.stack import Stack
+from connectors.salesforce.settings import SalesforceConfig, salesforce_settings
 
 FIELDS = ["Id", "End_Date__c", "Status__c", "LastModifiedDate"]
 
@@ -54,7 +55,7 @@ class SalesforceStack(Stack):
         tenants.remove(self.tenant_id)
         flow_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() if self.signed_flow else None
         tenant = tenants.Tenant(id=self.tenant_id, host="salesforce", name="Demo ESN", language=self.language,
-                                salesforce=tenants.SalesforceConfig(
+                                host_settings=SalesforceConfig(
                                     login_url=creds["login_url"], client_id=creds["client_id"],
                                     client_secret=creds["client_secret"], external_id_field=self.external_id_field,
                                     flow_secret=flow_secret,
@@ -112,8 +113,8 @@ class SalesforceStack(Stack):
         if mode == "cdc":
             return
         body = {"url": self.webhook_url, "object": "Mission__c", "fields": FIELDS, "mode": mode}
-        if mode == "flow" and self.tenant.salesforce.flow_secret:
-            body["flow_secret"] = self.tenant.salesforce.flow_secret
+        if mode == "flow" and salesforce_settings(self.tenant).flow_secret:
+            body["flow_secret"] = salesforce_settings(self.tenant).flow_secret
         self.control("POST", "/_control/outbound", json=body)
 
     # --- the story's moves -------------------------------------------------------------------

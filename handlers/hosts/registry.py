@@ -1,6 +1,7 @@
 """The one list of hosts: everything generic code asks of a host, declared once per host in a `Host`.
 
-A host is one `register(Host(...))` line (the built-in ones at the bottom, a test host from tests/). Generic code
+A host is one folder, `handlers/hosts/<host>/`, whose `host.py` declares `HOST = Host(...)` (found and registered at
+the bottom: no list of names here), or a test host registered from tests/ with `register(Host(...))`. Generic code
 asks `host_of(tenant)` or `adapter_for(tenant, conn)` and never compares `tenant.host` with a name
 (tests/unit/test_host_registry.py checks it). What lives in a layer above `handlers` (the webhook and connect
 blueprints, the admin pages' host part, the sandbox) is named as "module:attribute" and imported by that layer
@@ -10,6 +11,7 @@ blueprints, the admin pages' host part, the sandbox) is named as "module:attribu
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +88,11 @@ class Setup:
     people: Callable[[Tenant, redis.Redis, str], list[tuple[str, str]]] = _nobody  # (id, name) matching a search
     place: Callable[[Tenant, redis.Redis], dict] = _no_place  # proposed {"timezone", "country"} (reads the host)
 
+    @classmethod
+    def of(cls, module: Any) -> "Setup":
+        """A host's set-up module's `missing`, `proposals`, `people` and `place`."""
+        return cls(missing=module.missing, proposals=module.proposals, people=module.people, place=module.place)
+
 
 @dataclass(frozen=True)
 class Web:
@@ -114,8 +121,8 @@ class Host:
     name: str  # the tenant's `host`, the webhook path segment and the metrics label
     label: str  # shown to admins ("{host} refuses the credentials…")
     adapter: Callable[[Tenant, redis.Redis], Any]  # the reader and writer (handlers/hosts/protocol.py)
-    settings: str | None = None  # the `Tenant` field holding the host's settings (None: the host needs none)
-    settings_model: type[BaseModel] | None = None  # that field's model; its secrets are marked `tenants.secret()`
+    # the model of the tenant's `host_settings` (None: the host needs none); its secrets are marked `tenants.secret()`
+    settings_model: type[BaseModel] | None = None
     budget: Budget = field(default_factory=Budget)
     batches_writes: bool = False  # True: changes mark the tenant dirty and one batch job reads and writes them
     owner_type: str = "resource"  # the host's type of person a default owner is (Boond resource, Salesforce User)
@@ -130,7 +137,7 @@ class Host:
 
     def settings_of(self, tenant: Tenant) -> BaseModel | None:
         """The tenant's settings for this host (None when it has none yet)."""
-        return getattr(tenant, self.settings) if self.settings else None
+        return tenant.settings_as(self.settings_model) if self.settings_model else None
 
     @property
     def secret_fields(self) -> tuple[str, ...]:
@@ -146,14 +153,14 @@ def register(host: Host) -> Host:
     if isinstance(host.adapter, type) and (lacking := missing(host.adapter, host.batches_writes)):
         raise TypeError(f"host {host.name!r}: its adapter lacks {', '.join(lacking)} (handlers/hosts/protocol.py)")
     HOSTS[host.name] = host
-    tenants.HOST_NAMES.add(host.name)
+    tenants.register_host(host.name, host.settings_model)
     return host
 
 
 def unregister(name: str) -> None:
     """Forget a host registered by a test."""
     HOSTS.pop(name, None)
-    tenants.HOST_NAMES.discard(name)
+    tenants.unregister_host(name)
 
 
 def host_of(tenant: Tenant | str) -> Host:
@@ -177,71 +184,12 @@ def load(ref: str) -> Any:
 
 
 def _builtin() -> None:
-    from handlers.hosts.boond import adapter as boond
-    from handlers.hosts.boond.match import BoondMatching
-    from handlers.hosts.salesforce import adapter as salesforce
-    from handlers.hosts.boond import setup as boond_setup
-    from handlers.hosts.salesforce import setup as salesforce_setup
-    from handlers.hosts.salesforce.match import SalesforceMatching
+    """Register each host folder's declaration: every package under handlers/hosts/ with a `host` module."""
+    from handlers import hosts
 
-    register(
-        Host(
-            name="boond",
-            label="Boond",
-            adapter=boond.BoondAdapter,
-            settings="boond",
-            settings_model=tenants.BoondConfig,
-            owner_type="resource",
-            setup=Setup(missing=boond_setup.missing, proposals=boond_setup.proposals, people=boond_setup.people, place=boond_setup.place),
-            web=Web(
-                webhooks=("webhooks.hosts.boond.webhook:route",),
-                connect=("webhooks.hosts.boond.marketplace:bp", "webhooks.hosts.boond.admin_pages:entry"),
-                pages="webhooks.hosts.boond.admin_pages:PAGES",
-                iframe_origins=("https://ui.boondmanager.com", "https://*.boondmanager.com"),
-            ),
-            sandbox=Sandbox(
-                app="sandboxes.boond:create_app",
-                config="sandboxes.boond:SandboxConfig",
-                port=8100,
-                options=("dialect",),
-            ),
-            matching=BoondMatching,
-            inactivity_activities=boond_setup.inactivity_activities,
-            api_docs="https://doc.boondmanager.com/api-externe/raml-build/api-externe.raml",
-        )
-    )
-    register(
-        Host(
-            name="salesforce",
-            label="Salesforce",
-            adapter=salesforce.SalesforceAdapter,
-            settings="salesforce",
-            settings_model=tenants.SalesforceConfig,
-            budget=Budget(left=salesforce.budget_left, pause_seconds=salesforce.budget_pause, read=salesforce.read_budget),
-            batches_writes=True,
-            owner_type="User",
-            survey_tool=salesforce.has_survey_tool,
-            setup=Setup(
-                missing=salesforce_setup.missing,
-                proposals=salesforce_setup.proposals,
-                people=salesforce_setup.people,
-                place=salesforce_setup.place,
-            ),
-            web=Web(
-                webhooks=("webhooks.hosts.salesforce.webhook:bp",),
-                connect=("webhooks.hosts.salesforce.connect:bp",),
-                pages="webhooks.hosts.salesforce.admin_pages:PAGES",
-                iframe_origins=("https://*.lightning.force.com", "https://*.my.salesforce.com", "https://*.visualforce.com"),
-            ),
-            sandbox=Sandbox(
-                app="sandboxes.salesforce:create_app",
-                config="sandboxes.salesforce:SandboxConfig",
-                port=8200,
-            ),
-            matching=SalesforceMatching,
-            api_docs="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
-        )
-    )
+    for found in sorted(pkgutil.iter_modules(hosts.__path__), key=lambda m: m.name):
+        if found.ispkg:
+            register(importlib.import_module(f"{hosts.__name__}.{found.name}.host").HOST)
 
 
 _builtin()

@@ -21,8 +21,8 @@ GENERIC = ("handlers", "webhooks", "config")
 HOST_MODULES = (
     "handlers/hosts/",  # the adapters, the registry's built-in lines
     "webhooks/hosts/",  # each host's webhook, connect flow and admin pages
-    "config/org_binding.py",  # Salesforce: one org, one tenant
-    "config/sf_mapping.py",  # Salesforce: the mission object's mapping
+    "connectors/salesforce/org_binding.py",  # Salesforce: one org, one tenant
+    "connectors/salesforce/mapping.py",  # Salesforce: the mission object's mapping
     "config/tenants.py",  # the hosts' settings models and the Boond marketplace's tenant ids
 )
 BRANCHES = [
@@ -83,17 +83,17 @@ BUILTIN = sorted(registry.HOSTS)
 
 
 @pytest.mark.parametrize("name", BUILTIN)
-def test_a_built_in_host_s_settings_are_a_tenant_field_whose_secrets_are_masked(name):
+def test_a_built_in_host_s_settings_are_its_registered_model_whose_secrets_are_masked(name):
     host = registry.host_of(name)
-    assert tenants.Tenant.model_fields[host.settings].annotation == host.settings_model | None
+    assert tenants.HOST_SETTINGS[name] is host.settings_model
     assert host.secret_fields, "a host connects with some secret"
     values = {field: "s3cr3t-value" for field in host.secret_fields}
     if name == "salesforce":
         values["client_id"] = "client"
-    tenant = tenants.Tenant(id="acme", host=name, **{host.settings: host.settings_model(**values)})
-    shown = tenant.redacted()[host.settings]
+    tenant = tenants.Tenant(id="acme", host=name, host_settings=host.settings_model(**values))
+    shown = tenant.redacted()["host_settings"]
     assert all(shown[field] == "s3c…" for field in host.secret_fields), shown
-    assert host.settings_of(tenant) == getattr(tenant, host.settings)
+    assert host.settings_of(tenant) == tenant.host_settings
 
 
 @pytest.mark.parametrize("name", BUILTIN)
@@ -105,6 +105,6 @@ def test_a_built_in_host_s_web_parts_and_sandbox_are_where_its_line_says(name):
     assert callable(registry.load(host.sandbox.app)) and callable(registry.load(host.sandbox.config))
 
 
-def test_the_hosts_config_knows_without_the_registry_are_the_built_in_ones():
-    assert tenants.HOST_NAMES >= set(BUILTIN)
+def test_the_hosts_config_knows_are_the_registered_ones():
+    assert set(tenants.HOST_SETTINGS) >= set(BUILTIN)
     assert {"boond", "salesforce"} == set(BUILTIN)

@@ -38,7 +38,7 @@ def test_every_tenant_key_is_under_the_tenant_prefix():
 
 
 def test_removing_a_tenant_removes_every_key_built_for_it(redis_conn):
-    tenants.save(tenants.Tenant(id="acme"))
+    tenants.save(tenants.Tenant(id="acme", host="boond"))
     built = []
     for _name, fn in tenant_builders():
         key = fn("acme", *["x"] * (len(inspect.signature(fn).parameters) - 1))
