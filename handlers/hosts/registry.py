@@ -102,6 +102,8 @@ class Web:
     connect: tuple[str, ...] = ()  # blueprints of the connect flow (install, OAuth, the iframe's entry)
     pages: str = "webhooks.admin.host_pages:PAGES"  # the admin pages' host part (status, test, mapping, links)
     iframe_origins: tuple[str, ...] = ()  # origins whose pages may frame the admin pages (CSP frame-ancestors)
+    words: str | None = None  # "module:WORDS", its admin words {key: (French, English)} (webhooks/admin/i18n.py adds them)
+    people_paths: tuple[str, ...] = ()  # URL prefixes of its pages a person opens (errors as a page, not JSON)
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,53 @@ class Sandbox:
     config: str  # "module:SandboxConfig", built from the CLI options below
     port: int
     options: tuple[str, ...] = ()  # `intermission sandbox` options handed to the config (Boond: "dialect")
+
+
+def _no_gauges(conn: redis.Redis) -> list:
+    return []
+
+
+def _nothing_to_install() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """A host's own metrics (handlers/ops/metrics.py adds them to the generic ones; its series name the host)."""
+
+    counters: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # name → (help, label names)
+    gauges: Callable[[redis.Redis], list] = _no_gauges  # Prometheus families read at scrape time
+    install: Callable[[], None] = _nothing_to_install  # wires its counters into its connector (once per process)
+
+
+def _no_links(tenant: Tenant, base_url: str) -> dict:
+    return {}
+
+
+def _no_fields(tenant: Tenant, created: bool) -> dict:
+    return {}
+
+
+def _no_steps(tenant: Tenant, links: dict, created: bool) -> None:
+    return None
+
+
+def _no_questions(tenant: Tenant, ask: Callable[[str, str], str]) -> Tenant:
+    return tenant
+
+
+@dataclass(frozen=True)
+class Cli:
+    """The host's part of `intermission tenant` (intermission_cli/tenant.py asks it; it names no host)."""
+
+    help: str  # `tenant add <host>`'s line in the help ("a Salesforce org")
+    flags: Callable[[Any], None]  # adds the host's flags to the `tenant add <host>` argparse parser
+    settings: Callable[[Any], BaseModel]  # the host's settings from the parsed flags (ValueError naming a missing flag)
+    links: Callable[[Tenant, str], dict] = _no_links  # links `tenant show` adds to the webhook URL ("connect_url")
+    fields: Callable[[Tenant, bool], dict] = _no_fields  # what `tenant show --json` adds (created: a secret shown once)
+    steps: Callable[[Tenant, dict, bool], None] = _no_steps  # prints what an admin does next in the host
+    questions: Callable[[Tenant, Callable[[str, str], str]], Tenant] = _no_questions  # `tenant setup`'s host questions
+    disconnect: Callable[[Tenant], None] | None = None  # `tenant disconnect`: revoke and forget its tokens
 
 
 @dataclass(frozen=True)
@@ -134,6 +183,8 @@ class Host:
     # host inactivity type → bench activity in use (the dashboard's effective use, issue #29); {}: none mapped
     inactivity_activities: Callable[[Tenant], dict[str, str]] = _no_inactivities
     api_docs: str = ""  # where the host's API is documented (docs/ cites the sources and their confidence)
+    metrics: Metrics = field(default_factory=Metrics)
+    cli: str | None = None  # "module:attribute" of its `Cli` (`intermission tenant add <host>`…), loaded by the CLI
 
     def settings_of(self, tenant: Tenant) -> BaseModel | None:
         """The tenant's settings for this host (None when it has none yet)."""

@@ -19,10 +19,13 @@ HOST = Host(
         connect=("webhooks.hosts.boond.marketplace:bp", "webhooks.hosts.boond.admin_pages:entry"),
         pages="webhooks.hosts.boond.admin_pages:PAGES",
         iframe_origins=("https://ui.boondmanager.com", "https://*.boondmanager.com"),
+        words="webhooks.hosts.boond.words:WORDS",
+        people_paths=("/boond/configure",),
     ),
     sandbox=Sandbox(app="sandboxes.boond:create_app", config="sandboxes.boond:SandboxConfig", port=8100,
                     options=("dialect",)),
     matching=BoondMatching,
     inactivity_activities=setup.inactivity_activities,
     api_docs="https://doc.boondmanager.com/api-externe/raml-build/api-externe.raml",
+    cli="webhooks.hosts.boond.cli:CLI",
 )

@@ -5,6 +5,7 @@ from connectors.salesforce.settings import SalesforceConfig
 from handlers.hosts.registry import Budget, Host, Sandbox, Setup, Web
 from handlers.hosts.salesforce import adapter, setup
 from handlers.hosts.salesforce.match import SalesforceMatching
+from handlers.hosts.salesforce.metrics import METRICS
 
 HOST = Host(
     name="salesforce",
@@ -21,8 +22,12 @@ HOST = Host(
         connect=("webhooks.hosts.salesforce.connect:bp",),
         pages="webhooks.hosts.salesforce.admin_pages:PAGES",
         iframe_origins=("https://*.lightning.force.com", "https://*.my.salesforce.com", "https://*.visualforce.com"),
+        words="webhooks.hosts.salesforce.words:WORDS",
+        people_paths=("/salesforce/connect", "/salesforce/callback"),
     ),
     sandbox=Sandbox(app="sandboxes.salesforce:create_app", config="sandboxes.salesforce:SandboxConfig", port=8200),
     matching=SalesforceMatching,
     api_docs="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
+    cli="webhooks.hosts.salesforce.cli:CLI",
+    metrics=METRICS,
 )

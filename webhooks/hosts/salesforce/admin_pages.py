@@ -47,6 +47,10 @@ class SalesforcePages(HostPages):
         token = disconnect_token(tenant)
         return {"action": url_for("salesforce_connect.disconnect"), "token": token, "csrf": csrf_token(token)}
 
+    def connect_form(self, tenant) -> dict | None:
+        """Connect (or reconnect) the org, whatever its state."""
+        return {"action": url_for("salesforce_connect.start"), "id": "connect-salesforce", "label": "connect_salesforce"}
+
     def test_call(self, tenant, adapter, lang: str) -> str:
         """One query, and the org's API usage it reports; with Change Data Capture, whether it is on (GetTopic)."""
         adapter.client.query_all("SELECT Id FROM User LIMIT 1")
