@@ -27,9 +27,9 @@ def oauth_state(digest: str) -> str:
     return f"im:oauth:state:{digest}"
 
 
-def boond_signed_request_seen(digest: str) -> str:
-    """connectors.boond.marketplace: a signedRequest already used, by hash (its max age; 24 h when undated)."""
-    return f"im:boond:seen:{digest}"
+def signed_request_seen(host: str, digest: str) -> str:
+    """connectors (a host's marketplace): a signed request already used, by hash (its max age; 24 h when undated)."""
+    return f"im:{host}:seen:{digest}"
 
 
 def login_address(digest: str) -> str:
@@ -230,7 +230,7 @@ def sf_usage(tenant: str) -> str:
 
 def sf_tokens(tenant: str) -> str:
     """connectors.salesforce.tokens: the org's OAuth tokens, encrypted (until disconnect)."""
-    return f"im:t:{tenant}:sf:tokens"
+    return host_tokens(tenant, "sf")
 
 
 def needs_reconsent(tenant: str) -> str:
@@ -273,29 +273,34 @@ def cdc_streams() -> str:
     return "im:cdc:streams"
 
 
-def boond_tokens(tenant: str) -> str:
-    """connectors.boond.tokens: a marketplace tenant's app token, encrypted (until uninstall)."""
-    return f"im:t:{tenant}:boond:tokens"
+def host_tokens(tenant: str, host: str) -> str:
+    """connectors.tokens (a host's token store): the tenant's tokens for that host, encrypted (until uninstall)."""
+    return f"im:t:{tenant}:{host}:tokens"
 
 
-def boond_refresh_lock(tenant: str) -> str:
-    """connectors.boond.tokens: one app token refresh at a time (seconds)."""
-    return f"im:t:{tenant}:boond:refresh-lock"
+def any_host_tokens(tenant: str) -> str:
+    """config.infra.crypto (key rotation): every host token store of a tenant, a SCAN pattern."""
+    return host_tokens(tenant, "*")
 
 
-def boond_ratelimit(tenant: str) -> str:
-    """connectors.ratelimit (via handlers.hosts.boond.adapter): the tenant's shared token bucket (seconds)."""
-    return f"im:t:{tenant}:ratelimit:boond"
+def host_refresh_lock(tenant: str, host: str) -> str:
+    """connectors.tokens (a host's token store): one token refresh at a time (seconds)."""
+    return f"im:t:{tenant}:{host}:refresh-lock"
 
 
-def boond_record(tenant: str, kind: str, record_id: str) -> str:
-    """handlers.hosts.boond.read: a Boond people record (project, resource…) shared by the tenant's jobs (5 minutes)."""
-    return f"im:t:{tenant}:boond:rec:{kind}:{record_id}"
+def host_ratelimit(tenant: str, host: str) -> str:
+    """connectors.ratelimit (via a host's adapter): the tenant's shared token bucket for that host (seconds)."""
+    return f"im:t:{tenant}:ratelimit:{host}"
 
 
-def boond_dictionary(tenant: str) -> str:
-    """handlers.hosts.boond.adapter: the tenant's Boond dictionary (states, action types), cached (a day)."""
-    return f"im:t:{tenant}:boond:dictionary"
+def host_record(tenant: str, host: str, kind: str, record_id: str) -> str:
+    """handlers.hosts (a host's reads): a people record (project, resource…) shared by the tenant's jobs (5 minutes)."""
+    return f"im:t:{tenant}:{host}:rec:{kind}:{record_id}"
+
+
+def host_dictionary(tenant: str, host: str) -> str:
+    """handlers.hosts (a host's adapter): the tenant's dictionary in that host (states, action types), a day."""
+    return f"im:t:{tenant}:{host}:dictionary"
 
 
 def match_pending(tenant: str) -> str:
@@ -322,4 +327,4 @@ def match_lock(tenant: str) -> str:
 
 # Keys whose whole value is encrypted (config.infra.crypto.rotate_all re-encrypts them under the newest key): a host's
 # token store goes here. Survey link tokens are sealed inside `surveys` hashes and rotated apart.
-ENCRYPTED = (tenant_config, sf_tokens, boond_tokens)
+ENCRYPTED = (tenant_config, any_host_tokens)

@@ -6,10 +6,10 @@ import hmac
 import logging
 import re
 import secrets
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from cryptography.fernet import InvalidToken
-from pydantic import (BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, ValidationInfo, field_validator,
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, ValidationInfo, field_validator,
                       model_validator)
 
 from config import keys
@@ -48,6 +48,10 @@ def key_mismatches() -> list[str]:
 def secret(default: Any = None, **kwargs) -> Any:
     """A settings field that is a secret: masked by `Tenant.redacted()` (`tenant show`), never shown to admins."""
     return Field(default=default, json_schema_extra={"secret": True}, **kwargs)
+
+
+# A URL a host's settings hold, kept without its trailing slash (paths are appended to it).
+BaseUrl = Annotated[str, AfterValidator(lambda value: value.rstrip("/"))]
 
 
 def secret_fields(model: type[BaseModel]) -> tuple[str, ...]:
@@ -242,7 +246,8 @@ class Tenant(BaseModel):
     @classmethod
     def _known_host(cls, value: str) -> str:
         if value not in HOST_SETTINGS:
-            raise ValueError(f"unknown host {value!r} (known: {', '.join(sorted(HOST_SETTINGS))})")
+            known = ", ".join(sorted(HOST_SETTINGS)) or "none: this process has not loaded handlers.hosts.registry"
+            raise ValueError(f"unknown host {value!r} (known: {known})")
         return value
 
     @field_validator("host_settings", mode="before")

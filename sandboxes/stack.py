@@ -8,6 +8,7 @@ from datetime import date
 
 import requests
 from connectors.boond.settings import BoondConfig
+from handlers.hosts import registry  # noqa: F401  (the hosts a tenant may name)
 
 
 SUBSCRIBED = ["delivery", "project", "positioning", "inactivity", "resource", "opportunity"]  # never "action": our own writes

@@ -8,7 +8,8 @@ from datetime import date
 import requests
 
 from sandboxes.stack import Stack
-from connectors.salesforce.settings import SalesforceConfig, salesforce_settings
+from connectors.salesforce.settings import SalesforceConfig, salesforce_env, salesforce_settings
+from handlers.hosts import registry  # noqa: F401  (the hosts a tenant may name)
 
 FIELDS = ["Id", "End_Date__c", "Status__c", "LastModifiedDate"]
 
@@ -83,9 +84,7 @@ class SalesforceStack(Stack):
 
     def _point_pubsub(self) -> None:
         """The subscriber (in this process, or a child given `pubsub_endpoint`) reads the sandbox's Pub/Sub API."""
-        from config.settings import get_settings
-
-        settings = get_settings()
+        settings = salesforce_env()
         self._pubsub_endpoint = settings.sf_pubsub_endpoint
         object.__setattr__(settings, "sf_pubsub_endpoint", self.pubsub_endpoint)
 
@@ -101,7 +100,7 @@ class SalesforceStack(Stack):
             object.__setattr__(get_settings(), "public_base_url", self._public_base)
             self._public_base = None
         if getattr(self, "_pubsub_endpoint", None) is not None:
-            object.__setattr__(get_settings(), "sf_pubsub_endpoint", self._pubsub_endpoint)
+            object.__setattr__(salesforce_env(), "sf_pubsub_endpoint", self._pubsub_endpoint)
             self._pubsub_endpoint = None
         if getattr(self, "pubsub", None) is not None:
             self.pubsub.stop(0)

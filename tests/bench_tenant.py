@@ -12,6 +12,7 @@ from handlers.state.ledger import Ledger, LedgerEntry
 from handlers.domain.model import MissionSnapshot, Person
 from handlers.state.store import SnapshotStore
 from connectors.boond.settings import BoondConfig
+from handlers.hosts import registry  # noqa: F401  (the hosts a tenant may name)
 
 
 @dataclass

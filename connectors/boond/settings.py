@@ -3,18 +3,36 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from config.tenants import Tenant, secret
+from config.settings import HostSettings, host_settings
+from config.tenants import BaseUrl, Tenant, secret
 
 BOOND_API_URL = "https://ui.boondmanager.com/api"  # https://doc.boondmanager.com/api-externe/ (base of every path)
+
+
+class BoondEnv(HostSettings):
+    """The operator's Boond settings (`INTERMISSION_BOOND_…`): the marketplace app and the default rate."""
+
+    boond_base_url: str = BOOND_API_URL
+    boond_rate_per_second: float = 10.0
+    boond_burst: int = 20
+    boond_app_key: str | None = None  # our marketplace app's Key (Boond app page); None: /boond/* answer 503
+    boond_installation_code: str | None = None  # when set, the first /boond/install call must carry this code
+    boond_signed_request_max_age: int | None = 3600  # seconds after its (required) `issued_at`; used once within
+    boond_app_token_ttl_margin: int = 120  # refresh a temporary app token this many seconds before it expires
+
+
+def boond_env() -> BoondEnv:
+    """The operator's Boond settings of this process."""
+    return host_settings(BoondEnv)
 
 
 class BoondConfig(BaseModel):
     """How to reach one Boond instance and how to read its dictionary."""
 
     model_config = ConfigDict(extra="forbid")
-    base_url: str = BOOND_API_URL
+    base_url: BaseUrl = BOOND_API_URL
     auth_mode: Literal["app", "client"] = "app"
     app_token: str | None = secret()
     app_key: str | None = secret()
@@ -49,12 +67,6 @@ class BoondConfig(BaseModel):
     # action types that mean "done" in this tenant (Boond actions have no done flag): an action a person moved to
     # one of them is kept as it is; the first one closes an edited action its plan no longer wants
     done_action_types: list[int] = Field(default_factory=list)
-
-    @field_validator("base_url")
-    @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
-
 
 def boond_settings(tenant: Tenant) -> BoondConfig | None:
     """A Boond tenant's settings (None: not set yet, or not a Boond tenant)."""

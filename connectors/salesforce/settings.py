@@ -3,19 +3,31 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from config.tenants import Tenant, secret
+from config.settings import HostSettings, host_settings
+from config.tenants import BaseUrl, Tenant, secret
 from connectors.salesforce.mapping import SalesforceMapping
 
 SALESFORCE_API_VERSION = "v67.0"  # /services/data/<version>/ (Spring '26); a tenant may pin another it has tested
+
+
+class SalesforceEnv(HostSettings):
+    """The operator's Salesforce settings (`INTERMISSION_SF_…`)."""
+
+    sf_pubsub_endpoint: str = "api.pubsub.salesforce.com:7443"  # Salesforce's Pub/Sub API (change data capture), TLS
+
+
+def salesforce_env() -> SalesforceEnv:
+    """The operator's Salesforce settings of this process."""
+    return host_settings(SalesforceEnv)
 
 
 class SalesforceConfig(BaseModel):
     """How to reach one Salesforce org: the connected app, the org, the mapping; tokens live apart."""
 
     model_config = ConfigDict(extra="forbid")
-    login_url: str = "https://login.salesforce.com"
+    login_url: BaseUrl = "https://login.salesforce.com"
     client_id: str
     client_secret: str = secret(...)
     org_id: str | None = None  # 18-char; learnt from the token's identity URL at connect time if unset
@@ -30,12 +42,6 @@ class SalesforceConfig(BaseModel):
     # how the org tells us of a change: an Outbound Message, a Flow HTTP callout (both POST to the webhook URL), or
     # Change Data Capture read by `intermission subscribe` through the Pub/Sub API (nothing to build in the org)
     trigger: Literal["outbound_message", "flow", "cdc"] = "outbound_message"
-
-    @field_validator("login_url")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        return value.rstrip("/")
-
 
 def salesforce_settings(tenant: Tenant) -> SalesforceConfig | None:
     """A Salesforce tenant's settings (None: not a Salesforce tenant)."""

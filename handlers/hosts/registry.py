@@ -114,6 +114,16 @@ class Sandbox:
     config: str  # "module:SandboxConfig", built from the CLI options below
     port: int
     options: tuple[str, ...] = ()  # `intermission sandbox` options handed to the config (Boond: "dialect")
+    flags: Callable[[Any], None] | None = None  # adds those options to the `intermission sandbox` argparse parser
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Changes a host also streams, read by `intermission subscribe` (one process per deployment), as "module:attribute"
+    names the CLI imports (the stream's client is only loaded by the process that reads it)."""
+
+    subscriber: str  # a class built with no argument: `.run()` until its `.stop` (a threading.Event) is set
+    check: str  # a function of a tenant: {"enabled", "message_en", "message_fr"}, whether its org streams (and how to)
 
 
 def _no_gauges(conn: redis.Redis) -> list:
@@ -184,6 +194,7 @@ class Host:
     inactivity_activities: Callable[[Tenant], dict[str, str]] = _no_inactivities
     api_docs: str = ""  # where the host's API is documented (docs/ cites the sources and their confidence)
     metrics: Metrics = field(default_factory=Metrics)
+    stream: Stream | None = None  # a change stream (`intermission subscribe`), besides its webhooks
     cli: str | None = None  # "module:attribute" of its `Cli` (`intermission tenant add <host>`…), loaded by the CLI
 
     def settings_of(self, tenant: Tenant) -> BaseModel | None:

@@ -15,7 +15,7 @@ GLOBAL = {
     "cdc_streams",
     "org_binding",
     "oauth_state",
-    "boond_signed_request_seen",
+    "signed_request_seen",
     "login_address",
     "login_names",
     "login_all",

@@ -29,7 +29,7 @@ from handlers.state.store import SnapshotStore
 from handlers.domain.timeline import placed
 from handlers.domain.classify import crew_matters
 from config.infra import clock
-from connectors.boond.settings import boond_settings
+from connectors.boond.settings import boond_env, boond_settings
 
 REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
 NOTE_LABEL = re.compile(r"^\s*note\b", re.I)
@@ -48,9 +48,9 @@ def make_client(tenant: Tenant, conn: redis.Redis) -> BoondClient:
     token, key = (cfg.app_token, cfg.app_key) if cfg.auth_mode == "app" else (cfg.client_token, cfg.client_key)
     tokens = app_tokens_for(tenant, conn) if cfg.auth_mode == "app" and not cfg.app_token else None
     if tokens is not None:  # a marketplace install: its (maybe temporary) token lives in the token store
-        token, key = tokens.current(settings.boond_app_token_ttl_margin), tokens.app_key
-    limiter = RateLimiter(conn, keys.boond_ratelimit(tenant.id),
-                          rate=cfg.rate_per_second or settings.boond_rate_per_second, burst=settings.boond_burst,
+        token, key = tokens.current(boond_env().boond_app_token_ttl_margin), tokens.app_key
+    limiter = RateLimiter(conn, keys.host_ratelimit(tenant.id, "boond"),
+                          rate=cfg.rate_per_second or boond_env().boond_rate_per_second, burst=boond_env().boond_burst,
                           max_wait=settings.max_retry_after_seconds)
     return BoondClient(cfg.base_url, BoondCredentials(cfg.auth_mode, token or "", key or "", cfg.user_token),
                        renew=tokens.renewed if tokens else None,
@@ -62,7 +62,7 @@ def make_client(tenant: Tenant, conn: redis.Redis) -> BoondClient:
 def app_tokens_for(tenant: Tenant, conn: redis.Redis) -> AppTokens:
     """The token store of a marketplace tenant (its app key, else the server's)."""
     cfg, settings = boond_settings(tenant), get_settings()
-    return AppTokens(conn, tenant.id, base_url=checked_base_url(cfg.base_url), app_key=cfg.app_key or settings.boond_app_key or "",
+    return AppTokens(conn, tenant.id, base_url=checked_base_url(cfg.base_url), app_key=cfg.app_key or boond_env().boond_app_key or "",
                      timeout=settings.http_timeout_seconds)
 
 
@@ -175,7 +175,7 @@ class BoondAdapter:
         """The tenant's dictionary, read at most once a day (cached in Redis), parsed once per job (adapter)."""
         if getattr(self, "_dictionary", None) is not None:
             return self._dictionary
-        key = keys.boond_dictionary(self.tenant.id)
+        key = keys.host_dictionary(self.tenant.id, "boond")
         raw = self.conn.get(key)
         if raw is None:
             raw = json.dumps(self.client.dictionary())

@@ -7,6 +7,13 @@ from handlers.hosts.boond.adapter import BoondAdapter
 from handlers.hosts.boond.match import BoondMatching
 from handlers.hosts.registry import Host, Sandbox, Setup, Web
 
+
+
+def _sandbox_flags(p) -> None:
+    p.add_argument("--dialect", choices=["documented", "observed"], default="documented",
+                   help="Boond: the RAML's shapes, or the variants a real instance answered (docs/SANDBOXES.md)")
+
+
 HOST = Host(
     name="boond",
     label="Boond",
@@ -23,7 +30,7 @@ HOST = Host(
         people_paths=("/boond/configure",),
     ),
     sandbox=Sandbox(app="sandboxes.boond:create_app", config="sandboxes.boond:SandboxConfig", port=8100,
-                    options=("dialect",)),
+                    options=("dialect",), flags=_sandbox_flags),
     matching=BoondMatching,
     inactivity_activities=setup.inactivity_activities,
     api_docs="https://doc.boondmanager.com/api-externe/raml-build/api-externe.raml",

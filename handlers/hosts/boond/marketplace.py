@@ -24,7 +24,7 @@ from handlers.sync.backfill import start_quietly as start_backfill
 from handlers.hosts.boond.dictionary import Dictionary, labels_and_proposals
 from handlers.intake.ingest import enqueue_sync
 from handlers.state.ledger import ActivityLog
-from connectors.boond.settings import BOOND_API_URL, BoondConfig, boond_settings
+from connectors.boond.settings import BoondConfig, boond_env, boond_settings
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def handle_install(payload: dict) -> dict:
 
 
 def _check_installation_code(given) -> dict:
-    expected = get_settings().boond_installation_code
+    expected = boond_env().boond_installation_code
     if expected and not hmac.compare_digest(str(given or "").encode(), expected.encode()):
         raise MarketplaceError("wrong installation code: enter the code Intermission gave you", 403)
     return {"step": "installation code accepted"}
@@ -94,13 +94,13 @@ def _installed_tenant(client_token: str, client_name: str) -> tenants.Tenant:
         return tenants.Tenant(id=tenant_id, host="boond", name=client_name, language=settings.default_language,
                               timezone=settings.default_timezone, enabled=False, status="needs_configuration",
                               setup_complete=False,  # the set-up flow ends it (issue #27)
-                              host_settings=BoondConfig(base_url=settings.boond_base_url or BOOND_API_URL, auth_mode="app",
-                                                        app_key=settings.boond_app_key, client_token=client_token))
+                              host_settings=BoondConfig(base_url=boond_env().boond_base_url, auth_mode="app",
+                                                        app_key=boond_env().boond_app_key, client_token=client_token))
     if existing.host != "boond" or not boond_settings(existing) or boond_settings(existing).client_token != client_token:
         raise MarketplaceError(f"tenant {tenant_id} exists and is not this Boond customer's", 409)
     configured = existing.status == "active" and bool(boond_settings(existing).user_token)
     boond = boond_settings(existing).model_copy(update={"auth_mode": "app", "app_token": None,
-                                              "app_key": settings.boond_app_key})
+                                              "app_key": boond_env().boond_app_key})
     return existing.model_copy(update={"host_settings": boond, "name": client_name or existing.name,
                                        "status": "active" if configured else "needs_configuration",
                                        "enabled": existing.enabled and configured})
@@ -115,7 +115,7 @@ def handle_validate(payload: dict) -> dict:
     conn = get_redis()
     app_tokens_for(tenant, conn).store(app_token, _text(payload.get("refreshToken")),
                                        expires_at_from(payload.get("expiresIn"), time.time()))
-    key = get_settings().boond_app_key
+    key = boond_env().boond_app_key
     if boond_settings(tenant).app_key != key:
         tenants.save(tenant.model_copy(update={"host_settings": boond_settings(tenant).model_copy(update={"app_key": key})}))
     _log(conn, tenant.id, "validated", "app tokens renewed by Validate in Boond")

@@ -32,7 +32,7 @@ from connectors.salesforce.pubsub.client import ChangeEvent, PubSubAuthError, Pu
 from handlers.hosts.salesforce.adapter import tokens_for
 from handlers.intake.ingest import enqueue_batch
 from handlers.intake.queues import get_queue, retry_policy
-from connectors.salesforce.settings import salesforce_settings
+from connectors.salesforce.settings import salesforce_env, salesforce_settings
 
 log = logging.getLogger(__name__)
 BACKOFF = (0.5, 1, 2, 5, 10, 30)  # seconds before reconnecting a dropped stream, then the last value
@@ -66,7 +66,7 @@ def client_for(tenant: tenants.Tenant, conn: redis.Redis) -> PubSubClient:
     """A Pub/Sub client for the tenant's org (plain gRPC only for a loopback sandbox, with sandbox hosts allowed)."""
     settings, store = get_settings(), tokens_for(tenant, conn)
     record = store.load() or {}
-    endpoint = settings.sf_pubsub_endpoint
+    endpoint = salesforce_env().sf_pubsub_endpoint
     loopback = urlsplit(f"//{endpoint}").hostname in ("127.0.0.1", "localhost", "::1")
     return PubSubClient(endpoint, store, instance_url=store.instance_url(), org_id=record.get("org_id") or
                         salesforce_settings(tenant).org_id or "", secure=not (loopback and settings.allow_sandbox_hosts),

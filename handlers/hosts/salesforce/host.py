@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from connectors.salesforce.settings import SalesforceConfig
-from handlers.hosts.registry import Budget, Host, Sandbox, Setup, Web
+from handlers.hosts.registry import Budget, Host, Sandbox, Setup, Stream, Web
 from handlers.hosts.salesforce import adapter, setup
 from handlers.hosts.salesforce.match import SalesforceMatching
 from handlers.hosts.salesforce.metrics import METRICS
@@ -30,4 +30,5 @@ HOST = Host(
     api_docs="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
     cli="webhooks.hosts.salesforce.cli:CLI",
     metrics=METRICS,
+    stream=Stream(subscriber="handlers.hosts.salesforce.cdc:Subscriber", check="handlers.hosts.salesforce.cdc:check_topic"),
 )

@@ -14,7 +14,7 @@ from webhooks.admin.auth import admin_token
 from webhooks.admin.host_pages import HostPages
 from webhooks.admin.i18n import say, word
 from webhooks.admin.render import error_page, error_words, lang_for
-from connectors.boond.settings import boond_settings
+from connectors.boond.settings import boond_env, boond_settings
 
 entry = Blueprint("admin_entry", __name__)
 
@@ -142,14 +142,13 @@ PAGES = BoondPages()
 def boond_configure():
     """The Boond iframe: verify the signedRequest (query or form), open the tenant's admin pages (and offer
     configuration)."""
-    from config.settings import get_settings
     from connectors.boond.marketplace import BadSignedRequest, claim_once, decode_signed_request
     from webhooks.hosts.boond.marketplace import DEFAULT_MAX_AGE
 
-    key = get_settings().boond_app_key
+    key = boond_env().boond_app_key
     if not key:
         return error_page(503, "Marketplace not configured", "INTERMISSION_BOOND_APP_KEY is not set on this server.")
-    max_age = get_settings().boond_signed_request_max_age or DEFAULT_MAX_AGE
+    max_age = boond_env().boond_signed_request_max_age or DEFAULT_MAX_AGE
     try:
         value = request.values.get("signedRequest", "")
         payload = decode_signed_request(value, key, max_age=max_age)

@@ -25,10 +25,9 @@ def _flags(p) -> None:
 
 def _settings(args):
     from config.infra.urls import checked_host_url
-    from config.settings import get_settings
-    from connectors.boond.settings import BOOND_API_URL, BoondConfig
+    from connectors.boond.settings import BoondConfig, boond_env
 
-    base_url = checked_host_url(args.base_url or get_settings().boond_base_url or BOOND_API_URL, "--base-url")
+    base_url = checked_host_url(args.base_url or boond_env().boond_base_url, "--base-url")
     boond = BoondConfig(base_url=base_url, auth_mode=args.auth_mode,
                         app_token=args.app_token, app_key=args.app_key, client_token=args.client_token,
                         client_key=args.client_key, user_token=args.user_token or "",
