@@ -206,18 +206,17 @@ def known(key: str) -> bool:
     return key in _words()
 
 
-_HOSTS_ADDED: set[str] = set()
+_HOSTS_ADDED: set[str] = set()  # the hosts' `web.words` already added
 
 
 def _words() -> dict:
     """WORDS with each registered host's own added, once per host (its registry line's `web.words`)."""
     from handlers.hosts.registry import HOSTS, load
 
-    for name, host in list(HOSTS.items()):
-        if name not in _HOSTS_ADDED:
-            _HOSTS_ADDED.add(name)
-            if host.web.words:
-                WORDS.update(load(host.web.words))
+    for host in list(HOSTS.values()):
+        if host.web.words and host.web.words not in _HOSTS_ADDED:
+            _HOSTS_ADDED.add(host.web.words)
+            WORDS.update(load(host.web.words))
     return WORDS
 
 WORDS.update({  # issue #17: playbook changes applied, backfill progress, survey e-mails
