@@ -25,7 +25,7 @@ def _set_up(org) -> None:
     tenant = tenants.get(org.tenant_id)
     mapping = salesforce_settings(tenant).mapping.model_copy(update=MAPPED)
     tenants.save(tenant.model_copy(update={
-        "salesforce": salesforce_settings(tenant).model_copy(update={"mapping": mapping}),
+        "host_settings": salesforce_settings(tenant).model_copy(update={"mapping": mapping}),
         "matching": tenants.MatchSettings(enabled=True, per_consultant=2)}))
     org.control("POST", "/_control/outbound", json={"url": org.webhook_url, "object": "Opportunity", "mode": "soap"})
 
