@@ -211,7 +211,8 @@ HOSTS: dict[str, Host] = {}
 
 
 def register(host: Host) -> Host:
-    """List a host (the built-in ones below; a test host from tests/); its name becomes a valid tenant host."""
+    """List a host (each host folder's line, found below; a test host from tests/): its name becomes a valid tenant
+    host, whose `host_settings` its settings model reads."""
     if isinstance(host.adapter, type) and (lacking := missing(host.adapter, host.batches_writes)):
         raise TypeError(f"host {host.name!r}: its adapter lacks {', '.join(lacking)} (handlers/hosts/protocol.py)")
     HOSTS[host.name] = host
@@ -246,7 +247,8 @@ def load(ref: str) -> Any:
 
 
 def _builtin() -> None:
-    """Register each host folder's declaration: every package under handlers/hosts/ with a `host` module."""
+    """Register each host folder's declaration: every package under handlers/hosts/ is one host, whose `host.py`
+    declares `HOST`."""
     from handlers import hosts
 
     for found in sorted(pkgutil.iter_modules(hosts.__path__), key=lambda m: m.name):
