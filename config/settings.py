@@ -12,7 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """Everything an operator can set; names are `INTERMISSION_<FIELD>` except `REDIS_URL`."""
+    """Everything an operator can set but a host's own (its `HostSettings`, below); names are `INTERMISSION_<FIELD>`
+    except `REDIS_URL`."""
 
     model_config = SettingsConfigDict(env_prefix="INTERMISSION_", env_file=".env", extra="ignore")
 
