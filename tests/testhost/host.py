@@ -1,4 +1,5 @@
 """The test host's settings model, CLI part, metric, words, admin pages and registry line."""
+
 from __future__ import annotations
 
 from prometheus_client.core import GaugeMetricFamily
@@ -54,8 +55,11 @@ def _regions(conn) -> list:
 
 
 INSTALLED: list[bool] = []
-METRICS = Metrics(counters={"intermission_testhost_pings": ("Test host pings, by region.", ("region",))},
-                  gauges=_regions, install=lambda: INSTALLED.append(True))
+METRICS = Metrics(
+    counters={"intermission_testhost_pings": ("Test host pings, by region.", ("region",))},
+    gauges=_regions,
+    install=lambda: INSTALLED.append(True),
+)
 
 
 def ping(region: str) -> None:

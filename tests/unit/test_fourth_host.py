@@ -89,8 +89,11 @@ def test_its_metric_is_exposed_with_its_labels(fourth, redis_conn):
 def test_its_admin_words_button_and_picker_reach_the_admin_pages(fourth, redis_conn):
     from webhooks.app import create_app
 
-    tenants.save(tenants.Tenant(id="four-co", host="testhost", name="Four Co", language="en",
-                                host_settings=testhost.TesthostSettings(api_key="k-123456789")))
+    tenants.save(
+        tenants.Tenant(
+            id="four-co", host="testhost", name="Four Co", language="en", host_settings=testhost.TesthostSettings(api_key="k-123456789")
+        )
+    )
     assert word("testhost_connect", "fr") == "Connecter l'hôte de test"
     client, token = create_app().test_client(), admin_token("four-co", "test")
 

@@ -1,4 +1,5 @@
 """Boond's registry line: everything generic code asks of Boond (handlers/hosts/registry.py finds it here)."""
+
 from __future__ import annotations
 
 from connectors.boond.settings import BoondConfig
@@ -8,10 +9,13 @@ from handlers.hosts.boond.match import BoondMatching
 from handlers.hosts.registry import Host, Sandbox, Setup, Web
 
 
-
 def _sandbox_flags(p) -> None:
-    p.add_argument("--dialect", choices=["documented", "observed"], default="documented",
-                   help="Boond: the RAML's shapes, or the variants a real instance answered (docs/SANDBOXES.md)")
+    p.add_argument(
+        "--dialect",
+        choices=["documented", "observed"],
+        default="documented",
+        help="Boond: the RAML's shapes, or the variants a real instance answered (docs/SANDBOXES.md)",
+    )
 
 
 HOST = Host(
@@ -29,8 +33,9 @@ HOST = Host(
         words="webhooks.hosts.boond.words:WORDS",
         people_paths=("/boond/configure",),
     ),
-    sandbox=Sandbox(app="sandboxes.boond:create_app", config="sandboxes.boond:SandboxConfig", port=8100,
-                    options=("dialect",), flags=_sandbox_flags),
+    sandbox=Sandbox(
+        app="sandboxes.boond:create_app", config="sandboxes.boond:SandboxConfig", port=8100, options=("dialect",), flags=_sandbox_flags
+    ),
     matching=BoondMatching,
     inactivity_activities=setup.inactivity_activities,
     api_docs="https://doc.boondmanager.com/api-externe/raml-build/api-externe.raml",

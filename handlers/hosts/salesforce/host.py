@@ -1,4 +1,5 @@
 """Salesforce's registry line: everything generic code asks of Salesforce (handlers/hosts/registry.py finds it here)."""
+
 from __future__ import annotations
 
 from connectors.salesforce.settings import SalesforceConfig

@@ -1,4 +1,5 @@
 """Boond's part of `intermission tenant`: the `tenant add boond` flags, the next step in Boond, the state questions."""
+
 from __future__ import annotations
 
 import os
@@ -16,11 +17,15 @@ def _flags(p) -> None:
     p.add_argument("--app-key", default=os.environ.get("BOOND_APP_KEY"), help="or BOOND_APP_KEY")
     p.add_argument("--client-token", default=os.environ.get("BOOND_CLIENT_TOKEN"))
     p.add_argument("--client-key", default=os.environ.get("BOOND_CLIENT_KEY"), help="or BOOND_CLIENT_KEY")
-    p.add_argument("--user-token", default=os.environ.get("BOOND_USER_TOKEN"),
-                   help="the technical user's token (or BOOND_USER_TOKEN)")
-    p.add_argument("--action-type", action="append", default=[], metavar="KIND=ID",
-                   help="Boond action typeOf per kind (task, reminder, survey, bench or default); "
-                        "without it the tenant's 'Rappel / To do' type is read from its dictionary")
+    p.add_argument("--user-token", default=os.environ.get("BOOND_USER_TOKEN"), help="the technical user's token (or BOOND_USER_TOKEN)")
+    p.add_argument(
+        "--action-type",
+        action="append",
+        default=[],
+        metavar="KIND=ID",
+        help="Boond action typeOf per kind (task, reminder, survey, bench or default); "
+        "without it the tenant's 'Rappel / To do' type is read from its dictionary",
+    )
 
 
 def _settings(args):
@@ -28,10 +33,16 @@ def _settings(args):
     from connectors.boond.settings import BoondConfig, boond_env
 
     base_url = checked_host_url(args.base_url or boond_env().boond_base_url, "--base-url")
-    boond = BoondConfig(base_url=base_url, auth_mode=args.auth_mode,
-                        app_token=args.app_token, app_key=args.app_key, client_token=args.client_token,
-                        client_key=args.client_key, user_token=args.user_token or "",
-                        action_types=_action_types(args.action_type))
+    boond = BoondConfig(
+        base_url=base_url,
+        auth_mode=args.auth_mode,
+        app_token=args.app_token,
+        app_key=args.app_key,
+        client_token=args.client_token,
+        client_key=args.client_key,
+        user_token=args.user_token or "",
+        action_types=_action_types(args.action_type),
+    )
     pair = (boond.app_token, boond.app_key) if boond.auth_mode == "app" else (boond.client_token, boond.client_key)
     missing = [n for n, v in zip((f"--{boond.auth_mode}-token", f"--{boond.auth_mode}-key"), pair) if not v]
     missing += [] if boond.user_token else ["--user-token"]
@@ -45,16 +56,17 @@ def _action_types(pairs: list[str]) -> dict[str, int]:
     for pair in pairs:
         kind, _, value = pair.partition("=")
         if kind not in ACTION_KINDS or not value.isdigit():
-            raise ValueError(f"--action-type {pair!r}: expected KIND=ID with KIND in {sorted(ACTION_KINDS)} "
-                             "and a numeric id")
+            raise ValueError(f"--action-type {pair!r}: expected KIND=ID with KIND in {sorted(ACTION_KINDS)} and a numeric id")
         out[kind] = int(value)
     return out
 
 
 def _steps(tenant, links: dict, created: bool) -> None:
     if created:
-        print("In Boond: Administration > Webhooks > +, paste that URL and tick create/update/delete on "
-              "delivery and resource (never on action: our own writes would come back).")
+        print(
+            "In Boond: Administration > Webhooks > +, paste that URL and tick create/update/delete on "
+            "delivery and resource (never on action: our own writes would come back)."
+        )
 
 
 def _questions(tenant, ask):

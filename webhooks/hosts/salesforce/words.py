@@ -1,12 +1,12 @@
 """Salesforce's words on the admin pages, in French and English (its registry line's `web.words`; the admin pages'
 i18n adds them)."""
+
 from __future__ import annotations
 
 WORDS = {
     "disconnect": ("Déconnecter Salesforce", "Disconnect Salesforce"),
     "connect_salesforce": ("Connecter (ou reconnecter) Salesforce", "Connect (or reconnect) Salesforce"),
-    "test_ok_salesforce": ("La connexion fonctionne : Salesforce répond ({usage}).",
-                           "The connection works: Salesforce answers ({usage})."),
+    "test_ok_salesforce": ("La connexion fonctionne : Salesforce répond ({usage}).", "The connection works: Salesforce answers ({usage})."),
     "sf_object": ("Objet de la mission", "Mission object"),
     "sf_name": ("Nom de la mission", "Mission name"),
     "sf_start_date": ("Date de début", "Start date"),
@@ -28,11 +28,12 @@ WORDS = {
     "sf_status_values": ("Statuts qui veulent dire « annulée »", "Status values meaning cancelled"),
     "sf_status_values_help": ("valeur=cancelled, par exemple Cancelled=cancelled", "value=cancelled, e.g. Cancelled=cancelled"),
     "sf_reason_values": ("Motifs de fin et leur cas", "End reasons and their case"),
-    "sf_reason_values_help": ("valeur=client ou valeur=consultant, par exemple Client=client",
-                              "value=client or value=consultant, e.g. Client=client"),
+    "sf_reason_values_help": (
+        "valeur=client ou valeur=consultant, par exemple Client=client",
+        "value=client or value=consultant, e.g. Client=client",
+    ),
     "sf_usage": ("{used} appels d'API utilisés sur {limit} aujourd'hui", "{used} of {limit} API calls used today"),
     "sf_usage_unknown": ("consommation d'API inconnue", "API usage unknown"),
-    "sf_trigger_outbound_message": ("déclenché par un message sortant (Outbound Message)",
-                                    "triggered by an Outbound Message"),
+    "sf_trigger_outbound_message": ("déclenché par un message sortant (Outbound Message)", "triggered by an Outbound Message"),
     "sf_trigger_flow": ("déclenché par un appel HTTP de Flow", "triggered by a Flow HTTP callout"),
 }
