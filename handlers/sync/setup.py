@@ -13,9 +13,10 @@ from pathlib import Path
 
 import redis
 
-from config import tenants
+from config import keys, tenants
 from config.tenants import Tenant
 from handlers.hosts.registry import host_of
+from handlers.intake.ingest import enqueue_sync
 
 ROLES = ("manager", "business_engineer", "hr")
 ITEMS = {  # what may be missing, said to an operator (the admin pages have their own words)
@@ -90,6 +91,21 @@ def finish(conn: redis.Redis, tenant: Tenant) -> dict:
     resumed = holds.resume(tenant.id, conn)
     started = None if already else backfill.start_quietly(conn, tenant.id, "install")
     return {"resumed": resumed, "backfill": bool(started)}
+
+
+def connected(conn: redis.Redis, tenant_id: str, trigger: dict) -> int:
+    """A tenant (re)connected to its host: queue a re-read of every mission already seen, to catch up on changes made
+    while we were not listening, and start the install backfill when its set-up is complete already (else the
+    set-up's end starts it: `finish`). The number of re-reads queued."""
+    from handlers.sync import backfill
+
+    queued = 0
+    for key in conn.scan_iter(match=keys.missions_pattern(tenant_id), count=500):
+        mission_id = key.decode().rsplit(":", 1)[1]
+        queued += enqueue_sync(conn, tenant_id, mission_id, trigger) == "queued"
+    if tenants.require(tenant_id).setup_complete:
+        backfill.start_quietly(conn, tenant_id, "install")  # issue #17: the missions that exist already
+    return queued
 
 
 def country_of_zone(zone: str) -> str | None:

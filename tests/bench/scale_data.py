@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from handlers.domain.model import DesiredAction, MissionSnapshot, Person
-from handlers.sync.reconcile import WriteResult
+from handlers.hosts.protocol import Outcome, WriteResult
 
 SHAPES = [("natural", 50), ("client", 15), ("consultant", 10), ("bench", 15), ("restaffed", 10)]  # % of missions
 _ids = itertools.count(10_000_000)
@@ -41,9 +41,9 @@ class FakeSalesforce(FakeBoond):
     def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
         if creates and before_create:
             before_create(list(range(len(creates))))
-        return ([("create", n, WriteResult(host_id=f"00T{next(_ids):012d}AAA")) for n in range(len(creates))]
-                + [("update", n, WriteResult(host_id=h)) for n, (h, _, _) in enumerate(updates)]
-                + [("delete", n, WriteResult(host_id=h)) for n, h in enumerate(deletes)])
+        return ([Outcome("create", n, WriteResult(host_id=f"00T{next(_ids):012d}AAA")) for n in range(len(creates))]
+                + [Outcome("update", n, WriteResult(host_id=u.host_id)) for n, u in enumerate(updates)]
+                + [Outcome("delete", n, WriteResult(host_id=h)) for n, h in enumerate(deletes)])
 
     def update_many(self, mission_id, pairs):
         return [(h, WriteResult(host_id=h)) for h, _ in pairs]

@@ -21,10 +21,9 @@ from handlers.hosts.boond.dictionary import Dictionary
 from handlers.hosts.boond.read import RecordCache, completed
 from handlers.state.ledger import LedgerEntry
 from handlers.domain.model import NEXT_UNKNOWN, DesiredAction, Inactivity, MissionSnapshot, OtherMission, Person
-from handlers.hosts.protocol import Contact, MissionRead
+from handlers.hosts.marks import MARKER, fingerprint, marker
+from handlers.hosts.protocol import CannotVerify, Contact, HostState, MissionRead
 from handlers.hosts.values import day, percent, positive_amount
-from handlers.sync.people_work import CannotVerify, HostState, fingerprint
-from handlers.sync.reconcile import MARKER, marker
 from handlers.state.store import SnapshotStore
 from handlers.domain.timeline import placed
 from handlers.domain.classify import crew_matters

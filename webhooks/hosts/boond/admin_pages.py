@@ -52,9 +52,12 @@ class BoondPages(HostPages):
         raw = get_redis().getdel(keys.pending_user(admin.tenant.id, request.form.get("user_token", "")))
         if raw is None:
             return error_words(400, "config_expired")
-        from handlers.hosts.boond.marketplace import configure_boond_tenant
+        from handlers.hosts.boond.marketplace import CONFIGURED, configure_boond_tenant
+        from handlers.sync import setup
 
         result = configure_boond_tenant(admin.tenant.id, crypto.decrypt(raw).decode(), base_url=_public_base())
+        if result["configured"]:
+            setup.connected(get_redis(), admin.tenant.id, CONFIGURED)
         lang = lang_for(admin.tenant)
         if request.form.get("next") == "setup":  # the set-up flow's first screen: back to it, its check says how
             return redirect(url_for("admin.setup_page", a=admin.token, lang=lang, step="connection"))
