@@ -20,7 +20,7 @@ from config.infra.redis_conn import ensure_replicated, run_script
 from config.settings import get_settings
 from handlers.hosts.registry import host_of
 from handlers.intake.queues import get_queue, retry_policy
-from handlers.ops.telemetry import request_id_for
+from handlers.intake.telemetry import request_id_for
 
 Outcome = Literal["queued", "duplicate", "coalesced"]
 

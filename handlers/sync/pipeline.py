@@ -30,7 +30,7 @@ from handlers.domain.plan_surveys import SurveyInputs, next_reminder_day
 from handlers.sync.reconcile import MissionWork, Reconciler, Round, diff
 from handlers.domain.rules import Rules
 from handlers.state.store import SnapshotStore, schedule_wakeup
-from handlers.ops.telemetry import count_actions
+from handlers.intake.telemetry import count_actions
 
 
 @lru_cache(maxsize=256)

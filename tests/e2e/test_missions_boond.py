@@ -15,7 +15,7 @@ from config.infra import clock
 from handlers.intake.ingest import enqueue_sync
 from handlers.state.store import SnapshotStore
 from handlers.sync.jobs import tick
-from handlers.reports.preview import preview
+from handlers.sync.preview import preview
 from tests.e2e.helpers import by_step, due, host_state, markers, owner, settle
 from tests.e2e.test_esn_rules_boond import deliver, steps
 from tests.e2e.test_people_work import DONE_TYPE, _boond_person_edits as person_edits, _map_done_type as map_done_type

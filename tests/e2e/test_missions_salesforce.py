@@ -17,7 +17,7 @@ from config.infra import clock
 from handlers.hosts.salesforce.adapter import make_client as sf_client
 from handlers.intake.ingest import enqueue_sync
 from handlers.sync.jobs import tick
-from handlers.reports.preview import preview
+from handlers.sync.preview import preview
 from sandboxes.stack_salesforce import SalesforceStack
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates, org_state
