@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import g, render_template, request
 
 from webhooks.admin import bp
-from webhooks.admin.auth import csrf_token
+from config.infra.redis_conn import get_redis
+from webhooks.admin.auth import csrf_token, current_admin
 from webhooks.admin.i18n import WORDS, label, offset_label, placeholders_in_words, say, word
 from webhooks.admin.reasons import reason_in
 
@@ -44,6 +45,12 @@ def page(template: str, **context):
     context.setdefault("in_words", lambda text: placeholders_in_words(text, lang))
     return render_template(f"admin/{template}", tenant=admin.tenant, token=admin.token, csrf=csrf_token(admin.token),
                            lang=lang, w=lambda key: word(key, lang), reason_in=reason_in, **context)
+
+
+def tenant_page(template: str, **reads):
+    """An admin page showing what each read (`read(conn, tenant_id)`) finds for the signed-in admin's tenant."""
+    admin, conn = current_admin(), get_redis()
+    return page(template, **{name: read(conn, admin.tenant.id) for name, read in reads.items()})
 
 
 def error_page(status: int, title: str, message: str):

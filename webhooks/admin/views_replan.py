@@ -9,9 +9,8 @@ from handlers.sync import backfill, pipeline
 from config.infra import clock
 from handlers.state.store import SnapshotStore
 from webhooks.admin import bp
-from webhooks.admin.auth import current_admin
 from webhooks.admin.i18n import word
-from webhooks.admin.render import lang_for, page
+from webhooks.admin.render import lang_for, page, tenant_page
 
 CHANGING = ("create", "update", "cancel")
 SKIPPED_FIELDS = ("a", "csrf", "lang", "confirm")
@@ -54,9 +53,6 @@ def confirm_or_apply(admin, overrides: dict, step: str, flash: str):
 @bp.get("/progress")
 def progress():
     """The tenant's backfill or re-plan run (missions read / planned / failed) and the survey e-mails that failed."""
-    admin = current_admin()
     from handlers.surveys import mail as survey_mail
 
-    conn = get_redis()
-    return page("progress.html", run=backfill.progress(conn, admin.tenant.id),
-                mail_failures=survey_mail.failures(conn, admin.tenant.id))
+    return tenant_page("progress.html", run=backfill.progress, mail_failures=survey_mail.failures)
