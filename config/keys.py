@@ -286,7 +286,7 @@ def backfill(tenant: str, part: str = "") -> str:
     return f"im:t:{tenant}:backfill" + (f":{part}" if part else "")
 
 
-def survey_mail_sending(tenant: str, mission_id: str, role: str, kind: str) -> str:
+def survey_mail_sending(tenant: str, mission_id: str, role: str, *, kind: str) -> str:
     """handlers.surveys.mail: one e-mail being sent now (minutes; a second worker does not send it twice)."""
     return f"im:t:{tenant}:survey-mail:sending:{mission_id}:{role}:{kind}"
 

@@ -207,7 +207,7 @@ def _webhooks(name: str) -> Blueprint:
             return not_found()
         event = request.get_json()
         trigger = {"kind": "webhook", "host": name, "event": event["event"]}
-        outcome = enqueue_sync(get_redis(), tenant.id, event["mission"], trigger, event_id=event["event"])
+        outcome = enqueue_sync(get_redis(), tenant.id, event["mission"], trigger=trigger, event_id=event["event"])
         return ignored("duplicate event") if outcome == "duplicate" else (jsonify(status=outcome), 202)
 
     return bp

@@ -60,8 +60,8 @@ class Held(NamedTuple):
     settled: bool = False
 
 
-def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, today: date, *,
-         language: str = "fr", country: str = "FR", surveys: SurveyInputs | None = None,
+def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, *, today: date, language: str = "fr",
+         country: str = "FR", surveys: SurveyInputs | None = None,
          rules: Rules | None = None, held: Mapping[str, Held] | None = None) -> list[DesiredAction]:
     """Every action the mission should have today, sorted by due date then key (surveys: see plan_surveys).
 
@@ -71,7 +71,7 @@ def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Pl
     rules = Rules.coerce(rules, country)
     actions = _steps(snapshot, classification, playbook, today, language, rules, held or {})
     if surveys is not None:
-        actions = with_surveys(actions, snapshot, surveys, today, language=language, country=rules.country,
+        actions = with_surveys(actions, snapshot, surveys, today=today, language=language, country=rules.country,
                                case=classification.end_case or "natural", rules=rules)
     return sorted(_dated(actions, held or {}, today, rules), key=lambda a: (a.due, a.key))
 

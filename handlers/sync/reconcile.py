@@ -94,16 +94,14 @@ class Reconciler:
         Round([MissionWork(self, desired)], self.writer).run()
         return self.counts
 
-    def written(self, op: str, action: DesiredAction, entry: LedgerEntry | None, host_id: str, *,
-                pipe=None) -> None:
+    def written(self, op: str, action: DesiredAction, entry: LedgerEntry | None, *, host_id: str, pipe=None) -> None:
         """The written ledger entry and its activity record: on the round's `pipe`, else in one round trip."""
         print_ = _fingerprint(self.writer, self.mission_id, action)
         with _on(self.ledger.conn, pipe) as pipe:
             self.ledger.put(LedgerEntry.of(action, "written", host_id, fingerprint=print_), pipe=pipe)
             self.log(op, action, entry, pipe=pipe)
 
-    def settle(self, entry: LedgerEntry, status: str, verdict: str, action: DesiredAction | None = None, *,
-               pipe=None) -> None:
+    def settle(self, entry: LedgerEntry, status: str, verdict: str, *, action: DesiredAction | None = None, pipe=None) -> None:
         """Keep a person's work: the entry is settled for good and the activity log says why (REASONS[verdict])."""
         with _on(self.ledger.conn, pipe) as pipe:
             self.ledger.put(entry.model_copy(update={"status": status}), pipe=pipe)
@@ -133,7 +131,7 @@ class Reconciler:
             self.log("held", action, entry, why="unverified", pipe=pipe)
         self.errors.append(f"{self.mission_id}/{entry.key}: cannot verify ({detail})")
 
-    def refused(self, op: str, key: str, step: str, error: str | None) -> None:
+    def refused(self, op: str, key: str, step: str, *, error: str | None) -> None:
         """A host write the host refused (the job retries it)."""
         self.errors.append(f"{self.mission_id}/{key}: {error}")
         log.warning("host write %s %s/%s refused: %s", op, self.mission_id, key, error,
@@ -219,7 +217,7 @@ class Round:
                 closes.append((work, op, state))
             else:
                 status = {"gone": "dismissed", "done": "done", "edited": "kept"}[verdict]
-                work.run.settle(op.entry, status, verdict, op.action)
+                work.run.settle(op.entry, status, verdict, action=op.action)
         return updates, cancels, closes
 
     def _states(self, changing: list[tuple[MissionWork, Op]]) -> dict[str, dict[str, HostState]]:
@@ -316,7 +314,7 @@ def _adopted(run: Reconciler, op: Op) -> bool:
     for _outcome in run.writer.write_all([], [Update(found[0], run.mission_id, op.action)], found[1:]):
         pass
     run.counts["recovered"] += 1
-    run.written("recovered", op.action, op.entry, found[0])
+    run.written("recovered", op.action, op.entry, host_id=found[0])
     return True
 
 
@@ -335,20 +333,20 @@ def _created(work: MissionWork, action: DesiredAction, result: WriteResult, pipe
     run = work.run
     if result.ok:
         run.counts["created"] += 1
-        run.written("created", action, None, result.host_id, pipe=pipe)
+        run.written("created", action, None, host_id=result.host_id, pipe=pipe)
     else:
-        run.refused("create", action.key, action.step_id, result.error)
+        run.refused("create", action.key, action.step_id, error=result.error)
 
 
 def _updated(host_id: str, work: MissionWork, op: Op, result: WriteResult, pipe=None) -> None:
     run = work.run
     if result.ok:
         run.counts["rescheduled"] += 1
-        run.written("rescheduled", op.action, op.entry, result.host_id or host_id, pipe=pipe)
+        run.written("rescheduled", op.action, op.entry, host_id=result.host_id or host_id, pipe=pipe)
     elif result.not_found:
-        run.settle(op.entry, "dismissed", "gone", op.action, pipe=pipe)
+        run.settle(op.entry, "dismissed", "gone", action=op.action, pipe=pipe)
     else:
-        run.refused("reschedule", op.key, op.action.step_id, result.error)
+        run.refused("reschedule", op.key, op.action.step_id, error=result.error)
 
 
 def _closed(work: MissionWork, op: Op, state: HostState, result: WriteResult, pipe=None) -> None:
@@ -356,7 +354,7 @@ def _closed(work: MissionWork, op: Op, state: HostState, result: WriteResult, pi
     if result.ok or result.not_found:
         run.settle(op.entry, "closed" if result.ok else "dismissed", "closed" if result.ok else "gone", pipe=pipe)
     else:
-        run.refused("close", op.key, op.entry.step_id, result.error)
+        run.refused("close", op.key, op.entry.step_id, error=result.error)
 
 
 def _cancelled(work: MissionWork, op: Op, result: WriteResult, done: set[tuple[str, str]], pipe=None) -> None:
@@ -369,7 +367,7 @@ def _cancelled(work: MissionWork, op: Op, result: WriteResult, done: set[tuple[s
             done.add((run.mission_id, op.key))
     else:  # refused: the record is still there, as it was
         run.ledger.put(op.entry, pipe=pipe)
-        run.refused("cancel", op.key, op.entry.step_id, result.error)
+        run.refused("cancel", op.key, op.entry.step_id, error=result.error)
 
 
 class CallByCall:

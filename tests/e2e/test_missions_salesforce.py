@@ -54,7 +54,7 @@ def replayed_in_reverse(org, *missions: str) -> None:
     """Every mission read again, the last one first: the org must not change and hold no duplicate."""
     before = org_state(org.tasks())
     for mission_id in reversed(missions):
-        enqueue_sync(get_redis(), org.tenant_id, mission_id, {"kind": "webhook", "type": "update"})
+        enqueue_sync(get_redis(), org.tenant_id, mission_id, trigger={"kind": "webhook", "type": "update"})
         settle()
     assert org_state(org.tasks()) == before and duplicates(org.tasks()) == []
 

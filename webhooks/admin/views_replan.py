@@ -30,7 +30,7 @@ def impact_of(tenant: tenants.Tenant, candidate: tenants.Tenant, restate=None) -
     for mission_id in missions:
         snap = store.get(mission_id)
         now = restate(candidate, snap) if restate and snap else snap
-        plan = pipeline.prepare(conn, candidate, snap, now, {"kind": "playbook-preview"}, today, write=False)
+        plan = pipeline.prepare(conn, candidate, snap, current=now, trigger={"kind": "playbook-preview"}, today=today, write=False)
         rows = [r for r in pipeline.dry_run(conn, plan) if r["op"] in CHANGING] if plan else []
         changing += bool(rows)
         for row in rows:
@@ -38,7 +38,7 @@ def impact_of(tenant: tenants.Tenant, candidate: tenants.Tenant, restate=None) -
     return {"open": len(missions), "changing": changing, "ops": ops}
 
 
-def confirm_or_apply(admin, overrides: dict, step: str, flash: str):
+def confirm_or_apply(admin, overrides: dict, step: str, *, flash: str):
     """Without `confirm`: the page saying how many missions will change; with it: save and queue the re-plan."""
     if request.form.get("confirm") != "1":
         fields = [(k, v) for k, v in request.form.items(multi=True) if k not in SKIPPED_FIELDS]
