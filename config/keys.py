@@ -329,3 +329,4 @@ ENCRYPTED = (tenant_config, sf_tokens, boond_tokens)
 for _name, _built in list(globals().items()):  # each declared key named like its function (reprs, logs)
     if getattr(_built, "__qualname__", "").startswith("_Key."):
         _built.__name__ = _built.__qualname__ = _name
+del _name, _built
