@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from config import tenants
 from config.infra import crypto
 from handlers.hosts import registry
-from handlers.ops import metrics as ops_metrics, telemetry
+from handlers.intake import telemetry
+from handlers.ops import metrics as ops_metrics
 from intermission_cli import main as cli
 from tests.testhost import host as testhost
 from webhooks.admin.auth import admin_token

@@ -3,8 +3,8 @@ code imports only the shared connector modules, and every field of the built-in 
 something real.
 
 The name scan reads code, not prose: a host's name in a string literal, an f-string or an identifier (a module, a
-function, a field, a key) outside the host's own folders fails it; comments and docstrings may cite a host as an
-example ("Boond: the technical user") and are not read. Jinja templates are read whole (their comments aside).
+function, a field, a key) outside the host's own folders fails it; comments, docstrings and the keys' documentation
+(config/keys.py's `_Key` docs) may cite a host as an example ("Boond: the technical user") and are not read. Jinja templates are read whole (their comments aside).
 """
 
 from __future__ import annotations
@@ -52,9 +52,12 @@ def generic_modules():
 
 
 def _docstrings(tree: ast.AST) -> set[tuple[int, int]]:
-    """Where each docstring starts (the tokenizer gives strings by position)."""
+    """Where each docstring starts (the tokenizer gives strings by position), and each key's documentation (the
+    `doc` of config/keys.py's `_Key` declarations: a docstring given as an argument)."""
     found = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and getattr(node.func.value, "id", "") == "_Key":
+            found.update((arg.lineno, arg.col_offset) for arg in node.args[1:] if isinstance(arg, ast.Constant))
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):

@@ -72,10 +72,10 @@ class RecordCache:
 
 def people_key(tenant_id: str, kind: str, record_id: str) -> str:
     """Where the tenant's shared copy of one Boond record lives (for PEOPLE_TTL seconds)."""
-    return keys.host_record(tenant_id, "boond", kind, record_id)
+    return keys.host_record(tenant_id, "boond", kind=kind, record_id=record_id)
 
 
-def forget(conn: redis.Redis, tenant_id: str, kind: str, record_id: str) -> None:
+def forget(conn: redis.Redis, tenant_id: str, kind: str, *, record_id: str) -> None:
     """Drop the shared copy of a record Boond says changed (a webhook about it)."""
     if kind in KINDS:
         conn.delete(people_key(tenant_id, kind, str(record_id)))

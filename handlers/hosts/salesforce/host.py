@@ -31,5 +31,5 @@ HOST = Host(
     api_docs="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
     cli="webhooks.hosts.salesforce.cli:CLI",
     metrics=METRICS,
-    stream=Stream(subscriber="handlers.hosts.salesforce.cdc:Subscriber", check="handlers.hosts.salesforce.cdc:check_topic"),
+    stream=Stream(subscriber="webhooks.hosts.salesforce.cdc:Subscriber", check="webhooks.hosts.salesforce.cdc:check_topic"),
 )

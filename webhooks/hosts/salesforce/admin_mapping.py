@@ -11,6 +11,7 @@ from config.infra.redis_conn import get_redis
 from connectors.errors import HostError, HostNotFound
 from connectors.salesforce.mapping import SalesforceMapping
 from webhooks.admin import host_choices
+from webhooks.admin.host_pages import MappingUpdate
 from webhooks.admin.host_choices import DESCRIBE_TTL, HostUnreadable
 from webhooks.admin.mapping_form import pairs, written
 from connectors.salesforce.settings import salesforce_settings
@@ -70,7 +71,7 @@ def choices(tenant, form_fields: list[dict]) -> dict[str, list[tuple]]:
     return {f: offered for f in SF_FIELDS if f != "object"}
 
 
-def update(tenant, form) -> tuple:
+def update(tenant, form) -> MappingUpdate:
     """(the tenant with the form's mapping, errors by field)."""
     data = {f: (form.get(f) or "").strip() or None for f in SF_FIELDS}
     errors = {}
@@ -81,13 +82,14 @@ def update(tenant, form) -> tuple:
     except ValidationError as exc:
         for error in exc.errors():
             errors.setdefault(str(error["loc"][0]) if error["loc"] else "_", error["msg"])
-        return tenant, errors
+        return MappingUpdate(tenant, errors)
     except ValueError as exc:
-        return tenant, {"status_values": str(exc)}
+        return MappingUpdate(tenant, {"status_values": str(exc)})
     errors = _not_in_org(tenant, mapping)
     if errors:
-        return tenant, errors
-    return tenant.model_copy(update={"host_settings": salesforce_settings(tenant).model_copy(update={"mapping": mapping})}), errors
+        return MappingUpdate(tenant, errors)
+    settings = salesforce_settings(tenant).model_copy(update={"mapping": mapping})
+    return MappingUpdate(tenant.model_copy(update={"host_settings": settings}), errors)
 
 
 def _not_in_org(tenant, mapping: SalesforceMapping) -> dict[str, str]:

@@ -333,7 +333,7 @@ def _learn_key_prefix(tenant: tenants.Tenant) -> None:
     """Read the mission object's key prefix once (describe), so Flow callouts' record ids can be checked."""
     from handlers.hosts.salesforce.adapter import make_client
 
-    prefixes.learn(make_client(tenant, get_redis()), get_redis(), tenant.id, salesforce_settings(tenant).mapping.object)
+    prefixes.learn(make_client(tenant, get_redis()), get_redis(), tenant.id, sobject=salesforce_settings(tenant).mapping.object)
 
 
 @bp.post("/salesforce/disconnect")
