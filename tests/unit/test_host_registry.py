@@ -4,7 +4,8 @@ something real.
 
 The name scan reads code, not prose: a host's name in a string literal, an f-string or an identifier (a module, a
 function, a field, a key) outside the host's own folders fails it; comments, docstrings and the keys' documentation
-(config/keys.py's `_Key` docs) may cite a host as an example ("Boond: the technical user") and are not read. Jinja templates are read whole (their comments aside).
+(config/keys.py's `_Key` docs) may cite a host as an example ("Boond: the technical user") and are not read. Jinja
+templates are read whole (their comments aside).
 """
 
 from __future__ import annotations
