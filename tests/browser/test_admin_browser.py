@@ -11,12 +11,14 @@ from tests.browser.conftest import gone, screenshot, submit, wait_for
 from tests.e2e.helpers import settle
 from tests.e2e.market_helpers import CLIENT_TOKEN
 from webhooks.admin.auth import admin_token
+from connectors.boond.settings import boond_settings
+from handlers.hosts.boond import marketplace
 
 
 def test_boond_install_from_the_marketplace_to_a_configured_tenant(market, browser):
     market.market("install")
-    tenant = tenants.tenant_for_client_token(CLIENT_TOKEN)
-    assert tenant is not None and not tenant.boond.user_token  # installed, waiting for its technical user
+    tenant = marketplace.tenant_for_client_token(CLIENT_TOKEN)
+    assert tenant is not None and not boond_settings(tenant).user_token  # installed, waiting for its technical user
     browser.get(market.market("iframe", user_token="sbx-user-admin")["url"])
     wait_for(browser, "setup-connection")  # a new install opens its set-up flow (issue #27)
     screenshot(browser, "admin-boond-configure")

@@ -11,6 +11,8 @@ from config import tenants
 from config.infra import clock
 from tests.e2e.helpers import settle
 from webhooks.admin.auth import admin_token, csrf_token
+from connectors.salesforce.settings import salesforce_settings
+from connectors.boond.settings import boond_settings
 
 T0 = date(2026, 3, 2)
 
@@ -125,7 +127,7 @@ def test_mapping_error_is_shown_next_to_the_field(stack):
     ok = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, delivery_states="2=client, 9=cancelled",
                                                                    type_task="9"), timeout=10)
     assert ok.status_code == 200
-    assert tenants.get(stack.tenant_id).boond.delivery_states == {"2": "client", "9": "cancelled"}
+    assert boond_settings(tenants.get(stack.tenant_id)).delivery_states == {"2": "client", "9": "cancelled"}
 
 
 def test_activity_shows_provenance_and_failures_can_be_retried(stack):
@@ -178,11 +180,11 @@ def test_the_admin_maps_which_boond_action_types_mean_done(stack):
     assert 'name="done_types"' in page.text
     bad = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, done_types="done"), timeout=10)
     assert bad.status_code == 400 and 'id="done_types-error"' in bad.text
-    assert tenants.get(stack.tenant_id).boond.done_action_types == []
+    assert boond_settings(tenants.get(stack.tenant_id)).done_action_types == []
     unknown = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, done_types="6, 12"), timeout=10)
     assert unknown.status_code == 400 and "12" in unknown.text and "not in your Boond" in unknown.text  # no type 12
     ok = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, done_types="6, 9"), timeout=10)
-    assert ok.status_code == 200 and tenants.get(stack.tenant_id).boond.done_action_types == [6, 9]
+    assert ok.status_code == 200 and boond_settings(tenants.get(stack.tenant_id)).done_action_types == [6, 9]
 
 
 def test_the_mapping_offers_what_the_host_has_and_refuses_what_it_has_not(stack, sf_stack_for_mapping):
@@ -191,20 +193,20 @@ def test_the_mapping_offers_what_the_host_has_and_refuses_what_it_has_not(stack,
     assert 'id="type_task-choices"' in page.text and '<option value="5">Rappel / To do</option>' in page.text
     refused = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, type_task="77"), timeout=10)
     assert refused.status_code == 400 and 'id="type_task-error"' in refused.text and "77" in refused.text
-    assert tenants.get(stack.tenant_id).boond.action_types == {}  # nothing saved
+    assert boond_settings(tenants.get(stack.tenant_id)).action_types == {}  # nothing saved
     org = sf_stack_for_mapping
     sf_token = admin_token(org.tenant_id, "test")
     sf_csrf = csrf_token(sf_token)
     sf_page = requests.get(f"{org.web.url}/admin/mapping", params={"a": sf_token, "lang": "en"}, timeout=10)
     assert 'id="end_date-choices"' in sf_page.text and '<option value="End_Date__c">' in sf_page.text
-    mapping = tenants.get(org.tenant_id).salesforce.mapping
+    mapping = salesforce_settings(tenants.get(org.tenant_id)).mapping
     form = {f: getattr(mapping, f) or "" for f in ("object", "name", "start_date", "end_date", "consultant_contact",
                                                      "consultant_user", "manager_user", "business_engineer_user",
                                                      "hr_user", "account", "client_contact", "status", "end_reason")}
     bad = requests.post(f"{org.web.url}/admin/mapping", data=_form(sf_token, sf_csrf, **{**form, "end_date": "Finish__c"}),
                         timeout=10)
     assert bad.status_code == 400 and 'id="end_date-error"' in bad.text and "has no field Finish__c" in bad.text
-    assert tenants.get(org.tenant_id).salesforce.mapping.end_date == mapping.end_date
+    assert salesforce_settings(tenants.get(org.tenant_id)).mapping.end_date == mapping.end_date
     no_object = requests.post(f"{org.web.url}/admin/mapping", data=_form(sf_token, sf_csrf, **{**form, "object": "Gig__c"}),
                               timeout=10)
     assert no_object.status_code == 400 and "no object Gig__c" in no_object.text
@@ -214,8 +216,8 @@ def test_saving_a_mapping_shows_what_it_writes_then_replans_a_cancelled_missions
     """Issue #27: a mapping saved re-plans the open missions it changes, after a confirmation that counts them."""
     clock.pin(T0)
     tenant = tenants.get(stack.tenant_id)
-    unmapped = {k: v for k, v in tenant.boond.delivery_states.items() if v != "cancelled"}
-    tenants.save(tenant.model_copy(update={"boond": tenant.boond.model_copy(update={"delivery_states": unmapped})}))
+    unmapped = {k: v for k, v in boond_settings(tenant).delivery_states.items() if v != "cancelled"}
+    tenants.save(tenant.model_copy(update={"host_settings": boond_settings(tenant).model_copy(update={"delivery_states": unmapped})}))
     mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
     settle()
     stack.control("POST", f"/_control/deliveries/{mission}/cancel", json={})
@@ -227,10 +229,10 @@ def test_saving_a_mapping_shows_what_it_writes_then_replans_a_cancelled_missions
     asked = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, delivery_states=states), timeout=30)
     assert asked.status_code == 200 and 'id="replan-confirm"' in asked.text
     assert 'data-changing="1"' in asked.text and "8 cancelled" in asked.text  # what will be written, before it is
-    assert tenants.get(stack.tenant_id).boond.delivery_states == unmapped and len(mine()) == 8  # nothing yet
+    assert boond_settings(tenants.get(stack.tenant_id)).delivery_states == unmapped and len(mine()) == 8  # nothing yet
     done = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, delivery_states=states, confirm="1"),
                          timeout=30)
-    assert done.status_code == 200 and tenants.get(stack.tenant_id).boond.delivery_states["4"] == "cancelled"
+    assert done.status_code == 200 and boond_settings(tenants.get(stack.tenant_id)).delivery_states["4"] == "cancelled"
     settle()
     assert mine() == []  # the cancelled mission's reminders went away
 

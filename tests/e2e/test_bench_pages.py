@@ -18,6 +18,7 @@ from handlers.hosts.boond.adapter import make_client as boond_client
 from handlers.sync.jobs import tick
 from tests.e2e.helpers import by_step, settle
 from webhooks.admin.auth import admin_token, csrf_token
+from connectors.boond.settings import boond_settings
 
 DONE_TYPE = 6  # "Fait / Done" in the sandbox's dictionary
 
@@ -31,7 +32,7 @@ def _working_days(a: date, b: date) -> int:
 
 def _bench_story(stack) -> str:
     tenant = tenants.get(stack.tenant_id)
-    tenant.boond.done_action_types = [DONE_TYPE]
+    boond_settings(tenant).done_action_types = [DONE_TYPE]
     tenants.save(tenant)
     clock.pin(date(2026, 3, 2))
     mission = stack.create_delivery(date(2025, 11, 3), date(2026, 3, 12), daily_cost=480)["data"]["id"]
@@ -126,11 +127,11 @@ def test_the_connection_test_speaks_in_words_and_checks_the_mapping(stack):
     ok.encoding = "utf-8"
     assert "La connexion fonctionne : Boond répond" in ok.text and "La correspondance est valide" in ok.text
     tenant = tenants.get(stack.tenant_id)
-    tenant.boond.action_types = {"task": 999}
+    boond_settings(tenant).action_types = {"task": 999}
     tenants.save(tenant)
     wrong = requests.post(f"{stack.web.url}/admin/test", data=form, timeout=10)
     assert "le type d'action task → 999 n'existe pas" in html.unescape(wrong.text)
-    tenant.boond.app_key = "not-the-key"
+    boond_settings(tenant).app_key = "not-the-key"
     tenants.save(tenant)
     refused = requests.post(f"{stack.web.url}/admin/test", data={**form, "lang": "en"}, timeout=10)
     assert "refuses" in refused.text and "('" not in refused.text

@@ -17,13 +17,14 @@ from config.infra.redis_conn import get_redis
 from handlers.hosts.salesforce.adapter import tokens_for
 from sandboxes.stack_salesforce import admin_connect
 from webhooks.hosts.salesforce.connect import connect_link, disconnect_tenant
+from connectors.salesforce.settings import SalesforceConfig, salesforce_settings
 
 PASSWORD = "attacker's own password"
 
 
 def _workspace(sf_stack, tenant_id: str, name: str, password: str | None = PASSWORD) -> tenants.Tenant:
     creds = sf_stack.control("GET", "/_control/credentials")
-    tenant = tenants.Tenant(id=tenant_id, host="salesforce", name=name, salesforce=tenants.SalesforceConfig(
+    tenant = tenants.Tenant(id=tenant_id, host="salesforce", name=name, host_settings=SalesforceConfig(
         login_url=creds["login_url"], client_id=creds["client_id"], client_secret=creds["client_secret"]),
         admin_password_hash=generate_password_hash(password) if password else None)
     tenants.save(tenant)
@@ -54,7 +55,7 @@ def test_a_forwarded_connect_link_shows_the_workspace_and_cannot_bind_a_stranger
     refused = victim.post(urljoin(page.url, "/salesforce/connect"), data={**_form(page.text), "password": ""},
                           timeout=30)
     assert refused.status_code == 401 and not refused.history
-    assert not _connected(evil.id) and tenants.get(evil.id).salesforce.org_id is None
+    assert not _connected(evil.id) and salesforce_settings(tenants.get(evil.id)).org_id is None
 
 
 def test_the_connect_link_connects_once_its_workspace_password_is_given_in_the_same_browser(sf_stack):
@@ -102,7 +103,7 @@ def test_an_org_bound_by_mistake_is_released_by_its_admin_after_a_fresh_consent(
     assert _connected(evil.id)  # another browser cannot use the offer
     done = owner.post(f"{sf_stack.web.url}/salesforce/release", data=form, timeout=30)
     assert done.status_code == 200 and _connected(sf_stack.tenant_id)
-    assert not _connected(evil.id) and tenants.get(evil.id).salesforce.org_id is None
+    assert not _connected(evil.id) and salesforce_settings(tenants.get(evil.id)).org_id is None
     again = owner.post(f"{sf_stack.web.url}/salesforce/release", data=form, timeout=30)
     assert again.status_code == 400  # the offer is spent
 

@@ -14,12 +14,13 @@ from handlers.hosts.salesforce.adapter import tokens_for
 from sandboxes.stack_salesforce import admin_connect
 from webhooks.admin.auth import admin_token, csrf_token
 from webhooks.hosts.salesforce.connect import disconnect_tenant
+from connectors.salesforce.settings import SalesforceConfig, salesforce_settings
 
 
 def _other_tenant(sf_stack, tenant_id: str = "evil-sf") -> tenants.Tenant:
     """A second workspace on the same connected app (another customer of Intermission)."""
     creds = sf_stack.control("GET", "/_control/credentials")
-    tenant = tenants.Tenant(id=tenant_id, host="salesforce", salesforce=tenants.SalesforceConfig(
+    tenant = tenants.Tenant(id=tenant_id, host="salesforce", host_settings=SalesforceConfig(
         login_url=creds["login_url"], client_id=creds["client_id"], client_secret=creds["client_secret"]))
     tenants.save(tenant)
     return tenant
@@ -37,7 +38,7 @@ def test_a_flow_started_in_another_browser_is_refused_and_binds_nothing(sf_stack
     victim = requests.Session()  # signed in to Salesforce, never opened Intermission's connect link
     answer = victim.get(authorize.headers["Location"], timeout=30)
     assert answer.status_code == 400 and "not started in this browser" in answer.text
-    assert not _connected(evil.id) and tenants.get(evil.id).salesforce.org_id is None
+    assert not _connected(evil.id) and salesforce_settings(tenants.get(evil.id)).org_id is None
 
 
 def test_the_browser_cookie_is_host_only_http_only_and_lax(sf_stack):

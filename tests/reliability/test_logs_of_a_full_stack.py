@@ -19,6 +19,7 @@ import requests
 
 from tests.e2e.proc_helpers import child_env as deployed_env
 from tests.reliability.slow_clients import free_ports, start_gunicorn, start_nginx
+from connectors.boond.settings import boond_settings
 
 pytestmark = pytest.mark.slow
 
@@ -99,8 +100,8 @@ def test_no_secret_in_any_log_of_the_shipped_stack(shipped, tmp_path):
     assert "Traceback" not in (tmp_path / "gunicorn.log").read_text()
     nginx.stop()  # flush
 
-    secrets = {"webhook secret": secret, "app token": tenant.boond.app_token, "app key": tenant.boond.app_key,
-               "user token": tenant.boond.user_token}
+    secrets = {"webhook secret": secret, "app token": boond_settings(tenant).app_token, "app key": boond_settings(tenant).app_key,
+               "user token": boond_settings(tenant).user_token}
     logs = {p.relative_to(tmp_path).as_posix(): p.read_text(errors="replace")
             for p in sorted(tmp_path.rglob("*.log"))}  # nginx's error log included, empty or not
     leaks = {name: [what for what, value in secrets.items() if value in text] for name, text in logs.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from config.playbook import default_playbook
-from config.sf_mapping import preset
+from connectors.salesforce.mapping import preset
 from config.tenants import PlanningSettings
 from handlers.domain.classify import carry, classify, taken_over
 from handlers.domain.model import MissionSnapshot, OtherMission, Person

@@ -62,6 +62,10 @@ class HostPages:
         """The overview's disconnect button: {'action', 'token', 'csrf'} (None: no button)."""
         return None
 
+    def connect_form(self, tenant) -> dict | None:
+        """The overview's connect (or reconnect) button: {'action', 'id', 'label' (a word key)} (None: no button)."""
+        return None
+
     def test_call(self, tenant, adapter, lang: str) -> str:
         """Call the host once with the tenant's credentials; the success message (a HostError otherwise)."""
         return say("test_ok", lang, host=host_of(tenant).label)

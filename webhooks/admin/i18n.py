@@ -7,8 +7,6 @@ WORDS = {
     "mapping": ("Correspondances", "Mapping"), "preview": ("Aperçu", "Preview"),
     "activity": ("Journal", "Activity"), "surveys": ("Questionnaires", "Surveys"),
     "connection": ("Connexion", "Connection"), "test_connection": ("Tester la connexion", "Test connection"),
-    "disconnect": ("Déconnecter Salesforce", "Disconnect Salesforce"),
-    "connect_salesforce": ("Connecter (ou reconnecter) Salesforce", "Connect (or reconnect) Salesforce"),
     "connected": ("Connecté", "Connected"), "not_connected": ("Non connecté", "Not connected"),
     "enabled": ("Actif", "Enabled"), "paused": ("En pause", "Paused"),
     "pause": ("Mettre en pause (coupe-circuit)", "Pause (kill switch)"), "resume": ("Réactiver", "Resume"),
@@ -46,12 +44,8 @@ WORDS = {
     "late": ("en retard", "late"), "held": ("missions en attente", "missions on hold"),
     "configure": ("Configurer", "Configure"), "not_configured": ("À configurer", "Not configured"),
     "needs_connecting": ("À reconnecter", "Needs connecting"),
-    "choose_user": ("Choisissez l'utilisateur Boond dont les droits serviront aux rappels d'Intermission.",
-                    "Choose the Boond user whose rights Intermission's reminders will use."),
     "you": ("vous (l'administrateur qui a ouvert cette page)", "you (the admin who opened this page)"),
     "use_me": ("Utiliser mon compte et enregistrer le webhook", "Use my account and register the webhook"),
-    "open_from_boond": ("Ouvrez Intermission depuis Boond (Administration > Apps) pour terminer l'installation.",
-                        "Open Intermission from Boond (Administration > Apps) to finish the set-up."),
     "technical_user": ("Utilisateur technique", "Technical user"),
     "planning": ("Règles de planification", "Planning rules"),
     "no_manager": ("Ces missions ne nomment pas de manager : leurs étapes de manager vont au manager du consultant, "
@@ -146,24 +140,10 @@ WORDS.update({
     "flash_paused": ("En pause : les webhooks sont ignorés et le travail en attente est sauté.",
                      "Paused: webhooks are ignored and queued work is skipped."),
     "flash_enabled": ("Réactivé.", "Resumed."),
-    "resume_refused": ("Impossible de réactiver {tenant} : la configuration n'est pas terminée (utilisateur "
-                       "technique manquant). Ouvrez Intermission depuis Boond pour la terminer.",
-                       "{tenant} cannot be resumed: its set-up is not finished (no technical user yet). Open "
-                       "Intermission from Boond to finish it."),
-    "flash_configured": ("Configuré avec {user} ; webhook enregistré dans Boond.",
-                         "Configured with {user}; webhook registered in Boond."),
-    "flash_configured_paste": ("Configuré ; collez cette adresse de webhook dans Boond : {url}",
-                               "Configured; paste this webhook URL in Boond: {url}"),
     "flash_not_configured": ("Configuration impossible : {reason}", "Not configured: {reason}"),
-    "config_expired": ("Configuration expirée", "Configuration expired"),
-    "config_expired_text": ("Rouvrez Intermission depuis Boond.", "Open Intermission again from Boond."),
     "failure_not_found": ("Échec introuvable", "Failure not found"),
     "failure_not_found_text": ("Cet échec n'appartient pas à cet espace.", "This failure is not one of this workspace's."),
     "test_ok": ("La connexion fonctionne : {host} répond.", "The connection works: {host} answers."),
-    "test_ok_boond": ("La connexion fonctionne : Boond répond, au nom de {who}.",
-                      "The connection works: Boond answers, on behalf of {who}."),
-    "test_ok_salesforce": ("La connexion fonctionne : Salesforce répond ({usage}).",
-                           "The connection works: Salesforce answers ({usage})."),
     "test_auth": ("{host} refuse les identifiants {of_tenant} : reconnectez l'application ou vérifiez ses jetons.",
                   "{host} refuses {tenant}'s credentials: reconnect the app or check its tokens."),
     "test_unreachable": ("{host} ne répond pas pour le moment ({detail}) : réessayez dans quelques minutes.",
@@ -187,7 +167,7 @@ ZERO = {"end": ("le jour de la fin", "on the end day"), "notice": ("le jour de l
 def label(prefix: str, code: str | None, lang: str) -> str:
     """The admin's word for a code (`label('case', 'natural', 'fr')` → 'Fin naturelle'); the code if unknown."""
     key = f"{prefix}_{code}"
-    return word(key, lang) if key in WORDS else (code or "")
+    return word(key, lang) if known(key) else (code or "")
 
 
 def offset_label(days: int, unit: str, anchor: str, *, lang: str) -> str:
@@ -217,8 +197,27 @@ def say(key: str, lang: str, **values) -> str:
 
 def word(key: str, lang: str) -> str:
     """One UI word in `lang` (French by default)."""
-    fr, en = WORDS.get(key, (key, key))
+    fr, en = _words().get(key, (key, key))
     return en if lang == "en" else fr
+
+
+def known(key: str) -> bool:
+    """Whether `key` is a word (the generic ones or a registered host's)."""
+    return key in _words()
+
+
+_HOSTS_ADDED: set[str] = set()  # the hosts' `web.words` already added
+
+
+def _words() -> dict:
+    """WORDS with each registered host's own added, once per host (its registry line's `web.words`)."""
+    from handlers.hosts.registry import HOSTS, load
+
+    for host in list(HOSTS.values()):
+        if host.web.words and host.web.words not in _HOSTS_ADDED:
+            _HOSTS_ADDED.add(host.web.words)
+            WORDS.update(load(host.web.words))
+    return WORDS
 
 WORDS.update({  # issue #17: playbook changes applied, backfill progress, survey e-mails
     "progress": ("Avancement", "Progress"),
@@ -349,38 +348,6 @@ WORDS.update({  # issue #27: the mapping page in words (Boond and Salesforce)
                          "meaning counts as a planned end."),
     "mapping_entity": ("Fiche", "Record"), "mapping_proposal": ("Proposition", "Proposal"),
     "mapping_in_use": ("En usage", "In use"),
-    "boond_action_type": ("Type d'action Boond", "Boond action type"),
-    "boond_action_type_help": ("Choisissez dans la liste des types de votre Boond ; vide : le type « Rappel » est "
-                               "pris dans votre dictionnaire.", "Pick from your Boond's types; empty: the "
-                               "reminder type is taken from your dictionary."),
-    "boond_done_types": ("Types d'action qui veulent dire « fait »", "Action types that mean done"),
-    "boond_done_types_help": ("Une action qu'une personne passe à l'un de ces types est conservée telle quelle.",
-                              "An action someone moves to one of these types is kept as it is."),
-    "boond_delivery_states": ("États des prestations et leur sens", "Delivery states and their meaning"),
-    "boond_delivery_states_help": ("Chaque état : en cours, fin prévue, fin par le client, départ du consultant ou "
-                                   "annulée. Le plus simple : l'étape « États » de la mise en route.",
-                                   "Each state: running, planned end, ended by the client, ended by the consultant "
-                                   "or cancelled. Easiest: the set-up's States screen."),
-    "boond_resource_states": ("États des ressources et leur sens", "Resource states and their meaning"),
-    "boond_resource_states_help": ("Chaque état : présent, en intercontrat ou a quitté l'entreprise.",
-                                   "Each state: present, on the bench or left the firm."),
-    "sf_object": ("Objet de la mission", "Mission object"), "sf_name": ("Nom de la mission", "Mission name"),
-    "sf_start_date": ("Date de début", "Start date"), "sf_end_date": ("Date de fin", "End date"),
-    "sf_consultant_contact": ("Consultant (contact)", "Consultant (contact)"),
-    "sf_consultant_user": ("Consultant (utilisateur)", "Consultant (user)"), "sf_manager_user": ("Manager", "Manager"),
-    "sf_business_engineer_user": ("Ingénieur d'affaires", "Business engineer"), "sf_hr_user": ("RH", "HR"),
-    "sf_account": ("Compte client", "Client account"), "sf_client_contact": ("Contact client", "Client contact"),
-    "sf_status": ("Statut", "Status"), "sf_end_reason": ("Motif de fin", "End reason"),
-    "sf_consultant_manager_user": ("Manager du consultant (sur sa fiche)", "The consultant's own manager"),
-    "sf_consultant_left": ("A quitté l'entreprise (case ou valeur)", "Left the firm (checkbox or value)"),
-    "sf_contract_end": ("Fin du contrat du consultant", "The consultant's contract end"),
-    "sf_occupation": ("Taux d'occupation de la mission (%)", "The mission's occupation (%)"),
-    "sf_daily_cost": ("Coût journalier du consultant", "The consultant's daily cost"),
-    "sf_status_values": ("Statuts qui veulent dire « annulée »", "Status values meaning cancelled"),
-    "sf_status_values_help": ("valeur=cancelled, par exemple Cancelled=cancelled", "value=cancelled, e.g. Cancelled=cancelled"),
-    "sf_reason_values": ("Motifs de fin et leur cas", "End reasons and their case"),
-    "sf_reason_values_help": ("valeur=client ou valeur=consultant, par exemple Client=client",
-                              "value=client or value=consultant, e.g. Client=client"),
 })
 
 
@@ -432,10 +399,5 @@ WORDS.update({  # issue #27: what the install backfill will write, before the ad
 })
 
 WORDS.update({  # issue #27: the Salesforce connection test's API usage in words
-    "sf_usage": ("{used} appels d'API utilisés sur {limit} aujourd'hui", "{used} of {limit} API calls used today"),
-    "sf_usage_unknown": ("consommation d'API inconnue", "API usage unknown"),
     "search_mission": ("Chercher par consultant ou client", "Search by consultant or client"),
-    "sf_trigger_outbound_message": ("déclenché par un message sortant (Outbound Message)",
-                                    "triggered by an Outbound Message"),
-    "sf_trigger_flow": ("déclenché par un appel HTTP de Flow", "triggered by a Flow HTTP callout"),
 })

@@ -24,7 +24,7 @@ from webhooks.admin.auth import (admin_token, browser_form_ok, browser_form_toke
                                   login_refused, set_browser_cookie)
 from webhooks import intake_failures
 from webhooks.admin.host_pages import pages_for
-from webhooks.admin.i18n import WORDS, label, say, word
+from webhooks.admin.i18n import known, label, say, word
 from webhooks.admin.attention import failures_of
 from webhooks.admin.planning_card import planning_card
 from webhooks.admin.render import error_page, error_words, lang_for, page, tenant_page
@@ -45,7 +45,7 @@ def overview_context(tenant) -> dict:
 
     return {"status": pages.status(tenant), "held": len(held(get_redis(), tenant.id)),
             "configure": pages.configure_card(tenant), "test_result": None, "planning": planning_card(tenant),
-            "disconnect": pages.disconnect_form(tenant),
+            "disconnect": pages.disconnect_form(tenant), "connect": pages.connect_form(tenant),
             "setup_missing": None if tenant.setup_complete else check(tenant).missing,
             "attention": attention_items(tenant, lang_for(tenant))}
 
@@ -173,7 +173,7 @@ def _row(record: dict, tenant, lang: str) -> dict:
     kind = str(trigger.get("kind") or "other")
     when = datetime.fromtimestamp(record.get("at", 0), tz=timezone.utc).astimezone(ZoneInfo(tenant.timezone))
     return {**record, "when": when.strftime("%d/%m/%Y %H:%M" if lang == "fr" else "%Y-%m-%d %H:%M"),
-            "trigger": label("trigger", kind if f"trigger_{kind}" in WORDS else "other", lang),
+            "trigger": label("trigger", kind if known(f"trigger_{kind}") else "other", lang),
             "change": _change_words(record.get("change"), lang), "raw_trigger": json.dumps(trigger)[:120]}
 
 

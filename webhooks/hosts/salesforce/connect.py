@@ -18,7 +18,8 @@ from datetime import datetime
 from flask import Blueprint, Response, make_response, redirect, render_template_string, request, url_for
 
 from config import keys
-from config import org_binding, tenants
+from config import tenants
+from connectors.salesforce import org_binding
 from config.infra import crypto
 from config.infra.redis_conn import get_redis
 from config.settings import get_settings
@@ -30,6 +31,7 @@ from handlers.hosts.salesforce.adapter import tokens_for
 from webhooks.admin.auth import (auth_marks, browser_form_ok, browser_form_token, login_failed, login_refused,
                                   marks_match, set_browser_cookie)
 from webhooks.hosts.salesforce.links import connect_link, disconnect_token  # noqa: F401 (the names callers import)
+from connectors.salesforce.settings import salesforce_settings
 
 bp = Blueprint("salesforce_connect", __name__)
 log = logging.getLogger(__name__)
@@ -178,7 +180,7 @@ def _start_flow(tenant: tenants.Tenant):
     flow = json.dumps({"tenant": tenant.id, "verifier": verifier, "redirect_uri": redirect_uri,
                        "browser": _digest(browser), "session": _session_mark(tenant)}).encode()
     get_redis().set(_state_key(state), crypto.encrypt(flow), ex=STATE_TTL)  # the PKCE verifier is a secret
-    cfg = tenant.salesforce
+    cfg = salesforce_settings(tenant)
     response = redirect(oauth.authorization_url(cfg.login_url, cfg.client_id, redirect_uri, state=state,
                                                 code_verifier=verifier))
     response.set_cookie(_cookie_name(), browser, max_age=STATE_TTL, path="/", secure=_secure_cookie(),
@@ -232,7 +234,7 @@ def _finish():
 
 
 def _connect(tenant: tenants.Tenant, flow: dict):
-    cfg = tenant.salesforce
+    cfg = salesforce_settings(tenant)
     try:
         token_set = oauth.exchange_code(cfg.login_url, cfg.client_id, cfg.client_secret,
                                         redirect_uri=flow["redirect_uri"], code=request.args.get("code", ""),
@@ -257,8 +259,8 @@ def _connect(tenant: tenants.Tenant, flow: dict):
 
 def _bound(tenant: tenants.Tenant, token_set: oauth.TokenSet):
     """The org is this tenant's: store its tokens, learn its key prefix, resume held work, plan what exists."""
-    cfg = tenant.salesforce
-    tenant.salesforce = cfg.model_copy(update={"org_id": token_set.org_id, "instance_url": token_set.instance_url})
+    cfg = salesforce_settings(tenant)
+    tenant.host_settings = cfg.model_copy(update={"org_id": token_set.org_id, "instance_url": token_set.instance_url})
     tenants.save(tenant)
     tokens_for(tenant, get_redis()).store(token_set)
     _learn_key_prefix(tenant)
@@ -314,7 +316,7 @@ def release():
     holder = tenants.get(org_binding.owner(org) or "")
     if holder is not None and holder.id != tenant.id:
         disconnect_tenant(holder)  # its tokens revoked and forgotten: it no longer reads this org
-        holder.salesforce = holder.salesforce.model_copy(update={"org_id": None, "instance_url": None})
+        holder.host_settings = salesforce_settings(holder).model_copy(update={"org_id": None, "instance_url": None})
         tenants.save(holder)
         log.warning("salesforce org %s released from %s by its admin, for %s", token_set.org_id, holder.id, tenant.id)
     if org_binding.bind(org, tenant.id) != tenant.id:
@@ -331,7 +333,7 @@ def _learn_key_prefix(tenant: tenants.Tenant) -> None:
     """Read the mission object's key prefix once (describe), so Flow callouts' record ids can be checked."""
     from handlers.hosts.salesforce.adapter import make_client
 
-    prefixes.learn(make_client(tenant, get_redis()), get_redis(), tenant.id, sobject=tenant.salesforce.mapping.object)
+    prefixes.learn(make_client(tenant, get_redis()), get_redis(), tenant.id, sobject=salesforce_settings(tenant).mapping.object)
 
 
 @bp.post("/salesforce/disconnect")
@@ -362,4 +364,4 @@ def disconnect_tenant(tenant: tenants.Tenant) -> None:
     if org_binding.tenant_org(tenant):
         org_binding.release(org_binding.tenant_org(tenant), tenant.id)
     if record and record.get("refresh_token"):
-        oauth.revoke(tenant.salesforce.login_url, record["refresh_token"])
+        oauth.revoke(salesforce_settings(tenant).login_url, record["refresh_token"])
