@@ -16,7 +16,7 @@ from config.infra.redis_conn import get_redis
 from connectors.errors import HostError
 from config.infra import clock
 from handlers.sync import pipeline
-from handlers.sync import setup
+from handlers.sync import backfill, setup
 from handlers.hosts.registry import adapter_for
 from handlers.state.store import SnapshotStore
 
@@ -144,32 +144,10 @@ def country_names(language: str) -> dict[str, str]:
 
 # --- the next mission ends ----------------------------------------------------------------------------
 
-FORECAST_READS = 60  # missions read for the install forecast (the page says when there are more)
-
-
 def install_forecast(tenant) -> dict:
-    """What activating will write through the install backfill: actions, late ones, the busiest person's day."""
-    from collections import Counter
-
-    conn = get_redis()
-    adapter = adapter_for(tenant, conn)
-    today = clock.today(tenant.timezone)
-    ids = adapter.missions_ending(today - timedelta(days=tenant.bench_lookback_days),
-                                  today + timedelta(days=tenant.backfill_days))
-    store, actions, load = SnapshotStore(conn, tenant.id), 0, Counter()
-    late = 0
-    for mission_id in ids[:FORECAST_READS]:
-        current, _ = adapter.read_mission(mission_id)
-        plan = pipeline.prepare(conn, tenant, store.get(mission_id), current, {"kind": "preview"}, today,
-                                write=False) if current is not None else None
-        for row in pipeline.dry_run(conn, plan) if plan else []:
-            if row["op"] == "create":
-                actions += 1
-                late += bool(row["late"])
-                load[(row["assignee"] or "", row["due"])] += 1
-    (who, day), most = load.most_common(1)[0] if load else (("", None), 0)
-    return {"missions": len(ids), "read": min(len(ids), FORECAST_READS), "actions": actions, "late": late,
-            "busiest": who, "busiest_day": day, "busiest_count": most}
+    """What activating will write through the install backfill: actions, late ones, the busiest person's day, as
+    the run will write them (`handlers.sync.backfill.forecast`)."""
+    return backfill.forecast(get_redis(), tenant)
 
 
 def next_ends(tenant, count: int = NEXT_ENDS, *, read_at_most: int = 25) -> list[dict]:
