@@ -104,11 +104,10 @@ def place_choices(tenant) -> dict:
     from webhooks.admin.render import lang_for
 
     supported = holidays.list_supported_countries()  # ISO 3166 alpha-2 codes, and their alpha-3 aliases
-    names = country_names(lang_for(tenant))  # the page's language (?lang=), else the tenant's
+    lang = lang_for(tenant)  # the page's language (?lang=), else the tenant's
     proposed = setup.proposed_place(tenant, get_redis()) if "place" not in confirmed(tenant.id) else {}
     country = proposed.get("country") if proposed.get("country") in supported else tenant.country
-    return {"countries": sorted(((c, names.get(c, c)) for c in supported if len(c) == 2), key=lambda x: x[1]),
-            "regions": list(supported.get(country, ())),
+    return {"countries": country_choices(lang), "regions": region_choices(country, lang),
             "zones": sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc/")),
             "country": country, "region": tenant.subdivision or "",
             "zone": proposed.get("timezone") or tenant.timezone, "proposed": bool(proposed)}
@@ -128,6 +127,40 @@ def save_place(tenant, form) -> tuple[tenants.Tenant, str | None]:
     except tenants.TenantError:
         return tenant, "bad_region"
     return tenant.model_copy(update={"country": country, "subdivision": region, "timezone": zone}), None
+
+
+def country_choices(lang: str) -> list[tuple[str, str]]:
+    """(code, name) of every country `holidays` knows, by name in the page's language."""
+    import holidays
+
+    names = country_names(lang)
+    return sorted(((c, names.get(c, c)) for c in holidays.list_supported_countries() if len(c) == 2),
+                  key=lambda x: x[1])
+
+
+@lru_cache(maxsize=64)
+def region_choices(country: str, lang: str) -> list[tuple[str, str]]:
+    """(code, name) of the regions `holidays` knows for a country (its subdivisions, whose holidays differ), named
+    from pycountry's ISO 3166-2 tables in the page's language, else from `holidays`' own aliases, else the code."""
+    import gettext
+
+    import holidays
+    import pycountry
+
+    codes = holidays.list_supported_countries().get(country, ())
+    if not codes:
+        return []
+    words = gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=[lang], fallback=True)
+    aliases: dict[str, str] = {}
+    for alias, code in (getattr(holidays.country_holidays(country), "subdivisions_aliases", None) or {}).items():
+        if len(alias) > 3 and len(alias) > len(aliases.get(code, "")):
+            aliases[code] = alias
+    out = []
+    for code in codes:
+        found = pycountry.subdivisions.get(code=f"{country}-{code}")
+        name = words.gettext(found.name) if found else aliases.get(code, "")
+        out.append((code, f"{name} ({code})" if name and name != code else code))
+    return sorted(out, key=lambda r: r[1])
 
 
 @lru_cache(maxsize=4)
