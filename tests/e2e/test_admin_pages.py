@@ -191,6 +191,32 @@ def test_activity_shows_provenance_and_failures_can_be_retried(stack):
     assert "created" in page and "natural" in page and "webhook" in page
 
 
+def test_the_activity_log_reads_like_a_run_history(stack):
+    clock.pin(T0)
+    mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
+    settle()
+    stack.move_end(mission, date(2026, 4, 30))
+    settle()
+    token, _ = _admin(stack)
+    page = requests.get(f"{stack.web.url}/admin/activity", params={"a": token, "lang": "fr"}, timeout=10).text
+    changes = re.findall(r'<tbody class="change" data-mission="(\d+)">(.*?)</tbody>', page, re.S)
+    assert [m for m, _ in changes] == [mission, mission]  # one row per change, the newest first
+    moved, first = (" ".join(unescape(re.sub(r"<details>.*?</details>|<[^>]+>", " ", body, flags=re.S)).split())
+                    for _, body in changes)
+    assert first.count("créée —") == 8 and "Refonte du SI logistique · Jean Dupont" in first  # its actions under it
+    assert "Fin naturelle" in first and "fin : pas de date de fin → 16/04/2026" in first
+    assert "· Échéance 16/04/2026 · Claire Martin" in first  # each action's day and its owner, by name
+    assert "mise à jour —" in moved and "fin : 16/04/2026 → 30/04/2026" in moved
+    when = re.search(r"(\d\d)/(\d\d)/(\d{4}) (\d\d):(\d\d)", first)
+    assert when, first  # local time, the page's date format
+    for code in ("None", "natural.", "create ", "webhook", mission + " "):
+        assert code not in moved + first, code
+    english = requests.get(f"{stack.web.url}/admin/activity", params={"a": token, "lang": "en", "op": "rescheduled"},
+                           timeout=10).text
+    assert len(re.findall(r'<tbody class="change"', english)) == 1 and 'data-op="created"' not in english
+    assert "<strong>updated</strong> —" in english
+
+
 def test_standalone_login_needs_the_password_and_limits_attempts(stack, child_env):
     import subprocess
     import sys

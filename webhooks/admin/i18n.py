@@ -488,6 +488,13 @@ WORDS.update({  # issue #27: validation errors in words (webhooks/admin/validati
                      "The playbook changed this way would no longer be valid: nothing was saved."),
     "err_pair": ("« {part} » : écrivez valeur=cas, par exemple 2=client.", "“{part}”: write value=case, such as "
                  "2=client."),
+    "done_created": ("créée", "created"), "done_rescheduled": ("mise à jour", "updated"),
+    "done_cancelled": ("annulée", "cancelled"), "done_kept": ("conservée (travail d'une personne)", "kept (someone's work)"),
+    "done_dismissed": ("laissée telle quelle (supprimée ou close par une personne)",
+                       "left as it is (deleted or closed by someone)"),
+    "done_held": ("en attente (impossible à vérifier)", "held (cannot verify)"),
+    "done_recovered": ("retrouvée dans l'outil (déjà écrite)", "found in the host (already written)"),
+    "all_ops": ("toutes", "all"), "end_moved": ("fin : %s", "end: %s"), "no_mission": ("(mission inconnue)", "(unknown mission)"),
     "placeholders_legend": ("Mots à remplacer dans les titres et les textes :", "Words to replace in titles and texts:"),
     "country_pick": ("Pays des jours fériés", "Public holidays: country"),
     "region_pick": ("Région", "Region"),
