@@ -494,6 +494,7 @@ WORDS.update({  # issue #27: validation errors in words (webhooks/admin/validati
                        "left as it is (deleted or closed by someone)"),
     "done_held": ("en attente (impossible à vérifier)", "held (cannot verify)"),
     "done_recovered": ("retrouvée dans l'outil (déjà écrite)", "found in the host (already written)"),
+    "mission_host_id": ("Identifiant de la mission dans l'outil", "Mission id in the host"),
     "all_ops": ("toutes", "all"), "end_moved": ("fin : %s", "end: %s"), "no_mission": ("(mission inconnue)", "(unknown mission)"),
     "placeholders_legend": ("Mots à remplacer dans les titres et les textes :", "Words to replace in titles and texts:"),
     "country_pick": ("Pays des jours fériés", "Public holidays: country"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -29,6 +30,8 @@ from handlers.state.store import SnapshotStore
 from handlers.domain.timeline import placed
 from handlers.domain.classify import crew_matters
 from config.infra import clock
+
+log = logging.getLogger(__name__)
 
 REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
 NOTE_LABEL = re.compile(r"^\s*note\b", re.I)
@@ -104,7 +107,8 @@ class BoondAdapter:
         except HostError as exc:
             if not not_offered(exc):
                 raise
-            return [], f"replacement unknown: GET /projects/{snap.project_id}/deliveries-groupments answered {exc.status}"
+            log.warning("project %s: its deliveries tab answered %s", snap.project_id, exc.status)
+            return [], "replacement unknown: the host does not let us read the project's other missions"
         items = []
         for row in rows:
             attrs, ref = row.get("attributes") or {}, _ref(row.get("relationships") or {}, "dependsOn")
