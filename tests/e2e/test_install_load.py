@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import date, timedelta
 
 from config import tenants
+from config.infra import clock
 from config.infra.redis_conn import get_redis
 from handlers.domain.calendar import is_business_day
 from handlers.sync import backfill, setup
@@ -82,3 +83,41 @@ def test_an_install_of_140_missions_gives_no_person_more_than_the_daily_cap_on_a
     assert sorted((a["id"], due(a), owner(a)) for a in market.actions()) == \
         sorted((a["id"], due(a), owner(a)) for a in actions)
     assert {MARK.search(a["attributes"]["text"]).group(1) for a in actions} == set(ends)
+
+
+def test_the_same_install_on_salesforce_gives_no_person_more_than_the_cap_either(sf_stack, redis_conn):
+    """The batched host: one tenant batch a page of 20 missions, the same run-wide load. Two managers (the org's
+    seeded users), the same business engineer and HR for all; the next mission with another client (missions chain
+    by account there). The seeded org has only four users to own 140 missions' steps, so some of their days are full
+    with steps on their own dates (never moved): the check is that no day holding a late step is over the cap."""
+    from sandboxes.salesforce.seed import CLAIRE, HUGO, INES
+    from tests.e2e.sf_helpers import MARK as SF_MARK, duplicates
+
+    clock.pin(T0)
+    accounts = [sf_stack.control("POST", "/_control/accounts", json={"Name": f"Client {n}"})["Id"] for n in "AB"]
+    days, after = _business_days(T0 - timedelta(days=28), CONSULTANTS + 9), 9  # odd: a day's two ends, two managers
+    ends = {}
+    for i in range(CONSULTANTS):
+        consultant = sf_stack.new_consultant(f"Conso{i}")
+        for n, (start, end) in enumerate(((days[i] - timedelta(days=150), days[i]),
+                                          (days[i] + timedelta(days=1), days[i + after]))):
+            manager = (CLAIRE, INES)[(i + n * after) % 2]
+            made = sf_stack.create_mission(start, end, deliver=False, Consultant__c=consultant, Account__c=accounts[n],
+                                           Manager__c=manager, Business_Engineer__c=HUGO, HR_Manager__c=INES,
+                                           Name=f"Mission {i}")
+            ends[made["record"]["Id"]] = end
+    tenant = tenants.get(sf_stack.tenant_id)
+    forecast = backfill.forecast(get_redis(), tenant)
+    sf_stack.connect()  # the admin connects (again): the callback starts the install run
+    settle()
+    run = backfill.progress(redis_conn, tenant.id)
+    assert (run["status"], run["total"], run["planned"], run["failed"]) == ("done", 140, 140, 0)
+    tasks = sf_stack.tasks()
+    assert duplicates(tasks) == [] and {SF_MARK.search(t["Description"]).group(1) for t in tasks} == set(ends)
+    load = Counter((t["OwnerId"], t["ActivityDate"]) for t in tasks)
+    late = {(t["OwnerId"], t["ActivityDate"]) for t in tasks if "en retard" in (t.get("Description") or "")}
+    assert len(late) > 30  # many late steps, spread over many people's days…
+    cap = tenant.planning.daily_cap
+    assert all(load[day] <= cap for day in late), [(k, load[k]) for k in late if load[k] > cap]  # …never over the cap
+    most = max(load.values())
+    assert (forecast["missions"], forecast["actions"], forecast["busiest_count"]) == (140, len(tasks), most)
