@@ -77,3 +77,23 @@ def test_a_validation_error_is_shown_next_to_its_field(stack, browser):
     assert "integer" in error.text
     assert error.location["y"] - field.location["y"] < 80  # right under the field it is about
     assert tenants.get(stack.tenant_id).playbook_overrides == {}
+
+
+def test_the_planning_card_picks_a_country_then_one_of_its_regions(stack, browser):
+    """Issue #27, point 4: country and region are selects; picking another country offers its regions, in words."""
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    token = admin_token(stack.tenant_id, "test")
+    browser.get(f"{stack.web.url}/admin/?a={token}&lang=fr")
+    country = Select(wait_for(browser, "country"))
+    assert country.first_selected_option.text == "France"
+    region = Select(browser.find_element(By.ID, "subdivision"))
+    assert "Moselle (57)" in [o.text for o in region.options]
+    country.select_by_value("CA")
+    WebDriverWait(browser, 10).until(lambda d: any(o.text == "Québec (QC)" for o in region.options))
+    assert "Moselle (57)" not in [o.text for o in region.options]
+    region.select_by_value("QC")
+    screenshot(browser, "planning-card-region-fr")
+    submit(browser, "save-planning")
+    saved = tenants.require(stack.tenant_id)
+    assert (saved.country, saved.subdivision) == ("CA", "QC")
