@@ -115,6 +115,7 @@ def test_invalid_step_shows_the_error_next_to_its_field_and_saves_nothing(stack)
     shown = requests.get(f"{stack.web.url}/admin/playbook/natural.availability", params={"a": token, "lang": "fr"},
                          timeout=10).text
     assert "{le consultant}" in shown and "{consultant}" not in shown.replace("<code>{le consultant}</code>", "")
+    assert re.search(r'id="title_en"[^>]*value="[^"]*\{the consultant\}', shown)  # each language its own words
     saved = requests.post(f"{stack.web.url}/admin/playbook/natural.review", timeout=10,
                           data={**form, "lang": "fr", "offset_days": "-2", "title_fr": "Revue avec {le consultant}",
                                 "confirm": "1"})

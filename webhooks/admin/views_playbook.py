@@ -104,7 +104,7 @@ def _step_page(step_id, form: dict, errors: dict, *, new: bool, status: int = 20
     lang = lang_for(g.admin.tenant)
     title = form.get("title_en" if lang == "en" else "title_fr") if step_id else ""
     heading = placeholders_in_words(title, lang) if title else word("new_step", lang)
-    shown = {**form, **{k: placeholders_as_words(form.get(k) or "", lang) for k in LONG_FIELDS}}
+    shown = {**form, **{k: placeholders_as_words(form.get(k) or "", k[-2:]) for k in LONG_FIELDS}}  # each its own
     body = page("step.html", step_id=step_id, form=shown, errors=errors, new=new, heading=heading,
                 placeholders=[placeholders_as_words("{" + p + "}", lang) for p in PLACEHOLDER_WORDS],
                 problem=word("errors", lang) if errors else None)
