@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import date
-from typing import Iterable, Mapping, Protocol
+from typing import Iterable, Mapping, NamedTuple, Protocol
 
 import redis
 
@@ -108,12 +108,21 @@ class MemoryLoad:
         self.by_mission[mission_id] = share_of(actions)
         self.total.update(self.by_mission[mission_id])
 
-    def busiest(self) -> tuple[tuple[str | None, date | None], int]:
+    def busiest(self) -> "Busiest":
         """The person and day with the most actions, and how many (ties: the earliest day, then the person)."""
         rows = [(k, n) for k, n in self.total.items() if n > 0]
         if not rows:
-            return (None, None), 0
-        return min(rows, key=lambda kv: (-kv[1], kv[0][1], kv[0][0] or ""))
+            return Busiest(None, None, 0)
+        (person, day), count = min(rows, key=lambda kv: (-kv[1], kv[0][1], kv[0][0] or ""))
+        return Busiest(person, day, count)
+
+
+class Busiest(NamedTuple):
+    """A load's heaviest person-day."""
+
+    person: str | None
+    day: date | None
+    count: int
 
 
 def of_run(conn: redis.Redis, tenant_id: str, trigger: Mapping) -> RunLoad | None:

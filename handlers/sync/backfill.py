@@ -131,10 +131,10 @@ def carry_on(conn: redis.Redis, tenant_id: str, *, on_progress: Callable[[dict],
             _count(conn, tenant, run)
         except (HostAuthError, HostRateLimited) as exc:  # set-up or consent pending: said, not retried
             log.warning("backfill of %s stopped: %s", tenant_id, exc)
-            attention.flag(conn, tenant_id, "backfill_failed", attention.detail_of(exc))
+            attention.flag(conn, tenant_id, "backfill_failed", detail=attention.detail_of(exc))
             return _finish(conn, tenant_id, "stopped", f"{exc}: reconnect, then run `intermission backfill`")
         except HostError as exc:  # the job retries; meanwhile the tenant shows as needing attention, with why
-            attention.flag(conn, tenant_id, "backfill_failed", attention.detail_of(exc))
+            attention.flag(conn, tenant_id, "backfill_failed", detail=attention.detail_of(exc))
             raise
     done = {m.decode() for m in conn.smembers(_done_key(tenant_id))}
     todo = [m.decode() for m in conn.lrange(_todo_key(tenant_id), 0, -1) if m.decode() not in done]
@@ -153,7 +153,7 @@ def _list(conn: redis.Redis, tenant: tenants.Tenant, run: dict) -> None:
     else:
         try:
             ids = host_missions(conn, tenant, today - timedelta(days=tenant.bench_lookback_days),
-                                today + timedelta(days=int(run["days"])))
+                                end_day=today + timedelta(days=int(run["days"])))
             attention.clear(conn, tenant.id, "backfill_failed", "search_refused")
         except HostError as exc:  # the host's search refused (Boond's /deliveries-groupments, §10): the known ones
             if not not_offered(exc):
@@ -161,7 +161,7 @@ def _list(conn: redis.Redis, tenant: tenants.Tenant, run: dict) -> None:
             log.warning("backfill of %s: the search was refused (%s); re-reading the known missions", tenant.id, exc)
             ids = open_missions(conn, tenant, today)
             attention.clear(conn, tenant.id, "backfill_failed")
-            attention.flag(conn, tenant.id, "search_refused", attention.detail_of(exc))
+            attention.flag(conn, tenant.id, "search_refused", detail=attention.detail_of(exc))
             conn.hset(run_key(tenant.id), "message", f"the host refused its search ({exc}): only the missions "
                                                      "Intermission knows were re-read")
     pipe = conn.pipeline()
@@ -193,15 +193,15 @@ def _count(conn: redis.Redis, tenant: tenants.Tenant, run: dict) -> None:
             except HostError as exc:  # this mission's own job says so in the second pass
                 log.warning("backfill of %s: %s not counted (%s)", tenant.id, mission_id, exc)
                 current = None
-            found = pipeline.prepare(conn, tenant, store.get(mission_id), current, {"kind": "count"}, today,
-                                     write=False) if current is not None else None
+            found = pipeline.prepare(conn, tenant, store.get(mission_id), current=current, trigger={"kind": "count"},
+                                     today=today, write=False) if current is not None else None
             load.record(mission_id, found.fixed() if found else [])
             if at % PAGE == PAGE - 1:
                 conn.hset(run_key(tenant.id), "beat", int(time.time()))
     conn.hset(run_key(tenant.id), mapping={"status": "running", "beat": int(time.time())})
 
 
-def host_missions(conn: redis.Redis, tenant: tenants.Tenant, start_day: date, end_day: date) -> list[str]:
+def host_missions(conn: redis.Redis, tenant: tenants.Tenant, start_day: date, *, end_day: date) -> list[str]:
     """The host's missions whose end date falls between two days (both included), by id."""
     found = set(adapter_for(tenant, conn).missions_ending(start_day, end_day))
     return sorted(found, key=lambda i: (len(i), i))
@@ -219,26 +219,27 @@ def forecast(conn: redis.Redis, tenant: tenants.Tenant) -> dict:
 
     adapter, store, today = adapter_for(tenant, conn), SnapshotStore(conn, tenant.id), clock.today(tenant.timezone)
     ids = host_missions(conn, tenant, today - timedelta(days=tenant.bench_lookback_days),
-                        today + timedelta(days=tenant.backfill_days))
+                        end_day=today + timedelta(days=tenant.backfill_days))
     read = {m: adapter.read_mission(m)[0] for m in ids[:FORECAST_READS]}
     read = {m: snap for m, snap in read.items() if snap is not None}
     load = day_load.MemoryLoad()
     for mission_id, current in read.items():  # the first pass (`_count`)
-        found = pipeline.prepare(conn, tenant, store.get(mission_id), current, {"kind": "preview"}, today, write=False)
+        found = pipeline.prepare(conn, tenant, store.get(mission_id), current=current, trigger={"kind": "preview"},
+                                 today=today, write=False)
         load.record(mission_id, found.fixed() if found else [])
     created = late = 0
     names: dict[str | None, str] = {}
     for mission_id in run_order(tenant, list(read)):  # the second pass, as the run's jobs or batches take them
-        found = pipeline.prepare(conn, tenant, store.get(mission_id), read[mission_id], {"kind": "preview"}, today,
-                                 write=False, load=load)
+        found = pipeline.prepare(conn, tenant, store.get(mission_id), current=read[mission_id],
+                                 trigger={"kind": "preview"}, today=today, write=False, load=load)
         for row in pipeline.dry_run(conn, found) if found else []:
             created += row["op"] == "create"
             late += row["op"] == "create" and bool(row["late"])
         names.update({a.assignee.id if a.assignee else None: name_or_why(a.assignee, tenant.language)[0] or ""
                       for a in (found.desired if found else [])})
-    (who, day), most = load.busiest()
+    top = load.busiest()
     return {"missions": len(ids), "read": min(len(ids), FORECAST_READS), "actions": created, "late": late,
-            "busiest": names.get(who, ""), "busiest_day": day, "busiest_count": most}
+            "busiest": names.get(top.person, ""), "busiest_day": top.day, "busiest_count": top.count}
 
 
 def run_order(tenant: tenants.Tenant, ids: list[str]) -> list[str]:

@@ -63,7 +63,8 @@ def assert_planned_once(market, redis_conn, missions: set[str], today) -> None:
     tenant, store = market.installed(), SnapshotStore(redis_conn, market.tenant.id)
     for mission_id in missions:
         snap = store.get(mission_id)
-        plan = pipeline.prepare(redis_conn, tenant, snap, snap, {"kind": "check"}, today, write=False)
+        plan = pipeline.prepare(redis_conn, tenant, snap, current=snap, trigger={"kind": "check"}, today=today,
+                                write=False)
         rows = pipeline.dry_run(redis_conn, plan)
         assert rows and {r["op"] for r in rows} <= {"unchanged", "kept"}, (mission_id, rows)
         assert sum(1 for m in counts if m.startswith(f"intermission:{mission_id}/")) == len(rows)

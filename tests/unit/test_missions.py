@@ -23,7 +23,7 @@ def planned(cur: MissionSnapshot, today: str, prev: MissionSnapshot | None = Non
     rules = rules or Rules()
     cur = carry(prev, cur, D(today))
     found = classify(prev, cur, D(today), rules=rules)
-    return {a.key: a for a in plan(cur, found, PB, D(today), rules=rules, held=held)}, found, cur
+    return {a.key: a for a in plan(cur, found, PB, today=D(today), rules=rules, held=held)}, found, cur
 
 
 def renewal(start: str = "2026-06-01", *, project: str | None = "45", client: str | None = "10", **extra):
@@ -196,7 +196,7 @@ def test_late_steps_go_around_what_other_missions_of_a_run_hold():
     others = {(a.assignee.id, first): 3 for a in alone.values()}  # another mission filled everyone's that day
     cur = carry(None, mission(), D("2026-06-15"))
     found = classify(None, cur, D("2026-06-15"), rules=Rules(daily_cap=3))
-    shared = plan(cur, found, PB, D("2026-06-15"), rules=Rules(daily_cap=3), taken=others)
+    shared = plan(cur, found, PB, today=D("2026-06-15"), rules=Rules(daily_cap=3), taken=others)
     late = [a for a in shared if a.nominal_due < D("2026-06-15")]
     assert len(late) > 3 and all(a.due > first for a in late)  # the late ones spill to the next days
     assert any(alone[a.key].due == first for a in late)

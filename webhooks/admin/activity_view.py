@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timezone
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from webhooks.admin.i18n import WORDS, label, word
@@ -32,14 +33,14 @@ def _same(newer: dict, older: dict) -> bool:
         abs(float(newer.get("at") or 0) - float(older.get("at") or 0)) <= _SAME_CHANGE_SECONDS
 
 
-def change_row(group: list[dict], tenant, lang: str, known: dict[str, tuple[str, dict]]) -> dict:
+def change_row(group: list[dict], tenant, lang: str, *, known: dict[str, "Known"]) -> dict:
     """One change as the page shows it: when, the mission's name, what happened, and its actions (`known`: each
     mission's name and placeholder values, `mission_names`)."""
     head = group[0]
     trigger = head.get("trigger") or {}
     kind = str(trigger.get("kind") or "other")
     mission = str(head.get("mission") or "")
-    name, values = known.get(mission, ("", {}))
+    name, values = known.get(mission, Known("", {}))
     titles = step_titles(tenant, lang, values)
     return {"when": _local(head.get("at", 0), tenant, lang), "mission": mission,
             "mission_name": name or (word("no_mission", lang) if mission else ""),
@@ -95,7 +96,14 @@ def day_words(text: str, lang: str) -> str:
     return day.strftime("%d/%m/%Y") if lang == "fr" else day.isoformat()
 
 
-def mission_names(conn, tenant_id: str, missions: set[str]) -> dict[str, tuple[str, dict]]:
+class Known(NamedTuple):
+    """A mission as the page names it, and the values its steps' titles name."""
+
+    name: str
+    values: dict
+
+
+def mission_names(conn, tenant_id: str, missions: set[str]) -> dict[str, Known]:
     """Each mission as people read it, from its last snapshot: its title and consultant (never its id), and the
     values its steps' titles name (consultant, client, mission)."""
     from handlers.state.store import SnapshotStore
@@ -105,5 +113,5 @@ def mission_names(conn, tenant_id: str, missions: set[str]) -> dict[str, tuple[s
         snap = store.get(mission) if mission else None
         who = snap.consultant.name if snap and snap.consultant else ""
         values = {"consultant": who, "client": snap.client_name, "mission": snap.title} if snap else {}
-        out[mission] = (" · ".join(x for x in ((snap.title if snap else ""), who) if x), values)
+        out[mission] = Known(" · ".join(x for x in ((snap.title if snap else ""), who) if x), values)
     return out

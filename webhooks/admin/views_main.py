@@ -25,7 +25,7 @@ from webhooks.admin.host_pages import pages_for
 from webhooks.admin.i18n import label, say, word
 from webhooks.admin.attention import failures_of
 from webhooks.admin.planning_card import planning_card
-from webhooks.admin.render import error_page, error_words, lang_for, page
+from webhooks.admin.render import error_page, error_words, lang_for, page, tenant_page
 
 
 @bp.get("/")
@@ -94,7 +94,7 @@ def activity():
     lang = lang_for(admin.tenant)
     page_groups = groups[(number - 1) * ACTIVITY_PAGE:number * ACTIVITY_PAGE]
     names = view.mission_names(get_redis(), admin.tenant.id, {str(g[0].get("mission") or "") for g in page_groups})
-    shown = [view.change_row([r for r in g if op is None or r.get("op") == op], admin.tenant, lang, names)
+    shown = [view.change_row([r for r in g if op is None or r.get("op") == op], admin.tenant, lang, known=names)
              for g in page_groups]
     from webhooks.admin.attention import failure_reason
 
@@ -129,12 +129,9 @@ def retry(job_id: str):
 @bp.get("/surveys")
 def surveys():
     """Survey answers and the tenant's averages."""
-    admin = current_admin()
     from handlers.surveys import records as survey_store
 
-    conn = get_redis()
-    return page("surveys.html", answers=survey_store.answers(conn, admin.tenant.id),
-                averages=survey_store.averages(conn, admin.tenant.id))
+    return tenant_page("surveys.html", answers=survey_store.answers, averages=survey_store.averages)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -6,6 +6,7 @@ from pydantic import ValidationError
 
 from config.sf_mapping import SalesforceMapping
 from webhooks.admin import host_choices
+from webhooks.admin.host_pages import MappingUpdate
 from webhooks.admin.i18n import word
 from webhooks.admin.mapping_form import message, pairs, written
 from webhooks.admin.render import lang_for
@@ -66,7 +67,7 @@ def choices(tenant, form_fields: list[dict]) -> dict[str, list[tuple]]:
     return {f: offered for f in SF_FIELDS if f != "object"}
 
 
-def update(tenant, form) -> tuple:
+def update(tenant, form) -> MappingUpdate:
     """(the tenant with the form's mapping, errors by field)."""
     data = {f: (form.get(f) or "").strip() or None for f in SF_FIELDS}
     errors = {}
@@ -76,13 +77,13 @@ def update(tenant, form) -> tuple:
         mapping = SalesforceMapping.model_validate({k: v for k, v in data.items() if v is not None or k != "object"})
     except ValidationError as exc:  # in the page's words, each field named by its label
         lang = lang_for(tenant)
-        return tenant, field_errors(exc, lang, labels={f: word(f"sf_{f}", lang) for f in SF_FIELDS})
+        return MappingUpdate(tenant, field_errors(exc, lang, labels={f: word(f"sf_{f}", lang) for f in SF_FIELDS}))
     except ValueError as exc:
-        return tenant, {"status_values": message(exc, lang_for(tenant))}
+        return MappingUpdate(tenant, {"status_values": message(exc, lang_for(tenant))})
     errors = _not_in_org(tenant, mapping)
     if errors:
-        return tenant, errors
-    return tenant.model_copy(update={"salesforce": tenant.salesforce.model_copy(update={"mapping": mapping})}), errors
+        return MappingUpdate(tenant, errors)
+    return MappingUpdate(tenant.model_copy(update={"salesforce": tenant.salesforce.model_copy(update={"mapping": mapping})}), errors)
 
 
 def _not_in_org(tenant, mapping: SalesforceMapping) -> dict[str, str]:
