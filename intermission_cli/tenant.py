@@ -188,7 +188,9 @@ def _links(tenant) -> dict:
 
     base = get_settings().public_base_url
     links = {"webhook_url": tenant.webhook_url(base)}
-    if tenant.host == "salesforce":
+    if tenant.host == "salesforce":  # a Flow's Named Credential can add a header: the secret leaves the path (#30)
+        links["webhook_endpoint"] = tenant.webhook_endpoint(base)
+        links["webhook_header"] = f"Authorization: Bearer {tenant.webhook_secret}"
         from webhooks.hosts.salesforce.connect import connect_link
 
         links["connect_url"] = connect_link(tenant.id, base)
@@ -200,6 +202,8 @@ def _masked_links(links: dict) -> dict:
     out = dict(links)
     base, _, _secret = out["webhook_url"].rpartition("/")
     out["webhook_url"] = f"{base}/…"
+    if "webhook_header" in out:
+        out["webhook_header"] = "Authorization: Bearer …"
     if "connect_url" in out:
         out["connect_url"] = out["connect_url"].partition("?t=")[0] + "?t=…"
     return out
@@ -269,9 +273,11 @@ def _print_salesforce_setup(tenant, links: dict, created: bool) -> None:
     print(f"  - Outbound Message on {cfg.mapping.object} (Setup > Outbound Messages > New): endpoint = the "
           f"webhook URL, fields Id, {cfg.mapping.end_date}, LastModifiedDate; fire it from a record-triggered "
           f"Flow when {cfg.mapping.end_date}, {cfg.mapping.status or 'the status'} or the record changes;")
-    print("  - or a Flow HTTP Callout (POST, JSON) to the webhook URL with "
+    print(f"  - or a Flow HTTP Callout (POST, JSON) through a Named Credential whose URL is {links['webhook_endpoint']} "
+          "(no secret in it) and whose External Credential adds the custom header "
+          f"\"{links['webhook_header']}\", with "
           '{"organizationId": $Organization.Id, "object": "' + cfg.mapping.object + '", '
-          '"recordId": $Record.Id, "eventId": <a unique id>}.')
+          '"recordId": $Record.Id, "eventId": <a unique id>}. (The webhook URL above works too, secret in its path.)')
     if created and cfg.flow_secret and cfg.flow_secret.startswith("imsec_"):
         print("Flow callout secret (shown once): put it in the External Credential's authentication parameter "
               f"Secret; its custom header X-Intermission-Secret = {{!$Credential.Intermission.Secret}}: {cfg.flow_secret}")

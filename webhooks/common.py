@@ -16,6 +16,11 @@ from webhooks import plain
 from webhooks.plain import to_flask
 
 _DUMMY_SECRET = "x" * 43
+# The path-free form of a webhook (issue #30): `POST /webhooks/<host>/<tenant>` with the tenant's webhook secret in
+# `Authorization: Bearer <secret>`, for the senders that can set a header (a Salesforce Flow's Named Credential). The
+# path form `/webhooks/<host>/<tenant>/<secret>` stays for the hosts that can only take a URL (Boond's webhook
+# settings, Salesforce Outbound Messages). nginx's error lines carry the request line, never this header.
+SECRET_SCHEME = "Bearer"
 log = logging.getLogger(__name__)
 
 
@@ -88,6 +93,13 @@ def authenticate(tenant_id: str, secret: str, host: str) -> tenants.Tenant | Non
     expected = tenant.webhook_secret if ok_host else _DUMMY_SECRET
     matches = hmac.compare_digest(secret.encode(), expected.encode())
     return tenant if matches and ok_host else None
+
+
+def header_secret(authorization: str | None) -> str:
+    """The webhook secret an `Authorization: Bearer <secret>` header carries, else "" (which matches no tenant: the
+    same 404, after the same work, as a wrong secret)."""
+    scheme, _, secret = (authorization or "").strip().partition(" ")
+    return secret.strip() if scheme.lower() == SECRET_SCHEME.lower() else ""
 
 
 def error(status: int, name: str, message: str):

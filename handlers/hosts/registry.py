@@ -194,7 +194,7 @@ def _builtin() -> None:
             owner_type="resource",
             setup=Setup(missing=boond_setup.missing, proposals=boond_setup.proposals, people=boond_setup.people, place=boond_setup.place),
             web=Web(
-                webhooks=("webhooks.hosts.boond.webhook:route",),
+                webhooks=("webhooks.hosts.boond.webhook:route", "webhooks.hosts.boond.webhook:header_route"),
                 connect=("webhooks.hosts.boond.marketplace:bp", "webhooks.hosts.boond.admin_pages:entry"),
                 pages="webhooks.hosts.boond.admin_pages:PAGES",
                 iframe_origins=("https://ui.boondmanager.com", "https://*.boondmanager.com"),
