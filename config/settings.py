@@ -65,6 +65,7 @@ class Settings(BaseSettings):
     cdc_lock_seconds: float = 30.0  # a subscriber's per-tenant lock lives this long unrenewed (takeover after a crash)
     cdc_max_silence_seconds: float = 600.0  # /readyz: a stream that heard nothing (not even a keepalive) this long
     allow_sandbox_hosts: bool = False  # demo/tests only: accept a loopback http instance_url (the local sandbox)
+    allow_private_hosts: bool = False  # operator-set URLs may name private addresses (an internal Boond, SMTP relay)
     crash_after_host_write: str | None = None  # fault injection for tests: "<n>" kills the worker after the n-th create
 
     def retry_schedule(self) -> list[int]:

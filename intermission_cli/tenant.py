@@ -123,7 +123,10 @@ def _add_salesforce(args) -> int:
     missing = [n for n, v in (("--client-id", args.client_id), ("--client-secret", args.client_secret)) if not v]
     if missing:
         raise ValueError("missing " + ", ".join(missing) + " (from your External Client App's OAuth settings)")
-    login_url = login_host(args.login, args.my_domain, login_url=args.login_url)
+    from config.infra.urls import checked_host_url
+
+    login_url = checked_host_url(login_host(args.login, args.my_domain, login_url=args.login_url),
+                                 "--login-url" if args.login_url else "--my-domain" if args.my_domain else "--login")
     try:
         org = org_id(args.org_id) if args.org_id else None
     except BadId as exc:
@@ -184,9 +187,9 @@ def _action_types(pairs: list[str]) -> dict[str, int]:
 
 
 def _links(tenant) -> dict:
-    from config.settings import get_settings
+    from config.infra.urls import public_base_url
 
-    base = get_settings().public_base_url
+    base = public_base_url()
     links = {"webhook_url": tenant.webhook_url(base)}
     if tenant.host == "salesforce":  # a Flow's Named Credential can add a header: the secret leaves the path (#30)
         links["webhook_endpoint"] = tenant.webhook_endpoint(base)
@@ -376,11 +379,12 @@ def _resume(args) -> int:
 
 def _admin_url(args) -> int:
     from config import tenants
-    from config.settings import get_settings
+    from config.infra.urls import public_base_url
     from webhooks.admin.auth import admin_token
 
     tenants.require(args.id)
-    url = f"{get_settings().public_base_url.rstrip('/')}/admin/?a={admin_token(args.id, 'cli')}"
+
+    url = f"{public_base_url()}/admin/?a={admin_token(args.id, 'cli')}"
     return _done(args.json, url, tenant=args.id, admin_url=url)
 
 

@@ -28,7 +28,8 @@ def render_nginx_conf(tmp: Path, *, listen: int, upstream: int, error_level: str
     """deploy/nginx.conf with only its ports and /tmp paths moved to this test's (one worker: 2 shared cores);
     `error_level` other than the shipped `crit` makes nginx write the error lines it otherwise keeps."""
     text = (DEPLOY / "nginx.conf").read_text()
-    for old, new in (("error_log stderr crit;", f"error_log stderr {error_level};"), ("listen 8080;", f"listen 127.0.0.1:{listen};"), ("server 127.0.0.1:8000;",
+    for old, new in (("error_log stderr crit;", f"error_log stderr {error_level};"),
+                     ("listen 8080;", f"listen 127.0.0.1:{listen};"), ("server 127.0.0.1:8000;",
                      f"server 127.0.0.1:{upstream};"), ("/tmp/", f"{tmp}/"), ("worker_processes auto;",
                      "worker_processes 1;"), ("access_log /dev/stdout nopath;", f"access_log {tmp}/access.log nopath;")):
         assert old in text, f"deploy/nginx.conf no longer has {old!r}"

@@ -168,6 +168,7 @@ WORDS.update({
                   "{host} refuses {tenant}'s credentials: reconnect the app or check its tokens."),
     "test_unreachable": ("{host} ne répond pas pour le moment ({detail}) : réessayez dans quelques minutes.",
                          "{host} does not answer right now ({detail}): try again in a few minutes."),
+    "test_url_refused": ("Aucun appel n'est parti : {detail}.", "No call was made: {detail}."),
     "test_refused": ("{host} a refusé l'appel de test : {detail}", "{host} refused the test call: {detail}"),
     "test_config": ("La configuration {of_tenant} est incomplète : {detail}", "{tenant}'s set-up is incomplete: {detail}"),
     "test_mapping_ok": ("La correspondance est valide : {detail}.", "The mapping is valid: {detail}."),
