@@ -116,3 +116,29 @@ def test_tenant_show_gives_a_salesforce_flow_the_header_form_and_masks_its_secre
     revealed = json.loads(cli("--json", "--reveal"))
     assert (revealed["webhook_endpoint"], revealed["webhook_header"]) == (endpoint, f"Authorization: Bearer {secret}")
     assert secret not in json.dumps({k: v for k, v in json.loads(cli("--json")).items()})
+
+
+def test_the_admin_overview_gives_a_flow_the_header_form_and_an_outbound_message_its_url(redis_conn):
+    import html as html_lib
+
+    from config import tenants
+    from webhooks.admin.auth import admin_token
+
+    def overview(org, lang: str) -> str:
+        token = admin_token(org.tenant_id, "test")
+        page = requests.get(f"{org.web.url}/admin/", params={"a": token, "lang": lang}, timeout=10)
+        assert page.status_code == 200
+        text = html_lib.unescape(page.text)
+        return text[text.index('id="delivery-address"'):][:1500]
+
+    with SalesforceStack("acme-sf", mode="flow", signed_flow=True) as org:
+        tenant = org.tenant
+        card = overview(org, "en")
+        assert f"<code>{tenant.webhook_endpoint(org.web.url)}</code>" in card
+        assert f"<code>Authorization: Bearer {tenant.webhook_secret}</code>" in card
+        assert tenant.webhook_url(org.web.url) not in card and "External Credential" in card
+        assert "l'en-tête personnalisé" in overview(org, "fr")
+        tenants.save(tenant.model_copy(update={"salesforce": tenant.salesforce.model_copy(
+            update={"trigger": "outbound_message"})}))
+        card = overview(org, "en")
+        assert f"<code>{tenant.webhook_url(org.web.url)}</code>" in card and "takes a URL only" in card
