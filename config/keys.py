@@ -1,10 +1,49 @@
 """Every Redis key Intermission writes, built by one typed function each: its owner and lifetime are found by name.
+A key made of one part after a fixed prefix is declared in one line (`_Key`); the others are written out.
 
 Tenant data lives under `im:t:<tenant>:` (so removing a tenant is one SCAN of `tenant_pattern`); the few global
 keys are listed first. Each docstring says which module owns the key and how long it lives.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+
+class _Key:
+    """The builders of the keys made of one part, declared in one line each: their function, typed and documented by
+    `doc` (its owner and lifetime), named after the declaration at the end of the module."""
+
+    @staticmethod
+    def under(prefix: str, doc: str) -> Callable[[str], str]:
+        """`key(part)`: `prefix` then the part (a global key)."""
+
+        def key(part: str) -> str:
+            return prefix + part
+
+        key.__doc__ = doc
+        return key
+
+    @staticmethod
+    def tenant(suffix: str, doc: str) -> Callable[[str], str]:
+        """`key(tenant)`: the tenant's prefix then `suffix` (a key the tenant has once)."""
+
+        def key(tenant: str) -> str:
+            return tenant_prefix(tenant) + suffix
+
+        key.__doc__ = doc
+        return key
+
+    @staticmethod
+    def tenant_part(infix: str, doc: str) -> Callable[[str, str], str]:
+        """`key(tenant, part)`: the tenant's prefix, `infix`, then the part (a mission's, an event's, a person's…)."""
+
+        def key(tenant: str, part: str) -> str:
+            return tenant_prefix(tenant) + infix + part
+
+        key.__doc__ = doc
+        return key
+
 
 # --- global -----------------------------------------------------------------------------------------------
 
@@ -17,36 +56,6 @@ CLOCK = "im:clock:today"  # config.infra.clock: the pinned day of the demo and t
 CRASH_COUNTER = "im:test:crash-counter"  # tests' crash point: host creates so far (never set in production)
 
 
-def org_binding(org_id: str) -> str:
-    """config.org_binding: the tenant a Salesforce org is bound to (until disconnect)."""
-    return f"im:sf-org:{org_id}"
-
-
-def oauth_state(digest: str) -> str:
-    """webhooks.hosts.salesforce.connect: one OAuth flow's PKCE state, by hash (minutes)."""
-    return f"im:oauth:state:{digest}"
-
-
-def boond_signed_request_seen(digest: str) -> str:
-    """connectors.boond.marketplace: a signedRequest already used, by hash (its max age; 24 h when undated)."""
-    return f"im:boond:seen:{digest}"
-
-
-def login_address(digest: str) -> str:
-    """webhooks.admin.auth: one address's failed sign-ins, a hash: `*` for all, a field per made-up name (15 min)."""
-    return f"im:login:addr:{digest}"
-
-
-def login_names(window: str) -> str:
-    """webhooks.admin.auth: failed sign-ins on made-up names from every address, one hash per 15-minute window."""
-    return f"im:login:names:{window}"
-
-
-def login_all(window: str) -> str:
-    """webhooks.admin.auth: every failed sign-in in one 15-minute window (the global ceiling)."""
-    return f"im:login:all:{window}"
-
-
 def orphan_claim(job_id: str, worker: str) -> str:
     """handlers.intake.queues: one worker's claim on a job left by a dead worker (an hour)."""
     return f"im:orphan:{job_id}:{worker}"
@@ -55,6 +64,32 @@ def orphan_claim(job_id: str, worker: str) -> str:
 def orphan_dequeued(job_id: str, enqueued_at: object) -> str:
     """handlers.intake.queues: a job already put back once after its worker died (an hour)."""
     return f"im:orphan:dequeued:{job_id}:{enqueued_at}"
+
+
+org_binding = _Key.under(
+    "im:sf-org:",
+    "config.org_binding: the tenant a Salesforce org is bound to (until disconnect).",
+)
+oauth_state = _Key.under(
+    "im:oauth:state:",
+    "webhooks.hosts.salesforce.connect: one OAuth flow's PKCE state, by hash (minutes).",
+)
+boond_signed_request_seen = _Key.under(
+    "im:boond:seen:",
+    "connectors.boond.marketplace: a signedRequest already used, by hash (its max age; 24 h when undated).",
+)
+login_address = _Key.under(
+    "im:login:addr:",
+    "webhooks.admin.auth: one address's failed sign-ins, a hash: `*` for all, a field per made-up name (15 min).",
+)
+login_names = _Key.under(
+    "im:login:names:",
+    "webhooks.admin.auth: failed sign-ins on made-up names from every address, one hash per 15-minute window.",
+)
+login_all = _Key.under(
+    "im:login:all:",
+    "webhooks.admin.auth: every failed sign-in in one 15-minute window (the global ceiling).",
+)
 
 
 # --- per tenant -------------------------------------------------------------------------------------------
@@ -70,14 +105,165 @@ def tenant_pattern(tenant: str) -> str:
     return f"im:t:{tenant}:*"
 
 
-def tenant_config(tenant: str) -> str:
-    """config.tenants: the tenant's settings, encrypted (forever)."""
-    return f"im:t:{tenant}:config"
+# the keys a tenant has once
 
-
-def mission_prefix(tenant: str) -> str:
-    """handlers.state.store: the prefix of the tenant's mission snapshots (the id follows)."""
-    return f"im:t:{tenant}:mission:"
+tenant_config = _Key.tenant(
+    "config",
+    "config.tenants: the tenant's settings, encrypted (forever).",
+)
+mission_prefix = _Key.tenant(
+    "mission:",
+    "handlers.state.store: the prefix of the tenant's mission snapshots (the id follows).",
+)
+activity = _Key.tenant(
+    "activity",
+    "handlers.state.ledger.ActivityLog: the tenant's feed and, after it, its `:history`, `:missions`, `:sizes`, `:total` (capped).",
+)
+dirty = _Key.tenant(
+    "dirty",
+    "handlers.intake.ingest marks, handlers.sync.batch clears: missions waiting for the tenant's batch (until the batch did each).",
+)
+batch_pending = _Key.tenant(
+    "batch-pending",
+    "handlers.intake.ingest: set while a batch job of this tenant is queued and not yet started (the pending TTL).",
+)
+batch_lock = _Key.tenant(
+    "lock:batch",
+    "handlers.sync.batch: one batch job of a tenant at a time (the job timeout).",
+)
+setup_flow = _Key.tenant(
+    "setup-flow",
+    "webhooks.admin.views_setup: the set-up flow's screens confirmed so far, a hash (until the tenant is removed).",
+)
+held = _Key.tenant(
+    "held",
+    "handlers.sync.holds: missions held (re-consent, budget, long waits), a hash (until resumed).",
+)
+sweep_last = _Key.tenant(
+    "sweep:last",
+    "handlers.sync.sweep: when the scheduler last swept this tenant, epoch seconds (forever).",
+)
+attention = _Key.tenant(
+    "attention",
+    "handlers.state.attention: why the tenant needs its admin (code -> {detail, at}), a hash (until the cause clears).",
+)
+sweep_cursor = _Key.tenant(
+    "sweep:cursor",
+    "handlers.sync.sweep: where the re-read of known missions stopped when the change listing is refused (forever).",
+)
+sweep_refused = _Key.tenant(
+    "sweep:refused",
+    "handlers.sync.sweep: the host refused its change listing today (a day; one activity line a day).",
+)
+survey_optout = _Key.tenant(
+    "survey-optout",
+    "handlers.surveys.mail: addresses that asked for no survey e-mail, hashed (forever).",
+)
+survey_mail_failures = _Key.tenant(
+    "survey-mail:failures",
+    "handlers.surveys.mail: the latest refused survey e-mails, a capped list (forever).",
+)
+intake_failures = _Key.tenant(
+    "intake-failures",
+    "webhooks.intake_failures: refused webhook deliveries, a capped list (forever).",
+)
+pending_users_pattern = _Key.tenant(
+    "pending-user:*",
+    "A SCAN pattern matching the tenant's pending user tokens (handlers.hosts.boond.marketplace).",
+)
+sf_usage = _Key.tenant(
+    "sf:usage",
+    'connectors.salesforce (via handlers.hosts.salesforce.adapter): the org\'s API usage "used/limit" (a day).',
+)
+sf_tokens = _Key.tenant(
+    "sf:tokens",
+    "connectors.salesforce.tokens: the org's OAuth tokens, encrypted (until disconnect).",
+)
+needs_reconsent = _Key.tenant(
+    "sf:needs-reconsent",
+    "connectors.salesforce.tokens (any host's token store may set it): why an admin must connect again (until then).",
+)
+sf_refresh_lock = _Key.tenant(
+    "sf:refresh-lock",
+    "connectors.salesforce.tokens: one token refresh at a time (seconds).",
+)
+sf_cdc_replay = _Key.tenant(
+    "sf:cdc:replay",
+    "handlers.intake.salesforce_cdc: per change-event topic, the last admitted event's replay id and when (kept).",
+)
+sf_cdc_lock = _Key.tenant(
+    "sf:cdc:lock",
+    "handlers.intake.salesforce_cdc: the subscriber streaming this tenant (seconds, renewed while it streams).",
+)
+boond_tokens = _Key.tenant(
+    "boond:tokens",
+    "connectors.boond.tokens: a marketplace tenant's app token, encrypted (until uninstall).",
+)
+boond_refresh_lock = _Key.tenant(
+    "boond:refresh-lock",
+    "connectors.boond.tokens: one app token refresh at a time (seconds).",
+)
+boond_ratelimit = _Key.tenant(
+    "ratelimit:boond",
+    "connectors.ratelimit (via handlers.hosts.boond.adapter): the tenant's shared token bucket (seconds).",
+)
+boond_dictionary = _Key.tenant(
+    "boond:dictionary",
+    "handlers.hosts.boond.adapter: the tenant's Boond dictionary (states, action types), cached (a day).",
+)
+match_pending = _Key.tenant(
+    "match-pending",
+    "handlers.sync.matching: set while a matching run of this tenant is queued and not yet started (the pending TTL).",
+)
+match_opportunities = _Key.tenant(
+    "match:opportunities",
+    "handlers.sync.matching: the opportunities holding a suggestions task, a set (until it is withdrawn or settled).",
+)
+match_lock = _Key.tenant(
+    "lock:match",
+    "handlers.sync.matching: one matching run of a tenant at a time (the job timeout).",
+)
+# and one of per mission, event, person, address…
+consultant_missions = _Key.tenant_part(
+    "consultant:",
+    "handlers.state.store: the missions seen for one consultant, a set (forever).",
+)
+ledger = _Key.tenant_part(
+    "ledger:",
+    "handlers.state.ledger: what we wrote in the host for one mission, a hash by step key (forever).",
+)
+surveys = _Key.tenant_part(
+    "surveys:",
+    "handlers.surveys.records: one mission's survey records, a hash holding the link tokens' seeds (forever).",
+)
+pending_sync = _Key.tenant_part(
+    "pending:",
+    "handlers.intake.ingest: set while a sync of this mission is queued and not yet started (the pending TTL).",
+)
+seen_event = _Key.tenant_part(
+    "seen:",
+    "handlers.intake.ingest: a host event already admitted, by its id (the dedupe TTL, 7 days by default).",
+)
+consultant_lock = _Key.tenant_part(
+    "lock:consultant:",
+    "handlers.sync.jobs: one consultant's missions are reconciled by one job at a time (the job timeout).",
+)
+survey_cap = _Key.tenant_part(
+    "survey-cap:",
+    "handlers.surveys.mail: e-mails sent to one address this period (the cap's window).",
+)
+pending_user = _Key.tenant_part(
+    "pending-user:",
+    "webhooks.admin: a Boond user token waiting for the admin's confirmation, encrypted (an hour).",
+)
+login_attempts = _Key.tenant_part(
+    "login:",
+    "webhooks.admin.auth: failed sign-ins on this workspace from one address, or from all (`*`) (15 minutes).",
+)
+match_replacements = _Key.tenant_part(
+    "match:replacements:",
+    "handlers.state.replacements: the replacement candidates of a mission the consultant ends early (90 days).",
+)
 
 
 def mission(tenant: str, mission_id: str) -> str:
@@ -90,89 +276,9 @@ def missions_pattern(tenant: str) -> str:
     return mission_prefix(tenant) + "*"
 
 
-def consultant_missions(tenant: str, consultant_id: str) -> str:
-    """handlers.state.store: the missions seen for one consultant, a set (forever)."""
-    return f"im:t:{tenant}:consultant:{consultant_id}"
-
-
-def ledger(tenant: str, mission_id: str) -> str:
-    """handlers.state.ledger: what we wrote in the host for one mission, a hash by step key (forever)."""
-    return f"im:t:{tenant}:ledger:{mission_id}"
-
-
-def activity(tenant: str) -> str:
-    """handlers.state.ledger.ActivityLog: the tenant's feed and, after it, its `:history`, `:missions`, `:sizes`, `:total` (capped)."""
-    return f"im:t:{tenant}:activity"
-
-
-def surveys(tenant: str, mission_id: str) -> str:
-    """handlers.surveys.records: one mission's survey records, a hash holding the link tokens' seeds (forever)."""
-    return f"im:t:{tenant}:surveys:{mission_id}"
-
-
-def pending_sync(tenant: str, mission_id: str) -> str:
-    """handlers.intake.ingest: set while a sync of this mission is queued and not yet started (the pending TTL)."""
-    return f"im:t:{tenant}:pending:{mission_id}"
-
-
-def seen_event(tenant: str, event_id: str) -> str:
-    """handlers.intake.ingest: a host event already admitted, by its id (the dedupe TTL, 7 days by default)."""
-    return f"im:t:{tenant}:seen:{event_id}"
-
-
 def seen_webhook_id(tenant: str, webhook_id: str) -> str:
     """webhooks.hosts.salesforce.webhook: a Flow callout's `webhook-id` already admitted (the dedupe TTL)."""
     return seen_event(tenant, f"webhook-id:{webhook_id}")
-
-
-def dirty(tenant: str) -> str:
-    """handlers.intake.ingest marks, handlers.sync.batch clears: missions waiting for the tenant's batch (until the batch did each)."""
-    return f"im:t:{tenant}:dirty"
-
-
-def batch_pending(tenant: str) -> str:
-    """handlers.intake.ingest: set while a batch job of this tenant is queued and not yet started (the pending TTL)."""
-    return f"im:t:{tenant}:batch-pending"
-
-
-def batch_lock(tenant: str) -> str:
-    """handlers.sync.batch: one batch job of a tenant at a time (the job timeout)."""
-    return f"im:t:{tenant}:lock:batch"
-
-
-def consultant_lock(tenant: str, person: str) -> str:
-    """handlers.sync.jobs: one consultant's missions are reconciled by one job at a time (the job timeout)."""
-    return f"im:t:{tenant}:lock:consultant:{person}"
-
-
-def setup_flow(tenant: str) -> str:
-    """webhooks.admin.views_setup: the set-up flow's screens confirmed so far, a hash (until the tenant is removed)."""
-    return f"im:t:{tenant}:setup-flow"
-
-
-def held(tenant: str) -> str:
-    """handlers.sync.holds: missions held (re-consent, budget, long waits), a hash (until resumed)."""
-    return f"im:t:{tenant}:held"
-
-
-def sweep_last(tenant: str) -> str:
-    """handlers.sync.sweep: when the scheduler last swept this tenant, epoch seconds (forever)."""
-    return f"im:t:{tenant}:sweep:last"
-
-
-def attention(tenant: str) -> str:
-    """handlers.state.attention: why the tenant needs its admin (code -> {detail, at}), a hash (until the cause clears)."""
-    return f"im:t:{tenant}:attention"
-
-
-def sweep_cursor(tenant: str) -> str:
-    """handlers.sync.sweep: where the re-read of known missions stopped when the change listing is refused (forever)."""
-    return f"im:t:{tenant}:sweep:cursor"
-
-
-def sweep_refused(tenant: str) -> str:
-    """handlers.sync.sweep: the host refused its change listing today (a day; one activity line a day)."""
-    return f"im:t:{tenant}:sweep:refused"
 
 
 def backfill(tenant: str, part: str = "") -> str:
@@ -180,67 +286,12 @@ def backfill(tenant: str, part: str = "") -> str:
     return f"im:t:{tenant}:backfill" + (f":{part}" if part else "")
 
 
-def survey_optout(tenant: str) -> str:
-    """handlers.surveys.mail: addresses that asked for no survey e-mail, hashed (forever)."""
-    return f"im:t:{tenant}:survey-optout"
-
-
-def survey_cap(tenant: str, digest: str) -> str:
-    """handlers.surveys.mail: e-mails sent to one address this period (the cap's window)."""
-    return f"im:t:{tenant}:survey-cap:{digest}"
-
-
-def survey_mail_failures(tenant: str) -> str:
-    """handlers.surveys.mail: the latest refused survey e-mails, a capped list (forever)."""
-    return f"im:t:{tenant}:survey-mail:failures"
-
-
-def survey_mail_sending(tenant: str, mission_id: str, role: str, kind: str) -> str:
+def survey_mail_sending(tenant: str, mission_id: str, role: str, *, kind: str) -> str:
     """handlers.surveys.mail: one e-mail being sent now (minutes; a second worker does not send it twice)."""
     return f"im:t:{tenant}:survey-mail:sending:{mission_id}:{role}:{kind}"
 
 
-def intake_failures(tenant: str) -> str:
-    """webhooks.intake_failures: refused webhook deliveries, a capped list (forever)."""
-    return f"im:t:{tenant}:intake-failures"
-
-
-def pending_user(tenant: str, nonce: str) -> str:
-    """webhooks.admin: a Boond user token waiting for the admin's confirmation, encrypted (an hour)."""
-    return f"im:t:{tenant}:pending-user:{nonce}"
-
-
-def pending_users_pattern(tenant: str) -> str:
-    """A SCAN pattern matching the tenant's pending user tokens (handlers.hosts.boond.marketplace)."""
-    return f"im:t:{tenant}:pending-user:*"
-
-
-def login_attempts(tenant: str, address: str) -> str:
-    """webhooks.admin.auth: failed sign-ins on this workspace from one address, or from all (`*`) (15 minutes)."""
-    return f"im:t:{tenant}:login:{address}"
-
-
 # --- per tenant, one host ---------------------------------------------------------------------------------
-
-
-def sf_usage(tenant: str) -> str:
-    """connectors.salesforce (via handlers.hosts.salesforce.adapter): the org's API usage "used/limit" (a day)."""
-    return f"im:t:{tenant}:sf:usage"
-
-
-def sf_tokens(tenant: str) -> str:
-    """connectors.salesforce.tokens: the org's OAuth tokens, encrypted (until disconnect)."""
-    return f"im:t:{tenant}:sf:tokens"
-
-
-def needs_reconsent(tenant: str) -> str:
-    """connectors.salesforce.tokens (any host's token store may set it): why an admin must connect again (until then)."""
-    return f"im:t:{tenant}:sf:needs-reconsent"  # the name it had when only Salesforce set it
-
-
-def sf_refresh_lock(tenant: str) -> str:
-    """connectors.salesforce.tokens: one token refresh at a time (seconds)."""
-    return f"im:t:{tenant}:sf:refresh-lock"
 
 
 def sf_key_prefix(tenant: str, sobject: str) -> str:
@@ -258,34 +309,9 @@ def sf_invitation(tenant: str, mission_id: str, action_key: str) -> str:
     return f"im:t:{tenant}:sf:invitation:{mission_id}/{action_key}"
 
 
-def sf_cdc_replay(tenant: str) -> str:
-    """handlers.intake.salesforce_cdc: per change-event topic, the last admitted event's replay id and when (kept)."""
-    return f"im:t:{tenant}:sf:cdc:replay"
-
-
-def sf_cdc_lock(tenant: str) -> str:
-    """handlers.intake.salesforce_cdc: the subscriber streaming this tenant (seconds, renewed while it streams)."""
-    return f"im:t:{tenant}:sf:cdc:lock"
-
-
 def cdc_streams() -> str:
     """handlers.intake.salesforce_cdc: each change-event stream's state, "<tenant> <topic>" → JSON (rewritten)."""
     return "im:cdc:streams"
-
-
-def boond_tokens(tenant: str) -> str:
-    """connectors.boond.tokens: a marketplace tenant's app token, encrypted (until uninstall)."""
-    return f"im:t:{tenant}:boond:tokens"
-
-
-def boond_refresh_lock(tenant: str) -> str:
-    """connectors.boond.tokens: one app token refresh at a time (seconds)."""
-    return f"im:t:{tenant}:boond:refresh-lock"
-
-
-def boond_ratelimit(tenant: str) -> str:
-    """connectors.ratelimit (via handlers.hosts.boond.adapter): the tenant's shared token bucket (seconds)."""
-    return f"im:t:{tenant}:ratelimit:boond"
 
 
 def boond_record(tenant: str, kind: str, record_id: str) -> str:
@@ -293,33 +319,14 @@ def boond_record(tenant: str, kind: str, record_id: str) -> str:
     return f"im:t:{tenant}:boond:rec:{kind}:{record_id}"
 
 
-def boond_dictionary(tenant: str) -> str:
-    """handlers.hosts.boond.adapter: the tenant's Boond dictionary (states, action types), cached (a day)."""
-    return f"im:t:{tenant}:boond:dictionary"
-
-
-def match_pending(tenant: str) -> str:
-    """handlers.sync.matching: set while a matching run of this tenant is queued and not yet started (the pending TTL)."""
-    return f"im:t:{tenant}:match-pending"
-
-
-def match_opportunities(tenant: str) -> str:
-    """handlers.sync.matching: the opportunities holding a suggestions task, a set (until it is withdrawn or settled)."""
-    return f"im:t:{tenant}:match:opportunities"
-
-
-def match_replacements(tenant: str, mission_id: str) -> str:
-    """handlers.state.replacements: the replacement candidates of a mission the consultant ends early (90 days)."""
-    return f"im:t:{tenant}:match:replacements:{mission_id}"
-
-
-def match_lock(tenant: str) -> str:
-    """handlers.sync.matching: one matching run of a tenant at a time (the job timeout)."""
-    return f"im:t:{tenant}:lock:match"
-
-
 # --- encrypted values -------------------------------------------------------------------------------------
 
 # Keys whose whole value is encrypted (config.infra.crypto.rotate_all re-encrypts them under the newest key): a host's
 # token store goes here. Survey link tokens are sealed inside `surveys` hashes and rotated apart.
 ENCRYPTED = (tenant_config, sf_tokens, boond_tokens)
+
+
+for _name, _built in list(globals().items()):  # each declared key named like its function (reprs, logs)
+    if getattr(_built, "__qualname__", "").startswith("_Key."):
+        _built.__name__ = _built.__qualname__ = _name
+del _name, _built

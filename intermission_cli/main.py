@@ -234,7 +234,7 @@ def _sandbox(args) -> int:
 
 
 def _plan(args) -> int:
-    from handlers.reports.preview import preview
+    from handlers.sync.preview import preview
 
     result = preview(args.tenant, args.mission)
     if args.json:

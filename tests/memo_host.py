@@ -20,8 +20,9 @@ from handlers.hosts.protocol import Contact, MissionRead, MissionsRead
 from handlers.hosts.registry import Budget, Host, Web
 from handlers.intake.ingest import enqueue_sync
 from handlers.domain.model import DesiredAction, MissionSnapshot, OtherMission, Person
-from handlers.sync.people_work import HostState
-from handlers.sync.reconcile import MARKER, CallByCall, marker
+from handlers.hosts.marks import MARKER, marker
+from handlers.hosts.protocol import HostState
+from handlers.sync.reconcile import CallByCall
 from handlers.domain.timeline import placed
 from webhooks.admin.host_pages import HostPages
 from webhooks.common import authenticate, ignored, not_found
@@ -206,7 +207,7 @@ def _webhooks(name: str) -> Blueprint:
             return not_found()
         event = request.get_json()
         trigger = {"kind": "webhook", "host": name, "event": event["event"]}
-        outcome = enqueue_sync(get_redis(), tenant.id, event["mission"], trigger, event_id=event["event"])
+        outcome = enqueue_sync(get_redis(), tenant.id, event["mission"], trigger=trigger, event_id=event["event"])
         return ignored("duplicate event") if outcome == "duplicate" else (jsonify(status=outcome), 202)
 
     return bp

@@ -1,6 +1,8 @@
 """What every host's webhook endpoint shares: the tenant/secret check and the answers."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import hashlib
 import hmac
 import logging
@@ -35,14 +37,21 @@ def too_large() -> bool:
 _KNOWN: dict[str, tuple[str, tenants.Tenant]] = {}
 
 
-def authenticate_known(tenant_id: str, secret: str, host: str, *, fresh: bool = False):
+class Known(NamedTuple):
+    """A tenant whose webhook secret matched, and what the admit checks it is still: (its Redis key, its digest)."""
+
+    tenant: tenants.Tenant
+    check: tuple[str, str]
+
+
+def authenticate_known(tenant_id: str, secret: str, host: str, *, fresh: bool = False) -> Known | None:
     """(tenant, (its Redis key, the digest the admit must find)) when the secret matches, else None.
 
     From the process's copy unless `fresh`; a refusal is always decided on a fresh read."""
     known = None if fresh else _KNOWN.get(tenant_id)
     if known is not None and known[1].host == host and hmac.compare_digest(secret.encode(),
                                                                             known[1].webhook_secret.encode()):
-        return known[1], (tenants._key(tenant_id), known[0])
+        return Known(known[1], (tenants._key(tenant_id), known[0]))
     _KNOWN.pop(tenant_id, None)
     if not tenants.TENANT_ID.match(tenant_id or ""):
         return authenticate(tenant_id, secret, host)  # None, with the same work as an unknown tenant
@@ -53,7 +62,7 @@ def authenticate_known(tenant_id: str, secret: str, host: str, *, fresh: bool = 
     if tenant is not None:
         _KNOWN[tenant_id] = (hashlib.sha1(blob).hexdigest(), tenant)
     found = _checked(tenant, secret, host)
-    return (found, (tenants._key(tenant_id), _KNOWN[tenant_id][0])) if found else None
+    return Known(found, (tenants._key(tenant_id), _KNOWN[tenant_id][0])) if found else None
 
 
 @lru_cache(maxsize=4)

@@ -22,7 +22,7 @@ def _key(tenant_id: str) -> str:
     return keys.intake_failures(tenant_id)
 
 
-def record(conn: redis.Redis, tenant_id: str, kind: str, en: str, fr: str) -> None:
+def record(conn: redis.Redis, tenant_id: str, kind: str, *, en: str, fr: str) -> None:
     """Count one refused delivery under its reason (the English text names it), with the time it happened."""
     field = hashlib.sha256(f"{kind}|{en}".encode()).hexdigest()[:16]
     now = time.time()

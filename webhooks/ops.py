@@ -67,8 +67,8 @@ def _finish(response: Response) -> Response:
     rule = request.url_rule.rule if request.url_rule else None
     seconds = time.monotonic() - g.get("started", time.monotonic())
     if not g.get("redis_down"):  # when Redis does not answer, the 503 must not wait for it a second time
-        metrics.record_request(rule or "(no route)", request.method, response.status_code, seconds)
-    log_answer(request.method, rule, response.status_code, seconds, (request.view_args or {}).get("tenant_id"))
+        metrics.record_request(rule or "(no route)", request.method, response.status_code, seconds=seconds)
+    log_answer(request.method, rule, response.status_code, seconds=seconds, tenant=(request.view_args or {}).get("tenant_id"))
     return response
 
 

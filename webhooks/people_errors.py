@@ -5,7 +5,7 @@ address or an exception's name (issue #27, point 8). The language comes from `?l
 """
 from __future__ import annotations
 
-from flask import render_template_string, request
+from flask import make_response, render_template_string, request
 
 PEOPLE_PATHS = ("/admin", "/survey", "/boond/configure", "/salesforce/connect", "/salesforce/callback")
 TEXTS = {
@@ -46,5 +46,5 @@ def person_page(status: int, key: str):
     fr, en = TEXTS[key]
     lang = person_language()
     title, text = en if lang == "en" else fr
-    return render_template_string(PAGE, lang=lang, title=title, text=text), status, {
-        "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Retry-After": "60"}
+    return make_response(render_template_string(PAGE, lang=lang, title=title, text=text), status, {
+        "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Retry-After": "60"})

@@ -12,6 +12,8 @@ latency then cost no round trip of their own, and nothing is counted twice nor l
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import http
 import json
 import logging
@@ -78,7 +80,14 @@ def to_flask(answer: Answer):
     return response
 
 
-def unavailable(exc: redis.RedisError) -> tuple[Answer, bool]:
+class Unavailable(NamedTuple):
+    """The answer to give while Redis fails, and whether Redis is down (not merely slow)."""
+
+    answer: Answer
+    down: bool
+
+
+def unavailable(exc: redis.RedisError) -> Unavailable:
     """(503 naming the cause, whether Redis is down) when Redis does not answer (or refuses): the host retries."""
     from config.infra.redis_conn import NotReplicated, describe
 
@@ -92,7 +101,7 @@ def unavailable(exc: redis.RedisError) -> tuple[Answer, bool]:
     _common_log.warning("answered 503: %s (%s)", reason, " ".join(str(exc).split())[:200])
     answer = error(503, "Service Unavailable", f"{reason}; retry later", reason=reason)
     answer.headers.append(("Retry-After", str(RETRY_AFTER_SECONDS)))
-    return answer, down
+    return Unavailable(answer, down)
 
 
 def request_id(given: str) -> str:
@@ -100,7 +109,7 @@ def request_id(given: str) -> str:
     return given if REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
-def log_answer(method: str, rule: str | None, status: int, seconds: float, tenant: str | None) -> None:
+def log_answer(method: str, rule: str | None, status: int, *, seconds: float, tenant: str | None) -> None:
     """The one log line of a request: method, route template (never the path: it carries secrets), status, time."""
     level = logging.DEBUG if rule in QUIET else logging.INFO
     if _access.isEnabledFor(level):
@@ -176,7 +185,7 @@ class PlainRequest:
     def tally(self, statuses: dict[str, int]) -> Tally:
         """Counters for the admit to add to with its writes: each outcome's status (outcome → HTTP status)."""
         seconds = time.monotonic() - self.started
-        fields = {outcome: metrics.request_fields(self.route, self.method, status, seconds)
+        fields = {outcome: metrics.request_fields(self.route, self.method, status, seconds=seconds)
                   for outcome, status in statuses.items()}
         first = next(iter(fields.values()))
         self.tallied = Tally(metrics.KEY, {o: f.counter for o, f in fields.items()}, first.hit, first.total, seconds)
@@ -263,7 +272,7 @@ class PlainRoutes:
             seconds = time.monotonic() - started
             if not redis_down:  # when Redis does not answer, the 503 must not wait for it a second time
                 self._count(request, answer, seconds)
-            log_answer(request.method, route.template, answer.status, seconds, parts[0] if parts else None)
+            log_answer(request.method, route.template, answer.status, seconds=seconds, tenant=parts[0] if parts else None)
         finally:
             pop_fields(token)
         headers = [*answer.headers, ("X-Request-Id", rid)]
@@ -276,6 +285,6 @@ class PlainRoutes:
     def _count(request: PlainRequest, answer: Answer, seconds: float) -> None:
         tally = request.tallied
         if tally is None or tally.outcome is None:  # the admit did not count it: counted here
-            metrics.record_request(request.route, request.method, answer.status, seconds)
+            metrics.record_request(request.route, request.method, answer.status, seconds=seconds)
         elif request.statuses.get(tally.outcome) != answer.status:  # counted as its outcome, answered otherwise
             metrics.recount_request(request.route, request.statuses[tally.outcome], answer.status)

@@ -27,10 +27,17 @@ def field(name: str, labels: dict[str, str]) -> str:
     return json.dumps([name, sorted((k, str(v)) for k, v in labels.items())], separators=(",", ":"))
 
 
-def parse_field(raw: bytes | str) -> tuple[str, dict[str, str]]:
+class Series(NamedTuple):
+    """One series of a hash field: its metric name and labels."""
+
+    name: str
+    labels: dict[str, str]
+
+
+def parse_field(raw: bytes | str) -> Series:
     """(name, labels) back from a hash field."""
     name, labels = json.loads(raw)
-    return name, dict(labels)
+    return Series(name, dict(labels))
 
 
 def _conn(conn: redis.Redis | None) -> redis.Redis:
@@ -62,8 +69,8 @@ def observe(name: str, labels: dict[str, str], value: float, *, conn: redis.Redi
         log.warning("metric %s not recorded: %s", name, exc)
 
 
-def add_and_observe(counters: list[tuple[str, dict[str, str], int]], name: str, labels: dict[str, str], value: float,
-                    *, conn: redis.Redis | None = None, buckets: tuple[float, ...] = DURATION_BUCKETS) -> None:
+def add_and_observe(counters: list[tuple[str, dict[str, str], int]], name: str, labels: dict[str, str], *, value: float,
+                    conn: redis.Redis | None = None, buckets: tuple[float, ...] = DURATION_BUCKETS) -> None:
     """Add to several counters and record one histogram observation in one round trip (a job's tallies as it ends)."""
     try:
         pipe = _conn(conn).pipeline(transaction=False)
@@ -102,16 +109,16 @@ def _request_fields(route: str, method: str, status: int, bound: float) -> Reque
                          field(f"{REQUEST_HISTOGRAM}_sum", labels))
 
 
-def request_fields(route: str, method: str, status: int, seconds: float) -> RequestFields:
+def request_fields(route: str, method: str, status: int, *, seconds: float) -> RequestFields:
     """The fields of one answered request (route template, method, status, its latency's one bucket)."""
     # the latency goes to its one bucket (`_hit`), cumulated at scrape time: three commands per request, not 15
     return _request_fields(route, method, status, next(b for b in REQUEST_BUCKETS if seconds <= b))
 
 
-def record_request(route: str, method: str, status: int, seconds: float, *, conn: redis.Redis | None = None) -> None:
+def record_request(route: str, method: str, status: int, *, seconds: float, conn: redis.Redis | None = None) -> None:
     """One answered HTTP request: the webhook counter and its latency per route template, in one round trip."""
     # a webhook's admit usually counts its own answer in its script (`handlers.intake.ingest.Tally`): this is for the rest
-    fields = request_fields(route, method, status, seconds)
+    fields = request_fields(route, method, status, seconds=seconds)
     try:
         pipe = _conn(conn).pipeline(transaction=False)
         if fields.counter is not None:
@@ -125,7 +132,7 @@ def record_request(route: str, method: str, status: int, seconds: float, *, conn
 
 def recount_request(route: str, counted: int, answered: int, *, conn: redis.Redis | None = None) -> None:
     """Move one webhook from the status its admit counted to the status it was answered with (an error after it)."""
-    was, now_ = (request_fields(route, "", status, 0.0).counter for status in (counted, answered))
+    was, now_ = (request_fields(route, "", status, seconds=0.0).counter for status in (counted, answered))
     if was is None or now_ is None:
         return
     try:

@@ -183,7 +183,7 @@ def sentinel_master(spec: str, master: str, *, password: str | None = None, retr
 _SPARE_MAX = 32  # connections kept for `run_script` per client and process (a gunicorn worker has 4 threads)
 
 
-def run_script(conn: redis.Redis, script, keys: list, args: list):
+def run_script(conn: redis.Redis, script, keys: list, *, args: list):
     """One EVALSHA of a registered script, on a connection kept for these calls alone.
 
     The hot path of the web process (one call a webhook): taking a connection from redis-py's pool and giving it

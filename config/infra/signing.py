@@ -1,6 +1,8 @@
 """Signed, expiring links (connect Salesforce, admin pages, surveys) made with itsdangerous."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import hashlib
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
@@ -38,7 +40,7 @@ def unsign(purpose: str, token: str, *, max_age: int) -> dict:
     return _serializer(purpose).loads(token, max_age=max_age)
 
 
-def sign_at(purpose: str, payload: dict, timestamp: int, key_id: str = "") -> str:
+def sign_at(purpose: str, payload: dict, timestamp: int, *, key_id: str = "") -> str:
     """The token `sign` made at `timestamp` with the key named `key_id` (the newest key when it is gone)."""
     secrets = _secrets()
     secret = next((s for s in secrets if _key_id(s) == key_id), secrets[-1])
@@ -46,7 +48,15 @@ def sign_at(purpose: str, payload: dict, timestamp: int, key_id: str = "") -> st
     return URLSafeTimedSerializer(secret, salt=purpose, signer=signer).dumps(payload)
 
 
-def signed_with(purpose: str, token: str) -> tuple[dict, int, str] | None:
+class Signed(NamedTuple):
+    """What a token of ours carries: its payload, when it was signed (epoch seconds) and with which key."""
+
+    payload: dict
+    stamp: int
+    key_id: str
+
+
+def signed_with(purpose: str, token: str) -> Signed | None:
     """(payload, timestamp, key id) of a token of ours that `sign_at` makes again byte for byte, else None."""
     for secret in reversed(_secrets()):
         try:
@@ -54,7 +64,7 @@ def signed_with(purpose: str, token: str) -> tuple[dict, int, str] | None:
         except BadSignature:
             continue
         stamp = int(when.timestamp())
-        if sign_at(purpose, payload, stamp, _key_id(secret)) == token:
-            return payload, stamp, _key_id(secret)
+        if sign_at(purpose, payload, stamp, key_id=_key_id(secret)) == token:
+            return Signed(payload, stamp, _key_id(secret))
         return None
     return None

@@ -15,6 +15,8 @@ and within that age each signedRequest is accepted once (`claim_once`); without 
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import base64
 import binascii
 import hashlib
@@ -162,8 +164,16 @@ class _RefreshClient(BoondClient):
         return {}
 
 
-def refresh_app_token(base_url: str, app_token: str, refresh_token: str, app_key: str, *,
-                      timeout: float = 10.0, now: float | None = None) -> tuple[str, str, float | None]:
+class RefreshedTokens(NamedTuple):
+    """A refreshed marketplace token pair and when the app token expires (None: not said)."""
+
+    app_token: str
+    refresh_token: str
+    expires_at: float | None
+
+
+def refresh_app_token(base_url: str, app_token: str, refresh_token: str, *, app_key: str, timeout: float = 10.0,
+                      now: float | None = None) -> RefreshedTokens:
     """Exchange a temporary app token for a new one: (app_token, refresh_token, expires_at or None).
 
     ASSUMPTION (reference/boond-api.md §2.2, [UNK]): Boond only says `POST /marketplace/refresh-token` uses
@@ -181,8 +191,8 @@ def refresh_app_token(base_url: str, app_token: str, refresh_token: str, app_key
     fields = _token_fields(body)
     if not fields.get("appToken"):
         raise HostError("refresh-token answer carries no appToken", host="boond", status=200)
-    return (str(fields["appToken"]), str(fields.get("refreshToken") or refresh_token),
-            expires_at_from(fields.get("expiresIn"), stamp))
+    return RefreshedTokens(str(fields["appToken"]), str(fields.get("refreshToken") or refresh_token),
+                           expires_at_from(fields.get("expiresIn"), stamp))
 
 
 def expires_at_from(expires_in, now: float) -> float | None:

@@ -45,7 +45,7 @@ class AppTokens(EncryptedTokens):
         if not record.get("refresh_token"):
             return None
         try:
-            fresh = refresh_app_token(self.base_url, record["app_token"], record["refresh_token"], self.app_key,
+            fresh = refresh_app_token(self.base_url, record["app_token"], record["refresh_token"], app_key=self.app_key,
                                       timeout=self.timeout)
         except HostAuthError as exc:
             raise HostAuthError(f"Boond refused to refresh the app token ({exc.args[0]}): an admin must click "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterator, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -45,6 +45,13 @@ class ApiLimitExceeded(HostBudgetExhausted):
 
 class ConcurrencyLimited(HostRateLimited):
     """403 REQUEST_LIMIT_EXCEEDED for too many concurrent requests: refused before running, clears in seconds."""
+
+
+class Usage(NamedTuple):
+    """The org's daily API requests: used so far, and allowed."""
+
+    used: int
+    limit: int
 
 
 def observe_limits(observer: LimitObserver) -> None:
@@ -192,14 +199,14 @@ class SalesforceClient(HttpClient):
         params = {"fields": ",".join(api_name(f, dotted=True) for f in fields)} if fields else None
         return self.request("GET", f"/sobjects/{api_name(sobject)}/{_record_id(record_id)}", params=params).json()
 
-    def limits(self) -> tuple[int, int]:
+    def limits(self) -> Usage:
         """GET /limits: the org's daily API requests (used, allowed), also kept through `on_usage`."""
         # https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_limits.htm
         daily = self.request("GET", "/limits").json().get("DailyApiRequests") or {}
         limit, remaining = int(daily.get("Max", 0)), int(daily.get("Remaining", 0))
         if limit and self.on_usage:
             self.on_usage(limit - remaining, limit)
-        return limit - remaining, limit
+        return Usage(limit - remaining, limit)
 
     def describe(self, sobject: str) -> dict:
         """GET /sobjects/{object}/describe: the object's fields, `keyPrefix` (first 3 characters of its ids), …"""

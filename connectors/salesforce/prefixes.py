@@ -29,7 +29,7 @@ def known(conn: redis.Redis, tenant_id: str, sobject: str) -> str | None:
     return raw.decode() if raw else None
 
 
-def learn(client, conn: redis.Redis, tenant_id: str, sobject: str) -> str | None:
+def learn(client, conn: redis.Redis, tenant_id: str, *, sobject: str) -> str | None:
     """Read the object's keyPrefix from describe and keep it; None (logged) when the org does not say."""
     try:
         prefix = client.describe(sobject).get("keyPrefix")

@@ -24,7 +24,7 @@ def is_business_day(day: date, country: str = "FR", subdivision: str | None = No
     return day.weekday() < 5 and day not in _holidays(country, day.year, subdivision)
 
 
-def add_business_days(day: date, n: int, country: str = "FR", subdivision: str | None = None) -> date:
+def add_business_days(day: date, n: int, country: str = "FR", *, subdivision: str | None = None) -> date:
     """Move `n` business days from `day` (negative goes back); n=0 rolls forward to a business day."""
     if n == 0:
         return next_business_day_on_or_after(day, country, subdivision)
@@ -57,8 +57,8 @@ def next_business_day_after(day: date, country: str = "FR", subdivision: str | N
     return next_business_day_on_or_after(day + timedelta(days=1), country, subdivision)
 
 
-def shift(day: date, days: int, unit: str, country: str = "FR", subdivision: str | None = None) -> date:
+def shift(day: date, days: int, unit: str, *, country: str = "FR", subdivision: str | None = None) -> date:
     """Apply a playbook offset: calendar days land where they land, business days skip weekends and holidays."""
     if unit == "calendar":
         return day + timedelta(days=days)
-    return add_business_days(day, days, country, subdivision)
+    return add_business_days(day, days, country, subdivision=subdivision)

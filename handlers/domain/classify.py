@@ -6,7 +6,7 @@ activity log all show what `classify` says, and the planner's "why" line in each
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from handlers.domain.model import NEXT_UNKNOWN, CaseName, Classification, MissionSnapshot, OtherMission
 from handlers.domain.rules import Rules
@@ -31,7 +31,7 @@ def carry(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date) -> Mi
     return cur.model_copy(update=keep)
 
 
-def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, country: str = "FR", *,
+def classify(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date, *, country: str = "FR",
              rules: Rules | None = None) -> Classification:
     """Decide the case from the host's state fields first, then from the old and new end dates, then staffing."""
     rules = Rules.coerce(rules, country)
@@ -108,7 +108,7 @@ def ends_early(cur: MissionSnapshot) -> bool:
         cur.end_date and cur.previous_end and cur.end_date < cur.previous_end)
 
 
-def takes_over(end: date, start: date | None, successor_start: date | None, rules: Rules) -> bool:
+def takes_over(end: date, start: date | None, successor_start: date | None, *, rules: Rules) -> bool:
     """Does a mission starting on `successor_start` take over one running from `start` to `end`: it starts after that
     one began, at most HANDOVER_DAYS before its end, and at the latest the next business day after it."""
     return bool(successor_start and (start is None or start < successor_start)
@@ -122,7 +122,7 @@ def replacements(cur: MissionSnapshot, rules: Rules) -> list[OtherMission]:
         return []
     end, mine = cur.end_date, cur.consultant.id if cur.consultant else None
     return sorted((o for o in cur.crew if o.consultant and o.consultant.id != mine and (o.end is None or o.end > end)
-                   and takes_over(end, cur.start_date, o.start, rules)), key=lambda o: (o.start or end, o.id))
+                   and takes_over(end, cur.start_date, o.start, rules=rules)), key=lambda o: (o.start or end, o.id))
 
 
 def taken_over(cur: MissionSnapshot, rules: Rules) -> list[str]:
@@ -130,7 +130,7 @@ def taken_over(cur: MissionSnapshot, rules: Rules) -> list[str]:
     names its replacement)."""
     mine = cur.consultant.id if cur.consultant else None
     return sorted(o.id for o in cur.crew if o.consultant and o.consultant.id != mine and o.end
-                  and (cur.end_date is None or cur.end_date > o.end) and takes_over(o.end, o.start, cur.start_date, rules))
+                  and (cur.end_date is None or cur.end_date > o.end) and takes_over(o.end, o.start, cur.start_date, rules=rules))
 
 
 def crew_matters(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date) -> bool:
@@ -181,18 +181,26 @@ def not_on_the_bench(cur: MissionSnapshot, stale: bool) -> str | None:
     return None
 
 
-def staffing(cur: MissionSnapshot, rules: Rules) -> tuple[date | None, list[str]]:
+class Staffing(NamedTuple):
+    """The first day from the bench start the consultant's other missions fill the threshold (None: never), and what
+    they are."""
+
+    until: date | None
+    busy: list[str]
+
+
+def staffing(cur: MissionSnapshot, rules: Rules) -> Staffing:
     """The first day from the bench start the consultant's other missions fill the threshold, and what they are."""
     if cur.end_date is None:  # no end, no bench
-        return None, []
+        return Staffing(None, [])
     bench_start = rules.after(cur.end_date)
     others = _others(cur)
     days = sorted({bench_start} | {o.start for o in others if o.start and o.start > bench_start})
     for day in days:
         running = _running(cur, day)
         if sum(occupation(o) for o in running) >= rules.bench_threshold:
-            return day, [label(o) for o in running]
-    return None, [label(o) for o in _running(cur, bench_start)]
+            return Staffing(day, [label(o) for o in running])
+    return Staffing(None, [label(o) for o in _running(cur, bench_start)])
 
 
 def occupation(other: OtherMission) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -107,6 +107,17 @@ class Classification(BaseModel):
     replaced_by: list[OtherMission] = []  # an early end another consultant's mission takes over (white paper case 3)
 
 
+class Content(NamedTuple):
+    """What makes two versions of an action different in the host (its digest is the ledger's `content`)."""
+
+    title: str
+    text: str
+    assignee_id: str | None
+    target_id: str
+    target_type: str
+    kind: str
+
+
 class DesiredAction(BaseModel):
     """One action a plan wants in the host, keyed by (tenant, mission, key)."""
 
@@ -125,11 +136,11 @@ class DesiredAction(BaseModel):
     text: str
     case: str = "natural"
 
-    def content(self) -> tuple:
+    def content(self) -> Content:
         """What makes two versions of the action different in the host."""
-        return (self.title, self.text, self.assignee.id if self.assignee else None, self.target.id,
-                self.target.type, self.kind)
+        return Content(self.title, self.text, self.assignee.id if self.assignee else None, self.target.id,
+                       self.target.type, self.kind)
 
     def digest(self) -> str:
-        """A short fingerprint of `content()` (what the ledger keeps)."""
-        return hashlib.blake2b(repr(self.content()).encode(), digest_size=8).hexdigest()
+        """A short fingerprint of `content()` (what the ledger keeps: the repr of its plain tuple, as stored)."""
+        return hashlib.blake2b(repr(tuple(self.content())).encode(), digest_size=8).hexdigest()

@@ -1,6 +1,8 @@
 """Who owns a step: each role resolves through a chain (the mission, the consultant's record, a tenant default)."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -39,14 +41,21 @@ NOBODY = {"fr": "personne : ni la mission ni la fiche du consultant ne nomment q
                 "to the technical user"}
 
 
-def name_or_why(person: Person | None, language: str) -> tuple[str | None, str]:
+class NameOrWhy(NamedTuple):
+    """The owner's name and '', or None and why there is none (in the admin's language)."""
+
+    name: str | None
+    why: str
+
+
+def name_or_why(person: Person | None, language: str) -> NameOrWhy:
     """(the owner's name, '') or (None, why there is none) in the admin's language."""
     lang = "en" if language.lower().startswith("en") else "fr"
     if person is None:
-        return None, NOBODY[lang]
+        return NameOrWhy(None, NOBODY[lang])
     if not person.name.strip():
-        return None, NAMELESS[lang]
-    return person.name, ""
+        return NameOrWhy(None, NAMELESS[lang])
+    return NameOrWhy(person.name, "")
 
 
 @dataclass(frozen=True)

@@ -22,28 +22,33 @@ from handlers.domain.owners import gone_by, instead_of_leaver, owner
 from handlers.domain.plan_surveys import SurveyInputs, with_surveys
 from handlers.domain.rules import Rules
 
-WHY = {
-    "fr": {"prefix": "Pourquoi : ", "natural": "fin de mission prévue", "client": "fin anticipée par le client",
-           "consultant": "fin anticipée à l'initiative du consultant", "extension": "mission prolongée",
-           "change": " (fin : {old} → {new})", "unsure": " — à confirmer : fin avancée sans motif connu",
-           "late": " — en retard (échéance d'origine : {day})", "bench": "intercontrat depuis le {day}",
-           "stale": "intercontrat : mission finie le {end}, connue le {seen}", "until": ", jusqu'à la prochaine "
-           "mission le {day}", "busy": ", encore en mission à temps partiel : {busy}"},
-    "en": {"prefix": "Why: ", "natural": "planned end of mission", "client": "early end by the client",
-           "consultant": "early end by the consultant", "extension": "mission extended",
-           "change": " (end: {old} → {new})", "unsure": " — to confirm: end moved earlier with no known reason",
-           "late": " — late (originally due {day})", "bench": "on the bench since {day}",
-           "stale": "on the bench: mission ended {end}, learnt of on {seen}", "until": ", until the next mission "
-           "starts on {day}", "busy": ", still part-time elsewhere: {busy}"},
+WHY = {  # the reason line of an action: each phrase in French, then English
+    "prefix": ("Pourquoi : ", "Why: "),
+    "natural": ("fin de mission prévue", "planned end of mission"),
+    "client": ("fin anticipée par le client", "early end by the client"),
+    "consultant": ("fin anticipée à l'initiative du consultant", "early end by the consultant"),
+    "extension": ("mission prolongée", "mission extended"),
+    "change": (" (fin : {old} → {new})", " (end: {old} → {new})"),
+    "unsure": (" — à confirmer : fin avancée sans motif connu", " — to confirm: end moved earlier with no known reason"),
+    "late": (" — en retard (échéance d'origine : {day})", " — late (originally due {day})"),
+    "bench": ("intercontrat depuis le {day}", "on the bench since {day}"),
+    "stale": ("intercontrat : mission finie le {end}, connue le {seen}", "on the bench: mission ended {end}, learnt of on {seen}"),
+    "until": (", jusqu'à la prochaine mission le {day}", ", until the next mission starts on {day}"),
+    "busy": (", encore en mission à temps partiel : {busy}", ", still part-time elsewhere: {busy}"),
 }
-
 
 HANDOVER = {  # a step with `handover = true` once another consultant's mission takes over this early end (case 3)
-    "fr": {"title": " — passation à {names}", "line": "Remplacement : {who}.", "who": "{name}, sur la mission à partir "
-           "du {day}", "nameless": "le consultant remplaçant"},
-    "en": {"title": " — handover to {names}", "line": "Replacement: {who}.", "who": "{name}, on the mission from {day}",
-           "nameless": "the replacing consultant"},
+    "title": (" — passation à {names}", " — handover to {names}"),
+    "line": ("Remplacement : {who}.", "Replacement: {who}."),
+    "who": ("{name}, sur la mission à partir du {day}", "{name}, on the mission from {day}"),
+    "nameless": ("le consultant remplaçant", "the replacing consultant"),
 }
+
+
+def _words(table: dict[str, tuple[str, str]], language: str) -> dict[str, str]:
+    """A table's phrases in one language ("fr" or "en")."""
+    side = 0 if language == "fr" else 1
+    return {key: pair[side] for key, pair in table.items()}
 
 
 class Held(NamedTuple):
@@ -55,8 +60,8 @@ class Held(NamedTuple):
     settled: bool = False
 
 
-def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, today: date, *,
-         language: str = "fr", country: str = "FR", surveys: SurveyInputs | None = None,
+def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, *, today: date, language: str = "fr",
+         country: str = "FR", surveys: SurveyInputs | None = None,
          rules: Rules | None = None, held: Mapping[str, Held] | None = None) -> list[DesiredAction]:
     """Every action the mission should have today, sorted by due date then key (surveys: see plan_surveys).
 
@@ -66,7 +71,7 @@ def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Pl
     rules = Rules.coerce(rules, country)
     actions = _steps(snapshot, classification, playbook, today, language, rules, held or {})
     if surveys is not None:
-        actions = with_surveys(actions, snapshot, surveys, today, language=language, country=rules.country,
+        actions = with_surveys(actions, snapshot, surveys, today=today, language=language, country=rules.country,
                                case=classification.end_case or "natural", rules=rules)
     return sorted(_dated(actions, held or {}, today, rules), key=lambda a: (a.due, a.key))
 
@@ -228,7 +233,7 @@ class _Context:
 
     def handed_to(self, title: str) -> tuple[str, str]:
         """The title saying to whom the mission is handed over, and the line naming the replacement(s) and when."""
-        t = HANDOVER[self.lang]
+        t = _words(HANDOVER, self.lang)
         names = [(o.consultant.name if o.consultant else "") or t["nameless"] for o in self.c.replaced_by]
         who = "; ".join(t["who"].format(name=name, day=_format_date(o.start, self.lang))
                         for name, o in zip(names, self.c.replaced_by))
@@ -236,7 +241,7 @@ class _Context:
 
     def why(self, step: Step, nominal: date, late: bool) -> str:
         """The one-line reason this step exists: the case, what changed, 'to confirm', 'late'."""
-        t, fmt = WHY[self.lang], lambda d: _format_date(d, self.lang)
+        t, fmt = _words(WHY, self.lang), lambda d: _format_date(d, self.lang)
         if step.is_bench:
             what = (t["stale"].format(end=fmt(self.end), seen=fmt(self.s.first_seen)) if self.c.stale
                     else t["bench"].format(day=fmt(self.bench_start)))

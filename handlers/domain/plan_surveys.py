@@ -71,11 +71,11 @@ class SurveyInputs:
 
     def reminder_day(self, state: SurveyState, country: str, subdivision: str | None = None) -> date:
         """When an unanswered survey gets its one reminder."""
-        return add_business_days(state.sent_on, self.reminder_days, country, subdivision)
+        return add_business_days(state.sent_on, self.reminder_days, country, subdivision=subdivision)
 
 
-def with_surveys(actions: list[DesiredAction], snapshot: MissionSnapshot, inputs: SurveyInputs, today: date, *,
-                 language: str, country: str, case: str, rules: Rules | None = None) -> list[DesiredAction]:
+def with_surveys(actions: list[DesiredAction], snapshot: MissionSnapshot, inputs: SurveyInputs, *, today: date, language: str,
+                 country: str, case: str, rules: Rules | None = None) -> list[DesiredAction]:
     """The plan's actions with survey links added, plus reminders, written-back answers and follow-ups."""
     out = _Surveys(snapshot, inputs, today, language, Rules.coerce(rules, country), case)
     first = _first_survey(actions)
@@ -90,7 +90,7 @@ def with_surveys(actions: list[DesiredAction], snapshot: MissionSnapshot, inputs
     return result + out.answered()
 
 
-def next_reminder_day(actions: list[DesiredAction], inputs: SurveyInputs, today: date, country: str,
+def next_reminder_day(actions: list[DesiredAction], inputs: SurveyInputs, today: date, *, country: str,
                       subdivision: str | None = None) -> date | None:
     """The next day an unanswered survey's reminder falls due (None: no reminder ahead)."""
     if _first_survey(actions) is None:

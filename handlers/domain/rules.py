@@ -53,8 +53,8 @@ class Rules:
 
     def add(self, day: date, n: int) -> date:
         """`n` business days from `day`."""
-        return calendar.add_business_days(day, n, self.country, self.subdivision)
+        return calendar.add_business_days(day, n, self.country, subdivision=self.subdivision)
 
     def shift(self, day: date, days: int, unit: str) -> date:
         """A playbook offset from `day`."""
-        return calendar.shift(day, days, unit, self.country, self.subdivision)
+        return calendar.shift(day, days, unit, country=self.country, subdivision=self.subdivision)

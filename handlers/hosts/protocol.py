@@ -1,20 +1,19 @@
 """What a host's adapter serves generic code: the reader, the writer, and the typed results they answer with.
 
 The job, the batch, the sweep, the backfill, the preview and the survey mail call these methods only; each host's
-adapter (`handlers/hosts/<host>.py`) may have more, for its own modules. The timeline a reader returns is in the
+adapter (`handlers/hosts/<host>/adapter.py`) may have more, for its own modules. The timeline a reader returns is in the
 host's terms (Boond documents, Salesforce rows): generic code only hands it back to `placed`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
 from handlers.state.ledger import LedgerEntry
 from handlers.domain.model import DesiredAction, MissionSnapshot
-from handlers.sync.people_work import HostState
-from handlers.sync.reconcile import WriteResult
 
 Timeline = Any  # the consultant's other missions, in the host's terms (handed back to `placed`)
 
@@ -38,6 +37,82 @@ class Contact(NamedTuple):
 
     email: str
     language: str = ""
+
+
+@dataclass(frozen=True)
+class HostState:
+    """One of our actions as the host holds it now (read back before an update or a cancel)."""
+
+    host_id: str
+    fingerprint: str
+    closed: bool = False  # ticked done / completed by someone (Salesforce IsClosed, a Boond "done" type)
+    raw: dict = field(default_factory=dict, compare=False)  # the host's fields, for a closing note
+    known: bool = True  # False: the host's answers could not tell whether it is there (refused, incomplete)
+
+    @classmethod
+    def unverified(cls, host_id: str) -> HostState:
+        """A record no authoritative answer covered: neither gone nor present, held until a read can tell."""
+        return cls(host_id, "", known=False)
+
+
+class CannotVerify(Exception):
+    """A read-back that found no authoritative answer (a refused tab, a search that may miss, an incomplete listing):
+    `found` holds what it did find (marker key -> host ids); a key absent from it is not known to be absent."""
+
+    def __init__(self, why: str, found: dict[str, list[str]] | None = None):
+        super().__init__(why)
+        self.why, self.found = why, found or {}
+
+
+# --- the write protocol's records: what the reconciler asks of a host, and what the host answers ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class Create:
+    """A new record for one of a mission's actions (it carries the action's marker)."""
+
+    mission_id: str
+    action: DesiredAction
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """One of our records rewritten to what the mission's action is now."""
+
+    host_id: str
+    mission_id: str
+    action: DesiredAction
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """One of our records a person edited, closed with a note instead of deleted."""
+
+    host_id: str
+    note: str
+    state: HostState
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """The host's answer for one record of a round."""
+
+    host_id: str | None = None
+    ok: bool = True
+    not_found: bool = False
+    error: str | None = None
+
+
+WriteKind = Literal["create", "update", "close", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one record of a round: its kind, its index in that kind's list, and the host's answer."""
+
+    kind: WriteKind
+    index: int
+    result: WriteResult
 
 
 class HostReader(Protocol):
@@ -98,17 +173,17 @@ class RecordWriter(Protocol):
 
 
 class BatchWriter(Protocol):
-    """Writes a whole round at once (`handlers.sync.reconcile.ActionWriter`): (kind, index in its list, result) each."""
+    """Writes a whole round at once (`handlers.sync.reconcile.ActionWriter`): an `Outcome` a record."""
 
     def write_all(
         self,
-        creates: list[tuple[str, DesiredAction]],
-        updates: list[tuple[str, str, DesiredAction]],
+        creates: list[Create],
+        updates: list[Update],
         deletes: list[str],
         *,
-        closes: list[tuple[str, str, HostState]] = ...,
+        closes: list[Close] = ...,
         before_create: Callable[[list[int]], None] | None = None,
-    ) -> Iterator[tuple[str, int, WriteResult]]:
+    ) -> Iterator[Outcome]:
         """One round's writes, answered record by record; `before_create(indices)` before each host call that
         carries creates, with their indices (their intents reach Redis first, in one round trip)."""
         ...

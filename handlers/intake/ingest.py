@@ -8,7 +8,7 @@ import json
 import uuid
 import zlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import redis
 from redis.connection import Encoder
@@ -20,7 +20,7 @@ from config.infra.redis_conn import ensure_replicated, run_script
 from config.settings import get_settings
 from handlers.hosts.registry import host_of
 from handlers.intake.queues import get_queue, retry_policy
-from handlers.ops.telemetry import request_id_for
+from handlers.intake.telemetry import request_id_for
 
 Outcome = Literal["queued", "duplicate", "coalesced"]
 
@@ -122,18 +122,18 @@ class StaleTenant(Exception):
 pending_key = redis_keys.pending_sync  # set while a sync of a mission is queued and not yet started
 
 
-def enqueue_sync(conn: redis.Redis, tenant: str, mission: str, trigger: dict, *,
-                 event_id: str | None = None, check: TenantCheck | None = None, tally: Tally | None = None) -> Outcome:
+def enqueue_sync(conn: redis.Redis, tenant: str, mission: str, *, trigger: dict, event_id: str | None = None,
+                 check: TenantCheck | None = None, tally: Tally | None = None) -> Outcome:
     """Queue one re-read of `mission`, unless this event was seen or a re-read is already waiting."""
     trigger = {**trigger, "request_id": request_id_for(trigger)}
     if _batched(conn, tenant):
-        return enqueue_batch(conn, tenant, {mission: trigger}, {mission: event_id} if event_id else {})
+        return enqueue_batch(conn, tenant, {mission: trigger}, event_ids={mission: event_id} if event_id else {})
     job = {"func": "handlers.sync.jobs.sync_mission", "args": (tenant, mission, trigger),
            "job_id": f"sync-{tenant}-{mission}-{uuid.uuid4().hex[:12]}", "description": f"sync {tenant}/{mission}"}
     return _admit(conn, _seen_key(tenant, event_id), pending_key(tenant, mission), job, check, tally)
 
 
-def enqueue_batch(conn: redis.Redis, tenant: str, missions: dict[str, dict], event_ids: dict[str, str], *,
+def enqueue_batch(conn: redis.Redis, tenant: str, missions: dict[str, dict], *, event_ids: dict[str, str],
                   message_key: str | None = None) -> Outcome:
     """Per-tenant batch path: drop seen events, mark the rest dirty, queue the tenant's batch if none waits.
 
@@ -151,7 +151,7 @@ def mark_dirty(conn: redis.Redis, tenant: str, missions: dict[str, dict], *,
     # a Redis dying mid-request keeps all of them or none, so the host's redelivery is never taken for a duplicate.
     seen, settings = seen or {}, get_settings()
     job_id = f"batch-{tenant}-{uuid.uuid4().hex[:12]}"
-    keys, mapping = rq_job(conn, "handlers.sync.batch.sync_tenant", (tenant,), job_id, description=f"batch {tenant}")
+    keys, mapping = rq_job(conn, "handlers.sync.batch.sync_tenant", (tenant,), job_id=job_id, description=f"batch {tenant}")
     seen_keys = list(dict.fromkeys(seen[m] for m in missions if m in seen))
     at = {key: 6 + i for i, key in enumerate(seen_keys)}  # KEYS index of each dedupe key
     entries = [item for m, t in missions.items()
@@ -184,8 +184,8 @@ def _batched(conn: redis.Redis, tenant: str) -> bool:
 RESOURCE_JOBS = {"resource": "handlers.sync.jobs.sync_resource", "inactivity": "handlers.sync.jobs.sync_inactivity"}
 
 
-def enqueue_resource_sync(conn: redis.Redis, tenant: str, resource: str, trigger: dict, *,
-                          event_id: str | None = None, check: TenantCheck | None = None,
+def enqueue_resource_sync(conn: redis.Redis, tenant: str, resource: str, *, trigger: dict, event_id: str | None = None,
+                          check: TenantCheck | None = None,
                           tally: Tally | None = None, by: str = "resource") -> Outcome:
     """Queue a re-read of every mission of one consultant (resource events); `by="inactivity"`: `resource` is a
     Boond inactivity, whose consultant the job reads first."""
@@ -196,7 +196,7 @@ def enqueue_resource_sync(conn: redis.Redis, tenant: str, resource: str, trigger
     return _admit(conn, _seen_key(tenant, event_id), None, job, check, tally)
 
 
-def enqueue_match(conn: redis.Redis, tenant: str, entity: str, trigger: dict, *, event_id: str | None = None,
+def enqueue_match(conn: redis.Redis, tenant: str, entity: str, *, trigger: dict, event_id: str | None = None,
                   check: TenantCheck | None = None, tally: Tally | None = None) -> Outcome:
     """Queue the tenant's matching run (opportunity events, issue #29), unless one is already waiting."""
     trigger = {**trigger, "request_id": request_id_for(trigger)}
@@ -209,11 +209,18 @@ def _seen_key(tenant: str, event_id: str | None) -> str | None:
     return redis_keys.seen_event(tenant, event_id) if event_id else None
 
 
-def rq_job(conn: redis.Redis, func: str, args: tuple, job_id: str, *, description: str | None = None,
-           meta: dict | None = None) -> tuple[list[str], list]:
+class RqJob(NamedTuple):
+    """A job ready to be pushed: [job key, queue key, rq's queue set], and the job hash as field/value pairs."""
+
+    keys: list[str]
+    fields: list
+
+
+def rq_job(conn: redis.Redis, func: str, args: tuple, *, job_id: str, description: str | None = None,
+           meta: dict | None = None) -> RqJob:
     """([job key, queue key, rq's queue set], the job hash as field/value pairs) of a job ready to be pushed."""
     keys, constant, own = _rq_job_parts(conn, func, args, job_id, description, meta)
-    return keys, [item for pair in (*constant, *own) for item in pair]
+    return RqJob(keys, [item for pair in (*constant, *own) for item in pair])
 
 
 OWN_FIELDS = ("created_at", "enqueued_at", "data", "description", "meta")  # what differs from one job to the next
@@ -313,7 +320,7 @@ def _admit(conn: redis.Redis, seen: str | None, pending: str | None, job: dict,
             job["job_id"], check[1] if check else "", *(tally.args() if tally else _NO_TALLY),
             *(item for pair in own for item in pair)]
     outcome = run_script(conn, script(conn, _admit_source(constant)),
-                         [seen or "", pending or "", *keys, check[0] if check else "", tally.key if tally else ""], args)
+                         [seen or "", pending or "", *keys, check[0] if check else "", tally.key if tally else ""], args=args)
     outcome = outcome.decode() if isinstance(outcome, bytes) else outcome
     if outcome == "stale":
         raise StaleTenant(job["args"][0])

@@ -165,7 +165,7 @@ def _owner_is_dead(job: Job, live: dict, conn: redis.Redis) -> bool:
 
 def make_worker(*, simple: bool = False, conn: redis.Redis | None = None, **options) -> Worker:
     """A worker on our queue; `simple` runs jobs in-process (tests, demo), otherwise one fork per job."""
-    from handlers.ops import telemetry
+    from handlers.intake import telemetry
 
     telemetry.install()
     queue = get_queue(conn)

@@ -109,11 +109,11 @@ def stored_replay(conn: redis.Redis, tenant_id: str, topic: str) -> dict | None:
     return json.loads(raw) if raw else None
 
 
-def store_replay(conn: redis.Redis, tenant_id: str, topic: str, replay_id: bytes, at: float) -> None:
+def store_replay(conn: redis.Redis, tenant_id: str, topic: str, *, replay_id: bytes, at: float) -> None:
     conn.hset(keys.sf_cdc_replay(tenant_id), topic, json.dumps({"replay": replay_id.hex(), "at": at}))
 
 
-def admit(conn: redis.Redis, tenant: tenants.Tenant, topic: str, event: ChangeEvent, watched: set[str]) -> str:
+def admit(conn: redis.Redis, tenant: tenants.Tenant, topic: str, *, event: ChangeEvent, watched: set[str]) -> str:
     """Admit one change event like a webhook (deduplicated by replay id and record), then store its replay id."""
     outcome = "ignored"
     if event.change_type == "GAP_OVERFLOW" or (event.change_type.startswith("GAP_") and not event.record_ids):
@@ -123,8 +123,8 @@ def admit(conn: redis.Redis, tenant: tenants.Tenant, topic: str, event: ChangeEv
         trigger = {"kind": "webhook", "host": "salesforce", "via": "cdc", "event": event.replay_id.hex()}
         ids = [r for r in event.record_ids if "*" not in r]
         outcome = enqueue_batch(conn, tenant.id, {r: trigger for r in ids},
-                                {r: f"cdc:{event.replay_id.hex()}:{r}" for r in ids}) if ids else "ignored"
-    store_replay(conn, tenant.id, topic, event.replay_id, time.time())
+                                event_ids={r: f"cdc:{event.replay_id.hex()}:{r}" for r in ids}) if ids else "ignored"
+    store_replay(conn, tenant.id, topic, replay_id=event.replay_id, at=time.time())
     metrics.incr("intermission_cdc_events", {"outcome": outcome}, conn=conn)
     return outcome
 
@@ -140,7 +140,7 @@ def queue_sweep(conn: redis.Redis, tenant_id: str, *, since: float, reason: str)
 
 # --- health ------------------------------------------------------------------------------------------------------
 
-def report(conn: redis.Redis, tenant_id: str, topic: str, state: str, **fields) -> None:
+def report(conn: redis.Redis, tenant_id: str, topic: str, *, state: str, **fields) -> None:
     """Record a stream's state for `status`, `/readyz` and the metrics."""
     entry = {"tenant": tenant_id, "topic": topic, "state": state, "at": time.time(), "owner": OWNER, **fields}
     conn.hset(keys.cdc_streams(), f"{tenant_id} {topic}", json.dumps(entry))
@@ -174,26 +174,26 @@ class TenantStream:
                 failures += 1
                 wait = BACKOFF[min(failures - 1, len(BACKOFF) - 1)]
                 state = "needs re-consent" if isinstance(exc, HostAuthError) else "reconnecting"
-                report(self.conn, self.tenant.id, self.topic, state, error=str(exc)[:300], retry_in=wait)
+                report(self.conn, self.tenant.id, self.topic, state=state, error=str(exc)[:300], retry_in=wait)
                 log.warning("cdc %s %s: %s; retrying in %ss", self.tenant.id, self.topic, exc, wait)
                 self.stop.wait(wait if state == "reconnecting" else max(wait, 30))
-        report(self.conn, self.tenant.id, self.topic, "stopped")
+        report(self.conn, self.tenant.id, self.topic, state="stopped")
 
     def _stream(self) -> None:
         stored = stored_replay(self.conn, self.tenant.id, self.topic)
         replay = bytes.fromhex(stored["replay"]) if stored else None
         client = client_for(self.tenant, self.conn)
         try:
-            report(self.conn, self.tenant.id, self.topic, "connecting", heard_at=time.time())
+            report(self.conn, self.tenant.id, self.topic, state="connecting", heard_at=time.time())
             for events, latest in client.subscribe(self.topic, replay_id=replay, batch=get_settings().cdc_batch_size):
                 for event in events:
-                    admit(self.conn, self.tenant, self.topic, event, self.watched)
+                    admit(self.conn, self.tenant, self.topic, event=event, watched=self.watched)
                 if events:
                     replay = events[-1].replay_id
                 elif latest and latest != replay:  # an empty answer: every event up to `latest` was delivered
-                    store_replay(self.conn, self.tenant.id, self.topic, latest, time.time())
+                    store_replay(self.conn, self.tenant.id, self.topic, replay_id=latest, at=time.time())
                     replay = latest
-                report(self.conn, self.tenant.id, self.topic, "streaming", heard_at=time.time(),
+                report(self.conn, self.tenant.id, self.topic, state="streaming", heard_at=time.time(),
                        replay=(replay or b"").hex(), latest=(latest or b"").hex())
                 if self.stop.is_set():
                     return
@@ -207,7 +207,7 @@ class TenantStream:
         try:
             store.refresh(self.sent_token)
         except HostError as refused:
-            report(self.conn, self.tenant.id, self.topic, "needs re-consent", error=str(refused)[:300])
+            report(self.conn, self.tenant.id, self.topic, state="needs re-consent", error=str(refused)[:300])
             self.stop.wait(30)
             return failures + 1
         log.info("cdc %s %s: access token refreshed after %s", self.tenant.id, self.topic, exc)
@@ -221,7 +221,7 @@ class TenantStream:
         queue_sweep(self.conn, self.tenant.id, since=stored.get("at", time.time() - RETENTION.total_seconds()),
                     reason="replay id refused")
         self.conn.hdel(keys.sf_cdc_replay(self.tenant.id), self.topic)
-        report(self.conn, self.tenant.id, self.topic, "recovering", error=str(exc)[:300])
+        report(self.conn, self.tenant.id, self.topic, state="recovering", error=str(exc)[:300])
 
 
 class Subscriber:

@@ -1,6 +1,8 @@
 """What an operator asks: is Redis there, are the queues moving, are workers and the scheduler alive, who waits."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import json
 import time
 from datetime import datetime, timezone
@@ -142,18 +144,25 @@ def clear_drain_marker() -> None:
     drain_marker().unlink(missing_ok=True)
 
 
-def readiness(conn: redis.Redis | None = None, *, scope: str = "all") -> tuple[bool, dict]:
+class Readiness(NamedTuple):
+    """Whether this process can serve, and what was checked (the reasons when it cannot)."""
+
+    ready: bool
+    details: dict
+
+
+def readiness(conn: redis.Redis | None = None, *, scope: str = "all") -> Readiness:
     """(ready, details): not draining and Redis answers; with scope "all", the queue moves and the scheduler lives."""
     if drain_marker().exists():
-        return False, {"status": "draining", "reasons": ["shutting down: `intermission drain` ran (preStop)"]}
+        return Readiness(False, {"status": "draining", "reasons": ["shutting down: `intermission drain` ran (preStop)"]})
     try:
         conn = conn or get_redis()
         conn.ping()
     except (redis.RedisError, OSError) as exc:
-        return False, {"status": "unavailable", "redis": "down",
-                       "reasons": [f"Redis at {describe()} does not answer ({type(exc).__name__})"]}
+        return Readiness(False, {"status": "unavailable", "redis": "down",
+                       "reasons": [f"Redis at {describe()} does not answer ({type(exc).__name__})"]})
     if scope == "web":
-        return True, {"status": "ready", "scope": "web"}
+        return Readiness(True, {"status": "ready", "scope": "web"})
     reasons, age = [], oldest_queued_age(conn)
     limit = get_settings().ready_max_queue_age_seconds
     if age is not None and age > limit:
@@ -168,4 +177,4 @@ def readiness(conn: redis.Redis | None = None, *, scope: str = "all") -> tuple[b
     details = {"status": "unavailable" if reasons else "ready", "oldest_queued_age_seconds": age,
                "scheduler": scheduler["holder"], "workers": len(Worker.all(connection=conn)),
                "streams": [{k: s.get(k) for k in ("tenant", "topic", "state", "silence_seconds")} for s in streams(conn)]}
-    return not reasons, {**details, **({"reasons": reasons} if reasons else {})}
+    return Readiness(not reasons, {**details, **({"reasons": reasons} if reasons else {})})

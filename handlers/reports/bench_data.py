@@ -52,10 +52,10 @@ def bench_report(conn: redis.Redis, tenant: Tenant, today: date) -> BenchReport:
     """The dashboard of one tenant on `today`."""
     snaps = snapshots(conn, tenant.id)
     ended = [s.mission_id for s in snaps if s.end_date is not None and s.end_date < today]
-    return report(snaps, bench_steps_done(conn, tenant.id, ended), money_of(tenant), today, tenant.country,
-                  host_of(tenant).inactivity_activities(tenant))
+    return report(snaps, bench_steps_done(conn, tenant.id, ended), money_of(tenant), today=today, country=tenant.country,
+                  inactivity_map=host_of(tenant).inactivity_activities(tenant))
 
 
 def forecast_report(conn: redis.Redis, tenant: Tenant, today: date) -> Forecast:
     """The 13-week forecast of one tenant from `today`."""
-    return forecast(snapshots(conn, tenant.id), money_of(tenant), today, tenant.country)
+    return forecast(snapshots(conn, tenant.id), money_of(tenant), today, country=tenant.country)

@@ -11,6 +11,8 @@ Pure: no Redis, no host call (handlers.reports.bench_data reads the inputs). Def
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -85,9 +87,16 @@ class WorkingDays:
 Span = tuple[date, "date | None"]
 
 
-def periods(snapshots: list[MissionSnapshot], done: dict[str, set[str]], money: Money, today: date,
+class Periods(NamedTuple):
+    """Every bench period, and each consultant's mission spans."""
+
+    periods: list[BenchPeriod]
+    spans: dict[str, list[Span]]
+
+
+def periods(snapshots: list[MissionSnapshot], done: dict[str, set[str]], money: Money, *, today: date,
             country: str, inactivity_map: dict[str, str] | None = None
-            ) -> tuple[list[BenchPeriod], dict[str, list[Span]]]:
+            ) -> Periods:
     """Every bench period up to today, and each consultant's mission spans (consultants who left: neither);
     `inactivity_map`: host inactivity type → bench activity (types it lacks, or maps to "", count as none)."""
     by_consultant: dict[str, list[MissionSnapshot]] = {}
@@ -101,7 +110,7 @@ def periods(snapshots: list[MissionSnapshot], done: dict[str, set[str]], money: 
         spans[consultant_id] = _spans(snaps)
         found.extend(_consultant_periods(consultant_id, snaps, spans[consultant_id], done, money, today, country,
                                          inactivity_map or {}))
-    return found, spans
+    return Periods(found, spans)
 
 
 def _spans(snaps: list[MissionSnapshot]) -> list[Span]:
@@ -198,6 +207,13 @@ class Figures:
         return self.mecenat_saving / MECENAT_RATE / self.mecenat_days if self.mecenat_days else 0.0
 
 
+class Margin(NamedTuple):
+    """The margin a bench day costs, and where the figure comes from ("one_in_five", "tenant")."""
+
+    per_day: float | None
+    source: str
+
+
 @dataclass
 class BenchReport:
     """Everything the dashboard shows."""
@@ -224,12 +240,12 @@ class BenchReport:
         """"below", "within" or "above" the 10–15 % benchmark."""
         return "below" if rate < BENCHMARK[0] else "within" if rate <= BENCHMARK[1] else "above"
 
-    def margin_per_day(self) -> tuple[float | None, str]:
+    def margin_per_day(self) -> Margin:
         """The margin a consultant on mission earns per day: the tenant's, else this month's daily cost / 5."""
         if self.money.daily_margin:
-            return self.money.daily_margin, "tenant"
+            return Margin(self.money.daily_margin, "tenant")
         known = self.month.days - self.month.unknown_cost_days
-        return ((self.month.cost / known / ONE_IN) if known else None), "one_in_five"
+        return Margin(((self.month.cost / known / ONE_IN) if known else None), "one_in_five")
 
     def margin_equivalent(self) -> float | None:
         """This month's bench cost in consultants on mission: cost / (margin per day × working days so far)."""
@@ -239,11 +255,11 @@ class BenchReport:
         return self.month.cost / (margin * self.month.working_days)
 
 
-def report(snapshots: list[MissionSnapshot], done: dict[str, set[str]], money: Money, today: date,
+def report(snapshots: list[MissionSnapshot], done: dict[str, set[str]], money: Money, *, today: date,
            country: str = "FR", inactivity_map: dict[str, str] | None = None) -> BenchReport:
     """The dashboard's figures on `today` (bench periods, this month, this quarter, the last twelve months);
     `inactivity_map`: host inactivity type → bench activity (see `periods`)."""
-    found, spans = periods(snapshots, done, money, today, country, inactivity_map)
+    found, spans = periods(snapshots, done, money, today=today, country=country, inactivity_map=inactivity_map)
     first = _month_start(today, -11)
     calendar = WorkingDays(min([first] + [p.start for p in found]), today, country)
     quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
@@ -272,11 +288,11 @@ def _figures(name: str, a: date, b: date, found: list[BenchPeriod], spans: dict[
             out.unknown_cost_days += days
         else:
             out.cost += days * p.daily_cost
-        _share(out, p, days, host_covered(p, max(p.start, a), min(p.until or b, b), calendar), money)
+        _share(out, p, days, host_covered(p, max(p.start, a), min(p.until or b, b), calendar=calendar), money)
     return out
 
 
-def host_covered(p: BenchPeriod, a: date, b: date, calendar: WorkingDays) -> dict[str, int]:
+def host_covered(p: BenchPeriod, a: date, b: date, *, calendar: WorkingDays) -> dict[str, int]:
     """Activity → the working days of [a, b] covered by the period's mapped host inactivities (a day once: the
     inactivity that starts first takes it)."""
     out: dict[str, int] = {}
@@ -320,7 +336,7 @@ def _month_start(today: date, shift: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def window(name: str, a: date, b: date, found: list[BenchPeriod], spans: dict[str, list[Span]],
+def window(name: str, a: date, b: date, *, found: list[BenchPeriod], spans: dict[str, list[Span]],
            calendar: WorkingDays, money: Money) -> Figures:
     """One window's figures from [a, b] (the forecast's weeks); each period's days are kept under `name`."""
     return _figures(name, a, b, found, spans, calendar, money)

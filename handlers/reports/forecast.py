@@ -96,20 +96,19 @@ class Forecast:
         return sum(w.figures.unknown_cost_days for w in self.weeks)
 
 
-def forecast(snapshots: list[MissionSnapshot], money: Money, today: date, country: str = "FR", *,
-             weeks: int = WEEKS) -> Forecast:
+def forecast(snapshots: list[MissionSnapshot], money: Money, today: date, *, country: str = "FR", weeks: int = WEEKS) -> Forecast:
     """Who comes back between `today` and `weeks` weeks later, and each week's projected bench figures."""
     last = today + timedelta(days=7 * weeks - 1)
-    found, spans = periods(snapshots, {}, money, last, country)
+    found, spans = periods(snapshots, {}, money, today=last, country=country)
     live = [p for p in found if p.until is None or p.until >= today]
     calendar = WorkingDays(min([today] + [p.start for p in live]), last, country)
     by_id = {s.mission_id: s for s in snapshots}
-    found_case = {id(p): classify(None, by_id[p.mission_id], today, country) for p in live}
+    found_case = {id(p): classify(None, by_id[p.mission_id], today, country=country) for p in live}
     kinds = {id(p): _layer(p, by_id[p.mission_id], found_case[id(p)], today) for p in live}
     out = []
     for n in range(weeks):
         a, b = today + timedelta(days=7 * n), today + timedelta(days=7 * n + 6)
-        figures = window(f"w{n}", a, b, live, spans, calendar, money)
+        figures = window(f"w{n}", a, b, found=live, spans=spans, calendar=calendar, money=money)
         layers = dict.fromkeys(LAYERS, 0.0)
         for p in live:
             layers[kinds[id(p)]] += p.days.get(f"w{n}", 0)

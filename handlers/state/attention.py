@@ -29,7 +29,7 @@ TEXTS = {
 }
 
 
-def flag(conn: redis.Redis, tenant_id: str, code: str, detail: str = "") -> None:
+def flag(conn: redis.Redis, tenant_id: str, code: str, *, detail: str = "") -> None:
     """The tenant needs its admin for this reason (set again: the detail and time are refreshed)."""
     if code not in TEXTS:
         raise ValueError(f"unknown attention reason: {code}")

@@ -17,7 +17,7 @@ def load(conn: redis.Redis, tenant_id: str, mission_id: str) -> list[str]:
     return json.loads(raw) if raw else []
 
 
-def save(conn: redis.Redis, tenant_id: str, mission_id: str, lines: list[str]) -> bool:
+def save(conn: redis.Redis, tenant_id: str, mission_id: str, *, lines: list[str]) -> bool:
     """Keep the lines; True when they changed (the mission is then planned again)."""
     if load(conn, tenant_id, mission_id) == lines:
         return False

@@ -63,7 +63,7 @@ class SnapshotStore:
         return {m.decode() for m in self.conn.hkeys(self._index(consultant_id))}
 
 
-def schedule_wakeup(conn: redis.Redis, tenant: str, mission_id: str, day: date | None) -> None:
+def schedule_wakeup(conn: redis.Redis, tenant: str, mission_id: str, *, day: date | None) -> None:
     """Ask the scheduler to re-evaluate a mission on `day` (None: no time-based step pending)."""
     member = f"{tenant}|{mission_id}"
     if day is None:

@@ -31,6 +31,7 @@ from config.settings import get_settings
 from config.infra import clock
 from handlers.surveys import records as surveys
 from handlers.domain.calendar import add_business_days
+from handlers.hosts.protocol import Contact
 from handlers.intake.queues import get_queue, retry_policy
 from handlers.state.store import schedule_wakeup
 from handlers.surveys.mail_texts import render
@@ -127,7 +128,7 @@ def after_reconcile(conn: redis.Redis, tenant: tenants.Tenant, plans: list) -> N
                 ahead.append(day)
         wake = plan.wake()
         if ahead and (wake is None or min(ahead) < wake):
-            schedule_wakeup(conn, tenant.id, plan.mission_id, min(ahead))
+            schedule_wakeup(conn, tenant.id, plan.mission_id, day=min(ahead))
 
 
 def _due(tenant: tenants.Tenant, state: surveys.SurveyState, today: date) -> tuple[str | None, date | None]:
@@ -144,7 +145,7 @@ def _due(tenant: tenants.Tenant, state: surveys.SurveyState, today: date) -> tup
 def _enqueue(conn: redis.Redis, tenant_id: str, state: surveys.SurveyState, kind: str) -> None:
     job_id = f"survey-mail-{tenant_id}-{state.mission}-{state.role}-{kind}"
     try:
-        get_queue(conn).enqueue("handlers.surveys.mail.send_job", tenant_id, state.mission, state.role, kind,
+        get_queue(conn).enqueue("handlers.surveys.mail.send_job", tenant_id, state.mission, state.role, kind=kind,
                                 job_id=job_id, unique=True, retry=retry_policy(), result_ttl=600,
                                 failure_ttl=30 * 24 * 3600, description=f"survey e-mail {kind}")
     except DuplicateJobError:
@@ -153,7 +154,7 @@ def _enqueue(conn: redis.Redis, tenant_id: str, state: surveys.SurveyState, kind
 
 # --- the job ----------------------------------------------------------------------------------------
 
-def send_job(tenant_id: str, mission_id: str, role: str, kind: str) -> dict:
+def send_job(tenant_id: str, mission_id: str, role: str, *, kind: str) -> dict:
     """rq job: send one invitation or reminder (at most once), or record why not."""
     conn = get_redis()
     tenant = tenants.get(tenant_id)
@@ -163,12 +164,12 @@ def send_job(tenant_id: str, mission_id: str, role: str, kind: str) -> dict:
     today = clock.today(tenant.timezone)
     if _due(tenant, state, today)[0] != kind:
         return {"skipped": "not due"}
-    if not conn.set(keys.survey_mail_sending(tenant_id, mission_id, role, kind), "1", nx=True, ex=SENDING_TTL):
+    if not conn.set(keys.survey_mail_sending(tenant_id, mission_id, role, kind=kind), "1", nx=True, ex=SENDING_TTL):
         return {"skipped": "being sent"}
     try:
         return _send(conn, tenant, state, kind, today)
     finally:
-        conn.delete(keys.survey_mail_sending(tenant_id, mission_id, role, kind))
+        conn.delete(keys.survey_mail_sending(tenant_id, mission_id, role, kind=kind))
 
 
 def _send(conn: redis.Redis, tenant: tenants.Tenant, state: surveys.SurveyState, kind: str, today: date) -> dict:
@@ -190,7 +191,7 @@ def _send(conn: redis.Redis, tenant: tenants.Tenant, state: surveys.SurveyState,
         return _record(conn, tenant, state, kind, "capped", "", today, address=address)
     state = state.model_copy(update={"language": language})
     try:
-        deliver(tenant, compose(tenant, state, address, kind))
+        deliver(tenant, compose(tenant, state, address, kind=kind))
     except (smtplib.SMTPException, OSError) as exc:
         return _failed(conn, tenant, state, kind, address, exc, today)
     return _record(conn, tenant, state, kind, "sent", "", today, address=address, language=language)
@@ -238,13 +239,13 @@ def _record(conn: redis.Redis, tenant: tenants.Tenant, state: surveys.SurveyStat
         conn.ltrim(failures_key(tenant.id), 0, FAILURES_KEPT - 1)
     from handlers.intake.ingest import enqueue_sync
 
-    enqueue_sync(conn, tenant.id, state.mission, {"kind": "survey-mail", "role": state.role, "status": status})
+    enqueue_sync(conn, tenant.id, state.mission, trigger={"kind": "survey-mail", "role": state.role, "status": status})
     return {"status": status, "kind": kind, "error": error}
 
 
 # --- the respondent, the message, the SMTP server ----------------------------------------------------
 
-def respondent_address(conn: redis.Redis, tenant: tenants.Tenant, state: surveys.SurveyState) -> tuple[str, str]:
+def respondent_address(conn: redis.Redis, tenant: tenants.Tenant, state: surveys.SurveyState) -> Contact:
     """(address, language) of the respondent as the host holds them; NoAddress when it has none."""
     from handlers.hosts.registry import adapter_for
 
@@ -253,10 +254,10 @@ def respondent_address(conn: redis.Redis, tenant: tenants.Tenant, state: surveys
     if "@" not in address:
         raise NoAddress(f"no e-mail address for {state.person_name or state.person_id} in {tenant.host}")
     spoken = found.language.lower()[:2]
-    return address, spoken if spoken in ("fr", "en") else state.language
+    return Contact(address, spoken if spoken in ("fr", "en") else state.language)
 
 
-def compose(tenant: tenants.Tenant, state: surveys.SurveyState, address: str, kind: str) -> EmailMessage:
+def compose(tenant: tenants.Tenant, state: surveys.SurveyState, address: str, *, kind: str) -> EmailMessage:
     """The invitation or reminder: plain text and HTML, the signed link, the opt-out link and headers."""
     cfg, base = tenant.surveys.email, get_settings().public_base_url.rstrip("/")
     link, optout = f"{base}/survey/{state.token}", f"{base}/survey/opt-out/{optout_token(tenant.id, address, state.language)}"

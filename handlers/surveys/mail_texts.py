@@ -1,6 +1,8 @@
 """The survey e-mails' words in French and English: the invitation and its one reminder, plain text and HTML."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import html
 
 TEXTS = {
@@ -35,7 +37,15 @@ TEXTS = {
 }
 
 
-def render(language: str, kind: str, *, name: str, company: str, link: str, optout: str) -> tuple[str, str, str]:
+class Mail(NamedTuple):
+    """One e-mail's subject, plain text and HTML."""
+
+    subject: str
+    plain: str
+    markup: str
+
+
+def render(language: str, kind: str, *, name: str, company: str, link: str, optout: str) -> Mail:
     """(subject, plain text, HTML) of one e-mail in the respondent's language (French unless English)."""
     t = TEXTS["en" if (language or "").lower().startswith("en") else "fr"]
     company_part = f" — {company}" if company else ""
@@ -53,4 +63,4 @@ def render(language: str, kind: str, *, name: str, company: str, link: str, opto
               f'text-decoration:none">{e["button"]}</a></p><p style="font-size:.9em">{e["link"]}</p>'
               f"<p>{signature}</p><hr><p style=\"font-size:.8em;color:#5b6875\">{e['o']} "
               f'<a href="{e["optout"]}">{e["ol"]}</a></p></body></html>')
-    return subject, plain, markup
+    return Mail(subject, plain, markup)

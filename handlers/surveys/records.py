@@ -97,12 +97,12 @@ def encode(state: SurveyState) -> str:
     return json.dumps(row + [rest] if rest else row, ensure_ascii=False, separators=(",", ":"))
 
 
-def decode(raw: bytes, tenant: str, mission: str, role: str) -> SurveyState:
+def decode(raw: bytes, tenant: str, mission: str, *, role: str) -> SurveyState:
     """A stored survey (`encode`)."""
     row = json.loads(raw)
     seed, rest = row[len(_POSITIONAL)], (row[len(_POSITIONAL) + 1:] or [{}])[0]
     token = seed if isinstance(seed, str) else signing.sign_at(PURPOSE, _payload(tenant, mission, role, seed[0]),
-                                                                 seed[1], seed[2])
+                                                                 seed[1], key_id=seed[2])
     fields = dict(zip(_POSITIONAL, row))
     fields.update(step_id=packing.long_key(fields["step_id"]), person_type=packing.long_type(fields["person_type"]))
     return SurveyState.model_validate({**fields, **rest, "tenant": tenant, "mission": mission, "role": role,
@@ -128,7 +128,7 @@ def _token_seed(state: SurveyState) -> list | str:
 def states(conn: redis.Redis, tenant: str, mission: str) -> dict[str, SurveyState]:
     """The mission's surveys by respondent role."""
     raw = conn.hgetall(_key(tenant, mission))
-    return {k.decode(): decode(v, tenant, mission, k.decode()) for k, v in raw.items()}
+    return {k.decode(): decode(v, tenant, mission, role=k.decode()) for k, v in raw.items()}
 
 
 def respondents(snapshot: MissionSnapshot) -> dict[Role, object]:
@@ -141,7 +141,7 @@ _SET_IF_SAME = ("if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
                 "return redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) + 1 else return 0 end")
 
 
-def ensure(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, survey_actions: list[DesiredAction],
+def ensure(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, *, survey_actions: list[DesiredAction],
            today: date) -> dict[str, SurveyState]:
     """Create the missing surveys for the plan's survey actions; an unsent survey follows its action's day.
 
@@ -149,7 +149,7 @@ def ensure(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, survey_
     one round trip; a survey another worker made or changed meanwhile is read again."""
     key = _key(tenant.id, snapshot.mission_id)
     raw = {k.decode(): v for k, v in conn.hgetall(key).items()}
-    current = {role: decode(v, tenant.id, snapshot.mission_id, role) for role, v in raw.items()}
+    current = {role: decode(v, tenant.id, snapshot.mission_id, role=role) for role, v in raw.items()}
     if not survey_actions:
         return current
     first = min(survey_actions, key=lambda a: (a.due, a.key))
@@ -178,7 +178,7 @@ def ensure(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, survey_
         if done:
             current[role] = state
         elif created:  # another worker made it first
-            current[role] = decode(conn.hget(key, role), tenant.id, snapshot.mission_id, role)
+            current[role] = decode(conn.hget(key, role), tenant.id, snapshot.mission_id, role=role)
         else:  # changed meanwhile (answered, moved, replaced): decided again on what is stored now
             current[role] = _update(conn, tenant.id, snapshot.mission_id, role, follow) or current[role]
     return current
@@ -201,7 +201,7 @@ def _update(conn: redis.Redis, tenant: str, mission: str, role: str,
             try:
                 pipe.watch(key)
                 raw = pipe.hget(key, role)
-                new = change(decode(raw, tenant, mission, role)) if raw else None
+                new = change(decode(raw, tenant, mission, role=role)) if raw else None
                 if new is None:
                     pipe.unwatch()
                     return None
@@ -226,7 +226,7 @@ def find(conn: redis.Redis, token: str) -> SurveyState | None:
         raw = conn.hget(_key(tenant, mission), payload["r"])
     except redis.ResponseError:
         return None
-    state = decode(raw, tenant, mission, payload["r"]) if raw else None
+    state = decode(raw, tenant, mission, role=payload["r"]) if raw else None
     return state if state and hmac.compare_digest(state.token.encode(), token.encode()) else None
 
 
@@ -243,7 +243,7 @@ def validate(satisfaction, nps, comment) -> dict[str, str]:
     return problems
 
 
-def answer(conn: redis.Redis, tenant: Tenant, token: str, satisfaction: int, nps: int, comment: str,
+def answer(conn: redis.Redis, tenant: Tenant, token: str, *, satisfaction: int, nps: int, comment: str,
            today: date) -> Outcome:
     """Store the answer once (atomically): a second answer is refused and changes nothing."""
     if validate(satisfaction, nps, comment):
@@ -263,7 +263,7 @@ def answers(conn: redis.Redis, tenant: str) -> list[SurveyState]:
     out, prefix = [], len(_key(tenant, ""))
     for key in conn.scan_iter(match=keys.surveys(tenant, "*"), count=500):
         mission = key.decode()[prefix:]
-        out.extend(decode(v, tenant, mission, k.decode()) for k, v in conn.hgetall(key).items())
+        out.extend(decode(v, tenant, mission, role=k.decode()) for k, v in conn.hgetall(key).items())
     done = [s for s in out if s.status == "answered"]
     return sorted(done, key=lambda s: (s.answered_at, s.mission, s.role), reverse=True)
 

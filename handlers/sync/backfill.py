@@ -147,10 +147,10 @@ def carry_on(conn: redis.Redis, tenant_id: str, *, on_progress: Callable[[dict],
             _list(conn, tenant, run)
         except (HostAuthError, HostRateLimited) as exc:  # set-up or consent pending: said, not retried
             log.warning("backfill of %s stopped: %s", tenant_id, exc)
-            attention.flag(conn, tenant_id, "backfill_failed", attention.detail_of(exc))
+            attention.flag(conn, tenant_id, "backfill_failed", detail=attention.detail_of(exc))
             return _finish(conn, tenant_id, "stopped", f"{exc}: reconnect, then run `intermission backfill`")
         except HostError as exc:  # the job retries; meanwhile the tenant shows as needing attention, with why
-            attention.flag(conn, tenant_id, "backfill_failed", attention.detail_of(exc))
+            attention.flag(conn, tenant_id, "backfill_failed", detail=attention.detail_of(exc))
             raise
     done = {m.decode() for m in conn.smembers(_done_key(tenant_id))}
     todo = [m.decode() for m in conn.lrange(_todo_key(tenant_id), 0, -1) if m.decode() not in done]
@@ -171,7 +171,7 @@ def _list(conn: redis.Redis, tenant: tenants.Tenant, run: dict) -> None:
     else:
         try:
             ids = host_missions(conn, tenant, today - timedelta(days=tenant.bench_lookback_days),
-                                today + timedelta(days=int(run["days"])))
+                                end_day=today + timedelta(days=int(run["days"])))
             attention.clear(conn, tenant.id, "backfill_failed", "search_refused")
         except HostError as exc:  # the host's search refused (Boond's /deliveries-groupments, §10): the known ones
             if not not_offered(exc):
@@ -179,7 +179,7 @@ def _list(conn: redis.Redis, tenant: tenants.Tenant, run: dict) -> None:
             log.warning("backfill of %s: the search was refused (%s); re-reading the known missions", tenant.id, exc)
             ids = open_missions(conn, tenant, today)
             attention.clear(conn, tenant.id, "backfill_failed")
-            attention.flag(conn, tenant.id, "search_refused", attention.detail_of(exc))
+            attention.flag(conn, tenant.id, "search_refused", detail=attention.detail_of(exc))
             conn.hset(run_key(tenant.id), "message", f"the host refused its search ({exc}): only the missions "
                                                      "Intermission knows were re-read")
     pipe = conn.pipeline()
@@ -190,7 +190,7 @@ def _list(conn: redis.Redis, tenant: tenants.Tenant, run: dict) -> None:
     pipe.execute()
 
 
-def host_missions(conn: redis.Redis, tenant: tenants.Tenant, start_day: date, end_day: date) -> list[str]:
+def host_missions(conn: redis.Redis, tenant: tenants.Tenant, start_day: date, *, end_day: date) -> list[str]:
     """The host's missions whose end date falls between two days (both included), by id."""
     found = set(adapter_for(tenant, conn).missions_ending(start_day, end_day))
     return sorted(found, key=lambda i: (len(i), i))

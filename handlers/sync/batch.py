@@ -63,10 +63,10 @@ def _sync(conn: redis.Redis, tenant: tenants.Tenant, dirty: dict[str, str]) -> d
     store = SnapshotStore(conn, tenant.id)
     snaps, timelines = adapter.read_missions(sorted(dirty))
     today = clock.today(tenant.timezone)
-    plans = [pipeline.prepare(conn, tenant, store.get(m), snaps.get(m), json.loads(dirty[m]), today)
+    plans = [pipeline.prepare(conn, tenant, store.get(m), current=snaps.get(m), trigger=json.loads(dirty[m]), today=today)
              for m in sorted(dirty)]
-    plans = [p for p in plans if p] + siblings(conn, tenant, adapter, timelines, set(dirty), today)
-    results = pipeline.reconcile(conn, tenant, adapter, plans) if plans else {}
+    plans = [p for p in plans if p] + siblings(conn, tenant, adapter, timelines=timelines, batch=set(dirty), today=today)
+    results = pipeline.reconcile(conn, tenant, adapter, plans=plans) if plans else {}
     done = conn.pipeline(transaction=False)
     for mission_id, value in dirty.items():
         done.eval(_DONE_IF_SAME, 1, dirty_key(tenant.id), mission_id, value)
@@ -78,7 +78,7 @@ def _sync(conn: redis.Redis, tenant: tenants.Tenant, dirty: dict[str, str]) -> d
 
 def _hold_all(conn: redis.Redis, tenant_id: str, dirty: dict[str, str], reason: str, resume_at: float | None) -> dict:
     for mission_id, value in dirty.items():
-        holds.hold(conn, tenant_id, mission_id, reason, resume_at=resume_at)
+        holds.hold(conn, tenant_id, mission_id, reason=reason, resume_at=resume_at)
         conn.eval(_DONE_IF_SAME, 1, dirty_key(tenant_id), mission_id, value)
     return {"held": len(dirty), "reason": reason}
 

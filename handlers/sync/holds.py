@@ -27,7 +27,7 @@ def _key(tenant: str) -> str:
     return keys.held(tenant)
 
 
-def hold(conn: redis.Redis, tenant: str, mission: str, reason: str, *, resume_at: float | None = None) -> None:
+def hold(conn: redis.Redis, tenant: str, mission: str, *, reason: str, resume_at: float | None = None) -> None:
     """Park one mission's sync; with `resume_at`, schedule the tenant's resume then."""
     conn.hset(_key(tenant), mission, json.dumps({"reason": reason, "at": time.time(), "resume_at": resume_at}))
     if resume_at:
@@ -54,7 +54,7 @@ def resume(tenant: str, conn: redis.Redis | None = None) -> list[str]:
     missions = sorted(held(conn, tenant))
     for mission in missions:
         conn.hdel(_key(tenant), mission)
-        enqueue_sync(conn, tenant, mission, {"kind": "resume"})
+        enqueue_sync(conn, tenant, mission, trigger={"kind": "resume"})
     return missions
 
 
@@ -86,6 +86,6 @@ def resume_overdue(conn: redis.Redis, *, grace: float = 60.0) -> dict[str, list[
             _read_budget(conn, tenant)
         for mission in due:
             if conn.hdel(key, mission):
-                enqueue_sync(conn, tenant, mission.decode(), {"kind": "resume"})
+                enqueue_sync(conn, tenant, mission.decode(), trigger={"kind": "resume"})
                 out.setdefault(tenant, []).append(mission.decode())
     return out

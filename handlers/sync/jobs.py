@@ -31,22 +31,22 @@ def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
     if not tenants.may_run_jobs(tenant):
         return {"skipped": "tenant unknown or disabled"}
     if not tenant.setup_complete:  # issue #27: kept until the set-up is finished (handlers/setup.finish resumes it)
-        holds.hold(conn, tenant_id, mission_id, holds.SETUP_INCOMPLETE)
+        holds.hold(conn, tenant_id, mission_id, reason=holds.SETUP_INCOMPLETE)
         return {"held": holds.SETUP_INCOMPLETE}
     budget = host_of(tenant).budget
     if not budget.left(tenant, conn):
-        holds.hold(conn, tenant_id, mission_id, holds.BUDGET_SPENT, resume_at=time.time() + budget.pause_seconds())
+        holds.hold(conn, tenant_id, mission_id, reason=holds.BUDGET_SPENT, resume_at=time.time() + budget.pause_seconds())
         return {"held": holds.BUDGET_SPENT}
     try:
         return _sync(conn, tenant, mission_id, trigger)
     except HostConsentRequired as exc:
-        holds.hold(conn, tenant_id, mission_id, holds.consent_reason(exc))
+        holds.hold(conn, tenant_id, mission_id, reason=holds.consent_reason(exc))
         return {"held": "needs re-consent"}
     except HostBudgetExhausted as exc:
-        holds.hold(conn, tenant_id, mission_id, holds.LIMIT_EXCEEDED, resume_at=time.time() + exc.retry_after)
+        holds.hold(conn, tenant_id, mission_id, reason=holds.LIMIT_EXCEEDED, resume_at=time.time() + exc.retry_after)
         return {"held": "API limit exceeded"}
     except HostRateLimited as exc:  # a pause longer than a job should sleep: held, not retried (no retry spent)
-        holds.hold(conn, tenant_id, mission_id, holds.rate_limit_reason(exc), resume_at=time.time() + exc.retry_after)
+        holds.hold(conn, tenant_id, mission_id, reason=holds.rate_limit_reason(exc), resume_at=time.time() + exc.retry_after)
         return {"held": "host rate limit"}
 
 
@@ -55,18 +55,18 @@ def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
     store = SnapshotStore(conn, tenant.id)
     current, timeline = adapter.read_mission(mission_id)
     today = clock.today(tenant.timezone)
-    first = pipeline.prepare(conn, tenant, store.get(mission_id), current, trigger, today)
+    first = pipeline.prepare(conn, tenant, store.get(mission_id), current=current, trigger=trigger, today=today)
     if first is None:
         return {"skipped": "unknown mission"}
     consultant = first.current.consultant
     person = consultant.id if consultant else mission_id
     with locks.held(conn, keys.consultant_lock(tenant.id, person), ttl=get_settings().job_timeout_seconds):
-        plans = [first] + (siblings(conn, tenant, adapter, {consultant.id: timeline}, {mission_id}, today)
+        plans = [first] + (siblings(conn, tenant, adapter, timelines={consultant.id: timeline}, batch={mission_id}, today=today)
                            if consultant else [])
-        return pipeline.reconcile(conn, tenant, adapter, plans)
+        return pipeline.reconcile(conn, tenant, adapter, plans=plans)
 
 
-def siblings(conn, tenant: tenants.Tenant, adapter, timelines: dict, batch: set[str], today: date) -> list:
+def siblings(conn, tenant: tenants.Tenant, adapter, *, timelines: dict, batch: set[str], today: date) -> list:
     """Known missions of the same consultants, outside the batch, whose next mission moved (bench on or off); a
     mission since given to someone else (a replacement, a swap) is no longer theirs."""
     store, out = SnapshotStore(conn, tenant.id), []
@@ -76,7 +76,7 @@ def siblings(conn, tenant: tenants.Tenant, adapter, timelines: dict, batch: set[
             if other and other.status != "deleted" and other.consultant and other.consultant.id == consultant_id:
                 moved = adapter.placed(other, line)
                 if (moved.next_start, moved.others) != (other.next_start, other.others):
-                    out.append(pipeline.prepare(conn, tenant, other, moved, {"kind": "sibling"}, today))
+                    out.append(pipeline.prepare(conn, tenant, other, current=moved, trigger={"kind": "sibling"}, today=today))
     return out
 
 
@@ -84,7 +84,7 @@ def sync_resource(tenant_id: str, resource_id: str, trigger: dict) -> dict:
     """Queue a re-read of every mission we know for a consultant."""
     conn = get_redis()
     missions = SnapshotStore(conn, tenant_id).missions_of(resource_id)
-    return {m: enqueue_sync(conn, tenant_id, m, trigger) for m in sorted(missions)}
+    return {m: enqueue_sync(conn, tenant_id, m, trigger=trigger) for m in sorted(missions)}
 
 
 def sync_inactivity(tenant_id: str, inactivity_id: str, trigger: dict) -> dict:
@@ -104,7 +104,7 @@ def tick() -> dict:
     conn = get_redis()
     queued = {}
     for tenant_id, mission_id in due_missions(conn, clock.today(get_settings().default_timezone)):
-        queued[f"{tenant_id}/{mission_id}"] = enqueue_sync(conn, tenant_id, mission_id, {"kind": "scheduler"})
+        queued[f"{tenant_id}/{mission_id}"] = enqueue_sync(conn, tenant_id, mission_id, trigger={"kind": "scheduler"})
     for tenant_id in schedule_due_sweeps(conn):
         queued[f"{tenant_id}/sweep"] = "queued"
     for tenant_id, missions in holds.resume_overdue(conn).items():

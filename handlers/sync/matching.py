@@ -69,30 +69,29 @@ def match_tenant(tenant_id: str, entity: str, trigger: dict) -> dict:
     if not tenant.matching.runs:
         return {"skipped": "matching and the digest are off for this tenant"}
     with locks.held(conn, keys.match_lock(tenant_id), ttl=get_settings().job_timeout_seconds):
-        return run(conn, tenant, trigger, clock.today(tenant.timezone))
+        return run(conn, tenant, trigger, today=clock.today(tenant.timezone))
 
 
-def run(conn: redis.Redis, tenant: tenants.Tenant, trigger: dict, today: date) -> dict:
+def run(conn: redis.Redis, tenant: tenants.Tenant, trigger: dict, *, today: date) -> dict:
     """Read, rank and write; the counts of what each opportunity's (and business engineer's) task became."""
     offered = host_of(tenant).matching
     if offered is None:
         return {"skipped": f"matching is not offered on {host_of(tenant).label} yet"}
     host = offered(adapter_for(tenant, conn))
     snaps = snapshots(conn, tenant.id)
-    people = forecast(snaps, money_of(tenant), today, tenant.country).available
+    people = forecast(snaps, money_of(tenant), today, country=tenant.country).available
     desired: dict[str, list[DesiredAction]] = {}
     if tenant.matching.enabled:
         host = _Profiles(host)  # each consultant's skills read once a run, whatever needs them
-        desired.update(suggestions(tenant, host, people, today, positioned=offered.positionings))
-        replace(conn, tenant, host, people, snaps, today)
+        desired.update(suggestions(tenant, host, people, today=today, positioned=offered.positionings))
+        replace(conn, tenant, host, people=people, snaps=snaps, today=today)
     if tenant.matching.digest_every_days:
-        desired.update(digests(conn, tenant, people, {s.mission_id: s for s in snaps}, today))
+        desired.update(digests(conn, tenant, people, by_mission={s.mission_id: s for s in snaps}, today=today))
         schedule_next_digest(tenant, today)
-    return write(conn, tenant, host.writers(), desired, trigger)
+    return write(conn, tenant, host.writers(), desired=desired, trigger=trigger)
 
 
-def suggestions(tenant: tenants.Tenant, host, people: list[Return], today: date, *,
-                positioned: bool) -> dict[str, list[DesiredAction]]:
+def suggestions(tenant: tenants.Tenant, host, people: list[Return], *, today: date, positioned: bool) -> dict[str, list[DesiredAction]]:
     """Ledger id → desired actions: each open opportunity's task (and positionings) from the ranking."""
     openings = {o.need.id: o for o in host.openings()}
     earliest = {p.consultant_id: p for p in reversed(people)}  # one each, their earliest bench period
@@ -100,10 +99,10 @@ def suggestions(tenant: tenants.Tenant, host, people: list[Return], today: date,
     candidates = [_candidate(p, profiles) for p in earliest.values()]
     found = rank(candidates, [o.need for o in openings.values()], today, per_consultant=tenant.matching.per_consultant)
     names = {c.id: c.name for c in candidates}
-    desired = {ledger_id(need_id): [suggestion(openings[need_id], rows, names, tenant, today)]
+    desired = {ledger_id(need_id): [suggestion(openings[need_id], rows, names, tenant=tenant, today=today)]
                for need_id, rows in found.items()}
     if tenant.matching.positionings and positioned:
-        desired.update({ledger_id(need_id, "positioning"): positionings(openings[need_id], rows, names, tenant, today)
+        desired.update({ledger_id(need_id, "positioning"): positionings(openings[need_id], rows, names, tenant=tenant, today=today)
                         for need_id, rows in found.items()})
     return desired
 
@@ -131,7 +130,7 @@ def _candidate(person: Return, profiles: dict) -> Candidate:
     return Candidate(person.consultant_id, person.name, skills, person.first_day, person.until, places)
 
 
-def replace(conn: redis.Redis, tenant: tenants.Tenant, host, people: list[Return], snaps: list[MissionSnapshot],
+def replace(conn: redis.Redis, tenant: tenants.Tenant, host, *, people: list[Return], snaps: list[MissionSnapshot],
             today: date) -> None:
     """For each open mission its consultant ends early, the consultants on or coming to the bench whose skills match
     the leaver's, best first; kept for the mission's "find a replacement" step, which is planned again when they
@@ -148,11 +147,11 @@ def replace(conn: redis.Redis, tenant: tenants.Tenant, host, people: list[Return
         found = rank(candidates, [need], today, per_consultant=1).get(snap.mission_id, [])[:REPLACEMENT_LINES]
         names = {c.id: c.name for c in candidates}
         lines = [f"{names.get(m.candidate) or m.candidate} — {m.reason(tenant.language)}" for m in found]
-        if saved_replacements(conn, tenant.id, snap.mission_id, lines):
-            enqueue_sync(conn, tenant.id, snap.mission_id, {"kind": "replacements"})
+        if saved_replacements(conn, tenant.id, snap.mission_id, lines=lines):
+            enqueue_sync(conn, tenant.id, snap.mission_id, trigger={"kind": "replacements"})
 
 
-def digests(conn: redis.Redis, tenant: tenants.Tenant, people: list[Return], by_mission: dict[str, MissionSnapshot],
+def digests(conn: redis.Redis, tenant: tenants.Tenant, people: list[Return], *, by_mission: dict[str, MissionSnapshot],
             today: date) -> dict[str, list[DesiredAction]]:
     """Ledger id → desired: each business engineer's digest of their consultants coming back (step 3 of #29)."""
     mine: dict[str, tuple[Person, list[Return]]] = {}
@@ -194,7 +193,7 @@ def schedule_next_digest(tenant: tenants.Tenant, today: date) -> None:
         pass
 
 
-def suggestion(opening: Opening, rows: list[Match], names: dict[str, str], tenant: tenants.Tenant,
+def suggestion(opening: Opening, rows: list[Match], names: dict[str, str], *, tenant: tenants.Tenant,
                today: date) -> DesiredAction:
     """The one task of an opportunity: its consultants best first, each with the reason in words."""
     words = TEXTS[tenant.language]
@@ -209,7 +208,7 @@ def suggestion(opening: Opening, rows: list[Match], names: dict[str, str], tenan
                          text="\n\n".join([words["intro"], "\n".join(lines), words["outro"]]), case="matching")
 
 
-def positionings(opening: Opening, rows: list[Match], names: dict[str, str], tenant: tenants.Tenant,
+def positionings(opening: Opening, rows: list[Match], names: dict[str, str], *, tenant: tenants.Tenant,
                  today: date) -> list[DesiredAction]:
     """One positioning for each consultant of the task, keyed by the consultant (the same list as the task)."""
     lead = {"fr": "Suggéré par Intermission :", "en": "Suggested by Intermission:"}[tenant.language]
@@ -225,7 +224,7 @@ def _default_owner(tenant: tenants.Tenant) -> Person | None:
     return Person(id=found, type=host_of(tenant).owner_type) if found else None
 
 
-def write(conn: redis.Redis, tenant: tenants.Tenant, writers: dict, desired: dict[str, list[DesiredAction]],
+def write(conn: redis.Redis, tenant: tenants.Tenant, writers: dict, *, desired: dict[str, list[DesiredAction]],
           trigger: dict) -> dict:
     """One round a writer over the ledgers wanted now and those that held something (withdrawn when no longer
     wanted); `writers`: ledger prefix → writer, `desired`: ledger id → its actions."""
@@ -235,7 +234,7 @@ def write(conn: redis.Redis, tenant: tenants.Tenant, writers: dict, desired: dic
         conn.sadd(tracked, *desired)  # before the writes: a crash leaves the set naming every ledger it may have used
     why = {"trigger": {k: v for k, v in trigger.items() if k != "n"}, "case": "matching",
            "reason": "consultants on or coming back to the bench ranked for the open opportunities"}
-    works = {name: MissionWork(reconciler_for(conn, tenant, writers[name.split(".")[0]], name, why),
+    works = {name: MissionWork(reconciler_for(conn, tenant, writers[name.split(".")[0]], mission_id=name, provenance=why),
                                desired.get(name, [])) for name in names}
     for prefix, writer in writers.items():
         mine = [w for name, w in works.items() if name.startswith(prefix + ".")]

@@ -30,7 +30,7 @@ from handlers.domain.plan_surveys import SurveyInputs, next_reminder_day
 from handlers.sync.reconcile import MissionWork, Reconciler, Round, diff
 from handlers.domain.rules import Rules
 from handlers.state.store import SnapshotStore, schedule_wakeup
-from handlers.ops.telemetry import count_actions
+from handlers.intake.telemetry import count_actions
 
 
 @lru_cache(maxsize=256)
@@ -73,12 +73,12 @@ class MissionPlan:
     def wake(self) -> date | None:
         """When time alone will change this plan (bench start, a check-in week, the next start, a survey reminder)."""
         days = (wakeup(self.current, self.found, self.today),
-                next_reminder_day(self.base, self.surveys, self.today, self.tenant.country, self.tenant.subdivision))
+                next_reminder_day(self.base, self.surveys, self.today, country=self.tenant.country, subdivision=self.tenant.subdivision))
         return min((d for d in days if d), default=None)
 
 
 def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | None,
-            current: MissionSnapshot | None, trigger: dict, today: date, *, write: bool = True) -> MissionPlan | None:
+            *, current: MissionSnapshot | None, trigger: dict, today: date, write: bool = True) -> MissionPlan | None:
     """Classify and plan one mission as just read (None: deleted in the host); `write=False` for a dry run."""
     if current is None:
         if prev is None:
@@ -91,24 +91,24 @@ def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | N
             for k, e in Ledger(conn, tenant.id, current.mission_id).entries().items()}
     options = {"language": tenant.language, "rules": rules, "held": held}
     book = playbook_for(tenant)
-    base = plan(current, found, book, today, **options)
-    asked = survey_inputs(conn, tenant, current, base, today, create=write)
-    desired = plan(current, found, book, today, surveys=asked, **options)
+    base = plan(current, found, book, today=today, **options)
+    asked = survey_inputs(conn, tenant, current, base=base, today=today, create=write)
+    desired = plan(current, found, book, today=today, surveys=asked, **options)
     if tenant.matching.enabled and found.end_case == "consultant":  # issue #29: who could replace them
         desired = with_replacements(desired, replacements.load(conn, tenant.id, current.mission_id), tenant.language)
     return MissionPlan(tenant, prev, current, found, base, asked, desired, trigger, today)
 
 
-def reconcile(conn: redis.Redis, tenant: tenants.Tenant, writer, plans: list[MissionPlan]) -> dict[str, dict]:
+def reconcile(conn: redis.Redis, tenant: tenants.Tenant, writer, *, plans: list[MissionPlan]) -> dict[str, dict]:
     """Write every plan's difference in one round, then keep each snapshot and its next wake-up."""
-    works = [MissionWork(reconciler_for(conn, tenant, writer, p.mission_id, p.provenance()), p.desired)
+    works = [MissionWork(reconciler_for(conn, tenant, writer, mission_id=p.mission_id, provenance=p.provenance()), p.desired)
              for p in plans]
     store = SnapshotStore(conn, tenant.id)
 
     def keep(pipe) -> None:  # every snapshot and wake-up, in the round's last transaction (with its answers)
         for p in plans:
             store.save(p.current, pipe=pipe)
-            schedule_wakeup(pipe, tenant.id, p.mission_id, p.wake())
+            schedule_wakeup(pipe, tenant.id, p.mission_id, day=p.wake())
 
     try:
         Round(works, writer, then=keep).run()
@@ -117,11 +117,11 @@ def reconcile(conn: redis.Redis, tenant: tenants.Tenant, writer, plans: list[Mis
             count_actions(tenant.host, work.run.counts)
     survey_mail.after_reconcile(conn, tenant, plans)  # issue #17: queue the survey e-mails now due
     for consultant_id, mission_id in sorted(replaced(plans).items()):  # their bench comes from their other missions
-        enqueue_resource_sync(conn, tenant.id, consultant_id, {"kind": "replacement", "mission": mission_id})
+        enqueue_resource_sync(conn, tenant.id, consultant_id, trigger={"kind": "replacement", "mission": mission_id})
     for mission_id, other in taking_over(store, plans):  # a new mission replacing an early end: that one names it
-        enqueue_sync(conn, tenant.id, other, {"kind": "replacement", "mission": mission_id})
+        enqueue_sync(conn, tenant.id, other, trigger={"kind": "replacement", "mission": mission_id})
     if tenant.matching.runs and any(p.prev is None or _availability(p.prev) != _availability(p.current) for p in plans):
-        enqueue_match(conn, tenant.id, "mission", {"kind": "availability"})  # issue #29: who comes back, and when
+        enqueue_match(conn, tenant.id, "mission", trigger={"kind": "availability"})  # issue #29: who comes back, and when
     return {w.run.mission_id: {"case": p.found.case, **w.run.counts} for w, p in zip(works, plans)}
 
 
@@ -147,7 +147,7 @@ def _availability(snap: MissionSnapshot) -> tuple:
     return snap.end_date, snap.next_start, snap.status, snap.consultant_left, snap.consultant
 
 
-def reconciler_for(conn: redis.Redis, tenant: tenants.Tenant, writer, mission_id: str,
+def reconciler_for(conn: redis.Redis, tenant: tenants.Tenant, writer, *, mission_id: str,
                    provenance: dict) -> Reconciler:
     """One mission's reconciler, with the tenant's language and its rule for edited actions."""
     return Reconciler(Ledger(conn, tenant.id, mission_id), writer, ActivityLog(conn, tenant.id), mission_id,
@@ -174,10 +174,10 @@ def _settled(ledger: dict, key: str) -> str:
     return "kept" if entry is not None and entry.status in SETTLED else "unchanged"
 
 
-def survey_inputs(conn: redis.Redis, tenant: tenants.Tenant, current: MissionSnapshot, base: list, today: date, *,
+def survey_inputs(conn: redis.Redis, tenant: tenants.Tenant, current: MissionSnapshot, *, base: list, today: date,
                   create: bool = True) -> SurveyInputs:
     """The mission's surveys for the planner: made for the plan's survey steps when missing (read-only: previews)."""
     survey_steps = [a for a in base if a.kind == "survey"]
-    found = (surveys.ensure(conn, tenant, current, survey_steps, today) if create
+    found = (surveys.ensure(conn, tenant, current, survey_actions=survey_steps, today=today) if create
              else surveys.states(conn, tenant.id, current.mission_id))
     return SurveyInputs.of(tenant, found, get_settings().public_base_url)

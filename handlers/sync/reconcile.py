@@ -9,56 +9,29 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Literal, Protocol
 
 from connectors.errors import HostNotFound
+from handlers.hosts.protocol import CannotVerify, Close, Create, HostState, Outcome, Update, WriteKind, WriteResult
 from handlers.state.ledger import SETTLED, ActivityLog, Ledger, LedgerEntry
 from handlers.domain.model import DesiredAction
-from handlers.sync.people_work import REASONS, CannotVerify, HostState, closing_note, judge
+from handlers.sync.people_work import REASONS, closing_note, judge
 from config.infra import hooks
 
 log = logging.getLogger(__name__)
 _READ = ("written", "kept")  # entries whose host record is read back before an update or cancel
-MARKER = re.compile(r"intermission:([A-Za-z0-9_.-]+)/([A-Za-z0-9_.#-]+)")
-__all__ = ["MARKER", "marker", "ours", "WriteResult", "diff", "Op", "Reconciler", "Round", "MissionWork", "CallByCall",
-           "PartialFailure", "await_in_flight"]
+__all__ = ["diff", "Op", "Reconciler", "Round", "MissionWork", "CallByCall", "PartialFailure", "await_in_flight"]
 
 
 class ActionWriter(Protocol):
     """The per-record write protocol every host adapter serves (see CallByCall for hosts without batches)."""
 
-    def write_all(self, creates: list[tuple[str, DesiredAction]], updates: list[tuple[str, str, DesiredAction]],
-                  deletes: list[str], *, closes: list[tuple[str, str, HostState]] = (),
-                  before_create: Callable[[list[int]], None] | None = None) -> Iterator[tuple[str, int, WriteResult]]: ...
+    def write_all(self, creates: list[Create], updates: list[Update], deletes: list[str], *,
+                  closes: list[Close] = (), before_create: Callable[[list[int]], None] | None = None
+                  ) -> Iterator[Outcome]: ...
     def find_marked(self, mission_id: str, target_type: str, target_id: str) -> dict[str, list[str]]: ...
-
-
-def marker(mission_id: str, key: str) -> str:
-    """The tag embedded in an action's text so a lost ledger write can be recovered by reading back."""
-    return f"intermission:{mission_id}/{key}"
-
-
-def ours(records, mission_id: str) -> dict[str, list[str]]:
-    """Our records among (host id, text) pairs read back from a host, by step key (their marker names `mission_id`)."""
-    found: dict[str, list[str]] = {}
-    for host_id, text in records:
-        for m_id, key in MARKER.findall(text or ""):
-            if m_id == mission_id:
-                found.setdefault(key, []).append(str(host_id))
-    return found
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    """The host's answer for one record of a round."""
-
-    host_id: str | None = None
-    ok: bool = True
-    not_found: bool = False
-    error: str | None = None
 
 
 class PartialFailure(RuntimeError):
@@ -121,16 +94,14 @@ class Reconciler:
         Round([MissionWork(self, desired)], self.writer).run()
         return self.counts
 
-    def written(self, op: str, action: DesiredAction, entry: LedgerEntry | None, host_id: str, *,
-                pipe=None) -> None:
+    def written(self, op: str, action: DesiredAction, entry: LedgerEntry | None, *, host_id: str, pipe=None) -> None:
         """The written ledger entry and its activity record: on the round's `pipe`, else in one round trip."""
         print_ = _fingerprint(self.writer, self.mission_id, action)
         with _on(self.ledger.conn, pipe) as pipe:
             self.ledger.put(LedgerEntry.of(action, "written", host_id, fingerprint=print_), pipe=pipe)
             self.log(op, action, entry, pipe=pipe)
 
-    def settle(self, entry: LedgerEntry, status: str, verdict: str, action: DesiredAction | None = None, *,
-               pipe=None) -> None:
+    def settle(self, entry: LedgerEntry, status: str, verdict: str, *, action: DesiredAction | None = None, pipe=None) -> None:
         """Keep a person's work: the entry is settled for good and the activity log says why (REASONS[verdict])."""
         with _on(self.ledger.conn, pipe) as pipe:
             self.ledger.put(entry.model_copy(update={"status": status}), pipe=pipe)
@@ -160,7 +131,7 @@ class Reconciler:
             self.log("held", action, entry, why="unverified", pipe=pipe)
         self.errors.append(f"{self.mission_id}/{entry.key}: cannot verify ({detail})")
 
-    def refused(self, op: str, key: str, step: str, error: str | None) -> None:
+    def refused(self, op: str, key: str, step: str, *, error: str | None) -> None:
         """A host write the host refused (the job retries it)."""
         self.errors.append(f"{self.mission_id}/{key}: {error}")
         log.warning("host write %s %s/%s refused: %s", op, self.mission_id, key, error,
@@ -246,7 +217,7 @@ class Round:
                 closes.append((work, op, state))
             else:
                 status = {"gone": "dismissed", "done": "done", "edited": "kept"}[verdict]
-                work.run.settle(op.entry, status, verdict, op.action)
+                work.run.settle(op.entry, status, verdict, action=op.action)
         return updates, cancels, closes
 
     def _states(self, changing: list[tuple[MissionWork, Op]]) -> dict[str, dict[str, HostState]]:
@@ -267,12 +238,12 @@ class Round:
         targets = self._targets(cancels)
         if not (creates or by_host or targets or closes):
             return
-        pairs = [(w.run.mission_id, a) for w, a in creates]
-        triples = [(h, w.run.mission_id, o.action) for h, (w, o) in by_host.items()]
-        notes = [(o.entry.host_id, closing_note(w.run.language, w.run.provenance.get("reason") or ""), s)
+        new = [Create(w.run.mission_id, a) for w, a in creates]
+        changed = [Update(h, w.run.mission_id, o.action) for h, (w, o) in by_host.items()]
+        notes = [Close(o.entry.host_id, closing_note(w.run.language, w.run.provenance.get("reason") or ""), s)
                  for w, o, s in closes]
         doomed, done = list(targets), set()
-        self._mark_in_flight(targets, triples, by_host)
+        self._mark_in_flight(targets, changed, by_host)
 
         def intent(indices: list[int]) -> None:  # the intents of the creates the next host call carries
             for index in indices:
@@ -280,18 +251,19 @@ class Round:
                 work.run.ledger.put(LedgerEntry.of(action, "intent"), pipe=pipe)
             pipe.execute()
 
-        for kind, index, result in self.writer.write_all(pairs, triples, doomed, closes=notes, before_create=intent):
-            if kind == "create":
+        for outcome in self.writer.write_all(new, changed, doomed, closes=notes, before_create=intent):
+            index, result = outcome.index, outcome.result
+            if outcome.kind == "create":
                 hooks.after_host_create()  # tests: a worker killed between the host's answer and the ledger write
                 _created(*creates[index], result, pipe)
-            elif kind == "update":
-                _updated(triples[index][0], *by_host[triples[index][0]], result, pipe)
-            elif kind == "close":
+            elif outcome.kind == "update":
+                _updated(changed[index].host_id, *by_host[changed[index].host_id], result, pipe)
+            elif outcome.kind == "close":
                 _closed(*closes[index], result, pipe)
             else:
                 _cancelled(*targets[doomed[index]], result, done, pipe)
 
-    def _mark_in_flight(self, targets: dict[str, tuple[MissionWork, Op]], triples: list[tuple[str, str, DesiredAction]],
+    def _mark_in_flight(self, targets: dict[str, tuple[MissionWork, Op]], changed: list[Update],
                         by_host: dict[str, tuple[MissionWork, Op]]) -> None:
         """Before the writes go out, in one round trip: each delete marked 'cancelling', each update 'pending'.
 
@@ -301,9 +273,9 @@ class Round:
         marks = [(w, o.entry.model_copy(update={"status": "cancelling", "at": time.time()}))
                  for w, o in {(w.run.mission_id, o.key): (w, o) for w, o in targets.values()}.values()
                  if o.entry.status != "cancelling"]
-        for host_id, mission_id, action in triples:
-            work, op = by_host[host_id]
-            pending = _fingerprint(self.writer, mission_id, action)
+        for update in changed:
+            work, op = by_host[update.host_id]
+            pending = _fingerprint(self.writer, update.mission_id, update.action)
             if pending and op.entry.status == "written":
                 marks.append((work, op.entry.model_copy(update={"pending": pending})))
         if not marks:
@@ -339,10 +311,10 @@ def _adopted(run: Reconciler, op: Op) -> bool:
         return True
     if not found:
         return False
-    for _kind, _index, _result in run.writer.write_all([], [(found[0], run.mission_id, op.action)], found[1:]):
+    for _outcome in run.writer.write_all([], [Update(found[0], run.mission_id, op.action)], found[1:]):
         pass
     run.counts["recovered"] += 1
-    run.written("recovered", op.action, op.entry, found[0])
+    run.written("recovered", op.action, op.entry, host_id=found[0])
     return True
 
 
@@ -361,20 +333,20 @@ def _created(work: MissionWork, action: DesiredAction, result: WriteResult, pipe
     run = work.run
     if result.ok:
         run.counts["created"] += 1
-        run.written("created", action, None, result.host_id, pipe=pipe)
+        run.written("created", action, None, host_id=result.host_id, pipe=pipe)
     else:
-        run.refused("create", action.key, action.step_id, result.error)
+        run.refused("create", action.key, action.step_id, error=result.error)
 
 
 def _updated(host_id: str, work: MissionWork, op: Op, result: WriteResult, pipe=None) -> None:
     run = work.run
     if result.ok:
         run.counts["rescheduled"] += 1
-        run.written("rescheduled", op.action, op.entry, result.host_id or host_id, pipe=pipe)
+        run.written("rescheduled", op.action, op.entry, host_id=result.host_id or host_id, pipe=pipe)
     elif result.not_found:
-        run.settle(op.entry, "dismissed", "gone", op.action, pipe=pipe)
+        run.settle(op.entry, "dismissed", "gone", action=op.action, pipe=pipe)
     else:
-        run.refused("reschedule", op.key, op.action.step_id, result.error)
+        run.refused("reschedule", op.key, op.action.step_id, error=result.error)
 
 
 def _closed(work: MissionWork, op: Op, state: HostState, result: WriteResult, pipe=None) -> None:
@@ -382,7 +354,7 @@ def _closed(work: MissionWork, op: Op, state: HostState, result: WriteResult, pi
     if result.ok or result.not_found:
         run.settle(op.entry, "closed" if result.ok else "dismissed", "closed" if result.ok else "gone", pipe=pipe)
     else:
-        run.refused("close", op.key, op.entry.step_id, result.error)
+        run.refused("close", op.key, op.entry.step_id, error=result.error)
 
 
 def _cancelled(work: MissionWork, op: Op, result: WriteResult, done: set[tuple[str, str]], pipe=None) -> None:
@@ -395,7 +367,7 @@ def _cancelled(work: MissionWork, op: Op, result: WriteResult, done: set[tuple[s
             done.add((run.mission_id, op.key))
     else:  # refused: the record is still there, as it was
         run.ledger.put(op.entry, pipe=pipe)
-        run.refused("cancel", op.key, op.entry.step_id, result.error)
+        run.refused("cancel", op.key, op.entry.step_id, error=result.error)
 
 
 class CallByCall:
@@ -407,29 +379,31 @@ class CallByCall:
     def __getattr__(self, name: str):
         return getattr(self.host, name)
 
-    def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
+    def write_all(self, creates: list[Create], updates: list[Update], deletes: list[str], *,
+                  closes: list[Close] = (), before_create: Callable[[list[int]], None] | None = None
+                  ) -> Iterator[Outcome]:
         """Each record in turn; a host error other than "not found" stops the round (the job retries).
 
         Every create's intent goes in one round trip before the first create (each intent still reaches Redis before
         its create; a crash mid-round leaves the intents of the creates made and not made, each read back)."""
         if before_create and creates:
             before_create(list(range(len(creates))))
-        for n, (mission_id, action) in enumerate(creates):
-            yield "create", n, WriteResult(host_id=self.host.create(mission_id, action))
-        for n, (host_id, mission_id, action) in enumerate(updates):
-            yield "update", n, _call(self.host.update, host_id, mission_id, action)
-        for n, (host_id, note, state) in enumerate(closes):
-            yield "close", n, _call(self.host.close, host_id, note, state)
+        for n, c in enumerate(creates):
+            yield Outcome("create", n, WriteResult(host_id=self.host.create(c.mission_id, c.action)))
+        for n, u in enumerate(updates):
+            yield _call("update", n, self.host.update, u.host_id, u.mission_id, u.action)
+        for n, c in enumerate(closes):
+            yield _call("close", n, self.host.close, c.host_id, c.note, c.state)
         for n, host_id in enumerate(deletes):
-            yield "delete", n, _call(self.host.delete, host_id)
+            yield _call("delete", n, self.host.delete, host_id)
 
 
-def _call(method, *args) -> WriteResult:
+def _call(kind: WriteKind, index: int, method, *args) -> Outcome:
     try:
         moved = method(*args)  # an update may answer a new id (a record moved to another parent)
     except HostNotFound as exc:
-        return WriteResult(ok=False, not_found=True, error=str(exc))
-    return WriteResult(host_id=str(moved or args[0]))
+        return Outcome(kind, index, WriteResult(ok=False, not_found=True, error=str(exc)))
+    return Outcome(kind, index, WriteResult(host_id=str(moved or args[0])))
 
 
 def as_writer(writer):

@@ -7,15 +7,18 @@ steps. Until `finish` runs, a tenant whose `setup_complete` is False has its cha
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import redis
 
-from config import tenants
+from config import keys, tenants
 from config.tenants import Tenant
 from handlers.hosts.registry import host_of
+from handlers.intake.ingest import enqueue_sync
 
 ROLES = ("manager", "business_engineer", "hr")
 ITEMS = {  # what may be missing, said to an operator (the admin pages have their own words)
@@ -52,14 +55,21 @@ def check(tenant: Tenant) -> Check:
     return Check(missing, warnings)
 
 
-def with_proposals(tenant: Tenant, conn: redis.Redis) -> tuple[Tenant, str | None]:
+class WithProposals(NamedTuple):
+    """The tenant with the host's proposals, and why the host could not be read (None: it was)."""
+
+    tenant: Tenant
+    unread: str | None
+
+
+def with_proposals(tenant: Tenant, conn: redis.Redis) -> WithProposals:
     """The tenant with what its host proposes read (Boond: state labels and mapping), or it unchanged and why not."""
     from connectors.errors import HostError
 
     try:
-        return host_of(tenant).setup.proposals(tenant, conn), None
+        return WithProposals(host_of(tenant).setup.proposals(tenant, conn), None)
     except (HostError, ValueError, KeyError, TypeError) as exc:
-        return tenant, f"{host_of(tenant).label} could not be read: {exc}"
+        return WithProposals(tenant, f"{host_of(tenant).label} could not be read: {exc}")
 
 
 def proposed_place(tenant: Tenant, conn: redis.Redis) -> dict:
@@ -90,6 +100,21 @@ def finish(conn: redis.Redis, tenant: Tenant) -> dict:
     resumed = holds.resume(tenant.id, conn)
     started = None if already else backfill.start_quietly(conn, tenant.id, "install")
     return {"resumed": resumed, "backfill": bool(started)}
+
+
+def connected(conn: redis.Redis, tenant_id: str, trigger: dict) -> int:
+    """A tenant (re)connected to its host: queue a re-read of every mission already seen, to catch up on changes made
+    while we were not listening, and start the install backfill when its set-up is complete already (else the
+    set-up's end starts it: `finish`). The number of re-reads queued."""
+    from handlers.sync import backfill
+
+    queued = 0
+    for key in conn.scan_iter(match=keys.missions_pattern(tenant_id), count=500):
+        mission_id = key.decode().rsplit(":", 1)[1]
+        queued += enqueue_sync(conn, tenant_id, mission_id, trigger=trigger) == "queued"
+    if tenants.require(tenant_id).setup_complete:
+        backfill.start_quietly(conn, tenant_id, "install")  # issue #17: the missions that exist already
+    return queued
 
 
 def country_of_zone(zone: str) -> str | None:

@@ -44,10 +44,10 @@ def sweep(tenant: tenants.Tenant, since: datetime, *, conn: redis.Redis | None =
             raise
         changed, refused = known_page(conn, tenant), exc
     if host_of(tenant).batches_writes and changed:  # one dirty mark for all: the tenant's next batch re-reads them together
-        enqueue_batch(conn, tenant.id, {mission: {"kind": "sweep"} for mission in changed}, {})
+        enqueue_batch(conn, tenant.id, {mission: {"kind": "sweep"} for mission in changed}, event_ids={})
         outcomes = ["queued"] * len(changed)
     else:
-        outcomes = [enqueue_sync(conn, tenant.id, mission, {"kind": "sweep"}) for mission in changed]
+        outcomes = [enqueue_sync(conn, tenant.id, mission, trigger={"kind": "sweep"}) for mission in changed]
     result = {"tenant": tenant.id, "since": since.astimezone(timezone.utc).isoformat(), "changed": len(changed),
               "queued": outcomes.count("queued"), "coalesced": outcomes.count("coalesced")}
     if refused is not None:

@@ -133,6 +133,6 @@ def last_write_by_mission(calls: list[dict], missions) -> dict[str, float]:
 
 def _markers(body: str) -> set[str]:
     """Mission ids named by the `intermission:<mission>/<step>` markers in a request body."""
-    from handlers.sync.reconcile import MARKER
+    from handlers.hosts.marks import MARKER
 
     return {m for m, _ in MARKER.findall(body.replace("\\/", "/"))}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from handlers.domain.model import DesiredAction, MissionSnapshot, Person
-from handlers.sync.reconcile import WriteResult
+from handlers.hosts.protocol import Outcome, WriteResult
 
 SHAPES = [("natural", 50), ("client", 15), ("consultant", 10), ("bench", 15), ("restaffed", 10)]  # % of missions
 _ids = itertools.count(10_000_000)
@@ -41,9 +41,9 @@ class FakeSalesforce(FakeBoond):
     def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
         if creates and before_create:
             before_create(list(range(len(creates))))
-        return ([("create", n, WriteResult(host_id=f"00T{next(_ids):012d}AAA")) for n in range(len(creates))]
-                + [("update", n, WriteResult(host_id=h)) for n, (h, _, _) in enumerate(updates)]
-                + [("delete", n, WriteResult(host_id=h)) for n, h in enumerate(deletes)])
+        return ([Outcome("create", n, WriteResult(host_id=f"00T{next(_ids):012d}AAA")) for n in range(len(creates))]
+                + [Outcome("update", n, WriteResult(host_id=u.host_id)) for n, u in enumerate(updates)]
+                + [Outcome("delete", n, WriteResult(host_id=h)) for n, h in enumerate(deletes)])
 
     def update_many(self, mission_id, pairs):
         return [(h, WriteResult(host_id=h)) for h, _ in pairs]
@@ -159,8 +159,8 @@ def reconcile_mission(tenant, adapter, store, prev, current, trigger: dict) -> d
     from handlers.sync import pipeline
 
     today = clock.today(tenant.timezone)
-    first = pipeline.prepare(store.conn, tenant, prev, current, trigger, today)
-    return pipeline.reconcile(store.conn, tenant, adapter, [first])[current.mission_id]
+    first = pipeline.prepare(store.conn, tenant, prev, current=current, trigger=trigger, today=today)
+    return pipeline.reconcile(store.conn, tenant, adapter, plans=[first])[current.mission_id]
 
 
 def build_templates(conn, today: date) -> list[Template]:
@@ -202,7 +202,7 @@ def _links(conn, tenant, snap: MissionSnapshot) -> tuple[dict[str, str], dict[by
     from handlers.surveys import records as surveys
 
     tokens = {role: s.token for role, s in surveys.states(conn, tenant.id, snap.mission_id).items()}
-    plan = pipeline.prepare(conn, tenant, snap, snap, {"kind": "bench"}, clock.today(tenant.timezone), write=False)
+    plan = pipeline.prepare(conn, tenant, snap, current=snap, trigger={"kind": "bench"}, today=clock.today(tenant.timezone), write=False)
     return tokens, {packing.short_key(a.key).encode(): a for a in plan.desired
                     if any(token in a.text for token in tokens.values())}
 
@@ -243,7 +243,7 @@ def copy_ledger(template: Template, tenant: str, mission: str) -> dict[bytes, by
         parts = raw.decode().split("|")
         parts[1] = str(next(_ids)) if template.host == "boond" else f"00T{next(_ids):012d}AAA"
         entries[key] = "|".join(parts).encode()
-    tokens = {role.decode(): surveys.decode(raw, tenant, mission, role.decode()).token
+    tokens = {role.decode(): surveys.decode(raw, tenant, mission, role=role.decode()).token
               for role, raw in template.surveys.items()}
     for key, action in template.linked.items():
         text = action.text

@@ -54,14 +54,15 @@ class MarketStack(Stack):
         them: tests/browser/test_setup_flow.py drives the screens themselves)."""
         url = self.market("iframe", user_token=user_token)["url"]
         payload = decode_signed_request(parse_qs(urlparse(url).query)["signedRequest"][0], APP_KEY)
-        from handlers.hosts.boond.marketplace import configure_boond_tenant
+        from config.infra.redis_conn import get_redis
+        from handlers.hosts.boond.marketplace import CONFIGURED, configure_boond_tenant
+        from handlers.sync import setup
 
         tenant = tenants.tenant_for_client_token(payload["clientToken"])
         result = configure_boond_tenant(tenant.id, payload["userToken"], base_url=self.web.url)
+        if result["configured"]:
+            result["resynced"] = setup.connected(get_redis(), tenant.id, CONFIGURED)
         if finish_setup and result.get("configured"):
-            from config.infra.redis_conn import get_redis
-            from handlers.sync import setup
-
             setup.finish(get_redis(), tenants.require(tenant.id))
         self.installed()
         return result

@@ -247,7 +247,7 @@ def test_the_overview_lists_what_needs_attention_in_words_with_a_retry(stack, re
     stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))
     settle()
     stack.control("DELETE", "/_control/faults")
-    holds.hold(redis_conn, stack.tenant_id, "999", "API budget spent")
+    holds.hold(redis_conn, stack.tenant_id, "999", reason="API budget spent")
     tenants.save(tenants.get(stack.tenant_id).model_copy(update={"enabled": False}))
     page = requests.get(f"{stack.web.url}/admin/", params={"a": token, "lang": "en"}, timeout=10).text
     panel = page.split('id="attention"')[1].split("</div>")[0]

@@ -40,7 +40,7 @@ def _assert_right_actions(market, redis_conn, soon: set[str]) -> None:
     tenant, store = market.installed(), SnapshotStore(redis_conn, market.tenant.id)
     for mission_id in soon:
         snap = store.get(mission_id)
-        plan = pipeline.prepare(redis_conn, tenant, snap, snap, {"kind": "check"}, T0, write=False)
+        plan = pipeline.prepare(redis_conn, tenant, snap, current=snap, trigger={"kind": "check"}, today=T0, write=False)
         rows = pipeline.dry_run(redis_conn, plan)
         assert rows and {r["op"] for r in rows} <= {"unchanged", "kept"}, (mission_id, rows)
         assert sum(1 for m in counts if m.startswith(f"intermission:{mission_id}/")) == len(rows)

@@ -258,9 +258,9 @@ def test_a_refused_refresh_says_what_the_admin_must_do(market, redis_conn):
     market.control("POST", "/_control/config", json={"app_token_ttl_seconds": 3600})
     installed = market.market("install")
     with pytest.raises(HostAuthError):
-        refresh_app_token(market.sandbox.url + "/api", installed["appToken"], "not-the-refresh-token", APP_KEY)
+        refresh_app_token(market.sandbox.url + "/api", installed["appToken"], "not-the-refresh-token", app_key=APP_KEY)
     new_token, new_refresh, expires_at = refresh_app_token(market.sandbox.url + "/api", installed["appToken"],
-                                                           installed["refreshToken"], APP_KEY)
+                                                           installed["refreshToken"], app_key=APP_KEY)
     assert new_token != installed["appToken"] and new_refresh != installed["refreshToken"]
     assert expires_at > time.time() + 3000
     tokens = AppTokens(redis_conn, "boond-x", base_url=market.sandbox.url + "/api", app_key=APP_KEY)

@@ -143,7 +143,7 @@ def test_a_consultant_whose_state_maps_to_left_is_marked_left(observed):
 
 
 def test_intermission_plan_names_the_people_read_for_a_thin_delivery(observed):
-    from handlers.reports.preview import preview
+    from handlers.sync.preview import preview
 
     clock.pin(T0)
     mission = observed.create_delivery(date(2025, 11, 3), date(2026, 4, 16), deliver=False)["data"]["id"]
@@ -168,7 +168,7 @@ def test_a_consultant_who_left_the_firm_is_never_on_the_bench(observed):
 
 def test_every_owner_has_a_name_and_a_step_without_one_says_why(observed):
     from handlers.domain.model import Person
-    from handlers.reports.preview import preview, preview_stored
+    from handlers.sync.preview import preview, preview_stored
     from handlers.state.store import SnapshotStore
 
     clock.pin(date(2026, 3, 16))  # four days after the end: the bench steps, HR's among them

@@ -58,7 +58,7 @@ def test_changes_are_held_until_tenant_setup_then_written_with_named_owners(stac
     _add(stack, child_env, "esn-held")
     mission = stack.create_delivery(date(2025, 11, 3), date(2026, 6, 30), deliver=False)["data"]["id"]
     stack.end_early(mission, date(2026, 4, 10), "client", deliver=False)
-    enqueue_sync(redis_conn, "esn-held", mission, {"kind": "webhook"})
+    enqueue_sync(redis_conn, "esn-held", mission, trigger={"kind": "webhook"})
     run_burst()
     assert stack.actions() == []  # nothing written while the set-up is incomplete
     assert holds.held(redis_conn, "esn-held")[mission]["reason"] == holds.SETUP_INCOMPLETE

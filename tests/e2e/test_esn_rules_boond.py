@@ -11,7 +11,7 @@ from config.infra.redis_conn import get_redis
 from config.infra import clock
 from handlers.sync.jobs import tick
 from handlers.state.ledger import ActivityLog
-from handlers.reports.preview import preview, preview_stored
+from handlers.sync.preview import preview, preview_stored
 from intermission_cli.main import main as cli_main
 from tests.e2e.helpers import by_step, due, markers, owner, settle
 from webhooks.admin.auth import admin_token

@@ -11,7 +11,7 @@ from sandboxes.stack_salesforce import SalesforceStack
 from config.infra import clock
 from handlers.sync.jobs import tick
 from handlers.state.ledger import ActivityLog
-from handlers.reports.preview import preview
+from handlers.sync.preview import preview
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates
 

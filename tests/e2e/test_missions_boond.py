@@ -15,7 +15,7 @@ from config.infra import clock
 from handlers.intake.ingest import enqueue_sync
 from handlers.state.store import SnapshotStore
 from handlers.sync.jobs import tick
-from handlers.reports.preview import preview
+from handlers.sync.preview import preview
 from tests.e2e.helpers import by_step, due, host_state, markers, owner, settle
 from tests.e2e.test_esn_rules_boond import deliver, steps
 from tests.e2e.test_people_work import DONE_TYPE, _boond_person_edits as person_edits, _map_done_type as map_done_type
@@ -34,7 +34,7 @@ def replayed_in_reverse(stack, *missions: str) -> None:
     host must not change and hold no duplicate."""
     before = host_state(stack.actions())
     for mission in reversed(missions):
-        enqueue_sync(get_redis(), stack.tenant_id, mission, {"kind": "webhook", "type": "update"})
+        enqueue_sync(get_redis(), stack.tenant_id, mission, trigger={"kind": "webhook", "type": "update"})
         settle()
     assert host_state(stack.actions()) == before
     assert not stack.actions() or max(markers(stack.actions()).values()) == 1
@@ -115,7 +115,7 @@ def test_an_overdue_step_keeps_its_date_when_an_unrelated_change_rewrites_it(sta
     clock.pin(date(2026, 3, 10))  # availability is now overdue; the admin switches the tenant to English
     tenant = tenants.get(stack.tenant_id)
     tenants.save(tenant.model_copy(update={"language": "en"}))
-    enqueue_sync(get_redis(), stack.tenant_id, mission, {"kind": "webhook", "type": "update"})
+    enqueue_sync(get_redis(), stack.tenant_id, mission, trigger={"kind": "webhook", "type": "update"})
     settle()
     after = steps(stack, mission)
     assert "Why:" in after["natural.availability"]["attributes"]["text"]  # rewritten…
@@ -198,7 +198,7 @@ def _history_story(stack, order: str) -> tuple[str, str]:
     made = {name: stack.create_delivery(start, end, title=title, deliver=False)["data"]["id"]
             for name, (start, end, title) in periods.items()}
     for name in (("old", "running") if order == "old first" else ("running", "old")):
-        enqueue_sync(get_redis(), stack.tenant_id, made[name], {"kind": "webhook", "type": "create"})
+        enqueue_sync(get_redis(), stack.tenant_id, made[name], trigger={"kind": "webhook", "type": "create"})
         settle()
         assert SnapshotStore(get_redis(), stack.tenant_id).get(made[name]) is not None  # the worker read it
         assert steps(stack, made["old"]) == {}

@@ -17,7 +17,7 @@ from config.infra import clock
 from handlers.hosts.salesforce.adapter import make_client as sf_client
 from handlers.intake.ingest import enqueue_sync
 from handlers.sync.jobs import tick
-from handlers.reports.preview import preview
+from handlers.sync.preview import preview
 from sandboxes.stack_salesforce import SalesforceStack
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates, org_state
@@ -54,7 +54,7 @@ def replayed_in_reverse(org, *missions: str) -> None:
     """Every mission read again, the last one first: the org must not change and hold no duplicate."""
     before = org_state(org.tasks())
     for mission_id in reversed(missions):
-        enqueue_sync(get_redis(), org.tenant_id, mission_id, {"kind": "webhook", "type": "update"})
+        enqueue_sync(get_redis(), org.tenant_id, mission_id, trigger={"kind": "webhook", "type": "update"})
         settle()
     assert org_state(org.tasks()) == before and duplicates(org.tasks()) == []
 

@@ -107,7 +107,7 @@ def test_metrics_show_salesforce_api_budget_per_tenant_and_nothing_else_per_tena
 
 def test_readyz_names_a_stuck_queue_and_a_missing_scheduler_then_a_worker_makes_it_ready(stack, redis_conn,
                                                                                           child_env):
-    enqueue_sync(redis_conn, "acme", "999", {"kind": "webhook"})
+    enqueue_sync(redis_conn, "acme", "999", trigger={"kind": "webhook"})
     job = Job.fetch(get_queue().get_job_ids()[0], connection=redis_conn, serializer=JSONSerializer)
     job.enqueued_at = datetime.now(timezone.utc) - timedelta(hours=1)
     job.save()

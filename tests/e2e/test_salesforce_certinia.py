@@ -6,7 +6,7 @@ from datetime import date
 from config import tenants
 from config.sf_mapping import preset
 from config.infra import clock
-from handlers.reports.preview import preview
+from handlers.sync.preview import preview
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates
 

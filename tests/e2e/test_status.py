@@ -22,9 +22,9 @@ def status(env, *args) -> subprocess.CompletedProcess:
 def test_status_shows_queue_dead_letters_missing_scheduler_and_tenants_waiting(stack, redis_conn, child_env):
     get_queue().enqueue("handlers.no_such_module.job")  # fails at once, no retry: a dead letter
     run_burst()
-    enqueue_sync(redis_conn, "acme", "55", {"kind": "webhook"})
+    enqueue_sync(redis_conn, "acme", "55", trigger={"kind": "webhook"})
     redis_conn.set("im:t:acme:sf:needs-reconsent", "refresh refused: invalid_grant")
-    holds.hold(redis_conn, "acme", "77", "needs re-consent: refresh refused")
+    holds.hold(redis_conn, "acme", "77", reason="needs re-consent: refresh refused")
 
     found = json.loads(status(child_env, "--json").stdout)
     assert found["queue"]["depth"] == 1 and found["queue"]["dead_letters"] == 1

@@ -175,7 +175,7 @@ def test_a_survey_answer_lands_in_the_activity_log_with_its_trigger(survey):
 
 
 def test_the_preview_knows_the_surveys_and_shows_nothing_to_do_after_an_answer(survey):
-    from handlers.reports.preview import preview, preview_stored
+    from handlers.sync.preview import preview, preview_stored
 
     stack, mission = survey
     post_answer(link(stack, mission, "client_contact"), 1, 2, "Déçu.")

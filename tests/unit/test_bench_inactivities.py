@@ -24,7 +24,7 @@ def test_bench_days_covered_by_a_mapped_inactivity_count_as_its_activity_and_the
     internal = Inactivity(type="4", start=date(2026, 11, 12), end=date(2026, 11, 20))  # 12–13 already training: 5
     bench = Inactivity(type="internal", start=date(2026, 11, 23), end=date(2026, 11, 24))  # mapped to nothing
     found = report([snap("m1", "dan", training, internal, bench), snap("m2", "eve")],
-                   {"m1": {"bench.cv_update"}}, Money(), TODAY, "FR", MAP)
+                   {"m1": {"bench.cv_update"}}, Money(), today=TODAY, country="FR", inactivity_map=MAP)
     q = found.quarter
     assert q.days == 40
     assert q.host_days == {"training": 4, "internal_project": 5}
@@ -35,8 +35,8 @@ def test_bench_days_covered_by_a_mapped_inactivity_count_as_its_activity_and_the
 
 def test_without_a_mapping_inactivities_count_as_nothing_and_a_period_fully_covered_has_no_unrecorded_days():
     whole = Inactivity(type="3", start=date(2026, 10, 1), end=None)  # open-ended training since before the bench
-    assert report([snap("m1", "dan", whole)], {}, Money(), TODAY).quarter.effective_use == 0
-    q = report([snap("m1", "dan", whole)], {}, Money(), TODAY, "FR", MAP).quarter
+    assert report([snap("m1", "dan", whole)], {}, Money(), today=TODAY).quarter.effective_use == 0
+    q = report([snap("m1", "dan", whole)], {}, Money(), today=TODAY, country="FR", inactivity_map=MAP).quarter
     assert q.shares == {"training": 20} and q.effective_use == 1.0
 
 

@@ -112,7 +112,7 @@ def _snap(mission: str, start: date, end: date | None, **extra) -> MissionSnapsh
 def test_a_bench_closes_when_the_next_mission_starts_and_costs_the_host_daily_cost():
     snaps = [_snap("a", date(2026, 1, 5), date(2026, 4, 30), daily_cost=400.0),
              _snap("b", date(2026, 5, 11), date(2026, 12, 18))]
-    found = report(snaps, {"a": {"bench.training", "bench.skills_volunteering"}}, Money(), date(2026, 5, 20))
+    found = report(snaps, {"a": {"bench.training", "bench.skills_volunteering"}}, Money(), today=date(2026, 5, 20))
     period = found.periods[0]
     # 30/04 is a Thursday; 1 May and 8 May are holidays: bench days are 4, 5, 6, 7 May (14 May: Ascension)
     assert (period.start, period.until, found.month.days) == (date(2026, 5, 4), date(2026, 5, 10), 4)
@@ -126,14 +126,14 @@ def test_no_bench_for_a_consultant_who_left_or_is_restaffed_the_next_working_day
     left = [_snap("a", date(2026, 1, 5), date(2026, 4, 30), consultant_left=True)]
     restaffed = [_snap("a", date(2026, 1, 5), date(2026, 4, 30)), _snap("b", date(2026, 5, 4), None)]
     for snaps in (left, restaffed):
-        assert report(snaps, {}, Money(default_daily_cost=500), date(2026, 5, 20)).periods == []
+        assert report(snaps, {}, Money(default_daily_cost=500), today=date(2026, 5, 20)).periods == []
 
 
 def test_unknown_cost_is_said_and_the_margin_falls_back_to_one_in_five():
-    found = report([_snap("a", date(2026, 1, 5), date(2026, 4, 30))], {}, Money(), date(2026, 5, 20))
+    found = report([_snap("a", date(2026, 1, 5), date(2026, 4, 30))], {}, Money(), today=date(2026, 5, 20))
     assert found.month.unknown_cost_days == 11 and found.month.cost == 0 and found.margin_equivalent() is None
     paid = report([_snap("a", date(2026, 1, 5), date(2026, 4, 30))], {}, Money(default_daily_cost=500),
-                  date(2026, 5, 20))
+                  today=date(2026, 5, 20))
     assert paid.margin_per_day() == (100.0, "one_in_five")
     assert paid.margin_equivalent() == pytest.approx(5.0)  # 11 bench days of 11 working days: 5 on mission
     assert paid.rate_now == 1.0 and paid.benchmark(paid.rate_now) == "above"

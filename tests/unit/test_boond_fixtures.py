@@ -19,7 +19,8 @@ from handlers.hosts.boond.adapter import BoondAdapter
 from handlers.hosts.boond.dictionary import Dictionary, labels_and_proposals, propose
 from handlers.state.ledger import LedgerEntry
 from handlers.domain.model import DesiredAction, Person
-from handlers.sync.people_work import CannotVerify, judge
+from handlers.hosts.protocol import CannotVerify
+from handlers.sync.people_work import judge
 
 BASE = "https://boond.test/api"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "boond"

@@ -34,7 +34,7 @@ def test_another_tenant_reads_its_own(redis_conn):
 def test_a_webhook_about_the_record_drops_the_copy(redis_conn):
     client = CountingClient()
     RecordCache(client, redis_conn, "t1").get("project", "45")
-    forget(redis_conn, "t1", "project", "45")
+    forget(redis_conn, "t1", "project", record_id="45")
     fresh = RecordCache(client, redis_conn, "t1").get("project", "45")
     assert client.reads == 2 and fresh["data"]["attributes"]["reference"] == "P2"
 

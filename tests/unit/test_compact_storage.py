@@ -106,7 +106,7 @@ def test_a_survey_is_stored_with_the_seed_of_its_link_not_the_link(redis_conn):
     for state in (survey(), answered):
         stored = surveys.encode(state)
         assert state.token not in stored and "fernet:" not in stored and '"acme"' not in stored
-        assert surveys.decode(stored.encode(), "acme", "100", "client_contact") == state
+        assert surveys.decode(stored.encode(), "acme", "100", role="client_contact") == state
     assert len(surveys.encode(survey())) < 100 < len(survey().model_dump_json(exclude_defaults=True))
 
 
@@ -114,7 +114,7 @@ def test_a_token_that_cannot_be_made_again_is_stored_sealed():
     odd = survey("eyJold.clear.token")
     stored = surveys.encode(odd)
     assert "eyJold" not in stored and '"fernet:' in stored
-    assert surveys.decode(stored.encode(), "acme", "100", "client_contact") == odd
+    assert surveys.decode(stored.encode(), "acme", "100", role="client_contact") == odd
 
 
 def test_a_survey_link_is_made_again_with_the_key_that_signed_it_after_a_key_rotation(redis_conn):
@@ -125,7 +125,7 @@ def test_a_survey_link_is_made_again_with_the_key_that_signed_it_after_a_key_rot
         state = survey()
         stored = surveys.encode(state)
         _use_keys(f"{new},{old}")  # the new key signs from now on; the old one still verifies
-        assert surveys.decode(stored.encode(), "acme", "100", "client_contact").token == state.token
+        assert surveys.decode(stored.encode(), "acme", "100", role="client_contact").token == state.token
         assert surveys.encode(state) == stored
     finally:
         _use_keys(saved)

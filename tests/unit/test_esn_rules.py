@@ -24,7 +24,7 @@ def planned(cur: MissionSnapshot, today: str, prev: MissionSnapshot | None = Non
     """Carry, classify and plan as the worker does; the plan by key and the classification."""
     cur = carry(prev, cur, D(today))
     found = classify(prev, cur, D(today), rules=rules)
-    return {a.key: a for a in plan(cur, found, PB, D(today), language=language, rules=rules, **kw)}, found
+    return {a.key: a for a in plan(cur, found, PB, today=D(today), language=language, rules=rules, **kw)}, found
 
 
 def seen(cur: MissionSnapshot, first_seen: str, end_seen: str | None = None) -> MissionSnapshot:

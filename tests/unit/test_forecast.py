@@ -119,7 +119,7 @@ def test_a_consultant_ending_in_three_weeks_comes_back_until_the_next_mission_an
 
 def test_someone_on_the_bench_today_counts_in_the_bottom_layer_and_is_not_listed_as_coming_back():
     today = date(2026, 11, 2)
-    found = forecast([_snap("m1", "dan", date(2026, 1, 5), date(2026, 10, 23))], Money(), today)
+    found = forecast([_snap("m1", "dan", date(2026, 1, 5), date(2026, 10, 23))], Money(), today=today)
     assert found.returns == [] and found.weeks[0].layers["on_bench"] == 5
     assert found.weeks[0].figures.unknown_cost_days == 5 and found.cost == 0
 
@@ -130,6 +130,6 @@ def test_effective_use_is_the_share_of_bench_days_spent_on_an_activity_ticked_do
     today = date(2026, 11, 30)
     snaps = [_snap("m1", "dan", date(2026, 1, 5), date(2026, 10, 30)), _snap("m2", "eve", date(2026, 1, 5),
                                                                             date(2026, 10, 30))]
-    found = report(snaps, {"m1": {"bench.training"}}, Money(), today)
+    found = report(snaps, {"m1": {"bench.training"}}, Money(), today=today)
     assert found.quarter.days == 2 * 20  # 2 Nov – 30 Nov (11 Nov a holiday): 20 working days each
     assert found.quarter.effective_use == 0.5  # Dan's days went to training, Eve's to nothing ticked

@@ -81,7 +81,7 @@ def only_job(conn) -> Job:
     (enqueue_resource_sync, "handlers.sync.jobs.sync_resource", "resource acme/42"),
 ])
 def test_the_admitted_job_is_stored_exactly_as_rq_stores_it(redis_conn, enqueue, func, description):
-    assert enqueue(redis_conn, "acme", "42", {"kind": "webhook"}, event_id="e1") == "queued"
+    assert enqueue(redis_conn, "acme", "42", trigger={"kind": "webhook"}, event_id="e1") == "queued"
     job = only_job(redis_conn)
     assert job.func_name == func and job.args[:2] == ["acme", "42"] and job.args[2]["kind"] == "webhook"
     assert job.get_status() == JobStatus.QUEUED and job.origin == "intermission"
@@ -99,30 +99,30 @@ def test_the_admitted_job_is_stored_exactly_as_rq_stores_it(redis_conn, enqueue,
 
 
 def test_outcomes_duplicate_coalesced_queued(redis_conn):
-    first = enqueue_sync(redis_conn, "acme", "42", {"kind": "webhook"}, event_id="e1")
-    again = enqueue_sync(redis_conn, "acme", "42", {"kind": "webhook"}, event_id="e1")
-    other_event = enqueue_sync(redis_conn, "acme", "42", {"kind": "webhook"}, event_id="e2")
-    other_mission = enqueue_sync(redis_conn, "acme", "43", {"kind": "webhook"}, event_id="e3")
+    first = enqueue_sync(redis_conn, "acme", "42", trigger={"kind": "webhook"}, event_id="e1")
+    again = enqueue_sync(redis_conn, "acme", "42", trigger={"kind": "webhook"}, event_id="e1")
+    other_event = enqueue_sync(redis_conn, "acme", "42", trigger={"kind": "webhook"}, event_id="e2")
+    other_mission = enqueue_sync(redis_conn, "acme", "43", trigger={"kind": "webhook"}, event_id="e3")
     assert (first, again, other_event, other_mission) == ("queued", "duplicate", "coalesced", "queued")
     assert get_queue(redis_conn).count == 2
     settings = get_settings()
     assert 0 < redis_conn.ttl("im:t:acme:seen:e2") <= settings.dedupe_ttl_seconds
     assert 0 < redis_conn.ttl(pending_key("acme", "42")) <= settings.pending_ttl_seconds
     redis_conn.delete(pending_key("acme", "42"))  # what the worker does when it starts the job
-    assert enqueue_sync(redis_conn, "acme", "42", {"kind": "webhook"}, event_id="e4") == "queued"
-    assert enqueue_sync(redis_conn, "acme", "42", {"kind": "sweep"}) == "coalesced"  # no event id: no dedupe key
+    assert enqueue_sync(redis_conn, "acme", "42", trigger={"kind": "webhook"}, event_id="e4") == "queued"
+    assert enqueue_sync(redis_conn, "acme", "42", trigger={"kind": "sweep"}) == "coalesced"  # no event id: no dedupe key
     assert get_queue(redis_conn).count == 3
 
 
 def test_a_resource_event_is_never_coalesced(redis_conn):
-    outcomes = [enqueue_resource_sync(redis_conn, "acme", "7", {"kind": "webhook"}, event_id=e) for e in "ab"]
+    outcomes = [enqueue_resource_sync(redis_conn, "acme", "7", trigger={"kind": "webhook"}, event_id=e) for e in "ab"]
     assert outcomes == ["queued", "queued"] and get_queue(redis_conn).count == 2
 
 
 def test_admit_is_one_round_trip(redis_conn):
-    enqueue_sync(redis_conn, "acme", "1", {"kind": "webhook"}, event_id="warm")  # the script loaded, tenant looked up
+    enqueue_sync(redis_conn, "acme", "1", trigger={"kind": "webhook"}, event_id="warm")  # the script loaded, tenant looked up
     with conversation() as trips:
-        outcomes = [enqueue_sync(redis_conn, "acme", "2", {"kind": "webhook"}, event_id=e) for e in ("e1", "e1", "e2")]
+        outcomes = [enqueue_sync(redis_conn, "acme", "2", trigger={"kind": "webhook"}, event_id=e) for e in ("e1", "e1", "e2")]
     assert outcomes == ["queued", "duplicate", "coalesced"]
     assert trips == [["EVALSHA"]] * 3
 
@@ -130,7 +130,7 @@ def test_admit_is_one_round_trip(redis_conn):
 def test_a_server_without_the_script_gets_it_loaded(redis_conn):
     from handlers.intake import ingest
 
-    enqueue_sync(redis_conn, "acme", "1", {"kind": "webhook"}, event_id="e1")
+    enqueue_sync(redis_conn, "acme", "1", trigger={"kind": "webhook"}, event_id="e1")
     # as a restarted Redis answers: NOSCRIPT (not SCRIPT FLUSH: the script cache is the whole server's, and the
     # suite's other workers count their round trips on the same server)
     admits = [registered for source, registered in ingest._SCRIPTS.items() if "local function counted" in source]
@@ -138,7 +138,7 @@ def test_a_server_without_the_script_gets_it_loaded(redis_conn):
     for registered in admits:
         registered.sha = "0" * 40
     try:
-        assert enqueue_sync(redis_conn, "acme", "2", {"kind": "webhook"}, event_id="e2") == "queued"
+        assert enqueue_sync(redis_conn, "acme", "2", trigger={"kind": "webhook"}, event_id="e2") == "queued"
         assert get_queue(redis_conn).count == 2
         assert any(registered.sha == known[id(registered)] for registered in admits)  # loaded again, by its digest
     finally:
@@ -148,7 +148,7 @@ def test_a_server_without_the_script_gets_it_loaded(redis_conn):
 
 def test_an_admitted_job_fails_into_the_dead_letters_and_replays(redis_conn):
     # no such function: the job fails at once; its retries run and it lands in rq's failed registry
-    enqueue_sync(redis_conn, "acme", "9", {"kind": "webhook"}, event_id="e1")
+    enqueue_sync(redis_conn, "acme", "9", trigger={"kind": "webhook"}, event_id="e1")
     job = only_job(redis_conn)
     redis_conn.hset(job.key, "data", Job.create("tests.unit.test_ingest_admit.no_such_function", args=job.args,
                                                 connection=redis_conn, serializer=JSONSerializer).to_dict()["data"])
@@ -162,9 +162,9 @@ def test_an_admitted_job_fails_into_the_dead_letters_and_replays(redis_conn):
 
 def test_batch_marks_dirty_dedupes_and_queues_one_job_in_one_round_trip(redis_conn):
     missions = {"a": {"kind": "webhook"}, "b": {"kind": "webhook"}}
-    enqueue_batch(redis_conn, "warm", {"x": {"kind": "webhook"}}, {})  # the script loaded
+    enqueue_batch(redis_conn, "warm", {"x": {"kind": "webhook"}}, event_ids={})  # the script loaded
     with conversation() as trips:
-        first = enqueue_batch(redis_conn, "sf", missions, {"a": "n1", "b": "n2"})
+        first = enqueue_batch(redis_conn, "sf", missions, event_ids={"a": "n1", "b": "n2"})
     assert first == "queued" and trips == [["EVALSHA"]]
     job = next(j for j in Job.fetch_many(get_queue(redis_conn).get_job_ids(), connection=redis_conn,
                                          serializer=JSONSerializer) if j.args == ["sf"])
@@ -174,10 +174,10 @@ def test_batch_marks_dirty_dedupes_and_queues_one_job_in_one_round_trip(redis_co
     assert sorted(redis_conn.hkeys(dirty_key("sf"))) == [b"a", b"b"]
     assert redis_conn.exists(batch_pending_key("sf"), "im:t:sf:seen:n1", "im:t:sf:seen:n2") == 3
     b_before = redis_conn.hget(dirty_key("sf"), "b")
-    assert enqueue_batch(redis_conn, "sf", missions, {"a": "n1", "b": "n2"}) == "duplicate"
+    assert enqueue_batch(redis_conn, "sf", missions, event_ids={"a": "n1", "b": "n2"}) == "duplicate"
     assert enqueue_batch(redis_conn, "sf", {"b": {"kind": "webhook"}, "c": {"kind": "webhook"}},
-                         {"b": "n2", "c": "n3"}) == "coalesced"  # b seen (dropped), c new, a batch waits
+                         event_ids={"b": "n2", "c": "n3"}) == "coalesced"  # b seen (dropped), c new, a batch waits
     assert sorted(redis_conn.hkeys(dirty_key("sf"))) == [b"a", b"b", b"c"]
     assert redis_conn.hget(dirty_key("sf"), "b") == b_before
-    assert enqueue_batch(redis_conn, "sf", {}, {}) == "coalesced"
+    assert enqueue_batch(redis_conn, "sf", {}, event_ids={}) == "coalesced"
     assert [j for j in get_queue(redis_conn).get_job_ids() if j.startswith("batch-sf-")] == [job.id]

@@ -31,17 +31,23 @@ def tenant_builders():
             yield name, fn
 
 
+def key_of(fn, tenant: str = "acme") -> str:
+    """The key a builder makes for `tenant`, every other part "x" (keyword-only parts by name)."""
+    params = list(inspect.signature(fn).parameters.values())[1:]
+    positional = ["x" for p in params if p.kind is not p.KEYWORD_ONLY]
+    return fn(tenant, *positional, **{p.name: "x" for p in params if p.kind is p.KEYWORD_ONLY})
+
+
 def test_every_tenant_key_is_under_the_tenant_prefix():
     for name, fn in tenant_builders():
-        extra = ["x"] * (len(inspect.signature(fn).parameters) - 1)
-        assert fn("acme", *extra).startswith(keys.tenant_prefix("acme")), name
+        assert key_of(fn).startswith(keys.tenant_prefix("acme")), name
 
 
 def test_removing_a_tenant_removes_every_key_built_for_it(redis_conn):
     tenants.save(tenants.Tenant(id="acme"))
     built = []
     for _name, fn in tenant_builders():
-        key = fn("acme", *["x"] * (len(inspect.signature(fn).parameters) - 1))
+        key = key_of(fn)
         if "*" not in key:
             redis_conn.set(key, "1")
             built.append(key)

@@ -7,7 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from config.infra import metrics
 from connectors.http import HttpClient, observe_calls
 from connectors.errors import HostValidationError
-from handlers.ops import telemetry
+from handlers.intake import telemetry
 from handlers.ops.metrics import exposition, make_registry
 
 

@@ -23,7 +23,7 @@ def planned(cur: MissionSnapshot, today: str, prev: MissionSnapshot | None = Non
     rules = rules or Rules()
     cur = carry(prev, cur, D(today))
     found = classify(prev, cur, D(today), rules=rules)
-    return {a.key: a for a in plan(cur, found, PB, D(today), rules=rules, held=held)}, found, cur
+    return {a.key: a for a in plan(cur, found, PB, today=D(today), rules=rules, held=held)}, found, cur
 
 
 def renewal(start: str = "2026-06-01", *, project: str | None = "45", client: str | None = "10", **extra):

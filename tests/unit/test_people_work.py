@@ -4,8 +4,10 @@ from __future__ import annotations
 import pytest
 
 from handlers.state.ledger import ActivityLog, Ledger, LedgerEntry
-from handlers.sync.people_work import CannotVerify, HostState, fingerprint, judge
-from handlers.sync.reconcile import PartialFailure, Reconciler, WriteResult, diff
+from handlers.hosts.marks import fingerprint
+from handlers.hosts.protocol import CannotVerify, HostState, Outcome, WriteResult
+from handlers.sync.people_work import judge
+from handlers.sync.reconcile import PartialFailure, Reconciler, diff
 from tests.unit.test_reconcile import action
 
 
@@ -58,22 +60,22 @@ class PersonHost:
                     for e in rows if (r := self.records.get(e.host_id))} for m, rows in entries.items()}
 
     def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
-        for n, (_, a) in enumerate(creates):
+        for n, create in enumerate(creates):
             before_create([n])
-            host_id = f"h{len(self.records) + len(self.deleted) + 1}"
+            host_id, a = f"h{len(self.records) + len(self.deleted) + 1}", create.action
             self.records[host_id] = {"title": a.title, "due": a.due, "closed": False}
-            yield "create", n, WriteResult(host_id=host_id)
-        for n, (host_id, _, a) in enumerate(updates):
-            self.records[host_id].update(title=a.title, due=a.due)
-            yield "update", n, WriteResult(host_id=host_id)
-        for n, (host_id, note, _) in enumerate(closes):
-            self.closed.append((host_id, note))
-            self.records[host_id]["closed"] = True
-            yield "close", n, WriteResult(host_id=host_id)
+            yield Outcome("create", n, WriteResult(host_id=host_id))
+        for n, update in enumerate(updates):
+            self.records[update.host_id].update(title=update.action.title, due=update.action.due)
+            yield Outcome("update", n, WriteResult(host_id=update.host_id))
+        for n, close in enumerate(closes):
+            self.closed.append((close.host_id, close.note))
+            self.records[close.host_id]["closed"] = True
+            yield Outcome("close", n, WriteResult(host_id=close.host_id))
         for n, host_id in enumerate(deletes):
             self.deleted.append(host_id)
             self.records.pop(host_id, None)
-            yield "delete", n, WriteResult(host_id=host_id)
+            yield Outcome("delete", n, WriteResult(host_id=host_id))
 
     def find_marked(self, mission_id, target_type, target_id):
         return {}

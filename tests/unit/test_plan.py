@@ -52,7 +52,7 @@ CASES = {
 def planned(prev, cur, today: str, language: str = "fr", playbook=None):
     """Classify then plan, as the worker does."""
     found = classify(prev, cur, D(today))
-    return plan(cur, found, playbook or default_playbook(), D(today), language=language)
+    return plan(cur, found, playbook or default_playbook(), today=D(today), language=language)
 
 
 def compact(actions) -> list[dict]:

@@ -30,7 +30,7 @@ def answered(role: str, satisfaction: int, nps: int, comment: str = "", on: str 
 def planned(today: str, *states: SurveyState, language: str = "fr", **inputs) -> dict:
     cur = mission()
     found = classify(None, cur, D(today))
-    got = plan(cur, found, default_playbook(), D(today), language=language,
+    got = plan(cur, found, default_playbook(), today=D(today), language=language,
                surveys=SurveyInputs(states={s.role: s for s in states}, base_url=BASE, **inputs))
     return {a.key: a for a in got}
 
@@ -46,8 +46,8 @@ def test_the_survey_action_carries_each_respondents_link():
 def test_no_survey_input_plans_exactly_what_it_did_before():
     cur = mission()
     found = classify(None, cur, D("2026-03-02"))
-    plain = plan(cur, found, default_playbook(), D("2026-03-02"))
-    empty = plan(cur, found, default_playbook(), D("2026-03-02"), surveys=SurveyInputs(base_url=BASE))
+    plain = plan(cur, found, default_playbook(), today=D("2026-03-02"))
+    empty = plan(cur, found, default_playbook(), today=D("2026-03-02"), surveys=SurveyInputs(base_url=BASE))
     assert plain == empty
 
 
@@ -95,7 +95,7 @@ def test_low_means_at_or_below_either_threshold_and_thresholds_are_the_tenants()
 def test_answers_stay_written_back_whatever_happens_to_the_mission_later():
     cur = mission(status="cancelled")
     found = classify(mission(), cur, D("2026-06-10"))
-    got = plan(cur, found, default_playbook(), D("2026-06-10"),
+    got = plan(cur, found, default_playbook(), today=D("2026-06-10"),
                surveys=SurveyInputs(states={"consultant": answered("consultant", 1, 0)}, base_url=BASE))
     assert {a.key for a in got} == {"natural.satisfaction.answer.consultant", "natural.satisfaction.followup.consultant"}
 
@@ -110,9 +110,9 @@ def test_generated_actions_do_not_move_as_days_pass():
 
 def test_next_reminder_day_is_the_first_unanswered_reminder_still_ahead():
     cur = mission()
-    base = plan(cur, classify(None, cur, D("2026-05-21")), default_playbook(), D("2026-05-21"))
+    base = plan(cur, classify(None, cur, D("2026-05-21")), default_playbook(), today=D("2026-05-21"))
     inputs = SurveyInputs(states={"consultant": state("consultant"), "client_contact": answered("client_contact", 5, 9)},
                           base_url=BASE)
-    assert next_reminder_day(base, inputs, D("2026-05-21"), "FR") == D("2026-05-29")  # 5 business days, Whit Monday off
-    assert next_reminder_day(base, inputs, D("2026-05-29"), "FR") is None  # due today: planned already
-    assert next_reminder_day([], inputs, D("2026-05-21"), "FR") is None  # no survey step in the plan
+    assert next_reminder_day(base, inputs, D("2026-05-21"), country="FR") == D("2026-05-29")  # 5 business days, Whit Monday off
+    assert next_reminder_day(base, inputs, D("2026-05-29"), country="FR") is None  # due today: planned already
+    assert next_reminder_day([], inputs, D("2026-05-21"), country="FR") is None  # no survey step in the plan

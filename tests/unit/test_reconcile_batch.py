@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from handlers.state.ledger import ActivityLog, Ledger
-from handlers.sync.reconcile import PartialFailure, Reconciler, WriteResult
+from handlers.hosts.protocol import Outcome, WriteResult
+from handlers.sync.reconcile import PartialFailure, Reconciler
 from tests.unit.test_reconcile import action
 
 
@@ -42,19 +43,19 @@ class FakeOrg:
             yield host_id, WriteResult(ok=found is not None, not_found=found is None)
 
     def write_all(self, creates, updates, deletes, *, closes=(), before_create=None):
-        """One round: each kind in one call, as the adapter packs them; (kind, index, result) in order."""
+        """One round: each kind in one call, as the adapter packs them; an Outcome a record, in order."""
         if creates:
             before_create(list(range(len(creates))))
         if creates:
-            missions = {m for m, _ in creates}
+            missions = {c.mission_id for c in creates}
             assert len(missions) == 1  # the batching reconciler writes one mission's round
-            results = self.create_many(missions.pop(), [a for _, a in creates])
-            yield from (("create", n, r) for n, (_, r) in enumerate(results))
+            results = self.create_many(missions.pop(), [c.action for c in creates])
+            yield from (Outcome("create", n, r) for n, (_, r) in enumerate(results))
         if updates:
-            results = self.update_many(updates[0][1], [(h, a) for h, _, a in updates])
-            yield from (("update", n, r) for n, (_, r) in enumerate(results))
+            results = self.update_many(updates[0].mission_id, [(u.host_id, u.action) for u in updates])
+            yield from (Outcome("update", n, r) for n, (_, r) in enumerate(results))
         if deletes:
-            yield from (("delete", n, r) for n, (_, r) in enumerate(self.delete_many(deletes)))
+            yield from (Outcome("delete", n, r) for n, (_, r) in enumerate(self.delete_many(deletes)))
 
     def find_marked(self, mission_id, target_type, target_id):
         found = {}

@@ -5,7 +5,8 @@ import pytest
 
 from connectors.errors import HostUnavailable
 from handlers.state.ledger import ActivityLog, Ledger
-from handlers.sync.reconcile import MissionWork, PartialFailure, Reconciler, Round, WriteResult
+from handlers.hosts.protocol import Outcome, WriteResult
+from handlers.sync.reconcile import MissionWork, PartialFailure, Reconciler, Round
 from tests.unit.test_reconcile import action
 from tests.unit.test_reconcile_batch import FakeOrg
 
@@ -42,15 +43,15 @@ class FakeRoundOrg(FakeOrg):
             before_create(list(range(len(creates))))
         self.rounds.append({"creates": len(creates), "updates": len(updates), "deletes": len(deletes),
                             "ledgers": {m: dict(Ledger(self.conn, "acme", m).entries()) for m in ("m1", "m2")}})
-        results = [("create", n, r) for n, (mission_id, a) in enumerate(creates)
-                   for _, r in self.create_many(mission_id, [a])]
-        for n, (host_id, mission_id, a) in enumerate(updates):
-            results += [("update", n, r) for _, r in self.update_many(mission_id, [(host_id, a)])]
+        results = [Outcome("create", n, r) for n, c in enumerate(creates)
+                   for _, r in self.create_many(c.mission_id, [c.action])]
+        for n, u in enumerate(updates):
+            results += [Outcome("update", n, r) for _, r in self.update_many(u.mission_id, [(u.host_id, u.action)])]
         for n, host_id in enumerate(deletes):
             if host_id in self.broken_delete:
-                results.append(("delete", n, WriteResult(ok=False, error="UNKNOWN_EXCEPTION: boom")))
+                results.append(Outcome("delete", n, WriteResult(ok=False, error="UNKNOWN_EXCEPTION: boom")))
             else:
-                results += [("delete", n, r) for _, r in self.delete_many([host_id])]
+                results += [Outcome("delete", n, r) for _, r in self.delete_many([host_id])]
         for n, result in enumerate(results):
             if self.fail_after is not None and n == self.fail_after:
                 raise HostUnavailable("dropped", host="salesforce")

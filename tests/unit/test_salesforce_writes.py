@@ -6,6 +6,7 @@ import json
 import responses
 
 from config.tenants import SalesforceConfig, Tenant
+from handlers.hosts.protocol import Create, Update
 from handlers.hosts.salesforce.adapter import SalesforceAdapter
 from tests.unit.test_reconcile import action
 from tests.unit.test_salesforce_client import BASE, client
@@ -36,17 +37,17 @@ def test_a_big_round_takes_two_composite_calls_and_a_failed_subrequest_fails_onl
     responses.add_callback(responses.POST, f"{BASE}/composite", callback=answer)
     tenant = Tenant(id="acme-sf", host="salesforce", salesforce=SalesforceConfig(client_id="c", client_secret="s"))
     adapter = SalesforceAdapter(tenant, redis_conn, client=client())
-    creates = [("a0X000000000001AAA", action(f"s{i}")) for i in range(1100)]
-    updates = [(f"00T{i:0>12}", "a0X000000000001AAA", action(f"u{i}")) for i in range(250)]
+    creates = [Create("a0X000000000001AAA", action(f"s{i}")) for i in range(1100)]
+    updates = [Update(f"00T{i:0>12}", "a0X000000000001AAA", action(f"u{i}")) for i in range(250)]
     deletes = [f"00T{9000 + i:0>12}" for i in range(10)]
     results = list(adapter.write_all(creates, updates, deletes))
     bodies = [json.loads(c.request.body)["compositeRequest"] for c in responses.calls]
     assert [[(s["method"], len((s.get("body") or {}).get("records") or s["url"].split(","))) for s in body]
             for body in bodies] == [[("POST", 200)] * 5, [("POST", 100), ("PATCH", 200), ("PATCH", 50), ("DELETE", 10)]]
-    assert [(k, n) for k, n, _ in results] == (
+    assert [(o.kind, o.index) for o in results] == (
         [("create", n) for n in range(1100)] + [("update", n) for n in range(250)] + [("delete", n) for n in range(10)])
-    assert all(r.ok and r.host_id == f"00T{n:0>12}" for k, n, r in results if k == "create")
-    failed = [(k, n) for k, n, r in results if not r.ok]
+    assert all(o.result.ok and o.result.host_id == f"00T{o.index:0>12}" for o in results if o.kind == "create")
+    failed = [(o.kind, o.index) for o in results if not o.result.ok]
     assert failed == [("update", n) for n in range(200)]  # the refused subrequest held the first 200 updates
-    first = next(r for k, n, r in results if not r.ok)
+    first = next(o.result for o in results if not o.result.ok)
     assert not first.not_found and first.error.startswith("update subrequest: salesforce HTTP 503 code SERVER_UNAV")

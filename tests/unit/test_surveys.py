@@ -22,7 +22,7 @@ def survey_action(due: str, step: str = "natural.satisfaction") -> DesiredAction
 
 
 def made(conn, due: str = "2026-05-21", today: str = "2026-03-02", snap=None) -> dict:
-    return surveys.ensure(conn, TENANT, snap or mission(), [survey_action(due)], D(today))
+    return surveys.ensure(conn, TENANT, snap or mission(), survey_actions=[survey_action(due)], today=D(today))
 
 
 def test_one_survey_per_respondent_with_a_link_minted_once(redis_conn):
@@ -38,7 +38,7 @@ def test_one_survey_per_respondent_with_a_link_minted_once(redis_conn):
 
 def test_an_unknown_respondent_gets_no_survey_and_no_survey_step_makes_none(redis_conn):
     assert list(made(redis_conn, snap=mission(client_contact=None))) == ["consultant"]
-    assert surveys.ensure(redis_conn, TENANT, mission(mission_id="101"), [], D("2026-03-02")) == {}
+    assert surveys.ensure(redis_conn, TENANT, mission(mission_id="101"), survey_actions=[], today=D("2026-03-02")) == {}
 
 
 def test_an_unsent_survey_follows_its_step_and_a_sent_one_stays(redis_conn):
@@ -49,11 +49,11 @@ def test_an_unsent_survey_follows_its_step_and_a_sent_one_stays(redis_conn):
 
 def test_a_survey_is_answered_once(redis_conn):
     token = made(redis_conn)["consultant"].token
-    assert surveys.answer(redis_conn, TENANT, token, 4, 9, " Great team. ", D("2026-05-22")) == "answered"
+    assert surveys.answer(redis_conn, TENANT, token, satisfaction=4, nps=9, comment=" Great team. ", today=D("2026-05-22")) == "answered"
     stored = surveys.states(redis_conn, "acme", "100")["consultant"]
     assert (stored.status, stored.satisfaction, stored.nps, stored.comment) == ("answered", 4, 9, "Great team.")
     assert stored.answered_on == D("2026-05-22")
-    assert surveys.answer(redis_conn, TENANT, token, 1, 0, "changed my mind", D("2026-05-23")) == "already"
+    assert surveys.answer(redis_conn, TENANT, token, satisfaction=1, nps=0, comment="changed my mind", today=D("2026-05-23")) == "already"
     assert surveys.states(redis_conn, "acme", "100")["consultant"] == stored
 
 
@@ -63,7 +63,8 @@ def test_concurrent_answers_store_exactly_one(redis_conn):
 
     def go(n: int) -> None:
         start.wait()
-        results.append(surveys.answer(redis_conn, TENANT, token, 1 + n % 5, n, f"answer {n}", D("2026-05-22")))
+        results.append(surveys.answer(redis_conn, TENANT, token, satisfaction=1 + n % 5, nps=n, comment=f"answer {n}",
+            today=D("2026-05-22")))
 
     threads = [threading.Thread(target=go, args=(n,)) for n in range(8)]
     for t in threads:
@@ -81,7 +82,7 @@ def test_an_altered_or_foreign_token_opens_nothing(redis_conn):
     assert surveys.find(redis_conn, token[:-2] + ("AA" if not token.endswith("AA") else "BB")) is None
     forged = signing.sign("survey", {"t": "acme", "m": "100", "r": "consultant", "n": "00000000"})
     assert surveys.find(redis_conn, forged) is None  # genuine signature, but not the link we sent
-    assert surveys.answer(redis_conn, TENANT, forged, 5, 10, "", D("2026-05-22")) == "unknown"
+    assert surveys.answer(redis_conn, TENANT, forged, satisfaction=5, nps=10, comment="", today=D("2026-05-22")) == "unknown"
     assert surveys.find(redis_conn, signing.sign("admin", {"t": "acme"})) is None
 
 
@@ -93,7 +94,7 @@ def test_bad_answers_are_refused_before_anything_is_stored(redis_conn, sat, nps,
     token = made(redis_conn)["consultant"].token
     assert surveys.validate(sat, nps, comment) == problem
     with pytest.raises(ValueError):
-        surveys.answer(redis_conn, TENANT, token, sat, nps, comment, D("2026-05-22"))
+        surveys.answer(redis_conn, TENANT, token, satisfaction=sat, nps=nps, comment=comment, today=D("2026-05-22"))
     assert surveys.states(redis_conn, "acme", "100")["consultant"].status == "sent"
 
 
@@ -109,7 +110,7 @@ def test_answers_and_averages_per_tenant(redis_conn):
     for mission_id, scores in (("100", [(5, 10), (4, 9)]), ("101", [(2, 3), (3, 7)])):
         got = made(redis_conn, snap=mission(mission_id=mission_id))
         for role, (sat, nps) in zip(("consultant", "client_contact"), scores):
-            surveys.answer(redis_conn, TENANT, got[role].token, sat, nps, "", D("2026-05-22"))
+            surveys.answer(redis_conn, TENANT, got[role].token, satisfaction=sat, nps=nps, comment="", today=D("2026-05-22"))
     made(redis_conn, snap=mission(mission_id="102"))  # sent, unanswered: not counted
     assert len(surveys.answers(redis_conn, "acme")) == 4
     assert surveys.answers(redis_conn, "other") == []

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from config import tenants
 from config.infra import clock
 from handlers.sync import holds, jobs, sweep
-from handlers.reports import preview
+from handlers.sync import preview
 from handlers.surveys import mail as survey_mail
 from handlers.hosts import registry
 from handlers.intake.queues import run_burst

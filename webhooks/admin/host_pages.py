@@ -7,8 +7,32 @@ overrides what it has (webhooks/hosts/boond/admin_pages.py, webhooks/hosts/sales
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from config.tenants import Tenant
 from handlers.hosts.registry import host_of, load
 from webhooks.admin.i18n import say
+
+
+class MappingUpdate(NamedTuple):
+    """The tenant with the form's mapping, and the errors by field name (saved only when there are none)."""
+
+    tenant: Tenant
+    errors: dict[str, str]
+
+
+class MappingCheck(NamedTuple):
+    """What is wrong with the tenant's mapping against the host (none: fine), and what was checked."""
+
+    problems: list[str]
+    checked: str
+
+
+class StateRows(NamedTuple):
+    """The host's own states with their case, and whether a proposal awaits confirmation."""
+
+    rows: list[dict]
+    proposed: bool
 
 
 class HostPages:
@@ -46,7 +70,7 @@ class HostPages:
         """Call the host once with the tenant's credentials; the success message (a HostError otherwise)."""
         return say("test_ok", lang, host=host_of(tenant).label)
 
-    def check_mapping(self, tenant, adapter, lang: str) -> tuple[list[str], str] | None:
+    def check_mapping(self, tenant, adapter, lang: str) -> MappingCheck | None:
         """(problems, what was checked) of the tenant's mapping against the host; None: no mapping to check."""
         return None
 
@@ -62,13 +86,13 @@ class HostPages:
         """What the host offers for each field, by field name (host_choices.HostUnreadable when it cannot say)."""
         return {}
 
-    def mapping_update(self, tenant, form) -> tuple:
+    def mapping_update(self, tenant, form) -> MappingUpdate:
         """(the tenant with the form's mapping, errors by field name): saved only when there are no errors."""
-        return tenant, {}
+        return MappingUpdate(tenant, {})
 
-    def mapping_states(self, tenant) -> tuple[list[dict], bool]:
+    def mapping_states(self, tenant) -> StateRows:
         """(the host's own states with their case, whether a proposal awaits confirmation)."""
-        return [], False
+        return StateRows([], False)
 
     def restated(self, tenant, snapshot):
         """The snapshot's host facts as `tenant`'s mapping reads them (a mapping's dry run); as it is by default."""

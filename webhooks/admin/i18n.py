@@ -191,7 +191,7 @@ def label(prefix: str, code: str | None, lang: str) -> str:
     return word(key, lang) if key in WORDS else (code or "")
 
 
-def offset_label(days: int, unit: str, anchor: str, lang: str) -> str:
+def offset_label(days: int, unit: str, anchor: str, *, lang: str) -> str:
     """'30 jours ouvrés avant la fin', 'on the first bench day', '2 days after the early-end notice'."""
     fr_anchor, en_anchor = ANCHORS.get(anchor, (anchor, anchor))
     if days == 0:

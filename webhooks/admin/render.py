@@ -1,10 +1,11 @@
 """Rendering helpers shared by the admin views: context, headers, error pages."""
 from __future__ import annotations
 
-from flask import g, render_template, request
+from flask import g, make_response, render_template, request
 
 from webhooks.admin import bp
-from webhooks.admin.auth import csrf_token
+from config.infra.redis_conn import get_redis
+from webhooks.admin.auth import csrf_token, current_admin
 from webhooks.admin.i18n import WORDS, label, offset_label, placeholders_in_words, say, word
 from webhooks.admin.reasons import reason_in
 
@@ -40,16 +41,22 @@ def page(template: str, **context):
     admin = g.admin
     lang = lang_for(admin.tenant)
     context.setdefault("label", lambda prefix, code: label(prefix, code, lang))  # codes in words (issue #27)
-    context.setdefault("offset", lambda o: offset_label(o.days, o.unit, o.anchor, lang))
+    context.setdefault("offset", lambda o: offset_label(o.days, o.unit, o.anchor, lang=lang))
     context.setdefault("in_words", lambda text: placeholders_in_words(text, lang))
     return render_template(f"admin/{template}", tenant=admin.tenant, token=admin.token, csrf=csrf_token(admin.token),
                            lang=lang, w=lambda key: word(key, lang), reason_in=reason_in, **context)
 
 
+def tenant_page(template: str, **reads):
+    """An admin page showing what each read (`read(conn, tenant_id)`) finds for the signed-in admin's tenant."""
+    admin, conn = current_admin(), get_redis()
+    return page(template, **{name: read(conn, admin.tenant.id) for name, read in reads.items()})
+
+
 def error_page(status: int, title: str, message: str):
     """A clear page for refusals (also inside the iframe)."""
-    return render_template("admin/error.html", title=title, message=message,
-                           lang=request.values.get("lang", "fr")), status
+    return make_response(render_template("admin/error.html", title=title, message=message,
+                                         lang=request.values.get("lang", "fr")), status)
 
 
 def error_lang() -> str | None:
@@ -69,10 +76,10 @@ def error_words(status: int, key: str, **values):
     if lang is None:
         title = " / ".join(dict.fromkeys(word(key, x) for x in ("fr", "en")))
         message = " — ".join(say(f"{key}_text", x, **values) for x in ("fr", "en"))
-        return render_template("admin/error.html", title=title, message=message, lang="fr"), status
+        return make_response(render_template("admin/error.html", title=title, message=message, lang="fr"), status)
     text = say(f"{key}_text", lang, **values) if f"{key}_text" in WORDS else ""
-    return render_template("admin/error.html", title=word(key, lang), message=text, lang=lang,
-                           back=_back_link(lang)), status
+    return make_response(render_template("admin/error.html", title=word(key, lang), message=text, lang=lang,
+                                         back=_back_link(lang)), status)
 
 
 def _back_link(lang: str) -> str | None:

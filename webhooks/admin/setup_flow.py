@@ -7,6 +7,8 @@ backfill start. Routes: webhooks/admin/views_setup.py.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -76,7 +78,14 @@ def people_pickers(tenant, queries: dict[str, str]) -> list[People]:
     return out
 
 
-def save_owners(tenant, form) -> tuple[tenants.Tenant, list[str]]:
+class OwnersSaved(NamedTuple):
+    """The tenant with the form's default owners, and the roles still without one."""
+
+    tenant: tenants.Tenant
+    missing: list[str]
+
+
+def save_owners(tenant, form) -> OwnersSaved:
     """The tenant with the chosen owners (only people the host listed for that role's search); roles not chosen."""
     conn = get_redis()
     owners, names, missing = {}, {}, []
@@ -90,7 +99,7 @@ def save_owners(tenant, form) -> tuple[tenants.Tenant, list[str]]:
         else:
             missing.append(role)
     planning = tenant.planning.model_copy(update={"default_owners": owners, "default_owner_names": names})
-    return tenant.model_copy(update={"planning": planning}), missing
+    return OwnersSaved(tenant.model_copy(update={"planning": planning}), missing)
 
 
 # --- place ------------------------------------------------------------------------------------------
@@ -114,7 +123,14 @@ def place_choices(tenant) -> dict:
             "zone": proposed.get("timezone") or tenant.timezone, "proposed": bool(proposed)}
 
 
-def save_place(tenant, form) -> tuple[tenants.Tenant, str | None]:
+class PlaceSaved(NamedTuple):
+    """The tenant with the form's country, region and zone, or as it was and the word of what is wrong."""
+
+    tenant: tenants.Tenant
+    error: str | None
+
+
+def save_place(tenant, form) -> PlaceSaved:
     """The tenant with the chosen country, region and zone; the error in the admin's words' key otherwise."""
     country = (form.get("country") or "").strip().upper()
     region = (form.get("subdivision") or "").strip() or None
@@ -122,12 +138,12 @@ def save_place(tenant, form) -> tuple[tenants.Tenant, str | None]:
     try:
         tenants.check_timezone(zone)
     except tenants.TenantError:
-        return tenant, "bad_zone"
+        return PlaceSaved(tenant, "bad_zone")
     try:
         tenants.check_region(country, region)
     except tenants.TenantError:
-        return tenant, "bad_region"
-    return tenant.model_copy(update={"country": country, "subdivision": region, "timezone": zone}), None
+        return PlaceSaved(tenant, "bad_region")
+    return PlaceSaved(tenant.model_copy(update={"country": country, "subdivision": region, "timezone": zone}), None)
 
 
 @lru_cache(maxsize=4)
@@ -160,7 +176,7 @@ def install_forecast(tenant) -> dict:
     late = 0
     for mission_id in ids[:FORECAST_READS]:
         current, _ = adapter.read_mission(mission_id)
-        plan = pipeline.prepare(conn, tenant, store.get(mission_id), current, {"kind": "preview"}, today,
+        plan = pipeline.prepare(conn, tenant, store.get(mission_id), current=current, trigger={"kind": "preview"}, today=today,
                                 write=False) if current is not None else None
         for row in pipeline.dry_run(conn, plan) if plan else []:
             if row["op"] == "create":
@@ -185,7 +201,7 @@ def next_ends(tenant, count: int = NEXT_ENDS, *, read_at_most: int = 25) -> list
             read.append((mission_id, current))
     out = []
     for mission_id, current in sorted(read, key=lambda r: r[1].end_date)[:count]:
-        plan = pipeline.prepare(conn, tenant, store.get(mission_id), current, {"kind": "preview"}, today,
+        plan = pipeline.prepare(conn, tenant, store.get(mission_id), current=current, trigger={"kind": "preview"}, today=today,
                                 write=False)
         if plan is None:
             continue

@@ -109,7 +109,7 @@ def matching_settings():
                                    digest_every_days=int(every) if every in DIGEST_CHOICES else 0)
     tenants.save(admin.tenant.model_copy(update={"matching": chosen}))
     if chosen.runs:
-        enqueue_match(get_redis(), admin.tenant.id, "settings", {"kind": "admin", "host": admin.tenant.host})
+        enqueue_match(get_redis(), admin.tenant.id, "settings", trigger={"kind": "admin", "host": admin.tenant.host})
     return redirect(url_for(".bench", a=admin.token, lang=lang, flash=word("saved", lang)) + "#matching")
 
 

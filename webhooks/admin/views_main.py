@@ -27,7 +27,7 @@ from webhooks.admin.host_pages import pages_for
 from webhooks.admin.i18n import WORDS, label, say, word
 from webhooks.admin.attention import failures_of
 from webhooks.admin.planning_card import planning_card
-from webhooks.admin.render import error_page, error_words, lang_for, page
+from webhooks.admin.render import error_page, error_words, lang_for, page, tenant_page
 
 
 @bp.get("/")
@@ -127,12 +127,9 @@ def retry(job_id: str):
 @bp.get("/surveys")
 def surveys():
     """Survey answers and the tenant's averages."""
-    admin = current_admin()
     from handlers.surveys import records as survey_store
 
-    conn = get_redis()
-    return page("surveys.html", answers=survey_store.answers(conn, admin.tenant.id),
-                averages=survey_store.averages(conn, admin.tenant.id))
+    return tenant_page("surveys.html", answers=survey_store.answers, averages=survey_store.averages)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -48,7 +48,7 @@ def reset_step(step_id: str):
     admin = current_admin()
     overrides = copy.deepcopy(admin.tenant.playbook_overrides)
     (overrides.get("steps") or {}).pop(step_id, None)
-    return confirm_or_apply(admin, overrides, _title(admin, step_id), word("saved", lang_for(admin.tenant)))
+    return confirm_or_apply(admin, overrides, _title(admin, step_id), flash=word("saved", lang_for(admin.tenant)))
 
 
 @bp.route("/playbook-new", methods=["GET", "POST"])
@@ -89,7 +89,7 @@ def _save_or_show(admin, overrides: dict, errors: dict, step_id: str | None, val
         return _step_page(step_id, values, errors, new=new, status=400)
     target = values.get("id") if new else step_id
     return confirm_or_apply(admin, overrides, values.get("title_en" if lang_for(admin.tenant) == "en" else "title_fr")
-                            or _title(admin, target), word("saved", lang_for(admin.tenant)))
+                            or _title(admin, target), flash=word("saved", lang_for(admin.tenant)))
 
 
 def _title(admin, step_id: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
-from handlers.reports.preview import known_missions, preview_stored
+from handlers.sync.preview import known_missions, preview_stored
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
 from webhooks.admin.i18n import label

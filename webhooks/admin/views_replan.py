@@ -9,9 +9,8 @@ from handlers.sync import backfill, pipeline
 from config.infra import clock
 from handlers.state.store import SnapshotStore
 from webhooks.admin import bp
-from webhooks.admin.auth import current_admin
 from webhooks.admin.i18n import word
-from webhooks.admin.render import lang_for, page
+from webhooks.admin.render import lang_for, page, tenant_page
 
 CHANGING = ("create", "update", "cancel")
 SKIPPED_FIELDS = ("a", "csrf", "lang", "confirm")
@@ -31,7 +30,7 @@ def impact_of(tenant: tenants.Tenant, candidate: tenants.Tenant, restate=None) -
     for mission_id in missions:
         snap = store.get(mission_id)
         now = restate(candidate, snap) if restate and snap else snap
-        plan = pipeline.prepare(conn, candidate, snap, now, {"kind": "playbook-preview"}, today, write=False)
+        plan = pipeline.prepare(conn, candidate, snap, current=now, trigger={"kind": "playbook-preview"}, today=today, write=False)
         rows = [r for r in pipeline.dry_run(conn, plan) if r["op"] in CHANGING] if plan else []
         changing += bool(rows)
         for row in rows:
@@ -39,7 +38,7 @@ def impact_of(tenant: tenants.Tenant, candidate: tenants.Tenant, restate=None) -
     return {"open": len(missions), "changing": changing, "ops": ops}
 
 
-def confirm_or_apply(admin, overrides: dict, step: str, flash: str):
+def confirm_or_apply(admin, overrides: dict, step: str, *, flash: str):
     """Without `confirm`: the page saying how many missions will change; with it: save and queue the re-plan."""
     if request.form.get("confirm") != "1":
         fields = [(k, v) for k, v in request.form.items(multi=True) if k not in SKIPPED_FIELDS]
@@ -54,9 +53,6 @@ def confirm_or_apply(admin, overrides: dict, step: str, flash: str):
 @bp.get("/progress")
 def progress():
     """The tenant's backfill or re-plan run (missions read / planned / failed) and the survey e-mails that failed."""
-    admin = current_admin()
     from handlers.surveys import mail as survey_mail
 
-    conn = get_redis()
-    return page("progress.html", run=backfill.progress(conn, admin.tenant.id),
-                mail_failures=survey_mail.failures(conn, admin.tenant.id))
+    return tenant_page("progress.html", run=backfill.progress, mail_failures=survey_mail.failures)

@@ -8,7 +8,7 @@ from flask import request
 
 from config.infra.redis_conn import get_redis
 from handlers.state.ledger import SETTLED, Ledger
-from handlers.reports.preview import known_missions, preview_stored
+from handlers.sync.preview import known_missions, preview_stored
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
 from webhooks.admin.charts import timeline as timeline_svg

@@ -72,7 +72,8 @@ def submit(token: str):
     errors = surveys.validate(*scores, values["comment"])
     if errors:
         return _form(token, state, tenant, lang, values, errors, 400)
-    if surveys.answer(get_redis(), tenant, token, *scores, values["comment"], today) != "answered":
+    if surveys.answer(get_redis(), tenant, token, satisfaction=scores[0], nps=scores[1], comment=values["comment"],
+                      today=today) != "answered":
         return _message("already", 409, lang, tenant)
     _resync(tenant.id, state, today)
     return _message("thanks", 200, lang, tenant)
@@ -120,10 +121,10 @@ def _resync(tenant_id: str, state, today) -> None:
     """Queue the mission's re-sync so the answer is written back; the scheduler catches up if queueing fails."""
     conn = get_redis()
     try:
-        enqueue_sync(conn, tenant_id, state.mission, {"kind": "survey", "step": state.step_id, "role": state.role})
+        enqueue_sync(conn, tenant_id, state.mission, trigger={"kind": "survey", "step": state.step_id, "role": state.role})
     except Exception:  # noqa: BLE001 - the answer is safe; the next tick re-reads the mission
         log.exception("survey answer stored for %s/%s but the re-sync could not be queued", tenant_id, state.mission)
-        schedule_wakeup(conn, tenant_id, state.mission, today)
+        schedule_wakeup(conn, tenant_id, state.mission, day=today)
 
 
 def _page(lang: str, tenant) -> dict:

@@ -1,6 +1,8 @@
 """Boond adapter: delivery JSON → mission snapshot, and desired actions → Boond actions."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import html
 import json
 import re
@@ -21,10 +23,9 @@ from handlers.hosts.boond.dictionary import Dictionary
 from handlers.hosts.boond.read import RecordCache, completed
 from handlers.state.ledger import LedgerEntry
 from handlers.domain.model import NEXT_UNKNOWN, DesiredAction, Inactivity, MissionSnapshot, OtherMission, Person
-from handlers.hosts.protocol import Contact, MissionRead
+from handlers.hosts.marks import MARKER, fingerprint, marker
+from handlers.hosts.protocol import CannotVerify, Contact, HostState, MissionRead
 from handlers.hosts.values import day, percent, positive_amount
-from handlers.sync.people_work import CannotVerify, HostState, fingerprint
-from handlers.sync.reconcile import MARKER, marker
 from handlers.state.store import SnapshotStore
 from handlers.domain.timeline import placed
 from handlers.domain.classify import crew_matters
@@ -65,6 +66,20 @@ def app_tokens_for(tenant: Tenant, conn: redis.Redis) -> AppTokens:
                      timeout=settings.http_timeout_seconds)
 
 
+class Crew(NamedTuple):
+    """The other consultants' deliveries on a project, and why there are none when Boond refused the tab."""
+
+    missions: list[OtherMission]
+    note: str | None
+
+
+class TimelineRead(NamedTuple):
+    """A consultant's deliveries, and why only the known missions are there when Boond refused the tab."""
+
+    rows: list[dict]
+    note: str | None
+
+
 class BoondAdapter:
     """Reads missions from and writes actions to one tenant's Boond."""
 
@@ -93,18 +108,18 @@ class BoondAdapter:
         snap = snap.model_copy(update={"degraded": notes + [n for n in (note, crew_note) if n], "crew": crew})
         return MissionRead(self.placed(snap, timeline), timeline)
 
-    def crew(self, snap: MissionSnapshot) -> tuple[list[OtherMission], str | None]:
+    def crew(self, snap: MissionSnapshot) -> Crew:
         """The other consultants' deliveries on the project (who replaces an early end), read only when it matters
         (`crew_matters`); when Boond refuses the project's tab, none, and why."""
         prev = SnapshotStore(self.conn, self.tenant.id).get(snap.mission_id)
         if not crew_matters(prev, snap, clock.today(self.tenant.timezone)) or not snap.project_id:
-            return [], None
+            return Crew([], None)
         try:
             rows = self.client.project_deliveries(snap.project_id)
         except HostError as exc:
             if not not_offered(exc):
                 raise
-            return [], f"replacement unknown: GET /projects/{snap.project_id}/deliveries-groupments answered {exc.status}"
+            return Crew([], f"replacement unknown: GET /projects/{snap.project_id}/deliveries-groupments answered {exc.status}")
         items = []
         for row in rows:
             attrs, ref = row.get("attributes") or {}, _ref(row.get("relationships") or {}, "dependsOn")
@@ -115,7 +130,7 @@ class BoondAdapter:
             items.append(OtherMission(id=str(row.get("id")), title=str(attrs.get("title") or ""),
                                       start=day(attrs.get("startDate")), end=day(attrs.get("endDate")),
                                       project=snap.project_id, consultant=self._resource_person(str(ref["id"]))))
-        return items, None
+        return Crew(items, None)
 
     def _resource_person(self, resource_id: str) -> Person:
         """A resource named from its record (read once a job, shared five minutes)."""
@@ -149,18 +164,18 @@ class BoondAdapter:
                 attrs = {**attrs, **((row or {}).get("attributes") or {})}
         return Contact(str(attrs.get("email1") or attrs.get("email2") or ""), str(attrs.get("language") or ""))
 
-    def timeline(self, snap: MissionSnapshot) -> tuple[list[dict], str | None]:
+    def timeline(self, snap: MissionSnapshot) -> TimelineRead:
         """The consultant's deliveries; when Boond refuses the tab, the missions Intermission knows, and why."""
         if not snap.consultant:
-            return [], None
+            return TimelineRead([], None)
         try:
-            return self.client.resource_timeline(snap.consultant.id), None
+            return TimelineRead(self.client.resource_timeline(snap.consultant.id), None)
         except HostError as exc:
             if not not_offered(exc):
                 raise
             note = (f"{NEXT_UNKNOWN}: GET /resources/{snap.consultant.id}/deliveries-inactivities answered "
                     f"{exc.status}; only the missions Intermission already knows are counted")
-            return known_timeline(SnapshotStore(self.conn, self.tenant.id), snap), note
+            return TimelineRead(known_timeline(SnapshotStore(self.conn, self.tenant.id), snap), note)
 
     def inactivity_resource(self, inactivity_id: str) -> str | None:
         """The consultant an inactivity belongs to (an `inactivity` event names only the inactivity); None once deleted."""
@@ -416,15 +431,22 @@ def snapshot_from_delivery(tenant: Tenant, doc: dict, *, labels: dict[str, str] 
         daily_cost=positive_amount(attrs.get("averageDailyCost")))
 
 
-def delivery_status(tenant: Tenant, raw_state: str | None, labels: dict[str, str] | None = None) -> tuple[str, str | None]:
+class DeliveryStatus(NamedTuple):
+    """A delivery's snapshot status, and a note when its Boond state is not mapped."""
+
+    status: str
+    note: str | None
+
+
+def delivery_status(tenant: Tenant, raw_state: str | None, labels: dict[str, str] | None = None) -> DeliveryStatus:
     """(snapshot status, note): the tenant's confirmed mapping; an unmapped state is natural, and says so."""
     case = tenant.boond.delivery_states.get(raw_state or "")
     if case in ("client", "consultant", "cancelled"):
-        return case, None
+        return DeliveryStatus(case, None)
     if case is not None or raw_state is None:
-        return "active", None
+        return DeliveryStatus("active", None)
     label = (labels or {}).get(raw_state) or tenant.boond.state_labels.get("delivery", {}).get(raw_state)
-    return "active", f"state {raw_state} ({label or 'no label known'}) not mapped"
+    return DeliveryStatus("active", f"state {raw_state} ({label or 'no label known'}) not mapped")
 
 
 def resource_left(tenant: Tenant, resource: dict | None) -> bool:

@@ -2,6 +2,8 @@
 shape Boond was seen to answer (reference §10), and the state mapping proposed from those labels."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import re
 
 from connectors.errors import HostError
@@ -112,7 +114,14 @@ def propose(labels: dict[str, str], kind: str) -> dict[str, str]:
     return proposal
 
 
-def labels_and_proposals(dictionary: Dictionary) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+class LabelsAndProposals(NamedTuple):
+    """The dictionary's state labels by kind, and the proposed case of each state by kind."""
+
+    labels: dict[str, dict[str, str]]
+    proposals: dict[str, dict[str, str]]
+
+
+def labels_and_proposals(dictionary: Dictionary) -> LabelsAndProposals:
     """({kind: {id: label}}, {kind: {id: proposed case}}) for the delivery and resource states, and the resource
     types and the inactivity types when the dictionary has them (`resource_type`, `inactivity`: id → bench activity)."""
     labels = {kind: dictionary.states(kind) for kind in STATE_KINDS}
@@ -120,4 +129,4 @@ def labels_and_proposals(dictionary: Dictionary) -> tuple[dict[str, dict[str, st
         types = dictionary.types_of(entity)
         if types:
             labels[kind] = types
-    return labels, {kind: propose(found, kind) for kind, found in labels.items()}
+    return LabelsAndProposals(labels, {kind: propose(found, kind) for kind, found in labels.items()})

@@ -2,7 +2,8 @@
 
 The web endpoints (webhooks/hosts/boond/marketplace.py) verify the signedRequest and call the `handle_*`
 functions, which never call Boond. `configure_boond_tenant` does (current user, webhooks): the admin page
-calls it on the admin's explicit action.
+calls it on the admin's explicit action, then `handlers.sync.setup.connected` catches up (a host adapter's package
+starts no job itself: the sync layer does).
 """
 from __future__ import annotations
 
@@ -19,9 +20,7 @@ from connectors.boond.client import BoondClient
 from connectors.boond.marketplace import expires_at_from
 from connectors.errors import HostError, HostForbidden
 from handlers.hosts.boond.adapter import app_tokens_for, make_client
-from handlers.sync.backfill import start_quietly as start_backfill
 from handlers.hosts.boond.dictionary import Dictionary, labels_and_proposals
-from handlers.intake.ingest import enqueue_sync
 from handlers.state.ledger import ActivityLog
 
 log = logging.getLogger(__name__)
@@ -147,8 +146,9 @@ def _log(conn, tenant_id: str, op: str, title: str) -> None:
 
 def configure_boond_tenant(tenant_id: str, user_token: str, *, base_url: str | None = None) -> dict:
     """Check the technical user's token, register our webhook (or give the URL to paste), enable the tenant."""
-    # -> {"configured", "registered", "url", "webhook_id", "reason", "user", "resynced"}; TenantError when the
-    # tenant is unknown, not Boond, or uninstalled. Calls Boond: only on an admin's explicit action.
+    # -> {"configured", "registered", "url", "webhook_id", "reason", "user"}; TenantError when the tenant is
+    # unknown, not Boond, or uninstalled. Calls Boond: only on an admin's explicit action. The caller then catches
+    # up on what changed while we were not listening (handlers.sync.setup.connected, with CONFIGURED).
     tenant = tenants.require(tenant_id)
     if tenant.host != "boond" or not tenant.boond or tenant.status == "uninstalled":
         raise tenants.TenantError(f"tenant '{tenant_id}' is not an installed Boond tenant: install the app first")
@@ -162,16 +162,16 @@ def configure_boond_tenant(tenant_id: str, user_token: str, *, base_url: str | N
         who = (client.current_user().get("data") or {}).get("attributes") or {}
     except HostError as exc:
         return {"configured": False, "registered": False, "url": url, "webhook_id": None, "user": None,
-                "resynced": 0, "reason": f"Boond refused this user's token ({exc}); nothing was changed"}
+                "reason": f"Boond refused this user's token ({exc}); nothing was changed"}
     outcome = register_webhook(client, url)
     _save_configuration(tenant_id, user_token, outcome["webhook_id"], states=proposed_states(client, tenant_id))
-    resynced = resync_known_missions(conn, tenant_id)
-    if tenants.require(tenant_id).setup_complete:  # else the set-up flow's end starts it (handlers/sync/setup.finish)
-        start_backfill(conn, tenant_id, "install")  # issue #17: the missions that exist already (handlers/sync/backfill.py)
     user = " ".join(x for x in (who.get("firstName"), who.get("lastName")) if x)
     _log(conn, tenant_id, "configured", f"technical user {user or '?'}; webhook "
                                          f"{'registered' if outcome['registered'] else 'to paste: ' + url}")
-    return {"configured": True, "user": user, "resynced": resynced, **outcome}
+    return {"configured": True, "user": user, **outcome}
+
+
+CONFIGURED = {"kind": "marketplace", "via": "configure"}  # the trigger of the re-reads that follow a configure
 
 
 def proposed_states(client: BoondClient, tenant_id: str) -> dict:
@@ -236,12 +236,3 @@ def _why_not(exc: HostError) -> str:
         return (f"Boond did not let the app register its webhook ({exc}): paste the URL in Boond, "
                 "Administration > Webhooks, events create/update/delete on deliveries and resources")
     return f"Boond did not answer the webhook registration ({exc}): try again, or paste the URL in Boond"
-
-
-def resync_known_missions(conn, tenant_id: str) -> int:
-    """Queue a re-read of every mission already seen, to catch up on changes made while we were not listening."""
-    queued = 0
-    for key in conn.scan_iter(match=keys.missions_pattern(tenant_id), count=500):
-        mission_id = key.decode().rsplit(":", 1)[1]
-        queued += enqueue_sync(conn, tenant_id, mission_id, {"kind": "marketplace", "via": "configure"}) == "queued"
-    return queued

@@ -11,6 +11,8 @@ Not documented, isolated here (docs/SANDBOXES.md, "Opportunities"):
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import re
 from handlers.hosts.boond.dictionary import Dictionary
 from handlers.domain.matching import Need, Opening
@@ -79,7 +81,14 @@ def _opening(row: dict, dictionary: Dictionary) -> Opening:
                    Person(id=str(row["id"]), type="opportunity", name=need.title))
 
 
-def profile_of(client, dictionary: Dictionary, resource_id: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+class Profile(NamedTuple):
+    """A consultant's skills and the places they can work, as labels."""
+
+    skills: tuple[str, ...]
+    places: tuple[str, ...]
+
+
+def profile_of(client, dictionary: Dictionary, resource_id: str) -> Profile:
     """A consultant's (skills, places): the `skills` text, tools, expertise and activity areas of their technical
     data, and the `mobilityAreas` of their information tab."""
     attrs = (client.technical_data(resource_id).get("data") or {}).get("attributes") or {}
@@ -88,7 +97,7 @@ def profile_of(client, dictionary: Dictionary, resource_id: str) -> tuple[tuple[
               *_labels(dictionary, "expertiseAreas", attrs.get("expertiseAreas")),
               *_labels(dictionary, "activityAreas", attrs.get("activityAreas")))
     info = (client.resource_information(resource_id).get("data") or {}).get("attributes") or {}
-    return skills, tuple(_labels(dictionary, "place", info.get("mobilityAreas")))
+    return Profile(skills, tuple(_labels(dictionary, "place", info.get("mobilityAreas"))))
 
 
 def _labels(dictionary: Dictionary, field: str, values) -> list[str]:

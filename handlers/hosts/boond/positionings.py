@@ -15,8 +15,8 @@ import re
 from handlers.hosts.boond.dictionary import Dictionary
 from handlers.state.ledger import LedgerEntry
 from handlers.domain.model import DesiredAction
-from handlers.sync.people_work import HostState, fingerprint
-from handlers.sync.reconcile import marker, ours
+from handlers.hosts.marks import fingerprint, marker, ours
+from handlers.hosts.protocol import HostState
 
 POSITIONED = re.compile(r"^\s*positionn|^\s*positioned", re.I)
 COMMENT_MAX = 250

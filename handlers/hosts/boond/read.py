@@ -75,7 +75,7 @@ def people_key(tenant_id: str, kind: str, record_id: str) -> str:
     return keys.boond_record(tenant_id, kind, record_id)
 
 
-def forget(conn: redis.Redis, tenant_id: str, kind: str, record_id: str) -> None:
+def forget(conn: redis.Redis, tenant_id: str, kind: str, *, record_id: str) -> None:
     """Drop the shared copy of a record Boond says changed (a webhook about it)."""
     if kind in KINDS:
         conn.delete(people_key(tenant_id, kind, str(record_id)))

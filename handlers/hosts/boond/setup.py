@@ -1,6 +1,8 @@
 """Boond's part of a tenant's set-up: what is still missing, the state mapping proposed from its labels, its people."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import redis
 
 from config.tenants import Tenant
@@ -54,12 +56,19 @@ def external_types(tenant: Tenant) -> list[str]:
     return list(cfg.external_resource_types) or sorted(t for t, meaning in proposed.items() if meaning == "external")
 
 
-def proposed_states(tenant: Tenant) -> tuple[dict[str, str], dict[str, str]]:
+class ProposedStates(NamedTuple):
+    """The delivery and resource states' cases to show the admin (proposed, else confirmed)."""
+
+    delivery: dict[str, str]
+    resource: dict[str, str]
+
+
+def proposed_states(tenant: Tenant) -> ProposedStates:
     """(delivery, resource) proposals: the mapping in use once confirmed, else the one made from the labels."""
     cfg = tenant.boond
     if cfg.states_confirmed or cfg.delivery_states:
-        return dict(cfg.delivery_states), dict(cfg.resource_states)
-    return dict(cfg.proposed_states.get("delivery") or {}), dict(cfg.proposed_states.get("resource") or {})
+        return ProposedStates(dict(cfg.delivery_states), dict(cfg.resource_states))
+    return ProposedStates(dict(cfg.proposed_states.get("delivery") or {}), dict(cfg.proposed_states.get("resource") or {}))
 
 
 def people(tenant: Tenant, conn: redis.Redis, query: str) -> list[tuple[str, str]]:

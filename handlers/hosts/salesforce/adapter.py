@@ -17,10 +17,10 @@ from connectors.salesforce.soql import escape_soql, soql_literal
 from connectors.salesforce.tokens import TenantTokens
 from handlers.state.ledger import LedgerEntry
 from handlers.domain.model import DesiredAction, MissionSnapshot, OtherMission, Person
-from handlers.hosts.protocol import Contact, MissionRead, MissionsRead
+from handlers.hosts.marks import fingerprint, marker, ours
+from handlers.hosts.protocol import (Close, Contact, Create, HostState, MissionRead, MissionsRead, Outcome, Update,
+                                     WriteKind, WriteResult)
 from handlers.hosts.values import day, percent, positive_amount
-from handlers.sync.people_work import HostState, fingerprint
-from handlers.sync.reconcile import WriteResult, marker, ours
 from handlers.domain.timeline import placed
 from handlers.domain.classify import crew_matters
 from handlers.state.store import SnapshotStore
@@ -188,10 +188,9 @@ class SalesforceAdapter:
         return sorted({row["Id"] for row in self.client.query_all(soql)})
 
     # --- writing (BatchWriter) -------------------------------------------------------------
-    def write_all(self, creates: list[tuple[str, DesiredAction]], updates: list[tuple[str, str, DesiredAction]],
-                  deletes: list[str], *, closes: list[tuple[str, str, HostState]] = (),
-                  before_create=None) -> Iterator[tuple[str, int, WriteResult]]:
-        """One round's writes in as few composite calls as allowed: (kind, index in its list, result), call by call."""
+    def write_all(self, creates: list[Create], updates: list[Update], deletes: list[str], *,
+                  closes: list[Close] = (), before_create=None) -> Iterator[Outcome]:
+        """One round's writes in as few composite calls as allowed: an `Outcome` a record, call by call."""
         # Each subrequest is one sObject Collections call of ≤ 200 records, five to a POST /composite (one API call).
         parts = [("create", start, chunk) for start, chunk in _indexed_chunks(creates)]
         parts += [("update", start, chunk) for start, chunk in _indexed_chunks(updates)]
@@ -205,9 +204,9 @@ class SalesforceAdapter:
             for (kind, start, chunk), outcome in zip(group, self.client.collections(calls)):
                 if isinstance(outcome, HostError):  # the whole subrequest failed: each of its records did
                     failed = WriteResult(ok=False, error=f"{kind} subrequest: {outcome}")
-                    yield from ((kind, start + n, failed) for n in range(len(chunk)))
+                    yield from (Outcome(kind, start + n, failed) for n in range(len(chunk)))
                 else:
-                    yield from ((kind, start + n, _result(r)) for n, r in enumerate(outcome))
+                    yield from (Outcome(kind, start + n, _result(r)) for n, r in enumerate(outcome))
 
     def host_states(self, entries: dict[str, list[LedgerEntry]]) -> dict[str, dict[str, HostState]]:
         """Our Tasks as the org holds them now (status, subject, date, description), by mission and Task id."""
@@ -228,20 +227,20 @@ class SalesforceAdapter:
         """What the org will show of this Task once written (compared with the Task read back later)."""
         return _task_print(self.task(mission_id, action, with_key=False))
 
-    def _collection(self, kind: str, chunk: list) -> Collection:
+    def _collection(self, kind: WriteKind, chunk: list) -> Collection:
         """The sObject Collections call for one chunk (survey invitations of created steps made first)."""
         if kind == "delete":
             return Collection.delete(chunk)
         if kind == "close":
-            return Collection.update([{"Id": host_id, "Status": "Completed",
-                                       "Description": _with_note(state.raw.get("Description"), note)}
-                                      for host_id, note, state in chunk], sobject="Task")
+            return Collection.update([{"Id": c.host_id, "Status": "Completed",
+                                       "Description": _with_note(c.state.raw.get("Description"), c.note)}
+                                      for c in chunk], sobject="Task")
         if kind == "update":
-            return Collection.update([{"Id": host_id, **self.task(mission_id, a, with_key=False)}
-                                      for host_id, mission_id, a in chunk], sobject="Task")
-        for mission_id, action in chunk:
-            self._survey_link(mission_id, action, create=True)
-        records = [self.task(mission_id, a) for mission_id, a in chunk]
+            return Collection.update([{"Id": u.host_id, **self.task(u.mission_id, u.action, with_key=False)}
+                                      for u in chunk], sobject="Task")
+        for c in chunk:
+            self._survey_link(c.mission_id, c.action, create=True)
+        records = [self.task(c.mission_id, c.action) for c in chunk]
         if self.cfg.external_id_field:
             return Collection.upsert("Task", self.cfg.external_id_field, records)
         return Collection.create(records, sobject="Task")

@@ -12,7 +12,7 @@ from handlers.domain.matching import Need, Opening
 from handlers.domain.model import Person
 from handlers.hosts.values import day
 from handlers.hosts.salesforce.adapter import SalesforceAdapter
-from handlers.sync.reconcile import ours
+from handlers.hosts.marks import ours
 
 CHUNK = 100  # ids in one `WHERE Id IN (…)`
 

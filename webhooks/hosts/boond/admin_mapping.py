@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from config import tenants
 from webhooks.admin import host_choices
+from webhooks.admin.host_pages import MappingUpdate, StateRows
 from webhooks.admin.mapping_form import message, pairs, written
 
 KINDS = ("task", "reminder", "survey", "bench", "note")
@@ -54,7 +55,7 @@ def choices(tenant, form_fields: list[dict]) -> dict[str, list[tuple]]:
     return {f["name"]: types for f in form_fields if f["name"].startswith("type_") or f["name"] == "done_types"}
 
 
-def update(tenant, form) -> tuple:
+def update(tenant, form) -> MappingUpdate:
     """(the tenant with the form's types and states, errors by field)."""
     errors, types = {}, {}
     for kind in KINDS:
@@ -75,20 +76,20 @@ def update(tenant, form) -> tuple:
         except (ValueError, ValidationError) as exc:
             errors[f"{kind}_states"] = message(exc)
     if errors:
-        return tenant, errors
+        return MappingUpdate(tenant, errors)
     from handlers.hosts.boond.setup import external_types
 
     confirmed = {"states_confirmed": True, "external_resource_types": external_types(tenant)}
-    return tenant.model_copy(update={"boond": boond.model_copy(update=confirmed)}), errors
+    return MappingUpdate(tenant.model_copy(update={"boond": boond.model_copy(update=confirmed)}), errors)
 
 
-def state_rows(tenant) -> tuple[list[dict], bool]:
+def state_rows(tenant) -> StateRows:
     """One row per state of the tenant's dictionary: its own label, the proposal, the meaning in use (in words)."""
     from webhooks.admin.i18n import word
     from webhooks.admin.render import lang_for
 
     if tenant.boond is None:  # installed, not configured yet: no dictionary read, nothing to map
-        return [], False
+        return StateRows([], False)
 
     cfg, rows, lang = tenant.boond, [], lang_for(tenant)
     for kind in STATE_CASES:
@@ -104,7 +105,7 @@ def state_rows(tenant) -> tuple[list[dict], bool]:
                     "in_use": word(f"setup_{kind}_{used}", lang) if used else word("setup_not_mapped", lang),
                 }
             )
-    return rows, bool(rows) and not cfg.states_confirmed
+    return StateRows(rows, bool(rows) and not cfg.states_confirmed)
 
 
 def _not_in_dictionary(tenant, types: dict[str, int], done: list[int]) -> dict[str, str]:

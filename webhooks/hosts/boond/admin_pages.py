@@ -11,7 +11,7 @@ from config.infra import crypto
 from config.infra.redis_conn import get_redis
 from webhooks.hosts.boond import admin_mapping as boond_mapping
 from webhooks.admin.auth import admin_token
-from webhooks.admin.host_pages import HostPages
+from webhooks.admin.host_pages import HostPages, MappingCheck, MappingUpdate, StateRows
 from webhooks.admin.i18n import say, word
 from webhooks.admin.render import error_page, error_words, lang_for
 
@@ -52,9 +52,12 @@ class BoondPages(HostPages):
         raw = get_redis().getdel(keys.pending_user(admin.tenant.id, request.form.get("user_token", "")))
         if raw is None:
             return error_words(400, "config_expired")
-        from handlers.hosts.boond.marketplace import configure_boond_tenant
+        from handlers.hosts.boond.marketplace import CONFIGURED, configure_boond_tenant
+        from handlers.sync import setup
 
         result = configure_boond_tenant(admin.tenant.id, crypto.decrypt(raw).decode(), base_url=_public_base())
+        if result["configured"]:
+            setup.connected(get_redis(), admin.tenant.id, CONFIGURED)
         lang = lang_for(admin.tenant)
         if request.form.get("next") == "setup":  # the set-up flow's first screen: back to it, its check says how
             return redirect(url_for("admin.setup_page", a=admin.token, lang=lang, step="connection"))
@@ -72,7 +75,7 @@ class BoondPages(HostPages):
         name = f"{who.get('firstName', '')} {who.get('lastName', '')}".strip() or "?"
         return say("test_ok_boond", lang, who=name)
 
-    def check_mapping(self, tenant, adapter, lang: str) -> tuple[list[str], str]:
+    def check_mapping(self, tenant, adapter, lang: str) -> MappingCheck:
         """Every mapped action type is in the tenant's dictionary."""
         setting = (adapter.client.dictionary().get("data") or {}).get("setting") or {}
         actions = setting.get("action") or {}
@@ -93,7 +96,7 @@ class BoondPages(HostPages):
         )
         if not wanted:
             done = "types d'action détectés depuis le dictionnaire" if lang == "fr" else "action types detected from the dictionary"
-        return [missing.format(v=b) for b in bad], done
+        return MappingCheck([missing.format(v=b) for b in bad], done)
 
     def record_url(self, tenant, host_id: str) -> str | None:
         """Boond's action page [INF]."""
@@ -107,11 +110,11 @@ class BoondPages(HostPages):
         """The dictionary's action types."""
         return boond_mapping.choices(tenant, fields)
 
-    def mapping_update(self, tenant, form) -> tuple:
+    def mapping_update(self, tenant, form) -> MappingUpdate:
         """The form checked against the dictionary."""
         return boond_mapping.update(tenant, form)
 
-    def mapping_states(self, tenant) -> tuple[list[dict], bool]:
+    def mapping_states(self, tenant) -> StateRows:
         """The tenant's own states and the proposal made from their labels."""
         return boond_mapping.state_rows(tenant)
 

@@ -68,17 +68,17 @@ def _receive(request: PlainRequest, tenant_id: str, secret: str, *, fresh: bool)
 def _dispatch(request: PlainRequest, tenant_id: str, event: dict, check=None, *, matching: bool = False) -> Answer:
     conn = get_redis()
     if event["entity"] in PEOPLE_KINDS:  # the record changed: the tenant's shared copy of it goes
-        forget(conn, tenant_id, event["entity"], event["ref"])
+        forget(conn, tenant_id, event["entity"], record_id=event["ref"])
     trigger = {"kind": "webhook", "host": "boond", "event": event["id"], "type": event["type"],
                "entity": event["entity"]}
     if event["entity"] in MISSION_ENTITIES:
-        outcome = enqueue_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"], check=check,
+        outcome = enqueue_sync(conn, tenant_id, event["ref"], trigger=trigger, event_id=event["id"], check=check,
                                tally=request.tally(STATUSES))
     elif event["entity"] in CONSULTANT_ENTITIES:
-        outcome = enqueue_resource_sync(conn, tenant_id, event["ref"], trigger, event_id=event["id"], check=check,
+        outcome = enqueue_resource_sync(conn, tenant_id, event["ref"], trigger=trigger, event_id=event["id"], check=check,
                                         tally=request.tally(STATUSES), by=event["entity"])
     elif event["entity"] in MATCH_ENTITIES and matching:
-        outcome = enqueue_match(conn, tenant_id, event["entity"], trigger, event_id=event["id"], check=check,
+        outcome = enqueue_match(conn, tenant_id, event["entity"], trigger=trigger, event_id=event["id"], check=check,
                                 tally=request.tally(STATUSES))
     elif check is not None:  # an answer that writes nothing is decided on a fresh read of the tenant
         raise StaleTenant(tenant_id)

@@ -6,6 +6,7 @@ from pydantic import ValidationError
 
 from config.sf_mapping import SalesforceMapping
 from webhooks.admin import host_choices
+from webhooks.admin.host_pages import MappingUpdate
 from webhooks.admin.mapping_form import pairs, written
 
 SF_FIELDS = (
@@ -63,7 +64,7 @@ def choices(tenant, form_fields: list[dict]) -> dict[str, list[tuple]]:
     return {f: offered for f in SF_FIELDS if f != "object"}
 
 
-def update(tenant, form) -> tuple:
+def update(tenant, form) -> MappingUpdate:
     """(the tenant with the form's mapping, errors by field)."""
     data = {f: (form.get(f) or "").strip() or None for f in SF_FIELDS}
     errors = {}
@@ -74,13 +75,13 @@ def update(tenant, form) -> tuple:
     except ValidationError as exc:
         for error in exc.errors():
             errors.setdefault(str(error["loc"][0]) if error["loc"] else "_", error["msg"])
-        return tenant, errors
+        return MappingUpdate(tenant, errors)
     except ValueError as exc:
-        return tenant, {"status_values": str(exc)}
+        return MappingUpdate(tenant, {"status_values": str(exc)})
     errors = _not_in_org(tenant, mapping)
     if errors:
-        return tenant, errors
-    return tenant.model_copy(update={"salesforce": tenant.salesforce.model_copy(update={"mapping": mapping})}), errors
+        return MappingUpdate(tenant, errors)
+    return MappingUpdate(tenant.model_copy(update={"salesforce": tenant.salesforce.model_copy(update={"mapping": mapping})}), errors)
 
 
 def _not_in_org(tenant, mapping: SalesforceMapping) -> dict[str, str]:

@@ -7,7 +7,7 @@ from flask import url_for
 from config import keys
 from config.infra.redis_conn import get_redis
 from webhooks.hosts.salesforce import admin_mapping as salesforce_mapping
-from webhooks.admin.host_pages import HostPages
+from webhooks.admin.host_pages import HostPages, MappingCheck, MappingUpdate
 from webhooks.admin.i18n import say, word
 
 
@@ -71,13 +71,14 @@ class SalesforcePages(HostPages):
             answer += " " + check_topic(tenant)["message_fr" if lang == "fr" else "message_en"]
         return answer
 
-    def check_mapping(self, tenant, adapter, lang: str) -> tuple[list[str], str]:
+    def check_mapping(self, tenant, adapter, lang: str) -> MappingCheck:
         """The mapped object and fields answer a query (a HostError names what the org refused)."""
         mapping = tenant.salesforce.mapping
         adapter.client.query_all(f"SELECT {', '.join(mapping.fields())} FROM {mapping.object} LIMIT 1")
         fields = len(mapping.fields()) - 1
-        return [], (
-            f"{mapping.object} et ses {fields} champs répondent" if lang == "fr" else f"{mapping.object} and its {fields} fields answer"
+        return MappingCheck(
+            [],
+            (f"{mapping.object} et ses {fields} champs répondent" if lang == "fr" else f"{mapping.object} and its {fields} fields answer"),
         )
 
     def record_url(self, tenant, host_id: str) -> str | None:
@@ -94,7 +95,7 @@ class SalesforcePages(HostPages):
         """The object's field names in the org."""
         return salesforce_mapping.choices(tenant, fields)
 
-    def mapping_update(self, tenant, form) -> tuple:
+    def mapping_update(self, tenant, form) -> MappingUpdate:
         """The form checked against the org's describe."""
         return salesforce_mapping.update(tenant, form)
 

@@ -331,7 +331,7 @@ def _learn_key_prefix(tenant: tenants.Tenant) -> None:
     """Read the mission object's key prefix once (describe), so Flow callouts' record ids can be checked."""
     from handlers.hosts.salesforce.adapter import make_client
 
-    prefixes.learn(make_client(tenant, get_redis()), get_redis(), tenant.id, tenant.salesforce.mapping.object)
+    prefixes.learn(make_client(tenant, get_redis()), get_redis(), tenant.id, sobject=tenant.salesforce.mapping.object)
 
 
 @bp.post("/salesforce/disconnect")

@@ -5,6 +5,8 @@ Credential, whose External Credential can add a header: it may POST to /webhooks
 `Authorization: Bearer <secret>` (`webhooks.common.header_secret`), and the secret stays out of every request line."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import hmac
 import json
 import logging
@@ -94,7 +96,7 @@ def _outbound_message(tenant, body: bytes):
     if _about_opportunities(tenant, [r for _, r in message.notifications], message.types):
         if tenant.enabled:
             nid = message.notifications[0][0]
-            enqueue_match(get_redis(), tenant.id, OPPORTUNITY, _trigger("outbound", nid), event_id=nid)
+            enqueue_match(get_redis(), tenant.id, OPPORTUNITY, trigger=_trigger("outbound", nid), event_id=nid)
         return Response(ACK, status=200, content_type="text/xml; charset=utf-8")
     wrong = _wrong_objects(tenant, message)
     if wrong:
@@ -102,7 +104,7 @@ def _outbound_message(tenant, body: bytes):
     if tenant.enabled:
         notifications = message.notifications
         missions = {record_id: _trigger("outbound", nid) for nid, record_id in notifications}
-        enqueue_batch(get_redis(), tenant.id, missions, {record_id: nid for nid, record_id in notifications})
+        enqueue_batch(get_redis(), tenant.id, missions, event_ids={record_id: nid for nid, record_id in notifications})
     return Response(ACK, status=200, content_type="text/xml; charset=utf-8")
 
 
@@ -125,7 +127,7 @@ def _org_matches(tenant, org_id: str, what: str) -> bool:
         en = f"this {what} comes from org {org_id}, the tenant is bound to no org yet: connect it first"
         fr = f"ce {_fr(what)} vient de l'org {org_id}, le locataire n'est lié à aucune org : connectez-le d'abord"
     log.warning("salesforce %s refused for tenant %s: %s", what, tenant.id, en)
-    intake_failures.record(get_redis(), tenant.id, "org", en, fr)
+    intake_failures.record(get_redis(), tenant.id, "org", en=en, fr=fr)
     return False
 
 
@@ -163,7 +165,7 @@ def _refused_objects(tenant, wrong: list[str], what: str) -> tuple[str, str]:
     fr = (f"ce {_fr(what)} porte sur {sent}, or l'objet mission du locataire est {expected} : "
           f"configurez-le sur {expected} (ou changez la correspondance du locataire)")
     log.warning("salesforce %s refused for tenant %s: %s", what, tenant.id, en)
-    intake_failures.record(get_redis(), tenant.id, "object", en, fr)
+    intake_failures.record(get_redis(), tenant.id, "object", en=en, fr=fr)
     return en, fr
 
 
@@ -181,10 +183,17 @@ def _xml_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def parse_outbound(body: bytes) -> tuple[str, list[tuple[str, str]]]:
+class Outbound(NamedTuple):
+    """An outbound message's OrganizationId and its (notification id, record id) pairs."""
+
+    org_id: str
+    notifications: list[tuple[str, str]]
+
+
+def parse_outbound(body: bytes) -> Outbound:
     """(OrganizationId, [(notification id, record id)]) from a `notifications` SOAP envelope; no DTD, no entities."""
     message = parse_outbound_message(body)
-    return message.org_id, message.notifications
+    return Outbound(message.org_id, message.notifications)
 
 
 def parse_outbound_message(body: bytes) -> OutboundMessage:
@@ -235,7 +244,7 @@ def _flow_callout(tenant, body: bytes):
     if _about_opportunities(tenant, event["record_ids"], [event["object"]] * len(event["record_ids"])):
         if not tenant.enabled:
             return ignored("tenant paused")
-        outcome = enqueue_match(get_redis(), tenant.id, OPPORTUNITY, _trigger("flow", event["id"]), event_id=event["id"])
+        outcome = enqueue_match(get_redis(), tenant.id, OPPORTUNITY, trigger=_trigger("flow", event["id"]), event_id=event["id"])
         return ignored("duplicate event") if outcome == "duplicate" else (jsonify(status=outcome), 202)
     wrong = _wrong_flow_objects(tenant, event)
     if wrong:
@@ -247,7 +256,7 @@ def _flow_callout(tenant, body: bytes):
     event_ids = {r: f"{event['id']}:{r}" for r in ids} if event["id"] else {}
     # the same Standard Webhooks message, whatever its body says now, is a duplicate: its `webhook-id` is checked and
     # set inside the admit script, so of concurrent resends exactly one is admitted
-    outcome = enqueue_batch(conn, tenant.id, {r: _trigger("flow", event["id"]) for r in ids}, event_ids,
+    outcome = enqueue_batch(conn, tenant.id, {r: _trigger("flow", event["id"]) for r in ids}, event_ids=event_ids,
                             message_key=_webhook_seen_key(tenant.id, webhook_id) if webhook_id else None)
     if outcome == "duplicate":
         return ignored("duplicate event")

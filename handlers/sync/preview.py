@@ -17,7 +17,7 @@ def preview(tenant_id: str, mission_id: str) -> dict:
     adapter = adapter_for(tenant, conn)
     current, _ = adapter.read_mission(mission_id)
     prev = SnapshotStore(conn, tenant_id).get(mission_id)
-    found = pipeline.prepare(conn, tenant, prev, current, {"kind": "preview"}, clock.today(tenant.timezone),
+    found = pipeline.prepare(conn, tenant, prev, current=current, trigger={"kind": "preview"}, today=clock.today(tenant.timezone),
                              write=False)
     if found is None:
         raise tenants.TenantError(f"mission {mission_id} is not in {tenant.host} and was never seen")
@@ -32,7 +32,7 @@ def preview_stored(tenant: tenants.Tenant, mission_id: str) -> dict | None:
         return None
     # the snapshot was saved after the worker's read, so it is both the previous and the current state: the
     # case and reason are the ones the worker decided (the snapshot carries what the classification needs)
-    found = pipeline.prepare(conn, tenant, snap, snap, {"kind": "preview"}, clock.today(tenant.timezone),
+    found = pipeline.prepare(conn, tenant, snap, current=snap, trigger={"kind": "preview"}, today=clock.today(tenant.timezone),
                              write=False)
     return _answer(conn, found)
 

@@ -104,7 +104,7 @@ def job_scope(job: Job):
             outcome = _outcome(state["ok"], getattr(job, "_result", None))
             metrics.add_and_observe([(name, dict(labels), amount) for (name, labels), amount in tally.items()],
                                     "intermission_job_duration_seconds",
-                                    {"function": job.func_name, "outcome": outcome}, time.monotonic() - started)
+                                    {"function": job.func_name, "outcome": outcome}, value=time.monotonic() - started)
 
 
 HEARTBEAT_SLACK = 1.0  # seconds: a worker's registration refreshed this recently is not refreshed again
