@@ -43,8 +43,7 @@ class SalesforcePages(HostPages):
 
         base, trigger = public_base_url(), tenant.salesforce.trigger
         if trigger == "flow":
-            return {"message": "delivery_flow",
-                    "lines": [tenant.webhook_endpoint(base), f"Authorization: Bearer {tenant.webhook_secret}"]}
+            return {"message": "delivery_flow", "lines": [tenant.webhook_endpoint(base), f"Authorization: Bearer {tenant.webhook_secret}"]}
         if trigger == "outbound_message":
             return {"message": "delivery_outbound", "lines": [tenant.webhook_url(base)]}
         return None
