@@ -68,6 +68,9 @@ def test_the_header_form_logs_the_route_template_and_no_secret(stack, caplog):
     lines = [r.getMessage() for r in caplog.records]
     assert "POST /webhooks/boond/<tenant_id> 202" in lines
     assert not [line for line in lines if tenant.webhook_secret in line]
+    from config.infra.logs import redact  # should a line ever quote the header, it is masked
+
+    assert redact(f"{{'Authorization': 'Bearer {tenant.webhook_secret}'}}") == "{'Authorization': 'Bearer [token]'}"
 
 
 def test_a_salesforce_flow_through_its_named_credential_header_lands_as_tasks_once(redis_conn):
