@@ -184,3 +184,14 @@ def mail_stack(stack, monkeypatch, dns):
     settle()
     yield stack, inbox, mission
     controller.stop()
+
+
+def test_a_salesforce_connect_is_refused_before_the_browser_is_sent_to_a_login_address_inside(sf_stack, dns, strict):
+    from sandboxes.stack_salesforce import admin_connect
+
+    tenant = tenants.get(sf_stack.tenant_id)
+    tenants.save(tenant.model_copy(update={"salesforce": tenant.salesforce.model_copy(
+        update={"login_url": "https://acme.my.salesforce.com"})}))
+    answer = admin_connect(requests.Session(), sf_stack.web.url, sf_stack.tenant_id, follow=False)
+    assert answer.status_code == 400 and "Location" not in answer.headers
+    assert "est une adresse link-local, de métadonnées" in answer.text and "is a link-local, metadata" in answer.text

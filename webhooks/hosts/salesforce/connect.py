@@ -173,6 +173,14 @@ def _session_mark(tenant: tenants.Tenant) -> str:
 
 def _start_flow(tenant: tenants.Tenant):
     """Remember state and PKCE verifier, bind them to this browser and session, send the admin to Salesforce."""
+    from config.infra.urls import BadHostUrl
+
+    try:  # the code and the client secret would go there next: refused before the admin is sent (urls.py)
+        oauth.checked_login_url(tenant.salesforce.login_url)
+    except HostError as exc:
+        if not isinstance(exc.__cause__, BadHostUrl):
+            raise
+        return _page(400, "Adresse refusée / Address refused", f"{exc.__cause__.fr} — {exc.__cause__.en}")
     state, verifier, browser = secrets.token_urlsafe(24), oauth.new_code_verifier(), secrets.token_urlsafe(24)
     redirect_uri = callback_url()
     flow = json.dumps({"tenant": tenant.id, "verifier": verifier, "redirect_uri": redirect_uri,
