@@ -29,7 +29,7 @@ from handlers.state import attention, day_load
 from handlers.state.store import SnapshotStore, known_missions, open_missions
 
 __all__ = ["known_missions", "open_missions", "progress", "start", "start_quietly", "run_job", "carry_on", "bar",
-           "forecast"]
+           "forecast", "estimate_left"]
 
 log = logging.getLogger(__name__)
 PAGE = 20  # missions per page: a checkpoint, and for Salesforce one batch of reads and writes
@@ -63,7 +63,25 @@ def progress(conn: redis.Redis, tenant_id: str) -> dict | None:
         return None
     out = {**raw, **{c: int(raw.get(c, 0)) for c in COUNTERS}}
     out["errors"] = [json.loads(e) for e in conn.lrange(_errors_key(tenant_id), 0, 19)]
+    left = estimate_left(out, time.time())
+    if left is not None:
+        out["eta_seconds"] = round(left)
     return out
+
+
+def estimate_left(run: dict, now: float) -> float | None:
+    """Seconds until the run's end, at the pace of the stretch this process took up (`pace_since`, `pace_read`) as of
+    its last page (`paced_at`): a run is paced by the host's rate limit, so its pace holds. None before a page of this
+    stretch is done."""
+    try:
+        since, read_then = float(run.get("pace_since") or 0), int(run.get("pace_read") or 0)
+        checked = float(run.get("paced_at") or 0)
+    except (TypeError, ValueError):
+        return None
+    done, total = int(run.get("read", 0)) - read_then, int(run.get("total", 0))
+    if run.get("status") != "running" or not since or done <= 0 or checked <= since:
+        return None
+    return max(0.0, checked + (total - int(run.get("read", 0))) * (checked - since) / done - now)
 
 
 def start(conn: redis.Redis, tenant_id: str, kind: str, *, days: int | None = None, enqueue: bool = True) -> dict:
@@ -138,6 +156,8 @@ def carry_on(conn: redis.Redis, tenant_id: str, *, on_progress: Callable[[dict],
             raise
     done = {m.decode() for m in conn.smembers(_done_key(tenant_id))}
     todo = [m.decode() for m in conn.lrange(_todo_key(tenant_id), 0, -1) if m.decode() not in done]
+    # the estimate's pace counts from here: a resumed run's earlier stretch ran at another time, maybe elsewhere
+    conn.hset(run_key(tenant_id), mapping={"pace_since": time.time(), "pace_read": len(done)})
     for page in _pages(todo, PAGE):
         _do_page(conn, tenant, run, page)
         if on_progress:
@@ -270,7 +290,7 @@ def _do_page(conn: redis.Redis, tenant: tenants.Tenant, run: dict, page: list[st
         if error:
             pipe.lpush(_errors_key(tenant.id), json.dumps({"mission": mission_id, "error": error[:300]}))
     pipe.ltrim(_errors_key(tenant.id), 0, 99)
-    pipe.hset(run_key(tenant.id), "beat", int(time.time()))
+    pipe.hset(run_key(tenant.id), mapping={"beat": int(time.time()), "paced_at": time.time()})
     pipe.execute()
 
 
@@ -309,8 +329,10 @@ def _finish(conn: redis.Redis, tenant_id: str, status: str, message: str) -> dic
 
 
 def bar(run: dict, width: int = 30) -> str:
-    """A one-line progress bar: `[#####-----] 12/40 read, 11 planned, 1 failed, 0 held`."""
+    """A one-line progress bar: `[#####-----] 12/40 read, 11 planned, 1 failed, 0 held, about 3 min left`."""
     total, read = max(int(run.get("total", 0)), 0), int(run.get("read", 0))
     filled = width if total == 0 else min(width, width * read // total)
+    left = run.get("eta_seconds")
+    eta = "" if left is None else f", about {left // 60} min {left % 60:02d} s left"
     return (f"[{'#' * filled}{'-' * (width - filled)}] {read}/{total} read, {run.get('planned', 0)} planned, "
-            f"{run.get('failed', 0)} failed, {run.get('held', 0)} held")
+            f"{run.get('failed', 0)} failed, {run.get('held', 0)} held{eta}")

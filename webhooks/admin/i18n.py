@@ -148,6 +148,7 @@ WORDS.update({
                   "{host} refuses {tenant}'s credentials: reconnect the app or check its tokens."),
     "test_unreachable": ("{host} ne répond pas pour le moment ({detail}) : réessayez dans quelques minutes.",
                          "{host} does not answer right now ({detail}): try again in a few minutes."),
+    "test_url_refused": ("Aucun appel n'est parti : {detail}.", "No call was made: {detail}."),
     "test_refused": ("{host} a refusé l'appel de test : {detail}", "{host} refused the test call: {detail}"),
     "test_config": ("La configuration {of_tenant} est incomplète : {detail}", "{tenant}'s set-up is incomplete: {detail}"),
     "test_mapping_ok": ("La correspondance est valide : {detail}.", "The mapping is valid: {detail}."),
@@ -465,4 +466,8 @@ WORDS.update({  # issue #27: validation errors in words (webhooks/admin/validati
     "country_pick": ("Pays des jours fériés", "Public holidays: country"),
     "region_pick": ("Région", "Region"),
     "no_region": ("Aucune (tout le pays)", "No region (the whole country)"),
+})
+
+WORDS.update({  # issue #30: where the org sends its changes, the secret in a header where Salesforce can add one
+    "delivery_address": ("Adresse de réception des changements", "Where the org sends its changes"),
 })

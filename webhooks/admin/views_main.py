@@ -44,6 +44,7 @@ def overview_context(tenant) -> dict:
     return {"status": pages.status(tenant), "held": len(held(get_redis(), tenant.id)),
             "configure": pages.configure_card(tenant), "test_result": None, "planning": planning_card(tenant),
             "disconnect": pages.disconnect_form(tenant), "connect": pages.connect_form(tenant),
+            "delivery": pages.delivery_card(tenant),
             "setup_missing": None if tenant.setup_complete else check(tenant).missing,
             "attention": attention_items(tenant, lang_for(tenant))}
 

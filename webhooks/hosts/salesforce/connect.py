@@ -138,6 +138,12 @@ WORDS = {
                       "le voudrez."),
                      ("Salesforce disconnected", "Intermission no longer has access to this org; what it wrote "
                       "there stays.", "Next step: connect Salesforce again from the admin page whenever you want.")),
+    "address_refused": (("Adresse refusée", "{reason}",
+                         "Étape suivante : demandez à votre opérateur Intermission de corriger l'adresse de connexion "
+                         "Salesforce de cet espace, puis recommencez depuis la page d'administration."),
+                        ("Address refused", "{reason}",
+                         "Next step: ask your Intermission operator to correct this workspace's Salesforce login "
+                         "address, then start again from the admin page.")),
     "disconnect_link": (("Lien non valable", "Ce lien de déconnexion est inconnu, modifié ou expiré.",
                          "Étape suivante : déconnectez depuis la page d'administration."),
                         ("Link not valid", "This disconnect link is unknown, altered or expired.",
@@ -277,6 +283,15 @@ def _session_mark(tenant: tenants.Tenant) -> str:
 
 def _start_flow(tenant: tenants.Tenant):
     """Remember state and PKCE verifier, bind them to this browser and session, send the admin to Salesforce."""
+    from config.infra.urls import BadHostUrl
+
+    try:  # the code and the client secret would go there next: refused before the admin is sent (urls.py)
+        oauth.checked_login_url(salesforce_settings(tenant).login_url)
+    except HostError as exc:
+        if not isinstance(exc.__cause__, BadHostUrl):
+            raise
+        lang = _lang(tenant)
+        return _page(400, "address_refused", lang, reason=exc.__cause__.say(lang))
     state, verifier, browser = secrets.token_urlsafe(24), oauth.new_code_verifier(), secrets.token_urlsafe(24)
     redirect_uri = callback_url()
     flow = json.dumps({"tenant": tenant.id, "verifier": verifier, "redirect_uri": redirect_uri,
