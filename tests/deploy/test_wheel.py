@@ -31,9 +31,10 @@ def test_the_production_wheel_holds_no_sandbox_demo_stack_or_test_seam(tmp_path)
     names = wheel.namelist()
     assert "handlers/domain/plan.py" in names and "webhooks/app.py" in names  # the product is there
     assert "config/playbooks/default.toml" in names
-    catalogs = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "webhooks").rglob("*.toml"))
-    assert "webhooks/admin/words.toml" in catalogs and "webhooks/hosts/salesforce/connect.toml" in catalogs
-    assert [name for name in catalogs if name not in names] == []  # every page's words ship with the pages
+    catalogs = sorted(path.relative_to(ROOT).as_posix() for package in ("webhooks", "handlers")
+                      for path in (ROOT / package).rglob("*.toml"))  # the words catalogs (config/catalogs.py)
+    assert {"webhooks/admin/words.toml", "webhooks/hosts/salesforce/connect.toml", "handlers/domain/plan.toml"} <= set(catalogs)
+    assert [name for name in catalogs if name not in names] == []  # every page's and action's words ship with the code
     test_only = [n for n in names if n.startswith("sandboxes/") or Path(n).stem in {"seams", "test_seams", "demo", "stack",
                                                                                     "stack_salesforce", "serving"}]
     assert test_only == []

@@ -125,13 +125,13 @@ def boond_tokens(tenant):
 
 
 def test_the_scan_sees_a_host_named_in_a_catalog_and_not_in_its_comments():
-    catalog = '''# the connection test (Boond and Salesforce in a comment)
+    catalog = """# the connection test (Boond and Salesforce in a comment)
 test_ok = { fr = "La connexion fonctionne : {host} répond.", en = "The connection works: {host} answers." }
 paste.fr = "Collez cette adresse dans Boond"
 paste.en = "Paste this address in your tool"
 [salesforce_page.fr]
 title = "Connexion"
-'''
+"""
     assert host_names_in_data(catalog) == ["paste.fr = Collez cette adresse dans Boond", "salesforce_page"]
 
 

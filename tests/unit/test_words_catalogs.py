@@ -1,5 +1,5 @@
 """The pages' words are data: TOML catalogs (webhooks/admin/words.toml, a host's words.toml and connect.toml in its
-folder) read by one loader, webhooks/admin/i18n.py:catalog(), which refuses at load a key missing a language or with
+folder) read by one loader, config/catalogs.py:catalog(), which refuses at load a key missing a language or with
 an empty text, naming the file and the key (issue #24)."""
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from webhooks.admin.i18n import CatalogError, catalog, known, say, word
+from config.catalogs import CatalogError, catalog
+from webhooks.admin.i18n import known, say, word
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOGS = sorted((ROOT / "webhooks").rglob("*.toml"))
+CATALOGS = sorted([*(ROOT / "webhooks").rglob("*.toml"), *(ROOT / "handlers").rglob("*.toml")])
 
 
 @pytest.mark.parametrize("path", CATALOGS, ids=lambda path: path.relative_to(ROOT).as_posix())
@@ -46,17 +47,22 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("text", "said"), [
-    ('save = { fr = "Enregistrer" }\n', "key 'save' must have exactly the languages ['fr', 'en'], not ['fr']"),
-    ('save = { fr = "Enregistrer", en = "Save", de = "Speichern" }\n', "key 'save' must have exactly the languages"),
-    ('save = "Enregistrer"\n', "key 'save' must have exactly the languages ['fr', 'en'], not str"),
-    ('save = { fr = "Enregistrer", en = "  " }\n', "key 'save.en' must be a text that is not empty"),
-    ('save = { fr = "Enregistrer", en = 3 }\n', "key 'save.en' must be a text that is not empty"),
-    ('[page.fr]\ntitle = "Titre"\n[page.en]\ntitle = "Title"\nmessage = "Text"\n',
-     "key 'page' must have the same texts in both languages"),
-    ('[page.fr]\ntitle = ""\n[page.en]\ntitle = "Title"\n', "key 'page.fr.title' must be a text that is not empty"),
-    ('save = { fr = "Enregistrer", en = "Save"\n', "cannot read the words catalog"),
-])
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('save = { fr = "Enregistrer" }\n', "key 'save' must have exactly the languages ['fr', 'en'], not ['fr']"),
+        ('save = { fr = "Enregistrer", en = "Save", de = "Speichern" }\n', "key 'save' must have exactly the languages"),
+        ('save = "Enregistrer"\n', "key 'save' must have exactly the languages ['fr', 'en'], not str"),
+        ('save = { fr = "Enregistrer", en = "  " }\n', "key 'save.en' must be a text that is not empty"),
+        ('save = { fr = "Enregistrer", en = 3 }\n', "key 'save.en' must be a text that is not empty"),
+        (
+            '[page.fr]\ntitle = "Titre"\n[page.en]\ntitle = "Title"\nmessage = "Text"\n',
+            "key 'page' must have the same texts in both languages",
+        ),
+        ('[page.fr]\ntitle = ""\n[page.en]\ntitle = "Title"\n', "key 'page.fr.title' must be a text that is not empty"),
+        ('save = { fr = "Enregistrer", en = "Save"\n', "cannot read the words catalog"),
+    ],
+)
 def test_a_catalog_missing_a_language_or_a_text_is_refused_at_load_naming_the_file_and_the_key(tmp_path, text, said):
     path = write(tmp_path, text)
     with pytest.raises(CatalogError) as refused:

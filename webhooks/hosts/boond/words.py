@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from webhooks.admin.i18n import catalog
+from config.catalogs import catalog
 
 WORDS = catalog(Path(__file__).with_name("words.toml"))

@@ -19,6 +19,7 @@ from pathlib import Path
 from flask import Blueprint, Response, make_response, redirect, render_template_string, request, url_for
 
 from config import keys
+from config.catalogs import catalog
 from config import tenants
 from connectors.salesforce import org_binding
 from config.infra import crypto
@@ -29,7 +30,6 @@ from connectors.errors import HostError
 from connectors.salesforce import ids, oauth, prefixes
 from handlers.sync import backfill, holds
 from handlers.hosts.salesforce.adapter import tokens_for
-from webhooks.admin.i18n import catalog
 from webhooks.admin.auth import (auth_marks, browser_form_ok, browser_form_token, login_failed, login_refused,
                                   marks_match, set_browser_cookie)
 from webhooks.hosts.salesforce.links import connect_link, disconnect_token  # noqa: F401 (the names callers import)
