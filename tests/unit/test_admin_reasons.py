@@ -55,5 +55,12 @@ def test_the_phrases_kept_from_before_read_in_words_too():
         "remplaçant inconnu : l'outil ne laisse pas lire les autres missions du projet"
 
 
+def test_days_read_as_french_pages_write_them():
+    assert reason_in("fr", "next mission started on 2026-03-30: bench closed") == \
+        "mission suivante commencée le 30/03/2026 : intercontrat clos"
+    assert reason_in("en", "next mission started on 2026-03-30: bench closed") == \
+        "next mission started on 2026-03-30: bench closed"
+
+
 def test_an_unknown_phrase_is_kept_as_it_is():
     assert reason_in("fr", "planned end; something new") == "fin prévue; something new"

@@ -51,13 +51,14 @@ _FR = [
      "consultants en intercontrat ou qui y reviennent, rapprochés des opportunités ouvertes"),
 ]
 _COMPILED = [(re.compile(rf"^{pattern}$"), repl) for pattern, repl in _FR]
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")  # a day as the reasons keep it, 2026-03-30
 
 
 def reason_in(lang: str, reason: str | None) -> str:
     """The reason in `lang` ('fr' translates each known phrase; other languages keep the English)."""
     if not reason or lang != "fr":
         return reason or ""
-    return "; ".join(_phrase(part.strip()) for part in reason.split(";"))
+    return _ISO_DAY.sub(r"\3/\2/\1", "; ".join(_phrase(part.strip()) for part in reason.split(";")))
 
 
 def _phrase(part: str) -> str:
