@@ -14,38 +14,20 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Iterable, Mapping, NamedTuple
 
+from config.catalogs import catalog
 from config.playbook import Playbook, Step
 from handlers.domain.model import Classification, DesiredAction, MissionSnapshot, Person
 from handlers.domain.owners import gone_by, instead_of_leaver, owner
 from handlers.domain.plan_surveys import SurveyInputs, with_surveys
 from handlers.domain.rules import Rules
 
-WHY = {  # the reason line of an action: each phrase in French, then English
-    "prefix": ("Pourquoi : ", "Why: "),
-    "natural": ("fin de mission prévue", "planned end of mission"),
-    "client": ("fin anticipée par le client", "early end by the client"),
-    "consultant": ("fin anticipée à l'initiative du consultant", "early end by the consultant"),
-    "extension": ("mission prolongée", "mission extended"),
-    "change": (" (fin : {old} → {new})", " (end: {old} → {new})"),
-    "unsure": (" — à confirmer : fin avancée sans motif connu", " — to confirm: end moved earlier with no known reason"),
-    "late": (" — en retard (échéance d'origine : {day})", " — late (originally due {day})"),
-    "bench": ("intercontrat depuis le {day}", "on the bench since {day}"),
-    "stale": ("intercontrat : mission finie le {end}, connue le {seen}", "on the bench: mission ended {end}, learnt of on {seen}"),
-    "until": (", jusqu'à la prochaine mission le {day}", ", until the next mission starts on {day}"),
-    "busy": (", encore en mission à temps partiel : {busy}", ", still part-time elsewhere: {busy}"),
-}
-
-HANDOVER = {  # a step with `handover = true` once another consultant's mission takes over this early end (case 3)
-    "title": (" — passation à {names}", " — handover to {names}"),
-    "line": ("Remplacement : {who}.", "Replacement: {who}."),
-    "who": ("{name}, sur la mission à partir du {day}", "{name}, on the mission from {day}"),
-    "nameless": ("le consultant remplaçant", "the replacing consultant"),
-}
+WORDS = catalog(Path(__file__).with_name("plan.toml"))  # an action's reason line and handover words, French and English
 
 
-def _words(table: dict[str, tuple[str, str]], language: str) -> dict[str, str]:
+def _words(table: Mapping[str, tuple], language: str) -> dict[str, str]:
     """A table's phrases in one language ("fr" or "en")."""
     side = 0 if language == "fr" else 1
     return {key: pair[side] for key, pair in table.items()}
@@ -244,15 +226,15 @@ class _Context:
 
     def handed_to(self, title: str) -> tuple[str, str]:
         """The title saying to whom the mission is handed over, and the line naming the replacement(s) and when."""
-        t = _words(HANDOVER, self.lang)
-        names = [(o.consultant.name if o.consultant else "") or t["nameless"] for o in self.c.replaced_by]
-        who = "; ".join(t["who"].format(name=name, day=_format_date(o.start, self.lang))
+        t = _words(WORDS, self.lang)
+        names = [(o.consultant.name if o.consultant else "") or t["handover_nameless"] for o in self.c.replaced_by]
+        who = "; ".join(t["handover_who"].format(name=name, day=_format_date(o.start, self.lang))
                         for name, o in zip(names, self.c.replaced_by))
-        return title + t["title"].format(names=", ".join(names)), t["line"].format(who=who)
+        return title + t["handover_title"].format(names=", ".join(names)), t["handover_line"].format(who=who)
 
     def why(self, step: Step, nominal: date, late: bool) -> str:
         """The one-line reason this step exists: the case, what changed, 'to confirm', 'late'."""
-        t, fmt = _words(WHY, self.lang), lambda d: _format_date(d, self.lang)
+        t, fmt = _words(WORDS, self.lang), lambda d: _format_date(d, self.lang)
         if step.is_bench:
             what = (t["stale"].format(end=fmt(self.end), seen=fmt(self.s.first_seen)) if self.c.stale
                     else t["bench"].format(day=fmt(self.bench_start)))

@@ -31,6 +31,13 @@ def test_the_production_wheel_holds_no_sandbox_demo_stack_or_test_seam(tmp_path)
     names = wheel.namelist()
     assert "handlers/domain/plan.py" in names and "webhooks/app.py" in names  # the product is there
     assert "config/playbooks/default.toml" in names
+    catalogs = sorted(path.relative_to(ROOT).as_posix() for package in ("webhooks", "handlers")
+                      for path in (ROOT / package).rglob("*.toml"))  # the words catalogs (config/catalogs.py)
+    assert {"webhooks/admin/words.toml", "webhooks/hosts/salesforce/connect.toml", "handlers/domain/plan.toml"} <= set(catalogs)
+    assert [name for name in catalogs if name not in names] == []  # every page's and action's words ship with the code
+    templates = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "webhooks").rglob("templates/**/*.html"))
+    assert "webhooks/admin/templates/admin/overview.html" in templates and "webhooks/surveys/templates/survey/form.html" in templates
+    assert [name for name in templates if name not in names] == []  # the image installs the wheel: no page without them
     test_only = [n for n in names if n.startswith("sandboxes/") or Path(n).stem in {"seams", "test_seams", "demo", "stack",
                                                                                     "stack_salesforce", "serving"}]
     assert test_only == []

@@ -5,7 +5,8 @@ something real.
 The name scan reads code, not prose: a host's name in a string literal, an f-string or an identifier (a module, a
 function, a field, a key) outside the host's own folders fails it; comments, docstrings and the keys' documentation
 (config/keys.py's `_Key` docs) may cite a host as an example ("Boond: the technical user") and are not read. Jinja
-templates are read whole (their comments aside).
+templates are read whole (their comments aside), and so are the TOML words catalogs and playbooks (each key and each
+text; their comments aside): a host's words live in its folder's catalog, never in the generic one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import ast
 import io
 import re
 import tokenize
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -76,6 +78,26 @@ def host_names_in_code(text: str) -> list[tuple[int, str]]:
     ]
 
 
+def host_names_in_data(text: str) -> list[str]:
+    """Each key or text of a TOML file (a words catalog, a playbook) that names a built-in host; comments aside."""
+    found = []
+
+    def walk(where: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{where}.{key}" if where else key, inner)
+                if NAMES.search(key):
+                    found.append(f"{where}.{key}" if where else key)
+        elif isinstance(value, list):
+            for number, inner in enumerate(value):
+                walk(f"{where}[{number}]", inner)
+        elif isinstance(value, str) and NAMES.search(value):
+            found.append(f"{where} = {value}")
+
+    walk("", tomllib.loads(text))
+    return found
+
+
 def test_no_production_module_outside_a_host_s_folders_names_a_host():
     found = [f"{name}:{line}: {token[:80]}" for name, text in generic_modules() for line, token in host_names_in_code(text)]
     found += [
@@ -84,6 +106,7 @@ def test_no_production_module_outside_a_host_s_folders_names_a_host():
         for number, line in enumerate(re.sub(r"\{#.*?#\}", "", text, flags=re.S).splitlines(), 1)
         if NAMES.search(line)
     ]
+    found += [f"{name}: {where[:80]}" for name, text in generic_files(".toml") for where in host_names_in_data(text)]
     assert found == [], "move it to the host's folder and ask handlers.hosts.registry:\n" + "\n".join(found)
 
 
@@ -99,6 +122,23 @@ def boond_tokens(tenant):
 '''
     lines = sorted({line for line, _ in host_names_in_code(code)})
     assert lines == [2, 3, 4, 5, 6, 7]
+
+
+def test_the_scan_sees_a_host_named_in_a_catalog_and_not_in_its_comments():
+    catalog = """# the connection test (Boond and Salesforce in a comment)
+test_ok = { fr = "La connexion fonctionne : {host} répond.", en = "The connection works: {host} answers." }
+paste.fr = "Collez cette adresse dans Boond"
+paste.en = "Paste this address in your tool"
+[salesforce_page.fr]
+title = "Connexion"
+"""
+    assert host_names_in_data(catalog) == ["paste.fr = Collez cette adresse dans Boond", "salesforce_page"]
+
+
+def test_the_scan_reads_the_generic_words_catalog_and_skips_the_hosts_own():
+    scanned = [name for name, _ in generic_files(".toml")]
+    assert "webhooks/admin/words.toml" in scanned and "config/playbooks/default.toml" in scanned
+    assert not [name for name in scanned if name.startswith("webhooks/hosts/")]
 
 
 def test_the_scan_reads_every_production_package_and_each_host_s_folders_are_skipped():

@@ -18,56 +18,11 @@ from handlers.intake.ingest import enqueue_match
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
 from webhooks.admin.forecast_chart import LAYER_COLOURS, stacked_weeks
-from webhooks.admin.i18n import WORDS, label, say, word
+from webhooks.admin.i18n import label, say, word
 from webhooks.admin.render import lang_for
 from webhooks.admin.views_bench import _eur, _number, _page, _pct, csv_cells
 
 DIGEST_CHOICES = ("0", "7", "14", "30")  # the digest's cadence in days (0: no digest)
-
-WORDS.update({  # issue #29: the forecast (additive: new keys only)
-    "forecast": ("Prévision : les 13 prochaines semaines", "Forecast: the next 13 weeks"),
-    "forecast_chart": ("Jours d'intercontrat prévus par semaine", "Projected bench days per week"),
-    "layer_on_bench": ("déjà en intercontrat", "already on the bench"),
-    "layer_coming_back": ("de retour (fin confirmée)", "coming back (end settled)"),
-    "layer_to_confirm": ("de retour (à confirmer)", "coming back (to confirm)"),
-    "coming_back": ("Reviennent en intercontrat", "Coming back to the bench"),
-    "projected_days": ("Jours d'intercontrat prévus", "Projected bench days"),
-    "projected_cost": ("Coût prévu", "Projected cost"),
-    "peak_rate": ("Taux le plus haut d'une semaine", "Highest weekly rate"),
-    "week_of": ("Semaine du", "Week of"), "headcount": ("Effectif", "Headcount"),
-    "mission_end": ("Fin de mission", "Mission ends"), "first_bench_day": ("Premier jour", "First bench day"),
-    "next_mission": ("Mission suivante", "Next mission"), "none_known": ("aucune connue", "none known"),
-    "to_confirm": ("à confirmer", "to confirm"), "settled": ("confirmée", "settled"),
-    "end_status": ("Fin", "End"), "nobody_back": ("Personne ne revient en intercontrat dans les 13 semaines.",
-                                                  "Nobody comes back to the bench in the next 13 weeks."),
-    "csv_weeks": ("Semaines en CSV", "Weeks as CSV"), "csv_returns": ("Retours en CSV", "Returns as CSV"),
-    "unnamed": ("(sans nom)", "(no name)"),
-    "matching": ("Rapprochement avec les opportunités", "Matching with opportunities"),
-    "matching_help": ("Intermission propose aux ingénieurs d'affaires, dans une tâche par opportunité ouverte, les "
-                      "consultants en intercontrat ou qui y reviennent dans les 13 semaines et dont les compétences "
-                      "correspondent, avec la raison (compétences, date de disponibilité, lieu).",
-                      "Intermission suggests to business engineers, in one task per open opportunity, the consultants "
-                      "on the bench or coming back within 13 weeks whose skills fit, with the reason (skills, free "
-                      "date, place)."),
-    "matching_enabled": ("Proposer des consultants pour les opportunités ouvertes", "Suggest consultants for open opportunities"),
-    "per_consultant": ("Opportunités au plus par consultant", "At most this many opportunities per consultant"),
-    "digest_every": ("Récapitulatif des ingénieurs d'affaires (« vos consultants disponibles dans les 30 / 60 / 90 "
-                     "jours »)", "Business engineers' digest (\"your consultants available within 30 / 60 / 90 days\")"),
-    "digest_0": ("aucun", "none"), "digest_7": ("chaque semaine", "every week"),
-    "digest_14": ("toutes les deux semaines", "every two weeks"), "digest_30": ("tous les 30 jours", "every 30 days"),
-    "bad_per_consultant": ("Saisissez un nombre entier de 1 à 20.", "Enter a whole number from 1 to 20."),
-    "effective_use": ("Usage effectif de l'intercontrat", "Effective use of the bench"),
-    "effective_use_help": ("part des jours d'intercontrat du trimestre passés sur une activité (formation, projet "
-                           "interne, recherche de mission, mécénat) : couverts par une inactivité de l'outil dont le "
-                           "type y correspond, sinon dont une étape a été cochée faite",
-                           "share of the quarter's bench days spent on an activity (training, internal project, "
-                           "mission search, skills volunteering): covered by an inactivity in the host whose type "
-                           "maps to it, else with a step ticked done"),
-    "host_days": ("Jours couverts par une inactivité de l'outil", "Days covered by an inactivity in the host"),
-    "case_matching": ("Rapprochement d'opportunités", "Opportunity matching"),
-    "forecast_unknown": ("{n} jours prévus sans coût connu : renseignez un coût journalier par défaut ci-dessous.",
-                         "{n} projected days without a known cost: set a default daily cost below."),
-})
 
 
 def forecast_card(tenant, lang: str) -> dict:

@@ -14,10 +14,12 @@ import logging
 import secrets
 from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 
 from flask import Blueprint, Response, make_response, redirect, render_template_string, request, url_for
 
 from config import keys
+from config.catalogs import catalog
 from config import tenants
 from connectors.salesforce import org_binding
 from config.infra import crypto
@@ -56,111 +58,9 @@ h1{font-size:1.4rem}.ok{color:#176a2f}.ko{color:#a11}input{display:block;padding
 {% if admin_url %}<p><a id="admin-link" href="{{ admin_url }}">{{ admin_text }}</a></p>{% endif %}
 </body></html>"""
 
-# Every page of the connection in French and English (issue #27): (title, what happened, the next step), with
-# {values} filled in; a page says the next step in words, never a command to run.
-WORDS = {
-    "bad_link": (("Lien non valable", "Ce lien de connexion est inconnu, modifié ou expiré.",
-                  "Étape suivante : ouvrez la page d'administration d'Intermission et cliquez « Connecter "
-                  "Salesforce », ou demandez un nouveau lien à la personne qui l'administre."),
-                 ("Link not valid", "This connection link is unknown, altered or expired.",
-                  "Next step: open the Intermission admin page and click “Connect Salesforce”, or ask whoever "
-                  "administers it for a new link.")),
-    "no_password": (("Connexion impossible pour l'instant", "Connecter l'org Salesforce à l'espace Intermission "
-                     "« {name} » ? Cet espace n'a pas encore de mot de passe d'administration.",
-                     "Étape suivante : demandez à votre opérateur Intermission de le définir, puis rouvrez ce lien."),
-                    ("Cannot connect yet", "Connect your Salesforce org to the Intermission workspace “{name}”? "
-                     "This workspace has no admin password yet.",
-                     "Next step: ask your Intermission operator to set one, then open this link again.")),
-    "confirm": (("Connecter Salesforce", "Connecter l'org Salesforce à l'espace Intermission « {name} » ?",
-                 "Étape suivante : saisissez le mot de passe d'administration de cet espace, puis connectez-vous "
-                 "à Salesforce."),
-                ("Connect Salesforce", "Connect your Salesforce org to the Intermission workspace “{name}”?",
-                 "Next step: type this workspace's admin password, then sign in to Salesforce.")),
-    "form_refused": (("Formulaire refusé", "Ce formulaire a expiré ou a été ouvert dans un autre navigateur.",
-                      "Étape suivante : rouvrez le lien de connexion, ou la page d'administration, dans ce "
-                      "navigateur."),
-                     ("Form refused", "This form expired or was opened in another browser.",
-                      "Next step: open the connect link, or the admin page, again in this browser.")),
-    "too_many": (("Trop d'essais", "Trop de mots de passe incorrects pour cet espace.",
-                  "Étape suivante : attendez 15 minutes, puis rouvrez le lien de connexion."),
-                 ("Too many attempts", "Too many wrong passwords for this workspace.",
-                  "Next step: wait 15 minutes, then open the connect link again.")),
-    "not_salesforce": (("Pas un espace Salesforce", "Cet espace Intermission ne se connecte pas à Salesforce.",
-                        "Étape suivante : revenez à la page d'administration."),
-                       ("Not a Salesforce workspace", "This Intermission workspace does not connect to Salesforce.",
-                        "Next step: go back to the admin page.")),
-    "expired": (("Connexion expirée", "Cette connexion a pris trop de temps, ou a déjà servi.",
-                 "Étape suivante : recommencez depuis la page d'administration (« Connecter Salesforce ») ou le "
-                 "lien de connexion."),
-                ("Connection expired", "This sign-in took too long, or was already used.",
-                 "Next step: start again from the admin page (“Connect Salesforce”) or the connect link.")),
-    "other_browser": (("Connexion refusée", "Cette connexion n'a pas été commencée dans ce navigateur.",
-                       "Étape suivante : ouvrez vous-même le lien de connexion, dans ce navigateur, et "
-                       "connectez-vous à nouveau."),
-                      ("Connection refused", "This sign-in was not started in this browser.",
-                       "Next step: open the connect link yourself, in this browser, and sign in again.")),
-    "refused": (("Salesforce a refusé la connexion", "Salesforce n'a pas accordé l'accès à Intermission.",
-                 "Étape suivante : recommencez la connexion depuis la page d'administration, en acceptant "
-                 "l'accès demandé."),
-                ("Salesforce refused the connection", "Salesforce did not grant Intermission access.",
-                 "Next step: connect again from the admin page, and allow the access asked for.")),
-    "removed": (("Espace supprimé", "Cet espace Intermission n'existe plus.",
-                 "Étape suivante : demandez à votre opérateur Intermission de le recréer."),
-                ("Workspace removed", "This Intermission workspace no longer exists.",
-                 "Next step: ask your Intermission operator to create it again.")),
-    "session_ended": (("Session terminée", "Votre session d'administration a pris fin pendant la connexion.",
-                       "Étape suivante : ouvrez à nouveau la page d'administration, puis recommencez la connexion."),
-                      ("Session ended", "Your admin session ended during the sign-in.",
-                       "Next step: open the admin page again, then start the connection again.")),
-    "not_an_org": (("Pas une org Salesforce", "La réponse de Salesforce ne nomme aucune org valable.",
-                    "Étape suivante : recommencez la connexion depuis la page d'administration."),
-                   ("Not a Salesforce org", "Salesforce's answer names no valid org.",
-                    "Next step: connect again from the admin page.")),
-    "wrong_org": (("Mauvaise org Salesforce", "Cet espace est lié à l'org {bound} ; vous vous êtes connecté à "
-                   "l'org {got}.", "Étape suivante : recommencez la connexion en vous connectant à l'org {bound}."),
-                  ("Wrong Salesforce org", "This workspace is bound to org {bound}; you signed in to org {got}.",
-                   "Next step: connect again, signing in to org {bound}.")),
-    "taken": (("Org déjà connectée", "L'org {org} est connectée à un autre espace Intermission. Si c'est une "
-               "erreur, vous venez de prouver que vous l'administrez.",
-               "Étape suivante : libérez-la et connectez-la ici."),
-              ("Org already connected", "Org {org} is connected to another Intermission workspace. If that is a "
-               "mistake, you have just proved you administer it.", "Next step: release it and connect it here.")),
-    "taken_again": (("Org déjà connectée", "L'org vient d'être connectée à un autre espace.",
-                     "Étape suivante : recommencez la connexion depuis la page d'administration."),
-                    ("Org already connected", "The org was just connected to another workspace.",
-                     "Next step: connect again from the admin page.")),
-    "connected": (("Salesforce est connecté", "L'org {org} est connectée à Intermission. {n} mission(s) en attente "
-                   "reprise(s).", ""),
-                  ("Salesforce connected", "Org {org} is connected to Intermission. {n} waiting mission(s) resumed.",
-                   "")),
-    "disconnected": (("Salesforce est déconnecté", "Intermission n'a plus accès à cette org ; ce qu'il y a écrit "
-                      "reste.", "Étape suivante : reconnectez Salesforce depuis la page d'administration quand vous "
-                      "le voudrez."),
-                     ("Salesforce disconnected", "Intermission no longer has access to this org; what it wrote "
-                      "there stays.", "Next step: connect Salesforce again from the admin page whenever you want.")),
-    "address_refused": (("Adresse refusée", "{reason}",
-                         "Étape suivante : demandez à votre opérateur Intermission de corriger l'adresse de connexion "
-                         "Salesforce de cet espace, puis recommencez depuis la page d'administration."),
-                        ("Address refused", "{reason}",
-                         "Next step: ask your Intermission operator to correct this workspace's Salesforce login "
-                         "address, then start again from the admin page.")),
-    "disconnect_link": (("Lien non valable", "Ce lien de déconnexion est inconnu, modifié ou expiré.",
-                         "Étape suivante : déconnectez depuis la page d'administration."),
-                        ("Link not valid", "This disconnect link is unknown, altered or expired.",
-                         "Next step: disconnect from the Intermission admin page.")),
-    "disconnect_form": (("Formulaire refusé", "Ce formulaire a expiré.",
-                         "Étape suivante : rechargez la page d'administration et réessayez."),
-                        ("Form refused", "This form expired.", "Next step: reload the admin page and try again.")),
-}
-SMALL = {  # the pages' other words
-    "admin": ("Ouvrir l'administration d'Intermission", "Open the Intermission admin"),
-    "setup": ("Étape suivante : la mise en route d'Intermission", "Next step: Intermission's set-up"),
-    "password": ("Mot de passe d'administration de cet espace", "This workspace's admin password"),
-    "sign_in": ("Se connecter et continuer vers Salesforce", "Sign in and continue to Salesforce"),
-    "wrong_password": ("Mot de passe incorrect.", "Wrong password."),
-    "release": ("Libérer l'org et la connecter ici", "Release the org and connect it here"),
-    "details": ("détails", "details"), "salesforce_said": ("Salesforce a répondu : {text}", "Salesforce answered: {text}"),
-}
+# Every page of the connection in French and English (issue #27): connect.toml beside this module, each page's title,
+# what happened and the next step with {values} filled in, and the pages' other words.
+WORDS = catalog(Path(__file__).with_name("connect.toml"))
 
 
 def _lang(tenant: tenants.Tenant | None = None) -> str:
@@ -174,7 +74,7 @@ def _lang(tenant: tenants.Tenant | None = None) -> str:
 
 
 def _small(key: str, lang: str, **values) -> str:
-    return SMALL[key][lang == "en"].format(**values)
+    return WORDS[key][lang == "en"].format(**values)
 
 
 def _admin_url(tenant: tenants.Tenant, lang: str, view: str = "admin.overview") -> str:
@@ -188,7 +88,8 @@ def _page(status: int, key: str, lang: str, *, ok: bool = False, admin_url: str 
           admin_text: str | None = None, detail: str | None = None, form: dict | None = None,
           error: str | None = None, **values) -> Response:
     """One connection page in `lang`: its title, what happened, the next step, a link to go on when there is one."""
-    title, message, next_step = (text.format(**values) for text in WORDS[key][lang == "en"])
+    page = {name: text.format(**values) for name, text in WORDS[key][lang == "en"].items()}
+    title, message, next_step = page["title"], page["message"], page.get("next_step", "")
     body = render_template_string(PAGE, lang=lang, title=title, message=message, next_step=next_step, ok=ok,
                                   admin_url=admin_url, admin_text=admin_text or _small("admin", lang), detail=detail,
                                   details=_small("details", lang), form=form, error=error)
