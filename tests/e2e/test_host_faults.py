@@ -13,7 +13,8 @@ from config.settings import get_settings
 from config.infra import clock
 from handlers.intake.queues import dead_letters
 from tests.e2e.helpers import settle
-from tests.e2e.scale_story import T0, Driver, Timer, duplicates, quiet_servers, reference_state, story, unthrottle
+from tests.e2e.scale_story import (T0, Driver, Timer, drained_before_the_story, duplicates, quiet_servers, reference_state,
+                                   story, unthrottle)
 from tests.e2e.scale_story import wrong_missions
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures(quiet_servers.__name__)]
@@ -75,6 +76,7 @@ def _check_faults(stack, redis_conn, child_env, host: str, faults: list[dict]) -
     expected = reference_state(stack, redis_conn)
     clock.pin(T0)
     unthrottle(stack)
+    drained_before_the_story()
     driver, rounds, timer = Driver(stack), story(), Timer()
     driver.consultants(len(rounds[0]))
     _inject(stack, faults, seed=100)

@@ -14,8 +14,8 @@ from config.infra import clock
 from handlers.sync.jobs import tick
 from handlers.sync.sweep import last_sweep_key, sweep
 from tests.e2e.helpers import settle
-from tests.e2e.scale_story import (T0, Driver, Timer, duplicates, quiet_servers, reference_state, story, unthrottle,
-                                   wrong_missions)
+from tests.e2e.scale_story import (T0, Driver, Timer, drained_before_the_story, duplicates, quiet_servers, reference_state,
+                                   story, unthrottle, wrong_missions)
 
 DROP_RATE = 0.2
 pytestmark = pytest.mark.usefixtures(quiet_servers.__name__)
@@ -26,6 +26,7 @@ def _lossy_run(stack, rounds, seed: int) -> tuple[Driver, int, int]:
     """The story with a seeded 20 % of the host's notifications never sent; (driver, sent, dropped)."""
     clock.pin(T0)
     unthrottle(stack)
+    drained_before_the_story()
     driver, rng, dropped, sent = Driver(stack), random.Random(seed), 0, 0
     driver.consultants(len(rounds[0]))
     for changes in rounds:

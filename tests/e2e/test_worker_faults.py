@@ -11,7 +11,8 @@ import pytest
 
 from config.infra import clock
 from handlers.intake.queues import dead_letters, get_queue
-from tests.e2e.scale_story import T0, Driver, Timer, duplicates, quiet_servers, reference_state, story, unthrottle
+from tests.e2e.scale_story import (T0, Driver, Timer, drained_before_the_story, duplicates, quiet_servers, reference_state,
+                                   story, unthrottle)
 from tests.e2e.scale_story import wrong_missions
 from tests.e2e.workers import Pool, busy_slot, started_by, wait_drained, wait_recovered
 
@@ -47,6 +48,7 @@ def _check_kills(stack, redis_conn, child_env, tmp_path, host: str) -> None:
     expected = reference_state(stack, redis_conn)
     clock.pin(T0)
     unthrottle(stack)
+    drained_before_the_story()
     driver, acked, rng = Driver(stack), [], random.Random(7)
     driver.consultants(len(story()[0]))
     pool = Pool({**child_env, "INTERMISSION_ORPHAN_CHECK_SECONDS": str(CHECK_SECONDS)}, WORKERS, tmp_path)
