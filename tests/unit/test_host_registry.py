@@ -13,6 +13,8 @@ from __future__ import annotations
 import ast
 import io
 import re
+import subprocess
+import sys
 import tokenize
 from pathlib import Path
 
@@ -147,3 +149,38 @@ def test_a_built_in_host_s_web_parts_and_sandbox_are_where_its_line_says(name):
 def test_the_hosts_config_knows_are_the_registered_ones():
     assert set(tenants.HOST_SETTINGS) >= set(BUILT_IN)
     assert {"boond", "salesforce"} == set(BUILT_IN)
+
+
+HEAVY = ("grpc", "google.protobuf", "fastavro", "flask", "requests", "redis", "pydantic", "prometheus_client", "joserfc")
+
+
+def _loaded_after(code: str) -> list[str]:
+    """The heavy packages a fresh interpreter holds after running `code` (this process has them all already)."""
+    probe = f"import sys\n{code}\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    return done.stdout.split()
+
+
+def test_a_registry_line_imports_nothing_heavy():
+    """Listing the hosts (the CLI's --help, `tenant list`) loads no host client, web framework or stream codec."""
+    assert _loaded_after("from handlers.hosts import registry; assert registry.HOSTS") == []
+    assert _loaded_after("from intermission_cli.main import _parser; _parser().format_help()") == []
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_a_built_in_host_s_named_parts_are_real_and_its_adapter_serves_the_protocol(name):
+    host = registry.host_of(name)
+    assert isinstance(host.adapter, type) and registry.adapter_lacks(host.adapter, host.batches_writes) == []
+    assert callable(host.survey_tool) and callable(host.inactivity_activities)
+    assert all(callable(getattr(host.setup, part)) for part in ("missing", "proposals", "people", "place"))
+    assert all(callable(getattr(host.budget, part)) for part in ("left", "pause_seconds", "read"))
+    assert isinstance(host.metrics, registry.Metrics) and (host.matching is None or callable(host.matching))
+
+
+def test_a_part_named_module_attribute_is_imported_on_first_read_only():
+    line = registry.Host(name="lazy", label="Lazy", adapter="tests.memo_host:MemoAdapter", survey_tool="os.path:isabs")
+    assert registry.named(line, "adapter") == "tests.memo_host:MemoAdapter"
+    from tests.memo_host import MemoAdapter
+
+    assert line.adapter is MemoAdapter and registry.named(line, "adapter") is MemoAdapter
+    assert line.survey_tool("/a") is True and line.budget.left(None, None) is True
