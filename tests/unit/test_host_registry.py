@@ -35,6 +35,8 @@ EXEMPT = {
 }
 BUILT_IN = sorted(registry.HOSTS)
 NAMES = re.compile("|".join(BUILT_IN), re.IGNORECASE)
+# the built-in hosts' abbreviations, as an identifier's first word (`sf_usage`, `bm_token`): a host named all the same
+ABBREVIATED = re.compile(r"^_*(sf|bm)_", re.IGNORECASE)
 
 
 def own_folders() -> tuple[str, ...]:
@@ -69,12 +71,15 @@ def _docstrings(tree: ast.AST) -> set[tuple[int, int]]:
 
 
 def host_names_in_code(text: str) -> list[tuple[int, str]]:
-    """(line, token) of each string literal or name that names a built-in host; comments and docstrings aside."""
+    """(line, token) of each string literal or name that names a built-in host, or name that abbreviates one;
+    comments and docstrings aside."""
     docstrings = _docstrings(ast.parse(text))
     return [
         (token.start[0], token.string)
         for token in tokenize.generate_tokens(io.StringIO(text).readline)
-        if token.type in (tokenize.NAME, tokenize.STRING) and token.start not in docstrings and NAMES.search(token.string)
+        if token.type in (tokenize.NAME, tokenize.STRING)
+        and token.start not in docstrings
+        and (NAMES.search(token.string) or (token.type == tokenize.NAME and ABBREVIATED.search(token.string)))
     ]
 
 
@@ -98,9 +103,12 @@ TYPES = {"boond": "resource"}
 message = f"paste it in Salesforce: {url}"
 def boond_tokens(tenant):
     """Salesforce in a function's docstring."""
+pause = settings.sf_limit_pause_seconds
+key = keys.bm_token(tenant) + "sf:usage"
+subframe, rbm_x = 1, 2
 '''
     lines = sorted({line for line, _ in host_names_in_code(code)})
-    assert lines == [2, 3, 4, 5, 6, 7]
+    assert lines == [2, 3, 4, 5, 6, 7, 9, 10]
 
 
 def test_the_scan_reads_every_production_package_and_each_host_s_folders_are_skipped():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import url_for
 
-from config import keys
 from config.infra.redis_conn import get_redis
+from connectors.salesforce import keys as org_keys
 from webhooks.hosts.salesforce import admin_mapping as salesforce_mapping
 from webhooks.admin.host_pages import HostPages, MappingCheck, MappingUpdate
 from webhooks.admin.i18n import say, word
@@ -32,7 +32,7 @@ class SalesforcePages(HostPages):
         store = tokens_for(tenant, get_redis())
         reason = store.needs_reconsent()
         ok = store.load() is not None and not reason
-        usage = get_redis().get(keys.sf_usage(tenant.id))
+        usage = get_redis().get(org_keys.usage(tenant.id))
         detail = f"org {salesforce_settings(tenant).org_id or '?'}" + (f", API usage {usage.decode()}" if usage else "")
         detail += _trigger_detail(tenant)
         return {"connected": ok, "label": "connected" if ok else "needs_connecting", "detail": detail + (f" — {reason}" if reason else "")}
