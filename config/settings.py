@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     cdc_lock_seconds: float = 30.0  # a subscriber's per-tenant lock lives this long unrenewed (takeover after a crash)
     cdc_max_silence_seconds: float = 600.0  # /readyz: a stream that heard nothing (not even a keepalive) this long
     allow_sandbox_hosts: bool = False  # demo/tests only: accept a loopback http instance_url (the local sandbox)
+    allow_private_hosts: bool = False  # operator-set URLs may name private addresses (an internal Boond, SMTP relay)
     crash_after_host_write: str | None = None  # fault injection for tests: "<n>" kills the worker after the n-th create
 
     def retry_schedule(self) -> list[int]:
@@ -75,6 +76,11 @@ class HostSettings(BaseSettings):
     reads them with `host_settings(Model)` (connectors/boond/settings.py), so this module names no host."""
 
     model_config = Settings.model_config
+
+    def operator_urls(self) -> list[tuple[str, str]]:
+        """The addresses the operator set for this host, as (URL, setting name): checked when a process starts
+        (config/infra/urls.py). None by default."""
+        return []
 
 
 HostModel = TypeVar("HostModel", bound=HostSettings)

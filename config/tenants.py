@@ -276,6 +276,10 @@ class Tenant(BaseModel):
         base = (base_url or get_settings().public_base_url).rstrip("/")
         return f"{base}/webhooks/{self.host}/{self.id}/{self.webhook_secret}"
 
+    def webhook_endpoint(self, base_url: str | None = None) -> str:
+        """The path-free form (issue #30), for a sender that can add `Authorization: Bearer <webhook_secret>`."""
+        return self.webhook_url(base_url).rpartition("/")[0]
+
     def redacted(self) -> dict:
         """The tenant as JSON with every secret masked (for `tenant show`): the fields marked `secret()`, at any depth."""
         data = _masked(self, self.model_dump(mode="json"))

@@ -214,6 +214,9 @@ def _worker(args) -> int:
     from handlers.state import formats
 
     default_playbook()  # fail at start-up, naming file, step and field, rather than in every job
+    from config.infra.urls import exit_unless_operator_settings_pass
+
+    exit_unless_operator_settings_pass()  # the public base URL (links in e-mails), Boond's (config/infra/urls.py)
     try:
         formats.ensure(get_redis())  # never misread a database another version of the stored forms wrote
     except formats.FormatMismatch as exc:

@@ -98,9 +98,9 @@ def _refuse_existing(tenant_id: str) -> None:
 
 
 def _links(tenant) -> dict:
-    from config.settings import get_settings
+    from config.infra.urls import public_base_url
 
-    base = get_settings().public_base_url
+    base = public_base_url()
     cli = host_cli(tenant.host)
     return {"webhook_url": tenant.webhook_url(base), **(cli.links(tenant, base) if cli else {})}
 
@@ -110,6 +110,8 @@ def _masked_links(links: dict) -> dict:
     out = dict(links)
     base, _, _secret = out["webhook_url"].rpartition("/")
     out["webhook_url"] = f"{base}/…"
+    if "webhook_header" in out:
+        out["webhook_header"] = "Authorization: Bearer …"
     if "connect_url" in out:
         out["connect_url"] = out["connect_url"].partition("?t=")[0] + "?t=…"
     return out
@@ -234,11 +236,12 @@ def _resume(args) -> int:
 
 def _admin_url(args) -> int:
     from config import tenants
-    from config.settings import get_settings
+    from config.infra.urls import public_base_url
     from webhooks.admin.auth import admin_token
 
     tenants.require(args.id)
-    url = f"{get_settings().public_base_url.rstrip('/')}/admin/?a={admin_token(args.id, 'cli')}"
+
+    url = f"{public_base_url()}/admin/?a={admin_token(args.id, 'cli')}"
     return _done(args.json, url, tenant=args.id, admin_url=url)
 
 

@@ -107,11 +107,15 @@ class SalesforceStack(Stack):
             self.pubsub = None
         super().stop()
 
-    def point_trigger(self, mode: str) -> None:
-        """Make the org notify our webhook URL by Outbound Message (soap) or Flow callout (flow); cdc: nothing to do."""
+    def point_trigger(self, mode: str, *, header_secret: bool = False) -> None:
+        """Make the org notify our webhook URL by Outbound Message (soap) or Flow callout (flow); cdc: nothing to do.
+        `header_secret`: the Flow calls the path-free URL, its Named Credential adding `Authorization: Bearer`."""
         if mode == "cdc":
             return
         body = {"url": self.webhook_url, "object": "Mission__c", "fields": FIELDS, "mode": mode}
+        if header_secret:
+            body.update(url=self.tenant.webhook_endpoint(self.web.url),
+                        headers={"Authorization": f"Bearer {self.tenant.webhook_secret}"})
         if mode == "flow" and salesforce_settings(self.tenant).flow_secret:
             body["flow_secret"] = salesforce_settings(self.tenant).flow_secret
         self.control("POST", "/_control/outbound", json=body)

@@ -18,6 +18,11 @@ from webhooks import plain
 from webhooks.plain import to_flask
 
 _DUMMY_SECRET = "x" * 43
+# The path-free form of a webhook (issue #30): `POST /webhooks/<host>/<tenant>` with the tenant's webhook secret in
+# `Authorization: Bearer <secret>`, for the senders that can set a header (a Salesforce Flow's Named Credential). The
+# path form `/webhooks/<host>/<tenant>/<secret>` stays for the hosts that can only take a URL (Boond's webhook
+# settings, Salesforce Outbound Messages). nginx's error lines carry the request line, never this header.
+SECRET_SCHEME = "Bearer"
 log = logging.getLogger(__name__)
 
 
@@ -100,6 +105,13 @@ def _checked(tenant: tenants.Tenant | None, secret: str, host: str) -> tenants.T
 def authenticate(tenant_id: str, secret: str, host: str) -> tenants.Tenant | None:
     """The tenant when the secret matches (constant time, same work for unknown tenants), else None."""
     return _checked(tenants.get(tenant_id) or _as_costly_as_a_tenant(host), secret, host)
+
+
+def header_secret(authorization: str | None) -> str:
+    """The webhook secret an `Authorization: Bearer <secret>` header carries, else "" (which matches no tenant: the
+    same 404, after the same work, as a wrong secret)."""
+    scheme, _, secret = (authorization or "").strip().partition(" ")
+    return secret.strip() if scheme.lower() == SECRET_SCHEME.lower() else ""
 
 
 def error(status: int, name: str, message: str):

@@ -22,6 +22,9 @@ class BoondEnv(HostSettings):
     boond_signed_request_max_age: int | None = 3600  # seconds after its (required) `issued_at`; used once within
     boond_app_token_ttl_margin: int = 120  # refresh a temporary app token this many seconds before it expires
 
+    def operator_urls(self) -> list[tuple[str, str]]:
+        return [(self.boond_base_url, "INTERMISSION_BOOND_BASE_URL")] if "boond_base_url" in self.model_fields_set else []
+
 
 def boond_env() -> BoondEnv:
     """The operator's Boond settings of this process."""

@@ -72,7 +72,8 @@ def test_the_dashboard_shows_the_bench_days_cost_and_mecenat_saving_from_the_hos
     exported = requests.get(f"{stack.web.url}/admin/bench.csv", params={"a": token, "lang": "en"}, timeout=10)
     rows = list(csv.reader(io.StringIO(exported.text)))
     assert exported.headers["Content-Type"].startswith("text/csv") and rows[1][:6] == [
-        "Jean Dupont", mission, "2026-03-13", "2026-03-29", str(days), str(days)]
+        "Jean Dupont", "Refonte du SI logistique", "2026-03-13", "2026-03-29", str(days), str(days)]
+    assert (rows[0][-1], rows[1][-1]) == ("Mission id in the host", mission)  # the host's id, said what it is
 
 
 def test_the_bench_settings_refuse_a_bad_amount_in_the_admins_language(stack):

@@ -341,7 +341,8 @@ def test_the_admin_sets_the_daily_cap_and_the_chain_on_the_planning_card(stack):
     planning_now = tenants.get(stack.tenant_id).planning
     assert (planning_now.daily_cap, planning_now.chain_by) == (3, "client")
     page = requests.get(f"{stack.web.url}/admin/", params={"a": token}, timeout=10).text
-    assert 'id="daily_cap" name="daily_cap" value="3"' in page and '<option value="client" selected>' in page
+    assert 'id="daily_cap" name="daily_cap" type="number" min="1" max="50" step="1" required value="3"' in page
+    assert '<option value="client" selected>' in page
     bad = requests.post(url, data={**form, "daily_cap": "0", "chain_by": "galaxy"}, timeout=10)
     assert bad.status_code == 400 and 'id="planning-error"' in bad.text  # said on the card, nothing saved
     assert tenants.get(stack.tenant_id).planning.daily_cap == 3

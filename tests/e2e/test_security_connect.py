@@ -7,6 +7,7 @@ is checked for the browser before it is spent; an org bound by mistake is releas
 from __future__ import annotations
 
 import re
+from html import unescape
 from urllib.parse import urljoin
 
 import requests
@@ -75,7 +76,8 @@ def test_a_workspace_without_a_password_connects_only_from_its_admin_page(sf_sta
     _free_org(sf_stack)
     bare = _workspace(sf_stack, "bare-sf", "Bare ESN", password=None)
     page = requests.get(connect_link(bare.id, sf_stack.web.url), timeout=30)
-    assert page.status_code == 403 and "no admin password" in page.text and 'name="password"' not in page.text
+    assert page.status_code == 403 and "pas encore de mot de passe d'administration" in unescape(page.text)
+    assert 'name="password"' not in page.text
     forged = requests.post(f"{sf_stack.web.url}/salesforce/connect", data={"a": "forged", "csrf": "x"}, timeout=30)
     assert forged.status_code == 401 and not _connected(bare.id)
     assert admin_connect(requests.Session(), sf_stack.web.url, bare.id).status_code == 200 and _connected(bare.id)
@@ -86,7 +88,7 @@ def test_a_callback_opened_in_another_browser_leaves_the_flow_to_the_admin(sf_st
     authorize = admin_connect(admin, sf_stack.web.url, sf_stack.tenant_id, follow=False).headers["Location"]
     consented = admin.get(authorize, timeout=30, allow_redirects=False).headers["Location"]  # the org's consent
     other = requests.get(consented, timeout=30)  # the callback URL, opened elsewhere first
-    assert other.status_code == 400 and "not started in this browser" in other.text
+    assert other.status_code == 400 and "pas été commencée dans ce navigateur" in unescape(other.text)
     mine = admin.get(consented, timeout=30)
     assert mine.status_code == 200 and 'id="admin-link"' in mine.text and _connected(sf_stack.tenant_id)
 
@@ -115,3 +117,47 @@ def test_a_password_change_ends_a_flow_under_way(sf_stack):
     tenants.save(tenant.model_copy(update={"admin_password_hash": generate_password_hash("changed meanwhile")}))
     answer = admin.get(authorize, timeout=30)
     assert answer.status_code == 401 and "Session" in answer.text
+
+
+def _said(page: requests.Response) -> str:
+    """A page's visible text in one line."""
+    body = page.text.split("<body>", 1)[-1]
+    return " ".join(unescape(re.sub(r"<details>.*?</details>|<[^>]+>", " ", body, flags=re.S)).split())
+
+
+def test_every_connect_page_speaks_one_language_and_ends_with_the_next_step(sf_stack):
+    """Issue #27, point 9: the error pages too, in the tenant's language (the browser's when no workspace is known),
+    each with the next step in words, never a command to run."""
+    _free_org(sf_stack)
+    english = _workspace(sf_stack, "en-sf", "English ESN", password=None)
+    tenants.save(english.model_copy(update={"language": "en"}))
+    pages = {
+        "bad_link_fr": requests.get(f"{sf_stack.web.url}/salesforce/connect?t=forged", timeout=30,
+                                    headers={"Accept-Language": "fr-FR,fr;q=0.9"}),
+        "bad_link_en": requests.get(f"{sf_stack.web.url}/salesforce/connect?t=forged", timeout=30,
+                                    headers={"Accept-Language": "en-GB,en;q=0.9"}),
+        "no_password_en": requests.get(connect_link(english.id, sf_stack.web.url), timeout=30),
+        "expired_fr": requests.get(f"{sf_stack.web.url}/salesforce/callback?state=gone&code=x", timeout=30),
+        "disconnect_fr": requests.post(f"{sf_stack.web.url}/salesforce/disconnect", data={"d": "forged"}, timeout=30),
+    }
+    admin = requests.Session()  # the admin declines in Salesforce: the callback comes back with an error
+    authorize = admin_connect(admin, sf_stack.web.url, sf_stack.tenant_id, follow=False).headers["Location"]
+    state = re.search(r"state=([^&]+)", authorize).group(1)
+    pages["declined_fr"] = admin.get(f"{sf_stack.web.url}/salesforce/callback", timeout=30,
+                                     params={"state": requests.utils.unquote(state), "error": "access_denied",
+                                             "error_description": "end-user denied authorization"})
+    expected = {"bad_link_fr": (404, "Lien non valable", "Étape suivante : ouvrez la page d'administration"),
+                "bad_link_en": (404, "Link not valid", "Next step: open the Intermission admin page"),
+                "no_password_en": (403, "Cannot connect yet", "Next step: ask your Intermission operator"),
+                "expired_fr": (400, "Connexion expirée", "Étape suivante : recommencez depuis la page"),
+                "disconnect_fr": (404, "Lien non valable", "Étape suivante : déconnectez depuis la page"),
+                "declined_fr": (400, "Salesforce a refusé la connexion", "Étape suivante : recommencez la connexion")}
+    for name, (status, title, next_step) in expected.items():
+        page, text = pages[name], _said(pages[name])
+        assert page.status_code == status and f'<html lang="{name[-2:]}">' in page.text, name
+        assert text.startswith(title) and next_step in text, (name, text)
+        assert not re.search(r"intermission (tenant|backfill|setup)|`", text), (name, text)  # no command
+        other = ("Next step", "Link not valid") if name.endswith("_fr") else ("Étape suivante", "Lien non valable")
+        assert not any(word in text for word in other), (name, text)  # one language a page
+    assert 'id="admin-link"' in pages["declined_fr"].text  # the admin goes on from their admin page
+    assert "end-user denied authorization" in pages["declined_fr"].text.split("<details>")[1]  # Salesforce's words, aside

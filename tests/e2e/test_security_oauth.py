@@ -2,6 +2,7 @@
 to one tenant, the redirect_uri comes from INTERMISSION_PUBLIC_BASE_URL, forwarding headers only from named proxies."""
 from __future__ import annotations
 
+from html import unescape
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -37,7 +38,7 @@ def test_a_flow_started_in_another_browser_is_refused_and_binds_nothing(sf_stack
     assert authorize.status_code == 302  # the attacker keeps this authorize URL and sends it to the victim admin
     victim = requests.Session()  # signed in to Salesforce, never opened Intermission's connect link
     answer = victim.get(authorize.headers["Location"], timeout=30)
-    assert answer.status_code == 400 and "not started in this browser" in answer.text
+    assert answer.status_code == 400 and "pas été commencée dans ce navigateur" in unescape(answer.text)
     assert not _connected(evil.id) and salesforce_settings(tenants.get(evil.id)).org_id is None
 
 
@@ -62,7 +63,7 @@ def test_a_second_tenant_cannot_connect_an_org_bound_to_another_until_it_is_disc
     evil = _other_tenant(sf_stack)
     own_browser = requests.Session()
     refused = admin_connect(own_browser, sf_stack.web.url, evil.id)
-    assert refused.status_code == 409 and "another Intermission workspace" in refused.text
+    assert refused.status_code == 409 and "un autre espace Intermission" in unescape(refused.text)
     assert not _connected(evil.id) and _connected(sf_stack.tenant_id)
     disconnect_tenant(tenants.get(sf_stack.tenant_id))  # the org's owner lets it go
     assert admin_connect(requests.Session(), sf_stack.web.url, evil.id).status_code == 200

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import io
+import os
 import re
 import subprocess
 import sys
@@ -192,3 +193,14 @@ def test_a_part_named_module_attribute_is_imported_on_first_read_only():
 
     assert line.adapter is MemoAdapter and registry.named(line, "adapter") is MemoAdapter
     assert line.survey_tool("/a") is True and line.budget.left(None, None) is True
+
+
+def test_a_process_start_checks_each_host_s_operator_urls_though_the_registry_imported_no_host_module():
+    """The start-up check (config/infra/urls.py) finds each host's operator settings with only the registry loaded."""
+    probe = (
+        "from handlers.hosts import registry\nfrom config.infra.urls import operator_settings_refusal\nprint(operator_settings_refusal())"
+    )
+    env = {name: value for name, value in os.environ.items() if name != "INTERMISSION_ALLOW_SANDBOX_HOSTS"}
+    env["INTERMISSION_BOOND_BASE_URL"] = "http://169.254.169.254/api"  # cloud metadata: refused even in a sandbox
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env, check=True)
+    assert "INTERMISSION_BOOND_BASE_URL" in done.stdout, done.stdout + done.stderr

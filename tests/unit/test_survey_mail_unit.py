@@ -53,3 +53,12 @@ def test_the_progress_bar():
     assert backfill.bar({"total": 40, "read": 10, "planned": 9, "failed": 1, "held": 0}, width=8) == \
         "[##------] 10/40 read, 9 planned, 1 failed, 0 held"
     assert backfill.bar({"total": 0, "read": 0}, width=4).startswith("[####] 0/0")
+
+
+def test_the_progress_bar_says_the_time_left_at_the_pace_of_the_stretch_under_way():
+    run = {"status": "running", "total": 100, "read": 30, "pace_since": 1000.0, "pace_read": 20, "paced_at": 1010.0}
+    assert backfill.estimate_left(run, 1010.0) == 70.0  # 10 missions in 10 s since resumed: 70 left, 70 s
+    assert backfill.estimate_left(run, 1015.0) == 65.0  # the end estimated at the last page does not drift
+    assert backfill.estimate_left({**run, "read": 20}, 1010.0) is None  # nothing done yet in this stretch
+    assert backfill.estimate_left({**run, "status": "done"}, 1010.0) is None
+    assert backfill.bar({**run, "eta_seconds": 125}, width=4).endswith("0 held, about 2 min 05 s left")

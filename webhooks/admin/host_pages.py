@@ -57,6 +57,10 @@ class HostPages:
         """The overview's set-up card while the tenant still needs one (None: no card)."""
         return None
 
+    def delivery_card(self, tenant) -> dict | None:
+        """Where the host sends its changes, as the admin sets it up there: {'message' (a word key), 'lines'}."""
+        return None
+
     def configure(self, admin):
         """Handle the set-up card's form (a Flask response); None: this host has no set-up form."""
         return None

@@ -148,6 +148,7 @@ WORDS.update({
                   "{host} refuses {tenant}'s credentials: reconnect the app or check its tokens."),
     "test_unreachable": ("{host} ne répond pas pour le moment ({detail}) : réessayez dans quelques minutes.",
                          "{host} does not answer right now ({detail}): try again in a few minutes."),
+    "test_url_refused": ("Aucun appel n'est parti : {detail}.", "No call was made: {detail}."),
     "test_refused": ("{host} a refusé l'appel de test : {detail}", "{host} refused the test call: {detail}"),
     "test_config": ("La configuration {of_tenant} est incomplète : {detail}", "{tenant}'s set-up is incomplete: {detail}"),
     "test_mapping_ok": ("La correspondance est valide : {detail}.", "The mapping is valid: {detail}."),
@@ -237,6 +238,8 @@ WORDS.update({  # issue #17: playbook changes applied, backfill progress, survey
     "run_kind_playbook": ("Application du playbook", "Playbook applied"),
     "run_kind_mapping": ("Application des correspondances", "Mapping applied"),
     "run_listing": ("liste des missions en cours", "listing the missions"), "run_running": ("en cours", "running"),
+    "run_counting": ("lecture des échéances de chacun (pour ne pas surcharger une journée)",
+                     "reading everyone's due days (so that no day is overloaded)"),
     "run_done": ("terminé", "done"), "run_stopped": ("arrêté", "stopped"),
     "no_run": ("Aucune reprise lancée pour l'instant.", "No backfill has run yet."),
     "missions_read": ("missions lues", "missions read"), "missions_planned": ("planifiées", "planned"),
@@ -356,6 +359,25 @@ PLACEHOLDER_WORDS = {"consultant": ("le consultant", "the consultant"), "client"
 WORDS.update({"new_step": ("Nouvelle étape", "New step")})
 
 
+def placeholders_as_words(text: str, lang: str) -> str:
+    """What the step editor shows: '{consultant}' → '{le consultant}' (the braces say it is replaced)."""
+    out = text or ""
+    for name, (fr, en) in PLACEHOLDER_WORDS.items():
+        out = out.replace("{" + name + "}", "{" + (en if lang == "en" else fr) + "}")
+    return out
+
+
+def placeholders_from_words(text: str) -> str:
+    """What the step editor saves: '{le consultant}' or '{the consultant}' → '{consultant}' (any case)."""
+    import re
+
+    out = text or ""
+    for name, pair in PLACEHOLDER_WORDS.items():
+        for said in pair:
+            out = re.sub(r"\{\s*" + re.escape(said) + r"\s*\}", "{" + name + "}", out, flags=re.I)
+    return out
+
+
 def placeholders_in_words(text: str, lang: str) -> str:
     """A playbook text with its placeholders as words: '{consultant} libre le {end_date}' → 'le consultant libre le
     la date de fin' (what the admin reads; the host gets the values)."""
@@ -400,4 +422,52 @@ WORDS.update({  # issue #27: what the install backfill will write, before the ad
 
 WORDS.update({  # issue #27: the Salesforce connection test's API usage in words
     "search_mission": ("Chercher par consultant ou client", "Search by consultant or client"),
+})
+
+WORDS.update({  # issue #27: validation errors in words (webhooks/admin/validation.py), the field named by its label
+    "err_missing": ("« {field} » est à remplir.", "“{field}” is required."),
+    "err_number": ("« {field} » : un nombre entier, par exemple 5.", "“{field}”: a whole number, such as 5."),
+    "err_min": ("« {field} » : au moins {limit}.", "“{field}”: at least {limit}."),
+    "err_max": ("« {field} » : au plus {limit}.", "“{field}”: at most {limit}."),
+    "err_empty": ("« {field} » ne peut pas être vide.", "“{field}” cannot be empty."),
+    "err_long": ("« {field} » : au plus {limit} caractères.", "“{field}”: at most {limit} characters."),
+    "err_choice": ("« {field} » : choisissez une valeur de la liste.", "“{field}”: choose a value from the list."),
+    "err_value": ("« {field} » : cette valeur n'est pas acceptée.", "“{field}”: this value is not accepted."),
+    "err_unknown_field": ("« {field} » n'est pas un réglage connu.", "“{field}” is not a known setting."),
+    "err_placeholder": ("« {field} » : {{{name}}} n'est pas un mot à remplacer ; ceux possibles : {allowed}.",
+                        "“{field}”: {{{name}}} is not a word to replace; the possible ones: {allowed}."),
+    "err_braces": ("« {field} » : accolades mal formées ; un mot à remplacer s'écrit par exemple {{consultant}}, "
+                   "une accolade seule se double.", "“{field}”: malformed braces; a word to replace is written "
+                   "like {{consultant}}, a lone brace is doubled."),
+    "err_case_twice": ("« {field} » : chaque cas une seule fois.", "“{field}”: each case only once."),
+    "err_bench_anchor": ("« {field} » : une étape d'intercontrat se compte depuis le début de l'intercontrat.",
+                         "“{field}”: a bench step counts from the first bench day."),
+    "err_bench_kind": ("« {field} » : seul une étape d'intercontrat se compte depuis le début de l'intercontrat.",
+                       "“{field}”: only a bench step counts from the first bench day."),
+    "err_recur": ("« {field} » : seules les étapes d'intercontrat se répètent.", "“{field}”: only bench steps repeat."),
+    "err_notice": ("« {field} » : l'annonce de la fin n'existe que pour une fin anticipée (par le client ou le "
+                   "consultant).", "“{field}”: the early-end notice exists only for an early end (by the client or "
+                   "the consultant)."),
+    "err_id_taken": ("Cet identifiant est déjà celui d'une autre étape.", "This identifier is another step's already."),
+    "err_playbook": ("Le playbook ainsi modifié ne serait plus valable : rien n'a été enregistré.",
+                     "The playbook changed this way would no longer be valid: nothing was saved."),
+    "err_pair": ("« {part} » : écrivez valeur=cas, par exemple 2=client.", "“{part}”: write value=case, such as "
+                 "2=client."),
+    "done_created": ("créée", "created"), "done_rescheduled": ("mise à jour", "updated"),
+    "done_cancelled": ("annulée", "cancelled"), "done_kept": ("conservée (travail d'une personne)", "kept (someone's work)"),
+    "done_dismissed": ("laissée telle quelle (supprimée ou close par une personne)",
+                       "left as it is (deleted or closed by someone)"),
+    "done_held": ("en attente (impossible à vérifier)", "held (cannot verify)"),
+    "done_recovered": ("retrouvée dans l'outil (déjà écrite)", "found in the host (already written)"),
+    "mission_host_id": ("Identifiant de la mission dans l'outil", "Mission id in the host"),
+    "all_ops": ("toutes", "all"), "end_moved": ("fin : %s", "end: %s"), "no_mission": ("(mission inconnue)", "(unknown mission)"),
+    "placeholders_legend": ("Mots à remplacer dans les titres et les textes (chaque langue les siens) :",
+                            "Words to replace in titles and texts (each language its own):"),
+    "country_pick": ("Pays des jours fériés", "Public holidays: country"),
+    "region_pick": ("Région", "Region"),
+    "no_region": ("Aucune (tout le pays)", "No region (the whole country)"),
+})
+
+WORDS.update({  # issue #30: where the org sends its changes, the secret in a header where Salesforce can add one
+    "delivery_address": ("Adresse de réception des changements", "Where the org sends its changes"),
 })

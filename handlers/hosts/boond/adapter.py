@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 import html
 import json
+import logging
 import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -31,6 +32,8 @@ from handlers.domain.timeline import placed
 from handlers.domain.classify import crew_matters
 from config.infra import clock
 from connectors.boond.settings import boond_env, boond_settings
+
+log = logging.getLogger(__name__)
 
 REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
 NOTE_LABEL = re.compile(r"^\s*note\b", re.I)
@@ -120,7 +123,8 @@ class BoondAdapter:
         except HostError as exc:
             if not not_offered(exc):
                 raise
-            return Crew([], f"replacement unknown: GET /projects/{snap.project_id}/deliveries-groupments answered {exc.status}")
+            log.warning("project %s: its deliveries tab answered %s", snap.project_id, exc.status)
+            return Crew([], "replacement unknown: the host does not let us read the project's other missions")
         items = []
         for row in rows:
             attrs, ref = row.get("attributes") or {}, _ref(row.get("relationships") or {}, "dependsOn")

@@ -14,8 +14,11 @@ from connectors.salesforce.mapping import SalesforceMapping
 from webhooks.admin import host_choices
 from webhooks.admin.host_pages import MappingUpdate
 from webhooks.admin.host_choices import DESCRIBE_TTL, HostUnreadable
-from webhooks.admin.mapping_form import pairs, written
 from connectors.salesforce.settings import salesforce_settings
+from webhooks.admin.i18n import word
+from webhooks.admin.mapping_form import message, pairs, written
+from webhooks.admin.render import lang_for
+from webhooks.admin.validation import field_errors
 
 SF_FIELDS = (
     "object",
@@ -80,12 +83,11 @@ def update(tenant, form) -> MappingUpdate:
         data["status_values"] = pairs(form.get("status_values", ""))
         data["reason_values"] = pairs(form.get("reason_values", ""))
         mapping = SalesforceMapping.model_validate({k: v for k, v in data.items() if v is not None or k != "object"})
-    except ValidationError as exc:
-        for error in exc.errors():
-            errors.setdefault(str(error["loc"][0]) if error["loc"] else "_", error["msg"])
-        return MappingUpdate(tenant, errors)
+    except ValidationError as exc:  # in the page's words, each field named by its label
+        lang = lang_for(tenant)
+        return MappingUpdate(tenant, field_errors(exc, lang, labels={f: word(f"sf_{f}", lang) for f in SF_FIELDS}))
     except ValueError as exc:
-        return MappingUpdate(tenant, {"status_values": str(exc)})
+        return MappingUpdate(tenant, {"status_values": message(exc, lang_for(tenant))})
     errors = _not_in_org(tenant, mapping)
     if errors:
         return MappingUpdate(tenant, errors)

@@ -39,6 +39,18 @@ class SalesforcePages(HostPages):
         detail += _trigger_detail(tenant)
         return {"connected": ok, "label": "connected" if ok else "needs_connecting", "detail": detail + (f" — {reason}" if reason else "")}
 
+    def delivery_card(self, tenant) -> dict | None:
+        """A Flow: the path-free URL and its `Authorization: Bearer` header (the secret in no request line); an
+        Outbound Message: the URL with its secret (Salesforce takes nothing else there); Change Data Capture: none."""
+        from config.infra.urls import public_base_url
+
+        base, trigger = public_base_url(), salesforce_settings(tenant).trigger
+        if trigger == "flow":
+            return {"message": "delivery_flow", "lines": [tenant.webhook_endpoint(base), f"Authorization: Bearer {tenant.webhook_secret}"]}
+        if trigger == "outbound_message":
+            return {"message": "delivery_outbound", "lines": [tenant.webhook_url(base)]}
+        return None
+
     def disconnect_form(self, tenant) -> dict | None:
         """A connected org's disconnect button: its own 15-minute token and the CSRF token bound to it."""
         if not salesforce_settings(tenant) or not salesforce_settings(tenant).org_id:

@@ -68,6 +68,12 @@ def client_for(tenant: tenants.Tenant, conn: redis.Redis) -> PubSubClient:
     settings, store = get_settings(), tokens_for(tenant, conn)
     record = store.load() or {}
     endpoint = salesforce_env().sf_pubsub_endpoint
+    from config.infra.urls import BadHostUrl, checked_host_url
+
+    try:  # the org's access token goes there (config/infra/urls.py)
+        checked_host_url(f"https://{endpoint}", "INTERMISSION_SF_PUBSUB_ENDPOINT")
+    except BadHostUrl as exc:
+        raise HostError(str(exc), host="salesforce") from exc
     loopback = urlsplit(f"//{endpoint}").hostname in ("127.0.0.1", "localhost", "::1")
     return PubSubClient(endpoint, store, instance_url=store.instance_url(), org_id=record.get("org_id") or
                         salesforce_settings(tenant).org_id or "", secure=not (loopback and settings.allow_sandbox_hosts),

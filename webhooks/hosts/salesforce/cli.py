@@ -48,7 +48,12 @@ def _settings(args):
     missing = [n for n, v in (("--client-id", args.client_id), ("--client-secret", args.client_secret)) if not v]
     if missing:
         raise ValueError("missing " + ", ".join(missing) + " (from your External Client App's OAuth settings)")
-    login_url = login_host(args.login, args.my_domain, login_url=args.login_url)
+    from config.infra.urls import checked_host_url
+
+    login_url = checked_host_url(
+        login_host(args.login, args.my_domain, login_url=args.login_url),
+        "--login-url" if args.login_url else "--my-domain" if args.my_domain else "--login",
+    )
     try:
         org = org_id(args.org_id) if args.org_id else None
     except BadId as exc:
@@ -77,7 +82,12 @@ def _flow_secret(mode: str | None) -> str | None:
 def _links(tenant, base_url: str) -> dict:
     from webhooks.hosts.salesforce.links import connect_link
 
-    return {"connect_url": connect_link(tenant.id, base_url)}
+    # a Flow's Named Credential can add a header: the secret leaves the path (#30)
+    return {
+        "webhook_endpoint": tenant.webhook_endpoint(base_url),
+        "webhook_header": f"Authorization: Bearer {tenant.webhook_secret}",
+        "connect_url": connect_link(tenant.id, base_url),
+    }
 
 
 def _connection(tenant) -> dict:
@@ -131,9 +141,11 @@ def _steps(tenant, links: dict, created: bool) -> None:
         f"Flow when {cfg.mapping.end_date}, {cfg.mapping.status or 'the status'} or the record changes;"
     )
     print(
-        "  - or a Flow HTTP Callout (POST, JSON) to the webhook URL with "
+        f"  - or a Flow HTTP Callout (POST, JSON) through a Named Credential whose URL is {links['webhook_endpoint']} "
+        "(no secret in it) and whose External Credential adds the custom header "
+        f'"{links["webhook_header"]}", with '
         '{"organizationId": $Organization.Id, "object": "' + cfg.mapping.object + '", '
-        '"recordId": $Record.Id, "eventId": <a unique id>}.'
+        '"recordId": $Record.Id, "eventId": <a unique id>}. (The webhook URL above works too, secret in its path.)'
     )
     if created and cfg.flow_secret and cfg.flow_secret.startswith("imsec_"):
         print(

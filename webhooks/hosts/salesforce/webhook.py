@@ -1,4 +1,8 @@
-"""POST /webhooks/salesforce/<tenant>/<secret>: Outbound Messages (SOAP) and Flow HTTP callouts (JSON)."""
+"""POST /webhooks/salesforce/<tenant>/<secret>: Outbound Messages (SOAP) and Flow HTTP callouts (JSON).
+
+An Outbound Message's endpoint is a URL only, so its secret is in the path. A Flow callout goes through a Named
+Credential, whose External Credential can add a header: it may POST to /webhooks/salesforce/<tenant> with
+`Authorization: Bearer <secret>` (`webhooks.common.header_secret`), and the secret stays out of every request line."""
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -20,7 +24,7 @@ from connectors.salesforce import prefixes
 from connectors.salesforce.oauth import same_org
 from handlers.intake.ingest import enqueue_batch, enqueue_match
 from webhooks import intake_failures
-from webhooks.common import authenticate, error, ignored, not_found, too_large
+from webhooks.common import authenticate, error, header_secret, ignored, not_found, too_large
 from webhooks.plain import body_too_large, to_flask
 from connectors.salesforce.settings import salesforce_settings
 
@@ -58,6 +62,12 @@ class OutboundMessage:
     org_id: str
     notifications: list[tuple[str, str]]
     types: list[str | None]  # the local part of each sObject's xsi:type ("sf:Mission__c" → "Mission__c"), or None
+
+
+@bp.post("/webhooks/salesforce/<tenant_id>")
+def receive_by_header(tenant_id: str):
+    """`receive` with the secret from the `Authorization: Bearer` header (the path-free form)."""
+    return receive(tenant_id, header_secret(request.headers.get("Authorization")))
 
 
 @bp.post("/webhooks/salesforce/<tenant_id>/<secret>")

@@ -36,4 +36,14 @@ WORDS = {
     "sf_usage_unknown": ("consommation d'API inconnue", "API usage unknown"),
     "sf_trigger_outbound_message": ("déclenché par un message sortant (Outbound Message)", "triggered by an Outbound Message"),
     "sf_trigger_flow": ("déclenché par un appel HTTP de Flow", "triggered by a Flow HTTP callout"),
+    # issue #30: where the org sends its changes, the secret in a header where Salesforce can add one
+    "delivery_flow": (
+        "Appel HTTP de Flow : l'URL du Named Credential (sans secret) et l'en-tête personnalisé que son "
+        "External Credential ajoute à chaque appel :",
+        "Flow HTTP callout: the Named Credential's URL (no secret in it) and the custom header its External Credential adds to every call:",
+    ),
+    "delivery_outbound": (
+        "Message sortant (Outbound Message) : Salesforce n'y accepte qu'une URL, le secret en fait donc partie :",
+        "Outbound Message: Salesforce takes a URL only there, so the secret is part of it:",
+    ),
 }
