@@ -1,4 +1,5 @@
-"""Every Redis key Intermission writes, built by one typed function each: its owner and lifetime are found by name.
+"""Every Redis key Intermission writes, built by one typed function each: its owner and lifetime are found by name (a
+host's own keys are built over `host_key` in its package: connectors/salesforce/keys.py).
 A key made of one part after a fixed prefix is declared in one line (`_Key`); the others are written out.
 
 Tenant data lives under `im:t:<tenant>:` (so removing a tenant is one SCAN of `tenant_pattern`); the few global
@@ -167,29 +168,9 @@ pending_users_pattern = _Key.tenant(
     "pending-user:*",
     "A SCAN pattern matching the tenant's pending user tokens (handlers.hosts.boond.marketplace).",
 )
-sf_usage = _Key.tenant(
-    "sf:usage",
-    'connectors.salesforce (via handlers.hosts.salesforce.adapter): the org\'s API usage "used/limit" (a day).',
-)
-sf_tokens = _Key.tenant(
-    "sf:tokens",
-    "connectors.salesforce.tokens: the org's OAuth tokens, encrypted (until disconnect).",
-)
 needs_reconsent = _Key.tenant(
     "sf:needs-reconsent",
     "connectors.salesforce.tokens (any host's token store may set it): why an admin must connect again (until then).",
-)
-sf_refresh_lock = _Key.tenant(
-    "sf:refresh-lock",
-    "connectors.salesforce.tokens: one token refresh at a time (seconds).",
-)
-sf_cdc_replay = _Key.tenant(
-    "sf:cdc:replay",
-    "webhooks.hosts.salesforce.cdc: per change-event topic, the last admitted event's replay id and when (kept).",
-)
-sf_cdc_lock = _Key.tenant(
-    "sf:cdc:lock",
-    "webhooks.hosts.salesforce.cdc: the subscriber streaming this tenant (seconds, renewed while it streams).",
 )
 match_pending = _Key.tenant(
     "match-pending",
@@ -271,24 +252,6 @@ def survey_mail_sending(tenant: str, mission_id: str, role: str, *, kind: str) -
     return f"im:t:{tenant}:survey-mail:sending:{mission_id}:{role}:{kind}"
 
 
-# --- per tenant, one host ---------------------------------------------------------------------------------
-
-
-def sf_key_prefix(tenant: str, sobject: str) -> str:
-    """connectors.salesforce.prefixes: an object's id prefix in this org (forever)."""
-    return f"im:t:{tenant}:sf:key-prefix:{sobject.lower()}"
-
-
-def sf_describe(tenant: str, sobject: str) -> str:
-    """webhooks.admin.host_choices: an object's describe (field and relationship names) for the mapping page (an hour)."""
-    return f"im:t:{tenant}:sf:describe:{sobject.lower()}"
-
-
-def sf_invitation(tenant: str, mission_id: str, action_key: str) -> str:
-    """handlers.hosts.salesforce.adapter: a survey invitation link made for one action (the survey's life)."""
-    return f"im:t:{tenant}:sf:invitation:{mission_id}/{action_key}"
-
-
 def cdc_streams() -> str:
     """webhooks.hosts.salesforce.cdc: each change-event stream's state, "<tenant> <topic>" → JSON (rewritten)."""
     return "im:cdc:streams"
@@ -330,6 +293,11 @@ def host_record(tenant: str, host: str, *, kind: str, record_id: str) -> str:
 def host_dictionary(tenant: str, host: str) -> str:
     """handlers.hosts (a host's adapter): the tenant's dictionary in that host (states, action types), a day."""
     return f"im:t:{tenant}:{host}:dictionary"
+
+
+def host_key(tenant: str, host: str, part: str) -> str:
+    """connectors.<host>.keys: a host's own key of a tenant, `part` under its segment (each says owner and lifetime)."""
+    return f"im:t:{tenant}:{host}:{part}"
 
 
 # --- encrypted values -------------------------------------------------------------------------------------

@@ -46,7 +46,6 @@ class Settings(BaseSettings):
     in_flight_margin_seconds: float = 2.0  # how long past the HTTP timeout a dead worker's create may still land
     http_backoff_seconds: float = 0.2  # first pause before retrying a 5xx or timeout in place (then doubled, ≤ 5 s)
     max_retry_after_seconds: float = 60.0
-    sf_limit_pause_seconds: float = 3600.0  # how long a tenant's writes pause after REQUEST_LIMIT_EXCEEDED
     sweep_interval_seconds: int = 900  # the scheduler re-reads what each host says changed in twice this window
     orphan_check_seconds: float = 5.0  # how often a running worker requeues the jobs of dead workers
     allow_clock_override: bool = False  # demo/tests only: lets `today` be pinned in Redis

@@ -6,13 +6,14 @@ import hmac
 import logging
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
 from cryptography.fernet import InvalidToken
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, ValidationInfo, field_validator,
                       model_validator)
 
-from config import keys
+from config import host_models, keys
 from config.infra import crypto
 from config.infra.redis_conn import get_redis
 from config.settings import get_settings
@@ -178,20 +179,11 @@ def in_words(exc: Exception) -> str:
 
 
 # The hosts a tenant may name, each with the model of its settings (None: the host needs none). Config names no host:
-# handlers.hosts.registry.register() fills this from each host's registry line (a built-in host, or a test host).
-HOST_SETTINGS: dict[str, type[BaseModel] | None] = {}
+# handlers.hosts.registry.register() fills this from each host's registry line (a built-in host, or a test host); a
+# model named "module:Class" there is imported here when a tenant of that host is first read (config/host_models.py).
+HOST_SETTINGS: Mapping[str, type[BaseModel] | None] = host_models.MODELS
 
 SettingsModel = TypeVar("SettingsModel", bound=BaseModel)
-
-
-def register_host(name: str, settings: type[BaseModel] | None) -> None:
-    """Let tenants name this host, its settings validated by `settings` (handlers.hosts.registry.register calls it)."""
-    HOST_SETTINGS[name] = settings
-
-
-def unregister_host(name: str) -> None:
-    """Forget a host registered by a test."""
-    HOST_SETTINGS.pop(name, None)
 
 
 class Tenant(BaseModel):

@@ -31,7 +31,7 @@ _SURVEY_PATH = re.compile(r"(/survey/)[^/\s?\"'\\]+")  # a survey link is its re
 _BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=!-]+")
 _NAMED = re.compile(r"(?i)(\b(?:access_token|refresh_token|id_token|client_secret|signed_?request|code_verifier)"
                     r"(?:\\*[\"'])?\s*[:=]\s*(?:\\*[\"'])?)[^\"'&\s,;}\\]+")
-_SF_SESSION = re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]{16,}")
+_ORG_SESSION = re.compile(r"\b00D[A-Za-z0-9]{12,15}![A-Za-z0-9._-]{16,}")  # an org id, "!", a session token (Salesforce's)
 _WHSEC = re.compile(r"\bwhsec_[A-Za-z0-9+/=]{8,}")
 # No format of ours shows a record's source line or process (the JSON lines carry their own fields): the logging
 # HOWTO's "Optimization" settings spare every record the frame walk and the process lookups
@@ -76,7 +76,7 @@ def _redact(text: str) -> str:
     if ":" in text or "=" in text:
         text = _NAMED.sub(r"\1[redacted]", text)
     if "!" in text:
-        text = _SF_SESSION.sub("[token]", text)
+        text = _ORG_SESSION.sub("[token]", text)
     return _WHSEC.sub("[secret]", text) if "whsec_" in text else text
 
 

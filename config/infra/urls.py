@@ -106,11 +106,13 @@ def checked_smtp_host(host: str, port: int) -> str:
 def operator_settings_refusal() -> str | None:
     """Why the URLs set in the environment are refused (None: fine): checked when a web or worker process starts.
     Only what the operator set is checked (the defaults are this machine's and Boond's own addresses)."""
+    from config import host_models
     from config.settings import HostSettings, host_settings
 
+    list(host_models.MODELS.values())  # each host's settings module imported (a registry line names it, imports nothing)
     try:
         public_base_url()
-        for model in HostSettings.__subclasses__():  # each host's own settings (its package is loaded by then)
+        for model in HostSettings.__subclasses__():  # each host's own operator settings, beside its tenant settings
             for url, name in host_settings(model).operator_urls():
                 checked_host_url(url, name)
     except BadHostUrl as exc:

@@ -4,7 +4,8 @@ API reference: https://doc.boondmanager.com/api-externe/raml-build/api-externe.r
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator, NamedTuple
+from collections.abc import Callable
+from typing import Iterator, NamedTuple
 
 import requests
 
@@ -47,6 +48,26 @@ def checked_base_url(base_url: str) -> str:
         return checked_host_url(base_url, ("the Boond API address", "l'adresse de l'API Boond"))
     except BadHostUrl as exc:
         raise HostError(str(exc), host="boond") from exc  # the cause says it in the admin's language
+
+
+def _read(path: str, doc: str) -> Callable[..., dict]:
+    """A client method answering GET `path` as JSON, the record's id in its `{}`."""
+
+    def read(self: BoondClient, record_id: str) -> dict:
+        return self.request("GET", path.format(record_id)).json()
+
+    read.__doc__ = f"GET {path.replace('{}', '{id}')}: {doc}"
+    return read
+
+
+def _every(path: str, doc: str) -> Callable[..., list[dict]]:
+    """A client method answering every row of every page of GET `path`, the record's id in its `{}`."""
+
+    def every(self: BoondClient, record_id: str) -> list[dict]:
+        return list(self._paged(path.format(record_id), {}, SEARCH_PAGE))
+
+    every.__doc__ = f"GET {path.replace('{}', '{id}')}: {doc}"
+    return every
 
 
 class BoondClient(HttpClient):
@@ -100,57 +121,30 @@ class BoondClient(HttpClient):
         """GET /application/dictionary: states and action types of this tenant."""
         return self.request("GET", "/application/dictionary").json()
 
-    def delivery(self, delivery_id: str) -> dict:
-        """GET /deliveries/{id} with its project, company, contact and managers in `included`."""
-        return self.request("GET", f"/deliveries/{delivery_id}").json()
-
-    def resource(self, resource_id: str) -> dict:
-        """GET /resources/{id}: state, mainManager, hrManager (no email1 nor reference on the detail, §10)."""
-        return self.request("GET", f"/resources/{resource_id}").json()
-
-    def inactivity(self, inactivity_id: str) -> dict:
-        """GET /inactivities/{id}: its dates, types and `resource` (RAML)."""
-        return self.request("GET", f"/inactivities/{inactivity_id}").json()
-
-    def project(self, project_id: str) -> dict:
-        """GET /projects/{id}: mainManager, contact, opportunity, company."""
-        return self.request("GET", f"/projects/{project_id}").json()
-
-    def opportunity(self, opportunity_id: str) -> dict:
-        """GET /opportunities/{id}: contact and mainManager (the business engineer)."""
-        return self.request("GET", f"/opportunities/{opportunity_id}").json()
-
-    def company(self, company_id: str) -> dict:
-        """GET /companies/{id}: the client's name."""
-        return self.request("GET", f"/companies/{company_id}").json()
-
-    def resource_timeline(self, resource_id: str) -> list[dict]:
-        """GET /resources/{id}/deliveries-inactivities: every delivery and inactivity of a consultant, all pages."""
-        return list(self._paged(f"/resources/{resource_id}/deliveries-inactivities", {}, SEARCH_PAGE))
-
-    def project_deliveries(self, project_id: str) -> list[dict]:
-        """GET /projects/{id}/deliveries-groupments: every delivery of a project (whose consultant: `dependsOn`)."""
-        return list(self._paged(f"/projects/{project_id}/deliveries-groupments", {}, SEARCH_PAGE))
+    # the reads of one record by id, or of every page of its list, declared in one line each (`_read`, `_every`)
+    delivery = _read("/deliveries/{}", "with its project, company, contact and managers in `included`.")
+    resource = _read("/resources/{}", "state, mainManager, hrManager (no email1 nor reference on the detail, §10).")
+    inactivity = _read("/inactivities/{}", "its dates, types and `resource` (RAML).")
+    project = _read("/projects/{}", "mainManager, contact, opportunity, company.")
+    opportunity = _read("/opportunities/{}", "contact and mainManager (the business engineer).")
+    company = _read("/companies/{}", "the client's name.")
+    resource_timeline = _every(
+        "/resources/{}/deliveries-inactivities", "every delivery and inactivity of a consultant, all pages."
+    )
+    project_deliveries = _every(
+        "/projects/{}/deliveries-groupments", "every delivery of a project (whose consultant: `dependsOn`)."
+    )
 
     def opportunities(self, states: list[int]) -> list[dict]:
         """GET /opportunities?opportunityStates=…: the opportunities in those states, all pages (RAML search)."""
         return list(self._paged("/opportunities", {"opportunityStates": states}, SEARCH_PAGE))
 
-    def opportunity_information(self, opportunity_id: str) -> dict:
-        """GET /opportunities/{id}/information: the criteria (tools, areas, place, start) and the state."""
-        return self.request("GET", f"/opportunities/{opportunity_id}/information").json()
-
-    def resource_information(self, resource_id: str) -> dict:
-        """GET /resources/{id}/information: e-mail, `mobilityAreas` (the places a consultant accepts)."""
-        return self.request("GET", f"/resources/{resource_id}/information").json()
-
-    def technical_data(self, resource_id: str) -> dict:
-        """GET /resources/{id}/technical-data: skills, tools, expertise and activity areas, languages."""
-        return self.request("GET", f"/resources/{resource_id}/technical-data").json()
-
-    def positionings_of(self, opportunity_id: str) -> list[dict]:
-        """GET /opportunities/{id}/positionings: every positioning on an opportunity, all pages."""
-        return list(self._paged(f"/opportunities/{opportunity_id}/positionings", {}, SEARCH_PAGE))
+    opportunity_information = _read(
+        "/opportunities/{}/information", "the criteria (tools, areas, place, start) and the state."
+    )
+    resource_information = _read("/resources/{}/information", "e-mail, `mobilityAreas` (the places a consultant accepts).")
+    technical_data = _read("/resources/{}/technical-data", "skills, tools, expertise and activity areas, languages.")
+    positionings_of = _every("/opportunities/{}/positionings", "every positioning on an opportunity, all pages.")
 
     def create_positioning(self, document: dict) -> dict:
         """POST /positionings with both e-mail flags false: nobody is e-mailed (reference §4)."""

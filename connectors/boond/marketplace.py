@@ -28,6 +28,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from config import keys
+from config.infra.json_body import json_object
 from connectors.boond.auth import encode_jwt
 from connectors.boond.client import BoondClient
 from connectors.errors import HostError
@@ -100,13 +101,8 @@ def _split(value) -> tuple[str, str]:
 
 
 def _json_object(raw: bytes) -> dict:
-    try:
-        payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise BadSignedRequest("the signedRequest payload is not JSON") from None
-    if not isinstance(payload, dict):
-        raise BadSignedRequest("the signedRequest payload is not a JSON object")
-    return payload
+    return json_object(raw, error=BadSignedRequest, unreadable="the signedRequest payload is not JSON",
+                       not_object="the signedRequest payload is not a JSON object")
 
 
 def claim_once(value: str, max_age: int) -> None:

@@ -10,15 +10,15 @@ import logging
 
 import redis
 
-from config import keys
 from connectors.errors import HostError
+from connectors.salesforce import keys as org_keys
 from connectors.salesforce.ids import STANDARD_PREFIXES
 
 log = logging.getLogger(__name__)
 
 
 def _key(tenant_id: str, sobject: str) -> str:
-    return keys.sf_key_prefix(tenant_id, sobject)
+    return org_keys.key_prefix(tenant_id, sobject)
 
 
 def known(conn: redis.Redis, tenant_id: str, sobject: str) -> str | None:

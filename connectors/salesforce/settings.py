@@ -16,6 +16,7 @@ class SalesforceEnv(HostSettings):
     """The operator's Salesforce settings (`INTERMISSION_SF_…`)."""
 
     sf_pubsub_endpoint: str = "api.pubsub.salesforce.com:7443"  # Salesforce's Pub/Sub API (change data capture), TLS
+    sf_limit_pause_seconds: float = 3600.0  # how long a tenant's writes pause after REQUEST_LIMIT_EXCEEDED
 
     def operator_urls(self) -> list[tuple[str, str]]:
         if "sf_pubsub_endpoint" not in self.model_fields_set:

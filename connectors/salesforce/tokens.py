@@ -4,6 +4,7 @@ from __future__ import annotations
 import redis
 
 from config import keys
+from connectors.salesforce import keys as org_keys
 from connectors.salesforce import oauth
 from connectors.tokens import EncryptedTokens
 
@@ -17,7 +18,7 @@ class TenantTokens(EncryptedTokens):
 
     def __init__(self, conn: redis.Redis, tenant_id: str, *, login_url: str, client_id: str, client_secret: str,
                  timeout: float = 10.0):
-        super().__init__(conn, tenant_id, key=keys.sf_tokens(tenant_id), lock_key=keys.sf_refresh_lock(tenant_id))
+        super().__init__(conn, tenant_id, key=org_keys.tokens(tenant_id), lock_key=org_keys.refresh_lock(tenant_id))
         self.login_url, self.client_id, self.client_secret = login_url, client_id, client_secret
         self.timeout = timeout
         self.reconsent_key = keys.needs_reconsent(tenant_id)

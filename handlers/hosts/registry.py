@@ -6,6 +6,11 @@ asks `host_of(tenant)` or `adapter_for(tenant, conn)` and never compares `tenant
 (tests/unit/test_host_registry.py checks it). What lives in a layer above `handlers` (the webhook and connect
 blueprints, the admin pages' host part, the sandbox) is named as "module:attribute" and imported by that layer
 (`load`), so `handlers` never imports `webhooks` nor the sandboxes. See docs/ARCHITECTURE.md, "Adding a host".
+
+A registry line imports nothing heavy: listing the hosts (the CLI's `--help`, `tenant list`) must not load their
+clients. So this module imports the standard library only, and a host's line names its heavy parts (its adapter, its
+settings model, its set-up, budget and metrics functions) as "module:attribute" strings, imported on first use (`Ref`);
+a test host may still hand the objects themselves (tests/unit/test_host_registry.py checks both).
 """
 
 from __future__ import annotations
@@ -14,16 +19,45 @@ import importlib
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis
-from pydantic import BaseModel
+from config import host_models
 
-from config import tenants
-from config.tenants import Tenant
-from handlers.hosts.protocol import HostReader, missing
+if TYPE_CHECKING:
+    import redis
+    from pydantic import BaseModel
 
-HostAdapter = HostReader  # the name the first registry used
+    from config.tenants import Tenant
+
+
+class Ref:
+    """A field whose value may be given as "module:attribute": imported on its first read, then kept (a registry
+    line imports nothing heavy). Any other value is the value itself."""
+
+    def __init__(self, default: Any = None, *, required: bool = False):
+        self.default, self.required = default, required
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            if self.required:
+                raise AttributeError(self.name)  # the dataclass field has no default
+            return self.default
+        value = obj.__dict__[self.name]
+        if isinstance(value, str):
+            value = load(value)
+            obj.__dict__[self.name] = value
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.name] = value
+
+
+def named(obj: Any, name: str) -> Any:
+    """A `Ref` field as the line gave it: the "module:attribute" string when not imported yet (nothing is imported)."""
+    return obj.__dict__[name]
 
 
 def _always(tenant: Tenant, conn: redis.Redis) -> bool:
@@ -50,7 +84,7 @@ def _no_inactivities(tenant: Tenant) -> dict[str, str]:
 class Budget:
     """A host's API budget and its hold policy: asked before a job's first call; spent, the work is held, not lost."""
 
-    left: Callable[[Tenant, redis.Redis], bool] = _always  # False: hold the tenant's work before any call
+    left: Callable[[Tenant, redis.Redis], bool] = Ref(_always)  # False: hold the tenant's work before any call
 
     def recheck(self, tenant: Tenant, conn: redis.Redis) -> bool:
         """`left`, after reading the budget from the host when the stored reading says spent."""
@@ -59,8 +93,8 @@ class Budget:
         self.read(tenant, conn)
         return self.left(tenant, conn)
 
-    pause_seconds: Callable[[], float] = _an_hour  # how long work held for a spent budget waits before it resumes
-    read: Callable[[Tenant, redis.Redis], object] = _nothing  # read the budget from the host now (before holding again)
+    pause_seconds: Callable[[], float] = Ref(_an_hour)  # how long work held for a spent budget waits before it resumes
+    read: Callable[[Tenant, redis.Redis], object] = Ref(_nothing)  # read the budget from the host now (before holding again)
 
 
 def _nothing_missing(tenant: Tenant) -> list[str]:
@@ -83,14 +117,17 @@ def _no_place(tenant: Tenant, conn: redis.Redis) -> dict:
 class Setup:
     """What a tenant's set-up asks its host (handlers/setup.py): the defaults suit a host with nothing to set up."""
 
-    missing: Callable[[Tenant], list[str]] = _nothing_missing  # host items not set yet: "connection", "states"
-    proposals: Callable[[Tenant, redis.Redis], Tenant] = _as_is  # the tenant with what the host proposes (reads it)
-    people: Callable[[Tenant, redis.Redis, str], list[tuple[str, str]]] = _nobody  # (id, name) matching a search
-    place: Callable[[Tenant, redis.Redis], dict] = _no_place  # proposed {"timezone", "country"} (reads the host)
+    missing: Callable[[Tenant], list[str]] = Ref(_nothing_missing)  # host items not set yet: "connection", "states"
+    proposals: Callable[[Tenant, redis.Redis], Tenant] = Ref(_as_is)  # the tenant with what the host proposes (reads it)
+    people: Callable[[Tenant, redis.Redis, str], list[tuple[str, str]]] = Ref(_nobody)  # (id, name) matching a search
+    place: Callable[[Tenant, redis.Redis], dict] = Ref(_no_place)  # proposed {"timezone", "country"} (reads the host)
 
     @classmethod
     def of(cls, module: Any) -> "Setup":
-        """A host's set-up module's `missing`, `proposals`, `people` and `place`."""
+        """A host's set-up module's `missing`, `proposals`, `people` and `place` (a module, or its dotted name: then
+        imported on first use)."""
+        if isinstance(module, str):
+            return cls(**{name: f"{module}:{name}" for name in ("missing", "proposals", "people", "place")})
         return cls(missing=module.missing, proposals=module.proposals, people=module.people, place=module.place)
 
 
@@ -139,8 +176,8 @@ class Metrics:
     """A host's own metrics (handlers/ops/metrics.py adds them to the generic ones; its series name the host)."""
 
     counters: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # name → (help, label names)
-    gauges: Callable[[redis.Redis], list] = _no_gauges  # Prometheus families read at scrape time
-    install: Callable[[], None] = _nothing_to_install  # wires its counters into its connector (once per process)
+    gauges: Callable[[redis.Redis], list] = Ref(_no_gauges)  # Prometheus families read at scrape time
+    install: Callable[[], None] = Ref(_nothing_to_install)  # wires its counters into its connector (once per process)
 
 
 def _no_links(tenant: Tenant, base_url: str) -> dict:
@@ -179,21 +216,21 @@ class Host:
 
     name: str  # the tenant's `host`, the webhook path segment and the metrics label
     label: str  # shown to admins ("{host} refuses the credentials…")
-    adapter: Callable[[Tenant, redis.Redis], Any]  # the reader and writer (handlers/hosts/protocol.py)
+    adapter: Callable[[Tenant, redis.Redis], Any] = Ref(required=True)  # the reader and writer (handlers/hosts/protocol.py)
     # the model of the tenant's `host_settings` (None: the host needs none); its secrets are marked `tenants.secret()`
-    settings_model: type[BaseModel] | None = None
-    budget: Budget = field(default_factory=Budget)
+    settings_model: type[BaseModel] | None = Ref()
+    budget: Budget = Ref(Budget())
     batches_writes: bool = False  # True: changes mark the tenant dirty and one batch job reads and writes them
     owner_type: str = "resource"  # the host's type of person a default owner is (Boond resource, Salesforce User)
-    survey_tool: Callable[[Tenant], bool] = _never  # True: the host sends the tenant's surveys (no e-mail from us)
+    survey_tool: Callable[[Tenant], bool] = Ref(_never)  # True: the host sends the tenant's surveys (no e-mail from us)
     setup: Setup = field(default_factory=Setup)
     web: Web = field(default_factory=Web)
     sandbox: Sandbox | None = None
-    matching: Callable[[Any], Any] | None = None  # opportunity matching's reads and writers from an adapter (issue #29)
+    matching: Callable[[Any], Any] | None = Ref()  # opportunity matching's reads and writers from an adapter (issue #29)
     # host inactivity type → bench activity in use (the dashboard's effective use, issue #29); {}: none mapped
-    inactivity_activities: Callable[[Tenant], dict[str, str]] = _no_inactivities
+    inactivity_activities: Callable[[Tenant], dict[str, str]] = Ref(_no_inactivities)
     api_docs: str = ""  # where the host's API is documented (docs/ cites the sources and their confidence)
-    metrics: Metrics = field(default_factory=Metrics)
+    metrics: Metrics = Ref(Metrics())
     stream: Stream | None = None  # a change stream (`intermission subscribe`), besides its webhooks
     cli: str | None = None  # "module:attribute" of its `Cli` (`intermission tenant add <host>`…), loaded by the CLI
 
@@ -204,7 +241,9 @@ class Host:
     @property
     def secret_fields(self) -> tuple[str, ...]:
         """The settings fields that are secrets (masked by `tenant show`; the whole record is encrypted at rest)."""
-        return tenants.secret_fields(self.settings_model) if self.settings_model else ()
+        from config.tenants import secret_fields
+
+        return secret_fields(self.settings_model) if self.settings_model else ()
 
 
 HOSTS: dict[str, Host] = {}
@@ -212,18 +251,27 @@ HOSTS: dict[str, Host] = {}
 
 def register(host: Host) -> Host:
     """List a host (each host folder's line, found below; a test host from tests/): its name becomes a valid tenant
-    host, whose `host_settings` its settings model reads."""
-    if isinstance(host.adapter, type) and (lacking := missing(host.adapter, host.batches_writes)):
+    host, whose `host_settings` its settings model reads. An adapter class handed as is is checked against the
+    protocol now; one named "module:attribute" is not imported here (tests/unit/test_host_registry.py checks it)."""
+    given = named(host, "adapter")
+    if isinstance(given, type) and (lacking := adapter_lacks(given, host.batches_writes)):
         raise TypeError(f"host {host.name!r}: its adapter lacks {', '.join(lacking)} (handlers/hosts/protocol.py)")
     HOSTS[host.name] = host
-    tenants.register_host(host.name, host.settings_model)
+    host_models.register(host.name, named(host, "settings_model"))
     return host
+
+
+def adapter_lacks(adapter: type, batches_writes: bool) -> list[str]:
+    """The protocol's methods an adapter class lacks (handlers/hosts/protocol.py)."""
+    from handlers.hosts.protocol import missing
+
+    return missing(adapter, batches_writes)
 
 
 def unregister(name: str) -> None:
     """Forget a host registered by a test."""
     HOSTS.pop(name, None)
-    tenants.unregister_host(name)
+    host_models.unregister(name)
 
 
 def host_of(tenant: Tenant | str) -> Host:
@@ -232,7 +280,9 @@ def host_of(tenant: Tenant | str) -> Host:
     try:
         return HOSTS[name]
     except KeyError:
-        raise tenants.TenantError(f"unknown host {name!r} (known: {', '.join(sorted(HOSTS))})") from None
+        from config.tenants import TenantError
+
+        raise TenantError(f"unknown host {name!r} (known: {', '.join(sorted(HOSTS))})") from None
 
 
 def adapter_for(tenant: Tenant, conn: redis.Redis) -> Any:

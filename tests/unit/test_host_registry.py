@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import ast
 import io
+import os
 import re
+import subprocess
+import sys
 import tokenize
 import tomllib
 from pathlib import Path
@@ -35,6 +38,8 @@ EXEMPT = {
 }
 BUILT_IN = sorted(registry.HOSTS)
 NAMES = re.compile("|".join(BUILT_IN), re.IGNORECASE)
+# the built-in hosts' abbreviations, as an identifier's first word (`sf_usage`, `bm_token`): a host named all the same
+ABBREVIATED = re.compile(r"^_*(sf|bm)_", re.IGNORECASE)
 
 
 def own_folders() -> tuple[str, ...]:
@@ -69,12 +74,15 @@ def _docstrings(tree: ast.AST) -> set[tuple[int, int]]:
 
 
 def host_names_in_code(text: str) -> list[tuple[int, str]]:
-    """(line, token) of each string literal or name that names a built-in host; comments and docstrings aside."""
+    """(line, token) of each string literal or name that names a built-in host, or name that abbreviates one;
+    comments and docstrings aside."""
     docstrings = _docstrings(ast.parse(text))
     return [
         (token.start[0], token.string)
         for token in tokenize.generate_tokens(io.StringIO(text).readline)
-        if token.type in (tokenize.NAME, tokenize.STRING) and token.start not in docstrings and NAMES.search(token.string)
+        if token.type in (tokenize.NAME, tokenize.STRING)
+        and token.start not in docstrings
+        and (NAMES.search(token.string) or (token.type == tokenize.NAME and ABBREVIATED.search(token.string)))
     ]
 
 
@@ -119,9 +127,12 @@ TYPES = {"boond": "resource"}
 message = f"paste it in Salesforce: {url}"
 def boond_tokens(tenant):
     """Salesforce in a function's docstring."""
+pause = settings.sf_limit_pause_seconds
+key = keys.bm_token(tenant) + "sf:usage"
+subframe, rbm_x = 1, 2
 '''
     lines = sorted({line for line, _ in host_names_in_code(code)})
-    assert lines == [2, 3, 4, 5, 6, 7]
+    assert lines == [2, 3, 4, 5, 6, 7, 9, 10]
 
 
 def test_the_scan_sees_a_host_named_in_a_catalog_and_not_in_its_comments():
@@ -187,3 +198,49 @@ def test_a_built_in_host_s_web_parts_and_sandbox_are_where_its_line_says(name):
 def test_the_hosts_config_knows_are_the_registered_ones():
     assert set(tenants.HOST_SETTINGS) >= set(BUILT_IN)
     assert {"boond", "salesforce"} == set(BUILT_IN)
+
+
+HEAVY = ("grpc", "google.protobuf", "fastavro", "flask", "requests", "redis", "pydantic", "prometheus_client", "joserfc")
+
+
+def _loaded_after(code: str) -> list[str]:
+    """The heavy packages a fresh interpreter holds after running `code` (this process has them all already)."""
+    probe = f"import sys\n{code}\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    return done.stdout.split()
+
+
+def test_a_registry_line_imports_nothing_heavy():
+    """Listing the hosts (the CLI's --help, `tenant list`) loads no host client, web framework or stream codec."""
+    assert _loaded_after("from handlers.hosts import registry; assert registry.HOSTS") == []
+    assert _loaded_after("from intermission_cli.main import _parser; _parser().format_help()") == []
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_a_built_in_host_s_named_parts_are_real_and_its_adapter_serves_the_protocol(name):
+    host = registry.host_of(name)
+    assert isinstance(host.adapter, type) and registry.adapter_lacks(host.adapter, host.batches_writes) == []
+    assert callable(host.survey_tool) and callable(host.inactivity_activities)
+    assert all(callable(getattr(host.setup, part)) for part in ("missing", "proposals", "people", "place"))
+    assert all(callable(getattr(host.budget, part)) for part in ("left", "pause_seconds", "read"))
+    assert isinstance(host.metrics, registry.Metrics) and (host.matching is None or callable(host.matching))
+
+
+def test_a_part_named_module_attribute_is_imported_on_first_read_only():
+    line = registry.Host(name="lazy", label="Lazy", adapter="tests.memo_host:MemoAdapter", survey_tool="os.path:isabs")
+    assert registry.named(line, "adapter") == "tests.memo_host:MemoAdapter"
+    from tests.memo_host import MemoAdapter
+
+    assert line.adapter is MemoAdapter and registry.named(line, "adapter") is MemoAdapter
+    assert line.survey_tool("/a") is True and line.budget.left(None, None) is True
+
+
+def test_a_process_start_checks_each_host_s_operator_urls_though_the_registry_imported_no_host_module():
+    """The start-up check (config/infra/urls.py) finds each host's operator settings with only the registry loaded."""
+    probe = (
+        "from handlers.hosts import registry\nfrom config.infra.urls import operator_settings_refusal\nprint(operator_settings_refusal())"
+    )
+    env = {name: value for name, value in os.environ.items() if name != "INTERMISSION_ALLOW_SANDBOX_HOSTS"}
+    env["INTERMISSION_BOOND_BASE_URL"] = "http://169.254.169.254/api"  # cloud metadata: refused even in a sandbox
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env, check=True)
+    assert "INTERMISSION_BOOND_BASE_URL" in done.stdout, done.stdout + done.stderr

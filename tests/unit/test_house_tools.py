@@ -16,6 +16,8 @@ BIN = Path(sys.executable).parent
 FORMATTED = [
     "config/catalogs.py",
     "config/keys.py",
+    "config/host_models.py",
+    "connectors/salesforce/keys.py",
     "config/infra/hooks.py",
     "handlers/hosts/protocol.py",
     "handlers/hosts/registry.py",

@@ -44,7 +44,7 @@ def _every_pattern(text: str) -> str:
     text = logs._WORD.sub(logs._canonical_word, text)
     for pattern, replacement in [(logs._SURVEY_PATH, r"\1[token]"),
                                  (logs._QUERY, r"\1[redacted]"), (logs._JWT, "[jwt]"), (logs._BEARER, r"\1[token]"),
-                                 (logs._NAMED, r"\1[redacted]"), (logs._SF_SESSION, "[token]"),
+                                 (logs._NAMED, r"\1[redacted]"), (logs._ORG_SESSION, "[token]"),
                                  (logs._WHSEC, "[secret]")]:
         text = pattern.sub(replacement, text)
     return text

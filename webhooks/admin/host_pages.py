@@ -7,7 +7,7 @@ overrides what it has (webhooks/hosts/boond/admin_pages.py, webhooks/hosts/sales
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from config.tenants import Tenant
 from handlers.hosts.registry import host_of, load
@@ -37,6 +37,9 @@ class StateRows(NamedTuple):
 
 class HostPages:
     """Defaults: connected, nothing to configure or disconnect, a test call that checks nothing, no mapping, no link."""
+
+    # the host's mapping module, whose `fields`, `choices` and `update` serve the mapping page (None: no mapping)
+    mapping: Any = None
 
     def status(self, tenant) -> dict:
         """The overview's connection line: {'connected', 'label' (a word key), 'detail'}."""
@@ -84,15 +87,15 @@ class HostPages:
 
     def mapping_fields(self, tenant) -> list[dict]:
         """The mapping page's fields: {'name', 'label', 'value', 'help'} each."""
-        return []
+        return self.mapping.fields(tenant) if self.mapping else []
 
     def mapping_choices(self, tenant, fields: list[dict]) -> dict[str, list[tuple]]:
         """What the host offers for each field, by field name (host_choices.HostUnreadable when it cannot say)."""
-        return {}
+        return self.mapping.choices(tenant, fields) if self.mapping else {}
 
     def mapping_update(self, tenant, form) -> MappingUpdate:
         """(the tenant with the form's mapping, errors by field name): saved only when there are no errors."""
-        return MappingUpdate(tenant, {})
+        return self.mapping.update(tenant, form) if self.mapping else MappingUpdate(tenant, {})
 
     def mapping_states(self, tenant) -> StateRows:
         """(the host's own states with their case, whether a proposal awaits confirmation)."""

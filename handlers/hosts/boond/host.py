@@ -1,11 +1,10 @@
-"""Boond's registry line: everything generic code asks of Boond (handlers/hosts/registry.py finds it here)."""
+"""Boond's registry line: everything generic code asks of Boond (handlers/hosts/registry.py finds it here).
+
+It imports nothing heavy: its parts are named "module:attribute", imported on first use (registry.Ref).
+"""
 
 from __future__ import annotations
 
-from connectors.boond.settings import BoondConfig
-from handlers.hosts.boond import setup
-from handlers.hosts.boond.adapter import BoondAdapter
-from handlers.hosts.boond.match import BoondMatching
 from handlers.hosts.registry import Host, Sandbox, Setup, Web
 
 
@@ -21,10 +20,10 @@ def _sandbox_flags(p) -> None:
 HOST = Host(
     name="boond",
     label="Boond",
-    adapter=BoondAdapter,
-    settings_model=BoondConfig,
+    adapter="handlers.hosts.boond.adapter:BoondAdapter",
+    settings_model="connectors.boond.settings:BoondConfig",
     owner_type="resource",
-    setup=Setup.of(setup),
+    setup=Setup.of("handlers.hosts.boond.setup"),
     web=Web(
         webhooks=("webhooks.hosts.boond.webhook:route", "webhooks.hosts.boond.webhook:header_route"),
         connect=("webhooks.hosts.boond.marketplace:bp", "webhooks.hosts.boond.admin_pages:entry"),
@@ -36,8 +35,8 @@ HOST = Host(
     sandbox=Sandbox(
         app="sandboxes.boond:create_app", config="sandboxes.boond:SandboxConfig", port=8100, options=("dialect",), flags=_sandbox_flags
     ),
-    matching=BoondMatching,
-    inactivity_activities=setup.inactivity_activities,
+    matching="handlers.hosts.boond.match:BoondMatching",
+    inactivity_activities="handlers.hosts.boond.setup:inactivity_activities",
     api_docs="https://doc.boondmanager.com/api-externe/raml-build/api-externe.raml",
     cli="webhooks.hosts.boond.cli:CLI",
 )

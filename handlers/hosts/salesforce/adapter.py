@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import redis
 
-from config import keys
 from config.settings import get_settings
 from config.tenants import Tenant
 from connectors.errors import HostError, HostNotFound, HostValidationError
+from connectors.salesforce import keys as org_keys
 from connectors.salesforce.client import COMPOSITE_COLLECTIONS, Collection, SalesforceClient, SaveResult
 from connectors.salesforce.soql import escape_soql, soql_literal
 from connectors.salesforce.tokens import TenantTokens
@@ -25,7 +25,7 @@ from handlers.domain.timeline import placed
 from handlers.domain.classify import crew_matters
 from handlers.state.store import SnapshotStore
 from config.infra import clock
-from connectors.salesforce.settings import salesforce_settings
+from connectors.salesforce.settings import salesforce_env, salesforce_settings
 
 log = logging.getLogger(__name__)
 CHUNK = 200
@@ -42,17 +42,17 @@ def tokens_for(tenant: Tenant, conn: redis.Redis) -> TenantTokens:
 def make_client(tenant: Tenant, conn: redis.Redis) -> SalesforceClient:
     """A client at the org's instance URL that records the API usage it sees."""
     tokens, settings = tokens_for(tenant, conn), get_settings()
-    usage_key = keys.sf_usage(tenant.id)
+    usage_key = org_keys.usage(tenant.id)
     return SalesforceClient(tokens.instance_url(), tokens, api_version=salesforce_settings(tenant).api_version,
                             on_usage=lambda used, limit: conn.set(usage_key, f"{used}/{limit}", ex=86400),
-                            limit_pause=settings.sf_limit_pause_seconds, timeout=settings.http_timeout_seconds,
+                            limit_pause=salesforce_env().sf_limit_pause_seconds, timeout=settings.http_timeout_seconds,
                             max_attempts=settings.http_max_attempts, max_retry_after=settings.max_retry_after_seconds,
                             backoff=settings.http_backoff_seconds)
 
 
 def budget_left(tenant: Tenant, conn: redis.Redis) -> bool:
     """False once the org's rolling usage passed the share of the daily limit this tenant allows us."""
-    raw = conn.get(keys.sf_usage(tenant.id))
+    raw = conn.get(org_keys.usage(tenant.id))
     if not raw:
         return True
     used, _, limit = raw.decode().partition("/")
@@ -70,7 +70,7 @@ def read_budget(tenant: Tenant, conn: redis.Redis) -> None:
 
 def budget_pause() -> float:
     """How long a tenant's work held for a spent budget waits (INTERMISSION_SF_LIMIT_PAUSE_SECONDS)."""
-    return get_settings().sf_limit_pause_seconds
+    return salesforce_env().sf_limit_pause_seconds
 
 
 def has_survey_tool(tenant: Tenant) -> bool:
@@ -255,7 +255,7 @@ class SalesforceAdapter:
         """A Salesforce Surveys invitation for a survey step's respondent (made once, then reused)."""
         if action.kind != "survey" or not (self.cfg.has_surveys and self.cfg.survey_id):
             return None
-        key = keys.sf_invitation(self.tenant.id, mission_id, action.key)
+        key = org_keys.invitation(self.tenant.id, mission_id, action.key)
         link = self.conn.get(key)
         if link is None and create and action.target.type == "Contact":
             invitation = self.client.create_survey_invitation({

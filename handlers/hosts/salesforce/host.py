@@ -1,23 +1,24 @@
-"""Salesforce's registry line: everything generic code asks of Salesforce (handlers/hosts/registry.py finds it here)."""
+"""Salesforce's registry line: everything generic code asks of Salesforce (handlers/hosts/registry.py finds it here).
+
+It imports nothing heavy: its parts are named "module:attribute", imported on first use (registry.Ref).
+"""
 
 from __future__ import annotations
 
-from connectors.salesforce.settings import SalesforceConfig
 from handlers.hosts.registry import Budget, Host, Sandbox, Setup, Stream, Web
-from handlers.hosts.salesforce import adapter, setup
-from handlers.hosts.salesforce.match import SalesforceMatching
-from handlers.hosts.salesforce.metrics import METRICS
+
+ADAPTER = "handlers.hosts.salesforce.adapter"
 
 HOST = Host(
     name="salesforce",
     label="Salesforce",
-    adapter=adapter.SalesforceAdapter,
-    settings_model=SalesforceConfig,
-    budget=Budget(left=adapter.budget_left, pause_seconds=adapter.budget_pause, read=adapter.read_budget),
+    adapter=f"{ADAPTER}:SalesforceAdapter",
+    settings_model="connectors.salesforce.settings:SalesforceConfig",
+    budget=Budget(left=f"{ADAPTER}:budget_left", pause_seconds=f"{ADAPTER}:budget_pause", read=f"{ADAPTER}:read_budget"),
     batches_writes=True,
     owner_type="User",
-    survey_tool=adapter.has_survey_tool,
-    setup=Setup.of(setup),
+    survey_tool=f"{ADAPTER}:has_survey_tool",
+    setup=Setup.of("handlers.hosts.salesforce.setup"),
     web=Web(
         webhooks=("webhooks.hosts.salesforce.webhook:bp",),
         connect=("webhooks.hosts.salesforce.connect:bp",),
@@ -27,9 +28,9 @@ HOST = Host(
         people_paths=("/salesforce/connect", "/salesforce/callback"),
     ),
     sandbox=Sandbox(app="sandboxes.salesforce:create_app", config="sandboxes.salesforce:SandboxConfig", port=8200),
-    matching=SalesforceMatching,
+    matching="handlers.hosts.salesforce.match:SalesforceMatching",
     api_docs="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
     cli="webhooks.hosts.salesforce.cli:CLI",
-    metrics=METRICS,
+    metrics="handlers.hosts.salesforce.metrics:METRICS",
     stream=Stream(subscriber="webhooks.hosts.salesforce.cdc:Subscriber", check="webhooks.hosts.salesforce.cdc:check_topic"),
 )

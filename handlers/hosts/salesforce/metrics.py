@@ -6,9 +6,10 @@ from __future__ import annotations
 import redis
 from prometheus_client.core import GaugeMetricFamily
 
-from config import keys, tenants
+from config import tenants
 from config.infra import metrics
 from connectors.salesforce import client as salesforce_client
+from connectors.salesforce import keys as org_keys
 from handlers.hosts.registry import Metrics
 
 COUNTERS = {
@@ -40,7 +41,7 @@ def budget_gauges(conn: redis.Redis) -> list:
         "intermission_salesforce_api_limit", "The org's API calls allowed per rolling 24 h, per tenant.", labels=["tenant"]
     )
     ids = tenants.list_ids()
-    for tenant_id, raw in zip(ids, conn.mget([keys.sf_usage(t) for t in ids]) if ids else []):
+    for tenant_id, raw in zip(ids, conn.mget([org_keys.usage(t) for t in ids]) if ids else []):
         if raw:
             used, _, allowed = raw.decode().partition("/")
             remaining.add_metric([tenant_id], max(0, int(allowed) - int(used)))

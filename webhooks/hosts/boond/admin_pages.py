@@ -11,7 +11,7 @@ from config.infra import crypto
 from config.infra.redis_conn import get_redis
 from webhooks.hosts.boond import admin_mapping as boond_mapping
 from webhooks.admin.auth import admin_token
-from webhooks.admin.host_pages import HostPages, MappingCheck, MappingUpdate, StateRows
+from webhooks.admin.host_pages import HostPages, MappingCheck, StateRows
 from webhooks.admin.i18n import say, word
 from webhooks.admin.render import error_page, error_words, lang_for
 from connectors.boond.settings import boond_env, boond_settings
@@ -21,6 +21,8 @@ entry = Blueprint("admin_entry", __name__)
 
 class BoondPages(HostPages):
     """A Boond tenant runs once a technical user is set (from the marketplace iframe)."""
+
+    mapping = boond_mapping  # action types, done types, delivery and resource states, against the dictionary
 
     def frame_origins(self, tenant) -> tuple[str, ...]:
         """The tenant's own Boond: the origin of its API address (no wildcard shared by every customer)."""
@@ -102,18 +104,6 @@ class BoondPages(HostPages):
     def record_url(self, tenant, host_id: str) -> str | None:
         """Boond's action page [INF]."""
         return f"{boond_settings(tenant).base_url.removesuffix('/api')}/actions/{host_id}" if boond_settings(tenant) else None
-
-    def mapping_fields(self, tenant) -> list[dict]:
-        """Action types, done types, delivery and resource states."""
-        return boond_mapping.fields(tenant)
-
-    def mapping_choices(self, tenant, fields: list[dict]) -> dict[str, list[tuple]]:
-        """The dictionary's action types."""
-        return boond_mapping.choices(tenant, fields)
-
-    def mapping_update(self, tenant, form) -> MappingUpdate:
-        """The form checked against the dictionary."""
-        return boond_mapping.update(tenant, form)
 
     def mapping_states(self, tenant) -> StateRows:
         """The tenant's own states and the proposal made from their labels."""

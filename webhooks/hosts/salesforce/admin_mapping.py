@@ -6,7 +6,8 @@ import json
 
 from pydantic import ValidationError
 
-from config import keys, tenants
+from config import tenants
+from connectors.salesforce import keys as org_keys
 from config.infra.redis_conn import get_redis
 from connectors.errors import HostError, HostNotFound
 from connectors.salesforce.mapping import SalesforceMapping
@@ -114,7 +115,7 @@ def _not_in_org(tenant, mapping: SalesforceMapping) -> dict[str, str]:
 
 def salesforce_names(tenant: tenants.Tenant, sobject: str) -> set[str] | None:
     """The object's field and relationship names in the org; None when the org has no such object."""
-    conn, key = get_redis(), keys.sf_describe(tenant.id, sobject)
+    conn, key = get_redis(), org_keys.describe(tenant.id, sobject)
     raw = conn.get(key)
     if raw is None:
         from handlers.hosts.salesforce.adapter import make_client

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from flask import url_for
 
-from config import keys
 from config.infra.redis_conn import get_redis
+from connectors.salesforce import keys as org_keys
 from webhooks.hosts.salesforce import admin_mapping as salesforce_mapping
-from webhooks.admin.host_pages import HostPages, MappingCheck, MappingUpdate
+from webhooks.admin.host_pages import HostPages, MappingCheck
 from webhooks.admin.i18n import say, word
 from connectors.salesforce.settings import salesforce_settings
 
 
 class SalesforcePages(HostPages):
     """A Salesforce tenant runs once its org is connected (the connect flow, webhooks/hosts/salesforce/connect.py)."""
+
+    mapping = salesforce_mapping  # the mission object, its fields, status and end-reason values, against the describe
 
     def frame_origins(self, tenant) -> tuple[str, ...]:
         """The tenant's own org: its My Domain address and that domain's Lightning pages; none before it connects."""
@@ -32,7 +34,7 @@ class SalesforcePages(HostPages):
         store = tokens_for(tenant, get_redis())
         reason = store.needs_reconsent()
         ok = store.load() is not None and not reason
-        usage = get_redis().get(keys.sf_usage(tenant.id))
+        usage = get_redis().get(org_keys.usage(tenant.id))
         detail = f"org {salesforce_settings(tenant).org_id or '?'}" + (f", API usage {usage.decode()}" if usage else "")
         detail += _trigger_detail(tenant)
         return {"connected": ok, "label": "connected" if ok else "needs_connecting", "detail": detail + (f" — {reason}" if reason else "")}
@@ -90,18 +92,6 @@ class SalesforcePages(HostPages):
         if salesforce_settings(tenant) and salesforce_settings(tenant).instance_url:
             return f"{salesforce_settings(tenant).instance_url.rstrip('/')}/lightning/r/Task/{host_id}/view"
         return None
-
-    def mapping_fields(self, tenant) -> list[dict]:
-        """The mission object, its fields, status and end-reason values."""
-        return salesforce_mapping.fields(tenant)
-
-    def mapping_choices(self, tenant, fields: list[dict]) -> dict[str, list[tuple]]:
-        """The object's field names in the org."""
-        return salesforce_mapping.choices(tenant, fields)
-
-    def mapping_update(self, tenant, form) -> MappingUpdate:
-        """The form checked against the org's describe."""
-        return salesforce_mapping.update(tenant, form)
 
 
 def _trigger_detail(tenant) -> str:

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import redis
 
 from config import keys, tenants
+from connectors.salesforce import keys as org_keys
 from config.infra import metrics
 from config.infra.redis_conn import get_redis
 from config.settings import get_settings
@@ -106,12 +107,12 @@ def check_topic(tenant: tenants.Tenant, conn: redis.Redis | None = None) -> dict
 
 def stored_replay(conn: redis.Redis, tenant_id: str, topic: str) -> dict | None:
     """{"replay": hex, "at": epoch seconds} of the last admitted event of a topic, or None."""
-    raw = conn.hget(keys.sf_cdc_replay(tenant_id), topic)
+    raw = conn.hget(org_keys.cdc_replay(tenant_id), topic)
     return json.loads(raw) if raw else None
 
 
 def store_replay(conn: redis.Redis, tenant_id: str, topic: str, *, replay_id: bytes, at: float) -> None:
-    conn.hset(keys.sf_cdc_replay(tenant_id), topic, json.dumps({"replay": replay_id.hex(), "at": at}))
+    conn.hset(org_keys.cdc_replay(tenant_id), topic, json.dumps({"replay": replay_id.hex(), "at": at}))
 
 
 def admit(conn: redis.Redis, tenant: tenants.Tenant, topic: str, *, event: ChangeEvent, watched: set[str]) -> str:
@@ -221,7 +222,7 @@ class TenantStream:
         stored = stored_replay(self.conn, self.tenant.id, self.topic) or {}
         queue_sweep(self.conn, self.tenant.id, since=stored.get("at", time.time() - RETENTION.total_seconds()),
                     reason="replay id refused")
-        self.conn.hdel(keys.sf_cdc_replay(self.tenant.id), self.topic)
+        self.conn.hdel(org_keys.cdc_replay(self.tenant.id), self.topic)
         report(self.conn, self.tenant.id, self.topic, state="recovering", error=str(exc)[:300])
 
 
@@ -245,14 +246,14 @@ class Subscriber:
                 stop.set()
                 for thread in threads:
                     thread.join(timeout=5)
-                release(keys=[keys.sf_cdc_lock(tenant_id)], args=[OWNER])
+                release(keys=[org_keys.cdc_lock(tenant_id)], args=[OWNER])
 
     def _rescan(self, renew) -> None:
         wanted = {t.id: t for t in cdc_tenants()}
         ttl_ms = int(get_settings().cdc_lock_seconds * 1000)  # renewed every third of it
         for tenant_id in list(self.running):
             stop, threads = self.running[tenant_id]
-            lost = not renew(keys=[keys.sf_cdc_lock(tenant_id)], args=[OWNER, ttl_ms])
+            lost = not renew(keys=[org_keys.cdc_lock(tenant_id)], args=[OWNER, ttl_ms])
             if tenant_id not in wanted or lost or not any(t.is_alive() for t in threads):
                 stop.set()
                 del self.running[tenant_id]
@@ -263,7 +264,7 @@ class Subscriber:
         for tenant_id, tenant in wanted.items():
             if tenant_id in self.running:
                 continue
-            if not self.conn.set(keys.sf_cdc_lock(tenant_id), OWNER, nx=True, px=ttl_ms):
+            if not self.conn.set(org_keys.cdc_lock(tenant_id), OWNER, nx=True, px=ttl_ms):
                 continue  # another subscriber process streams this tenant
             stop = threading.Event()
             topics = [topic_for(salesforce_settings(tenant).mapping.object)]

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from standardwebhooks import Webhook
 from xml.etree.ElementTree import ParseError
 
 from config import keys
+from config.infra.json_body import json_object
 from config.infra.redis_conn import get_redis
 from connectors.salesforce import prefixes
 from connectors.salesforce.oauth import same_org
@@ -309,12 +309,8 @@ def parse_flow(body: bytes) -> dict:
     """`{organizationId, recordId | recordIds, eventId?}` → normalised event."""
     if not body.strip():
         raise BadMessage("empty body: expected a JSON Flow callout")
-    try:
-        doc = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise BadMessage("body is not valid UTF-8 JSON (or is nested too deeply)") from None
-    if not isinstance(doc, dict):
-        raise BadMessage("expected a JSON object")
+    doc = json_object(body, error=BadMessage, unreadable="body is not valid UTF-8 JSON (or is nested too deeply)",
+                      not_object="expected a JSON object")
     ids = doc.get("recordIds") if doc.get("recordIds") is not None else [doc.get("recordId")]
     if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_NOTIFICATIONS or not all(_is_sf_id(i) for i in ids):
         raise BadMessage("recordId (or recordIds, 1 to 100) must be Salesforce ids of 15 or 18 characters")
