@@ -256,7 +256,8 @@ def test_the_admin_maps_which_boond_action_types_mean_done(stack):
     assert bad.status_code == 400 and 'id="done_types-error"' in bad.text
     assert boond_settings(tenants.get(stack.tenant_id)).done_action_types == []
     unknown = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, done_types="6, 12"), timeout=10)
-    assert unknown.status_code == 400 and "12" in unknown.text and "not in your Boond" in unknown.text  # no type 12
+    assert unknown.status_code == 400 and "12: not in your Boond" in unknown.text  # no type 12, in the page's English
+    assert "absent de votre Boond" not in unknown.text  # one language a page
     ok = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, done_types="6, 9"), timeout=10)
     assert ok.status_code == 200 and boond_settings(tenants.get(stack.tenant_id)).done_action_types == [6, 9]
 
@@ -280,10 +281,11 @@ def test_the_mapping_offers_what_the_host_has_and_refuses_what_it_has_not(stack,
     bad = requests.post(f"{org.web.url}/admin/mapping", data=_form(sf_token, sf_csrf, **{**form, "end_date": "Finish__c"}),
                         timeout=10)
     assert bad.status_code == 400 and 'id="end_date-error"' in bad.text and "has no field Finish__c" in bad.text
+    assert "pas de champ" not in bad.text  # one language a page
     assert salesforce_settings(tenants.get(org.tenant_id)).mapping.end_date == mapping.end_date
     no_object = requests.post(f"{org.web.url}/admin/mapping", data=_form(sf_token, sf_csrf, **{**form, "object": "Gig__c"}),
                               timeout=10)
-    assert no_object.status_code == 400 and "no object Gig__c" in no_object.text
+    assert no_object.status_code == 400 and "no object Gig__c in your org" in no_object.text
 
 
 def test_saving_a_mapping_shows_what_it_writes_then_replans_a_cancelled_missions_reminders_away(stack):

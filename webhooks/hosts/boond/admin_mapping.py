@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 
 from pydantic import ValidationError
 
@@ -13,6 +15,8 @@ from webhooks.admin.host_pages import MappingUpdate, StateRows
 from webhooks.admin.host_choices import HostUnreadable
 from webhooks.admin.mapping_form import message, pairs, written
 from connectors.boond.settings import BoondConfig, boond_settings
+
+log = logging.getLogger(__name__)
 
 KINDS = ("task", "reminder", "survey", "bench", "note")
 STATE_CASES = {"delivery": "active, natural, client, consultant, cancelled", "resource": "active, bench, staffed, leaving, left"}
@@ -60,18 +64,21 @@ def choices(tenant, form_fields: list[dict]) -> dict[str, list[tuple]]:
 
 
 def update(tenant, form) -> MappingUpdate:
-    """(the tenant with the form's types and states, errors by field)."""
-    errors, types = {}, {}
+    """(the tenant with the form's types and states, errors by field, in the page's language)."""
+    from webhooks.admin.i18n import word
+    from webhooks.admin.render import lang_for
+
+    errors, types, lang = {}, {}, lang_for(tenant)
     for kind in KINDS:
         raw = (form.get(f"type_{kind}") or "")[:200].strip()
         if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
-            errors[f"type_{kind}"] = "a numeric action type id from your Boond dictionary"
+            errors[f"type_{kind}"] = word("type_not_an_id", lang)
         elif raw:
             types[kind] = int(raw)
     done = _done_types(form.get("done_types", ", ".join(str(t) for t in boond_settings(tenant).done_action_types)))
     if done is None:
-        errors["done_types"] = "numeric action type ids from your Boond dictionary, separated by commas"
-    errors.update(_not_in_dictionary(tenant, types, done or []))
+        errors["done_types"] = word("done_not_ids", lang)
+    errors.update(_not_in_dictionary(tenant, types, done or [], lang=lang))
     boond = boond_settings(tenant).model_copy(update={"action_types": types, "done_action_types": done or []})
     for kind in STATE_CASES:
         try:
@@ -112,25 +119,22 @@ def state_rows(tenant) -> StateRows:
     return StateRows(rows, bool(rows) and not cfg.states_confirmed)
 
 
-def _not_in_dictionary(tenant, types: dict[str, int], done: list[int]) -> dict[str, str]:
+def _not_in_dictionary(tenant, types: dict[str, int], done: list[int], *, lang: str) -> dict[str, str]:
     """Field errors for action type ids the tenant's Boond dictionary does not have (read only when there are some)."""
+    from webhooks.admin.i18n import say, word
+
     if not types and not done:
         return {}
     try:
         known = boond_action_types(tenant)
     except host_choices.HostUnreadable as exc:
-        return {
-            "_": f"Impossible de vérifier auprès de Boond, rien n'est enregistré — could not check with Boond, nothing was saved: {exc}"
-        }
+        log.warning("mapping of %s not checked: %s", tenant.id, exc)
+        return {"_": word("types_unchecked", lang)}
     listed = ", ".join(f"{i} = {label}" for i, label in sorted(known.items()))
-    errors = {
-        f"type_{kind}": f"{ident} n'est pas un type d'action de votre Boond — {ident} is not an action type of your Boond ({listed})"
-        for kind, ident in types.items()
-        if ident not in known
-    }
+    errors = {f"type_{kind}": say("type_unknown", lang, ident=ident, listed=listed) for kind, ident in types.items() if ident not in known}
     missing = [str(i) for i in done if i not in known]
     if missing:
-        errors["done_types"] = f"{', '.join(missing)} : absent de votre Boond — not in your Boond ({listed})"
+        errors["done_types"] = say("done_unknown", lang, missing=", ".join(missing), listed=listed)
     return errors
 
 

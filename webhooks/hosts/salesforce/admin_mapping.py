@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import json
 
 from pydantic import ValidationError
@@ -19,6 +21,8 @@ from webhooks.admin.i18n import word
 from webhooks.admin.mapping_form import message, pairs, written
 from webhooks.admin.render import lang_for
 from webhooks.admin.validation import field_errors
+
+log = logging.getLogger(__name__)
 
 SF_FIELDS = (
     "object",
@@ -88,29 +92,26 @@ def update(tenant, form) -> MappingUpdate:
         return MappingUpdate(tenant, field_errors(exc, lang, labels={f: word(f"sf_{f}", lang) for f in SF_FIELDS}))
     except ValueError as exc:
         return MappingUpdate(tenant, {"status_values": message(exc, lang_for(tenant))})
-    errors = _not_in_org(tenant, mapping)
+    errors = _not_in_org(tenant, mapping, lang=lang_for(tenant))
     if errors:
         return MappingUpdate(tenant, errors)
     settings = salesforce_settings(tenant).model_copy(update={"mapping": mapping})
     return MappingUpdate(tenant.model_copy(update={"host_settings": settings}), errors)
 
 
-def _not_in_org(tenant, mapping: SalesforceMapping) -> dict[str, str]:
-    """Field errors for an object or fields the org does not have (its describe, cached for an hour)."""
+def _not_in_org(tenant, mapping: SalesforceMapping, *, lang: str) -> dict[str, str]:
+    """Field errors for an object or fields the org does not have (its describe, cached for an hour), in `lang`."""
+    from webhooks.admin.i18n import say
+
     try:
         names = salesforce_names(tenant, mapping.object)
     except host_choices.HostUnreadable as exc:
-        return {
-            "_": f"Impossible de vérifier auprès de Salesforce, rien n'est enregistré — could not check with "
-            f"Salesforce, nothing was saved: {exc}"
-        }
+        log.warning("mapping of %s not checked: %s", tenant.id, exc)
+        return {"_": word("fields_unchecked", lang)}
     if names is None:
-        return {"object": f"aucun objet {mapping.object} dans votre org — no object {mapping.object} in your org"}
+        return {"object": say("no_object", lang, object=mapping.object)}
     mapped = {f: getattr(mapping, f) for f in SF_FIELDS if f != "object"}
-    return {
-        f: f"{mapping.object} n'a pas de champ {value} — {mapping.object} has no field {value}"
-        for f, value in host_choices.unknown_fields(names, mapped).items()
-    }
+    return {f: say("no_field", lang, object=mapping.object, field=value) for f, value in host_choices.unknown_fields(names, mapped).items()}
 
 
 def salesforce_names(tenant: tenants.Tenant, sobject: str) -> set[str] | None:
