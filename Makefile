@@ -35,12 +35,14 @@ lock:
 	.lock-venv/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) --quiet -o requirements.lock
 	.lock-venv/bin/uv pip compile pyproject.toml --extra test $(LOCK_FLAGS) --quiet -o requirements-test.lock
 
-# The Pub/Sub API stubs (connectors/salesforce/pubsub/): generated from our pubsub.proto and committed.
+# The Pub/Sub API stubs (connectors/salesforce/pubsub/): generated from our pubsub.proto and committed. Only what is used
+# is kept: the stub and the servicer (the sandbox's); grpc's unused EXPERIMENTAL static-call class and the type stubs
+# are dropped, so the tree holds no generated near-copies.
 PUBSUB := connectors/salesforce/pubsub
 pubsub-stubs: install-test
-	$(BIN)/python -m grpc_tools.protoc -I $(PUBSUB) --python_out=$(PUBSUB) --grpc_python_out=$(PUBSUB) \
-		--pyi_out=$(PUBSUB) $(PUBSUB)/pubsub.proto
+	$(BIN)/python -m grpc_tools.protoc -I $(PUBSUB) --python_out=$(PUBSUB) --grpc_python_out=$(PUBSUB) $(PUBSUB)/pubsub.proto
 	sed -i 's/^import pubsub_pb2 as/from connectors.salesforce.pubsub import pubsub_pb2 as/' $(PUBSUB)/pubsub_pb2_grpc.py
+	sed -i '/^ *# This class is part of an EXPERIMENTAL API/,$$d' $(PUBSUB)/pubsub_pb2_grpc.py
 
 demo: install
 	$(BIN)/intermission demo
