@@ -68,15 +68,11 @@ def orphan_dequeued(job_id: str, enqueued_at: object) -> str:
 
 org_binding = _Key.under(
     "im:sf-org:",
-    "config.org_binding: the tenant a Salesforce org is bound to (until disconnect).",
+    "connectors.salesforce.org_binding: the tenant a Salesforce org is bound to (until disconnect).",
 )
 oauth_state = _Key.under(
     "im:oauth:state:",
     "webhooks.hosts.salesforce.connect: one OAuth flow's PKCE state, by hash (minutes).",
-)
-boond_signed_request_seen = _Key.under(
-    "im:boond:seen:",
-    "connectors.boond.marketplace: a signedRequest already used, by hash (its max age; 24 h when undated).",
 )
 login_address = _Key.under(
     "im:login:addr:",
@@ -189,27 +185,11 @@ sf_refresh_lock = _Key.tenant(
 )
 sf_cdc_replay = _Key.tenant(
     "sf:cdc:replay",
-    "handlers.intake.salesforce_cdc: per change-event topic, the last admitted event's replay id and when (kept).",
+    "webhooks.hosts.salesforce.cdc: per change-event topic, the last admitted event's replay id and when (kept).",
 )
 sf_cdc_lock = _Key.tenant(
     "sf:cdc:lock",
-    "handlers.intake.salesforce_cdc: the subscriber streaming this tenant (seconds, renewed while it streams).",
-)
-boond_tokens = _Key.tenant(
-    "boond:tokens",
-    "connectors.boond.tokens: a marketplace tenant's app token, encrypted (until uninstall).",
-)
-boond_refresh_lock = _Key.tenant(
-    "boond:refresh-lock",
-    "connectors.boond.tokens: one app token refresh at a time (seconds).",
-)
-boond_ratelimit = _Key.tenant(
-    "ratelimit:boond",
-    "connectors.ratelimit (via handlers.hosts.boond.adapter): the tenant's shared token bucket (seconds).",
-)
-boond_dictionary = _Key.tenant(
-    "boond:dictionary",
-    "handlers.hosts.boond.adapter: the tenant's Boond dictionary (states, action types), cached (a day).",
+    "webhooks.hosts.salesforce.cdc: the subscriber streaming this tenant (seconds, renewed while it streams).",
 )
 match_pending = _Key.tenant(
     "match-pending",
@@ -310,20 +290,53 @@ def sf_invitation(tenant: str, mission_id: str, action_key: str) -> str:
 
 
 def cdc_streams() -> str:
-    """handlers.intake.salesforce_cdc: each change-event stream's state, "<tenant> <topic>" → JSON (rewritten)."""
+    """webhooks.hosts.salesforce.cdc: each change-event stream's state, "<tenant> <topic>" → JSON (rewritten)."""
     return "im:cdc:streams"
 
 
-def boond_record(tenant: str, kind: str, record_id: str) -> str:
-    """handlers.hosts.boond.read: a Boond people record (project, resource…) shared by the tenant's jobs (5 minutes)."""
-    return f"im:t:{tenant}:boond:rec:{kind}:{record_id}"
+def signed_request_seen(host: str, digest: str) -> str:
+    """connectors (a host's marketplace): a signed request already used, by hash (its max age; 24 h when undated)."""
+    return f"im:{host}:seen:{digest}"
+
+
+# --- per tenant, any host (the host's name is a part: config names no host) ---------------------------------
+
+
+def host_tokens(tenant: str, host: str) -> str:
+    """connectors.tokens (a host's token store): the tenant's tokens for that host, encrypted (until uninstall)."""
+    return f"im:t:{tenant}:{host}:tokens"
+
+
+def any_host_tokens(tenant: str) -> str:
+    """config.infra.crypto (key rotation): every host token store of a tenant, a SCAN pattern."""
+    return host_tokens(tenant, "*")
+
+
+def host_refresh_lock(tenant: str, host: str) -> str:
+    """connectors.tokens (a host's token store): one token refresh at a time (seconds)."""
+    return f"im:t:{tenant}:{host}:refresh-lock"
+
+
+def host_ratelimit(tenant: str, host: str) -> str:
+    """connectors.ratelimit (via a host's adapter): the tenant's shared token bucket for that host (seconds)."""
+    return f"im:t:{tenant}:ratelimit:{host}"
+
+
+def host_record(tenant: str, host: str, *, kind: str, record_id: str) -> str:
+    """handlers.hosts (a host's reads): a people record (project, resource…) shared by the tenant's jobs (5 minutes)."""
+    return f"im:t:{tenant}:{host}:rec:{kind}:{record_id}"
+
+
+def host_dictionary(tenant: str, host: str) -> str:
+    """handlers.hosts (a host's adapter): the tenant's dictionary in that host (states, action types), a day."""
+    return f"im:t:{tenant}:{host}:dictionary"
 
 
 # --- encrypted values -------------------------------------------------------------------------------------
 
 # Keys whose whole value is encrypted (config.infra.crypto.rotate_all re-encrypts them under the newest key): a host's
 # token store goes here. Survey link tokens are sealed inside `surveys` hashes and rotated apart.
-ENCRYPTED = (tenant_config, sf_tokens, boond_tokens)
+ENCRYPTED = (tenant_config, any_host_tokens)
 
 
 for _name, _built in list(globals().items()):  # each declared key named like its function (reprs, logs)

@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import TypeVar
 
-from config.host_facts import BOOND_API_URL
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """Everything an operator can set; names are `INTERMISSION_<FIELD>` except `REDIS_URL`."""
+    """Everything an operator can set but a host's own (its `HostSettings`, below); names are `INTERMISSION_<FIELD>`
+    except `REDIS_URL`."""
 
     model_config = SettingsConfigDict(env_prefix="INTERMISSION_", env_file=".env", extra="ignore")
 
@@ -45,13 +46,6 @@ class Settings(BaseSettings):
     in_flight_margin_seconds: float = 2.0  # how long past the HTTP timeout a dead worker's create may still land
     http_backoff_seconds: float = 0.2  # first pause before retrying a 5xx or timeout in place (then doubled, ≤ 5 s)
     max_retry_after_seconds: float = 60.0
-    boond_base_url: str = BOOND_API_URL
-    boond_rate_per_second: float = 10.0
-    boond_burst: int = 20
-    boond_app_key: str | None = None  # our marketplace app's Key (Boond app page); None: /boond/* answer 503
-    boond_installation_code: str | None = None  # when set, the first /boond/install call must carry this code
-    boond_signed_request_max_age: int | None = 3600  # seconds after its (required) `issued_at`; used once within
-    boond_app_token_ttl_margin: int = 120  # refresh a temporary app token this many seconds before it expires
     sf_limit_pause_seconds: float = 3600.0  # how long a tenant's writes pause after REQUEST_LIMIT_EXCEEDED
     sweep_interval_seconds: int = 900  # the scheduler re-reads what each host says changed in twice this window
     orphan_check_seconds: float = 5.0  # how often a running worker requeues the jobs of dead workers
@@ -60,11 +54,11 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""  # comma-separated addresses/networks whose X-Forwarded-For/-Proto are believed
     behind_proxy: bool = False  # the web process may listen on a public address: a proxy reads whole requests
     metrics_token: str | None = None  # bearer token for /metrics and the detailed /readyz; None: both answer 404
-    sf_pubsub_endpoint: str = "api.pubsub.salesforce.com:7443"  # Salesforce's Pub/Sub API (change data capture), TLS
     cdc_batch_size: int = 100  # change events a subscriber stream asks for at once (FetchRequest.num_requested, ≤ 100)
     cdc_lock_seconds: float = 30.0  # a subscriber's per-tenant lock lives this long unrenewed (takeover after a crash)
     cdc_max_silence_seconds: float = 600.0  # /readyz: a stream that heard nothing (not even a keepalive) this long
     allow_sandbox_hosts: bool = False  # demo/tests only: accept a loopback http instance_url (the local sandbox)
+    allow_private_hosts: bool = False  # operator-set URLs may name private addresses (an internal Boond, SMTP relay)
     crash_after_host_write: str | None = None  # fault injection for tests: "<n>" kills the worker after the n-th create
 
     def retry_schedule(self) -> list[int]:
@@ -76,3 +70,28 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings (cached; tests call `get_settings.cache_clear()`)."""
     return Settings()
+
+
+class HostSettings(BaseSettings):
+    """A host's own operator settings, named like the others (`INTERMISSION_<FIELD>`): its package subclasses this and
+    reads them with `host_settings(Model)` (connectors/boond/settings.py), so this module names no host."""
+
+    model_config = Settings.model_config
+
+    def operator_urls(self) -> list[tuple[str, str]]:
+        """The addresses the operator set for this host, as (URL, setting name): checked when a process starts
+        (config/infra/urls.py). None by default."""
+        return []
+
+
+HostModel = TypeVar("HostModel", bound=HostSettings)
+_HOST_SETTINGS: dict[type, tuple[Settings, HostSettings]] = {}
+
+
+def host_settings(model: type[HostModel]) -> HostModel:
+    """A host's settings, read from the environment once per `get_settings()` (its cache_clear() renews them too)."""
+    current = get_settings()
+    found = _HOST_SETTINGS.get(model)
+    if found is None or found[0] is not current:
+        found = _HOST_SETTINGS[model] = (current, model())
+    return found[1]  # type: ignore[return-value]

@@ -6,15 +6,14 @@ import hmac
 import logging
 import re
 import secrets
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from cryptography.fernet import InvalidToken
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from config import keys
-from config.host_facts import BOOND_API_URL, SALESFORCE_API_VERSION
 from config.infra import crypto
-from config.sf_mapping import SalesforceMapping
 from config.infra.redis_conn import get_redis
 from config.settings import get_settings
 
@@ -51,82 +50,14 @@ def secret(default: Any = None, **kwargs) -> Any:
     return Field(default=default, json_schema_extra={"secret": True}, **kwargs)
 
 
+# A URL a host's settings hold, kept without its trailing slash (paths are appended to it).
+BaseUrl = Annotated[str, AfterValidator(lambda value: value.rstrip("/"))]
+
+
 def secret_fields(model: type[BaseModel]) -> tuple[str, ...]:
     """The fields of a settings model marked `secret()`."""
     return tuple(name for name, info in model.model_fields.items()
                  if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret"))
-
-
-class BoondConfig(BaseModel):
-    """How to reach one Boond instance and how to read its dictionary."""
-
-    model_config = ConfigDict(extra="forbid")
-    base_url: str = BOOND_API_URL
-    auth_mode: Literal["app", "client"] = "app"
-    app_token: str | None = secret()
-    app_key: str | None = secret()
-    client_token: str | None = secret()
-    client_key: str | None = secret()
-    user_token: str | None = secret(description="the technical user whose rights background writes use; None until "
-                                                "a marketplace install is configured")
-    webhook_id: str | None = None  # the webhook Intermission registered through POST /api/webhooks
-    # action typeOf per kind and entity; empty = detected from /application/dictionary
-    action_types: dict[str, int] = Field(default_factory=dict)
-    contact_action_types: dict[str, int] = Field(default_factory=dict)
-    # the tenant's own states (reference §10: no built-in meaning for a state number). In use: what an admin
-    # confirmed (mapping page) or set (CLI); a state not in them is natural, "state N (label) not mapped".
-    delivery_states: dict[str, Literal["active", "natural", "client", "consultant", "cancelled"]] = Field(
-        default_factory=dict)
-    # "staffed": busy elsewhere, never on the bench; "leaving": left as of the date the resource carries
-    # (handlers.hosts.boond.adapter.EXIT_DATE_FIELDS), else left now
-    resource_states: dict[str, Literal["active", "bench", "staffed", "leaving", "left"]] = Field(default_factory=dict)
-    # resource types (typeOf) that are external people: subcontractors, freelances; never on the bench
-    external_resource_types: list[str] = Field(default_factory=list)
-    # read from the dictionary on configure: {"delivery"|"resource": {state id: label}} and the proposal made from
-    # those labels, shown on the mapping page until an admin confirms it (never used before)
-    state_labels: dict[str, dict[str, str]] = Field(default_factory=dict)
-    proposed_states: dict[str, dict[str, str]] = Field(default_factory=dict)
-    states_confirmed: bool = False
-    # the tenant's inactivity types (timeline `typeOf`, else `inactivityType`) → the bench activity their days count
-    # as on the bench dashboard (effective use); an admin's entry overrides the one proposed from the labels
-    # (proposed_states["inactivity"]); "" counts none (e.g. an absence)
-    inactivity_activities: dict[str, Literal["training", "internal_project", "mission_search", "mecenat", ""]] = Field(
-        default_factory=dict)
-    rate_per_second: float | None = None
-    # action types that mean "done" in this tenant (Boond actions have no done flag): an action a person moved to
-    # one of them is kept as it is; the first one closes an edited action its plan no longer wants
-    done_action_types: list[int] = Field(default_factory=list)
-
-    @field_validator("base_url")
-    @classmethod
-    def _strip_slash(cls, value: str) -> str:
-        return value.rstrip("/")
-
-
-class SalesforceConfig(BaseModel):
-    """How to reach one Salesforce org: the connected app, the org, the mapping; tokens live apart."""
-
-    model_config = ConfigDict(extra="forbid")
-    login_url: str = "https://login.salesforce.com"
-    client_id: str
-    client_secret: str = secret(...)
-    org_id: str | None = None  # 18-char; learnt from the token's identity URL at connect time if unset
-    instance_url: str | None = None
-    api_version: str = SALESFORCE_API_VERSION
-    external_id_field: str | None = None  # e.g. Intermission_Key__c on Task, when the org has one
-    has_surveys: bool = False
-    survey_id: str | None = None
-    flow_secret: str | None = secret()  # whsec_… to verify Standard Webhooks signatures on Flow callouts
-    budget_fraction: float = Field(default=0.9, gt=0, le=1)  # stop writing past this share of the daily limit
-    mapping: SalesforceMapping = Field(default_factory=SalesforceMapping)
-    # how the org tells us of a change: an Outbound Message, a Flow HTTP callout (both POST to the webhook URL), or
-    # Change Data Capture read by `intermission subscribe` through the Pub/Sub API (nothing to build in the org)
-    trigger: Literal["outbound_message", "flow", "cdc"] = "outbound_message"
-
-    @field_validator("login_url")
-    @classmethod
-    def _strip(cls, value: str) -> str:
-        return value.rstrip("/")
 
 
 class SurveyEmail(BaseModel):
@@ -234,7 +165,6 @@ def check_timezone(zone: str) -> None:
 
 def in_words(exc: Exception) -> str:
     """A tenant's validation error as one sentence per field (no pydantic wording, no link to its docs)."""
-    from pydantic import ValidationError
 
     if not isinstance(exc, ValidationError):
         return str(exc)
@@ -247,8 +177,21 @@ def in_words(exc: Exception) -> str:
     return "; ".join(parts)
 
 
-# The hosts a tenant may name: the built-in ones, and those handlers.hosts.registry.register() adds (a test host).
-HOST_NAMES: set[str] = {"boond", "salesforce"}
+# The hosts a tenant may name, each with the model of its settings (None: the host needs none). Config names no host:
+# handlers.hosts.registry.register() fills this from each host's registry line (a built-in host, or a test host).
+HOST_SETTINGS: dict[str, type[BaseModel] | None] = {}
+
+SettingsModel = TypeVar("SettingsModel", bound=BaseModel)
+
+
+def register_host(name: str, settings: type[BaseModel] | None) -> None:
+    """Let tenants name this host, its settings validated by `settings` (handlers.hosts.registry.register calls it)."""
+    HOST_SETTINGS[name] = settings
+
+
+def unregister_host(name: str) -> None:
+    """Forget a host registered by a test."""
+    HOST_SETTINGS.pop(name, None)
 
 
 class Tenant(BaseModel):
@@ -256,7 +199,7 @@ class Tenant(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     id: str
-    host: str = "boond"  # one of HOST_NAMES
+    host: str  # a registered host (HOST_SETTINGS)
     name: str = ""
     language: Literal["fr", "en"] = "fr"
     timezone: str = "Europe/Paris"
@@ -266,8 +209,9 @@ class Tenant(BaseModel):
     # marketplace lifecycle: installed without a technical user yet, or uninstalled (secrets gone, data kept)
     status: Literal["active", "needs_configuration", "uninstalled"] = "active"
     webhook_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(32))
-    boond: BoondConfig | None = None
-    salesforce: SalesforceConfig | None = None
+    # the host's settings, of the model its registry line names (credentials, its mapping); None until set (a
+    # marketplace install not configured yet) or when the host needs none. Read them with `settings_as(Model)`.
+    host_settings: SerializeAsAny[BaseModel] | None = None
     playbook_overrides: dict = Field(default_factory=dict)
     surveys: SurveySettings = Field(default_factory=SurveySettings)
     planning: PlanningSettings = Field(default_factory=PlanningSettings)
@@ -301,9 +245,32 @@ class Tenant(BaseModel):
     @field_validator("host")
     @classmethod
     def _known_host(cls, value: str) -> str:
-        if value not in HOST_NAMES:
-            raise ValueError(f"unknown host {value!r} (known: {', '.join(sorted(HOST_NAMES))})")
+        if value not in HOST_SETTINGS:
+            known = ", ".join(sorted(HOST_SETTINGS)) or "none: this process has not loaded handlers.hosts.registry"
+            raise ValueError(f"unknown host {value!r} (known: {known})")
         return value
+
+    @field_validator("host_settings", mode="before")
+    @classmethod
+    def _host_model(cls, value: Any, info: ValidationInfo) -> Any:
+        """The stored settings (a dict) read by the model the tenant's host registered; that model's object as is."""
+        model = HOST_SETTINGS.get(info.data.get("host", ""))
+        if value is None or model is None:
+            if value is not None:
+                raise ValueError("this host has no settings")
+            return None
+        if isinstance(value, model):
+            return value
+        if isinstance(value, BaseModel) or not isinstance(value, dict):
+            raise ValueError(f"expected the host's settings ({model.__name__})")
+        try:
+            return model.model_validate(value)
+        except ValidationError as exc:
+            raise ValueError(in_words(exc)) from None
+
+    def settings_as(self, model: type[SettingsModel]) -> SettingsModel | None:
+        """The host's settings when they are a `model` (a host's package asks for its own), else None."""
+        return self.host_settings if isinstance(self.host_settings, model) else None
 
     @model_validator(mode="after")
     def _known_region(self) -> "Tenant":
@@ -316,6 +283,10 @@ class Tenant(BaseModel):
         """The URL an admin pastes into the host's webhook settings."""
         base = (base_url or get_settings().public_base_url).rstrip("/")
         return f"{base}/webhooks/{self.host}/{self.id}/{self.webhook_secret}"
+
+    def webhook_endpoint(self, base_url: str | None = None) -> str:
+        """The path-free form (issue #30), for a sender that can add `Authorization: Bearer <webhook_secret>`."""
+        return self.webhook_url(base_url).rpartition("/")[0]
 
     def redacted(self) -> dict:
         """The tenant as JSON with every secret masked (for `tenant show`): the fields marked `secret()`, at any depth."""
@@ -418,19 +389,6 @@ def require(tenant_id: str) -> Tenant:
     if tenant is None:
         raise TenantError(f"unknown tenant '{tenant_id}'")
     return tenant
-
-
-def boond_tenant_id(client_token: str) -> str:
-    """The tenant id of a Boond marketplace install: stable across reinstalls of the same customer."""
-    return "boond-" + hashlib.sha256(client_token.encode()).hexdigest()[:16]
-
-
-def tenant_for_client_token(client_token: str) -> Tenant | None:
-    """The Boond tenant installed for this clientToken (any status), or None."""
-    if not isinstance(client_token, str) or not client_token:
-        return None
-    tenant = get(boond_tenant_id(client_token))
-    return tenant if tenant is not None and tenant.boond and tenant.boond.client_token == client_token else None
 
 
 def list_ids() -> list[str]:

@@ -2,7 +2,10 @@
 import os
 
 from config.infra.logs import gunicorn_logconfig
+from config.infra.urls import exit_unless_operator_settings_pass
 from config.infra.web_bind import checked_bind, default_bind
+
+exit_unless_operator_settings_pass()  # INTERMISSION_PUBLIC_BASE_URL, INTERMISSION_BOOND_BASE_URL (config/infra/urls.py)
 
 # loopback unless told otherwise; a public address only behind a buffering proxy (config/infra/web_bind.py)
 bind = checked_bind(os.environ.get("INTERMISSION_BIND") or default_bind(os.environ.get("PORT")))

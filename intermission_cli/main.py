@@ -10,6 +10,7 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     """Parse and run one command; returns the exit status."""
     from config.infra.logs import setup_logging
+    from handlers.hosts import registry  # noqa: F401  (the hosts a tenant may name, and their `tenant add` flags)
 
     args = _parser().parse_args(argv)
     setup_logging(os.environ.get("INTERMISSION_LOG_LEVEL", "WARNING" if args.command in ("demo", "tenant", "plan") else "INFO"))
@@ -72,18 +73,24 @@ def _parser() -> argparse.ArgumentParser:
     kind.add_argument("--fork", action="store_true", help="fork a work horse per job (rq's default worker class)")
     kind.add_argument("--simple", action="store_true", help="run jobs in the worker process (the default)")
     w.set_defaults(func=_worker)
-    cdc = sub.add_parser("subscribe", help="stream Salesforce Change Data Capture for every tenant whose trigger is cdc")
-    cdc.add_argument("--check", metavar="TENANT", help="only ask the org (GetTopic) whether CDC is on for the mission "
-                                                        "object, and say how to turn it on")
+    from handlers.hosts.registry import HOSTS
+
+    cdc = sub.add_parser("subscribe", help="stream the changes of the hosts that offer a stream (Change Data Capture) "
+                                           "for every tenant whose trigger is one")
+    cdc.add_argument("--check", metavar="TENANT", help="only ask the tenant's org whether its change stream is on for the "
+                                                        "mission object, and say how to turn it on")
     cdc.set_defaults(func=_subscribe)
+    sandboxes = {name: host.sandbox for name, host in sorted(HOSTS.items()) if host.sandbox}
     sb = sub.add_parser("sandbox", help="run a host sandbox")
-    sb.add_argument("host", help="a host with a sandbox in its registry line (boond, salesforce)")
-    sb.add_argument("--port", type=int, default=None, help="default: the host's (8100 Boond, 8200 Salesforce)")
-    sb.add_argument("--tls-cert", default=None, help="serve HTTPS with this PEM certificate (clients such as "
-                                                     "simple-salesforce only speak https)")
+    sb.add_argument("host", help=f"a host with a sandbox in its registry line ({', '.join(sandboxes)})")
+    sb.add_argument("--port", type=int, default=None, help="default: the host's ("
+                    + ", ".join(f"{box.port} {HOSTS[name].label}" for name, box in sandboxes.items()) + ")")
+    sb.add_argument("--tls-cert", default=None, help="serve HTTPS with this PEM certificate (some host clients only "
+                                                     "speak https)")
     sb.add_argument("--tls-key", default=None, help="the certificate's PEM private key (with --tls-cert)")
-    sb.add_argument("--dialect", choices=["documented", "observed"], default="documented",
-                    help="Boond: the RAML's shapes, or the variants a real instance answered (docs/SANDBOXES.md)")
+    for box in sandboxes.values():
+        if box.flags:
+            box.flags(sb)
     sb.set_defaults(func=_sandbox)
     from intermission_cli.tenant import tenant_parser
 
@@ -161,20 +168,36 @@ def _subscribe(args) -> int:
     from config.infra.redis_conn import use_worker_profile
 
     use_worker_profile()
-    from handlers.intake.salesforce_cdc import Subscriber, check_topic
+    import threading
+
+    from config import tenants
+    from handlers.hosts.registry import HOSTS, host_of, load
 
     if args.check:
-        from config import tenants
-
-        found = check_topic(tenants.require(args.check))
+        tenant = tenants.require(args.check)
+        host = host_of(tenant)
+        if host.stream is None:
+            print(f"{host.label} has no change stream: its changes come by webhook")
+            return 1
+        found = load(host.stream.check)(tenant)
         print(found["message_en"])
         return 0 if found["enabled"] else 1
-    subscriber = Subscriber()
-    signal.signal(signal.SIGTERM, lambda *_: subscriber.stop.set())
+    subscribers = [load(host.stream.subscriber)() for host in HOSTS.values() if host.stream]
+    if not subscribers:
+        print("error: no host offers a change stream", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: [s.stop.set() for s in subscribers])
+    others = [threading.Thread(target=s.run, daemon=True) for s in subscribers[1:]]
+    for thread in others:
+        thread.start()
     try:
-        subscriber.run()
+        subscribers[0].run()
     except KeyboardInterrupt:
+        pass
+    for subscriber in subscribers:
         subscriber.stop.set()
+    for thread in others:
+        thread.join()
     return 0
 
 
@@ -191,6 +214,9 @@ def _worker(args) -> int:
     from handlers.state import formats
 
     default_playbook()  # fail at start-up, naming file, step and field, rather than in every job
+    from config.infra.urls import exit_unless_operator_settings_pass
+
+    exit_unless_operator_settings_pass()  # the public base URL (links in e-mails), Boond's (config/infra/urls.py)
     try:
         formats.ensure(get_redis())  # never misread a database another version of the stored forms wrote
     except formats.FormatMismatch as exc:

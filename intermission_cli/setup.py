@@ -1,6 +1,6 @@
 """`intermission tenant add` (its end) and `tenant setup ID`: a tenant set up from the terminal, as the admin flow does.
 
-`tenant add` applies what the host proposes (Boond: the state mapping from its labels), warns when the country and
+`tenant add` applies what the host proposes (a state mapping read from the host's labels), warns when the country and
 the time zone disagree or a default owner is missing, and saves the tenant as "set-up incomplete" (its changes held,
 never lost) until nothing is missing. `tenant setup` asks the same questions one by one, each with its default
 (Enter keeps it; `--yes` takes every default), then finishes the set-up: the held changes and the install backfill
@@ -12,7 +12,6 @@ import json
 import sys
 
 ROLE_WORDS = {"manager": "manager", "business_engineer": "business engineer", "hr": "HR person"}
-CASES = {"delivery": ("active", "natural", "client", "consultant", "cancelled"), "resource": ("active", "bench", "leaving", "left")}
 
 
 def setup_parser(tsub) -> None:
@@ -26,6 +25,14 @@ def setup_parser(tsub) -> None:
     p.add_argument("--default-owner", action="append", default=[], metavar="ROLE=ID")
     p.add_argument("--json", action="store_true", help="what was set and what is missing, as JSON")
     p.set_defaults(func=_setup)
+
+
+def host_cli(host: str):
+    """The host's `Cli` (its registry line's `cli`), or None when it has no terminal part."""
+    from handlers.hosts.registry import host_of, load
+
+    ref = host_of(host).cli
+    return load(ref) if ref else None
 
 
 def save_new(tenant, as_json: bool, printer) -> int:
@@ -67,7 +74,7 @@ def _setup(args) -> int:
     tenant, unread = setup.with_proposals(tenant, conn)
     if unread:
         print(f"warning: {unread}", file=sys.stderr)
-    tenant = _states(tenant, ask)
+    tenant = _questions(tenant, ask)
     tenant = _place(tenant, setup.proposed_place(tenant, conn), args, ask)
     tenant = _owners(tenant, conn, args, ask)
     found = setup.check(tenant)
@@ -99,32 +106,10 @@ class _Asker:
         return line.strip() or default
 
 
-def _states(tenant, ask: _Asker):
-    """Boond: the proposed state mapping, taken as a whole or case by case."""
-    cfg = getattr(tenant, "boond", None)
-    labels = (cfg.state_labels if cfg else {}) or {}
-    if not labels:
-        return tenant
-    from handlers.hosts.boond.setup import apply_states, proposed_states
-
-    chosen = dict(zip(("delivery", "resource"), proposed_states(tenant)))
-    if not ask.take_defaults:
-        for kind, names in _state_labels(labels):
-            print(f"{kind} states (your label → case):")
-            for state_id, label in names.items():
-                print(f"  {label or state_id} → {chosen[kind].get(state_id, 'not mapped')}")
-        if ask("Use this mapping? (y/n)", "y").lower().startswith("n"):
-            for kind, names in _state_labels(labels):
-                for state_id, label in names.items():
-                    answer = ask(f"{label or state_id}: one of {', '.join(CASES[kind])}", chosen[kind].get(state_id, ""))
-                    if answer in CASES[kind]:
-                        chosen[kind][state_id] = answer
-    return apply_states(tenant, chosen["delivery"], chosen["resource"])
-
-
-def _state_labels(labels: dict) -> list[tuple[str, dict]]:
-    """The delivery and resource state labels (not the resource or inactivity types the dictionary may also list)."""
-    return [(kind, labels[kind]) for kind in ("delivery", "resource") if kind in labels]
+def _questions(tenant, ask: _Asker):
+    """The host's own set-up questions (its registry line's `cli.questions`: Boond's state mapping)."""
+    cli = host_cli(tenant.host)
+    return cli.questions(tenant, ask) if cli is not None else tenant
 
 
 def _place(tenant, proposed: dict, args, ask: _Asker):

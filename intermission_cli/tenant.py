@@ -1,27 +1,33 @@
-"""`intermission tenant …`: add (Boond or Salesforce), setup, list, show, remove, connect-url, disconnect, resume."""
+"""`intermission tenant …`: add (on any registered host), setup, list, show, remove, connect-url, disconnect, resume.
+
+What a host adds (its `tenant add <host>` flags, its links, its next steps) comes from its registry line's `cli`
+(handlers/hosts/registry.py, `Cli`): this module names no host.
+"""
 from __future__ import annotations
 
-import base64
 import json
-import os
-import secrets
 
-from intermission_cli.setup import save_new
-
-ACTION_KINDS = {"task", "reminder", "survey", "bench", "default"}
+from intermission_cli.setup import host_cli, save_new
 
 
 def tenant_parser(sub) -> None:
     """Register `tenant` and its subcommands."""
+    from handlers.hosts.registry import HOSTS
+
     t = sub.add_parser("tenant", help="add, list, show, remove, connect or resume tenants")
     tsub = t.add_subparsers(dest="tenant_command", required=True)
     add = tsub.add_parser("add", help="add a tenant on one host").add_subparsers(dest="host", required=True)
-    _boond_parser(add.add_parser("boond", help="a BoondManager instance"))
-    _salesforce_parser(add.add_parser("salesforce", help="a Salesforce org"))
+    for name in sorted(HOSTS):
+        cli = host_cli(name)
+        if cli is not None:
+            p = add.add_parser(name, help=cli.help)
+            _common(p)
+            cli.flags(p)
+            p.set_defaults(func=_add)
     for name, func, helptext in (("list", _list, "every tenant"), ("show", _show, "one tenant, secrets masked"),
                                  ("remove", _remove, "delete a tenant's configuration and data"),
-                                 ("connect-url", _connect_url, "a fresh signed link to connect Salesforce"),
-                                 ("disconnect", _disconnect, "revoke and forget a tenant's Salesforce tokens"),
+                                 ("connect-url", _connect_url, "a fresh signed link to connect the tenant's host"),
+                                 ("disconnect", _disconnect, "revoke and forget a tenant's host tokens"),
                                  ("resume", _resume, "requeue the missions held for a tenant"),
                                  ("admin-url", _admin_url, "a signed link to the tenant's admin pages (12 h)"),
                                  ("admin-password", _admin_password,
@@ -53,98 +59,17 @@ def _common(p) -> None:
     p.add_argument("--json", action="store_true")
 
 
-def _boond_parser(p) -> None:
-    _common(p)
-    p.add_argument("--base-url", default=None)
-    p.add_argument("--auth-mode", choices=["app", "client"], default="app")
-    p.add_argument("--app-token", default=os.environ.get("BOOND_APP_TOKEN"))
-    p.add_argument("--app-key", default=os.environ.get("BOOND_APP_KEY"), help="or BOOND_APP_KEY")
-    p.add_argument("--client-token", default=os.environ.get("BOOND_CLIENT_TOKEN"))
-    p.add_argument("--client-key", default=os.environ.get("BOOND_CLIENT_KEY"), help="or BOOND_CLIENT_KEY")
-    p.add_argument("--user-token", default=os.environ.get("BOOND_USER_TOKEN"),
-                   help="the technical user's token (or BOOND_USER_TOKEN)")
-    p.add_argument("--action-type", action="append", default=[], metavar="KIND=ID",
-                   help="Boond action typeOf per kind (task, reminder, survey, bench or default); "
-                        "without it the tenant's 'Rappel / To do' type is read from its dictionary")
-    p.set_defaults(func=_add_boond)
-
-
-def _salesforce_parser(p) -> None:
-    _common(p)
-    p.add_argument("--login", choices=["production", "sandbox", "mydomain"], default="production")
-    p.add_argument("--my-domain", default=None, help="with --login mydomain: acme, acme--uat or the full host")
-    p.add_argument("--login-url", default=None, help="a loopback login URL (the sandbox) instead of --login")
-    p.add_argument("--client-id", default=os.environ.get("SF_CLIENT_ID"), help="or SF_CLIENT_ID")
-    p.add_argument("--client-secret", default=os.environ.get("SF_CLIENT_SECRET"), help="or SF_CLIENT_SECRET")
-    p.add_argument("--org-id", default=None, help="bind the tenant to this org (00D…, 15 or 18 characters; else "
-                                                  "learnt at connect time)")
-    p.add_argument("--preset", choices=["custom", "certinia", "certinia_schedule"], default="custom", help="mission object mapping")
-    p.add_argument("--external-id-field", default=None, help="a unique external-ID field on Task, e.g. Intermission_Key__c")
-    p.add_argument("--flow-signing", nargs="?", const="standard-webhooks", choices=["header", "standard-webhooks"],
-                   default=None, help="authenticate Flow callouts: 'header' (a secret the External Credential sends "
-                                      "as a custom header, no code) or 'standard-webhooks' (HMAC signed by the Apex "
-                                      "class of docs/SALESFORCE.md; the default when no value is given)")
-    p.add_argument("--trigger", choices=["outbound_message", "flow", "cdc"], default=None,
-                   help="how the org tells us of a change: an Outbound Message, a Flow HTTP callout, or Change Data "
-                        "Capture read by `intermission subscribe` (nothing to build in the org); default: "
-                        "flow with --flow-signing, else outbound_message")
-    p.set_defaults(func=_add_salesforce)
-
-
-def _add_boond(args) -> int:
+def _add(args) -> int:
+    """`tenant add <host>`: the host's settings from its flags, then the tenant saved with what the host proposes."""
     from config import tenants
-    from config.settings import get_settings
 
     _refuse_existing(args.id)
-    from config.infra.urls import checked_host_url
-
-    base_url = checked_host_url(args.base_url or get_settings().boond_base_url, "--base-url")
-    boond = tenants.BoondConfig(base_url=base_url, auth_mode=args.auth_mode,
-                                app_token=args.app_token, app_key=args.app_key, client_token=args.client_token,
-                                client_key=args.client_key, user_token=args.user_token or "",
-                                action_types=_action_types(args.action_type))
-    pair = (boond.app_token, boond.app_key) if boond.auth_mode == "app" else (boond.client_token, boond.client_key)
-    missing = [n for n, v in zip((f"--{boond.auth_mode}-token", f"--{boond.auth_mode}-key"), pair) if not v]
-    missing += [] if boond.user_token else ["--user-token"]
-    if missing:
-        raise ValueError("missing " + ", ".join(missing) + " (Boond needs them to sign every call)")
-    tenant = tenants.Tenant(id=args.id, host="boond", name=args.name, language=args.language,
-                            timezone=args.timezone, boond=boond, **_place(args))
+    settings = host_cli(args.host).settings(args)
+    tenant = tenants.Tenant(id=args.id, host=args.host, name=args.name, language=args.language,
+                            timezone=args.timezone, host_settings=settings, **_place(args))
     return save_new(tenant, args.json, _print)
 
 
-def _add_salesforce(args) -> int:
-    from config import tenants
-    from config.sf_mapping import preset
-    from connectors.salesforce.ids import BadId, org_id
-    from connectors.salesforce.oauth import login_host
-
-    _refuse_existing(args.id)
-    missing = [n for n, v in (("--client-id", args.client_id), ("--client-secret", args.client_secret)) if not v]
-    if missing:
-        raise ValueError("missing " + ", ".join(missing) + " (from your External Client App's OAuth settings)")
-    login_url = login_host(args.login, args.my_domain, login_url=args.login_url)
-    try:
-        org = org_id(args.org_id) if args.org_id else None
-    except BadId as exc:
-        raise ValueError(f"--org-id: {exc}") from None
-    cfg = tenants.SalesforceConfig(login_url=login_url, client_id=args.client_id, client_secret=args.client_secret,
-                                   org_id=org,
-                                   external_id_field=args.external_id_field, flow_secret=_flow_secret(args.flow_signing),
-                                   mapping=preset(args.preset),
-                                   trigger=args.trigger or ("flow" if args.flow_signing else "outbound_message"))
-    tenant = tenants.Tenant(id=args.id, host="salesforce", name=args.name, language=args.language,
-                            timezone=args.timezone, salesforce=cfg, **_place(args))
-    return save_new(tenant, args.json, _print)
-
-
-def _flow_secret(mode: str | None) -> str | None:
-    """A fresh Flow callout secret: `imsec_…` sent as a custom header, `whsec_…` a Standard Webhooks key."""
-    if mode == "header":
-        return "imsec_" + secrets.token_urlsafe(32)
-    if mode == "standard-webhooks":
-        return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-    return None
 def _place(args) -> dict:
     """Country, region and default owners from the command line, checked before anything is saved."""
     from config import tenants
@@ -167,32 +92,17 @@ def _refuse_existing(tenant_id: str) -> None:
 
     if not tenants.TENANT_ID.match(tenant_id):
         raise tenants.TenantError(f"--id {tenant_id!r}: a tenant id is 2 to 63 lower-case letters, digits or dashes, "
-                                  "starting with a letter or a digit (e.g. acme-boond)")
+                                  "starting with a letter or a digit (e.g. acme-esn)")
     if tenants.get(tenant_id):
         raise tenants.TenantError(f"tenant '{tenant_id}' already exists: remove it first or pick another id")
 
 
-def _action_types(pairs: list[str]) -> dict[str, int]:
-    out = {}
-    for pair in pairs:
-        kind, _, value = pair.partition("=")
-        if kind not in ACTION_KINDS or not value.isdigit():
-            raise ValueError(f"--action-type {pair!r}: expected KIND=ID with KIND in {sorted(ACTION_KINDS)} "
-                             "and a numeric id")
-        out[kind] = int(value)
-    return out
-
-
 def _links(tenant) -> dict:
-    from config.settings import get_settings
+    from config.infra.urls import public_base_url
 
-    base = get_settings().public_base_url
-    links = {"webhook_url": tenant.webhook_url(base)}
-    if tenant.host == "salesforce":
-        from webhooks.hosts.salesforce.connect import connect_link
-
-        links["connect_url"] = connect_link(tenant.id, base)
-    return links
+    base = public_base_url()
+    cli = host_cli(tenant.host)
+    return {"webhook_url": tenant.webhook_url(base), **(cli.links(tenant, base) if cli else {})}
 
 
 def _masked_links(links: dict) -> dict:
@@ -200,30 +110,18 @@ def _masked_links(links: dict) -> dict:
     out = dict(links)
     base, _, _secret = out["webhook_url"].rpartition("/")
     out["webhook_url"] = f"{base}/…"
+    if "webhook_header" in out:
+        out["webhook_header"] = "Authorization: Bearer …"
     if "connect_url" in out:
         out["connect_url"] = out["connect_url"].partition("?t=")[0] + "?t=…"
     return out
 
 
-def _connection(tenant) -> dict:
-    """Whether the tenant's Salesforce org is connected: {"state": "connected"|"needs re-consent"|"not connected", …}."""
-    from config.infra.redis_conn import get_redis
-    from handlers.hosts.salesforce.adapter import tokens_for
-
-    store = tokens_for(tenant, get_redis())
-    reason = store.needs_reconsent()
-    if reason:
-        return {"state": "needs re-consent", "reason": reason}
-    return {"state": "connected" if (store.load() or {}).get("refresh_token") else "not connected"}
-
-
 def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True, extra: dict | None = None) -> int:
     links = _links(tenant) if reveal else _masked_links(_links(tenant))
+    cli = host_cli(tenant.host)
     if as_json:
-        extra = {**(extra or {}), **({"flow_secret": tenant.salesforce.flow_secret} if created and tenant.salesforce
-                                      else {})}
-        if tenant.host == "salesforce":
-            extra["connection"] = _connection(tenant)
+        extra = {**(extra or {}), **(cli.fields(tenant, created) if cli else {})}
         data = tenant.model_dump(mode="json") if reveal and not created else tenant.redacted()
         print(json.dumps({**data, **links, **extra, "needs_attention": _attention(tenant)}, indent=2))
         return 0
@@ -232,11 +130,8 @@ def _print(tenant, as_json: bool, created: bool = False, reveal: bool = True, ex
     print(f"Webhook URL: {links['webhook_url']}")
     for reason in _attention(tenant):
         print(f"{'À voir' if tenant.language == 'fr' else 'Needs attention'}: {reason}")
-    if tenant.host == "boond" and created:
-        print("In Boond: Administration > Webhooks > +, paste that URL and tick create/update/delete on "
-              "delivery and resource (never on action: our own writes would come back).")
-    if tenant.host == "salesforce":
-        _print_salesforce_setup(tenant, links, created)
+    if cli is not None:
+        cli.steps(tenant, links, created)
     return 0
 
 
@@ -246,37 +141,6 @@ def _attention(tenant) -> list[str]:
     from handlers.state import attention
 
     return attention.texts(get_redis(), tenant.id, tenant.language)
-
-
-def _print_salesforce_setup(tenant, links: dict, created: bool) -> None:
-    cfg, connection = tenant.salesforce, _connection(tenant)
-    if connection["state"] == "needs re-consent":
-        print(f"Connection: needs re-consent ({connection['reason']}): its work is held; an admin must open the "
-              "connect URL below (`intermission tenant connect-url` makes a fresh one)")
-    else:
-        print(f"Connection: {connection['state']}")
-    print(f"Connect URL (open it as a Salesforce admin): {links['connect_url']}")
-    if not tenant.admin_password_hash:  # the link asks for the workspace's admin password (issue #30)
-        print(f"  it asks for the workspace's admin password: set one first (`intermission tenant admin-password "
-              f"{tenant.id}`), or send `intermission tenant admin-url {tenant.id}` and connect from the admin page")
-    print(f"Org: {cfg.org_id or 'learnt when you connect'}; mission object: {cfg.mapping.object}")
-    if cfg.trigger == "cdc":
-        print(f"Trigger: Change Data Capture. In Salesforce, Setup > Integrations > Change Data Capture: move "
-              f"{cfg.mapping.object} to Selected Entities and save. Nothing else to build; `intermission subscribe` "
-              f"must run (one per deployment). Check it after connecting: intermission subscribe --check {tenant.id}")
-        return
-    print("Trigger, either:")
-    print(f"  - Outbound Message on {cfg.mapping.object} (Setup > Outbound Messages > New): endpoint = the "
-          f"webhook URL, fields Id, {cfg.mapping.end_date}, LastModifiedDate; fire it from a record-triggered "
-          f"Flow when {cfg.mapping.end_date}, {cfg.mapping.status or 'the status'} or the record changes;")
-    print("  - or a Flow HTTP Callout (POST, JSON) to the webhook URL with "
-          '{"organizationId": $Organization.Id, "object": "' + cfg.mapping.object + '", '
-          '"recordId": $Record.Id, "eventId": <a unique id>}.')
-    if created and cfg.flow_secret and cfg.flow_secret.startswith("imsec_"):
-        print("Flow callout secret (shown once): put it in the External Credential's authentication parameter "
-              f"Secret; its custom header X-Intermission-Secret = {{!$Credential.Intermission.Secret}}: {cfg.flow_secret}")
-    elif created and cfg.flow_secret:
-        print(f"Standard Webhooks secret for the Apex callout (shown once; docs/SALESFORCE.md): {cfg.flow_secret}")
 
 
 def _state(tenant) -> str:
@@ -337,24 +201,26 @@ def _remove(args) -> int:
                  removed=args.id)
 
 
-def _salesforce_tenant(tenant_id: str):
-    from config import tenants
-
-    tenant = tenants.require(tenant_id)
-    if tenant.host != "salesforce":
-        raise tenants.TenantError(f"tenant '{tenant_id}' is on {tenant.host}, not Salesforce")
-    return tenant
-
-
 def _connect_url(args) -> int:
-    url = _links(_salesforce_tenant(args.id))["connect_url"]
+    from config import tenants
+    from handlers.hosts.registry import host_of
+
+    tenant = tenants.require(args.id)
+    url = _links(tenant).get("connect_url")
+    if url is None:
+        raise tenants.TenantError(f"tenant '{args.id}' is on {host_of(tenant).label}, which has no connect link")
     return _done(args.json, url, tenant=args.id, connect_url=url)
 
 
 def _disconnect(args) -> int:
-    from webhooks.hosts.salesforce.connect import disconnect_tenant
+    from config import tenants
+    from handlers.hosts.registry import host_of
 
-    disconnect_tenant(_salesforce_tenant(args.id))
+    tenant = tenants.require(args.id)
+    cli = host_cli(tenant.host)
+    if cli is None or cli.disconnect is None:
+        raise tenants.TenantError(f"tenant '{args.id}' is on {host_of(tenant).label}, which has no tokens to revoke")
+    cli.disconnect(tenant)
     return _done(args.json, f"Disconnected {args.id}: tokens revoked and forgotten", disconnected=args.id)
 
 
@@ -370,11 +236,12 @@ def _resume(args) -> int:
 
 def _admin_url(args) -> int:
     from config import tenants
-    from config.settings import get_settings
+    from config.infra.urls import public_base_url
     from webhooks.admin.auth import admin_token
 
     tenants.require(args.id)
-    url = f"{get_settings().public_base_url.rstrip('/')}/admin/?a={admin_token(args.id, 'cli')}"
+
+    url = f"{public_base_url()}/admin/?a={admin_token(args.id, 'cli')}"
     return _done(args.json, url, tenant=args.id, admin_url=url)
 
 

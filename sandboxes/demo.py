@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from datetime import date, timedelta
+from connectors.salesforce.settings import salesforce_settings
 
 BOOND_PEOPLE = {"2": "Claire Martin (manager)", "3": "Hugo Bernard (business eng.)", "4": "Inès Moreau (HR)",
                 "7": "Jean Dupont (consultant)"}
@@ -38,7 +39,7 @@ def run_demo() -> int:
         print(f"═══ BoondManager (sandbox {boond.sandbox.url}/api) — actions on the consultant's record\n")
         _story(boond, lambda: _print_boond(boond))
     with SalesforceStack("demo-sf") as org:
-        print(f"═══ Salesforce (sandbox org {org.tenant.salesforce.org_id}, connected with OAuth + PKCE, "
+        print(f"═══ Salesforce (sandbox org {salesforce_settings(org.tenant).org_id}, connected with OAuth + PKCE, "
               f"Outbound Messages) — Tasks on the mission\n")
         _story(org, lambda: _print_salesforce(org))
     print("Done. Every action above was written through the host's API in its sandbox.")

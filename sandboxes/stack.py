@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import date
 
 import requests
+from connectors.boond.settings import BoondConfig
+from handlers.hosts import registry  # noqa: F401  (the hosts a tenant may name)
 
 
 SUBSCRIBED = ["delivery", "project", "positioning", "inactivity", "resource", "opportunity"]  # never "action": our own writes
@@ -68,7 +70,7 @@ class Stack:
         creds = self.control("GET", "/_control/credentials")
         tenants.remove(self.tenant_id)
         tenant = tenants.Tenant(id=self.tenant_id, host="boond", name="Demo ESN", language=self.language,
-                                boond=tenants.BoondConfig(base_url=self.sandbox.url + "/api", auth_mode="app",
+                                host_settings=BoondConfig(base_url=self.sandbox.url + "/api", auth_mode="app",
                                                           app_token=creds["appToken"], app_key=creds["appKey"],
                                                           client_token=creds["clientToken"],
                                                           user_token=creds["userToken"],

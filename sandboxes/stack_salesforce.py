@@ -8,6 +8,8 @@ from datetime import date
 import requests
 
 from sandboxes.stack import Stack
+from connectors.salesforce.settings import SalesforceConfig, salesforce_env, salesforce_settings
+from handlers.hosts import registry  # noqa: F401  (the hosts a tenant may name)
 
 FIELDS = ["Id", "End_Date__c", "Status__c", "LastModifiedDate"]
 
@@ -54,7 +56,7 @@ class SalesforceStack(Stack):
         tenants.remove(self.tenant_id)
         flow_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode() if self.signed_flow else None
         tenant = tenants.Tenant(id=self.tenant_id, host="salesforce", name="Demo ESN", language=self.language,
-                                salesforce=tenants.SalesforceConfig(
+                                host_settings=SalesforceConfig(
                                     login_url=creds["login_url"], client_id=creds["client_id"],
                                     client_secret=creds["client_secret"], external_id_field=self.external_id_field,
                                     flow_secret=flow_secret,
@@ -82,9 +84,7 @@ class SalesforceStack(Stack):
 
     def _point_pubsub(self) -> None:
         """The subscriber (in this process, or a child given `pubsub_endpoint`) reads the sandbox's Pub/Sub API."""
-        from config.settings import get_settings
-
-        settings = get_settings()
+        settings = salesforce_env()
         self._pubsub_endpoint = settings.sf_pubsub_endpoint
         object.__setattr__(settings, "sf_pubsub_endpoint", self.pubsub_endpoint)
 
@@ -100,20 +100,24 @@ class SalesforceStack(Stack):
             object.__setattr__(get_settings(), "public_base_url", self._public_base)
             self._public_base = None
         if getattr(self, "_pubsub_endpoint", None) is not None:
-            object.__setattr__(get_settings(), "sf_pubsub_endpoint", self._pubsub_endpoint)
+            object.__setattr__(salesforce_env(), "sf_pubsub_endpoint", self._pubsub_endpoint)
             self._pubsub_endpoint = None
         if getattr(self, "pubsub", None) is not None:
             self.pubsub.stop(0)
             self.pubsub = None
         super().stop()
 
-    def point_trigger(self, mode: str) -> None:
-        """Make the org notify our webhook URL by Outbound Message (soap) or Flow callout (flow); cdc: nothing to do."""
+    def point_trigger(self, mode: str, *, header_secret: bool = False) -> None:
+        """Make the org notify our webhook URL by Outbound Message (soap) or Flow callout (flow); cdc: nothing to do.
+        `header_secret`: the Flow calls the path-free URL, its Named Credential adding `Authorization: Bearer`."""
         if mode == "cdc":
             return
         body = {"url": self.webhook_url, "object": "Mission__c", "fields": FIELDS, "mode": mode}
-        if mode == "flow" and self.tenant.salesforce.flow_secret:
-            body["flow_secret"] = self.tenant.salesforce.flow_secret
+        if header_secret:
+            body.update(url=self.tenant.webhook_endpoint(self.web.url),
+                        headers={"Authorization": f"Bearer {self.tenant.webhook_secret}"})
+        if mode == "flow" and salesforce_settings(self.tenant).flow_secret:
+            body["flow_secret"] = salesforce_settings(self.tenant).flow_secret
         self.control("POST", "/_control/outbound", json=body)
 
     # --- the story's moves -------------------------------------------------------------------

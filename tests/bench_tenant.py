@@ -11,6 +11,8 @@ from handlers.reports.bench_report import ACTIVITIES
 from handlers.state.ledger import Ledger, LedgerEntry
 from handlers.domain.model import MissionSnapshot, Person
 from handlers.state.store import SnapshotStore
+from connectors.boond.settings import BoondConfig
+from handlers.hosts import registry  # noqa: F401  (the hosts a tenant may name)
 
 
 @dataclass
@@ -83,7 +85,7 @@ def write(conn, tenant_id: str, people: list[HostConsultant], *, default_cost: f
           language: str = "fr") -> tenants.Tenant:
     """Store the tenant, every snapshot and every ledger entry (done and still-open bench steps)."""
     tenant = tenants.Tenant(id=tenant_id, host="boond", name="Acme Conseil", language=language,
-                            boond=tenants.BoondConfig(app_token="x", app_key="y", user_token="z"),
+                            host_settings=BoondConfig(app_token="x", app_key="y", user_token="z"),
                             bench=tenants.BenchSettings(default_daily_cost=default_cost))
     tenants.save(tenant)
     store = SnapshotStore(conn, tenant_id)

@@ -33,6 +33,7 @@ def _configure(data_dir: str) -> None:
     get_settings.cache_clear()
     crypto.reset_keys()
     reset_connection()
+    from handlers.hosts import registry  # noqa: F401  (the hosts a tenant may name, as each process's entry loads them)
 
 
 def worker_redis_url(url: str, worker: str | None) -> str:

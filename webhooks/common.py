@@ -18,6 +18,11 @@ from webhooks import plain
 from webhooks.plain import to_flask
 
 _DUMMY_SECRET = "x" * 43
+# The path-free form of a webhook (issue #30): `POST /webhooks/<host>/<tenant>` with the tenant's webhook secret in
+# `Authorization: Bearer <secret>`, for the senders that can set a header (a Salesforce Flow's Named Credential). The
+# path form `/webhooks/<host>/<tenant>/<secret>` stays for the hosts that can only take a URL (Boond's webhook
+# settings, Salesforce Outbound Messages). nginx's error lines carry the request line, never this header.
+SECRET_SCHEME = "Bearer"
 log = logging.getLogger(__name__)
 
 
@@ -53,26 +58,33 @@ def authenticate_known(tenant_id: str, secret: str, host: str, *, fresh: bool = 
     from config.infra.redis_conn import get_redis
 
     blob = get_redis().get(tenants._key(tenant_id))
-    tenant = tenants.parse(blob, tenant_id) if blob is not None else _as_costly_as_a_tenant()
+    tenant = tenants.parse(blob, tenant_id) if blob is not None else _as_costly_as_a_tenant(host)
     if tenant is not None:
         _KNOWN[tenant_id] = (hashlib.sha1(blob).hexdigest(), tenant)
     found = _checked(tenant, secret, host)
     return Known(found, (tenants._key(tenant_id), _KNOWN[tenant_id][0])) if found else None
 
 
-@lru_cache(maxsize=4)
-def _dummy_record(key_material: str) -> bytes:
-    """A stored record the size of a real tenant's, encrypted under the current keys."""
-    dummy = tenants.Tenant(id="no-such-tenant", host="boond", name="x" * 24, boond=tenants.BoondConfig(
-        base_url="https://ui.boondmanager.com/api", app_token="x" * 40, app_key="x" * 40, user_token="x" * 40))
+@lru_cache(maxsize=8)
+def _dummy_record(key_material: str, host: str) -> bytes:
+    """A stored record the size of a real tenant's of this host, encrypted under the current keys."""
+    from handlers.hosts.registry import HOSTS
+
+    model = tenants.HOST_SETTINGS.get(host)
+    known = HOSTS.get(host)
+    filled = set(known.secret_fields if known else ()) | {n for n, f in (model.model_fields if model else {}).items()
+                                                          if f.is_required()}
+    settings = model.model_construct(**{name: "x" * 40 for name in filled}) if model else None
+    dummy = tenants.Tenant(id="no-such-tenant", host=host if model else next(iter(tenants.HOST_SETTINGS)),
+                           name="x" * 24, host_settings=settings)
     return crypto.encrypt(dummy.model_dump_json().encode())
 
 
-def _as_costly_as_a_tenant() -> None:
+def _as_costly_as_a_tenant(host: str) -> None:
     """Decrypt and parse a dummy record: an unknown tenant's refusal costs what a wrong secret's does (issue #30,
     the decrypt was a 90-170 µs tell of which tenant ids exist). Returns None, the unknown tenant."""
     try:
-        tenants.Tenant.model_validate_json(crypto.decrypt(_dummy_record(get_settings().secret_keys or "")))
+        tenants.Tenant.model_validate_json(crypto.decrypt(_dummy_record(get_settings().secret_keys or "", host)))
     except Exception:  # noqa: BLE001 - only the work matters
         pass
     return None
@@ -92,11 +104,14 @@ def _checked(tenant: tenants.Tenant | None, secret: str, host: str) -> tenants.T
 
 def authenticate(tenant_id: str, secret: str, host: str) -> tenants.Tenant | None:
     """The tenant when the secret matches (constant time, same work for unknown tenants), else None."""
-    tenant = tenants.get(tenant_id) or _as_costly_as_a_tenant()
-    ok_host = tenant is not None and tenant.host == host
-    expected = tenant.webhook_secret if ok_host else _DUMMY_SECRET
-    matches = hmac.compare_digest(secret.encode(), expected.encode())
-    return tenant if matches and ok_host else None
+    return _checked(tenants.get(tenant_id) or _as_costly_as_a_tenant(host), secret, host)
+
+
+def header_secret(authorization: str | None) -> str:
+    """The webhook secret an `Authorization: Bearer <secret>` header carries, else "" (which matches no tenant: the
+    same 404, after the same work, as a wrong secret)."""
+    scheme, _, secret = (authorization or "").strip().partition(" ")
+    return secret.strip() if scheme.lower() == SECRET_SCHEME.lower() else ""
 
 
 def error(status: int, name: str, message: str):

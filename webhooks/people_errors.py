@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import make_response, render_template_string, request
 
-PEOPLE_PATHS = ("/admin", "/survey", "/boond/configure", "/salesforce/connect", "/salesforce/callback")
+PEOPLE_PATHS = ("/admin", "/survey")  # and each host's pages a person opens (its registry line's `web.people_paths`)
 TEXTS = {
     "unavailable": (("Service momentanément indisponible",
                      "Intermission ne peut pas répondre pour l'instant. Rien n'est perdu : réessayez dans quelques "
@@ -29,7 +29,9 @@ h1{font-size:1.3rem;color:#b00020}</style></head><body><h1 id="error-title">{{ t
 
 def for_a_person() -> bool:
     """Whether this request comes from a page a person opened (not a host's webhook nor a script)."""
-    return request.path.startswith(PEOPLE_PATHS)
+    from handlers.hosts.registry import HOSTS
+
+    return request.path.startswith(PEOPLE_PATHS + tuple(p for host in HOSTS.values() for p in host.web.people_paths))
 
 
 def person_language() -> str:

@@ -29,7 +29,9 @@ class _Gunicorn(Application):
 
 def serve(*, bind: str, workers: int) -> None:
     """Run gunicorn in the foreground (a public bind only behind a proxy: config/infra/web_bind.py)."""
+    from config.infra.urls import exit_unless_operator_settings_pass
     from config.infra.web_bind import checked_bind
 
     checked_bind(bind)
+    exit_unless_operator_settings_pass()
     _Gunicorn({"bind": bind, "workers": workers}).run()

@@ -45,9 +45,9 @@ def checked_base_url(base_url: str) -> str:
     from config.infra.urls import BadHostUrl, checked_host_url
 
     try:
-        return checked_host_url(base_url, "the Boond API address")
+        return checked_host_url(base_url, ("the Boond API address", "l'adresse de l'API Boond"))
     except BadHostUrl as exc:
-        raise HostError(str(exc), host="boond") from None
+        raise HostError(str(exc), host="boond") from exc  # the cause says it in the admin's language
 
 
 class BoondClient(HttpClient):

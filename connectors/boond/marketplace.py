@@ -116,7 +116,7 @@ def claim_once(value: str, max_age: int) -> None:
 
     signature_part, _, payload_part = value.strip().partition(".")
     undated = issued_at(_json_object(_b64url_decode(payload_part))) is None
-    key = keys.boond_signed_request_seen(hashlib.sha256(signature_part.rstrip("=").encode()).hexdigest())
+    key = keys.signed_request_seen("boond", hashlib.sha256(signature_part.rstrip("=").encode()).hexdigest())
     if not get_redis().set(key, 1, nx=True, ex=UNDATED_REPLAY_WINDOW if undated else max_age + FUTURE_SKEW):
         raise BadSignedRequest("this signedRequest was already used: open Intermission from Boond again")
 

@@ -22,7 +22,8 @@ class AppTokens(EncryptedTokens):
 
     def __init__(self, conn: redis.Redis, tenant_id: str, *, base_url: str = "", app_key: str = "",
                  timeout: float = 10.0):
-        super().__init__(conn, tenant_id, key=keys.boond_tokens(tenant_id), lock_key=keys.boond_refresh_lock(tenant_id))
+        super().__init__(conn, tenant_id, key=keys.host_tokens(tenant_id, "boond"),
+                         lock_key=keys.host_refresh_lock(tenant_id, "boond"))
         self.base_url, self.app_key, self.timeout = base_url, app_key, timeout
 
     def store(self, app_token: str, refresh_token: str | None = None, expires_at: float | None = None) -> dict:

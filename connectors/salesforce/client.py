@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from config.host_facts import SALESFORCE_API_VERSION
+from connectors.salesforce.settings import SALESFORCE_API_VERSION
 
 from connectors.errors import (HostAuthError, HostBudgetExhausted, HostError, HostForbidden, HostNotFound,
                                HostRateLimited, HostUnavailable, HostValidationError)

@@ -120,7 +120,7 @@ def checked_instance_url(value) -> str:
         parts, host = None, ""
     if parts and not parts.path.strip("/") and not parts.query and not parts.username and not parts.password:
         if parts.scheme == "https" and any(host.endswith("." + d) for d in INSTANCE_DOMAINS):
-            return f"https://{parts.netloc.lower()}"
+            return checked_login_url(f"https://{parts.netloc.lower()}")  # and where the name resolves
         if get_settings().allow_sandbox_hosts and parts.scheme in ("http", "https") and host in _LOOPBACK:
             return f"{parts.scheme}://{parts.netloc}"
     raise HostError(f"the token answer's instance_url {str(value)[:120]!r} is not an https URL on a Salesforce "
@@ -165,6 +165,7 @@ def revoke(login_url: str, token: str, *, timeout: float = 10.0) -> None:
     """POST /services/oauth2/revoke token=…; a refresh token takes its access tokens with it.
 
     A token Salesforce already considers invalid counts as revoked (disconnect is idempotent)."""
+    login_url = checked_login_url(login_url)
     with OAuth2Session(default_timeout=timeout) as session:
         try:
             response = session.revoke_token(login_url + REVOKE_PATH, token=token, auth=_no_client_auth)
@@ -203,6 +204,16 @@ def same_org(a: str, b: str) -> bool:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+def checked_login_url(login_url: str) -> str:
+    """The tenant's login address, or a HostError saying why no secret is sent there (config/infra/urls.py)."""
+    from config.infra.urls import BadHostUrl, checked_host_url
+
+    try:
+        return checked_host_url(login_url, ("the Salesforce login address", "l'adresse de connexion Salesforce"))
+    except BadHostUrl as exc:
+        raise HostError(str(exc), host=HOST) from exc  # the cause says it in the admin's language
+
+
 def _session(client_id: str | None = None, client_secret: str | None = None, *, redirect_uri: str | None = None,
              timeout: float = 10.0) -> OAuth2Session:
     return OAuth2Session(client_id, client_secret, token_endpoint_auth_method="client_secret_post",
@@ -212,6 +223,7 @@ def _session(client_id: str | None = None, client_secret: str | None = None, *, 
 def _token_call(login_url: str, client_id: str, client_secret: str,
                 fetch: Callable[[OAuth2Session, str], None], *, timeout: float) -> dict:
     """Run one token-endpoint call; returns the raw JSON answer (authlib fills in fields we must not trust)."""
+    login_url = checked_login_url(login_url)  # the client secret and the code go there
     raw: dict = {}
 
     def check(response: requests.Response) -> requests.Response:

@@ -236,7 +236,7 @@ def _running(cur: MissionSnapshot, day: date) -> list[OtherMission]:
 
 def _end_case(before: date | None, cur: MissionSnapshot) -> tuple[EndCase, str, bool]:
     if cur.status in ("client", "consultant"):
-        return cur.status, f"host state {cur.raw_state!r} mapped to {cur.status}", False
+        return cur.status, f"the host marks an early end by the {cur.status}", False
     if before and cur.end_date and cur.end_date < before:
         return "natural", (f"end moved earlier ({before} → {cur.end_date}) with no reason mapped to "
                            "client or consultant: treated as natural, to confirm"), True

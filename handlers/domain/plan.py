@@ -62,18 +62,20 @@ class Held(NamedTuple):
 
 def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, *, today: date, language: str = "fr",
          country: str = "FR", surveys: SurveyInputs | None = None,
-         rules: Rules | None = None, held: Mapping[str, Held] | None = None) -> list[DesiredAction]:
+         rules: Rules | None = None, held: Mapping[str, Held] | None = None,
+         taken: Mapping[tuple[str | None, date], int] | None = None) -> list[DesiredAction]:
     """Every action the mission should have today, sorted by due date then key (surveys: see plan_surveys).
 
     `held`: what the ledger knows of the mission's actions (step key → Held); one whose anchor did not move keeps its
-    due date, even past; the late ones left are spread by `spread_late_steps`; a bench key a person settled in an
+    due date, even past; the late ones left are spread by `spread_late_steps`, around `taken` ((person, day) → actions
+    other missions hold there: a backfill run's, handlers.state.day_load); a bench key a person settled in an
     earlier bench period gives way to a key of this period (`_Context.keyed`)."""
     rules = Rules.coerce(rules, country)
     actions = _steps(snapshot, classification, playbook, today, language, rules, held or {})
     if surveys is not None:
         actions = with_surveys(actions, snapshot, surveys, today=today, language=language, country=rules.country,
                                case=classification.end_case or "natural", rules=rules)
-    return sorted(_dated(actions, held or {}, today, rules), key=lambda a: (a.due, a.key))
+    return sorted(_dated(actions, held or {}, today, rules, taken or {}), key=lambda a: (a.due, a.key))
 
 
 class LateStep(NamedTuple):
@@ -104,17 +106,26 @@ def spread_late_steps(late: Iterable[LateStep], rules: Rules,
     return days
 
 
-def _dated(actions: list[DesiredAction], held: Mapping[str, Held], today: date, rules: Rules) -> list[DesiredAction]:
+def _dated(actions: list[DesiredAction], held: Mapping[str, Held], today: date, rules: Rules,
+           others: Mapping[tuple[str | None, date], int]) -> list[DesiredAction]:
     """Dates move only with their anchor: an action held with the same nominal date keeps its due date (an overdue
-    one stays overdue, it does not slide); the late ones planned now are spread (`spread_late_steps`)."""
+    one stays overdue, it does not slide); the late ones planned now are spread (`spread_late_steps`) around this
+    mission's other actions and what `others` (other missions) hold."""
     kept = {a.key: held[a.key].due for a in actions if a.key in held and held[a.key].nominal_due == a.nominal_due}
-    late = [a for a in actions if a.key not in kept and a.nominal_due < today]
+    staying = {a.key for a in fixed(actions, held, today)}
+    late = [a for a in actions if a.key not in staying]
     moving = {a.key for a in late}
-    taken = Counter((_person(a), kept.get(a.key, a.due)) for a in actions if a.key not in moving)
+    taken = Counter((_person(a), kept.get(a.key, a.due)) for a in actions if a.key not in moving) + Counter(others)
     days = spread_late_steps([LateStep(a.key, _person(a), a.nominal_due, a.due) for a in late], rules, taken)
     days.update(kept)
     return [a.model_copy(update={"due": days[a.key]}) if a.key in days and days[a.key] != a.due else a
             for a in actions]
+
+
+def fixed(actions: Iterable[DesiredAction], held: Mapping[str, Held], today: date) -> list[DesiredAction]:
+    """The actions whose day other missions cannot move: due on or after today, or held with the same nominal date
+    (the complement of what `_dated` spreads)."""
+    return [a for a in actions if a.nominal_due >= today or (a.key in held and held[a.key].nominal_due == a.nominal_due)]
 
 
 def _person(action: DesiredAction) -> str | None:

@@ -1,6 +1,7 @@
 """The one list of hosts: everything generic code asks of a host, declared once per host in a `Host`.
 
-A host is one `register(Host(...))` line (the built-in ones at the bottom, a test host from tests/). Generic code
+A host is one folder, `handlers/hosts/<host>/`, whose `host.py` declares `HOST = Host(...)` (found and registered at
+the bottom: no list of names here), or a test host registered from tests/ with `register(Host(...))`. Generic code
 asks `host_of(tenant)` or `adapter_for(tenant, conn)` and never compares `tenant.host` with a name
 (tests/unit/test_host_registry.py checks it). What lives in a layer above `handlers` (the webhook and connect
 blueprints, the admin pages' host part, the sandbox) is named as "module:attribute" and imported by that layer
@@ -10,6 +11,7 @@ blueprints, the admin pages' host part, the sandbox) is named as "module:attribu
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +88,11 @@ class Setup:
     people: Callable[[Tenant, redis.Redis, str], list[tuple[str, str]]] = _nobody  # (id, name) matching a search
     place: Callable[[Tenant, redis.Redis], dict] = _no_place  # proposed {"timezone", "country"} (reads the host)
 
+    @classmethod
+    def of(cls, module: Any) -> "Setup":
+        """A host's set-up module's `missing`, `proposals`, `people` and `place`."""
+        return cls(missing=module.missing, proposals=module.proposals, people=module.people, place=module.place)
+
 
 @dataclass(frozen=True)
 class Web:
@@ -95,6 +102,8 @@ class Web:
     connect: tuple[str, ...] = ()  # blueprints of the connect flow (install, OAuth, the iframe's entry)
     pages: str = "webhooks.admin.host_pages:PAGES"  # the admin pages' host part (status, test, mapping, links)
     iframe_origins: tuple[str, ...] = ()  # origins whose pages may frame the admin pages (CSP frame-ancestors)
+    words: str | None = None  # "module:WORDS", its admin words {key: (French, English)} (webhooks/admin/i18n.py adds them)
+    people_paths: tuple[str, ...] = ()  # URL prefixes of its pages a person opens (errors as a page, not JSON)
 
 
 @dataclass(frozen=True)
@@ -105,6 +114,63 @@ class Sandbox:
     config: str  # "module:SandboxConfig", built from the CLI options below
     port: int
     options: tuple[str, ...] = ()  # `intermission sandbox` options handed to the config (Boond: "dialect")
+    flags: Callable[[Any], None] | None = None  # adds those options to the `intermission sandbox` argparse parser
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Changes a host also streams, read by `intermission subscribe` (one process per deployment), as "module:attribute"
+    names the CLI imports (the stream's client is only loaded by the process that reads it)."""
+
+    subscriber: str  # a class built with no argument: `.run()` until its `.stop` (a threading.Event) is set
+    check: str  # a function of a tenant: {"enabled", "message_en", "message_fr"}, whether its org streams (and how to)
+
+
+def _no_gauges(conn: redis.Redis) -> list:
+    return []
+
+
+def _nothing_to_install() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """A host's own metrics (handlers/ops/metrics.py adds them to the generic ones; its series name the host)."""
+
+    counters: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # name → (help, label names)
+    gauges: Callable[[redis.Redis], list] = _no_gauges  # Prometheus families read at scrape time
+    install: Callable[[], None] = _nothing_to_install  # wires its counters into its connector (once per process)
+
+
+def _no_links(tenant: Tenant, base_url: str) -> dict:
+    return {}
+
+
+def _no_fields(tenant: Tenant, created: bool) -> dict:
+    return {}
+
+
+def _no_steps(tenant: Tenant, links: dict, created: bool) -> None:
+    return None
+
+
+def _no_questions(tenant: Tenant, ask: Callable[[str, str], str]) -> Tenant:
+    return tenant
+
+
+@dataclass(frozen=True)
+class Cli:
+    """The host's part of `intermission tenant` (intermission_cli/tenant.py asks it; it names no host)."""
+
+    help: str  # `tenant add <host>`'s line in the help ("a Salesforce org")
+    flags: Callable[[Any], None]  # adds the host's flags to the `tenant add <host>` argparse parser
+    settings: Callable[[Any], BaseModel]  # the host's settings from the parsed flags (ValueError naming a missing flag)
+    links: Callable[[Tenant, str], dict] = _no_links  # links `tenant show` adds to the webhook URL ("connect_url")
+    fields: Callable[[Tenant, bool], dict] = _no_fields  # what `tenant show --json` adds (created: a secret shown once)
+    steps: Callable[[Tenant, dict, bool], None] = _no_steps  # prints what an admin does next in the host
+    questions: Callable[[Tenant, Callable[[str, str], str]], Tenant] = _no_questions  # `tenant setup`'s host questions
+    disconnect: Callable[[Tenant], None] | None = None  # `tenant disconnect`: revoke and forget its tokens
 
 
 @dataclass(frozen=True)
@@ -114,8 +180,8 @@ class Host:
     name: str  # the tenant's `host`, the webhook path segment and the metrics label
     label: str  # shown to admins ("{host} refuses the credentials…")
     adapter: Callable[[Tenant, redis.Redis], Any]  # the reader and writer (handlers/hosts/protocol.py)
-    settings: str | None = None  # the `Tenant` field holding the host's settings (None: the host needs none)
-    settings_model: type[BaseModel] | None = None  # that field's model; its secrets are marked `tenants.secret()`
+    # the model of the tenant's `host_settings` (None: the host needs none); its secrets are marked `tenants.secret()`
+    settings_model: type[BaseModel] | None = None
     budget: Budget = field(default_factory=Budget)
     batches_writes: bool = False  # True: changes mark the tenant dirty and one batch job reads and writes them
     owner_type: str = "resource"  # the host's type of person a default owner is (Boond resource, Salesforce User)
@@ -127,10 +193,13 @@ class Host:
     # host inactivity type → bench activity in use (the dashboard's effective use, issue #29); {}: none mapped
     inactivity_activities: Callable[[Tenant], dict[str, str]] = _no_inactivities
     api_docs: str = ""  # where the host's API is documented (docs/ cites the sources and their confidence)
+    metrics: Metrics = field(default_factory=Metrics)
+    stream: Stream | None = None  # a change stream (`intermission subscribe`), besides its webhooks
+    cli: str | None = None  # "module:attribute" of its `Cli` (`intermission tenant add <host>`…), loaded by the CLI
 
     def settings_of(self, tenant: Tenant) -> BaseModel | None:
         """The tenant's settings for this host (None when it has none yet)."""
-        return getattr(tenant, self.settings) if self.settings else None
+        return tenant.settings_as(self.settings_model) if self.settings_model else None
 
     @property
     def secret_fields(self) -> tuple[str, ...]:
@@ -142,18 +211,19 @@ HOSTS: dict[str, Host] = {}
 
 
 def register(host: Host) -> Host:
-    """List a host (the built-in ones below; a test host from tests/); its name becomes a valid tenant host."""
+    """List a host (each host folder's line, found below; a test host from tests/): its name becomes a valid tenant
+    host, whose `host_settings` its settings model reads."""
     if isinstance(host.adapter, type) and (lacking := missing(host.adapter, host.batches_writes)):
         raise TypeError(f"host {host.name!r}: its adapter lacks {', '.join(lacking)} (handlers/hosts/protocol.py)")
     HOSTS[host.name] = host
-    tenants.HOST_NAMES.add(host.name)
+    tenants.register_host(host.name, host.settings_model)
     return host
 
 
 def unregister(name: str) -> None:
     """Forget a host registered by a test."""
     HOSTS.pop(name, None)
-    tenants.HOST_NAMES.discard(name)
+    tenants.unregister_host(name)
 
 
 def host_of(tenant: Tenant | str) -> Host:
@@ -177,71 +247,13 @@ def load(ref: str) -> Any:
 
 
 def _builtin() -> None:
-    from handlers.hosts.boond import adapter as boond
-    from handlers.hosts.boond.match import BoondMatching
-    from handlers.hosts.salesforce import adapter as salesforce
-    from handlers.hosts.boond import setup as boond_setup
-    from handlers.hosts.salesforce import setup as salesforce_setup
-    from handlers.hosts.salesforce.match import SalesforceMatching
+    """Register each host folder's declaration: every package under handlers/hosts/ is one host, whose `host.py`
+    declares `HOST`."""
+    from handlers import hosts
 
-    register(
-        Host(
-            name="boond",
-            label="Boond",
-            adapter=boond.BoondAdapter,
-            settings="boond",
-            settings_model=tenants.BoondConfig,
-            owner_type="resource",
-            setup=Setup(missing=boond_setup.missing, proposals=boond_setup.proposals, people=boond_setup.people, place=boond_setup.place),
-            web=Web(
-                webhooks=("webhooks.hosts.boond.webhook:route",),
-                connect=("webhooks.hosts.boond.marketplace:bp", "webhooks.hosts.boond.admin_pages:entry"),
-                pages="webhooks.hosts.boond.admin_pages:PAGES",
-                iframe_origins=("https://ui.boondmanager.com", "https://*.boondmanager.com"),
-            ),
-            sandbox=Sandbox(
-                app="sandboxes.boond:create_app",
-                config="sandboxes.boond:SandboxConfig",
-                port=8100,
-                options=("dialect",),
-            ),
-            matching=BoondMatching,
-            inactivity_activities=boond_setup.inactivity_activities,
-            api_docs="https://doc.boondmanager.com/api-externe/raml-build/api-externe.raml",
-        )
-    )
-    register(
-        Host(
-            name="salesforce",
-            label="Salesforce",
-            adapter=salesforce.SalesforceAdapter,
-            settings="salesforce",
-            settings_model=tenants.SalesforceConfig,
-            budget=Budget(left=salesforce.budget_left, pause_seconds=salesforce.budget_pause, read=salesforce.read_budget),
-            batches_writes=True,
-            owner_type="User",
-            survey_tool=salesforce.has_survey_tool,
-            setup=Setup(
-                missing=salesforce_setup.missing,
-                proposals=salesforce_setup.proposals,
-                people=salesforce_setup.people,
-                place=salesforce_setup.place,
-            ),
-            web=Web(
-                webhooks=("webhooks.hosts.salesforce.webhook:bp",),
-                connect=("webhooks.hosts.salesforce.connect:bp",),
-                pages="webhooks.hosts.salesforce.admin_pages:PAGES",
-                iframe_origins=("https://*.lightning.force.com", "https://*.my.salesforce.com", "https://*.visualforce.com"),
-            ),
-            sandbox=Sandbox(
-                app="sandboxes.salesforce:create_app",
-                config="sandboxes.salesforce:SandboxConfig",
-                port=8200,
-            ),
-            matching=SalesforceMatching,
-            api_docs="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
-        )
-    )
+    for found in sorted(pkgutil.iter_modules(hosts.__path__), key=lambda m: m.name):
+        if found.ispkg:
+            register(importlib.import_module(f"{hosts.__name__}.{found.name}.host").HOST)
 
 
 _builtin()

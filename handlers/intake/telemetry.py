@@ -19,7 +19,7 @@ from rq.utils import now
 from config.infra import metrics
 from config.infra.logs import bound, current
 from connectors import http
-from connectors.salesforce import client as salesforce_client
+from handlers.hosts.registry import HOSTS
 
 ACTION_OPS = ("created", "rescheduled", "cancelled", "recovered")
 
@@ -64,15 +64,11 @@ def count_actions(host: str, counts: dict[str, int]) -> None:
         _count("intermission_actions", {"host": host, "op": op}, counts.get(op, 0))
 
 
-def count_limit_refusal(kind: str) -> None:
-    """One Salesforce REQUEST_LIMIT_EXCEEDED, by kind: "daily" (held for hours) or "concurrency" (retried in seconds)."""
-    metrics.incr("intermission_salesforce_limit_refusals", {"kind": kind})
-
-
 def install() -> None:
     """Wire host-call and limit counting into the connectors (once per process; forked work horses inherit it)."""
     http.observe_calls(count_host_call)
-    salesforce_client.observe_limits(count_limit_refusal)
+    for host in HOSTS.values():  # each host's own counters (a limit refusal), as its registry line wires them
+        host.metrics.install()
 
 
 def _outcome(ok: bool, result) -> str:

@@ -12,10 +12,9 @@ from prometheus_client import PLATFORM_COLLECTOR, CollectorRegistry, ProcessColl
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
-from config import keys
-from config import tenants
 from config.infra import metrics
 from config.infra.redis_conn import get_redis
+from handlers.hosts.registry import HOSTS
 from handlers.ops import health
 from handlers.intake.queues import QUEUE_NAME
 
@@ -25,8 +24,6 @@ COUNTERS = {
                                 ("host", "status", "code")),
     "intermission_actions": ("Host actions written by reconciliations, by host and op "
                              "(created, rescheduled, cancelled, recovered).", ("host", "op")),
-    "intermission_salesforce_limit_refusals": ("Salesforce 403 REQUEST_LIMIT_EXCEEDED answers, by kind: daily "
-                                               "(missions held) or concurrency (retried within seconds).", ("kind",)),
     "intermission_cdc_events": ("Change events read by `intermission subscribe`, by outcome: queued, coalesced, "
                                 "duplicate (already admitted), ignored (no watched field changed), sweep (a gap).",
                                 ("outcome",)),
@@ -41,11 +38,20 @@ HISTOGRAMS = {
 }
 
 
+def counters() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """The generic counters and each registered host's own (its registry line's `metrics.counters`)."""
+    found = dict(COUNTERS)
+    for host in HOSTS.values():
+        found.update(host.metrics.counters)
+    return found
+
+
 def _counter_families(rows) -> list:
-    families = {name: CounterMetricFamily(name, doc, labels=labels) for name, (doc, labels) in COUNTERS.items()}
+    known = counters()
+    families = {name: CounterMetricFamily(name, doc, labels=labels) for name, (doc, labels) in known.items()}
     for name, labels, value in rows:
         if name in families:
-            families[name].add_metric([labels.get(k, "") for k in COUNTERS[name][1]], value)
+            families[name].add_metric([labels.get(k, "") for k in known[name][1]], value)
     return list(families.values())
 
 
@@ -107,7 +113,7 @@ def _process_families(conn: redis.Redis) -> list:
         _gauge("intermission_workers", "rq workers registered (alive within their heartbeat TTL).", len(workers)),
         _gauge("intermission_scheduler_up", "1 when a worker holds the rq scheduler lock.",
                health.scheduler_info(conn)["alive"]),
-        _gauge("intermission_tenants_needing_reconsent", "Salesforce tenants whose admin must connect again.",
+        _gauge("intermission_tenants_needing_reconsent", "Tenants whose admin must connect their host again.",
                sum(1 for t in waiting if t["needs_reconsent"])),
         _gauge("intermission_held_missions", "Missions held (re-consent, API budget), resumed later.",
                sum(t["held"] for t in waiting)),
@@ -125,21 +131,6 @@ def _stream_families(conn: redis.Redis) -> list:
                            "heard nothing from the host (events or keepalives): its lag bound.", max(live, default=0))]
 
 
-def _salesforce_budget(conn: redis.Redis) -> list:
-    remaining = GaugeMetricFamily("intermission_salesforce_api_remaining",
-                                  "Salesforce API calls left in the org's rolling 24 h window, per tenant.",
-                                  labels=["tenant"])
-    limit = GaugeMetricFamily("intermission_salesforce_api_limit",
-                              "The org's API calls allowed per rolling 24 h, per tenant.", labels=["tenant"])
-    ids = tenants.list_ids()
-    for tenant_id, raw in zip(ids, conn.mget([keys.sf_usage(t) for t in ids]) if ids else []):
-        if raw:
-            used, _, allowed = raw.decode().partition("/")
-            remaining.add_metric([tenant_id], max(0, int(allowed) - int(used)))
-            limit.add_metric([tenant_id], int(allowed))
-    return [remaining, limit]
-
-
 class IntermissionCollector(Collector):
     """Reads Redis at each scrape; the same answer whichever web process is asked."""
 
@@ -150,7 +141,8 @@ class IntermissionCollector(Collector):
         yield from _histogram_families(rows)
         yield from _queue_families(conn)
         yield from _process_families(conn)
-        yield from _salesforce_budget(conn)
+        for host in HOSTS.values():  # a host's own gauges (an API budget per tenant)
+            yield from host.metrics.gauges(conn)
         yield from _stream_families(conn)
 
 

@@ -223,7 +223,7 @@ while total > cap do
 end
 return total
 """
-_PER_ACTION = frozenset({"op", "key", "step", "title", "due", "previous_due", "late", "why", "why_code"})
+_PER_ACTION = frozenset({"op", "key", "step", "title", "due", "previous_due", "late", "why", "why_code", "owner"})
 _ROUND_PAGE = 100  # missions read at a time when the tenant feed is put together
 
 

@@ -173,6 +173,12 @@ def send_job(tenant_id: str, mission_id: str, role: str, *, kind: str) -> dict:
 
 
 def _send(conn: redis.Redis, tenant: tenants.Tenant, state: surveys.SurveyState, kind: str, today: date) -> dict:
+    from config.infra.urls import BadHostUrl, checked_smtp_host
+
+    try:  # its password is sent there: the rules of every operator-set address (config/infra/urls.py)
+        checked_smtp_host(tenant.surveys.email.host, tenant.surveys.email.port)
+    except BadHostUrl as exc:  # a setting to fix, not a failure to retry: kept for the admin page, in their words
+        return _record(conn, tenant, state, kind, "failed", exc.say(tenant.language), today)
     try:
         address, language = state.email_to or "", state.language
         if not address:

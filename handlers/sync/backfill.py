@@ -25,10 +25,11 @@ from connectors.errors import HostAuthError, HostError, HostRateLimited, not_off
 from config.infra import clock
 from handlers.intake.queues import get_queue, retry_policy
 from handlers.hosts.registry import adapter_for, host_of
-from handlers.state import attention
-from handlers.state.store import known_missions, open_missions
+from handlers.state import attention, day_load
+from handlers.state.store import SnapshotStore, known_missions, open_missions
 
-__all__ = ["known_missions", "open_missions", "progress", "start", "start_quietly", "run_job", "carry_on", "bar"]
+__all__ = ["known_missions", "open_missions", "progress", "start", "start_quietly", "run_job", "carry_on", "bar",
+           "forecast", "estimate_left"]
 
 log = logging.getLogger(__name__)
 PAGE = 20  # missions per page: a checkpoint, and for Salesforce one batch of reads and writes
@@ -62,13 +63,31 @@ def progress(conn: redis.Redis, tenant_id: str) -> dict | None:
         return None
     out = {**raw, **{c: int(raw.get(c, 0)) for c in COUNTERS}}
     out["errors"] = [json.loads(e) for e in conn.lrange(_errors_key(tenant_id), 0, 19)]
+    left = estimate_left(out, time.time())
+    if left is not None:
+        out["eta_seconds"] = round(left)
     return out
+
+
+def estimate_left(run: dict, now: float) -> float | None:
+    """Seconds until the run's end, at the pace of the stretch this process took up (`pace_since`, `pace_read`) as of
+    its last page (`paced_at`): a run is paced by the host's rate limit, so its pace holds. None before a page of this
+    stretch is done."""
+    try:
+        since, read_then = float(run.get("pace_since") or 0), int(run.get("pace_read") or 0)
+        checked = float(run.get("paced_at") or 0)
+    except (TypeError, ValueError):
+        return None
+    done, total = int(run.get("read", 0)) - read_then, int(run.get("total", 0))
+    if run.get("status") != "running" or not since or done <= 0 or checked <= since:
+        return None
+    return max(0.0, checked + (total - int(run.get("read", 0))) * (checked - since) / done - now)
 
 
 def start(conn: redis.Redis, tenant_id: str, kind: str, *, days: int | None = None, enqueue: bool = True) -> dict:
     """Begin a run (or join the one still running) and queue its job; the run as stored."""
     current = progress(conn, tenant_id)
-    if current and current["status"] in ("listing", "running") and not _stale(current):
+    if current and current["status"] in ("listing", "counting", "running") and not _stale(current):
         if enqueue:
             _enqueue(conn, tenant_id, current["id"])
         return current
@@ -123,9 +142,11 @@ def carry_on(conn: redis.Redis, tenant_id: str, *, on_progress: Callable[[dict],
         return _finish(conn, tenant_id, "stopped", "tenant unknown or disabled")
     if not tenant.setup_complete:  # finishing the set-up starts the install run again (handlers/setup.finish)
         return _finish(conn, tenant_id, "stopped", "set-up incomplete")
-    if run["status"] == "listing":
+    if run["status"] in ("listing", "counting"):
         try:
-            _list(conn, tenant, run)
+            if run["status"] == "listing":
+                _list(conn, tenant, run)
+            _count(conn, tenant, run)
         except (HostAuthError, HostRateLimited) as exc:  # set-up or consent pending: said, not retried
             log.warning("backfill of %s stopped: %s", tenant_id, exc)
             attention.flag(conn, tenant_id, "backfill_failed", detail=attention.detail_of(exc))
@@ -135,6 +156,8 @@ def carry_on(conn: redis.Redis, tenant_id: str, *, on_progress: Callable[[dict],
             raise
     done = {m.decode() for m in conn.smembers(_done_key(tenant_id))}
     todo = [m.decode() for m in conn.lrange(_todo_key(tenant_id), 0, -1) if m.decode() not in done]
+    # the estimate's pace counts from here: a resumed run's earlier stretch ran at another time, maybe elsewhere
+    conn.hset(run_key(tenant_id), mapping={"pace_since": time.time(), "pace_read": len(done)})
     for page in _pages(todo, PAGE):
         _do_page(conn, tenant, run, page)
         if on_progress:
@@ -165,14 +188,86 @@ def _list(conn: redis.Redis, tenant: tenants.Tenant, run: dict) -> None:
     pipe.delete(_todo_key(tenant.id))
     if ids:
         pipe.rpush(_todo_key(tenant.id), *ids)
-    pipe.hset(run_key(tenant.id), mapping={"status": "running", "total": len(ids), "beat": int(time.time())})
+    pipe.hset(run_key(tenant.id), mapping={"status": "counting", "total": len(ids), "beat": int(time.time())})
     pipe.execute()
+
+
+def _count(conn: redis.Redis, tenant: tenants.Tenant, run: dict) -> None:
+    """The first pass of an install or CLI run: each mission's actions that stay on their own day, into the run's
+    load (handlers.state.day_load), so the late steps the second pass spreads never land on a day a later mission's
+    own steps already fill. Resumable (a mission with a share is not read again); a re-plan run skips it (most of
+    its missions' steps are written already, and their dates kept)."""
+    from handlers.sync import pipeline
+
+    if run["kind"] not in REPLANS:
+        load = day_load.RunLoad(conn, tenant.id, run["id"])
+        adapter, store, today = adapter_for(tenant, conn), SnapshotStore(conn, tenant.id), clock.today(tenant.timezone)
+        counted = load.missions()
+        for at, mission_id in enumerate(m.decode() for m in conn.lrange(_todo_key(tenant.id), 0, -1)):
+            if mission_id in counted:
+                continue
+            try:
+                current, _ = adapter.read_mission(mission_id)
+            except (HostAuthError, HostRateLimited):
+                raise
+            except HostError as exc:  # this mission's own job says so in the second pass
+                log.warning("backfill of %s: %s not counted (%s)", tenant.id, mission_id, exc)
+                current = None
+            found = pipeline.prepare(conn, tenant, store.get(mission_id), current=current, trigger={"kind": "count"},
+                                     today=today, write=False) if current is not None else None
+            load.record(mission_id, found.fixed() if found else [])
+            if at % PAGE == PAGE - 1:
+                conn.hset(run_key(tenant.id), "beat", int(time.time()))
+    conn.hset(run_key(tenant.id), mapping={"status": "running", "beat": int(time.time())})
 
 
 def host_missions(conn: redis.Redis, tenant: tenants.Tenant, start_day: date, *, end_day: date) -> list[str]:
     """The host's missions whose end date falls between two days (both included), by id."""
     found = set(adapter_for(tenant, conn).missions_ending(start_day, end_day))
     return sorted(found, key=lambda i: (len(i), i))
+
+
+FORECAST_READS = 150  # missions the set-up flow's forecast reads (its page says when there are more)
+
+
+def forecast(conn: redis.Redis, tenant: tenants.Tenant) -> dict:
+    """What an install run started now would write, played in memory with the run's two passes and order: the
+    actions it creates, the late ones, and the busiest person's day (its name, day and count) over what the host
+    will hold from this run. Nothing is written."""
+    from handlers.domain.owners import name_or_why
+    from handlers.sync import pipeline
+
+    adapter, store, today = adapter_for(tenant, conn), SnapshotStore(conn, tenant.id), clock.today(tenant.timezone)
+    ids = host_missions(conn, tenant, today - timedelta(days=tenant.bench_lookback_days),
+                        end_day=today + timedelta(days=tenant.backfill_days))
+    read = {m: adapter.read_mission(m)[0] for m in ids[:FORECAST_READS]}
+    read = {m: snap for m, snap in read.items() if snap is not None}
+    load = day_load.MemoryLoad()
+    for mission_id, current in read.items():  # the first pass (`_count`)
+        found = pipeline.prepare(conn, tenant, store.get(mission_id), current=current, trigger={"kind": "preview"},
+                                 today=today, write=False)
+        load.record(mission_id, found.fixed() if found else [])
+    created = late = 0
+    names: dict[str | None, str] = {}
+    for mission_id in run_order(tenant, list(read)):  # the second pass, as the run's jobs or batches take them
+        found = pipeline.prepare(conn, tenant, store.get(mission_id), current=read[mission_id],
+                                 trigger={"kind": "preview"}, today=today, write=False, load=load)
+        for row in pipeline.dry_run(conn, found) if found else []:
+            created += row["op"] == "create"
+            late += row["op"] == "create" and bool(row["late"])
+        names.update({a.assignee.id if a.assignee else None: name_or_why(a.assignee, tenant.language)[0] or ""
+                      for a in (found.desired if found else [])})
+    top = load.busiest()
+    return {"missions": len(ids), "read": min(len(ids), FORECAST_READS), "actions": created, "late": late,
+            "busiest": names.get(top.person, ""), "busiest_day": top.day, "busiest_count": top.count}
+
+
+def run_order(tenant: tenants.Tenant, ids: list[str]) -> list[str]:
+    """The order a run plans its missions in: the list's for one job a mission, each page sorted for a host whose
+    writes batch (handlers.sync.batch plans the dirty missions sorted)."""
+    if not host_of(tenant).batches_writes:
+        return ids
+    return [m for page in _pages(ids, PAGE) for m in sorted(page)]
 
 
 def _pages(items: list[str], size: int) -> Iterable[list[str]]:
@@ -195,7 +290,7 @@ def _do_page(conn: redis.Redis, tenant: tenants.Tenant, run: dict, page: list[st
         if error:
             pipe.lpush(_errors_key(tenant.id), json.dumps({"mission": mission_id, "error": error[:300]}))
     pipe.ltrim(_errors_key(tenant.id), 0, 99)
-    pipe.hset(run_key(tenant.id), "beat", int(time.time()))
+    pipe.hset(run_key(tenant.id), mapping={"beat": int(time.time()), "paced_at": time.time()})
     pipe.execute()
 
 
@@ -234,8 +329,10 @@ def _finish(conn: redis.Redis, tenant_id: str, status: str, message: str) -> dic
 
 
 def bar(run: dict, width: int = 30) -> str:
-    """A one-line progress bar: `[#####-----] 12/40 read, 11 planned, 1 failed, 0 held`."""
+    """A one-line progress bar: `[#####-----] 12/40 read, 11 planned, 1 failed, 0 held, about 3 min left`."""
     total, read = max(int(run.get("total", 0)), 0), int(run.get("read", 0))
     filled = width if total == 0 else min(width, width * read // total)
+    left = run.get("eta_seconds")
+    eta = "" if left is None else f", about {left // 60} min {left % 60:02d} s left"
     return (f"[{'#' * filled}{'-' * (width - filled)}] {read}/{total} read, {run.get('planned', 0)} planned, "
-            f"{run.get('failed', 0)} failed, {run.get('held', 0)} held")
+            f"{run.get('failed', 0)} failed, {run.get('held', 0)} held{eta}")

@@ -7,7 +7,7 @@ reason or actions.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
@@ -21,11 +21,11 @@ from handlers.domain.classify import carry, classify, taken_over, wakeup
 from handlers.hosts.registry import host_of
 from handlers.domain.matching import with_replacements
 from handlers.intake.ingest import enqueue_match, enqueue_resource_sync, enqueue_sync
-from handlers.state import replacements
+from handlers.state import day_load, replacements
 from handlers.state.ledger import SETTLED, ActivityLog, Ledger
 from handlers.domain.model import Classification, DesiredAction, MissionSnapshot
 from handlers.domain.owners import name_or_why
-from handlers.domain.plan import Held, plan
+from handlers.domain.plan import Held, fixed, plan
 from handlers.domain.plan_surveys import SurveyInputs, next_reminder_day
 from handlers.sync.reconcile import MissionWork, Reconciler, Round, diff
 from handlers.domain.rules import Rules
@@ -57,6 +57,7 @@ class MissionPlan:
     desired: list[DesiredAction]
     trigger: dict
     today: date
+    held: dict[str, Held] = field(default_factory=dict)
 
     @property
     def mission_id(self) -> str:
@@ -70,6 +71,10 @@ class MissionPlan:
                 "reason": self.found.reason, "unsure": self.found.unsure,
                 "change": f"{previous} → {self.current.end_date}"}
 
+    def fixed(self) -> list[DesiredAction]:
+        """The actions no other mission's late steps can move (a backfill's first pass counts them)."""
+        return fixed(self.desired, self.held, self.today)
+
     def wake(self) -> date | None:
         """When time alone will change this plan (bench start, a check-in week, the next start, a survey reminder)."""
         days = (wakeup(self.current, self.found, self.today),
@@ -78,8 +83,12 @@ class MissionPlan:
 
 
 def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | None,
-            *, current: MissionSnapshot | None, trigger: dict, today: date, write: bool = True) -> MissionPlan | None:
-    """Classify and plan one mission as just read (None: deleted in the host); `write=False` for a dry run."""
+            *, current: MissionSnapshot | None, trigger: dict, today: date, write: bool = True,
+            load: day_load.DayLoad | None = None) -> MissionPlan | None:
+    """Classify and plan one mission as just read (None: deleted in the host); `write=False` for a dry run.
+
+    Within a backfill run (the trigger names it, or `load` is given: the set-up flow's forecast), the late steps are
+    spread around what the run's other missions hold, and the mission's share of the run's load is recorded."""
     if current is None:
         if prev is None:
             return None
@@ -89,14 +98,20 @@ def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | N
     found = classify(prev, current, today, rules=rules)
     held = {k: Held(e.nominal_due, e.due, e.status in SETTLED)
             for k, e in Ledger(conn, tenant.id, current.mission_id).entries().items()}
-    options = {"language": tenant.language, "rules": rules, "held": held}
+    options: dict = {"language": tenant.language, "rules": rules, "held": held}
     book = playbook_for(tenant)
+    load = load or (day_load.of_run(conn, tenant.id, trigger) if write else None)
+    if load is not None:  # the people this mission's steps go to, then what the run gave them already
+        people = {a.assignee.id if a.assignee else None for a in plan(current, found, book, today=today, **options)}
+        options["taken"] = load.taken(current.mission_id, people)
     base = plan(current, found, book, today=today, **options)
     asked = survey_inputs(conn, tenant, current, base=base, today=today, create=write)
     desired = plan(current, found, book, today=today, surveys=asked, **options)
     if tenant.matching.enabled and found.end_case == "consultant":  # issue #29: who could replace them
         desired = with_replacements(desired, replacements.load(conn, tenant.id, current.mission_id), tenant.language)
-    return MissionPlan(tenant, prev, current, found, base, asked, desired, trigger, today)
+    if load is not None:
+        load.record(current.mission_id, desired)
+    return MissionPlan(tenant, prev, current, found, base, asked, desired, trigger, today, held)
 
 
 def reconcile(conn: redis.Redis, tenant: tenants.Tenant, writer, *, plans: list[MissionPlan]) -> dict[str, dict]:

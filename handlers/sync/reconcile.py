@@ -122,6 +122,8 @@ class Reconciler:
                   "due": str(action.due) if action else None,
                   "previous_due": str(entry.due) if entry else None,
                   "late": bool(action and action.late), **self.provenance}
+        if action and action.assignee and action.assignee.name:  # the activity log names who got it
+            record["owner"] = action.assignee.name
         if why:
             record["why"], record["why_code"] = REASONS[why], why
         self.activity.add(record, pipe=pipe)

@@ -22,7 +22,7 @@ from handlers.intake.ingest import enqueue_sync
 
 ROLES = ("manager", "business_engineer", "hr")
 ITEMS = {  # what may be missing, said to an operator (the admin pages have their own words)
-    "connection": "the connection to the host (Boond: the technical user; Salesforce: connect the org)",
+    "connection": "the connection to the host (its technical user, or its org connected through the connect link)",
     "states": "the delivery and resource state mapping (from the host's labels)",
     "owner_manager": "a default manager",
     "owner_business_engineer": "a default business engineer",

@@ -24,7 +24,8 @@ DEFAULT_FIELDS = {"Mission__c": ["Id", "End_Date__c", "LastModifiedDate"],
 # Trigger targets -----------------------------------------------------------------------------
 
 def _target_body(data: dict) -> dict:
-    """Validated target registration: url, object, fields, mode, flow_secret."""
+    """Validated target registration: url, object, fields, mode, flow_secret, headers (a Flow's Named Credential's
+    custom headers, e.g. `Authorization: Bearer <webhook secret>` for the path-free webhook URL)."""
     url, sobject, mode = str(data.get("url", "")), data.get("object", "Mission__c"), data.get("mode", "soap")
     if not url.startswith(("http://", "https://")):
         raise ControlError("url must be an http(s) URL")
@@ -44,7 +45,12 @@ def _target_body(data: dict) -> dict:
             secret_key(secret)
         except ValueError as exc:
             raise ControlError(str(exc)) from None
-    return {"url": url, "sobject": sobject, "fields": fields, "mode": mode, "flow_secret": secret}
+    headers = data.get("headers") or {}
+    if headers and mode != "flow":
+        raise ControlError("headers only apply to mode 'flow' (an Outbound Message's endpoint is a URL only)")
+    if not isinstance(headers, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        raise ControlError("headers must be an object of header names to texts")
+    return {"url": url, "sobject": sobject, "fields": fields, "mode": mode, "flow_secret": secret, "headers": headers}
 
 
 @bp.route("/outbound", methods=["GET", "POST", "DELETE"])

@@ -14,11 +14,11 @@ EXCERPT = 300
 
 
 def add_target(state: SandboxState, url: str, sobject: str, fields: list[str], mode: str,
-               flow_secret: str | None) -> dict:
+               flow_secret: str | None, headers: dict | None = None) -> dict:
     """Register a trigger target (an Outbound Message or a Flow callout on one object)."""
     with state.lock:
         target = {"id": state.new_id("04k"), "url": url, "object": sobject, "fields": list(fields),
-                  "mode": mode, "flow_secret": flow_secret}
+                  "mode": mode, "flow_secret": flow_secret, "headers": dict(headers or {})}
         state.targets.append(target)
         return dict(target)
 
@@ -61,7 +61,7 @@ def build(state: SandboxState, target: dict, notes: list[dict], base: str) -> tu
         event_id = notes[0]["event_id"] if len(notes) == 1 else state.event_id()
         payload = flow_payload(target["object"], [n["record_id"] for n in notes], notes[0]["event"], event_id)
     body = flow_bytes(payload)
-    return body, webhook_headers(target["flow_secret"], event_id, body), payload
+    return body, {**webhook_headers(target["flow_secret"], event_id, body), **target.get("headers", {})}, payload
 
 
 def _post(state: SandboxState, target: dict, body: bytes, headers: dict) -> tuple[int | str, str, bool]:

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 from tests.bench.procs import Processes, redis_for_bench
 from tests.bench.report import note
+from connectors.salesforce.settings import salesforce_settings
 
 SAMPLES = 20
 TIMEOUT = 30.0
@@ -33,7 +34,7 @@ def run(work) -> dict:
         note(f"flow: p50 {statistics.median(flow):.0f} ms")
         stack.control("DELETE", "/_control/outbound")
         tenant = tenants.get(stack.tenant_id)
-        tenants.save(tenant.model_copy(update={"salesforce": tenant.salesforce.model_copy(update={"trigger": "cdc"})}))
+        tenants.save(tenant.model_copy(update={"host_settings": salesforce_settings(tenant).model_copy(update={"trigger": "cdc"})}))
         procs.spawn("subscribe", [_python(), "-m", "intermission_cli.main", "subscribe"],
                     INTERMISSION_SF_PUBSUB_ENDPOINT=stack.pubsub_endpoint)
         deadline = time.monotonic() + TIMEOUT

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from tests.bench.procs import ROOT, Processes, free_port, redis_for_bench, wait_until_up
 from tests.bench.report import note
+from connectors.boond.settings import BoondConfig
 
 ROUNDS, SECONDS, WARMUP_SECONDS = 3, 8, 2
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -49,7 +50,7 @@ def fresh_tenant(conn):
 
     conn.flushdb()
     tenant = tenants.Tenant(id="bench-ingest", host="boond", webhook_secret="s" * 43,
-                            boond=tenants.BoondConfig(base_url="http://127.0.0.1:9/api", app_token="t", app_key="k",
+                            host_settings=BoondConfig(base_url="http://127.0.0.1:9/api", app_token="t", app_key="k",
                                                       client_token="c", user_token="u"))
     tenants.save(tenant)
     return tenant

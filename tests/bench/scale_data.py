@@ -14,6 +14,8 @@ from datetime import date, timedelta
 
 from handlers.domain.model import DesiredAction, MissionSnapshot, Person
 from handlers.hosts.protocol import Outcome, WriteResult
+from connectors.salesforce.settings import SalesforceConfig
+from connectors.boond.settings import BoondConfig
 
 SHAPES = [("natural", 50), ("client", 15), ("consultant", 10), ("bench", 15), ("restaffed", 10)]  # % of missions
 _ids = itertools.count(10_000_000)
@@ -70,14 +72,14 @@ def make_tenant(tenant_id: str, host: str):
     from config import tenants
 
     if host == "boond":
-        return tenants.Tenant(id=tenant_id, host="boond", boond=tenants.BoondConfig(user_token="u"))
+        return tenants.Tenant(id=tenant_id, host="boond", host_settings=BoondConfig(user_token="u"))
     return tenants.Tenant(id=tenant_id, host="salesforce",
-                          salesforce=tenants.SalesforceConfig(client_id="c", client_secret="s"))
+                          host_settings=SalesforceConfig(client_id="c", client_secret="s"))
 
 
 def tenant_ids(count: int) -> list[tuple[str, str]]:
     """(tenant id, host): half Boond marketplace installs (`boond-<16 hex>`), half Salesforce orgs."""
-    from config.tenants import boond_tenant_id
+    from handlers.hosts.boond.marketplace import boond_tenant_id
 
     return [(boond_tenant_id(f"client-{i}"), "boond") if i % 2 == 0 else (f"sf-esn-{i:05d}", "salesforce")
             for i in range(count)]

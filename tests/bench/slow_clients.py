@@ -12,6 +12,7 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
+from connectors.boond.settings import BoondConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -47,7 +48,7 @@ def main() -> int:
     results = []
     for name, worker_class, fronted in setups:
         front, back = free_ports(2)
-        tenant = tenants.Tenant(id="bench-slow", host="boond", boond=tenants.BoondConfig(
+        tenant = tenants.Tenant(id="bench-slow", host="boond", host_settings=BoondConfig(
             base_url="http://127.0.0.1:9/api", app_token="t", app_key="k", user_token="u"))
         tenants.save(tenant)
         web = start_gunicorn(child_env(url), back, work / f"web-{back}.log", worker_class=worker_class)

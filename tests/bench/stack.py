@@ -9,6 +9,8 @@ from datetime import date, timedelta
 import requests
 
 from sandboxes.stack import RESOURCE_STATES, STATE_MAPPINGS, SUBSCRIBED  # the test tenants' mapping
+from connectors.salesforce.settings import SalesforceConfig
+from connectors.boond.settings import BoondConfig
 
 BENCH_DIALECT = os.environ.get("INTERMISSION_BENCH_BOOND_DIALECT", "documented")  # as tests/bench/hosts.py serves
 
@@ -72,7 +74,7 @@ def boond_tenant(sandbox: Sandbox, tenant_id: str, *, web_url: str | None = None
 
     creds = sandbox.control("GET", "/credentials")
     tenant = tenants.Tenant(id=tenant_id, host="boond", name="Bench ESN", language="fr",
-                            boond=tenants.BoondConfig(base_url=sandbox.url + "/api", auth_mode="app",
+                            host_settings=BoondConfig(base_url=sandbox.url + "/api", auth_mode="app",
                                                       app_token=creds["appToken"], app_key=creds["appKey"],
                                                       client_token=creds["clientToken"],
                                                       user_token=creds["userToken"],
@@ -91,7 +93,7 @@ def salesforce_tenant(sandbox: Sandbox, tenant_id: str, web_url: str):
 
     creds = sandbox.control("GET", "/credentials")
     tenant = tenants.Tenant(id=tenant_id, host="salesforce", name="Bench ESN", language="fr",
-                            salesforce=tenants.SalesforceConfig(login_url=creds["login_url"],
+                            host_settings=SalesforceConfig(login_url=creds["login_url"],
                                                                 client_id=creds["client_id"],
                                                                 client_secret=creds["client_secret"]))
     tenants.save(tenant)

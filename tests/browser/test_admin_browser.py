@@ -11,12 +11,14 @@ from tests.browser.conftest import gone, screenshot, submit, wait_for
 from tests.e2e.helpers import settle
 from tests.e2e.market_helpers import CLIENT_TOKEN
 from webhooks.admin.auth import admin_token
+from connectors.boond.settings import boond_settings
+from handlers.hosts.boond import marketplace
 
 
 def test_boond_install_from_the_marketplace_to_a_configured_tenant(market, browser):
     market.market("install")
-    tenant = tenants.tenant_for_client_token(CLIENT_TOKEN)
-    assert tenant is not None and not tenant.boond.user_token  # installed, waiting for its technical user
+    tenant = marketplace.tenant_for_client_token(CLIENT_TOKEN)
+    assert tenant is not None and not boond_settings(tenant).user_token  # installed, waiting for its technical user
     browser.get(market.market("iframe", user_token="sbx-user-admin")["url"])
     wait_for(browser, "setup-connection")  # a new install opens its set-up flow (issue #27)
     screenshot(browser, "admin-boond-configure")
@@ -69,11 +71,39 @@ def test_a_validation_error_is_shown_next_to_its_field(stack, browser):
     browser.get(f"{stack.web.url}/admin/playbook/natural.handover?a={token}&lang=en")
     days = wait_for(browser, "offset_days")
     days.clear()
-    days.send_keys("next week")
+    days.send_keys("400")
+    browser.find_element(By.ID, "save").click()  # the browser refuses an impossible value: nothing is sent
+    assert browser.execute_script("return document.getElementById('offset_days').validity.rangeOverflow") is True
+    assert browser.find_element(By.ID, "offset_days") == days  # still the same page
+    browser.execute_script("document.getElementById('step-form').noValidate = true")  # as a script or old browser
     submit(browser, "save")
     error = wait_for(browser, "offset_days-error")
     screenshot(browser, "admin-validation-error")
     field = browser.find_element(By.ID, "offset_days")
-    assert "integer" in error.text
+    assert error.text == "“Offset”: at most 366."  # the server refuses it too, in words
     assert error.location["y"] - field.location["y"] < 80  # right under the field it is about
     assert tenants.get(stack.tenant_id).playbook_overrides == {}
+
+
+def test_the_planning_card_picks_a_country_then_one_of_its_regions(stack, browser):
+    """Issue #27, point 4: country and region are selects; picking another country offers its regions, in words."""
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    token = admin_token(stack.tenant_id, "test")
+    browser.get(f"{stack.web.url}/admin/?a={token}&lang=fr")
+    country = Select(wait_for(browser, "country"))
+    assert country.first_selected_option.text == "France"
+
+    def regions(driver) -> list[str]:  # read in one go: the options are replaced while the page fetches them
+        return driver.execute_script("return Array.from(document.getElementById('subdivision').options)"
+                                     ".map(o => o.text)")
+
+    assert "Moselle (57)" in regions(browser)
+    country.select_by_value("CA")
+    WebDriverWait(browser, 10).until(lambda d: "Québec (QC)" in regions(d))
+    assert "Moselle (57)" not in regions(browser)
+    Select(browser.find_element(By.ID, "subdivision")).select_by_value("QC")
+    screenshot(browser, "planning-card-region-fr")
+    submit(browser, "save-planning")
+    saved = tenants.require(stack.tenant_id)
+    assert (saved.country, saved.subdivision) == ("CA", "QC")

@@ -115,7 +115,11 @@ WEB_ONLY = {"WEB_CONCURRENCY", "INTERMISSION_BIND", "INTERMISSION_TRUSTED_PROXIE
 
 
 def _known_settings() -> set[str]:
-    names = {f"INTERMISSION_{field.upper()}" for field in Settings.model_fields} | {"REDIS_URL"}
+    from config.settings import HostSettings
+    from handlers.hosts import registry  # noqa: F401  (each host's package declares its own settings)
+
+    fields = set(Settings.model_fields).union(*(model.model_fields for model in HostSettings.__subclasses__()))
+    names = {f"INTERMISSION_{field.upper()}" for field in fields} | {"REDIS_URL"}
     return names | PROCESS_ENV
 
 

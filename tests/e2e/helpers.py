@@ -48,3 +48,23 @@ def due(row: dict) -> str:
 
 def owner(row: dict) -> str | None:
     return ((row.get("relationships", {}).get("mainManager") or {}).get("data") or {}).get("id")
+
+
+def assert_planned_once(market, redis_conn, missions: set[str], today) -> None:
+    """Each of these missions (and no other) has exactly the actions its plan wants, nothing left to write, none
+    twice (a Boond stack with an installed tenant)."""
+    from handlers.state.store import SnapshotStore
+    from handlers.sync import pipeline
+
+    counts = markers(market.actions())
+    assert counts and set(counts.values()) == {1}, "a duplicated action"
+    with_actions = {MARK.search(m).group(1) for m in counts}
+    assert with_actions == missions, (sorted(missions - with_actions), sorted(with_actions - missions))
+    tenant, store = market.installed(), SnapshotStore(redis_conn, market.tenant.id)
+    for mission_id in missions:
+        snap = store.get(mission_id)
+        plan = pipeline.prepare(redis_conn, tenant, snap, current=snap, trigger={"kind": "check"}, today=today,
+                                write=False)
+        rows = pipeline.dry_run(redis_conn, plan)
+        assert rows and {r["op"] for r in rows} <= {"unchanged", "kept"}, (mission_id, rows)
+        assert sum(1 for m in counts if m.startswith(f"intermission:{mission_id}/")) == len(rows)

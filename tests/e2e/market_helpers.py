@@ -9,6 +9,7 @@ from config import tenants
 from config.infra import crypto
 from sandboxes.stack import Stack
 from connectors.boond.marketplace import decode_signed_request
+from handlers.hosts.boond import marketplace
 
 APP_KEY = "sbx-app-key-0123456789"  # the sandbox's marketplace_app_key, also INTERMISSION_BOOND_APP_KEY here
 CLIENT_TOKEN = "sbx-client"
@@ -45,7 +46,7 @@ class MarketStack(Stack):
 
     def installed(self) -> tenants.Tenant | None:
         """The tenant of the sandbox's customer, as stored now."""
-        self.tenant = tenants.tenant_for_client_token(CLIENT_TOKEN)
+        self.tenant = marketplace.tenant_for_client_token(CLIENT_TOKEN)
         return self.tenant
 
     def configure(self, user_token: str = "sbx-user-admin", *, finish_setup: bool = True) -> dict:
@@ -58,7 +59,7 @@ class MarketStack(Stack):
         from handlers.hosts.boond.marketplace import CONFIGURED, configure_boond_tenant
         from handlers.sync import setup
 
-        tenant = tenants.tenant_for_client_token(payload["clientToken"])
+        tenant = marketplace.tenant_for_client_token(payload["clientToken"])
         result = configure_boond_tenant(tenant.id, payload["userToken"], base_url=self.web.url)
         if result["configured"]:
             result["resynced"] = setup.connected(get_redis(), tenant.id, CONFIGURED)

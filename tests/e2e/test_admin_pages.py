@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from html import unescape
 
 import pytest
 import requests
@@ -11,6 +12,8 @@ from config import tenants
 from config.infra import clock
 from tests.e2e.helpers import settle
 from webhooks.admin.auth import admin_token, csrf_token
+from connectors.salesforce.settings import salesforce_settings
+from connectors.boond.settings import boond_settings
 
 T0 = date(2026, 3, 2)
 
@@ -98,9 +101,56 @@ def test_invalid_step_shows_the_error_next_to_its_field_and_saves_nothing(stack)
                  offset_days="soon", offset_unit="business", offset_anchor="end", assignee="manager", priority="normal")
     answer = requests.post(f"{stack.web.url}/admin/playbook/natural.review", data=form, timeout=10)
     assert answer.status_code == 400
-    assert re.search(r'id="offset_days-error">[^<]*integer', answer.text)
-    assert 'id="title_fr-error"' in answer.text
+    assert re.search(r'id="offset_days-error">“Offset”: a whole number, such as 5.<', answer.text)
+    assert re.search(r'id="title_fr-error">“Title \(French\)” cannot be empty.<', answer.text)
+    assert "Input should" not in answer.text and "pydantic" not in answer.text
+    assert 'type="number" value="soon" min="-366" max="366" step="1" required' in answer.text  # the browser refuses it
     assert tenants.get(stack.tenant_id).playbook_overrides == {}
+    french = requests.post(f"{stack.web.url}/admin/playbook/natural.review", timeout=10,
+                           data={**form, "lang": "fr", "offset_days": "400", "title_fr": "Revue de {consultant_nom}"})
+    assert french.status_code == 400
+    assert re.search(r'id="offset_days-error">« Décalage » : au plus 366.<', french.text)
+    assert "{consultant_nom} n'est pas un mot à remplacer ; ceux possibles : {le consultant}, {le client}, " \
+        "{la date de fin}, {la mission}." in unescape(french.text)
+    assert "<code>{le consultant}</code>," in french.text  # the words to replace, said in words
+    assert tenants.get(stack.tenant_id).playbook_overrides == {}
+    shown = requests.get(f"{stack.web.url}/admin/playbook/natural.availability", params={"a": token, "lang": "fr"},
+                         timeout=10).text
+    assert "{le consultant}" in shown and "{consultant}" not in shown.replace("<code>{le consultant}</code>", "")
+    assert re.search(r'id="title_en"[^>]*value="[^"]*\{the consultant\}', shown)  # each language its own words
+    saved = requests.post(f"{stack.web.url}/admin/playbook/natural.review", timeout=10,
+                          data={**form, "lang": "fr", "offset_days": "-2", "title_fr": "Revue avec {le consultant}",
+                                "confirm": "1"})
+    assert saved.status_code == 200
+    step = tenants.get(stack.tenant_id).playbook_overrides["steps"]["natural.review"]
+    assert step["title"]["fr"] == "Revue avec {consultant}"  # saved as the playbook writes it
+
+
+def test_the_planning_card_picks_country_and_region_and_refuses_in_the_pages_words(stack):
+    token, csrf = _admin(stack)
+    page = requests.get(f"{stack.web.url}/admin/", params={"a": token, "lang": "fr"}, timeout=30).text
+    assert '<option value="DE">Allemagne</option>' in page and '<option value="FR" selected>France</option>' in page
+    assert '<option value="57">Moselle (57)</option>' in page and 'id="daily_cap" name="daily_cap" type="number"' in page
+    regions = requests.get(f"{stack.web.url}/admin/regions", params={"a": token, "lang": "en", "country": "CA"},
+                           timeout=10).json()["regions"]
+    assert ["QC", "Quebec (QC)"] in regions and ["ON", "Ontario (ON)"] in regions
+    form = {"a": token, "csrf": csrf, "lang": "fr", "country": "FR", "subdivision": "", "stale_after_days": "30",
+            "bench_threshold": "50", "chain_by": "project"}
+    bad = requests.post(f"{stack.web.url}/admin/planning", data={**form, "daily_cap": "beaucoup"}, timeout=30)
+    assert bad.status_code == 400 and "Input should" not in bad.text
+    assert "« Étapes en retard par personne et par jour, au plus » : un nombre entier, par exemple 5." in bad.text
+    too_many = requests.post(f"{stack.web.url}/admin/planning", data={**form, "daily_cap": "99", "lang": "en"},
+                             timeout=30)
+    assert too_many.status_code == 400 and "“Late steps per person and day, at most”: at most 50." in too_many.text
+    elsewhere = requests.post(f"{stack.web.url}/admin/planning", data={**form, "daily_cap": "4", "subdivision": "QC"},
+                              timeout=30)
+    assert elsewhere.status_code == 400 and "Cette région n'existe pas dans ce pays" in unescape(elsewhere.text)
+    assert tenants.get(stack.tenant_id).planning.daily_cap == 5
+    ok = requests.post(f"{stack.web.url}/admin/planning", data={**form, "daily_cap": "4", "country": "CA",
+                                                                 "subdivision": "QC"}, timeout=30)
+    assert ok.status_code == 200
+    saved = tenants.get(stack.tenant_id)
+    assert (saved.planning.daily_cap, saved.country, saved.subdivision) == (4, "CA", "QC")
 
 
 def test_adding_a_step_of_ones_own(stack):
@@ -125,7 +175,7 @@ def test_mapping_error_is_shown_next_to_the_field(stack):
     ok = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, delivery_states="2=client, 9=cancelled",
                                                                    type_task="9"), timeout=10)
     assert ok.status_code == 200
-    assert tenants.get(stack.tenant_id).boond.delivery_states == {"2": "client", "9": "cancelled"}
+    assert boond_settings(tenants.get(stack.tenant_id)).delivery_states == {"2": "client", "9": "cancelled"}
 
 
 def test_activity_shows_provenance_and_failures_can_be_retried(stack):
@@ -142,6 +192,32 @@ def test_activity_shows_provenance_and_failures_can_be_retried(stack):
     assert len(stack.actions()) == 8
     page = requests.get(f"{stack.web.url}/admin/activity", params={"a": token, "mission": mission}, timeout=10).text
     assert "created" in page and "natural" in page and "webhook" in page
+
+
+def test_the_activity_log_reads_like_a_run_history(stack):
+    clock.pin(T0)
+    mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
+    settle()
+    stack.move_end(mission, date(2026, 4, 30))
+    settle()
+    token, _ = _admin(stack)
+    page = requests.get(f"{stack.web.url}/admin/activity", params={"a": token, "lang": "fr"}, timeout=10).text
+    changes = re.findall(r'<tbody class="change" data-mission="(\d+)">(.*?)</tbody>', page, re.S)
+    assert [m for m, _ in changes] == [mission, mission]  # one row per change, the newest first
+    moved, first = (" ".join(unescape(re.sub(r"<details>.*?</details>|<[^>]+>", " ", body, flags=re.S)).split())
+                    for _, body in changes)
+    assert first.count("créée —") == 8 and "Refonte du SI logistique · Jean Dupont" in first  # its actions under it
+    assert "Fin naturelle" in first and "fin : pas de date de fin → 16/04/2026" in first
+    assert "· Échéance 16/04/2026 · Claire Martin" in first  # each action's day and its owner, by name
+    assert "mise à jour —" in moved and "fin : 16/04/2026 → 30/04/2026" in moved
+    when = re.search(r"(\d\d)/(\d\d)/(\d{4}) (\d\d):(\d\d)", first)
+    assert when, first  # local time, the page's date format
+    for code in ("None", "natural.", "create ", "webhook", mission + " "):
+        assert code not in moved + first, code
+    english = requests.get(f"{stack.web.url}/admin/activity", params={"a": token, "lang": "en", "op": "rescheduled"},
+                           timeout=10).text
+    assert len(re.findall(r'<tbody class="change"', english)) == 1 and 'data-op="created"' not in english
+    assert "<strong>updated</strong> —" in english
 
 
 def test_standalone_login_needs_the_password_and_limits_attempts(stack, child_env):
@@ -178,11 +254,11 @@ def test_the_admin_maps_which_boond_action_types_mean_done(stack):
     assert 'name="done_types"' in page.text
     bad = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, done_types="done"), timeout=10)
     assert bad.status_code == 400 and 'id="done_types-error"' in bad.text
-    assert tenants.get(stack.tenant_id).boond.done_action_types == []
+    assert boond_settings(tenants.get(stack.tenant_id)).done_action_types == []
     unknown = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, done_types="6, 12"), timeout=10)
     assert unknown.status_code == 400 and "12" in unknown.text and "not in your Boond" in unknown.text  # no type 12
     ok = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, done_types="6, 9"), timeout=10)
-    assert ok.status_code == 200 and tenants.get(stack.tenant_id).boond.done_action_types == [6, 9]
+    assert ok.status_code == 200 and boond_settings(tenants.get(stack.tenant_id)).done_action_types == [6, 9]
 
 
 def test_the_mapping_offers_what_the_host_has_and_refuses_what_it_has_not(stack, sf_stack_for_mapping):
@@ -191,20 +267,20 @@ def test_the_mapping_offers_what_the_host_has_and_refuses_what_it_has_not(stack,
     assert 'id="type_task-choices"' in page.text and '<option value="5">Rappel / To do</option>' in page.text
     refused = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, type_task="77"), timeout=10)
     assert refused.status_code == 400 and 'id="type_task-error"' in refused.text and "77" in refused.text
-    assert tenants.get(stack.tenant_id).boond.action_types == {}  # nothing saved
+    assert boond_settings(tenants.get(stack.tenant_id)).action_types == {}  # nothing saved
     org = sf_stack_for_mapping
     sf_token = admin_token(org.tenant_id, "test")
     sf_csrf = csrf_token(sf_token)
     sf_page = requests.get(f"{org.web.url}/admin/mapping", params={"a": sf_token, "lang": "en"}, timeout=10)
     assert 'id="end_date-choices"' in sf_page.text and '<option value="End_Date__c">' in sf_page.text
-    mapping = tenants.get(org.tenant_id).salesforce.mapping
+    mapping = salesforce_settings(tenants.get(org.tenant_id)).mapping
     form = {f: getattr(mapping, f) or "" for f in ("object", "name", "start_date", "end_date", "consultant_contact",
                                                      "consultant_user", "manager_user", "business_engineer_user",
                                                      "hr_user", "account", "client_contact", "status", "end_reason")}
     bad = requests.post(f"{org.web.url}/admin/mapping", data=_form(sf_token, sf_csrf, **{**form, "end_date": "Finish__c"}),
                         timeout=10)
     assert bad.status_code == 400 and 'id="end_date-error"' in bad.text and "has no field Finish__c" in bad.text
-    assert tenants.get(org.tenant_id).salesforce.mapping.end_date == mapping.end_date
+    assert salesforce_settings(tenants.get(org.tenant_id)).mapping.end_date == mapping.end_date
     no_object = requests.post(f"{org.web.url}/admin/mapping", data=_form(sf_token, sf_csrf, **{**form, "object": "Gig__c"}),
                               timeout=10)
     assert no_object.status_code == 400 and "no object Gig__c" in no_object.text
@@ -214,8 +290,8 @@ def test_saving_a_mapping_shows_what_it_writes_then_replans_a_cancelled_missions
     """Issue #27: a mapping saved re-plans the open missions it changes, after a confirmation that counts them."""
     clock.pin(T0)
     tenant = tenants.get(stack.tenant_id)
-    unmapped = {k: v for k, v in tenant.boond.delivery_states.items() if v != "cancelled"}
-    tenants.save(tenant.model_copy(update={"boond": tenant.boond.model_copy(update={"delivery_states": unmapped})}))
+    unmapped = {k: v for k, v in boond_settings(tenant).delivery_states.items() if v != "cancelled"}
+    tenants.save(tenant.model_copy(update={"host_settings": boond_settings(tenant).model_copy(update={"delivery_states": unmapped})}))
     mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
     settle()
     stack.control("POST", f"/_control/deliveries/{mission}/cancel", json={})
@@ -227,10 +303,10 @@ def test_saving_a_mapping_shows_what_it_writes_then_replans_a_cancelled_missions
     asked = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, delivery_states=states), timeout=30)
     assert asked.status_code == 200 and 'id="replan-confirm"' in asked.text
     assert 'data-changing="1"' in asked.text and "8 cancelled" in asked.text  # what will be written, before it is
-    assert tenants.get(stack.tenant_id).boond.delivery_states == unmapped and len(mine()) == 8  # nothing yet
+    assert boond_settings(tenants.get(stack.tenant_id)).delivery_states == unmapped and len(mine()) == 8  # nothing yet
     done = requests.post(f"{stack.web.url}/admin/mapping", data=_form(token, csrf, delivery_states=states, confirm="1"),
                          timeout=30)
-    assert done.status_code == 200 and tenants.get(stack.tenant_id).boond.delivery_states["4"] == "cancelled"
+    assert done.status_code == 200 and boond_settings(tenants.get(stack.tenant_id)).delivery_states["4"] == "cancelled"
     settle()
     assert mine() == []  # the cancelled mission's reminders went away
 

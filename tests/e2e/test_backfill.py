@@ -8,9 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from config import tenants
-from handlers.sync import backfill, pipeline
-from handlers.state.store import SnapshotStore
-from tests.e2e.helpers import MARK, markers, settle
+from handlers.sync import backfill
+from tests.e2e.helpers import MARK, assert_planned_once, markers, settle
 
 T0 = date(2026, 3, 2)  # the market fixture's pinned day
 SOON = [T0 + timedelta(days=3 + 7 * i) for i in range(12)]  # 12 missions ending within 90 days
@@ -33,17 +32,7 @@ def _missions_with_actions(market) -> set[str]:
 
 
 def _assert_right_actions(market, redis_conn, soon: set[str]) -> None:
-    """Each of the missions has exactly the actions its plan wants (nothing left to write), none twice."""
-    counts = markers(market.actions())
-    assert counts and set(counts.values()) == {1}, "a duplicated action"
-    assert _missions_with_actions(market) == soon
-    tenant, store = market.installed(), SnapshotStore(redis_conn, market.tenant.id)
-    for mission_id in soon:
-        snap = store.get(mission_id)
-        plan = pipeline.prepare(redis_conn, tenant, snap, current=snap, trigger={"kind": "check"}, today=T0, write=False)
-        rows = pipeline.dry_run(redis_conn, plan)
-        assert rows and {r["op"] for r in rows} <= {"unchanged", "kept"}, (mission_id, rows)
-        assert sum(1 for m in counts if m.startswith(f"intermission:{mission_id}/")) == len(rows)
+    assert_planned_once(market, redis_conn, soon, T0)
 
 
 def _installed(market) -> dict[str, date]:

@@ -15,6 +15,7 @@ from handlers.hosts.boond.setup import proposals
 from tests.e2e.helpers import settle
 from tests.e2e.test_forecast_page import _text
 from webhooks.admin.auth import admin_token
+from connectors.boond.settings import boond_settings
 
 TRAINING, LEAVE = 3, 5  # "Formation", "Congés payés" in the sandbox dictionary's typeOf.inactivity
 
@@ -30,7 +31,7 @@ def _shares(stack, lang: str) -> str:
 def test_a_training_inactivity_in_boond_counts_its_bench_days_as_training_on_the_dashboard(stack):
     conn = get_redis()
     tenants.save(proposals(tenants.get(stack.tenant_id), conn))  # the set-up reads the dictionary's labels
-    assert tenants.get(stack.tenant_id).boond.proposed_states["inactivity"] == {
+    assert boond_settings(tenants.get(stack.tenant_id)).proposed_states["inactivity"] == {
         "2": "internal_project", "3": "training", "4": "mission_search"}
     clock.pin(date(2026, 10, 26))
     mission = stack.create_delivery(date(2026, 1, 5), date(2026, 10, 30))["data"]["id"]

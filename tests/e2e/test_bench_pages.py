@@ -18,6 +18,7 @@ from handlers.hosts.boond.adapter import make_client as boond_client
 from handlers.sync.jobs import tick
 from tests.e2e.helpers import by_step, settle
 from webhooks.admin.auth import admin_token, csrf_token
+from connectors.boond.settings import boond_settings
 
 DONE_TYPE = 6  # "Fait / Done" in the sandbox's dictionary
 
@@ -31,7 +32,7 @@ def _working_days(a: date, b: date) -> int:
 
 def _bench_story(stack) -> str:
     tenant = tenants.get(stack.tenant_id)
-    tenant.boond.done_action_types = [DONE_TYPE]
+    boond_settings(tenant).done_action_types = [DONE_TYPE]
     tenants.save(tenant)
     clock.pin(date(2026, 3, 2))
     mission = stack.create_delivery(date(2025, 11, 3), date(2026, 3, 12), daily_cost=480)["data"]["id"]
@@ -71,7 +72,8 @@ def test_the_dashboard_shows_the_bench_days_cost_and_mecenat_saving_from_the_hos
     exported = requests.get(f"{stack.web.url}/admin/bench.csv", params={"a": token, "lang": "en"}, timeout=10)
     rows = list(csv.reader(io.StringIO(exported.text)))
     assert exported.headers["Content-Type"].startswith("text/csv") and rows[1][:6] == [
-        "Jean Dupont", mission, "2026-03-13", "2026-03-29", str(days), str(days)]
+        "Jean Dupont", "Refonte du SI logistique", "2026-03-13", "2026-03-29", str(days), str(days)]
+    assert (rows[0][-1], rows[1][-1]) == ("Mission id in the host", mission)  # the host's id, said what it is
 
 
 def test_the_bench_settings_refuse_a_bad_amount_in_the_admins_language(stack):
@@ -126,11 +128,11 @@ def test_the_connection_test_speaks_in_words_and_checks_the_mapping(stack):
     ok.encoding = "utf-8"
     assert "La connexion fonctionne : Boond répond" in ok.text and "La correspondance est valide" in ok.text
     tenant = tenants.get(stack.tenant_id)
-    tenant.boond.action_types = {"task": 999}
+    boond_settings(tenant).action_types = {"task": 999}
     tenants.save(tenant)
     wrong = requests.post(f"{stack.web.url}/admin/test", data=form, timeout=10)
     assert "le type d'action task → 999 n'existe pas" in html.unescape(wrong.text)
-    tenant.boond.app_key = "not-the-key"
+    boond_settings(tenant).app_key = "not-the-key"
     tenants.save(tenant)
     refused = requests.post(f"{stack.web.url}/admin/test", data={**form, "lang": "en"}, timeout=10)
     assert "refuses" in refused.text and "('" not in refused.text

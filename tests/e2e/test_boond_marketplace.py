@@ -14,6 +14,8 @@ from connectors.boond.tokens import AppTokens
 from connectors.errors import HostAuthError
 from tests.e2e.helpers import markers, settle
 from tests.e2e.market_helpers import APP_KEY, CLIENT_TOKEN, redis_dump, stored_text
+from connectors.boond.settings import boond_settings
+from handlers.hosts.boond import marketplace
 
 T0 = date(2026, 3, 2)
 REFRESH_ROUTE = "POST /api/marketplace/refresh-token"
@@ -49,8 +51,8 @@ def test_install_creates_a_tenant_that_waits_for_its_technical_user(market, redi
     assert answer["installed"] is True
     assert [c["body"] for c in answer["calls"]] == [{"result": True}, {"result": True}]
     tenant = market.installed()
-    assert tenant.id == tenants.boond_tenant_id(CLIENT_TOKEN) and tenant.name == "ESN Sandbox"
-    assert (tenant.status, tenant.enabled, tenant.boond.user_token) == ("needs_configuration", False, None)
+    assert tenant.id == marketplace.boond_tenant_id(CLIENT_TOKEN) and tenant.name == "ESN Sandbox"
+    assert (tenant.status, tenant.enabled, boond_settings(tenant).user_token) == ("needs_configuration", False, None)
     assert AppTokens(redis_conn, tenant.id).load()["app_token"] == answer["appToken"]
     market.new_mission(date(2025, 11, 3), date(2026, 4, 16))
     settle()
@@ -78,10 +80,10 @@ def test_configure_registers_the_webhook_and_deliveries_become_actions(market):
     result = market.configure()
     tenant = market.tenant
     assert result["configured"] and result["registered"] and result["user"] == "Alex Admin"
-    assert (tenant.status, tenant.enabled, tenant.boond.user_token) == ("active", True, "sbx-user-admin")
+    assert (tenant.status, tenant.enabled, boond_settings(tenant).user_token) == ("active", True, "sbx-user-admin")
     [hook] = market.api_webhooks()
     assert hook["url"] == tenant.webhook_url(market.web.url) == result["url"]
-    assert tenant.boond.webhook_id == hook["id"] == result["webhook_id"]
+    assert boond_settings(tenant).webhook_id == hook["id"] == result["webhook_id"]
     assert "action" not in hook["events"] and set(hook["events"]) == {"delivery", "resource", "opportunity"}
     made = market.create_delivery(date(2025, 11, 3), date(2026, 4, 16))
     assert [d["status"] for d in made["deliveries"]] == [202]
@@ -174,7 +176,7 @@ def test_uninstall_forgets_secrets_stops_work_and_leaves_boond_untouched(market,
     app_token = AppTokens(redis_conn, tenant_id).load()["app_token"]
     assert market.market("uninstall")["uninstalled"] is True
     tenant = market.installed()
-    assert (tenant.status, tenant.enabled, tenant.boond.user_token, tenant.boond.app_key) == (
+    assert (tenant.status, tenant.enabled, boond_settings(tenant).user_token, boond_settings(tenant).app_key) == (
         "uninstalled", False, None, None)
     text = stored_text(redis_conn)
     for secret in (app_token, "sbx-user-admin", APP_KEY, old_url.rsplit("/", 1)[1]):
@@ -282,7 +284,7 @@ def test_configure_proposes_a_state_mapping_from_the_tenants_labels_for_the_admi
 
     market.market("install")
     market.configure(finish_setup=False)
-    boond = market.tenant.boond
+    boond = boond_settings(market.tenant)
     completed = "Completed" if market.dialect == "observed" else "Arrêtée par le client"
     assert completed in boond.state_labels["delivery"].values() and boond.state_labels["resource"]["0"] == "Sortie"
     assert boond.delivery_states == {} and boond.states_confirmed is False  # proposed, never used before confirmed
@@ -298,7 +300,7 @@ def test_configure_proposes_a_state_mapping_from_the_tenants_labels_for_the_admi
         "delivery_states": ", ".join(f"{k}={v}" for k, v in boond.proposed_states["delivery"].items()),
         "resource_states": "0=left"})
     assert saved.status_code == 200
-    confirmed = tenants.get(market.tenant.id).boond
+    confirmed = boond_settings(tenants.get(market.tenant.id))
     assert confirmed.states_confirmed and confirmed.delivery_states == boond.proposed_states["delivery"]
     assert confirmed.resource_states == {"0": "left"}
     assert 'id="states-proposed"' not in requests.get(f"{market.web.url}/admin/mapping", params={"a": token},

@@ -13,6 +13,7 @@ from handlers.hosts.boond.adapter import BoondAdapter
 from handlers.state.ledger import ActivityLog
 from handlers.sync.sweep import sweep_job
 from tests.e2e.helpers import by_step, markers, owner, settle
+from connectors.boond.settings import boond_settings
 
 T0 = date(2026, 3, 2)
 FOREIGN = 68  # someone else's notes on the consultant: with our 8, 76 actions, ours past the first 30-row pages
@@ -95,7 +96,7 @@ def test_completed_state_is_a_natural_end_never_a_client_end(observed):
 
 def test_an_unmapped_state_is_natural_and_the_provenance_names_it(observed):
     tenant = tenants.get("acme")
-    tenants.save(tenant.model_copy(update={"boond": tenant.boond.model_copy(update={"delivery_states": {},
+    tenants.save(tenant.model_copy(update={"host_settings": boond_settings(tenant).model_copy(update={"delivery_states": {},
                                                                                    "states_confirmed": False})}))
     clock.pin(T0)
     mission = observed.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]

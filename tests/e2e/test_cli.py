@@ -8,6 +8,7 @@ import sys
 from datetime import date
 
 from config.infra import clock
+from connectors.boond.settings import boond_settings
 
 CLI = [sys.executable, "-m", "intermission_cli.main"]
 
@@ -44,7 +45,7 @@ def test_tenant_add_takes_action_types_per_kind_and_rejects_bad_ones(redis_conn,
     run(env, *base, "--action-type", "default=5", "--action-type", "survey=9")
     from config import tenants
 
-    assert tenants.get("esn-three").boond.action_types == {"default": 5, "survey": 9}
+    assert boond_settings(tenants.get("esn-three")).action_types == {"default": 5, "survey": 9}
 
 
 def test_tenant_add_takes_a_holiday_region_and_rejects_unknown_codes(redis_conn, child_env):
@@ -99,7 +100,7 @@ def test_tenant_add_salesforce_prints_endpoint_connect_link_and_setup(redis_conn
     assert "Outbound Message on pse__Assignment__c" in out and "whsec_" in out
     assert "csecret-value" not in out
     shown = json.loads(run(env, "tenant", "show", "esn-sf", "--json").stdout)
-    assert shown["salesforce"]["client_secret"] != "csecret-value" and "flow_secret" not in shown
+    assert shown["host_settings"]["client_secret"] != "csecret-value" and "flow_secret" not in shown
     assert run(env, "tenant", "connect-url", "esn-sf").stdout.startswith("http://127.0.0.1:8000/salesforce/connect?t=")
 
 
@@ -109,4 +110,4 @@ def test_tenant_add_salesforce_with_cdc_says_what_to_tick_and_that_it_is_not_con
     assert "Trigger: Change Data Capture" in out and "move Mission__c to Selected Entities" in out
     assert "Connection: not connected" in out and "Outbound Message on" not in out
     shown = json.loads(run(env, "tenant", "show", "esn-cdc", "--json").stdout)
-    assert shown["salesforce"]["trigger"] == "cdc" and shown["connection"] == {"state": "not connected"}
+    assert shown["host_settings"]["trigger"] == "cdc" and shown["connection"] == {"state": "not connected"}

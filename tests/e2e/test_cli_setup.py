@@ -25,8 +25,8 @@ def _add(stack, env, tenant_id: str, *extra: str, check: bool = True):
 def test_tenant_add_applies_the_label_proposals_warns_and_lists_what_is_missing(stack, child_env):
     done = _add(stack, child_env, "esn-mtl", "--timezone", "America/Montreal", "--json")
     data = json.loads(done.stdout)
-    assert data["boond"]["delivery_states"]["2"] == "client"  # "Arrêtée par le client", applied, not just proposed
-    assert data["boond"]["resource_states"]["0"] == "left" and data["boond"]["states_confirmed"] is True
+    assert data["host_settings"]["delivery_states"]["2"] == "client"  # "Arrêtée par le client", applied, not just proposed
+    assert data["host_settings"]["resource_states"]["0"] == "left" and data["host_settings"]["states_confirmed"] is True
     assert data["missing"] == ["owner_manager", "owner_business_engineer", "owner_hr"]
     assert "a default manager" in data["missing_text"]
     assert any("America/Montreal is not one of FR's" in w for w in data["warnings"])

@@ -14,6 +14,7 @@ from handlers.state.ledger import ActivityLog
 from handlers.sync.preview import preview
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates
+from connectors.salesforce.settings import salesforce_settings
 
 ADMIN, CLAIRE, HUGO = "005000000000001AAA", "005000000000002AAA", "005000000000003AAA"
 CONSULTANT_FIELDS = {"consultant_manager_user": "Consultant__r.Manager__c", "consultant_left": "Consultant__r.Left__c",
@@ -32,8 +33,8 @@ def settings(org, *, mapping: dict | None = None, **changes) -> None:
     """Change the tenant as the admin pages do (the next job reads it)."""
     tenant = tenants.get(org.tenant_id)
     if mapping:
-        cfg = tenant.salesforce
-        changes["salesforce"] = cfg.model_copy(update={"mapping": cfg.mapping.model_copy(update=mapping)})
+        cfg = salesforce_settings(tenant)
+        changes["host_settings"] = cfg.model_copy(update={"mapping": cfg.mapping.model_copy(update=mapping)})
     tenants.save(tenant.model_copy(update=changes))
 
 

@@ -12,6 +12,8 @@ from config.settings import get_settings
 from tests.properties import (PROPERTY, json_values, near_boond_events, near_flow_callouts, near_outbound_messages,
                               nested_arrays, nested_objects, soap)
 from webhooks.app import create_app
+from connectors.salesforce.settings import SalesforceConfig
+from connectors.boond.settings import BoondConfig
 
 ORG = "00D000000000001AAA"
 SLOW = 5.0  # seconds: any answer slower than this counts as a hang
@@ -26,9 +28,9 @@ content_types = st.sampled_from(["application/json", "application/json; charset=
 def client(redis_conn):
     """The web app (Flask test client) with one Boond and one Salesforce tenant."""
     tenants.save(tenants.Tenant(id="acme", host="boond", name="Acme",
-                                boond=tenants.BoondConfig(app_token="t", app_key="k", user_token="u")))
+                                host_settings=BoondConfig(app_token="t", app_key="k", user_token="u")))
     tenants.save(tenants.Tenant(id="acme-sf", host="salesforce", name="Acme SF",
-                                salesforce=tenants.SalesforceConfig(login_url="https://login.example", client_id="c",
+                                host_settings=SalesforceConfig(login_url="https://login.example", client_id="c",
                                                                     client_secret="s", org_id=ORG)))
     return create_app().test_client()
 

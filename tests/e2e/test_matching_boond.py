@@ -15,6 +15,7 @@ from config.infra import clock
 from handlers.hosts.boond.adapter import make_client as boond_client
 from tests.e2e.helpers import MARK, markers, settle
 from webhooks.admin.auth import admin_token
+from connectors.boond.settings import boond_settings
 
 TODAY = date(2026, 11, 2)
 
@@ -170,7 +171,7 @@ def _text(row: dict) -> str:
 
 def test_the_business_engineers_digest_is_one_action_updated_then_a_new_one_the_next_week_once_done(stack):
     tenant = tenants.get(stack.tenant_id)
-    tenant.boond.done_action_types = [6]  # "Fait / Done"
+    boond_settings(tenant).done_action_types = [6]  # "Fait / Done"
     tenants.save(tenant.model_copy(update={"matching": tenants.MatchSettings(digest_every_days=7)}))
     clock.pin(TODAY)  # a Monday: a digest day
     jean = stack.create_delivery(date(2026, 1, 5), date(2026, 11, 27))["data"]["id"]

@@ -13,6 +13,7 @@ from config.infra import clock
 from sandboxes.stack_salesforce import SalesforceStack
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import MARK, duplicates
+from connectors.salesforce.settings import salesforce_settings
 
 TODAY = date(2026, 11, 2)
 HUGO, JEAN_CONTACT = "005000000000003AAA", "003000000000007AAA"
@@ -22,9 +23,9 @@ MAPPED = {"opportunity_skills": "Required_Skills__c", "opportunity_start": "Star
 
 def _set_up(org) -> None:
     tenant = tenants.get(org.tenant_id)
-    mapping = tenant.salesforce.mapping.model_copy(update=MAPPED)
+    mapping = salesforce_settings(tenant).mapping.model_copy(update=MAPPED)
     tenants.save(tenant.model_copy(update={
-        "salesforce": tenant.salesforce.model_copy(update={"mapping": mapping}),
+        "host_settings": salesforce_settings(tenant).model_copy(update={"mapping": mapping}),
         "matching": tenants.MatchSettings(enabled=True, per_consultant=2)}))
     org.control("POST", "/_control/outbound", json={"url": org.webhook_url, "object": "Opportunity", "mode": "soap"})
 

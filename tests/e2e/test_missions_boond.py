@@ -19,6 +19,7 @@ from handlers.sync.preview import preview
 from tests.e2e.helpers import by_step, due, host_state, markers, owner, settle
 from tests.e2e.test_esn_rules_boond import deliver, steps
 from tests.e2e.test_people_work import DONE_TYPE, _boond_person_edits as person_edits, _map_done_type as map_done_type
+from connectors.boond.settings import boond_settings
 
 CLIENT_FACING = {"natural.handover", "natural.new_needs", "natural.satisfaction", "natural.rapport_etonnement",
                  "natural.review", "natural.recommendations"}
@@ -230,7 +231,7 @@ def test_history_with_the_timeline_tab_refused_never_starts_a_bench_whatever_the
 def test_a_subcontractor_or_a_consultant_the_host_says_is_staffed_is_never_on_the_bench(stack):
     clock.pin(date(2026, 6, 3))
     tenant = tenants.get(stack.tenant_id)
-    tenant.boond.external_resource_types = ["1"]
+    boond_settings(tenant).external_resource_types = ["1"]
     tenants.save(tenant)
     freelance = stack.control("POST", "/_control/resources", json={"lastName": "Libre", "typeOf": 1})["id"]
     external = deliver(stack, date(2025, 11, 3), date(2026, 5, 29), resource=freelance)
@@ -239,7 +240,7 @@ def test_a_subcontractor_or_a_consultant_the_host_says_is_staffed_is_never_on_th
     assert "natural.recommendations" in got and not [k for k in got if k.startswith("bench.")]
     assert "external (subcontractor or freelance): no bench" in preview(stack.tenant_id, external)["reason"]
     tenant = tenants.get(stack.tenant_id)
-    tenant.boond.resource_states = {**tenant.boond.resource_states, "1": "staffed"}  # "En cours" means on a mission
+    boond_settings(tenant).resource_states = {**boond_settings(tenant).resource_states, "1": "staffed"}  # "En cours" means on a mission
     tenants.save(tenant)
     staffed = deliver(stack, date(2025, 11, 3), date(2026, 5, 29))  # Jean, resource state 1
     settle()
@@ -340,7 +341,8 @@ def test_the_admin_sets_the_daily_cap_and_the_chain_on_the_planning_card(stack):
     planning_now = tenants.get(stack.tenant_id).planning
     assert (planning_now.daily_cap, planning_now.chain_by) == (3, "client")
     page = requests.get(f"{stack.web.url}/admin/", params={"a": token}, timeout=10).text
-    assert 'id="daily_cap" name="daily_cap" value="3"' in page and '<option value="client" selected>' in page
+    assert 'id="daily_cap" name="daily_cap" type="number" min="1" max="50" step="1" required value="3"' in page
+    assert '<option value="client" selected>' in page
     bad = requests.post(url, data={**form, "daily_cap": "0", "chain_by": "galaxy"}, timeout=10)
     assert bad.status_code == 400 and 'id="planning-error"' in bad.text  # said on the card, nothing saved
     assert tenants.get(stack.tenant_id).planning.daily_cap == 3

@@ -24,6 +24,7 @@ from handlers.intake.queues import get_queue
 from tests.conftest import METRICS_TOKEN
 from tests.e2e.helpers import settle
 from tests.e2e.proc_helpers import wait_until
+from connectors.salesforce.settings import salesforce_settings
 
 T0 = date(2026, 3, 2)
 WEBHOOK_ROUTE = "/webhooks/boond/<tenant_id>/<secret>"
@@ -159,7 +160,7 @@ def test_salesforce_tokens_and_client_secret_never_reach_the_logs(sf_stack, redi
         settle()
     text = buffer.getvalue()
     assert "host write created" in text and "host write rescheduled" in text
-    cfg = sf_stack.tenant.salesforce
+    cfg = salesforce_settings(sf_stack.tenant)
     tokens = TenantTokens(redis_conn, "acme-sf", login_url=cfg.login_url, client_id=cfg.client_id,
                           client_secret=cfg.client_secret).load()
     for secret in (tokens["access_token"], tokens["refresh_token"], cfg.client_secret,

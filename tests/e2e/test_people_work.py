@@ -19,6 +19,7 @@ from handlers.sync.jobs import tick
 from handlers.state.ledger import ActivityLog, Ledger
 from tests.e2e.helpers import by_step, due, markers, settle
 from tests.e2e.sf_helpers import by_step as sf_steps, duplicates
+from connectors.boond.settings import boond_settings
 
 T0 = date(2026, 3, 2)
 DONE_TYPE = 6  # "Fait / Done" in the sandbox tenant's dictionary, mapped by the admin as a done type
@@ -37,7 +38,7 @@ def _boond_person_edits(stack, action_id: str, **attributes) -> None:
 
 def _map_done_type(stack) -> int:
     tenant = tenants.get(stack.tenant_id)
-    tenant.boond.done_action_types = [DONE_TYPES[stack.dialect]]
+    boond_settings(tenant).done_action_types = [DONE_TYPES[stack.dialect]]
     tenants.save(tenant)
     return DONE_TYPES[stack.dialect]
 

@@ -9,7 +9,7 @@ import pytest
 
 from config import keys
 from config.infra import clock
-from handlers.intake.salesforce_cdc import Subscriber, check_topic, stored_replay
+from webhooks.hosts.salesforce.cdc import Subscriber, check_topic, stored_replay
 from handlers.ops.health import streams
 from sandboxes.stack_salesforce import SalesforceStack
 from tests.e2e.helpers import settle

@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import date
 
 from config import tenants
-from config.sf_mapping import preset
+from connectors.salesforce.mapping import preset
 from config.infra import clock
 from handlers.sync.preview import preview
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates
+from connectors.salesforce.settings import salesforce_settings
 
 T0 = date(2026, 3, 2)
 ASSIGNMENT_FIELDS = ["Id", "pse__End_Date__c", "LastModifiedDate"]
@@ -16,8 +17,8 @@ ASSIGNMENT_FIELDS = ["Id", "pse__End_Date__c", "LastModifiedDate"]
 
 def _certinia(sf_stack, name: str = "certinia"):
     """The tenant on a Certinia preset, and the org's Outbound Message wired on pse__Assignment__c."""
-    cfg = sf_stack.tenant.salesforce.model_copy(update={"mapping": preset(name)})
-    tenants.save(sf_stack.tenant.model_copy(update={"salesforce": cfg}))
+    cfg = salesforce_settings(sf_stack.tenant).model_copy(update={"mapping": preset(name)})
+    tenants.save(sf_stack.tenant.model_copy(update={"host_settings": cfg}))
     sf_stack.control("DELETE", "/_control/outbound")
     sf_stack.control("POST", "/_control/outbound", json={"url": sf_stack.webhook_url, "object": "pse__Assignment__c",
                                                          "fields": ASSIGNMENT_FIELDS, "mode": "soap"})

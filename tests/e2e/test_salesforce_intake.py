@@ -16,6 +16,7 @@ from config import tenants
 from sandboxes.stack_salesforce import SalesforceStack
 from tests.e2e.sf_helpers import queued_syncs
 from webhooks.admin.auth import admin_token
+from connectors.salesforce.settings import salesforce_settings
 
 CAPTURES = Path(__file__).parent.parent / "fixtures" / "salesforce"
 XML = {"Content-Type": "text/xml; charset=utf-8"}
@@ -71,10 +72,10 @@ def test_outbound_message_on_the_mission_object_is_acknowledged_and_queued(sf_st
 
 
 def test_mission_object_follows_the_tenant_mapping(sf_stack, redis_conn):
-    from config.sf_mapping import preset
+    from connectors.salesforce.mapping import preset
 
-    cfg = sf_stack.tenant.salesforce.model_copy(update={"mapping": preset("certinia")})
-    tenants.save(sf_stack.tenant.model_copy(update={"salesforce": cfg}))
+    cfg = salesforce_settings(sf_stack.tenant).model_copy(update={"mapping": preset("certinia")})
+    tenants.save(sf_stack.tenant.model_copy(update={"host_settings": cfg}))
     answer = requests.post(sf_stack.webhook_url, data=capture("mission"), headers=XML, timeout=10)
     assert answer.status_code == 500 and "about Mission__c" in fault_string(answer)
     assert "pse__Assignment__c" in fault_string(answer) and dirty(redis_conn) == {}
@@ -116,7 +117,7 @@ def _signed(secret: str, msg_id: str, body: bytes) -> dict:
 
 def test_resent_signed_callout_with_the_same_webhook_id_and_a_new_body_id_is_a_duplicate(redis_conn):
     with SalesforceStack("acme-sf", mode="flow", signed_flow=True) as org:
-        secret, msg_id = org.tenant.salesforce.flow_secret, f"msg_{uuid.uuid4().hex}"
+        secret, msg_id = salesforce_settings(org.tenant).flow_secret, f"msg_{uuid.uuid4().hex}"
         first = f'{{"organizationId": "{ORG}", "recordId": "a0X000000000100AAA", "eventId": "e-1"}}'.encode()
         again = first.replace(b"e-1", b"e-2")
         assert requests.post(org.webhook_url, data=first, headers=_signed(secret, msg_id, first), timeout=10).status_code == 202
@@ -134,7 +135,7 @@ def test_parallel_resends_of_one_webhook_id_admit_exactly_one(redis_conn):
     from concurrent.futures import ThreadPoolExecutor
 
     with SalesforceStack("acme-sf", mode="flow", signed_flow=True) as org:
-        secret = org.tenant.salesforce.flow_secret
+        secret = salesforce_settings(org.tenant).flow_secret
         with ThreadPoolExecutor(8) as pool:
             for _ in range(30):
                 msg_id = f"msg_{uuid.uuid4().hex}"
@@ -152,7 +153,7 @@ def test_parallel_resends_of_one_webhook_id_admit_exactly_one(redis_conn):
 def test_flow_callout_with_the_external_credential_header_secret(redis_conn):
     with SalesforceStack("acme-sf", mode="flow") as org:
         secret = "imsec_" + uuid.uuid4().hex + uuid.uuid4().hex
-        tenants.save(org.tenant.model_copy(update={"salesforce": org.tenant.salesforce.model_copy(
+        tenants.save(org.tenant.model_copy(update={"host_settings": salesforce_settings(org.tenant).model_copy(
             update={"flow_secret": secret})}))
         body = {"organizationId": ORG, "recordId": "a0X000000000100AAA", "eventId": "e-9"}
         assert _flow(org, body).status_code == 401

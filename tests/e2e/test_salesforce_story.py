@@ -10,6 +10,7 @@ from config.infra import clock
 from handlers.sync.jobs import tick
 from tests.e2e.helpers import settle
 from tests.e2e.sf_helpers import by_step, duplicates
+from connectors.salesforce.settings import salesforce_settings
 
 T0 = date(2026, 3, 2)
 CLAIRE, HUGO, JEAN_USER, JEAN_CONTACT = "005000000000002AAA", "005000000000003AAA", "005000000000007AAA", "003000000000007AAA"
@@ -94,7 +95,7 @@ def test_survey_steps_get_a_salesforce_surveys_invitation_when_the_org_has_surve
 
     with SalesforceStack("acme-sf") as org:
         tenant = tenants.get("acme-sf")
-        tenant.salesforce = tenant.salesforce.model_copy(update={"has_surveys": True, "survey_id": "0Kd000000000001AAA"})
+        tenant.host_settings = salesforce_settings(tenant).model_copy(update={"has_surveys": True, "survey_id": "0Kd000000000001AAA"})
         tenants.save(tenant)
         clock.pin(T0)
         mission = org.create_mission(date(2025, 11, 3), date(2026, 4, 16))["record"]["Id"]

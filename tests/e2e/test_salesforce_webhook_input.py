@@ -10,6 +10,7 @@ from standardwebhooks import Webhook
 
 from sandboxes.stack_salesforce import SalesforceStack
 from tests.e2e.sf_helpers import queued_syncs
+from connectors.salesforce.settings import salesforce_settings
 
 OM = """<?xml version="1.0" encoding="UTF-8"?>{doctype}
 <soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>
@@ -54,7 +55,7 @@ def test_flow_callout_with_a_bad_signature_gets_401(redis_conn, how):
         msg_id, stamp = f"msg_{uuid.uuid4().hex}", time.time() - (600 if how == "stale" else 0)
         from datetime import datetime, timezone
 
-        secret = org.tenant.salesforce.flow_secret if how != "wrong" else "whsec_" + "A" * 44
+        secret = salesforce_settings(org.tenant).flow_secret if how != "wrong" else "whsec_" + "A" * 44
         signature = Webhook(secret).sign(msg_id, datetime.fromtimestamp(stamp, tz=timezone.utc), body.decode())
         headers = {"Content-Type": "application/json", "webhook-id": msg_id,
                    "webhook-timestamp": str(int(stamp)), "webhook-signature": signature}
@@ -62,7 +63,7 @@ def test_flow_callout_with_a_bad_signature_gets_401(redis_conn, how):
             headers = {"Content-Type": "application/json"}
         answer = requests.post(org.webhook_url, data=body, headers=headers, timeout=10)
         assert answer.status_code == 401 and queued_syncs() == 0
-        good_sig = Webhook(org.tenant.salesforce.flow_secret).sign(msg_id, datetime.now(tz=timezone.utc), body.decode())
+        good_sig = Webhook(salesforce_settings(org.tenant).flow_secret).sign(msg_id, datetime.now(tz=timezone.utc), body.decode())
         good = {"Content-Type": "application/json", "webhook-id": msg_id,
                 "webhook-timestamp": str(int(time.time())), "webhook-signature": good_sig}
         assert requests.post(org.webhook_url, data=body, headers=good, timeout=10).status_code == 202

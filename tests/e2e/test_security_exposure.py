@@ -14,6 +14,7 @@ from config.infra.logs import redact
 from config.settings import get_settings
 from tests.conftest import METRICS_TOKEN
 from webhooks.admin.auth import admin_token, csrf_token
+from connectors.boond.settings import boond_settings
 
 BEARER = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
@@ -75,13 +76,13 @@ def _cli(env, *args) -> str:
 
 def test_tenant_show_masks_every_credential_and_secret_url_unless_reveal(stack, child_env):
     tenant = stack.tenant
-    secrets = [tenant.webhook_secret, tenant.boond.app_token, tenant.boond.app_key, tenant.boond.user_token]
+    secrets = [tenant.webhook_secret, boond_settings(tenant).app_token, boond_settings(tenant).app_key, boond_settings(tenant).user_token]
     for args in (["tenant", "show", stack.tenant_id], ["tenant", "show", stack.tenant_id, "--json"]):
         out = _cli(child_env, *args)
         assert [s for s in secrets if s and s in out] == []
     revealed = json.loads(_cli(child_env, "tenant", "show", stack.tenant_id, "--json", "--reveal"))
     assert revealed["webhook_url"].endswith("/" + tenant.webhook_secret)
-    assert revealed["boond"]["app_token"] == tenant.boond.app_token
+    assert revealed["host_settings"]["app_token"] == boond_settings(tenant).app_token
 
 
 def _login_form(base: str) -> tuple[requests.Session, str]:

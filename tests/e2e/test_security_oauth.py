@@ -2,6 +2,7 @@
 to one tenant, the redirect_uri comes from INTERMISSION_PUBLIC_BASE_URL, forwarding headers only from named proxies."""
 from __future__ import annotations
 
+from html import unescape
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -14,12 +15,13 @@ from handlers.hosts.salesforce.adapter import tokens_for
 from sandboxes.stack_salesforce import admin_connect
 from webhooks.admin.auth import admin_token, csrf_token
 from webhooks.hosts.salesforce.connect import disconnect_tenant
+from connectors.salesforce.settings import SalesforceConfig, salesforce_settings
 
 
 def _other_tenant(sf_stack, tenant_id: str = "evil-sf") -> tenants.Tenant:
     """A second workspace on the same connected app (another customer of Intermission)."""
     creds = sf_stack.control("GET", "/_control/credentials")
-    tenant = tenants.Tenant(id=tenant_id, host="salesforce", salesforce=tenants.SalesforceConfig(
+    tenant = tenants.Tenant(id=tenant_id, host="salesforce", host_settings=SalesforceConfig(
         login_url=creds["login_url"], client_id=creds["client_id"], client_secret=creds["client_secret"]))
     tenants.save(tenant)
     return tenant
@@ -36,8 +38,8 @@ def test_a_flow_started_in_another_browser_is_refused_and_binds_nothing(sf_stack
     assert authorize.status_code == 302  # the attacker keeps this authorize URL and sends it to the victim admin
     victim = requests.Session()  # signed in to Salesforce, never opened Intermission's connect link
     answer = victim.get(authorize.headers["Location"], timeout=30)
-    assert answer.status_code == 400 and "not started in this browser" in answer.text
-    assert not _connected(evil.id) and tenants.get(evil.id).salesforce.org_id is None
+    assert answer.status_code == 400 and "pas été commencée dans ce navigateur" in unescape(answer.text)
+    assert not _connected(evil.id) and salesforce_settings(tenants.get(evil.id)).org_id is None
 
 
 def test_the_browser_cookie_is_host_only_http_only_and_lax(sf_stack):
@@ -61,7 +63,7 @@ def test_a_second_tenant_cannot_connect_an_org_bound_to_another_until_it_is_disc
     evil = _other_tenant(sf_stack)
     own_browser = requests.Session()
     refused = admin_connect(own_browser, sf_stack.web.url, evil.id)
-    assert refused.status_code == 409 and "another Intermission workspace" in refused.text
+    assert refused.status_code == 409 and "un autre espace Intermission" in unescape(refused.text)
     assert not _connected(evil.id) and _connected(sf_stack.tenant_id)
     disconnect_tenant(tenants.get(sf_stack.tenant_id))  # the org's owner lets it go
     assert admin_connect(requests.Session(), sf_stack.web.url, evil.id).status_code == 200

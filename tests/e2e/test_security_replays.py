@@ -11,6 +11,7 @@ from connectors.boond.marketplace import encode_signed_request
 from handlers.hosts.salesforce.adapter import tokens_for
 from tests.e2e.market_helpers import APP_KEY, CLIENT_TOKEN
 from webhooks.admin.auth import admin_token, csrf_token
+from connectors.boond.settings import BoondConfig
 
 INSTALL = {"appToken": "app-1", "clientToken": CLIENT_TOKEN, "clientName": "ESN Sandbox"}
 
@@ -57,7 +58,7 @@ def test_uninstall_revokes_admin_tokens_which_cannot_re_enable_the_tenant(market
 
 
 def test_an_uninstalled_tenant_never_runs_a_job_whatever_enabled_says():
-    base = tenants.Tenant(id="gone-acme", host="boond", boond=tenants.BoondConfig())
+    base = tenants.Tenant(id="gone-acme", host="boond", host_settings=BoondConfig())
     assert tenants.may_run_jobs(base)
     assert not tenants.may_run_jobs(base.model_copy(update={"status": "uninstalled", "enabled": True}))
     assert not tenants.may_run_jobs(base.model_copy(update={"enabled": False}))

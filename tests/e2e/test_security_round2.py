@@ -11,6 +11,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from config import tenants
+from connectors.boond.settings import BoondConfig
 
 PASSWORD = "a long enough password"
 
@@ -19,8 +20,8 @@ PASSWORD = "a long enough password"
 def app(redis_conn):
     from webhooks.app import create_app
 
-    tenants.save(tenants.Tenant(id="acme", name="Acme ESN", admin_password_hash=generate_password_hash(PASSWORD),
-                                boond=tenants.BoondConfig(app_token="t", app_key="k", user_token="u")))
+    tenants.save(tenants.Tenant(id="acme", host="boond", name="Acme ESN", admin_password_hash=generate_password_hash(PASSWORD),
+                                host_settings=BoondConfig(app_token="t", app_key="k", user_token="u")))
     return create_app()
 
 
@@ -94,7 +95,7 @@ def test_an_admin_link_does_not_open_a_workspace_re_created_under_the_same_id(ap
 
     token = admin_token("acme", "login")  # the old customer's link
     tenants.remove("acme")
-    tenants.save(tenants.Tenant(id="acme", name="Another customer", boond=tenants.BoondConfig(app_token="t")))
+    tenants.save(tenants.Tenant(id="acme", host="boond", name="Another customer", host_settings=BoondConfig(app_token="t")))
     assert _admin(app, token).status_code == 401
 
 
@@ -113,9 +114,9 @@ def test_every_page_is_not_cached_not_referred_and_not_framed_by_strangers(app):
 def test_frame_ancestors_name_the_tenants_own_host_origin_only(app):
     from webhooks.admin.auth import admin_token
 
-    tenants.save(tenants.Tenant(id="acme-boond", host="boond", boond=tenants.BoondConfig(
+    tenants.save(tenants.Tenant(id="acme-boond", host="boond", host_settings=BoondConfig(
         base_url="https://acme.boondmanager.com/api", app_token="t", app_key="k", user_token="u")))
-    tenants.save(tenants.Tenant(id="other-boond", host="boond", boond=tenants.BoondConfig(
+    tenants.save(tenants.Tenant(id="other-boond", host="boond", host_settings=BoondConfig(
         base_url="https://other.boondmanager.com/api", app_token="t", app_key="k", user_token="u")))
     policy = _admin(app, admin_token("acme-boond", "boond-iframe")).headers["Content-Security-Policy"]
     assert policy == "frame-ancestors 'self' https://acme.boondmanager.com"
@@ -132,7 +133,7 @@ def test_an_unknown_tenant_costs_the_same_decrypt_as_a_wrong_secret(app, monkeyp
     decrypted = []
     real = tenant_store.crypto.decrypt
     monkeypatch.setattr(tenant_store.crypto, "decrypt", lambda blob: decrypted.append(len(blob)) or real(blob))
-    tenants.save(tenants.Tenant(id="known-boond", host="boond", boond=tenants.BoondConfig(
+    tenants.save(tenants.Tenant(id="known-boond", host="boond", host_settings=BoondConfig(
         base_url="https://ui.boondmanager.com/api", app_token="t" * 40, app_key="k" * 40, user_token="u" * 40)))
     work = {}
     for name, tenant_id in (("wrong secret", "known-boond"), ("unknown tenant", "unknown-boond")):
@@ -194,7 +195,7 @@ def test_test_connection_never_sends_the_token_to_a_metadata_address(app, monkey
     monkeypatch.setattr(get_settings(), "allow_sandbox_hosts", False)
     sent = []
     monkeypatch.setattr(requests.Session, "request", lambda *a, **k: sent.append(a) or pytest.fail("sent"))
-    tenants.save(tenants.Tenant(id="leaky", host="boond", boond=tenants.BoondConfig(
+    tenants.save(tenants.Tenant(id="leaky", host="boond", host_settings=BoondConfig(
         base_url="http://169.254.169.254/latest", app_token="t" * 20, app_key="k" * 20, user_token="u" * 20)))
     token = admin_token("leaky", "test")
     page = app.test_client().post("/admin/test", data={"a": token, "csrf": csrf_token(token), "lang": "en"})
@@ -213,7 +214,7 @@ def test_a_key_mismatch_is_named_in_the_log_and_in_readyz_not_a_traceback(app, m
     from config.settings import get_settings
     from tests.conftest import METRICS_TOKEN
 
-    tenants.save(tenants.Tenant(id="other-key", host="boond", boond=tenants.BoondConfig(app_token="t", app_key="k")))
+    tenants.save(tenants.Tenant(id="other-key", host="boond", host_settings=BoondConfig(app_token="t", app_key="k")))
     secret = tenants.get("other-key").webhook_secret
     monkeypatch.setattr(get_settings(), "secret_keys", crypto.generate_key())  # this process: another key only
     crypto.reset_keys()

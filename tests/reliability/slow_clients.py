@@ -24,10 +24,12 @@ def nginx_binary() -> str:
     return found
 
 
-def render_nginx_conf(tmp: Path, *, listen: int, upstream: int) -> Path:
-    """deploy/nginx.conf with only its ports and /tmp paths moved to this test's (one worker: 2 shared cores)."""
+def render_nginx_conf(tmp: Path, *, listen: int, upstream: int, error_level: str = "crit") -> Path:
+    """deploy/nginx.conf with only its ports and /tmp paths moved to this test's (one worker: 2 shared cores);
+    `error_level` other than the shipped `crit` makes nginx write the error lines it otherwise keeps."""
     text = (DEPLOY / "nginx.conf").read_text()
-    for old, new in (("listen 8080;", f"listen 127.0.0.1:{listen};"), ("server 127.0.0.1:8000;",
+    for old, new in (("error_log stderr crit;", f"error_log stderr {error_level};"),
+                     ("listen 8080;", f"listen 127.0.0.1:{listen};"), ("server 127.0.0.1:8000;",
                      f"server 127.0.0.1:{upstream};"), ("/tmp/", f"{tmp}/"), ("worker_processes auto;",
                      "worker_processes 1;"), ("access_log /dev/stdout nopath;", f"access_log {tmp}/access.log nopath;")):
         assert old in text, f"deploy/nginx.conf no longer has {old!r}"
@@ -53,11 +55,11 @@ def start_gunicorn(env: dict, port: int, log: Path, *, worker_class: str | None 
     return proc
 
 
-def start_nginx(tmp: Path, *, listen: int, upstream: int, wait: bool = True) -> Process:
+def start_nginx(tmp: Path, *, listen: int, upstream: int, wait: bool = True, error_level: str = "crit") -> Process:
     """Debian's nginx running deploy/nginx.conf in the foreground; waits until it proxies /healthz (`wait`), or
     only until it listens."""
     tmp.mkdir(parents=True, exist_ok=True)
-    conf = render_nginx_conf(tmp, listen=listen, upstream=upstream)
+    conf = render_nginx_conf(tmp, listen=listen, upstream=upstream, error_level=error_level)
     proc = Process([nginx_binary(), "-p", str(tmp), "-c", str(conf), "-g", "daemon off;"], {}, tmp / "nginx.log")
     proc.start()
     if wait:

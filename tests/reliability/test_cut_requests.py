@@ -15,6 +15,8 @@ from redis.retry import Retry
 
 from tests.reliability.test_durability import ORG
 from tests.reliability.webhook_load import boond_event, flow_event, sf_record_id
+from connectors.salesforce.settings import SalesforceConfig
+from connectors.boond.settings import BoondConfig
 
 MAX_CALLS = 16  # more Redis commands than any webhook makes
 
@@ -57,9 +59,9 @@ def _tenant(host: str):
     from config import tenants
 
     if host == "boond":
-        tenant = tenants.Tenant(id="cut", host="boond", boond=tenants.BoondConfig(app_token="a" * 16, app_key="k" * 16))
+        tenant = tenants.Tenant(id="cut", host="boond", host_settings=BoondConfig(app_token="a" * 16, app_key="k" * 16))
     else:
-        tenant = tenants.Tenant(id="cut-sf", host="salesforce", salesforce=tenants.SalesforceConfig(
+        tenant = tenants.Tenant(id="cut-sf", host="salesforce", host_settings=SalesforceConfig(
             client_id="c" * 16, client_secret="s" * 16, org_id=ORG))
     tenants.save(tenant)
     return tenant

@@ -19,6 +19,8 @@ from rq.serializers import JSONSerializer
 
 from tests.reliability.redis_servers import RedisServer, app_on_redis, running, wait_until
 from tests.reliability.webhook_load import Answer, Load, boond_event, flow_event, sf_record_id
+from connectors.salesforce.settings import SalesforceConfig
+from connectors.boond.settings import BoondConfig
 
 N, KILL_AFTER, SENDERS = 1000, 400, 8
 ORG = "00D000000000001AAA"
@@ -62,9 +64,9 @@ def _tenants():
     """A Boond tenant and a Salesforce tenant (Flow callouts, batch path); no host is ever called."""
     from config import tenants
 
-    boond = tenants.Tenant(id="durable", host="boond", boond=tenants.BoondConfig(
+    boond = tenants.Tenant(id="durable", host="boond", host_settings=BoondConfig(
         base_url="http://127.0.0.1:9/api", app_token="a" * 16, app_key="k" * 16, user_token="u" * 16))
-    sf = tenants.Tenant(id="durable-sf", host="salesforce", salesforce=tenants.SalesforceConfig(
+    sf = tenants.Tenant(id="durable-sf", host="salesforce", host_settings=SalesforceConfig(
         login_url="http://127.0.0.1:9", client_id="c" * 16, client_secret="s" * 16, org_id=ORG))
     for tenant in (boond, sf):
         tenants.save(tenant)

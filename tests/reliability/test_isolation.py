@@ -28,6 +28,7 @@ from tests.reliability.webhook_load import boond_event, flow_event, sf_record_id
 from tests.reliability.world import A_TITLE, B_TITLE
 from webhooks.admin.auth import admin_token, csrf_token
 from webhooks.hosts.salesforce.connect import connect_link, disconnect_token
+from handlers.hosts.boond import marketplace
 
 pytestmark = pytest.mark.slow
 SHARED_KEYS = [  # keys outside a tenant's namespace, each documented in docs/RELIABILITY.md
@@ -165,7 +166,7 @@ def test_a_signed_request_opens_and_uninstalls_only_its_own_tenant(world):
     ids, market = _ids(world), world.b.web.url + "/boond"
     install = {"appToken": "b2-app-token-0123", "clientToken": "sbx-client-2", "clientName": "Other ESN"}
     assert requests.post(f"{market}/install", data={"signedRequest": _signed(install)}, timeout=10).status_code == 200
-    b2 = tenants.boond_tenant_id("sbx-client-2")
+    b2 = marketplace.boond_tenant_id("sbx-client-2")
     b_request, b2_request = _signed({"clientToken": "sbx-client"}), _signed({"clientToken": "sbx-client-2"})
     assert _opens(world, b_request) == (302, ids["B"]) and _opens(world, b2_request) == (302, b2)
     swapped = b2_request.split(".")[0] + "." + b_request.split(".")[1]

@@ -19,6 +19,7 @@ import requests
 
 from tests.e2e.proc_helpers import child_env as deployed_env
 from tests.reliability.slow_clients import free_ports, start_gunicorn, start_nginx
+from connectors.boond.settings import boond_settings
 
 pytestmark = pytest.mark.slow
 
@@ -46,21 +47,32 @@ def _status(answer: bytes) -> int:
 
 
 @pytest.fixture
-def shipped(redis_conn, tmp_path):
-    """The Boond sandbox (and its tenant) in this process; gunicorn and nginx as deployed, at DEBUG."""
+def shipped(redis_conn, tmp_path, request):
+    """The Boond sandbox (and its tenant) in this process; gunicorn and nginx as deployed, at DEBUG (nginx's error
+    log at the level a test's `nginx_error_level` mark names, else the shipped `crit`)."""
     from config.infra.redis_conn import redis_url_for_children
     from sandboxes.stack import Stack
 
+    mark = request.node.get_closest_marker("nginx_error_level")
     env = deployed_env(redis_url_for_children(), INTERMISSION_LOG_LEVEL="DEBUG")
     front, back = free_ports(2)
     with Stack("logs-acme") as stack:
         web = start_gunicorn(env, back, tmp_path / "gunicorn.log")
-        nginx = start_nginx(tmp_path / "nginx", listen=front, upstream=back)
+        nginx = start_nginx(tmp_path / "nginx", listen=front, upstream=back,
+                            error_level=mark.args[0] if mark else "crit")
         try:
             yield stack, env, front, back, web, nginx
         finally:
             nginx.stop()
             web.stop()
+
+
+def _leaks(tmp_path, secrets: dict[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Every log file of the story, and which secrets each holds."""
+    logs = {p.relative_to(tmp_path).as_posix(): p.read_text(errors="replace")
+            for p in sorted(tmp_path.rglob("*.log"))}  # nginx's error log included, empty or not
+    leaks = {name: [what for what, value in secrets.items() if value in text] for name, text in logs.items()}
+    return logs, {name: found for name, found in leaks.items() if found}
 
 
 def test_no_secret_in_any_log_of_the_shipped_stack(shipped, tmp_path):
@@ -99,15 +111,55 @@ def test_no_secret_in_any_log_of_the_shipped_stack(shipped, tmp_path):
     assert "Traceback" not in (tmp_path / "gunicorn.log").read_text()
     nginx.stop()  # flush
 
-    secrets = {"webhook secret": secret, "app token": tenant.boond.app_token, "app key": tenant.boond.app_key,
-               "user token": tenant.boond.user_token}
-    logs = {p.relative_to(tmp_path).as_posix(): p.read_text(errors="replace")
-            for p in sorted(tmp_path.rglob("*.log"))}  # nginx's error log included, empty or not
-    leaks = {name: [what for what, value in secrets.items() if value in text] for name, text in logs.items()}
-    leaks = {name: found for name, found in leaks.items() if found}
+    secrets = {"webhook secret": secret, "app token": boond_settings(tenant).app_token, "app key": boond_settings(tenant).app_key,
+               "user token": boond_settings(tenant).user_token}
+    logs, leaks = _leaks(tmp_path, secrets)
     print(json.dumps({"test": "secrets-every-log", "logs": {n: t.count("\n") for n, t in logs.items()},
                       "answers": answers, "leaks": leaks}))
     assert {"gunicorn.log", "worker.log", "nginx/access.log", "nginx/nginx.log"} <= set(logs), sorted(logs)
     assert '"level": "DEBUG"' in logs["gunicorn.log"] and '"level": "DEBUG"' in logs["worker.log"]
+    assert leaks == {}, {name: [line[:240] for line in logs[name].splitlines()
+                                if any(secrets[w] in line for w in found)][:3] for name, found in leaks.items()}
+
+
+@pytest.mark.nginx_error_level("info")
+def test_with_the_secret_in_a_header_not_even_an_nginx_error_line_holds_it(shipped, tmp_path):
+    """The header form (`Authorization: Bearer`, path `/webhooks/boond/<tenant>`) with nginx's error log at `info`:
+    the lines nginx writes for a 413, a bad chunked body and an upstream down carry the request line, and so a path
+    secret (a decoy shows it); the header's secret is in none of them, nor in any other log."""
+    stack, env, front, back, web, nginx = shipped
+    base = f"http://127.0.0.1:{front}"
+    tenant = stack.tenant
+    endpoint, auth = tenant.webhook_endpoint(base), f"Authorization: Bearer {tenant.webhook_secret}\r\n"
+    headers = {"Authorization": f"Bearer {tenant.webhook_secret}", "Content-Type": "application/json"}
+    mission = stack.create_delivery(date.today(), date.today() + timedelta(days=30), deliver=False)["data"]["id"]
+    event = {"data": {"id": "evt-header", "type": "webhookevent", "attributes": {"type": "update"},
+                      "relationships": {"dependsOn": {"data": {"id": mission, "type": "delivery"}}}}}
+    decoy = "decoy-path-secret-0123456789abcdef"
+    answers = {
+        "header form": requests.post(endpoint, json=event, headers=headers, timeout=30).status_code,
+        "again": requests.post(endpoint, json=event, headers=headers, timeout=30).status_code,
+        "too large": requests.post(endpoint, data=b"{" + b" " * (2 << 20) + b"}", headers=headers,
+                                   timeout=30).status_code,
+        "decoy too large": requests.post(f"{endpoint}/{decoy}", data=b"{" + b" " * (2 << 20) + b"}", timeout=30,
+                                         headers={"Content-Type": "application/json"}).status_code,
+        "bad chunked, nginx": _status(_raw(front, _chunked(endpoint[len(base):], b"zz\r\n{}\r\n0\r\n\r\n").replace(
+            b"Connection: close\r\n", b"Connection: close\r\n" + auth.encode()))),
+    }
+    web.stop()  # a deploy or a crash: nginx cannot reach gunicorn
+    answers["web down"] = requests.post(endpoint, json=event, headers=headers, timeout=30).status_code
+    nginx.stop()  # flush
+    assert answers == {"header form": 202, "again": 204, "too large": 413, "decoy too large": 413,
+                       "bad chunked, nginx": 400, "web down": 502}, answers
+
+    secrets = {"webhook secret": tenant.webhook_secret, "app token": boond_settings(tenant).app_token,
+               "app key": boond_settings(tenant).app_key, "user token": boond_settings(tenant).user_token}
+    logs, leaks = _leaks(tmp_path, secrets)
+    error_lines = [line for line in logs["nginx/nginx.log"].splitlines() if "[error]" in line and "request:" in line]
+    print(json.dumps({"test": "secrets-header-form", "logs": {n: t.count("\n") for n, t in logs.items()},
+                      "nginx_error_lines": len(error_lines), "answers": answers, "leaks": leaks}))
+    # nginx did write its error lines, the request line in each: a secret in the path would be there
+    assert any(decoy in line for line in error_lines), logs["nginx/nginx.log"][-2000:]
+    assert sum(f'"POST {endpoint[len(base):]} HTTP/1.1"' in line for line in error_lines) >= 2, error_lines
     assert leaks == {}, {name: [line[:240] for line in logs[name].splitlines()
                                 if any(secrets[w] in line for w in found)][:3] for name, found in leaks.items()}

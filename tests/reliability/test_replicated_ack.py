@@ -18,6 +18,7 @@ from rq.serializers import JSONSerializer
 
 from tests.reliability.redis_servers import RedisServer, app_on_redis, running, wait_until
 from tests.reliability.webhook_load import boond_event
+from connectors.boond.settings import BoondConfig
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +57,7 @@ def test_a_202_waits_for_the_replica_when_asked_to(tmp_path):
         for wait in (0, 1):
             with app_on_redis(master.url, INTERMISSION_REDIS_WAIT_REPLICAS=str(wait),
                               INTERMISSION_REDIS_WAIT_TIMEOUT_MS="300"):
-                tenant = tenants.Tenant(id="acked", boond=tenants.BoondConfig(app_token="a" * 16, app_key="k" * 16))
+                tenant = tenants.Tenant(id="acked", host="boond", host_settings=BoondConfig(app_token="a" * 16, app_key="k" * 16))
                 tenants.save(tenant)
                 client, url = create_app().test_client(), "/" + tenant.webhook_url().split("/", 3)[3]
                 first = 10 * wait

@@ -13,6 +13,7 @@ from config import tenants
 from tests.e2e.proc_helpers import child_env
 from tests.reliability.slow_clients import Tricklers, free_ports, start_gunicorn, start_nginx, timed_get, timed_post
 from tests.reliability.webhook_load import boond_event
+from connectors.boond.settings import BoondConfig
 
 TRICKLING = 200
 PROBES = 5
@@ -23,7 +24,7 @@ def fronted(redis_conn, tmp_path):
     """nginx (deploy/nginx.conf) on one free port, proxying to gunicorn (the Procfile's web) on another."""
     from config.infra.redis_conn import redis_url_for_children
 
-    tenant = tenants.Tenant(id="slow-acme", host="boond", boond=tenants.BoondConfig(
+    tenant = tenants.Tenant(id="slow-acme", host="boond", host_settings=BoondConfig(
         base_url="http://127.0.0.1:9/api", app_token="t", app_key="k", user_token="u"))
     tenants.save(tenant)
     front, back = free_ports(2)

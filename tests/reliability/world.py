@@ -17,6 +17,8 @@ import requests
 
 from config.infra import clock
 from tests.e2e.helpers import settle
+from connectors.salesforce.settings import salesforce_settings
+from connectors.boond.settings import boond_settings
 
 T0, END = date(2026, 3, 2), date(2026, 4, 16)
 A_TITLE, B_TITLE = "Refonte logistique chez Alpha", "Projet confidentiel Bravo"
@@ -223,11 +225,11 @@ def survey_tokens() -> dict[str, list[str]]:
 
 
 def _host_secrets(tenant) -> dict:
-    if tenant.boond:
-        cfg = tenant.boond
+    if boond_settings(tenant):
+        cfg = boond_settings(tenant)
         return {"boond app key": cfg.app_key, "boond app token": cfg.app_token, "boond user token": cfg.user_token,
                 "boond client key": cfg.client_key}
-    cfg = tenant.salesforce
+    cfg = salesforce_settings(tenant)
     return {"salesforce client secret": cfg.client_secret, "flow secret": cfg.flow_secret}
 
 

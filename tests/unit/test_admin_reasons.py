@@ -42,10 +42,24 @@ def test_each_phrase_the_classifier_writes_reads_in_french():
                "continues", "replaced", "another consultant", "external", "record says", " from ")
     assert [c.case for c in cases[-4:]] == ["continued", "client", "natural", "natural"]
     assert "replaced by Nina Nouveau" in cases[-3].reason
+    assert "the host marks an early end by the client" in cases[-3].reason and "'" not in cases[-3].reason  # no code
     for found in cases:
         french = reason_in("fr", found.reason)
         assert french and not any(word in french for word in english), (found.reason, french)
         assert reason_in("en", found.reason) == found.reason
+
+
+def test_the_phrases_kept_from_before_read_in_words_too():
+    assert reason_in("fr", "host state '2' mapped to client") == "l'outil indique une fin anticipée par le client"
+    assert reason_in("fr", "replacement unknown: GET /projects/45/deliveries-groupments answered 403") == \
+        "remplaçant inconnu : l'outil ne laisse pas lire les autres missions du projet"
+
+
+def test_days_read_as_french_pages_write_them():
+    assert reason_in("fr", "next mission started on 2026-03-30: bench closed") == \
+        "mission suivante commencée le 30/03/2026 : intercontrat clos"
+    assert reason_in("en", "next mission started on 2026-03-30: bench closed") == \
+        "next mission started on 2026-03-30: bench closed"
 
 
 def test_an_unknown_phrase_is_kept_as_it_is():

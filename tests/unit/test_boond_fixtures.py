@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import responses
 
-from config.tenants import BoondConfig, Tenant
+from config.tenants import Tenant
 from connectors.boond.auth import BoondCredentials
 from connectors.boond.client import BoondClient
 from connectors.errors import (HostAuthError, HostError, HostNotFound, HostRateLimited, HostValidationError)
@@ -21,6 +21,7 @@ from handlers.state.ledger import LedgerEntry
 from handlers.domain.model import DesiredAction, Person
 from handlers.hosts.protocol import CannotVerify
 from handlers.sync.people_work import judge
+from connectors.boond.settings import BoondConfig, boond_settings
 
 BASE = "https://boond.test/api"
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "boond"
@@ -32,7 +33,7 @@ def fixture(name: str) -> dict:
 
 
 def tenant(**boond) -> Tenant:
-    return Tenant(id="acme", boond=BoondConfig(base_url=BASE, app_token="t", app_key="k", user_token="u", **boond))
+    return Tenant(id="acme", host="boond", host_settings=BoondConfig(base_url=BASE, app_token="t", app_key="k", user_token="u", **boond))
 
 
 def adapter(conn, **boond) -> BoondAdapter:
@@ -314,6 +315,6 @@ def test_resource_types_proposed_as_external_are_listed_when_the_mapping_is_put_
     assert {k for k, v in proposed["resource_type"].items() if v == "external"} == {"1", "2"}
     ready = tenant(state_labels=labels, proposed_states=proposed)
     used = apply_states(ready, proposed["delivery"], proposed["resource"])
-    assert used.boond.external_resource_types == ["1", "2"]  # subcontractors and freelances: never on the bench
-    ready.boond.external_resource_types = ["2"]  # what an admin listed is kept
-    assert apply_states(ready, {}, {}).boond.external_resource_types == ["2"]
+    assert boond_settings(used).external_resource_types == ["1", "2"]  # subcontractors and freelances: never on the bench
+    boond_settings(ready).external_resource_types = ["2"]  # what an admin listed is kept
+    assert boond_settings(apply_states(ready, {}, {})).external_resource_types == ["2"]

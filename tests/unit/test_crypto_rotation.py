@@ -9,6 +9,7 @@ from config import tenants
 from config.infra import crypto
 from config.settings import get_settings
 from connectors.salesforce.tokens import TenantTokens
+from connectors.boond.settings import BoondConfig, boond_settings
 
 
 def _use_keys(keys: str) -> None:
@@ -22,12 +23,12 @@ def test_rotation_reencrypts_tenants_and_tokens_so_the_old_key_can_go(redis_conn
     saved = os.environ["INTERMISSION_SECRET_KEYS"]
     try:
         _use_keys(old)
-        tenants.save(tenants.Tenant(id="acme", boond=tenants.BoondConfig(user_token="u-secret", app_token="t", app_key="k")))
+        tenants.save(tenants.Tenant(id="acme", host="boond", host_settings=BoondConfig(user_token="u-secret", app_token="t", app_key="k")))
         redis_conn.set("im:t:acme:sf:tokens", crypto.encrypt(b'{"refresh_token": "r-secret"}'))
         _use_keys(f"{new},{old}")
         assert crypto.rotate_all() == 2
         _use_keys(new)  # the old key is gone
-        assert tenants.get("acme").boond.user_token == "u-secret"
+        assert boond_settings(tenants.get("acme")).user_token == "u-secret"
         assert TenantTokens(redis_conn, "acme", login_url="", client_id="", client_secret="").load() == {
             "refresh_token": "r-secret"}
     finally:

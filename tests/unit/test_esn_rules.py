@@ -190,8 +190,8 @@ def test_tenant_country_and_subdivision_are_validated_with_holidays_codes():
     with pytest.raises(TenantError, match="Moselle is 57"):
         check_region("FR", "99")
     with pytest.raises(ValueError, match="unknown country code"):
-        Tenant(id="acme", country="XX")
-    assert Rules.of(Tenant(id="acme", subdivision="57")).subdivision == "57"
+        Tenant(id="acme", host="boond", country="XX")
+    assert Rules.of(Tenant(id="acme", host="boond", subdivision="57")).subdivision == "57"
 
 
 # --- why, where people look ---------------------------------------------------------------------------------

@@ -35,6 +35,16 @@ FORMATTED = [
     "webhooks/hosts/salesforce/admin_pages.py",
     "webhooks/admin/views_mapping.py",
     "webhooks/hosts/salesforce/links.py",
+    "handlers/hosts/boond/host.py",
+    "handlers/hosts/salesforce/host.py",
+    "handlers/hosts/salesforce/metrics.py",
+    "webhooks/hosts/boond/words.py",
+    "webhooks/hosts/salesforce/words.py",
+    "webhooks/hosts/boond/cli.py",
+    "webhooks/hosts/salesforce/cli.py",
+    "tests/testhost/__init__.py",
+    "tests/testhost/host.py",
+    "tests/unit/test_fourth_host.py",
 ]
 
 

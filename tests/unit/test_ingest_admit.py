@@ -14,6 +14,8 @@ from handlers.intake import queues
 from handlers.sync.batch import batch_pending_key, dirty_key
 from handlers.intake.ingest import enqueue_batch, enqueue_resource_sync, enqueue_sync, pending_key
 from handlers.intake.queues import get_queue, retry_policy
+from connectors.salesforce.settings import SalesforceConfig
+from connectors.boond.settings import BoondConfig
 
 TIMES = (b"created_at", b"enqueued_at")  # the only fields two jobs made a moment apart may differ in
 
@@ -51,9 +53,9 @@ def _tenants(redis_conn):
     """A Boond tenant `acme` (one job per mission) and a Salesforce tenant `sf` (per-tenant batches)."""
     from config import tenants
 
-    tenants.save(tenants.Tenant(id="acme", host="boond", boond=tenants.BoondConfig(app_token="a" * 16,
+    tenants.save(tenants.Tenant(id="acme", host="boond", host_settings=BoondConfig(app_token="a" * 16,
                                                                                    app_key="k" * 16)))
-    tenants.save(tenants.Tenant(id="sf", host="salesforce", salesforce=tenants.SalesforceConfig(
+    tenants.save(tenants.Tenant(id="sf", host="salesforce", host_settings=SalesforceConfig(
         client_id="c" * 16, client_secret="s" * 16, org_id="00D000000000001AAA")))
 
 

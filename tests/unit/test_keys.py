@@ -15,7 +15,7 @@ GLOBAL = {
     "cdc_streams",
     "org_binding",
     "oauth_state",
-    "boond_signed_request_seen",
+    "signed_request_seen",
     "login_address",
     "login_names",
     "login_all",
@@ -44,7 +44,7 @@ def test_every_tenant_key_is_under_the_tenant_prefix():
 
 
 def test_removing_a_tenant_removes_every_key_built_for_it(redis_conn):
-    tenants.save(tenants.Tenant(id="acme"))
+    tenants.save(tenants.Tenant(id="acme", host="boond"))
     built = []
     for _name, fn in tenant_builders():
         key = key_of(fn)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from config.playbook import default_playbook
-from config.sf_mapping import preset
+from connectors.salesforce.mapping import preset
 from config.tenants import PlanningSettings
 from handlers.domain.classify import carry, classify, taken_over
 from handlers.domain.model import MissionSnapshot, OtherMission, Person
@@ -188,3 +188,16 @@ def test_a_new_mission_knows_which_early_ends_it_may_take_over():
                     project_id="45", crew=[jeans])
     assert taken_over(ninas, Rules()) == ["100"]
     assert taken_over(ninas.model_copy(update={"start_date": D("2026-04-21")}), Rules()) == []
+
+
+def test_late_steps_go_around_what_other_missions_of_a_run_hold():
+    alone, _, _ = planned(mission(), "2026-06-15", rules=Rules(daily_cap=3))
+    first = min(a.due for a in alone.values() if a.nominal_due < D("2026-06-15"))  # the first day of late steps
+    others = {(a.assignee.id, first): 3 for a in alone.values()}  # another mission filled everyone's that day
+    cur = carry(None, mission(), D("2026-06-15"))
+    found = classify(None, cur, D("2026-06-15"), rules=Rules(daily_cap=3))
+    shared = plan(cur, found, PB, today=D("2026-06-15"), rules=Rules(daily_cap=3), taken=others)
+    late = [a for a in shared if a.nominal_due < D("2026-06-15")]
+    assert len(late) > 3 and all(a.due > first for a in late)  # the late ones spill to the next days
+    assert any(alone[a.key].due == first for a in late)
+    assert {a.key for a in shared} == set(alone)  # nothing lost: every step kept, with its owner

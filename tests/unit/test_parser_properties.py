@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from config.playbook import PlaybookError, load_playbook_text
-from config.sf_mapping import SalesforceMapping
-from config.tenants import BoondConfig
+from connectors.salesforce.mapping import SalesforceMapping
+from connectors.boond.settings import BoondConfig
 from connectors.boond.marketplace import BadSignedRequest, decode_signed_request, encode_signed_request
 from connectors.salesforce.soql import api_name
 from tests.properties import (PROPERTY, json_values, near_boond_events, near_flow_callouts, near_outbound_messages,

@@ -11,6 +11,7 @@ from connectors.salesforce import client as sf_client
 from connectors.salesforce.client import ApiLimitExceeded, ConcurrencyLimited, SalesforceClient
 from connectors.salesforce.ids import BadId, checksum, id_18, org_id
 from tests.unit.test_salesforce_client import BASE, INSTANCE, Tokens
+from connectors.salesforce.settings import salesforce_settings
 
 OK = {"totalSize": 1, "done": True, "records": [{"Id": "00T000000000001AAA"}]}
 
@@ -99,4 +100,4 @@ def test_tenant_add_refuses_a_bad_org_id(redis_conn, capsys, value):
     assert code == 2 and "--org-id" in capsys.readouterr().err and tenants.get("acme-bad") is None
     assert cli.main(["tenant", "add", "salesforce", "--id", "acme-ok", "--client-id", "c", "--client-secret", "s",
                      "--org-id", "00D5e000000AbCd", "--json"]) == 0
-    assert tenants.get("acme-ok").salesforce.org_id == "00D5e000000AbCdEAK"
+    assert salesforce_settings(tenants.get("acme-ok")).org_id == "00D5e000000AbCdEAK"

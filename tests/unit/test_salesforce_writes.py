@@ -5,11 +5,12 @@ import json
 
 import responses
 
-from config.tenants import SalesforceConfig, Tenant
+from config.tenants import Tenant
 from handlers.hosts.protocol import Create, Update
 from handlers.hosts.salesforce.adapter import SalesforceAdapter
 from tests.unit.test_reconcile import action
 from tests.unit.test_salesforce_client import BASE, client
+from connectors.salesforce.settings import SalesforceConfig
 
 REFUSED_SUBREQUEST = "c1"  # in the second composite call: the second chunk of updates
 
@@ -35,7 +36,7 @@ def answer(request):
 @responses.activate
 def test_a_big_round_takes_two_composite_calls_and_a_failed_subrequest_fails_only_its_records(redis_conn):
     responses.add_callback(responses.POST, f"{BASE}/composite", callback=answer)
-    tenant = Tenant(id="acme-sf", host="salesforce", salesforce=SalesforceConfig(client_id="c", client_secret="s"))
+    tenant = Tenant(id="acme-sf", host="salesforce", host_settings=SalesforceConfig(client_id="c", client_secret="s"))
     adapter = SalesforceAdapter(tenant, redis_conn, client=client())
     creates = [Create("a0X000000000001AAA", action(f"s{i}")) for i in range(1100)]
     updates = [Update(f"00T{i:0>12}", "a0X000000000001AAA", action(f"u{i}")) for i in range(250)]

@@ -13,7 +13,7 @@ from handlers.domain.model import DesiredAction, Person
 from tests.unit.test_plan import mission
 
 D = date.fromisoformat
-TENANT = Tenant(id="acme", language="en")
+TENANT = Tenant(id="acme", host="boond", language="en")
 
 
 def survey_action(due: str, step: str = "natural.satisfaction") -> DesiredAction:

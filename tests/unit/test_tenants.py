@@ -7,15 +7,16 @@ import pytest
 from pydantic import ValidationError
 
 from config import tenants
-from config.tenants import BoondConfig, Tenant
+from config.tenants import Tenant
+from connectors.boond.settings import BoondConfig, boond_settings
 
 APP_KEY, USER_TOKEN, CLIENT_KEY = "app-key-do-not-leak", "user-token-do-not-leak", "client-key-do-not-leak"
 SECRETS = (APP_KEY, USER_TOKEN, CLIENT_KEY)
 
 
 def tenant(tenant_id: str = "acme") -> Tenant:
-    return Tenant(id=tenant_id, name="Acme Conseil", language="en",
-                  boond=BoondConfig(base_url="https://boond.test/api/", app_token="app-token-1", app_key=APP_KEY,
+    return Tenant(id=tenant_id, host="boond", name="Acme Conseil", language="en",
+                  host_settings=BoondConfig(base_url="https://boond.test/api/", app_token="app-token-1", app_key=APP_KEY,
                                     client_token="client-token-1", client_key=CLIENT_KEY, user_token=USER_TOKEN),
                   playbook_overrides={"steps": {"natural.review": {"enabled": False}}})
 
@@ -24,7 +25,7 @@ def test_a_saved_tenant_reads_back_identical(redis_conn):
     saved = tenant()
     tenants.save(saved)
     assert tenants.get("acme") == saved
-    assert tenants.get("acme").boond.base_url == "https://boond.test/api"
+    assert boond_settings(tenants.get("acme")).base_url == "https://boond.test/api"
     assert tenants.list_ids() == ["acme"]
 
 
@@ -58,21 +59,21 @@ def test_redacted_masks_every_secret_but_keeps_the_rest_readable():
     text = json.dumps(shown, ensure_ascii=False)
     for secret in (*SECRETS, tenant().webhook_secret):
         assert secret not in text
-    assert shown["boond"]["app_key"] == "app…" and shown["boond"]["user_token"] == "use…"
-    assert shown["boond"]["client_key"] == "cli…" and shown["webhook_secret"].endswith("…")
-    assert shown["boond"]["app_token"] == "app…" and shown["name"] == "Acme Conseil"  # the app token is a credential
+    assert shown["host_settings"]["app_key"] == "app…" and shown["host_settings"]["user_token"] == "use…"
+    assert shown["host_settings"]["client_key"] == "cli…" and shown["webhook_secret"].endswith("…")
+    assert shown["host_settings"]["app_token"] == "app…" and shown["name"] == "Acme Conseil"  # the app token is a credential
 
 
 def test_a_short_secret_is_masked_entirely():
-    short = Tenant(id="acme", webhook_secret="abc123", boond=BoondConfig(user_token="u1"))
+    short = Tenant(id="acme", host="boond", webhook_secret="abc123", host_settings=BoondConfig(user_token="u1"))
     shown = short.redacted()
-    assert shown["webhook_secret"] == "…" and shown["boond"]["user_token"] == "…"
+    assert shown["webhook_secret"] == "…" and shown["host_settings"]["user_token"] == "…"
 
 
 @pytest.mark.parametrize("bad_id", ["a", "Acme", "-acme", "acme_corp", "acme corp", "acme/x", "acme*", "a" * 64, ""])
 def test_a_malformed_tenant_id_is_rejected(redis_conn, bad_id):
     with pytest.raises(ValidationError, match="tenant id must be 2-63 lower-case letters, digits or dashes"):
-        Tenant(id=bad_id)
+        Tenant(id=bad_id, host="boond")
     assert tenants.get(bad_id) is None
 
 
@@ -90,6 +91,6 @@ def test_remove_deletes_every_key_of_the_tenant_and_only_its_own(redis_conn):
 
 
 def test_remove_never_treats_the_id_as_a_pattern(redis_conn):
-    tenants.save(tenants.Tenant(id="acme", boond=tenants.BoondConfig(user_token="u", app_token="t", app_key="k")))
+    tenants.save(tenants.Tenant(id="acme", host="boond", host_settings=BoondConfig(user_token="u", app_token="t", app_key="k")))
     assert tenants.remove("a*") is False
     assert tenants.get("acme") is not None

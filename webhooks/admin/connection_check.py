@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from config.infra.redis_conn import get_redis
+from config.infra.urls import BadHostUrl
 from connectors.errors import HostAuthError, HostError, HostRateLimited, HostUnavailable
 from handlers.hosts.registry import adapter_for, host_of
 from webhooks.admin.host_pages import pages_for
@@ -21,6 +22,8 @@ def check(tenant, lang: str) -> dict:
     except (HostUnavailable, HostRateLimited) as exc:
         return {"ok": False, "message": say("test_unreachable", lang, detail=short(exc), **words), "mapping": None}
     except HostError as exc:
+        if isinstance(exc.__cause__, BadHostUrl):  # an address the credentials are never sent to: said in words
+            return {"ok": False, "message": say("test_url_refused", lang, detail=exc.__cause__.say(lang)), "mapping": None}
         return {"ok": False, "message": say("test_refused", lang, detail=short(exc), **words), "mapping": None}
     except (ValueError, KeyError, AttributeError) as exc:
         return {"ok": False, "message": say("test_config", lang, detail=str(exc), **words), "mapping": None}

@@ -25,13 +25,16 @@ def step_form(step: Step | None) -> dict:
 
 
 MAX_TEXT, MAX_SHORT = 4000, 200  # characters kept of a text field and of any other field, before any parsing
-_LONG = {"title_fr", "title_en", "text_fr", "text_en"}
+LONG_FIELDS = _LONG = ("title_fr", "title_en", "text_fr", "text_en")  # the texts, where words are replaced
 
 
 def read_step_form(form) -> dict:
     """The submitted values, as typed (checkbox → bool), each cut to its bound first."""
+    from webhooks.admin.i18n import placeholders_from_words
+
     values = {name: (form.get(name) or "")[:MAX_TEXT if name in _LONG else MAX_SHORT].strip()
               for name in STEP_FIELDS + ("id", "cases", "kind")}
+    values.update({name: placeholders_from_words(values[name]) for name in _LONG})  # '{le consultant}' as shown
     values["enabled"] = form.get("enabled") in ("on", "true", "1")
     if hasattr(form, "getlist") and form.getlist("case"):  # the cases' checkboxes (the text field: scripts)
         values["cases"] = ", ".join(c[:MAX_SHORT] for c in form.getlist("case"))
@@ -54,27 +57,34 @@ def new_step(values: dict) -> dict:
     return {"id": values["id"], "cases": cases, "kind": values["kind"], **step_patch(values)}
 
 
-def check_step(data: dict) -> dict[str, str]:
-    """Validate one step; {form field: message} (empty when valid)."""
+def check_step(data: dict, lang: str = "fr") -> dict[str, str]:
+    """Validate one step; {form field: sentence in `lang`} (empty when valid)."""
     try:
         Step.model_validate(data)
     except ValidationError as exc:
-        return errors_by_field(exc)
+        return errors_by_field(exc, lang)
     return {}
 
 
-def errors_by_field(exc: ValidationError) -> dict[str, str]:
-    """Map pydantic error locations (('offset', 'days')) to form fields ('offset_days')."""
-    errors: dict[str, str] = {}
-    for error in exc.errors():
+_LABELS = {"offset_days": "offset", "offset_unit": "unit", "offset_anchor": "anchor", "id": "step_id",
+           "enabled": "enabled_step", "_": "step"}  # form field → its label's word (others: the field's own)
+
+
+def errors_by_field(exc: ValidationError, lang: str = "fr") -> dict[str, str]:
+    """Map pydantic error locations (('offset', 'days')) to form fields ('offset_days'), each said in words."""
+    from webhooks.admin.i18n import word
+    from webhooks.admin.validation import field_errors
+
+    def field_of(error) -> str:
         loc = [str(part) for part in error["loc"] if not isinstance(part, int)]
-        message = error["msg"]
         if not loc:  # a cross-field rule: its message starts with the field it is about
-            found = _PREFIX.match(message)
-            loc, message = (found.group(1).split("."), message[found.end():]) if found else (["_"], message)
+            found = _PREFIX.match(str(error["msg"]).removeprefix("Value error, "))
+            loc = found.group(1).split(".") if found else ["_"]
         field = "_".join(loc[:2])
-        errors.setdefault(field if field in STEP_FIELDS + ("id", "cases", "kind") else _nearest(field), message)
-    return errors
+        return field if field in STEP_FIELDS + ("id", "cases", "kind") else _nearest(field)
+
+    labels = {f: word(w, lang) for f, w in _LABELS.items()}
+    return field_errors(exc, lang, field_of=field_of, labels=labels)
 
 
 def _nearest(field: str) -> str:

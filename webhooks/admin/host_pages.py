@@ -54,12 +54,20 @@ class HostPages:
         """The overview's set-up card while the tenant still needs one (None: no card)."""
         return None
 
+    def delivery_card(self, tenant) -> dict | None:
+        """Where the host sends its changes, as the admin sets it up there: {'message' (a word key), 'lines'}."""
+        return None
+
     def configure(self, admin):
         """Handle the set-up card's form (a Flask response); None: this host has no set-up form."""
         return None
 
     def disconnect_form(self, tenant) -> dict | None:
         """The overview's disconnect button: {'action', 'token', 'csrf'} (None: no button)."""
+        return None
+
+    def connect_form(self, tenant) -> dict | None:
+        """The overview's connect (or reconnect) button: {'action', 'id', 'label' (a word key)} (None: no button)."""
         return None
 
     def test_call(self, tenant, adapter, lang: str) -> str:

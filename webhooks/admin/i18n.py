@@ -7,8 +7,6 @@ WORDS = {
     "mapping": ("Correspondances", "Mapping"), "preview": ("Aperçu", "Preview"),
     "activity": ("Journal", "Activity"), "surveys": ("Questionnaires", "Surveys"),
     "connection": ("Connexion", "Connection"), "test_connection": ("Tester la connexion", "Test connection"),
-    "disconnect": ("Déconnecter Salesforce", "Disconnect Salesforce"),
-    "connect_salesforce": ("Connecter (ou reconnecter) Salesforce", "Connect (or reconnect) Salesforce"),
     "connected": ("Connecté", "Connected"), "not_connected": ("Non connecté", "Not connected"),
     "enabled": ("Actif", "Enabled"), "paused": ("En pause", "Paused"),
     "pause": ("Mettre en pause (coupe-circuit)", "Pause (kill switch)"), "resume": ("Réactiver", "Resume"),
@@ -46,12 +44,8 @@ WORDS = {
     "late": ("en retard", "late"), "held": ("missions en attente", "missions on hold"),
     "configure": ("Configurer", "Configure"), "not_configured": ("À configurer", "Not configured"),
     "needs_connecting": ("À reconnecter", "Needs connecting"),
-    "choose_user": ("Choisissez l'utilisateur Boond dont les droits serviront aux rappels d'Intermission.",
-                    "Choose the Boond user whose rights Intermission's reminders will use."),
     "you": ("vous (l'administrateur qui a ouvert cette page)", "you (the admin who opened this page)"),
     "use_me": ("Utiliser mon compte et enregistrer le webhook", "Use my account and register the webhook"),
-    "open_from_boond": ("Ouvrez Intermission depuis Boond (Administration > Apps) pour terminer l'installation.",
-                        "Open Intermission from Boond (Administration > Apps) to finish the set-up."),
     "technical_user": ("Utilisateur technique", "Technical user"),
     "planning": ("Règles de planification", "Planning rules"),
     "no_manager": ("Ces missions ne nomment pas de manager : leurs étapes de manager vont au manager du consultant, "
@@ -146,28 +140,15 @@ WORDS.update({
     "flash_paused": ("En pause : les webhooks sont ignorés et le travail en attente est sauté.",
                      "Paused: webhooks are ignored and queued work is skipped."),
     "flash_enabled": ("Réactivé.", "Resumed."),
-    "resume_refused": ("Impossible de réactiver {tenant} : la configuration n'est pas terminée (utilisateur "
-                       "technique manquant). Ouvrez Intermission depuis Boond pour la terminer.",
-                       "{tenant} cannot be resumed: its set-up is not finished (no technical user yet). Open "
-                       "Intermission from Boond to finish it."),
-    "flash_configured": ("Configuré avec {user} ; webhook enregistré dans Boond.",
-                         "Configured with {user}; webhook registered in Boond."),
-    "flash_configured_paste": ("Configuré ; collez cette adresse de webhook dans Boond : {url}",
-                               "Configured; paste this webhook URL in Boond: {url}"),
     "flash_not_configured": ("Configuration impossible : {reason}", "Not configured: {reason}"),
-    "config_expired": ("Configuration expirée", "Configuration expired"),
-    "config_expired_text": ("Rouvrez Intermission depuis Boond.", "Open Intermission again from Boond."),
     "failure_not_found": ("Échec introuvable", "Failure not found"),
     "failure_not_found_text": ("Cet échec n'appartient pas à cet espace.", "This failure is not one of this workspace's."),
     "test_ok": ("La connexion fonctionne : {host} répond.", "The connection works: {host} answers."),
-    "test_ok_boond": ("La connexion fonctionne : Boond répond, au nom de {who}.",
-                      "The connection works: Boond answers, on behalf of {who}."),
-    "test_ok_salesforce": ("La connexion fonctionne : Salesforce répond ({usage}).",
-                           "The connection works: Salesforce answers ({usage})."),
     "test_auth": ("{host} refuse les identifiants {of_tenant} : reconnectez l'application ou vérifiez ses jetons.",
                   "{host} refuses {tenant}'s credentials: reconnect the app or check its tokens."),
     "test_unreachable": ("{host} ne répond pas pour le moment ({detail}) : réessayez dans quelques minutes.",
                          "{host} does not answer right now ({detail}): try again in a few minutes."),
+    "test_url_refused": ("Aucun appel n'est parti : {detail}.", "No call was made: {detail}."),
     "test_refused": ("{host} a refusé l'appel de test : {detail}", "{host} refused the test call: {detail}"),
     "test_config": ("La configuration {of_tenant} est incomplète : {detail}", "{tenant}'s set-up is incomplete: {detail}"),
     "test_mapping_ok": ("La correspondance est valide : {detail}.", "The mapping is valid: {detail}."),
@@ -187,7 +168,7 @@ ZERO = {"end": ("le jour de la fin", "on the end day"), "notice": ("le jour de l
 def label(prefix: str, code: str | None, lang: str) -> str:
     """The admin's word for a code (`label('case', 'natural', 'fr')` → 'Fin naturelle'); the code if unknown."""
     key = f"{prefix}_{code}"
-    return word(key, lang) if key in WORDS else (code or "")
+    return word(key, lang) if known(key) else (code or "")
 
 
 def offset_label(days: int, unit: str, anchor: str, *, lang: str) -> str:
@@ -217,8 +198,27 @@ def say(key: str, lang: str, **values) -> str:
 
 def word(key: str, lang: str) -> str:
     """One UI word in `lang` (French by default)."""
-    fr, en = WORDS.get(key, (key, key))
+    fr, en = _words().get(key, (key, key))
     return en if lang == "en" else fr
+
+
+def known(key: str) -> bool:
+    """Whether `key` is a word (the generic ones or a registered host's)."""
+    return key in _words()
+
+
+_HOSTS_ADDED: set[str] = set()  # the hosts' `web.words` already added
+
+
+def _words() -> dict:
+    """WORDS with each registered host's own added, once per host (its registry line's `web.words`)."""
+    from handlers.hosts.registry import HOSTS, load
+
+    for host in list(HOSTS.values()):
+        if host.web.words and host.web.words not in _HOSTS_ADDED:
+            _HOSTS_ADDED.add(host.web.words)
+            WORDS.update(load(host.web.words))
+    return WORDS
 
 WORDS.update({  # issue #17: playbook changes applied, backfill progress, survey e-mails
     "progress": ("Avancement", "Progress"),
@@ -238,6 +238,8 @@ WORDS.update({  # issue #17: playbook changes applied, backfill progress, survey
     "run_kind_playbook": ("Application du playbook", "Playbook applied"),
     "run_kind_mapping": ("Application des correspondances", "Mapping applied"),
     "run_listing": ("liste des missions en cours", "listing the missions"), "run_running": ("en cours", "running"),
+    "run_counting": ("lecture des échéances de chacun (pour ne pas surcharger une journée)",
+                     "reading everyone's due days (so that no day is overloaded)"),
     "run_done": ("terminé", "done"), "run_stopped": ("arrêté", "stopped"),
     "no_run": ("Aucune reprise lancée pour l'instant.", "No backfill has run yet."),
     "missions_read": ("missions lues", "missions read"), "missions_planned": ("planifiées", "planned"),
@@ -349,44 +351,31 @@ WORDS.update({  # issue #27: the mapping page in words (Boond and Salesforce)
                          "meaning counts as a planned end."),
     "mapping_entity": ("Fiche", "Record"), "mapping_proposal": ("Proposition", "Proposal"),
     "mapping_in_use": ("En usage", "In use"),
-    "boond_action_type": ("Type d'action Boond", "Boond action type"),
-    "boond_action_type_help": ("Choisissez dans la liste des types de votre Boond ; vide : le type « Rappel » est "
-                               "pris dans votre dictionnaire.", "Pick from your Boond's types; empty: the "
-                               "reminder type is taken from your dictionary."),
-    "boond_done_types": ("Types d'action qui veulent dire « fait »", "Action types that mean done"),
-    "boond_done_types_help": ("Une action qu'une personne passe à l'un de ces types est conservée telle quelle.",
-                              "An action someone moves to one of these types is kept as it is."),
-    "boond_delivery_states": ("États des prestations et leur sens", "Delivery states and their meaning"),
-    "boond_delivery_states_help": ("Chaque état : en cours, fin prévue, fin par le client, départ du consultant ou "
-                                   "annulée. Le plus simple : l'étape « États » de la mise en route.",
-                                   "Each state: running, planned end, ended by the client, ended by the consultant "
-                                   "or cancelled. Easiest: the set-up's States screen."),
-    "boond_resource_states": ("États des ressources et leur sens", "Resource states and their meaning"),
-    "boond_resource_states_help": ("Chaque état : présent, en intercontrat ou a quitté l'entreprise.",
-                                   "Each state: present, on the bench or left the firm."),
-    "sf_object": ("Objet de la mission", "Mission object"), "sf_name": ("Nom de la mission", "Mission name"),
-    "sf_start_date": ("Date de début", "Start date"), "sf_end_date": ("Date de fin", "End date"),
-    "sf_consultant_contact": ("Consultant (contact)", "Consultant (contact)"),
-    "sf_consultant_user": ("Consultant (utilisateur)", "Consultant (user)"), "sf_manager_user": ("Manager", "Manager"),
-    "sf_business_engineer_user": ("Ingénieur d'affaires", "Business engineer"), "sf_hr_user": ("RH", "HR"),
-    "sf_account": ("Compte client", "Client account"), "sf_client_contact": ("Contact client", "Client contact"),
-    "sf_status": ("Statut", "Status"), "sf_end_reason": ("Motif de fin", "End reason"),
-    "sf_consultant_manager_user": ("Manager du consultant (sur sa fiche)", "The consultant's own manager"),
-    "sf_consultant_left": ("A quitté l'entreprise (case ou valeur)", "Left the firm (checkbox or value)"),
-    "sf_contract_end": ("Fin du contrat du consultant", "The consultant's contract end"),
-    "sf_occupation": ("Taux d'occupation de la mission (%)", "The mission's occupation (%)"),
-    "sf_daily_cost": ("Coût journalier du consultant", "The consultant's daily cost"),
-    "sf_status_values": ("Statuts qui veulent dire « annulée »", "Status values meaning cancelled"),
-    "sf_status_values_help": ("valeur=cancelled, par exemple Cancelled=cancelled", "value=cancelled, e.g. Cancelled=cancelled"),
-    "sf_reason_values": ("Motifs de fin et leur cas", "End reasons and their case"),
-    "sf_reason_values_help": ("valeur=client ou valeur=consultant, par exemple Client=client",
-                              "value=client or value=consultant, e.g. Client=client"),
 })
 
 
 PLACEHOLDER_WORDS = {"consultant": ("le consultant", "the consultant"), "client": ("le client", "the client"),
                      "end_date": ("la date de fin", "the end date"), "mission": ("la mission", "the mission")}
 WORDS.update({"new_step": ("Nouvelle étape", "New step")})
+
+
+def placeholders_as_words(text: str, lang: str) -> str:
+    """What the step editor shows: '{consultant}' → '{le consultant}' (the braces say it is replaced)."""
+    out = text or ""
+    for name, (fr, en) in PLACEHOLDER_WORDS.items():
+        out = out.replace("{" + name + "}", "{" + (en if lang == "en" else fr) + "}")
+    return out
+
+
+def placeholders_from_words(text: str) -> str:
+    """What the step editor saves: '{le consultant}' or '{the consultant}' → '{consultant}' (any case)."""
+    import re
+
+    out = text or ""
+    for name, pair in PLACEHOLDER_WORDS.items():
+        for said in pair:
+            out = re.sub(r"\{\s*" + re.escape(said) + r"\s*\}", "{" + name + "}", out, flags=re.I)
+    return out
 
 
 def placeholders_in_words(text: str, lang: str) -> str:
@@ -432,10 +421,53 @@ WORDS.update({  # issue #27: what the install backfill will write, before the ad
 })
 
 WORDS.update({  # issue #27: the Salesforce connection test's API usage in words
-    "sf_usage": ("{used} appels d'API utilisés sur {limit} aujourd'hui", "{used} of {limit} API calls used today"),
-    "sf_usage_unknown": ("consommation d'API inconnue", "API usage unknown"),
     "search_mission": ("Chercher par consultant ou client", "Search by consultant or client"),
-    "sf_trigger_outbound_message": ("déclenché par un message sortant (Outbound Message)",
-                                    "triggered by an Outbound Message"),
-    "sf_trigger_flow": ("déclenché par un appel HTTP de Flow", "triggered by a Flow HTTP callout"),
+})
+
+WORDS.update({  # issue #27: validation errors in words (webhooks/admin/validation.py), the field named by its label
+    "err_missing": ("« {field} » est à remplir.", "“{field}” is required."),
+    "err_number": ("« {field} » : un nombre entier, par exemple 5.", "“{field}”: a whole number, such as 5."),
+    "err_min": ("« {field} » : au moins {limit}.", "“{field}”: at least {limit}."),
+    "err_max": ("« {field} » : au plus {limit}.", "“{field}”: at most {limit}."),
+    "err_empty": ("« {field} » ne peut pas être vide.", "“{field}” cannot be empty."),
+    "err_long": ("« {field} » : au plus {limit} caractères.", "“{field}”: at most {limit} characters."),
+    "err_choice": ("« {field} » : choisissez une valeur de la liste.", "“{field}”: choose a value from the list."),
+    "err_value": ("« {field} » : cette valeur n'est pas acceptée.", "“{field}”: this value is not accepted."),
+    "err_unknown_field": ("« {field} » n'est pas un réglage connu.", "“{field}” is not a known setting."),
+    "err_placeholder": ("« {field} » : {{{name}}} n'est pas un mot à remplacer ; ceux possibles : {allowed}.",
+                        "“{field}”: {{{name}}} is not a word to replace; the possible ones: {allowed}."),
+    "err_braces": ("« {field} » : accolades mal formées ; un mot à remplacer s'écrit par exemple {{consultant}}, "
+                   "une accolade seule se double.", "“{field}”: malformed braces; a word to replace is written "
+                   "like {{consultant}}, a lone brace is doubled."),
+    "err_case_twice": ("« {field} » : chaque cas une seule fois.", "“{field}”: each case only once."),
+    "err_bench_anchor": ("« {field} » : une étape d'intercontrat se compte depuis le début de l'intercontrat.",
+                         "“{field}”: a bench step counts from the first bench day."),
+    "err_bench_kind": ("« {field} » : seul une étape d'intercontrat se compte depuis le début de l'intercontrat.",
+                       "“{field}”: only a bench step counts from the first bench day."),
+    "err_recur": ("« {field} » : seules les étapes d'intercontrat se répètent.", "“{field}”: only bench steps repeat."),
+    "err_notice": ("« {field} » : l'annonce de la fin n'existe que pour une fin anticipée (par le client ou le "
+                   "consultant).", "“{field}”: the early-end notice exists only for an early end (by the client or "
+                   "the consultant)."),
+    "err_id_taken": ("Cet identifiant est déjà celui d'une autre étape.", "This identifier is another step's already."),
+    "err_playbook": ("Le playbook ainsi modifié ne serait plus valable : rien n'a été enregistré.",
+                     "The playbook changed this way would no longer be valid: nothing was saved."),
+    "err_pair": ("« {part} » : écrivez valeur=cas, par exemple 2=client.", "“{part}”: write value=case, such as "
+                 "2=client."),
+    "done_created": ("créée", "created"), "done_rescheduled": ("mise à jour", "updated"),
+    "done_cancelled": ("annulée", "cancelled"), "done_kept": ("conservée (travail d'une personne)", "kept (someone's work)"),
+    "done_dismissed": ("laissée telle quelle (supprimée ou close par une personne)",
+                       "left as it is (deleted or closed by someone)"),
+    "done_held": ("en attente (impossible à vérifier)", "held (cannot verify)"),
+    "done_recovered": ("retrouvée dans l'outil (déjà écrite)", "found in the host (already written)"),
+    "mission_host_id": ("Identifiant de la mission dans l'outil", "Mission id in the host"),
+    "all_ops": ("toutes", "all"), "end_moved": ("fin : %s", "end: %s"), "no_mission": ("(mission inconnue)", "(unknown mission)"),
+    "placeholders_legend": ("Mots à remplacer dans les titres et les textes (chaque langue les siens) :",
+                            "Words to replace in titles and texts (each language its own):"),
+    "country_pick": ("Pays des jours fériés", "Public holidays: country"),
+    "region_pick": ("Région", "Region"),
+    "no_region": ("Aucune (tout le pays)", "No region (the whole country)"),
+})
+
+WORDS.update({  # issue #30: where the org sends its changes, the secret in a header where Salesforce can add one
+    "delivery_address": ("Adresse de réception des changements", "Where the org sends its changes"),
 })

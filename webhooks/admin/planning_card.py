@@ -9,9 +9,15 @@ ROLES = ("manager", "business_engineer", "hr")
 
 
 def planning_card(tenant) -> dict:
-    """The form's values and the missions whose manager steps fall back."""
-    cfg = tenant.planning
+    """The form's values (the countries and the country's regions as choices, named in the page's language) and the
+    missions whose manager steps fall back."""
+    from webhooks.admin.render import lang_for
+    from webhooks.admin.setup_flow import country_choices, region_choices
+
+    cfg, lang = tenant.planning, lang_for(tenant)
     return {
+        "countries": country_choices(lang),
+        "regions": region_choices(tenant.country, lang),
         "country": tenant.country,
         "subdivision": tenant.subdivision or "",
         "stale_after_days": cfg.stale_after_days,

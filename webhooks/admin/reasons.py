@@ -15,8 +15,10 @@ _FR = [
     (r"end moved earlier \((.+?) → (.+?)\) with no reason mapped to client or consultant: treated as natural, "
      r"to confirm", r"fin avancée (\1 → \2) sans motif associé au client ou au consultant : traitée comme une fin "
                     r"prévue, à confirmer"),
-    (r"host state (.+?) mapped to (client|consultant)",
-     lambda m: f"état {m[1]} associé à une fin {'par le client' if m[2] == 'client' else 'par le consultant'}"),
+    (r"the host marks an early end by the (client|consultant)",
+     lambda m: f"l'outil indique une fin anticipée par le {m[1]}"),
+    (r"host state (.+?) mapped to (client|consultant)",  # the phrase before, in the activity log kept
+     lambda m: f"l'outil indique une fin anticipée par le {m[2]}"),
     (r"first seen on (\S+), (\d+) days after the end \(over (\d+)\): no end-of-mission steps",
      r"vue pour la première fois le \1, \2 jours après la fin (plus de \3) : pas d'étapes de fin de mission"),
     (r"the consultant left the firm: no bench", "le consultant a quitté l'entreprise : pas d'intercontrat"),
@@ -35,6 +37,9 @@ _FR = [
                "pas une fin, la mission finit avec la dernière de la suite"),
     (r"replaced by (.+)", lambda m: "remplacé par " + m[1].replace("another consultant", "un autre consultant")
      .replace(" from ", " à partir du ")),
+    (r"replacement unknown: the host does not let us read the project's other missions|"
+     r"replacement unknown: GET \S+ answered \S+",  # the phrase before, with the API path, in the activity log kept
+     "remplaçant inconnu : l'outil ne laisse pas lire les autres missions du projet"),
     (r"replacement unknown: (.+)", r"remplaçant inconnu : \1"),
     (r"the consultant is external \(subcontractor or freelance\): no bench",
      "le consultant est externe (sous-traitant ou indépendant) : pas d'intercontrat"),
@@ -46,13 +51,14 @@ _FR = [
      "consultants en intercontrat ou qui y reviennent, rapprochés des opportunités ouvertes"),
 ]
 _COMPILED = [(re.compile(rf"^{pattern}$"), repl) for pattern, repl in _FR]
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")  # a day as the reasons keep it, 2026-03-30
 
 
 def reason_in(lang: str, reason: str | None) -> str:
     """The reason in `lang` ('fr' translates each known phrase; other languages keep the English)."""
     if not reason or lang != "fr":
         return reason or ""
-    return "; ".join(_phrase(part.strip()) for part in reason.split(";"))
+    return _ISO_DAY.sub(r"\3/\2/\1", "; ".join(_phrase(part.strip()) for part in reason.split(";")))
 
 
 def _phrase(part: str) -> str:

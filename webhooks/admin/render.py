@@ -6,7 +6,7 @@ from flask import g, make_response, render_template, request
 from webhooks.admin import bp
 from config.infra.redis_conn import get_redis
 from webhooks.admin.auth import csrf_token, current_admin
-from webhooks.admin.i18n import WORDS, label, offset_label, placeholders_in_words, say, word
+from webhooks.admin.i18n import known, label, offset_label, placeholders_in_words, say, word
 from webhooks.admin.reasons import reason_in
 
 
@@ -77,7 +77,7 @@ def error_words(status: int, key: str, **values):
         title = " / ".join(dict.fromkeys(word(key, x) for x in ("fr", "en")))
         message = " — ".join(say(f"{key}_text", x, **values) for x in ("fr", "en"))
         return make_response(render_template("admin/error.html", title=title, message=message, lang="fr"), status)
-    text = say(f"{key}_text", lang, **values) if f"{key}_text" in WORDS else ""
+    text = say(f"{key}_text", lang, **values) if known(f"{key}_text") else ""
     return make_response(render_template("admin/error.html", title=word(key, lang), message=text, lang=lang,
                                          back=_back_link(lang)), status)
 

@@ -18,7 +18,7 @@ from config.infra.redis_conn import get_redis
 from connectors.errors import HostError
 from config.infra import clock
 from handlers.sync import pipeline
-from handlers.sync import setup
+from handlers.sync import backfill, setup
 from handlers.hosts.registry import adapter_for
 from handlers.state.store import SnapshotStore
 
@@ -113,11 +113,10 @@ def place_choices(tenant) -> dict:
     from webhooks.admin.render import lang_for
 
     supported = holidays.list_supported_countries()  # ISO 3166 alpha-2 codes, and their alpha-3 aliases
-    names = country_names(lang_for(tenant))  # the page's language (?lang=), else the tenant's
+    lang = lang_for(tenant)  # the page's language (?lang=), else the tenant's
     proposed = setup.proposed_place(tenant, get_redis()) if "place" not in confirmed(tenant.id) else {}
     country = proposed.get("country") if proposed.get("country") in supported else tenant.country
-    return {"countries": sorted(((c, names.get(c, c)) for c in supported if len(c) == 2), key=lambda x: x[1]),
-            "regions": list(supported.get(country, ())),
+    return {"countries": country_choices(lang), "regions": region_choices(country, lang),
             "zones": sorted(z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith("Etc/")),
             "country": country, "region": tenant.subdivision or "",
             "zone": proposed.get("timezone") or tenant.timezone, "proposed": bool(proposed)}
@@ -146,6 +145,40 @@ def save_place(tenant, form) -> PlaceSaved:
     return PlaceSaved(tenant.model_copy(update={"country": country, "subdivision": region, "timezone": zone}), None)
 
 
+def country_choices(lang: str) -> list[tuple[str, str]]:
+    """(code, name) of every country `holidays` knows, by name in the page's language."""
+    import holidays
+
+    names = country_names(lang)
+    return sorted(((c, names.get(c, c)) for c in holidays.list_supported_countries() if len(c) == 2),
+                  key=lambda x: x[1])
+
+
+@lru_cache(maxsize=64)
+def region_choices(country: str, lang: str) -> list[tuple[str, str]]:
+    """(code, name) of the regions `holidays` knows for a country (its subdivisions, whose holidays differ), named
+    from pycountry's ISO 3166-2 tables in the page's language, else from `holidays`' own aliases, else the code."""
+    import gettext
+
+    import holidays
+    import pycountry
+
+    codes = holidays.list_supported_countries().get(country, ())
+    if not codes:
+        return []
+    words = gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=[lang], fallback=True)
+    aliases: dict[str, str] = {}
+    for alias, code in (getattr(holidays.country_holidays(country), "subdivisions_aliases", None) or {}).items():
+        if len(alias) > 3 and len(alias) > len(aliases.get(code, "")):
+            aliases[code] = alias
+    out = []
+    for code in codes:
+        found = pycountry.subdivisions.get(code=f"{country}-{code}")
+        name = words.gettext(found.name) if found else aliases.get(code, "")
+        out.append((code, f"{name} ({code})" if name and name != code else code))
+    return sorted(out, key=lambda r: r[1])
+
+
 @lru_cache(maxsize=4)
 def country_names(language: str) -> dict[str, str]:
     """ISO 3166 alpha-2 code → the country's name in the page's language (pycountry's ISO tables and their
@@ -160,32 +193,10 @@ def country_names(language: str) -> dict[str, str]:
 
 # --- the next mission ends ----------------------------------------------------------------------------
 
-FORECAST_READS = 60  # missions read for the install forecast (the page says when there are more)
-
-
 def install_forecast(tenant) -> dict:
-    """What activating will write through the install backfill: actions, late ones, the busiest person's day."""
-    from collections import Counter
-
-    conn = get_redis()
-    adapter = adapter_for(tenant, conn)
-    today = clock.today(tenant.timezone)
-    ids = adapter.missions_ending(today - timedelta(days=tenant.bench_lookback_days),
-                                  today + timedelta(days=tenant.backfill_days))
-    store, actions, load = SnapshotStore(conn, tenant.id), 0, Counter()
-    late = 0
-    for mission_id in ids[:FORECAST_READS]:
-        current, _ = adapter.read_mission(mission_id)
-        plan = pipeline.prepare(conn, tenant, store.get(mission_id), current=current, trigger={"kind": "preview"}, today=today,
-                                write=False) if current is not None else None
-        for row in pipeline.dry_run(conn, plan) if plan else []:
-            if row["op"] == "create":
-                actions += 1
-                late += bool(row["late"])
-                load[(row["assignee"] or "", row["due"])] += 1
-    (who, day), most = load.most_common(1)[0] if load else (("", None), 0)
-    return {"missions": len(ids), "read": min(len(ids), FORECAST_READS), "actions": actions, "late": late,
-            "busiest": who, "busiest_day": day, "busiest_count": most}
+    """What activating will write through the install backfill: actions, late ones, the busiest person's day, as
+    the run will write them (`handlers.sync.backfill.forecast`)."""
+    return backfill.forecast(get_redis(), tenant)
 
 
 def next_ends(tenant, count: int = NEXT_ENDS, *, read_at_most: int = 25) -> list[dict]:

@@ -59,13 +59,14 @@ def bench_csv():
     writer = csv.writer(out)
     writer.writerow([word(k, lang) for k in ("consultant", "mission", "since", "until")]
                     + [f"{word('bench_days', lang)} ({word(k, lang)})" for k in ("this_month", "this_quarter")]
-                    + [word("daily_cost", lang), f"{word('cost', lang)} ({word('this_quarter', lang)})", word("shares", lang)])
+                    + [word("daily_cost", lang), f"{word('cost', lang)} ({word('this_quarter', lang)})", word("shares", lang)]
+                    + [word("mission_host_id", lang)])  # the title for people; the host's id last, said what it is
     for p in _rows(found, request.args):
-        writer.writerow(csv_cells([p.name or p.consultant_id, p.mission_id, p.start.isoformat(),
+        writer.writerow(csv_cells([p.name or p.consultant_id, p.mission_title or p.mission_id, p.start.isoformat(),
                          p.until.isoformat() if p.until else "", p.days.get("month", 0), p.days.get("quarter", 0),
                          "" if p.daily_cost is None else f"{p.daily_cost:.2f}",
                          "" if p.cost("quarter") is None else f"{p.cost('quarter'):.2f}",
-                         " + ".join(label("activity", a, lang) for a in sorted(p.activities))]))
+                         " + ".join(label("activity", a, lang) for a in sorted(p.activities)), p.mission_id]))
     name = f"bench-{admin.tenant.id}-{found.today.isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -51,8 +51,6 @@ WORDS.update({  # issue #29: the forecast (additive: new keys only)
                       "date, place)."),
     "matching_enabled": ("Proposer des consultants pour les opportunités ouvertes", "Suggest consultants for open opportunities"),
     "per_consultant": ("Opportunités au plus par consultant", "At most this many opportunities per consultant"),
-    "positionings": ("Boond : positionner aussi les consultants proposés (état « Positionné », sans e-mail)",
-                     "Boond: also position the suggested consultants (state \"Positionné\", no e-mail)"),
     "digest_every": ("Récapitulatif des ingénieurs d'affaires (« vos consultants disponibles dans les 30 / 60 / 90 "
                      "jours »)", "Business engineers' digest (\"your consultants available within 30 / 60 / 90 days\")"),
     "digest_0": ("aucun", "none"), "digest_7": ("chaque semaine", "every week"),

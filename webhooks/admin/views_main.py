@@ -4,9 +4,7 @@ What differs per host (the connection line, the set-up card and form, disconnect
 the admin pages (`host_pages.pages_for`)."""
 from __future__ import annotations
 
-import json
 import secrets
-from datetime import datetime, timezone
 from functools import lru_cache
 
 from flask import abort, make_response, redirect, render_template, request, url_for
@@ -24,7 +22,7 @@ from webhooks.admin.auth import (admin_token, browser_form_ok, browser_form_toke
                                   login_refused, set_browser_cookie)
 from webhooks import intake_failures
 from webhooks.admin.host_pages import pages_for
-from webhooks.admin.i18n import WORDS, label, say, word
+from webhooks.admin.i18n import label, say, word
 from webhooks.admin.attention import failures_of
 from webhooks.admin.planning_card import planning_card
 from webhooks.admin.render import error_page, error_words, lang_for, page, tenant_page
@@ -45,7 +43,8 @@ def overview_context(tenant) -> dict:
 
     return {"status": pages.status(tenant), "held": len(held(get_redis(), tenant.id)),
             "configure": pages.configure_card(tenant), "test_result": None, "planning": planning_card(tenant),
-            "disconnect": pages.disconnect_form(tenant),
+            "disconnect": pages.disconnect_form(tenant), "connect": pages.connect_form(tenant),
+            "delivery": pages.delivery_card(tenant),
             "setup_missing": None if tenant.setup_complete else check(tenant).missing,
             "attention": attention_items(tenant, lang_for(tenant))}
 
@@ -87,23 +86,27 @@ def activity():
     """What was done for each mission and why, and the failures with a retry button."""
     admin = current_admin()
     mission = request.args.get("mission") or None
-    rows = ActivityLog(get_redis(), admin.tenant.id).recent(2000, mission)
+    from webhooks.admin import activity_view as view
+
+    records = ActivityLog(get_redis(), admin.tenant.id).recent(2000, mission)
     op = request.args.get("op") or None
-    rows = [r for r in rows if op is None or r.get("op") == op]
-    number, pages = _page_number(len(rows))
+    groups = [g for g in view.changes(records) if op is None or any(r.get("op") == op for r in g)]
+    number, pages = _page_number(len(groups))
     lang = lang_for(admin.tenant)
-    shown = [_row(r, admin.tenant, lang) for r in rows[(number - 1) * ACTIVITY_PAGE:number * ACTIVITY_PAGE]]
-    _name_missions(admin.tenant.id, shown)
+    page_groups = groups[(number - 1) * ACTIVITY_PAGE:number * ACTIVITY_PAGE]
+    names = view.mission_names(get_redis(), admin.tenant.id, {str(g[0].get("mission") or "") for g in page_groups})
+    shown = [view.change_row([r for r in g if op is None or r.get("op") == op], admin.tenant, lang, known=names)
+             for g in page_groups]
     from webhooks.admin.attention import failure_reason
 
     failures = [{**f, "why": failure_reason(f["error"], lang)} for f in failures_of(admin.tenant.id)]
-    return page("activity.html", rows=shown, mission=mission,
-                failures=failures, op=op, number=number, pages=pages, total=len(rows),
+    return page("activity.html", rows=shown, mission=mission, ops=view.OPS,
+                failures=failures, op=op, number=number, pages=pages, total=len(groups),
                 refused=intake_failures.recent(get_redis(), admin.tenant.id, lang),
                 label=lambda prefix, code: label(prefix, code, lang))
 
 
-ACTIVITY_PAGE = 50
+ACTIVITY_PAGE = 20  # changes a page (each with its actions)
 
 
 def _page_number(total: int) -> tuple[int, int]:
@@ -163,52 +166,6 @@ def _configured(tenant) -> bool:
     return tenant.status == "active" and pages_for(tenant).ready(tenant)
 
 
-
-
-def _row(record: dict, tenant, lang: str) -> dict:
-    """One activity record in the admin's words: local time, the trigger and the end date's change in words."""
-    from zoneinfo import ZoneInfo
-
-    trigger = record.get("trigger") or {}
-    kind = str(trigger.get("kind") or "other")
-    when = datetime.fromtimestamp(record.get("at", 0), tz=timezone.utc).astimezone(ZoneInfo(tenant.timezone))
-    return {**record, "when": when.strftime("%d/%m/%Y %H:%M" if lang == "fr" else "%Y-%m-%d %H:%M"),
-            "trigger": label("trigger", kind if f"trigger_{kind}" in WORDS else "other", lang),
-            "change": _change_words(record.get("change"), lang), "raw_trigger": json.dumps(trigger)[:120]}
-
-
-def _change_words(change: str | None, lang: str) -> str:
-    """'None → 2026-12-04' → 'pas de date de fin → 04/12/2026'."""
-    if not change:
-        return ""
-    parts = [p.strip() for p in str(change).split("→")]
-    return " → ".join(_day_words(p, lang) for p in parts)
-
-
-def _day_words(text: str, lang: str) -> str:
-    from datetime import date
-
-    if text in ("None", "", "null"):
-        return word("no_end_date", lang)
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        return text
-    return day.strftime("%d/%m/%Y") if lang == "fr" else day.isoformat()
-
-
-def _name_missions(tenant_id: str, rows: list[dict]) -> None:
-    """Each row's mission as people read it: its title and consultant (from the last snapshot), not its id."""
-    from handlers.state.store import SnapshotStore
-
-    store, names = SnapshotStore(get_redis(), tenant_id), {}
-    for row in rows:
-        mission = str(row.get("mission") or "")
-        if mission and mission not in names:
-            snap = store.get(mission)
-            who = snap.consultant.name if snap and snap.consultant else ""
-            names[mission] = " · ".join(x for x in ((snap.title if snap else ""), who) if x) or mission
-        row["mission_name"] = names.get(mission, "")
 
 
 def _password_ok(tenant, password: str) -> bool:

@@ -9,8 +9,8 @@ from config.playbook import PlaybookError, default_playbook, load_playbook
 from handlers.sync.jobs import playbook_for
 from webhooks.admin import bp
 from webhooks.admin.auth import current_admin
-from webhooks.admin.forms import check_step, new_step as build_step, read_step_form, step_form, step_patch
-from webhooks.admin.i18n import placeholders_in_words, word
+from webhooks.admin.forms import LONG_FIELDS, check_step, new_step as build_step, read_step_form, step_form, step_patch
+from webhooks.admin.i18n import PLACEHOLDER_WORDS, placeholders_as_words, placeholders_in_words, word
 from webhooks.admin.render import error_page, lang_for, page
 from webhooks.admin.views_replan import confirm_or_apply
 
@@ -37,7 +37,7 @@ def edit_step(step_id: str):
     values = read_step_form(request.form)
     patch = step_patch(values)
     candidate = {**current.model_dump(mode="json"), **patch}
-    errors = check_step(candidate)
+    errors = check_step(candidate, lang_for(admin.tenant))
     overrides = _with_step(admin.tenant.playbook_overrides, step_id, patch)
     return _save_or_show(admin, overrides, errors, step_id, values, new=False)
 
@@ -59,7 +59,7 @@ def new_step():
         return _step_page(None, step_form(None), {}, new=True)
     values = read_step_form(request.form)
     step = build_step(values)
-    errors = check_step(step)
+    errors = check_step(step, lang_for(admin.tenant))
     overrides = copy.deepcopy(admin.tenant.playbook_overrides)
     overrides["add"] = [s for s in overrides.get("add") or [] if s.get("id") != step["id"]] + [step]
     return _save_or_show(admin, overrides, errors, None, values, new=True)
@@ -83,8 +83,9 @@ def _save_or_show(admin, overrides: dict, errors: dict, step_id: str | None, val
     if not errors:
         try:
             load_playbook(overrides=overrides)
-        except PlaybookError as exc:
-            errors = {"_": "; ".join(exc.problems)}
+        except PlaybookError as exc:  # the whole playbook refused it: a step id taken, or another rule
+            taken = any("duplicate step id" in p for p in exc.problems)
+            errors = {"id" if taken else "_": word("err_id_taken" if taken else "err_playbook", lang_for(admin.tenant))}
     if errors:
         return _step_page(step_id, values, errors, new=new, status=400)
     target = values.get("id") if new else step_id
@@ -103,6 +104,8 @@ def _step_page(step_id, form: dict, errors: dict, *, new: bool, status: int = 20
     lang = lang_for(g.admin.tenant)
     title = form.get("title_en" if lang == "en" else "title_fr") if step_id else ""
     heading = placeholders_in_words(title, lang) if title else word("new_step", lang)
-    body = page("step.html", step_id=step_id, form=form, errors=errors, new=new, heading=heading,
+    shown = {**form, **{k: placeholders_as_words(form.get(k) or "", k[-2:]) for k in LONG_FIELDS}}  # each its own
+    body = page("step.html", step_id=step_id, form=shown, errors=errors, new=new, heading=heading,
+                placeholders=[placeholders_as_words("{" + p + "}", lang) for p in PLACEHOLDER_WORDS],
                 problem=word("errors", lang) if errors else None)
     return body, status

@@ -5,6 +5,7 @@ from typing import NamedTuple
 
 import html
 import json
+import logging
 import re
 import threading
 from datetime import date, datetime, timedelta
@@ -31,6 +32,9 @@ from handlers.state.store import SnapshotStore
 from handlers.domain.timeline import placed
 from handlers.domain.classify import crew_matters
 from config.infra import clock
+from connectors.boond.settings import boond_env, boond_settings
+
+log = logging.getLogger(__name__)
 
 REMINDER_LABEL = re.compile(r"rappel|to ?do|reminder", re.I)
 NOTE_LABEL = re.compile(r"^\s*note\b", re.I)
@@ -42,16 +46,16 @@ EXIT_DATE_FIELDS = ("exitDate", "leavingDate", "dateOfExit", "contractEndDate")
 
 def make_client(tenant: Tenant, conn: redis.Redis) -> BoondClient:
     """A client signed with the tenant's credentials and throttled by its shared bucket."""
-    cfg, settings = tenant.boond, get_settings()
+    cfg, settings = boond_settings(tenant), get_settings()
     if not cfg.user_token:
         raise HostAuthError("no technical user yet: open Intermission from Boond (Administration > Apps) to "
                             "finish the set-up", host="boond")
     token, key = (cfg.app_token, cfg.app_key) if cfg.auth_mode == "app" else (cfg.client_token, cfg.client_key)
     tokens = app_tokens_for(tenant, conn) if cfg.auth_mode == "app" and not cfg.app_token else None
     if tokens is not None:  # a marketplace install: its (maybe temporary) token lives in the token store
-        token, key = tokens.current(settings.boond_app_token_ttl_margin), tokens.app_key
-    limiter = RateLimiter(conn, keys.boond_ratelimit(tenant.id),
-                          rate=cfg.rate_per_second or settings.boond_rate_per_second, burst=settings.boond_burst,
+        token, key = tokens.current(boond_env().boond_app_token_ttl_margin), tokens.app_key
+    limiter = RateLimiter(conn, keys.host_ratelimit(tenant.id, "boond"),
+                          rate=cfg.rate_per_second or boond_env().boond_rate_per_second, burst=boond_env().boond_burst,
                           max_wait=settings.max_retry_after_seconds)
     return BoondClient(cfg.base_url, BoondCredentials(cfg.auth_mode, token or "", key or "", cfg.user_token),
                        renew=tokens.renewed if tokens else None,
@@ -62,8 +66,8 @@ def make_client(tenant: Tenant, conn: redis.Redis) -> BoondClient:
 
 def app_tokens_for(tenant: Tenant, conn: redis.Redis) -> AppTokens:
     """The token store of a marketplace tenant (its app key, else the server's)."""
-    cfg, settings = tenant.boond, get_settings()
-    return AppTokens(conn, tenant.id, base_url=checked_base_url(cfg.base_url), app_key=cfg.app_key or settings.boond_app_key or "",
+    cfg, settings = boond_settings(tenant), get_settings()
+    return AppTokens(conn, tenant.id, base_url=checked_base_url(cfg.base_url), app_key=cfg.app_key or boond_env().boond_app_key or "",
                      timeout=settings.http_timeout_seconds)
 
 
@@ -122,13 +126,14 @@ class BoondAdapter:
         except HostError as exc:
             if not not_offered(exc):
                 raise
-            return Crew([], f"replacement unknown: GET /projects/{snap.project_id}/deliveries-groupments answered {exc.status}")
+            log.warning("project %s: its deliveries tab answered %s", snap.project_id, exc.status)
+            return Crew([], "replacement unknown: the host does not let us read the project's other missions")
         items = []
         for row in rows:
             attrs, ref = row.get("attributes") or {}, _ref(row.get("relationships") or {}, "dependsOn")
             if row.get("type") not in (None, "delivery") or not ref or ref.get("type") != "resource" \
                     or str(row.get("id")) == snap.mission_id or attrs.get("isDeleted") is True \
-                    or self.tenant.boond.delivery_states.get(str(attrs.get("state"))) == "cancelled":
+                    or boond_settings(self.tenant).delivery_states.get(str(attrs.get("state"))) == "cancelled":
                 continue  # an early-ended one stays: it may be the early end this one replaces
             items.append(OtherMission(id=str(row.get("id")), title=str(attrs.get("title") or ""),
                                       start=day(attrs.get("startDate")), end=day(attrs.get("endDate")),
@@ -193,7 +198,7 @@ class BoondAdapter:
         for the threads a round's creates are sent from."""
         with self._reading:
             if self._dictionary is None:
-                key = keys.boond_dictionary(self.tenant.id)
+                key = keys.host_dictionary(self.tenant.id, "boond")
                 raw = self.conn.get(key)
                 if raw is None:
                     raw = json.dumps(self.client.dictionary())
@@ -204,7 +209,7 @@ class BoondAdapter:
     def _labels_if_unmapped(self, doc: dict) -> dict[str, str] | None:
         """The delivery state labels, read only when the state is not mapped (for the provenance)."""
         state = ((doc.get("data") or {}).get("attributes") or {}).get("state")
-        if state is None or str(state) in self.tenant.boond.delivery_states:
+        if state is None or str(state) in boond_settings(self.tenant).delivery_states:
             return None
         try:
             return self.dictionary().states("delivery")
@@ -262,15 +267,15 @@ class BoondAdapter:
     def close(self, host_id: str, note: str, state: HostState) -> None:
         """Close an edited action its plan no longer wants: the tenant's "done" type when it has one, and a note."""
         attributes = {"text": f"{state.raw.get('text') or ''}<p>{html.escape(note, quote=False)}</p>"}
-        if self.tenant.boond.done_action_types:
-            attributes["typeOf"] = self.tenant.boond.done_action_types[0]
+        if boond_settings(self.tenant).done_action_types:
+            attributes["typeOf"] = boond_settings(self.tenant).done_action_types[0]
         self.client.update_action(host_id, {"data": {"id": host_id, "type": "action", "attributes": attributes}})
 
     def host_states(self, entries: dict[str, list[LedgerEntry]]) -> dict[str, dict[str, HostState]]:
         """Our actions as Boond holds them now: each target's actions tab, else the keyword search; an action neither
         found there nor on a complete tab is read by its id (a 404 there, and only there, means deleted). One whose
         reads were all refused is `unverified`: held, never judged deleted."""
-        done = set(self.tenant.boond.done_action_types)
+        done = set(boond_settings(self.tenant).done_action_types)
         targets: dict[tuple[str, str], set[str]] = {}
         for rows_ in entries.values():
             for e in rows_:
@@ -370,7 +375,7 @@ class BoondAdapter:
     def type_of(self, action: DesiredAction) -> int:
         """The tenant's action type for this kind on this entity: configured, else its "Note" for a written-back
         survey answer, else its "Rappel / To do"."""
-        cfg = self.tenant.boond
+        cfg = boond_settings(self.tenant)
         mapping = cfg.contact_action_types if action.target.type == "contact" else cfg.action_types
         if action.kind in mapping:
             return mapping[action.kind]
@@ -444,12 +449,12 @@ class DeliveryStatus(NamedTuple):
 
 def delivery_status(tenant: Tenant, raw_state: str | None, labels: dict[str, str] | None = None) -> DeliveryStatus:
     """(snapshot status, note): the tenant's confirmed mapping; an unmapped state is natural, and says so."""
-    case = tenant.boond.delivery_states.get(raw_state or "")
+    case = boond_settings(tenant).delivery_states.get(raw_state or "")
     if case in ("client", "consultant", "cancelled"):
         return DeliveryStatus(case, None)
     if case is not None or raw_state is None:
         return DeliveryStatus("active", None)
-    label = (labels or {}).get(raw_state) or tenant.boond.state_labels.get("delivery", {}).get(raw_state)
+    label = (labels or {}).get(raw_state) or boond_settings(tenant).state_labels.get("delivery", {}).get(raw_state)
     return DeliveryStatus("active", f"state {raw_state} ({label or 'no label known'}) not mapped")
 
 
@@ -473,13 +478,13 @@ def resource_state(tenant: Tenant, resource: dict | None) -> str | None:
     """The tenant's meaning of the consultant's resource state (active, bench, staffed, leaving, left), None when
     unmapped."""
     state = ((resource or {}).get("attributes") or {}).get("state")
-    return None if state is None else tenant.boond.resource_states.get(str(state))
+    return None if state is None else boond_settings(tenant).resource_states.get(str(state))
 
 
 def resource_external(tenant: Tenant, resource: dict | None) -> bool:
     """True when the consultant's resource type is one the tenant lists as external (subcontractor, freelance)."""
     kind = ((resource or {}).get("attributes") or {}).get("typeOf")
-    return kind is not None and str(kind) in tenant.boond.external_resource_types
+    return kind is not None and str(kind) in boond_settings(tenant).external_resource_types
 
 
 def known_timeline(store: SnapshotStore, snap: MissionSnapshot) -> list[dict]:
@@ -500,7 +505,7 @@ def timeline_items(timeline: list[dict], tenant: Tenant) -> list[OtherMission]:
         attrs = item.get("attributes") or {}
         if item.get("type") != "delivery" or attrs.get("isDeleted") is True:
             continue
-        if tenant.boond.delivery_states.get(str(attrs.get("state")), "active") not in ("active", "natural"):
+        if boond_settings(tenant).delivery_states.get(str(attrs.get("state")), "active") not in ("active", "natural"):
             continue
         items.append(OtherMission(id=str(item.get("id")), title=str(attrs.get("title") or ""),
                                   start=day(attrs.get("startDate")), end=day(attrs.get("endDate")),

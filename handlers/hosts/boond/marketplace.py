@@ -8,6 +8,7 @@ starts no job itself: the sync layer does).
 from __future__ import annotations
 
 import hmac
+import hashlib
 import logging
 import secrets
 import time
@@ -22,6 +23,7 @@ from connectors.errors import HostError, HostForbidden
 from handlers.hosts.boond.adapter import app_tokens_for, make_client
 from handlers.hosts.boond.dictionary import Dictionary, labels_and_proposals
 from handlers.state.ledger import ActivityLog
+from connectors.boond.settings import BoondConfig, boond_env, boond_settings
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,20 @@ class MarketplaceError(ValueError):
 
 # --- calls from Boond (no Boond call back) ---------------------------------------------------------
 
+
+def boond_tenant_id(client_token: str) -> str:
+    """The tenant id of a Boond marketplace install: stable across reinstalls of the same customer."""
+    return "boond-" + hashlib.sha256(client_token.encode()).hexdigest()[:16]
+
+
+def tenant_for_client_token(client_token: str) -> tenants.Tenant | None:
+    """The Boond tenant installed for this clientToken (any status), or None."""
+    if not isinstance(client_token, str) or not client_token:
+        return None
+    tenant = tenants.get(boond_tenant_id(client_token))
+    cfg = boond_settings(tenant) if tenant is not None else None
+    return tenant if cfg is not None and cfg.client_token == client_token else None
+
 def handle_install(payload: dict) -> dict:
     """Call 1 (`installationCode`) checks the code; call 2 (`appToken`, `clientToken`…) creates or re-enables."""
     if "appToken" in payload:
@@ -51,7 +67,7 @@ def handle_install(payload: dict) -> dict:
 
 
 def _check_installation_code(given) -> dict:
-    expected = get_settings().boond_installation_code
+    expected = boond_env().boond_installation_code
     if expected and not hmac.compare_digest(str(given or "").encode(), expected.encode()):
         raise MarketplaceError("wrong installation code: enter the code Intermission gave you", 403)
     return {"step": "installation code accepted"}
@@ -71,20 +87,20 @@ def _install_tokens(payload: dict) -> dict:
 def _installed_tenant(client_token: str, client_name: str) -> tenants.Tenant:
     """A new tenant waiting for its technical user, or the existing one with the server's app key."""
     settings = get_settings()
-    tenant_id = tenants.boond_tenant_id(client_token)
+    tenant_id = boond_tenant_id(client_token)
     existing = tenants.get(tenant_id)
     if existing is None:
         return tenants.Tenant(id=tenant_id, host="boond", name=client_name, language=settings.default_language,
                               timezone=settings.default_timezone, enabled=False, status="needs_configuration",
                               setup_complete=False,  # the set-up flow ends it (issue #27)
-                              boond=tenants.BoondConfig(base_url=settings.boond_base_url, auth_mode="app",
-                                                        app_key=settings.boond_app_key, client_token=client_token))
-    if existing.host != "boond" or not existing.boond or existing.boond.client_token != client_token:
+                              host_settings=BoondConfig(base_url=boond_env().boond_base_url, auth_mode="app",
+                                                        app_key=boond_env().boond_app_key, client_token=client_token))
+    if existing.host != "boond" or not boond_settings(existing) or boond_settings(existing).client_token != client_token:
         raise MarketplaceError(f"tenant {tenant_id} exists and is not this Boond customer's", 409)
-    configured = existing.status == "active" and bool(existing.boond.user_token)
-    boond = existing.boond.model_copy(update={"auth_mode": "app", "app_token": None,
-                                              "app_key": settings.boond_app_key})
-    return existing.model_copy(update={"boond": boond, "name": client_name or existing.name,
+    configured = existing.status == "active" and bool(boond_settings(existing).user_token)
+    boond = boond_settings(existing).model_copy(update={"auth_mode": "app", "app_token": None,
+                                              "app_key": boond_env().boond_app_key})
+    return existing.model_copy(update={"host_settings": boond, "name": client_name or existing.name,
                                        "status": "active" if configured else "needs_configuration",
                                        "enabled": existing.enabled and configured})
 
@@ -92,15 +108,15 @@ def _installed_tenant(client_token: str, client_name: str) -> tenants.Tenant:
 def handle_validate(payload: dict) -> dict:
     """New tokens after the admin clicked Validate in Boond (scopes changed, or a wrong key was used)."""
     client_token, app_token = _required(payload, "clientToken", "appToken")
-    tenant = tenants.tenant_for_client_token(client_token)
+    tenant = tenant_for_client_token(client_token)
     if tenant is None or tenant.status == "uninstalled":
         raise MarketplaceError("this Boond customer has not installed Intermission: install the app first", 404)
     conn = get_redis()
     app_tokens_for(tenant, conn).store(app_token, _text(payload.get("refreshToken")),
                                        expires_at_from(payload.get("expiresIn"), time.time()))
-    key = get_settings().boond_app_key
-    if tenant.boond.app_key != key:
-        tenants.save(tenant.model_copy(update={"boond": tenant.boond.model_copy(update={"app_key": key})}))
+    key = boond_env().boond_app_key
+    if boond_settings(tenant).app_key != key:
+        tenants.save(tenant.model_copy(update={"host_settings": boond_settings(tenant).model_copy(update={"app_key": key})}))
     _log(conn, tenant.id, "validated", "app tokens renewed by Validate in Boond")
     return {"tenant": tenant.id}
 
@@ -108,15 +124,15 @@ def handle_validate(payload: dict) -> dict:
 def handle_uninstall(payload: dict) -> dict:
     """Forget the tenant's secrets and stop its work; keep ledger, snapshots and activity; touch nothing in Boond."""
     (client_token,) = _required(payload, "clientToken")
-    tenant = tenants.tenant_for_client_token(client_token)
+    tenant = tenant_for_client_token(client_token)
     if tenant is None:
         return {"tenant": None}
     conn = get_redis()
     app_tokens_for(tenant, conn).forget()
-    boond = tenant.boond.model_copy(update={"user_token": None, "app_token": None, "app_key": None,
+    boond = boond_settings(tenant).model_copy(update={"user_token": None, "app_token": None, "app_key": None,
                                             "client_key": None})
     # a new epoch revokes every admin token and link made so far; an uninstalled tenant never runs a job
-    tenants.save(tenant.model_copy(update={"boond": boond, "enabled": False, "status": "uninstalled",
+    tenants.save(tenant.model_copy(update={"host_settings": boond, "enabled": False, "status": "uninstalled",
                                            "webhook_secret": secrets.token_urlsafe(32),
                                            "auth_epoch": tenant.auth_epoch + 1}))
     for key in conn.scan_iter(match=keys.pending_users_pattern(tenant.id), count=500):
@@ -150,12 +166,12 @@ def configure_boond_tenant(tenant_id: str, user_token: str, *, base_url: str | N
     # unknown, not Boond, or uninstalled. Calls Boond: only on an admin's explicit action. The caller then catches
     # up on what changed while we were not listening (handlers.sync.setup.connected, with CONFIGURED).
     tenant = tenants.require(tenant_id)
-    if tenant.host != "boond" or not tenant.boond or tenant.status == "uninstalled":
+    if tenant.host != "boond" or not boond_settings(tenant) or tenant.status == "uninstalled":
         raise tenants.TenantError(f"tenant '{tenant_id}' is not an installed Boond tenant: install the app first")
     if not isinstance(user_token, str) or not user_token.strip():
         raise tenants.TenantError("a technical user's token is needed")
     conn = get_redis()
-    candidate = tenant.model_copy(update={"boond": tenant.boond.model_copy(update={"user_token": user_token})})
+    candidate = tenant.model_copy(update={"host_settings": boond_settings(tenant).model_copy(update={"user_token": user_token})})
     url = candidate.webhook_url(base_url)
     try:
         client = make_client(candidate, conn)
@@ -187,10 +203,10 @@ def proposed_states(client: BoondClient, tenant_id: str) -> dict:
 def _save_configuration(tenant_id: str, user_token: str, webhook_id: str | None, *, states: dict) -> None:
     """Apply the configuration to the tenant as stored now (an admin may have saved it meanwhile)."""
     fresh = tenants.require(tenant_id)
-    webhook_id = webhook_id or fresh.boond.webhook_id
-    boond = fresh.boond.model_copy(update={"user_token": user_token, "webhook_id": webhook_id, **states})
+    webhook_id = webhook_id or boond_settings(fresh).webhook_id
+    boond = boond_settings(fresh).model_copy(update={"user_token": user_token, "webhook_id": webhook_id, **states})
     enabled = fresh.enabled if fresh.status == "active" else True
-    tenants.save(fresh.model_copy(update={"boond": boond, "status": "active", "enabled": enabled}))
+    tenants.save(fresh.model_copy(update={"host_settings": boond, "status": "active", "enabled": enabled}))
 
 
 def webhook_document(url: str) -> dict:

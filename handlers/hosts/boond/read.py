@@ -72,7 +72,7 @@ class RecordCache:
 
 def people_key(tenant_id: str, kind: str, record_id: str) -> str:
     """Where the tenant's shared copy of one Boond record lives (for PEOPLE_TTL seconds)."""
-    return keys.boond_record(tenant_id, kind, record_id)
+    return keys.host_record(tenant_id, "boond", kind=kind, record_id=record_id)
 
 
 def forget(conn: redis.Redis, tenant_id: str, kind: str, *, record_id: str) -> None:

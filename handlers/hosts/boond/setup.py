@@ -7,11 +7,12 @@ import redis
 
 from config.tenants import Tenant
 from handlers.hosts.boond.dictionary import labels_and_proposals
+from connectors.boond.settings import boond_settings
 
 
 def missing(tenant: Tenant) -> list[str]:
     """`connection` until a technical user is set; `states` until a delivery state mapping is in use."""
-    cfg = tenant.boond
+    cfg = boond_settings(tenant)
     out = [] if cfg and cfg.user_token else ["connection"]
     if not (cfg and (cfg.states_confirmed or cfg.delivery_states)):
         out.append("states")
@@ -24,8 +25,8 @@ def proposals(tenant: Tenant, conn: redis.Redis) -> Tenant:
     from handlers.hosts.boond.adapter import BoondAdapter
 
     labels, proposed = labels_and_proposals(BoondAdapter(tenant, conn).dictionary())
-    boond = tenant.boond.model_copy(update={"state_labels": labels, "proposed_states": proposed})
-    tenant = tenant.model_copy(update={"boond": boond})
+    boond = boond_settings(tenant).model_copy(update={"state_labels": labels, "proposed_states": proposed})
+    tenant = tenant.model_copy(update={"host_settings": boond})
     if not (boond.states_confirmed or boond.delivery_states):
         tenant = apply_states(tenant, proposed.get("delivery") or {}, proposed.get("resource") or {})
     return tenant
@@ -34,7 +35,7 @@ def proposals(tenant: Tenant, conn: redis.Redis) -> Tenant:
 def inactivity_activities(tenant: Tenant) -> dict[str, str]:
     """Inactivity type → bench activity in use: the one proposed from the dictionary's labels, then the admin's own
     entries over it (`inactivity_activities`)."""
-    cfg = tenant.boond
+    cfg = boond_settings(tenant)
     if cfg is None:
         return {}
     return {**(cfg.proposed_states.get("inactivity") or {}), **cfg.inactivity_activities}
@@ -43,15 +44,15 @@ def inactivity_activities(tenant: Tenant) -> dict[str, str]:
 def apply_states(tenant: Tenant, delivery: dict[str, str], resource: dict[str, str]) -> Tenant:
     """The tenant with this state mapping in use (confirmed), and the resource types proposed as external people
     (subcontractors, freelances: never on the bench) when none are listed yet."""
-    boond = tenant.boond.model_copy(update={"delivery_states": delivery, "resource_states": resource,
+    boond = boond_settings(tenant).model_copy(update={"delivery_states": delivery, "resource_states": resource,
                                             "states_confirmed": True,
                                             "external_resource_types": external_types(tenant)})
-    return tenant.model_copy(update={"boond": boond})
+    return tenant.model_copy(update={"host_settings": boond})
 
 
 def external_types(tenant: Tenant) -> list[str]:
     """The resource types listed as external, else those the labels proposed as external."""
-    cfg = tenant.boond
+    cfg = boond_settings(tenant)
     proposed = cfg.proposed_states.get("resource_type") or {}
     return list(cfg.external_resource_types) or sorted(t for t, meaning in proposed.items() if meaning == "external")
 
@@ -65,7 +66,7 @@ class ProposedStates(NamedTuple):
 
 def proposed_states(tenant: Tenant) -> ProposedStates:
     """(delivery, resource) proposals: the mapping in use once confirmed, else the one made from the labels."""
-    cfg = tenant.boond
+    cfg = boond_settings(tenant)
     if cfg.states_confirmed or cfg.delivery_states:
         return ProposedStates(dict(cfg.delivery_states), dict(cfg.resource_states))
     return ProposedStates(dict(cfg.proposed_states.get("delivery") or {}), dict(cfg.proposed_states.get("resource") or {}))

@@ -25,6 +25,7 @@ from handlers.domain.timeline import placed
 from handlers.domain.classify import crew_matters
 from handlers.state.store import SnapshotStore
 from config.infra import clock
+from connectors.salesforce.settings import salesforce_settings
 
 log = logging.getLogger(__name__)
 CHUNK = 200
@@ -33,7 +34,7 @@ GONE = {"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY", "NOT_FOUND", "INVALI
 
 def tokens_for(tenant: Tenant, conn: redis.Redis) -> TenantTokens:
     """The tenant's token store."""
-    cfg = tenant.salesforce
+    cfg = salesforce_settings(tenant)
     return TenantTokens(conn, tenant.id, login_url=cfg.login_url, client_id=cfg.client_id,
                         client_secret=cfg.client_secret, timeout=get_settings().http_timeout_seconds)
 
@@ -42,7 +43,7 @@ def make_client(tenant: Tenant, conn: redis.Redis) -> SalesforceClient:
     """A client at the org's instance URL that records the API usage it sees."""
     tokens, settings = tokens_for(tenant, conn), get_settings()
     usage_key = keys.sf_usage(tenant.id)
-    return SalesforceClient(tokens.instance_url(), tokens, api_version=tenant.salesforce.api_version,
+    return SalesforceClient(tokens.instance_url(), tokens, api_version=salesforce_settings(tenant).api_version,
                             on_usage=lambda used, limit: conn.set(usage_key, f"{used}/{limit}", ex=86400),
                             limit_pause=settings.sf_limit_pause_seconds, timeout=settings.http_timeout_seconds,
                             max_attempts=settings.http_max_attempts, max_retry_after=settings.max_retry_after_seconds,
@@ -55,7 +56,7 @@ def budget_left(tenant: Tenant, conn: redis.Redis) -> bool:
     if not raw:
         return True
     used, _, limit = raw.decode().partition("/")
-    return int(used) < int(limit) * tenant.salesforce.budget_fraction
+    return int(used) < int(limit) * salesforce_settings(tenant).budget_fraction
 
 
 def read_budget(tenant: Tenant, conn: redis.Redis) -> None:
@@ -74,7 +75,7 @@ def budget_pause() -> float:
 
 def has_survey_tool(tenant: Tenant) -> bool:
     """Whether the org sends the tenant's surveys itself (Salesforce Surveys: no e-mail from us)."""
-    return tenant.salesforce is not None and tenant.salesforce.has_surveys
+    return salesforce_settings(tenant) is not None and salesforce_settings(tenant).has_surveys
 
 
 class SalesforceAdapter:
@@ -82,7 +83,7 @@ class SalesforceAdapter:
 
     def __init__(self, tenant: Tenant, conn: redis.Redis, client: SalesforceClient | None = None):
         self.tenant, self.conn = tenant, conn
-        self.cfg, self.mapping = tenant.salesforce, tenant.salesforce.mapping
+        self.cfg, self.mapping = salesforce_settings(tenant), salesforce_settings(tenant).mapping
         self.client = client or make_client(tenant, conn)
 
     # --- reading ---------------------------------------------------------------------------
@@ -284,7 +285,7 @@ class SalesforceAdapter:
 
 def snapshot_from_record(tenant: Tenant, row: dict) -> MissionSnapshot:
     """Map one queried mission record to a snapshot, following the tenant's mapping."""
-    m = tenant.salesforce.mapping
+    m = salesforce_settings(tenant).mapping
     status = m.status_values.get(str(_get(row, m.status)) if m.status else "", None)
     reason = m.reason_values.get(str(_get(row, m.end_reason)) if m.end_reason else "", None)
     return MissionSnapshot(
@@ -365,7 +366,7 @@ def _get(row: dict, path: str | None):
 
 
 def _name(field: str | None) -> str | None:
-    from config.sf_mapping import name_path
+    from connectors.salesforce.mapping import name_path
 
     return name_path(field)
 

@@ -6,9 +6,13 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from config import tenants
+from config.infra.redis_conn import get_redis
+from connectors.errors import HostError
 from webhooks.admin import host_choices
 from webhooks.admin.host_pages import MappingUpdate, StateRows
+from webhooks.admin.host_choices import HostUnreadable
 from webhooks.admin.mapping_form import message, pairs, written
+from connectors.boond.settings import BoondConfig, boond_settings
 
 KINDS = ("task", "reminder", "survey", "bench", "note")
 STATE_CASES = {"delivery": "active, natural, client, consultant, cancelled", "resource": "active, bench, staffed, leaving, left"}
@@ -19,7 +23,7 @@ def fields(tenant) -> list[dict]:
     from webhooks.admin.i18n import label, word
     from webhooks.admin.render import lang_for
 
-    cfg, lang = tenant.boond, lang_for(tenant)
+    cfg, lang = boond_settings(tenant), lang_for(tenant)
     out = [
         {
             "name": f"type_{k}",
@@ -51,7 +55,7 @@ def fields(tenant) -> list[dict]:
 
 def choices(tenant, form_fields: list[dict]) -> dict[str, list[tuple]]:
     """The dictionary's action types, offered for every type field."""
-    types = sorted(host_choices.boond_action_types(tenant).items())
+    types = sorted(boond_action_types(tenant).items())
     return {f["name"]: types for f in form_fields if f["name"].startswith("type_") or f["name"] == "done_types"}
 
 
@@ -64,15 +68,15 @@ def update(tenant, form) -> MappingUpdate:
             errors[f"type_{kind}"] = "a numeric action type id from your Boond dictionary"
         elif raw:
             types[kind] = int(raw)
-    done = _done_types(form.get("done_types", ", ".join(str(t) for t in tenant.boond.done_action_types)))
+    done = _done_types(form.get("done_types", ", ".join(str(t) for t in boond_settings(tenant).done_action_types)))
     if done is None:
         errors["done_types"] = "numeric action type ids from your Boond dictionary, separated by commas"
     errors.update(_not_in_dictionary(tenant, types, done or []))
-    boond = tenant.boond.model_copy(update={"action_types": types, "done_action_types": done or []})
+    boond = boond_settings(tenant).model_copy(update={"action_types": types, "done_action_types": done or []})
     for kind in STATE_CASES:
         try:
-            states = pairs(form.get(f"{kind}_states", written(_in_form(tenant.boond, kind))))
-            boond = tenants.BoondConfig.model_validate({**boond.model_dump(), f"{kind}_states": states})
+            states = pairs(form.get(f"{kind}_states", written(_in_form(boond_settings(tenant), kind))))
+            boond = BoondConfig.model_validate({**boond.model_dump(), f"{kind}_states": states})
         except (ValueError, ValidationError) as exc:
             errors[f"{kind}_states"] = message(exc)
     if errors:
@@ -80,7 +84,7 @@ def update(tenant, form) -> MappingUpdate:
     from handlers.hosts.boond.setup import external_types
 
     confirmed = {"states_confirmed": True, "external_resource_types": external_types(tenant)}
-    return MappingUpdate(tenant.model_copy(update={"boond": boond.model_copy(update=confirmed)}), errors)
+    return MappingUpdate(tenant.model_copy(update={"host_settings": boond.model_copy(update=confirmed)}), errors)
 
 
 def state_rows(tenant) -> StateRows:
@@ -88,10 +92,10 @@ def state_rows(tenant) -> StateRows:
     from webhooks.admin.i18n import word
     from webhooks.admin.render import lang_for
 
-    if tenant.boond is None:  # installed, not configured yet: no dictionary read, nothing to map
+    if boond_settings(tenant) is None:  # installed, not configured yet: no dictionary read, nothing to map
         return StateRows([], False)
 
-    cfg, rows, lang = tenant.boond, [], lang_for(tenant)
+    cfg, rows, lang = boond_settings(tenant), [], lang_for(tenant)
     for kind in STATE_CASES:
         in_use = cfg.delivery_states if kind == "delivery" else cfg.resource_states
         for state_id, label in (cfg.state_labels.get(kind) or {}).items():
@@ -113,7 +117,7 @@ def _not_in_dictionary(tenant, types: dict[str, int], done: list[int]) -> dict[s
     if not types and not done:
         return {}
     try:
-        known = host_choices.boond_action_types(tenant)
+        known = boond_action_types(tenant)
     except host_choices.HostUnreadable as exc:
         return {
             "_": f"Impossible de vérifier auprès de Boond, rien n'est enregistré — could not check with Boond, nothing was saved: {exc}"
@@ -155,7 +159,7 @@ def setup_rows(tenant) -> list[dict]:
     return [
         {"kind": kind, "id": state_id, "label": label, "cases": CASES[kind], "selected": chosen[kind].get(state_id, "")}
         for kind in CASES
-        for state_id, label in (tenant.boond.state_labels.get(kind) or {}).items()
+        for state_id, label in (boond_settings(tenant).state_labels.get(kind) or {}).items()
     ]
 
 
@@ -169,3 +173,18 @@ def setup_save(tenant, form):
         if value in CASES[row["kind"]]:
             chosen[row["kind"]][row["id"]] = value
     return apply_states(tenant, chosen["delivery"], chosen["resource"])
+
+
+def boond_action_types(tenant: tenants.Tenant) -> dict[int, str]:
+    """Every action type of the tenant's dictionary (resources and contacts), id → label."""
+    from handlers.hosts.boond.adapter import BoondAdapter
+
+    try:
+        book = BoondAdapter(tenant, get_redis()).dictionary()
+        found = {}
+        for entity in ("resource", "contact"):
+            for item in book.action_types(entity):
+                found.setdefault(int(item["id"]), str(item.get("value") or item["id"]))
+        return found
+    except (HostError, ValueError, KeyError, TypeError) as exc:
+        raise HostUnreadable(f"Boond's dictionary could not be read: {exc}") from exc

@@ -6,7 +6,7 @@ import secrets
 
 from flask import Blueprint, redirect, request, url_for
 
-from config import keys, tenants
+from config import keys
 from config.infra import crypto
 from config.infra.redis_conn import get_redis
 from webhooks.hosts.boond import admin_mapping as boond_mapping
@@ -14,6 +14,7 @@ from webhooks.admin.auth import admin_token
 from webhooks.admin.host_pages import HostPages, MappingCheck, MappingUpdate, StateRows
 from webhooks.admin.i18n import say, word
 from webhooks.admin.render import error_page, error_words, lang_for
+from connectors.boond.settings import boond_env, boond_settings
 
 entry = Blueprint("admin_entry", __name__)
 
@@ -25,18 +26,18 @@ class BoondPages(HostPages):
         """The tenant's own Boond: the origin of its API address (no wildcard shared by every customer)."""
         from webhooks.admin.render import origin_of
 
-        found = origin_of(tenant.boond.base_url) if tenant.boond else None
+        found = origin_of(boond_settings(tenant).base_url) if boond_settings(tenant) else None
         return (found,) if found else ()
 
     def status(self, tenant) -> dict:
         """Connected once a technical user and an app or client token are set."""
-        cfg = tenant.boond
+        cfg = boond_settings(tenant)
         ok = bool(cfg and cfg.user_token and (cfg.app_token or cfg.client_token))
         return {"connected": ok, "label": "connected" if ok else "not_configured", "detail": cfg.base_url if cfg else ""}
 
     def ready(self, tenant) -> bool:
         """Background writes need the technical user's rights."""
-        return bool(tenant.boond and tenant.boond.user_token)
+        return bool(boond_settings(tenant) and boond_settings(tenant).user_token)
 
     def configure_card(self, tenant) -> dict | None:
         """Until a technical user is set: use the admin who opened the iframe, or open it from Boond."""
@@ -80,9 +81,9 @@ class BoondPages(HostPages):
         setting = (adapter.client.dictionary().get("data") or {}).get("setting") or {}
         actions = setting.get("action") or {}
         known = {entity: {str(t.get("id")) for t in types or []} for entity, types in actions.items()}
-        wanted = [("resource", kind, v) for kind, v in tenant.boond.action_types.items()]
-        wanted += [("contact", kind, v) for kind, v in tenant.boond.contact_action_types.items()]
-        wanted += [("resource", "done", v) for v in tenant.boond.done_action_types]
+        wanted = [("resource", kind, v) for kind, v in boond_settings(tenant).action_types.items()]
+        wanted += [("contact", kind, v) for kind, v in boond_settings(tenant).contact_action_types.items()]
+        wanted += [("resource", "done", v) for v in boond_settings(tenant).done_action_types]
         bad = [f"{kind} → {value}" for entity, kind, value in wanted if str(value) not in known.get(entity, set())]
         missing = (
             "le type d'action {v} n'existe pas dans le dictionnaire Boond"
@@ -100,7 +101,7 @@ class BoondPages(HostPages):
 
     def record_url(self, tenant, host_id: str) -> str | None:
         """Boond's action page [INF]."""
-        return f"{tenant.boond.base_url.removesuffix('/api')}/actions/{host_id}" if tenant.boond else None
+        return f"{boond_settings(tenant).base_url.removesuffix('/api')}/actions/{host_id}" if boond_settings(tenant) else None
 
     def mapping_fields(self, tenant) -> list[dict]:
         """Action types, done types, delivery and resource states."""
@@ -144,21 +145,22 @@ PAGES = BoondPages()
 def boond_configure():
     """The Boond iframe: verify the signedRequest (query or form), open the tenant's admin pages (and offer
     configuration)."""
-    from config.settings import get_settings
     from connectors.boond.marketplace import BadSignedRequest, claim_once, decode_signed_request
     from webhooks.hosts.boond.marketplace import DEFAULT_MAX_AGE
 
-    key = get_settings().boond_app_key
+    key = boond_env().boond_app_key
     if not key:
         return error_page(503, "Marketplace not configured", "INTERMISSION_BOOND_APP_KEY is not set on this server.")
-    max_age = get_settings().boond_signed_request_max_age or DEFAULT_MAX_AGE
+    max_age = boond_env().boond_signed_request_max_age or DEFAULT_MAX_AGE
     try:
         value = request.values.get("signedRequest", "")
         payload = decode_signed_request(value, key, max_age=max_age)
         claim_once(value, max_age)
     except BadSignedRequest as exc:
         return error_page(401, "Requête refusée / Request refused", f"signedRequest: {exc}")
-    tenant = tenants.tenant_for_client_token(str(payload.get("clientToken", "")))
+    from handlers.hosts.boond.marketplace import tenant_for_client_token
+
+    tenant = tenant_for_client_token(str(payload.get("clientToken", "")))
     if tenant is None or tenant.status == "uninstalled":
         return error_page(404, "Application non installée / App not installed", "Install Intermission from the Boond marketplace first.")
     view = "admin.overview" if tenant.setup_complete else "admin.setup_page"  # a new install opens its set-up flow

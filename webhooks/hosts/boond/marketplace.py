@@ -8,7 +8,7 @@ import logging
 
 from flask import Blueprint, jsonify, request
 
-from config.settings import get_settings
+from connectors.boond.settings import boond_env
 from connectors.boond.marketplace import BadSignedRequest, claim_once, decode_signed_request
 from handlers.hosts.boond.marketplace import MarketplaceError, handle_install, handle_uninstall, handle_validate
 
@@ -21,11 +21,11 @@ HANDLERS = {"install": handle_install, "uninstall": handle_uninstall, "validate"
 @bp.post("/boond/<any(install, uninstall, validate):call>")
 def lifecycle(call: str):
     """Verify the signedRequest with the app key (constant time), then apply the call; {"result": true}."""
-    key = get_settings().boond_app_key
+    key = boond_env().boond_app_key
     if not key:
         return _refused(503, "the Boond marketplace is not set up on this server: set INTERMISSION_BOOND_APP_KEY "
                              "to the Key shown on the app's page in Boond")
-    max_age = get_settings().boond_signed_request_max_age or DEFAULT_MAX_AGE
+    max_age = boond_env().boond_signed_request_max_age or DEFAULT_MAX_AGE
     try:
         value = signed_request()
         payload = decode_signed_request(value, key, max_age=max_age)

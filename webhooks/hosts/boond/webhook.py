@@ -1,5 +1,9 @@
 """POST /webhooks/boond/<tenant>/<secret>: Boond webhook events (references only) → queued re-reads.
 
+Boond's webhook settings take a URL and nothing else, so the secret is in the path; a sender that can set a header
+may POST to /webhooks/boond/<tenant> with `Authorization: Bearer <secret>` (`webhooks.common.header_secret`): the
+same checks, admit and answers.
+
 Served as a plain WSGI route (`webhooks/plain.py`), not by Flask: it is the path every Boond change takes."""
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import logging
 from config.infra.redis_conn import get_redis
 from handlers.hosts.boond.read import KINDS as PEOPLE_KINDS, forget
 from handlers.intake.ingest import StaleTenant, enqueue_match, enqueue_resource_sync, enqueue_sync
-from webhooks.common import authenticate_known, forget_known, not_found_answer
+from webhooks.common import authenticate_known, forget_known, header_secret, not_found_answer
 from webhooks.plain import Answer, PlainRequest, PlainRoute, error, ignored, json_answer
 
 log = logging.getLogger(__name__)
@@ -33,7 +37,13 @@ def receive(request: PlainRequest, tenant_id: str, secret: str) -> Answer:
         return _receive(request, tenant_id, secret, fresh=True)
 
 
+def receive_by_header(request: PlainRequest, tenant_id: str) -> Answer:
+    """`receive` with the secret from the `Authorization: Bearer` header (the path-free form)."""
+    return receive(request, tenant_id, header_secret(request.environ.get("HTTP_AUTHORIZATION")))
+
+
 route = PlainRoute("POST", "/webhooks/boond/", "/webhooks/boond/<tenant_id>/<secret>", receive)
+header_route = PlainRoute("POST", "/webhooks/boond/", "/webhooks/boond/<tenant_id>", receive_by_header, parts=1)
 
 
 def _receive(request: PlainRequest, tenant_id: str, secret: str, *, fresh: bool) -> Answer:

@@ -9,6 +9,7 @@ from config.infra.redis_conn import get_redis
 from webhooks.hosts.salesforce import admin_mapping as salesforce_mapping
 from webhooks.admin.host_pages import HostPages, MappingCheck, MappingUpdate
 from webhooks.admin.i18n import say, word
+from connectors.salesforce.settings import salesforce_settings
 
 
 class SalesforcePages(HostPages):
@@ -18,7 +19,7 @@ class SalesforcePages(HostPages):
         """The tenant's own org: its My Domain address and that domain's Lightning pages; none before it connects."""
         from webhooks.admin.render import origin_of
 
-        found = origin_of(tenant.salesforce.instance_url) if tenant.salesforce else None
+        found = origin_of(salesforce_settings(tenant).instance_url) if salesforce_settings(tenant) else None
         if not found:
             return ()
         lightning = found.replace(".my.salesforce.com", ".lightning.force.com")
@@ -32,13 +33,25 @@ class SalesforcePages(HostPages):
         reason = store.needs_reconsent()
         ok = store.load() is not None and not reason
         usage = get_redis().get(keys.sf_usage(tenant.id))
-        detail = f"org {tenant.salesforce.org_id or '?'}" + (f", API usage {usage.decode()}" if usage else "")
+        detail = f"org {salesforce_settings(tenant).org_id or '?'}" + (f", API usage {usage.decode()}" if usage else "")
         detail += _trigger_detail(tenant)
         return {"connected": ok, "label": "connected" if ok else "needs_connecting", "detail": detail + (f" — {reason}" if reason else "")}
 
+    def delivery_card(self, tenant) -> dict | None:
+        """A Flow: the path-free URL and its `Authorization: Bearer` header (the secret in no request line); an
+        Outbound Message: the URL with its secret (Salesforce takes nothing else there); Change Data Capture: none."""
+        from config.infra.urls import public_base_url
+
+        base, trigger = public_base_url(), salesforce_settings(tenant).trigger
+        if trigger == "flow":
+            return {"message": "delivery_flow", "lines": [tenant.webhook_endpoint(base), f"Authorization: Bearer {tenant.webhook_secret}"]}
+        if trigger == "outbound_message":
+            return {"message": "delivery_outbound", "lines": [tenant.webhook_url(base)]}
+        return None
+
     def disconnect_form(self, tenant) -> dict | None:
         """A connected org's disconnect button: its own 15-minute token and the CSRF token bound to it."""
-        if not tenant.salesforce or not tenant.salesforce.org_id:
+        if not salesforce_settings(tenant) or not salesforce_settings(tenant).org_id:
             return None
         from webhooks.admin.auth import csrf_token
         from webhooks.hosts.salesforce.links import disconnect_token
@@ -46,21 +59,25 @@ class SalesforcePages(HostPages):
         token = disconnect_token(tenant)
         return {"action": url_for("salesforce_connect.disconnect"), "token": token, "csrf": csrf_token(token)}
 
+    def connect_form(self, tenant) -> dict | None:
+        """Connect (or reconnect) the org, whatever its state."""
+        return {"action": url_for("salesforce_connect.start"), "id": "connect-salesforce", "label": "connect_salesforce"}
+
     def test_call(self, tenant, adapter, lang: str) -> str:
         """One query, and the org's API usage it reports; with Change Data Capture, whether it is on (GetTopic)."""
         adapter.client.query_all("SELECT Id FROM User LIMIT 1")
         used = adapter.client.api_usage  # (calls used, daily limit): said in words, never as a tuple (issue #27)
         usage = say("sf_usage", lang, used=used[0], limit=used[1]) if used else word("sf_usage_unknown", lang)
         answer = say("test_ok_salesforce", lang, usage=usage)
-        if tenant.salesforce.trigger == "cdc":
-            from handlers.intake.salesforce_cdc import check_topic
+        if salesforce_settings(tenant).trigger == "cdc":
+            from webhooks.hosts.salesforce.cdc import check_topic
 
             answer += " " + check_topic(tenant)["message_fr" if lang == "fr" else "message_en"]
         return answer
 
     def check_mapping(self, tenant, adapter, lang: str) -> MappingCheck:
         """The mapped object and fields answer a query (a HostError names what the org refused)."""
-        mapping = tenant.salesforce.mapping
+        mapping = salesforce_settings(tenant).mapping
         adapter.client.query_all(f"SELECT {', '.join(mapping.fields())} FROM {mapping.object} LIMIT 1")
         fields = len(mapping.fields()) - 1
         return MappingCheck(
@@ -70,8 +87,8 @@ class SalesforcePages(HostPages):
 
     def record_url(self, tenant, host_id: str) -> str | None:
         """The Task's Lightning record page."""
-        if tenant.salesforce and tenant.salesforce.instance_url:
-            return f"{tenant.salesforce.instance_url.rstrip('/')}/lightning/r/Task/{host_id}/view"
+        if salesforce_settings(tenant) and salesforce_settings(tenant).instance_url:
+            return f"{salesforce_settings(tenant).instance_url.rstrip('/')}/lightning/r/Task/{host_id}/view"
         return None
 
     def mapping_fields(self, tenant) -> list[dict]:
@@ -92,7 +109,7 @@ def _trigger_detail(tenant) -> str:
     subscribe` reports it."""
     from webhooks.admin.render import lang_for
 
-    trigger = tenant.salesforce.trigger
+    trigger = salesforce_settings(tenant).trigger
     if trigger != "cdc":
         return ", " + word(f"sf_trigger_{trigger}", lang_for(tenant))
     from handlers.ops.health import streams

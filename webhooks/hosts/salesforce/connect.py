@@ -18,7 +18,8 @@ from datetime import datetime
 from flask import Blueprint, Response, make_response, redirect, render_template_string, request, url_for
 
 from config import keys
-from config import org_binding, tenants
+from config import tenants
+from connectors.salesforce import org_binding
 from config.infra import crypto
 from config.infra.redis_conn import get_redis
 from config.settings import get_settings
@@ -30,6 +31,7 @@ from handlers.hosts.salesforce.adapter import tokens_for
 from webhooks.admin.auth import (auth_marks, browser_form_ok, browser_form_token, login_failed, login_refused,
                                   marks_match, set_browser_cookie)
 from webhooks.hosts.salesforce.links import connect_link, disconnect_token  # noqa: F401 (the names callers import)
+from connectors.salesforce.settings import salesforce_settings
 
 bp = Blueprint("salesforce_connect", __name__)
 log = logging.getLogger(__name__)
@@ -41,18 +43,157 @@ RELEASE_TTL = 600
 PAGE = """<!doctype html><html lang="{{ lang }}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Intermission</title>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.4rem}.ok{color:#176a2f}.ko{color:#a11}</style></head>
-<body><h1 class="{{ 'ok' if ok else 'ko' }}">{{ title }}</h1><p>{{ message }}</p>
-{% if admin_url %}<p><a id="admin-link" href="{{ admin_url }}">Open the Intermission admin page / Ouvrir l'administration</a></p>{% endif %}
+h1{font-size:1.4rem}.ok{color:#176a2f}.ko{color:#a11}input{display:block;padding:.4rem;margin:.2rem 0 .8rem}</style>
+</head><body><h1 class="{{ 'ok' if ok else 'ko' }}">{{ title }}</h1><p id="message">{{ message }}</p>
+{% if detail %}<details><summary>{{ details }}</summary><p>{{ detail }}</p></details>{% endif %}
+{% if error %}<p class="ko" id="error">{{ error }}</p>{% endif %}
+{% if form %}<form method="post" action="{{ form.action }}">{% for k, v in form.fields.items() %}
+<input type="hidden" name="{{ k }}" value="{{ v }}">{% endfor %}{% if form.password %}
+<label for="password">{{ form.password }}</label>
+<input id="password" name="password" type="password" autocomplete="current-password">{% endif %}
+<button id="confirm">{{ form.button }}</button></form>{% endif %}
+{% if next_step %}<p id="next-step">{{ next_step }}</p>{% endif %}
+{% if admin_url %}<p><a id="admin-link" href="{{ admin_url }}">{{ admin_text }}</a></p>{% endif %}
 </body></html>"""
 
+# Every page of the connection in French and English (issue #27): (title, what happened, the next step), with
+# {values} filled in; a page says the next step in words, never a command to run.
+WORDS = {
+    "bad_link": (("Lien non valable", "Ce lien de connexion est inconnu, modifié ou expiré.",
+                  "Étape suivante : ouvrez la page d'administration d'Intermission et cliquez « Connecter "
+                  "Salesforce », ou demandez un nouveau lien à la personne qui l'administre."),
+                 ("Link not valid", "This connection link is unknown, altered or expired.",
+                  "Next step: open the Intermission admin page and click “Connect Salesforce”, or ask whoever "
+                  "administers it for a new link.")),
+    "no_password": (("Connexion impossible pour l'instant", "Connecter l'org Salesforce à l'espace Intermission "
+                     "« {name} » ? Cet espace n'a pas encore de mot de passe d'administration.",
+                     "Étape suivante : demandez à votre opérateur Intermission de le définir, puis rouvrez ce lien."),
+                    ("Cannot connect yet", "Connect your Salesforce org to the Intermission workspace “{name}”? "
+                     "This workspace has no admin password yet.",
+                     "Next step: ask your Intermission operator to set one, then open this link again.")),
+    "confirm": (("Connecter Salesforce", "Connecter l'org Salesforce à l'espace Intermission « {name} » ?",
+                 "Étape suivante : saisissez le mot de passe d'administration de cet espace, puis connectez-vous "
+                 "à Salesforce."),
+                ("Connect Salesforce", "Connect your Salesforce org to the Intermission workspace “{name}”?",
+                 "Next step: type this workspace's admin password, then sign in to Salesforce.")),
+    "form_refused": (("Formulaire refusé", "Ce formulaire a expiré ou a été ouvert dans un autre navigateur.",
+                      "Étape suivante : rouvrez le lien de connexion, ou la page d'administration, dans ce "
+                      "navigateur."),
+                     ("Form refused", "This form expired or was opened in another browser.",
+                      "Next step: open the connect link, or the admin page, again in this browser.")),
+    "too_many": (("Trop d'essais", "Trop de mots de passe incorrects pour cet espace.",
+                  "Étape suivante : attendez 15 minutes, puis rouvrez le lien de connexion."),
+                 ("Too many attempts", "Too many wrong passwords for this workspace.",
+                  "Next step: wait 15 minutes, then open the connect link again.")),
+    "not_salesforce": (("Pas un espace Salesforce", "Cet espace Intermission ne se connecte pas à Salesforce.",
+                        "Étape suivante : revenez à la page d'administration."),
+                       ("Not a Salesforce workspace", "This Intermission workspace does not connect to Salesforce.",
+                        "Next step: go back to the admin page.")),
+    "expired": (("Connexion expirée", "Cette connexion a pris trop de temps, ou a déjà servi.",
+                 "Étape suivante : recommencez depuis la page d'administration (« Connecter Salesforce ») ou le "
+                 "lien de connexion."),
+                ("Connection expired", "This sign-in took too long, or was already used.",
+                 "Next step: start again from the admin page (“Connect Salesforce”) or the connect link.")),
+    "other_browser": (("Connexion refusée", "Cette connexion n'a pas été commencée dans ce navigateur.",
+                       "Étape suivante : ouvrez vous-même le lien de connexion, dans ce navigateur, et "
+                       "connectez-vous à nouveau."),
+                      ("Connection refused", "This sign-in was not started in this browser.",
+                       "Next step: open the connect link yourself, in this browser, and sign in again.")),
+    "refused": (("Salesforce a refusé la connexion", "Salesforce n'a pas accordé l'accès à Intermission.",
+                 "Étape suivante : recommencez la connexion depuis la page d'administration, en acceptant "
+                 "l'accès demandé."),
+                ("Salesforce refused the connection", "Salesforce did not grant Intermission access.",
+                 "Next step: connect again from the admin page, and allow the access asked for.")),
+    "removed": (("Espace supprimé", "Cet espace Intermission n'existe plus.",
+                 "Étape suivante : demandez à votre opérateur Intermission de le recréer."),
+                ("Workspace removed", "This Intermission workspace no longer exists.",
+                 "Next step: ask your Intermission operator to create it again.")),
+    "session_ended": (("Session terminée", "Votre session d'administration a pris fin pendant la connexion.",
+                       "Étape suivante : ouvrez à nouveau la page d'administration, puis recommencez la connexion."),
+                      ("Session ended", "Your admin session ended during the sign-in.",
+                       "Next step: open the admin page again, then start the connection again.")),
+    "not_an_org": (("Pas une org Salesforce", "La réponse de Salesforce ne nomme aucune org valable.",
+                    "Étape suivante : recommencez la connexion depuis la page d'administration."),
+                   ("Not a Salesforce org", "Salesforce's answer names no valid org.",
+                    "Next step: connect again from the admin page.")),
+    "wrong_org": (("Mauvaise org Salesforce", "Cet espace est lié à l'org {bound} ; vous vous êtes connecté à "
+                   "l'org {got}.", "Étape suivante : recommencez la connexion en vous connectant à l'org {bound}."),
+                  ("Wrong Salesforce org", "This workspace is bound to org {bound}; you signed in to org {got}.",
+                   "Next step: connect again, signing in to org {bound}.")),
+    "taken": (("Org déjà connectée", "L'org {org} est connectée à un autre espace Intermission. Si c'est une "
+               "erreur, vous venez de prouver que vous l'administrez.",
+               "Étape suivante : libérez-la et connectez-la ici."),
+              ("Org already connected", "Org {org} is connected to another Intermission workspace. If that is a "
+               "mistake, you have just proved you administer it.", "Next step: release it and connect it here.")),
+    "taken_again": (("Org déjà connectée", "L'org vient d'être connectée à un autre espace.",
+                     "Étape suivante : recommencez la connexion depuis la page d'administration."),
+                    ("Org already connected", "The org was just connected to another workspace.",
+                     "Next step: connect again from the admin page.")),
+    "connected": (("Salesforce est connecté", "L'org {org} est connectée à Intermission. {n} mission(s) en attente "
+                   "reprise(s).", ""),
+                  ("Salesforce connected", "Org {org} is connected to Intermission. {n} waiting mission(s) resumed.",
+                   "")),
+    "disconnected": (("Salesforce est déconnecté", "Intermission n'a plus accès à cette org ; ce qu'il y a écrit "
+                      "reste.", "Étape suivante : reconnectez Salesforce depuis la page d'administration quand vous "
+                      "le voudrez."),
+                     ("Salesforce disconnected", "Intermission no longer has access to this org; what it wrote "
+                      "there stays.", "Next step: connect Salesforce again from the admin page whenever you want.")),
+    "address_refused": (("Adresse refusée", "{reason}",
+                         "Étape suivante : demandez à votre opérateur Intermission de corriger l'adresse de connexion "
+                         "Salesforce de cet espace, puis recommencez depuis la page d'administration."),
+                        ("Address refused", "{reason}",
+                         "Next step: ask your Intermission operator to correct this workspace's Salesforce login "
+                         "address, then start again from the admin page.")),
+    "disconnect_link": (("Lien non valable", "Ce lien de déconnexion est inconnu, modifié ou expiré.",
+                         "Étape suivante : déconnectez depuis la page d'administration."),
+                        ("Link not valid", "This disconnect link is unknown, altered or expired.",
+                         "Next step: disconnect from the Intermission admin page.")),
+    "disconnect_form": (("Formulaire refusé", "Ce formulaire a expiré.",
+                         "Étape suivante : rechargez la page d'administration et réessayez."),
+                        ("Form refused", "This form expired.", "Next step: reload the admin page and try again.")),
+}
+SMALL = {  # the pages' other words
+    "admin": ("Ouvrir l'administration d'Intermission", "Open the Intermission admin"),
+    "setup": ("Étape suivante : la mise en route d'Intermission", "Next step: Intermission's set-up"),
+    "password": ("Mot de passe d'administration de cet espace", "This workspace's admin password"),
+    "sign_in": ("Se connecter et continuer vers Salesforce", "Sign in and continue to Salesforce"),
+    "wrong_password": ("Mot de passe incorrect.", "Wrong password."),
+    "release": ("Libérer l'org et la connecter ici", "Release the org and connect it here"),
+    "details": ("détails", "details"), "salesforce_said": ("Salesforce a répondu : {text}", "Salesforce answered: {text}"),
+}
 
-ADMIN_LINK = "Open the Intermission admin page / Ouvrir l'administration"
-CONNECTED = {"fr": ("Salesforce est connecté", "L'org {org} est connectée à Intermission. {n} mission(s) en attente "
-                                                "reprise(s)."),
-             "en": ("Salesforce connected", "Org {org} is connected to Intermission. {n} waiting mission(s) resumed.")}
-NEXT_STEP = {"fr": ("Ouvrir l'administration d'Intermission", "Étape suivante : la mise en route d'Intermission"),
-             "en": ("Open the Intermission admin", "Next step: Intermission's set-up")}
+
+def _lang(tenant: tenants.Tenant | None = None) -> str:
+    """The page's language: ?lang=, else the tenant's, else the browser's (French by default)."""
+    wanted = request.values.get("lang")
+    if wanted in ("fr", "en"):
+        return wanted
+    if tenant is not None:
+        return "en" if tenant.language.lower().startswith("en") else "fr"
+    return request.accept_languages.best_match(["fr", "en"]) or "fr"
+
+
+def _small(key: str, lang: str, **values) -> str:
+    return SMALL[key][lang == "en"].format(**values)
+
+
+def _admin_url(tenant: tenants.Tenant, lang: str, view: str = "admin.overview") -> str:
+    """The admin page to go on from, for an admin this flow already checked (never on a page anyone may reach)."""
+    from webhooks.admin.auth import admin_token
+
+    return url_for(view, a=admin_token(tenant.id, "salesforce-connect"), lang=lang)
+
+
+def _page(status: int, key: str, lang: str, *, ok: bool = False, admin_url: str | None = None,
+          admin_text: str | None = None, detail: str | None = None, form: dict | None = None,
+          error: str | None = None, **values) -> Response:
+    """One connection page in `lang`: its title, what happened, the next step, a link to go on when there is one."""
+    title, message, next_step = (text.format(**values) for text in WORDS[key][lang == "en"])
+    body = render_template_string(PAGE, lang=lang, title=title, message=message, next_step=next_step, ok=ok,
+                                  admin_url=admin_url, admin_text=admin_text or _small("admin", lang), detail=detail,
+                                  details=_small("details", lang), form=form, error=error)
+    response = make_response(body, status)
+    return set_browser_cookie(response) if form else response  # a form's token is bound to this browser
 
 
 def callback_url() -> str:
@@ -67,10 +208,6 @@ def _secure_cookie() -> bool:
 def _cookie_name() -> str:
     """`__Host-` (https, no Domain, Path=/) in production; a plain name on a loopback http base (the sandbox)."""
     return "__Host-intermission-sf" if _secure_cookie() else "intermission-sf"
-
-
-def _page(status: int, title: str, message: str, ok: bool = False, admin_url: str | None = None):
-    return render_template_string(PAGE, title=title, message=message, ok=ok, lang="en", admin_url=admin_url), status
 
 
 def _tenant_from_link(token: str | None, purpose: str = "sf-connect", max_age: int = LINK_MAX_AGE):
@@ -91,50 +228,23 @@ def _state_key(state: str) -> str:
     return keys.oauth_state(hashlib.sha256(state.encode()).hexdigest())
 
 
-CONFIRM = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Intermission</title>
-<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.4rem}.ko{color:#a11}input{display:block;padding:.4rem;margin:.2rem 0 .8rem}</style></head>
-<body><h1>{{ title }}</h1><p id="workspace">{{ message }}</p>{% if error %}<p class="ko" id="error">{{ error }}</p>{% endif %}
-{% if form %}<form method="post" action="{{ form.action }}">{% for k, v in form.fields.items() %}
-<input type="hidden" name="{{ k }}" value="{{ v }}">{% endfor %}{% if form.password %}
-<label for="password">Mot de passe d'administration de cet espace / This workspace's admin password</label>
-<input id="password" name="password" type="password" autocomplete="current-password">{% endif %}
-<button id="confirm">{{ form.button }}</button></form>{% endif %}
-</body></html>"""
-
-
-def _confirm_page(status: int, title: str, message: str, form: dict | None = None, error: str | None = None):
-    body = render_template_string(CONFIRM, title=title, message=message, form=form, error=error)
-    return set_browser_cookie(make_response(body, status))
-
-
-def _workspace_words(tenant: tenants.Tenant) -> str:
-    name = tenant.name or tenant.id
-    return (f"Connecter l'org Salesforce à l'espace Intermission « {name} » ({tenant.id}) ? — Connect your "
-            f"Salesforce org to the Intermission workspace “{name}” ({tenant.id})?")
-
-
 @bp.get("/salesforce/connect")
 def connect():
     """The connect link: show the workspace's name and ask its admin to sign in here; never a redirect by itself."""
     tenant = _tenant_from_link(request.args.get("t"))
     if tenant is None:
-        return _page(404, "Link not valid", "This connection link is unknown, altered or expired. "
-                                            "Ask for a new one (`intermission tenant connect-url ID`).")
+        return _page(404, "bad_link", _lang())
+    lang = _lang(tenant)
     if not tenant.admin_password_hash:
-        return _confirm_page(403, "Connexion impossible / Cannot connect yet", _workspace_words(tenant) + " — "
-                             "Cet espace n'a pas encore de mot de passe d'administration : demandez-le à votre "
-                             "opérateur Intermission. — This workspace has no admin password yet: ask your "
-                             "Intermission operator to set one (`intermission tenant admin-password ID`).")
-    return _confirm_page(200, "Connecter Salesforce / Connect Salesforce", _workspace_words(tenant),
-                         _confirm_form(request.args.get("t", "")))
+        return _page(403, "no_password", lang, name=tenant.name or tenant.id)
+    return _page(200, "confirm", lang, ok=True, form=_confirm_form(request.args.get("t", ""), lang),
+                 name=tenant.name or tenant.id)
 
 
-def _confirm_form(link: str) -> dict:
-    return {"action": url_for("salesforce_connect.start"), "password": True, "button": "Se connecter et continuer "
-            "vers Salesforce / Sign in and continue to Salesforce",
-            "fields": {"t": link, "csrf": browser_form_token("sf-connect")}}
+def _confirm_form(link: str, lang: str) -> dict:
+    return {"action": url_for("salesforce_connect.start"), "password": _small("password", lang),
+            "button": _small("sign_in", lang),
+            "fields": {"t": link, "csrf": browser_form_token("sf-connect"), "lang": lang}}
 
 
 @bp.post("/salesforce/connect")
@@ -146,23 +256,23 @@ def start():
 
         tenant = current_admin().tenant  # 401 / 403 unless a valid admin token and its CSRF token
         if tenant.host != "salesforce":
-            return _page(404, "Not a Salesforce workspace", "This workspace does not connect to Salesforce.")
+            return _page(404, "not_salesforce", _lang(tenant), admin_url=_admin_url(tenant, _lang(tenant)))
         return _start_flow(tenant)
     link = request.form.get("t", "")
     tenant = _tenant_from_link(link)
     if tenant is None or not tenant.admin_password_hash:
-        return _page(404, "Link not valid", "This connection link is unknown, altered or expired.")
+        return _page(404, "bad_link", _lang())
+    lang = _lang(tenant)
     if not browser_form_ok("sf-connect", request.form.get("csrf", "")):
-        return _page(403, "Formulaire refusé / Form refused", "Rouvrez le lien de connexion dans ce navigateur. — "
-                                                             "Open the connect link again in this browser.")
+        return _page(403, "form_refused", lang)
     if login_refused(tenant, tenant.id):
-        return _page(429, "Trop d'essais / Too many attempts", "Wait 15 minutes before trying again.")
+        return _page(429, "too_many", lang)
     from werkzeug.security import check_password_hash
 
     if not check_password_hash(tenant.admin_password_hash, request.form.get("password", "")[:1024]):
         login_failed(tenant, tenant.id)
-        return _confirm_page(401, "Connecter Salesforce / Connect Salesforce", _workspace_words(tenant),
-                             _confirm_form(link), error="Mot de passe incorrect. / Wrong password.")
+        return _page(401, "confirm", lang, ok=True, form=_confirm_form(link, lang),
+                     error=_small("wrong_password", lang), name=tenant.name or tenant.id)
     return _start_flow(tenant)
 
 
@@ -173,12 +283,21 @@ def _session_mark(tenant: tenants.Tenant) -> str:
 
 def _start_flow(tenant: tenants.Tenant):
     """Remember state and PKCE verifier, bind them to this browser and session, send the admin to Salesforce."""
+    from config.infra.urls import BadHostUrl
+
+    try:  # the code and the client secret would go there next: refused before the admin is sent (urls.py)
+        oauth.checked_login_url(salesforce_settings(tenant).login_url)
+    except HostError as exc:
+        if not isinstance(exc.__cause__, BadHostUrl):
+            raise
+        lang = _lang(tenant)
+        return _page(400, "address_refused", lang, reason=exc.__cause__.say(lang))
     state, verifier, browser = secrets.token_urlsafe(24), oauth.new_code_verifier(), secrets.token_urlsafe(24)
     redirect_uri = callback_url()
     flow = json.dumps({"tenant": tenant.id, "verifier": verifier, "redirect_uri": redirect_uri,
                        "browser": _digest(browser), "session": _session_mark(tenant)}).encode()
     get_redis().set(_state_key(state), crypto.encrypt(flow), ex=STATE_TTL)  # the PKCE verifier is a secret
-    cfg = tenant.salesforce
+    cfg = salesforce_settings(tenant)
     response = redirect(oauth.authorization_url(cfg.login_url, cfg.client_id, redirect_uri, state=state,
                                                 code_verifier=verifier))
     response.set_cookie(_cookie_name(), browser, max_age=STATE_TTL, path="/", secure=_secure_cookie(),
@@ -205,49 +324,47 @@ def callback():
 
 
 def _finish():
-    expired = _response(400, "Connection expired", "This sign-in took too long or was already used. "
-                                                   "Start again from the connect link.")
     key = _state_key(request.args.get("state", ""))
     raw = get_redis().get(key)
     if raw is None:
-        return expired
+        return _page(400, "expired", _lang())
     flow = json.loads(crypto.decrypt(raw))
+    tenant = tenants.get(flow["tenant"])
+    lang = _lang(tenant)
     if not _same_browser(flow):  # checked before the state is consumed: another browser cannot spend it
         log.warning("salesforce callback refused for %s: not the browser that opened the connect link", flow["tenant"])
-        return _response(400, "Connexion refusée / Connection refused",
-                         "Cette connexion n'a pas été commencée dans ce navigateur : ouvrez vous-même le lien de "
-                         "connexion, dans ce navigateur. — This sign-in was not started in this browser. Open the "
-                         "connect link yourself, in this browser, and sign in again.")
+        return _page(400, "other_browser", lang)
     if get_redis().getdel(key) is None:  # spent meanwhile by this same browser (a double submit)
-        return expired
-    if request.args.get("error"):
-        return _response(400, "Salesforce refused the connection",
-                         request.args.get("error_description") or request.args["error"])
-    tenant = tenants.get(flow["tenant"])
+        return _page(400, "expired", lang)
     if tenant is None:
-        return _response(404, "Tenant removed", "This tenant no longer exists.")
+        return _page(404, "removed", lang)
     if flow.get("session") != _session_mark(tenant):  # the admin's session ended meanwhile (password, uninstall)
-        return _response(401, "Session terminée / Session ended", "Sign in again and start the connection again.")
+        return _page(401, "session_ended", lang)
+    if request.args.get("error"):  # the admin declined in Salesforce (or Salesforce refused): said, and what next
+        said = (request.args.get("error_description") or request.args["error"])[:300]
+        return _page(400, "refused", lang, admin_url=_admin_url(tenant, lang),
+                     detail=_small("salesforce_said", lang, text=said))
     return _connect(tenant, flow)
 
 
 def _connect(tenant: tenants.Tenant, flow: dict):
-    cfg = tenant.salesforce
+    cfg, lang = salesforce_settings(tenant), _lang(tenant)
     try:
         token_set = oauth.exchange_code(cfg.login_url, cfg.client_id, cfg.client_secret,
                                         redirect_uri=flow["redirect_uri"], code=request.args.get("code", ""),
                                         code_verifier=flow["verifier"])
     except HostError as exc:
         log.warning("salesforce code exchange failed for %s: %s", tenant.id, exc)
-        return _response(400, "Salesforce refused the connection", str(exc))
+        return _page(400, "refused", lang, admin_url=_admin_url(tenant, lang),
+                     detail=_small("salesforce_said", lang, text=str(exc)[:300]))
     try:
         ids.org_id(token_set.org_id)
     except ids.BadId as exc:
         log.warning("salesforce connect of %s answered a bad org id: %s", tenant.id, exc)
-        return _response(400, "Not a Salesforce org", f"Salesforce's answer names no valid org: {exc}")
+        return _page(400, "not_an_org", lang, admin_url=_admin_url(tenant, lang))
     if cfg.org_id and not oauth.same_org(cfg.org_id, token_set.org_id):
-        return _response(400, "Wrong Salesforce org", f"This tenant is bound to org {cfg.org_id}; you signed in "
-                                                      f"to {token_set.org_id}. Sign in to the right org.")
+        return _page(400, "wrong_org", lang, admin_url=_admin_url(tenant, lang), bound=cfg.org_id,
+                     got=token_set.org_id)
     owner = org_binding.bind(org_binding.org_key(token_set.org_id, token_set.instance_url), tenant.id)
     if owner != tenant.id:
         log.warning("salesforce org %s refused for %s: bound to another tenant", token_set.org_id, tenant.id)
@@ -257,23 +374,20 @@ def _connect(tenant: tenants.Tenant, flow: dict):
 
 def _bound(tenant: tenants.Tenant, token_set: oauth.TokenSet):
     """The org is this tenant's: store its tokens, learn its key prefix, resume held work, plan what exists."""
-    cfg = tenant.salesforce
-    tenant.salesforce = cfg.model_copy(update={"org_id": token_set.org_id, "instance_url": token_set.instance_url})
+    cfg = salesforce_settings(tenant)
+    tenant.host_settings = cfg.model_copy(update={"org_id": token_set.org_id, "instance_url": token_set.instance_url})
     tenants.save(tenant)
     tokens_for(tenant, get_redis()).store(token_set)
     _learn_key_prefix(tenant)
     resumed = holds.resume(tenant.id)
     if tenant.setup_complete:  # else the set-up flow's end starts it (handlers/setup.finish, issue #27)
         backfill.start_quietly(get_redis(), tenant.id, "install")  # issue #17: plan the missions the org already has
-    from webhooks.admin.auth import admin_token
-
     # the next step, in the tenant's language (issue #27): the set-up flow while it is not finished, else the admin
-    lang, next_view = tenant.language, "admin.overview" if tenant.setup_complete else "admin.setup_page"
-    admin_url = url_for(next_view, a=admin_token(tenant.id, "salesforce-connect"), lang=lang)
-    title, text = CONNECTED["en" if lang == "en" else "fr"]
-    body, code = _page(200, title, text.format(org=token_set.org_id, n=len(resumed)), ok=True, admin_url=admin_url)
-    return make_response(body.replace('lang="en"', f'lang="{lang}"', 1).replace(
-        ADMIN_LINK, NEXT_STEP[lang if lang == "en" else "fr"][not tenant.setup_complete], 1), code)
+    lang = _lang(tenant)
+    next_view = "admin.overview" if tenant.setup_complete else "admin.setup_page"
+    return _page(200, "connected", lang, ok=True, admin_url=_admin_url(tenant, lang, next_view),
+                 admin_text=_small("admin" if tenant.setup_complete else "setup", lang), org=token_set.org_id,
+                 n=len(resumed))
 
 
 def _release_key(nonce: str) -> str:
@@ -286,52 +400,43 @@ def _offer_release(tenant: tenants.Tenant, token_set: oauth.TokenSet):
     nonce = secrets.token_urlsafe(24)
     offer = {"tenant": tenant.id, "token_set": {**asdict(token_set), "issued_at": token_set.issued_at.isoformat()}}
     get_redis().set(_release_key(nonce), crypto.encrypt(json.dumps(offer).encode()), ex=RELEASE_TTL)
-    form = {"action": url_for("salesforce_connect.release"), "password": False,
-            "button": "Libérer l'org et la connecter ici / Release the org and connect it here",
-            "fields": {"r": nonce, "csrf": browser_form_token("sf-release")}}
-    return _confirm_page(409, "Org déjà connectée / Org already connected",
-                         f"L'org {token_set.org_id} est connectée à un autre espace Intermission. Si c'est une erreur, "
-                         "vous venez de prouver que vous l'administrez : libérez-la et connectez-la ici. — Org "
-                         f"{token_set.org_id} is connected to another Intermission workspace. If that is a mistake, "
-                         "you have just proved you administer it: release it and connect it here.", form)
+    lang = _lang(tenant)
+    form = {"action": url_for("salesforce_connect.release"), "password": None, "button": _small("release", lang),
+            "fields": {"r": nonce, "csrf": browser_form_token("sf-release"), "lang": lang}}
+    return _page(409, "taken", lang, form=form, org=token_set.org_id)
 
 
 @bp.post("/salesforce/release")
 def release():
     """Take an org back from the workspace it was bound to: only in the browser that just consented in that org."""
     if not browser_form_ok("sf-release", request.form.get("csrf", "")):
-        return _page(403, "Formulaire refusé / Form refused", "Connect again from your admin page or link.")
+        return _page(403, "form_refused", _lang())
     raw = get_redis().getdel(_release_key(request.form.get("r", "")))
     tenant = None
     if raw is not None:
         offer = json.loads(crypto.decrypt(raw))
         tenant = tenants.get(offer["tenant"])
     if tenant is None:
-        return _page(400, "Connection expired", "Start again from the connect link.")
+        return _page(400, "expired", _lang())
     fields = offer["token_set"]
     token_set = oauth.TokenSet(**{**fields, "issued_at": datetime.fromisoformat(fields["issued_at"])})
     org = org_binding.org_key(token_set.org_id, token_set.instance_url)
     holder = tenants.get(org_binding.owner(org) or "")
     if holder is not None and holder.id != tenant.id:
         disconnect_tenant(holder)  # its tokens revoked and forgotten: it no longer reads this org
-        holder.salesforce = holder.salesforce.model_copy(update={"org_id": None, "instance_url": None})
+        holder.host_settings = salesforce_settings(holder).model_copy(update={"org_id": None, "instance_url": None})
         tenants.save(holder)
         log.warning("salesforce org %s released from %s by its admin, for %s", token_set.org_id, holder.id, tenant.id)
     if org_binding.bind(org, tenant.id) != tenant.id:
-        return _response(409, "Org déjà connectée / Org already connected", "Try again.")
+        return _page(409, "taken_again", _lang(tenant), admin_url=_admin_url(tenant, _lang(tenant)))
     return _bound(tenant, token_set)
-
-
-def _response(status: int, title: str, message: str, **kwargs) -> Response:
-    body, code = _page(status, title, message, **kwargs)
-    return make_response(body, code)
 
 
 def _learn_key_prefix(tenant: tenants.Tenant) -> None:
     """Read the mission object's key prefix once (describe), so Flow callouts' record ids can be checked."""
     from handlers.hosts.salesforce.adapter import make_client
 
-    prefixes.learn(make_client(tenant, get_redis()), get_redis(), tenant.id, sobject=tenant.salesforce.mapping.object)
+    prefixes.learn(make_client(tenant, get_redis()), get_redis(), tenant.id, sobject=salesforce_settings(tenant).mapping.object)
 
 
 @bp.post("/salesforce/disconnect")
@@ -342,17 +447,13 @@ def disconnect():
     token = request.form.get("d", "")
     tenant = _tenant_from_link(token, "sf-disconnect", DISCONNECT_MAX_AGE)
     if tenant is None:
-        return _page(404, "Lien non valide / Link not valid",
-                     "Ce lien est inconnu, modifié ou expiré : déconnectez depuis la page d'administration. — "
-                     "This link is unknown, altered or expired. Disconnect from the Intermission admin page.")
+        return _page(404, "disconnect_link", _lang())
     from webhooks.admin.auth import csrf_ok
 
     if not csrf_ok(token, request.form.get("csrf", "")):
-        return _page(403, "Formulaire refusé / Form refused",
-                     "Rechargez la page d'administration et réessayez. — Reload the Intermission admin page and "
-                     "try again.")
+        return _page(403, "disconnect_form", _lang(tenant))
     disconnect_tenant(tenant)
-    return _page(200, "Salesforce disconnected", "Intermission no longer has access to this org.", ok=True)
+    return _page(200, "disconnected", _lang(tenant), ok=True, admin_url=_admin_url(tenant, _lang(tenant)))
 
 
 def disconnect_tenant(tenant: tenants.Tenant) -> None:
@@ -362,4 +463,4 @@ def disconnect_tenant(tenant: tenants.Tenant) -> None:
     if org_binding.tenant_org(tenant):
         org_binding.release(org_binding.tenant_org(tenant), tenant.id)
     if record and record.get("refresh_token"):
-        oauth.revoke(tenant.salesforce.login_url, record["refresh_token"])
+        oauth.revoke(salesforce_settings(tenant).login_url, record["refresh_token"])

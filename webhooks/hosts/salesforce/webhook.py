@@ -1,4 +1,8 @@
-"""POST /webhooks/salesforce/<tenant>/<secret>: Outbound Messages (SOAP) and Flow HTTP callouts (JSON)."""
+"""POST /webhooks/salesforce/<tenant>/<secret>: Outbound Messages (SOAP) and Flow HTTP callouts (JSON).
+
+An Outbound Message's endpoint is a URL only, so its secret is in the path. A Flow callout goes through a Named
+Credential, whose External Credential can add a header: it may POST to /webhooks/salesforce/<tenant> with
+`Authorization: Bearer <secret>` (`webhooks.common.header_secret`), and the secret stays out of every request line."""
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -20,8 +24,9 @@ from connectors.salesforce import prefixes
 from connectors.salesforce.oauth import same_org
 from handlers.intake.ingest import enqueue_batch, enqueue_match
 from webhooks import intake_failures
-from webhooks.common import authenticate, error, ignored, not_found, too_large
+from webhooks.common import authenticate, error, header_secret, ignored, not_found, too_large
 from webhooks.plain import body_too_large, to_flask
+from connectors.salesforce.settings import salesforce_settings
 
 bp = Blueprint("salesforce", __name__)
 log = logging.getLogger(__name__)
@@ -57,6 +62,12 @@ class OutboundMessage:
     org_id: str
     notifications: list[tuple[str, str]]
     types: list[str | None]  # the local part of each sObject's xsi:type ("sf:Mission__c" → "Mission__c"), or None
+
+
+@bp.post("/webhooks/salesforce/<tenant_id>")
+def receive_by_header(tenant_id: str):
+    """`receive` with the secret from the `Authorization: Bearer` header (the path-free form)."""
+    return receive(tenant_id, header_secret(request.headers.get("Authorization")))
 
 
 @bp.post("/webhooks/salesforce/<tenant_id>/<secret>")
@@ -107,7 +118,7 @@ def _about_opportunities(tenant, record_ids: list[str], types: list[str | None])
 
 def _org_matches(tenant, org_id: str, what: str) -> bool:
     """True when the delivery's org is the tenant's; else logged and shown to the admin (the caller gets a 404)."""
-    bound = tenant.salesforce.org_id
+    bound = salesforce_settings(tenant).org_id
     if bound and same_org(org_id, bound):
         return True
     if bound:
@@ -127,7 +138,7 @@ def _fr(what: str) -> str:
 
 def _wrong_objects(tenant, message: OutboundMessage) -> list[str]:
     """The objects of the message that are not the tenant's mission object (by xsi:type, else by key prefix)."""
-    expected = tenant.salesforce.mapping.object
+    expected = salesforce_settings(tenant).mapping.object
     wrong = []
     for (_, record_id), sent in zip(message.notifications, message.types):
         found = sent if sent is not None else _object_by_prefix(tenant, record_id)
@@ -138,7 +149,7 @@ def _wrong_objects(tenant, message: OutboundMessage) -> list[str]:
 
 def _object_by_prefix(tenant, record_id: str) -> str | None:
     """The record's object when its key prefix shows it is not the mission object; None when it is, or unknown."""
-    expected = tenant.salesforce.mapping.object
+    expected = salesforce_settings(tenant).mapping.object
     prefix = prefixes.known(get_redis(), tenant.id, expected)
     if prefix is not None:
         return None if record_id[:3] == prefix else (prefixes.standard_object_of(record_id)
@@ -149,7 +160,7 @@ def _object_by_prefix(tenant, record_id: str) -> str | None:
 
 def _refused_objects(tenant, wrong: list[str], what: str) -> tuple[str, str]:
     """(English, French) reason naming the objects sent and the one expected; logged and shown to the admin."""
-    expected, sent = tenant.salesforce.mapping.object, ", ".join(wrong)
+    expected, sent = salesforce_settings(tenant).mapping.object, ", ".join(wrong)
     en = (f"this {what} is about {sent}, but the tenant's mission object is {expected}: wire it on {expected} "
           "(or change the tenant's mapping)")
     fr = (f"ce {_fr(what)} porte sur {sent}, or l'objet mission du locataire est {expected} : "
@@ -225,7 +236,7 @@ def _notification(item) -> tuple[str, str]:
 
 
 def _flow_callout(tenant, body: bytes):
-    refused = _flow_auth_refusal(tenant.salesforce.flow_secret, body)
+    refused = _flow_auth_refusal(salesforce_settings(tenant).flow_secret, body)
     if refused is not None:
         return refused
     event = parse_flow(body)
@@ -273,7 +284,7 @@ def _flow_auth_refusal(secret: str | None, body: bytes):
 
 def _webhook_id(tenant) -> str | None:
     """The Standard Webhooks idempotency key of a signed callout (verified by then), else None."""
-    secret = tenant.salesforce.flow_secret
+    secret = salesforce_settings(tenant).flow_secret
     if not secret or secret.startswith(HEADER_SECRET_PREFIX):
         return None
     return request.headers.get("webhook-id") or None
@@ -285,7 +296,7 @@ def _webhook_seen_key(tenant_id: str, webhook_id: str) -> str:
 
 def _wrong_flow_objects(tenant, event: dict) -> list[str]:
     """The objects a callout names (its `object`, its record ids' key prefixes) that are not the mission object."""
-    expected = tenant.salesforce.mapping.object
+    expected = salesforce_settings(tenant).mapping.object
     wrong = [event["object"]] if event["object"] and event["object"].lower() != expected.lower() else []
     for record_id in event["record_ids"]:
         found = _object_by_prefix(tenant, record_id)

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from config import keys
 from config import tenants
 from config.infra.redis_conn import get_redis
+from connectors.salesforce.settings import salesforce_settings
 
 _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -38,7 +39,7 @@ def release(org: str, tenant_id: str) -> None:
 
 def tenant_org(tenant: tenants.Tenant) -> str | None:
     """The `org_key` a Salesforce tenant is connected to, or None."""
-    cfg = tenant.salesforce if tenant.host == "salesforce" else None
+    cfg = salesforce_settings(tenant) if tenant.host == "salesforce" else None
     return org_key(cfg.org_id, cfg.instance_url) if cfg and cfg.org_id else None
 
 

@@ -32,6 +32,7 @@ from connectors.salesforce.pubsub.client import ChangeEvent, PubSubAuthError, Pu
 from handlers.hosts.salesforce.adapter import tokens_for
 from handlers.intake.ingest import enqueue_batch
 from handlers.intake.queues import get_queue, retry_policy
+from connectors.salesforce.settings import salesforce_env, salesforce_settings
 
 log = logging.getLogger(__name__)
 BACKOFF = (0.5, 1, 2, 5, 10, 30)  # seconds before reconnecting a dropped stream, then the last value
@@ -45,12 +46,12 @@ _RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL
 def cdc_tenants() -> list[tenants.Tenant]:
     """Tenants whose trigger is Change Data Capture and that may run jobs."""
     found = (tenants.get(t) for t in tenants.list_ids())
-    return [t for t in found if tenants.may_run_jobs(t) and t.salesforce is not None and t.salesforce.trigger == "cdc"]
+    return [t for t in found if tenants.may_run_jobs(t) and salesforce_settings(t) is not None and salesforce_settings(t).trigger == "cdc"]
 
 
 def watched_fields(tenant: tenants.Tenant) -> set[str]:
     """The mission object's own fields whose change matters: dates, status, end reason, consultant."""
-    m = tenant.salesforce.mapping
+    m = salesforce_settings(tenant).mapping
     return {f for f in (m.start_date, m.end_date, m.status, m.end_reason, m.consultant_contact) if f and "." not in f}
 
 
@@ -65,17 +66,23 @@ def client_for(tenant: tenants.Tenant, conn: redis.Redis) -> PubSubClient:
     """A Pub/Sub client for the tenant's org (plain gRPC only for a loopback sandbox, with sandbox hosts allowed)."""
     settings, store = get_settings(), tokens_for(tenant, conn)
     record = store.load() or {}
-    endpoint = settings.sf_pubsub_endpoint
+    endpoint = salesforce_env().sf_pubsub_endpoint
+    from config.infra.urls import BadHostUrl, checked_host_url
+
+    try:  # the org's access token goes there (config/infra/urls.py)
+        checked_host_url(f"https://{endpoint}", "INTERMISSION_SF_PUBSUB_ENDPOINT")
+    except BadHostUrl as exc:
+        raise HostError(str(exc), host="salesforce") from exc
     loopback = urlsplit(f"//{endpoint}").hostname in ("127.0.0.1", "localhost", "::1")
     return PubSubClient(endpoint, store, instance_url=store.instance_url(), org_id=record.get("org_id") or
-                        tenant.salesforce.org_id or "", secure=not (loopback and settings.allow_sandbox_hosts),
+                        salesforce_settings(tenant).org_id or "", secure=not (loopback and settings.allow_sandbox_hosts),
                         timeout=settings.http_timeout_seconds)
 
 
 def check_topic(tenant: tenants.Tenant, conn: redis.Redis | None = None) -> dict:
     """GetTopic for the tenant's mission object: {"topic", "enabled", "message_en", "message_fr"} for the set-up."""
     conn = conn or get_redis()
-    sobject = tenant.salesforce.mapping.object
+    sobject = salesforce_settings(tenant).mapping.object
     topic, client = topic_for(sobject), client_for(tenant, conn)
     try:
         info = client.get_topic(topic)
@@ -259,7 +266,7 @@ class Subscriber:
             if not self.conn.set(keys.sf_cdc_lock(tenant_id), OWNER, nx=True, px=ttl_ms):
                 continue  # another subscriber process streams this tenant
             stop = threading.Event()
-            topics = [topic_for(tenant.salesforce.mapping.object)]
+            topics = [topic_for(salesforce_settings(tenant).mapping.object)]
             threads = [threading.Thread(target=TenantStream(tenant, topic, stop).run, name=f"cdc-{tenant_id}",
                                         daemon=True) for topic in topics]
             for thread in threads:
