@@ -1,9 +1,16 @@
-"""The HTTP base every connector uses: timeouts, retries honouring Retry-After, errors by meaning."""
+"""The HTTP base every connector uses: timeouts, retries honouring Retry-After, errors by meaning.
+
+A client may be called from several threads at once (a round's creates sent together, handlers/sync/reconcile.py):
+they share its session, whose connection pool is thread-safe, and its session keeps no cookies (a cookie one
+thread's answer set would be read by another thread's request while being written; every connector authenticates
+by header)."""
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
+from http.cookiejar import DefaultCookiePolicy
 from dataclasses import dataclass
 from typing import Callable
 
@@ -37,6 +44,7 @@ def _session(base_url: str) -> requests.Session:
     # thing trust_env brings, never applies: every connector sends its own credentials
     session = requests.Session()
     session.trust_env = False
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # none kept: see the module's docstring
     session.proxies.update(requests.utils.get_environ_proxies(base_url))
     bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
     if bundle:
@@ -85,6 +93,7 @@ class HttpClient:
         self.backoff = backoff  # seconds before the first in-place retry of a 5xx or timeout; doubles each time
         self.session = _session(self.base_url)
         self.calls = 0
+        self._counting = threading.Lock()
 
     def auth_headers(self) -> dict[str, str]:
         """Headers added to every call (built per request)."""
@@ -132,7 +141,8 @@ class HttpClient:
         if self.before_call:
             self.before_call()
         headers = {"Accept": "application/json", **self.auth_headers(), **kwargs.pop("headers", {})}
-        self.calls += 1
+        with self._counting:
+            self.calls += 1
         try:
             response = self.session.request(method, self.base_url + path, headers=headers,
                                             timeout=self.timeout, **kwargs)

@@ -5,9 +5,15 @@ Taking a token is a write (the bucket's state), and under `appendfsync always` e
 never bringing it below half: a bucket near its limit still gives one token per call) and spends them within
 `LEASE` seconds; each call on a token taken ahead first reads the pause a host's 429 set (a read, no disk wait),
 so a Retry-After still holds every worker's next call at once.
+
+One limiter may serve several threads of a worker (a round's creates sent together, handlers/sync/reconcile.py):
+taking a token is done under a lock (one Redis round trip at a time, never a sleep), and a 429 seen by any thread
+holds the process's next calls at once, those on tokens already taken ahead included, before its pause even
+reaches Redis.
 """
 from __future__ import annotations
 
+import threading
 import time
 
 import redis
@@ -55,33 +61,48 @@ class RateLimiter:
         self.burst = burst
         self.max_wait = max_wait
         self._script = conn.register_script(_BUCKET)
+        self._lock = threading.Lock()  # the state below is shared by the threads that call through this limiter
         self._ahead, self._ahead_until = 0, 0.0  # tokens taken ahead, and until when (monotonic) they are spent
+        self._held_until = 0.0  # monotonic: a 429 this process saw holds every thread's next call until then
 
     def acquire(self) -> float:
         """Take one token, sleeping as long as needed; returns the seconds waited.
 
         Raises HostRateLimited, without sleeping, when the host asked for a pause longer than `max_wait`.
         """
-        if self._ahead > 0 and time.monotonic() < self._ahead_until:
-            paused = self.conn.get(self.key + ":paused-until")
-            if paused is None or float(paused) <= time.time():
-                self._ahead -= 1
-                return 0.0
-        self._ahead = 0  # spent, too old, or a pause: the bucket decides
         waited = 0.0
         while True:
+            wait = self._take()
+            if wait <= 0:
+                return waited
+            if self.max_wait is not None and wait > self.max_wait:
+                raise HostRateLimited(f"host asked to wait {wait:.0f}s", host="ratelimit", retry_after=wait)
+            time.sleep(wait)  # never under the lock: another thread's 429 must be able to set its pause meanwhile
+            waited += wait
+
+    def _take(self) -> float:
+        """One token taken (0), else the seconds to wait before asking again (a pause, or an empty bucket)."""
+        with self._lock:
+            held = self._held_until - time.monotonic()
+            if held > 0:
+                return held
+            if self._ahead > 0 and time.monotonic() < self._ahead_until:
+                paused = self.conn.get(self.key + ":paused-until")
+                if paused is None or float(paused) <= time.time():
+                    self._ahead -= 1
+                    return 0.0
+            self._ahead = 0  # spent, too old, or a pause: the bucket decides
             wait, granted = self._script(keys=[self.key, self.key + ":paused-until"],
                                          args=[self.rate, self.burst, time.time(), AHEAD])
             wait = float(wait)
             if wait <= 0:
                 self._ahead, self._ahead_until = int(granted) - 1, time.monotonic() + LEASE
-                return waited
-            if self.max_wait is not None and wait > self.max_wait:
-                raise HostRateLimited(f"host asked to wait {wait:.0f}s", host="ratelimit", retry_after=wait)
-            time.sleep(wait)
-            waited += wait
+            return wait
 
     def pause(self, seconds: float) -> None:
-        """Hold every worker's calls on this bucket for `seconds` (a 429's Retry-After), never shortening a pause."""
-        self._ahead = 0
+        """Hold every worker's calls on this bucket for `seconds` (a 429's Retry-After), never shortening a pause:
+        this process's threads at once (tokens taken ahead dropped), the other workers through Redis."""
+        with self._lock:
+            self._ahead = 0
+            self._held_until = max(self._held_until, time.monotonic() + seconds)
         self.conn.eval(_PAUSE, 1, self.key + ":paused-until", time.time() + seconds, int(seconds) + 60)

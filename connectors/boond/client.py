@@ -4,6 +4,7 @@ API reference: https://doc.boondmanager.com/api-externe/raml-build/api-externe.r
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Iterator, NamedTuple
 
@@ -80,20 +81,24 @@ class BoondClient(HttpClient):
         super().__init__(checked_base_url(base_url), **kwargs)
         self.credentials = credentials
         self.renew = renew  # temporary app tokens: called once, after the first auth error
+        self._renewing = threading.Lock()  # threads refused together renew once, the others send again after it
 
     def auth_headers(self) -> dict[str, str]:
         return self.credentials.headers()
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         """One logical request; after an auth error, renew the credentials once per client and send it again."""
+        sent_with = self.credentials
         try:
             return super().request(method, path, **kwargs)
         except HostAuthError:
-            renew, self.renew = self.renew, None
-            fresh = renew(self.credentials) if renew else None
-            if fresh is None:
-                raise
-            self.credentials = fresh
+            with self._renewing:
+                if self.credentials is sent_with:  # not renewed by another thread meanwhile
+                    renew, self.renew = self.renew, None
+                    fresh = renew(self.credentials) if renew else None
+                    if fresh is None:
+                        raise
+                    self.credentials = fresh
             return super().request(method, path, **kwargs)
 
     def error_for(self, response: requests.Response) -> HostError:

@@ -5,6 +5,7 @@ context, so one id follows a change from the webhook to each host write.
 """
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections import Counter
@@ -34,6 +35,7 @@ def request_id_for(trigger: dict) -> str:
 
 
 _job_tally: ContextVar[Counter | None] = ContextVar("job_tally", default=None)
+_tallying = threading.Lock()  # a job's creates may be sent from several threads (their context copied: one tally)
 
 
 def _count(name: str, labels: dict[str, str], amount: int = 1) -> None:
@@ -42,7 +44,8 @@ def _count(name: str, labels: dict[str, str], amount: int = 1) -> None:
     if tally is None:
         metrics.incr(name, labels, amount)
     elif amount > 0:
-        tally[(name, tuple(sorted(labels.items())))] += amount
+        with _tallying:
+            tally[(name, tuple(sorted(labels.items())))] += amount
 
 
 def count_host_call(host: str, status: str, code: str) -> None:

@@ -400,19 +400,21 @@ def note_arrival():
 
 @bp.after_app_request
 def time_call(response):
-    """Keep when each /api call arrived, its status and Retry-After (checks of how clients back off)."""
+    """Keep when each /api call arrived and was answered, its status and Retry-After (checks of how clients back
+    off)."""
     if request.path.startswith("/api/"):
         state = sandbox()
         with state.lock:
             state.__dict__.setdefault("timeline", []).append({
-                "t": getattr(g, "arrived", time.monotonic()), "method": request.method, "path": request.path,
+                "t": getattr(g, "arrived", time.monotonic()), "answered": time.monotonic(),
+                "method": request.method, "path": request.path,
                 "status": response.status_code, "retry_after": response.headers.get("Retry-After")})
     return response
 
 
 @bp.get("/calls/timeline")
 def call_timeline():
-    """Every /api call since the last reset: monotonic time, method, path, status, Retry-After."""
+    """Every /api call since the last reset: monotonic times (arrived, answered), method, path, status, Retry-After."""
     with sandbox().lock:
         return jsonify({"calls": list(getattr(sandbox(), "timeline", []))})
 

@@ -19,6 +19,7 @@ from flask import Flask, jsonify, request
 
 API_PREFIXES = ("/api/", "/services/")
 HEADERS_KEPT = ("Content-Type", "Authorization", "X-Jwt-App-Boondmanager", "X-Jwt-Client-Boondmanager", "Accept")
+UNSAVED = ("lock", "changelog")  # state attributes a snapshot leaves out (see Recorder.snapshot)
 
 
 class Recorder:
@@ -54,9 +55,10 @@ class Recorder:
         return result
 
     def snapshot(self, name: str) -> None:
-        """Keep a deep copy of the sandbox state (everything but its lock) under `name`."""
+        """Keep a deep copy of the sandbox state under `name`: everything but its lock and the Salesforce change
+        stream's log (made on first use, with a lock and a condition of its own; no benchmark replays a stream)."""
         with self.state.lock:
-            self.saved[name] = copy.deepcopy({k: v for k, v in vars(self.state).items() if k != "lock"})
+            self.saved[name] = copy.deepcopy({k: v for k, v in vars(self.state).items() if k not in UNSAVED})
 
     def restore(self, name: str) -> None:
         """Put the state saved as `name` back (a deep copy, so it can be restored again)."""

@@ -33,9 +33,11 @@ def _killed_after_three_creates(stack, redis_conn, child_env, dialect: str) -> N
     crashed = subprocess.run(WORKER, env={**child_env, "INTERMISSION_CRASH_AFTER_HOST_WRITE": "3"},
                              capture_output=True, timeout=120)
     assert crashed.returncode == -signal.SIGKILL
-    assert len(stack.actions()) == 3  # three written in Boond, the third never recorded
-    # the round's eight intents went in one round trip before its first create; the answers of the three creates
-    # made were to be recorded at the end of the round, which the kill cut short
+    # the round's creates go out from four threads: the kill came after the third answer, while the next ones were
+    # in flight (they may land after it) or not yet sent; none of those answers was recorded
+    assert 3 <= len(stack.actions()) <= 8
+    # the round's eight intents went in one round trip before its first create; the answers of the creates made
+    # were to be recorded at the end of the round, which the kill cut short
     intents = [e for e in Ledger(redis_conn, "acme", mission).entries().values() if e.status == "intent"]
     assert len(intents) == 8
     targets = {(e.target_type, e.target_id) for e in intents}

@@ -1,6 +1,7 @@
 """Reconciliation: the pure diff, and the crash-safe Reconciler against a real Redis ledger."""
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pytest
@@ -80,12 +81,14 @@ class FakeHost:
         self.ledger, self.crash_after_create = ledger, crash_after_create
         self.ledger_status_at_create: list[str] = []
         self.creates = 0
+        self.counting = threading.Lock()
 
-    def create(self, mission_id, a):
+    def create(self, mission_id, a):  # a round's creates come from several threads (created_together)
         if self.ledger:
             self.ledger_status_at_create.append(self.ledger.entries()[a.key].status)
-        self.creates += 1
-        host_id = f"h{self.creates}"
+        with self.counting:
+            self.creates += 1
+            host_id = f"h{self.creates}"
         self.actions[host_id] = (mission_id, a)
         if self.crash_after_create:
             raise RuntimeError("worker killed after the host answered")

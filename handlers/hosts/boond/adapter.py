@@ -7,6 +7,7 @@ import html
 import json
 import logging
 import re
+import threading
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -92,6 +93,8 @@ class BoondAdapter:
         self.client = client or make_client(tenant, conn)
         self.records = RecordCache(self.client, conn, tenant.id)  # one read per record per job, shared 5 min
         self._parents: dict[str, tuple[str, str]] = {}  # action id → the record it hangs on, as last read (host_states)
+        self._dictionary: Dictionary | None = None
+        self._reading = threading.Lock()  # the dictionary read once whatever the threads creating (`create`)
 
     # --- reading ---------------------------------------------------------------------------
     def read_mission(self, mission_id: str) -> MissionRead:
@@ -191,16 +194,17 @@ class BoondAdapter:
         return _ref_id((doc.get("data") or {}).get("relationships") or {}, "resource")
 
     def dictionary(self) -> Dictionary:
-        """The tenant's dictionary, read at most once a day (cached in Redis), parsed once per job (adapter)."""
-        if getattr(self, "_dictionary", None) is not None:
+        """The tenant's dictionary, read at most once a day (cached in Redis), parsed once per job (adapter), once
+        for the threads a round's creates are sent from."""
+        with self._reading:
+            if self._dictionary is None:
+                key = keys.host_dictionary(self.tenant.id, "boond")
+                raw = self.conn.get(key)
+                if raw is None:
+                    raw = json.dumps(self.client.dictionary())
+                    self.conn.set(key, raw, ex=DICTIONARY_TTL)
+                self._dictionary = Dictionary(self.tenant.id, json.loads(raw))
             return self._dictionary
-        key = keys.host_dictionary(self.tenant.id, "boond")
-        raw = self.conn.get(key)
-        if raw is None:
-            raw = json.dumps(self.client.dictionary())
-            self.conn.set(key, raw, ex=DICTIONARY_TTL)
-        self._dictionary = Dictionary(self.tenant.id, json.loads(raw))
-        return self._dictionary
 
     def _labels_if_unmapped(self, doc: dict) -> dict[str, str] | None:
         """The delivery state labels, read only when the state is not mapped (for the provenance)."""

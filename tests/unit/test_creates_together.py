@@ -1,0 +1,115 @@
+"""A round's creates sent together from a few threads (handlers/sync/reconcile.py::created_together): each after its
+intent, every answer recorded before an error ends the round, and a limiter that several threads share."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from connectors.errors import HostUnavailable
+from connectors.ratelimit import RateLimiter
+from handlers.sync import reconcile
+from handlers.sync.reconcile import PARALLEL_CREATES
+from tests.unit.test_reconcile import FakeHost, action
+from tests.unit.test_reconcile import reconcile as run_round
+
+KEYS = [f"natural.step{n}" for n in range(8)]
+
+
+class SlowHost(FakeHost):
+    """Each create takes `delay` seconds (the one of `failing` fails after `fails_after`); counts creates in flight."""
+
+    def __init__(self, ledger, *, delay: float, failing: str | None = None, fails_after: float = 0.0):
+        super().__init__(ledger)
+        self.delay, self.failing, self.fails_after = delay, failing, fails_after
+        self.in_flight = self.most_at_once = 0
+        self.lock = threading.Lock()
+
+    def create(self, mission_id, a):
+        with self.lock:
+            self.in_flight += 1
+            self.most_at_once = max(self.most_at_once, self.in_flight)
+        try:
+            if a.key == self.failing:
+                time.sleep(self.fails_after)
+                raise HostUnavailable("server error on POST /actions", host="fake", status=500)
+            time.sleep(self.delay)
+            return super().create(mission_id, a)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+@pytest.fixture
+def ledger(redis_conn):
+    from handlers.state.ledger import Ledger
+
+    return Ledger(redis_conn, "acme", "100")
+
+
+def test_a_rounds_creates_are_in_flight_together_each_after_its_intent(redis_conn, ledger):
+    host = SlowHost(ledger, delay=0.2)
+    began = time.monotonic()
+    counts = run_round(redis_conn, ledger, host, [action(k) for k in KEYS])
+    assert host.most_at_once == PARALLEL_CREATES  # one after the other, it would be 1
+    assert time.monotonic() - began < 8 * 0.2
+    assert host.ledger_status_at_create == ["intent"] * 8  # each create saw its intent in Redis
+    assert counts["created"] == 8
+    entries = ledger.entries()
+    assert {e.status for e in entries.values()} == {"written"}
+    assert {e.host_id for e in entries.values()} == set(host.actions) and len(host.actions) == 8
+
+
+def test_a_failed_create_ends_the_round_once_the_answers_of_the_others_are_recorded(redis_conn, ledger, monkeypatch):
+    waits = []
+    monkeypatch.setattr(reconcile, "await_in_flight", waits.append)  # the read-back's wait for a dead worker's create
+    host = SlowHost(ledger, delay=0.4, failing=KEYS[2], fails_after=0.2)
+    with pytest.raises(HostUnavailable):
+        run_round(redis_conn, ledger, host, [action(k) for k in KEYS])
+    # the first four went out together; the third failed while the others were in flight: their answers are
+    # recorded, and no create was started after the failure
+    made = {a.key: host_id for host_id, (_, a) in host.actions.items()}
+    assert set(made) == {KEYS[0], KEYS[1], KEYS[3]}
+    entries = ledger.entries()
+    assert {k: (e.status, e.host_id) for k, e in entries.items() if e.status == "written"} == {
+        k: ("written", h) for k, h in made.items()}
+    assert {k for k, e in entries.items() if e.status == "intent"} == set(KEYS) - set(made)
+
+    host.failing = None
+    counts = run_round(redis_conn, ledger, host, [action(k) for k in KEYS])
+    assert counts["created"] == 5 and len(waits) == 5  # the five intents read back (nothing found), then made
+    assert sorted(a.key for _, a in host.actions.values()) == sorted(KEYS)  # each once: nothing made twice
+    assert {e.status for e in ledger.entries().values()} == {"written"}
+
+
+def test_threads_sharing_a_limiter_each_spend_a_token_of_their_own(redis_conn):
+    limiter = RateLimiter(redis_conn, "im:t:x:ratelimit:boond", rate=0.001, burst=40)
+    start = threading.Barrier(8)
+
+    def calls() -> None:
+        start.wait()
+        for _ in range(2):
+            limiter.acquire()
+
+    threads = [threading.Thread(target=calls) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    taken = 40 - round(float(redis_conn.hget("im:t:x:ratelimit:boond", "tokens")))
+    assert limiter._ahead >= 0 and taken - limiter._ahead == 16  # 16 calls, 16 tokens: none spent twice
+
+
+def test_a_429_seen_by_one_thread_holds_the_tokens_the_others_took_ahead(redis_conn):
+    limiter = RateLimiter(redis_conn, "im:t:x:ratelimit:boond", rate=1000, burst=1000)
+    limiter.acquire()  # a full bucket: tokens taken ahead for this worker's threads
+    refused = threading.Thread(target=limiter.pause, args=(0.3,))  # one thread's create answered 429
+    refused.start()
+    refused.join()
+    waited = []
+    other = threading.Thread(target=lambda: waited.append(limiter.acquire()))
+    began = time.monotonic()
+    other.start()
+    other.join()
+    assert time.monotonic() - began >= 0.29 and waited[0] > 0
