@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=None, help="backfill: the tenant's missions (default 5,000)")
     parser.add_argument("--seed", type=int, default=None, help="backfill: the seed of the kill point")
     args = parser.parse_args(argv)
+    import handlers.hosts.registry  # noqa: F401 - the hosts' lines, before any tenant is built (as every process does)
     from tests.bench.procs import prepare_environment
     from tests.bench.report import VERBOSE
 
