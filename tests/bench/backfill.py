@@ -100,9 +100,15 @@ def _one_run(procs: Processes, boond: Sandbox, conn, size: int, *, kill_at: floa
         started = time.monotonic()
         proc = procs.spawn(f"backfill-{stretch}", [sys.executable, "-m", "intermission_cli.main", "backfill",
                                                    "--tenant", TENANT, "--json"])
+        deadline = started + 600 + 3 * size  # ~1 s a mission at 10 calls/s: three times that, and a margin
         while proc.poll() is None:
             run = progress(conn, TENANT) or {}
             now = time.monotonic()
+            if now > deadline:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                raise RuntimeError(f"backfill of {size} missions still running after {now - started:.0f} s: "
+                                   f"see {procs.work}/backfill-{stretch}.log")
             samples.append((now, run))
             if listing is None and run.get("status") == "running":
                 listing = now - started
