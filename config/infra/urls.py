@@ -60,10 +60,10 @@ def checked_host_url(url: str, what: tuple[str, str] | str = ("the host URL", "l
         host = (parts.hostname or "").lower().rstrip(".")
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise BadHostUrl(f"{en} {shown!r} is not a URL", f"{fr} {shown!r} n'est pas une adresse valide") from None
+        raise BadHostUrl(f"{en} “{shown}” is not a URL", f"{fr} « {shown} » n'est pas une adresse valide") from None
     sandbox = get_settings().allow_sandbox_hosts or ours
     if parts.scheme not in (scheme, "http") or not host:
-        raise BadHostUrl(f"{en} {shown!r} must be a {scheme}:// URL", f"{fr} {shown!r} doit commencer par {scheme}://")
+        raise BadHostUrl(f"{en} “{shown}” must be a {scheme}:// URL", f"{fr} « {shown} » doit commencer par {scheme}://")
     if parts.username or parts.password:
         raise BadHostUrl(f"{en} must not carry a user name or password",
                          f"{fr} ne doit contenir ni nom d'utilisateur ni mot de passe")
@@ -75,25 +75,25 @@ def checked_host_url(url: str, what: tuple[str, str] | str = ("the host URL", "l
     via = "" if written is not None or not addresses else f" ({host} resolves to {', '.join(map(str, addresses))})"
     via_fr = "" if not via else f" ({host} pointe vers {', '.join(map(str, addresses))})"
     if "metadata" in kinds:
-        raise BadHostUrl(f"{en} {host!r} is a link-local, metadata or otherwise unreachable address{via}: "
+        raise BadHostUrl(f"{en} “{host}” is a link-local, metadata or otherwise unreachable address{via}: "
                          "credentials are never sent there",
-                         f"{fr} {host!r} est une adresse link-local, de métadonnées ou injoignable{via_fr} : "
+                         f"{fr} « {host} » est une adresse link-local, de métadonnées ou injoignable{via_fr} : "
                          "aucun identifiant n'y est envoyé")
     if "loopback" in kinds and not sandbox:
-        raise BadHostUrl(f"{en} {host!r} is this machine{via}: only the local sandboxes use it "
+        raise BadHostUrl(f"{en} “{host}” is this machine{via}: only the local sandboxes use it "
                          "(INTERMISSION_ALLOW_SANDBOX_HOSTS=true, demo and tests)",
-                         f"{fr} {host!r} désigne cette machine{via_fr} : seuls les bacs à sable locaux l'utilisent "
+                         f"{fr} « {host} » désigne cette machine{via_fr} : seuls les bacs à sable locaux l'utilisent "
                          "(INTERMISSION_ALLOW_SANDBOX_HOSTS=true, démo et tests)")
     if "private" in kinds and not get_settings().allow_private_hosts:
-        raise BadHostUrl(f"{en} {host!r} is on a private network{via}: set INTERMISSION_ALLOW_PRIVATE_HOSTS=true "
+        raise BadHostUrl(f"{en} “{host}” is on a private network{via}: set INTERMISSION_ALLOW_PRIVATE_HOSTS=true "
                          "if this internal host is meant",
-                         f"{fr} {host!r} est sur un réseau privé{via_fr} : réglez INTERMISSION_ALLOW_PRIVATE_HOSTS=true "
+                         f"{fr} « {host} » est sur un réseau privé{via_fr} : réglez INTERMISSION_ALLOW_PRIVATE_HOSTS=true "
                          "si cet hôte interne est voulu")
     if parts.scheme == "http" and scheme == "https" and not ("loopback" in kinds and sandbox):
-        raise BadHostUrl(f"{en} {shown!r} must be an https:// URL (http only for a local sandbox)",
-                         f"{fr} {shown!r} doit commencer par https:// (http seulement pour un bac à sable local)")
+        raise BadHostUrl(f"{en} “{shown}” must be an https:// URL (http only for a local sandbox)",
+                         f"{fr} « {shown} » doit commencer par https:// (http seulement pour un bac à sable local)")
     if parts.scheme == "http" and scheme != "https":
-        raise BadHostUrl(f"{en} {shown!r} must be a {scheme}:// URL", f"{fr} {shown!r} doit commencer par {scheme}://")
+        raise BadHostUrl(f"{en} “{shown}” must be a {scheme}:// URL", f"{fr} « {shown} » doit commencer par {scheme}://")
     return url.strip()
 
 

@@ -88,11 +88,11 @@ def _cli(capsys, *args) -> tuple[int, str]:
 def test_cli_flags_are_refused_in_a_clear_line_and_nothing_is_saved(redis_conn, dns, strict, capsys):
     cases = [
         (["tenant", "add", "boond", "--id", "leaky", "--base-url", "https://boond.esn.example/api",
-          "--app-token", "t", "--app-key", "k", "--user-token", "u"], "--base-url 'boond.esn.example' is on a private"),
+          "--app-token", "t", "--app-key", "k", "--user-token", "u"], "--base-url “boond.esn.example” is on a private"),
         (["tenant", "add", "salesforce", "--id", "leaky", "--login", "mydomain", "--my-domain", "acme",
-          "--client-id", "c", "--client-secret", "s"], "--my-domain 'acme.my.salesforce.com' is a link-local, metadata"),
+          "--client-id", "c", "--client-secret", "s"], "--my-domain “acme.my.salesforce.com” is a link-local, metadata"),
         (["tenant", "add", "salesforce", "--id", "leaky", "--login-url", "http://127.0.0.1:9",
-          "--client-id", "c", "--client-secret", "s"], "--login-url '127.0.0.1' is this machine"),
+          "--client-id", "c", "--client-secret", "s"], "--login-url “127.0.0.1” is this machine"),
     ]
     for args, said in cases:
         code, err = _cli(capsys, *args)

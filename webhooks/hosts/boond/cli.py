@@ -56,7 +56,7 @@ def _action_types(pairs: list[str]) -> dict[str, int]:
     for pair in pairs:
         kind, _, value = pair.partition("=")
         if kind not in ACTION_KINDS or not value.isdigit():
-            raise ValueError(f"--action-type {pair!r}: expected KIND=ID with KIND in {sorted(ACTION_KINDS)} and a numeric id")
+            raise ValueError(f"--action-type “{pair}”: expected KIND=ID, KIND one of {', '.join(sorted(ACTION_KINDS))}, ID a number")
         out[kind] = int(value)
     return out
 
