@@ -120,17 +120,38 @@ def replacements(cur: MissionSnapshot, rules: Rules) -> list[OtherMission]:
     d'un consultant remplaçant"), first start first; none for an end that is not early."""
     if cur.end_date is None or not ends_early(cur):
         return []
-    end, mine = cur.end_date, cur.consultant.id if cur.consultant else None
-    return sorted((o for o in cur.crew if o.consultant and o.consultant.id != mine and (o.end is None or o.end > end)
-                   and takes_over(end, cur.start_date, o.start, rules=rules)), key=lambda o: (o.start or end, o.id))
+    end = cur.end_date
+    return sorted((o for o in cur.crew if _teammate(cur, o) and replaces(cur, o.start, o.end, rules=rules)),
+                  key=lambda o: (o.start or end, o.id))
 
 
 def taken_over(cur: MissionSnapshot, rules: Rules) -> list[str]:
     """The project's missions of other consultants this one may take over (read them again: an early end among them
     names its replacement)."""
-    mine = cur.consultant.id if cur.consultant else None
-    return sorted(o.id for o in cur.crew if o.consultant and o.consultant.id != mine and o.end
-                  and (cur.end_date is None or cur.end_date > o.end) and takes_over(o.end, o.start, cur.start_date, rules=rules))
+    return sorted(o.id for o in cur.crew if _teammate(cur, o) and replaced_by(cur, o.start, o.end, rules=rules))
+
+
+def replaces(cur: MissionSnapshot, start: date | None, end: date | None, *, rules: Rules) -> bool:
+    """Would another mission of the project, running from `start` to `end`, take over this one at its end: it goes
+    on after this end and `takes_over` it (the dates alone; `replacements` also asks for an early end)."""
+    return bool(cur.end_date and (end is None or end > cur.end_date)
+                and takes_over(cur.end_date, cur.start_date, start, rules=rules))
+
+
+def replaced_by(cur: MissionSnapshot, start: date | None, end: date | None, *, rules: Rules) -> bool:
+    """Would this mission take over another of the project running from `start` to `end` (the dates alone)."""
+    return bool(end and (cur.end_date is None or cur.end_date > end) and takes_over(end, start, cur.start_date, rules=rules))
+
+
+def in_reach(cur: MissionSnapshot, start: date | None, end: date | None, *, rules: Rules) -> bool:
+    """Is a crew row from `start` to `end` worth naming: one this mission may hand over to or take over from. The
+    adapters keep only these, so a project of hundreds of missions costs a job the few around its dates."""
+    return replaces(cur, start, end, rules=rules) or replaced_by(cur, start, end, rules=rules)
+
+
+def _teammate(cur: MissionSnapshot, other: OtherMission) -> bool:
+    """Another consultant's mission (a renewal of one's own is the chain's business)."""
+    return bool(other.consultant and other.consultant.id != (cur.consultant.id if cur.consultant else None))
 
 
 def crew_matters(prev: MissionSnapshot | None, cur: MissionSnapshot, today: date) -> bool:

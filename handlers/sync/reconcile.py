@@ -3,7 +3,7 @@
 One reconciler for every host. A round takes one or more missions, diffs each plan against its ledger, reads back
 what the host holds before changing anything a person may have touched (handlers.sync.people_work), and hands every
 create, update, delete and close to the host writer at once. The writer answers record by record: Boond call by
-call (`CallByCall`, a round's creates sent together from a few threads), Salesforce in composite batches. What
+call (`CallByCall`, a round's calls sent together from a few threads), Salesforce in composite batches. What
 succeeded is recorded even when the rest failed.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Callable, Iterator, Literal, Protocol
 
 from connectors.errors import HostNotFound
@@ -27,7 +28,7 @@ from config.infra import hooks
 log = logging.getLogger(__name__)
 _READ = ("written", "kept")  # entries whose host record is read back before an update or cancel
 __all__ = ["diff", "Op", "Reconciler", "Round", "MissionWork", "CallByCall", "PartialFailure", "await_in_flight",
-           "created_together"]
+           "sent_together"]
 
 
 class ActionWriter(Protocol):
@@ -389,66 +390,69 @@ class CallByCall:
     def write_all(self, creates: list[Create], updates: list[Update], deletes: list[str], *,
                   closes: list[Close] = (), before_create: Callable[[list[int]], None] | None = None
                   ) -> Iterator[Outcome]:
-        """The creates together, then each other record in turn; a host error other than "not found" stops the round
-        (the job retries).
+        """Every record's call sent together (`sent_together`), the creates first; a host error other than "not
+        found" stops the round (the job retries).
 
-        Every create's intent goes in one round trip before the first create, so the creates may then be sent
-        together (`created_together`): each intent still reaches Redis before its create, and a crash mid-round
-        leaves the intents of the creates made and not made, each read back."""
+        Every create's intent goes in one round trip before the first create, and every update and delete carries
+        its in-flight mark already (`Round._mark_in_flight`), so the calls may go out in any order: a crash mid-round
+        leaves each record made or not, changed or not, and each is read back by its intent or mark."""
         if before_create and creates:
             before_create(list(range(len(creates))))
-        yield from created_together(self.host.create, creates)
-        for n, u in enumerate(updates):
-            yield _call("update", n, self.host.update, u.host_id, u.mission_id, u.action)
-        for n, c in enumerate(closes):
-            yield _call("close", n, self.host.close, c.host_id, c.note, c.state)
-        for n, host_id in enumerate(deletes):
-            yield _call("delete", n, self.host.delete, host_id)
+        yield from sent_together(
+            [partial(_made, n, self.host.create, c) for n, c in enumerate(creates)]
+            + [partial(_call, "update", n, self.host.update, u.host_id, u.mission_id, u.action)
+               for n, u in enumerate(updates)]
+            + [partial(_call, "close", n, self.host.close, c.host_id, c.note, c.state) for n, c in enumerate(closes)]
+            + [partial(_call, "delete", n, self.host.delete, host_id) for n, host_id in enumerate(deletes)])
 
 
-PARALLEL_CREATES = 4  # threads a round's creates are sent from (each waits for the tenant's bucket as ever)
+PARALLEL_WRITES = 4  # threads a round's host calls are sent from (each waits for the tenant's bucket as ever)
 _NOT_SENT = object()
 
 
-def created_together(create: Callable[[str, DesiredAction], str], creates: list[Create]) -> Iterator[Outcome]:
-    """Each create's outcome, in order, the creates sent from up to PARALLEL_CREATES threads (their intents are
-    in Redis already); when one fails, no other is started, the answers of those sent are all yielded, then its
-    error is raised (so the round records every create the host made before the job retries).
+def sent_together(calls: list[Callable[[], Outcome]]) -> Iterator[Outcome]:
+    """Each call's outcome, in order, the calls sent from up to PARALLEL_WRITES threads; when one fails, no other
+    is started, the outcomes of those sent are all yielded, then its error is raised (so the round records every
+    record the host wrote before the job retries).
 
     The threads share the host's client (its limiter and session are thread-safe: a 429 holds them all) and each
     runs in a copy of the caller's context (the job's log fields and call counts)."""
-    if len(creates) < 2:
-        for n, c in enumerate(creates):
-            yield Outcome("create", n, WriteResult(host_id=create(c.mission_id, c.action)))
+    if len(calls) < 2:
+        for call in calls:
+            yield call()
         return
     failed = threading.Event()
 
-    def one(c: Create):
+    def one(call: Callable[[], Outcome]):
         if failed.is_set():
             return _NOT_SENT
         try:
-            return create(c.mission_id, c.action)
+            return call()
         except BaseException:
             failed.set()
             raise
 
-    pool = ThreadPoolExecutor(max_workers=min(PARALLEL_CREATES, len(creates)), thread_name_prefix="create")
+    pool = ThreadPoolExecutor(max_workers=min(PARALLEL_WRITES, len(calls)), thread_name_prefix="write")
     error: BaseException | None = None
     try:
-        sent = [pool.submit(contextvars.copy_context().run, one, c) for c in creates]
-        for n, future in enumerate(sent):
+        sent = [pool.submit(contextvars.copy_context().run, one, call) for call in calls]
+        for future in sent:
             try:
-                host_id = future.result()
+                outcome = future.result()
             except Exception as exc:  # noqa: BLE001 - raised below, once every answer is out
                 error = error or exc
                 continue
-            if host_id is not _NOT_SENT:
-                yield Outcome("create", n, WriteResult(host_id=host_id))
+            if outcome is not _NOT_SENT:
+                yield outcome
     finally:
-        failed.set()  # the caller stopped early (or a create failed): nothing more is sent
+        failed.set()  # the caller stopped early (or a call failed): nothing more is sent
         pool.shutdown(wait=True, cancel_futures=True)
     if error is not None:
         raise error
+
+
+def _made(index: int, create: Callable[[str, DesiredAction], str], c: Create) -> Outcome:
+    return Outcome("create", index, WriteResult(host_id=create(c.mission_id, c.action)))
 
 
 def _call(kind: WriteKind, index: int, method, *args) -> Outcome:

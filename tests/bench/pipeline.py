@@ -14,6 +14,7 @@ from tests.bench.stack import UNTHROTTLED, Hosts, many, post_events
 MISSIONS = 500  # per host; each is created, then moved: 4 × 500 = 2,000 changes
 SIDE_MISSIONS = 100  # the other worker class, on 400 changes (time)
 WORKERS = 2
+PROJECT_SIZE = 10  # Boond deliveries a project holds (a moved end reads its project's other deliveries)
 
 
 def run(work) -> dict:
@@ -35,7 +36,8 @@ def play(hosts: Hosts, conn, missions: int) -> dict:
     boond, sf = hosts.boond_moves, hosts.sf_moves
     people_b, people_s = boond.consultants(missions), sf.consultants(missions)
     ends = [date.today() + timedelta(days=20 + i % 100) for i in range(missions)]
-    created = many(lambda i: boond.create(people_b[i], ends[i]), range(missions))
+    projects = boond.projects(-(-missions // PROJECT_SIZE))
+    created = many(lambda i: boond.create(people_b[i], ends[i], project=projects[i // PROJECT_SIZE]), range(missions))
     missions_s = many(lambda i: sf.create(people_s[i], ends[i]), range(missions))
     first = phase(hosts, conn, [e for _, events in created for e in events])
     moved = many(lambda i: boond.move(created[i][0], ends[i] + timedelta(days=30)), range(missions))

@@ -122,9 +122,13 @@ class BoondMoves:
         return many(lambda n: self.sandbox.control("POST", "/resources", json={"lastName": f"C{n:05d}"})["id"],
                     range(count))
 
-    def create(self, resource: str, end: date, *, deliver: bool = False) -> tuple[str, list[dict]]:
-        """A new delivery for `resource` ending on `end`: (its id, its events)."""
-        body = {"resource": resource, "project": "45", "startDate": (end - timedelta(days=150)).isoformat(),
+    def projects(self, count: int) -> list[str]:
+        """`count` new projects of the same client (project ids)."""
+        return many(lambda n: self.sandbox.control("POST", "/projects", json={})["id"], range(count))
+
+    def create(self, resource: str, end: date, *, deliver: bool = False, project: str = "45") -> tuple[str, list[dict]]:
+        """A new delivery for `resource` on `project` ending on `end`: (its id, its events)."""
+        body = {"resource": resource, "project": project, "startDate": (end - timedelta(days=150)).isoformat(),
                 "endDate": end.isoformat(), "state": _start_state(), "title": "Refonte du SI", "deliver": deliver}
         answer = self.sandbox.control("POST", "/deliveries", json=body)
         return answer["data"]["id"], answer.get("events") or []

@@ -1,4 +1,4 @@
-"""A new mission's creates go out together (handlers/sync/reconcile.py::created_together): Boond sees them overlap,
+"""A new mission's creates go out together (handlers/sync/reconcile.py::sent_together): Boond sees them overlap,
 and a 429 answered to one of them holds the worker's other threads for its Retry-After."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 from config.infra import clock
 from handlers.state.ledger import Ledger
-from handlers.sync.reconcile import PARALLEL_CREATES
+from handlers.sync.reconcile import PARALLEL_WRITES
 from tests.e2e.helpers import markers, settle
 
 T0 = date(2026, 3, 2)
@@ -43,7 +43,7 @@ def _new_mission_synced(stack, redis_conn, *faults: dict) -> list[dict]:
 def test_a_new_missions_creates_are_in_flight_together(stack, redis_conn):
     creates = _new_mission_synced(stack, redis_conn)
     assert len(creates) == 8
-    assert _most_at_once(creates) == PARALLEL_CREATES  # one after the other, it would be 1
+    assert _most_at_once(creates) == PARALLEL_WRITES  # one after the other, it would be 1
     assert creates[-1]["answered"] - creates[0]["t"] < 8 * SLOW  # eight slow creates took less than eight times one
 
 
@@ -55,5 +55,5 @@ def test_a_429_on_one_create_holds_the_other_threads_for_its_retry_after(stack, 
     during = [c for c in creates if refused["t"] < c["t"] < refused["t"] + 1 - 0.01]
     # the other threads' creates already sent when the 429 came arrive with it; each thread's next create waited
     assert all(c["t"] < refused["answered"] + REACTION for c in during)
-    assert len(during) <= PARALLEL_CREATES - 1
-    assert len([c for c in creates if c["t"] >= refused["t"] + 1 - 0.01]) >= 8 - PARALLEL_CREATES + 1
+    assert len(during) <= PARALLEL_WRITES - 1
+    assert len([c for c in creates if c["t"] >= refused["t"] + 1 - 0.01]) >= 8 - PARALLEL_WRITES + 1

@@ -61,7 +61,7 @@ def _read_path(stack) -> dict:
 def _retry_after_breaches(stack) -> tuple[int, list[float]]:
     """(429s answered, calls sent during a 429's Retry-After once the worker had read it: seconds after the 429).
 
-    A round's creates go out from a few threads (handlers/sync/reconcile.py::created_together): a call another
+    A round's creates go out from a few threads (handlers/sync/reconcile.py::sent_together): a call another
     thread sent before the worker read the 429 may arrive just after it was answered, and cannot be held
     (`REACTION`: seen at 1-48 ms on the shared machine); every later call must wait for the Retry-After, the limiter
     holding every thread at once."""

@@ -417,3 +417,25 @@ def test_an_early_end_then_another_consultants_delivery_on_the_project_is_a_repl
         replayed_in_reverse(stack, jeans, ninas)
         outcomes.append(sorted((k, v["attributes"]["title"], due(v)) for k, v in got.items()))
     assert outcomes[0] == outcomes[1]  # the order the deliveries came in changes nothing
+
+
+def test_a_large_project_costs_the_replacement_check_only_its_missions_around_the_dates(stack):
+    """A framework project of thirty other consultants' deliveries far from Jean's dates, and Nina's right after his
+    early end: Nina is named, and of the thirty only their rows were read, not each one's resource record (the check
+    once read every teammate's record for every change on the project)."""
+    clock.pin(date(2026, 3, 2))
+    far = [stack.new_consultant(f"Loin{i}") for i in range(30)]
+    for resource in far:
+        stack.create_delivery(date(2025, 6, 2), date(2026, 12, 31), resource=resource, deliver=False)
+    jeans = stack.create_delivery(date(2025, 11, 3), date(2026, 9, 30))["data"]["id"]
+    settle()
+    clock.pin(date(2026, 3, 16))
+    nina = stack.control("POST", "/_control/resources", json={"firstName": "Nina", "lastName": "Nouveau"})["id"]
+    stack.create_delivery(date(2026, 4, 20), date(2026, 9, 30), resource=nina, deliver=False)
+    stack.control("POST", "/_control/calls/reset")
+    stack.end_early(jeans, date(2026, 4, 17), "consultant")
+    settle()
+    assert steps(stack, jeans)["consultant.transition"]["attributes"]["title"].endswith("— passation à Nina Nouveau")
+    calls = stack.control("GET", "/_control/calls")["by_route"]
+    assert calls.get("GET /api/projects/<id>/deliveries-groupments") == 1  # the crew: one read of the project
+    assert calls.get("GET /api/resources/<id>", 0) <= 2  # Nina's record (and Jean's own), none of the thirty

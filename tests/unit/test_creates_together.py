@@ -1,5 +1,6 @@
-"""A round's creates sent together from a few threads (handlers/sync/reconcile.py::created_together): each after its
-intent, every answer recorded before an error ends the round, and a limiter that several threads share."""
+"""A round's calls sent together from a few threads (handlers/sync/reconcile.py::sent_together): each create after
+its intent, each update and delete after its in-flight mark, every answer recorded before an error ends the round,
+and a limiter that several threads share."""
 from __future__ import annotations
 
 import threading
@@ -10,7 +11,7 @@ import pytest
 from connectors.errors import HostUnavailable
 from connectors.ratelimit import RateLimiter
 from handlers.sync import reconcile
-from handlers.sync.reconcile import PARALLEL_CREATES
+from handlers.sync.reconcile import PARALLEL_WRITES
 from tests.unit.test_reconcile import FakeHost, action
 from tests.unit.test_reconcile import reconcile as run_round
 
@@ -25,17 +26,33 @@ class SlowHost(FakeHost):
         self.delay, self.failing, self.fails_after = delay, failing, fails_after
         self.in_flight = self.most_at_once = 0
         self.lock = threading.Lock()
+        self.marks_at_update: list[str] = []
+        self.statuses_at_delete: list[str] = []
 
     def create(self, mission_id, a):
+        return self._slowly(a.key, super().create, mission_id, a)
+
+    def update(self, host_id, mission_id, a):
+        self.marks_at_update.append(self.ledger.entries()[a.key].pending)
+        return self._slowly(a.key, super().update, host_id, mission_id, a)
+
+    def delete(self, host_id):
+        self.statuses_at_delete.append({e.host_id: e.status for e in self.ledger.entries().values()}[host_id])
+        return self._slowly(self.actions[host_id][1].key, super().delete, host_id)
+
+    def fingerprint(self, mission_id, a):  # what the host will show once written: the pending mark of an update
+        return f"{a.due} {a.title}"
+
+    def _slowly(self, key, call, *args):
         with self.lock:
             self.in_flight += 1
             self.most_at_once = max(self.most_at_once, self.in_flight)
         try:
-            if a.key == self.failing:
+            if key == self.failing:
                 time.sleep(self.fails_after)
-                raise HostUnavailable("server error on POST /actions", host="fake", status=500)
+                raise HostUnavailable("server error on the host", host="fake", status=500)
             time.sleep(self.delay)
-            return super().create(mission_id, a)
+            return call(*args)
         finally:
             with self.lock:
                 self.in_flight -= 1
@@ -52,7 +69,7 @@ def test_a_rounds_creates_are_in_flight_together_each_after_its_intent(redis_con
     host = SlowHost(ledger, delay=0.2)
     began = time.monotonic()
     counts = run_round(redis_conn, ledger, host, [action(k) for k in KEYS])
-    assert host.most_at_once == PARALLEL_CREATES  # one after the other, it would be 1
+    assert host.most_at_once == PARALLEL_WRITES  # one after the other, it would be 1
     assert time.monotonic() - began < 8 * 0.2
     assert host.ledger_status_at_create == ["intent"] * 8  # each create saw its intent in Redis
     assert counts["created"] == 8
@@ -81,6 +98,37 @@ def test_a_failed_create_ends_the_round_once_the_answers_of_the_others_are_recor
     assert counts["created"] == 5 and len(waits) == 5  # the five intents read back (nothing found), then made
     assert sorted(a.key for _, a in host.actions.values()) == sorted(KEYS)  # each once: nothing made twice
     assert {e.status for e in ledger.entries().values()} == {"written"}
+
+
+def test_a_moved_missions_updates_and_dropped_steps_are_in_flight_together_each_after_its_mark(redis_conn, ledger):
+    host = SlowHost(ledger, delay=0.0)
+    run_round(redis_conn, ledger, host, [action(k) for k in KEYS])  # eight written, quickly
+    host.delay = 0.2
+    began = time.monotonic()
+    counts = run_round(redis_conn, ledger, host, [action(k, due="2026-06-26") for k in KEYS[:6]])  # moved; two dropped
+    assert host.most_at_once == PARALLEL_WRITES  # one after the other, it would be 1
+    assert time.monotonic() - began < 8 * 0.2
+    assert all(host.marks_at_update) and len(host.marks_at_update) == 6  # each update saw its pending mark in Redis
+    assert host.statuses_at_delete == ["cancelling"] * 2  # each delete saw its cancelling mark
+    assert (counts["rescheduled"], counts["cancelled"]) == (6, 2)
+    assert {a.key: str(a.due) for _, a in host.actions.values()} == {k: "2026-06-26" for k in KEYS[:6]}
+    assert {k: (e.status, e.pending) for k, e in ledger.entries().items()} == {k: ("written", "") for k in KEYS[:6]}
+
+
+def test_a_failed_update_ends_the_round_once_the_others_answers_are_recorded(redis_conn, ledger):
+    host = SlowHost(ledger, delay=0.0)
+    run_round(redis_conn, ledger, host, [action(k) for k in KEYS])
+    host.delay, host.failing, host.fails_after = 0.4, KEYS[2], 0.2
+    with pytest.raises(HostUnavailable):
+        run_round(redis_conn, ledger, host, [action(k, due="2026-06-26") for k in KEYS])
+    moved = {a.key for _, a in host.actions.values() if str(a.due) == "2026-06-26"}
+    assert moved == {KEYS[0], KEYS[1], KEYS[3]}  # in flight with the failed one; none started after it
+    entries = ledger.entries()
+    assert {k for k, e in entries.items() if str(e.due) == "2026-06-26" and not e.pending} == moved
+    assert all(entries[k].pending for k in set(KEYS) - moved)  # still marked: read back before the retry
+    host.failing = None
+    run_round(redis_conn, ledger, host, [action(k, due="2026-06-26") for k in KEYS])
+    assert {str(a.due) for _, a in host.actions.values()} == {"2026-06-26"} and len(host.actions) == 8
 
 
 def test_threads_sharing_a_limiter_each_spend_a_token_of_their_own(redis_conn):

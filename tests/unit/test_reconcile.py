@@ -83,7 +83,7 @@ class FakeHost:
         self.creates = 0
         self.counting = threading.Lock()
 
-    def create(self, mission_id, a):  # a round's creates come from several threads (created_together)
+    def create(self, mission_id, a):  # a round's creates come from several threads (sent_together)
         if self.ledger:
             self.ledger_status_at_create.append(self.ledger.entries()[a.key].status)
         with self.counting:

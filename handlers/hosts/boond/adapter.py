@@ -30,7 +30,8 @@ from handlers.hosts.protocol import CannotVerify, Contact, HostState, MissionRea
 from handlers.hosts.values import day, percent, positive_amount
 from handlers.state.store import SnapshotStore
 from handlers.domain.timeline import placed
-from handlers.domain.classify import crew_matters
+from handlers.domain.classify import crew_matters, in_reach
+from handlers.domain.rules import Rules
 from config.infra import clock
 from connectors.boond.settings import boond_env, boond_settings
 
@@ -128,16 +129,17 @@ class BoondAdapter:
                 raise
             log.warning("project %s: its deliveries tab answered %s", snap.project_id, exc.status)
             return Crew([], "replacement unknown: the host does not let us read the project's other missions")
-        items = []
+        items, rules = [], Rules.of(self.tenant)
         for row in rows:
             attrs, ref = row.get("attributes") or {}, _ref(row.get("relationships") or {}, "dependsOn")
+            start, end = day(attrs.get("startDate")), day(attrs.get("endDate"))
             if row.get("type") not in (None, "delivery") or not ref or ref.get("type") != "resource" \
                     or str(row.get("id")) == snap.mission_id or attrs.get("isDeleted") is True \
-                    or boond_settings(self.tenant).delivery_states.get(str(attrs.get("state"))) == "cancelled":
+                    or boond_settings(self.tenant).delivery_states.get(str(attrs.get("state"))) == "cancelled" \
+                    or not in_reach(snap, start, end, rules=rules):
                 continue  # an early-ended one stays: it may be the early end this one replaces
-            items.append(OtherMission(id=str(row.get("id")), title=str(attrs.get("title") or ""),
-                                      start=day(attrs.get("startDate")), end=day(attrs.get("endDate")),
-                                      project=snap.project_id, consultant=self._resource_person(str(ref["id"]))))
+            items.append(OtherMission(id=str(row.get("id")), title=str(attrs.get("title") or ""), start=start,
+                                      end=end, project=snap.project_id, consultant=self._resource_person(str(ref["id"]))))
         return Crew(items, None)
 
     def _resource_person(self, resource_id: str) -> Person:

@@ -22,7 +22,8 @@ from handlers.hosts.protocol import (Close, Contact, Create, HostState, MissionR
                                      WriteKind, WriteResult)
 from handlers.hosts.values import day, percent, positive_amount
 from handlers.domain.timeline import placed
-from handlers.domain.classify import crew_matters
+from handlers.domain.classify import crew_matters, in_reach
+from handlers.domain.rules import Rules
 from handlers.state.store import SnapshotStore
 from config.infra import clock
 from connectors.salesforce.settings import salesforce_env, salesforce_settings
@@ -114,7 +115,8 @@ class SalesforceAdapter:
                              end=day(_get(r, m.end_date)), project=snap.project_id,
                              consultant=_person(r, m.consultant_contact, "Contact"))
                 for r in rows if m.status_values.get(str(_get(r, m.status)) if m.status else "") != "cancelled"]
-        return snap.model_copy(update={"crew": crew})
+        rules = Rules.of(self.tenant)
+        return snap.model_copy(update={"crew": [o for o in crew if in_reach(snap, o.start, o.end, rules=rules)]})
 
     def read_missions(self, mission_ids: list[str]) -> MissionsRead:
         """Many missions in one query per 100 ids, and their consultants' timelines in one query per 100 consultants."""
