@@ -168,6 +168,16 @@ class Ledger:
         """Every entry by step key."""
         return entries_of(self.conn.hgetall(self.key))
 
+    @staticmethod
+    def entries_of_all(ledgers: list["Ledger"]) -> list[dict[str, LedgerEntry]]:
+        """Every entry of each ledger, all read in one round trip."""
+        if len(ledgers) < 2:
+            return [ledger.entries() for ledger in ledgers]
+        pipe = ledgers[0].conn.pipeline(transaction=False)
+        for ledger in ledgers:
+            pipe.hgetall(ledger.key)
+        return [entries_of(raw) for raw in pipe.execute()]
+
     def put(self, entry: LedgerEntry, *, pipe=None) -> None:
         """Record an entry (intent before a host call, written after it); on `pipe` when given."""
         args = [packing.short_key(entry.key), entry.pack(), entry.pack(target=False), entry.packed_target()]

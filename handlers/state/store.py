@@ -41,7 +41,14 @@ class SnapshotStore:
 
     def get(self, mission_id: str) -> MissionSnapshot | None:
         """The previous snapshot, if any."""
-        raw = self.conn.get(self._key(mission_id))
+        return self.decoded(mission_id, self.conn.get(self._key(mission_id)))
+
+    def read(self, pipe, mission_id: str) -> None:
+        """Queue the snapshot's read on `pipe` (its answer goes to `decoded`)."""
+        pipe.get(self._key(mission_id))
+
+    def decoded(self, mission_id: str, raw: bytes | None) -> MissionSnapshot | None:
+        """The snapshot from what a read answered (None: none kept)."""
         return decode(raw, self.tenant, mission_id) if raw else None
 
     def save(self, snap: MissionSnapshot, *, pipe=None) -> None:

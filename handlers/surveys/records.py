@@ -74,7 +74,8 @@ class SurveyState(BaseModel):
         return self.status == "answered" and (self.satisfaction <= low_satisfaction or self.nps <= low_nps)
 
 
-def _key(tenant: str, mission: str) -> str:
+def key_of(tenant: str, mission: str) -> str:
+    """The mission's surveys hash (a caller may read it with its other reads)."""
     return keys.surveys(tenant, mission)
 
 
@@ -127,7 +128,7 @@ def _token_seed(state: SurveyState) -> list | str:
 
 def states(conn: redis.Redis, tenant: str, mission: str) -> dict[str, SurveyState]:
     """The mission's surveys by respondent role."""
-    raw = conn.hgetall(_key(tenant, mission))
+    raw = conn.hgetall(key_of(tenant, mission))
     return {k.decode(): decode(v, tenant, mission, role=k.decode()) for k, v in raw.items()}
 
 
@@ -142,13 +143,14 @@ _SET_IF_SAME = ("if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
 
 
 def ensure(conn: redis.Redis, tenant: Tenant, snapshot: MissionSnapshot, *, survey_actions: list[DesiredAction],
-           today: date) -> dict[str, SurveyState]:
+           today: date, read: dict[bytes, bytes] | None = None) -> dict[str, SurveyState]:
     """Create the missing surveys for the plan's survey actions; an unsent survey follows its action's day.
 
-    One read, then the creations (HSETNX) and the moves (set only if the stored value is still the one read) in
-    one round trip; a survey another worker made or changed meanwhile is read again."""
-    key = _key(tenant.id, snapshot.mission_id)
-    raw = {k.decode(): v for k, v in conn.hgetall(key).items()}
+    One read (or `read`, the hash as the job read it with its other reads), then the creations (HSETNX) and the
+    moves (set only if the stored value is still the one read) in one round trip; a survey another worker made or
+    changed meanwhile is read again."""
+    key = key_of(tenant.id, snapshot.mission_id)
+    raw = {k.decode(): v for k, v in (conn.hgetall(key) if read is None else read).items()}
     current = {role: decode(v, tenant.id, snapshot.mission_id, role=role) for role, v in raw.items()}
     if not survey_actions:
         return current
@@ -195,7 +197,7 @@ def _new(tenant: Tenant, snapshot: MissionSnapshot, action: DesiredAction, role:
 def _update(conn: redis.Redis, tenant: str, mission: str, role: str,
             change: Callable[[SurveyState], SurveyState | None]) -> SurveyState | None:
     """Apply `change` to one survey atomically (WATCH/MULTI); None when it declined or the survey is gone."""
-    key = _key(tenant, mission)
+    key = key_of(tenant, mission)
     with conn.pipeline() as pipe:
         while True:
             try:
@@ -223,7 +225,7 @@ def find(conn: redis.Redis, token: str) -> SurveyState | None:
         return None
     tenant, mission = str(payload.get("t")), str(payload.get("m"))
     try:
-        raw = conn.hget(_key(tenant, mission), payload["r"])
+        raw = conn.hget(key_of(tenant, mission), payload["r"])
     except redis.ResponseError:
         return None
     state = decode(raw, tenant, mission, role=payload["r"]) if raw else None
@@ -260,7 +262,7 @@ def answer(conn: redis.Redis, tenant: Tenant, token: str, *, satisfaction: int, 
 
 def answers(conn: redis.Redis, tenant: str) -> list[SurveyState]:
     """Every answered survey of a tenant, newest first (for the admin page)."""
-    out, prefix = [], len(_key(tenant, ""))
+    out, prefix = [], len(key_of(tenant, ""))
     for key in conn.scan_iter(match=keys.surveys(tenant, "*"), count=500):
         mission = key.decode()[prefix:]
         out.extend(decode(v, tenant, mission, role=k.decode()) for k, v in conn.hgetall(key).items())

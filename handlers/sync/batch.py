@@ -25,7 +25,6 @@ from handlers.sync import holds, locks, pipeline
 from handlers.hosts.registry import adapter_for, host_of
 from handlers.intake.ingest import mark_dirty
 from handlers.domain.model import MissionSnapshot
-from handlers.state.store import SnapshotStore
 
 _DONE_IF_SAME = ("if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
                  "return redis.call('HDEL', KEYS[1], ARGV[1]) else return 0 end")
@@ -60,11 +59,11 @@ def _sync(conn: redis.Redis, tenant: tenants.Tenant, dirty: dict[str, str]) -> d
     from handlers.sync.jobs import siblings
 
     adapter = adapter_for(tenant, conn)
-    store = SnapshotStore(conn, tenant.id)
     snaps, timelines = adapter.read_missions(sorted(dirty))
     today = clock.today(tenant.timezone)
-    plans = [pipeline.prepare(conn, tenant, store.get(m), current=snaps.get(m), trigger=json.loads(dirty[m]), today=today)
-             for m in sorted(dirty)]
+    kept = pipeline.stored(conn, tenant.id, sorted(dirty))
+    plans = [pipeline.prepare(conn, tenant, kept[m].prev, current=snaps.get(m), trigger=json.loads(dirty[m]), today=today,
+                              kept=kept[m]) for m in sorted(dirty)]
     plans = [p for p in plans if p] + siblings(conn, tenant, adapter, timelines=timelines, batch=set(dirty), today=today)
     results = pipeline.reconcile(conn, tenant, adapter, plans=plans) if plans else {}
     done = conn.pipeline(transaction=False)

@@ -52,10 +52,10 @@ def sync_mission(tenant_id: str, mission_id: str, trigger: dict) -> dict:
 
 def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
     adapter = adapter_for(tenant, conn)
-    store = SnapshotStore(conn, tenant.id)
     current, timeline = adapter.read_mission(mission_id)
     today = clock.today(tenant.timezone)
-    first = pipeline.prepare(conn, tenant, store.get(mission_id), current=current, trigger=trigger, today=today)
+    kept = pipeline.stored(conn, tenant.id, [mission_id])[mission_id]
+    first = pipeline.prepare(conn, tenant, kept.prev, current=current, trigger=trigger, today=today, kept=kept)
     if first is None:
         return {"skipped": "unknown mission"}
     consultant = first.current.consultant

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import NamedTuple
 
 import redis
 
@@ -22,7 +23,7 @@ from handlers.hosts.registry import host_of
 from handlers.domain.matching import with_replacements
 from handlers.intake.ingest import enqueue_match, enqueue_resource_sync, enqueue_sync
 from handlers.state import day_load, replacements
-from handlers.state.ledger import SETTLED, ActivityLog, Ledger
+from handlers.state.ledger import SETTLED, ActivityLog, Ledger, LedgerEntry, entries_of
 from handlers.domain.model import Classification, DesiredAction, MissionSnapshot
 from handlers.domain.owners import name_or_why
 from handlers.domain.plan import Held, fixed, plan
@@ -82,13 +83,34 @@ class MissionPlan:
         return min((d for d in days if d), default=None)
 
 
+class Stored(NamedTuple):
+    """What Redis keeps of one mission, read with the job's other missions in one round trip (`stored`)."""
+
+    prev: MissionSnapshot | None
+    ledger: dict[str, LedgerEntry]
+    surveys: dict[bytes, bytes]  # the surveys hash as read
+
+
+def stored(conn: redis.Redis, tenant_id: str, mission_ids: list[str]) -> dict[str, Stored]:
+    """Each mission's snapshot, ledger and surveys, all read in one round trip (what `prepare` reads of each)."""
+    store, pipe = SnapshotStore(conn, tenant_id), conn.pipeline(transaction=False)
+    for mission_id in mission_ids:
+        store.read(pipe, mission_id)
+        pipe.hgetall(Ledger(conn, tenant_id, mission_id).key)
+        pipe.hgetall(surveys.key_of(tenant_id, mission_id))
+    answers = pipe.execute()
+    return {m: Stored(store.decoded(m, answers[3 * n]), entries_of(answers[3 * n + 1]), answers[3 * n + 2])
+            for n, m in enumerate(mission_ids)}
+
+
 def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | None,
             *, current: MissionSnapshot | None, trigger: dict, today: date, write: bool = True,
-            load: day_load.DayLoad | None = None) -> MissionPlan | None:
+            load: day_load.DayLoad | None = None, kept: Stored | None = None) -> MissionPlan | None:
     """Classify and plan one mission as just read (None: deleted in the host); `write=False` for a dry run.
 
     Within a backfill run (the trigger names it, or `load` is given: the set-up flow's forecast), the late steps are
-    spread around what the run's other missions hold, and the mission's share of the run's load is recorded."""
+    spread around what the run's other missions hold, and the mission's share of the run's load is recorded.
+    `kept`: what `stored` read of the mission already (its ledger and surveys are not read again)."""
     if current is None:
         if prev is None:
             return None
@@ -97,7 +119,7 @@ def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | N
     rules = Rules.of(tenant, host_of(tenant).owner_type)
     found = classify(prev, current, today, rules=rules)
     held = {k: Held(e.nominal_due, e.due, e.status in SETTLED)
-            for k, e in Ledger(conn, tenant.id, current.mission_id).entries().items()}
+            for k, e in (kept.ledger if kept else Ledger(conn, tenant.id, current.mission_id).entries()).items()}
     options: dict = {"language": tenant.language, "rules": rules, "held": held}
     book = playbook_for(tenant)
     load = load or (day_load.of_run(conn, tenant.id, trigger) if write else None)
@@ -105,7 +127,8 @@ def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | N
         people = {a.assignee.id if a.assignee else None for a in plan(current, found, book, today=today, **options)}
         options["taken"] = load.taken(current.mission_id, people)
     base = plan(current, found, book, today=today, **options)
-    asked = survey_inputs(conn, tenant, current, base=base, today=today, create=write)
+    asked = survey_inputs(conn, tenant, current, base=base, today=today, create=write,
+                          read=kept.surveys if kept else None)
     desired = plan(current, found, book, today=today, surveys=asked, **options)
     if tenant.matching.enabled and found.end_case == "consultant":  # issue #29: who could replace them
         desired = with_replacements(desired, replacements.load(conn, tenant.id, current.mission_id), tenant.language)
@@ -190,9 +213,10 @@ def _settled(ledger: dict, key: str) -> str:
 
 
 def survey_inputs(conn: redis.Redis, tenant: tenants.Tenant, current: MissionSnapshot, *, base: list, today: date,
-                  create: bool = True) -> SurveyInputs:
-    """The mission's surveys for the planner: made for the plan's survey steps when missing (read-only: previews)."""
+                  create: bool = True, read: dict | None = None) -> SurveyInputs:
+    """The mission's surveys for the planner: made for the plan's survey steps when missing (read-only: previews);
+    `read`: the surveys hash as the job read it already."""
     survey_steps = [a for a in base if a.kind == "survey"]
-    found = (surveys.ensure(conn, tenant, current, survey_actions=survey_steps, today=today) if create
+    found = (surveys.ensure(conn, tenant, current, survey_actions=survey_steps, today=today, read=read) if create
              else surveys.states(conn, tenant.id, current.mission_id))
     return SurveyInputs.of(tenant, found, get_settings().public_base_url)

@@ -180,9 +180,9 @@ class Round:
     def run(self) -> None:
         """Reconcile them all; raise PartialFailure (after recording every success) if the host refused some."""
         creates: list[tuple[MissionWork, DesiredAction]] = []
-        for work in self.works:
+        for work, entries in zip(self.works, Ledger.entries_of_all([w.run.ledger for w in self.works])):
             work.run.errors = []
-            work.ops = diff(work.desired, work.run.ledger.entries(), close_kept=work.run.edited_on_cancel == "close")
+            work.ops = diff(work.desired, entries, close_kept=work.run.edited_on_cancel == "close")
             lost = [op.action for op in work.ops if op.kind == "recover" and not _adopted(work.run, op)]
             creates += [(work, a) for a in [o.action for o in work.ops if o.kind == "create"] + lost]
         updates, cancels, closes = self._guarded()

@@ -119,8 +119,8 @@ class BoondAdapter:
     def crew(self, snap: MissionSnapshot) -> Crew:
         """The other consultants' deliveries on the project (who replaces an early end), read only when it matters
         (`crew_matters`); when Boond refuses the project's tab, none, and why."""
-        prev = SnapshotStore(self.conn, self.tenant.id).get(snap.mission_id)
-        if not crew_matters(prev, snap, clock.today(self.tenant.timezone)) or not snap.project_id:
+        if not snap.project_id or snap.consultant is None or not crew_matters(
+                SnapshotStore(self.conn, self.tenant.id).get(snap.mission_id), snap, clock.today(self.tenant.timezone)):
             return Crew([], None)
         try:
             rows = self.client.project_deliveries(snap.project_id)

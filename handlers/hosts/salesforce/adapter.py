@@ -103,9 +103,8 @@ class SalesforceAdapter:
         """The snapshot with the other consultants' missions on its project (who replaces an early end), queried
         only when it matters (`crew_matters`) and the mapping has a project (Certinia `pse__Project__c`)."""
         m = self.mapping
-        prev = SnapshotStore(self.conn, self.tenant.id).get(snap.mission_id)
-        if not m.project or "." in m.project or not snap.project_id \
-                or not crew_matters(prev, snap, clock.today(self.tenant.timezone)):
+        if not m.project or "." in m.project or not snap.project_id or not crew_matters(
+                SnapshotStore(self.conn, self.tenant.id).get(snap.mission_id), snap, clock.today(self.tenant.timezone)):
             return snap
         person = [f for f in (m.consultant_contact, _name(m.consultant_contact)) if f]
         fields = sorted({"Id", *person, *(f for f in (m.start_date, m.end_date, m.status, m.name) if f)})
