@@ -181,11 +181,11 @@ class BoondClient(HttpClient):
         rows = list(self._paged(path, {}, ACTIONS_PAGE, outcome))
         return ActionsRead(rows, outcome["complete"], f"GET {path}")
 
-    def listed_actions(self, entity: str, entity_id: str) -> ActionsRead:
-        """GET /actions, every page, kept here when their `dependsOn` is the record (Boond takes no parent filter on
-        lists, §5): complete when the pages reached Boond's total."""
+    def listed_actions(self, entity: str, entity_id: str, *, pages: int = MAX_PAGES) -> ActionsRead:
+        """GET /actions, every page (at most `pages`), kept here when their `dependsOn` is the record (Boond takes
+        no parent filter on lists, §5): complete when the pages reached Boond's total."""
         outcome: dict = {}
-        rows = [row for row in self._paged("/actions", {"sort": "id"}, ACTIONS_PAGE, outcome)
+        rows = [row for row in self._paged("/actions", {"sort": "id"}, ACTIONS_PAGE, outcome, pages=pages)
                 if _parent(row) == (entity, str(entity_id))]
         return ActionsRead(rows, outcome["complete"], "GET /actions")
 
@@ -193,10 +193,11 @@ class BoondClient(HttpClient):
         """GET /actions/{id}: one action (HostNotFound when it is gone)."""
         return self.request("GET", f"/actions/{action_id}").json().get("data") or {}
 
-    def searched_actions(self, entity: str, entity_id: str) -> Iterator[dict]:
-        """GET /actions?keywords=COMP<id>, filtered here on dependsOn (Boond may ignore the keyword, §5)."""
+    def searched_actions(self, entity: str, entity_id: str, *, pages: int = MAX_PAGES) -> Iterator[dict]:
+        """GET /actions?keywords=COMP<id> (at most `pages` pages), filtered here on dependsOn (Boond may ignore
+        the keyword, §5)."""
         params = {"keywords": f"{KEYWORD_PREFIX[entity]}{entity_id}", "sort": "id"}
-        for row in self._paged("/actions", params, ACTIONS_PAGE):
+        for row in self._paged("/actions", params, ACTIONS_PAGE, pages=pages):
             if _parent(row) == (entity, str(entity_id)):
                 yield row
 
@@ -205,14 +206,16 @@ class BoondClient(HttpClient):
         params = {"period": "updated", "startDate": start, "endDate": end, "sort": "updateDate"}
         yield from self._paged("/deliveries-groupments", params, SEARCH_PAGE)
 
-    def _paged(self, path: str, params: dict, page_size: int, outcome: dict | None = None) -> Iterator[dict]:
+    def _paged(self, path: str, params: dict, page_size: int, outcome: dict | None = None, *,
+               pages: int = MAX_PAGES) -> Iterator[dict]:
         """Every row of a list: pages until the rows read reach meta.totals.rows or a page is empty, whatever
-        page size the server chose (Boond's /actions answers 30 rows whatever maxResults asks, §10). `outcome`
-        gets `complete`: the rows read reached the total Boond gave (not an empty page or the page guard first)."""
+        page size the server chose (Boond's /actions answers 30 rows whatever maxResults asks, §10), at most
+        `pages` of them. `outcome` gets `complete`: the rows read reached the total Boond gave (not an empty page,
+        the page budget or the page guard first)."""
         seen = 0
         if outcome is not None:
             outcome["complete"] = False
-        for page in range(1, MAX_PAGES + 1):
+        for page in range(1, min(pages, MAX_PAGES) + 1):
             body = self.request("GET", path, params={**params, "page": page, "maxResults": page_size}).json()
             rows = body.get("data") if isinstance(body, dict) else None
             if not isinstance(rows, list):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from config.infra import clock
-from handlers.state.ledger import Ledger
+from handlers.state.ledger import ActivityLog, Ledger
 from handlers.state.store import SnapshotStore
 from tests.e2e.helpers import settle
 from tests.unit.test_ingest_admit import conversation
@@ -29,5 +29,7 @@ def test_a_new_missions_creates_share_one_round_trip_for_intents_and_one_for_ans
     rounds = [trip for trip in trips if trip[:1] == ["MULTI"] and "EVAL" in trip]
     assert rounds[0] == ["MULTI", *["EVAL"] * 8, "EXEC"]  # the eight intents, before the first create
     assert len(rounds) == 2
-    answers = rounds[1]  # each create's written entry and activity record, then the snapshot and its wake-up
-    assert answers.count("EVAL") >= 16 and "SET" in answers and "ZADD" in answers and answers[-1] == "EXEC"
+    answers = rounds[1]  # each create's written entry, the round's activity records, the snapshot and its wake-up
+    assert answers.count("EVAL") == 8 + 1 and "SET" in answers and "ZADD" in answers and answers[-1] == "EXEC"
+    logged = ActivityLog(redis_conn, "acme").recent(mission=mission)  # the eight records, packed once
+    assert sorted(r["key"] for r in logged if r["op"] == "created") == sorted(e for e in entries)

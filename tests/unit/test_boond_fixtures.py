@@ -318,3 +318,25 @@ def test_resource_types_proposed_as_external_are_listed_when_the_mapping_is_put_
     assert boond_settings(used).external_resource_types == ["1", "2"]  # subcontractors and freelances: never on the bench
     boond_settings(ready).external_resource_types = ["2"]  # what an admin listed is kept
     assert boond_settings(apply_states(ready, {}, {})).external_resource_types == ["2"]
+
+
+@responses.activate
+def test_on_a_large_tenant_the_read_back_pages_no_further_than_the_ids_it_looks_for_then_reads_them_by_id(redis_conn):
+    """Boond ignores the search's keyword (§10): the tenant's 3,000 actions come back, 30 a page (100 pages). Three
+    ids to read back cost three pages of each search and three reads by id, not 200 pages."""
+    serve("/resources/7/actions", "errors__404", 404)
+    pages = []
+
+    def everything(request):
+        page = int(re.search(r"page=(\d+)", request.url).group(1))
+        pages.append(page)
+        rows = [_action(n, parent="8") for n in range((page - 1) * 30 + 1000, page * 30 + 1000)]
+        return 200, {}, json.dumps({"meta": {"totals": {"rows": 3000}}, "data": rows})
+
+    responses.add_callback(responses.GET, re.compile(re.escape(BASE + "/actions") + r"\?"), everything)
+    responses.add(responses.GET, BASE + "/actions/1", json={"data": _action(1)})
+    responses.add(responses.GET, BASE + "/actions/2", json={"data": _action(2)})
+    responses.add(responses.GET, BASE + "/actions/3", json=fixture("errors__404"), status=404)
+    states = adapter(redis_conn).host_states({"m": [_entry("1"), _entry("2"), _entry("3")]})["m"]
+    assert states["1"].known and states["2"].known and "3" not in states  # gone on Boond's own 404 for it
+    assert len(pages) == 3 + 3  # the keyword search, then the listing, three pages each

@@ -17,7 +17,7 @@ from config import keys
 from config.settings import get_settings
 from config.tenants import Tenant
 from connectors.boond.auth import BoondCredentials
-from connectors.boond.client import KEYWORD_PREFIX, ActionsRead, BoondClient, checked_base_url
+from connectors.boond.client import KEYWORD_PREFIX, MAX_PAGES, ActionsRead, BoondClient, checked_base_url
 from connectors.boond.tokens import AppTokens
 from connectors.errors import HostAuthError, HostError, HostNotFound, not_offered
 from connectors.ratelimit import RateLimiter
@@ -285,7 +285,10 @@ class BoondAdapter:
         rows: dict[str, dict] = {}
         unknown: set[str] = set()
         for (target_type, target_id), ids in sorted(targets.items()):
-            read = self._actions_read(target_type, target_id, lambda found, ids=ids: ids <= found.keys())
+            # the searches page through the tenant's actions when Boond ignores their filter (§10): past as many
+            # pages as there are ids to find, the ids left are read one by one (cheaper on a large tenant)
+            read = self._actions_read(target_type, target_id, lambda found, ids=ids: ids <= found.keys(),
+                                      pages=len(ids))
             for r in read.rows:
                 rows[str(r.get("id"))] = r.get("attributes") or {}
                 self._parents[str(r.get("id"))] = (target_type, target_id)  # what an update may have to move
@@ -317,10 +320,11 @@ class BoondAdapter:
                 return False
             raise
 
-    def _actions_read(self, target_type: str, target_id: str, enough) -> ActionsRead:
+    def _actions_read(self, target_type: str, target_id: str, enough, *, pages: int = MAX_PAGES) -> ActionsRead:
         """A record's actions by the first read that answers: its actions tab (complete), else the keyword search
         when it found `enough`, else the full paged /actions filtered on the record (complete when the pages reached
-        Boond's total). Refusals (403/404/405/501) pass to the next read; what every read found is kept."""
+        Boond's total); the two searches read at most `pages` pages each. Refusals (403/404/405/501) pass to the
+        next read; what every read found is kept."""
         try:
             return self.client.actions_tab(target_type, target_id)
         except HostError as exc:
@@ -330,7 +334,8 @@ class BoondAdapter:
         found: dict[str, dict] = {}
         if target_type in KEYWORD_PREFIX:
             try:
-                found.update({str(r.get("id")): r for r in self.client.searched_actions(target_type, target_id)})
+                found.update({str(r.get("id")): r for r in self.client.searched_actions(target_type, target_id,
+                                                                                        pages=pages)})
             except HostError as exc:
                 if not not_offered(exc):
                     raise
@@ -338,7 +343,7 @@ class BoondAdapter:
             if found and enough(found):
                 return ActionsRead(list(found.values()), False, "GET /actions?keywords=")
         try:
-            listing = self.client.listed_actions(target_type, target_id)
+            listing = self.client.listed_actions(target_type, target_id, pages=pages)
         except HostError as exc:
             if not not_offered(exc):
                 raise
