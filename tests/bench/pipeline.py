@@ -2,8 +2,10 @@
 replayed by a plain `requests` loop from the same starting state."""
 from __future__ import annotations
 
+import re
 import threading
 import time
+from collections import Counter
 from datetime import date, timedelta
 
 from tests.bench.measure import failed_jobs, replay, wait_drained
@@ -14,6 +16,7 @@ from tests.bench.stack import UNTHROTTLED, Hosts, many, post_events
 MISSIONS = 500  # per host; each is created, then moved: 4 × 500 = 2,000 changes
 SIDE_MISSIONS = 100  # the other worker class, on 400 changes (time)
 WORKERS = 2
+_ID = re.compile(r"/[0-9A-Za-z]{15,18}\b|/\d+")  # a Salesforce or Boond id in a path
 PROJECT_SIZE = 10  # Boond deliveries a project holds (a moved end reads its project's other deliveries)
 
 
@@ -65,6 +68,8 @@ def phase(hosts: Hosts, conn, boond_events: list[dict]) -> tuple[float, float]:
     floor_s, same = replay(calls)
     hosts.bench_all("POST", "/restore/after")
     failed = failed_jobs(conn)
+    routes = Counter(c["method"] + " " + _ID.sub("/<id>", c["path"]) for c in calls)
+    note(f"phase calls by route: {dict(routes.most_common(12))}")
     note(f"phase: {len(boond_events)} Boond events ({sorted(set(statuses))}), {len(calls)} host calls, "
          f"pipeline {pipeline_s:.2f}s, floor {floor_s:.2f}s, replayed with the same status: {same[True]}/{len(calls)}"
          + (f", FAILED JOBS {len(failed)}" if failed else ""))
