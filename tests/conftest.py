@@ -51,8 +51,10 @@ def worker_redis_url(url: str, worker: str | None) -> str:
 
 
 def pytest_configure(config) -> None:
-    """Under `pytest -n N`, worker gwK uses database base + K of REDIS_URL (the embedded server is per worker already:
-    each worker has its own data dir)."""
+    """The host registry loaded before any test module is collected; under `pytest -n N`, worker gwK uses database
+    base + K of REDIS_URL (the embedded server is per worker already: each worker has its own data dir)."""
+    from handlers.hosts import registry  # noqa: F401  (before collection: a test module may build a Tenant)
+
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     for name in ("REDIS_URL", "INTERMISSION_REDIS_URL"):
         if os.environ.get(name) and worker:
