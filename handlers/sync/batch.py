@@ -38,7 +38,7 @@ def sync_tenant(tenant_id: str) -> dict:
     """Bring every dirty mission of a tenant up to date in shared batches; hold them when the host says wait."""
     conn = get_redis()
     tenant = tenants.get(tenant_id, clearing=batch_pending_key(tenant_id))  # a change from now on queues anew
-    dirty = {k.decode(): v.decode() for k, v in conn.hgetall(dirty_key(tenant_id)).items()}
+    dirty = _dirty(conn, tenant_id)
     if not dirty or not tenants.may_run_jobs(tenant):
         return {"skipped": len(dirty)}
     if not tenant.setup_complete:  # issue #27: kept until the set-up is finished (handlers/setup.finish resumes it)
@@ -48,11 +48,17 @@ def sync_tenant(tenant_id: str) -> dict:
         return _hold_all(conn, tenant_id, dirty, holds.BUDGET_SPENT, time.time() + budget.pause_seconds())
     try:
         with locks.held(conn, keys.batch_lock(tenant_id), ttl=get_settings().job_timeout_seconds):
-            return _sync(conn, tenant, dirty)
+            dirty = _dirty(conn, tenant_id)  # again: what a batch that held the lock meanwhile did is no longer dirty
+            return _sync(conn, tenant, dirty) if dirty else {"skipped": 0}
     except HostConsentRequired as exc:
         return _hold_all(conn, tenant_id, dirty, holds.consent_reason(exc), None)
     except HostBudgetExhausted as exc:
         return _hold_all(conn, tenant_id, dirty, holds.LIMIT_EXCEEDED, time.time() + exc.retry_after)
+
+
+def _dirty(conn: redis.Redis, tenant_id: str) -> dict[str, str]:
+    """The tenant's dirty missions: mission → its latest trigger."""
+    return {k.decode(): v.decode() for k, v in conn.hgetall(dirty_key(tenant_id)).items()}
 
 
 def _sync(conn: redis.Redis, tenant: tenants.Tenant, dirty: dict[str, str]) -> dict:

@@ -6,7 +6,9 @@ from datetime import date
 
 import pytest
 
+from config import keys
 from config.infra import clock
+from handlers.sync import batch
 from handlers.sync.batch import sync_tenant
 from handlers.sync.reconcile import PartialFailure
 from tests.e2e.helpers import settle
@@ -88,3 +90,25 @@ def test_a_subrequest_that_fails_leaves_the_others_done_and_is_retried(sf_stack)
     assert sorted(k.split(".")[0] for k in steps) == ["client"] * 8 and duplicates(sf_stack.tasks()) == []
     assert writes(sf_stack) == {"POST /composite": 2}
     assert sf_stack.control("GET", "/_control/faults") == {"faults": []}
+
+
+
+def test_a_batch_that_waited_for_another_syncs_only_what_that_one_left(sf_stack, redis_conn, monkeypatch):
+    """Two batch jobs of the tenant at once: the second reads the dirty missions, waits for the first's lock, and
+    reads them again once it holds it, so what the first did is not read and planned a second time."""
+    mission = fresh_mission(sf_stack)
+    sf_stack.move_end(mission, date(2026, 5, 7))  # the org notifies: the mission is dirty, a batch job queued
+    reads = []
+
+    def read(conn, tenant_id):
+        found = batch_dirty(conn, tenant_id)
+        if not reads:  # read before the lock; the batch holding it then does this mission and marks it done
+            conn.hdel(keys.dirty(tenant_id), *found)
+        reads.append(found)
+        return found
+
+    batch_dirty = batch._dirty
+    monkeypatch.setattr(batch, "_dirty", read)
+    assert sync_tenant("acme-sf") == {"skipped": 0}
+    assert [sorted(r) for r in reads] == [[mission], []]
+    assert sf_stack.control("GET", "/_control/calls")["total"] == 0  # the org was not read again
