@@ -98,7 +98,7 @@ def test_a_batch_that_waited_for_another_syncs_only_what_that_one_left(sf_stack,
     reads them again once it holds it, so what the first did is not read and planned a second time."""
     mission = fresh_mission(sf_stack)
     sf_stack.move_end(mission, date(2026, 5, 7))  # the org notifies: the mission is dirty, a batch job queued
-    reads = []
+    reads, batch_dirty = [], batch._dirty
 
     def read(conn, tenant_id):
         found = batch_dirty(conn, tenant_id)
@@ -107,7 +107,6 @@ def test_a_batch_that_waited_for_another_syncs_only_what_that_one_left(sf_stack,
         reads.append(found)
         return found
 
-    batch_dirty = batch._dirty
     monkeypatch.setattr(batch, "_dirty", read)
     assert sync_tenant("acme-sf") == {"skipped": 0}
     assert [sorted(r) for r in reads] == [[mission], []]
