@@ -45,19 +45,31 @@ class Held(NamedTuple):
 def plan(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, *, today: date, language: str = "fr",
          country: str = "FR", surveys: SurveyInputs | None = None,
          rules: Rules | None = None, held: Mapping[str, Held] | None = None,
-         taken: Mapping[tuple[str | None, date], int] | None = None) -> list[DesiredAction]:
+         taken: Mapping[tuple[str | None, date], int] | None = None,
+         drafted: list[DesiredAction] | None = None) -> list[DesiredAction]:
     """Every action the mission should have today, sorted by due date then key (surveys: see plan_surveys).
 
     `held`: what the ledger knows of the mission's actions (step key → Held); one whose anchor did not move keeps its
     due date, even past; the late ones left are spread by `spread_late_steps`, around `taken` ((person, day) → actions
     other missions hold there: a backfill run's, handlers.state.day_load); a bench key a person settled in an
-    earlier bench period gives way to a key of this period (`_Context.keyed`)."""
+    earlier bench period gives way to a key of this period (`_Context.keyed`).
+    `drafted`: what `draft` gave for the same mission, classification, playbook, day, language, rules and `held`,
+    when the caller plans the mission more than once (with and without its surveys)."""
     rules = Rules.coerce(rules, country)
-    actions = _steps(snapshot, classification, playbook, today, language, rules, held or {})
+    actions = drafted if drafted is not None else _steps(snapshot, classification, playbook, today, language, rules,
+                                                         held or {})
     if surveys is not None:
         actions = with_surveys(actions, snapshot, surveys, today=today, language=language, country=rules.country,
                                case=classification.end_case or "natural", rules=rules)
     return sorted(_dated(actions, held or {}, today, rules, taken or {}), key=lambda a: (a.due, a.key))
+
+
+def draft(snapshot: MissionSnapshot, classification: Classification, playbook: Playbook, *, today: date,
+          language: str = "fr", country: str = "FR", rules: Rules | None = None,
+          held: Mapping[str, Held] | None = None) -> list[DesiredAction]:
+    """The mission's steps as actions, before its surveys and before the late ones are spread: each one's person is
+    already its own (`plan(drafted=...)` builds on it; pure, so a job plans a mission twice for one draft)."""
+    return _steps(snapshot, classification, playbook, today, language, Rules.coerce(rules, country), held or {})
 
 
 class LateStep(NamedTuple):

@@ -26,7 +26,7 @@ from handlers.state import day_load, replacements
 from handlers.state.ledger import SETTLED, ActivityLog, Ledger, LedgerEntry, entries_of
 from handlers.domain.model import Classification, DesiredAction, MissionSnapshot
 from handlers.domain.owners import name_or_why
-from handlers.domain.plan import Held, fixed, plan
+from handlers.domain.plan import Held, draft, fixed, plan
 from handlers.domain.plan_surveys import SurveyInputs, next_reminder_day
 from handlers.sync.reconcile import MissionWork, Reconciler, Round, diff
 from handlers.domain.rules import Rules
@@ -122,14 +122,16 @@ def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | N
             for k, e in (kept.ledger if kept else Ledger(conn, tenant.id, current.mission_id).entries()).items()}
     options: dict = {"language": tenant.language, "rules": rules, "held": held}
     book = playbook_for(tenant)
+    drafted = draft(current, found, book, today=today, **options)  # planned twice below: without, then with surveys
     load = load or (day_load.of_run(conn, tenant.id, trigger) if write else None)
     if load is not None:  # the people this mission's steps go to, then what the run gave them already
-        people = {a.assignee.id if a.assignee else None for a in plan(current, found, book, today=today, **options)}
-        options["taken"] = load.taken(current.mission_id, people)
+        options["taken"] = load.taken(current.mission_id, {a.assignee.id if a.assignee else None for a in drafted})
+    options["drafted"] = drafted
     base = plan(current, found, book, today=today, **options)
     asked = survey_inputs(conn, tenant, current, base=base, today=today, create=write,
                           read=kept.surveys if kept else None)
-    desired = plan(current, found, book, today=today, surveys=asked, **options)
+    # no survey yet: the surveys add nothing (plan_surveys.with_surveys), so the plan is the one just made
+    desired = plan(current, found, book, today=today, surveys=asked, **options) if asked.states else base
     if tenant.matching.enabled and found.end_case == "consultant":  # issue #29: who could replace them
         desired = with_replacements(desired, replacements.load(conn, tenant.id, current.mission_id), tenant.language)
     if load is not None:

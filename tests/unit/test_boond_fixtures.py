@@ -340,3 +340,25 @@ def test_on_a_large_tenant_the_read_back_pages_no_further_than_the_ids_it_looks_
     states = adapter(redis_conn).host_states({"m": [_entry("1"), _entry("2"), _entry("3")]})["m"]
     assert states["1"].known and states["2"].known and "3" not in states  # gone on Boond's own 404 for it
     assert len(pages) == 3 + 3  # the keyword search, then the listing, three pages each
+
+
+@responses.activate
+def test_an_action_s_body_is_built_once_a_job_and_a_changed_action_is_sent_as_it_is_now(redis_conn):
+    """The fingerprint and the write share one body (built once); a moved step, a new action, never gets the old one."""
+    from tests.unit.test_reconcile import action
+
+    responses.add(responses.POST, BASE + "/actions", json={"data": {"id": "900", "type": "action"}})
+    responses.add(responses.PUT, BASE + "/actions/900", json={"data": {"id": "900", "type": "action"}})
+    boond = adapter(redis_conn, action_types={"task": 3})
+    first = action(due="2026-05-27")
+    printed = boond.fingerprint("123", first)
+    assert boond.create("123", first) == "900"
+    sent = json.loads(responses.calls[0].request.body)
+    assert sent["data"]["attributes"]["startDate"].startswith("2026-05-27")
+    assert printed == boond.fingerprint("123", first)
+    moved = action(due="2026-06-10")
+    boond.update("900", "123", moved)
+    put = json.loads(responses.calls[1].request.body)
+    assert put["data"]["attributes"]["startDate"].startswith("2026-06-10")
+    assert boond.fingerprint("123", moved) != printed
+    assert boond.document("124", first)["data"]["attributes"]["text"] != sent["data"]["attributes"]["text"]  # its marker

@@ -86,6 +86,9 @@ class TimelineRead(NamedTuple):
     note: str | None
 
 
+BODIES_KEPT = 512  # action bodies an adapter keeps (`BoondAdapter.document`): a job writes far fewer
+
+
 class BoondAdapter:
     """Reads missions from and writes actions to one tenant's Boond."""
 
@@ -96,6 +99,7 @@ class BoondAdapter:
         self._parents: dict[str, tuple[str, str]] = {}  # action id → the record it hangs on, as last read (host_states)
         self._dictionary: Dictionary | None = None
         self._reading = threading.Lock()  # the dictionary read once whatever the threads creating (`create`)
+        self._bodies: dict[int, tuple[str, DesiredAction, dict]] = {}  # `document`: one body an action a job
 
     # --- reading ---------------------------------------------------------------------------
     def read_mission(self, mission_id: str) -> MissionRead:
@@ -370,7 +374,17 @@ class BoondAdapter:
         return found
 
     def document(self, mission_id: str, action: DesiredAction) -> dict:
-        """The JSON:API body of a Boond action."""
+        """The JSON:API body of a Boond action, built once a job (its fingerprint and its write both need it)."""
+        kept = self._bodies.get(id(action))
+        if kept is not None and kept[0] == mission_id and kept[1] is action:
+            return kept[2]
+        body = self._document(mission_id, action)
+        if len(self._bodies) >= BODIES_KEPT:  # an adapter that lives longer than a job (a backfill pass) stays small
+            self._bodies.clear()
+        self._bodies[id(action)] = (mission_id, action, body)  # the action kept too: its id is not reused meanwhile
+        return body
+
+    def _document(self, mission_id: str, action: DesiredAction) -> dict:
         attributes = {"typeOf": self.type_of(action), "title": action.title[:8192],
                       "text": render_text(action.text, marker(mission_id, action.key)),
                       "startDate": boond_datetime(action.due, self.tenant.timezone)}
