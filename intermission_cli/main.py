@@ -207,6 +207,7 @@ def _worker(args) -> int:
     use_worker_profile()  # patient Redis calls (ride out a failover); request paths give up within a second
     from config.playbook import default_playbook
     from handlers.domain.calendar import warm as warm_calendar
+    from handlers.hosts.registry import warm as warm_hosts
     from handlers.sync.jobs import schedule_next_tick
     from handlers.intake.queues import make_worker, recover_orphans, watch_orphans
     from config.infra.redis_conn import get_redis
@@ -223,6 +224,7 @@ def _worker(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     warm_calendar()  # importing the holiday tables takes ~0.4 s: once at start, not in a job nor in each --fork horse
+    warm_hosts()  # the hosts' adapters too: a --fork horse spent most of a job importing them (docs/PERFORMANCE.md)
     recover_orphans()
     watch_orphans()  # and every few seconds: another worker's orphans do not wait for rq's cleanup
     if not args.burst:

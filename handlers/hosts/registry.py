@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import TYPE_CHECKING, Any
 
 from config import host_models
@@ -288,6 +288,21 @@ def host_of(tenant: Tenant | str) -> Host:
 def adapter_for(tenant: Tenant, conn: redis.Redis) -> Any:
     """The tenant's adapter with its credentials (typed `Any`: each host's adapter also has host-only helpers)."""
     return host_of(tenant).adapter(tenant, conn)
+
+
+def warm() -> None:
+    """Import every listed host's parts a job uses (its adapter, settings, budget, matching…) now: a worker does it
+    at start, so that each --fork work horse inherits them instead of importing them for its one job."""
+    for host in HOSTS.values():
+        _warm(host)
+
+
+def _warm(obj: Any) -> None:
+    for f in fields(obj):
+        if isinstance(vars(type(obj)).get(f.name), Ref):
+            value = getattr(obj, f.name)  # imported now, and kept
+            if is_dataclass(value) and not isinstance(value, type):
+                _warm(value)
 
 
 def load(ref: str) -> Any:

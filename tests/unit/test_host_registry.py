@@ -244,3 +244,20 @@ def test_a_process_start_checks_each_host_s_operator_urls_though_the_registry_im
     env["INTERMISSION_BOOND_BASE_URL"] = "http://169.254.169.254/api"  # cloud metadata: refused even in a sandbox
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, env=env, check=True)
     assert "INTERMISSION_BOOND_BASE_URL" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_warm_worker_holds_every_host_part_a_job_reads_so_a_fork_horse_imports_none():
+    """`intermission worker` warms the registry before forking: a --fork horse used to spend most of a Boond job
+    importing the adapter (docs/PERFORMANCE.md, pipeline). After `warm`, reading a job's parts imports nothing."""
+    probe = (
+        "import sys\nfrom handlers.hosts import registry\nregistry.warm()\nbefore = set(sys.modules)\n"
+        "for host in registry.HOSTS.values():\n"
+        "    host.adapter, host.settings_model, host.budget.left, host.budget.read, host.matching, host.metrics\n"
+        "    host.survey_tool, host.inactivity_activities\n"
+        "print(sorted(set(sys.modules) - before))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+    cold = probe.replace("registry.warm()\n", "")
+    done = subprocess.run([sys.executable, "-c", cold], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert "handlers.hosts.boond.adapter" in done.stdout  # without it, the first job pays the import
