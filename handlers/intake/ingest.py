@@ -57,7 +57,9 @@ return counted('queued')
 # `mark_dirty`'s EVALSHA (like `_ADMIT`): ARGV 6… holds (mission, dirty value, KEYS index of its dedupe key or 0) per
 # mission, then the rq job hash's field/value pairs; the dedupe keys are written last. ARGV[5] is the KEYS index of
 # the delivery's own idempotency key (a Standard Webhooks `webhook-id`), or 0: checked first and set last in the same
-# script, so of N concurrent deliveries sharing it exactly one is admitted.
+# script, so of N concurrent deliveries sharing it exactly one is admitted. With no mission (n = 0) nothing is marked:
+# the tenant's batch is queued when missions are dirty and no batch waits (what a batch job does once it has released
+# the tenant's batch lock, handlers/sync/batch.py), else the answer is 'coalesced'.
 _MARK_DIRTY = """
 local n, message = tonumber(ARGV[4]), tonumber(ARGV[5])
 if message > 0 and redis.call('EXISTS', KEYS[message]) == 1 then return 'duplicate' end
@@ -75,12 +77,13 @@ for i = 0, n - 1 do
     dirty[#dirty + 1] = ARGV[at + 1]
   end
 end
-if #fresh == 0 then
-  if n > 0 then return done('duplicate') end
+if n > 0 and #fresh == 0 then return done('duplicate') end
+local waiting = redis.call('EXISTS', KEYS[2]) == 1
+if #fresh > 0 then
+  redis.call('HSET', KEYS[1], unpack(dirty))
+elseif waiting or redis.call('EXISTS', KEYS[1]) == 0 then
   return done('coalesced')
 end
-local waiting = redis.call('EXISTS', KEYS[2]) == 1
-redis.call('HSET', KEYS[1], unpack(dirty))
 if not waiting then
   redis.call('SADD', KEYS[5], KEYS[4])
   redis.call('HSET', KEYS[3], unpack(ARGV, 6 + 3 * n))
@@ -145,7 +148,10 @@ def enqueue_batch(conn: redis.Redis, tenant: str, missions: dict[str, dict], *, 
 
 def mark_dirty(conn: redis.Redis, tenant: str, missions: dict[str, dict], *,
                seen: dict[str, str] | None = None, message_key: str | None = None) -> str:
-    """Record changed missions (mission → trigger) and queue the tenant's batch unless one is waiting."""
+    """Record changed missions (mission → trigger) and queue the tenant's batch unless one is waiting.
+
+    With no missions (`{}`) nothing is recorded: the batch is queued when missions are already dirty and none waits
+    ("queued"), else the answer is "coalesced"."""
     # `seen` maps a mission to its event's dedupe key: a mission whose key exists is dropped ("duplicate" when all
     # are). Dedupe keys, dirty entries, the pending flag and the job go in one Lua script, like `_admit`:
     # a Redis dying mid-request keeps all of them or none, so the host's redelivery is never taken for a duplicate.

@@ -8,10 +8,26 @@ updates and deletes to one `write_all` (Salesforce: shared sObject Collections o
 of a thousand changes costs a few dozen write calls, not thousands.
 A dirty entry is removed only once its mission is done, and only if no newer change replaced it meanwhile, so
 a crash or a failure loses nothing (the retried job finds the same missions still dirty).
+
+One batch job of a tenant runs at a time (`config.keys.batch_lock`), and no job waits for it: a job that finds the
+lock held (by a live process, or by one on another machine) returns at once (`{"deferred": n}`): it holds nothing,
+marks nothing done and leaves the dirty set as it is. The holder, once it has released
+the lock, looks at the dirty set again and queues the tenant's batch if missions are dirty and none waits
+(`mark_dirty(conn, tenant, {})`). So a mission marked while it ran is synced: either that look sees it, or the job
+its mark queued starts after the release and finds the lock free. After a failure the holder queues only for what
+was marked after its own read (rq retries the job for the rest), so a failing host does not start a loop of jobs.
+A holder whose process dies leaves its lock behind. Its job is not lost: rq 3's `StartedJobRegistry.cleanup`
+retries an abandoned job that has retries left, and `queues.recover_orphans` requeues a dead worker's job. A job
+on the same machine takes the dead holder's lock over (`locks.held_if_free` checks the process). On another
+machine the lock stays until its TTL (the job timeout) runs out. `recover_orphans` requeues the job only after
+the dead worker's `worker_ttl` (longer), when the lock is free; a job that finds the lock held before that (rq's
+cleanup may retry sooner) is deferred, and the missions stay dirty until the tenant's next batch (queued by its
+next change, or by a sweep that finds one).
 """
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import redis
@@ -26,6 +42,8 @@ from handlers.hosts.registry import adapter_for, host_of
 from handlers.intake.ingest import mark_dirty
 from handlers.domain.model import MissionSnapshot
 
+log = logging.getLogger(__name__)
+
 _DONE_IF_SAME = ("if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
                  "return redis.call('HDEL', KEYS[1], ARGV[1]) else return 0 end")
 
@@ -35,7 +53,9 @@ batch_pending_key = keys.batch_pending  # set while a batch job of this tenant i
 
 
 def sync_tenant(tenant_id: str) -> dict:
-    """Bring every dirty mission of a tenant up to date in shared batches; hold them when the host says wait."""
+    """Bring every dirty mission of a tenant up to date in shared batches; hold them when the host says wait.
+
+    Returns at once (`{"deferred": n}`) while another batch job of the tenant holds its lock."""
     conn = get_redis()
     tenant = tenants.get(tenant_id, clearing=batch_pending_key(tenant_id))  # a change from now on queues anew
     dirty = _dirty(conn, tenant_id)
@@ -46,14 +66,40 @@ def sync_tenant(tenant_id: str) -> dict:
     budget = host_of(tenant).budget
     if not budget.left(tenant, conn):
         return _hold_all(conn, tenant_id, dirty, holds.BUDGET_SPENT, time.time() + budget.pause_seconds())
+    taken = dirty
     try:
-        with locks.held(conn, keys.batch_lock(tenant_id), ttl=get_settings().job_timeout_seconds):
-            dirty = _dirty(conn, tenant_id)  # again: what a batch that held the lock meanwhile did is no longer dirty
-            return _sync(conn, tenant, dirty) if dirty else {"skipped": 0}
+        with locks.held_if_free(conn, keys.batch_lock(tenant_id), ttl=get_settings().job_timeout_seconds) as free:
+            if not free:  # never wait: the holder looks at the dirty set again once it has released the lock
+                return {"deferred": len(dirty)}
+            taken = _dirty(conn, tenant_id)  # again: what a batch that held the lock meanwhile did is no longer dirty
+            result = _sync_or_hold(conn, tenant, taken)
+    except Exception:
+        _look_again_after_failure(conn, tenant_id, taken)
+        raise
+    mark_dirty(conn, tenant_id, {})  # lock released: a mission marked meanwhile gets its batch (unless one waits)
+    return result
+
+
+def _sync_or_hold(conn: redis.Redis, tenant: tenants.Tenant, dirty: dict[str, str]) -> dict:
+    """`_sync`, or every mission held when the host asks for consent or has no budget left."""
+    if not dirty:
+        return {"skipped": 0}
+    try:
+        return _sync(conn, tenant, dirty)
     except HostConsentRequired as exc:
-        return _hold_all(conn, tenant_id, dirty, holds.consent_reason(exc), None)
+        return _hold_all(conn, tenant.id, dirty, holds.consent_reason(exc), None)
     except HostBudgetExhausted as exc:
-        return _hold_all(conn, tenant_id, dirty, holds.LIMIT_EXCEEDED, time.time() + exc.retry_after)
+        return _hold_all(conn, tenant.id, dirty, holds.LIMIT_EXCEEDED, time.time() + exc.retry_after)
+
+
+def _look_again_after_failure(conn: redis.Redis, tenant_id: str, taken: dict[str, str]) -> None:
+    """After a failed batch, released: queue the tenant's batch for what was marked after this job read the dirty
+    set (rq retries this job for what it took). Never raises: the job's own failure is what rq must see."""
+    try:
+        if any(taken.get(mission) != value for mission, value in _dirty(conn, tenant_id).items()):
+            mark_dirty(conn, tenant_id, {})
+    except Exception:  # noqa: BLE001 - logged; the original exception goes on
+        log.warning("batch %s: the dirty set could not be looked at again after a failure", tenant_id, exc_info=True)
 
 
 def _dirty(conn: redis.Redis, tenant_id: str) -> dict[str, str]:

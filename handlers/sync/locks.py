@@ -1,4 +1,5 @@
-"""A per-consultant Redis lock whose holder is known, so a lock left by a killed worker is taken over."""
+"""A Redis lock whose holder is known (host, process), so a lock left by a killed worker on this machine is taken
+over: `held` waits for a live holder, `held_if_free` never waits."""
 from __future__ import annotations
 
 import os
@@ -19,20 +20,48 @@ class LockTimeout(RuntimeError):
 @contextmanager
 def held(conn: redis.Redis, name: str, *, ttl: int, wait: float = 60.0):
     """Hold `name` for at most `ttl` seconds; wait up to `wait` seconds for it."""
-    token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
-    deadline = time.monotonic() + wait
-    while not conn.set(name, token, nx=True, ex=ttl):
-        holder = conn.get(name)
-        if holder and _holder_is_dead(holder.decode()):
-            conn.eval(_RELEASE_IF, 1, name, holder)
-            continue
-        if time.monotonic() > deadline:
-            raise LockTimeout(f"{name} is still held by {holder!r}")
-        time.sleep(0.05)
+    token = _token()
+    holder = _take(conn, name, token, ttl=ttl, wait=wait)
+    if holder is not None:
+        raise LockTimeout(f"{name} is still held by {holder!r}")
     try:
         yield
     finally:
         conn.eval(_RELEASE_IF, 1, name, token)
+
+
+@contextmanager
+def held_if_free(conn: redis.Redis, name: str, *, ttl: int):
+    """Hold `name` for at most `ttl` seconds if no live holder has it (a dead holder's lock on this machine is taken
+    over): yields True. Yields False at once, holding nothing, while a live holder (or one on another machine) has it."""
+    token = _token()
+    if _take(conn, name, token, ttl=ttl, wait=0) is not None:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        conn.eval(_RELEASE_IF, 1, name, token)
+
+
+def _token() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+
+
+def _take(conn: redis.Redis, name: str, token: str, *, ttl: int, wait: float) -> bytes | None:
+    """Set `name` to `token`, waiting up to `wait` seconds: None once it is ours, else who still holds it."""
+    deadline = time.monotonic() + wait
+    while not conn.set(name, token, nx=True, ex=ttl):
+        holder = conn.get(name)
+        if holder is None:  # released (or expired) between the two calls: try again at once
+            continue
+        if _holder_is_dead(holder.decode()):
+            conn.eval(_RELEASE_IF, 1, name, holder)
+            continue
+        if time.monotonic() >= deadline:
+            return holder
+        time.sleep(0.05)
+    return None
 
 
 def _holder_is_dead(holder: str) -> bool:

@@ -12,7 +12,7 @@ from rq.serializers import JSONSerializer
 from config.settings import get_settings
 from handlers.intake import queues
 from handlers.sync.batch import batch_pending_key, dirty_key
-from handlers.intake.ingest import enqueue_batch, enqueue_resource_sync, enqueue_sync, pending_key
+from handlers.intake.ingest import enqueue_batch, enqueue_resource_sync, enqueue_sync, mark_dirty, pending_key
 from handlers.intake.queues import get_queue, retry_policy
 from connectors.salesforce.settings import SalesforceConfig
 from connectors.boond.settings import BoondConfig
@@ -183,3 +183,30 @@ def test_batch_marks_dirty_dedupes_and_queues_one_job_in_one_round_trip(redis_co
     assert redis_conn.hget(dirty_key("sf"), "b") == b_before
     assert enqueue_batch(redis_conn, "sf", {}, event_ids={}) == "coalesced"
     assert [j for j in get_queue(redis_conn).get_job_ids() if j.startswith("batch-sf-")] == [job.id]
+
+
+def test_an_empty_mark_queues_the_batch_only_when_missions_wait_and_none_is_queued(redis_conn):
+    """`mark_dirty(conn, tenant, {})`, what a batch job runs once it has released the tenant's lock: it marks
+    nothing; it queues the tenant's batch when missions are dirty and no batch job waits, else answers coalesced."""
+    from config import tenants
+
+    def batches() -> list[str]:
+        return [j for j in get_queue(redis_conn).get_job_ids() if j.startswith("batch-sf-")]
+
+    assert mark_dirty(redis_conn, "sf", {}) == "coalesced"  # nothing dirty: nothing queued
+    assert batches() == [] and redis_conn.exists(dirty_key("sf"), batch_pending_key("sf")) == 0
+    assert enqueue_batch(redis_conn, "sf", {"a": {"kind": "webhook"}}, event_ids={}) == "queued"
+    [first], marked = batches(), redis_conn.hgetall(dirty_key("sf"))
+    assert mark_dirty(redis_conn, "sf", {}) == "coalesced"  # `a` dirty, but a batch job waits
+    assert batches() == [first]
+    tenants.get("sf", clearing=batch_pending_key("sf"))  # that job started (`sync_tenant` clears the flag)
+    with conversation() as trips:
+        assert mark_dirty(redis_conn, "sf", {}) == "queued"  # `a` dirty and no batch job waits
+    assert trips == [["EVALSHA"]]
+    [second] = [j for j in batches() if j != first]
+    job = Job.fetch(second, connection=redis_conn, serializer=JSONSerializer)
+    assert job.func_name == "handlers.sync.batch.sync_tenant" and job.args == ["sf"] and job.description == "batch sf"
+    assert stored(redis_conn, job.id) == stored(redis_conn, rq_twin(redis_conn, job))
+    assert redis_conn.exists(batch_pending_key("sf")) == 1 and redis_conn.hgetall(dirty_key("sf")) == marked
+    assert mark_dirty(redis_conn, "sf", {}) == "coalesced"  # the new one waits
+    assert [j for j in batches() if j != first] == [second]
