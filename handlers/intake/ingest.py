@@ -172,6 +172,27 @@ def mark_dirty(conn: redis.Redis, tenant: str, missions: dict[str, dict], *,
     return outcome.decode() if isinstance(outcome, bytes) else outcome
 
 
+def wake_left(conn: redis.Redis) -> list[str]:
+    """Queue the batch of each tenant whose dirty missions no batch job waits for and no live batch holds: the ids.
+
+    A holder killed on another machine keeps the lock until its time-out, and the jobs deferred meanwhile left; the
+    tick calls this, so such missions wait one tick after the lock expires, not for the tenant's next change."""
+    from config.tenants import get, list_ids, may_run_jobs
+
+    ids = list_ids()
+    pipe = conn.pipeline(transaction=False)
+    for tenant_id in ids:
+        pipe.exists(redis_keys.dirty(tenant_id), redis_keys.batch_pending(tenant_id), redis_keys.batch_lock(tenant_id))
+        pipe.exists(redis_keys.dirty(tenant_id))
+    found = pipe.execute()
+    woken = []
+    for n, tenant_id in enumerate(ids):
+        if found[2 * n + 1] and found[2 * n] == 1 and may_run_jobs(get(tenant_id)):  # dirty alone
+            if mark_dirty(conn, tenant_id, {}) == "queued":
+                woken.append(tenant_id)
+    return woken
+
+
 _HOSTS: dict[str, str] = {}
 
 

@@ -314,7 +314,7 @@ def _batched_page(conn: redis.Redis, tenant: tenants.Tenant, page: list[str], tr
 
     mark_dirty(conn, tenant.id, {m: trigger for m in page})
     try:
-        result = sync_tenant(tenant.id)
+        result = sync_tenant(tenant.id, wait=True)  # planned before the run counts the page
     except Exception as exc:  # noqa: BLE001 - the page's missions stay dirty: the queued batch retries them
         log.warning("backfill page of %s failed: %s", tenant.id, exc)
         return {m: ("failed", f"{type(exc).__name__}: {exc}") for m in page}

@@ -21,8 +21,9 @@ retries an abandoned job that has retries left, and `queues.recover_orphans` req
 on the same machine takes the dead holder's lock over (`locks.held_if_free` checks the process). On another
 machine the lock stays until its TTL (the job timeout) runs out. `recover_orphans` requeues the job only after
 the dead worker's `worker_ttl` (longer), when the lock is free; a job that finds the lock held before that (rq's
-cleanup may retry sooner) is deferred, and the missions stay dirty until the tenant's next batch (queued by its
-next change, or by a sweep that finds one).
+cleanup may retry sooner) is deferred; the tick (`ingest.wake_left`) then queues the tenant's batch once the lock is gone
+and none waits, so such missions wait at most one tick after the lock's time-out. A backfill page waits for the
+lock instead (`sync_tenant(wait=True)`): the run counts its missions planned only once they are.
 """
 from __future__ import annotations
 
@@ -52,10 +53,11 @@ dirty_key = keys.dirty  # missions of a tenant waiting for the next batch (marke
 batch_pending_key = keys.batch_pending  # set while a batch job of this tenant is queued and not yet started
 
 
-def sync_tenant(tenant_id: str) -> dict:
+def sync_tenant(tenant_id: str, *, wait: bool = False) -> dict:
     """Bring every dirty mission of a tenant up to date in shared batches; hold them when the host says wait.
 
-    Returns at once (`{"deferred": n}`) while another batch job of the tenant holds its lock."""
+    Returns at once (`{"deferred": n}`) while another batch job of the tenant holds its lock; `wait`: waits for it
+    instead (a backfill page, whose missions must be planned before the run counts them)."""
     conn = get_redis()
     tenant = tenants.get(tenant_id, clearing=batch_pending_key(tenant_id))  # a change from now on queues anew
     dirty = _dirty(conn, tenant_id)
@@ -68,8 +70,11 @@ def sync_tenant(tenant_id: str) -> dict:
         return _hold_all(conn, tenant_id, dirty, holds.BUDGET_SPENT, time.time() + budget.pause_seconds())
     taken = dirty
     try:
-        with locks.held_if_free(conn, keys.batch_lock(tenant_id), ttl=get_settings().job_timeout_seconds) as free:
-            if not free:  # never wait: the holder looks at the dirty set again once it has released the lock
+        lock, ttl = keys.batch_lock(tenant_id), get_settings().job_timeout_seconds
+        with (locks.held(conn, lock, ttl=ttl) if wait else locks.held_if_free(conn, lock, ttl=ttl)) as free:
+            # busy: leave, the holder looks at the dirty set again once it has released the lock (`held`, which
+            # waits, yields None once it holds it)
+            if free is False:
                 return {"deferred": len(dirty)}
             taken = _dirty(conn, tenant_id)  # again: what a batch that held the lock meanwhile did is no longer dirty
             result = _sync_or_hold(conn, tenant, taken)

@@ -15,7 +15,7 @@ from connectors.errors import HostBudgetExhausted, HostConsentRequired, HostRate
 from config.infra import clock
 from handlers.sync import holds, locks, pipeline
 from handlers.hosts.registry import adapter_for, host_of
-from handlers.intake.ingest import enqueue_sync, pending_key
+from handlers.intake.ingest import enqueue_sync, pending_key, wake_left
 from handlers.intake.queues import get_queue
 from handlers.state.store import SnapshotStore, due_missions
 from handlers.sync.sweep import schedule_due_sweeps
@@ -109,6 +109,8 @@ def tick() -> dict:
         queued[f"{tenant_id}/sweep"] = "queued"
     for tenant_id, missions in holds.resume_overdue(conn).items():
         queued[f"{tenant_id}/resumed"] = len(missions)
+    for tenant_id in wake_left(conn):  # dirty missions whose batch job left while a killed holder kept the lock
+        queued[f"{tenant_id}/batch"] = "queued"
     schedule_next_tick()
     return queued
 

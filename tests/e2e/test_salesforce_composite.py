@@ -159,6 +159,27 @@ def test_a_batch_job_leaves_at_once_while_another_holds_the_tenants_lock(sf_stac
     assert writes(sf_stack) == {"POST /composite": 1} and dirty(redis_conn) == {} and duplicates(sf_stack.tasks()) == []
 
 
+def test_the_tick_queues_the_batch_of_missions_a_killed_holder_left_dirty_once_its_lock_is_gone(sf_stack, redis_conn):
+    """A holder killed on another machine keeps the lock until its time-out; the batch jobs deferred meanwhile left.
+    The tick queues the tenant's batch again, but only once no live batch holds the lock and none waits."""
+    from handlers.sync.jobs import tick
+
+    mission = fresh_mission(sf_stack)
+    lock = keys.batch_lock("acme-sf")
+    redis_conn.set(lock, "another-machine:4242:dead", ex=60)  # a holder this machine cannot see die
+    sf_stack.move_end(mission, date(2026, 5, 7))
+    settle()  # the queued batch job defers
+    assert list(dirty(redis_conn)) == [mission.encode()] and queued_batches(redis_conn) == []
+    assert "acme-sf/batch" not in tick()  # the lock still stands: its holder may be alive
+    assert queued_batches(redis_conn) == []
+    redis_conn.delete(lock)  # its time-out came
+    assert tick()["acme-sf/batch"] == "queued"
+    assert "acme-sf/batch" not in tick()  # one batch waits already
+    settle()
+    assert by_step(sf_stack.tasks(), mission)["natural.review"]["ActivityDate"] == "2026-05-05"
+    assert dirty(redis_conn) == {} and duplicates(sf_stack.tasks()) == []
+
+
 def marking_while_it_runs(sf_stack, redis_conn, monkeypatch, *, mission: str, end: date) -> dict:
     """The batch's `_sync` made to let the org notify a change of `mission` while the batch holds the lock, and the
     worker then run the queued batch jobs; what they returned and what the org saw meanwhile go in the dict."""
