@@ -94,6 +94,7 @@ def under_load(hosts: Hosts, conn) -> list[float]:
     """RATE changes a second for SECONDS (alternating hosts); ms from acceptance to the mission's last host write."""
     count = RATE * SECONDS // 2
     boond, sf = new_changes(hosts, count)
+    hosts.sweeps_aside(conn)
     hosts.bench_all("POST", "/calls/reset")
     accepted, sessions = {}, threading.local()
 

@@ -53,6 +53,7 @@ def play(hosts: Hosts, conn, missions: int) -> dict:
 
 def phase(hosts: Hosts, conn, boond_events: list[dict]) -> tuple[float, float]:
     """Deliver one round of changes and time it to the last host call; then replay those calls: (pipeline, floor)."""
+    hosts.sweeps_aside(conn)
     hosts.bench_all("POST", "/snapshot/before")
     hosts.bench_all("POST", "/calls/reset")
     started = time.time()
