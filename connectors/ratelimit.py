@@ -7,7 +7,8 @@ never bringing it below half: a bucket near its limit still gives one token per 
 so a Retry-After still holds every worker's next call at once.
 
 One limiter may serve several threads of a worker (a round's creates sent together, handlers/sync/reconcile.py):
-taking a token is done under a lock (one Redis round trip at a time, never a sleep), and a 429 seen by any thread
+taking a token from the bucket is done under a lock (one script at a time, never a sleep); the pause read before a
+call on a token taken ahead is made outside it, so the threads do not queue on each other's read; a 429 seen by any thread
 holds the process's next calls at once, those on tokens already taken ahead included, before its pause even
 reaches Redis.
 """
@@ -82,22 +83,35 @@ class RateLimiter:
 
     def _take(self) -> float:
         """One token taken (0), else the seconds to wait before asking again (a pause, or an empty bucket)."""
-        with self._lock:
-            held = self._held_until - time.monotonic()
-            if held > 0:
-                return held
-            if self._ahead > 0 and time.monotonic() < self._ahead_until:
-                paused = self.conn.get(self.key + ":paused-until")
-                if paused is None or float(paused) <= time.time():
-                    self._ahead -= 1
-                    return 0.0
-            self._ahead = 0  # spent, too old, or a pause: the bucket decides
-            wait, granted = self._script(keys=[self.key, self.key + ":paused-until"],
-                                         args=[self.rate, self.burst, time.time(), AHEAD])
-            wait = float(wait)
-            if wait <= 0:
-                self._ahead, self._ahead_until = int(granted) - 1, time.monotonic() + LEASE
-            return wait
+        while True:
+            with self._lock:
+                held = self._held_until - time.monotonic()
+                if held > 0:
+                    return held
+                ahead = self._has_ahead()
+            paused = False
+            if ahead:  # the pause read outside the lock: a round's threads read it side by side, not in turn
+                stamp = self.conn.get(self.key + ":paused-until")
+                paused = stamp is not None and float(stamp) > time.time()
+            with self._lock:
+                held = self._held_until - time.monotonic()
+                if held > 0:
+                    return held
+                if not paused and self._has_ahead():
+                    if ahead:
+                        self._ahead -= 1
+                        return 0.0
+                    continue  # another thread took tokens ahead meanwhile: read the pause for one of them
+                self._ahead = 0  # spent, too old, or a pause: the bucket decides
+                wait, granted = self._script(keys=[self.key, self.key + ":paused-until"],
+                                             args=[self.rate, self.burst, time.time(), AHEAD])
+                wait = float(wait)
+                if wait <= 0:
+                    self._ahead, self._ahead_until = int(granted) - 1, time.monotonic() + LEASE
+                return wait
+
+    def _has_ahead(self) -> bool:
+        return self._ahead > 0 and time.monotonic() < self._ahead_until
 
     def pause(self, seconds: float) -> None:
         """Hold every worker's calls on this bucket for `seconds` (a 429's Retry-After), never shortening a pause:

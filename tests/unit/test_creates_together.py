@@ -161,3 +161,37 @@ def test_a_429_seen_by_one_thread_holds_the_tokens_the_others_took_ahead(redis_c
     other.start()
     other.join()
     assert time.monotonic() - began >= 0.29 and waited[0] > 0
+
+
+def test_threads_on_tokens_taken_ahead_read_the_pause_side_by_side_and_still_honour_it(redis_conn):
+    """Each call on a token taken ahead reads the pause another worker's 429 may have set; four threads sending a
+    round's creates make those reads together, not one after another under the limiter's lock."""
+    limiter = RateLimiter(redis_conn, "im:t:x:ratelimit:boond", rate=1000, burst=1000)
+    limiter.acquire()  # a full bucket: tokens taken ahead
+    real_get, state = limiter.conn.get, {"now": 0, "most": 0}
+    guard = threading.Lock()
+
+    def slow_get(key):
+        with guard:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        time.sleep(0.05)  # a reply that waits for an fsync
+        try:
+            return real_get(key)
+        finally:
+            with guard:
+                state["now"] -= 1
+
+    limiter.conn = type("Conn", (), {"get": staticmethod(slow_get)})()
+    start = threading.Barrier(4)
+    threads = [threading.Thread(target=lambda: (start.wait(), limiter.acquire())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert state["most"] >= 2
+    limiter.conn = redis_conn
+    RateLimiter(redis_conn, "im:t:x:ratelimit:boond", rate=1000, burst=1000).pause(0.3)  # another worker's 429
+    began = time.monotonic()
+    limiter.acquire()
+    assert time.monotonic() - began >= 0.29  # its tokens taken ahead wait for the pause
