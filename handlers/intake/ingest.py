@@ -182,12 +182,13 @@ def wake_left(conn: redis.Redis) -> list[str]:
     ids = list_ids()
     pipe = conn.pipeline(transaction=False)
     for tenant_id in ids:
-        pipe.exists(redis_keys.dirty(tenant_id), redis_keys.batch_pending(tenant_id), redis_keys.batch_lock(tenant_id))
         pipe.exists(redis_keys.dirty(tenant_id))
+        pipe.exists(redis_keys.batch_pending(tenant_id), redis_keys.batch_lock(tenant_id))
     found = pipe.execute()
     woken = []
     for n, tenant_id in enumerate(ids):
-        if found[2 * n + 1] and found[2 * n] == 1 and may_run_jobs(get(tenant_id)):  # dirty alone
+        dirty, waiting_or_held = found[2 * n], found[2 * n + 1]
+        if dirty and not waiting_or_held and may_run_jobs(get(tenant_id)):
             if mark_dirty(conn, tenant_id, {}) == "queued":
                 woken.append(tenant_id)
     return woken

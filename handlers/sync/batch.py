@@ -72,9 +72,7 @@ def sync_tenant(tenant_id: str, *, wait: bool = False) -> dict:
     try:
         lock, ttl = keys.batch_lock(tenant_id), get_settings().job_timeout_seconds
         with (locks.held(conn, lock, ttl=ttl) if wait else locks.held_if_free(conn, lock, ttl=ttl)) as free:
-            # busy: leave, the holder looks at the dirty set again once it has released the lock (`held`, which
-            # waits, yields None once it holds it)
-            if free is False:
+            if not free:  # busy: leave, the holder looks at the dirty set again once it has released the lock
                 return {"deferred": len(dirty)}
             taken = _dirty(conn, tenant_id)  # again: what a batch that held the lock meanwhile did is no longer dirty
             result = _sync_or_hold(conn, tenant, taken)

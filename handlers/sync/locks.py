@@ -19,13 +19,14 @@ class LockTimeout(RuntimeError):
 
 @contextmanager
 def held(conn: redis.Redis, name: str, *, ttl: int, wait: float = 60.0):
-    """Hold `name` for at most `ttl` seconds; wait up to `wait` seconds for it."""
+    """Hold `name` for at most `ttl` seconds; wait up to `wait` seconds for it (yields True, as `held_if_free` does
+    when it holds it; LockTimeout when a live holder kept it)."""
     token = _token()
     holder = _take(conn, name, token, ttl=ttl, wait=wait)
     if holder is not None:
         raise LockTimeout(f"{name} is still held by {holder!r}")
     try:
-        yield
+        yield True
     finally:
         conn.eval(_RELEASE_IF, 1, name, token)
 
