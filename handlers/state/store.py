@@ -67,7 +67,16 @@ class SnapshotStore:
 
     def missions_of(self, consultant_id: str) -> set[str]:
         """Every mission seen for one consultant."""
-        return {m.decode() for m in self.conn.hkeys(self._index(consultant_id))}
+        return self.missions_read(self.conn.hkeys(self._index(consultant_id)))
+
+    def read_missions_of(self, pipe, consultant_id: str) -> None:
+        """Queue `missions_of`'s read on `pipe` (its answer goes to `missions_read`)."""
+        pipe.hkeys(self._index(consultant_id))
+
+    @staticmethod
+    def missions_read(raw: list[bytes]) -> set[str]:
+        """A consultant's missions from what a read answered."""
+        return {m.decode() for m in raw}
 
 
 def schedule_wakeup(conn: redis.Redis, tenant: str, mission_id: str, *, day: date | None) -> None:

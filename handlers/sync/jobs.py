@@ -54,24 +54,51 @@ def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
     adapter = adapter_for(tenant, conn)
     current, timeline = adapter.read_mission(mission_id)
     today = clock.today(tenant.timezone)
-    kept = pipeline.stored(conn, tenant.id, [mission_id])[mission_id]
-    first = pipeline.prepare(conn, tenant, kept.prev, current=current, trigger=trigger, today=today, kept=kept)
-    if first is None:
-        return {"skipped": "unknown mission"}
+    ttl = get_settings().job_timeout_seconds
+    if current is None:  # deleted in the host: the consultant to lock is the one its last snapshot names
+        kept = pipeline.stored(conn, tenant.id, [mission_id])[mission_id]
+        first = pipeline.prepare(conn, tenant, kept.prev, current=current, trigger=trigger, today=today, kept=kept)
+        if first is None:
+            return {"skipped": "unknown mission"}
+        consultant = first.current.consultant
+        with locks.held(conn, keys.consultant_lock(tenant.id, consultant.id if consultant else mission_id), ttl=ttl):
+            return _reconcile(conn, tenant, adapter, first, timeline=timeline, today=today)
+    # the mission as Redis keeps it (and its consultant's other missions) read in the lock's own round trip
+    consultant, store = current.consultant, SnapshotStore(conn, tenant.id)
+
+    def reading(pipe):
+        decoded = pipeline.stored_on(pipe, tenant.id, [mission_id])
+        if consultant:
+            store.read_missions_of(pipe, consultant.id)
+        return lambda answers: (decoded(answers[:3])[mission_id], store.missions_read(answers[3]) if consultant else set())
+
+    with locks.held(conn, keys.consultant_lock(tenant.id, consultant.id if consultant else mission_id), ttl=ttl,
+                    reading=reading) as (kept, theirs):
+        first = pipeline.prepare(conn, tenant, kept.prev, current=current, trigger=trigger, today=today, kept=kept)
+        return _reconcile(conn, tenant, adapter, first, timeline=timeline, today=today, theirs=theirs,
+                          ledgers={mission_id: kept.ledger})
+
+
+def _reconcile(conn, tenant: tenants.Tenant, adapter, first, *, timeline: list, today: date,
+               theirs: set[str] | None = None, ledgers: dict | None = None) -> dict:
+    """The mission's plan and its consultant's other missions whose bench moved, written in one round (under the
+    consultant's lock, which the caller holds). `theirs`, `ledgers`: what the caller read under that lock."""
     consultant = first.current.consultant
-    person = consultant.id if consultant else mission_id
-    with locks.held(conn, keys.consultant_lock(tenant.id, person), ttl=get_settings().job_timeout_seconds):
-        plans = [first] + (siblings(conn, tenant, adapter, timelines={consultant.id: timeline}, batch={mission_id}, today=today)
-                           if consultant else [])
-        return pipeline.reconcile(conn, tenant, adapter, plans=plans)
+    plans = [first] + (siblings(conn, tenant, adapter, timelines={consultant.id: timeline}, batch={first.mission_id},
+                                today=today, known={consultant.id: theirs} if theirs is not None else None)
+                       if consultant else [])
+    return pipeline.reconcile(conn, tenant, adapter, plans=plans, ledgers=ledgers)
 
 
-def siblings(conn, tenant: tenants.Tenant, adapter, *, timelines: dict, batch: set[str], today: date) -> list:
+def siblings(conn, tenant: tenants.Tenant, adapter, *, timelines: dict, batch: set[str], today: date,
+             known: dict[str, set[str]] | None = None) -> list:
     """Known missions of the same consultants, outside the batch, whose next mission moved (bench on or off); a
-    mission since given to someone else (a replacement, a swap) is no longer theirs."""
+    mission since given to someone else (a replacement, a swap) is no longer theirs. `known`: consultant → the
+    missions the caller read of them already."""
     store, out = SnapshotStore(conn, tenant.id), []
     for consultant_id, line in timelines.items():
-        for other_id in sorted(store.missions_of(consultant_id) - batch):
+        theirs = (known or {}).get(consultant_id)
+        for other_id in sorted((store.missions_of(consultant_id) if theirs is None else theirs) - batch):
             other = store.get(other_id)
             if other and other.status != "deleted" and other.consultant and other.consultant.id == consultant_id:
                 moved = adapter.placed(other, line)

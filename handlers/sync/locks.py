@@ -6,10 +6,14 @@ import os
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import redis
 
+T = TypeVar("T")
+_NOT_YET = object()  # the lock's first try found it held: what it read is dropped
 _RELEASE_IF = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
 
 
@@ -18,15 +22,32 @@ class LockTimeout(RuntimeError):
 
 
 @contextmanager
-def held(conn: redis.Redis, name: str, *, ttl: int, wait: float = 60.0):
+def held(conn: redis.Redis, name: str, *, ttl: int, wait: float = 60.0,
+         reading: Callable[[Any], Callable[[list], T]] | None = None):
     """Hold `name` for at most `ttl` seconds; wait up to `wait` seconds for it (yields True, as `held_if_free` does
-    when it holds it; LockTimeout when a live holder kept it)."""
+    when it holds it; LockTimeout when a live holder kept it).
+
+    `reading(pipe)` queues reads on a pipeline and returns what turns their answers into a value: they are sent in
+    the lock's own round trip, after it, and that value is yielded instead of True. A first try that finds the lock
+    held drops what it read and reads again once the lock is ours: what is yielded was always read under it."""
     token = _token()
-    holder = _take(conn, name, token, ttl=ttl, wait=wait)
-    if holder is not None:
-        raise LockTimeout(f"{name} is still held by {holder!r}")
+    value: Any = True
+    if reading is not None:
+        pipe = conn.pipeline(transaction=False)
+        pipe.set(name, token, nx=True, ex=ttl)
+        decoded = reading(pipe)
+        taken, *answers = pipe.execute()
+        value = decoded(answers) if taken else _NOT_YET
+    if value is _NOT_YET or reading is None:
+        holder = _take(conn, name, token, ttl=ttl, wait=wait)
+        if holder is not None:
+            raise LockTimeout(f"{name} is still held by {holder!r}")
+        if reading is not None:
+            pipe = conn.pipeline(transaction=False)
+            decoded = reading(pipe)
+            value = decoded(pipe.execute())
     try:
-        yield True
+        yield value
     finally:
         conn.eval(_RELEASE_IF, 1, name, token)
 

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import redis
 
@@ -93,14 +93,24 @@ class Stored(NamedTuple):
 
 def stored(conn: redis.Redis, tenant_id: str, mission_ids: list[str]) -> dict[str, Stored]:
     """Each mission's snapshot, ledger and surveys, all read in one round trip (what `prepare` reads of each)."""
-    store, pipe = SnapshotStore(conn, tenant_id), conn.pipeline(transaction=False)
+    pipe = conn.pipeline(transaction=False)
+    return stored_on(pipe, tenant_id, mission_ids)(pipe.execute())
+
+
+def stored_on(pipe, tenant_id: str, mission_ids: list[str]) -> Callable[[list], dict[str, Stored]]:
+    """Queue `stored`'s reads on `pipe` (as many answers as `3 * len(mission_ids)`, in order); returns what turns
+    those answers into `stored`'s result (the job's lock sends them with its own, handlers/sync/jobs.py)."""
+    store = SnapshotStore(pipe, tenant_id)
     for mission_id in mission_ids:
         store.read(pipe, mission_id)
-        pipe.hgetall(Ledger(conn, tenant_id, mission_id).key)
+        pipe.hgetall(Ledger(pipe, tenant_id, mission_id).key)
         pipe.hgetall(surveys.key_of(tenant_id, mission_id))
-    answers = pipe.execute()
-    return {m: Stored(store.decoded(m, answers[3 * n]), entries_of(answers[3 * n + 1]), answers[3 * n + 2])
-            for n, m in enumerate(mission_ids)}
+
+    def decoded(answers: list) -> dict[str, Stored]:
+        return {m: Stored(store.decoded(m, answers[3 * n]), entries_of(answers[3 * n + 1]), answers[3 * n + 2])
+                for n, m in enumerate(mission_ids)}
+
+    return decoded
 
 
 def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | None,
@@ -139,10 +149,14 @@ def prepare(conn: redis.Redis, tenant: tenants.Tenant, prev: MissionSnapshot | N
     return MissionPlan(tenant, prev, current, found, base, asked, desired, trigger, today, held)
 
 
-def reconcile(conn: redis.Redis, tenant: tenants.Tenant, writer, *, plans: list[MissionPlan]) -> dict[str, dict]:
-    """Write every plan's difference in one round, then keep each snapshot and its next wake-up."""
-    works = [MissionWork(reconciler_for(conn, tenant, writer, mission_id=p.mission_id, provenance=p.provenance()), p.desired)
-             for p in plans]
+def reconcile(conn: redis.Redis, tenant: tenants.Tenant, writer, *, plans: list[MissionPlan],
+              ledgers: dict[str, dict[str, LedgerEntry]] | None = None) -> dict[str, dict]:
+    """Write every plan's difference in one round, then keep each snapshot and its next wake-up.
+
+    `ledgers`: missions whose ledger the caller read while holding their consultant's lock (the round reads the
+    others' itself)."""
+    works = [MissionWork(reconciler_for(conn, tenant, writer, mission_id=p.mission_id, provenance=p.provenance()),
+                         p.desired, ledger=(ledgers or {}).get(p.mission_id)) for p in plans]
     store = SnapshotStore(conn, tenant.id)
 
     def keep(pipe) -> None:  # every snapshot and wake-up, in the round's last transaction (with its answers)

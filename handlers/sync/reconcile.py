@@ -179,6 +179,7 @@ class MissionWork:
     run: Reconciler
     desired: list[DesiredAction]
     ops: list[Op] = field(default_factory=list)
+    ledger: dict[str, LedgerEntry] | None = None  # as read under the consultant's lock; None: the round reads it
 
 
 class Round:
@@ -191,7 +192,8 @@ class Round:
     def run(self) -> None:
         """Reconcile them all; raise PartialFailure (after recording every success) if the host refused some."""
         creates: list[tuple[MissionWork, DesiredAction]] = []
-        for work, entries in zip(self.works, Ledger.entries_of_all([w.run.ledger for w in self.works])):
+        unread = iter(Ledger.entries_of_all([w.run.ledger for w in self.works if w.ledger is None]))
+        for work, entries in zip(self.works, [w.ledger if w.ledger is not None else next(unread) for w in self.works]):
             work.run.errors = []
             work.ops = diff(work.desired, entries, close_kept=work.run.edited_on_cancel == "close")
             lost = [op.action for op in work.ops if op.kind == "recover" and not _adopted(work.run, op)]

@@ -33,3 +33,23 @@ def test_a_new_missions_creates_share_one_round_trip_for_intents_and_one_for_ans
     assert answers.count("EVAL") == 8 + 1 and "SET" in answers and "ZADD" in answers and answers[-1] == "EXEC"
     logged = ActivityLog(redis_conn, "acme").recent(mission=mission)  # the eight records, packed once
     assert sorted(r["key"] for r in logged if r["op"] == "created") == sorted(e for e in entries)
+
+
+def test_a_boond_job_takes_its_consultants_lock_in_the_round_trip_that_reads_what_redis_keeps_of_the_mission(
+        stack, redis_conn):
+    clock.pin(T0)
+    mission = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
+    settle()
+    before = {a["id"]: a["attributes"]["startDate"] for a in stack.actions()}
+    stack.move_end(mission, date(2026, 5, 7))  # a move: the snapshot and the ledger are there to read
+    with conversation() as trips:
+        settle()
+    after_move = {a["id"]: a["attributes"]["startDate"] for a in stack.actions()}
+    assert after_move.keys() == before.keys() and after_move != before  # the same eight actions, moved
+    # the lock, then the snapshot, ledger and surveys, then the consultant's other missions: one round trip
+    locked = [trip for trip in trips if trip[:1] == ["SET"] and trip[1:] == ["GET", "HGETALL", "HGETALL", "HKEYS"]]
+    assert len(locked) == 1
+    later = trips[trips.index(locked[0]) + 1:]
+    assert ["HKEYS"] not in later and ["HGETALL"] not in later  # neither read again once the lock is held
+    entries = Ledger(redis_conn, "acme", mission).entries()
+    assert len(entries) == 8 and {e.status for e in entries.values()} == {"written"}
