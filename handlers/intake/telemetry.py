@@ -11,6 +11,7 @@ import uuid
 from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import NamedTuple
 
 from rq import SimpleWorker, Worker
 from rq.job import Job
@@ -88,22 +89,53 @@ def _job_request_id(job: Job) -> str | None:
     return found
 
 
+_job_scope: ContextVar[tuple[Job, dict, float] | None] = ContextVar("job_scope", default=None)
+
+
 @contextmanager
 def job_scope(job: Job):
-    """Bind the job's ids to the log context and time it; yields a dict where the caller puts `ok`."""
-    state = {"ok": False}
-    started = time.monotonic()
-    token = _job_tally.set(Counter())
+    """Bind the job's ids to the log context and time it; yields a dict where the caller puts `ok`.
+
+    Its tallies and duration are written when it ends: on rq's own success transaction when the job succeeded
+    (`job_metrics_on`, no round trip of their own), else in one round trip here."""
+    state = {"ok": False, "written": False}
+    token, scope = _job_tally.set(Counter()), _job_scope.set((job, state, time.monotonic()))
     with bound(job_id=job.id, request_id=_job_request_id(job)):
         try:
             yield state
         finally:
-            tally = _job_tally.get()
+            if not state["written"]:
+                m = _job_metrics(ok=state["ok"])
+                metrics.add_and_observe(m.counters, m.name, m.labels, value=m.value)
             _job_tally.reset(token)
-            outcome = _outcome(state["ok"], getattr(job, "_result", None))
-            metrics.add_and_observe([(name, dict(labels), amount) for (name, labels), amount in tally.items()],
-                                    "intermission_job_duration_seconds",
-                                    {"function": job.func_name, "outcome": outcome}, value=time.monotonic() - started)
+            _job_scope.reset(scope)
+
+
+def job_metrics_on(pipeline) -> None:
+    """Queue the running job's tallies and duration on rq's success transaction (`pipeline`), once the job is done."""
+    scope = _job_scope.get()
+    if scope is not None:
+        m = _job_metrics(ok=True)
+        metrics.add_and_observe_on(pipeline, m.counters, m.name, m.labels, value=m.value)
+        scope[1]["written"] = True
+
+
+class _Measured(NamedTuple):
+    """A job's counters, its duration histogram's name and labels, and its duration in seconds."""
+
+    counters: list[tuple[str, dict[str, str], int]]
+    name: str
+    labels: dict[str, str]
+    value: float
+
+
+def _job_metrics(*, ok: bool) -> _Measured:
+    """What the running job measured, as it ends."""
+    job, _, started = _job_scope.get()
+    tally = _job_tally.get() or Counter()
+    counters = [(name, dict(labels), amount) for (name, labels), amount in tally.items()]
+    labels = {"function": job.func_name, "outcome": _outcome(ok, getattr(job, "_result", None))}
+    return _Measured(counters, "intermission_job_duration_seconds", labels, time.monotonic() - started)
 
 
 HEARTBEAT_SLACK = 1.0  # seconds: a worker's registration refreshed this recently is not refreshed again
@@ -121,7 +153,8 @@ class _Observed:
     asked for; a state already set that recently is not set again. The registration never lives shorter than rq
     would have it (minus the slack), so neither `intermission status` nor orphan recovery sees a live worker as
     dead. The job's own heartbeat once it has run, which only keeps a job alive while its callbacks run, is
-    skipped for a job without callbacks (all of ours).
+    skipped for a job without callbacks (all of ours). A job that succeeded writes its tallies and duration on rq's
+    success transaction (`job_metrics_on`) rather than in a round trip of their own.
     """
 
     _beat_at, _beat_until, _state_at = 0.0, 0.0, 0.0
@@ -130,6 +163,11 @@ class _Observed:
         with job_scope(job) as state:
             state["ok"] = super().perform_job(job, queue, execution)
         return state["ok"]
+
+    def increment_successful_job_count(self, pipeline=None):
+        super().increment_successful_job_count(pipeline=pipeline)
+        if pipeline is not None:  # the job's own tallies and duration ride on rq's success transaction
+            job_metrics_on(pipeline)
 
     def heartbeat(self, timeout: int | None = None, pipeline=None):
         timeout = timeout or self.worker_ttl + 60

@@ -53,3 +53,20 @@ def test_a_boond_job_takes_its_consultants_lock_in_the_round_trip_that_reads_wha
     assert ["HKEYS"] not in later and ["HGETALL"] not in later  # neither read again once the lock is held
     entries = Ledger(redis_conn, "acme", mission).entries()
     assert len(entries) == 8 and {e.status for e in entries.values()} == {"written"}
+
+
+def test_a_jobs_host_calls_actions_and_duration_ride_on_rqs_success_transaction(stack, redis_conn):
+    from config.infra import metrics
+
+    clock.pin(T0)
+    stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))
+    with conversation() as trips:
+        settle()
+    own = [trip for trip in trips if trip and set(trip) <= {"HINCRBY", "HINCRBYFLOAT"}]
+    assert own == []  # no round trip of their own
+    finished = [trip for trip in trips if trip[:1] == ["MULTI"] and "XADD" in trip and "HINCRBYFLOAT" in trip]
+    assert finished and all(trip[-1] == "EXEC" for trip in finished)
+    counted = {(name, tuple(sorted(labels.items()))): value for name, labels, value in metrics.read_all(redis_conn)}
+    assert counted[("intermission_actions", (("host", "boond"), ("op", "created")))] == 8
+    assert counted[("intermission_job_duration_seconds_count",
+                    (("function", "handlers.sync.jobs.sync_mission"), ("outcome", "success")))] >= 1
