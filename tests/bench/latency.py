@@ -1,6 +1,7 @@
 """`latency`: webhook accepted → last host write, at 50 changes/s with two workers, against the host calls alone."""
 from __future__ import annotations
 
+import os
 import statistics
 import threading
 import time
@@ -17,7 +18,7 @@ from tests.bench.stack import UNTHROTTLED, Hosts, many
 RATE, SECONDS = 50, 10  # changes per second (half Boond, half Salesforce), for SECONDS
 DRAIN_SECONDS = 60  # a run the workers cannot keep up with reports its backlog as latency, bounded here
 FLOOR_SAMPLE = 10  # changes per host delivered alone, their calls replayed alone
-WORKERS = 2
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))  # two, as deploy/compose.yaml runs; more only as a diagnosis
 
 
 def run(work) -> dict:

@@ -2,6 +2,7 @@
 replayed by a plain `requests` loop from the same starting state."""
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -15,7 +16,7 @@ from tests.bench.stack import UNTHROTTLED, Hosts, many, post_events
 
 MISSIONS = 500  # per host; each is created, then moved: 4 × 500 = 2,000 changes
 SIDE_MISSIONS = 100  # the other worker class, on 400 changes (time)
-WORKERS = 2
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))  # two, as deploy/compose.yaml runs; more only as a diagnosis
 _ID = re.compile(r"/[0-9A-Za-z]{15,18}\b|/\d+")  # a Salesforce or Boond id in a path
 PROJECT_SIZE = 10  # Boond deliveries a project holds (a moved end reads its project's other deliveries)
 
