@@ -74,13 +74,13 @@ def add_and_observe(counters: list[tuple[str, dict[str, str], int]], name: str, 
     """Add to several counters and record one histogram observation in one round trip (a job's tallies as it ends)."""
     try:
         pipe = _conn(conn).pipeline(transaction=False)
-        add_and_observe_on(pipe, counters, name, labels, value=value, buckets=buckets)
+        add_and_observe_on(pipe, counters, name, labels=labels, value=value, buckets=buckets)
         pipe.execute()
     except redis.RedisError as exc:
         log.warning("metrics %s not recorded: %s", [c[0] for c in counters] + [name], exc)
 
 
-def add_and_observe_on(pipe, counters: list[tuple[str, dict[str, str], int]], name: str, labels: dict[str, str], *,
+def add_and_observe_on(pipe, counters: list[tuple[str, dict[str, str], int]], name: str, *, labels: dict[str, str],
                        value: float, buckets: tuple[float, ...] = DURATION_BUCKETS) -> None:
     """`add_and_observe`'s writes, queued on the caller's pipeline (which the caller sends)."""
     for counter, counter_labels, amount in counters:

@@ -116,7 +116,7 @@ def job_metrics_on(pipeline) -> None:
     scope = _job_scope.get()
     if scope is not None:
         m = _job_metrics(ok=True)
-        metrics.add_and_observe_on(pipeline, m.counters, m.name, m.labels, value=m.value)
+        metrics.add_and_observe_on(pipeline, m.counters, m.name, labels=m.labels, value=m.value)
         scope[1]["written"] = True
 
 
