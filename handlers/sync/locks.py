@@ -30,24 +30,30 @@ def held(conn: redis.Redis, name: str, *, ttl: int, wait: float = 60.0,
     `reading(pipe)` queues reads on a pipeline and returns what turns their answers into a value: they are sent in
     the lock's own round trip, after it, and that value is yielded instead of True. A first try that finds the lock
     held drops what it read and reads again once the lock is ours: what is yielded was always read under it."""
-    token = _token()
-    value: Any = True
+    token, answers = _token(), _NOT_YET
     if reading is not None:
         pipe = conn.pipeline(transaction=False)
         pipe.set(name, token, nx=True, ex=ttl)
         decoded = reading(pipe)
-        taken, *answers = pipe.execute()
-        value = decoded(answers) if taken else _NOT_YET
-    if value is _NOT_YET or reading is None:
+        try:
+            taken, *read = pipe.execute()
+        except BaseException:  # the lock may be ours though a read failed: never left behind
+            conn.eval(_RELEASE_IF, 1, name, token)
+            raise
+        answers = read if taken else _NOT_YET
+    if answers is _NOT_YET:
         holder = _take(conn, name, token, ttl=ttl, wait=wait)
         if holder is not None:
             raise LockTimeout(f"{name} is still held by {holder!r}")
-        if reading is not None:
-            pipe = conn.pipeline(transaction=False)
-            decoded = reading(pipe)
-            value = decoded(pipe.execute())
     try:
-        yield value
+        if reading is None:
+            yield True
+        else:
+            if answers is _NOT_YET:
+                pipe = conn.pipeline(transaction=False)
+                decoded = reading(pipe)
+                answers = pipe.execute()
+            yield decoded(answers)
     finally:
         conn.eval(_RELEASE_IF, 1, name, token)
 

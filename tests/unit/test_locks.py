@@ -52,3 +52,18 @@ def test_a_lock_kept_too_long_by_a_live_holder_ends_in_a_timeout_and_nothing_is_
         with locks.held(redis_conn, "acme:lock", ttl=30, wait=0.2, reading=_reading):
             pytest.fail("the block ran without the lock")
     assert redis_conn.get("acme:lock") == b"elsewhere:1:abc"
+
+
+def test_a_read_that_fails_in_the_locks_round_trip_leaves_the_lock_free(redis_conn):
+    import redis
+
+    redis_conn.set("acme:note", "a string, not a hash")
+
+    def wrong(pipe):
+        pipe.hgetall("acme:note")
+        return lambda answers: answers[0]
+
+    with pytest.raises(redis.ResponseError):
+        with locks.held(redis_conn, "acme:lock", ttl=30, reading=wrong):
+            pytest.fail("the block ran on a failed read")
+    assert redis_conn.get("acme:lock") is None
