@@ -60,8 +60,7 @@ def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
         first = pipeline.prepare(conn, tenant, kept.prev, current=current, trigger=trigger, today=today, kept=kept)
         if first is None:
             return {"skipped": "unknown mission"}
-        consultant = first.current.consultant
-        with locks.held(conn, keys.consultant_lock(tenant.id, consultant.id if consultant else mission_id), ttl=ttl):
+        with locks.held(conn, _lock_of(tenant.id, first.current), ttl=ttl):
             return _reconcile(conn, tenant, adapter, first, timeline=timeline, today=today)
     # the mission as Redis keeps it (and its consultant's other missions) read in the lock's own round trip
     consultant, store = current.consultant, SnapshotStore(conn, tenant.id)
@@ -72,11 +71,15 @@ def _sync(conn, tenant: tenants.Tenant, mission_id: str, trigger: dict) -> dict:
             store.read_missions_of(pipe, consultant.id)
         return lambda answers: (decoded(answers[:3])[mission_id], store.missions_read(answers[3]) if consultant else set())
 
-    with locks.held(conn, keys.consultant_lock(tenant.id, consultant.id if consultant else mission_id), ttl=ttl,
-                    reading=reading) as (kept, theirs):
+    with locks.held(conn, _lock_of(tenant.id, current), ttl=ttl, reading=reading) as (kept, theirs):
         first = pipeline.prepare(conn, tenant, kept.prev, current=current, trigger=trigger, today=today, kept=kept)
         return _reconcile(conn, tenant, adapter, first, timeline=timeline, today=today, theirs=theirs,
                           ledgers={mission_id: kept.ledger})
+
+
+def _lock_of(tenant_id: str, snap) -> str:
+    """The lock a mission's job holds: its consultant's (their missions share a bench), else the mission's own."""
+    return keys.consultant_lock(tenant_id, snap.consultant.id if snap.consultant else snap.mission_id)
 
 
 def _reconcile(conn, tenant: tenants.Tenant, adapter, first, *, timeline: list, today: date,

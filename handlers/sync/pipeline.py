@@ -14,7 +14,7 @@ from typing import Callable, NamedTuple
 
 import redis
 
-from config import tenants
+from config import keys, tenants
 from config.playbook import Playbook, default_playbook, load_playbook
 from config.settings import get_settings
 from handlers.surveys import mail as survey_mail, records as surveys
@@ -103,7 +103,7 @@ def stored_on(pipe, tenant_id: str, mission_ids: list[str]) -> Callable[[list], 
     store = SnapshotStore(pipe, tenant_id)
     for mission_id in mission_ids:
         store.read(pipe, mission_id)
-        pipe.hgetall(Ledger(pipe, tenant_id, mission_id).key)
+        pipe.hgetall(keys.ledger(tenant_id, mission_id))
         pipe.hgetall(surveys.key_of(tenant_id, mission_id))
 
     def decoded(answers: list) -> dict[str, Stored]:
