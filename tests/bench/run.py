@@ -1,5 +1,5 @@
 """Benchmarks: `tests/bench/run.py NAME [--json]`, NAME one of NAMES (ingest … match, cdc), all, or one of LONG
-(`backfill [--size N] [--seed S] [--whole-only]`, left out of `all`).
+(`backfill [--size N] [--seed S] [--whole-only | --killed-only]`, left out of `all`).
 
 Each prints one JSON object with the figures named in docs/PERFORMANCE.md (details go to stderr; `--json`
 prints only the object, on one line). Each starts what it needs (Redis from REDIS_URL or embedded, gunicorn,
@@ -27,8 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="only the JSON object, on one line")
     parser.add_argument("--size", type=int, default=None, help="backfill: the tenant's missions (default 5,000)")
     parser.add_argument("--seed", type=int, default=None, help="backfill: the seed of the kill point")
-    parser.add_argument("--whole-only", action="store_true", default=None,
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--whole-only", action="store_true", default=None,
                         help="backfill: the whole run alone, without the killed one (half the time)")
+    only.add_argument("--killed-only", action="store_true", default=None,
+                        help="backfill: the killed run alone, set against its own floor (half the time)")
     args = parser.parse_args(argv)
     import handlers.hosts.registry  # noqa: F401 - the hosts' lines, before any tenant is built (as every process does)
     from tests.bench.procs import prepare_environment
@@ -37,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     VERBOSE["on"] = not args.json
     work = prepare_environment()
     names = NAMES if args.name == "all" else [args.name]
-    options = {k: v for k, v in (("size", args.size), ("seed", args.seed), ("whole_only", args.whole_only))
-               if v is not None}
+    options = {k: v for k, v in (("size", args.size), ("seed", args.seed), ("whole_only", args.whole_only),
+                                 ("killed_only", args.killed_only)) if v is not None}
     results = {name: _one(name, work, **(options if name in LONG else {})) for name in names}
     result = results if args.name == "all" else results[args.name]
     print(json.dumps(result, separators=(",", ":")) if args.json else json.dumps(result, indent=2))
