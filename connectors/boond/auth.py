@@ -52,9 +52,16 @@ class BoondCredentials:
         return f"BoondCredentials(mode={self.mode!r}, token={self.token[:3]}…)"
 
     def headers(self, now: float | None = None) -> dict[str, str]:
-        """A fresh JWT header for one request."""
-        claims = {"userToken": self.user_token,
-                  ("appToken" if self.mode == "app" else "clientToken"): self.token,
-                  "time": int(now if now is not None else time.time()), "mode": "normal"}
+        """A fresh JWT header for one request (its claims carry the second it was made in)."""
         name = APP_HEADER if self.mode == "app" else CLIENT_HEADER
-        return {name: encode_jwt(claims, self.key)}
+        return {name: _signed(self, int(now if now is not None else time.time()))}
+
+
+@lru_cache(maxsize=64)
+def _signed(credentials: BoondCredentials, second: int) -> str:
+    """The JWT of `credentials` at `second`, signed once: HS256 over the same claims gives the same token, so the
+    calls made within one second (a round's creates) share it instead of each signing it again."""
+    claims = {"userToken": credentials.user_token,
+              ("appToken" if credentials.mode == "app" else "clientToken"): credentials.token,
+              "time": second, "mode": "normal"}
+    return encode_jwt(claims, credentials.key)

@@ -86,8 +86,8 @@ class SalesforceClient(HttpClient):
 
     host = "salesforce"
 
-    def __init__(self, instance_url: str, token_provider: TokenProvider, *, api_version: str = API_VERSION,
-                 on_usage: Callable[[int, int], object] | None = None, limit_pause: float = API_LIMIT_PAUSE,
+    def __init__(self, instance_url: str, token_provider: TokenProvider, *, token: str | None = None,
+                 api_version: str = API_VERSION, on_usage: Callable[[int, int], object] | None = None, limit_pause: float = API_LIMIT_PAUSE,
                  concurrency_attempts: int = CONCURRENCY_ATTEMPTS, concurrency_backoff: float = CONCURRENCY_BACKOFF,
                  **kwargs):
         if not re.fullmatch(r"v\d+\.\d", api_version):
@@ -99,12 +99,13 @@ class SalesforceClient(HttpClient):
         self.concurrency_attempts, self.concurrency_backoff = max(1, concurrency_attempts), concurrency_backoff
         self.api_usage: tuple[int, int] | None = None
         self._sent_token: str | None = None
-        self._next_token: str | None = None
+        self._next_token: str | None = token
         self.session.hooks["response"].append(self._read_usage)
 
     # --- plumbing --------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
-        token = self._next_token or self.token_provider.access_token()
+        """The bearer token: the one given or read first, kept until the org refuses it (then refreshed once)."""
+        token = self._next_token or self._sent_token or self.token_provider.access_token()
         self._next_token = None
         self._sent_token = token
         return {"Authorization": f"Bearer {token}"}

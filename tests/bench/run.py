@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-NAMES = ["ingest", "intake_cpu", "pipeline", "api_calls", "scale", "latency", "dashboard", "match", "cdc"]
+NAMES = ["ingest", "intake_cpu", "job_cpu", "pipeline", "api_calls", "scale", "latency", "dashboard", "match", "cdc"]
 LONG = ["backfill"]  # by name only: 5,000 missions at Boond's 10 calls/s take hours (docs/PERFORMANCE.md, "Backfill")
 
 

@@ -99,6 +99,17 @@ def test_the_jwt_is_compact_json_signed_hs256_as_boond_and_pyboondmanager_make_i
     assert verified_claims(token, "k" * 20)["appToken"] == "a"
 
 
+def test_calls_within_one_second_share_one_signature_and_the_next_second_signs_anew():
+    """The claims carry the second, so a round's creates sent within it carry the same token, signed once."""
+    first, same, later = APP.headers(now=1000.1), APP.headers(now=1000.9), APP.headers(now=1001.0)
+    assert first == same and first != later
+    token = first[auth.APP_HEADER]
+    assert token == auth.encode_jwt({"userToken": APP.user_token, "appToken": APP.token, "time": 1000,
+                                     "mode": "normal"}, APP.key)
+    assert verified_claims(later[auth.APP_HEADER], APP.key)["time"] == 1001
+    assert CLIENT.headers(now=1000.1) != first  # the cache is per credentials
+
+
 def test_an_empty_key_is_refused_in_words_before_any_call():
     with pytest.raises(HostAuthError, match="the Boond key is empty"):
         BoondCredentials("app", "app-token", "", "user-token").headers()

@@ -89,6 +89,35 @@ def test_a_second_401_after_the_refresh_is_an_auth_error():
     assert tokens.refreshed_from == ["token-1"] and len(responses.calls) == 2
 
 
+@responses.activate
+def test_the_token_is_read_once_and_kept_until_the_org_refuses_it(waits):
+    """A job's client reads the store once (given the token, not even once); a 401 refreshes, and the fresh
+    token is kept for the calls after it."""
+    responses.get(f"{BASE}/sobjects/Task/00T000000000001", json={"Id": "00T000000000001"})
+    responses.get(f"{BASE}/sobjects/Task/00T000000000002", status=401, json=EXPIRED)
+    responses.get(f"{BASE}/sobjects/Task/00T000000000002", json={"Id": "00T000000000002"})
+    responses.get(f"{BASE}/sobjects/Task/00T000000000003", json={"Id": "00T000000000003"})
+
+    class Counted(Tokens):
+        reads = 0
+
+        def access_token(self) -> str:
+            Counted.reads += 1
+            return super().access_token()
+
+    tokens = Counted()
+    sf = client(tokens, token="token-1")
+    for record in ("00T000000000001", "00T000000000002", "00T000000000003"):
+        sf.get_record("Task", record)
+    assert Counted.reads == 0 and tokens.refreshed_from == ["token-1"]
+    assert [bearer(c) for c in responses.calls] == ["Bearer token-1", "Bearer token-1", "Bearer token-2",
+                                                  "Bearer token-2"]
+    unseeded = client(tokens)
+    unseeded.get_record("Task", "00T000000000001")
+    unseeded.get_record("Task", "00T000000000003")
+    assert Counted.reads == 1 and bearer(responses.calls[-1]) == "Bearer token-2"
+
+
 # --- limits --------------------------------------------------------------------------------------
 @responses.activate
 def test_the_daily_api_limit_is_raised_at_once_and_never_waited_for(waits):

@@ -52,3 +52,26 @@ def test_a_big_round_takes_two_composite_calls_and_a_failed_subrequest_fails_onl
     assert failed == [("update", n) for n in range(200)]  # the refused subrequest held the first 200 updates
     first = next(o.result for o in results if not o.result.ok)
     assert not first.not_found and first.error.startswith("update subrequest: salesforce HTTP 503 code SERVER_UNAV")
+
+
+@responses.activate
+def test_the_orgs_usage_is_stored_once_a_second_and_at_once_past_the_budget(redis_conn, monkeypatch):
+    """Every answer carries the org's usage; the job stores its first reading, then at most one a second, and every
+    reading past the tenant's budget (what stops the next job) the moment it is seen."""
+    from handlers.hosts.salesforce import adapter as sf_adapter
+
+    tenant = Tenant(id="acme-sf", host="salesforce",
+                    host_settings=SalesforceConfig(client_id="c", client_secret="s", budget_fraction=0.5))
+    now = [1000.0]
+    monkeypatch.setattr(sf_adapter.time, "monotonic", lambda: now[0])
+    for used in (10, 11, 12, 13):
+        responses.get(f"{BASE}/sobjects/Task/00T{used:0>12}", json={}, headers={"Sforce-Limit-Info": f"api-usage={used}/100"})
+    responses.get(f"{BASE}/sobjects/Task/00T{50:0>12}", json={}, headers={"Sforce-Limit-Info": "api-usage=50/100"})
+    sf = client(on_usage=sf_adapter.UsageKept(tenant, redis_conn))
+    stored = []
+    for used, later in ((10, 0), (11, 0.4), (12, 0.4), (13, 0.3), (50, 0.1)):
+        now[0] += later
+        sf.get_record("Task", f"00T{used:0>12}")
+        stored.append(redis_conn.get("im:t:acme-sf:sf:usage").decode())
+    assert stored == ["10/100", "10/100", "10/100", "13/100", "50/100"]
+    assert sf_adapter.budget_left(tenant, redis_conn) is False

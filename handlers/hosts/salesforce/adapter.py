@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date, datetime, timezone
 from typing import Iterator
 from zoneinfo import ZoneInfo
@@ -41,14 +42,40 @@ def tokens_for(tenant: Tenant, conn: redis.Redis) -> TenantTokens:
 
 
 def make_client(tenant: Tenant, conn: redis.Redis) -> SalesforceClient:
-    """A client at the org's instance URL that records the API usage it sees."""
-    tokens, settings = tokens_for(tenant, conn), get_settings()
-    usage_key = org_keys.usage(tenant.id)
-    return SalesforceClient(tokens.instance_url(), tokens, api_version=salesforce_settings(tenant).api_version,
-                            on_usage=lambda used, limit: conn.set(usage_key, f"{used}/{limit}", ex=86400),
+    """A client at the org's instance URL that records the API usage it sees.
+
+    The token store is read once here (instance URL and access token): the client keeps the token until the org
+    refuses it (a 401 refreshes it once across the workers), so a call costs no Redis read."""
+    record, settings = tokens_for(tenant, conn).usable(), get_settings()
+    return SalesforceClient(record["instance_url"], tokens_for(tenant, conn), token=record["access_token"],
+                            api_version=salesforce_settings(tenant).api_version, on_usage=UsageKept(tenant, conn),
                             limit_pause=salesforce_env().sf_limit_pause_seconds, timeout=settings.http_timeout_seconds,
                             max_attempts=settings.http_max_attempts, max_retry_after=settings.max_retry_after_seconds,
                             backoff=settings.http_backoff_seconds)
+
+
+class UsageKept:
+    """Stores the org's API usage a client reads from its answers (`budget_left` decides on it), sparingly.
+
+    Every answer carries it; storing each was a write, and its fsync, a host call. Stored: a client's first reading,
+    then at most one a second, and at once every reading at or past the tenant's budget, the one that stops the work.
+    A reading skipped is at most a second of this job's calls behind, against a daily limit in the tens of thousands.
+    """
+
+    INTERVAL = 1.0
+
+    def __init__(self, tenant: Tenant, conn: redis.Redis):
+        self.conn, self.key = conn, org_keys.usage(tenant.id)
+        self.fraction = salesforce_settings(tenant).budget_fraction
+        self.stored_at: float | None = None
+
+    def __call__(self, used: int, limit: int) -> None:
+        now = time.monotonic()
+        recent = self.stored_at is not None and now - self.stored_at < self.INTERVAL
+        if recent and used < limit * self.fraction:
+            return
+        self.conn.set(self.key, f"{used}/{limit}", ex=86400)
+        self.stored_at = now
 
 
 def budget_left(tenant: Tenant, conn: redis.Redis) -> bool:
