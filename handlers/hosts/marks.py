@@ -12,7 +12,6 @@ import re
 
 MARKER = re.compile(r"intermission:([A-Za-z0-9_.-]+)/([A-Za-z0-9_.#-]+)")
 _TAGS = re.compile(r"<[^>]+>")
-_SPACES = re.compile(r"\s+")
 
 
 def marker(mission_id: str, key: str) -> str:
@@ -39,4 +38,4 @@ def fingerprint(*parts: object) -> str:
 def normalise(value: object) -> str:
     """Text as a person reads it: tags dropped, entities decoded, white space collapsed."""
     text = html.unescape(_TAGS.sub(" ", "" if value is None else str(value)))
-    return _SPACES.sub(" ", text).strip()
+    return " ".join(text.split())  # runs of white space (str.isspace, as the regex \s) as one space, ends stripped

@@ -23,7 +23,7 @@ from tests.bench.procs import Processes, redis_for_bench
 from tests.bench.report import note
 from tests.bench.stack import UNTHROTTLED, Hosts
 
-ROUNDS, CHANGES = 3, 20  # rounds a host, changes a round
+ROUNDS, CHANGES = 5, 30  # rounds a host, changes a round
 _TICK = os.sysconf("SC_CLK_TCK")
 
 

@@ -36,6 +36,13 @@ def test_fingerprints_ignore_markup_and_white_space_but_not_words():
     assert fingerprint("Faire le point") != fingerprint("Faire le bilan")
 
 
+def test_a_fingerprint_kept_in_a_ledger_is_still_what_the_same_action_gives():
+    """Ledgers keep the fingerprints of what we wrote: the same fields must give the same digest forever (this
+    one was made by the earlier, regex-based white space rule), or every action would look edited by a person."""
+    text = "<p>Préparer l&#x27;entretien\u00a0 avec\tle client.</p>\n<p><small>intermission:12/natural.handover</small></p>\u2003"
+    assert fingerprint(4, "Point de fin de mission", text, "2026-03-25") == "42fb6575eb3b"
+
+
 def test_settled_entries_give_no_operation_whatever_the_plan():
     for status in ("done", "kept", "dismissed"):
         entries = {"natural.review": LedgerEntry.of(action(), status, "h1")}
