@@ -12,7 +12,9 @@ import threading
 import time
 from http.cookiejar import DefaultCookiePolicy
 from dataclasses import dataclass
+from time import monotonic
 from typing import Callable
+from urllib.parse import urlsplit
 
 import requests
 
@@ -52,11 +54,44 @@ def _session(base_url: str) -> requests.Session:
     return session
 
 
-def _sent(session: requests.Session, method: str, url: str, *, headers: dict, timeout: float, params=None,
-          json=None) -> requests.Response:
+KEEP_ALIVE = 1.0  # seconds a host's connections are reused after its last call (gunicorn closes idle ones after 2)
+_ENVIRONMENT = ("https_proxy", "http_proxy", "all_proxy", "no_proxy", "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY",
+                "NO_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+@dataclass
+class _Kept:
+    session: requests.Session
+    used: float  # monotonic: when its last call ended (or it was made)
+
+
+_kept: dict[tuple, _Kept] = {}
+_keeping = threading.Lock()
+
+
+def _shared(base_url: str) -> _Kept:
+    """This process's session for a host and the environment's proxy and CA settings, shared by the clients made one
+    after the other (a job's): its kept-alive connections spare each job new TCP and TLS handshakes, and the
+    environment's reading. A session idle for KEEP_ALIVE seconds is dropped, never reused (a server closes idle
+    connections, and a create sent on one it just closed could not be told apart from a lost one); a forked child
+    never uses its parent's."""
+    parts = urlsplit(base_url)
+    key = (os.getpid(), parts.scheme, parts.netloc, *(os.environ.get(name) for name in _ENVIRONMENT))
+    now = monotonic()
+    with _keeping:
+        for stale in [k for k, kept in _kept.items() if now - kept.used > KEEP_ALIVE]:
+            del _kept[stale]  # its connections close when its last client lets go of it
+        kept = _kept.get(key)
+        if kept is None:
+            kept = _kept[key] = _Kept(_session(base_url), now)
+        return kept
+
+
+def _sent(session: requests.Session, method: str, url: str, *, headers: dict, timeout: float, hooks: list,
+          params=None, json=None) -> requests.Response:
     """`session.request` for what our clients send, without its per-call merging: no cookies are kept, no auth
     object is used and the environment was read when the session was made (`_session`), so the request is prepared
-    once and handed to the session's adapter; its response hooks run and its redirects are followed as
+    once and handed to the session's adapter; the client's response `hooks` run and redirects are followed as
     `Session.send` does. About a third of a host call's CPU in a job was that merging (docs/PERFORMANCE.md,
     "job_cpu")."""
     prepared = requests.PreparedRequest()
@@ -64,11 +99,12 @@ def _sent(session: requests.Session, method: str, url: str, *, headers: dict, ti
     prepared.prepare_url(url, params)
     prepared.prepare_headers({**session.headers, **headers})
     prepared.prepare_body(None, None, json)
-    prepared.hooks = {"response": list(session.hooks["response"])}  # a redirect's answers run them too
+    prepared.hooks = {"response": list(hooks)}  # a redirect's answers run them too
     send = {"stream": False, "timeout": timeout, "verify": session.verify, "proxies": session.proxies,
             "cert": session.cert}
     response = session.get_adapter(url).send(prepared, **send)
     response = requests.hooks.dispatch_hook("response", prepared.hooks, response, **send)
+    response.content  # noqa: B018 - read whole, as Session.send does, so the connection goes back to the pool now
     if response.is_redirect:  # none of our hosts' API calls is known to redirect: kept as requests does it
         prepared.prepare_cookies(session.cookies)
         history = [response, *session.resolve_redirects(response, prepared, **send)]
@@ -116,7 +152,9 @@ class HttpClient:
         self.before_call = before_call
         self.on_rate_limited = on_rate_limited  # told each 429's Retry-After (a shared limiter pauses every worker)
         self.backoff = backoff  # seconds before the first in-place retry of a 5xx or timeout; doubles each time
-        self.session = _session(self.base_url)
+        self._kept = _shared(self.base_url)
+        self.session = self._kept.session  # shared with the process's other clients of this host: keep no state on it
+        self.hooks: list[Callable] = []  # this client's response hooks (requests' signature: hook(response, **kwargs))
         self.calls = 0
         self._counting = threading.Lock()
 
@@ -170,10 +208,12 @@ class HttpClient:
             self.calls += 1
         try:
             response = _sent(self.session, method, self.base_url + path, headers=headers, timeout=self.timeout,
-                             **kwargs)
+                             hooks=self.hooks, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:
             _report(self.host, "none", type(exc).__name__)
             raise HostUnavailable(f"{type(exc).__name__} on {method} {path}", host=self.host) from None
+        finally:
+            self._kept.used = monotonic()
         error = self._error_of(method, path, response)
         _report(self.host, str(response.status_code), error.code if error else None)
         if error is not None:

@@ -100,7 +100,7 @@ class SalesforceClient(HttpClient):
         self.api_usage: tuple[int, int] | None = None
         self._sent_token: str | None = None
         self._next_token: str | None = token
-        self.session.hooks["response"].append(self._read_usage)
+        self.hooks.append(self._read_usage)
 
     # --- plumbing --------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
