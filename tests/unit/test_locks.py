@@ -35,7 +35,7 @@ def test_reads_made_while_another_worker_held_the_lock_are_dropped_and_made_agai
             holding.set()
             time.sleep(0.3)
             redis_conn.set("acme:note", "written by the holder")
-        done.set()
+            done.set()  # still holding: the waiter's block cannot have started yet
 
     thread = threading.Thread(target=other_worker)
     thread.start()
