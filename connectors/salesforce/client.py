@@ -87,7 +87,8 @@ class SalesforceClient(HttpClient):
     host = "salesforce"
 
     def __init__(self, instance_url: str, token_provider: TokenProvider, *, token: str | None = None,
-                 api_version: str = API_VERSION, on_usage: Callable[[int, int], object] | None = None, limit_pause: float = API_LIMIT_PAUSE,
+                 api_version: str = API_VERSION, on_usage: Callable[[int, int], object] | None = None,
+                 limit_pause: float = API_LIMIT_PAUSE,
                  concurrency_attempts: int = CONCURRENCY_ATTEMPTS, concurrency_backoff: float = CONCURRENCY_BACKOFF,
                  **kwargs):
         if not re.fullmatch(r"v\d+\.\d", api_version):

@@ -46,8 +46,9 @@ def make_client(tenant: Tenant, conn: redis.Redis) -> SalesforceClient:
 
     The token store is read once here (instance URL and access token): the client keeps the token until the org
     refuses it (a 401 refreshes it once across the workers), so a call costs no Redis read."""
-    record, settings = tokens_for(tenant, conn).usable(), get_settings()
-    return SalesforceClient(record["instance_url"], tokens_for(tenant, conn), token=record["access_token"],
+    tokens, settings = tokens_for(tenant, conn), get_settings()
+    record = tokens.usable()
+    return SalesforceClient(record["instance_url"], tokens, token=record["access_token"],
                             api_version=salesforce_settings(tenant).api_version, on_usage=UsageKept(tenant, conn),
                             limit_pause=salesforce_env().sf_limit_pause_seconds, timeout=settings.http_timeout_seconds,
                             max_attempts=settings.http_max_attempts, max_retry_after=settings.max_retry_after_seconds,
