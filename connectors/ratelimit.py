@@ -3,8 +3,10 @@
 Taking a token is a write (the bucket's state), and under `appendfsync always` every write waits for the disk
 (docs/PERFORMANCE.md). So a limiter takes a few tokens at once while the bucket is more than half full (`AHEAD`,
 never bringing it below half: a bucket near its limit still gives one token per call) and spends them within
-`LEASE` seconds; each call on a token taken ahead first reads the pause a host's 429 set (a read, no disk wait),
-so a Retry-After still holds every worker's next call at once.
+`LEASE` seconds; a call on a token taken ahead first reads the pause a host's 429 set (a read, no disk wait) unless
+this limiter learnt less than `PAUSE_FRESH` seconds ago that there was none, so another worker's Retry-After holds
+this worker's calls within `PAUSE_FRESH` (a Boond job's calls, ~20 ms apart in all, read it once or twice, not once a
+call).
 
 One limiter may serve several threads of a worker (a round's creates sent together, handlers/sync/reconcile.py):
 taking a token from the bucket is done under a lock (one script at a time, never a sleep); the pause read before a
@@ -23,6 +25,7 @@ from connectors.errors import HostRateLimited
 
 AHEAD = 8  # tokens taken at most in one round trip
 LEASE = 1.0  # seconds within which tokens taken ahead are spent (else left unused)
+PAUSE_FRESH = 0.05  # seconds for which "no pause" stays known (a 429 seen by another worker reaches us within it)
 
 # {wait, tokens granted}: wait > 0 grants none; otherwise 1, plus up to ARGV[4] - 1 while the bucket stays half full
 _BUCKET = """
@@ -65,6 +68,7 @@ class RateLimiter:
         self._lock = threading.Lock()  # the state below is shared by the threads that call through this limiter
         self._ahead, self._ahead_until = 0, 0.0  # tokens taken ahead, and until when (monotonic) they are spent
         self._held_until = 0.0  # monotonic: a 429 this process saw holds every thread's next call until then
+        self._unpaused_at = float("-inf")  # monotonic: when a read (sent then) last found no pause in Redis
 
     def acquire(self) -> float:
         """Take one token, sleeping as long as needed; returns the seconds waited.
@@ -89,10 +93,17 @@ class RateLimiter:
                 if held > 0:
                     return held
                 ahead = self._has_ahead()
+                if ahead and time.monotonic() - self._unpaused_at < PAUSE_FRESH:  # no pause, known a moment ago
+                    self._ahead -= 1
+                    return 0.0
             paused = False
             if ahead:  # the pause read outside the lock: a round's threads read it side by side, not in turn
+                sent = time.monotonic()
                 stamp = self.conn.get(self.key + ":paused-until")
                 paused = stamp is not None and float(stamp) > time.time()
+                if not paused:
+                    with self._lock:
+                        self._unpaused_at = max(self._unpaused_at, sent)
             with self._lock:
                 held = self._held_until - time.monotonic()
                 if held > 0:
@@ -103,11 +114,13 @@ class RateLimiter:
                         return 0.0
                     continue  # another thread took tokens ahead meanwhile: read the pause for one of them
                 self._ahead = 0  # spent, too old, or a pause: the bucket decides
+                sent = time.monotonic()
                 wait, granted = self._script(keys=[self.key, self.key + ":paused-until"],
                                              args=[self.rate, self.burst, time.time(), AHEAD])
                 wait = float(wait)
-                if wait <= 0:
+                if wait <= 0:  # granted: the script found no pause either
                     self._ahead, self._ahead_until = int(granted) - 1, time.monotonic() + LEASE
+                    self._unpaused_at = max(self._unpaused_at, sent)
                 return wait
 
     def _has_ahead(self) -> bool:
@@ -117,6 +130,6 @@ class RateLimiter:
         """Hold every worker's calls on this bucket for `seconds` (a 429's Retry-After), never shortening a pause:
         this process's threads at once (tokens taken ahead dropped), the other workers through Redis."""
         with self._lock:
-            self._ahead = 0
+            self._ahead, self._unpaused_at = 0, float("-inf")
             self._held_until = max(self._held_until, time.monotonic() + seconds)
         self.conn.eval(_PAUSE, 1, self.key + ":paused-until", time.time() + seconds, int(seconds) + 60)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import sys
 from contextlib import contextmanager
@@ -108,8 +109,16 @@ def _canonical_word(match: re.Match) -> str:
     return word if masked == canonical else masked
 
 
+_PLAIN = (int, float, bool, type(None))  # field values written as they are
+
+
 def _scrub(value):
     """Redact every string inside a log field value."""
+    kind = type(value)
+    if kind is str:
+        return redact(value)
+    if kind in _PLAIN:
+        return value
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
@@ -161,17 +170,40 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per record: ts, level, logger, msg, the context fields and any `extra` fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        doc = {"ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-               "level": record.levelname, "logger": record.name, "msg": redact(record.getMessage())}
-        doc.update(_scrub(_FIELDS.get()))
+        doc = {"ts": timestamp(record.created), "level": record.levelname, "logger": record.name,
+               "msg": redact(record.getMessage())}
+        for key, value in _FIELDS.get().items():
+            doc[key] = _scrub(value)
         for key, value in record.__dict__.items():
-            if key not in _STANDARD and not key.startswith("_") and key not in doc:
+            if key not in _STANDARD and key not in doc and key[:1] != "_":
                 doc[key] = _scrub(value)
         if record.exc_info:
             doc["exc"] = redact(self.formatException(record.exc_info))
         if record.stack_info:
             doc["stack"] = redact(self.formatStack(record.stack_info))
-        return json.dumps(doc, default=str, ensure_ascii=False)
+        return _ENCODE(doc)
+
+
+# one encoder for every line (`json.dumps` with options builds a new one each call): keys in order, UTF-8 kept,
+# anything else written as its `str`
+_ENCODE = json.JSONEncoder(default=str, ensure_ascii=False).encode
+_SECOND: tuple[int, str] = (-1, "")  # the last second written, and its text up to the seconds
+
+
+def timestamp(created: float) -> str:
+    """`created` (epoch seconds) as UTC ISO 8601 to the millisecond, as `datetime.isoformat(timespec="milliseconds")`
+    writes it: the date and time are formatted once a second, not once a line."""
+    global _SECOND
+    fraction, whole = math.modf(created)  # rounded to the microsecond as `datetime.fromtimestamp` rounds it
+    second, micro = int(whole), round(fraction * 1_000_000)
+    if micro >= 1_000_000:
+        second, micro = second + 1, micro - 1_000_000
+    elif micro < 0:
+        second, micro = second - 1, micro + 1_000_000
+    kept = _SECOND
+    if kept[0] != second:
+        kept = _SECOND = (second, datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"))
+    return f"{kept[1]}.{micro // 1000:03d}+00:00"
 
 
 class TextFormatter(logging.Formatter):

@@ -152,12 +152,13 @@ class _Observed:
     refreshed less than HEARTBEAT_SLACK seconds ago with a lifetime at least as long (less the slack) as the one
     asked for; a state already set that recently is not set again. The registration never lives shorter than rq
     would have it (minus the slack), so neither `intermission status` nor orphan recovery sees a live worker as
-    dead. The job's own heartbeat once it has run, which only keeps a job alive while its callbacks run, is
+    dead. The suspension flag (`rq suspend`) is read at most once per HEARTBEAT_SLACK, not before every job. The
+    job's own heartbeat once it has run, which only keeps a job alive while its callbacks run, is
     skipped for a job without callbacks (all of ours). A job that succeeded writes its tallies and duration on rq's
     success transaction (`job_metrics_on`) rather than in a round trip of their own.
     """
 
-    _beat_at, _beat_until, _state_at = 0.0, 0.0, 0.0
+    _beat_at, _beat_until, _state_at, _running_at = 0.0, 0.0, 0.0, float("-inf")
 
     def perform_job(self, job, queue, execution) -> bool:
         with job_scope(job) as state:
@@ -188,6 +189,15 @@ class _Observed:
         if job._success_callback_name or job._failure_callback_name or job._stopped_callback_name:
             return super().handle_execution_ended(job, queue, heartbeat_ttl)
         job.ended_at = now()
+        return None
+
+    def check_for_suspension(self, burst: bool):
+        # rq reads its suspension flag before every job (a round trip); an `rq suspend` is seen within
+        # HEARTBEAT_SLACK here, a second's jobs at most
+        if time.monotonic() - self._running_at < HEARTBEAT_SLACK:
+            return None
+        super().check_for_suspension(burst)  # returns once not suspended (or raises in burst mode)
+        self._running_at = time.monotonic()
         return None
 
     def set_state(self, state: str, pipeline=None):

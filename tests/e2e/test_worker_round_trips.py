@@ -70,3 +70,29 @@ def test_a_jobs_host_calls_actions_and_duration_ride_on_rqs_success_transaction(
     assert counted[("intermission_actions", (("host", "boond"), ("op", "created")))] == 8
     assert counted[("intermission_job_duration_seconds_count",
                     (("function", "handlers.sync.jobs.sync_mission"), ("outcome", "success")))] >= 1
+
+
+def test_the_worker_reads_rqs_suspension_flag_once_a_second_not_before_every_job(redis_conn):
+    """`rq suspend` still stops a worker; a worker running job after job reads the flag once per HEARTBEAT_SLACK."""
+    from rq.suspension import resume, suspend
+
+    from handlers.intake.queues import get_queue, run_burst
+
+    queue = get_queue(redis_conn)
+    for _ in range(5):
+        queue.enqueue("time.time")
+    with conversation() as trips:
+        run_burst(conn=redis_conn)
+    assert queue.count == 0
+    checks = [trip for trip in trips if trip[:1] == ["MULTI"] and trip[-2:] == ["EXISTS", "EXEC"]]
+    assert len(checks) == 1  # five jobs, one read of the flag (on the worker's first heartbeat)
+
+    suspend(redis_conn)
+    queue.enqueue("time.time")
+    try:
+        run_burst(conn=redis_conn)  # a suspended worker in burst mode stops before taking a job
+        assert queue.count == 1
+    finally:
+        resume(redis_conn)
+    run_burst(conn=redis_conn)
+    assert queue.count == 0

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from connectors.errors import HostUnavailable
-from connectors.ratelimit import RateLimiter
+from connectors.ratelimit import PAUSE_FRESH, RateLimiter
 from handlers.sync import reconcile
 from handlers.sync.reconcile import PARALLEL_WRITES
 from tests.unit.test_reconcile import FakeHost, action
@@ -164,10 +164,12 @@ def test_a_429_seen_by_one_thread_holds_the_tokens_the_others_took_ahead(redis_c
 
 
 def test_threads_on_tokens_taken_ahead_read_the_pause_side_by_side_and_still_honour_it(redis_conn):
-    """Each call on a token taken ahead reads the pause another worker's 429 may have set; four threads sending a
-    round's creates make those reads together, not one after another under the limiter's lock."""
+    """A call on a token taken ahead reads the pause another worker's 429 may have set (unless "no pause" was read
+    less than PAUSE_FRESH ago); four threads sending a round's creates make those reads together, not one after
+    another under the limiter's lock."""
     limiter = RateLimiter(redis_conn, "im:t:x:ratelimit:boond", rate=1000, burst=1000)
     limiter.acquire()  # a full bucket: tokens taken ahead
+    time.sleep(PAUSE_FRESH)  # "no pause" no longer fresh: the next calls read it
     real_get, state = limiter.conn.get, {"now": 0, "most": 0}
     guard = threading.Lock()
 
@@ -191,7 +193,8 @@ def test_threads_on_tokens_taken_ahead_read_the_pause_side_by_side_and_still_hon
         thread.join()
     assert state["most"] >= 2
     limiter.conn = redis_conn
-    RateLimiter(redis_conn, "im:t:x:ratelimit:boond", rate=1000, burst=1000).pause(0.3)  # another worker's 429
+    RateLimiter(redis_conn, "im:t:x:ratelimit:boond", rate=1000, burst=1000).pause(0.5)  # another worker's 429
+    time.sleep(PAUSE_FRESH)
     began = time.monotonic()
     limiter.acquire()
-    assert time.monotonic() - began >= 0.29  # its tokens taken ahead wait for the pause
+    assert time.monotonic() - began >= 0.4  # its tokens taken ahead wait for the pause

@@ -114,3 +114,13 @@ def test_exceptions_and_extra_fields_are_redacted_too():
     text = json.dumps(line)
     assert SECRET not in text and "tok-in-exception" not in text and "abc.def" not in text
     assert "ValueError" in line["exc"] and line["url"] == "/webhooks/boond/t1/[secret]"
+
+
+@hsettings(max_examples=2000, deadline=None)
+@given(st.one_of(st.floats(min_value=0, max_value=4e9, allow_nan=False),
+                 st.integers(min_value=0, max_value=4_000_000_000).map(lambda s: s + 0.9995),
+                 st.integers(min_value=0, max_value=4_000_000_000).map(lambda s: s + 0.9999996)))
+def test_a_lines_time_is_what_datetime_writes_though_formatted_once_a_second(created):
+    from datetime import datetime, timezone
+
+    assert logs.timestamp(created) == datetime.fromtimestamp(created, timezone.utc).isoformat(timespec="milliseconds")

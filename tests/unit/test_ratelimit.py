@@ -6,7 +6,8 @@ import time
 import pytest
 
 from connectors.errors import HostRateLimited
-from connectors.ratelimit import RateLimiter
+from connectors.ratelimit import PAUSE_FRESH, RateLimiter
+from tests.unit.test_ingest_admit import conversation
 
 
 def test_a_pause_holds_the_next_call_for_retry_after(redis_conn):
@@ -27,14 +28,29 @@ def test_a_shorter_pause_never_cuts_a_longer_one(redis_conn):
     assert raised.value.retry_after > 29
 
 
-def test_tokens_taken_ahead_never_outrun_another_workers_pause(redis_conn):
+def test_tokens_taken_ahead_never_outrun_another_workers_pause_by_more_than_a_moment(redis_conn):
     limiter = RateLimiter(redis_conn, "im:t:x:ratelimit:boond", rate=1000, burst=1000)
     limiter.acquire()  # a full bucket: a few tokens taken in one round trip
     assert float(redis_conn.hget("im:t:x:ratelimit:boond", "tokens")) < 999
-    RateLimiter(redis_conn, "im:t:x:ratelimit:boond", rate=1000, burst=1000).pause(0.3)  # another worker's 429
+    RateLimiter(redis_conn, "im:t:x:ratelimit:boond", rate=1000, burst=1000).pause(0.5)  # another worker's 429
+    time.sleep(PAUSE_FRESH)  # what this worker last read of the pause ("none") is that old now
     began = time.monotonic()
     limiter.acquire()
-    assert time.monotonic() - began >= 0.29
+    assert time.monotonic() - began >= 0.4
+
+
+def test_calls_a_moment_apart_read_the_pause_once(redis_conn):
+    limiter = RateLimiter(redis_conn, "im:t:x:ratelimit:boond", rate=1000, burst=1000)
+    limiter.acquire()  # tokens taken ahead, and the bucket's script saw no pause
+    with conversation() as trips:
+        for _ in range(3):
+            limiter.acquire()
+    assert trips == []  # spent on tokens taken ahead, "no pause" known for less than PAUSE_FRESH
+    time.sleep(PAUSE_FRESH)
+    with conversation() as trips:
+        limiter.acquire()
+        limiter.acquire()
+    assert trips == [["GET"]]  # read once again, then known for a moment
 
 
 def test_a_bucket_half_empty_gives_one_token_a_call(redis_conn):
