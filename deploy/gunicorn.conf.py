@@ -34,3 +34,10 @@ def on_starting(server):
     from handlers.ops.health import clear_drain_marker
 
     clear_drain_marker()
+
+
+def post_worker_init(worker):
+    """The app is loaded: the collector's full passes skip what start-up made (config/infra/heap.py)."""
+    from config.infra.heap import freeze_startup
+
+    freeze_startup()

@@ -210,6 +210,7 @@ def _worker(args) -> int:
     from handlers.hosts.registry import warm as warm_hosts
     from handlers.sync.jobs import schedule_next_tick
     from handlers.intake.queues import make_worker, recover_orphans, watch_orphans
+    from config.infra.heap import freeze_startup
     from config.infra.redis_conn import get_redis
     from handlers.ops.supervise import supervise, worker_options
     from handlers.state import formats
@@ -232,6 +233,7 @@ def _worker(args) -> int:
     # in-process by default: 1.3-2x the forking worker's throughput (docs/PERFORMANCE.md, pipeline and latency)
     worker = make_worker(simple=not args.fork, **worker_options())
     watch = None if args.burst else supervise(worker)  # the scheduler comes back after a Redis restart
+    freeze_startup()  # the collector's full passes skip what start-up made (config/infra/heap.py)
     try:
         worker.work(burst=args.burst, with_scheduler=True)
     finally:

@@ -284,3 +284,14 @@ def test_the_venvs_redis_server_does_not_shadow_redis_7_on_path():
     found = shutil.which("redis-server", path=str(BIN) + os.pathsep + os.environ.get("PATH", ""))
     version = run(found, "--version").stdout
     assert re.search(r"v=([7-9]|\d\d)\.", version), f"{found}: {version}"
+
+
+def test_each_web_process_keeps_its_start_up_objects_out_of_the_collectors_full_passes():
+    import gc
+
+    before = gc.get_freeze_count()
+    try:
+        _gunicorn()["post_worker_init"](None)  # gunicorn calls it once the app is loaded in the worker
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()

@@ -29,3 +29,15 @@ def test_fork_and_simple_cannot_be_asked_together(child_env):
     done = subprocess.run([sys.executable, "-m", "intermission_cli.main", "worker", "--fork", "--simple"], env=child_env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "not allowed with argument" in done.stderr
+
+
+def test_a_worker_keeps_its_start_up_objects_out_of_the_collectors_full_passes(redis_conn, child_env):
+    """A full collection walks only what was made after start-up (config/infra/heap.py): asked of a job itself."""
+    from handlers.intake.queues import get_queue
+
+    job = get_queue(redis_conn).enqueue("gc.get_freeze_count")
+    done = subprocess.run([sys.executable, "-m", "intermission_cli.main", "worker", "--burst"], env=child_env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    job.refresh()
+    assert job.return_value() > 30_000  # the modules, classes and tables loaded at start-up
