@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from typing import NamedTuple
 
 from rq import SimpleWorker, Worker
+from rq.worker import WorkerStatus
 from rq.job import Job
 from rq.utils import now
 
@@ -155,7 +156,8 @@ class _Observed:
     dead. The suspension flag (`rq suspend`) is read at most once per HEARTBEAT_SLACK, not before every job. The
     job's own heartbeat once it has run, which only keeps a job alive while its callbacks run, is
     skipped for a job without callbacks (all of ours). A job that succeeded writes its tallies and duration on rq's
-    success transaction (`job_metrics_on`) rather than in a round trip of their own.
+    success transaction (`job_metrics_on`) rather than in a round trip of their own, and so does the worker's idle
+    state.
     """
 
     _beat_at, _beat_until, _state_at, _running_at = 0.0, 0.0, 0.0, float("-inf")
@@ -169,6 +171,8 @@ class _Observed:
         super().increment_successful_job_count(pipeline=pipeline)
         if pipeline is not None:  # the job's own tallies and duration ride on rq's success transaction
             job_metrics_on(pipeline)
+            # and so does the worker's idle state, which rq writes on its own once the job has returned
+            self.set_state(WorkerStatus.IDLE, pipeline=pipeline)
 
     def heartbeat(self, timeout: int | None = None, pipeline=None):
         timeout = timeout or self.worker_ttl + 60

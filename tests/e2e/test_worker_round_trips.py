@@ -72,8 +72,10 @@ def test_a_jobs_host_calls_actions_and_duration_ride_on_rqs_success_transaction(
                     (("function", "handlers.sync.jobs.sync_mission"), ("outcome", "success")))] >= 1
 
 
-def test_the_worker_reads_rqs_suspension_flag_once_a_second_not_before_every_job(redis_conn):
-    """`rq suspend` still stops a worker; a worker running job after job reads the flag once per HEARTBEAT_SLACK."""
+def test_the_worker_reads_rqs_suspension_flag_once_a_second_and_writes_its_idle_state_with_each_jobs_success(
+        redis_conn):
+    """`rq suspend` still stops a worker; a worker running job after job reads the flag once per HEARTBEAT_SLACK, and
+    its idle state rides on each job's success transaction."""
     from rq.suspension import resume, suspend
 
     from handlers.intake.queues import get_queue, run_burst
@@ -86,6 +88,11 @@ def test_the_worker_reads_rqs_suspension_flag_once_a_second_not_before_every_job
     assert queue.count == 0
     checks = [trip for trip in trips if trip[:1] == ["MULTI"] and trip[-2:] == ["EXISTS", "EXEC"]]
     assert len(checks) == 1  # five jobs, one read of the flag (on the worker's first heartbeat)
+    first_job = trips.index(["LMOVE"])
+    states = [trip for trip in trips[first_job:] if trip == ["HSET"]]  # rq's own write of the worker's state
+    assert states == []  # set before the first job; after each job, it rides on the success transaction
+    finished = [trip for trip in trips if trip[:1] == ["MULTI"] and "XADD" in trip]
+    assert len(finished) == 5 and all(trip.count("HSET") >= 3 for trip in finished)  # result, status, idle state
 
     suspend(redis_conn)
     queue.enqueue("time.time")
