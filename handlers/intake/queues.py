@@ -106,18 +106,24 @@ def recover_orphans(queue: Queue | None = None) -> list[str]:
 
 
 def _recover_dequeued(queue: Queue, grace: float = 10.0) -> list[str]:
-    """Requeue jobs a worker took off the queue and died before starting (seen twice, `grace` seconds apart)."""
-    conn, started = queue.connection, set(StartedJobRegistry(queue=queue).get_job_ids())
+    """Requeue jobs a worker took off the queue and died before starting (seen twice, `grace` seconds apart).
+
+    rq starts a job in two transactions: the first puts an execution of it in the started registry, the second marks
+    it started and takes it out of the intermediate queue. A worker killed between the two leaves a job that is in
+    both and still queued: `recover_orphans` passes it by (not started) and rq's own clean-up too (registered), so it
+    is requeued here like any job taken and never started, its execution dropped from the started registry."""
+    conn, registry = queue.connection, StartedJobRegistry(queue=queue)
     recovered = []
     for job_id in queue.intermediate_queue.get_job_ids():
         job = _fetch(job_id, conn)
-        if job is None or job_id in started or job.get_status() != JobStatus.QUEUED:
+        if job is None or job.get_status() != JobStatus.QUEUED:
             continue
         seen_key = keys.orphan_dequeued(job_id, job.enqueued_at and job.enqueued_at.timestamp())
         conn.set(seen_key, time.time(), nx=True, ex=3600)
         if time.time() - float(conn.get(seen_key) or time.time()) < grace:
             continue
         if conn.lrem(queue.intermediate_queue.key, 1, job_id):  # whoever removes it requeues it
+            registry.remove_executions(job)
             queue.enqueue_job(job, at_front=True)
             recovered.append(job_id)
     return recovered
