@@ -39,18 +39,24 @@ def test_tokens_taken_ahead_never_outrun_another_workers_pause_by_more_than_a_mo
     assert time.monotonic() - began >= 0.4
 
 
-def test_calls_a_moment_apart_read_the_pause_once(redis_conn):
+def test_calls_a_moment_apart_read_the_pause_once(redis_conn, monkeypatch):
+    from connectors import ratelimit
+
+    monkeypatch.setattr(ratelimit, "PAUSE_FRESH", 5.0)  # "a moment", longer than any round trip on a busy machine
     limiter = RateLimiter(redis_conn, "im:t:x:ratelimit:boond", rate=1000, burst=1000)
     limiter.acquire()  # tokens taken ahead, and the bucket's script saw no pause
     with conversation() as trips:
         for _ in range(3):
             limiter.acquire()
     assert trips == []  # spent on tokens taken ahead, "no pause" known for less than PAUSE_FRESH
-    time.sleep(PAUSE_FRESH)
+    monkeypatch.setattr(ratelimit, "PAUSE_FRESH", 0.0)  # what it knew is stale now
     with conversation() as trips:
         limiter.acquire()
+    assert trips == [["GET"]]  # read again
+    monkeypatch.setattr(ratelimit, "PAUSE_FRESH", 5.0)
+    with conversation() as trips:
         limiter.acquire()
-    assert trips == [["GET"]]  # read once again, then known for a moment
+    assert trips == []  # then known for a moment
 
 
 def test_a_bucket_half_empty_gives_one_token_a_call(redis_conn):
