@@ -103,3 +103,21 @@ def test_the_worker_reads_rqs_suspension_flag_once_a_second_and_writes_its_idle_
         resume(redis_conn)
     run_burst(conn=redis_conn)
     assert queue.count == 0
+
+
+def test_a_boond_job_reads_the_tenants_dictionary_with_the_missions_stored_snapshot_never_alone(stack, redis_conn):
+    from config import keys
+
+    clock.pin(T0)
+    stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))
+    settle()  # the first job fetched the dictionary from Boond and kept it in Redis
+    dictionary = keys.host_dictionary("acme", "boond")
+    assert redis_conn.exists(dictionary)
+    before = len(stack.actions())
+    mission = stack.create_delivery(date(2025, 12, 1), date(2026, 5, 20), resource=stack.new_consultant("Roux"))
+    mission = mission["data"]["id"]
+    with conversation() as trips:
+        settle()
+    assert len(stack.actions()) == before + 8  # the new mission's actions, their types read from that dictionary
+    together = [trip for trip in trips.keyed if ("GET", dictionary) in trip]
+    assert together == [[("GET", keys.mission("acme", mission)), ("GET", dictionary)]]

@@ -20,24 +20,37 @@ from connectors.boond.settings import BoondConfig
 TIMES = (b"created_at", b"enqueued_at")  # the only fields two jobs made a moment apart may differ in
 
 
+class Trips(list):
+    """Each round trip as the list of its command names; `keyed`, the same with each command's first argument."""
+
+    def __init__(self):
+        super().__init__()
+        self.keyed: list[list[tuple[str, str]]] = []
+
+
 @contextmanager
 def conversation():
-    """The Redis round trips made inside the block, each as the list of its command names."""
-    trips: list[list[str]] = []
-    packed: list[str] = []
+    """The Redis round trips made inside the block, each as the list of its command names (`Trips`)."""
+    trips = Trips()
+    packed: list[tuple[str, str]] = []
     cls = redis.connection.AbstractConnection
     send_one, pack_many, send = cls.send_command, cls.pack_commands, cls.send_packed_command
 
+    def named(args) -> tuple[str, str]:
+        first = args[1] if len(args) > 1 else b""
+        return str(args[0]).upper(), first.decode(errors="replace") if isinstance(first, bytes) else str(first)
+
     def send_command(self, *args, **kwargs):
-        packed.append(str(args[0]).upper())
+        packed.append(named(args))
         return send_one(self, *args, **kwargs)
 
     def pack_commands(self, commands):
-        packed.extend(str(c[0]).upper() for c in commands)
+        packed.extend(named(c) for c in commands)
         return pack_many(self, commands)
 
     def send_packed_command(self, command, check_health=True):
-        trips.append(packed[:])
+        trips.append([name for name, _ in packed])
+        trips.keyed.append(packed[:])
         packed.clear()
         return send(self, command, check_health)
 

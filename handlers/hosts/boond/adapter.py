@@ -86,6 +86,7 @@ class TimelineRead(NamedTuple):
     note: str | None
 
 
+_UNREAD = object()  # `BoondAdapter._dictionary_raw` before any read
 BODIES_KEPT = 512  # action bodies an adapter keeps (`BoondAdapter.document`): a job writes far fewer
 
 
@@ -98,6 +99,7 @@ class BoondAdapter:
         self.records = RecordCache(self.client, conn, tenant.id)  # one read per record per job, shared 5 min
         self._parents: dict[str, tuple[str, str]] = {}  # action id → the record it hangs on, as last read (host_states)
         self._dictionary: Dictionary | None = None
+        self._dictionary_raw: bytes | None | object = _UNREAD  # what Redis kept of it, read with the crew check
         self._reading = threading.Lock()  # the dictionary read once whatever the threads creating (`create`)
         self._bodies: dict[int, tuple[str, DesiredAction, dict]] = {}  # `document`: one body an action a job
 
@@ -124,7 +126,7 @@ class BoondAdapter:
         """The other consultants' deliveries on the project (who replaces an early end), read only when it matters
         (`crew_matters`); when Boond refuses the project's tab, none, and why."""
         if not snap.project_id or snap.consultant is None or not crew_matters(
-                SnapshotStore(self.conn, self.tenant.id).get(snap.mission_id), snap, clock.today(self.tenant.timezone)):
+                self._stored(snap.mission_id), snap, clock.today(self.tenant.timezone)):
             return Crew([], None)
         try:
             rows = self.client.project_deliveries(snap.project_id)
@@ -145,6 +147,19 @@ class BoondAdapter:
             items.append(OtherMission(id=str(row.get("id")), title=str(attrs.get("title") or ""), start=start,
                                       end=end, project=snap.project_id, consultant=self._resource_person(str(ref["id"]))))
         return Crew(items, None)
+
+    def _stored(self, mission_id: str) -> MissionSnapshot | None:
+        """The mission as Redis keeps it; the tenant's dictionary, which a job that writes actions needs, read in the
+        same round trip when it is not read yet (parsed only when asked for, `dictionary`)."""
+        store = SnapshotStore(self.conn, self.tenant.id)
+        with self._reading:
+            if self._dictionary is not None or self._dictionary_raw is not _UNREAD:
+                return store.get(mission_id)
+            pipe = self.conn.pipeline(transaction=False)
+            store.read(pipe, mission_id)
+            pipe.get(keys.host_dictionary(self.tenant.id, "boond"))
+            raw, self._dictionary_raw = pipe.execute()
+        return store.decoded(mission_id, raw)
 
     def _resource_person(self, resource_id: str) -> Person:
         """A resource named from its record (read once a job, shared five minutes)."""
@@ -205,7 +220,7 @@ class BoondAdapter:
         with self._reading:
             if self._dictionary is None:
                 key = keys.host_dictionary(self.tenant.id, "boond")
-                raw = self.conn.get(key)
+                raw = self.conn.get(key) if self._dictionary_raw is _UNREAD else self._dictionary_raw
                 if raw is None:
                     raw = json.dumps(self.client.dictionary())
                     self.conn.set(key, raw, ex=DICTIONARY_TTL)
