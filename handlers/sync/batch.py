@@ -119,7 +119,7 @@ def _sync(conn: redis.Redis, tenant: tenants.Tenant, dirty: dict[str, str]) -> d
     kept = pipeline.stored(conn, tenant.id, sorted(dirty))
     plans = [pipeline.prepare(conn, tenant, kept[m].prev, current=snaps.get(m), trigger=json.loads(dirty[m]), today=today,
                               kept=kept[m]) for m in sorted(dirty)]
-    plans = [p for p in plans if p] + siblings(conn, tenant, adapter, timelines=timelines, batch=set(dirty), today=today)
+    plans = [p for p in plans if p] + siblings(conn, tenant, adapter, timelines=timelines, batch=set(dirty), today=today).plans
     results = pipeline.reconcile(conn, tenant, adapter, plans=plans) if plans else {}
     done = conn.pipeline(transaction=False)
     for mission_id, value in dirty.items():

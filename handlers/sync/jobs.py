@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import date, datetime, timezone
+from typing import NamedTuple
 
 from rq.exceptions import DuplicateJobError
 
@@ -87,27 +88,56 @@ def _reconcile(conn, tenant: tenants.Tenant, adapter, first, *, timeline: list, 
     """The mission's plan and its consultant's other missions whose bench moved, written in one round (under the
     consultant's lock, which the caller holds). `theirs`, `ledgers`: what the caller read under that lock."""
     consultant = first.current.consultant
-    plans = [first] + (siblings(conn, tenant, adapter, timelines={consultant.id: timeline}, batch={first.mission_id},
-                                today=today, known={consultant.id: theirs} if theirs is not None else None)
-                       if consultant else [])
-    return pipeline.reconcile(conn, tenant, adapter, plans=plans, ledgers=ledgers)
+    others = siblings(conn, tenant, adapter, timelines={consultant.id: timeline}, batch={first.mission_id},
+                      today=today, known={consultant.id: theirs} if theirs is not None else None) \
+        if consultant else Siblings([], {})
+    return pipeline.reconcile(conn, tenant, adapter, plans=[first, *others.plans],
+                              ledgers={**(ledgers or {}), **others.ledgers})
+
+
+class Siblings(NamedTuple):
+    """The plans of the consultants' other missions whose bench moved, and the ledgers their planning read."""
+
+    plans: list
+    ledgers: dict[str, dict]
 
 
 def siblings(conn, tenant: tenants.Tenant, adapter, *, timelines: dict, batch: set[str], today: date,
-             known: dict[str, set[str]] | None = None) -> list:
+             known: dict[str, set[str]] | None = None) -> Siblings:
     """Known missions of the same consultants, outside the batch, whose next mission moved (bench on or off); a
     mission since given to someone else (a replacement, a swap) is no longer theirs. `known`: consultant → the
-    missions the caller read of them already."""
-    store, out = SnapshotStore(conn, tenant.id), []
+    missions the caller read of them already.
+
+    At most three round trips whatever the number of consultants and missions: the consultants' lists not known
+    yet, every listed mission's snapshot, then the ledger and surveys of those whose bench moved (`pipeline.stored`)."""
+    store, known = SnapshotStore(conn, tenant.id), known or {}
+    theirs = {c: known[c] for c in timelines if known.get(c) is not None}
+    unlisted = [c for c in timelines if c not in theirs]
+    theirs.update(zip(unlisted, map(store.missions_read, _each(conn, unlisted, store.read_missions_of))))
+    listed = sorted({m for c in timelines for m in theirs[c] - batch})
+    snapshots = dict(zip(listed, (store.decoded(m, raw) for m, raw in zip(listed, _each(conn, listed, store.read)))))
+    moved = []  # (snapshot kept, as read now)
     for consultant_id, line in timelines.items():
-        theirs = (known or {}).get(consultant_id)
-        for other_id in sorted((store.missions_of(consultant_id) if theirs is None else theirs) - batch):
-            other = store.get(other_id)
+        for other_id in sorted(theirs[consultant_id] - batch):
+            other = snapshots[other_id]
             if other and other.status != "deleted" and other.consultant and other.consultant.id == consultant_id:
-                moved = adapter.placed(other, line)
-                if (moved.next_start, moved.others) != (other.next_start, other.others):
-                    out.append(pipeline.prepare(conn, tenant, other, current=moved, trigger={"kind": "sibling"}, today=today))
-    return out
+                now = adapter.placed(other, line)
+                if (now.next_start, now.others) != (other.next_start, other.others):
+                    moved.append((other, now))
+    kept = pipeline.stored(conn, tenant.id, [other.mission_id for other, _ in moved]) if moved else {}
+    return Siblings([pipeline.prepare(conn, tenant, other, current=now, trigger={"kind": "sibling"}, today=today,
+                                      kept=kept[other.mission_id]) for other, now in moved],
+                    {m: found.ledger for m, found in kept.items()})
+
+
+def _each(conn, items: list[str], read) -> list:
+    """`read(pipe, item)` for every item, in one round trip (none for no item): their answers, in order."""
+    if not items:
+        return []
+    pipe = conn.pipeline(transaction=False)
+    for item in items:
+        read(pipe, item)
+    return pipe.execute()
 
 
 def sync_resource(tenant_id: str, resource_id: str, trigger: dict) -> dict:

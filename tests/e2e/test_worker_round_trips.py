@@ -121,3 +121,30 @@ def test_a_boond_job_reads_the_tenants_dictionary_with_the_missions_stored_snaps
     assert len(stack.actions()) == before + 8  # the new mission's actions, their types read from that dictionary
     together = [trip for trip in trips.keyed if ("GET", dictionary) in trip]
     assert together == [[("GET", keys.mission("acme", mission)), ("GET", dictionary)]]
+
+
+def test_a_job_reads_its_consultants_other_missions_in_two_round_trips_and_each_ledger_once(stack, redis_conn):
+    """A consultant's year is a chain of missions: a new one moves the bench of those before it, whose snapshots are
+    read together, then the ledgers and surveys of those that moved together, each ledger once."""
+    from config import keys
+
+    clock.pin(T0)
+    earlier = stack.create_delivery(date(2025, 6, 2), date(2025, 10, 31))["data"]["id"]
+    current = stack.create_delivery(date(2025, 11, 3), date(2026, 4, 16))["data"]["id"]
+    settle()
+    assert SnapshotStore(redis_conn, "acme").get(current).next_start is None  # a bench after it, as planned
+    following = stack.create_delivery(date(2026, 4, 17), date(2026, 9, 30))["data"]["id"]
+    with conversation() as trips:
+        settle()
+    store = SnapshotStore(redis_conn, "acme")
+    assert store.get(current).next_start == date(2026, 4, 17)  # its bench is gone: the next mission follows it
+    # a renewal on the same project: the end-of-mission steps go to the mission that now ends the chain
+    assert Ledger(redis_conn, "acme", current).entries() == {}
+    assert {e.status for e in Ledger(redis_conn, "acme", following).entries().values()} == {"written"}
+    assert len(stack.actions()) == 8
+    snapshots = [trip for trip in trips.keyed if ("GET", keys.mission("acme", current)) in trip
+                 and ("GET", keys.mission("acme", earlier)) in trip]
+    assert snapshots, "the other missions' snapshots are read in one round trip"
+    assert [("GET", keys.mission("acme", current))] not in trips.keyed
+    ledger_reads = [cmd for trip in trips.keyed for cmd in trip if cmd == ("HGETALL", keys.ledger("acme", current))]
+    assert len(ledger_reads) == 1
